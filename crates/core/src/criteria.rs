@@ -369,10 +369,7 @@ impl Trigger {
         if toks.first().map(|t| t.1) == Some("sustained") {
             toks.remove(0);
         }
-        let cond_end = toks
-            .iter()
-            .position(|t| t.1 == "for")
-            .unwrap_or(toks.len());
+        let cond_end = toks.iter().position(|t| t.1 == "for").unwrap_or(toks.len());
         let mut condition = parse_condition(text, &toks[..cond_end])?;
         if cond_end > 3 {
             return Err(CriterionError {
@@ -398,7 +395,11 @@ impl Trigger {
                     (n[..split].to_string(), n[split..].to_string())
                 }
             };
-            let n: f64 = n.parse().ok().filter(|x: &f64| *x > 0.0).ok_or_else(|| bad(noff))?;
+            let n: f64 = n
+                .parse()
+                .ok()
+                .filter(|x: &f64| *x > 0.0)
+                .ok_or_else(|| bad(noff))?;
             let secs = match unit.as_str() {
                 "s" | "sec" | "secs" | "second" | "seconds" => n,
                 "m" | "min" | "mins" | "minute" | "minutes" => n * 60.0,

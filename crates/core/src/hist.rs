@@ -122,7 +122,12 @@ impl LatencyHistogram {
     pub fn spectrum_ms(&self, ticks: u32) -> Vec<(f64, f64)> {
         self.inner
             .iter_quantiles(ticks)
-            .map(|v| (v.quantile_iterated_to(), v.value_iterated_to() as f64 / 1000.0))
+            .map(|v| {
+                (
+                    v.quantile_iterated_to(),
+                    v.value_iterated_to() as f64 / 1000.0,
+                )
+            })
             .collect()
     }
 
@@ -166,7 +171,7 @@ pub fn round3(x: f64) -> f64 {
 }
 
 /// The usual percentiles of a latency distribution, in milliseconds.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct LatencySummary {
     /// Number of values.
     pub count: u64,

@@ -4,6 +4,7 @@
 //! `schema/result-record.schema.json`. The schema evolves by adding optional fields.
 
 use crate::hist::LatencySummary;
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: &str = "1.0.0";
 
 /// One run's result.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RunRecord {
     /// Record format version (semver).
     pub schema_version: String,
@@ -68,7 +69,7 @@ pub struct RunRecord {
 }
 
 /// Outcome of a run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
     /// Completed, every criterion passed (or none were given).
@@ -82,7 +83,7 @@ pub enum RunStatus {
 }
 
 /// Name and version of the producing tool.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ToolInfo {
     /// `perfhive`.
     pub name: String,
@@ -91,7 +92,7 @@ pub struct ToolInfo {
 }
 
 /// The request side of the run.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct TargetInfo {
     /// Base URL (a `builtin:` target shows the address it was served on).
     pub url: String,
@@ -104,7 +105,7 @@ pub struct TargetInfo {
 }
 
 /// One request of the weighted mix.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RequestMix {
     /// Request name.
     pub name: String,
@@ -115,7 +116,7 @@ pub struct RequestMix {
 }
 
 /// The offered load (the playbook's `workload`).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct Workload {
     /// `open` (arrival rate) or `closed` (concurrent users).
     pub model: String,
@@ -138,7 +139,7 @@ pub struct Workload {
 }
 
 /// Totals over the measured phases.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Metrics {
     /// Latency from the intended send time (coordinated-omission corrected), in ms.
     pub latency_ms: Option<LatencySummary>,
@@ -178,7 +179,7 @@ pub struct Metrics {
 }
 
 /// One phase of the traffic profile.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct PhaseResult {
     /// `warmup`, `ramp`, `steady-1`, `spike`, `cooldown`, `stage-1`, …
     pub name: String,
@@ -210,7 +211,7 @@ pub struct PhaseResult {
 }
 
 /// One named request of the mix, over the measured phases.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct RequestResult {
     /// Request name.
     pub name: String,
@@ -234,7 +235,7 @@ pub struct RequestResult {
 }
 
 /// One second of the run.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct TimePoint {
     /// End of the second, seconds from the start.
     pub t: f64,
@@ -260,7 +261,7 @@ pub struct TimePoint {
 }
 
 /// An observed process at one point in time.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ProcessPoint {
     /// CPU, percent of one core.
     pub cpu_pct: Option<f64>,
@@ -269,7 +270,7 @@ pub struct ProcessPoint {
 }
 
 /// Summary of one observed process over the measured phases.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct ObservedProcess {
     /// The `observe:` name.
     pub name: String,
@@ -292,7 +293,7 @@ pub struct ObservedProcess {
 }
 
 /// A success criterion and its outcome.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct CriterionResult {
     /// As written in the scenario.
     pub expr: String,
@@ -306,7 +307,7 @@ pub struct CriterionResult {
 }
 
 /// Why and when a run stopped early.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
 pub struct AbortInfo {
     /// `trigger` or `interrupt`.
     pub reason: String,
@@ -321,7 +322,7 @@ pub struct AbortInfo {
 }
 
 /// The generator's check of itself (was the load generator the bottleneck?).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct GeneratorReport {
     /// Worker threads.
     pub threads: usize,
@@ -354,7 +355,7 @@ pub struct GeneratorReport {
 }
 
 /// Serialised histograms of the measured phases.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Histograms {
     /// `hdr-v2-deflate-base64`.
     pub encoding: String,
@@ -373,7 +374,7 @@ pub struct Histograms {
 }
 
 /// Comparison with a baseline run (filled by `--baseline`).
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, JsonSchema)]
 pub struct Comparison {
     /// Date of the baseline run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -390,4 +391,41 @@ pub struct Comparison {
     /// Further deltas.
     #[serde(flatten)]
     pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+/// The JSON Schema of [`RunRecord`] (draft 2020-12), as checked in at
+/// `schema/result-record.schema.json`.
+pub fn json_schema() -> serde_json::Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(RunRecord)).expect("schema serialises");
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            "https://perfhive.dev/schema/result-record.schema.json".into(),
+        );
+        obj.insert("title".into(), "perfhive result record".into());
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    /// The checked-in schema matches the record types. Regenerate with
+    /// `UPDATE_SCHEMA=1 cargo test -p perfhive-core schema`.
+    #[test]
+    fn checked_in_schema_is_current() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../schema/result-record.schema.json"
+        );
+        let generated = serde_json::to_string_pretty(&super::json_schema()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(
+            on_disk == generated,
+            "schema/result-record.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test -p perfhive-core schema"
+        );
+    }
 }

@@ -1,0 +1,23 @@
+//! The HTTP load engine behind `perfhive run`: open (arrival-rate) and closed (virtual-user)
+//! models over HTTP/1.1 keep-alive and HTTP/2 (h2c and TLS), latency recorded into HDR
+//! histograms from the intended send time (coordinated omission corrected, as wrk2 does) and
+//! from the actual send, with bounded memory whatever the request count.
+//!
+//! Layout: [`schedule`] (when each request is due), [`timer`] (precise wake-ups), [`conn`],
+//! [`http1`] and [`h2`] (the client side), [`stats`] (what is recorded), [`worker`] (one
+//! thread's share of the load), [`engine`] (orchestration, time series, triggers) and
+//! [`record`] (the result record).
+
+pub mod conn;
+pub mod engine;
+pub mod h2;
+pub mod http1;
+pub mod record;
+pub mod schedule;
+pub mod stats;
+pub mod timer;
+pub mod worker;
+
+pub use engine::{run, LoadError, LoadOptions, NoProgress, Progress, RunResult, Tick};
+pub use record::build_record;
+pub use worker::StopSignal;

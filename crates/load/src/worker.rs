@@ -1,0 +1,652 @@
+//! One worker thread: a current-thread tokio runtime running a share of the load.
+//!
+//! Open model (like wrk2, but without per-connection schedules): a dispatcher wakes on a
+//! precise timer at each due time; request `k` belongs to worker `k mod W`. Requests are taken
+//! by *slots* (one in-flight request each, owning an HTTP/1.1 connection or sharing HTTP/2 ones).
+//! The backlog is a count (`due − claimed`), never a queue of requests, so memory stays flat
+//! when the target stalls. Slots are added up to the in-flight limit; past it, requests are
+//! sent late and their corrected latency includes the wait (coordinated omission corrected).
+//!
+//! Closed model (like k6's ramping-vus): each slot is a virtual user sending its next request
+//! when the previous one completes; a controller follows the stage targets every 100 ms, and an
+//! optional rate cap paces users on the same arrival schedule.
+
+use crate::conn::{self, Endpoint, ErrorClass};
+use crate::h2::{self, H2Sender};
+use crate::http1::Http1Conn;
+use crate::schedule::Schedule;
+use crate::stats::{Interval, Outcome, WorkerStats};
+use crate::timer::PreciseTimer;
+use bytes::Bytes;
+use http_body_util::Full;
+use perfhive_scenario::Profile;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc::UnboundedSender, Notify};
+use tokio_rustls::TlsConnector;
+
+/// Requests later than this count as late in the generator report.
+const LATE: Duration = Duration::from_millis(10);
+/// How long after the planned end a backlog may still be sent before the rest is dropped.
+const DRAIN: Duration = Duration::from_secs(2);
+
+/// Stops a run: `stop` ends scheduling (in-flight requests finish), `hard_stop` cancels them.
+#[derive(Default)]
+pub struct StopSignal {
+    soft: AtomicBool,
+    hard: AtomicBool,
+    notify: Notify,
+}
+
+impl StopSignal {
+    /// No new requests.
+    pub fn stop(&self) {
+        self.soft.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+    /// Cancel requests in flight too.
+    pub fn hard_stop(&self) {
+        self.soft.store(true, Ordering::SeqCst);
+        self.hard.store(true, Ordering::SeqCst);
+        self.notify.notify_waiters();
+    }
+    /// Whether `stop` was called.
+    pub fn is_stopped(&self) -> bool {
+        self.soft.load(Ordering::SeqCst)
+    }
+    fn is_hard(&self) -> bool {
+        self.hard.load(Ordering::SeqCst)
+    }
+    /// Resolves once stopped (soft or hard); registration happens before the flag check, so no
+    /// wake-up is lost between threads.
+    async fn stopped(&self, hard: bool) {
+        loop {
+            let n = self.notify.notified();
+            tokio::pin!(n);
+            n.as_mut().enable();
+            if (hard && self.is_hard()) || (!hard && self.is_stopped()) {
+                return;
+            }
+            n.await;
+        }
+    }
+}
+
+/// Protocol used for the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Proto {
+    /// HTTP/1.1 keep-alive, one request per connection at a time.
+    Http1,
+    /// HTTP/2 multiplexed.
+    Http2,
+}
+
+/// A request prepared before the run.
+pub struct Prepared {
+    /// Index into endpoints.
+    pub endpoint: usize,
+    /// Serialised HTTP/1.1 request.
+    pub http1: Vec<u8>,
+    /// HEAD request (no response body).
+    pub head: bool,
+    /// For HTTP/2.
+    pub method: http::Method,
+    /// For HTTP/2 (absolute).
+    pub uri: http::Uri,
+    /// For HTTP/2.
+    pub headers: http::HeaderMap,
+    /// For HTTP/2.
+    pub body: Bytes,
+    /// Mix weight.
+    pub weight: u32,
+}
+
+/// Everything workers share, immutable during the run.
+pub struct Plan {
+    /// Time zero of the run.
+    pub start: Instant,
+    /// Phases (already time-scaled).
+    pub profile: Profile,
+    /// Arrival schedule: open model, or the rate cap of a closed one.
+    pub schedule: Option<Schedule>,
+    /// Open model?
+    pub open: bool,
+    /// The request mix.
+    pub requests: Vec<Prepared>,
+    /// Origins.
+    pub endpoints: Vec<Endpoint>,
+    /// Protocol.
+    pub proto: Proto,
+    /// TLS, for https.
+    pub tls: Option<TlsConnector>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Success statuses (default: < 400).
+    pub ok_status: Option<Vec<u16>>,
+    /// Number of workers.
+    pub workers: usize,
+    /// In-flight limit per worker.
+    pub max_in_flight: usize,
+    /// HTTP/2 connections per worker.
+    pub h2_connections: usize,
+    /// Stop control.
+    pub stop: Arc<StopSignal>,
+}
+
+/// Messages from workers to the aggregator.
+pub enum Msg {
+    /// One second of one worker.
+    Interval {
+        /// Worker id.
+        worker: usize,
+        /// 1-based second.
+        second: u64,
+        /// What happened.
+        interval: Interval,
+        /// Requests in flight now.
+        in_flight: u64,
+        /// Worker thread CPU so far.
+        cpu: Duration,
+    },
+    /// The worker finished; its full stats and last partial second.
+    Done {
+        /// Worker id.
+        worker: usize,
+        /// Everything.
+        stats: Box<WorkerStats>,
+        /// The last partial second.
+        interval: Interval,
+        /// Worker thread CPU in total.
+        cpu: Duration,
+    },
+}
+
+/// Smooth weighted round-robin (nginx): exact proportions, evenly interleaved.
+struct Swrr {
+    weights: Vec<i64>,
+    current: Vec<i64>,
+    total: i64,
+}
+
+impl Swrr {
+    fn new(weights: &[u32]) -> Self {
+        Swrr {
+            weights: weights.iter().map(|&w| w as i64).collect(),
+            current: vec![0; weights.len()],
+            total: weights.iter().map(|&w| w as i64).sum(),
+        }
+    }
+    fn next(&mut self) -> usize {
+        if self.weights.len() == 1 {
+            return 0;
+        }
+        let mut best = 0;
+        for i in 0..self.weights.len() {
+            self.current[i] += self.weights[i];
+            if self.current[i] > self.current[best] {
+                best = i;
+            }
+        }
+        self.current[best] -= self.total;
+        best
+    }
+}
+
+struct Local {
+    plan: Arc<Plan>,
+    id: usize,
+    stats: RefCell<WorkerStats>,
+    due: Cell<u64>,
+    claimed: Cell<u64>,
+    done: Cell<bool>,
+    idle: Cell<usize>,
+    slots: Cell<usize>,
+    live: Cell<usize>,
+    in_flight: Cell<u64>,
+    wake: Notify,
+    active: Cell<usize>,
+    resume: Notify,
+    exited: Notify,
+    picker: RefCell<Swrr>,
+    h2: Vec<tokio::sync::Mutex<Option<H2Sender>>>,
+}
+
+impl Local {
+    /// Global index of this worker's `j`-th scheduled request.
+    fn global(&self, j: u64) -> u64 {
+        self.id as u64 + j * self.plan.workers as u64
+    }
+}
+
+/// Starts worker `id` on its own thread.
+pub fn spawn(
+    plan: Arc<Plan>,
+    id: usize,
+    tx: UnboundedSender<Msg>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name(format!("perfhive-w{id}"))
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("building a current-thread runtime");
+            let local = tokio::task::LocalSet::new();
+            local.block_on(&rt, worker_main(plan, id, tx));
+        })
+}
+
+async fn worker_main(plan: Arc<Plan>, id: usize, tx: UnboundedSender<Msg>) {
+    let phases = plan.profile.phases.len().max(1);
+    let l = Rc::new(Local {
+        stats: RefCell::new(WorkerStats::new(phases, plan.requests.len())),
+        due: Cell::new(0),
+        claimed: Cell::new(0),
+        done: Cell::new(false),
+        idle: Cell::new(0),
+        slots: Cell::new(0),
+        live: Cell::new(0),
+        in_flight: Cell::new(0),
+        wake: Notify::new(),
+        active: Cell::new(0),
+        resume: Notify::new(),
+        exited: Notify::new(),
+        picker: RefCell::new(Swrr::new(
+            &plan.requests.iter().map(|r| r.weight).collect::<Vec<_>>(),
+        )),
+        h2: (0..plan.h2_connections)
+            .map(|_| tokio::sync::Mutex::new(None))
+            .collect(),
+        plan,
+        id,
+    });
+    tokio::time::sleep_until(l.plan.start.into()).await;
+    let reporter = tokio::task::spawn_local(report(l.clone(), tx.clone()));
+    if l.plan.open {
+        dispatch(&l).await;
+    } else {
+        control(&l).await;
+    }
+    loop {
+        let exited = l.exited.notified();
+        if l.live.get() == 0 {
+            break;
+        }
+        exited.await;
+    }
+    reporter.abort();
+    let mut stats = l.stats.borrow_mut();
+    if l.plan.open {
+        stats.dropped = l.due.get().saturating_sub(l.claimed.get());
+        // requests scheduled after the stop are dropped too
+        if l.plan.stop.is_stopped() {
+            if let Some(s) = &l.plan.schedule {
+                let all = s.total_arrivals();
+                let mine = all / l.plan.workers as u64
+                    + u64::from((id as u64) < all % l.plan.workers as u64);
+                stats.dropped = mine.saturating_sub(l.claimed.get());
+            }
+        }
+    }
+    let interval = stats.take_interval();
+    let empty = WorkerStats::new(0, stats.nreq.max(1));
+    let full = std::mem::replace(&mut *stats, empty);
+    let _ = tx.send(Msg::Done {
+        worker: id,
+        stats: Box::new(full),
+        interval,
+        cpu: perfhive_probe::thread_cpu_time(),
+    });
+}
+
+async fn report(l: Rc<Local>, tx: UnboundedSender<Msg>) {
+    let mut second = 1u64;
+    loop {
+        tokio::time::sleep_until((l.plan.start + Duration::from_secs(second)).into()).await;
+        let interval = l.stats.borrow_mut().take_interval();
+        let msg = Msg::Interval {
+            worker: l.id,
+            second,
+            interval,
+            in_flight: l.in_flight.get(),
+            cpu: perfhive_probe::thread_cpu_time(),
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
+        second += 1;
+    }
+}
+
+fn spawn_slot(l: &Rc<Local>) {
+    let idx = l.slots.get();
+    l.slots.set(idx + 1);
+    l.live.set(l.live.get() + 1);
+    tokio::task::spawn_local(slot(l.clone(), idx));
+}
+
+async fn dispatch(l: &Rc<Local>) {
+    let plan = &l.plan;
+    let sched = plan.schedule.as_ref().expect("open model has a schedule");
+    let timer = match PreciseTimer::new() {
+        Ok(t) => Some(t),
+        Err(_) => None, // fall back to tokio's millisecond timer
+    };
+    let mut j = 0u64;
+    while !plan.stop.is_stopped() {
+        let Some(t) = sched.time_of(l.global(j)) else {
+            break;
+        };
+        let deadline = plan.start + t;
+        if deadline > Instant::now() {
+            let stop = plan.stop.stopped(false);
+            tokio::select! {
+                _ = async {
+                    match &timer {
+                        Some(timer) => { let _ = timer.sleep_until(deadline).await; }
+                        None => tokio::time::sleep_until(deadline.into()).await,
+                    }
+                } => {}
+                _ = stop => break,
+            }
+        }
+        let now = Instant::now();
+        l.stats
+            .borrow_mut()
+            .timer_lag
+            .record(now.saturating_duration_since(deadline));
+        while let Some(t) = sched.time_of(l.global(j)) {
+            if plan.start + t > now {
+                break;
+            }
+            j += 1;
+        }
+        l.due.set(j);
+        let backlog = (j - l.claimed.get()) as usize;
+        let idle = l.idle.get();
+        if backlog > idle {
+            let room = plan.max_in_flight.saturating_sub(l.slots.get());
+            for _ in 0..(backlog - idle).min(room) {
+                spawn_slot(l);
+            }
+        }
+        for _ in 0..backlog.min(idle) {
+            l.wake.notify_one();
+        }
+    }
+    l.done.set(true);
+    l.wake.notify_waiters();
+}
+
+async fn control(l: &Rc<Local>) {
+    let plan = &l.plan;
+    let total = plan.profile.total();
+    let w = plan.workers;
+    loop {
+        let elapsed = plan.start.elapsed();
+        if elapsed >= total || plan.stop.is_stopped() {
+            break;
+        }
+        let users = plan.profile.target_at(elapsed).round().max(0.0) as usize;
+        let share = users / w + usize::from(l.id < users % w);
+        let before = l.active.get();
+        l.active.set(share);
+        while l.slots.get() < share {
+            spawn_slot(l);
+        }
+        if share > before {
+            l.resume.notify_waiters();
+        }
+        let next = (elapsed + Duration::from_millis(100)).min(total);
+        tokio::select! {
+            _ = tokio::time::sleep_until((plan.start + next).into()) => {}
+            _ = plan.stop.stopped(false) => break,
+        }
+    }
+    l.done.set(true);
+    l.active.set(0);
+    l.resume.notify_waiters();
+}
+
+async fn slot(l: Rc<Local>, idx: usize) {
+    let plan = l.plan.clone();
+    let mut conn: Option<(usize, Http1Conn)> = None;
+    loop {
+        if plan.stop.is_stopped() {
+            break;
+        }
+        if plan.open {
+            let c = l.claimed.get();
+            if l.done.get() && Instant::now() > plan.start + plan.profile.total() + DRAIN {
+                // past the end: what is still backlogged is dropped, not sent
+                break;
+            }
+            if c < l.due.get() {
+                l.claimed.set(c + 1);
+                let t = plan
+                    .schedule
+                    .as_ref()
+                    .and_then(|s| s.time_of(l.global(c)))
+                    .unwrap_or_default();
+                one_request(&l, &mut conn, plan.start + t, true, idx).await;
+                continue;
+            }
+            if l.done.get() {
+                break;
+            }
+            let woken = l.wake.notified();
+            l.idle.set(l.idle.get() + 1);
+            tokio::select! {
+                _ = woken => {}
+                _ = plan.stop.stopped(false) => {}
+            }
+            l.idle.set(l.idle.get() - 1);
+        } else {
+            if idx >= l.active.get() {
+                if l.done.get() {
+                    break;
+                }
+                let resumed = l.resume.notified();
+                tokio::select! {
+                    _ = resumed => {}
+                    _ = plan.stop.stopped(false) => {}
+                }
+                continue;
+            }
+            let (intended, paced) = match &plan.schedule {
+                None => (Instant::now(), false),
+                Some(s) => {
+                    let c = l.claimed.get();
+                    l.claimed.set(c + 1);
+                    let Some(t) = s.time_of(l.global(c)) else {
+                        break;
+                    };
+                    let at = plan.start + t;
+                    if at > Instant::now() {
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(at.into()) => {}
+                            _ = plan.stop.stopped(false) => break,
+                        }
+                    }
+                    (at, true)
+                }
+            };
+            one_request(&l, &mut conn, intended, paced, idx).await;
+        }
+    }
+    l.live.set(l.live.get() - 1);
+    if l.live.get() == 0 {
+        l.exited.notify_waiters();
+    }
+}
+
+async fn one_request(
+    l: &Rc<Local>,
+    conn: &mut Option<(usize, Http1Conn)>,
+    intended: Instant,
+    scheduled: bool,
+    idx: usize,
+) {
+    let plan = &l.plan;
+    let r = l.picker.borrow_mut().next();
+    let p = &plan.requests[r];
+    let in_flight = l.in_flight.get() + 1;
+    l.in_flight.set(in_flight);
+    let sent = Instant::now();
+    {
+        let mut s = l.stats.borrow_mut();
+        s.max_in_flight = s.max_in_flight.max(in_flight);
+        if scheduled {
+            let lag = sent.saturating_duration_since(intended);
+            s.send_lag.record(lag);
+            if lag > LATE {
+                s.late += 1;
+            }
+        }
+    }
+    let result = tokio::select! {
+        r = tokio::time::timeout(plan.timeout, perform(l, conn, p, idx)) => r,
+        _ = plan.stop.stopped(true) => {
+            l.in_flight.set(l.in_flight.get() - 1);
+            return;
+        }
+    };
+    let done = Instant::now();
+    l.in_flight.set(l.in_flight.get() - 1);
+    let (status, error, bytes_in, ttfb) = match result {
+        Err(_elapsed) => {
+            *conn = None;
+            (None, Some(ErrorClass::Timeout), 0, None)
+        }
+        Ok(Err((class, bytes))) => (None, Some(class), bytes, None),
+        Ok(Ok((status, bytes, ttfb))) => {
+            let ok = match &plan.ok_status {
+                Some(list) => list.contains(&status),
+                None => status < 400,
+            };
+            let err = (!ok).then_some(if status >= 500 {
+                ErrorClass::Http5xx
+            } else {
+                ErrorClass::Http4xx
+            });
+            (Some(status), err, bytes, Some(ttfb))
+        }
+    };
+    let phase = plan
+        .profile
+        .phase_index(intended.saturating_duration_since(plan.start));
+    l.stats.borrow_mut().record(
+        phase,
+        r,
+        &Outcome {
+            corrected: done.saturating_duration_since(intended),
+            uncorrected: done - sent,
+            ttfb,
+            status,
+            error,
+            bytes_out: p.http1.len() as u64,
+            bytes_in,
+        },
+    );
+}
+
+type Exchange = Result<(u16, u64, Duration), (ErrorClass, u64)>;
+
+async fn perform(
+    l: &Local,
+    conn: &mut Option<(usize, Http1Conn)>,
+    p: &Prepared,
+    idx: usize,
+) -> Exchange {
+    let plan = &l.plan;
+    match plan.proto {
+        Proto::Http1 => {
+            let reuse = matches!(conn, Some((ep, c)) if *ep == p.endpoint && c.reusable);
+            if !reuse {
+                *conn = None;
+                let (stream, timing, _) = connect(l, p.endpoint).await?;
+                *conn = Some((p.endpoint, Http1Conn::new(stream)));
+                let _ = timing;
+            }
+            let (_, c) = conn.as_mut().expect("connected above");
+            match c.exchange(&p.http1, p.head).await {
+                Ok(r) => {
+                    if !c.reusable {
+                        *conn = None;
+                    }
+                    Ok((r.status, r.bytes_in, r.ttfb))
+                }
+                Err(e) => {
+                    *conn = None;
+                    Err((e.class, e.bytes_in))
+                }
+            }
+        }
+        Proto::Http2 => {
+            let entry = &l.h2[idx % l.h2.len()];
+            let mut sender = {
+                let mut guard = entry.lock().await;
+                match guard.as_ref() {
+                    Some(s) if !s.is_closed() => s.clone(),
+                    _ => {
+                        let (stream, _, _) = connect(l, p.endpoint).await?;
+                        let s = h2::handshake(stream).await.map_err(|c| (c, 0))?;
+                        *guard = Some(s.clone());
+                        s
+                    }
+                }
+            };
+            let mut req = http::Request::builder()
+                .method(p.method.clone())
+                .uri(p.uri.clone());
+            if let Some(h) = req.headers_mut() {
+                *h = p.headers.clone();
+            }
+            let req = req
+                .body(Full::new(p.body.clone()))
+                .map_err(|_| (ErrorClass::Protocol, 0))?;
+            h2::exchange(&mut sender, req).await.map_err(|c| (c, 0))
+        }
+    }
+}
+
+async fn connect(
+    l: &Local,
+    endpoint: usize,
+) -> Result<(conn::Stream, conn::ConnectTiming, bool), (ErrorClass, u64)> {
+    let ep = &l.plan.endpoints[endpoint];
+    let r = conn::connect(ep, l.plan.tls.as_ref()).await;
+    let mut s = l.stats.borrow_mut();
+    match r {
+        Ok((stream, timing, h2)) => {
+            s.connections += 1;
+            s.connect.record(timing.connect);
+            if let Some(t) = timing.tls {
+                s.tls.record(t);
+            }
+            Ok((stream, timing, h2))
+        }
+        Err(e) => Err((e.class, 0)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swrr_keeps_exact_proportions_interleaved() {
+        let mut p = Swrr::new(&[3, 1]);
+        let seq: Vec<_> = (0..8).map(|_| p.next()).collect();
+        assert_eq!(seq, [0, 0, 1, 0, 0, 0, 1, 0]);
+        let mut p = Swrr::new(&[5, 3, 2]);
+        let mut counts = [0; 3];
+        for _ in 0..1000 {
+            counts[p.next()] += 1;
+        }
+        assert_eq!(counts, [500, 300, 200]);
+    }
+}

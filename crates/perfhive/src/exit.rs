@@ -1,0 +1,44 @@
+//! The one place that decides exit codes (documented in README.md):
+//! 0 ok, 1 success criteria failed, 2 usage or input error, 3 aborted by a rollback trigger,
+//! 130 interrupted by the user.
+
+use perfhive_core::record::RunStatus;
+
+/// An exit code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Code(pub u8);
+
+impl Code {
+    /// Success.
+    pub const OK: Code = Code(0);
+    /// A success criterion failed.
+    pub const CRITERIA_FAILED: Code = Code(1);
+    /// Bad usage or input.
+    pub const INPUT: Code = Code(2);
+    /// A rollback trigger stopped the run.
+    pub const ABORTED: Code = Code(3);
+    /// Ctrl-C.
+    pub const INTERRUPTED: Code = Code(130);
+
+    /// The code for a run's outcome.
+    pub fn for_status(s: RunStatus) -> Code {
+        match s {
+            RunStatus::Passed => Code::OK,
+            RunStatus::Failed => Code::CRITERIA_FAILED,
+            RunStatus::Aborted => Code::ABORTED,
+            RunStatus::Interrupted => Code::INTERRUPTED,
+        }
+    }
+}
+
+impl From<Code> for std::process::ExitCode {
+    fn from(c: Code) -> Self {
+        std::process::ExitCode::from(c.0)
+    }
+}
+
+/// Errors that reach main happen before anything is measured: the input, the environment or
+/// the usage needs fixing. All map to 2.
+pub fn code_for_error(_err: &anyhow::Error) -> Code {
+    Code::INPUT
+}

@@ -1,0 +1,69 @@
+//! All terminal output goes through [`Printer`]: results to stdout, diagnostics and progress to
+//! stderr, colour only on terminals (and never when NO_COLOR is set).
+
+use std::io::{self, IsTerminal, Write};
+
+/// The process's output.
+pub struct Printer {
+    stdout: io::Stdout,
+    stderr: io::Stderr,
+}
+
+impl Printer {
+    /// Wraps the standard streams.
+    pub fn new() -> Self {
+        Printer {
+            stdout: io::stdout(),
+            stderr: io::stderr(),
+        }
+    }
+
+    /// Whether to colour output written to stdout (`to_stderr` for stderr).
+    pub fn color(&self, to_stderr: bool) -> bool {
+        std::env::var_os("NO_COLOR").is_none()
+            && if to_stderr {
+                self.stderr.is_terminal()
+            } else {
+                self.stdout.is_terminal()
+            }
+    }
+
+    /// Whether stderr is an interactive terminal (for live progress).
+    pub fn interactive(&self) -> bool {
+        self.stderr.is_terminal()
+    }
+
+    /// Standard output.
+    pub fn out(&mut self) -> &mut dyn Write {
+        &mut self.stdout
+    }
+
+    /// Standard error.
+    pub fn err(&mut self) -> &mut dyn Write {
+        &mut self.stderr
+    }
+
+    /// Prints an error and its causes.
+    pub fn error(&mut self, err: &anyhow::Error) {
+        let red = self.color(true);
+        let label = if red {
+            "\x1b[31;1merror\x1b[0m"
+        } else {
+            "error"
+        };
+        let _ = writeln!(self.stderr, "{label}: {err}");
+        for cause in err.chain().skip(1) {
+            let _ = writeln!(self.stderr, "  caused by: {cause}");
+        }
+    }
+
+    /// Prints a warning line.
+    pub fn warn(&mut self, msg: &str) {
+        let label = if self.color(true) {
+            "\x1b[33mwarning\x1b[0m"
+        } else {
+            "warning"
+        };
+        let _ = writeln!(self.stderr, "{label}: {msg}");
+    }
+}

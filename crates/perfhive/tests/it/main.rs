@@ -1,0 +1,60 @@
+//! Integration tests of the `perfhive` binary against real HTTP servers on 127.0.0.1
+//! (perfhive's own demo target on ephemeral ports). Every load is loopback-only and bounded
+//! in requests and time.
+
+mod cli;
+mod errors;
+mod measurement;
+mod protocols;
+mod scenarios;
+
+use perfhive_target::{RunningTarget, TargetOptions};
+use serde_json::Value;
+use std::process::{Command, Output};
+
+/// The binary under test.
+pub fn perfhive() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_perfhive"));
+    c.env("NO_COLOR", "1");
+    c
+}
+
+/// A demo target with default options.
+pub fn target() -> RunningTarget {
+    target_with(TargetOptions::default())
+}
+
+/// A demo target with options.
+pub fn target_with(opts: TargetOptions) -> RunningTarget {
+    perfhive_target::spawn(opts).expect("demo target starts")
+}
+
+/// Runs perfhive with `--json -q` added; returns the exit code, the record and stderr.
+pub fn run_json(args: &[&str]) -> (i32, Value, String) {
+    let out = perfhive()
+        .args(args)
+        .args(["--json", "--quiet"])
+        .output()
+        .expect("perfhive runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let record: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is a JSON record ({e}); stderr:\n{stderr}"));
+    (out.status.code().unwrap_or(-1), record, stderr)
+}
+
+/// Runs perfhive and returns the raw output.
+pub fn run_raw(args: &[&str]) -> Output {
+    perfhive().args(args).output().expect("perfhive runs")
+}
+
+/// A float field of the record by JSON pointer.
+pub fn f(v: &Value, ptr: &str) -> f64 {
+    v.pointer(ptr)
+        .and_then(Value::as_f64)
+        .unwrap_or_else(|| panic!("{ptr} in {v:#}"))
+}
+
+/// Path of a file in the repository.
+pub fn repo(path: &str) -> String {
+    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}

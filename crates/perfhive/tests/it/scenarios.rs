@@ -1,0 +1,211 @@
+//! Scenario files: the quickstart, the playbook scenario as written, criteria and triggers,
+//! input errors, and the record's JSON Schema.
+
+use crate::{f, repo, run_json, run_raw, target};
+use std::io::Write;
+
+fn write_scenario(dir: &std::path::Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    path.to_string_lossy().to_string()
+}
+
+fn tempdir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!(
+        "perfhive-it-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn rand_suffix() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+#[test]
+fn quickstart_runs_and_its_record_matches_the_schema() {
+    let dir = tempdir();
+    let out = dir.join("record.json");
+    let (code, r, err) = run_json(&[
+        &repo("examples/quickstart.yaml"),
+        "--time-scale",
+        "0.5",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{err}\n{:#}", r["criteria"]);
+    assert_eq!(r["status"], "passed");
+    let names: Vec<_> = r["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "warmup",
+            "ramp",
+            "steady-1",
+            "steady-2",
+            "spike",
+            "steady-2b",
+            "cooldown"
+        ]
+    );
+    // both named requests were sent in the 8:2 mix
+    let reqs = r["requests"].as_array().unwrap();
+    let browse = f(&reqs[0], "/requests");
+    let checkout = f(&reqs[1], "/requests");
+    assert!(
+        (browse / (browse + checkout) - 0.8).abs() < 0.02,
+        "{browse} {checkout}"
+    );
+    // --out wrote the same record
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    assert_eq!(written["metrics"], r["metrics"]);
+
+    let schema: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("schema/result-record.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&r)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // histograms decode and agree with the summary
+    let h = perfhive_core::LatencyHistogram::decode(r["histograms"]["latency"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(h.len() as f64, f(&r, "/metrics/latency_ms/count"));
+}
+
+#[test]
+fn playbook_scenario_runs_as_written_time_scaled() {
+    // 50 minutes × 0.004 = 12 s; rates 100/250/400 rps with a spike to 3×.
+    let (code, r, err) = run_json(&[
+        &repo("examples/checkout-peak.yaml"),
+        "--time-scale",
+        "0.004",
+    ]);
+    assert_eq!(code, 0, "{err}\n{:#}", r["criteria"]);
+    let crit = r["criteria"].as_array().unwrap();
+    assert_eq!(crit.len(), 3);
+    assert_eq!(crit[0]["passed"], true);
+    // no process named redis here: reported, not guessed
+    assert!(crit[2]["passed"].is_null());
+    assert!(crit[2]["note"].as_str().unwrap().contains("redis"));
+    let spike = r["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "spike")
+        .unwrap();
+    assert_eq!(f(spike, "/target_start"), 300.0);
+    assert!(r["observed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|o| o["name"] == "database" && o["found"] == false));
+}
+
+#[test]
+fn failed_criteria_exit_1_and_passing_exit_0() {
+    let t = target();
+    let url = format!("{}/slow?ms=20", t.base_url());
+    let (code, r, _) = run_json(&[
+        &url,
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--criteria",
+        "p50_latency_ms < 5",
+        "--criteria",
+        "error_rate_pct <= 1",
+    ]);
+    assert_eq!(code, 1);
+    assert_eq!(r["status"], "failed");
+    assert_eq!(r["criteria"][0]["passed"], false);
+    assert_eq!(r["criteria"][1]["passed"], true);
+    let (code, r, _) = run_json(&[
+        &url,
+        "--rate",
+        "50",
+        "--duration",
+        "1s",
+        "--criteria",
+        "p50_latency_ms < 5000",
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(r["status"], "passed");
+}
+
+#[test]
+fn a_rollback_trigger_stops_the_run_with_exit_3() {
+    let t = target();
+    let url = format!("{}/error?rate=1", t.base_url());
+    let started = std::time::Instant::now();
+    let (code, r, err) = run_json(&[
+        &url,
+        "--rate",
+        "50",
+        "--duration",
+        "60s",
+        "--trigger",
+        "sustained error_rate_pct > 50 for 2 seconds",
+    ]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "the trigger stopped the run early"
+    );
+    assert_eq!(r["status"], "aborted");
+    assert_eq!(
+        r["abort"]["trigger"],
+        "sustained error_rate_pct > 50 for 2 seconds"
+    );
+    assert!(f(&r, "/abort/at_s") >= 2.0 && f(&r, "/abort/at_s") < 10.0);
+    assert!(f(&r, "/metrics/requests") > 50.0);
+}
+
+#[test]
+fn a_bad_scenario_names_file_line_and_column_with_exit_2() {
+    let dir = tempdir();
+    let path = write_scenario(&dir, "bad.yaml", "scenario: x\ntarget:\n  url: http://127.0.0.1:9/\ntraffic_profile:\n  steady_seconds: 5\n  arival_rate_rps: 10\n");
+    let out = run_raw(&["run", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{path}:6:3: traffic_profile: unknown field `arival_rate_rps`"
+        )),
+        "{err}"
+    );
+    assert!(err.contains("6 |   arival_rate_rps: 10"), "{err}");
+
+    let path = write_scenario(&dir, "bad2.yaml", "scenario: x\ntarget: { url: \"http://127.0.0.1:9/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\nsuccess_criteria:\n  - p95_latency <= 250\n");
+    let out = run_raw(&["run", &path]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(":5:5: unknown metric `p95_latency`; known metrics:"),
+        "{err}"
+    );
+
+    let out = run_raw(&["run", "does-not-exist.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run_raw(&["run", "http://127.0.0.1:9/", "--rate", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run_raw(&["run", "http://127.0.0.1:9/", "--criteria", "latency < 3"]);
+    assert_eq!(out.status.code(), Some(2));
+}
