@@ -30,6 +30,8 @@ use tokio_rustls::TlsConnector;
 
 /// Requests later than this count as late in the generator report.
 const LATE: Duration = Duration::from_millis(10);
+/// A request waits this long for a busy slot before the pool grows (open model).
+const GROW_AFTER: Duration = Duration::from_millis(1);
 /// How long after the planned end a backlog may still be sent before the rest is dropped.
 const DRAIN: Duration = Duration::from_secs(2);
 
@@ -331,50 +333,69 @@ fn spawn_slot(l: &Rc<Local>) {
 async fn dispatch(l: &Rc<Local>) {
     let plan = &l.plan;
     let sched = plan.schedule.as_ref().expect("open model has a schedule");
-    let timer = match PreciseTimer::new() {
-        Ok(t) => Some(t),
-        Err(_) => None, // fall back to tokio's millisecond timer
-    };
+    let timer = PreciseTimer::new().ok(); // without timerfd: tokio's millisecond timer
+    let due_at = |j: u64| sched.time_of(l.global(j)).map(|t| plan.start + t);
+    // A small pool to begin with (Little's law at 1 ms), connected on first use.
+    let first_rate = plan.profile.phases.first().map_or(1.0, |p| p.from) / plan.workers as f64;
+    for _ in 0..((first_rate / 1000.0).ceil() as usize + 1).min(plan.max_in_flight) {
+        spawn_slot(l);
+    }
     let mut j = 0u64;
+    let mut recheck: Option<Instant> = None;
     while !plan.stop.is_stopped() {
-        let Some(t) = sched.time_of(l.global(j)) else {
-            break;
+        let next = due_at(j);
+        let wake_at = match (next, recheck) {
+            (Some(a), Some(r)) => a.min(r),
+            (Some(a), None) => a,
+            (None, Some(r)) => r,
+            (None, None) => break,
         };
-        let deadline = plan.start + t;
-        if deadline > Instant::now() {
+        if wake_at > Instant::now() {
             let stop = plan.stop.stopped(false);
             tokio::select! {
                 _ = async {
                     match &timer {
-                        Some(timer) => { let _ = timer.sleep_until(deadline).await; }
-                        None => tokio::time::sleep_until(deadline.into()).await,
+                        Some(timer) => { let _ = timer.sleep_until(wake_at).await; }
+                        None => tokio::time::sleep_until(wake_at.into()).await,
                     }
                 } => {}
                 _ = stop => break,
             }
         }
         let now = Instant::now();
-        l.stats
-            .borrow_mut()
-            .timer_lag
-            .record(now.saturating_duration_since(deadline));
-        while let Some(t) = sched.time_of(l.global(j)) {
-            if plan.start + t > now {
-                break;
-            }
+        if next.is_some_and(|a| a <= now) {
+            l.stats
+                .borrow_mut()
+                .timer_lag
+                .record(now.saturating_duration_since(wake_at));
+        }
+        while due_at(j).is_some_and(|t| t <= now) {
             j += 1;
         }
         l.due.set(j);
+        recheck = None;
         let backlog = (j - l.claimed.get()) as usize;
         let idle = l.idle.get();
-        if backlog > idle {
-            let room = plan.max_in_flight.saturating_sub(l.slots.get());
-            for _ in 0..(backlog - idle).min(room) {
-                spawn_slot(l);
-            }
-        }
         for _ in 0..backlog.min(idle) {
             l.wake.notify_one();
+        }
+        if backlog > idle {
+            // Slots whose responses are already in let them claim first: a hiccup of the
+            // generator itself must not open a burst of connections.
+            tokio::task::yield_now().await;
+            let claimed = l.claimed.get();
+            let backlog = (j - claimed) as usize;
+            if backlog > l.idle.get() {
+                let oldest = due_at(claimed).unwrap_or(now);
+                if now.saturating_duration_since(oldest) >= GROW_AFTER {
+                    let room = plan.max_in_flight.saturating_sub(l.slots.get());
+                    for _ in 0..(backlog - l.idle.get()).min(room) {
+                        spawn_slot(l);
+                    }
+                } else {
+                    recheck = Some(oldest + GROW_AFTER);
+                }
+            }
         }
     }
     l.done.set(true);

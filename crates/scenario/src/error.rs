@@ -21,13 +21,22 @@ pub struct ScenarioError {
 
 impl ScenarioError {
     /// An error at a position of `source` (1-based line and column).
-    pub fn at(file: &std::path::Path, source: &str, line: usize, column: usize, message: impl Into<String>) -> Self {
+    pub fn at(
+        file: &std::path::Path,
+        source: &str,
+        line: usize,
+        column: usize,
+        message: impl Into<String>,
+    ) -> Self {
         ScenarioError {
             file: file.to_path_buf(),
             line: Some(line),
             column: Some(column),
             message: message.into(),
-            source_line: source.lines().nth(line.saturating_sub(1)).map(str::to_string),
+            source_line: source
+                .lines()
+                .nth(line.saturating_sub(1))
+                .map(str::to_string),
         }
     }
 

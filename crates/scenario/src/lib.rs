@@ -23,12 +23,30 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 1000;
 
 /// Names accepted in `metrics_to_capture`, and what perfhive records for each.
 pub const CAPTURABLE_METRICS: &[(&str, &str)] = &[
-    ("http_latency_histogram", "corrected and uncorrected HDR histograms per phase and request"),
-    ("error_rate_breakdown", "failures by class and responses by status code"),
-    ("cpu_mem_usage", "CPU and RSS of the `observe:` processes, and of the generator"),
-    ("timing_breakdown", "connect, TLS and time-to-first-byte histograms"),
-    ("queue_depth", "requests in flight per second (client-side queue)"),
-    ("cache_hit_ratio", "not measurable from the client alone: needs target metrics"),
+    (
+        "http_latency_histogram",
+        "corrected and uncorrected HDR histograms per phase and request",
+    ),
+    (
+        "error_rate_breakdown",
+        "failures by class and responses by status code",
+    ),
+    (
+        "cpu_mem_usage",
+        "CPU and RSS of the `observe:` processes, and of the generator",
+    ),
+    (
+        "timing_breakdown",
+        "connect, TLS and time-to-first-byte histograms",
+    ),
+    (
+        "queue_depth",
+        "requests in flight per second (client-side queue)",
+    ),
+    (
+        "cache_hit_ratio",
+        "not measurable from the client alone: needs target metrics",
+    ),
 ];
 
 /// A validated scenario.
@@ -167,7 +185,8 @@ impl Scenario {
 
     /// Parses scenario text; `path` names it in errors and anchors relative body files.
     pub fn from_str_at(text: &str, path: &Path) -> Result<Scenario, ScenarioError> {
-        let raw: RawScenario = serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
+        let raw: RawScenario =
+            serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e, text, path))?;
         let base = path.parent().unwrap_or(Path::new("."));
         validate(raw, base).map_err(|inv| {
             let (line, col) = locate(text, &inv.path, inv.value).unwrap_or((1, 1));
@@ -189,7 +208,10 @@ fn yaml_error(e: &serde_yaml_ng::Error, text: &str, path: &Path) -> ScenarioErro
         message.truncate(i);
     }
     if text.trim().is_empty() {
-        return ScenarioError::whole(path, "the scenario is empty; expected a mapping with `scenario:` and `target:`");
+        return ScenarioError::whole(
+            path,
+            "the scenario is empty; expected a mapping with `scenario:` and `target:`",
+        );
     }
     match e.location() {
         Some(loc) => ScenarioError::at(path, text, loc.line(), loc.column(), message),
@@ -209,7 +231,10 @@ fn duration_pair(
         (Some(_), Some(_)) => {
             return Err(Invalid {
                 value: false,
-                ..invalid(p(key_sec), format!("give `{key_min}` or `{key_sec}`, not both"))
+                ..invalid(
+                    p(key_sec),
+                    format!("give `{key_min}` or `{key_sec}`, not both"),
+                )
             })
         }
         (Some(m), None) => (m * 60.0, key_min),
@@ -248,7 +273,10 @@ fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
         .map(|(i, s)| {
             Trigger::parse(s).map_err(|e| Invalid {
                 offset: e.offset,
-                ..invalid(vec![Seg::Key("rollback_triggers"), Seg::Index(i)], e.message)
+                ..invalid(
+                    vec![Seg::Key("rollback_triggers"), Seg::Index(i)],
+                    e.message,
+                )
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -257,7 +285,10 @@ fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
             let known: Vec<_> = CAPTURABLE_METRICS.iter().map(|(k, _)| *k).collect();
             return Err(invalid(
                 vec![Seg::Key("metrics_to_capture"), Seg::Index(i)],
-                format!("unknown metric to capture `{m}`; expected one of {}", known.join(", ")),
+                format!(
+                    "unknown metric to capture `{m}`; expected one of {}",
+                    known.join(", ")
+                ),
             ));
         }
     }
@@ -272,14 +303,23 @@ fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
             _ => {
                 return Err(Invalid {
                     value: false,
-                    ..invalid(path("name"), "give exactly one of `pid`, `pid_file` or `process`")
+                    ..invalid(
+                        path("name"),
+                        "give exactly one of `pid`, `pid_file` or `process`",
+                    )
                 })
             }
         };
         if observe.iter().any(|x: &Observe| x.name == o.name) {
-            return Err(invalid(path("name"), format!("`{}` is observed twice", o.name)));
+            return Err(invalid(
+                path("name"),
+                format!("`{}` is observed twice", o.name),
+            ));
         }
-        observe.push(Observe { name: o.name.clone(), by });
+        observe.push(Observe {
+            name: o.name.clone(),
+            by,
+        });
     }
     let dependencies = raw
         .dependencies
@@ -316,18 +356,31 @@ fn open_profile(p: &RawProfile) -> Result<Profile, Invalid> {
         if set {
             return Err(Invalid {
                 value: false,
-                ..invalid(path(key), format!("`{key}` belongs to the closed model; add `model: closed` or remove it"))
+                ..invalid(
+                    path(key),
+                    format!(
+                        "`{key}` belongs to the closed model; add `model: closed` or remove it"
+                    ),
+                )
             });
         }
     }
     let rates = match &p.arrival_rate_rps {
         Some(OneOrMany::One(r)) => vec![*r],
         Some(OneOrMany::Many(v)) if !v.is_empty() => v.clone(),
-        Some(OneOrMany::Many(_)) => return Err(invalid(path("arrival_rate_rps"), "expected at least one rate")),
+        Some(OneOrMany::Many(_)) => {
+            return Err(invalid(
+                path("arrival_rate_rps"),
+                "expected at least one rate",
+            ))
+        }
         None => {
             return Err(Invalid {
                 value: false,
-                ..invalid(vec![Seg::Key("traffic_profile")], "expected `arrival_rate_rps` (a rate or a list of rates) in the open model")
+                ..invalid(
+                    vec![Seg::Key("traffic_profile")],
+                    "expected `arrival_rate_rps` (a rate or a list of rates) in the open model",
+                )
             })
         }
     };
@@ -336,76 +389,220 @@ fn open_profile(p: &RawProfile) -> Result<Profile, Invalid> {
         if matches!(p.arrival_rate_rps, Some(OneOrMany::Many(_))) {
             pth.push(Seg::Index(i));
         }
-        return Err(invalid(pth, "expected a rate above zero (requests per second)"));
+        return Err(invalid(
+            pth,
+            "expected a rate above zero (requests per second)",
+        ));
     }
-    let warmup = duration_pair(p.warmup_minutes, p.warmup_seconds, "warmup_minutes", "warmup_seconds")?.unwrap_or_default();
-    let ramp = duration_pair(p.ramp_minutes, p.ramp_seconds, "ramp_minutes", "ramp_seconds")?.unwrap_or_default();
-    let steady = duration_pair(p.steady_minutes, p.steady_seconds, "steady_minutes", "steady_seconds")?
-        .ok_or_else(|| Invalid {
-            value: false,
-            ..invalid(vec![Seg::Key("traffic_profile")], "expected `steady_minutes` or `steady_seconds`")
-        })?;
+    let warmup = duration_pair(
+        p.warmup_minutes,
+        p.warmup_seconds,
+        "warmup_minutes",
+        "warmup_seconds",
+    )?
+    .unwrap_or_default();
+    let ramp = duration_pair(
+        p.ramp_minutes,
+        p.ramp_seconds,
+        "ramp_minutes",
+        "ramp_seconds",
+    )?
+    .unwrap_or_default();
+    let steady = duration_pair(
+        p.steady_minutes,
+        p.steady_seconds,
+        "steady_minutes",
+        "steady_seconds",
+    )?
+    .ok_or_else(|| Invalid {
+        value: false,
+        ..invalid(
+            vec![Seg::Key("traffic_profile")],
+            "expected `steady_minutes` or `steady_seconds`",
+        )
+    })?;
     if steady.is_zero() {
-        return Err(invalid(path(if p.steady_minutes.is_some() { "steady_minutes" } else { "steady_seconds" }), "expected a steady phase longer than zero"));
+        return Err(invalid(
+            path(if p.steady_minutes.is_some() {
+                "steady_minutes"
+            } else {
+                "steady_seconds"
+            }),
+            "expected a steady phase longer than zero",
+        ));
     }
-    let cooldown = duration_pair(p.cooldown_minutes, p.cooldown_seconds, "cooldown_minutes", "cooldown_seconds")?.unwrap_or_default();
+    let cooldown = duration_pair(
+        p.cooldown_minutes,
+        p.cooldown_seconds,
+        "cooldown_minutes",
+        "cooldown_seconds",
+    )?
+    .unwrap_or_default();
     let warmup_rate = p.warmup_rate_rps.unwrap_or(rates[0]);
     if !(warmup_rate.is_finite() && warmup_rate > 0.0) {
-        return Err(invalid(path("warmup_rate_rps"), "expected a rate above zero"));
+        return Err(invalid(
+            path("warmup_rate_rps"),
+            "expected a rate above zero",
+        ));
     }
     let total = warmup + ramp + steady + cooldown;
-    let spike_at = duration_pair(p.spike_after_minutes, p.spike_after_seconds, "spike_after_minutes", "spike_after_seconds")?;
+    let spike_at = duration_pair(
+        p.spike_after_minutes,
+        p.spike_after_seconds,
+        "spike_after_minutes",
+        "spike_after_seconds",
+    )?;
     let spike = match spike_at {
         None => {
-            for (set, key) in [(p.spike_multiplier.is_some(), "spike_multiplier"), (p.spike_seconds.is_some(), "spike_seconds"), (p.spike_minutes.is_some(), "spike_minutes")] {
+            for (set, key) in [
+                (p.spike_multiplier.is_some(), "spike_multiplier"),
+                (p.spike_seconds.is_some(), "spike_seconds"),
+                (p.spike_minutes.is_some(), "spike_minutes"),
+            ] {
                 if set {
-                    return Err(Invalid { value: false, ..invalid(path(key), format!("`{key}` needs `spike_after_minutes` or `spike_after_seconds`")) });
+                    return Err(Invalid {
+                        value: false,
+                        ..invalid(
+                            path(key),
+                            format!("`{key}` needs `spike_after_minutes` or `spike_after_seconds`"),
+                        )
+                    });
                 }
             }
             None
         }
         Some(at) => {
-            let key = if p.spike_after_minutes.is_some() { "spike_after_minutes" } else { "spike_after_seconds" };
+            let key = if p.spike_after_minutes.is_some() {
+                "spike_after_minutes"
+            } else {
+                "spike_after_seconds"
+            };
             if at >= total {
-                return Err(invalid(path(key), format!("the spike starts after the run ends ({} s)", total.as_secs_f64())));
+                return Err(invalid(
+                    path(key),
+                    format!(
+                        "the spike starts after the run ends ({} s)",
+                        total.as_secs_f64()
+                    ),
+                ));
             }
-            let len = duration_pair(p.spike_minutes, p.spike_seconds, "spike_minutes", "spike_seconds")?.unwrap_or(steady / 10);
+            let len = duration_pair(
+                p.spike_minutes,
+                p.spike_seconds,
+                "spike_minutes",
+                "spike_seconds",
+            )?
+            .unwrap_or(steady / 10);
             let mult = p.spike_multiplier.unwrap_or(3.0);
             if !(mult.is_finite() && mult > 0.0) {
-                return Err(invalid(path("spike_multiplier"), "expected a multiplier above zero"));
+                return Err(invalid(
+                    path("spike_multiplier"),
+                    "expected a multiplier above zero",
+                ));
             }
             Some((at, len, mult))
         }
     };
-    Ok(Profile::open(warmup, warmup_rate, ramp, steady, &rates, cooldown, spike))
+    Ok(Profile::open(
+        warmup,
+        warmup_rate,
+        ramp,
+        steady,
+        &rates,
+        cooldown,
+        spike,
+    ))
 }
 
 fn closed_profile(p: &RawProfile) -> Result<Profile, Invalid> {
     let path = |k| vec![Seg::Key("traffic_profile"), Seg::Key(k)];
     for (set, key) in [
         (p.arrival_rate_rps.is_some(), "arrival_rate_rps"),
-        (p.ramp_minutes.is_some() || p.ramp_seconds.is_some(), if p.ramp_minutes.is_some() { "ramp_minutes" } else { "ramp_seconds" }),
-        (p.steady_minutes.is_some() || p.steady_seconds.is_some(), if p.steady_minutes.is_some() { "steady_minutes" } else { "steady_seconds" }),
-        (p.spike_after_minutes.is_some() || p.spike_after_seconds.is_some(), if p.spike_after_minutes.is_some() { "spike_after_minutes" } else { "spike_after_seconds" }),
+        (
+            p.ramp_minutes.is_some() || p.ramp_seconds.is_some(),
+            if p.ramp_minutes.is_some() {
+                "ramp_minutes"
+            } else {
+                "ramp_seconds"
+            },
+        ),
+        (
+            p.steady_minutes.is_some() || p.steady_seconds.is_some(),
+            if p.steady_minutes.is_some() {
+                "steady_minutes"
+            } else {
+                "steady_seconds"
+            },
+        ),
+        (
+            p.spike_after_minutes.is_some() || p.spike_after_seconds.is_some(),
+            if p.spike_after_minutes.is_some() {
+                "spike_after_minutes"
+            } else {
+                "spike_after_seconds"
+            },
+        ),
     ] {
         if set {
-            return Err(Invalid { value: false, ..invalid(path(key), format!("`{key}` belongs to the open model; the closed model uses `stages`")) });
+            return Err(Invalid {
+                value: false,
+                ..invalid(
+                    path(key),
+                    format!("`{key}` belongs to the open model; the closed model uses `stages`"),
+                )
+            });
         }
     }
     let Some(stages) = p.stages.as_ref().filter(|s| !s.is_empty()) else {
-        return Err(Invalid { value: false, ..invalid(vec![Seg::Key("traffic_profile")], "expected `stages: [{duration_seconds: N, target: USERS}, …]` in the closed model") });
+        return Err(Invalid {
+            value: false,
+            ..invalid(
+                vec![Seg::Key("traffic_profile")],
+                "expected `stages: [{duration_seconds: N, target: USERS}, …]` in the closed model",
+            )
+        });
     };
     let mut out = Vec::new();
     for (i, s) in stages.iter().enumerate() {
-        let spath = |k| vec![Seg::Key("traffic_profile"), Seg::Key("stages"), Seg::Index(i), Seg::Key(k)];
+        let spath = |k| {
+            vec![
+                Seg::Key("traffic_profile"),
+                Seg::Key("stages"),
+                Seg::Index(i),
+                Seg::Key(k),
+            ]
+        };
         let secs = match (s.duration_minutes, s.duration_seconds) {
             (Some(m), None) => m * 60.0,
             (None, Some(x)) => x,
-            (Some(_), Some(_)) => return Err(Invalid { value: false, ..invalid(spath("duration_seconds"), "give `duration_minutes` or `duration_seconds`, not both") }),
-            (None, None) => return Err(Invalid { value: false, ..invalid(spath("target"), "expected `duration_seconds` or `duration_minutes` in this stage") }),
+            (Some(_), Some(_)) => {
+                return Err(Invalid {
+                    value: false,
+                    ..invalid(
+                        spath("duration_seconds"),
+                        "give `duration_minutes` or `duration_seconds`, not both",
+                    )
+                })
+            }
+            (None, None) => {
+                return Err(Invalid {
+                    value: false,
+                    ..invalid(
+                        spath("target"),
+                        "expected `duration_seconds` or `duration_minutes` in this stage",
+                    )
+                })
+            }
         };
         if !(secs.is_finite() && secs > 0.0) {
-            return Err(invalid(spath(if s.duration_minutes.is_some() { "duration_minutes" } else { "duration_seconds" }), "expected a duration above zero"));
+            return Err(invalid(
+                spath(if s.duration_minutes.is_some() {
+                    "duration_minutes"
+                } else {
+                    "duration_seconds"
+                }),
+                "expected a duration above zero",
+            ));
         }
         out.push((Duration::from_secs_f64(secs), s.target as f64));
     }
@@ -414,11 +611,32 @@ fn closed_profile(p: &RawProfile) -> Result<Profile, Invalid> {
             return Err(invalid(path("rate_cap_rps"), "expected a rate above zero"));
         }
     }
-    let warmup = duration_pair(p.warmup_minutes, p.warmup_seconds, "warmup_minutes", "warmup_seconds")?.unwrap_or_default();
-    let cooldown = duration_pair(p.cooldown_minutes, p.cooldown_seconds, "cooldown_minutes", "cooldown_seconds")?;
+    let warmup = duration_pair(
+        p.warmup_minutes,
+        p.warmup_seconds,
+        "warmup_minutes",
+        "warmup_seconds",
+    )?
+    .unwrap_or_default();
+    let cooldown = duration_pair(
+        p.cooldown_minutes,
+        p.cooldown_seconds,
+        "cooldown_minutes",
+        "cooldown_seconds",
+    )?;
     if cooldown.is_some() {
-        let key = if p.cooldown_minutes.is_some() { "cooldown_minutes" } else { "cooldown_seconds" };
-        return Err(Invalid { value: false, ..invalid(path(key), "the closed model ramps down with a last stage whose target is 0") });
+        let key = if p.cooldown_minutes.is_some() {
+            "cooldown_minutes"
+        } else {
+            "cooldown_seconds"
+        };
+        return Err(Invalid {
+            value: false,
+            ..invalid(
+                path(key),
+                "the closed model ramps down with a last stage whose target is 0",
+            )
+        });
     }
     let first = out[0].1;
     Ok(Profile::closed(
@@ -457,13 +675,21 @@ pub fn check_url(url: &str) -> Result<(), String> {
         return if name == "demo" {
             Ok(())
         } else {
-            Err(format!("unknown built-in target `{name}`; expected `builtin:demo[/path]`"))
+            Err(format!(
+                "unknown built-in target `{name}`; expected `builtin:demo[/path]`"
+            ))
         };
     }
-    let uri: http::Uri = url.parse().map_err(|e| format!("invalid URL `{url}`: {e}"))?;
+    let uri: http::Uri = url
+        .parse()
+        .map_err(|e| format!("invalid URL `{url}`: {e}"))?;
     match uri.scheme_str() {
         Some("http") | Some("https") => {}
-        _ => return Err(format!("expected an http:// or https:// URL (or builtin:demo), found `{url}`")),
+        _ => {
+            return Err(format!(
+                "expected an http:// or https:// URL (or builtin:demo), found `{url}`"
+            ))
+        }
     }
     if uri.host().is_none_or(str::is_empty) {
         return Err(format!("the URL `{url}` has no host"));
@@ -478,10 +704,17 @@ fn read_body(
     path: impl Fn(&'static str) -> Vec<Seg>,
 ) -> Result<Vec<u8>, Invalid> {
     match (body, file) {
-        (Some(_), Some(_)) => Err(Invalid { value: false, ..invalid(path("body_file"), "give `body` or `body_file`, not both") }),
+        (Some(_), Some(_)) => Err(Invalid {
+            value: false,
+            ..invalid(path("body_file"), "give `body` or `body_file`, not both")
+        }),
         (Some(b), None) => Ok(b.clone().into_bytes()),
-        (None, Some(f)) => std::fs::read(base.join(f))
-            .map_err(|e| invalid(path("body_file"), format!("cannot read `{}`: {e}", base.join(f).display()))),
+        (None, Some(f)) => std::fs::read(base.join(f)).map_err(|e| {
+            invalid(
+                path("body_file"),
+                format!("cannot read `{}`: {e}", base.join(f).display()),
+            )
+        }),
         (None, None) => Ok(Vec::new()),
     }
 }
@@ -491,7 +724,10 @@ fn check_method(m: &str, path: Vec<Seg>) -> Result<String, Invalid> {
     if ok {
         Ok(m.to_ascii_uppercase())
     } else {
-        Err(invalid(path, format!("expected an HTTP method (GET, POST, …), found `{m}`")))
+        Err(invalid(
+            path,
+            format!("expected an HTTP method (GET, POST, …), found `{m}`"),
+        ))
     }
 }
 
@@ -499,7 +735,15 @@ fn validate_target(t: &raw::RawTarget, base: &Path) -> Result<Target, Invalid> {
     let path = |k: &'static str| vec![Seg::Key("target"), Seg::Key(k)];
     check_url(&t.url).map_err(|m| invalid(path("url"), m))?;
     let timeout = match (t.timeout_seconds, t.timeout_ms) {
-        (Some(_), Some(_)) => return Err(Invalid { value: false, ..invalid(path("timeout_ms"), "give `timeout_seconds` or `timeout_ms`, not both") }),
+        (Some(_), Some(_)) => {
+            return Err(Invalid {
+                value: false,
+                ..invalid(
+                    path("timeout_ms"),
+                    "give `timeout_seconds` or `timeout_ms`, not both",
+                )
+            })
+        }
         (Some(s), None) => (s, "timeout_seconds"),
         (None, Some(ms)) => (ms / 1000.0, "timeout_ms"),
         (None, None) => (DEFAULT_TIMEOUT.as_secs_f64(), ""),
@@ -513,7 +757,11 @@ fn validate_target(t: &raw::RawTarget, base: &Path) -> Result<Target, Invalid> {
     if t.connections == Some(0) {
         return Err(invalid(path("connections"), "expected at least 1"));
     }
-    let headers: Vec<_> = t.headers.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let headers: Vec<_> = t
+        .headers
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let mut requests = Vec::new();
     if t.requests.is_empty() {
         let method = check_method(t.method.as_deref().unwrap_or("GET"), path("method"))?;
@@ -526,18 +774,37 @@ fn validate_target(t: &raw::RawTarget, base: &Path) -> Result<Target, Invalid> {
             body: read_body(&t.body, &t.body_file, base, path)?,
         });
     } else {
-        for (k, set) in [("method", t.method.is_some()), ("body", t.body.is_some()), ("body_file", t.body_file.is_some())] {
+        for (k, set) in [
+            ("method", t.method.is_some()),
+            ("body", t.body.is_some()),
+            ("body_file", t.body_file.is_some()),
+        ] {
             if set {
                 return Err(Invalid { value: false, ..invalid(path(k), format!("`{k}` goes inside each entry of `requests` when a request mix is given")) });
             }
         }
         for (i, r) in t.requests.iter().enumerate() {
-            let rpath = move |k: &'static str| vec![Seg::Key("target"), Seg::Key("requests"), Seg::Index(i), Seg::Key(k)];
+            let rpath = move |k: &'static str| {
+                vec![
+                    Seg::Key("target"),
+                    Seg::Key("requests"),
+                    Seg::Index(i),
+                    Seg::Key(k),
+                ]
+            };
             if requests.iter().any(|q: &RequestSpec| q.name == r.name) {
-                return Err(invalid(rpath("name"), format!("two requests are named `{}`", r.name)));
+                return Err(invalid(
+                    rpath("name"),
+                    format!("two requests are named `{}`", r.name),
+                ));
             }
             let url = match (&r.path, &r.url) {
-                (Some(_), Some(_)) => return Err(Invalid { value: false, ..invalid(rpath("url"), "give `path` or `url`, not both") }),
+                (Some(_), Some(_)) => {
+                    return Err(Invalid {
+                        value: false,
+                        ..invalid(rpath("url"), "give `path` or `url`, not both")
+                    })
+                }
                 (Some(p), None) => join_url(&t.url, p),
                 (None, Some(u)) => {
                     check_url(u).map_err(|m| invalid(rpath("url"), m))?;
@@ -582,3 +849,133 @@ fn validate_target(t: &raw::RawTarget, base: &Path) -> Result<Target, Invalid> {
 
 #[cfg(test)]
 mod tests;
+
+/// A scenario given on the command line instead of a file (`perfhive run URL …`).
+#[derive(Clone, Debug)]
+pub struct Quick {
+    /// Target URL.
+    pub url: String,
+    /// HTTP method.
+    pub method: String,
+    /// Extra headers.
+    pub headers: Vec<(String, String)>,
+    /// Body.
+    pub body: Vec<u8>,
+    /// Open model at this rate…
+    pub rate: Option<f64>,
+    /// …or closed model with this many users.
+    pub users: Option<u32>,
+    /// Measured length.
+    pub duration: Duration,
+    /// Warm-up before it (excluded from criteria).
+    pub warmup: Duration,
+    /// Protocol.
+    pub http: HttpVersion,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// In-flight limit (open model).
+    pub max_in_flight: Option<usize>,
+    /// Accept any certificate.
+    pub insecure: bool,
+    /// Success criteria expressions.
+    pub criteria: Vec<String>,
+    /// Rollback trigger expressions.
+    pub triggers: Vec<String>,
+}
+
+impl Scenario {
+    /// Builds a one-request scenario from command-line options.
+    pub fn quick(q: Quick) -> Result<Scenario, String> {
+        check_url(&q.url)?;
+        if q.duration.is_zero() {
+            return Err("the duration must be above zero".into());
+        }
+        let profile = match (q.rate, q.users) {
+            (Some(_), Some(_)) => {
+                return Err(
+                    "give --rate (open model) or --connections (closed model), not both".into(),
+                )
+            }
+            (Some(r), None) if r.is_finite() && r > 0.0 => Profile::open(
+                q.warmup,
+                r,
+                Duration::ZERO,
+                q.duration,
+                &[r],
+                Duration::ZERO,
+                None,
+            ),
+            (Some(_), None) => return Err("--rate must be above zero".into()),
+            (None, users) => {
+                let u = users.unwrap_or(10).max(1) as f64;
+                let mut p = Profile::closed(q.warmup, u, u, &[(q.duration, u)], None);
+                if let Some(stage) = p.phases.last_mut() {
+                    stage.name = "steady".into();
+                }
+                p
+            }
+        };
+        let criteria = q
+            .criteria
+            .iter()
+            .map(|c| Criterion::parse(c).map_err(|e| format!("criterion `{c}`: {e}")))
+            .collect::<Result<_, _>>()?;
+        let triggers = q
+            .triggers
+            .iter()
+            .map(|t| Trigger::parse(t).map_err(|e| format!("trigger `{t}`: {e}")))
+            .collect::<Result<_, _>>()?;
+        Ok(Scenario {
+            name: q.url.clone(),
+            environment: None,
+            service: None,
+            notes: None,
+            cache_state: None,
+            target: Target {
+                url: q.url.clone(),
+                http: q.http,
+                timeout: q.timeout,
+                max_in_flight: q.max_in_flight.unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+                connections: None,
+                insecure: q.insecure,
+                ok_status: None,
+                requests: vec![RequestSpec {
+                    name: "default".into(),
+                    weight: 1,
+                    method: q.method.to_ascii_uppercase(),
+                    url: q.url,
+                    headers: q.headers,
+                    body: q.body,
+                }],
+            },
+            profile,
+            dependencies: Vec::new(),
+            metrics_to_capture: Vec::new(),
+            criteria,
+            triggers,
+            observe: Vec::new(),
+        })
+    }
+
+    /// The built-in target named by the URLs (`builtin:demo/...`), if any.
+    pub fn builtin_target(&self) -> Option<&str> {
+        std::iter::once(&self.target.url)
+            .chain(self.target.requests.iter().map(|r| &r.url))
+            .find_map(|u| u.strip_prefix("builtin:"))
+            .map(|rest| rest.split('/').next().unwrap_or(rest))
+    }
+
+    /// Replaces `builtin:NAME` with `base` (for example `http://127.0.0.1:41234`) in every URL.
+    pub fn resolve_builtin(&mut self, name: &str, base: &str) {
+        let prefix = format!("builtin:{name}");
+        let fix = |u: &mut String| {
+            if let Some(rest) = u.strip_prefix(&prefix) {
+                *u = format!("{base}{}", if rest.is_empty() { "/" } else { rest });
+            }
+        };
+        fix(&mut self.target.url);
+        for r in &mut self.target.requests {
+            fix(&mut r.url);
+        }
+    }
+}

@@ -30,9 +30,16 @@ pub fn locate(source: &str, path: &[Seg], value: bool) -> Option<(usize, usize)>
             let pos = match seg {
                 Seg::Key(k) => find_flow_key(text, k).map(|p| {
                     let after = p + k.len();
-                    let v = text[after..].find(':').map(|c| after + c + 1).unwrap_or(after);
+                    let v = text[after..]
+                        .find(':')
+                        .map(|c| after + c + 1)
+                        .unwrap_or(after);
                     let v = v + text[v..].len() - text[v..].trim_start().len();
-                    if value { v } else { p }
+                    if value {
+                        v
+                    } else {
+                        p
+                    }
                 }),
                 Seg::Index(i) => nth_flow_item(text, *i),
             };
@@ -80,7 +87,8 @@ pub fn locate(source: &str, path: &[Seg], value: bool) -> Option<(usize, usize)>
                     if let Some(rest) = trimmed.strip_prefix('-') {
                         if rest.is_empty() || rest.starts_with(' ') {
                             if count == *i {
-                                let item = indent as usize + 1 + (rest.len() - rest.trim_start().len());
+                                let item =
+                                    indent as usize + 1 + (rest.len() - rest.trim_start().len());
                                 hit = Some((li, item, 0, 0));
                                 break;
                             }
@@ -124,11 +132,23 @@ pub fn locate(source: &str, path: &[Seg], value: bool) -> Option<(usize, usize)>
         let has_inline_value = matches!(seg, Seg::Index(_))
             || !line.get(value_col..).unwrap_or("").trim().is_empty()
                 && !line[value_col..].trim_start().starts_with('#');
-        found = Some((li + 1, if value && has_inline_value { value_col } else { col } + 1));
+        found = Some((
+            li + 1,
+            if value && has_inline_value {
+                value_col
+            } else {
+                col
+            } + 1,
+        ));
         let rest = line.get(value_col..).unwrap_or("").trim_start();
         if matches!(seg, Seg::Key(_)) && (rest.starts_with('{') || rest.starts_with('[')) {
             inline = Some((li, value_col));
-        } else if matches!(seg, Seg::Index(_)) && has_inline_value && rest.contains(':') && !rest.starts_with('"') && !rest.starts_with('\'') {
+        } else if matches!(seg, Seg::Index(_))
+            && has_inline_value
+            && rest.contains(':')
+            && !rest.starts_with('"')
+            && !rest.starts_with('\'')
+        {
             // `- name: x` starts a mapping whose first key is on this line
             scope_start = li;
             parent_indent = col as isize - 1;
@@ -138,7 +158,11 @@ pub fn locate(source: &str, path: &[Seg], value: bool) -> Option<(usize, usize)>
         } else {
             scope_start = li + 1;
         }
-        parent_indent = if matches!(seg, Seg::Index(_)) { col as isize - 2 } else { indent_of(line) as isize };
+        parent_indent = if matches!(seg, Seg::Index(_)) {
+            col as isize - 2
+        } else {
+            indent_of(line) as isize
+        };
         scope_end = lines.len();
     }
     found
@@ -152,9 +176,11 @@ fn find_flow_key(text: &str, key: &str) -> Option<usize> {
     let mut from = 0;
     while let Some(p) = text[from..].find(key) {
         let at = from + p;
-        let before_ok = at == 0
-            || matches!(text.as_bytes()[at - 1], b'{' | b',' | b' ' | b'"' | b'\'');
-        let after = text[at + key.len()..].trim_start_matches(['"', '\'']).trim_start();
+        let before_ok =
+            at == 0 || matches!(text.as_bytes()[at - 1], b'{' | b',' | b' ' | b'"' | b'\'');
+        let after = text[at + key.len()..]
+            .trim_start_matches(['"', '\''])
+            .trim_start();
         if before_ok && after.starts_with(':') {
             return Some(at);
         }
@@ -215,12 +241,37 @@ mod tests {
     #[test]
     fn finds_block_flow_and_sequence_positions() {
         use Seg::*;
-        assert_eq!(locate(DOC, &[Key("traffic_profile"), Key("warmup_minutes")], false), Some((4, 3)));
-        assert_eq!(locate(DOC, &[Key("traffic_profile"), Key("warmup_minutes")], true), Some((4, 19)));
-        assert_eq!(locate(DOC, &[Key("success_criteria"), Index(1)], true), Some((8, 5)));
-        assert_eq!(locate(DOC, &[Key("target"), Key("method")], true), Some((2, 36)));
-        assert_eq!(locate(DOC, &[Key("traffic_profile"), Key("arrival_rate_rps"), Index(2)], true), Some((5, 32)));
-        assert_eq!(locate(DOC, &[Key("observe"), Index(0), Key("pid")], true), Some((11, 10)));
-        assert_eq!(locate(DOC, &[Key("observe"), Index(0), Key("name")], true), Some((10, 11)));
+        assert_eq!(
+            locate(DOC, &[Key("traffic_profile"), Key("warmup_minutes")], false),
+            Some((4, 3))
+        );
+        assert_eq!(
+            locate(DOC, &[Key("traffic_profile"), Key("warmup_minutes")], true),
+            Some((4, 19))
+        );
+        assert_eq!(
+            locate(DOC, &[Key("success_criteria"), Index(1)], true),
+            Some((8, 5))
+        );
+        assert_eq!(
+            locate(DOC, &[Key("target"), Key("method")], true),
+            Some((2, 36))
+        );
+        assert_eq!(
+            locate(
+                DOC,
+                &[Key("traffic_profile"), Key("arrival_rate_rps"), Index(2)],
+                true
+            ),
+            Some((5, 32))
+        );
+        assert_eq!(
+            locate(DOC, &[Key("observe"), Index(0), Key("pid")], true),
+            Some((11, 10))
+        );
+        assert_eq!(
+            locate(DOC, &[Key("observe"), Index(0), Key("name")], true),
+            Some((10, 11))
+        );
     }
 }

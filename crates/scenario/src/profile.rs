@@ -110,7 +110,10 @@ impl Profile {
 
     /// Highest target of any phase.
     pub fn peak(&self) -> f64 {
-        self.phases.iter().map(|p| p.from.max(p.to)).fold(0.0, f64::max)
+        self.phases
+            .iter()
+            .map(|p| p.from.max(p.to))
+            .fold(0.0, f64::max)
     }
 
     /// Mean target over the measured phases (time-weighted).
@@ -172,11 +175,21 @@ impl Profile {
             }
         };
         let first = rates[0];
-        push("warmup".into(), PhaseKind::Warmup, warmup, warmup_rate, warmup_rate);
+        push(
+            "warmup".into(),
+            PhaseKind::Warmup,
+            warmup,
+            warmup_rate,
+            warmup_rate,
+        );
         push("ramp".into(), PhaseKind::Ramp, ramp, warmup_rate, first);
         let n = rates.len() as u32;
         for (i, &r) in rates.iter().enumerate() {
-            let name = if n == 1 { "steady".to_string() } else { format!("steady-{}", i + 1) };
+            let name = if n == 1 {
+                "steady".to_string()
+            } else {
+                format!("steady-{}", i + 1)
+            };
             push(name, PhaseKind::Steady, steady / n, r, r);
         }
         let last = *rates.last().unwrap();
@@ -227,7 +240,11 @@ impl Profile {
             }
             if p.end() > end {
                 out.push(Phase {
-                    name: if cut_head { format!("{}b", p.name) } else { p.name.clone() },
+                    name: if cut_head {
+                        format!("{}b", p.name)
+                    } else {
+                        p.name.clone()
+                    },
                     start: end,
                     duration: p.end() - end,
                     from: p.target_at(end),
@@ -290,12 +307,35 @@ mod tests {
 
     #[test]
     fn playbook_profile() {
-        let p = Profile::open(m(5), 100.0, m(10), m(30), &[100.0, 250.0, 400.0], m(5), Some((m(20), m(3), 3.0)));
+        let p = Profile::open(
+            m(5),
+            100.0,
+            m(10),
+            m(30),
+            &[100.0, 250.0, 400.0],
+            m(5),
+            Some((m(20), m(3), 3.0)),
+        );
         let names: Vec<_> = p.phases.iter().map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["warmup", "ramp", "steady-1", "spike", "steady-1b", "steady-2", "steady-3", "cooldown"]);
+        assert_eq!(
+            names,
+            [
+                "warmup",
+                "ramp",
+                "steady-1",
+                "spike",
+                "steady-1b",
+                "steady-2",
+                "steady-3",
+                "cooldown"
+            ]
+        );
         assert_eq!(p.total(), m(50));
         let spike = &p.phases[3];
-        assert_eq!((spike.start, spike.duration, spike.from), (m(20), m(3), 300.0));
+        assert_eq!(
+            (spike.start, spike.duration, spike.from),
+            (m(20), m(3), 300.0)
+        );
         assert_eq!(p.phases[4].start, m(23));
         assert_eq!(p.phases[4].duration, m(2));
         assert_eq!(p.target_at(m(30)), 250.0);
@@ -305,14 +345,49 @@ mod tests {
 
     #[test]
     fn spike_splits_a_phase() {
-        let p = Profile::open(Duration::ZERO, 10.0, Duration::ZERO, Duration::from_secs(10), &[10.0], Duration::ZERO, Some((Duration::from_secs(4), Duration::from_secs(2), 3.0)));
-        let got: Vec<_> = p.phases.iter().map(|p| (p.name.as_str(), p.start.as_secs(), p.duration.as_secs(), p.from)).collect();
-        assert_eq!(got, [("steady", 0, 4, 10.0), ("spike", 4, 2, 30.0), ("steadyb", 6, 4, 10.0)]);
+        let p = Profile::open(
+            Duration::ZERO,
+            10.0,
+            Duration::ZERO,
+            Duration::from_secs(10),
+            &[10.0],
+            Duration::ZERO,
+            Some((Duration::from_secs(4), Duration::from_secs(2), 3.0)),
+        );
+        let got: Vec<_> = p
+            .phases
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.start.as_secs(),
+                    p.duration.as_secs(),
+                    p.from,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("steady", 0, 4, 10.0),
+                ("spike", 4, 2, 30.0),
+                ("steadyb", 6, 4, 10.0)
+            ]
+        );
     }
 
     #[test]
     fn closed_stages() {
-        let p = Profile::closed(Duration::from_secs(2), 5.0, 0.0, &[(Duration::from_secs(10), 50.0), (Duration::from_secs(5), 0.0)], None);
+        let p = Profile::closed(
+            Duration::from_secs(2),
+            5.0,
+            0.0,
+            &[
+                (Duration::from_secs(10), 50.0),
+                (Duration::from_secs(5), 0.0),
+            ],
+            None,
+        );
         assert_eq!(p.phases.len(), 3);
         assert_eq!(p.target_at(Duration::from_secs(7)), 25.0);
         assert_eq!(p.total(), Duration::from_secs(17));

@@ -79,7 +79,12 @@ fn closed_model_and_request_mix() {
         "scenario: mix\ntarget:\n  url: builtin:demo\n  http: http2\n  requests:\n    - { name: browse, path: /fast, weight: 3 }\n    - name: buy\n      path: /checkout\n      method: post\n      body: '{\"items\": 2}'\nmodel: closed\ntraffic_profile:\n  warmup_seconds: 1\n  stages:\n    - { duration_seconds: 5, target: 10 }\n    - { duration_seconds: 5, target: 0 }\n  rate_cap_rps: 100\n",
     )
     .unwrap();
-    assert_eq!(s.profile.model, Model::Closed { rate_cap_rps: Some(100.0) });
+    assert_eq!(
+        s.profile.model,
+        Model::Closed {
+            rate_cap_rps: Some(100.0)
+        }
+    );
     assert_eq!(s.target.http, HttpVersion::Http2);
     assert_eq!(s.target.requests[0].url, "builtin:demo/fast");
     assert_eq!(s.target.requests[1].method, "POST");

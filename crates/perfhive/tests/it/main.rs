@@ -29,9 +29,10 @@ pub fn target_with(opts: TargetOptions) -> RunningTarget {
     perfhive_target::spawn(opts).expect("demo target starts")
 }
 
-/// Runs perfhive with `--json -q` added; returns the exit code, the record and stderr.
+/// Runs `perfhive run ARGS --json --quiet`; returns the exit code, the record and stderr.
 pub fn run_json(args: &[&str]) -> (i32, Value, String) {
     let out = perfhive()
+        .arg("run")
         .args(args)
         .args(["--json", "--quiet"])
         .output()

@@ -1,0 +1,7 @@
+//! Integration tests of the demo target against real loopback connections: one binary, one
+//! module per area. Every test is bounded in time by `support::bounded`.
+
+mod endpoints;
+mod faults;
+mod protocols;
+mod support;
