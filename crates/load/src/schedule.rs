@@ -1,7 +1,7 @@
 //! The open-model arrival schedule: request `k` is due at the time `t_k` where the cumulative
 //! target rate Λ(t) = ∫ r reaches `k`. Rates are piecewise linear (one segment per phase), so
 //! Λ is piecewise quadratic and inverts in closed form. No per-request state: any task can ask
-//! when request `k` is due, or how many are due by now, in O(log phases).
+//! when request `k` is due, in O(log phases).
 
 use perfhive_scenario::Profile;
 use std::time::Duration;
@@ -110,26 +110,6 @@ impl Schedule {
         };
         Some(Duration::from_secs_f64(s.t0 + tau.clamp(0.0, s.dur)))
     }
-
-    /// Arrivals due at or before `t` (Λ(t) rounded up).
-    pub fn due_by(&self, t: Duration) -> u64 {
-        let t = t.as_secs_f64();
-        let i = self.segs.partition_point(|s| s.t0 + s.dur <= t);
-        let cum = match self.segs.get(i) {
-            None => self.total,
-            Some(s) => {
-                let tau = (t - s.t0).clamp(0.0, s.dur);
-                let a = if s.dur > 0.0 {
-                    (s.r1 - s.r0) / (2.0 * s.dur)
-                } else {
-                    0.0
-                };
-                s.cum0 + s.r0 * tau + a * tau * tau
-            }
-        };
-        // arrival k is due when Λ(t) >= k; count k = 0..=floor(Λ)
-        (cum.floor() as u64 + 1).min(self.total_arrivals())
-    }
 }
 
 #[cfg(test)]
@@ -144,7 +124,6 @@ mod tests {
         assert_eq!(s.time_of(0), Some(Duration::ZERO));
         assert_eq!(s.time_of(1500), Some(Duration::from_millis(1500)));
         assert_eq!(s.time_of(5000), None);
-        assert_eq!(s.due_by(Duration::from_millis(1500)), 1501);
     }
 
     #[test]
@@ -171,7 +150,6 @@ mod tests {
             let t = s.time_of(k).unwrap();
             assert!(t >= last);
             last = t;
-            assert_eq!(s.due_by(t), k + 1, "k={k}");
         }
     }
 }

@@ -19,7 +19,7 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Load-test an HTTP service from a YAML scenario or a URL.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Serve the built-in demo HTTP target on 127.0.0.1.
     Target(target::TargetArgs),
 }
@@ -27,7 +27,7 @@ enum Command {
 /// Runs the chosen subcommand.
 pub fn exec(cli: Cli, out: &mut Printer) -> anyhow::Result<Code> {
     match cli.command {
-        Command::Run(a) => run::exec(a, out),
+        Command::Run(a) => run::exec(*a, out),
         Command::Target(a) => target::exec(a, out),
     }
 }
