@@ -5,8 +5,10 @@
 //! mergeable HDR histograms of [`hist`], so results from workers, stages and runs can be merged
 //! and re-analysed later.
 
+pub mod bench;
 pub mod criteria;
 pub mod hist;
+pub mod measure;
 pub mod record;
 
 pub use criteria::{Criterion, CriterionError, LatencyStat, Metric, MetricSource, Op, Trigger};

@@ -66,6 +66,35 @@ pub struct RunRecord {
     /// Free text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    /// Where it ran: host, CPU, kernel, perfhive version, git commit and branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Environment>,
+}
+
+/// The environment fingerprint stored with every run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Environment {
+    /// Host name.
+    pub host: String,
+    /// Operating system and kernel release.
+    pub kernel: String,
+    /// CPU model name.
+    pub cpu_model: String,
+    /// Logical CPUs.
+    pub cores: usize,
+    /// Total memory, MiB.
+    pub memory_mb: u64,
+    /// perfhive version.
+    pub perfhive_version: String,
+    /// Git commit of the working directory, when it is a repository.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_commit: Option<String>,
+    /// Git branch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git_branch: Option<String>,
+    /// Uncommitted changes in the working tree.
+    #[serde(default)]
+    pub git_dirty: bool,
 }
 
 /// Outcome of a run.
@@ -396,36 +425,59 @@ pub struct Comparison {
 /// The JSON Schema of [`RunRecord`] (draft 2020-12), as checked in at
 /// `schema/result-record.schema.json`.
 pub fn json_schema() -> serde_json::Value {
-    let mut schema =
-        serde_json::to_value(schemars::schema_for!(RunRecord)).expect("schema serialises");
+    titled(
+        schemars::schema_for!(RunRecord),
+        "result-record",
+        "perfhive result record (load run)",
+    )
+}
+
+/// The JSON Schema of [`crate::bench::BenchRecord`], as checked in at
+/// `schema/bench-record.schema.json`.
+pub fn bench_json_schema() -> serde_json::Value {
+    titled(
+        schemars::schema_for!(crate::bench::BenchRecord),
+        "bench-record",
+        "perfhive bench record",
+    )
+}
+
+fn titled(schema: schemars::Schema, file: &str, title: &str) -> serde_json::Value {
+    let mut schema = serde_json::to_value(schema).expect("schema serialises");
     if let Some(obj) = schema.as_object_mut() {
         obj.insert(
             "$id".into(),
-            "https://perfhive.dev/schema/result-record.schema.json".into(),
+            format!("https://perfhive.dev/schema/{file}.schema.json").into(),
         );
-        obj.insert("title".into(), "perfhive result record".into());
+        obj.insert("title".into(), title.into());
     }
     schema
 }
 
 #[cfg(test)]
 mod tests {
-    /// The checked-in schema matches the record types. Regenerate with
+    /// The checked-in schemas match the record types. Regenerate with
     /// `UPDATE_SCHEMA=1 cargo test -p perfhive-core schema`.
     #[test]
-    fn checked_in_schema_is_current() {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../schema/result-record.schema.json"
-        );
-        let generated = serde_json::to_string_pretty(&super::json_schema()).unwrap() + "\n";
-        if std::env::var_os("UPDATE_SCHEMA").is_some() {
-            std::fs::write(path, &generated).unwrap();
+    fn checked_in_schemas_are_current() {
+        let schemas = [
+            ("result-record", super::json_schema()),
+            ("bench-record", super::bench_json_schema()),
+        ];
+        for (file, schema) in schemas {
+            let path = format!(
+                "{}/../../schema/{file}.schema.json",
+                env!("CARGO_MANIFEST_DIR")
+            );
+            let generated = serde_json::to_string_pretty(&schema).unwrap() + "\n";
+            if std::env::var_os("UPDATE_SCHEMA").is_some() {
+                std::fs::write(&path, &generated).unwrap();
+            }
+            let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+            assert!(
+                on_disk == generated,
+                "schema/{file}.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test -p perfhive-core schema"
+            );
         }
-        let on_disk = std::fs::read_to_string(path).unwrap_or_default();
-        assert!(
-            on_disk == generated,
-            "schema/result-record.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test -p perfhive-core schema"
-        );
     }
 }

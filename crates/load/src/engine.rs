@@ -66,15 +66,15 @@ pub struct Tick {
 
 /// Receives progress.
 pub trait Progress {
-    /// Called once a second.
-    fn tick(&mut self, tick: &Tick);
+    /// Called once a second with the totals so far and that second's time-series point.
+    fn tick(&mut self, tick: &Tick, point: &TimePoint);
 }
 
 /// A progress sink that ignores everything.
 pub struct NoProgress;
 
 impl Progress for NoProgress {
-    fn tick(&mut self, _: &Tick) {}
+    fn tick(&mut self, _: &Tick, _: &TimePoint) {}
 }
 
 /// Errors that prevent a run from starting.
@@ -455,17 +455,20 @@ pub async fn run(
             generator_cpu_pct: round2(cpu_pct),
             processes: procs.clone(),
         };
-        progress.tick(&Tick {
-            elapsed: Duration::from_secs(k),
-            total: profile.total(),
-            phase: point.phase.clone(),
-            target: point.target,
-            rps: interval.requests as f64,
-            p99_ms: point.p99_ms,
-            requests: total_requests,
-            errors: total_errors,
-            in_flight,
-        });
+        progress.tick(
+            &Tick {
+                elapsed: Duration::from_secs(k),
+                total: profile.total(),
+                phase: point.phase.clone(),
+                target: point.target,
+                rps: interval.requests as f64,
+                p99_ms: point.p99_ms,
+                requests: total_requests,
+                errors: total_errors,
+                in_flight,
+            },
+            &point,
+        );
         timeseries.push(point);
         let mut kept = interval;
         if !latency_triggers {

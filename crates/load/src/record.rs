@@ -350,6 +350,7 @@ pub fn build_record(scenario: &Scenario, res: &RunResult) -> RunRecord {
         },
         comparison: None,
         notes: scenario.notes.clone(),
+        fingerprint: None,
     }
 }
 

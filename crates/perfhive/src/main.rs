@@ -3,12 +3,18 @@
 
 mod cli;
 mod exit;
+mod history;
 mod output;
 
 use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // The benchmark spawner: a small process forking the measured commands (see
+    // perfhive_bench::exec::Spawner). Nothing else is initialised.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__spawn") {
+        return ExitCode::from(perfhive_bench::exec::serve_spawner());
+    }
     let args = cli::Cli::parse();
     let mut out = output::Printer::new();
     match cli::exec(args, &mut out) {

@@ -11,6 +11,7 @@
 //!
 //! Linux only: everything reads procfs or Linux `getrusage` flavours (`RUSAGE_THREAD`).
 
+pub mod env;
 mod error;
 mod observer;
 mod rusage;

@@ -1,6 +1,7 @@
 //! Renderers of perfhive results. Only this crate and the binary know output formats; the
 //! engines produce [`perfhive_core::RunRecord`]s and never print.
 
+pub mod bench;
 pub mod summary;
 
 pub use summary::{render_run_summary, Style};

@@ -1,6 +1,10 @@
 //! Command-line interface: one file per subcommand, each with its clap args and an `exec`
 //! that builds options for a library call. Library crates never see clap.
 
+mod bench;
+pub mod compare;
+mod history;
+pub mod import;
 mod run;
 mod target;
 
@@ -14,12 +18,22 @@ use clap::{Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    history: crate::history::HistoryArgs,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Load-test an HTTP service from a YAML scenario or a URL.
     Run(Box<run::RunArgs>),
+    /// Benchmark commands: per-run time, CPU and peak memory, with statistics.
+    Bench(Box<bench::BenchArgs>),
+    /// Compare two runs metric by metric, with statistics; gate CI on regressions.
+    Compare(compare::CompareArgs),
+    /// List, show, search, prune the history; find change points.
+    History(history::HistoryCmd),
+    /// Import other tools' results (hyperfine, k6, go test -bench, criterion, pytest-benchmark).
+    Import(import::ImportArgs),
     /// Serve the built-in demo HTTP target on 127.0.0.1.
     Target(target::TargetArgs),
 }
@@ -27,7 +41,11 @@ enum Command {
 /// Runs the chosen subcommand.
 pub fn exec(cli: Cli, out: &mut Printer) -> anyhow::Result<Code> {
     match cli.command {
-        Command::Run(a) => run::exec(*a, out),
+        Command::Run(a) => run::exec(*a, &cli.history, out),
+        Command::Bench(a) => bench::exec(*a, &cli.history, out),
+        Command::Compare(a) => compare::exec(a, &cli.history, out),
+        Command::History(a) => history::exec(a, &cli.history, out),
+        Command::Import(a) => import::exec(a, &cli.history, out),
         Command::Target(a) => target::exec(a, out),
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::cli::parse_duration;
 use crate::exit::Code;
+use crate::history::{fingerprint, HistoryArgs, Recording};
 use crate::output::Printer;
 use anyhow::{bail, Context};
 use clap::Args;
@@ -86,6 +87,16 @@ pub struct RunArgs {
     /// Print the phase plan and exit without sending anything.
     #[arg(long)]
     pub dry_run: bool,
+    /// Tag the run in the history (repeatable).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// A note stored with the run (searchable in the history).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Compare with a baseline run (id, latest, latest~N, latest@BRANCH, or a record file) and
+    /// fill the record's `comparison` block.
+    #[arg(long, value_name = "REF")]
+    pub baseline: Option<String>,
 }
 
 fn is_url(s: &str) -> bool {
@@ -193,10 +204,13 @@ fn dry_run(s: &Scenario, scale: f64, out: &mut Printer) -> anyhow::Result<Code> 
     Ok(Code::OK)
 }
 
-/// Live progress: an indicatif bar on terminals, a line every 10 s otherwise.
+/// Live progress: an indicatif bar on terminals, a line every 10 s otherwise; and the time
+/// series written to the history as it comes.
 struct Live {
     bar: Option<indicatif::ProgressBar>,
     lines: bool,
+    recording: Option<Recording>,
+    store_error: Option<String>,
 }
 
 fn tick_message(t: &Tick) -> String {
@@ -220,7 +234,13 @@ fn tick_message(t: &Tick) -> String {
 }
 
 impl Progress for Live {
-    fn tick(&mut self, t: &Tick) {
+    fn tick(&mut self, t: &Tick, point: &perfhive_core::record::TimePoint) {
+        if let Some(r) = &self.recording {
+            let v = serde_json::to_value(point).unwrap_or_default();
+            if let Err(e) = r.store.append_point(r.id, point.t, &v) {
+                self.store_error.get_or_insert(e.to_string());
+            }
+        }
         if let Some(bar) = &self.bar {
             bar.set_length(t.total.as_secs().max(1));
             bar.set_position(t.elapsed.as_secs().min(t.total.as_secs()));
@@ -235,7 +255,7 @@ impl Progress for Live {
 }
 
 /// Runs `perfhive run`.
-pub fn exec(a: RunArgs, out: &mut Printer) -> anyhow::Result<Code> {
+pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Result<Code> {
     if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
         bail!("--time-scale must be above zero");
     }
@@ -257,6 +277,23 @@ pub fn exec(a: RunArgs, out: &mut Printer) -> anyhow::Result<Code> {
         Some(other) => bail!("unknown built-in target `{other}`"),
         None => None,
     };
+    let fp = fingerprint();
+    let baseline = match &a.baseline {
+        Some(r) => Some(crate::cli::compare::load_side(
+            r,
+            history,
+            Some(&scenario.name),
+        )?),
+        None => None,
+    };
+    let recording = Recording::begin(
+        history,
+        "load",
+        &scenario.name,
+        &fp,
+        &a.tag,
+        a.note.as_deref(),
+    )?;
     let stop = Arc::new(StopSignal::default());
     let opts = LoadOptions {
         threads: a.threads.unwrap_or_else(|| LoadOptions::default().threads),
@@ -278,6 +315,8 @@ pub fn exec(a: RunArgs, out: &mut Printer) -> anyhow::Result<Code> {
             bar
         }),
         lines: !a.quiet && !interactive,
+        recording,
+        store_error: None,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -297,8 +336,28 @@ pub fn exec(a: RunArgs, out: &mut Printer) -> anyhow::Result<Code> {
     if let Some(bar) = live.bar.take() {
         bar.finish_and_clear();
     }
-    let record = perfhive_load::build_record(&scenario, &result);
-    let json = serde_json::to_string_pretty(&record)?;
+    let mut record = perfhive_load::build_record(&scenario, &result);
+    record.fingerprint = Some(fp);
+    let measures = perfhive_core::measure::of_load(&record);
+    if let Some(base) = &baseline {
+        record.comparison = Some(crate::cli::compare::comparison_block(
+            base,
+            &measures,
+            &record.date,
+        ));
+    }
+    let value = serde_json::to_value(&record)?;
+    let mut run_id = None;
+    if let Some(r) = live.recording.take() {
+        let status = serde_json::to_value(record.status)?;
+        run_id = Some(r.finish(status.as_str().unwrap_or("passed"), &value, &measures)?);
+    }
+    if let Some(e) = live.store_error.take() {
+        out.warn(&format!(
+            "some time-series points could not be written to the history: {e}"
+        ));
+    }
+    let json = serde_json::to_string_pretty(&value)?;
     if let Some(path) = &a.out {
         std::fs::write(path, &json)
             .with_context(|| format!("cannot write the record to `{}`", path.display()))?;
@@ -309,6 +368,9 @@ pub fn exec(a: RunArgs, out: &mut Printer) -> anyhow::Result<Code> {
         perfhive_report::render_run_summary(&record, w, perfhive_report::Style { color })?;
         if let Some(path) = &a.out {
             writeln!(w, "\n  record written to {}", path.display())?;
+        }
+        if let Some(id) = run_id {
+            writeln!(w, "  stored in the history as run {id}")?;
         }
     }
     if a.json {

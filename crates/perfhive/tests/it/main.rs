@@ -2,8 +2,11 @@
 //! (perfhive's own demo target on ephemeral ports). Every load is loopback-only and bounded
 //! in requests and time.
 
+mod bench;
 mod cli;
+mod compare;
 mod errors;
+mod history;
 mod measurement;
 mod protocols;
 mod scenarios;
@@ -16,6 +19,11 @@ use std::process::{Command, Output};
 pub fn perfhive() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_perfhive"));
     c.env("NO_COLOR", "1");
+    // never the user's history: one database per test process
+    c.env(
+        "PERFHIVE_HISTORY",
+        std::env::temp_dir().join(format!("perfhive-it-{}.db", std::process::id())),
+    );
     c
 }
 
@@ -58,4 +66,15 @@ pub fn f(v: &Value, ptr: &str) -> f64 {
 /// Path of a file in the repository.
 pub fn repo(path: &str) -> String {
     format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> std::path::PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let d = std::env::temp_dir().join(format!("perfhive-it-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
 }

@@ -1,7 +1,7 @@
 //! Scenario files: the quickstart, the playbook scenario as written, criteria and triggers,
 //! input errors, and the record's JSON Schema.
 
-use crate::{f, repo, run_json, run_raw, target};
+use crate::{f, repo, run_json, run_raw, target, tempdir};
 use std::io::Write;
 
 fn write_scenario(dir: &std::path::Path, name: &str, text: &str) -> String {
@@ -11,23 +11,6 @@ fn write_scenario(dir: &std::path::Path, name: &str, text: &str) -> String {
         .write_all(text.as_bytes())
         .unwrap();
     path.to_string_lossy().to_string()
-}
-
-fn tempdir() -> std::path::PathBuf {
-    let d = std::env::temp_dir().join(format!(
-        "perfhive-it-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn rand_suffix() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos()
 }
 
 #[test]

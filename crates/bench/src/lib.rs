@@ -1,0 +1,421 @@
+//! `perfhive bench`: hyperfine's job, done with per-child measurement and real statistics.
+//!
+//! Warm-up runs, a fixed `runs` count or an adaptive one (at least `min_runs` and about
+//! `max_time` in all, like hyperfine's default of 10 runs / 3 s), `prepare` before every run,
+//! `setup`/`cleanup` around each command, parameter scans, direct exec or a shell whose spawn
+//! overhead is measured and subtracted, and interleaved rounds (A B A B …) so slow drift of the
+//! machine hits every command alike.
+
+pub mod analysis;
+pub mod exec;
+pub mod params;
+
+pub use exec::{Io, Launcher};
+pub use params::Param;
+
+use exec::ExecError;
+use perfhive_core::bench::Sample;
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The primary metric.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Metric {
+    /// Wall-clock time.
+    Wall,
+    /// User + system CPU time.
+    Cpu,
+    /// Peak resident memory.
+    Rss,
+}
+
+impl Metric {
+    /// Name in records.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Metric::Wall => "wall",
+            Metric::Cpu => "cpu",
+            Metric::Rss => "rss",
+        }
+    }
+
+    /// The metric's value of one sample (s, or MiB for rss).
+    pub fn of(self, s: &Sample) -> f64 {
+        match self {
+            Metric::Wall => s.wall_s,
+            Metric::Cpu => s.user_s + s.system_s,
+            Metric::Rss => s.max_rss_kb as f64 / 1024.0,
+        }
+    }
+}
+
+/// A command to benchmark (before parameter expansion).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommandSpec {
+    /// Display name (`--name`); defaults to the command line.
+    pub name: Option<String>,
+    /// Command line, possibly with `{param}` placeholders.
+    pub line: String,
+}
+
+/// Everything `perfhive bench` was asked to do.
+#[derive(Clone, Debug)]
+pub struct BenchOptions {
+    /// Commands.
+    pub commands: Vec<CommandSpec>,
+    /// Warm-up runs per command, not measured.
+    pub warmup: usize,
+    /// Exact number of runs, or adaptive when `None`.
+    pub runs: Option<usize>,
+    /// Adaptive: at least this many runs.
+    pub min_runs: usize,
+    /// Adaptive: at most this many runs.
+    pub max_runs: usize,
+    /// Adaptive: time budget per command.
+    pub max_time: Duration,
+    /// Run before every timed run (one for all, or one per command).
+    pub prepare: Vec<String>,
+    /// Run once before a command's runs.
+    pub setup: Option<String>,
+    /// Run once after a command's runs.
+    pub cleanup: Option<String>,
+    /// Parameter scans.
+    pub params: Vec<Param>,
+    /// Direct exec or a shell.
+    pub launcher: Launcher,
+    /// stdin and output.
+    pub io: Io,
+    /// Keep going when a command fails.
+    pub ignore_failure: bool,
+    /// A B A B … (default) or all runs of A then all of B.
+    pub interleave: bool,
+    /// The primary metric.
+    pub metric: Metric,
+    /// How to start the spawner process (perfhive's own `__spawn` mode); `None` forks from this
+    /// process, whose own RSS then floors every child's peak RSS.
+    pub spawner: Option<(std::path::PathBuf, Vec<String>)>,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions {
+            commands: Vec::new(),
+            warmup: 0,
+            runs: None,
+            min_runs: 10,
+            max_runs: 10_000,
+            max_time: Duration::from_secs(3),
+            prepare: Vec::new(),
+            setup: None,
+            cleanup: None,
+            params: Vec::new(),
+            launcher: Launcher::Direct,
+            io: Io::default(),
+            ignore_failure: false,
+            interleave: true,
+            metric: Metric::Wall,
+            spawner: None,
+        }
+    }
+}
+
+/// Runs commands through the spawner when there is one, else in this process.
+struct Executor {
+    spawner: Option<exec::Spawner>,
+}
+
+impl Executor {
+    fn run(&mut self, line: &str, launcher: &Launcher, io: &Io) -> Result<Sample, ExecError> {
+        match &mut self.spawner {
+            Some(s) => s.run(line, launcher, io),
+            None => exec::run_once(line, launcher, io),
+        }
+    }
+}
+
+/// A command after parameter expansion.
+#[derive(Clone, Debug)]
+pub struct Planned {
+    /// Display name.
+    pub name: String,
+    /// Command line.
+    pub line: String,
+    /// Parameter values.
+    pub parameters: BTreeMap<String, String>,
+    /// Its `prepare`, if any.
+    pub prepare: Option<String>,
+}
+
+/// Errors of a benchmark.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// Bad options.
+    #[error("{0}")]
+    Usage(String),
+    /// A command could not run.
+    #[error(transparent)]
+    Exec(#[from] ExecError),
+    /// A command failed.
+    #[error("`{line}` exited with {code}{phase}; use --ignore-failure to keep measuring it")]
+    Failed {
+        /// The line.
+        line: String,
+        /// Its exit code.
+        code: i32,
+        /// During warm-up, prepare…
+        phase: String,
+    },
+}
+
+/// Receives each measured run as it completes (for progress and for the history).
+pub trait Observer {
+    /// A planned schedule: commands and total runs (updated when adaptive).
+    fn plan(&mut self, commands: &[Planned], total_runs: usize);
+    /// One measured run of command `index` (its `seq`-th).
+    fn sample(&mut self, index: usize, seq: usize, sample: &Sample);
+}
+
+/// What a benchmark measured.
+pub struct Measured {
+    /// Commands as run.
+    pub commands: Vec<Planned>,
+    /// Raw samples per command (shell overhead already subtracted).
+    pub samples: Vec<Vec<Sample>>,
+    /// Mean shell spawn overhead, when a shell was used.
+    pub shell_overhead: Option<Sample>,
+    /// Stopped early by the caller.
+    pub interrupted: bool,
+    /// The smallest peak RSS a child can report (the forking process's own), KiB.
+    pub rss_floor_kb: Option<u64>,
+    /// Wall-clock length.
+    pub elapsed: Duration,
+}
+
+/// Expands parameters and names.
+pub fn plan(opts: &BenchOptions) -> Result<Vec<Planned>, BenchError> {
+    if opts.commands.is_empty() {
+        return Err(BenchError::Usage("give at least one command".into()));
+    }
+    if opts.prepare.len() > 1 && opts.prepare.len() != opts.commands.len() {
+        return Err(BenchError::Usage(format!(
+            "give one --prepare for all commands or one per command ({} commands, {} --prepare)",
+            opts.commands.len(),
+            opts.prepare.len()
+        )));
+    }
+    let combos = params::combinations(&opts.params);
+    let mut out = Vec::new();
+    for (i, c) in opts.commands.iter().enumerate() {
+        for combo in &combos {
+            let line = params::substitute(&c.line, combo);
+            let name = match &c.name {
+                Some(n) => params::substitute(n, combo),
+                None => line.clone(),
+            };
+            let prepare = match opts.prepare.len() {
+                0 => None,
+                1 => Some(params::substitute(&opts.prepare[0], combo)),
+                _ => Some(params::substitute(&opts.prepare[i], combo)),
+            };
+            out.push(Planned {
+                name,
+                line,
+                parameters: combo.clone(),
+                prepare,
+            });
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for p in &mut out {
+        let base = p.name.clone();
+        let mut k = 2;
+        while !seen.insert(p.name.clone()) {
+            p.name = format!("{base} #{k}");
+            k += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn check(sample: &Sample, line: &str, phase: &str, ignore: bool) -> Result<(), BenchError> {
+    if sample.exit_code != 0 && !ignore {
+        return Err(BenchError::Failed {
+            line: line.into(),
+            code: sample.exit_code,
+            phase: phase.into(),
+        });
+    }
+    Ok(())
+}
+
+fn aux(ex: &mut Executor, line: &str, opts: &BenchOptions, what: &str) -> Result<(), BenchError> {
+    let s = ex.run(
+        line,
+        &opts.launcher,
+        &Io {
+            input: None,
+            show_output: opts.io.show_output,
+        },
+    )?;
+    // setup, prepare and cleanup must succeed whatever --ignore-failure says
+    check(&s, line, &format!(" (in {what})"), false)
+}
+
+/// Measures the shell's own spawn cost: the mean of `sh -c ''` runs.
+fn shell_overhead(ex: &mut Executor, sh: &str) -> Result<Sample, BenchError> {
+    let launcher = Launcher::Shell(sh.to_string());
+    let io = Io::default();
+    for _ in 0..5 {
+        ex.run("", &launcher, &io)?;
+    }
+    let runs: Vec<Sample> = (0..40)
+        .map(|_| ex.run("", &launcher, &io))
+        .collect::<Result<_, _>>()?;
+    let mean = |f: fn(&Sample) -> f64| runs.iter().map(f).sum::<f64>() / runs.len() as f64;
+    Ok(Sample {
+        wall_s: mean(|s| s.wall_s),
+        user_s: mean(|s| s.user_s),
+        system_s: mean(|s| s.system_s),
+        max_rss_kb: 0,
+        voluntary_cs: 0,
+        involuntary_cs: 0,
+        exit_code: 0,
+    })
+}
+
+fn subtract(mut s: Sample, overhead: &Option<Sample>) -> Sample {
+    if let Some(o) = overhead {
+        s.wall_s = (s.wall_s - o.wall_s).max(0.0);
+        s.user_s = (s.user_s - o.user_s).max(0.0);
+        s.system_s = (s.system_s - o.system_s).max(0.0);
+    }
+    s
+}
+
+/// Runs the benchmark. `stop` ends it after the run in progress.
+pub fn run(
+    opts: &BenchOptions,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+) -> Result<Measured, BenchError> {
+    let started = Instant::now();
+    let commands = plan(opts)?;
+    let mut ex = Executor {
+        spawner: match &opts.spawner {
+            Some((prog, args)) => exec::Spawner::start(prog, args).ok(),
+            None => None,
+        },
+    };
+    let rss_floor_kb = match &ex.spawner {
+        Some(s) => Some(s.floor_kb),
+        None => Some(exec::own_hwm_kb()),
+    };
+    let overhead = match &opts.launcher {
+        Launcher::Shell(sh) => Some(shell_overhead(&mut ex, sh)?),
+        Launcher::Direct => None,
+    };
+    let n = commands.len();
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); n];
+    let measure = |ex: &mut Executor,
+                   i: usize,
+                   samples: &mut Vec<Vec<Sample>>,
+                   observer: &mut dyn Observer|
+     -> Result<(), BenchError> {
+        let c = &commands[i];
+        if let Some(p) = &c.prepare {
+            aux(ex, p, opts, "--prepare")?;
+        }
+        let s = subtract(ex.run(&c.line, &opts.launcher, &opts.io)?, &overhead);
+        check(&s, &c.line, "", opts.ignore_failure)?;
+        observer.sample(i, samples[i].len(), &s);
+        samples[i].push(s);
+        Ok(())
+    };
+    // Setup and warm-up of every command first, then the measured rounds.
+    for c in &commands {
+        if let Some(s) = &opts.setup {
+            aux(
+                &mut ex,
+                &params::substitute(s, &c.parameters),
+                opts,
+                "--setup",
+            )?;
+        }
+        for _ in 0..opts.warmup {
+            if let Some(p) = &c.prepare {
+                aux(&mut ex, p, opts, "--prepare")?;
+            }
+            let s = ex.run(&c.line, &opts.launcher, &opts.io)?;
+            check(&s, &c.line, " during warm-up", opts.ignore_failure)?;
+        }
+    }
+    let mut target = opts.runs.unwrap_or(opts.min_runs).max(1);
+    observer.plan(&commands, target * n);
+    let mut interrupted = false;
+    if opts.interleave {
+        let mut round = 0;
+        while round < target {
+            for i in 0..n {
+                if stop.load(Ordering::SeqCst) {
+                    interrupted = true;
+                    break;
+                }
+                measure(&mut ex, i, &mut samples, observer)?;
+            }
+            if interrupted {
+                break;
+            }
+            if round == 0 && opts.runs.is_none() {
+                // adaptive: size the rounds from the first one
+                let per_round: f64 = samples.iter().map(|s| s[0].wall_s).sum::<f64>().max(1e-6);
+                let budget = opts.max_time.as_secs_f64() * n as f64;
+                target = ((budget / per_round) as usize).clamp(opts.min_runs, opts.max_runs);
+                observer.plan(&commands, target * n);
+            }
+            round += 1;
+        }
+    } else {
+        let mut total = 0;
+        for i in 0..n {
+            let mut want = opts.runs.unwrap_or(opts.min_runs).max(1);
+            let mut k = 0;
+            while k < want {
+                if stop.load(Ordering::SeqCst) {
+                    interrupted = true;
+                    break;
+                }
+                measure(&mut ex, i, &mut samples, observer)?;
+                if k == 0 && opts.runs.is_none() {
+                    let first = samples[i][0].wall_s.max(1e-6);
+                    want = ((opts.max_time.as_secs_f64() / first) as usize)
+                        .clamp(opts.min_runs, opts.max_runs);
+                    total += want;
+                    observer.plan(&commands, total + (n - i - 1) * opts.min_runs);
+                }
+                k += 1;
+            }
+            if interrupted {
+                break;
+            }
+        }
+    }
+    for c in &commands {
+        if let Some(s) = &opts.cleanup {
+            aux(
+                &mut ex,
+                &params::substitute(s, &c.parameters),
+                opts,
+                "--cleanup",
+            )?;
+        }
+    }
+    Ok(Measured {
+        commands,
+        samples,
+        shell_overhead: overhead,
+        interrupted,
+        rss_floor_kb,
+        elapsed: started.elapsed(),
+    })
+}

@@ -1,0 +1,221 @@
+//! Comparison output: the terminal table (benchstat's `+12.3% (p=0.002 n=20+20)` and `~`),
+//! Markdown for a pull-request comment, and JUnit XML for CI test reports.
+
+use crate::{Comparison, Delta, Verdict};
+use std::fmt::Write as _;
+
+fn num(v: f64, unit: &str) -> String {
+    let s = if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 1.0 {
+        format!("{v:.2}")
+    } else {
+        format!("{v:.4}")
+    };
+    if unit.is_empty() {
+        s
+    } else {
+        format!("{s} {unit}")
+    }
+}
+
+/// `+12.3% [+8.0% … +16.1%] (p=0.002 n=20+20)`, or `~ (p=0.41 n=20+20)` when unchanged.
+pub fn delta_text(d: &Delta) -> String {
+    let stats = match (d.p_value, d.n) {
+        (Some(p), (a, b)) => format!(" (p={p:.3} n={a}+{b})"),
+        (None, (a, b)) if a > 0 && b > 0 => format!(" (n={a}+{b})"),
+        _ => String::new(),
+    };
+    let change = if d.delta_pct.is_infinite() {
+        "+∞%".to_string()
+    } else {
+        format!("{:+.1}%", d.delta_pct)
+    };
+    let ci = d
+        .ci_pct
+        .map(|(lo, hi)| format!(" [{lo:+.1}% … {hi:+.1}%]"))
+        .unwrap_or_default();
+    match d.verdict {
+        Verdict::Unchanged if !d.noise => format!("~ {change}{stats}"),
+        Verdict::Unchanged => format!("~ {change}{ci}{stats} not significant"),
+        _ => format!("{change}{ci}{stats}"),
+    }
+}
+
+fn verdict_word(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Improved => "improved",
+        Verdict::Regressed => "REGRESSED",
+        Verdict::Unchanged => "",
+    }
+}
+
+fn side_label(s: &crate::Side) -> String {
+    let mut l = s.label.clone();
+    if let Some(c) = &s.commit {
+        let _ = write!(l, " @{}", &c[..c.len().min(8)]);
+    }
+    l
+}
+
+/// The terminal table.
+pub fn terminal(c: &Comparison, color: bool) -> String {
+    let paint = |code: &str, t: &str| {
+        if color {
+            format!("\x1b[{code}m{t}\x1b[0m")
+        } else {
+            t.to_string()
+        }
+    };
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "base: {} ({})",
+        side_label(&c.base),
+        c.base.date.as_deref().unwrap_or("?")
+    );
+    let _ = writeln!(
+        out,
+        "new:  {} ({})",
+        side_label(&c.new),
+        c.new.date.as_deref().unwrap_or("?")
+    );
+    let _ = writeln!(
+        out,
+        "threshold {:.1}%, alpha {}\n",
+        c.threshold_pct, c.alpha
+    );
+    let w = c
+        .deltas
+        .iter()
+        .map(|d| d.name.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        out,
+        "{:<w$}  {:>16}  {:>16}  delta",
+        "metric", "base", "new"
+    );
+    for d in &c.deltas {
+        let text = delta_text(d);
+        let word = verdict_word(d.verdict);
+        let line = format!(
+            "{:<w$}  {:>16}  {:>16}  {text}  {word}",
+            d.name,
+            num(d.base, &d.unit),
+            num(d.new, &d.unit)
+        );
+        let line = match d.verdict {
+            Verdict::Regressed => paint("31", &line),
+            Verdict::Improved => paint("32", &line),
+            Verdict::Unchanged => line,
+        };
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    if !c.unmatched.is_empty() {
+        let _ = writeln!(out, "\nonly on one side: {}", c.unmatched.join(", "));
+    }
+    let (r, i) = (c.regressions().count(), c.improvements().count());
+    let _ = writeln!(
+        out,
+        "\n{r} regressed, {i} improved, {} unchanged",
+        c.deltas.len() - r - i
+    );
+    out
+}
+
+/// Markdown, fit for a pull-request comment.
+pub fn markdown(c: &Comparison) -> String {
+    let (r, i) = (c.regressions().count(), c.improvements().count());
+    let mut out = String::new();
+    let head = if r > 0 {
+        "❌ performance regressed"
+    } else if i > 0 {
+        "✅ performance improved"
+    } else {
+        "➖ no significant change"
+    };
+    let _ = writeln!(out, "### {head}\n");
+    let _ = writeln!(
+        out,
+        "Base **{}** vs new **{}** (threshold {:.1}%, α = {})\n",
+        side_label(&c.base),
+        side_label(&c.new),
+        c.threshold_pct,
+        c.alpha
+    );
+    let _ = writeln!(
+        out,
+        "| metric | base | new | delta | verdict |\n|:---|---:|---:|:---|:---|"
+    );
+    for d in &c.deltas {
+        let v = match d.verdict {
+            Verdict::Regressed => "🔴 regressed",
+            Verdict::Improved => "🟢 improved",
+            Verdict::Unchanged => "",
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {v} |",
+            d.name,
+            num(d.base, &d.unit),
+            num(d.new, &d.unit),
+            delta_text(d)
+        );
+    }
+    out
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// JUnit XML: one test case per measure, a failure for each regression.
+pub fn junit(c: &Comparison) -> String {
+    let failures = c.regressions().count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"perfhive compare\" tests=\"{}\" failures=\"{failures}\">",
+        c.deltas.len()
+    );
+    let _ = writeln!(
+        out,
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
+        xml(&c.new.name),
+        c.deltas.len()
+    );
+    for d in &c.deltas {
+        let _ = write!(
+            out,
+            "    <testcase classname=\"{}\" name=\"{}\"",
+            xml(&c.new.name),
+            xml(&d.name)
+        );
+        if d.verdict == Verdict::Regressed {
+            let _ = writeln!(out, ">");
+            let _ = writeln!(
+                out,
+                "      <failure message=\"{} regressed {}\">{} → {} ({})</failure>",
+                xml(&d.name),
+                xml(&delta_text(d)),
+                xml(&num(d.base, &d.unit)),
+                xml(&num(d.new, &d.unit)),
+                xml(&d.method)
+            );
+            let _ = writeln!(out, "    </testcase>");
+        } else {
+            let _ = writeln!(
+                out,
+                "><system-out>{}</system-out></testcase>",
+                xml(&delta_text(d))
+            );
+        }
+    }
+    let _ = writeln!(out, "  </testsuite>\n</testsuites>");
+    out
+}

@@ -1,0 +1,354 @@
+//! `perfhive bench`: benchmark commands (hyperfine's job, with per-child memory and real
+//! statistics).
+
+use crate::cli::parse_duration;
+use crate::exit::Code;
+use crate::history::{fingerprint, HistoryArgs, Recording};
+use crate::output::Printer;
+use anyhow::{bail, Context};
+use clap::Args;
+use perfhive_bench::{BenchOptions, CommandSpec, Io, Launcher, Metric, Observer, Param, Planned};
+use perfhive_core::bench::Sample;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Arguments of `perfhive bench`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Examples:\n  perfhive bench 'sleep 0.05' 'sleep 0.1'\n  \
+perfhive bench -w 3 -P threads 1 8 'make -j {threads}'\n  perfhive bench --shell sh 'grep -c x big.txt | wc -l' --export-json out.json\n\n\
+Commands run directly (no shell) unless --shell is given; the shell's spawn time is then measured and subtracted."
+)]
+pub struct BenchArgs {
+    /// Commands to benchmark.
+    #[arg(required = true, value_name = "COMMAND")]
+    pub commands: Vec<String>,
+    /// Warm-up runs per command, not measured.
+    #[arg(short, long, default_value_t = 0)]
+    pub warmup: usize,
+    /// Exact number of runs per command (default: adaptive).
+    #[arg(short, long, conflicts_with_all = ["min_runs", "max_runs"])]
+    pub runs: Option<usize>,
+    /// Adaptive: at least this many runs.
+    #[arg(short = 'm', long, default_value_t = 10)]
+    pub min_runs: usize,
+    /// Adaptive: at most this many runs.
+    #[arg(short = 'M', long)]
+    pub max_runs: Option<usize>,
+    /// Adaptive: time budget per command.
+    #[arg(long, default_value = "3s", value_parser = parse_duration)]
+    pub max_time: Duration,
+    /// Run before every timed run (once, or once per command).
+    #[arg(short, long)]
+    pub prepare: Vec<String>,
+    /// Run once before each command's runs.
+    #[arg(short, long)]
+    pub setup: Option<String>,
+    /// Run once after each command's runs.
+    #[arg(short, long)]
+    pub cleanup: Option<String>,
+    /// Numeric parameter scan: NAME MIN MAX, substituted for {NAME}.
+    #[arg(short = 'P', long, num_args = 3, value_names = ["NAME", "MIN", "MAX"])]
+    pub parameter_scan: Vec<String>,
+    /// Step of --parameter-scan.
+    #[arg(short = 'D', long, default_value_t = 1.0)]
+    pub parameter_step_size: f64,
+    /// Parameter list: NAME a,b,c (repeatable).
+    #[arg(short = 'L', long, num_args = 2, value_names = ["NAME", "VALUES"])]
+    pub parameter_list: Vec<String>,
+    /// Run commands through this shell (e.g. sh, bash) instead of executing them directly.
+    #[arg(short = 'S', long)]
+    pub shell: Option<String>,
+    /// Feed this file to every command's stdin.
+    #[arg(long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+    /// Display name of each command, in order (supports {param}).
+    #[arg(short = 'n', long = "command-name")]
+    pub command_names: Vec<String>,
+    /// Keep measuring commands that exit non-zero.
+    #[arg(short, long)]
+    pub ignore_failure: bool,
+    /// Run all runs of one command before the next instead of A B A B …
+    #[arg(long)]
+    pub no_interleave: bool,
+    /// Primary metric for outliers and comparisons.
+    #[arg(long, default_value = "wall", value_parser = ["wall", "cpu", "rss"])]
+    pub metric: String,
+    /// Show the commands' output instead of discarding it.
+    #[arg(long)]
+    pub show_output: bool,
+    /// Write the record as JSON.
+    #[arg(long, value_name = "FILE")]
+    pub export_json: Option<PathBuf>,
+    /// Write one row per run as CSV.
+    #[arg(long, value_name = "FILE")]
+    pub export_csv: Option<PathBuf>,
+    /// Write the summary table as Markdown.
+    #[arg(long, value_name = "FILE")]
+    pub export_markdown: Option<PathBuf>,
+    /// Name of this benchmark in the history (default: the commands).
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Tag the run in the history (repeatable).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// A note stored with the run (searchable).
+    #[arg(long)]
+    pub note: Option<String>,
+    /// Compare with a baseline run (id, latest, latest~N, or a file) and fill `comparison`.
+    #[arg(long, value_name = "REF")]
+    pub baseline: Option<String>,
+    /// Print the record (JSON) to stdout; the summary goes to stderr.
+    #[arg(long)]
+    pub json: bool,
+    /// No progress and no summary.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn options(a: &BenchArgs) -> anyhow::Result<BenchOptions> {
+    if a.command_names.len() > a.commands.len() {
+        bail!(
+            "more --command-name ({}) than commands ({})",
+            a.command_names.len(),
+            a.commands.len()
+        );
+    }
+    let mut params = Vec::new();
+    for chunk in a.parameter_scan.chunks(3) {
+        let num = |s: &str| {
+            s.parse::<f64>()
+                .with_context(|| format!("--parameter-scan: `{s}` is not a number"))
+        };
+        let (from, to) = (num(&chunk[1])?, num(&chunk[2])?);
+        if to < from || a.parameter_step_size <= 0.0 {
+            bail!(
+                "--parameter-scan {}: expected MIN <= MAX and a step above zero",
+                chunk[0]
+            );
+        }
+        params.push(Param::Range {
+            name: chunk[0].clone(),
+            from,
+            to,
+            step: a.parameter_step_size,
+        });
+    }
+    for chunk in a.parameter_list.chunks(2) {
+        params.push(Param::List {
+            name: chunk[0].clone(),
+            values: chunk[1].split(',').map(str::to_string).collect(),
+        });
+    }
+    let launcher = match a.shell.as_deref() {
+        None | Some("none") => Launcher::Direct,
+        Some(sh) => Launcher::Shell(sh.to_string()),
+    };
+    if let Some(input) = &a.input {
+        if !input.is_file() {
+            bail!("--input `{}` is not a readable file", input.display());
+        }
+    }
+    if a.runs == Some(0) {
+        bail!("--runs must be at least 1");
+    }
+    Ok(BenchOptions {
+        commands: a
+            .commands
+            .iter()
+            .enumerate()
+            .map(|(i, c)| CommandSpec {
+                name: a.command_names.get(i).cloned(),
+                line: c.clone(),
+            })
+            .collect(),
+        warmup: a.warmup,
+        runs: a.runs,
+        min_runs: a.min_runs.max(2),
+        max_runs: a.max_runs.unwrap_or(10_000).max(a.min_runs.max(2)),
+        max_time: a.max_time,
+        prepare: a.prepare.clone(),
+        setup: a.setup.clone(),
+        cleanup: a.cleanup.clone(),
+        params,
+        launcher,
+        io: Io {
+            input: a.input.clone(),
+            show_output: a.show_output,
+        },
+        ignore_failure: a.ignore_failure,
+        interleave: !a.no_interleave,
+        metric: match a.metric.as_str() {
+            "cpu" => Metric::Cpu,
+            "rss" => Metric::Rss,
+            _ => Metric::Wall,
+        },
+        spawner: std::env::current_exe()
+            .ok()
+            .map(|exe| (exe, vec!["__spawn".to_string()])),
+    })
+}
+
+/// Progress bar and history writer for each sample.
+struct Watch {
+    bar: Option<indicatif::ProgressBar>,
+    names: Vec<String>,
+    recording: Option<Recording>,
+    store_error: Option<String>,
+}
+
+impl Observer for Watch {
+    fn plan(&mut self, commands: &[Planned], total: usize) {
+        self.names = commands.iter().map(|c| c.name.clone()).collect();
+        if let Some(bar) = &self.bar {
+            bar.set_length(total as u64);
+        }
+    }
+    fn sample(&mut self, index: usize, seq: usize, s: &Sample) {
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            bar.set_message(format!(
+                "{} — {}",
+                self.names[index],
+                perfhive_report::bench::secs(s.wall_s)
+            ));
+        }
+        if let Some(r) = &self.recording {
+            let v = serde_json::to_value(s).unwrap_or_default();
+            if let Err(e) = r
+                .store
+                .append_sample(r.id, &self.names[index], seq as i64, &v)
+            {
+                self.store_error.get_or_insert(e.to_string());
+            }
+        }
+    }
+}
+
+/// Runs `perfhive bench`.
+pub fn exec(a: BenchArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Result<Code> {
+    let opts = options(&a)?;
+    let planned = perfhive_bench::plan(&opts)?;
+    let name = a.name.clone().unwrap_or_else(|| {
+        planned
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect::<Vec<_>>()
+            .join(" vs ")
+    });
+    let fp = fingerprint();
+    let baseline = match &a.baseline {
+        Some(r) => Some(crate::cli::compare::load_side(r, history, Some(&name))?),
+        None => None,
+    };
+    let recording = Recording::begin(history, "bench", &name, &fp, &a.tag, a.note.as_deref())?;
+    let interactive = out.interactive() && !a.quiet;
+    let mut watch = Watch {
+        bar: interactive.then(|| {
+            let bar = indicatif::ProgressBar::new(1);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{spinner} {bar:24} {pos}/{len} runs {msg}",
+                )
+                .expect("static template")
+                .progress_chars("=> "),
+            );
+            bar
+        }),
+        names: Vec::new(),
+        recording,
+        store_error: None,
+    };
+    let stop = Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    let _ = ctrlc_flag(s);
+    let date = perfhive_store::now_rfc3339();
+    let measured = perfhive_bench::run(&opts, &mut watch, &stop)?;
+    if let Some(bar) = watch.bar.take() {
+        bar.finish_and_clear();
+    }
+    let mut record = perfhive_bench::analysis::build_record(
+        &measured,
+        perfhive_bench::analysis::RecordInfo {
+            name: &name,
+            date,
+            metric: opts.metric,
+            interleaved: opts.interleave,
+            shell: a.shell.clone().filter(|s| s != "none"),
+            notes: a.note.clone(),
+        },
+    );
+    record.fingerprint = Some(fp);
+    let measures = perfhive_core::measure::of_bench(&record);
+    if let Some(base) = &baseline {
+        record.comparison = Some(crate::cli::compare::comparison_block(
+            base,
+            &measures,
+            &record.date,
+        ));
+    }
+    let json = serde_json::to_value(&record)?;
+    let mut run_id = None;
+    if let Some(r) = watch.recording.take() {
+        let status = if measured.interrupted {
+            "interrupted"
+        } else {
+            "passed"
+        };
+        run_id = Some(r.finish(status, &json, &measures)?);
+    }
+    if let Some(e) = watch.store_error {
+        out.warn(&format!(
+            "some samples could not be written to the history: {e}"
+        ));
+    }
+    if let Some(p) = &a.export_json {
+        std::fs::write(p, serde_json::to_string_pretty(&json)?)
+            .with_context(|| format!("cannot write `{}`", p.display()))?;
+    }
+    if let Some(p) = &a.export_csv {
+        std::fs::write(p, perfhive_report::bench::csv(&record))
+            .with_context(|| format!("cannot write `{}`", p.display()))?;
+    }
+    if let Some(p) = &a.export_markdown {
+        std::fs::write(p, perfhive_report::bench::markdown(&record))
+            .with_context(|| format!("cannot write `{}`", p.display()))?;
+    }
+    if !a.quiet {
+        let color = out.color(a.json);
+        let w = if a.json { out.err() } else { out.out() };
+        perfhive_report::bench::render(&record, w, perfhive_report::Style { color })?;
+        if let Some(id) = run_id {
+            writeln!(w, "\n  stored in the history as run {id}")?;
+        }
+    }
+    if a.json {
+        writeln!(out.out(), "{}", serde_json::to_string_pretty(&json)?)?;
+    }
+    Ok(if measured.interrupted {
+        Code::INTERRUPTED
+    } else {
+        Code::OK
+    })
+}
+
+/// Sets `flag` on Ctrl-C (SIGINT), so the run in progress completes and is recorded.
+fn ctrlc_flag(flag: Arc<AtomicBool>) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("perfhive-sigint".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build();
+            if let Ok(rt) = rt {
+                rt.block_on(async {
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    }
+                });
+            }
+        })?;
+    Ok(())
+}

@@ -1,0 +1,132 @@
+//! `perfhive bench`: ratios, per-child memory, shell overhead, scans, exports, failures.
+
+use crate::{f, perfhive, tempdir};
+use serde_json::Value;
+
+/// Runs `perfhive bench ARGS --json -q`.
+pub fn bench_json(args: &[&str]) -> (i32, Value, String) {
+    let out = perfhive()
+        .arg("bench")
+        .args(args)
+        .args(["--json", "--quiet"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("JSON on stdout ({e}); stderr: {err}"));
+    (out.status.code().unwrap_or(-1), v, err)
+}
+
+#[test]
+fn sleep_ratio_is_two() {
+    let (code, r, err) = bench_json(&["sleep 0.05", "sleep 0.1", "--runs", "10"]);
+    assert_eq!(code, 0, "{err}");
+    let c = &r["comparisons"][0];
+    let ratio = f(c, "/ratio");
+    assert!((ratio - 2.0).abs() <= 0.1, "ratio {ratio}");
+    let (lo, hi) = (f(c, "/ratio_ci/0"), f(c, "/ratio_ci/1"));
+    assert!(lo <= ratio && ratio <= hi && hi - lo < 0.2, "{lo} {hi}");
+    assert!(f(c, "/p_value") < 0.01);
+    assert!((f(c, "/shift") - 0.05).abs() < 0.01, "{c}");
+    assert_eq!(r["interleaved"], true);
+    assert_eq!(r["commands"][0]["runs"].as_array().unwrap().len(), 10);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::repo("schema/bench-record.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&r)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn peak_memory_is_per_child_not_a_high_water_mark() {
+    // interleaved: the trivial command runs right after the 200 MB one
+    let big = "python3 -c \"x = b'x' * (200 * 1024 * 1024)\"";
+    let (code, r, err) = bench_json(&[big, "true", "--runs", "3"]);
+    assert_eq!(code, 0, "{err}");
+    let big_mb = f(&r, "/commands/0/max_rss_mb/median");
+    let small_mb = f(&r, "/commands/1/max_rss_mb/max");
+    assert!((195.0..280.0).contains(&big_mb), "big {big_mb} MiB");
+    assert!(small_mb < 10.0, "trivial command {small_mb} MiB");
+}
+
+#[test]
+fn shell_overhead_is_measured_and_subtracted() {
+    let (code, r, err) = bench_json(&["--shell", "sh", "sleep 0.05", "--runs", "5"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(f(&r, "/shell_overhead_s") > 0.0);
+    let mean = f(&r, "/commands/0/wall_s/mean");
+    assert!((0.045..0.07).contains(&mean), "mean {mean}");
+}
+
+#[test]
+fn parameter_scans_names_and_adaptive_runs() {
+    let (code, r, err) = bench_json(&[
+        "-P",
+        "n",
+        "1",
+        "3",
+        "-n",
+        "sleep {n}0ms",
+        "sleep 0.0{n}",
+        "--min-runs",
+        "3",
+        "--max-time",
+        "200ms",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let names: Vec<_> = r["commands"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names, ["sleep 10ms", "sleep 20ms", "sleep 30ms"]);
+    assert_eq!(r["commands"][2]["parameters"]["n"], "3");
+    // adaptive: about 200 ms per command, at least 3 runs
+    let runs = r["commands"][0]["runs"].as_array().unwrap().len();
+    assert!((3..=25).contains(&runs), "{runs} runs");
+    // three comparisons against the first, Holm-adjusted
+    assert_eq!(r["comparisons"].as_array().unwrap().len(), 2);
+    assert!(f(&r, "/comparisons/1/p_adjusted") >= f(&r, "/comparisons/1/p_value"));
+}
+
+#[test]
+fn exports_and_failures() {
+    let dir = tempdir();
+    let (j, c, m) = (dir.join("b.json"), dir.join("b.csv"), dir.join("b.md"));
+    let out = perfhive()
+        .args(["bench", "true", "--runs", "3", "-q", "--export-json"])
+        .arg(&j)
+        .arg("--export-csv")
+        .arg(&c)
+        .arg("--export-markdown")
+        .arg(&m)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rec: Value = serde_json::from_slice(&std::fs::read(&j).unwrap()).unwrap();
+    assert_eq!(rec["kind"], "bench");
+    let csv = std::fs::read_to_string(&c).unwrap();
+    assert_eq!(csv.lines().count(), 4);
+    assert!(csv.starts_with("command,run,wall_s"));
+    assert!(std::fs::read_to_string(&m).unwrap().contains("| `true` |"));
+
+    let out = perfhive()
+        .args(["bench", "false", "--runs", "2", "-q"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ignore-failure"));
+    let (code, r, _) = bench_json(&["false", "--runs", "2", "-i"]);
+    assert_eq!(code, 0);
+    assert_eq!(r["commands"][0]["failures"], 2);
+}

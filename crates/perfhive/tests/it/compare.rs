@@ -1,0 +1,210 @@
+//! `perfhive compare`: files and history references, verdicts, formats, the CI gate, and
+//! `--baseline` on run and bench.
+
+use crate::{f, perfhive, target, tempdir};
+use serde_json::Value;
+
+#[test]
+fn bench_exports_compare_with_a_gate() {
+    let dir = tempdir();
+    let (a, b) = (dir.join("a.json"), dir.join("b.json"));
+    for (file, cmd) in [(&a, "sleep 0.05"), (&b, "sleep 0.07")] {
+        let o = perfhive()
+            .args([
+                "--no-history",
+                "bench",
+                cmd,
+                "-n",
+                "work",
+                "--runs",
+                "8",
+                "-q",
+                "--export-json",
+            ])
+            .arg(file)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = perfhive()
+        .args(["compare"])
+        .arg(&a)
+        .arg(&b)
+        .args(["--fail-on-regression"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("work/wall_s") && text.contains("REGRESSED") && text.contains("p="),
+        "{text}"
+    );
+    // same files the other way round: improved, gate passes
+    let o = perfhive()
+        .args(["compare"])
+        .arg(&b)
+        .arg(&a)
+        .args([
+            "--fail-on-regression",
+            "--metric",
+            "wall_s",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let wall = v["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "work/wall_s")
+        .unwrap();
+    assert_eq!(wall["verdict"], "improved");
+    assert!((f(wall, "/delta_pct") + 28.6).abs() < 4.0, "{wall}");
+    let o = perfhive()
+        .args(["compare"])
+        .arg(&a)
+        .arg(&b)
+        .args(["--format", "junit"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("<failure message=\"work/wall_s regressed"));
+    let o = perfhive()
+        .args(["compare"])
+        .arg(&a)
+        .arg(&b)
+        .args(["--format", "markdown"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("| `work/wall_s` |"));
+}
+
+#[test]
+fn load_runs_compare_through_the_history_and_fill_the_baseline_block() {
+    let dir = tempdir();
+    let db = dir.join("h.db");
+    let t = target();
+    for ms in [5, 15] {
+        let url = format!("{}/slow?ms={ms}", t.base_url());
+        let o = perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["run", &url, "--rate", "100", "--duration", "2s", "-q"])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    // scenario names are the URLs; compare by reference
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["compare", "1", "2", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let p50 = v["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["name"] == "latency_p50_ms")
+        .unwrap();
+    assert_eq!(p50["verdict"], "regressed", "{p50}");
+    assert_eq!(p50["method"], "order-statistic interval");
+
+    let url = format!("{}/slow?ms=5", t.base_url());
+    let (code, r, err) = {
+        let out = perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args([
+                "run",
+                &url,
+                "--rate",
+                "100",
+                "--duration",
+                "2s",
+                "--baseline",
+                "latest",
+                "--json",
+                "-q",
+            ])
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            serde_json::from_slice::<Value>(&out.stdout).unwrap(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        r["comparison"]["baseline_date"].is_string(),
+        "{}",
+        r["comparison"]
+    );
+    assert!(f(&r, "/comparison/p95_delta_pct").abs() < 80.0);
+    assert!(r["comparison"]["throughput_delta_pct"].is_number());
+}
+
+#[test]
+fn bench_baseline_and_latest_references() {
+    let dir = tempdir();
+    let db = dir.join("h.db");
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args([
+            "bench",
+            "sleep 0.02",
+            "-n",
+            "w",
+            "--name",
+            "nap",
+            "--runs",
+            "5",
+            "-q",
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let out = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args([
+            "bench",
+            "sleep 0.04",
+            "-n",
+            "w",
+            "--name",
+            "nap",
+            "--runs",
+            "5",
+            "-q",
+            "--json",
+            "--baseline",
+            "latest",
+        ])
+        .output()
+        .unwrap();
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let delta = r["comparison"]["w/wall_s_delta_pct"].as_f64().unwrap();
+    assert!((delta - 100.0).abs() < 25.0, "{}", r["comparison"]);
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["compare", "latest~1", "latest", "--name", "nap"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stdout).contains("REGRESSED"));
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["compare", "latest~5", "latest", "--name", "nap"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no complete run matches `latest~5`"));
+}
