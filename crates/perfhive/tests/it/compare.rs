@@ -208,3 +208,90 @@ fn bench_baseline_and_latest_references() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("no complete run matches `latest~5`"));
 }
+
+#[test]
+fn imported_results_are_stored_listed_and_compared() {
+    let dir = tempdir();
+    let db = dir.join("h.db");
+    let fx = |f: &str| crate::repo(&format!("crates/import/tests/fixtures/{f}"));
+    for f in [
+        "hyperfine.json",
+        "go-bench.txt",
+        "pytest-benchmark.json",
+        "k6-summary-export.json",
+    ] {
+        let o = perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["import", &fx(f)])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{f}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&o.stdout).contains("stored as run"),
+            "{f}"
+        );
+    }
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["import", &fx("criterion")])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let list: Value = serde_json::from_slice(
+        &perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["history", "--kind", "import", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 5);
+    let shown = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["history", "show", "1"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("imported from") && text.contains("wall_time"),
+        "{text}"
+    );
+    // a file compares with itself, by samples: nothing changes
+    let o = perfhive()
+        .args([
+            "--no-history",
+            "compare",
+            &fx("hyperfine.json"),
+            &fx("hyperfine.json"),
+            "--fail-on-regression",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("0 regressed"));
+    // a file that is nothing known
+    let bogus = dir.join("x.json");
+    std::fs::write(&bogus, "{\"hello\": 1}").unwrap();
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["import"])
+        .arg(&bogus)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
