@@ -283,11 +283,7 @@ pub fn exec(a: BenchArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::R
     record.fingerprint = Some(fp);
     let measures = perfhive_core::measure::of_bench(&record);
     if let Some(base) = &baseline {
-        record.comparison = Some(crate::cli::compare::comparison_block(
-            base,
-            &measures,
-            &record.date,
-        ));
+        record.comparison = Some(crate::cli::compare::comparison_block(base, &measures));
     }
     let json = serde_json::to_value(&record)?;
     let mut run_id = None;

@@ -178,11 +178,7 @@ fn load_side_filtered(
 }
 
 /// The record's `comparison` block against a baseline.
-pub fn comparison_block(
-    base: &Side,
-    new: &[Measure],
-    _date: &str,
-) -> perfhive_core::record::Comparison {
+pub fn comparison_block(base: &Side, new: &[Measure]) -> perfhive_core::record::Comparison {
     let new_side = Side {
         label: "this run".into(),
         name: base.name.clone(),

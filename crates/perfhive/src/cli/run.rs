@@ -340,11 +340,7 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
     record.fingerprint = Some(fp);
     let measures = perfhive_core::measure::of_load(&record);
     if let Some(base) = &baseline {
-        record.comparison = Some(crate::cli::compare::comparison_block(
-            base,
-            &measures,
-            &record.date,
-        ));
+        record.comparison = Some(crate::cli::compare::comparison_block(base, &measures));
     }
     let value = serde_json::to_value(&record)?;
     let mut run_id = None;
