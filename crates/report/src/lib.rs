@@ -2,6 +2,8 @@
 //! engines produce [`perfhive_core::RunRecord`]s and never print.
 
 pub mod bench;
+pub mod html;
 pub mod summary;
+pub mod svg;
 
 pub use summary::{render_run_summary, Style};

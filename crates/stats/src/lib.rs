@@ -1,11 +1,14 @@
 //! perfhive's statistics: summaries with distribution-free confidence intervals, outlier
 //! flagging, two-sample comparison (Mann–Whitney U, Hodges–Lehmann shift, bootstrap ratio,
 //! t-tests), multiple-comparison adjustment (Holm) and change-point detection over a history
-//! (E-Divisive means with a t-test, as Apache Otava / Hunter use it).
+//! (E-Divisive means with a t-test, as Apache Otava / Hunter use it); for load sweeps and
+//! resource sampling, a Universal Scalability Law fit, the Kneedle knee, Little's-law checks
+//! and a leak/growth trend (Theil–Sen slope with the Mann–Kendall test).
 //!
 //! Each module names the method it implements and the reference it follows; the integration
 //! tests compare the results with a second implementation (SciPy, statsmodels, Apache Otava)
-//! through `tests/fixtures/reference.json`.
+//! through `tests/fixtures/reference.json` (and `reference_sweep.json` for the sweep methods:
+//! SciPy, kneed, pymannkendall).
 //!
 //! # Conventions
 //!
@@ -44,20 +47,28 @@
 
 pub mod bootstrap;
 pub mod change_point;
+pub mod knee;
+pub mod littles_law;
 pub mod mann_whitney;
 pub mod multiple;
 pub mod rng;
 pub mod shift;
 pub mod summary;
+pub mod trend;
 pub mod ttest;
+pub mod usl;
 
 pub use bootstrap::{bootstrap_ratio, bootstrap_ratio_with, BootstrapMethod, RatioCi, Statistic};
 pub use change_point::{change_points, change_points_with, ChangePoint, ChangePointOptions};
+pub use knee::{knee, knee_with};
+pub use littles_law::{littles_law_check, LittleCheck};
 pub use mann_whitney::{mann_whitney_u, MannWhitney, MwuMethod};
 pub use multiple::holm_bonferroni;
 pub use shift::{hodges_lehmann, Shift};
 pub use summary::{mad_outliers, median_ci, quantile_sorted, summarize, Summary};
+pub use trend::{trend, Trend};
 pub use ttest::{student_t_test, welch_t_test};
+pub use usl::{fit_usl, usl_predict, UslFit};
 
 /// True when every value is finite (no NaN, no ±∞).
 fn all_finite(xs: &[f64]) -> bool {

@@ -1,10 +1,11 @@
 //! Integration tests of perfhive-stats: agreement with a second implementation
-//! (`reference`), change-point behaviour on constructed series (`change_points`), and edge cases
-//! (`edge_cases`).
+//! (`reference`), change-point behaviour on constructed series (`change_points`), edge cases
+//! (`edge_cases`), and the sweep and resource methods (`sweep`: USL, knee, trend, Little's law).
 
 mod change_points;
 mod edge_cases;
 mod reference;
+mod sweep;
 
 /// Asserts `|got − want| ≤ rel·|want|` (or `≤ rel` when `want` is 0).
 #[track_caller]

@@ -1,0 +1,10 @@
+//! `perfhive investigate` (in progress): several investigators run side by side on one target,
+//! each behind the [`runner::Investigator`] trait with its own time budget, and an integrator
+//! ranks their findings into one report. This crate holds the report model and the runner;
+//! the investigators, the integrator and the command arrive in the following commits.
+
+pub mod model;
+pub mod runner;
+
+pub use model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+pub use runner::{run_all, Context, Investigator, InvestigatorError};

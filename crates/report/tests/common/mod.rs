@@ -1,0 +1,317 @@
+//! Test support: a tiny XML well-formedness checker and a demo report page.
+#![allow(dead_code, missing_docs)]
+
+use perfhive_report::html;
+use perfhive_report::svg::{self, ChartOptions, Series};
+
+/// Checks that `s` is well-formed XML: one root element, properly nested and matching tags,
+/// quoted and unique attributes, valid entity and character references, no stray `<` or `&`.
+/// Comments, processing instructions and the XML declaration are skipped.
+pub fn check_xml(s: &str) -> Result<(), String> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    let mut stack: Vec<String> = Vec::new();
+    let mut roots = 0;
+    let err = |i: usize, m: &str| {
+        Err(format!(
+            "{m} at byte {i}: {:?}",
+            &s[i..(i + 40).min(s.len())]
+        ))
+    };
+    while i < b.len() {
+        if b[i] == b'<' {
+            if s[i..].starts_with("<!--") {
+                match s[i..].find("-->") {
+                    Some(e) => i += e + 3,
+                    None => return err(i, "unterminated comment"),
+                }
+                continue;
+            }
+            if s[i..].starts_with("<?") {
+                match s[i..].find("?>") {
+                    Some(e) => i += e + 2,
+                    None => return err(i, "unterminated processing instruction"),
+                }
+                continue;
+            }
+            if s[i..].starts_with("</") {
+                let (name, j) = read_name(s, i + 2).ok_or_else(|| format!("bad end tag at {i}"))?;
+                let j = skip_ws(b, j);
+                if b.get(j) != Some(&b'>') {
+                    return err(i, "end tag not closed");
+                }
+                match stack.pop() {
+                    Some(open) if open == name => {}
+                    other => return err(i, &format!("</{name}> closes {other:?}")),
+                }
+                i = j + 1;
+                continue;
+            }
+            let (name, mut j) =
+                read_name(s, i + 1).ok_or_else(|| format!("bad start tag at {i}"))?;
+            if stack.is_empty() {
+                roots += 1;
+                if roots > 1 {
+                    return err(i, "more than one root element");
+                }
+            }
+            let mut attrs: Vec<String> = Vec::new();
+            loop {
+                let k = skip_ws(b, j);
+                match b.get(k) {
+                    Some(b'>') => {
+                        stack.push(name.clone());
+                        i = k + 1;
+                        break;
+                    }
+                    Some(b'/') if b.get(k + 1) == Some(&b'>') => {
+                        i = k + 2;
+                        break;
+                    }
+                    Some(_) if k > j => {
+                        let (attr, e) =
+                            read_name(s, k).ok_or_else(|| format!("bad attribute at {k}"))?;
+                        if attrs.contains(&attr) {
+                            return err(k, "duplicate attribute");
+                        }
+                        attrs.push(attr);
+                        let e = skip_ws(b, e);
+                        if b.get(e) != Some(&b'=') {
+                            return err(e, "attribute without =");
+                        }
+                        let q = skip_ws(b, e + 1);
+                        let quote = match b.get(q) {
+                            Some(&c @ (b'"' | b'\'')) => c,
+                            _ => return err(q, "unquoted attribute value"),
+                        };
+                        let end = s[q + 1..]
+                            .find(quote as char)
+                            .map(|x| q + 1 + x)
+                            .ok_or_else(|| format!("unterminated attribute at {q}"))?;
+                        let value = &s[q + 1..end];
+                        if value.contains('<') {
+                            return err(q, "< in attribute value");
+                        }
+                        check_entities(value).map_err(|m| format!("{m} in attribute at {q}"))?;
+                        j = end + 1;
+                    }
+                    _ => return err(k, "malformed tag"),
+                }
+            }
+            continue;
+        }
+        let end = s[i..].find('<').map_or(s.len(), |x| i + x);
+        let text = &s[i..end];
+        if stack.is_empty() && !text.trim().is_empty() {
+            return err(i, "text outside the root element");
+        }
+        check_entities(text).map_err(|m| format!("{m} in text at {i}"))?;
+        i = end;
+    }
+    if let Some(open) = stack.pop() {
+        return Err(format!("<{open}> not closed"));
+    }
+    if roots != 1 {
+        return Err("no root element".into());
+    }
+    Ok(())
+}
+
+fn skip_ws(b: &[u8], mut i: usize) -> usize {
+    while i < b.len() && b[i].is_ascii_whitespace() {
+        i += 1;
+    }
+    i
+}
+
+fn read_name(s: &str, i: usize) -> Option<(String, usize)> {
+    let rest = &s[i..];
+    let first = rest.chars().next()?;
+    if !(first.is_ascii_alphabetic() || first == '_' || first == ':') {
+        return None;
+    }
+    let len = rest
+        .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-')))
+        .unwrap_or(rest.len());
+    Some((rest[..len].to_string(), i + len))
+}
+
+fn check_entities(t: &str) -> Result<(), String> {
+    let mut rest = t;
+    while let Some(p) = rest.find('&') {
+        let after = &rest[p + 1..];
+        let end = after.find(';').ok_or("& without ;")?;
+        let name = &after[..end];
+        let ok = matches!(name, "amp" | "lt" | "gt" | "quot" | "apos")
+            || name
+                .strip_prefix("#x")
+                .is_some_and(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_hexdigit()))
+            || name
+                .strip_prefix('#')
+                .is_some_and(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit()));
+        if !ok {
+            return Err(format!("bad entity &{name};"));
+        }
+        rest = &after[end + 1..];
+    }
+    Ok(())
+}
+
+/// The user text planted in the demo page, with a URL that must stay text.
+pub const USER_TEXT: &str =
+    "Notes from the team: see https://example.com/runbook & <http://intranet/x>";
+
+/// The SVG charts of the demo page.
+pub fn demo_charts() -> Vec<String> {
+    let spectrum = svg::percentile_spectrum(
+        "Latency percentile spectrum",
+        &[
+            (
+                "corrected".to_string(),
+                vec![
+                    (0.0, 2.1),
+                    (0.5, 8.0),
+                    (0.9, 14.0),
+                    (0.99, 41.0),
+                    (0.999, 120.0),
+                    (0.9999, 180.0),
+                    (1.0, 240.0),
+                ],
+            ),
+            (
+                "uncorrected".to_string(),
+                vec![
+                    (0.0, 2.1),
+                    (0.5, 7.5),
+                    (0.9, 12.0),
+                    (0.99, 22.0),
+                    (0.999, 60.0),
+                    (1.0, 90.0),
+                ],
+            ),
+        ],
+    );
+    let time: Vec<(f64, f64)> = (0..=60)
+        .map(|t| {
+            (
+                t as f64 * 10.0,
+                100.0 + 3.0 * t as f64 + if t % 7 == 0 { 40.0 } else { 0.0 },
+            )
+        })
+        .collect();
+    let over_time = svg::line_chart(
+        "Throughput over time",
+        "Time (s)",
+        "Requests per second",
+        &[
+            Series {
+                name: "throughput".into(),
+                points: time,
+                dashed: false,
+            },
+            Series {
+                name: "target rate".into(),
+                points: vec![(0.0, 100.0), (300.0, 250.0), (600.0, 400.0)],
+                dashed: true,
+            },
+        ],
+        &ChartOptions {
+            markers: vec![
+                (60.0, "warm-up end".into()),
+                (300.0, "steady 250".into()),
+                (420.0, "spike".into()),
+            ],
+            ..ChartOptions::default()
+        },
+    );
+    let sweep = svg::line_chart(
+        "Concurrency sweep with USL fit",
+        "Concurrency",
+        "Throughput (req/s)",
+        &[
+            Series {
+                name: "measured".into(),
+                points: vec![
+                    (1.0, 95.0),
+                    (2.0, 180.0),
+                    (4.0, 330.0),
+                    (8.0, 520.0),
+                    (16.0, 610.0),
+                    (32.0, 590.0),
+                    (64.0, 540.0),
+                ],
+                dashed: false,
+            },
+            Series {
+                name: "USL fit (σ 0.05, κ 0.0008)".into(),
+                points: (0..=60)
+                    .map(|i| {
+                        let n = 2f64.powf(i as f64 / 10.0);
+                        (
+                            n,
+                            95.0 * n / (1.0 + 0.05 * (n - 1.0) + 0.0008 * n * (n - 1.0)),
+                        )
+                    })
+                    .collect(),
+                dashed: true,
+            },
+        ],
+        &ChartOptions {
+            x_log: true,
+            markers: vec![(16.0, "knee N*≈16".into())],
+            ..ChartOptions::default()
+        },
+    );
+    let bars = svg::bar_chart(
+        "Where the time goes",
+        &[
+            ("db commit (fsync)".into(), 61.0),
+            ("serialization".into(), 17.5),
+            ("inventory lookups (N+1)".into(), 14.0),
+            ("other".into(), 7.5),
+        ],
+        "%",
+    );
+    vec![spectrum, over_time, sweep, bars]
+}
+
+/// A demo report page with every chart type, tables and the user text.
+pub fn demo_page() -> String {
+    let charts = demo_charts();
+    let headers = ["phase", "share", "p99"];
+    let rows = vec![
+        vec![
+            "db commit".to_string(),
+            "61%".to_string(),
+            "41.0 ms".to_string(),
+        ],
+        vec![
+            "serialize <json>".to_string(),
+            "17.5%".to_string(),
+            "9.2 ms".to_string(),
+        ],
+    ];
+    let sections = vec![
+        (
+            "summary".to_string(),
+            "Executive summary".to_string(),
+            format!(
+                "<p>The unbatched SQLite commits are the bottleneck (61% of the time); the database CPU is not.</p>\n{}",
+                html::figure(&charts[3], "Share of request time per phase")
+            ),
+        ),
+        (
+            "load".to_string(),
+            "Load & latency".to_string(),
+            format!(
+                "{}{}",
+                html::figure(&charts[0], "Percentile spectrum, corrected and uncorrected"),
+                html::figure(&charts[1], "Throughput per second with phase boundaries")
+            ),
+        ),
+        ("sweep".to_string(), "Sweep".to_string(), html::figure(&charts[2], "Throughput against concurrency")),
+        ("data".to_string(), "Appendix: data".to_string(), html::html_table(&headers, &rows)),
+        ("notes".to_string(), "Notes".to_string(), format!("<p>{}</p>", html::escape(USER_TEXT))),
+    ];
+    html::page("Investigation: checkout-api <staging>", &sections)
+}
