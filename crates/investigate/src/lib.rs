@@ -3,7 +3,13 @@
 //! ranks their findings into one report. This crate holds the report model and the runner;
 //! the investigators, the integrator and the command arrive in the following commits.
 
+pub mod integrator;
+pub mod investigation;
+pub mod investigators;
 pub mod model;
+pub mod plan;
+pub mod render;
+pub mod report;
 pub mod runner;
 
 pub use model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};

@@ -15,6 +15,11 @@ fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "__spawn") {
         return ExitCode::from(perfhive_bench::exec::serve_spawner());
     }
+    // The demo service for `investigate --demo`, in its own process so it is observed apart
+    // from the load generator.
+    if std::env::args_os().nth(1).is_some_and(|a| a == "__demo") {
+        return ExitCode::from(cli::investigate::serve_demo());
+    }
     let args = cli::Cli::parse();
     let mut out = output::Printer::new();
     match cli::exec(args, &mut out) {

@@ -14,10 +14,14 @@
 pub mod env;
 mod error;
 mod observer;
+mod procread;
 mod rusage;
 mod selector;
+pub mod use_sampler;
+mod use_summary;
 
 pub use error::ProbeError;
 pub use observer::{ObservedPoint, ProcessObserver, ProcessSample, RESOLVE_EVERY};
 pub use rusage::{self_cpu_time, self_peak_rss_bytes, thread_cpu_time, ticks_per_second};
 pub use selector::ProcessSelector;
+pub use use_sampler::{sample_for, summarize, UseSample, UseSampler, UseSummary};

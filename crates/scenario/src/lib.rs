@@ -201,6 +201,27 @@ impl Scenario {
     }
 }
 
+/// Parses any YAML document with this crate's error reporting (file:line:column with a caret),
+/// for other file formats of perfhive (investigation plans).
+pub fn parse_yaml<T: serde::de::DeserializeOwned>(
+    text: &str,
+    path: &Path,
+) -> Result<T, ScenarioError> {
+    serde_yaml_ng::from_str(text).map_err(|e| yaml_error(&e, text, path))
+}
+
+/// An error at the value of a top-level key path (`["sweep", "levels"]`), located in `text`.
+pub fn error_at(
+    text: &str,
+    path: &Path,
+    keys: &[&'static str],
+    message: impl Into<String>,
+) -> ScenarioError {
+    let segs: Vec<Seg> = keys.iter().map(|k| Seg::Key(k)).collect();
+    let (line, col) = locate(text, &segs, true).unwrap_or((1, 1));
+    ScenarioError::at(path, text, line, col, message)
+}
+
 /// Turns serde's YAML error into ours: location, and the message without serde's own suffix.
 fn yaml_error(e: &serde_yaml_ng::Error, text: &str, path: &Path) -> ScenarioError {
     let mut message = e.to_string();

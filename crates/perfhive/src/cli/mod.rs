@@ -5,6 +5,7 @@ mod bench;
 pub mod compare;
 mod history;
 pub mod import;
+pub mod investigate;
 mod run;
 mod target;
 
@@ -32,6 +33,8 @@ enum Command {
     Compare(compare::CompareArgs),
     /// List, show, search, prune the history; find change points.
     History(history::HistoryCmd),
+    /// Investigators side by side on one target, one ranked report (try --demo).
+    Investigate(Box<investigate::InvestigateArgs>),
     /// Import other tools' results (hyperfine, k6, go test -bench, criterion, pytest-benchmark).
     Import(import::ImportArgs),
     /// Serve the built-in demo HTTP target on 127.0.0.1.
@@ -46,6 +49,7 @@ pub fn exec(cli: Cli, out: &mut Printer) -> anyhow::Result<Code> {
         Command::Compare(a) => compare::exec(a, &cli.history, out),
         Command::History(a) => history::exec(a, &cli.history, out),
         Command::Import(a) => import::exec(a, &cli.history, out),
+        Command::Investigate(a) => investigate::exec(*a, &cli.history, out),
         Command::Target(a) => target::exec(a, out),
     }
 }

@@ -7,6 +7,7 @@ mod cli;
 mod compare;
 mod errors;
 mod history;
+mod investigate;
 mod measurement;
 mod protocols;
 mod scenarios;

@@ -1,0 +1,618 @@
+//! The integrator: one ranked report from the investigators' findings.
+//!
+//! - Score = severity × share of time affected (0.3 when unmeasured) × (1 + 0.5 per other
+//!   investigator confirming the same subject) × (0.5 when heuristic).
+//! - Subjects that describe the same cause confirm each other (`database` and `storage-io`:
+//!   time in the database phase and threads waiting on storage).
+//! - Disagreements are resolved by measured evidence over heuristics: a heuristic finding about a
+//!   subject whose measured share of time is small is ranked low and the consensus says why.
+//! - Expected gains: the Amdahl bound 1 / (1 − p) for removing a phase with share p, or the
+//!   speed-up a sweep measured.
+
+use crate::model::{Effort, Finding, InvestigatorResult, Verdict};
+use crate::report::*;
+
+/// Subjects that are evidence of the same cause.
+const RELATED: &[&[&str]] = &[&["database", "storage-io"], &["serialization", "cpu"]];
+
+fn related(a: &str, b: &str) -> bool {
+    a == b || RELATED.iter().any(|g| g.contains(&a) && g.contains(&b))
+}
+
+/// What the integrator needs besides the investigators' results.
+pub struct Inputs<'a> {
+    /// Investigation name.
+    pub name: &'a str,
+    /// Start, RFC 3339.
+    pub date: String,
+    /// Target URL.
+    pub target: &'a str,
+    /// Wall-clock length, s.
+    pub duration_s: f64,
+    /// Commands of the validation plan.
+    pub validation: Vec<ValidationStep>,
+    /// Raw data files written next to the report.
+    pub data_files: Vec<String>,
+}
+
+/// Writes the report.
+pub fn integrate(results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Report {
+    let all: Vec<&Finding> = results.iter().flat_map(|r| r.findings.iter()).collect();
+    // measured time shares per subject (from any investigator)
+    let measured_share = |subject: &str| -> Option<f64> {
+        all.iter()
+            .filter(|f| !f.heuristic && related(&f.subject, subject))
+            .filter_map(|f| f.time_share)
+            .reduce(f64::max)
+    };
+    let mut ranked: Vec<RankedFinding> = all
+        .iter()
+        .map(|f| {
+            let mut confirmed_by: Vec<String> = all
+                .iter()
+                .filter(|g| g.investigator != f.investigator && related(&g.subject, &f.subject))
+                .map(|g| g.investigator.clone())
+                .collect();
+            confirmed_by.sort();
+            confirmed_by.dedup();
+            let share = f
+                .time_share
+                .or_else(|| measured_share(&f.subject))
+                .unwrap_or(0.3);
+            let mut score = f.severity * share.max(0.05) * (1.0 + 0.5 * confirmed_by.len() as f64);
+            if f.heuristic {
+                score *= 0.5;
+            }
+            if f.recommendation
+                .as_ref()
+                .and_then(|r| r.expected_speedup)
+                .is_some_and(|s| s >= 2.0)
+            {
+                score *= 1.5; // a measured large gain
+            }
+            RankedFinding {
+                rank: 0,
+                score: (score * 1000.0).round() / 1000.0,
+                confirmed_by,
+                finding: (*f).clone(),
+            }
+        })
+        .collect();
+    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+    for (i, r) in ranked.iter_mut().enumerate() {
+        r.rank = i + 1;
+    }
+
+    // Where the time goes (from the load investigator's Server-Timing breakdown).
+    let breakdown: Vec<PhaseShare> = results
+        .iter()
+        .find(|r| r.name == "load")
+        .and_then(|r| r.data.get("breakdown"))
+        .and_then(|b| b.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some(PhaseShare {
+                        name: p["phase"].as_str()?.to_string(),
+                        share_pct: round1(p["share_pct"].as_f64()?),
+                        mean_ms: round3(p["mean_ms"].as_f64()?),
+                    })
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    // Consensus.
+    let mut consensus = Consensus::default();
+    let mut subjects: Vec<&str> = all.iter().map(|f| f.subject.as_str()).collect();
+    subjects.sort();
+    subjects.dedup();
+    for s in &subjects {
+        let mut who: Vec<&str> = all
+            .iter()
+            .filter(|f| related(&f.subject, s))
+            .map(|f| f.investigator.as_str())
+            .collect();
+        who.sort();
+        who.dedup();
+        if who.len() >= 2
+            && !consensus
+                .agreements
+                .iter()
+                .any(|a| a.contains(&format!("`{s}`")))
+        {
+            consensus.agreements.push(format!(
+                "`{s}`: {} agree ({})",
+                who.join(" and "),
+                all.iter()
+                    .filter(|f| related(&f.subject, s))
+                    .map(|f| f.title.clone())
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            ));
+        }
+    }
+    for f in all.iter().filter(|f| f.heuristic) {
+        if let Some(share) = measured_share(&f.subject) {
+            if share < 0.1 {
+                consensus.disagreements.push(Disagreement {
+                    subject: f.subject.clone(),
+                    claims: vec![
+                        format!("{} (heuristic): {}", f.investigator, f.title),
+                        format!(
+                            "measured: `{}` is {:.0}% of the time",
+                            f.subject,
+                            share * 100.0
+                        ),
+                    ],
+                    resolution: "measured evidence outranks the heuristic: ranked low".into(),
+                });
+            }
+        }
+    }
+    for r in results.iter().filter(|r| {
+        matches!(
+            r.verdict,
+            Verdict::Failed | Verdict::TimedOut | Verdict::InsufficientData
+        )
+    }) {
+        consensus.disagreements.push(Disagreement {
+            subject: r.name.clone(),
+            claims: vec![format!(
+                "{} returned {:?}: {}",
+                r.name,
+                r.verdict,
+                r.error.clone().unwrap_or_else(|| r.summary.clone())
+            )],
+            resolution:
+                "its view is missing from the ranking; the others stand on their own evidence"
+                    .into(),
+        });
+    }
+
+    // Recommendations: P0 the best-ranked with a recommendation, P1 the next, P2 the cheapest of
+    // the rest (quick win).
+    let with_rec: Vec<&RankedFinding> = ranked
+        .iter()
+        .filter(|r| r.finding.recommendation.is_some())
+        .collect();
+    let mut recommendations = Vec::new();
+    let mut push = |priority: &str, r: &RankedFinding, rationale: String| {
+        let mut rec = r.finding.recommendation.clone().expect("filtered");
+        if rec.expected_speedup.is_none() {
+            if let Some(p) = r.finding.time_share.filter(|p| *p > 0.0 && *p < 1.0) {
+                rec.expected_speedup = Some(round3(1.0 / (1.0 - p)));
+                rec.impact = format!(
+                    "{} (Amdahl bound if the phase vanished: {:.2}×)",
+                    rec.impact,
+                    1.0 / (1.0 - p)
+                );
+            }
+        }
+        recommendations.push(Prioritized {
+            priority: priority.into(),
+            finding_id: r.finding.id.clone(),
+            rationale,
+            recommendation: rec,
+            evidence: r.finding.evidence.clone(),
+        });
+    };
+    if let Some(r) = with_rec.first() {
+        push(
+            "P0",
+            r,
+            format!(
+                "rank {} of {} (score {}), confirmed by {}",
+                r.rank,
+                ranked.len(),
+                r.score,
+                if r.confirmed_by.is_empty() {
+                    "no other investigator".into()
+                } else {
+                    r.confirmed_by.join(", ")
+                }
+            ),
+        );
+    }
+    if let Some(r) = with_rec.get(1) {
+        push("P1", r, format!("rank {} (score {})", r.rank, r.score));
+    }
+    if let Some(r) = with_rec.iter().skip(2).min_by_key(|r| {
+        match r.finding.recommendation.as_ref().map(|x| x.effort) {
+            Some(Effort::Low) => 0,
+            Some(Effort::Medium) => 1,
+            _ => 2,
+        }
+    }) {
+        push("P2 quick win", r, format!("low effort, rank {}", r.rank));
+    }
+
+    let roadmap = recommendations
+        .iter()
+        .enumerate()
+        .map(|(i, p)| RoadmapPhase {
+            name: format!("Phase {}: {}", i + 1, p.recommendation.action),
+            actions: vec![p.recommendation.action.clone()],
+            success_criteria: vec![
+                match p.recommendation.expected_speedup {
+                    Some(s) => format!(
+                        "throughput ≥ {:.1}× the baseline, or the affected time cut by {:.0}%",
+                        (1.0 + (s - 1.0) / 2.0),
+                        100.0 * (1.0 - 1.0 / s)
+                    ),
+                    None => p.recommendation.impact.clone(),
+                },
+                "no error-rate increase, p99 not worse (perfhive compare --fail-on-regression)"
+                    .into(),
+            ],
+        })
+        .collect();
+    let risks = recommendations
+        .iter()
+        .map(|p| Risk {
+            risk: format!("{}: {}", p.recommendation.action, p.recommendation.risk),
+            likelihood: match p.recommendation.effort {
+                Effort::Low => "low".into(),
+                Effort::Medium => "medium".into(),
+                Effort::High => "high".into(),
+            },
+            impact: if p.priority == "P0" {
+                "high".into()
+            } else {
+                "medium".into()
+            },
+            mitigation: p.recommendation.mitigation.clone(),
+        })
+        .collect();
+
+    // Headline: what is and what is not the bottleneck.
+    let headline = match (ranked.first(), breakdown.first()) {
+        (Some(top), _) => {
+            let not = results
+                .iter()
+                .find(|r| r.name == "resources")
+                .and_then(|r| r.data.get("summary"))
+                .and_then(|s| s["cpu_utilization"].as_f64())
+                .filter(|u| *u < 0.6 && top.finding.subject != "cpu")
+                .map(|u| format!("; CPU is not ({:.0}% busy)", u * 100.0))
+                .unwrap_or_default();
+            let share = breakdown
+                .iter()
+                .find(|p| crate::investigators::load::subject_of_phase(&p.name) == top.finding.subject)
+                .map(|p| format!(" ({:.0}% of request time, in `{}`)", p.share_pct, p.name))
+                .unwrap_or_default();
+            format!("The bottleneck is {}{share}: {}{}.", top.finding.subject, top.finding.title, not)
+        }
+        (None, Some(p)) => format!("No investigator found a problem; most time is in `{}` ({:.0}%).", p.name, p.share_pct),
+        (None, None) => "No investigator found a problem, and the data is not enough to say where the time goes.".into(),
+    };
+    let charts = charts(&results);
+    Report {
+        schema_version: "1.0.0".into(),
+        kind: "investigation".into(),
+        name: inputs.name.to_string(),
+        date: inputs.date,
+        target: inputs.target.to_string(),
+        duration_s: round3(inputs.duration_s),
+        executive_summary: ExecutiveSummary {
+            headline,
+            breakdown_source: if breakdown.is_empty() { "no phase data (the target sends no Server-Timing; traces arrive with a later perfhive)".into() } else { "the target's Server-Timing headers, weighted by the request mix".into() },
+            time_breakdown: breakdown,
+        },
+        findings: ranked,
+        recommendations,
+        investigators: results,
+        consensus,
+        roadmap,
+        risks,
+        validation_plan: inputs.validation,
+        charts,
+        appendices: Appendices {
+            configuration: Vec::new(),
+            alternatives_rejected: vec!["scaling out before fixing the dominant phase: more instances multiply the same per-request cost".into()],
+            data_files: inputs.data_files,
+        },
+    }
+}
+
+fn charts(results: &[InvestigatorResult]) -> Charts {
+    let mut c = Charts::default();
+    if let Some(load) = results.iter().find(|r| r.name == "load") {
+        if let Some(h) = load
+            .data
+            .pointer("/record/histograms/latency")
+            .and_then(|v| v.as_str())
+            .and_then(|t| perfhive_core::LatencyHistogram::decode(t).ok())
+        {
+            c.spectrum = h.spectrum_ms(4);
+        }
+        if let Some(ts) = load
+            .data
+            .pointer("/record/timeseries")
+            .and_then(|v| v.as_array())
+        {
+            c.timeseries = ts
+                .iter()
+                .filter_map(|p| {
+                    Some((
+                        p["t"].as_f64()?,
+                        p["requests"].as_f64()?,
+                        p["p99_ms"].as_f64().unwrap_or(0.0),
+                    ))
+                })
+                .collect();
+        }
+    }
+    if let Some(sweep) = results.iter().find(|r| r.name == "sweep") {
+        if let Some(levels) = sweep.data.get("levels").and_then(|v| v.as_array()) {
+            c.sweep = levels
+                .iter()
+                .filter_map(|l| {
+                    Some((
+                        l["level"].as_f64()?,
+                        l["throughput"].as_f64()?,
+                        l["p50_ms"].as_f64()?,
+                        l["p99_ms"].as_f64()?,
+                    ))
+                })
+                .collect();
+        }
+        if let Some(u) = sweep.data.get("usl").filter(|u| !u.is_null()) {
+            c.usl = (|| {
+                Some((
+                    u["lambda"].as_f64()?,
+                    u["sigma"].as_f64()?,
+                    u["kappa"].as_f64()?,
+                ))
+            })();
+        }
+        if let Some(p) = sweep.data.get("parameter").filter(|p| !p.is_null()) {
+            let pts = p["levels"]
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|l| {
+                            Some((
+                                l["level"].as_f64()?,
+                                l["throughput"].as_f64()?,
+                                l["p99_ms"].as_f64()?,
+                            ))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            c.parameter = Some((p["name"].as_str().unwrap_or_default().to_string(), pts));
+        }
+    }
+    c
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Evidence, Finding, Recommendation};
+
+    fn finding(
+        inv: &str,
+        id: &str,
+        subject: &str,
+        severity: f64,
+        share: Option<f64>,
+        heuristic: bool,
+        rec: Option<(Effort, Option<f64>)>,
+    ) -> Finding {
+        Finding {
+            id: id.into(),
+            investigator: inv.into(),
+            title: format!("{id} title"),
+            detail: "d".into(),
+            severity,
+            time_share: share,
+            subject: subject.into(),
+            evidence: vec![Evidence {
+                label: "x".into(),
+                value: 1.0,
+                unit: "".into(),
+                pointer: "/".into(),
+            }],
+            heuristic,
+            recommendation: rec.map(|(effort, speedup)| Recommendation {
+                action: format!("fix {id}"),
+                impact: "better".into(),
+                expected_speedup: speedup,
+                effort,
+                risk: "r".into(),
+                mitigation: "m".into(),
+            }),
+        }
+    }
+
+    fn result(name: &str, findings: Vec<Finding>, data: serde_json::Value) -> InvestigatorResult {
+        InvestigatorResult {
+            name: name.into(),
+            verdict: Verdict::Found,
+            summary: "s".into(),
+            findings,
+            data,
+            duration_s: 1.0,
+            error: None,
+        }
+    }
+
+    #[test]
+    fn measured_and_confirmed_findings_rank_first_and_heuristics_are_overruled() {
+        let load = result(
+            "load",
+            vec![
+                finding(
+                    "load",
+                    "load.phase.db",
+                    "database",
+                    0.9,
+                    Some(0.61),
+                    false,
+                    None,
+                ),
+                finding(
+                    "load",
+                    "load.phase.serialize",
+                    "serialization",
+                    0.6,
+                    Some(0.17),
+                    false,
+                    Some((Effort::Medium, None)),
+                ),
+            ],
+            serde_json::json!({"breakdown": [{"phase": "db", "share_pct": 61.0, "mean_ms": 30.0}, {"phase": "serialize", "share_pct": 17.0, "mean_ms": 8.0}, {"phase": "cache", "share_pct": 4.0, "mean_ms": 2.0}]}),
+        );
+        let resources = result(
+            "resources",
+            vec![finding(
+                "resources",
+                "resources.io-wait",
+                "storage-io",
+                0.7,
+                Some(0.2),
+                false,
+                None,
+            )],
+            serde_json::json!({"summary": {"cpu_utilization": 0.17}}),
+        );
+        let sweep = result(
+            "sweep",
+            vec![finding(
+                "sweep",
+                "sweep.parameter.batch_size",
+                "database",
+                0.9,
+                None,
+                false,
+                Some((Effort::Low, Some(20.0))),
+            )],
+            serde_json::Value::Null,
+        );
+        // a rule of thumb about the cache, which the measurement puts at 4%
+        let config = result(
+            "config",
+            vec![finding(
+                "config",
+                "config.cache",
+                "cache",
+                0.8,
+                None,
+                true,
+                Some((Effort::Low, None)),
+            )],
+            serde_json::Value::Null,
+        );
+        let mut failed = InvestigatorResult::failed(
+            "profile",
+            Verdict::Failed,
+            "perf is not permitted".into(),
+            0.1,
+        );
+        failed.findings.clear();
+        let load_with_cache = {
+            let mut l = load.clone();
+            l.findings.push(finding(
+                "load",
+                "load.phase.cache",
+                "cache",
+                0.3,
+                Some(0.04),
+                false,
+                None,
+            ));
+            l
+        };
+        let r = integrate(
+            vec![load_with_cache, resources, sweep, config, failed],
+            Inputs {
+                name: "t",
+                date: "2026-01-01T00:00:00Z".into(),
+                target: "http://127.0.0.1:1",
+                duration_s: 10.0,
+                validation: vec![],
+                data_files: vec![],
+            },
+        );
+        // the sweep's measured 20× on the database, confirmed by load and resources, ranks first
+        assert_eq!(r.findings[0].finding.id, "sweep.parameter.batch_size");
+        assert_eq!(r.findings[0].confirmed_by, ["load", "resources"]);
+        assert_eq!(r.findings[1].finding.id, "load.phase.db");
+        let cache = r
+            .findings
+            .iter()
+            .find(|f| f.finding.id == "config.cache")
+            .unwrap();
+        assert!(
+            cache.rank > 3,
+            "the heuristic cache finding ranks low: {}",
+            cache.rank
+        );
+        assert!(r
+            .consensus
+            .disagreements
+            .iter()
+            .any(|d| d.subject == "cache" && d.resolution.contains("measured evidence")));
+        assert!(r
+            .consensus
+            .disagreements
+            .iter()
+            .any(|d| d.subject == "profile"));
+        assert!(r
+            .consensus
+            .agreements
+            .iter()
+            .any(|a| a.contains("`database`")));
+        assert_eq!(r.recommendations[0].priority, "P0");
+        assert_eq!(
+            r.recommendations[0].finding_id,
+            "sweep.parameter.batch_size"
+        );
+        // the serialisation fix gets its Amdahl bound: 1 / (1 − 0.17)
+        let p1 = &r.recommendations[1];
+        assert_eq!(p1.finding_id, "load.phase.serialize");
+        assert!((p1.recommendation.expected_speedup.unwrap() - 1.0 / 0.83).abs() < 1e-3);
+        assert_eq!(r.recommendations[2].priority, "P2 quick win");
+        assert!(
+            r.executive_summary
+                .headline
+                .starts_with("The bottleneck is database (61% of request time, in `db`)"),
+            "{}",
+            r.executive_summary.headline
+        );
+        assert!(r
+            .executive_summary
+            .headline
+            .contains("CPU is not (17% busy)"));
+        assert_eq!(r.executive_summary.time_breakdown[0].name, "db");
+        assert_eq!(r.roadmap.len(), 3);
+        assert_eq!(r.risks.len(), 3);
+    }
+
+    #[test]
+    fn nothing_found_says_so() {
+        let r = integrate(
+            vec![],
+            Inputs {
+                name: "t",
+                date: "d".into(),
+                target: "u",
+                duration_s: 0.0,
+                validation: vec![],
+                data_files: vec![],
+            },
+        );
+        assert!(r.findings.is_empty() && r.recommendations.is_empty());
+        assert!(r.executive_summary.headline.contains("not enough to say"));
+    }
+}

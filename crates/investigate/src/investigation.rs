@@ -1,0 +1,292 @@
+//! One investigation end to end: the baseline scenario from the plan, the load and resources
+//! investigators side by side on it, then the sweep's active experiments (alone, so they do not
+//! disturb the baseline), and the integrator's report with a runnable validation plan.
+
+use crate::integrator::{integrate, Inputs};
+use crate::investigators::{load::LoadInvestigator, resources::ResourcesInvestigator, sweep};
+use crate::plan::Plan;
+use crate::report::{Report, ValidationStep};
+use crate::runner::{run_all, Context, Investigator};
+use crate::InvestigatorResult;
+use perfhive_probe::ProcessSelector;
+use perfhive_scenario::{HttpVersion, Quick, RequestSpec, Scenario};
+use std::path::Path;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// Why an investigation could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum InvestigateError {
+    /// The plan's scenario is not valid.
+    #[error(transparent)]
+    Scenario(#[from] perfhive_scenario::ScenarioError),
+    /// Another problem with the plan.
+    #[error("{0}")]
+    Plan(String),
+}
+
+/// A finished investigation.
+pub struct Outcome {
+    /// The report.
+    pub report: Report,
+    /// Raw data files: (file name, bytes).
+    pub raw: Vec<(String, Vec<u8>)>,
+    /// The baseline scenario (for re-measuring).
+    pub scenario: Scenario,
+}
+
+fn join(base: &str, path: &str) -> String {
+    format!(
+        "{}/{}",
+        base.trim_end_matches('/'),
+        path.trim_start_matches('/')
+    )
+}
+
+/// The baseline scenario of a plan.
+pub fn baseline_scenario(plan: &Plan, plan_dir: &Path) -> Result<Scenario, InvestigateError> {
+    let l = &plan.load;
+    if let Some(file) = &l.scenario {
+        return Ok(Scenario::from_file(&plan_dir.join(file))?);
+    }
+    let first = &l.requests[0];
+    let mut s = Scenario::quick(Quick {
+        url: join(&plan.target.url, &first.path),
+        method: first.method.clone().unwrap_or_else(|| "GET".into()),
+        headers: Vec::new(),
+        body: Vec::new(),
+        rate: l.rate_rps,
+        users: if l.rate_rps.is_some() {
+            None
+        } else {
+            Some(l.users.unwrap_or(4))
+        },
+        duration: Duration::from_secs_f64(l.duration_seconds.unwrap_or(10.0).max(1.0)),
+        warmup: Duration::from_secs(1),
+        http: HttpVersion::Http1,
+        timeout: Duration::from_secs(30),
+        max_in_flight: None,
+        insecure: false,
+        criteria: Vec::new(),
+        triggers: Vec::new(),
+    })
+    .map_err(InvestigateError::Plan)?;
+    s.name = plan.name.clone();
+    s.target.requests = l
+        .requests
+        .iter()
+        .map(|r| RequestSpec {
+            name: r.name.clone(),
+            weight: r.weight.unwrap_or(1).max(1),
+            method: r
+                .method
+                .clone()
+                .unwrap_or_else(|| "GET".into())
+                .to_ascii_uppercase(),
+            url: join(&plan.target.url, &r.path),
+            headers: r
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            body: r.body.clone().unwrap_or_default().into_bytes(),
+        })
+        .collect();
+    Ok(s)
+}
+
+fn selector(plan: &Plan, plan_dir: &Path) -> Option<ProcessSelector> {
+    let t = &plan.target;
+    t.pid
+        .map(ProcessSelector::Pid)
+        .or_else(|| t.process.clone().map(ProcessSelector::Name))
+        .or_else(|| {
+            t.pid_file
+                .as_ref()
+                .map(|f| ProcessSelector::PidFile(plan_dir.join(f)))
+        })
+}
+
+/// Runs a plan. `plan_ref` is how the user named it (for the validation commands).
+pub fn run(
+    plan: &Plan,
+    plan_dir: &Path,
+    plan_ref: &str,
+    threads: usize,
+    stop: Arc<AtomicBool>,
+) -> Result<Outcome, InvestigateError> {
+    let started = Instant::now();
+    let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let scenario = baseline_scenario(plan, plan_dir)?;
+    let observe = selector(plan, plan_dir);
+    let ctx = Context {
+        target_url: plan.target.url.clone(),
+        stop: stop.clone(),
+    };
+    let budget = Duration::from_secs_f64(plan.budget_seconds);
+    let baseline_len = scenario.profile.total();
+    let inv = &plan.investigators;
+
+    // Phase 1: the baseline, observed.
+    let mut first: Vec<Box<dyn Investigator>> = Vec::new();
+    if let Some(o) = &inv.load {
+        first.push(Box::new(LoadInvestigator {
+            scenario: scenario.clone(),
+            timing_samples: o.timing_samples.unwrap_or(20),
+            threads,
+        }));
+    }
+    let resources = inv.resources.as_ref().map(|o| ResourcesInvestigator {
+        selector: observe.clone().unwrap_or(ProcessSelector::Pid(-1)),
+        hz: o.hz.unwrap_or(50),
+        duration: baseline_len,
+    });
+    match (resources, &observe) {
+        (Some(r), Some(_)) => first.push(Box::new(r)),
+        (Some(_), None) => {}
+        (None, _) => {}
+    }
+    let phase1_budget = if inv.sweep.is_some() {
+        (baseline_len + Duration::from_secs(20)).min(budget * 2 / 3)
+    } else {
+        budget
+    };
+    let mut results: Vec<InvestigatorResult> = run_all(first, &ctx, phase1_budget);
+    if inv.resources.is_some() && observe.is_none() {
+        results.push(InvestigatorResult {
+            name: "resources".into(),
+            verdict: crate::Verdict::InsufficientData,
+            summary: "no process to observe: give target.pid, target.process or target.pid_file in the plan".into(),
+            findings: Vec::new(),
+            data: serde_json::Value::Null,
+            duration_s: 0.0,
+            error: None,
+        });
+    }
+
+    // Phase 2: active experiments, alone.
+    if let Some(o) = &inv.sweep {
+        let request = match &o.request {
+            Some(name) => scenario
+                .target
+                .requests
+                .iter()
+                .find(|r| &r.name == name)
+                .cloned(),
+            None => scenario.target.requests.first().cloned(),
+        }
+        .ok_or_else(|| {
+            InvestigateError::Plan("the sweep's request is not in the baseline".into())
+        })?;
+        let remaining = budget
+            .saturating_sub(started.elapsed())
+            .max(Duration::from_secs(5));
+        let sweep = sweep::SweepInvestigator {
+            request,
+            levels: o
+                .concurrency
+                .clone()
+                .unwrap_or_else(|| vec![1, 2, 4, 8, 16]),
+            level_duration: Duration::from_secs_f64(o.level_seconds.unwrap_or(3.0).max(0.5)),
+            parameter: o.parameter.as_ref().map(|p| sweep::ParameterSweep {
+                name: p.name.clone(),
+                values: p.values.clone(),
+                concurrency: p.concurrency.unwrap_or(2).max(1),
+                subject: p.subject.clone().unwrap_or_else(|| p.name.clone()),
+            }),
+            observe: observe.clone(),
+            threads,
+        };
+        results.extend(run_all(vec![Box::new(sweep)], &ctx, remaining));
+    }
+
+    // Raw data files.
+    let mut raw = Vec::new();
+    for r in &results {
+        if !r.data.is_null() {
+            raw.push((
+                format!("{}.json", r.name),
+                serde_json::to_vec_pretty(&r.data).unwrap_or_default(),
+            ));
+        }
+    }
+    let validation = validation_plan(plan_ref, &plan.name, &scenario, &results);
+    let report = integrate(
+        results,
+        Inputs {
+            name: &plan.name,
+            date,
+            target: &plan.target.url,
+            duration_s: started.elapsed().as_secs_f64(),
+            validation,
+            data_files: raw.iter().map(|(n, _)| n.clone()).collect(),
+        },
+    );
+    Ok(Outcome {
+        report,
+        raw,
+        scenario,
+    })
+}
+
+fn shell_quote(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/:.-_=?&".contains(c))
+    {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+fn validation_plan(
+    plan_ref: &str,
+    name: &str,
+    scenario: &Scenario,
+    results: &[InvestigatorResult],
+) -> Vec<ValidationStep> {
+    let mut steps = vec![ValidationStep {
+        purpose: "re-measure the whole baseline and every investigator".into(),
+        command: format!("perfhive investigate {}", shell_quote(plan_ref)),
+    }];
+    if let Some(r) = scenario.target.requests.first() {
+        let users = scenario.profile.peak().round().max(1.0) as u64;
+        let mut cmd = format!(
+            "perfhive run {} -m {} -c {users} --duration 10s --tag {}",
+            shell_quote(&r.url),
+            r.method,
+            shell_quote(name)
+        );
+        if !r.body.is_empty() {
+            cmd.push_str(&format!(
+                " --body {}",
+                shell_quote(&String::from_utf8_lossy(&r.body))
+            ));
+        }
+        steps.push(ValidationStep {
+            purpose: format!(
+                "re-measure `{}` alone before a change (stored in the history)",
+                r.name
+            ),
+            command: cmd.clone(),
+        });
+        steps.push(ValidationStep {
+            purpose: "after each change: the same run, compared with the one before".into(),
+            command: format!("{cmd} --baseline latest"),
+        });
+        steps.push(ValidationStep {
+            purpose: "gate: fail when the change made anything worse".into(),
+            command: format!(
+                "perfhive compare latest~1 latest --name {} --fail-on-regression",
+                shell_quote(&r.url)
+            ),
+        });
+    }
+    for r in results.iter().flat_map(|r| r.findings.iter()) {
+        if let Some(p) = r.id.strip_prefix("sweep.parameter.") {
+            steps.push(ValidationStep { purpose: format!("confirm the {p} setting the sweep found (see finding `{}`)", r.id), command: format!("perfhive investigate {}  # with the new {p}: the sweep's first value is the current setting", shell_quote(plan_ref)) });
+        }
+    }
+    steps
+}

@@ -1,0 +1,312 @@
+//! The sweep investigator: active experiments. Throughput and p50/p99 at concurrency levels
+//! 1, 2, 4, … (closed model), with a Universal Scalability Law fit (Gunther: σ contention,
+//! κ coherency, the peak N*), the knee (Kneedle), a Little's-law check (L = λW) and the target's
+//! memory per level; then a sweep over a named parameter of the target (a query parameter, e.g.
+//! a batch size), reporting the best value against the current one. Levels run one after the
+//! other, each as a short `perfhive run`, and stop at the budget with what was measured.
+
+use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+use crate::runner::{Context, Investigator, InvestigatorError};
+use perfhive_core::record::RunRecord;
+use perfhive_load::{LoadOptions, NoProgress, StopSignal};
+use perfhive_probe::{ProcessObserver, ProcessSelector};
+use perfhive_scenario::{HttpVersion, Quick, RequestSpec, Scenario};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A sweep over one named parameter, passed as a query parameter.
+#[derive(Clone, Debug)]
+pub struct ParameterSweep {
+    /// Query parameter name.
+    pub name: String,
+    /// Values, the first being the current setting.
+    pub values: Vec<String>,
+    /// Users during the parameter sweep.
+    pub concurrency: u32,
+    /// What the parameter is about, for joining with other investigators (`database`).
+    pub subject: String,
+}
+
+/// The sweep experiments.
+pub struct SweepInvestigator {
+    /// The request to repeat.
+    pub request: RequestSpec,
+    /// Concurrency levels.
+    pub levels: Vec<u32>,
+    /// Length of each level.
+    pub level_duration: Duration,
+    /// Optional parameter sweep.
+    pub parameter: Option<ParameterSweep>,
+    /// Target processes, for memory per level.
+    pub observe: Option<ProcessSelector>,
+    /// Generator threads.
+    pub threads: usize,
+}
+
+/// One measured level.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Level {
+    /// Users (or the parameter value as a number when numeric).
+    pub level: f64,
+    /// Label (the parameter value).
+    pub label: String,
+    /// req/s.
+    pub throughput: f64,
+    /// ms.
+    pub p50_ms: f64,
+    /// ms.
+    pub p99_ms: f64,
+    /// ms.
+    pub mean_ms: f64,
+    /// Failed %.
+    pub error_rate_pct: f64,
+    /// Target RSS after the level, MiB.
+    pub rss_mb: Option<f64>,
+}
+
+fn with_query(url: &str, name: &str, value: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{name}={value}")
+}
+
+impl SweepInvestigator {
+    fn measure(
+        &self,
+        url: &str,
+        users: u32,
+        ctx: &Context,
+    ) -> Result<RunRecord, InvestigatorError> {
+        let mut s = Scenario::quick(Quick {
+            url: url.to_string(),
+            method: self.request.method.clone(),
+            headers: self.request.headers.clone(),
+            body: self.request.body.clone(),
+            rate: None,
+            users: Some(users),
+            duration: self.level_duration,
+            warmup: Duration::from_millis(500),
+            http: HttpVersion::Http1,
+            timeout: Duration::from_secs(30),
+            max_in_flight: None,
+            insecure: false,
+            criteria: Vec::new(),
+            triggers: Vec::new(),
+        })
+        .map_err(InvestigatorError)?;
+        s.name = format!("sweep {users}");
+        let stop = Arc::new(StopSignal::default());
+        if ctx.stop.load(Ordering::SeqCst) {
+            stop.stop();
+        }
+        let opts = LoadOptions {
+            threads: self.threads.max(1),
+            time_scale: 1.0,
+            extra_roots: Vec::new(),
+            stop,
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| InvestigatorError(e.to_string()))?;
+        let result = rt
+            .block_on(perfhive_load::run(&s, &opts, &mut NoProgress))
+            .map_err(|e| InvestigatorError(format!("sweep level: {e}")))?;
+        Ok(perfhive_load::build_record(&s, &result))
+    }
+
+    fn level(
+        &self,
+        record: &RunRecord,
+        level: f64,
+        label: String,
+        observer: &mut Option<ProcessObserver>,
+    ) -> Level {
+        let l = record.metrics.latency_ms.clone();
+        Level {
+            level,
+            label,
+            throughput: record.metrics.throughput_rps,
+            p50_ms: l.as_ref().map_or(0.0, |l| l.p50),
+            p99_ms: l.as_ref().map_or(0.0, |l| l.p99),
+            mean_ms: l.as_ref().map_or(0.0, |l| l.mean),
+            error_rate_pct: record.metrics.error_rate_pct,
+            rss_mb: observer.as_mut().and_then(|o| o.sample()).map(|p| p.rss_mb),
+        }
+    }
+}
+
+fn ev(label: &str, value: f64, unit: &str, pointer: &str) -> Evidence {
+    Evidence {
+        label: label.into(),
+        value: (value * 1000.0).round() / 1000.0,
+        unit: unit.into(),
+        pointer: pointer.into(),
+    }
+}
+
+impl Investigator for SweepInvestigator {
+    fn name(&self) -> &'static str {
+        "sweep"
+    }
+
+    fn run(
+        &mut self,
+        ctx: &Context,
+        deadline: Instant,
+    ) -> Result<InvestigatorResult, InvestigatorError> {
+        let mut observer = self
+            .observe
+            .clone()
+            .map(|s| ProcessObserver::new("target", s));
+        let per_level = self.level_duration + Duration::from_millis(700);
+        let mut levels = Vec::new();
+        for &n in &self.levels {
+            if ctx.stop.load(Ordering::SeqCst) || Instant::now() + per_level > deadline {
+                break;
+            }
+            let r = self.measure(&self.request.url, n, ctx)?;
+            levels.push(self.level(&r, n as f64, n.to_string(), &mut observer));
+        }
+        let mut params = Vec::new();
+        if let Some(p) = &self.parameter {
+            for v in &p.values {
+                if ctx.stop.load(Ordering::SeqCst) || Instant::now() + per_level > deadline {
+                    break;
+                }
+                let r = self.measure(
+                    &with_query(&self.request.url, &p.name, v),
+                    p.concurrency,
+                    ctx,
+                )?;
+                let x = v.parse::<f64>().unwrap_or(params.len() as f64);
+                params.push(self.level(&r, x, v.clone(), &mut observer));
+            }
+        }
+        let mut findings = Vec::new();
+        let ns: Vec<f64> = levels.iter().map(|l| l.level).collect();
+        let xs: Vec<f64> = levels.iter().map(|l| l.throughput).collect();
+        let usl = perfhive_stats::fit_usl(&ns, &xs);
+        let knee = perfhive_stats::knee(&ns, &xs);
+        let little: Vec<Option<f64>> = levels
+            .iter()
+            .map(|l| {
+                perfhive_stats::littles_law_check(l.throughput, l.mean_ms / 1000.0, l.level)
+                    .map(|c| c.ratio)
+            })
+            .collect();
+        let best = levels
+            .iter()
+            .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
+            .cloned();
+        if let (Some(fit), Some(best)) = (&usl, &best) {
+            // the smallest level within 10% of the best throughput: the optimal operating point
+            let optimal = levels
+                .iter()
+                .find(|l| l.throughput >= 0.9 * best.throughput)
+                .unwrap_or(best);
+            findings.push(Finding {
+                id: "sweep.scalability".into(),
+                investigator: "sweep".into(),
+                title: format!(
+                    "throughput peaks at {:.0} req/s; {} users are enough ({:.0} req/s, p99 {:.1} ms)",
+                    best.throughput, optimal.label, optimal.throughput, optimal.p99_ms
+                ),
+                detail: format!(
+                    "USL fit σ = {:.3} (contention), κ = {:.5} (coherency), R² = {:.3}{}{}",
+                    fit.sigma,
+                    fit.kappa,
+                    fit.r_squared,
+                    fit.peak_n.map(|n| format!(", predicted peak at N* = {n:.1}")).unwrap_or_default(),
+                    knee.map(|k| format!("; knee at {} users", levels[k].label)).unwrap_or_default()
+                ),
+                severity: (fit.sigma).clamp(0.2, 0.8),
+                time_share: None,
+                subject: "concurrency".into(),
+                evidence: vec![ev("σ", fit.sigma, "", "/investigators/2/data/usl/sigma"), ev("best throughput", best.throughput, "req/s", "/investigators/2/data/levels")],
+                heuristic: false,
+                recommendation: Some(Recommendation {
+                    action: format!("run at about {} concurrent requests (connection pool / worker count)", optimal.label),
+                    impact: format!("{:.0} req/s at p99 {:.1} ms; more concurrency only adds queueing", optimal.throughput, optimal.p99_ms),
+                    expected_speedup: None,
+                    effort: Effort::Low,
+                    risk: "a smaller pool queues bursts".into(),
+                    mitigation: "watch p99 and errors under the peak scenario".into(),
+                }),
+            });
+        }
+        if let (Some(p), Some(first)) = (&self.parameter, params.first()) {
+            if let Some(best) = params
+                .iter()
+                .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
+            {
+                let gain = best.throughput / first.throughput.max(1e-9);
+                if gain >= 1.1 {
+                    // the smallest value within 10% of the best
+                    let pick = params
+                        .iter()
+                        .find(|l| l.throughput >= 0.9 * best.throughput)
+                        .unwrap_or(best);
+                    findings.push(Finding {
+                        id: format!("sweep.parameter.{}", p.name),
+                        investigator: "sweep".into(),
+                        title: format!("{}={} gives {:.1}× the throughput of {}={}", p.name, pick.label, pick.throughput / first.throughput.max(1e-9), p.name, first.label),
+                        detail: format!(
+                            "at {} users: {} → {:.0} req/s (p99 {:.1} ms) vs {:.0} req/s (p99 {:.1} ms); best measured {}={} ({:.0} req/s)",
+                            p.concurrency, p.name, pick.throughput, pick.p99_ms, first.throughput, first.p99_ms, p.name, best.label, best.throughput
+                        ),
+                        severity: 0.9,
+                        time_share: None,
+                        subject: p.subject.clone(),
+                        evidence: vec![ev(&format!("throughput at {}={}", p.name, first.label), first.throughput, "req/s", "/investigators/2/data/parameter"), ev(&format!("throughput at {}={}", p.name, pick.label), pick.throughput, "req/s", "/investigators/2/data/parameter")],
+                        heuristic: false,
+                        recommendation: Some(Recommendation {
+                            action: format!("set {} to {}", p.name, pick.label),
+                            impact: format!("{:.0} → {:.0} req/s measured ({:.1}×)", first.throughput, pick.throughput, pick.throughput / first.throughput.max(1e-9)),
+                            expected_speedup: Some(pick.throughput / first.throughput.max(1e-9)),
+                            effort: Effort::Low,
+                            risk: format!("a larger {} can mean more data at risk on a crash, or more memory per request", p.name),
+                            mitigation: "flush on a timer as well as on size; measure memory per level (this sweep records it)".into(),
+                        }),
+                    });
+                }
+            }
+        }
+        let verdict = if levels.len() + params.len() < 3 {
+            Verdict::InsufficientData
+        } else if findings.is_empty() {
+            Verdict::Clean
+        } else {
+            Verdict::Found
+        };
+        let summary = format!(
+            "{} concurrency levels{}{}",
+            levels.len(),
+            usl.as_ref()
+                .map(|f| format!(
+                    ", USL σ {:.3} κ {:.5} (R² {:.3})",
+                    f.sigma, f.kappa, f.r_squared
+                ))
+                .unwrap_or_default(),
+            self.parameter
+                .as_ref()
+                .map(|p| format!("; {} values of {}", params.len(), p.name))
+                .unwrap_or_default()
+        );
+        Ok(InvestigatorResult {
+            name: "sweep".into(),
+            verdict,
+            summary,
+            findings,
+            data: serde_json::json!({
+                "levels": levels,
+                "usl": usl,
+                "knee": knee,
+                "littles_law_ratio": little,
+                "parameter": self.parameter.as_ref().map(|p| serde_json::json!({"name": p.name, "concurrency": p.concurrency, "levels": params})),
+            }),
+            duration_s: 0.0,
+            error: None,
+        })
+    }
+}

@@ -1,0 +1,290 @@
+//! Investigation plans: a YAML document naming the target, the baseline workload, the budget
+//! and which investigators run with which options. Errors are reported as file:line:column
+//! with the source line, like scenarios.
+//!
+//! ```yaml
+//! name: ingest-service
+//! target:
+//!   url: http://127.0.0.1:8080
+//!   process: ingestd            # or pid: 1234, or pid_file: /run/ingestd.pid (for `resources`)
+//! budget_seconds: 120
+//! load:                         # the baseline; `scenario: file.yaml` uses a perfhive run scenario
+//!   users: 4                    # closed model (or rate_rps: 100 for an open model)
+//!   duration_seconds: 10
+//!   requests:
+//!     - { name: ingest, path: /ingest, method: POST, body: '[{"sensor":"a","value":1}]', weight: 4 }
+//!     - { name: items, path: /items?limit=10 }
+//! investigators:
+//!   load: { timing_samples: 20 }
+//!   resources: { hz: 50 }
+//!   sweep:
+//!     request: ingest           # a request name of the baseline (default: the first)
+//!     concurrency: [1, 2, 4, 8]
+//!     level_seconds: 3
+//!     parameter: { name: batch_size, values: ["1", "10", "50"], concurrency: 2, subject: database }
+//! ```
+
+use perfhive_scenario::{error_at, parse_yaml, ScenarioError};
+use serde::Deserialize;
+use std::path::Path;
+
+/// A parsed plan.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Plan {
+    /// Investigation name.
+    pub name: String,
+    /// The target.
+    pub target: PlanTarget,
+    /// Total time budget, s.
+    #[serde(default = "default_budget")]
+    pub budget_seconds: f64,
+    /// The baseline workload.
+    pub load: PlanLoad,
+    /// Investigators and their options.
+    #[serde(default)]
+    pub investigators: PlanInvestigators,
+}
+
+fn default_budget() -> f64 {
+    120.0
+}
+
+/// The target.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanTarget {
+    /// Base URL.
+    pub url: String,
+    /// Pid to observe.
+    #[serde(default)]
+    pub pid: Option<i32>,
+    /// Process name to observe.
+    #[serde(default)]
+    pub process: Option<String>,
+    /// Pid file to observe.
+    #[serde(default)]
+    pub pid_file: Option<String>,
+}
+
+/// The baseline workload.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanLoad {
+    /// A perfhive run scenario file (relative to the plan), instead of the keys below.
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// Closed model users.
+    #[serde(default)]
+    pub users: Option<u32>,
+    /// Open model rate.
+    #[serde(default)]
+    pub rate_rps: Option<f64>,
+    /// Length, s.
+    #[serde(default)]
+    pub duration_seconds: Option<f64>,
+    /// The request mix.
+    #[serde(default)]
+    pub requests: Vec<PlanRequest>,
+}
+
+/// One request of the baseline.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanRequest {
+    /// Name.
+    pub name: String,
+    /// Path joined to the target URL.
+    pub path: String,
+    /// Method.
+    #[serde(default)]
+    pub method: Option<String>,
+    /// Body.
+    #[serde(default)]
+    pub body: Option<String>,
+    /// Weight.
+    #[serde(default)]
+    pub weight: Option<u32>,
+    /// Headers.
+    #[serde(default)]
+    pub headers: std::collections::BTreeMap<String, String>,
+}
+
+/// Which investigators run.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlanInvestigators {
+    /// The baseline load test.
+    #[serde(default)]
+    pub load: Option<LoadOpts>,
+    /// /proc sampling of the target.
+    #[serde(default)]
+    pub resources: Option<ResourcesOpts>,
+    /// Active experiments.
+    #[serde(default)]
+    pub sweep: Option<SweepOpts>,
+}
+
+/// Options of `load`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoadOpts {
+    /// Server-Timing samples per request.
+    #[serde(default)]
+    pub timing_samples: Option<usize>,
+}
+
+/// Options of `resources`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourcesOpts {
+    /// Samples per second (10..=100).
+    #[serde(default)]
+    pub hz: Option<u32>,
+}
+
+/// Options of `sweep`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SweepOpts {
+    /// Request name to sweep (default: the first).
+    #[serde(default)]
+    pub request: Option<String>,
+    /// Concurrency levels (default 1, 2, 4, 8, 16).
+    #[serde(default)]
+    pub concurrency: Option<Vec<u32>>,
+    /// Seconds per level (default 3).
+    #[serde(default)]
+    pub level_seconds: Option<f64>,
+    /// A named parameter to sweep.
+    #[serde(default)]
+    pub parameter: Option<ParameterOpts>,
+}
+
+/// A parameter sweep.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterOpts {
+    /// Query parameter name.
+    pub name: String,
+    /// Values; the first is the current setting.
+    pub values: Vec<String>,
+    /// Users during the sweep (default 2).
+    #[serde(default)]
+    pub concurrency: Option<u32>,
+    /// What it is about (default: the name).
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+impl Plan {
+    /// Reads and checks a plan file.
+    pub fn from_file(path: &Path) -> Result<Plan, ScenarioError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::whole(path, format!("cannot read the plan: {e}")))?;
+        Self::from_str_at(&text, path)
+    }
+
+    /// Parses and checks plan text.
+    pub fn from_str_at(text: &str, path: &Path) -> Result<Plan, ScenarioError> {
+        let plan: Plan = parse_yaml(text, path)?;
+        perfhive_scenario::check_url(&plan.target.url)
+            .map_err(|m| error_at(text, path, &["target", "url"], m))?;
+        if plan.target.url.starts_with("builtin:") {
+            return Err(error_at(
+                text,
+                path,
+                &["target", "url"],
+                "an investigation needs an http:// URL (use --demo for the built-in demo service)",
+            ));
+        }
+        if !(plan.budget_seconds.is_finite() && plan.budget_seconds >= 5.0) {
+            return Err(error_at(
+                text,
+                path,
+                &["budget_seconds"],
+                "expected a budget of at least 5 seconds",
+            ));
+        }
+        let l = &plan.load;
+        if l.scenario.is_none() && l.requests.is_empty() {
+            return Err(error_at(
+                text,
+                path,
+                &["load"],
+                "expected `scenario: FILE` or `requests: [...]` for the baseline",
+            ));
+        }
+        if l.users.is_some() && l.rate_rps.is_some() {
+            return Err(error_at(
+                text,
+                path,
+                &["load", "rate_rps"],
+                "give `users` (closed model) or `rate_rps` (open model), not both",
+            ));
+        }
+        if let Some(s) = &plan.investigators.sweep {
+            if let Some(r) = &s.request {
+                if l.scenario.is_none() && !l.requests.iter().any(|q| &q.name == r) {
+                    return Err(error_at(
+                        text,
+                        path,
+                        &["investigators", "sweep", "request"],
+                        format!("no request named `{r}` in load.requests"),
+                    ));
+                }
+            }
+            if s.concurrency
+                .as_ref()
+                .is_some_and(|c| c.is_empty() || c.contains(&0))
+            {
+                return Err(error_at(
+                    text,
+                    path,
+                    &["investigators", "sweep", "concurrency"],
+                    "expected levels of at least 1",
+                ));
+            }
+            if let Some(p) = &s.parameter {
+                if p.values.is_empty() {
+                    return Err(error_at(
+                        text,
+                        path,
+                        &["investigators", "sweep", "parameter"],
+                        "expected at least one value",
+                    ));
+                }
+            }
+        }
+        let i = &plan.investigators;
+        if i.load.is_none() && i.resources.is_none() && i.sweep.is_none() {
+            return Err(error_at(
+                text,
+                path,
+                &["investigators"],
+                "expected at least one of load, resources, sweep",
+            ));
+        }
+        Ok(plan)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_point_into_the_plan() {
+        let p = Path::new("plan.yaml");
+        let e = Plan::from_str_at("name: x\ntarget: { url: \"http://127.0.0.1:1\" }\nload: { users: 2, requests: [{name: a, path: /}] }\ninvestigators:\n  lod: {}\n", p).unwrap_err();
+        assert_eq!((e.line, e.column), (Some(5), Some(3)), "{e}");
+        assert!(e.to_string().contains("unknown field `lod`"), "{e}");
+        let e = Plan::from_str_at("name: x\ntarget:\n  url: ftp://x\nload: { users: 2, requests: [{name: a, path: /}] }\ninvestigators: { load: {} }\n", p).unwrap_err();
+        assert_eq!(e.line, Some(3), "{e}");
+        let e = Plan::from_str_at("name: x\ntarget: { url: \"http://127.0.0.1:1\" }\nload: { users: 2, requests: [{name: a, path: /}] }\ninvestigators:\n  sweep:\n    request: b\n", p).unwrap_err();
+        assert!(e.to_string().contains("no request named `b`"), "{e}");
+        assert_eq!(e.line, Some(6), "{e}");
+        let ok = Plan::from_str_at("name: x\ntarget: { url: \"http://127.0.0.1:1\" }\nload: { users: 2, requests: [{name: a, path: /}] }\ninvestigators: { load: {}, resources: { hz: 20 } }\n", p).unwrap();
+        assert_eq!(ok.budget_seconds, 120.0);
+    }
+}
