@@ -7,7 +7,7 @@
 
 use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
 use crate::runner::{Context, Investigator, InvestigatorError};
-use perfhive_probe::{ProcessSelector, UseSample};
+use perfhive_probe::{ProcessSelector, UseSample, UseSummary};
 use std::time::{Duration, Instant};
 
 /// Observes the target's processes.
@@ -54,6 +54,145 @@ fn per_second_rss(samples: &[UseSample]) -> (Vec<f64>, Vec<f64>) {
     (t, y)
 }
 
+/// The USE verdicts and findings from a summary and the per-second RSS series (pure: tested on
+/// recorded data).
+pub fn assess(
+    s: &UseSummary,
+    cores: usize,
+    t: &[f64],
+    y: &[f64],
+) -> (
+    Vec<Finding>,
+    Vec<&'static str>,
+    Option<perfhive_stats::Trend>,
+) {
+    let mut findings = Vec::new();
+    let mut verdicts = Vec::new();
+    if s.cpu_utilization >= 0.85 || s.run_queue_wait_ratio >= 0.5 {
+        verdicts.push("cpu-bound");
+        findings.push(Finding {
+            id: "resources.cpu-bound".into(),
+            investigator: "resources".into(),
+            title: format!(
+                "CPU-bound: {:.0}% of {} cores busy",
+                100.0 * s.cpu_utilization,
+                cores
+            ),
+            detail: format!(
+                "{:.2} cores busy; run-queue wait {:.2} thread-s per s (saturation)",
+                s.cpu_busy_cores, s.run_queue_wait_ratio
+            ),
+            severity: 0.8,
+            time_share: Some(s.cpu_utilization.min(1.0)),
+            subject: "cpu".into(),
+            evidence: vec![
+                ev(
+                    "CPU utilisation",
+                    100.0 * s.cpu_utilization,
+                    "%",
+                    "cpu_utilization",
+                ),
+                ev(
+                    "run-queue wait",
+                    s.run_queue_wait_ratio,
+                    "thread-s/s",
+                    "run_queue_wait_ratio",
+                ),
+            ],
+            heuristic: false,
+            recommendation: Some(Recommendation {
+                action: "profile the hot code and cut CPU per request (perfhive profile)".into(),
+                impact: "throughput scales with the CPU saved".into(),
+                expected_speedup: None,
+                effort: Effort::Medium,
+                risk: "behaviour changes in optimised code".into(),
+                mitigation: "compare before/after with perfhive compare".into(),
+            }),
+        });
+    }
+    if s.d_state_fraction >= 0.05 || (s.write_mb_per_s >= 1.0 && s.cpu_utilization < 0.5) {
+        verdicts.push("io-wait");
+        findings.push(Finding {
+            id: "resources.io-wait".into(),
+            investigator: "resources".into(),
+            title: format!("threads wait on storage: {:.0}% in D state, {:.1} MiB/s written", 100.0 * s.d_state_fraction, s.write_mb_per_s),
+            detail: format!("CPU only {:.0}% busy while threads sit in uninterruptible I/O waits (fsync, writes)", 100.0 * s.cpu_utilization),
+            severity: 0.7,
+            time_share: Some(s.d_state_fraction.clamp(0.0, 1.0)),
+            subject: "storage-io".into(),
+            evidence: vec![ev("threads in D state", 100.0 * s.d_state_fraction, "%", "d_state_fraction"), ev("writes", s.write_mb_per_s, "MiB/s", "write_mb_per_s")],
+            heuristic: false,
+            recommendation: None,
+        });
+    }
+    if s.cpu_utilization < 0.5 && s.vcs_per_s >= 1000.0 && s.d_state_fraction < 0.05 {
+        verdicts.push("lock-or-sleep-bound");
+        findings.push(Finding {
+            id: "resources.waiting".into(),
+            investigator: "resources".into(),
+            title: format!(
+                "threads mostly wait: {:.0} voluntary context switches/s at {:.0}% CPU",
+                s.vcs_per_s,
+                100.0 * s.cpu_utilization
+            ),
+            detail:
+                "low CPU with many voluntary switches: locks, sleeps or calls downstream dominate"
+                    .into(),
+            severity: 0.5,
+            time_share: None,
+            subject: "waiting".into(),
+            evidence: vec![ev(
+                "voluntary context switches",
+                s.vcs_per_s,
+                "/s",
+                "vcs_per_s",
+            )],
+            heuristic: true,
+            recommendation: None,
+        });
+    }
+    let growth = perfhive_stats::trend(t, y);
+    if let Some(g) = &growth {
+        // caches warm up in the first seconds: only a long enough window with real relative
+        // growth counts as a trend
+        let long_enough = s.duration_s >= 30.0;
+        let relative = s.rss_end_mb >= 1.1 * s.rss_start_mb;
+        if long_enough && relative && g.p_value < 0.01 && g.slope_per_s * 60.0 >= 1.0 {
+            verdicts.push("memory-growth");
+            findings.push(Finding {
+                id: "resources.memory-growth".into(),
+                investigator: "resources".into(),
+                title: format!("memory grows {:.1} MiB/min", g.slope_per_s * 60.0),
+                detail: format!(
+                    "RSS {:.1} → {:.1} MiB; Theil–Sen slope, Mann–Kendall p = {:.2e}",
+                    s.rss_start_mb, s.rss_end_mb, g.p_value
+                ),
+                severity: 0.6,
+                time_share: None,
+                subject: "memory".into(),
+                evidence: vec![ev("RSS at end", s.rss_end_mb, "MiB", "rss_end_mb")],
+                heuristic: false,
+                recommendation: None,
+            });
+        }
+    }
+    if s.fds_end > s.fds_start + 20 {
+        findings.push(Finding {
+            id: "resources.fd-growth".into(),
+            investigator: "resources".into(),
+            title: format!("open descriptors grew {} → {}", s.fds_start, s.fds_end),
+            detail: "descriptors opened faster than closed during the run".into(),
+            severity: 0.4,
+            time_share: None,
+            subject: "descriptors".into(),
+            evidence: vec![ev("fds at end", s.fds_end as f64, "", "fds_end")],
+            heuristic: false,
+            recommendation: None,
+        });
+    }
+    (findings, verdicts, growth)
+}
+
 impl Investigator for ResourcesInvestigator {
     fn name(&self) -> &'static str {
         "resources"
@@ -86,121 +225,8 @@ impl Investigator for ResourcesInvestigator {
                 error: None,
             });
         };
-        let mut findings = Vec::new();
-        let mut verdicts = Vec::new();
-        if s.cpu_utilization >= 0.85 || s.run_queue_wait_ratio >= 0.5 {
-            verdicts.push("cpu-bound");
-            findings.push(Finding {
-                id: "resources.cpu-bound".into(),
-                investigator: "resources".into(),
-                title: format!(
-                    "CPU-bound: {:.0}% of {} cores busy",
-                    100.0 * s.cpu_utilization,
-                    cores
-                ),
-                detail: format!(
-                    "{:.2} cores busy; run-queue wait {:.2} thread-s per s (saturation)",
-                    s.cpu_busy_cores, s.run_queue_wait_ratio
-                ),
-                severity: 0.8,
-                time_share: Some(s.cpu_utilization.min(1.0)),
-                subject: "cpu".into(),
-                evidence: vec![
-                    ev(
-                        "CPU utilisation",
-                        100.0 * s.cpu_utilization,
-                        "%",
-                        "cpu_utilization",
-                    ),
-                    ev(
-                        "run-queue wait",
-                        s.run_queue_wait_ratio,
-                        "thread-s/s",
-                        "run_queue_wait_ratio",
-                    ),
-                ],
-                heuristic: false,
-                recommendation: Some(Recommendation {
-                    action: "profile the hot code and cut CPU per request (perfhive profile)"
-                        .into(),
-                    impact: "throughput scales with the CPU saved".into(),
-                    expected_speedup: None,
-                    effort: Effort::Medium,
-                    risk: "behaviour changes in optimised code".into(),
-                    mitigation: "compare before/after with perfhive compare".into(),
-                }),
-            });
-        }
-        if s.d_state_fraction >= 0.05 || (s.write_mb_per_s >= 1.0 && s.cpu_utilization < 0.5) {
-            verdicts.push("io-wait");
-            findings.push(Finding {
-                id: "resources.io-wait".into(),
-                investigator: "resources".into(),
-                title: format!("threads wait on storage: {:.0}% in D state, {:.1} MiB/s written", 100.0 * s.d_state_fraction, s.write_mb_per_s),
-                detail: format!("CPU only {:.0}% busy while threads sit in uninterruptible I/O waits (fsync, writes)", 100.0 * s.cpu_utilization),
-                severity: 0.7,
-                time_share: Some(s.d_state_fraction.clamp(0.0, 1.0)),
-                subject: "storage-io".into(),
-                evidence: vec![ev("threads in D state", 100.0 * s.d_state_fraction, "%", "d_state_fraction"), ev("writes", s.write_mb_per_s, "MiB/s", "write_mb_per_s")],
-                heuristic: false,
-                recommendation: None,
-            });
-        }
-        if s.cpu_utilization < 0.5 && s.vcs_per_s >= 1000.0 && s.d_state_fraction < 0.05 {
-            verdicts.push("lock-or-sleep-bound");
-            findings.push(Finding {
-                id: "resources.waiting".into(),
-                investigator: "resources".into(),
-                title: format!("threads mostly wait: {:.0} voluntary context switches/s at {:.0}% CPU", s.vcs_per_s, 100.0 * s.cpu_utilization),
-                detail: "low CPU with many voluntary switches: locks, sleeps or calls downstream dominate".into(),
-                severity: 0.5,
-                time_share: None,
-                subject: "waiting".into(),
-                evidence: vec![ev("voluntary context switches", s.vcs_per_s, "/s", "vcs_per_s")],
-                heuristic: true,
-                recommendation: None,
-            });
-        }
         let (t, y) = per_second_rss(&samples);
-        let growth = perfhive_stats::trend(&t, &y);
-        if let Some(g) = &growth {
-            // caches warm up in the first seconds: only a long enough window with real relative
-            // growth counts as a trend
-            let long_enough = s.duration_s >= 30.0;
-            let relative = s.rss_end_mb >= 1.1 * s.rss_start_mb;
-            if long_enough && relative && g.p_value < 0.01 && g.slope_per_s * 60.0 >= 1.0 {
-                verdicts.push("memory-growth");
-                findings.push(Finding {
-                    id: "resources.memory-growth".into(),
-                    investigator: "resources".into(),
-                    title: format!("memory grows {:.1} MiB/min", g.slope_per_s * 60.0),
-                    detail: format!(
-                        "RSS {:.1} → {:.1} MiB; Theil–Sen slope, Mann–Kendall p = {:.2e}",
-                        s.rss_start_mb, s.rss_end_mb, g.p_value
-                    ),
-                    severity: 0.6,
-                    time_share: None,
-                    subject: "memory".into(),
-                    evidence: vec![ev("RSS at end", s.rss_end_mb, "MiB", "rss_end_mb")],
-                    heuristic: false,
-                    recommendation: None,
-                });
-            }
-        }
-        if s.fds_end > s.fds_start + 20 {
-            findings.push(Finding {
-                id: "resources.fd-growth".into(),
-                investigator: "resources".into(),
-                title: format!("open descriptors grew {} → {}", s.fds_start, s.fds_end),
-                detail: "descriptors opened faster than closed during the run".into(),
-                severity: 0.4,
-                time_share: None,
-                subject: "descriptors".into(),
-                evidence: vec![ev("fds at end", s.fds_end as f64, "", "fds_end")],
-                heuristic: false,
-                recommendation: None,
-            });
-        }
+        let (findings, verdicts, growth) = assess(&s, cores, &t, &y);
         let summary = format!(
             "{} samples over {:.1} s: CPU {:.0}% of {} cores, run-queue wait {:.2}, {:.0}% threads in D state, {:.0} vcs/s, RSS {:.1} → {:.1} MiB, writes {:.2} MiB/s; verdict: {}",
             s.samples,

@@ -45,7 +45,7 @@ pub struct SweepInvestigator {
 }
 
 /// One measured level.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Level {
     /// Users (or the parameter value as a number when numeric).
     pub level: f64,
@@ -136,6 +136,134 @@ impl SweepInvestigator {
     }
 }
 
+/// What the sweep's measurements say.
+pub struct Analysis {
+    /// Findings.
+    pub findings: Vec<Finding>,
+    /// USL fit of throughput over concurrency.
+    pub usl: Option<perfhive_stats::UslFit>,
+    /// Index of the knee level.
+    pub knee: Option<usize>,
+    /// Little's law: observed / expected concurrency per level.
+    pub little: Vec<Option<f64>>,
+}
+
+/// Analyses measured levels (pure: tested on recorded data).
+pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterSweep>) -> Analysis {
+    let mut findings = Vec::new();
+    let ns: Vec<f64> = levels.iter().map(|l| l.level).collect();
+    let xs: Vec<f64> = levels.iter().map(|l| l.throughput).collect();
+    let usl = perfhive_stats::fit_usl(&ns, &xs);
+    let knee = perfhive_stats::knee(&ns, &xs);
+    let little: Vec<Option<f64>> = levels
+        .iter()
+        .map(|l| {
+            perfhive_stats::littles_law_check(l.throughput, l.mean_ms / 1000.0, l.level)
+                .map(|c| c.ratio)
+        })
+        .collect();
+    let best = levels
+        .iter()
+        .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
+        .cloned();
+    if let (Some(fit), Some(best)) = (&usl, &best) {
+        // the smallest level within 10% of the best throughput: the optimal operating point
+        let optimal = levels
+            .iter()
+            .find(|l| l.throughput >= 0.9 * best.throughput)
+            .unwrap_or(best);
+        findings.push(Finding {
+            id: "sweep.scalability".into(),
+            investigator: "sweep".into(),
+            title: format!(
+                "throughput peaks at {:.0} req/s; {} users are enough ({:.0} req/s, p99 {:.1} ms)",
+                best.throughput, optimal.label, optimal.throughput, optimal.p99_ms
+            ),
+            detail: format!(
+                "USL fit σ = {:.3} (contention), κ = {:.5} (coherency), R² = {:.3}{}{}",
+                fit.sigma,
+                fit.kappa,
+                fit.r_squared,
+                fit.peak_n
+                    .map(|n| format!(", predicted peak at N* = {n:.1}"))
+                    .unwrap_or_default(),
+                knee.map(|k| format!("; knee at {} users", levels[k].label))
+                    .unwrap_or_default()
+            ),
+            severity: (fit.sigma).clamp(0.2, 0.8),
+            time_share: None,
+            subject: "concurrency".into(),
+            evidence: vec![
+                ev("σ", fit.sigma, "", "/investigators/2/data/usl/sigma"),
+                ev(
+                    "best throughput",
+                    best.throughput,
+                    "req/s",
+                    "/investigators/2/data/levels",
+                ),
+            ],
+            heuristic: false,
+            recommendation: Some(Recommendation {
+                action: format!(
+                    "run at about {} concurrent requests (connection pool / worker count)",
+                    optimal.label
+                ),
+                impact: format!(
+                    "{:.0} req/s at p99 {:.1} ms; more concurrency only adds queueing",
+                    optimal.throughput, optimal.p99_ms
+                ),
+                expected_speedup: None,
+                effort: Effort::Low,
+                risk: "a smaller pool queues bursts".into(),
+                mitigation: "watch p99 and errors under the peak scenario".into(),
+            }),
+        });
+    }
+    if let (Some(p), Some(first)) = (parameter, params.first()) {
+        if let Some(best) = params
+            .iter()
+            .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
+        {
+            let gain = best.throughput / first.throughput.max(1e-9);
+            if gain >= 1.1 {
+                // the smallest value within 10% of the best
+                let pick = params
+                    .iter()
+                    .find(|l| l.throughput >= 0.9 * best.throughput)
+                    .unwrap_or(best);
+                findings.push(Finding {
+                    id: format!("sweep.parameter.{}", p.name),
+                    investigator: "sweep".into(),
+                    title: format!("{}={} gives {:.1}× the throughput of {}={}", p.name, pick.label, pick.throughput / first.throughput.max(1e-9), p.name, first.label),
+                    detail: format!(
+                        "at {} users: {} → {:.0} req/s (p99 {:.1} ms) vs {:.0} req/s (p99 {:.1} ms); best measured {}={} ({:.0} req/s)",
+                        p.concurrency, p.name, pick.throughput, pick.p99_ms, first.throughput, first.p99_ms, p.name, best.label, best.throughput
+                    ),
+                    severity: 0.9,
+                    time_share: None,
+                    subject: p.subject.clone(),
+                    evidence: vec![ev(&format!("throughput at {}={}", p.name, first.label), first.throughput, "req/s", "/investigators/2/data/parameter"), ev(&format!("throughput at {}={}", p.name, pick.label), pick.throughput, "req/s", "/investigators/2/data/parameter")],
+                    heuristic: false,
+                    recommendation: Some(Recommendation {
+                        action: format!("set {} to {}", p.name, pick.label),
+                        impact: format!("{:.0} → {:.0} req/s measured ({:.1}×)", first.throughput, pick.throughput, pick.throughput / first.throughput.max(1e-9)),
+                        expected_speedup: Some(pick.throughput / first.throughput.max(1e-9)),
+                        effort: Effort::Low,
+                        risk: format!("a larger {} can mean more data at risk on a crash, or more memory per request", p.name),
+                        mitigation: "flush on a timer as well as on size; measure memory per level (this sweep records it)".into(),
+                    }),
+                });
+            }
+        }
+    }
+    Analysis {
+        findings,
+        usl,
+        knee,
+        little,
+    }
+}
+
 fn ev(label: &str, value: f64, unit: &str, pointer: &str) -> Evidence {
     Evidence {
         label: label.into(),
@@ -183,95 +311,12 @@ impl Investigator for SweepInvestigator {
                 params.push(self.level(&r, x, v.clone(), &mut observer));
             }
         }
-        let mut findings = Vec::new();
-        let ns: Vec<f64> = levels.iter().map(|l| l.level).collect();
-        let xs: Vec<f64> = levels.iter().map(|l| l.throughput).collect();
-        let usl = perfhive_stats::fit_usl(&ns, &xs);
-        let knee = perfhive_stats::knee(&ns, &xs);
-        let little: Vec<Option<f64>> = levels
-            .iter()
-            .map(|l| {
-                perfhive_stats::littles_law_check(l.throughput, l.mean_ms / 1000.0, l.level)
-                    .map(|c| c.ratio)
-            })
-            .collect();
-        let best = levels
-            .iter()
-            .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
-            .cloned();
-        if let (Some(fit), Some(best)) = (&usl, &best) {
-            // the smallest level within 10% of the best throughput: the optimal operating point
-            let optimal = levels
-                .iter()
-                .find(|l| l.throughput >= 0.9 * best.throughput)
-                .unwrap_or(best);
-            findings.push(Finding {
-                id: "sweep.scalability".into(),
-                investigator: "sweep".into(),
-                title: format!(
-                    "throughput peaks at {:.0} req/s; {} users are enough ({:.0} req/s, p99 {:.1} ms)",
-                    best.throughput, optimal.label, optimal.throughput, optimal.p99_ms
-                ),
-                detail: format!(
-                    "USL fit σ = {:.3} (contention), κ = {:.5} (coherency), R² = {:.3}{}{}",
-                    fit.sigma,
-                    fit.kappa,
-                    fit.r_squared,
-                    fit.peak_n.map(|n| format!(", predicted peak at N* = {n:.1}")).unwrap_or_default(),
-                    knee.map(|k| format!("; knee at {} users", levels[k].label)).unwrap_or_default()
-                ),
-                severity: (fit.sigma).clamp(0.2, 0.8),
-                time_share: None,
-                subject: "concurrency".into(),
-                evidence: vec![ev("σ", fit.sigma, "", "/investigators/2/data/usl/sigma"), ev("best throughput", best.throughput, "req/s", "/investigators/2/data/levels")],
-                heuristic: false,
-                recommendation: Some(Recommendation {
-                    action: format!("run at about {} concurrent requests (connection pool / worker count)", optimal.label),
-                    impact: format!("{:.0} req/s at p99 {:.1} ms; more concurrency only adds queueing", optimal.throughput, optimal.p99_ms),
-                    expected_speedup: None,
-                    effort: Effort::Low,
-                    risk: "a smaller pool queues bursts".into(),
-                    mitigation: "watch p99 and errors under the peak scenario".into(),
-                }),
-            });
-        }
-        if let (Some(p), Some(first)) = (&self.parameter, params.first()) {
-            if let Some(best) = params
-                .iter()
-                .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
-            {
-                let gain = best.throughput / first.throughput.max(1e-9);
-                if gain >= 1.1 {
-                    // the smallest value within 10% of the best
-                    let pick = params
-                        .iter()
-                        .find(|l| l.throughput >= 0.9 * best.throughput)
-                        .unwrap_or(best);
-                    findings.push(Finding {
-                        id: format!("sweep.parameter.{}", p.name),
-                        investigator: "sweep".into(),
-                        title: format!("{}={} gives {:.1}× the throughput of {}={}", p.name, pick.label, pick.throughput / first.throughput.max(1e-9), p.name, first.label),
-                        detail: format!(
-                            "at {} users: {} → {:.0} req/s (p99 {:.1} ms) vs {:.0} req/s (p99 {:.1} ms); best measured {}={} ({:.0} req/s)",
-                            p.concurrency, p.name, pick.throughput, pick.p99_ms, first.throughput, first.p99_ms, p.name, best.label, best.throughput
-                        ),
-                        severity: 0.9,
-                        time_share: None,
-                        subject: p.subject.clone(),
-                        evidence: vec![ev(&format!("throughput at {}={}", p.name, first.label), first.throughput, "req/s", "/investigators/2/data/parameter"), ev(&format!("throughput at {}={}", p.name, pick.label), pick.throughput, "req/s", "/investigators/2/data/parameter")],
-                        heuristic: false,
-                        recommendation: Some(Recommendation {
-                            action: format!("set {} to {}", p.name, pick.label),
-                            impact: format!("{:.0} → {:.0} req/s measured ({:.1}×)", first.throughput, pick.throughput, pick.throughput / first.throughput.max(1e-9)),
-                            expected_speedup: Some(pick.throughput / first.throughput.max(1e-9)),
-                            effort: Effort::Low,
-                            risk: format!("a larger {} can mean more data at risk on a crash, or more memory per request", p.name),
-                            mitigation: "flush on a timer as well as on size; measure memory per level (this sweep records it)".into(),
-                        }),
-                    });
-                }
-            }
-        }
+        let Analysis {
+            findings,
+            usl,
+            knee,
+            little,
+        } = analyse(&levels, &params, self.parameter.as_ref());
         let verdict = if levels.len() + params.len() < 3 {
             Verdict::InsufficientData
         } else if findings.is_empty() {
