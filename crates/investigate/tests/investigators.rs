@@ -48,6 +48,17 @@ fn sweep_finds_the_batch_size_and_the_concurrency_limit() {
     for ratio in a.little.iter().flatten() {
         assert!((ratio - 1.0).abs() < 0.2, "{ratio}");
     }
+    // time to first byte grows with concurrency while throughput stays flat: queueing
+    let mut queued = levels.clone();
+    for l in &mut queued {
+        l.ttfb_p50_ms = l.p50_ms;
+    }
+    let q = sweep::analyse(&queued, &[], None);
+    assert!(
+        q.findings.iter().any(|f| f.id == "sweep.queueing"),
+        "{:?}",
+        q.findings.iter().map(|f| &f.id).collect::<Vec<_>>()
+    );
     // without a parameter sweep, no parameter finding
     assert!(sweep::analyse(&levels, &[], None)
         .findings

@@ -61,6 +61,9 @@ pub struct Level {
     pub mean_ms: f64,
     /// Failed %.
     pub error_rate_pct: f64,
+    /// Median time to first byte, ms.
+    #[serde(default)]
+    pub ttfb_p50_ms: f64,
     /// Target RSS after the level, MiB.
     pub rss_mb: Option<f64>,
 }
@@ -131,6 +134,7 @@ impl SweepInvestigator {
             p99_ms: l.as_ref().map_or(0.0, |l| l.p99),
             mean_ms: l.as_ref().map_or(0.0, |l| l.mean),
             error_rate_pct: record.metrics.error_rate_pct,
+            ttfb_p50_ms: record.metrics.ttfb_ms.as_ref().map_or(0.0, |t| t.p50),
             rss_mb: observer.as_mut().and_then(|o| o.sample()).map(|p| p.rss_mb),
         }
     }
@@ -256,12 +260,40 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
             }
         }
     }
+    if let Some(q) = queueing(levels) {
+        findings.push(q);
+    }
     Analysis {
         findings,
         usl,
         knee,
         little,
     }
+}
+
+/// Server-side queueing: time to first byte grows with concurrency while throughput does not.
+fn queueing(levels: &[Level]) -> Option<Finding> {
+    let (first, last) = (levels.first()?, levels.last()?);
+    if levels.len() < 3 || first.ttfb_p50_ms <= 0.0 || first.throughput <= 0.0 {
+        return None;
+    }
+    let ttfb_growth = last.ttfb_p50_ms / first.ttfb_p50_ms;
+    let thr_growth = last.throughput / first.throughput;
+    (ttfb_growth >= 3.0 && thr_growth < 1.5).then(|| Finding {
+        id: "sweep.queueing".into(),
+        investigator: "sweep".into(),
+        title: format!("requests queue in the server: time to first byte grows {ttfb_growth:.1}× from {} to {} users, throughput only {thr_growth:.2}×", first.label, last.label),
+        detail: format!(
+            "median TTFB {:.2} ms → {:.2} ms while throughput {:.0} → {:.0} req/s: added concurrency waits for a serialised resource",
+            first.ttfb_p50_ms, last.ttfb_p50_ms, first.throughput, last.throughput
+        ),
+        severity: 0.6,
+        time_share: Some((1.0 - 1.0 / ttfb_growth).clamp(0.0, 1.0)),
+        subject: "queueing".into(),
+        evidence: vec![ev("TTFB growth", ttfb_growth, "×", "/investigators/2/data/levels"), ev("throughput growth", thr_growth, "×", "/investigators/2/data/levels")],
+        heuristic: false,
+        recommendation: None,
+    })
 }
 
 fn ev(label: &str, value: f64, unit: &str, pointer: &str) -> Evidence {
