@@ -7,6 +7,7 @@
 //! target:
 //!   url: http://127.0.0.1:8080
 //!   process: ingestd            # or pid: 1234, or pid_file: /run/ingestd.pid (for `resources`)
+//!   start: ./ingestd --port 8080   # optional: perfhive starts it and stops it at the end
 //! budget_seconds: 120
 //! load:                         # the baseline; `scenario: file.yaml` uses a perfhive run scenario
 //!   users: 4                    # closed model (or rate_rps: 100 for an open model)
@@ -65,6 +66,14 @@ pub struct PlanTarget {
     /// Pid file to observe.
     #[serde(default)]
     pub pid_file: Option<String>,
+    /// A shell command that starts the target: perfhive starts it, observes it (unless a pid,
+    /// process or pid file is given), waits until the URL accepts connections, and stops it at
+    /// the end.
+    #[serde(default)]
+    pub start: Option<String>,
+    /// How long to wait for a started target to accept connections, s (default 30).
+    #[serde(default)]
+    pub ready_timeout_seconds: Option<f64>,
 }
 
 /// The baseline workload.

@@ -1,7 +1,7 @@
 //! `perfhive investigate`: the demo end to end (findings, report folder, before/after, history,
 //! the HTML rendered in headless Chromium), a plan file, and plan errors.
 
-use crate::{f, perfhive, target, tempdir};
+use crate::{f, perfhive, tempdir};
 use serde_json::Value;
 use std::path::Path;
 
@@ -197,16 +197,19 @@ fn render_in_chromium(html: &Path) {
 }
 
 #[test]
-fn a_plan_file_investigates_a_target() {
-    let t = target();
+fn a_plan_file_starts_and_investigates_a_target() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let dir = tempdir();
     let plan = dir.join("plan.yaml");
     std::fs::write(
         &plan,
         format!(
-            "name: fast-endpoint\ntarget:\n  url: \"{}\"\n  pid: {}\nbudget_seconds: 30\nload:\n  users: 2\n  duration_seconds: 2\n  requests:\n    - {{ name: fast, path: /fast }}\n    - {{ name: slow, path: \"/slow?ms=20\" }}\ninvestigators:\n  load: {{ timing_samples: 2 }}\n  resources: {{ hz: 20 }}\n  sweep: {{ request: fast, concurrency: [1, 2, 4], level_seconds: 1 }}\n",
-            t.base_url(),
-            std::process::id()
+            "name: fast-endpoint\ntarget:\n  url: \"http://127.0.0.1:{port}\"\n  start: \"'{}' target --port {port} --duration 120s\"\nbudget_seconds: 30\nload:\n  users: 2\n  duration_seconds: 2\n  requests:\n    - {{ name: fast, path: /fast }}\n    - {{ name: slow, path: \"/slow?ms=20\" }}\ninvestigators:\n  load: {{ timing_samples: 2 }}\n  resources: {{ hz: 20 }}\n  sweep: {{ request: fast, concurrency: [1, 2, 4], level_seconds: 1 }}\n",
+            env!("CARGO_BIN_EXE_perfhive")
         ),
     )
     .unwrap();
@@ -222,7 +225,19 @@ fn a_plan_file_investigates_a_target() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["name"], "fast-endpoint");
-    assert_eq!(r["investigators"].as_array().unwrap().len(), 3);
+    let names: Vec<&str> = r["investigators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["load", "resources", "sweep"]);
+    // the started process was observed
+    assert_ne!(
+        r["investigators"][1]["verdict"], "insufficient_data",
+        "{}",
+        r["investigators"][1]
+    );
     // the demo target sends no Server-Timing: the report says where its breakdown would come from
     assert!(r["executive_summary"]["breakdown_source"]
         .as_str()
@@ -234,6 +249,11 @@ fn a_plan_file_investigates_a_target() {
         .unwrap()
         .starts_with("perfhive investigate "));
     assert!(only_dir(&out).join("report.html").is_file());
+    // and stopped at the end
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the started target was stopped"
+    );
 }
 
 #[test]
