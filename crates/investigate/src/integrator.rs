@@ -299,6 +299,12 @@ pub fn integrate(results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Report
             breakdown_source: if breakdown.is_empty() { "no phase data (the target sends no Server-Timing; traces arrive with a later perfhive)".into() } else { "the target's Server-Timing headers, weighted by the request mix".into() },
             time_breakdown: breakdown,
         },
+        criteria: results
+            .iter()
+            .find(|r| r.name == "load")
+            .and_then(|r| r.data.pointer("/record/criteria"))
+            .and_then(|c| serde_json::from_value(c.clone()).ok())
+            .unwrap_or_default(),
         findings: ranked,
         recommendations,
         investigators: results,

@@ -46,6 +46,17 @@ fn join(base: &str, path: &str) -> String {
 
 /// The baseline scenario of a plan.
 pub fn baseline_scenario(plan: &Plan, plan_dir: &Path) -> Result<Scenario, InvestigateError> {
+    let mut s = baseline_workload(plan, plan_dir)?;
+    for c in &plan.success_criteria {
+        s.criteria.push(
+            perfhive_core::Criterion::parse(c)
+                .map_err(|e| InvestigateError::Plan(format!("success criterion `{c}`: {e}")))?,
+        );
+    }
+    Ok(s)
+}
+
+fn baseline_workload(plan: &Plan, plan_dir: &Path) -> Result<Scenario, InvestigateError> {
     let l = &plan.load;
     if let Some(file) = &l.scenario {
         return Ok(Scenario::from_file(&plan_dir.join(file))?);

@@ -45,6 +45,10 @@ pub struct Plan {
     /// Investigators and their options.
     #[serde(default)]
     pub investigators: PlanInvestigators,
+    /// Success criteria evaluated on the baseline (`p95_latency_ms <= 250`); a failed one makes
+    /// `perfhive investigate` exit 1.
+    #[serde(default)]
+    pub success_criteria: Vec<String>,
 }
 
 fn default_budget() -> f64 {
@@ -263,6 +267,16 @@ impl Plan {
                         "expected at least one value",
                     ));
                 }
+            }
+        }
+        for c in &plan.success_criteria {
+            if let Err(e) = perfhive_core::Criterion::parse(c) {
+                return Err(error_at(
+                    text,
+                    path,
+                    &["success_criteria"],
+                    format!("`{c}`: {e}"),
+                ));
             }
         }
         let i = &plan.investigators;

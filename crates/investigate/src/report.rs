@@ -23,6 +23,9 @@ pub struct Report {
     pub duration_s: f64,
     /// The critical discovery and where the time goes.
     pub executive_summary: ExecutiveSummary,
+    /// The plan's success criteria, evaluated on the baseline.
+    #[serde(default)]
+    pub criteria: Vec<perfhive_core::record::CriterionResult>,
     /// All findings, best first.
     pub findings: Vec<RankedFinding>,
     /// P0, P1, P2 (quick win) recommendations.

@@ -81,7 +81,27 @@ fn summary(r: &Report) -> String {
             &rows,
         ));
     }
+    if !r.criteria.is_empty() {
+        let rows: Vec<Vec<String>> = r.criteria.iter().map(criterion_row).collect();
+        s.push_str("\nSuccess criteria on the baseline:\n\n");
+        s.push_str(&markdown_table(&["Criterion", "Value", "Outcome"], &rows));
+    }
     s
+}
+
+/// One success criterion as a table row.
+pub(crate) fn criterion_row(c: &perfhive_core::record::CriterionResult) -> Vec<String> {
+    vec![
+        c.expr.clone(),
+        c.value
+            .map(|v| format!("{v}"))
+            .unwrap_or_else(|| "-".into()),
+        match c.passed {
+            Some(true) => "passed".into(),
+            Some(false) => "FAILED".into(),
+            None => format!("not evaluated: {}", c.note.clone().unwrap_or_default()),
+        },
+    ]
 }
 
 fn findings(r: &Report) -> String {

@@ -119,6 +119,14 @@ fn summary(r: &Report) -> String {
     if let Some(chart) = charts::breakdown(es) {
         s.push_str(&chart);
     }
+    if !r.criteria.is_empty() {
+        let rows: Vec<Vec<String>> = r.criteria.iter().map(super::md::criterion_row).collect();
+        s.push_str("<p>Success criteria on the baseline:</p>\n");
+        s.push_str(&perfhive_report::html::html_table(
+            &["Criterion", "Value", "Outcome"],
+            &rows,
+        ));
+    }
     s
 }
 

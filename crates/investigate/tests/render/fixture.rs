@@ -219,6 +219,7 @@ pub fn report() -> Report {
         InvestigatorResult::failed("profile", Verdict::Failed, FAILED_ERROR.into(), 0.4),
     ];
     Report {
+        criteria: Vec::new(),
         schema_version: "1.0".into(),
         kind: "investigation".into(),
         name: "demo-ingest".into(),

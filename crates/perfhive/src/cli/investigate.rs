@@ -59,6 +59,8 @@ target:
   url: "{URL}"
   pid: {PID}
 budget_seconds: 90
+success_criteria:
+  - error_rate_pct <= 1
 load:
   users: 4
   duration_seconds: 8
@@ -260,6 +262,22 @@ fn print_summary(r: &Report, folder: &Path, w: &mut dyn Write) -> std::io::Resul
     for line in &r.appendices.configuration {
         writeln!(w, "  {line}")?;
     }
+    if !r.criteria.is_empty() {
+        writeln!(w, "\nSuccess criteria on the baseline:")?;
+        for c in &r.criteria {
+            let mark = match c.passed {
+                Some(true) => "passed",
+                Some(false) => "FAILED",
+                None => "not evaluated",
+            };
+            writeln!(
+                w,
+                "  {mark:<13} {} ({})",
+                c.expr,
+                c.value.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
+            )?;
+        }
+    }
     writeln!(
         w,
         "\nReport: {}/report.html (and report.md, report.json)",
@@ -357,5 +375,9 @@ pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> any
     } else {
         print_summary(&report, &folder, out.out())?;
     }
-    Ok(Code::OK)
+    Ok(if report.criteria.iter().any(|c| c.passed == Some(false)) {
+        Code::CRITERIA_FAILED
+    } else {
+        Code::OK
+    })
 }

@@ -208,7 +208,7 @@ fn a_plan_file_starts_and_investigates_a_target() {
     std::fs::write(
         &plan,
         format!(
-            "name: fast-endpoint\ntarget:\n  url: \"http://127.0.0.1:{port}\"\n  start: \"'{}' target --port {port} --duration 120s\"\nbudget_seconds: 30\nload:\n  users: 2\n  duration_seconds: 2\n  requests:\n    - {{ name: fast, path: /fast }}\n    - {{ name: slow, path: \"/slow?ms=20\" }}\ninvestigators:\n  load: {{ timing_samples: 2 }}\n  resources: {{ hz: 20 }}\n  sweep: {{ request: fast, concurrency: [1, 2, 4], level_seconds: 1 }}\n",
+            "name: fast-endpoint\ntarget:\n  url: \"http://127.0.0.1:{port}\"\n  start: \"'{}' target --port {port} --duration 120s\"\nbudget_seconds: 30\nsuccess_criteria: [\"error_rate_pct <= 1\", \"p50_latency_ms < 0.001\"]\nload:\n  users: 2\n  duration_seconds: 2\n  requests:\n    - {{ name: fast, path: /fast }}\n    - {{ name: slow, path: \"/slow?ms=20\" }}\ninvestigators:\n  load: {{ timing_samples: 2 }}\n  resources: {{ hz: 20 }}\n  sweep: {{ request: fast, concurrency: [1, 2, 4], level_seconds: 1 }}\n",
             env!("CARGO_BIN_EXE_perfhive")
         ),
     )
@@ -222,9 +222,17 @@ fn a_plan_file_starts_and_investigates_a_target() {
         .arg("--json")
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    // a criterion on the baseline fails: exit 1, reported
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let r: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["name"], "fast-endpoint");
+    assert_eq!(r["criteria"][0]["passed"], true);
+    assert_eq!(r["criteria"][1]["passed"], false);
     let names: Vec<&str> = r["investigators"]
         .as_array()
         .unwrap()
