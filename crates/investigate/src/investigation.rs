@@ -159,6 +159,7 @@ pub fn start_target(
     url: &str,
     dir: &Path,
     timeout: Duration,
+    env: Option<(&str, &str)>,
 ) -> Result<StartedTarget, InvestigateError> {
     use std::os::unix::process::CommandExt;
     let uri: http::Uri = url
@@ -177,6 +178,9 @@ pub fn start_target(
             80
         });
     let mut cmd = std::process::Command::new("sh");
+    if let Some((k, v)) = env {
+        cmd.env(k, v);
+    }
     cmd.arg("-c")
         .arg(command)
         .current_dir(dir)
@@ -234,6 +238,7 @@ pub fn run(
             &plan.target.url,
             plan_dir,
             Duration::from_secs_f64(plan.target.ready_timeout_seconds.unwrap_or(30.0).max(1.0)),
+            None,
         )?),
         None => None,
     };
@@ -241,6 +246,25 @@ pub fn run(
         started_target
             .as_ref()
             .map(|t| ProcessSelector::Pid(t.pid()))
+    });
+    // The started target is shared with the sweep, which restarts it for `env` parameters.
+    let target_handle = std::sync::Arc::new(std::sync::Mutex::new(started_target));
+    let mut restart: Option<sweep::Restart> = plan.target.start.clone().map(|cmd| {
+        let handle = target_handle.clone();
+        let url = plan.target.url.clone();
+        let dir = plan_dir.to_path_buf();
+        let timeout =
+            Duration::from_secs_f64(plan.target.ready_timeout_seconds.unwrap_or(30.0).max(1.0));
+        Box::new(move |env: Option<(&str, &str)>| {
+            let mut slot = handle
+                .lock()
+                .map_err(|_| "target lock poisoned".to_string())?;
+            drop(slot.take()); // stop the running one first: same port
+            let t = start_target(&cmd, &url, &dir, timeout, env).map_err(|e| e.to_string())?;
+            let pid = t.pid();
+            *slot = Some(t);
+            Ok(pid)
+        }) as sweep::Restart
     });
     let ctx = Context {
         target_url: plan.target.url.clone(),
@@ -312,6 +336,11 @@ pub fn run(
                 .unwrap_or_else(|| vec![1, 2, 4, 8, 16]),
             level_duration: Duration::from_secs_f64(o.level_seconds.unwrap_or(3.0).max(0.5)),
             parameter: o.parameter.as_ref().map(|p| sweep::ParameterSweep {
+                via: if p.via.as_deref() == Some("env") {
+                    sweep::Via::Env
+                } else {
+                    sweep::Via::Query
+                },
                 name: p.name.clone(),
                 values: p.values.clone(),
                 concurrency: p.concurrency.unwrap_or(2).max(1),
@@ -319,6 +348,7 @@ pub fn run(
             }),
             observe: observe.clone(),
             threads,
+            restart: restart.take(),
         };
         results.extend(run_all(vec![Box::new(sweep)], &ctx, remaining));
     }

@@ -178,8 +178,12 @@ pub struct SweepOpts {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ParameterOpts {
-    /// Query parameter name.
+    /// Parameter name.
     pub name: String,
+    /// `query` (default: appended to the request URL) or `env` (an environment variable of the
+    /// target, restarted per value; needs `target.start`).
+    #[serde(default)]
+    pub via: Option<String>,
     /// Values; the first is the current setting.
     pub values: Vec<String>,
     /// Users during the sweep (default 2).
@@ -259,6 +263,26 @@ impl Plan {
                 ));
             }
             if let Some(p) = &s.parameter {
+                match p.via.as_deref() {
+                    None | Some("query") => {}
+                    Some("env") if plan.target.start.is_some() => {}
+                    Some("env") => {
+                        return Err(error_at(
+                            text,
+                            path,
+                            &["investigators", "sweep", "parameter"],
+                            "`via: env` restarts the target per value: it needs `target.start`",
+                        ))
+                    }
+                    Some(other) => {
+                        return Err(error_at(
+                            text,
+                            path,
+                            &["investigators", "sweep", "parameter"],
+                            format!("`via: {other}`: expected query or env"),
+                        ))
+                    }
+                }
                 if p.values.is_empty() {
                     return Err(error_at(
                         text,

@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 /// A sweep over one named parameter, passed as a query parameter.
 #[derive(Clone, Debug)]
 pub struct ParameterSweep {
-    /// Query parameter name.
+    /// Parameter name.
     pub name: String,
+    /// How it reaches the target.
+    pub via: Via,
     /// Values, the first being the current setting.
     pub values: Vec<String>,
     /// Users during the parameter sweep.
@@ -28,8 +30,23 @@ pub struct ParameterSweep {
     pub subject: String,
 }
 
+/// How a swept parameter reaches the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Via {
+    /// Appended to the request URL as `?name=value`.
+    Query,
+    /// An environment variable of the target, which is restarted for each value.
+    Env,
+}
+
+/// Restarts the target with an environment variable set (`None`: as it was) and returns its
+/// new pid.
+pub type Restart = Box<dyn FnMut(Option<(&str, &str)>) -> Result<i32, String> + Send>;
+
 /// The sweep experiments.
 pub struct SweepInvestigator {
+    /// Restarts the target per value of an `env` parameter.
+    pub restart: Option<Restart>,
     /// The request to repeat.
     pub request: RequestSpec,
     /// Concurrency levels.
@@ -334,13 +351,25 @@ impl Investigator for SweepInvestigator {
                 if ctx.stop.load(Ordering::SeqCst) || Instant::now() + per_level > deadline {
                     break;
                 }
-                let r = self.measure(
-                    &with_query(&self.request.url, &p.name, v),
-                    p.concurrency,
-                    ctx,
-                )?;
+                let url = match p.via {
+                    Via::Query => with_query(&self.request.url, &p.name, v),
+                    Via::Env => {
+                        let restart = self.restart.as_mut().ok_or_else(|| {
+                            InvestigatorError("an env parameter needs target.start".into())
+                        })?;
+                        let pid = restart(Some((&p.name, v))).map_err(InvestigatorError)?;
+                        observer = Some(ProcessObserver::new("target", ProcessSelector::Pid(pid)));
+                        self.request.url.clone()
+                    }
+                };
+                let r = self.measure(&url, p.concurrency, ctx)?;
                 let x = v.parse::<f64>().unwrap_or(params.len() as f64);
                 params.push(self.level(&r, x, v.clone(), &mut observer));
+            }
+            if p.via == Via::Env {
+                if let Some(restart) = self.restart.as_mut() {
+                    restart(None).map_err(InvestigatorError)?;
+                }
             }
         }
         let Analysis {

@@ -284,3 +284,63 @@ fn a_bad_plan_names_file_line_and_column() {
         "{err}"
     );
 }
+
+#[test]
+fn an_environment_parameter_restarts_the_target_per_value() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = tempdir();
+    let plan = dir.join("plan.yaml");
+    // the target reads its /slow delay from DELAY, set by the sweep for each value
+    std::fs::write(
+        &plan,
+        format!(
+            "name: env-sweep\ntarget:\n  url: \"http://127.0.0.1:{port}\"\n  start: \"'{}' target --port {port} --duration 120s --delay ${{DELAY:-40}}ms\"\nbudget_seconds: 40\nload:\n  users: 2\n  duration_seconds: 1\n  requests:\n    - {{ name: slow, path: /slow }}\ninvestigators:\n  sweep:\n    concurrency: [1, 2]\n    level_seconds: 1\n    parameter: {{ name: DELAY, via: env, values: [\"40\", \"5\"], concurrency: 2, subject: latency }}\n",
+            env!("CARGO_BIN_EXE_perfhive")
+        ),
+    )
+    .unwrap();
+    let o = perfhive()
+        .args(["--no-history", "investigate"])
+        .arg(&plan)
+        .arg("--out-dir")
+        .arg(dir.join("r"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["finding"])
+        .find(|f| f["id"] == "sweep.parameter.DELAY")
+        .expect("a DELAY finding");
+    assert!(
+        f["title"].as_str().unwrap().starts_with("DELAY=5 gives"),
+        "{f}"
+    );
+    assert!(
+        f["recommendation"]["expected_speedup"].as_f64().unwrap() > 3.0,
+        "{f}"
+    );
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "the target was stopped"
+    );
+
+    // `via: env` without a start command is a plan error
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, format!("name: x\ntarget: {{ url: \"http://127.0.0.1:{port}\" }}\nload: {{ users: 1, requests: [{{ name: a, path: / }}] }}\ninvestigators:\n  sweep:\n    parameter: {{ name: X, via: env, values: [\"1\"] }}\n")).unwrap();
+    let o = perfhive()
+        .args(["--no-history", "investigate"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("needs `target.start`"));
+}
