@@ -17,6 +17,7 @@ fn sweep_finds_the_batch_size_and_the_concurrency_limit() {
     let params: Vec<sweep::Level> =
         serde_json::from_value(r["sweep"]["parameter"]["levels"].clone()).unwrap();
     let p = sweep::ParameterSweep {
+        via: sweep::Via::Query,
         name: "batch_size".into(),
         values: vec!["1".into(), "10".into(), "50".into()],
         concurrency: 2,
