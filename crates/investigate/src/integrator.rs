@@ -86,7 +86,7 @@ pub fn integrate(results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Report
     // Where the time goes (from the load investigator's Server-Timing breakdown).
     let breakdown: Vec<PhaseShare> = results
         .iter()
-        .find(|r| r.name == "load")
+        .find(|r| (r.name == "load" || r.name == "command") && r.data.get("breakdown").is_some())
         .and_then(|r| r.data.get("breakdown"))
         .and_then(|b| b.as_array())
         .map(|a| {
@@ -296,7 +296,13 @@ pub fn integrate(results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Report
         duration_s: round3(inputs.duration_s),
         executive_summary: ExecutiveSummary {
             headline,
-            breakdown_source: if breakdown.is_empty() { "no phase data (the target sends no Server-Timing; traces arrive with a later perfhive)".into() } else { "the target's Server-Timing headers, weighted by the request mix".into() },
+            breakdown_source: if breakdown.is_empty() {
+                "no phase data (the target sends no Server-Timing; traces arrive with a later perfhive)".into()
+            } else if results.iter().any(|r| r.name == "command") {
+                "each run's wait4 rusage: user CPU, system CPU, and the rest of the wall time waiting".into()
+            } else {
+                "the target's Server-Timing headers, weighted by the request mix".into()
+            },
             time_breakdown: breakdown,
         },
         criteria: results

@@ -36,6 +36,105 @@ pub struct Outcome {
     pub scenario: Scenario,
 }
 
+/// The URL of an HTTP plan (validated by [`Plan::from_str_at`]).
+fn http_url(plan: &Plan) -> &str {
+    plan.target.url.as_deref().unwrap_or_default()
+}
+
+/// A command target: the command investigator (the bench engine) with its parameter sweep.
+fn run_command(plan: &Plan, command: &str, plan_ref: &str, stop: Arc<AtomicBool>) -> Outcome {
+    let started = Instant::now();
+    let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    let ctx = Context {
+        target_url: command.to_string(),
+        stop,
+    };
+    let parameter = plan
+        .investigators
+        .sweep
+        .as_ref()
+        .and_then(|s| s.parameter.as_ref())
+        .map(|p| {
+            (
+                p.name.clone(),
+                p.values.clone(),
+                p.via.as_deref() == Some("env"),
+            )
+        });
+    let inv = crate::investigators::command::CommandInvestigator {
+        command: command.to_string(),
+        runs: plan.load.runs.unwrap_or(20).max(3),
+        warmup: plan.load.warmup.unwrap_or(2),
+        parameter,
+    };
+    let mut results = run_all(
+        vec![Box::new(inv)],
+        &ctx,
+        Duration::from_secs_f64(plan.budget_seconds),
+    );
+    if plan.investigators.resources.is_some() {
+        results.push(InvestigatorResult {
+            name: "resources".into(),
+            verdict: crate::Verdict::InsufficientData,
+            summary: "a command target is measured per run with wait4 (CPU, peak RSS, context switches) by the command investigator; /proc sampling applies to long-running services".into(),
+            findings: Vec::new(),
+            data: serde_json::Value::Null,
+            duration_s: 0.0,
+            error: None,
+        });
+    }
+    let raw: Vec<(String, Vec<u8>)> = results
+        .iter()
+        .filter(|r| !r.data.is_null())
+        .map(|r| {
+            (
+                format!("{}.json", r.name),
+                serde_json::to_vec_pretty(&r.data).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let q = shell_quote(command);
+    let validation = vec![
+        ValidationStep { purpose: "re-measure the whole investigation".into(), command: format!("perfhive investigate {}", shell_quote(plan_ref)) },
+        ValidationStep { purpose: "re-measure the command alone (stored in the history)".into(), command: format!("perfhive bench --shell sh {q} --runs 20 --name {}", shell_quote(&plan.name)) },
+        ValidationStep { purpose: "after a change: compare with the run before, fail on a regression".into(), command: format!("perfhive bench --shell sh {q} --runs 20 --name {} --baseline latest && perfhive compare latest~1 latest --name {} --metric wall_s --fail-on-regression", shell_quote(&plan.name), shell_quote(&plan.name)) },
+    ];
+    let report = integrate(
+        results,
+        Inputs {
+            name: &plan.name,
+            date,
+            target: command,
+            duration_s: started.elapsed().as_secs_f64(),
+            validation,
+            data_files: raw.iter().map(|(n, _)| n.clone()).collect(),
+        },
+    );
+    let mut scenario = Scenario::quick(Quick {
+        url: "http://127.0.0.1/".into(),
+        method: "GET".into(),
+        headers: Vec::new(),
+        body: Vec::new(),
+        rate: None,
+        users: Some(1),
+        duration: Duration::from_secs(1),
+        warmup: Duration::ZERO,
+        http: HttpVersion::Auto,
+        timeout: Duration::from_secs(1),
+        max_in_flight: None,
+        insecure: false,
+        criteria: Vec::new(),
+        triggers: Vec::new(),
+    })
+    .expect("a static quick scenario is valid");
+    scenario.name = plan.name.clone();
+    Outcome {
+        report,
+        raw,
+        scenario,
+    }
+}
+
 fn join(base: &str, path: &str) -> String {
     format!(
         "{}/{}",
@@ -63,7 +162,7 @@ fn baseline_workload(plan: &Plan, plan_dir: &Path) -> Result<Scenario, Investiga
     }
     let first = &l.requests[0];
     let mut s = Scenario::quick(Quick {
-        url: join(&plan.target.url, &first.path),
+        url: join(http_url(plan), &first.path),
         method: first.method.clone().unwrap_or_else(|| "GET".into()),
         headers: Vec::new(),
         body: Vec::new(),
@@ -95,7 +194,7 @@ fn baseline_workload(plan: &Plan, plan_dir: &Path) -> Result<Scenario, Investiga
                 .clone()
                 .unwrap_or_else(|| "GET".into())
                 .to_ascii_uppercase(),
-            url: join(&plan.target.url, &r.path),
+            url: join(http_url(plan), &r.path),
             headers: r
                 .headers
                 .iter()
@@ -229,13 +328,16 @@ pub fn run(
     threads: usize,
     stop: Arc<AtomicBool>,
 ) -> Result<Outcome, InvestigateError> {
+    if let Some(command) = &plan.target.command {
+        return Ok(run_command(plan, command, plan_ref, stop));
+    }
     let started = Instant::now();
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let scenario = baseline_scenario(plan, plan_dir)?;
     let started_target = match &plan.target.start {
         Some(cmd) => Some(start_target(
             cmd,
-            &plan.target.url,
+            http_url(plan),
             plan_dir,
             Duration::from_secs_f64(plan.target.ready_timeout_seconds.unwrap_or(30.0).max(1.0)),
             None,
@@ -251,7 +353,7 @@ pub fn run(
     let target_handle = std::sync::Arc::new(std::sync::Mutex::new(started_target));
     let mut restart: Option<sweep::Restart> = plan.target.start.clone().map(|cmd| {
         let handle = target_handle.clone();
-        let url = plan.target.url.clone();
+        let url = http_url(plan).to_string();
         let dir = plan_dir.to_path_buf();
         let timeout =
             Duration::from_secs_f64(plan.target.ready_timeout_seconds.unwrap_or(30.0).max(1.0));
@@ -267,7 +369,7 @@ pub fn run(
         }) as sweep::Restart
     });
     let ctx = Context {
-        target_url: plan.target.url.clone(),
+        target_url: http_url(plan).to_string(),
         stop: stop.clone(),
     };
     let budget = Duration::from_secs_f64(plan.budget_seconds);
@@ -369,7 +471,7 @@ pub fn run(
         Inputs {
             name: &plan.name,
             date,
-            target: &plan.target.url,
+            target: http_url(plan),
             duration_s: started.elapsed().as_secs_f64(),
             validation,
             data_files: raw.iter().map(|(n, _)| n.clone()).collect(),

@@ -59,8 +59,12 @@ fn default_budget() -> f64 {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PlanTarget {
-    /// Base URL.
-    pub url: String,
+    /// Base URL of an HTTP target.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Or a command or pipeline to run repeatedly (through `sh -c`).
+    #[serde(default)]
+    pub command: Option<String>,
     /// Pid to observe.
     #[serde(default)]
     pub pid: Option<i32>,
@@ -96,6 +100,12 @@ pub struct PlanLoad {
     /// Length, s.
     #[serde(default)]
     pub duration_seconds: Option<f64>,
+    /// Command targets: measured runs (default 20).
+    #[serde(default)]
+    pub runs: Option<usize>,
+    /// Command targets: warm-up runs (default 2).
+    #[serde(default)]
+    pub warmup: Option<usize>,
     /// The request mix.
     #[serde(default)]
     pub requests: Vec<PlanRequest>,
@@ -205,9 +215,25 @@ impl Plan {
     /// Parses and checks plan text.
     pub fn from_str_at(text: &str, path: &Path) -> Result<Plan, ScenarioError> {
         let plan: Plan = parse_yaml(text, path)?;
-        perfhive_scenario::check_url(&plan.target.url)
+        let url = match (&plan.target.url, &plan.target.command) {
+            (Some(u), None) => u.clone(),
+            (None, Some(c)) => {
+                if c.trim().is_empty() {
+                    return Err(error_at(text, path, &["target", "command"], "expected a command"));
+                }
+                if plan.investigators.load.is_none() && plan.investigators.sweep.as_ref().is_none_or(|s| s.parameter.is_none()) {
+                    return Err(error_at(text, path, &["investigators"], "a command target needs `load` (the command investigator) or a `sweep.parameter`"));
+                }
+                if !(plan.budget_seconds.is_finite() && plan.budget_seconds >= 5.0) {
+                    return Err(error_at(text, path, &["budget_seconds"], "expected a budget of at least 5 seconds"));
+                }
+                return Ok(plan);
+            }
+            _ => return Err(error_at(text, path, &["target"], "give the target's `url` (an HTTP service) or its `command` (run repeatedly), not both")),
+        };
+        perfhive_scenario::check_url(&url)
             .map_err(|m| error_at(text, path, &["target", "url"], m))?;
-        if plan.target.url.starts_with("builtin:") {
+        if url.starts_with("builtin:") {
             return Err(error_at(
                 text,
                 path,

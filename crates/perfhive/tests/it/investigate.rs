@@ -344,3 +344,70 @@ fn an_environment_parameter_restarts_the_target_per_value() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("needs `target.start`"));
 }
+
+#[test]
+fn a_command_target_is_benchmarked_and_its_parameter_swept() {
+    let dir = tempdir();
+    let plan = dir.join("plan.yaml");
+    let text = r#"name: hash
+target:
+  command: "head -c {SIZE} /dev/zero | sha256sum > /dev/null"
+load: { runs: 8, warmup: 1 }
+investigators:
+  load: {}
+  resources: {}
+  sweep:
+    parameter: { name: SIZE, values: ["40000000", "4000000"] }
+"#;
+    std::fs::write(&plan, text).unwrap();
+    let o = perfhive()
+        .args(["--no-history", "investigate"])
+        .arg(&plan)
+        .arg("--out-dir")
+        .arg(dir.join("r"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = r["investigators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["command", "resources"]);
+    assert_eq!(r["investigators"][1]["verdict"], "insufficient_data");
+    // where the time goes, from wait4: user CPU, system CPU, waiting
+    let src = r["executive_summary"]["breakdown_source"].as_str().unwrap();
+    assert!(src.contains("wait4"), "{src}");
+    assert_eq!(
+        r["executive_summary"]["time_breakdown"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let size = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["finding"])
+        .find(|f| f["id"] == "command.parameter.SIZE")
+        .expect("a SIZE finding");
+    assert!(
+        size["title"]
+            .as_str()
+            .unwrap()
+            .starts_with("SIZE=4000000 is "),
+        "{size}"
+    );
+    assert!(
+        size["recommendation"]["expected_speedup"].as_f64().unwrap() > 3.0,
+        "{size}"
+    );
+    assert!(r["validation_plan"][1]["command"]
+        .as_str()
+        .unwrap()
+        .starts_with("perfhive bench --shell sh "));
+}
