@@ -107,9 +107,12 @@ struct ChangesArgs {
     /// Only runs on this branch.
     #[arg(long)]
     branch: Option<String>,
-    /// Largest p-value of a reported change.
-    #[arg(long, default_value_t = 0.05)]
+    /// Largest p-value of a reported change (Apache Otava's default).
+    #[arg(long, default_value_t = 0.001)]
     alpha: f64,
+    /// Smallest reported change, percent of the mean before it.
+    #[arg(long, default_value_t = 5.0)]
+    min_change: f64,
     /// Fewest runs in a segment.
     #[arg(long, default_value_t = 3)]
     min_segment: usize,
@@ -207,7 +210,10 @@ fn changes(a: &ChangesArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow:
             );
         }
         let values: Vec<f64> = series.iter().map(|(_, v)| *v).collect();
-        let cps = perfhive_stats::change_points(&values, a.alpha, a.min_segment.max(1));
+        let cps: Vec<_> = perfhive_stats::change_points(&values, a.alpha, a.min_segment.max(1))
+            .into_iter()
+            .filter(|c| c.change_pct.abs() >= a.min_change)
+            .collect();
         if cps.is_empty() {
             if a.metric.is_some() {
                 writeln!(
@@ -361,7 +367,8 @@ pub fn exec(a: HistoryCmd, history: &HistoryArgs, out: &mut Printer) -> anyhow::
             name: name.clone(),
             metric: a.metric.clone(),
             branch: a.list.branch.clone(),
-            alpha: 0.05,
+            alpha: 0.001,
+            min_change: 5.0,
             min_segment: 3,
         };
         return changes(&c, history, out);
