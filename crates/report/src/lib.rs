@@ -3,6 +3,7 @@
 
 pub mod bench;
 pub mod html;
+pub mod markup;
 pub mod summary;
 pub mod svg;
 
