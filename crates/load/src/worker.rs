@@ -282,16 +282,8 @@ async fn worker_main(plan: Arc<Plan>, id: usize, tx: UnboundedSender<Msg>) {
     reporter.abort();
     let mut stats = l.stats.borrow_mut();
     if l.plan.open {
+        // due but never sent; requests scheduled after a stop were never due
         stats.dropped = l.due.get().saturating_sub(l.claimed.get());
-        // requests scheduled after the stop are dropped too
-        if l.plan.stop.is_stopped() {
-            if let Some(s) = &l.plan.schedule {
-                let all = s.total_arrivals();
-                let mine = all / l.plan.workers as u64
-                    + u64::from((id as u64) < all % l.plan.workers as u64);
-                stats.dropped = mine.saturating_sub(l.claimed.get());
-            }
-        }
     }
     let interval = stats.take_interval();
     let empty = WorkerStats::new(0, stats.nreq.max(1));

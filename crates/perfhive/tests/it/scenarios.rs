@@ -159,6 +159,12 @@ fn a_rollback_trigger_stops_the_run_with_exit_3() {
     );
     assert!(f(&r, "/abort/at_s") >= 2.0 && f(&r, "/abort/at_s") < 10.0);
     assert!(f(&r, "/metrics/requests") > 50.0);
+    // the rest of the schedule was never due: not counted as dropped
+    assert!(
+        f(&r, "/metrics/dropped_requests") < 50.0,
+        "{}",
+        r["metrics"]
+    );
 }
 
 #[test]
