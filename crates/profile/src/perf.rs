@@ -1,0 +1,308 @@
+//! Sampling stacks with Linux `perf`.
+//!
+//! [`record`] runs `perf record -e cpu-clock -F <hz> -g -o <out>/perf.data` around a command
+//! (`-- CMD ARGS…`) or attached to a process (`-p PID -- sleep SECONDS`), then turns the binary
+//! recording into text with `perf script -i <out>/perf.data`, the input format of Brendan
+//! Gregg's `stackcollapse-perf.pl` and of [`inferno::collapse::perf`].
+//!
+//! Why the `cpu-clock` software event: it is a timer-driven sampler that works on virtual
+//! machines and containers where hardware counters (`cycles`) are not exposed. Why `perf` and not
+//! a built-in `perf_event_open` sampler: perf already handles symbolisation (ELF, DWARF,
+//! JIT maps, kernel symbols) and frame-pointer call chains, which a built-in sampler would have
+//! to reimplement.
+//!
+//! Failures are classified so that callers can degrade cleanly:
+//! perf not installed → [`ProfileError::PerfMissing`], kernel refusal (perf_event_paranoid,
+//! missing capabilities) → [`ProfileError::NotPermitted`], anything else → perf's stderr in
+//! [`ProfileError::PerfFailed`].
+
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::error::{perf_event_paranoid, ProfileError};
+
+/// What to profile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Start this command (program and arguments) under perf and profile it until it exits.
+    Command(Vec<String>),
+    /// Attach to a running process for a while.
+    Pid {
+        /// The process id.
+        pid: i32,
+        /// How long to sample.
+        duration: Duration,
+    },
+}
+
+/// The result of [`record`]: where the recording is and its text form.
+#[derive(Debug, Clone)]
+pub struct Recording {
+    /// `<out_dir>/perf.data`.
+    pub perf_data: PathBuf,
+    /// The output of `perf script` (one block per sample: header line, then one frame per line).
+    pub script: String,
+    /// perf record's stderr (its summary, warnings, and the profiled command's own stderr).
+    pub record_stderr: String,
+}
+
+/// Records `target` with the `perf` found on `PATH`; see [`record_with`].
+pub fn record(
+    target: &Target,
+    out_dir: &Path,
+    frequency_hz: u32,
+) -> Result<Recording, ProfileError> {
+    record_with(Path::new("perf"), target, out_dir, frequency_hz)
+}
+
+/// Records `target` with the perf binary at `perf` (a path, or a bare name looked up on `PATH`).
+///
+/// Runs `perf record -e cpu-clock -F <frequency_hz> -g -o <out_dir>/perf.data …`, then
+/// `perf script -F comm,pid,tid,time,event,ip,sym,dso -i <out_dir>/perf.data`. The profiled
+/// command's stdout is inherited; its stderr is mixed into perf's and returned in [`Recording::record_stderr`].
+pub fn record_with(
+    perf: &Path,
+    target: &Target,
+    out_dir: &Path,
+    frequency_hz: u32,
+) -> Result<Recording, ProfileError> {
+    record_observed(perf, target, out_dir, frequency_hz, |_| ()).0
+}
+
+/// Like [`record_with`], but runs `observe(perf_pid)` on another thread while perf records
+/// and returns its result too (the library uses it to sample off-CPU states meanwhile).
+pub(crate) fn record_observed<T, F>(
+    perf: &Path,
+    target: &Target,
+    out_dir: &Path,
+    frequency_hz: u32,
+    observe: F,
+) -> (Result<Recording, ProfileError>, Option<T>)
+where
+    F: FnOnce(u32) -> T + Send,
+    T: Send,
+{
+    let perf_data = out_dir.join("perf.data");
+    let mut cmd = Command::new(perf);
+    cmd.arg("record")
+        .args(["-e", "cpu-clock", "-F"])
+        .arg(frequency_hz.max(1).to_string())
+        .arg("-g")
+        .arg("-o")
+        .arg(&perf_data);
+    match target {
+        Target::Command(argv) => {
+            if argv.is_empty() {
+                return (Err(ProfileError::EmptyCommand), None);
+            }
+            cmd.arg("--").args(argv);
+        }
+        Target::Pid { pid, duration } => {
+            cmd.arg("-p")
+                .arg(pid.to_string())
+                .arg("--")
+                .arg("sleep")
+                .arg(format!("{:.3}", duration.as_secs_f64()));
+        }
+    }
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::piped());
+    let child = match cmd.spawn() {
+        Ok(c) => c,
+        Err(e) => return (Err(spawn_error(perf, &e)), None),
+    };
+    let perf_pid = child.id();
+    let (output, observed) = std::thread::scope(|s| {
+        let handle = s.spawn(move || observe(perf_pid));
+        let output = child.wait_with_output();
+        (output, handle.join().ok())
+    });
+    let output = match output {
+        Ok(o) => o,
+        Err(e) => {
+            return (
+                Err(ProfileError::Io {
+                    path: perf.to_path_buf(),
+                    source: e,
+                }),
+                observed,
+            )
+        }
+    };
+    let result = finish_record(perf, &perf_data, &output);
+    (result, observed)
+}
+
+fn finish_record(
+    perf: &Path,
+    perf_data: &Path,
+    output: &Output,
+) -> Result<Recording, ProfileError> {
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    // perf exits with the workload's status, so a failing command still leaves a usable
+    // recording: trust the data file when perf says it wrote one.
+    let wrote = stderr.contains("perf record: Captured and wrote")
+        && std::fs::metadata(perf_data).is_ok_and(|m| m.len() > 0);
+    if !output.status.success() && !wrote {
+        return Err(classify_failure(
+            "record",
+            &output.status.to_string(),
+            &stderr,
+        ));
+    }
+    let script = Command::new(perf)
+        .arg("script")
+        // No `period` field: inferno would weight stacks by it (nanoseconds for cpu-clock);
+        // without it, folded counts are sample counts.
+        .args(["-F", "comm,pid,tid,time,event,ip,sym,dso"])
+        .arg("-i")
+        .arg(perf_data)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| spawn_error(perf, &e))?;
+    let script_stderr = String::from_utf8_lossy(&script.stderr);
+    if !script.status.success() {
+        return Err(classify_failure(
+            "script",
+            &script.status.to_string(),
+            &script_stderr,
+        ));
+    }
+    Ok(Recording {
+        perf_data: perf_data.to_path_buf(),
+        script: String::from_utf8_lossy(&script.stdout).into_owned(),
+        record_stderr: stderr,
+    })
+}
+
+fn spawn_error(perf: &Path, e: &std::io::Error) -> ProfileError {
+    match e.kind() {
+        ErrorKind::NotFound => ProfileError::PerfMissing {
+            detail: format!("`{}` not found", perf.display()),
+        },
+        ErrorKind::PermissionDenied => ProfileError::PerfMissing {
+            detail: format!("`{}` is not executable: {e}", perf.display()),
+        },
+        _ => ProfileError::Io {
+            path: perf.to_path_buf(),
+            source: std::io::Error::new(e.kind(), e.to_string()),
+        },
+    }
+}
+
+/// Sorts a perf failure into missing / not permitted / other, from its stderr.
+pub(crate) fn classify_failure(step: &'static str, status: &str, stderr: &str) -> ProfileError {
+    let trimmed = trim_stderr(stderr);
+    let lower = stderr.to_ascii_lowercase();
+    // Debian's /usr/bin/perf is a wrapper that looks for perf_<kernel version>.
+    if lower.contains("perf not found for kernel")
+        || (lower.contains("linux-perf") && lower.contains("not installed"))
+        || lower.contains("you may need to install")
+    {
+        return ProfileError::PerfMissing { detail: trimmed };
+    }
+    if lower.contains("perf_event_paranoid")
+        || lower.contains("permission denied")
+        || lower.contains("no permission")
+        || lower.contains("operation not permitted")
+        || lower.contains("access to performance monitoring")
+    {
+        return ProfileError::NotPermitted {
+            paranoid: perf_event_paranoid(),
+            stderr: trimmed,
+        };
+    }
+    ProfileError::PerfFailed {
+        step,
+        status: status.to_owned(),
+        stderr: trimmed,
+    }
+}
+
+/// perf's messages can be long (the paranoid help is a page); keep the first lines.
+fn trim_stderr(stderr: &str) -> String {
+    const MAX_LINES: usize = 12;
+    let lines: Vec<&str> = stderr
+        .lines()
+        .map(str::trim_end)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut out = lines
+        .iter()
+        .take(MAX_LINES)
+        .copied()
+        .collect::<Vec<_>>()
+        .join("\n");
+    if lines.len() > MAX_LINES {
+        out.push_str("\n…");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_perf_binary_says_what_to_install() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = record_with(
+            &dir.path().join("no-such-perf"),
+            &Target::Command(vec!["true".into()]),
+            dir.path(),
+            99,
+        )
+        .unwrap_err();
+        assert!(matches!(err, ProfileError::PerfMissing { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(msg.contains("apt-get install linux-perf"), "{msg}");
+    }
+
+    #[test]
+    fn debian_wrapper_without_package_is_missing() {
+        let err = classify_failure(
+            "record",
+            "exit status: 1",
+            "/usr/bin/perf: line 13: exec: perf_6.1: not found\nE: linux-perf-6.1 is not installed.\n",
+        );
+        assert!(matches!(err, ProfileError::PerfMissing { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn paranoid_refusal_names_the_sysctl() {
+        let err = classify_failure(
+            "record",
+            "exit status: 255",
+            "Error:\nAccess to performance monitoring and observability operations is limited.\n\
+             Consider adjusting /proc/sys/kernel/perf_event_paranoid setting",
+        );
+        assert!(matches!(err, ProfileError::NotPermitted { .. }), "{err:?}");
+        let msg = err.to_string();
+        assert!(
+            msg.contains("/proc/sys/kernel/perf_event_paranoid is "),
+            "{msg}"
+        );
+        assert!(
+            msg.contains("sysctl -w kernel.perf_event_paranoid=1"),
+            "{msg}"
+        );
+        assert!(msg.contains("root"), "{msg}");
+    }
+
+    #[test]
+    fn other_failures_carry_stderr() {
+        let err = classify_failure("record", "exit status: 129", "unknown option `-Q'");
+        let msg = err.to_string();
+        assert!(msg.contains("unknown option"), "{msg}");
+    }
+
+    #[test]
+    fn empty_command_is_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = record(&Target::Command(vec![]), dir.path(), 99).unwrap_err();
+        assert!(matches!(err, ProfileError::EmptyCommand));
+    }
+}

@@ -1,0 +1,115 @@
+//! End to end: profile a small C program with a known hot function under real `perf`.
+//!
+//! Skipped (with a note on stderr) when gcc or perf is unavailable or perf is not permitted.
+
+#![allow(clippy::print_stderr)]
+
+use std::path::Path;
+use std::process::Command;
+
+use perfhive_profile::{flame, profile, ProfileError, Target};
+
+fn compile(dir: &Path) -> Option<std::path::PathBuf> {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hot.c");
+    let bin = dir.join("hot");
+    let status = Command::new("gcc")
+        .args(["-O1", "-g", "-fno-omit-frame-pointer", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status();
+    match status {
+        Ok(s) if s.success() => Some(bin),
+        other => {
+            eprintln!("note: skipping, gcc unavailable or failed: {other:?}");
+            None
+        }
+    }
+}
+
+#[test]
+fn hot_spin_comes_out_on_top() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bin) = compile(dir.path()) else {
+        return;
+    };
+    let out = dir.path().join("profile");
+    let target = Target::Command(vec![bin.to_string_lossy().into_owned()]);
+    let profile = match profile(&target, &out, 997) {
+        Ok(p) => p,
+        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
+            eprintln!("note: skipping, perf unusable here: {e}");
+            return;
+        }
+        Err(e) => panic!("profile failed: {e}"),
+    };
+
+    for share in profile.top.iter().take(5) {
+        eprintln!(
+            "{:>6.2}% self {:>6.2}% incl {:>5} samples  {}",
+            share.self_pct, share.inclusive_pct, share.samples, share.function
+        );
+    }
+    eprintln!("total samples: {}", profile.samples);
+    assert!(
+        profile.samples > 100,
+        "too few samples: {}",
+        profile.samples
+    );
+    let top = &profile.top[0];
+    assert_eq!(top.function, "hot_spin", "{:#?}", profile.top);
+    assert!(top.self_pct > 50.0, "{top:?}");
+    let main = profile
+        .top_inclusive
+        .iter()
+        .find(|s| s.function == "main")
+        .expect("main on the stack");
+    assert!(main.inclusive_pct > 90.0, "{main:?}");
+    assert!(
+        profile.folded.contains("main;hot_spin"),
+        "{}",
+        profile.folded
+    );
+
+    let svg = std::fs::read_to_string(&profile.flamegraph).unwrap();
+    assert!(svg.contains("hot_spin"));
+    assert!(flame::external_references(&svg).is_empty());
+    let folded = std::fs::read_to_string(out.join("out.folded")).unwrap();
+    assert_eq!(folded, profile.folded);
+
+    // The off-CPU view followed the command: it was busy, so mostly running.
+    let off = profile.offcpu.expect("off-CPU samples of the command");
+    eprintln!(
+        "off-CPU: {} rounds, running {:.1}%, sleeping {:.1}%",
+        off.rounds, off.running_pct, off.sleeping_pct
+    );
+    assert!(off.rounds > 10, "{off:?}");
+    assert!(off.running_pct > 50.0, "{off:?}");
+}
+
+#[test]
+fn pid_target_profiles_a_running_process() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = Command::new("sh")
+        .args(["-c", "while :; do :; done"])
+        .spawn()
+        .unwrap();
+    let target = Target::Pid {
+        pid: child.id() as i32,
+        duration: std::time::Duration::from_millis(700),
+    };
+    let result = profile(&target, dir.path(), 199);
+    let _ = child.kill();
+    let _ = child.wait();
+    let profile = match result {
+        Ok(p) => p,
+        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
+            eprintln!("note: skipping, perf unusable here: {e}");
+            return;
+        }
+        Err(e) => panic!("profile failed: {e}"),
+    };
+    assert!(profile.samples > 20, "{}", profile.samples);
+    assert!(profile.flamegraph.exists());
+    let off = profile.offcpu.expect("off-CPU view");
+    assert!(off.running_pct > 50.0, "{off:?}");
+}
