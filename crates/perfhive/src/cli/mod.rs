@@ -6,8 +6,10 @@ pub mod compare;
 mod history;
 pub mod import;
 pub mod investigate;
+mod profile;
 mod run;
 mod target;
+mod traces;
 
 use crate::exit::Code;
 use crate::output::Printer;
@@ -37,6 +39,10 @@ enum Command {
     Investigate(Box<investigate::InvestigateArgs>),
     /// Import other tools' results (hyperfine, k6, go test -bench, criterion, pytest-benchmark).
     Import(import::ImportArgs),
+    /// Profile a command or process: perf samples, a flame graph, top functions.
+    Profile(profile::ProfileArgs),
+    /// Receive OpenTelemetry traces (OTLP/HTTP) and show where the time goes by phase.
+    Traces(traces::TracesArgs),
     /// Serve the built-in demo HTTP target on 127.0.0.1.
     Target(target::TargetArgs),
 }
@@ -51,6 +57,8 @@ pub fn exec(cli: Cli, out: &mut Printer) -> anyhow::Result<Code> {
         Command::Import(a) => import::exec(a, &cli.history, out),
         Command::Investigate(a) => investigate::exec(*a, &cli.history, out),
         Command::Target(a) => target::exec(a, out),
+        Command::Profile(a) => profile::exec(a, out),
+        Command::Traces(a) => traces::exec(a, out),
     }
 }
 

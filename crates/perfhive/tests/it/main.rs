@@ -5,6 +5,7 @@
 mod bench;
 mod cli;
 mod compare;
+mod diagnose;
 mod errors;
 mod history;
 mod investigate;
