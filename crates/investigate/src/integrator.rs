@@ -36,7 +36,19 @@ pub struct Inputs<'a> {
 }
 
 /// Writes the report.
-pub fn integrate(results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Report {
+pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Report {
+    // Evidence points into `/investigators/<index>/data/...`: investigators write their own
+    // position as a placeholder; the real index is only known here.
+    for (i, r) in results.iter_mut().enumerate() {
+        for f in &mut r.findings {
+            for e in &mut f.evidence {
+                if let Some(rest) = e.pointer.strip_prefix("/investigators/") {
+                    let tail = rest.split_once('/').map(|x| x.1).unwrap_or("");
+                    e.pointer = format!("/investigators/{i}/{tail}");
+                }
+            }
+        }
+    }
     let all: Vec<&Finding> = results.iter().flat_map(|r| r.findings.iter()).collect();
     // measured time shares per subject (from any investigator)
     let measured_share = |subject: &str| -> Option<f64> {

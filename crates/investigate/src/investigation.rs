@@ -395,12 +395,45 @@ pub fn run(
         (Some(_), None) => {}
         (None, _) => {}
     }
+    // The profile needs one pid: the first process the selector finds.
+    let profile_pid = observe
+        .as_ref()
+        .and_then(|sel| sel.resolve().ok())
+        .and_then(|p| p.first().copied());
+    let profile_dir = std::env::temp_dir().join(format!(
+        "perfhive-profile-{}-{}",
+        std::process::id(),
+        started.elapsed().as_nanos()
+    ));
+    let mut profile_note = None;
+    if let Some(o) = &inv.profile {
+        match profile_pid {
+            Some(pid) if std::fs::create_dir_all(&profile_dir).is_ok() => first.push(Box::new(crate::investigators::profile::ProfileInvestigator {
+                pid,
+                duration: baseline_len,
+                hz: o.hz.unwrap_or(99).clamp(1, 10_000),
+                work_dir: profile_dir.clone(),
+            })),
+            _ => profile_note = Some("no process to profile: give target.pid, target.process, target.pid_file or target.start"),
+        }
+    }
     let phase1_budget = if inv.sweep.is_some() {
         (baseline_len + Duration::from_secs(20)).min(budget * 2 / 3)
     } else {
         budget
     };
     let mut results: Vec<InvestigatorResult> = run_all(first, &ctx, phase1_budget);
+    if let Some(note) = profile_note {
+        results.push(InvestigatorResult {
+            name: "profile".into(),
+            verdict: crate::Verdict::InsufficientData,
+            summary: note.into(),
+            findings: Vec::new(),
+            data: serde_json::Value::Null,
+            duration_s: 0.0,
+            error: None,
+        });
+    }
     if inv.resources.is_some() && observe.is_none() {
         results.push(InvestigatorResult {
             name: "resources".into(),
@@ -455,8 +488,12 @@ pub fn run(
         results.extend(run_all(vec![Box::new(sweep)], &ctx, remaining));
     }
 
-    // Raw data files.
+    // Raw data files (and the flame graph).
     let mut raw = Vec::new();
+    if let Ok(svg) = std::fs::read(profile_dir.join("flamegraph.svg")) {
+        raw.push(("flamegraph.svg".to_string(), svg));
+    }
+    let _ = std::fs::remove_dir_all(&profile_dir);
     for r in &results {
         if !r.data.is_null() {
             raw.push((

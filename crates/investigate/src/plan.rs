@@ -146,6 +146,18 @@ pub struct PlanInvestigators {
     /// Active experiments.
     #[serde(default)]
     pub sweep: Option<SweepOpts>,
+    /// CPU profile of the target during the baseline (perf).
+    #[serde(default)]
+    pub profile: Option<ProfileOpts>,
+}
+
+/// Options of `profile`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileOpts {
+    /// Stack samples per second (default 99).
+    #[serde(default)]
+    pub hz: Option<u32>,
 }
 
 /// Options of `load`.
@@ -330,12 +342,12 @@ impl Plan {
             }
         }
         let i = &plan.investigators;
-        if i.load.is_none() && i.resources.is_none() && i.sweep.is_none() {
+        if i.load.is_none() && i.resources.is_none() && i.sweep.is_none() && i.profile.is_none() {
             return Err(error_at(
                 text,
                 path,
                 &["investigators"],
-                "expected at least one of load, resources, sweep",
+                "expected at least one of load, resources, sweep, profile",
             ));
         }
         Ok(plan)

@@ -2,6 +2,7 @@
 
 pub mod command;
 pub mod load;
+pub mod profile;
 pub mod resources;
 pub mod sweep;
 pub mod timing;

@@ -75,6 +75,7 @@ load:
 investigators:
   load: { timing_samples: 12 }
   resources: { hz: 50 }
+  profile: { hz: 99 }
   sweep:
     request: ingest
     concurrency: [1, 2, 4, 8]

@@ -78,7 +78,17 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
         .iter()
         .map(|i| i["name"].as_str().unwrap())
         .collect();
-    assert_eq!(verdicts, ["load", "resources", "sweep"]);
+    assert_eq!(verdicts, ["load", "resources", "profile", "sweep"]);
+    // the CPU profile of the demo process: perf works on CI machines
+    let profile = &r["investigators"][2];
+    assert_eq!(
+        profile["verdict"].as_str().map(|v| v != "failed"),
+        Some(true),
+        "{profile}"
+    );
+    if profile["verdict"] != "insufficient_data" {
+        assert!(folder.join("flamegraph.svg").is_file());
+    }
     assert!(!r["charts"]["sweep"].as_array().unwrap().is_empty());
     // before and after applying the recommendation
     let before: Value =
