@@ -52,6 +52,13 @@ pub enum Metric {
         /// The `observe:` name.
         process: String,
     },
+    /// Latency of a downstream dependency in milliseconds, from trace spans (`payments_p95_ms`).
+    DependencyLatency {
+        /// The dependency (`peer.service`, `server.address`, `db.system` or span name).
+        dependency: String,
+        /// Which statistic of its span durations.
+        stat: LatencyStat,
+    },
 }
 
 /// The fixed metric names, for error messages and documentation.
@@ -74,6 +81,8 @@ pub const KNOWN_METRICS: &[&str] = &[
     "<process>_cpu_pct",
     "<process>_cpu_pct_max",
     "<process>_rss_mb",
+    "<dependency>_pNN_ms (from trace spans, e.g. payments_p95_ms)",
+    "<dependency>_mean_ms / _max_ms",
 ];
 
 impl Metric {
@@ -132,7 +141,26 @@ impl Metric {
                 process: process(p)?,
             });
         }
+        if let Some((dep, stat)) = name.strip_suffix("_ms").and_then(|r| r.rsplit_once('_')) {
+            let stat = match stat {
+                "mean" | "avg" => LatencyStat::Mean,
+                "max" => LatencyStat::Max,
+                p => LatencyStat::Quantile(parse_percentile(p).ok_or_else(unknown)?),
+            };
+            return Ok(Metric::DependencyLatency {
+                dependency: process(dep)?,
+                stat,
+            });
+        }
         Err(unknown())
+    }
+
+    /// The trace dependency this metric refers to, if any.
+    pub fn dependency(&self) -> Option<&str> {
+        match self {
+            Metric::DependencyLatency { dependency, .. } => Some(dependency),
+            _ => None,
+        }
     }
 
     /// The observed process this metric refers to, if any.
@@ -475,6 +503,34 @@ mod tests {
                 m => m,
             }
         }
+    }
+
+    #[test]
+    fn parses_dependency_latency() {
+        let c = Criterion::parse("payments_p95_ms <= 150").unwrap();
+        assert_eq!(
+            c.metric,
+            Metric::DependencyLatency {
+                dependency: "payments".into(),
+                stat: LatencyStat::Quantile(0.95)
+            }
+        );
+        assert_eq!(c.metric.dependency(), Some("payments"));
+        assert_eq!(c.metric.process(), None);
+        assert_eq!(
+            Criterion::parse("user_db_max_ms < 9").unwrap().metric,
+            Metric::DependencyLatency {
+                dependency: "user_db".into(),
+                stat: LatencyStat::Max
+            }
+        );
+        // the request-latency metrics keep their meaning
+        assert!(matches!(
+            Criterion::parse("p95_latency_ms <= 1").unwrap().metric,
+            Metric::Latency { .. }
+        ));
+        assert!(Criterion::parse("payments_fast_ms <= 1").is_err());
+        assert!(Criterion::parse("_p95_ms <= 1").is_err());
     }
 
     #[test]

@@ -69,6 +69,10 @@ pub struct RunRecord {
     /// Where it ran: host, CPU, kernel, perfhive version, git commit and branch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Environment>,
+    /// What the OpenTelemetry traces received during the run say (`perfhive run --traces`):
+    /// phases, dependency latency and budgets, N+1 patterns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traces: Option<crate::trace::TraceSummary>,
 }
 
 /// The environment fingerprint stored with every run.

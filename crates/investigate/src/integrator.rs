@@ -19,6 +19,50 @@ fn related(a: &str, b: &str) -> bool {
     a == b || RELATED.iter().any(|g| g.contains(&a) && g.contains(&b))
 }
 
+/// A function name reduced to what every source spells the same way: the last path segment
+/// (`perfhive_demo::render::render_item_slow` from a profile frame, `app.views.load_items` from
+/// a trace attribute), without generics, a closure marker, a Rust symbol hash or an argument
+/// list, lower-cased.
+pub fn function_key(name: &str) -> String {
+    let name = name.trim();
+    let name = name.find('(').map_or(name, |i| &name[..i]);
+    // drop generic arguments, which may themselves hold paths
+    let mut plain = String::with_capacity(name.len());
+    let mut depth = 0usize;
+    for c in name.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let mut parts: Vec<&str> = plain
+        .split("::")
+        .flat_map(|p| p.split('.'))
+        .filter(|p| !p.is_empty() && !p.starts_with('{'))
+        .collect();
+    // a trailing Rust legacy-mangling hash: h followed by 16 hex digits
+    if parts.last().is_some_and(|p| {
+        p.len() == 17 && p.starts_with('h') && p[1..].chars().all(|c| c.is_ascii_hexdigit())
+    }) {
+        parts.pop();
+    }
+    parts.last().copied().unwrap_or("").to_ascii_lowercase()
+}
+
+/// The functions two findings share, by [`function_key`].
+fn shared_functions(a: &Finding, b: &Finding) -> Vec<String> {
+    a.functions
+        .iter()
+        .filter(|f| {
+            let k = function_key(f);
+            !k.is_empty() && b.functions.iter().any(|g| function_key(g) == k)
+        })
+        .cloned()
+        .collect()
+}
+
 /// What the integrator needs besides the investigators' results.
 pub struct Inputs<'a> {
     /// Investigation name.
@@ -60,13 +104,22 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
     let mut ranked: Vec<RankedFinding> = all
         .iter()
         .map(|f| {
+            let mut joined_on: Vec<String> = Vec::new();
             let mut confirmed_by: Vec<String> = all
                 .iter()
-                .filter(|g| g.investigator != f.investigator && related(&g.subject, &f.subject))
+                .filter(|g| g.investigator != f.investigator)
+                .filter(|g| {
+                    let shared = shared_functions(f, g);
+                    let joined = !shared.is_empty();
+                    joined_on.extend(shared);
+                    joined || related(&g.subject, &f.subject)
+                })
                 .map(|g| g.investigator.clone())
                 .collect();
             confirmed_by.sort();
             confirmed_by.dedup();
+            joined_on.sort();
+            joined_on.dedup();
             let share = f
                 .time_share
                 .or_else(|| measured_share(&f.subject))
@@ -74,6 +127,9 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
             let mut score = f.severity * share.max(0.05) * (1.0 + 0.5 * confirmed_by.len() as f64);
             if f.heuristic {
                 score *= 0.5;
+            }
+            if !joined_on.is_empty() {
+                score *= 1.5; // the same function seen by two kinds of evidence
             }
             if f.recommendation
                 .as_ref()
@@ -86,6 +142,7 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
                 rank: 0,
                 score: (score * 1000.0).round() / 1000.0,
                 confirmed_by,
+                joined_on,
                 finding: (*f).clone(),
             }
         })
@@ -95,24 +152,33 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
         r.rank = i + 1;
     }
 
-    // Where the time goes (from the load investigator's Server-Timing breakdown).
-    let breakdown: Vec<PhaseShare> = results
-        .iter()
-        .find(|r| (r.name == "load" || r.name == "command") && r.data.get("breakdown").is_some())
-        .and_then(|r| r.data.get("breakdown"))
-        .and_then(|b| b.as_array())
-        .map(|a| {
-            a.iter()
-                .filter_map(|p| {
-                    Some(PhaseShare {
-                        name: p["phase"].as_str()?.to_string(),
-                        share_pct: round1(p["share_pct"].as_f64()?),
-                        mean_ms: round3(p["mean_ms"].as_f64()?),
+    // Where the time goes: trace phases (critical path) when spans arrived, else the load
+    // investigator's Server-Timing breakdown (or the command's rusage split).
+    let trace_breakdown = trace_phases(&results);
+    let from_traces = !trace_breakdown.is_empty();
+    let breakdown: Vec<PhaseShare> = if from_traces {
+        trace_breakdown
+    } else {
+        results
+            .iter()
+            .find(|r| {
+                (r.name == "load" || r.name == "command") && r.data.get("breakdown").is_some()
+            })
+            .and_then(|r| r.data.get("breakdown"))
+            .and_then(|b| b.as_array())
+            .map(|a| {
+                a.iter()
+                    .filter_map(|p| {
+                        Some(PhaseShare {
+                            name: p["phase"].as_str()?.to_string(),
+                            share_pct: round1(p["share_pct"].as_f64()?),
+                            mean_ms: round3(p["mean_ms"].as_f64()?),
+                        })
                     })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
 
     // Consensus.
     let mut consensus = Consensus::default();
@@ -309,7 +375,9 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
         executive_summary: ExecutiveSummary {
             headline,
             breakdown_source: if breakdown.is_empty() {
-                "no phase data (the target sends no Server-Timing; traces arrive with a later perfhive)".into()
+                "no phase data (the target sends neither OpenTelemetry spans nor Server-Timing headers)".into()
+            } else if from_traces {
+                "OpenTelemetry traces: each span name's share of the critical path (Jaeger's algorithm), per request".into()
             } else if results.iter().any(|r| r.name == "command") {
                 "each run's wait4 rusage: user CPU, system CPU, and the rest of the wall time waiting".into()
             } else {
@@ -411,6 +479,34 @@ fn charts(results: &[InvestigatorResult]) -> Charts {
     c
 }
 
+/// The trace investigator's phases as the report's breakdown: share of the critical path, and
+/// critical-path ms per trace.
+fn trace_phases(results: &[InvestigatorResult]) -> Vec<PhaseShare> {
+    let Some(summary) = results
+        .iter()
+        .find(|r| r.name == "traces")
+        .and_then(|r| r.data.get("summary"))
+    else {
+        return Vec::new();
+    };
+    let traces = summary["traces"].as_f64().unwrap_or(0.0).max(1.0);
+    summary["phases"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| {
+                    Some(PhaseShare {
+                        name: p["name"].as_str()?.to_string(),
+                        share_pct: round1(p["share_pct"].as_f64()?),
+                        mean_ms: round3(p["critical_ms"].as_f64()? / traces),
+                    })
+                })
+                .filter(|p| p.share_pct >= 0.5)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -420,223 +516,5 @@ fn round3(x: f64) -> f64 {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::{Evidence, Finding, Recommendation};
-
-    fn finding(
-        inv: &str,
-        id: &str,
-        subject: &str,
-        severity: f64,
-        share: Option<f64>,
-        heuristic: bool,
-        rec: Option<(Effort, Option<f64>)>,
-    ) -> Finding {
-        Finding {
-            id: id.into(),
-            investigator: inv.into(),
-            title: format!("{id} title"),
-            detail: "d".into(),
-            severity,
-            time_share: share,
-            subject: subject.into(),
-            evidence: vec![Evidence {
-                label: "x".into(),
-                value: 1.0,
-                unit: "".into(),
-                pointer: "/".into(),
-            }],
-            heuristic,
-            recommendation: rec.map(|(effort, speedup)| Recommendation {
-                action: format!("fix {id}"),
-                impact: "better".into(),
-                expected_speedup: speedup,
-                effort,
-                risk: "r".into(),
-                mitigation: "m".into(),
-            }),
-        }
-    }
-
-    fn result(name: &str, findings: Vec<Finding>, data: serde_json::Value) -> InvestigatorResult {
-        InvestigatorResult {
-            name: name.into(),
-            verdict: Verdict::Found,
-            summary: "s".into(),
-            findings,
-            data,
-            duration_s: 1.0,
-            error: None,
-        }
-    }
-
-    #[test]
-    fn measured_and_confirmed_findings_rank_first_and_heuristics_are_overruled() {
-        let load = result(
-            "load",
-            vec![
-                finding(
-                    "load",
-                    "load.phase.db",
-                    "database",
-                    0.9,
-                    Some(0.61),
-                    false,
-                    None,
-                ),
-                finding(
-                    "load",
-                    "load.phase.serialize",
-                    "serialization",
-                    0.6,
-                    Some(0.17),
-                    false,
-                    Some((Effort::Medium, None)),
-                ),
-            ],
-            serde_json::json!({"breakdown": [{"phase": "db", "share_pct": 61.0, "mean_ms": 30.0}, {"phase": "serialize", "share_pct": 17.0, "mean_ms": 8.0}, {"phase": "cache", "share_pct": 4.0, "mean_ms": 2.0}]}),
-        );
-        let resources = result(
-            "resources",
-            vec![finding(
-                "resources",
-                "resources.io-wait",
-                "storage-io",
-                0.7,
-                Some(0.2),
-                false,
-                None,
-            )],
-            serde_json::json!({"summary": {"cpu_utilization": 0.17}}),
-        );
-        let sweep = result(
-            "sweep",
-            vec![finding(
-                "sweep",
-                "sweep.parameter.batch_size",
-                "database",
-                0.9,
-                None,
-                false,
-                Some((Effort::Low, Some(20.0))),
-            )],
-            serde_json::Value::Null,
-        );
-        // a rule of thumb about the cache, which the measurement puts at 4%
-        let config = result(
-            "config",
-            vec![finding(
-                "config",
-                "config.cache",
-                "cache",
-                0.8,
-                None,
-                true,
-                Some((Effort::Low, None)),
-            )],
-            serde_json::Value::Null,
-        );
-        let mut failed = InvestigatorResult::failed(
-            "profile",
-            Verdict::Failed,
-            "perf is not permitted".into(),
-            0.1,
-        );
-        failed.findings.clear();
-        let load_with_cache = {
-            let mut l = load.clone();
-            l.findings.push(finding(
-                "load",
-                "load.phase.cache",
-                "cache",
-                0.3,
-                Some(0.04),
-                false,
-                None,
-            ));
-            l
-        };
-        let r = integrate(
-            vec![load_with_cache, resources, sweep, config, failed],
-            Inputs {
-                name: "t",
-                date: "2026-01-01T00:00:00Z".into(),
-                target: "http://127.0.0.1:1",
-                duration_s: 10.0,
-                validation: vec![],
-                data_files: vec![],
-            },
-        );
-        // the sweep's measured 20× on the database, confirmed by load and resources, ranks first
-        assert_eq!(r.findings[0].finding.id, "sweep.parameter.batch_size");
-        assert_eq!(r.findings[0].confirmed_by, ["load", "resources"]);
-        assert_eq!(r.findings[1].finding.id, "load.phase.db");
-        let cache = r
-            .findings
-            .iter()
-            .find(|f| f.finding.id == "config.cache")
-            .unwrap();
-        assert!(
-            cache.rank > 3,
-            "the heuristic cache finding ranks low: {}",
-            cache.rank
-        );
-        assert!(r
-            .consensus
-            .disagreements
-            .iter()
-            .any(|d| d.subject == "cache" && d.resolution.contains("measured evidence")));
-        assert!(r
-            .consensus
-            .disagreements
-            .iter()
-            .any(|d| d.subject == "profile"));
-        assert!(r
-            .consensus
-            .agreements
-            .iter()
-            .any(|a| a.contains("`database`")));
-        assert_eq!(r.recommendations[0].priority, "P0");
-        assert_eq!(
-            r.recommendations[0].finding_id,
-            "sweep.parameter.batch_size"
-        );
-        // the serialisation fix gets its Amdahl bound: 1 / (1 − 0.17)
-        let p1 = &r.recommendations[1];
-        assert_eq!(p1.finding_id, "load.phase.serialize");
-        assert!((p1.recommendation.expected_speedup.unwrap() - 1.0 / 0.83).abs() < 1e-3);
-        assert_eq!(r.recommendations[2].priority, "P2 quick win");
-        assert!(
-            r.executive_summary
-                .headline
-                .starts_with("The bottleneck is database (61% of request time, in `db`)"),
-            "{}",
-            r.executive_summary.headline
-        );
-        assert!(r
-            .executive_summary
-            .headline
-            .contains("CPU is not (17% busy)"));
-        assert_eq!(r.executive_summary.time_breakdown[0].name, "db");
-        assert_eq!(r.roadmap.len(), 3);
-        assert_eq!(r.risks.len(), 3);
-    }
-
-    #[test]
-    fn nothing_found_says_so() {
-        let r = integrate(
-            vec![],
-            Inputs {
-                name: "t",
-                date: "d".into(),
-                target: "u",
-                duration_s: 0.0,
-                validation: vec![],
-                data_files: vec![],
-            },
-        );
-        assert!(r.findings.is_empty() && r.recommendations.is_empty());
-        assert!(r.executive_summary.headline.contains("not enough to say"));
-    }
-}
+#[path = "integrator_tests.rs"]
+mod tests;

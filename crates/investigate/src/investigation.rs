@@ -258,7 +258,7 @@ pub fn start_target(
     url: &str,
     dir: &Path,
     timeout: Duration,
-    env: Option<(&str, &str)>,
+    env: &[(String, String)],
 ) -> Result<StartedTarget, InvestigateError> {
     use std::os::unix::process::CommandExt;
     let uri: http::Uri = url
@@ -277,9 +277,7 @@ pub fn start_target(
             80
         });
     let mut cmd = std::process::Command::new("sh");
-    if let Some((k, v)) = env {
-        cmd.env(k, v);
-    }
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
     cmd.arg("-c")
         .arg(command)
         .current_dir(dir)
@@ -327,6 +325,7 @@ pub fn run(
     plan_ref: &str,
     threads: usize,
     stop: Arc<AtomicBool>,
+    receiver: Option<Arc<perfhive_traces::RunningReceiver>>,
 ) -> Result<Outcome, InvestigateError> {
     if let Some(command) = &plan.target.command {
         return Ok(run_command(plan, command, plan_ref, stop));
@@ -334,13 +333,23 @@ pub fn run(
     let started = Instant::now();
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let scenario = baseline_scenario(plan, plan_dir)?;
+    // The trace receiver runs before the target starts, so the target is told where it is.
+    let receiver = match (&plan.investigators.traces, receiver) {
+        (Some(_), Some(rx)) => Some(rx),
+        (Some(o), None) => Some(Arc::new(crate::otel::start_receiver(o)?)),
+        (None, _) => None,
+    };
+    let otel_env = receiver
+        .as_deref()
+        .map(|rx| crate::otel::otel_env(rx, &plan.name))
+        .unwrap_or_default();
     let started_target = match &plan.target.start {
         Some(cmd) => Some(start_target(
             cmd,
             http_url(plan),
             plan_dir,
             Duration::from_secs_f64(plan.target.ready_timeout_seconds.unwrap_or(30.0).max(1.0)),
-            None,
+            &otel_env,
         )?),
         None => None,
     };
@@ -362,7 +371,9 @@ pub fn run(
                 .lock()
                 .map_err(|_| "target lock poisoned".to_string())?;
             drop(slot.take()); // stop the running one first: same port
-            let t = start_target(&cmd, &url, &dir, timeout, env).map_err(|e| e.to_string())?;
+            let mut vars = otel_env.clone();
+            vars.extend(env.map(|(k, v)| (k.to_string(), v.to_string())));
+            let t = start_target(&cmd, &url, &dir, timeout, &vars).map_err(|e| e.to_string())?;
             let pid = t.pid();
             *slot = Some(t);
             Ok(pid)
@@ -416,6 +427,15 @@ pub fn run(
             })),
             _ => profile_note = Some("no process to profile: give target.pid, target.process, target.pid_file or target.start"),
         }
+    }
+    if let (Some(o), Some(rx)) = (&inv.traces, &receiver) {
+        first.push(Box::new(crate::otel::investigator(
+            o,
+            rx.clone(),
+            baseline_len,
+            &scenario,
+            plan.target.start.is_some(),
+        )));
     }
     let phase1_budget = if inv.sweep.is_some() {
         (baseline_len + Duration::from_secs(20)).min(budget * 2 / 3)

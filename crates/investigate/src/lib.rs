@@ -7,6 +7,7 @@ pub mod integrator;
 pub mod investigation;
 pub mod investigators;
 pub mod model;
+pub mod otel;
 pub mod plan;
 pub mod render;
 pub mod report;

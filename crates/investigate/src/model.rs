@@ -84,6 +84,11 @@ pub struct Finding {
     pub evidence: Vec<Evidence>,
     /// True when inferred by a rule of thumb rather than measured on this target.
     pub heuristic: bool,
+    /// Code functions it is about (a hot frame, a trace phase's `code.function.name`, the
+    /// function around a code-scan match): findings of different investigators naming the same
+    /// function are joined and confirm each other.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub functions: Vec<String>,
     /// What to do.
     pub recommendation: Option<Recommendation>,
 }

@@ -18,6 +18,8 @@
 //! investigators:
 //!   load: { timing_samples: 20 }
 //!   resources: { hz: 50 }
+//!   profile: { hz: 99 }         # perf record on the target's process
+//!   traces: { budgets: { payments: 150 } }   # OTLP receiver; OTEL_* set on a started target
 //!   sweep:
 //!     request: ingest           # a request name of the baseline (default: the first)
 //!     concurrency: [1, 2, 4, 8]
@@ -149,6 +151,29 @@ pub struct PlanInvestigators {
     /// CPU profile of the target during the baseline (perf).
     #[serde(default)]
     pub profile: Option<ProfileOpts>,
+    /// OpenTelemetry traces received during the baseline: phases, N+1, dependency budgets.
+    #[serde(default)]
+    pub traces: Option<TracesOpts>,
+}
+
+/// Options of `traces`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TracesOpts {
+    /// Where the OTLP/HTTP receiver listens (default 127.0.0.1:4318, or a free port when that
+    /// is busy and perfhive starts the target).
+    #[serde(default)]
+    pub listen: Option<String>,
+    /// Sibling database spans with one statement that make an N+1 pattern (default 5).
+    #[serde(default)]
+    pub n_plus_one: Option<usize>,
+    /// Longest wait for the last spans after the baseline, s (default 6).
+    #[serde(default)]
+    pub wait_seconds: Option<f64>,
+    /// Dependency latency budgets on p95, ms (`payments: 150`), besides the `dependencies:` of
+    /// the baseline scenario.
+    #[serde(default)]
+    pub budgets: std::collections::BTreeMap<String, f64>,
 }
 
 /// Options of `profile`.
@@ -277,6 +302,30 @@ impl Plan {
                 &["load", "rate_rps"],
                 "give `users` (closed model) or `rate_rps` (open model), not both",
             ));
+        }
+        if let Some(t) = &plan.investigators.traces {
+            if let Some(a) = &t.listen {
+                if a.parse::<std::net::SocketAddr>().is_err() {
+                    return Err(error_at(
+                        text,
+                        path,
+                        &["investigators", "traces", "listen"],
+                        "expected an address such as 127.0.0.1:4318",
+                    ));
+                }
+            }
+            if let Some((name, _)) = t
+                .budgets
+                .iter()
+                .find(|(_, b)| !(b.is_finite() && **b > 0.0))
+            {
+                return Err(error_at(
+                    text,
+                    path,
+                    &["investigators", "traces", "budgets"],
+                    format!("`{name}`: expected a budget above 0 ms"),
+                ));
+            }
         }
         if let Some(s) = &plan.investigators.sweep {
             if let Some(r) = &s.request {

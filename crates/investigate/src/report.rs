@@ -75,10 +75,29 @@ pub struct RankedFinding {
     pub rank: usize,
     /// severity × share of time × confirmation × (measured or heuristic).
     pub score: f64,
-    /// Other investigators whose findings are about the same subject.
+    /// Other investigators whose findings are about the same subject or the same function.
     pub confirmed_by: Vec<String>,
+    /// Functions this finding shares with other investigators' findings (a hot frame that is
+    /// also a trace phase or a code-scan match).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joined_on: Vec<String>,
     /// The finding.
     pub finding: Finding,
+}
+
+impl RankedFinding {
+    /// "Confirmed by" in words: the other investigators, and the functions joined on.
+    pub fn confirmation(&self) -> String {
+        if self.confirmed_by.is_empty() {
+            return "no other investigator".to_string();
+        }
+        let mut s = self.confirmed_by.join(", ");
+        if !self.joined_on.is_empty() {
+            let f: Vec<String> = self.joined_on.iter().map(|f| format!("`{f}`")).collect();
+            s.push_str(&format!(" (same function: {})", f.join(", ")));
+        }
+        s
+    }
 }
 
 /// A recommendation with its priority.

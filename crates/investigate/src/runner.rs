@@ -191,6 +191,7 @@ mod tests {
                         subject: "s".into(),
                         evidence: vec![],
                         heuristic: false,
+                        functions: Vec::new(),
                         recommendation: None,
                     }],
                     data: serde_json::Value::Null,

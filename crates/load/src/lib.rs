@@ -19,5 +19,5 @@ pub mod timer;
 pub mod worker;
 
 pub use engine::{run, LoadError, LoadOptions, NoProgress, Progress, RunResult, Tick};
-pub use record::build_record;
+pub use record::{build_record, build_record_with};
 pub use worker::StopSignal;

@@ -48,6 +48,7 @@ struct Totals<'a> {
     seconds: f64,
     dropped: u64,
     observed: &'a [ObservedProcess],
+    traces: &'a dyn MetricSource,
 }
 
 impl MetricSource for Totals<'_> {
@@ -83,6 +84,7 @@ impl MetricSource for Totals<'_> {
                     .find(|o| &o.name == process)?
                     .rss_mb_max
             }
+            Metric::DependencyLatency { .. } => self.traces.metric(m),
         }
     }
 }
@@ -145,6 +147,25 @@ fn observed(res: &RunResult) -> Vec<ObservedProcess> {
 
 /// Builds the result record of a run.
 pub fn build_record(scenario: &Scenario, res: &RunResult) -> RunRecord {
+    build_record_with(scenario, res, &NoTraces)
+}
+
+/// No trace data: dependency metrics have no value.
+struct NoTraces;
+
+impl MetricSource for NoTraces {
+    fn metric(&self, _: &Metric) -> Option<f64> {
+        None
+    }
+}
+
+/// [`build_record`], with dependency metrics (`payments_p95_ms`) answered by `traces`, the
+/// spans received during the run.
+pub fn build_record_with(
+    scenario: &Scenario,
+    res: &RunResult,
+    traces: &dyn MetricSource,
+) -> RunRecord {
     let profile = &res.profile;
     let measured = |p: usize| profile.phases.get(p).is_some_and(|ph| ph.measured());
     let total = res.stats.total(measured, None);
@@ -155,17 +176,21 @@ pub fn build_record(scenario: &Scenario, res: &RunResult) -> RunRecord {
         seconds,
         dropped: res.stats.dropped,
         observed: &observed,
+        traces,
     };
     let criteria: Vec<CriterionResult> = scenario
         .criteria
         .iter()
         .map(|c| {
             let (value, passed) = c.evaluate(&source);
-            let note = passed.is_none().then(|| match c.metric.process() {
-                Some(p) => {
+            let note = passed.is_none().then(|| match (c.metric.process(), c.metric.dependency()) {
+                (Some(p), _) => {
                     format!("no process `{p}` was found to observe; add it under `observe:`")
                 }
-                None => "no completed requests to evaluate".to_string(),
+                (_, Some(d)) => format!(
+                    "no span of `{d}` was received; run with --traces and point the service's OpenTelemetry exporter at perfhive"
+                ),
+                (None, None) => "no completed requests to evaluate".to_string(),
             });
             CriterionResult {
                 expr: c.text.clone(),
@@ -351,6 +376,7 @@ pub fn build_record(scenario: &Scenario, res: &RunResult) -> RunRecord {
         comparison: None,
         notes: scenario.notes.clone(),
         fingerprint: None,
+        traces: None,
     }
 }
 

@@ -6,5 +6,7 @@ pub mod html;
 pub mod markup;
 pub mod summary;
 pub mod svg;
+pub mod trace;
 
 pub use summary::{render_run_summary, Style};
+pub use trace::{render_trace_summary, trace_headline};

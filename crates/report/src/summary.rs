@@ -21,16 +21,16 @@ impl Style {
             text.to_string()
         }
     }
-    fn green(&self, t: &str) -> String {
+    pub(crate) fn green(&self, t: &str) -> String {
         self.paint("32", t)
     }
-    fn red(&self, t: &str) -> String {
+    pub(crate) fn red(&self, t: &str) -> String {
         self.paint("31", t)
     }
-    fn yellow(&self, t: &str) -> String {
+    pub(crate) fn yellow(&self, t: &str) -> String {
         self.paint("33", t)
     }
-    fn bold(&self, t: &str) -> String {
+    pub(crate) fn bold(&self, t: &str) -> String {
         self.paint("1", t)
     }
 }
@@ -234,6 +234,10 @@ pub fn render_run_summary(r: &RunRecord, w: &mut dyn Write, style: Style) -> io:
                 style.yellow(&format!("not found ({})", o.selector))
             )?;
         }
+    }
+    if let Some(t) = &r.traces {
+        writeln!(w, "\n  traces")?;
+        crate::trace::render_trace_summary(t, w, style)?;
     }
     if !r.criteria.is_empty() {
         writeln!(w, "\n  criteria")?;

@@ -292,15 +292,37 @@ fn validate(raw: RawScenario, base: &Path) -> Result<Scenario, Invalid> {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            Trigger::parse(s).map_err(|e| Invalid {
+            let t = Trigger::parse(s).map_err(|e| Invalid {
                 offset: e.offset,
                 ..invalid(
                     vec![Seg::Key("rollback_triggers"), Seg::Index(i)],
                     e.message,
                 )
-            })
+            })?;
+            match t.condition.metric.dependency() {
+                Some(d) => Err(invalid(
+                    vec![Seg::Key("rollback_triggers"), Seg::Index(i)],
+                    format!("`{d}` latency comes from trace spans, which arrive in batches after the fact: use it in success_criteria, not in a rollback trigger"),
+                )),
+                None => Ok(t),
+            }
         })
         .collect::<Result<Vec<_>, _>>()?;
+    for (i, c) in criteria.iter().enumerate() {
+        if let Some(d) = c.metric.dependency() {
+            if !raw.dependencies.iter().any(|x| x.name == d) {
+                let declared: Vec<&str> =
+                    raw.dependencies.iter().map(|x| x.name.as_str()).collect();
+                return Err(invalid(
+                    vec![Seg::Key("success_criteria"), Seg::Index(i)],
+                    format!(
+                        "`{d}` is not a declared dependency; declare it under `dependencies:` (declared: {})",
+                        if declared.is_empty() { "none".to_string() } else { declared.join(", ") }
+                    ),
+                ));
+            }
+        }
+    }
     for (i, m) in raw.metrics_to_capture.iter().enumerate() {
         if !CAPTURABLE_METRICS.iter().any(|(k, _)| k == m) {
             let known: Vec<_> = CAPTURABLE_METRICS.iter().map(|(k, _)| *k).collect();
@@ -944,7 +966,13 @@ impl Scenario {
         let triggers = q
             .triggers
             .iter()
-            .map(|t| Trigger::parse(t).map_err(|e| format!("trigger `{t}`: {e}")))
+            .map(|t| {
+                let parsed = Trigger::parse(t).map_err(|e| format!("trigger `{t}`: {e}"))?;
+                match parsed.condition.metric.dependency() {
+                    Some(_) => Err(format!("trigger `{t}`: dependency latency comes from trace spans; use it in --criteria, not in a trigger")),
+                    None => Ok(parsed),
+                }
+            })
             .collect::<Result<_, _>>()?;
         Ok(Scenario {
             name: q.url.clone(),

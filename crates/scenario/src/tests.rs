@@ -42,6 +42,16 @@ fn playbook_scenario_parses_as_written() {
     assert_eq!(s.dependencies[1].latency_budget_ms, Some(200.0));
 }
 
+#[test]
+fn dependency_criteria_name_declared_dependencies() {
+    let text = PLAYBOOK.replace(
+        "  - redis_cpu_pct <= 80",
+        "  - payments_p95_ms <= 150\n  - redis_cpu_pct <= 80",
+    );
+    let s = parse(&text).unwrap();
+    assert_eq!(s.criteria[2].metric.dependency(), Some("payments"));
+}
+
 fn err(text: &str) -> String {
     parse(text).unwrap_err().to_string()
 }
@@ -64,6 +74,8 @@ fn error_messages() {
         ("closed_key_in_open", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile:\n  steady_seconds: 5\n  arrival_rate_rps: 10\n  stages: [{duration_seconds: 5, target: 3}]\n"),
         ("observe_two_ways", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\nobserve:\n  - name: db\n    pid: 10\n    process: postgres\n"),
         ("unknown_capture", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\nmetrics_to_capture: [http_latency_histogram, gc_pauses]\n"),
+        ("undeclared_dependency", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\ndependencies: [{ name: payments, latency_budget_ms: 150 }]\nsuccess_criteria:\n  - paymnts_p95_ms <= 150\n"),
+        ("dependency_trigger", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\ndependencies: [{ name: payments }]\nrollback_triggers:\n  - payments_p95_ms > 500 for 10 seconds\n"),
         ("empty", ""),
     ];
     let mut all = String::new();

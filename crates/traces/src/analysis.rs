@@ -23,36 +23,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+pub use perfhive_core::trace::{amdahl, amdahl_with, PhaseStat};
 use perfhive_core::LatencyHistogram;
 use serde::Serialize;
 
 use crate::model::Span;
-
-/// Statistics of one phase (all spans sharing a name).
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct PhaseStat {
-    /// The span name.
-    pub name: String,
-    /// Share of the total critical path spent in this phase, in percent (0..=100).
-    pub share_pct: f64,
-    /// Time on the critical path, summed over traces, in milliseconds.
-    pub critical_ms: f64,
-    /// Self time (duration minus the union of child intervals), summed, in milliseconds.
-    pub self_ms: f64,
-    /// Number of spans with this name.
-    pub count: u64,
-    /// Median span duration, milliseconds.
-    pub p50_ms: f64,
-    /// 95th percentile of span duration, milliseconds.
-    pub p95_ms: f64,
-}
-
-impl PhaseStat {
-    /// The Amdahl bound on end-to-end speedup if this phase took no time at all.
-    pub fn amdahl_bound(&self) -> f64 {
-        amdahl(self.share_pct / 100.0)
-    }
-}
 
 /// The phase breakdown of a set of traces.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -63,28 +38,6 @@ pub struct Breakdown {
     pub traces: usize,
     /// Total critical-path time over all traces, milliseconds.
     pub total_critical_ms: f64,
-}
-
-/// Upper bound on the overall speedup when a fraction `share` (0..=1, clamped) of the time
-/// disappears entirely: `1 / (1 − share)`; infinite when `share` is 1.
-pub fn amdahl(share: f64) -> f64 {
-    amdahl_with(share, f64::INFINITY)
-}
-
-/// Overall speedup when a fraction `share` (0..=1, clamped) of the time becomes `factor` times
-/// faster: `1 / ((1 − share) + share / factor)`.
-pub fn amdahl_with(share: f64, factor: f64) -> f64 {
-    let p = if share.is_nan() {
-        0.0
-    } else {
-        share.clamp(0.0, 1.0)
-    };
-    let rest = (1.0 - p) + if factor > 0.0 { p / factor } else { p };
-    if rest <= 0.0 {
-        f64::INFINITY
-    } else {
-        1.0 / rest
-    }
 }
 
 /// One trace as a forest: spans, children per span and roots.
@@ -254,6 +207,28 @@ struct Acc {
     self_ns: u64,
     critical_ns: u64,
     hist: LatencyHistogram,
+    functions: BTreeMap<String, u64>,
+}
+
+/// The attributes naming the code function a span reports (new and old semantic conventions).
+pub const FUNCTION_KEYS: &[&str] = &["code.function.name", "code.function"];
+
+/// The function a span reports, qualified with `code.namespace` when that is given separately
+/// (old semantic conventions).
+pub fn function_of(span: &Span) -> Option<String> {
+    let f = span.attr_any(FUNCTION_KEYS)?;
+    Some(match span.attributes.get("code.namespace") {
+        Some(ns) if !f.contains(ns.as_str()) => format!("{ns}::{f}"),
+        _ => f.to_owned(),
+    })
+}
+
+/// The most frequent entry of a count map.
+pub(crate) fn most_frequent(counts: BTreeMap<String, u64>) -> Option<String> {
+    counts
+        .into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|(f, _)| f)
 }
 
 /// The phase breakdown per span name: critical-path share, self time and duration
@@ -268,6 +243,9 @@ pub fn breakdown(spans: &[Span]) -> Breakdown {
             a.count += 1;
             a.self_ns += t.self_time_ns(i);
             a.hist.record_micros(s.duration_ns() / 1000);
+            if let Some(f) = function_of(s) {
+                *a.functions.entry(f).or_default() += 1;
+            }
         }
         for &root in &t.roots {
             for (i, ns) in t.critical_path(root) {
@@ -291,6 +269,7 @@ pub fn breakdown(spans: &[Span]) -> Breakdown {
             count: a.count,
             p50_ms: a.hist.quantile_ms(0.5).unwrap_or(0.0),
             p95_ms: a.hist.quantile_ms(0.95).unwrap_or(0.0),
+            function: most_frequent(a.functions),
         })
         .collect();
     phases.sort_by(|a, b| {

@@ -7,12 +7,12 @@
 //! `peer.service=payments` as well as spans simply named `payments`. Latencies go into HDR
 //! histograms ([`LatencyHistogram`], microseconds); budgets compare the p95.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use perfhive_core::LatencyHistogram;
-use serde::Serialize;
+pub use perfhive_core::trace::{BudgetCheck, BudgetVerdict, DependencyStat};
+use perfhive_core::{LatencyHistogram, LatencyStat};
 
-use crate::model::Span;
+use crate::model::{Span, KIND_CLIENT};
 
 const KEYS: &[&str] = &[
     "peer.service",
@@ -22,82 +22,70 @@ const KEYS: &[&str] = &[
     "db.system.name",
 ];
 
-/// The dependency a span is attributed to.
+/// The dependency a span is attributed to: its first dependency attribute, else its name.
 pub fn dependency_of(span: &Span) -> &str {
     span.attr_any(KEYS).unwrap_or(&span.name)
 }
 
-/// Latency statistics of one dependency.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct DependencyStat {
-    /// Dependency name.
-    pub name: String,
-    /// Number of spans.
-    pub count: u64,
-    /// Median span duration, milliseconds.
-    pub p50_ms: f64,
-    /// 95th percentile, milliseconds.
-    pub p95_ms: f64,
-    /// Maximum, milliseconds.
-    pub max_ms: f64,
-}
-
-/// Outcome of one budget check.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum BudgetVerdict {
-    /// p95 within budget.
-    Pass,
-    /// p95 over budget.
-    Fail,
-    /// No span was attributed to this dependency: insufficient data, not a pass.
-    NoData,
-}
-
-/// One dependency budget checked against its measured p95.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct BudgetCheck {
-    /// Dependency name, as given in the budget.
-    pub name: String,
-    /// The budget on p95, milliseconds.
-    pub budget_ms: f64,
-    /// The measured p95, if any span matched.
-    pub p95_ms: Option<f64>,
-    /// Number of spans measured.
-    pub count: u64,
-    /// Pass, fail or no data.
-    pub verdict: BudgetVerdict,
-}
-
-/// Per-dependency latency histograms.
+/// Per-dependency latency histograms. A span is recorded under each name it can be matched by
+/// (its dependency attributes and its span name), so a budget may name either; only the names
+/// given by an attribute, or by a CLIENT span, are listed as dependencies in [`Self::stats`].
 #[derive(Clone, Debug, Default)]
 pub struct Dependencies {
     hists: BTreeMap<String, LatencyHistogram>,
+    listed: BTreeSet<String>,
 }
 
 impl Dependencies {
-    /// Attributes every span to its dependency ([`dependency_of`]) and records its duration.
+    /// Records every span's duration under each of its names.
     pub fn from_spans(spans: &[Span]) -> Self {
-        let mut hists: BTreeMap<String, LatencyHistogram> = BTreeMap::new();
+        let mut d = Self::default();
         for s in spans {
-            hists
-                .entry(dependency_of(s).to_owned())
-                .or_default()
-                .record_micros(s.duration_ns() / 1000);
+            let micros = s.duration_ns() / 1000;
+            let mut names: Vec<&str> = KEYS
+                .iter()
+                .filter_map(|k| s.attributes.get(*k).map(String::as_str))
+                .collect();
+            if let Some(first) = names.first() {
+                d.listed.insert((*first).to_owned());
+            } else if s.kind == KIND_CLIENT {
+                d.listed.insert(s.name.clone());
+            }
+            names.push(&s.name);
+            names.sort_unstable();
+            names.dedup();
+            for n in names {
+                d.hists
+                    .entry(n.to_owned())
+                    .or_default()
+                    .record_micros(micros);
+            }
         }
-        Self { hists }
+        d
     }
 
     /// The p95 of a dependency in milliseconds (for criteria such as `payments_p95_ms`).
     pub fn p95_ms(&self, name: &str) -> Option<f64> {
-        self.hists.get(name).and_then(|h| h.quantile_ms(0.95))
+        self.latency_ms(name, LatencyStat::Quantile(0.95))
+    }
+
+    /// A statistic of a dependency's span durations in milliseconds; `None` without spans.
+    pub fn latency_ms(&self, name: &str, stat: LatencyStat) -> Option<f64> {
+        let h = self.hists.get(name)?;
+        match stat {
+            LatencyStat::Quantile(q) => h.quantile_ms(q),
+            LatencyStat::Mean => h.mean_ms(),
+            LatencyStat::Max => h.max_ms(),
+            LatencyStat::Min => h.min_ms(),
+        }
     }
 
     /// Statistics of every dependency, slowest p95 first.
     pub fn stats(&self) -> Vec<DependencyStat> {
         let mut out: Vec<DependencyStat> = self
-            .hists
+            .listed
             .iter()
+            .filter_map(|name| Some((name, self.hists.get(name)?)))
             .map(|(name, h)| DependencyStat {
                 name: name.clone(),
                 count: h.len(),

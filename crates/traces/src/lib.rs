@@ -14,10 +14,12 @@ pub mod model;
 pub mod nplusone;
 pub mod otlp;
 pub mod receiver;
+pub mod summary;
 
 pub use analysis::{amdahl, amdahl_with, breakdown, Breakdown, PhaseStat};
 pub use deps::{BudgetCheck, BudgetVerdict, Dependencies, DependencyStat};
 pub use model::Span;
 pub use nplusone::{detect_n_plus_one, NPlusOne, DEFAULT_THRESHOLD};
 pub use otlp::{decode, decode_json, decode_protobuf, Encoding, OtlpError, DEFAULT_MAX_BYTES};
+pub use summary::summarize;
 pub use receiver::{spawn, ReceiverError, ReceiverOptions, RunningReceiver};

@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use serde::Serialize;
+pub use perfhive_core::trace::NPlusOne;
 
-use crate::analysis::traces;
+use crate::analysis::{function_of, most_frequent, traces};
 use crate::model::Span;
 
 /// The default number of identical sibling database spans that makes an N+1.
@@ -22,20 +22,10 @@ const STATEMENT_KEYS: &[&str] = &["db.statement", "db.query.text"];
 const SYSTEM_KEYS: &[&str] = &["db.system", "db.system.name"];
 
 /// One N+1 pattern, aggregated over traces.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct NPlusOne {
-    /// Name of the parent span issuing the repeated statement.
-    pub parent_name: String,
-    /// The repeated statement (or the span name for database spans without one).
-    pub statement: String,
-    /// The largest number of repetitions under one parent span.
-    pub count: usize,
-    /// Number of distinct traces in which it occurred.
-    pub traces_affected: usize,
-}
 
 /// (largest count under one parent, traces affected) of one (parent name, statement).
-type Occurrences = (usize, BTreeSet<[u8; 16]>);
+/// Largest repetition count, traces affected, and the functions the repeated spans report.
+type Occurrences = (usize, BTreeSet<[u8; 16]>, BTreeMap<String, u64>);
 
 /// Finds N+1 patterns: at least `threshold` (at least 2) sibling database spans with the same
 /// statement under one parent in one trace. Most widespread first (traces affected, then count).
@@ -47,7 +37,7 @@ pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
             if kids.len() < threshold {
                 continue;
             }
-            let mut groups: HashMap<&str, usize> = HashMap::new();
+            let mut groups: HashMap<&str, (usize, Option<String>)> = HashMap::new();
             for &c in kids {
                 let s = t.spans[c];
                 let key = match s.attr_any(STATEMENT_KEYS) {
@@ -55,9 +45,13 @@ pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
                     None if s.attr_any(SYSTEM_KEYS).is_some() => s.name.as_str(),
                     None => continue,
                 };
-                *groups.entry(key).or_default() += 1;
+                let g = groups.entry(key).or_default();
+                g.0 += 1;
+                if g.1.is_none() {
+                    g.1 = function_of(s);
+                }
             }
-            for (stmt, n) in groups {
+            for (stmt, (n, function)) in groups {
                 if n >= threshold {
                     let parent = t.spans[p];
                     let e = found
@@ -65,18 +59,24 @@ pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
                         .or_default();
                     e.0 = e.0.max(n);
                     e.1.insert(parent.trace_id);
+                    if let Some(f) = function {
+                        *e.2.entry(f).or_default() += 1;
+                    }
                 }
             }
         }
     }
     let mut out: Vec<NPlusOne> = found
         .into_iter()
-        .map(|((parent_name, statement), (count, tr))| NPlusOne {
-            parent_name,
-            statement,
-            count,
-            traces_affected: tr.len(),
-        })
+        .map(
+            |((parent_name, statement), (count, tr, functions))| NPlusOne {
+                parent_name,
+                statement,
+                count,
+                traces_affected: tr.len(),
+                function: most_frequent(functions),
+            },
+        )
         .collect();
     out.sort_by(|a, b| {
         b.traces_affected

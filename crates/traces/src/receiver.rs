@@ -1,43 +1,51 @@
-//! The OTLP/HTTP trace receiver: `POST /v1/traces` on loopback, spans kept in a bounded store.
+//! The OTLP trace receiver: OTLP/HTTP (`POST /v1/traces`) and OTLP/gRPC
+//! (`TraceService/Export`) on loopback, spans kept in one bounded store.
 //!
-//! Implements the server side of the OpenTelemetry Protocol's OTLP/HTTP transport
-//! (<https://opentelemetry.io/docs/specs/otlp/#otlphttp>): request bodies are
-//! `ExportTraceServiceRequest`s in binary protobuf (`application/x-protobuf`) or JSON
-//! (`application/json`); a fully accepted request gets `200 OK` with an empty
-//! `ExportTraceServiceResponse` in the same encoding; a malformed one gets `400`, a body over the
-//! size limit `413`, another media type or a compressed body (`Content-Encoding` other than
-//! `identity`, not supported yet) `415`, another path `404` and another method `405`.
+//! Implements the server side of the OpenTelemetry Protocol's two transports
+//! (<https://opentelemetry.io/docs/specs/otlp/>):
 //!
-//! Like the demo target (`perfhive-target`), the receiver runs on its own OS thread with a
-//! current-thread tokio runtime and serves connections with hyper-util's `auto` builder
-//! (HTTP/1.1, or HTTP/2 with prior knowledge). Binding happens before [`spawn`] returns, so a
-//! returned [`RunningReceiver`] is already accepting. It binds `127.0.0.1:4318` (the OTLP/HTTP
-//! default port) unless told otherwise. The store keeps at most [`ReceiverOptions::max_spans`]
-//! spans; the rest are counted as dropped. Shutdown stops accepting and drops open connections.
+//! - [`http`]: OTLP/HTTP, protobuf or JSON bodies, optionally gzip-compressed, on
+//!   `127.0.0.1:4318` by default;
+//! - [`grpc`]: OTLP/gRPC, the unary `Export` method of
+//!   `opentelemetry.proto.collector.trace.v1.TraceService` spoken by hand over hyper's HTTP/2
+//!   server (cleartext, prior knowledge), identity or gzip messages, on `127.0.0.1:4317` by
+//!   default.
+//!
+//! Both listeners are bound before [`spawn`] returns, so a returned [`RunningReceiver`] is
+//! already accepting; if either address cannot be bound, nothing is started. Like the demo
+//! target (`perfhive-target`), the receiver runs on its own OS thread with a current-thread
+//! tokio runtime. The store keeps at most [`ReceiverOptions::max_spans`] spans; the rest are
+//! counted as dropped and reported to the exporter as a partial success. Shutdown stops both
+//! listeners together and drops open connections.
+//!
+//! Request size: a body (or gRPC message) larger than [`ReceiverOptions::max_body_bytes`] is
+//! refused, both as received and after decompression; decompression stops as soon as the output
+//! passes the limit, so a small compressed body cannot expand into a large allocation.
 
-use std::convert::Infallible;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 
-use bytes::Bytes;
-use http::{header, Method, Request, Response, StatusCode};
-use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
-use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
 use thiserror::Error;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
 use crate::model::Span;
-use crate::otlp::{self, Encoding, OtlpError, DEFAULT_MAX_BYTES};
+use crate::otlp::DEFAULT_MAX_BYTES;
+
+mod grpc;
+mod gzip;
+mod http;
+
+pub use grpc::EXPORT_PATH;
 
 /// The OTLP/HTTP default port.
 pub const DEFAULT_PORT: u16 = 4318;
+
+/// The OTLP/gRPC default port.
+pub const DEFAULT_GRPC_PORT: u16 = 4317;
 
 /// The default cap on spans kept in memory.
 pub const DEFAULT_MAX_SPANS: usize = 1_000_000;
@@ -48,9 +56,13 @@ pub const TRACES_PATH: &str = "/v1/traces";
 /// How to run the receiver.
 #[derive(Clone, Debug)]
 pub struct ReceiverOptions {
-    /// Address to bind; `127.0.0.1:4318` by default. Port 0 picks a free port.
+    /// Address of the OTLP/HTTP listener; `127.0.0.1:4318` by default. Port 0 picks a free port.
     pub bind: SocketAddr,
-    /// Largest accepted request body in bytes (after which: 413).
+    /// Address of the OTLP/gRPC listener; `Some(127.0.0.1:4317)` by default, `None` serves
+    /// OTLP/HTTP only. Port 0 picks a free port.
+    pub grpc_bind: Option<SocketAddr>,
+    /// Largest accepted request body or gRPC message in bytes, compressed and decompressed
+    /// (beyond it: HTTP 413, gRPC `RESOURCE_EXHAUSTED`).
     pub max_body_bytes: usize,
     /// Most spans kept; later spans are counted in [`RunningReceiver::dropped`].
     pub max_spans: usize,
@@ -60,8 +72,22 @@ impl Default for ReceiverOptions {
     fn default() -> Self {
         Self {
             bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
+            grpc_bind: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_GRPC_PORT))),
             max_body_bytes: DEFAULT_MAX_BYTES,
             max_spans: DEFAULT_MAX_SPANS,
+        }
+    }
+}
+
+impl ReceiverOptions {
+    /// The defaults with both listeners on free loopback ports (`127.0.0.1:0`): for tests and
+    /// for callers that hand the chosen endpoints to the exporters they start.
+    pub fn ephemeral() -> Self {
+        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        Self {
+            bind: any,
+            grpc_bind: Some(any),
+            ..Self::default()
         }
     }
 }
@@ -69,9 +95,20 @@ impl Default for ReceiverOptions {
 /// Why the receiver could not start.
 #[derive(Debug, Error)]
 pub enum ReceiverError {
-    /// Binding or registering the listening socket failed.
-    #[error("cannot listen on {addr}: {source}")]
+    /// Binding or registering the OTLP/HTTP listening socket failed.
+    #[error("cannot listen for OTLP/HTTP on {addr}: {source}")]
     Bind {
+        /// The requested address.
+        addr: SocketAddr,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// Binding or registering the OTLP/gRPC listening socket failed.
+    #[error(
+        "cannot listen for OTLP/gRPC on {addr}: {source} (choose another address, port 0 for a \
+         free one, or disable gRPC)"
+    )]
+    GrpcBind {
         /// The requested address.
         addr: SocketAddr,
         /// The OS error.
@@ -89,6 +126,7 @@ struct Store {
     requests: u64,
 }
 
+/// What both transports share: the store and the limits.
 struct Shared {
     store: Mutex<Store>,
     max_spans: usize,
@@ -101,20 +139,29 @@ impl Shared {
         self.store.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn keep(&self, spans: Vec<Span>) {
+    /// Keeps what fits of one export request; returns how many spans were dropped.
+    fn keep(&self, spans: Vec<Span>) -> u64 {
         let mut store = self.store();
         store.requests += 1;
         let room = self.max_spans.saturating_sub(store.spans.len());
-        let extra = spans.len().saturating_sub(room);
-        store.dropped += extra as u64;
+        let extra = spans.len().saturating_sub(room) as u64;
+        store.dropped += extra;
         store.spans.extend(spans.into_iter().take(room));
+        extra
     }
+}
+
+/// The `error_message` of a partial success for `dropped` spans.
+fn dropped_message(dropped: u64) -> String {
+    format!("{dropped} spans dropped: the receiver's span store is full")
 }
 
 /// A receiver running in the background; stopped by [`RunningReceiver::shutdown`] or on drop.
 pub struct RunningReceiver {
-    /// The bound address (with the real port when port 0 was asked for).
+    /// The bound OTLP/HTTP address (with the real port when port 0 was asked for).
     pub addr: SocketAddr,
+    /// The bound OTLP/gRPC address, `None` when gRPC is disabled.
+    pub grpc_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
@@ -124,19 +171,27 @@ impl std::fmt::Debug for RunningReceiver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningReceiver")
             .field("addr", &self.addr)
+            .field("grpc_addr", &self.grpc_addr)
             .finish_non_exhaustive()
     }
 }
 
 impl RunningReceiver {
-    /// The endpoint URL exporters should post to, `http://ADDR/v1/traces`.
+    /// The endpoint URL OTLP/HTTP exporters post to, `http://ADDR/v1/traces`.
     pub fn traces_url(&self) -> String {
         format!("http://{}{TRACES_PATH}", self.addr)
     }
 
-    /// The base URL for `OTEL_EXPORTER_OTLP_ENDPOINT`, `http://ADDR`.
+    /// The OTLP/HTTP base URL for `OTEL_EXPORTER_OTLP_ENDPOINT`, `http://ADDR`.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// The OTLP/gRPC endpoint for `OTEL_EXPORTER_OTLP_ENDPOINT` with
+    /// `OTEL_EXPORTER_OTLP_PROTOCOL=grpc`, `http://ADDR` (cleartext); `None` when gRPC is
+    /// disabled.
+    pub fn grpc_endpoint(&self) -> Option<String> {
+        self.grpc_addr.map(|a| format!("http://{a}"))
     }
 
     /// A copy of every span kept so far.
@@ -154,7 +209,7 @@ impl RunningReceiver {
         self.shared.store().dropped
     }
 
-    /// Export requests accepted.
+    /// Export requests accepted, over both transports.
     pub fn requests(&self) -> u64 {
         self.shared.store().requests
     }
@@ -180,22 +235,42 @@ impl Drop for RunningReceiver {
     }
 }
 
-/// Binds and starts the receiver on its own thread; returns once it is accepting.
+/// Binds a non-blocking listener; returns it with its real address.
+fn bind(addr: SocketAddr) -> io::Result<(StdTcpListener, SocketAddr)> {
+    let l = StdTcpListener::bind(addr)?;
+    l.set_nonblocking(true)?;
+    let real = l.local_addr()?;
+    Ok((l, real))
+}
+
+/// Binds both listeners and starts the receiver on its own thread; returns once it is accepting.
 pub fn spawn(opts: ReceiverOptions) -> Result<RunningReceiver, ReceiverError> {
-    let bind_err = |source| ReceiverError::Bind {
+    let (http_std, addr) = bind(opts.bind).map_err(|source| ReceiverError::Bind {
         addr: opts.bind,
         source,
-    };
-    let std_listener = StdTcpListener::bind(opts.bind).map_err(bind_err)?;
-    std_listener.set_nonblocking(true).map_err(bind_err)?;
-    let addr = std_listener.local_addr().map_err(bind_err)?;
+    })?;
+    let grpc_err =
+        |addr: SocketAddr| move |source: io::Error| ReceiverError::GrpcBind { addr, source };
+    let grpc_std = opts
+        .grpc_bind
+        .map(|a| bind(a).map_err(grpc_err(a)))
+        .transpose()?;
+    let grpc_addr = grpc_std.as_ref().map(|(_, a)| *a);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(ReceiverError::Runtime)?;
-    let listener = {
+    let (http_listener, grpc_listener) = {
         let _guard = rt.enter();
-        TcpListener::from_std(std_listener).map_err(bind_err)?
+        let http = TcpListener::from_std(http_std).map_err(|source| ReceiverError::Bind {
+            addr: opts.bind,
+            source,
+        })?;
+        let grpc = match (grpc_std, opts.grpc_bind) {
+            (Some((l, _)), Some(a)) => Some(TcpListener::from_std(l).map_err(grpc_err(a))?),
+            _ => None,
+        };
+        (http, grpc)
     };
     let shared = Arc::new(Shared {
         store: Mutex::new(Store::default()),
@@ -207,117 +282,54 @@ pub fn spawn(opts: ReceiverOptions) -> Result<RunningReceiver, ReceiverError> {
         let shared = Arc::clone(&shared);
         std::thread::Builder::new()
             .name("perfhive-otlp".into())
-            .spawn(move || rt.block_on(serve(listener, shared, stopped)))
+            .spawn(move || rt.block_on(serve(http_listener, grpc_listener, shared, stopped)))
             .map_err(ReceiverError::Runtime)?
     };
     Ok(RunningReceiver {
         addr,
+        grpc_addr,
         shared,
         stop: Some(stop),
         thread: Some(thread),
     })
 }
 
-async fn serve(listener: TcpListener, shared: Arc<Shared>, stopped: oneshot::Receiver<()>) {
+/// Accepts on `listener`, or never when there is none.
+async fn accept(listener: Option<&TcpListener>) -> io::Result<TcpStream> {
+    match listener {
+        Some(l) => l.accept().await.map(|(stream, _)| stream),
+        None => std::future::pending().await,
+    }
+}
+
+async fn serve(
+    http_listener: TcpListener,
+    grpc_listener: Option<TcpListener>,
+    shared: Arc<Shared>,
+    stopped: oneshot::Receiver<()>,
+) {
     let mut conns = JoinSet::new();
     let mut stopped = std::pin::pin!(stopped);
+    // EMFILE and friends are transient for a listener: back off and keep serving.
+    let backoff = || tokio::time::sleep(std::time::Duration::from_millis(20));
     loop {
         tokio::select! {
             biased;
             _ = &mut stopped => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    let shared = Arc::clone(&shared);
-                    conns.spawn(async move {
-                        let svc = service_fn(move |req| handle(req, Arc::clone(&shared)));
-                        let _ = auto::Builder::new(TokioExecutor::new())
-                            .serve_connection(TokioIo::new(stream), svc)
-                            .await;
-                    });
+            accepted = accept(Some(&http_listener)) => match accepted {
+                Ok(stream) => {
+                    conns.spawn(http::serve_connection(stream, Arc::clone(&shared)));
                 }
-                // EMFILE and friends are transient for a listener: back off and keep serving.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+                Err(_) => backoff().await,
+            },
+            accepted = accept(grpc_listener.as_ref()) => match accepted {
+                Ok(stream) => {
+                    conns.spawn(grpc::serve_connection(stream, Arc::clone(&shared)));
+                }
+                Err(_) => backoff().await,
             },
             Some(_) = conns.join_next(), if !conns.is_empty() => {}
         }
     }
     conns.shutdown().await;
-}
-
-fn plain(status: StatusCode, msg: impl Into<Bytes>) -> Response<Full<Bytes>> {
-    let mut resp = Response::new(Full::new(msg.into()));
-    *resp.status_mut() = status;
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        http::HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    resp
-}
-
-async fn handle(
-    req: Request<Incoming>,
-    shared: Arc<Shared>,
-) -> Result<Response<Full<Bytes>>, Infallible> {
-    Ok(respond(req, &shared).await)
-}
-
-async fn respond(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes>> {
-    if req.uri().path() != TRACES_PATH {
-        return plain(StatusCode::NOT_FOUND, "only /v1/traces is served\n");
-    }
-    if req.method() != Method::POST {
-        let mut resp = plain(StatusCode::METHOD_NOT_ALLOWED, "use POST\n");
-        resp.headers_mut()
-            .insert(header::ALLOW, http::HeaderValue::from_static("POST"));
-        return resp;
-    }
-    let header_str = |name| {
-        req.headers()
-            .get(name)
-            .and_then(|v: &http::HeaderValue| v.to_str().ok())
-            .unwrap_or("")
-    };
-    let Some(encoding) = Encoding::from_content_type(header_str(header::CONTENT_TYPE)) else {
-        return plain(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "content-type must be application/x-protobuf or application/json\n",
-        );
-    };
-    let coding = header_str(header::CONTENT_ENCODING).trim();
-    if !coding.is_empty() && !coding.eq_ignore_ascii_case("identity") {
-        return plain(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "compressed bodies are not supported; export uncompressed\n",
-        );
-    }
-    let too_large = || plain(StatusCode::PAYLOAD_TOO_LARGE, "request body too large\n");
-    let declared = header_str(header::CONTENT_LENGTH).parse::<u64>().ok();
-    if declared.is_some_and(|n| n > shared.max_body as u64) {
-        return too_large();
-    }
-    let body = match Limited::new(req.into_body(), shared.max_body)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return too_large(),
-        Err(e) => return plain(StatusCode::BAD_REQUEST, format!("reading the body: {e}\n")),
-    };
-    match otlp::decode(&body, encoding, shared.max_body) {
-        Ok(spans) => {
-            shared.keep(spans);
-            let content_type = match encoding {
-                Encoding::Protobuf => "application/x-protobuf",
-                Encoding::Json => "application/json",
-            };
-            let mut resp = Response::new(Full::new(Bytes::from(otlp::success_response(encoding))));
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                http::HeaderValue::from_static(content_type),
-            );
-            resp
-        }
-        Err(OtlpError::TooLarge { .. }) => too_large(),
-        Err(e) => plain(StatusCode::BAD_REQUEST, format!("{e}\n")),
-    }
 }

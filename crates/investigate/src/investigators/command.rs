@@ -111,6 +111,7 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
                 "/investigators/0/data/commands/0/user_s",
             )],
             heuristic: false,
+            functions: Vec::new(),
             recommendation: Some(Recommendation {
                 action: "profile the command and cut its CPU (perfhive profile)".into(),
                 impact: "wall time falls with the CPU saved".into(),
@@ -131,6 +132,7 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
             subject: "waiting".into(),
             evidence: vec![ev("off-CPU share", 100.0 * wait / wall, "%", "/investigators/0/data/commands/0/wall_s")],
             heuristic: false,
+            functions: Vec::new(),
             recommendation: None,
         });
     }
@@ -160,6 +162,7 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
                 "/investigators/0/data/commands/0/outliers",
             )],
             heuristic: false,
+            functions: Vec::new(),
             recommendation: None,
         });
     }
@@ -239,6 +242,7 @@ impl Investigator for CommandInvestigator {
                             &format!("/investigators/0/data/sweep/comparisons/{i}"),
                         )],
                         heuristic: false,
+                        functions: Vec::new(),
                         recommendation: Some(Recommendation {
                             action: format!("set {}", best.candidate),
                             impact: format!("{:.1}× faster per run (measured)", speedup),

@@ -184,6 +184,7 @@ impl Investigator for LoadInvestigator {
                     "/investigators/0/data/record/metrics/error_rate_pct",
                 )],
                 heuristic: false,
+                functions: Vec::new(),
                 recommendation: None,
             });
         }
@@ -199,6 +200,7 @@ impl Investigator for LoadInvestigator {
                     subject: "tail-latency".into(),
                     evidence: vec![ev("p50", l.p50, "ms", "/investigators/0/data/record/metrics/latency_ms/p50"), ev("p99", l.p99, "ms", "/investigators/0/data/record/metrics/latency_ms/p99")],
                     heuristic: false,
+                    functions: Vec::new(),
                     recommendation: None,
                 });
             }
@@ -221,6 +223,7 @@ impl Investigator for LoadInvestigator {
                         subject: "latency-distribution".into(),
                         evidence: vec![ev("bimodality coefficient", b, "", "/investigators/0/data/record/histograms/latency")],
                         heuristic: false,
+                        functions: Vec::new(),
                         recommendation: None,
                     });
                 }
@@ -239,6 +242,7 @@ impl Investigator for LoadInvestigator {
                     subject: "connections".into(),
                     evidence: vec![ev("connections opened", conns, "", "/investigators/0/data/record/generator/connections_opened")],
                     heuristic: false,
+                    functions: Vec::new(),
                     recommendation: Some(Recommendation {
                         action: "keep connections alive (client pool, server keep-alive timeout)".into(),
                         impact: format!("saves up to {:.2} ms per new connection", c.p50),
@@ -281,6 +285,7 @@ impl Investigator for LoadInvestigator {
                 subject: subject_of_phase(phase),
                 evidence: vec![ev(&format!("{phase} share"), *share, "%", "/investigators/0/data/server_timing")],
                 heuristic: false,
+                functions: Vec::new(),
                 recommendation: None,
             });
         }
@@ -300,6 +305,7 @@ impl Investigator for LoadInvestigator {
                     "/investigators/0/data/record/generator/cpu_pct",
                 )],
                 heuristic: false,
+                functions: Vec::new(),
                 recommendation: None,
             });
         }

@@ -6,3 +6,4 @@ pub mod profile;
 pub mod resources;
 pub mod sweep;
 pub mod timing;
+pub mod traces;

@@ -121,6 +121,7 @@ impl Investigator for ProfileInvestigator {
                     pointer: format!("/investigators/profile/data/top/{i}"),
                 }],
                 heuristic: false,
+                functions: vec![f.function.clone()],
                 recommendation: None,
             });
         }

@@ -100,6 +100,7 @@ pub fn assess(
                 ),
             ],
             heuristic: false,
+            functions: Vec::new(),
             recommendation: Some(Recommendation {
                 action: "profile the hot code and cut CPU per request (perfhive profile)".into(),
                 impact: "throughput scales with the CPU saved".into(),
@@ -122,6 +123,7 @@ pub fn assess(
             subject: "storage-io".into(),
             evidence: vec![ev("threads in D state", 100.0 * s.d_state_fraction, "%", "d_state_fraction"), ev("writes", s.write_mb_per_s, "MiB/s", "write_mb_per_s")],
             heuristic: false,
+            functions: Vec::new(),
             recommendation: None,
         });
     }
@@ -148,6 +150,7 @@ pub fn assess(
                 "vcs_per_s",
             )],
             heuristic: true,
+            functions: Vec::new(),
             recommendation: None,
         });
     }
@@ -172,6 +175,7 @@ pub fn assess(
                 subject: "memory".into(),
                 evidence: vec![ev("RSS at end", s.rss_end_mb, "MiB", "rss_end_mb")],
                 heuristic: false,
+                functions: Vec::new(),
                 recommendation: None,
             });
         }
@@ -187,6 +191,7 @@ pub fn assess(
             subject: "descriptors".into(),
             evidence: vec![ev("fds at end", s.fds_end as f64, "", "fds_end")],
             heuristic: false,
+            functions: Vec::new(),
             recommendation: None,
         });
     }

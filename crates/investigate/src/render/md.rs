@@ -142,11 +142,7 @@ fn findings(r: &Report) -> String {
             s.push_str("Evidence:\n\n");
             let ev: Vec<String> = fd.evidence.iter().map(evidence_line).collect();
             s.push_str(&bullets(&ev, "none recorded"));
-            let confirmed = if f.confirmed_by.is_empty() {
-                "no other investigator".to_string()
-            } else {
-                f.confirmed_by.join(", ")
-            };
+            let confirmed = f.confirmation();
             let _ = writeln!(s, "\nConfirmed by: {confirmed}\n");
         }
     }

@@ -166,11 +166,7 @@ fn findings(r: &Report) -> String {
                 s.push_str(&p(&fd.detail));
             }
             s.push_str(&evidence_list(&fd.evidence));
-            let confirmed = if f.confirmed_by.is_empty() {
-                "no other investigator".to_string()
-            } else {
-                f.confirmed_by.join(", ")
-            };
+            let confirmed = f.confirmation();
             s.push_str(&p(&format!("Confirmed by: {confirmed}")));
         }
     }

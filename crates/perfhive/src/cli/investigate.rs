@@ -76,6 +76,7 @@ investigators:
   load: { timing_samples: 12 }
   resources: { hz: 50 }
   profile: { hz: 99 }
+  traces: { wait_seconds: 3 }
   sweep:
     request: ingest
     concurrency: [1, 2, 4, 8]
@@ -94,10 +95,11 @@ impl Drop for DemoChild {
     }
 }
 
-fn start_demo() -> anyhow::Result<(DemoChild, String)> {
+fn start_demo(env: &[(String, String)]) -> anyhow::Result<(DemoChild, String)> {
     let exe = std::env::current_exe().context("cannot find the perfhive executable")?;
     let mut child = Command::new(exe)
         .arg("__demo")
+        .envs(env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
@@ -115,7 +117,12 @@ fn start_demo() -> anyhow::Result<(DemoChild, String)> {
 
 /// Runs the demo service until stdin closes (the `__demo` mode of the binary).
 pub fn serve_demo() -> u8 {
-    let demo = match perfhive_demo::spawn(perfhive_demo::DemoOptions::default()) {
+    // The child reports spans to whatever the standard OTEL_* variables name (none: no tracing).
+    let opts = perfhive_demo::DemoOptions {
+        trace: perfhive_demo::otel::ExportConfig::from_env(),
+        ..Default::default()
+    };
+    let demo = match perfhive_demo::spawn(opts) {
         Ok(d) => d,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "demo service: {e}");
@@ -291,8 +298,12 @@ pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> any
     let threads = a.threads.unwrap_or(1).max(1);
     let stop = Arc::new(AtomicBool::new(false));
     let mut demo = None;
+    let mut receiver = None;
     let (plan, dir, plan_ref) = if a.demo {
-        let (child, url) = start_demo()?;
+        // the demo is an OpenTelemetry-instrumented service: it reports to this receiver
+        let rx = perfhive_investigate::otel::start_receiver(&Default::default())?;
+        let (child, url) = start_demo(&perfhive_investigate::otel::otel_env(&rx, "perfhive-demo"))?;
+        receiver = Some(Arc::new(rx)); // kept until the end: the demo reports while fixes are applied
         let body: Vec<serde_json::Value> = (0..50)
             .map(|i| serde_json::json!({"sensor": format!("s{}", i % 5), "value": i as f64 * 0.5}))
             .collect();
@@ -325,7 +336,7 @@ pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> any
         mut report,
         mut raw,
         scenario,
-    } = investigation::run(&plan, &dir, &plan_ref, threads, stop)?;
+    } = investigation::run(&plan, &dir, &plan_ref, threads, stop, receiver.clone())?;
 
     if let Some((_, url)) = &demo {
         if !a.no_apply {

@@ -97,6 +97,34 @@ pub struct RunArgs {
     /// fill the record's `comparison` block.
     #[arg(long, value_name = "REF")]
     pub baseline: Option<String>,
+    /// Receive OpenTelemetry traces (OTLP/HTTP on 127.0.0.1:4318, OTLP/gRPC on :4317) during
+    /// the run: phase breakdown, dependency budgets and `<dependency>_p95_ms` criteria.
+    #[arg(long)]
+    pub traces: bool,
+    /// Where the OTLP/HTTP receiver listens (with --traces).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:4318",
+        requires = "traces"
+    )]
+    pub traces_listen: std::net::SocketAddr,
+    /// Where the OTLP/gRPC receiver listens (with --traces).
+    #[arg(
+        long,
+        value_name = "ADDR",
+        default_value = "127.0.0.1:4317",
+        requires = "traces",
+        conflicts_with = "traces_no_grpc"
+    )]
+    pub traces_grpc_listen: std::net::SocketAddr,
+    /// Receive OTLP/HTTP only (with --traces).
+    #[arg(long, requires = "traces")]
+    pub traces_no_grpc: bool,
+    /// Longest wait after the load for the last spans (exporters batch: the OpenTelemetry
+    /// batch processor sends every 5 s by default).
+    #[arg(long, default_value = "6s", value_parser = parse_duration, requires = "traces")]
+    pub traces_wait: Duration,
 }
 
 fn is_url(s: &str) -> bool {
@@ -254,6 +282,23 @@ impl Progress for Live {
     }
 }
 
+/// With traces, each dependency budget is also a criterion (`payments_p95_ms <= 150`) unless
+/// the scenario states one for the same metric: a dependency over budget fails the run.
+fn add_budget_criteria(scenario: &mut Scenario) {
+    for d in &scenario.dependencies {
+        let Some(budget) = d.latency_budget_ms else {
+            continue;
+        };
+        let Ok(c) = perfhive_core::Criterion::parse(&format!("{}_p95_ms <= {budget}", d.name))
+        else {
+            continue; // a name that is not a metric name (`payments.v2`): budget check only
+        };
+        if !scenario.criteria.iter().any(|x| x.metric == c.metric) {
+            scenario.criteria.push(c);
+        }
+    }
+}
+
 /// Runs `perfhive run`.
 pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Result<Code> {
     if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
@@ -318,6 +363,30 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
         recording,
         store_error: None,
     };
+    let receiver = if a.traces {
+        let rx = perfhive_traces::spawn(perfhive_traces::ReceiverOptions {
+            bind: a.traces_listen,
+            grpc_bind: (!a.traces_no_grpc).then_some(a.traces_grpc_listen),
+            ..Default::default()
+        })
+        .context("cannot start the trace receiver (--traces-listen picks another address)")?;
+        if !a.quiet {
+            writeln!(
+                out.err(),
+                "receiving traces: OTEL_EXPORTER_OTLP_ENDPOINT={}{}",
+                rx.endpoint(),
+                rx.grpc_endpoint()
+                    .map(|g| format!(" (OTLP/gRPC: {g})"))
+                    .unwrap_or_default()
+            )?;
+        }
+        Some(rx)
+    } else {
+        None
+    };
+    if receiver.is_some() {
+        add_budget_criteria(&mut scenario);
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -336,7 +405,27 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
     if let Some(bar) = live.bar.take() {
         bar.finish_and_clear();
     }
-    let mut record = perfhive_load::build_record(&scenario, &result);
+    let mut record = match &receiver {
+        Some(rx) => {
+            let spans = perfhive_traces::summary::collect_after(rx, a.traces_wait);
+            let deps = perfhive_traces::Dependencies::from_spans(&spans);
+            let mut record = perfhive_load::build_record_with(&scenario, &result, &deps);
+            let budgets: Vec<(String, f64)> = scenario
+                .dependencies
+                .iter()
+                .filter_map(|d| Some((d.name.clone(), d.latency_budget_ms?)))
+                .collect();
+            record.traces = Some(perfhive_traces::summarize(
+                &spans,
+                &budgets,
+                rx.dropped(),
+                perfhive_traces::DEFAULT_THRESHOLD,
+            ));
+            record
+        }
+        None => perfhive_load::build_record(&scenario, &result),
+    };
+    drop(receiver);
     record.fingerprint = Some(fp);
     let measures = perfhive_core::measure::of_load(&record);
     if let Some(base) = &baseline {

@@ -1,4 +1,4 @@
-//! `perfhive traces`: receive OpenTelemetry traces over OTLP/HTTP for a while, then print where
+//! `perfhive traces`: receive OpenTelemetry traces over OTLP (HTTP and gRPC) for a while, then print where
 //! the time goes by phase (critical-path share, self time, p50/p95), the Amdahl bound of the top
 //! phases, N+1 patterns and dependency latencies.
 
@@ -7,7 +7,7 @@ use crate::exit::Code;
 use crate::output::Printer;
 use anyhow::Context;
 use clap::Args;
-use perfhive_traces::receiver::{spawn, ReceiverOptions};
+use perfhive_traces::receiver::{spawn, ReceiverError, ReceiverOptions};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -16,7 +16,9 @@ use std::time::Duration;
 #[derive(Args, Debug)]
 #[command(
     after_help = "Point an OpenTelemetry SDK at it, e.g. OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318 \
-OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json).\n\nExample:\n  perfhive traces --duration 30s --out traces.json"
+OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf (or http/json), or OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4317 \
+OTEL_EXPORTER_OTLP_PROTOCOL=grpc (cleartext, OTEL_EXPORTER_OTLP_INSECURE=true). gzip compression is accepted on both.\n\n\
+Example:\n  perfhive traces --duration 30s --out traces.json"
 )]
 pub struct TracesArgs {
     /// How long to listen (Ctrl-C stops earlier).
@@ -25,6 +27,12 @@ pub struct TracesArgs {
     /// Address of the OTLP/HTTP receiver. Loopback by default.
     #[arg(long, default_value = "127.0.0.1:4318")]
     pub bind: SocketAddr,
+    /// Address of the OTLP/gRPC receiver. Loopback by default; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:4317")]
+    pub grpc_listen: SocketAddr,
+    /// Receive OTLP/HTTP only.
+    #[arg(long, conflicts_with = "grpc_listen")]
+    pub no_grpc: bool,
     /// Write the breakdown, N+1 patterns and dependencies as JSON.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -35,23 +43,36 @@ pub struct TracesArgs {
 
 /// Runs `perfhive traces`.
 pub fn exec(a: TracesArgs, out: &mut Printer) -> anyhow::Result<Code> {
-    if !a.bind.ip().is_loopback() {
-        out.warn(&format!(
-            "listening on {}: traces from beyond this machine are accepted",
-            a.bind
-        ));
+    let grpc_bind = (!a.no_grpc).then_some(a.grpc_listen);
+    for addr in std::iter::once(a.bind).chain(grpc_bind) {
+        if !addr.ip().is_loopback() {
+            out.warn(&format!(
+                "listening on {addr}: traces from beyond this machine are accepted"
+            ));
+        }
     }
-    let rx = spawn(ReceiverOptions {
+    // The receiver's error names the transport and address that could not be bound.
+    let rx = match spawn(ReceiverOptions {
         bind: a.bind,
+        grpc_bind,
         ..ReceiverOptions::default()
-    })
-    .with_context(|| format!("cannot listen on {}", a.bind))?;
+    }) {
+        Ok(rx) => rx,
+        Err(e @ ReceiverError::GrpcBind { .. }) => {
+            return Err(anyhow::Error::new(e)
+                .context("cannot start the OTLP receiver (pass --grpc-listen ADDR or --no-grpc)"))
+        }
+        Err(e) => return Err(anyhow::Error::new(e).context("cannot start the OTLP receiver")),
+    };
     writeln!(
         out.err(),
         "receiving OTLP/HTTP traces at {} for {:.0} s",
         rx.traces_url(),
         a.duration.as_secs_f64()
     )?;
+    if let Some(grpc) = rx.grpc_endpoint() {
+        writeln!(out.err(), "receiving OTLP/gRPC traces at {grpc}")?;
+    }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

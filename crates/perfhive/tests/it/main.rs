@@ -10,6 +10,7 @@ mod errors;
 mod history;
 mod investigate;
 mod measurement;
+mod otel;
 mod protocols;
 mod scenarios;
 

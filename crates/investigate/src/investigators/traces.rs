@@ -1,0 +1,241 @@
+//! The trace investigator: OpenTelemetry spans received during the baseline (perfhive-traces'
+//! OTLP receiver), analysed into where the time goes by phase — each span name's share of the
+//! critical path (Jaeger's algorithm) with p50/p95 and the Amdahl bound — N+1 query patterns
+//! (many sibling database spans with one statement) and dependency latency against budgets.
+//! Phases carry the `code.function.name` of their spans, which joins them to profile frames
+//! and code-scan findings. Without spans the verdict is "insufficient data" and says how to
+//! send them.
+
+use crate::investigators::load::subject_of_phase;
+use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+use crate::runner::{Context, Investigator, InvestigatorError};
+use perfhive_core::trace::{BudgetVerdict, TraceSummary};
+use perfhive_traces::{RunningReceiver, Span};
+use std::collections::BTreeSet;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Phases below this share of the critical path are not findings.
+const MIN_SHARE_PCT: f64 = 10.0;
+
+/// Analyses the spans received while the baseline runs.
+pub struct TracesInvestigator {
+    /// The receiver, started before the target so a started target is told where it is.
+    pub receiver: Arc<RunningReceiver>,
+    /// How long the baseline runs.
+    pub duration: Duration,
+    /// Longest wait for the last spans afterwards.
+    pub wait: Duration,
+    /// Dependency budgets on p95, ms.
+    pub budgets: Vec<(String, f64)>,
+    /// Repetitions that make an N+1 pattern.
+    pub n_plus_one: usize,
+    /// How the target was told to report (for the "no spans" verdict).
+    pub how_to_send: String,
+}
+
+fn ev(label: String, value: f64, unit: &str, pointer: String) -> Evidence {
+    Evidence {
+        label,
+        value: (value * 1000.0).round() / 1000.0,
+        unit: unit.into(),
+        pointer,
+    }
+}
+
+/// Span names whose spans describe database calls.
+fn database_phases(spans: &[Span]) -> BTreeSet<&str> {
+    spans
+        .iter()
+        .filter(|s| {
+            s.attr_any(&[
+                "db.system",
+                "db.system.name",
+                "db.statement",
+                "db.query.text",
+            ])
+            .is_some()
+        })
+        .map(|s| s.name.as_str())
+        .collect()
+}
+
+/// The findings a trace summary supports.
+pub fn findings(t: &TraceSummary, database: &BTreeSet<&str>) -> Vec<Finding> {
+    let per_trace = t.traces.max(1) as f64;
+    let mut out = Vec::new();
+    for (i, p) in t.phases.iter().enumerate() {
+        if p.share_pct < MIN_SHARE_PCT {
+            continue;
+        }
+        let subject = if database.contains(p.name.as_str()) {
+            "database".to_string()
+        } else {
+            subject_of_phase(&p.name)
+        };
+        out.push(Finding {
+            id: format!("traces.phase.{}", p.name),
+            investigator: "traces".into(),
+            title: format!(
+                "{:.0}% of the critical path is in `{}` ({:.2} ms per request)",
+                p.share_pct,
+                p.name,
+                p.critical_ms / per_trace
+            ),
+            detail: format!(
+                "{} spans in {} traces: p50 {:.2} ms, p95 {:.2} ms, self time {:.2} ms per span; removing it would speed requests up {:.2}× at most (Amdahl){}",
+                p.count,
+                t.traces,
+                p.p50_ms,
+                p.p95_ms,
+                p.self_ms / p.count.max(1) as f64,
+                p.amdahl_bound(),
+                p.function.as_deref().map(|f| format!("; reported by `{f}`")).unwrap_or_default()
+            ),
+            severity: if i == 0 { 0.9 } else { 0.6 },
+            time_share: Some(p.share_pct / 100.0),
+            subject,
+            evidence: vec![
+                ev(format!("{} critical-path share", p.name), p.share_pct, "%", format!("/investigators/0/data/summary/phases/{i}/share_pct")),
+                ev(format!("{} p95", p.name), p.p95_ms, "ms", format!("/investigators/0/data/summary/phases/{i}/p95_ms")),
+            ],
+            heuristic: false,
+            functions: p.function.iter().cloned().collect(),
+            recommendation: None,
+        });
+    }
+    for (i, n) in t.n_plus_one.iter().enumerate() {
+        out.push(Finding {
+            id: format!("traces.n-plus-one.{i}"),
+            investigator: "traces".into(),
+            title: format!(
+                "N+1 queries: `{}` runs the same statement {}× in one request",
+                n.parent_name, n.count
+            ),
+            detail: format!(
+                "`{}` repeated under one parent span in {} traces{}",
+                n.statement,
+                n.traces_affected,
+                n.function.as_deref().map(|f| format!(", issued by `{f}`")).unwrap_or_default()
+            ),
+            severity: 0.8,
+            time_share: None,
+            subject: "database".into(),
+            evidence: vec![ev(
+                "repetitions in one request".into(),
+                n.count as f64,
+                "queries",
+                format!("/investigators/0/data/summary/n_plus_one/{i}/count"),
+            )],
+            heuristic: false,
+            functions: n.function.iter().cloned().collect(),
+            recommendation: Some(Recommendation {
+                action: format!("fetch what `{}` needs in one query (a JOIN, or `WHERE id IN (…)`) instead of one query per item", n.parent_name),
+                impact: format!("{} queries per request → 1", n.count),
+                expected_speedup: None,
+                effort: Effort::Medium,
+                risk: "one larger result set per request".into(),
+                mitigation: "paginate the parent query; compare before and after with `perfhive compare`".into(),
+            }),
+        });
+    }
+    for (i, b) in t.budgets.iter().enumerate() {
+        let (BudgetVerdict::Fail, Some(p95)) = (b.verdict, b.p95_ms) else {
+            continue;
+        };
+        out.push(Finding {
+            id: format!("traces.budget.{}", b.name),
+            investigator: "traces".into(),
+            title: format!(
+                "`{}` p95 is {p95:.1} ms, over its {} ms budget",
+                b.name, b.budget_ms
+            ),
+            detail: format!("{} spans of `{}` during the baseline", b.count, b.name),
+            severity: (0.5 + 0.1 * p95 / b.budget_ms).min(0.9),
+            time_share: None,
+            subject: b.name.clone(),
+            evidence: vec![ev(
+                format!("{} p95", b.name),
+                p95,
+                "ms",
+                format!("/investigators/0/data/summary/budgets/{i}/p95_ms"),
+            )],
+            heuristic: false,
+            functions: Vec::new(),
+            recommendation: None,
+        });
+    }
+    out
+}
+
+impl Investigator for TracesInvestigator {
+    fn name(&self) -> &'static str {
+        "traces"
+    }
+
+    fn run(
+        &mut self,
+        ctx: &Context,
+        deadline: Instant,
+    ) -> Result<InvestigatorResult, InvestigatorError> {
+        // Spans from before the baseline (start-up, readiness probes) are not its.
+        drop(self.receiver.take_spans());
+        let end = Instant::now() + self.duration;
+        while Instant::now() < end && Instant::now() < deadline {
+            if ctx.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let wait = self
+            .wait
+            .min(deadline.saturating_duration_since(Instant::now()));
+        let spans = perfhive_traces::summary::collect_after(&self.receiver, wait);
+        let summary = perfhive_traces::summarize(
+            &spans,
+            &self.budgets,
+            self.receiver.dropped(),
+            self.n_plus_one,
+        );
+        let data = serde_json::json!({
+            "endpoint": self.receiver.endpoint(),
+            "summary": summary,
+        });
+        if spans.is_empty() {
+            return Ok(InvestigatorResult {
+                name: "traces".into(),
+                verdict: Verdict::InsufficientData,
+                summary: format!("no spans arrived during the baseline: {}", self.how_to_send),
+                findings: Vec::new(),
+                data,
+                duration_s: 0.0,
+                error: None,
+            });
+        }
+        let found = findings(&summary, &database_phases(&spans));
+        let headline = perfhive_report::trace_headline(&summary).unwrap_or_default();
+        Ok(InvestigatorResult {
+            name: "traces".into(),
+            verdict: if found.is_empty() {
+                Verdict::Clean
+            } else {
+                Verdict::Found
+            },
+            summary: format!(
+                "{} spans in {} traces. {headline}{}",
+                summary.spans,
+                summary.traces,
+                if summary.n_plus_one.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {} N+1 pattern(s)", summary.n_plus_one.len())
+                }
+            ),
+            findings: found,
+            data,
+            duration_s: 0.0,
+            error: None,
+        })
+    }
+}

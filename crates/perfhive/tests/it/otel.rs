@@ -1,0 +1,192 @@
+//! Traces from a real OpenTelemetry SDK (Python's opentelemetry-sdk with the OTLP/HTTP
+//! exporter, configured only by OTEL_* variables): `perfhive run --traces` with a dependency
+//! criterion, and an investigation whose target perfhive starts with the OpenTelemetry
+//! environment set. CI installs the SDK (.ci/run).
+
+use crate::{f, perfhive, repo, run_json, tempdir};
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+
+/// True when python3 has the OpenTelemetry SDK; CI must have it.
+fn python_otel() -> bool {
+    let ok = Command::new("python3")
+        .args([
+            "-c",
+            "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http",
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must install opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http (.ci/run)"
+        );
+        eprintln!("skipped: python3 with the OpenTelemetry SDK is not installed");
+    }
+    ok
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The instrumented checkout service; killed on drop.
+struct Service(Child);
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn fixture() -> String {
+    repo("crates/perfhive/tests/fixtures/otel_checkout.py")
+}
+
+fn start_service(endpoint: &str) -> (Service, String) {
+    let mut child = Command::new("python3")
+        .arg(fixture())
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
+        .env("OTEL_SERVICE_NAME", "checkout")
+        .env("OTEL_BSP_SCHEDULE_DELAY", "200")
+        .env("OTEL_METRICS_EXPORTER", "none")
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("http://127.0.0.1:"), "{line}");
+    (Service(child), line.trim().to_string())
+}
+
+#[test]
+fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
+    if !python_otel() {
+        return;
+    }
+    let rx = free_port();
+    let (_svc, url) = start_service(&format!("http://127.0.0.1:{rx}"));
+    let (code, record, stderr) = run_json(&[
+        &format!("{url}/checkout"),
+        "--rate",
+        "20",
+        "--duration",
+        "3s",
+        "--traces",
+        "--traces-listen",
+        &format!("127.0.0.1:{rx}"),
+        "--traces-no-grpc",
+        "--criteria",
+        "error_rate_pct <= 1",
+        "--criteria",
+        "payments_p95_ms <= 10",
+    ]);
+    assert_eq!(code, 1, "payments is ~30 ms, over 10: {stderr}");
+    let t = &record["traces"];
+    assert!(f(t, "/traces") >= 40.0, "{t:#}");
+    let charge = t["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "charge")
+        .unwrap_or_else(|| panic!("{t:#}"));
+    assert!(f(charge, "/share_pct") > 40.0, "{charge}");
+    let render = t["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "render")
+        .unwrap();
+    assert_eq!(render["function"], "render_cart");
+    let n1 = &t["n_plus_one"][0];
+    assert_eq!(n1["count"], 6, "{t:#}");
+    assert_eq!(n1["function"], "load_item");
+    let deps: Vec<&str> = t["dependencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        deps.contains(&"payments") && deps.contains(&"postgresql"),
+        "{deps:?}"
+    );
+    let c = &record["criteria"][1];
+    assert_eq!(c["passed"], false, "{c}");
+    assert!(f(c, "/value") >= 29.0, "{c}");
+    assert_eq!(record["criteria"][0]["passed"], true);
+}
+
+#[test]
+fn an_investigation_tells_the_target_it_starts_where_to_send_spans() {
+    if !python_otel() {
+        return;
+    }
+    let dir = tempdir();
+    let port = free_port();
+    let plan = dir.join("plan.yaml");
+    std::fs::write(
+        &plan,
+        format!(
+            r#"name: otel-checkout
+target:
+  url: http://127.0.0.1:{port}
+  start: python3 {fixture} {port}
+budget_seconds: 60
+load:
+  users: 2
+  duration_seconds: 3
+  requests:
+    - {{ name: checkout, path: /checkout }}
+investigators:
+  load: {{ timing_samples: 2 }}
+  traces: {{ wait_seconds: 3, budgets: {{ payments: 10 }} }}
+"#,
+            fixture = fixture()
+        ),
+    )
+    .unwrap();
+    let o = perfhive()
+        .arg("--no-history")
+        .args(["investigate", "--json", "--out-dir"])
+        .arg(dir.join("reports"))
+        .arg(&plan)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{stderr}");
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let traces = r["investigators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["name"] == "traces")
+        .unwrap();
+    assert_eq!(traces["verdict"], "found", "{traces:#}\n{stderr}");
+    let ids: Vec<&str> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["finding"]["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.contains(&"traces.n-plus-one.0"), "{ids:?}");
+    assert!(ids.contains(&"traces.budget.payments"), "{ids:?}");
+    assert!(ids.contains(&"traces.phase.charge"), "{ids:?}");
+    let es = &r["executive_summary"];
+    assert!(
+        es["breakdown_source"]
+            .as_str()
+            .unwrap()
+            .contains("critical path"),
+        "{es:#}"
+    );
+    assert_eq!(es["time_breakdown"][0]["name"], "charge", "{es:#}");
+}
