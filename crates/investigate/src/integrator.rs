@@ -6,6 +6,11 @@
 //!   time in the database phase and threads waiting on storage).
 //! - Disagreements are resolved by measured evidence over heuristics: a heuristic finding about a
 //!   subject whose measured share of time is small is ranked low and the consensus says why.
+//! - Findings naming the same code function (a hot profile frame, a trace phase's
+//!   `code.function.name`, the function around a code-scan match) confirm each other and rank
+//!   1.5× higher; a static code finding is joined only that way, and one confirmed at runtime
+//!   loses the heuristic discount (and takes its function's measured share), so it ranks far
+//!   above an unconfirmed one.
 //! - Expected gains: the Amdahl bound 1 / (1 − p) for removing a phase with share p, or the
 //!   speed-up a sweep measured.
 
@@ -17,6 +22,14 @@ const RELATED: &[&[&str]] = &[&["database", "storage-io"], &["serialization", "c
 
 fn related(a: &str, b: &str) -> bool {
     a == b || RELATED.iter().any(|g| g.contains(&a) && g.contains(&b))
+}
+
+/// The share of time assumed for a static code finding no runtime evidence confirms.
+const STATIC_SHARE: f64 = 0.1;
+
+/// A finding from reading code (the code-scan investigator), not from running it.
+fn is_static(f: &Finding) -> bool {
+    f.investigator == "code"
 }
 
 /// A function name reduced to what every source spells the same way: the last path segment
@@ -105,6 +118,7 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
         .iter()
         .map(|f| {
             let mut joined_on: Vec<String> = Vec::new();
+            let mut joined_share: Option<f64> = None;
             let mut confirmed_by: Vec<String> = all
                 .iter()
                 .filter(|g| g.investigator != f.investigator)
@@ -112,7 +126,14 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
                     let shared = shared_functions(f, g);
                     let joined = !shared.is_empty();
                     joined_on.extend(shared);
-                    joined || related(&g.subject, &f.subject)
+                    if joined && !g.heuristic {
+                        if let Some(t) = g.time_share {
+                            joined_share = Some(joined_share.map_or(t, |j: f64| j.max(t)));
+                        }
+                    }
+                    // a static code finding is about one place: only its function joins it
+                    let static_side = is_static(f) || is_static(g);
+                    joined || (!static_side && related(&g.subject, &f.subject))
                 })
                 .map(|g| g.investigator.clone())
                 .collect();
@@ -120,12 +141,16 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
             confirmed_by.dedup();
             joined_on.sort();
             joined_on.dedup();
-            let share = f
-                .time_share
-                .or_else(|| measured_share(&f.subject))
-                .unwrap_or(0.3);
+            let confirmed_at_runtime = !joined_on.is_empty();
+            let share = match f.time_share {
+                Some(s) => s,
+                // the measured share of its function's phase, once joined; else a small prior
+                None if is_static(f) => joined_share.unwrap_or(STATIC_SHARE),
+                None => measured_share(&f.subject).unwrap_or(0.3),
+            };
             let mut score = f.severity * share.max(0.05) * (1.0 + 0.5 * confirmed_by.len() as f64);
-            if f.heuristic {
+            // a rule of thumb counts half, unless runtime evidence names the same function
+            if f.heuristic && !confirmed_at_runtime {
                 score *= 0.5;
             }
             if !joined_on.is_empty() {

@@ -289,6 +289,58 @@ fn a_function_seen_by_profile_and_traces_is_joined_and_ranks_higher() {
 }
 
 #[test]
+fn a_static_finding_confirmed_at_runtime_ranks_far_above_one_that_is_not() {
+    let code = |id: &str, func: &str| {
+        let mut f = finding("code", id, "database", 0.8, None, true, None);
+        f.functions = vec![func.into()];
+        f
+    };
+    let mut phase = finding(
+        "traces",
+        "traces.phase.SELECT",
+        "database",
+        0.6,
+        Some(0.5),
+        false,
+        None,
+    );
+    phase.functions = vec!["app.repo.load_item".into()];
+    let r = integrate(
+        vec![
+            result(
+                "code",
+                vec![
+                    code("code.n1.a", "load_item"),
+                    code("code.n1.b", "export_all"),
+                ],
+                serde_json::Value::Null,
+            ),
+            result("traces", vec![phase], serde_json::Value::Null),
+        ],
+        Inputs {
+            name: "t",
+            date: "d".into(),
+            target: "u",
+            duration_s: 0.0,
+            validation: vec![],
+            data_files: vec![],
+        },
+    );
+    let get = |id: &str| r.findings.iter().find(|f| f.finding.id == id).unwrap();
+    let (hit, miss) = (get("code.n1.a"), get("code.n1.b"));
+    assert_eq!(hit.joined_on, ["load_item"]);
+    assert_eq!(hit.confirmed_by, ["traces"]);
+    // same subject, but a static finding is joined only by its function
+    assert!(miss.confirmed_by.is_empty(), "{:?}", miss.confirmed_by);
+    assert!(
+        hit.score > 10.0 * miss.score,
+        "{} vs {}",
+        hit.score,
+        miss.score
+    );
+}
+
+#[test]
 fn function_keys() {
     assert_eq!(
         function_key("perfhive_demo::render::render_item_slow"),

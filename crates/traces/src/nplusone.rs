@@ -21,10 +21,8 @@ pub const DEFAULT_THRESHOLD: usize = 5;
 const STATEMENT_KEYS: &[&str] = &["db.statement", "db.query.text"];
 const SYSTEM_KEYS: &[&str] = &["db.system", "db.system.name"];
 
-/// One N+1 pattern, aggregated over traces.
-
-/// (largest count under one parent, traces affected) of one (parent name, statement).
-/// Largest repetition count, traces affected, and the functions the repeated spans report.
+/// Per (parent name, statement): the largest repetition count under one parent, the traces
+/// affected, and the functions the repeated spans report.
 type Occurrences = (usize, BTreeSet<[u8; 16]>, BTreeMap<String, u64>);
 
 /// Finds N+1 patterns: at least `threshold` (at least 2) sibling database spans with the same

@@ -331,7 +331,10 @@ fn otlp_grpc_over_a_real_http2_connection() {
     assert_eq!(r.status, 200);
     assert_eq!(r.headers["content-type"], "application/grpc");
     assert_eq!(r.headers["grpc-accept-encoding"], "gzip,identity");
-    assert!(r.headers.get("grpc-status").is_none(), "status is a trailer");
+    assert!(
+        r.headers.get("grpc-status").is_none(),
+        "status is a trailer"
+    );
     assert_eq!(r.grpc_status(), Some("0"));
     // an empty ExportTraceServiceResponse, length-prefixed
     assert_eq!(&r.body[..], &[0, 0, 0, 0, 0]);

@@ -129,7 +129,10 @@ fn check_trace(mut spans: Vec<Span>) {
     assert_eq!(db.parent, Some(root.span_id));
     assert_eq!(pay.parent, Some(root.span_id));
     assert_ne!(db.span_id, pay.span_id);
-    assert_eq!((root.kind, db.kind, pay.kind), (1, KIND_CLIENT, KIND_CLIENT));
+    assert_eq!(
+        (root.kind, db.kind, pay.kind),
+        (1, KIND_CLIENT, KIND_CLIENT)
+    );
     assert_eq!(db.attributes["db.system"], "postgresql");
     assert_eq!(
         db.attributes["db.statement"],

@@ -63,6 +63,7 @@ fn finding(
         subject: subject.into(),
         evidence,
         heuristic: false,
+        functions: vec![format!("{subject}_handler")],
         recommendation,
     }
 }
@@ -177,6 +178,10 @@ pub fn report() -> Report {
             confirmed_by: match i {
                 0 => vec!["load".into()],
                 1 => vec!["load".into()],
+                _ => vec![],
+            },
+            joined_on: match i {
+                0 => vec!["database_handler".into()],
                 _ => vec![],
             },
             finding: f.clone(),

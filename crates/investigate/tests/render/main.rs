@@ -72,7 +72,8 @@ fn findings_recommendations_and_investigators() {
     assert!(findings
         .contains("- mean commit time: 12.3 ms (`/investigators/0/data/phases/db/mean_ms`)"));
     assert!(findings.contains("- commit share of request time: 61%"));
-    assert_eq!(findings.matches("Confirmed by: load\n").count(), 2);
+    assert_eq!(findings.matches("Confirmed by: load\n").count(), 1);
+    assert!(findings.contains("Confirmed by: load (same function: `database_handler`)\n"));
     // P0, P1, P2 with speed-up and effort.
     for p in [
         "### P0 — Batch inserts",

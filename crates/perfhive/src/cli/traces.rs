@@ -33,7 +33,8 @@ pub struct TracesArgs {
     /// Receive OTLP/HTTP only.
     #[arg(long, conflicts_with = "grpc_listen")]
     pub no_grpc: bool,
-    /// Write the breakdown, N+1 patterns and dependencies as JSON.
+    /// Write the summary (phases, N+1 patterns, dependencies) as JSON, the `traces` block of a
+    /// run record.
     #[arg(short, long, value_name = "FILE")]
     pub out: Option<PathBuf>,
     /// Sibling spans with the same statement that count as N+1.
@@ -85,101 +86,13 @@ pub fn exec(a: TracesArgs, out: &mut Printer) -> anyhow::Result<Code> {
     let spans = rx.take_spans();
     let dropped = rx.dropped();
     rx.shutdown();
-    let b = perfhive_traces::breakdown(&spans);
-    let n1 = perfhive_traces::detect_n_plus_one(&spans, a.n_plus_one.max(2));
-    let deps = perfhive_traces::Dependencies::from_spans(&spans);
-    let w = out.out();
-    writeln!(
-        w,
-        "{} spans in {} traces{}",
-        spans.len(),
-        b.traces,
-        if dropped > 0 {
-            format!(" ({dropped} dropped: store full)")
-        } else {
-            String::new()
-        }
-    )?;
-    if !b.phases.is_empty() {
-        let parts: Vec<String> = b
-            .phases
-            .iter()
-            .take(5)
-            .map(|p| {
-                format!(
-                    "{:.0}% {} ({:.1} ms)",
-                    p.share_pct,
-                    p.name,
-                    p.critical_ms / b.traces.max(1) as f64
-                )
-            })
-            .collect();
-        writeln!(
-            w,
-            "Where the time goes (critical path): {}",
-            parts.join(", ")
-        )?;
-        writeln!(
-            w,
-            "\n  {:<32} {:>7} {:>10} {:>10} {:>9} {:>9} {:>7}",
-            "phase", "share", "critical", "self", "p50", "p95", "count"
-        )?;
-        for p in &b.phases {
-            writeln!(
-                w,
-                "  {:<32} {:>6.1}% {:>8.1}ms {:>8.1}ms {:>7.2}ms {:>7.2}ms {:>7}",
-                p.name.chars().take(32).collect::<String>(),
-                p.share_pct,
-                p.critical_ms,
-                p.self_ms,
-                p.p50_ms,
-                p.p95_ms,
-                p.count
-            )?;
-        }
-        for p in b.phases.iter().take(3) {
-            writeln!(
-                w,
-                "  removing `{}` entirely would speed requests up {:.2}× at most (Amdahl)",
-                p.name,
-                perfhive_traces::amdahl(p.share_pct / 100.0)
-            )?;
-        }
-    }
-    for n in &n1 {
-        writeln!(
-            w,
-            "  N+1: `{}` runs `{}` {}× in one request ({} traces)",
-            n.parent_name, n.statement, n.count, n.traces_affected
-        )?;
-    }
-    let stats = deps.stats();
-    if !stats.is_empty() {
-        writeln!(
-            w,
-            "\n  dependency                       calls      p50      p95"
-        )?;
-        for d in &stats {
-            writeln!(
-                w,
-                "  {:<30} {:>7} {:>6.1}ms {:>6.1}ms",
-                d.name, d.count, d.p50_ms, d.p95_ms
-            )?;
-        }
-    }
+    let summary = perfhive_traces::summarize(&spans, &[], dropped, a.n_plus_one.max(2));
+    let style = perfhive_report::Style {
+        color: out.color(false),
+    };
+    perfhive_report::render_trace_summary(&summary, out.out(), style)?;
     if let Some(path) = &a.out {
-        let v = serde_json::json!({
-            "spans": spans.len(),
-            "dropped": dropped,
-            "traces": b.traces,
-            "phases": b.phases.iter().map(|p| serde_json::json!({
-                "name": p.name, "share_pct": p.share_pct, "critical_ms": p.critical_ms, "self_ms": p.self_ms,
-                "count": p.count, "p50_ms": p.p50_ms, "p95_ms": p.p95_ms, "amdahl_bound": perfhive_traces::amdahl(p.share_pct / 100.0),
-            })).collect::<Vec<_>>(),
-            "n_plus_one": n1.iter().map(|n| serde_json::json!({"parent": n.parent_name, "statement": n.statement, "count": n.count, "traces": n.traces_affected})).collect::<Vec<_>>(),
-            "dependencies": stats.iter().map(|d| serde_json::json!({"name": d.name, "count": d.count, "p50_ms": d.p50_ms, "p95_ms": d.p95_ms, "max_ms": d.max_ms})).collect::<Vec<_>>(),
-        });
-        std::fs::write(path, serde_json::to_string_pretty(&v)?)
+        std::fs::write(path, serde_json::to_string_pretty(&summary)?)
             .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     Ok(Code::OK)

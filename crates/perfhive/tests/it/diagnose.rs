@@ -69,6 +69,9 @@ fn traces_receives_otlp_json_and_prints_the_breakdown() {
             "3s",
             "--bind",
             &format!("127.0.0.1:{port}"),
+            // never the default 4317, which another test or a local collector may hold
+            "--grpc-listen",
+            "127.0.0.1:0",
             "--out",
         ])
         .arg(&out)

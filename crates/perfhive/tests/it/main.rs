@@ -10,6 +10,7 @@ mod errors;
 mod history;
 mod investigate;
 mod measurement;
+mod otlp_grpc;
 mod otel;
 mod protocols;
 mod scenarios;

@@ -202,8 +202,8 @@ where
     let mut first = None;
     let mut wire = 0usize;
     while let Some(frame) = body.frame().await {
-        let frame = frame
-            .map_err(|e| Status::new(Code::Internal, format!("reading the request: {e}")))?;
+        let frame =
+            frame.map_err(|e| Status::new(Code::Internal, format!("reading the request: {e}")))?;
         // Request trailers carry nothing for this method.
         let Ok(data) = frame.into_data() else {
             continue;

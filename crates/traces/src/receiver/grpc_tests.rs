@@ -142,12 +142,18 @@ fn decoder_reports_truncated_frames_and_bad_flags() {
     let mut dec = FrameDecoder::new(1024);
     dec.push(&body[..8]);
     assert_eq!(dec.next_frame(), Ok(None));
-    assert_eq!(dec.finish(), Err(FrameError::Truncated { have: 8, need: 15 }));
+    assert_eq!(
+        dec.finish(),
+        Err(FrameError::Truncated { have: 8, need: 15 })
+    );
     // cut inside the prefix
     let mut dec = FrameDecoder::new(1024);
     dec.push(&body[..3]);
     assert_eq!(dec.next_frame(), Ok(None));
-    assert_eq!(dec.finish(), Err(FrameError::Truncated { have: 3, need: 5 }));
+    assert_eq!(
+        dec.finish(),
+        Err(FrameError::Truncated { have: 3, need: 5 })
+    );
     let mut dec = FrameDecoder::new(1024);
     dec.push(&[2, 0, 0, 0, 0]);
     assert_eq!(dec.next_frame(), Err(FrameError::BadFlag(2)));

@@ -154,13 +154,10 @@ async fn respond(req: Request<Incoming>, shared: &Shared) -> Response<Full<Bytes
                 Encoding::Protobuf => "application/x-protobuf",
                 Encoding::Json => "application/json",
             };
-            let mut resp = Response::new(Full::new(Bytes::from(export_response(
-                encoding, dropped,
-            ))));
-            resp.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static(content_type),
-            );
+            let mut resp =
+                Response::new(Full::new(Bytes::from(export_response(encoding, dropped))));
+            resp.headers_mut()
+                .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
             resp
         }
         Err(OtlpError::TooLarge { .. }) => too_large(),
