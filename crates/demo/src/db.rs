@@ -12,6 +12,10 @@
 //!   `synchronous=FULL`, every record pays for several fsyncs (SQLite FAQ 19, "Atomic Commit In
 //!   SQLite" §3).
 //! - [`Db::load_items_n_plus_one`] runs one query for the ids, then two per item in a loop.
+//!
+//! When the request is traced, every statement (every transaction, for ingestion) is a database
+//! span timed here, on the blocking pool, around the real work (see [`DbQuery`] for the SQL and
+//! its attributes).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +24,52 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, Row};
 use serde::{Deserialize, Serialize};
 
+use crate::otel::{traced, DbQuery, DbTrace};
 use crate::{DemoError, Stats, DETAILS_PER_ITEM, SEED_ITEMS};
+
+/// The ids of the first items (N+1 path, once per request).
+static SELECT_IDS: DbQuery = DbQuery {
+    span_name: "SELECT items",
+    sql: "SELECT id FROM items ORDER BY id LIMIT ?1",
+    operation: "SELECT",
+    collection: "items",
+    function: "load_items_n_plus_one",
+};
+/// One item (N+1 path, once per item).
+static SELECT_ITEM: DbQuery = DbQuery {
+    span_name: "SELECT items",
+    sql: "SELECT id, name, category, price_cents, description FROM items WHERE id = ?1",
+    operation: "SELECT",
+    collection: "items",
+    function: "load_items_n_plus_one",
+};
+/// One item's details (N+1 path, once per item).
+static SELECT_DETAILS: DbQuery = DbQuery {
+    span_name: "SELECT item_details",
+    sql: "SELECT key, value FROM item_details WHERE item_id = ?1 ORDER BY id",
+    operation: "SELECT",
+    collection: "item_details",
+    function: "load_items_n_plus_one",
+};
+/// Items with their details in one statement (the fixed path).
+static SELECT_JOINED: DbQuery = DbQuery {
+    span_name: "SELECT items",
+    sql: "SELECT i.id, i.name, i.category, i.price_cents, i.description, d.key, d.value
+             FROM (SELECT * FROM items ORDER BY id LIMIT ?1) AS i
+             LEFT JOIN item_details AS d ON d.item_id = i.id
+             ORDER BY i.id, d.id",
+    operation: "SELECT",
+    collection: "items",
+    function: "load_items_joined",
+};
+/// One reading; an ingestion transaction's span covers BEGIN, the INSERTs and COMMIT.
+static INSERT_READING: DbQuery = DbQuery {
+    span_name: "INSERT readings",
+    sql: "INSERT INTO readings (sensor, value) VALUES (?1, ?2)",
+    operation: "INSERT",
+    collection: "readings",
+    function: "ingest",
+};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS items (
@@ -172,19 +221,25 @@ impl Db {
     /// Inserts `records` into `readings`, committing a transaction every `batch` records.
     ///
     /// With `batch = 1` this is the classic slow ingestion: BEGIN / INSERT / COMMIT per record,
-    /// each COMMIT waiting for the disk.
-    pub(crate) fn ingest(&self, records: &[Record], batch: usize) -> Result<(), DemoError> {
+    /// each COMMIT waiting for the disk. Each transaction is one span when traced.
+    pub(crate) fn ingest(
+        &self,
+        records: &[Record],
+        batch: usize,
+        trace: Option<&DbTrace>,
+    ) -> Result<(), DemoError> {
         let mut inner = self.lock();
         for chunk in records.chunks(batch.max(1)) {
-            let tx = inner.conn.transaction()?;
-            {
-                let mut insert =
-                    tx.prepare_cached("INSERT INTO readings (sensor, value) VALUES (?1, ?2)")?;
-                for record in chunk {
-                    insert.execute(params![record.sensor, record.value])?;
+            traced(trace, &INSERT_READING, chunk.len(), || {
+                let tx = inner.conn.transaction()?;
+                {
+                    let mut insert = tx.prepare_cached(INSERT_READING.sql)?;
+                    for record in chunk {
+                        insert.execute(params![record.sensor, record.value])?;
+                    }
                 }
-            }
-            tx.commit()?;
+                tx.commit()
+            })?;
             self.count_queries(chunk.len());
             self.transactions.fetch_add(1, Ordering::Relaxed);
             self.records
@@ -198,40 +253,42 @@ impl Db {
         &self,
         limit: usize,
         n_plus_one: bool,
+        trace: Option<&DbTrace>,
     ) -> Result<Vec<Item>, DemoError> {
         let inner = self.lock();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         if n_plus_one {
-            self.load_items_n_plus_one(&inner.conn, limit)
+            self.load_items_n_plus_one(&inner.conn, limit, trace)
         } else {
-            self.load_items_joined(&inner.conn, limit)
+            self.load_items_joined(&inner.conn, limit, trace)
         }
     }
 
     /// The N+1 path: one query for the ids, then, in a loop, one query per item and one per
-    /// item's details — `1 + 2N` statements, each prepared anew as naive code does.
+    /// item's details — `1 + 2N` statements, each prepared anew as naive code does (and each
+    /// its own span when traced).
     pub(crate) fn load_items_n_plus_one(
         &self,
         conn: &Connection,
         limit: i64,
+        trace: Option<&DbTrace>,
     ) -> Result<Vec<Item>, DemoError> {
-        let ids: Vec<i64> = conn
-            .prepare("SELECT id FROM items ORDER BY id LIMIT ?1")?
-            .query_map([limit], |r| r.get(0))?
-            .collect::<Result<_, _>>()?;
+        let ids: Vec<i64> = traced(trace, &SELECT_IDS, 1, || {
+            conn.prepare(SELECT_IDS.sql)?
+                .query_map([limit], |r| r.get(0))?
+                .collect::<Result<_, _>>()
+        })?;
         self.count_queries(1);
         let mut items = Vec::with_capacity(ids.len());
         for id in ids {
-            let mut item = conn.query_row(
-                "SELECT id, name, category, price_cents, description FROM items WHERE id = ?1",
-                [id],
-                item_from_row,
-            )?;
-            let mut details =
-                conn.prepare("SELECT key, value FROM item_details WHERE item_id = ?1 ORDER BY id")?;
-            item.details = details
-                .query_map([id], |r| detail_from_row(r, 0))?
-                .collect::<Result<_, _>>()?;
+            let mut item = traced(trace, &SELECT_ITEM, 1, || {
+                conn.query_row(SELECT_ITEM.sql, [id], item_from_row)
+            })?;
+            item.details = traced(trace, &SELECT_DETAILS, 1, || {
+                conn.prepare(SELECT_DETAILS.sql)?
+                    .query_map([id], |r| detail_from_row(r, 0))?
+                    .collect::<Result<_, _>>()
+            })?;
             self.count_queries(2);
             items.push(item);
         }
@@ -239,24 +296,28 @@ impl Db {
     }
 
     /// The fixed path: one statement joining the first `limit` items with their details.
-    fn load_items_joined(&self, conn: &Connection, limit: i64) -> Result<Vec<Item>, DemoError> {
-        let mut stmt = conn.prepare_cached(
-            "SELECT i.id, i.name, i.category, i.price_cents, i.description, d.key, d.value
-             FROM (SELECT * FROM items ORDER BY id LIMIT ?1) AS i
-             LEFT JOIN item_details AS d ON d.item_id = i.id
-             ORDER BY i.id, d.id",
-        )?;
-        let mut rows = stmt.query([limit])?;
-        let mut items: Vec<Item> = Vec::new();
-        while let Some(row) = rows.next()? {
-            let id: i64 = row.get(0)?;
-            if items.last().is_none_or(|last| last.id != id) {
-                items.push(item_from_row(row)?);
+    fn load_items_joined(
+        &self,
+        conn: &Connection,
+        limit: i64,
+        trace: Option<&DbTrace>,
+    ) -> Result<Vec<Item>, DemoError> {
+        let items = traced(trace, &SELECT_JOINED, 1, || {
+            let mut stmt = conn.prepare_cached(SELECT_JOINED.sql)?;
+            let mut rows = stmt.query([limit])?;
+            let mut items: Vec<Item> = Vec::new();
+            while let Some(row) = rows.next()? {
+                let id: i64 = row.get(0)?;
+                if items.last().is_none_or(|last| last.id != id) {
+                    items.push(item_from_row(row)?);
+                }
+                if let (Some(item), Some(_)) = (items.last_mut(), row.get::<_, Option<String>>(5)?)
+                {
+                    item.details.push(detail_from_row(row, 5)?);
+                }
             }
-            if let (Some(item), Some(_)) = (items.last_mut(), row.get::<_, Option<String>>(5)?) {
-                item.details.push(detail_from_row(row, 5)?);
-            }
-        }
+            Ok::<_, rusqlite::Error>(items)
+        })?;
         self.count_queries(1);
         Ok(items)
     }
@@ -369,9 +430,9 @@ mod tests {
     #[test]
     fn both_read_paths_agree_and_count_queries() {
         let db = Db::open(None, false).expect("open");
-        let slow = db.load_items(20, true).expect("n+1");
+        let slow = db.load_items(20, true, None).expect("n+1");
         assert_eq!(db.stats().queries, 41);
-        let fast = db.load_items(20, false).expect("join");
+        let fast = db.load_items(20, false, None).expect("join");
         assert_eq!(db.stats().queries, 42);
         assert_eq!(slow, fast);
         assert_eq!(slow.len(), 20);
@@ -387,11 +448,11 @@ mod tests {
                 value: f64::from(i),
             })
             .collect();
-        db.ingest(&records, 10).expect("ingest");
+        db.ingest(&records, 10, None).expect("ingest");
         let stats = db.stats();
         assert_eq!((stats.transactions, stats.records), (3, 25));
         db.set_synchronous_full(true).expect("mode");
-        db.ingest(&records, 1).expect("ingest");
+        db.ingest(&records, 1, None).expect("ingest");
         assert_eq!(db.stats().transactions, 28);
     }
 

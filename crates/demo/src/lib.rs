@@ -29,12 +29,18 @@
 //! request, for example `db;dur=12.300, serialize;dur=4.100, total;dur=17.000`, so a client sees
 //! where the time goes without traces.
 //!
+//! With [`DemoOptions::trace`] set (for example from [`otel::ExportConfig::from_env`]), the
+//! service also emits OpenTelemetry spans of the same phases — a SERVER span per request with
+//! `parse` / `serialize` children and one CLIENT span per SQL statement — exported over
+//! OTLP/HTTP; see [`otel`].
+//!
 //! The database is one SQLite connection behind a mutex, used from tokio's blocking pool: SQLite
 //! allows one writer at a time anyway, and a single connection keeps the write path (the subject
 //! of the demo) free of `SQLITE_BUSY` retries. See `db.rs`.
 
 mod db;
 mod error;
+pub mod otel;
 mod render;
 mod routes;
 mod running;
@@ -73,6 +79,9 @@ pub struct DemoOptions {
     pub fast_serialization: bool,
     /// Worker threads of the service's runtime (default 2; 0 is treated as 1).
     pub threads: usize,
+    /// Where to export OpenTelemetry spans; `None` (the default) records none, at no cost.
+    /// [`otel::ExportConfig::from_env`] reads it from the standard `OTEL_*` variables.
+    pub trace: Option<otel::ExportConfig>,
 }
 
 impl Default for DemoOptions {
@@ -86,6 +95,7 @@ impl Default for DemoOptions {
             n_plus_one: slow.n_plus_one,
             fast_serialization: slow.fast_serialization,
             threads: 2,
+            trace: None,
         }
     }
 }

@@ -4,8 +4,10 @@
 //! (`spawn_blocking`), so waiting for fsync never stalls the runtime's workers; serialisation runs
 //! on the worker itself, so the slow serialisation path competes for CPU with other requests the
 //! way a CPU-heavy handler does in a real async service. Every response gets a `Server-Timing`
-//! header (see `timing.rs`).
+//! header (see `timing.rs`) and, when tracing, the same phases as spans (see `otel`): a SERVER
+//! span per request, `parse` and `serialize` children, database spans from `db.rs`.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -21,6 +23,7 @@ use hyper_util::server::conn::auto;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, Record};
+use crate::otel::{DbTrace, RequestTrace, SpanData, Tracer};
 use crate::render::render_items;
 use crate::timing::ServerTiming;
 use crate::{DemoError, Switches, MAX_LIMIT};
@@ -33,6 +36,8 @@ const SERVER_TIMING: HeaderName = HeaderName::from_static("server-timing");
 const MAX_BODY: usize = 16 * 1024 * 1024;
 /// Default `limit` of `GET /items`.
 const DEFAULT_LIMIT: usize = 50;
+/// The service's paths, as `http.route` of SERVER spans.
+const ROUTES: [&str; 5] = ["/health", "/ingest", "/items", "/config", "/stats"];
 
 /// The response body type.
 pub(crate) type Body = Full<Bytes>;
@@ -47,11 +52,14 @@ pub(crate) struct Shared {
     config: tokio::sync::Mutex<()>,
     /// HTTP/1.1 + HTTP/2 connection builder (protocol detected per connection).
     pub(crate) http: auto::Builder<TokioExecutor>,
+    /// Records spans when tracing is configured.
+    tracer: Option<Arc<Tracer>>,
 }
 
 impl Shared {
-    /// Shared state over an opened database, starting with `switches`.
-    pub(crate) fn new(db: Db, switches: Switches) -> Self {
+    /// Shared state over an opened database, starting with `switches`, recording spans with
+    /// `tracer` if given.
+    pub(crate) fn new(db: Db, switches: Switches, tracer: Option<Arc<Tracer>>) -> Self {
         let mut http = auto::Builder::new(TokioExecutor::new());
         http.http1().timer(TokioTimer::new());
         http.http2().timer(TokioTimer::new());
@@ -60,7 +68,33 @@ impl Shared {
             switches: Mutex::new(switches),
             config: tokio::sync::Mutex::new(()),
             http,
+            tracer,
         }
+    }
+
+    /// Database spans under the request's SERVER span, when it is traced.
+    fn db_trace(&self, trace: Option<&RequestTrace>) -> Option<DbTrace> {
+        let tracer = self.tracer.as_ref()?;
+        Some(DbTrace::new(Arc::clone(tracer), trace?.child()))
+    }
+
+    /// Runs `f`, recording it as phase `name` of the request's trace (with
+    /// `code.function.name` = `function`) when the request is traced.
+    fn phase<T, E>(
+        &self,
+        trace: Option<&RequestTrace>,
+        name: &'static str,
+        function: &'static str,
+        f: impl FnOnce() -> Result<T, E>,
+    ) -> Result<T, E> {
+        let (Some(tracer), Some(trace)) = (self.tracer.as_deref(), trace) else {
+            return f();
+        };
+        let start = tracer.now();
+        let out = f();
+        let data = SpanData::Phase { name, function };
+        tracer.child(trace.child(), start, out.is_err(), data);
+        out
     }
 
     fn switches(&self) -> Switches {
@@ -78,10 +112,22 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
 ) -> Result<Response<Body>, Infallible> {
     let mut timing = ServerTiming::start();
+    let trace = shared
+        .tracer
+        .as_deref()
+        .and_then(|t| t.start_request(req.headers()));
+    // What the SERVER span needs of the request, taken before `ingest` consumes it.
+    let span_of = trace.as_ref().map(|_| {
+        let path = req.uri().path();
+        let route = ROUTES.into_iter().find(|r| *r == path);
+        let path = route.map_or_else(|| Cow::Owned(path.to_string()), Cow::Borrowed);
+        (req.method().clone(), route, path)
+    });
+    let t = trace.as_ref();
     let res = match (req.method().clone(), req.uri().path()) {
         (Method::GET, "/health") => Ok(respond(StatusCode::OK, TEXT, Bytes::from_static(b"ok\n"))),
-        (Method::POST, "/ingest") => ingest(req, &shared, &mut timing).await,
-        (Method::GET, "/items") => items(&req, &shared, &mut timing).await,
+        (Method::POST, "/ingest") => ingest(req, &shared, &mut timing, t).await,
+        (Method::GET, "/items") => items(&req, &shared, &mut timing, t).await,
         (Method::GET, "/config") => Ok(json(&shared.switches())),
         (Method::POST, "/config") => config(req, &shared).await,
         (Method::GET, "/stats") => Ok(json(&shared.db.stats())),
@@ -93,6 +139,11 @@ pub(crate) async fn handle(
     let mut res = res.unwrap_or_else(Reject::into_response);
     if let Ok(value) = HeaderValue::from_str(&timing.header()) {
         res.headers_mut().insert(SERVER_TIMING, value);
+    }
+    if let (Some(tracer), Some(trace), Some((method, route, path))) =
+        (shared.tracer.as_deref(), trace, span_of)
+    {
+        tracer.end_request(trace, method, route, path, res.status().as_u16());
     }
     Ok(res)
 }
@@ -107,6 +158,7 @@ async fn ingest(
     req: Request<Incoming>,
     shared: &Shared,
     timing: &mut ServerTiming,
+    trace: Option<&RequestTrace>,
 ) -> Result<Response<Body>, Reject> {
     let batch = param(
         req.uri().query(),
@@ -117,11 +169,14 @@ async fn ingest(
         return Err(Reject::BadRequest("batch_size must be at least 1".into()));
     }
     let body = read_body(req.into_body()).await?;
-    let records = timing.time("parse", || parse_records(&body))?;
+    let records = timing.time("parse", || {
+        shared.phase(trace, "parse", "parse_records", || parse_records(&body))
+    })?;
     let n = records.len();
     let db = Arc::clone(&shared.db);
+    let db_trace = shared.db_trace(trace);
     let t0 = Instant::now();
-    blocking(move || db.ingest(&records, batch)).await?;
+    blocking(move || db.ingest(&records, batch, db_trace.as_ref())).await?;
     timing.record("db", t0.elapsed());
     Ok(json(&Ingested { ingested: n }))
 }
@@ -142,6 +197,7 @@ async fn items(
     req: &Request<Incoming>,
     shared: &Shared,
     timing: &mut ServerTiming,
+    trace: Option<&RequestTrace>,
 ) -> Result<Response<Body>, Reject> {
     let limit = param(req.uri().query(), "limit", DEFAULT_LIMIT)?;
     if limit > MAX_LIMIT {
@@ -151,12 +207,22 @@ async fn items(
     }
     let switches = shared.switches();
     let db = Arc::clone(&shared.db);
+    let db_trace = shared.db_trace(trace);
     let t0 = Instant::now();
-    let items = blocking(move || db.load_items(limit, switches.n_plus_one)).await?;
+    let items =
+        blocking(move || db.load_items(limit, switches.n_plus_one, db_trace.as_ref())).await?;
     timing.record("db", t0.elapsed());
+    // The function doing the work, so a CPU profile's frames join this phase.
+    let function = if switches.fast_serialization {
+        "render_items"
+    } else {
+        "render_item_slow"
+    };
     let body = timing
         .time("serialize", || {
-            render_items(&items, switches.fast_serialization)
+            shared.phase(trace, "serialize", function, || {
+                render_items(&items, switches.fast_serialization)
+            })
         })
         .map_err(|e| Reject::Internal(format!("cannot serialise items: {e}")))?;
     Ok(respond(StatusCode::OK, JSON, Bytes::from(body)))

@@ -8,7 +8,8 @@
 //!
 //! Connections are served by hyper-util's `auto` builder (HTTP/1.1 with keep-alive, or h2c with
 //! prior knowledge). Shutdown is graceful with a bound: stop accepting, ask every connection to
-//! finish what is in flight, abort what is left after [`GRACE`].
+//! finish what is in flight, abort what is left after [`GRACE`]; then, when tracing, export the
+//! spans still queued (bounded by [`crate::otel::FLUSH_TIMEOUT`]).
 
 use std::net::{SocketAddr, TcpListener as StdTcpListener};
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ use tokio::sync::{oneshot, watch};
 use tokio::task::JoinSet;
 
 use crate::db::Db;
+use crate::otel::{self, TraceStats};
 use crate::routes::{self, Shared};
 use crate::{DemoError, DemoOptions};
 
@@ -38,6 +40,7 @@ pub struct RunningDemo {
     /// The address actually bound (with the real port when `bind` asked for port 0).
     pub addr: SocketAddr,
     db_path: Option<PathBuf>,
+    trace_stats: Option<Arc<otel::export::Queue>>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -61,8 +64,14 @@ impl RunningDemo {
         self.db_path.as_deref()
     }
 
-    /// Stops the service, waits for its thread to finish (bounded by the shutdown grace period)
-    /// and removes a temporary database. Dropping a `RunningDemo` does the same.
+    /// Counters of the span pipeline (exported, dropped, failed); `None` when not tracing.
+    pub fn trace_stats(&self) -> Option<TraceStats> {
+        self.trace_stats.as_ref().map(|q| q.stats())
+    }
+
+    /// Stops the service, waits for its thread to finish (bounded by the shutdown grace period
+    /// and, when tracing, the flush of queued spans) and removes a temporary database. Dropping
+    /// a `RunningDemo` does the same.
     pub fn shutdown(mut self) {
         self.stop_and_join();
     }
@@ -90,7 +99,15 @@ impl Drop for RunningDemo {
 pub fn spawn(opts: DemoOptions) -> Result<RunningDemo, DemoError> {
     opts.validate()?;
     let db = Db::open(opts.db_path.as_deref(), opts.synchronous_full)?;
-    let shared = Arc::new(Shared::new(db, opts.switches()));
+    let (tracer, exporter) = match opts.trace.clone() {
+        Some(config) => {
+            let (tracer, exporter) = otel::pipeline(config);
+            (Some(tracer), Some(exporter))
+        }
+        None => (None, None),
+    };
+    let trace_stats = exporter.as_ref().map(otel::export::Exporter::queue);
+    let shared = Arc::new(Shared::new(db, opts.switches(), tracer));
     let bind_err = |source| DemoError::Bind {
         addr: opts.bind,
         source,
@@ -118,8 +135,13 @@ pub fn spawn(opts: DemoOptions) -> Result<RunningDemo, DemoError> {
                         return;
                     }
                 };
+                let export = exporter.map(otel::export::Exporter::spawn);
                 let _ = ready_tx.send(Ok(()));
                 serve(listener, shared, stop_rx).await;
+                // Every connection is done: the spans of all answered requests are queued.
+                if let Some(export) = export {
+                    export.shutdown().await;
+                }
             });
             // Dropping the runtime waits for database work still on the blocking pool; the
             // database (and a temporary file) goes with the last `Shared`.
@@ -138,6 +160,7 @@ pub fn spawn(opts: DemoOptions) -> Result<RunningDemo, DemoError> {
     Ok(RunningDemo {
         addr,
         db_path: opts.db_path,
+        trace_stats,
         stop: Some(stop_tx),
         thread: Some(thread),
     })

@@ -171,7 +171,7 @@ fn parse_result(line: &str) -> Result<Option<ResultLine<'_>>, String> {
             fields[1]
         )
     })?;
-    if fields.len() < 4 || fields.len() % 2 != 0 {
+    if fields.len() < 4 || !fields.len().is_multiple_of(2) {
         return Err(format!(
             "`{full}`: expected value/unit pairs after the iteration count (`1234 ns/op`), \
              found {} field(s)",

@@ -275,9 +275,11 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
 
     // Recommendations: P0 the best-ranked with a recommendation, P1 the next, P2 the cheapest of
     // the rest (quick win).
+    // A static finding no runtime evidence confirms is listed, never prioritised.
     let with_rec: Vec<&RankedFinding> = ranked
         .iter()
         .filter(|r| r.finding.recommendation.is_some())
+        .filter(|r| !is_static(&r.finding) || !r.joined_on.is_empty())
         .collect();
     let mut recommendations = Vec::new();
     let mut push = |priority: &str, r: &RankedFinding, rationale: String| {

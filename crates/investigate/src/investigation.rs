@@ -7,6 +7,7 @@ use crate::investigators::{load::LoadInvestigator, resources::ResourcesInvestiga
 use crate::plan::Plan;
 use crate::report::{Report, ValidationStep};
 use crate::runner::{run_all, Context, Investigator};
+pub use crate::started::{start_target, StartedTarget};
 use crate::InvestigatorResult;
 use perfhive_probe::ProcessSelector;
 use perfhive_scenario::{HttpVersion, Quick, RequestSpec, Scenario};
@@ -218,106 +219,6 @@ fn selector(plan: &Plan, plan_dir: &Path) -> Option<ProcessSelector> {
         })
 }
 
-/// A target process perfhive started; stopped (SIGTERM, then SIGKILL) when dropped.
-pub struct StartedTarget {
-    child: std::process::Child,
-}
-
-impl StartedTarget {
-    /// Its pid.
-    pub fn pid(&self) -> i32 {
-        self.child.id() as i32
-    }
-}
-
-impl Drop for StartedTarget {
-    fn drop(&mut self) {
-        // SAFETY: signalling our own child's process group, created by setsid below.
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGTERM);
-        }
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline {
-            if matches!(self.child.try_wait(), Ok(Some(_))) {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        // SAFETY: as above.
-        unsafe {
-            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
-        }
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `command` through `sh -c` in its own process group and waits until `url` accepts
-/// TCP connections.
-pub fn start_target(
-    command: &str,
-    url: &str,
-    dir: &Path,
-    timeout: Duration,
-    env: &[(String, String)],
-) -> Result<StartedTarget, InvestigateError> {
-    use std::os::unix::process::CommandExt;
-    let uri: http::Uri = url
-        .parse()
-        .map_err(|e| InvestigateError::Plan(format!("target.url: {e}")))?;
-    let host = uri
-        .host()
-        .unwrap_or("127.0.0.1")
-        .trim_matches(['[', ']'])
-        .to_string();
-    let port = uri
-        .port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("https") {
-            443
-        } else {
-            80
-        });
-    let mut cmd = std::process::Command::new("sh");
-    cmd.envs(env.iter().map(|(k, v)| (k, v)));
-    cmd.arg("-c")
-        .arg(command)
-        .current_dir(dir)
-        .stdin(std::process::Stdio::null());
-    // the target's output goes to perfhive's stderr: stdout may carry the report (--json)
-    if let Ok(err) = std::os::fd::AsFd::as_fd(&std::io::stderr()).try_clone_to_owned() {
-        cmd.stdout(std::process::Stdio::from(err));
-    }
-    // SAFETY: setsid is async-signal-safe; it gives the target its own process group so the
-    // whole tree can be stopped.
-    unsafe {
-        cmd.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
-    }
-    let child = cmd
-        .spawn()
-        .map_err(|e| InvestigateError::Plan(format!("cannot run target.start `{command}`: {e}")))?;
-    let mut started = StartedTarget { child };
-    let deadline = Instant::now() + timeout;
-    loop {
-        if std::net::TcpStream::connect((host.as_str(), port)).is_ok() {
-            return Ok(started);
-        }
-        if let Ok(Some(status)) = started.child.try_wait() {
-            return Err(InvestigateError::Plan(format!(
-                "target.start `{command}` exited ({status}) before {url} accepted connections"
-            )));
-        }
-        if Instant::now() >= deadline {
-            return Err(InvestigateError::Plan(format!(
-                "{url} did not accept connections within {:.0} s of target.start",
-                timeout.as_secs_f64()
-            )));
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Runs a plan. `plan_ref` is how the user named it (for the validation commands).
 pub fn run(
     plan: &Plan,
@@ -427,6 +328,13 @@ pub fn run(
             })),
             _ => profile_note = Some("no process to profile: give target.pid, target.process, target.pid_file or target.start"),
         }
+    }
+    if let Some(c) = &inv.code {
+        first.push(Box::new(crate::investigators::code::CodeInvestigator {
+            paths: vec![plan_dir.join(&c.path)],
+            rule_dirs: c.rules.iter().map(|r| plan_dir.join(r)).collect(),
+            builtin: c.builtin.unwrap_or(true),
+        }));
     }
     if let (Some(o), Some(rx)) = (&inv.traces, &receiver) {
         first.push(Box::new(crate::otel::investigator(

@@ -1,7 +1,7 @@
-//! `perfhive investigate` (in progress): several investigators run side by side on one target,
-//! each behind the [`runner::Investigator`] trait with its own time budget, and an integrator
-//! ranks their findings into one report. This crate holds the report model and the runner;
-//! the investigators, the integrator and the command arrive in the following commits.
+//! `perfhive investigate`: several investigators run side by side on one target, each behind
+//! the [`runner::Investigator`] trait with its own time budget (load, resources, sweep, command,
+//! profile, traces, code), and the [`integrator`] ranks their findings into one report: joined
+//! by subject and by function, measured evidence over heuristics, expected gains bounded.
 
 pub mod integrator;
 pub mod investigation;
@@ -12,6 +12,7 @@ pub mod plan;
 pub mod render;
 pub mod report;
 pub mod runner;
+pub mod started;
 
 pub use model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
 pub use runner::{run_all, Context, Investigator, InvestigatorError};

@@ -20,6 +20,7 @@
 //!   resources: { hz: 50 }
 //!   profile: { hz: 99 }         # perf record on the target's process
 //!   traces: { budgets: { payments: 150 } }   # OTLP receiver; OTEL_* set on a started target
+//!   code: { path: ./src }       # perfhive scan's rules over the source
 //!   sweep:
 //!     request: ingest           # a request name of the baseline (default: the first)
 //!     concurrency: [1, 2, 4, 8]
@@ -154,6 +155,23 @@ pub struct PlanInvestigators {
     /// OpenTelemetry traces received during the baseline: phases, N+1, dependency budgets.
     #[serde(default)]
     pub traces: Option<TracesOpts>,
+    /// Static anti-pattern scan of the target's source (perfhive scan's rules).
+    #[serde(default)]
+    pub code: Option<CodeOpts>,
+}
+
+/// Options of `code`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CodeOpts {
+    /// The source to scan: a folder or file, relative to the plan.
+    pub path: String,
+    /// Folders of extra rules (relative to the plan).
+    #[serde(default)]
+    pub rules: Vec<String>,
+    /// Whether the built-in rules run (default true).
+    #[serde(default)]
+    pub builtin: Option<bool>,
 }
 
 /// Options of `traces`.
@@ -302,6 +320,17 @@ impl Plan {
                 &["load", "rate_rps"],
                 "give `users` (closed model) or `rate_rps` (open model), not both",
             ));
+        }
+        if let Some(c) = &plan.investigators.code {
+            let base = path.parent().unwrap_or(Path::new("."));
+            if !base.join(&c.path).exists() {
+                return Err(error_at(
+                    text,
+                    path,
+                    &["investigators", "code", "path"],
+                    format!("no such file or folder `{}`", c.path),
+                ));
+            }
         }
         if let Some(t) = &plan.investigators.traces {
             if let Some(a) = &t.listen {

@@ -108,7 +108,7 @@ fn resources_calls_the_demo_io_bound_and_not_cpu_bound_nor_leaking() {
     let t: Vec<f64> = (0..60).map(f64::from).collect();
     let y: Vec<f64> = t
         .iter()
-        .map(|t| 100.0 + t + if *t as u32 % 3 == 0 { 0.3 } else { 0.0 })
+        .map(|t| 100.0 + t + if (*t as u32).is_multiple_of(3) { 0.3 } else { 0.0 })
         .collect();
     let (findings, _, g) = resources::assess(&long, 2, &t, &y);
     assert!(
@@ -123,7 +123,7 @@ fn bimodality_separates_two_populations() {
     let mut two = LatencyHistogram::new();
     for i in 0..2000u64 {
         one.record_micros(1000 + (i % 100) * 5);
-        two.record_micros(if i % 2 == 0 {
+        two.record_micros(if i.is_multiple_of(2) {
             1000 + i % 50
         } else {
             20_000 + i % 50

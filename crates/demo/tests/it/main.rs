@@ -4,3 +4,4 @@
 mod endpoints;
 mod support;
 mod switches;
+mod tracing;

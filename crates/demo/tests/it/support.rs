@@ -67,10 +67,25 @@ impl Client {
 
     /// Sends a request and reads the whole response.
     pub async fn send(&mut self, method: Method, path: &str, body: &[u8]) -> Reply {
-        let req = Request::builder()
+        self.send_with(method, path, body, &[]).await
+    }
+
+    /// Sends a request with extra headers and reads the whole response.
+    pub async fn send_with(
+        &mut self,
+        method: Method,
+        path: &str,
+        body: &[u8],
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = Request::builder()
             .method(method)
             .uri(path)
-            .header(http::header::HOST, "127.0.0.1")
+            .header(http::header::HOST, "127.0.0.1");
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        let req = req
             .body(Full::new(Bytes::copy_from_slice(body)))
             .expect("request");
         self.0.ready().await.expect("ready");

@@ -1,5 +1,6 @@
 //! The investigators. Each is a small module behind [`crate::Investigator`].
 
+pub mod code;
 pub mod command;
 pub mod load;
 pub mod profile;

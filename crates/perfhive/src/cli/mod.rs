@@ -8,6 +8,7 @@ pub mod import;
 pub mod investigate;
 mod profile;
 mod run;
+mod scan;
 mod target;
 mod traces;
 
@@ -43,6 +44,8 @@ enum Command {
     Profile(profile::ProfileArgs),
     /// Receive OpenTelemetry traces (OTLP/HTTP) and show where the time goes by phase.
     Traces(traces::TracesArgs),
+    /// Scan source code for performance anti-patterns (tree-sitter rules).
+    Scan(scan::ScanArgs),
     /// Serve the built-in demo HTTP target on 127.0.0.1.
     Target(target::TargetArgs),
 }
@@ -56,6 +59,7 @@ pub fn exec(cli: Cli, out: &mut Printer) -> anyhow::Result<Code> {
         Command::History(a) => history::exec(a, &cli.history, out),
         Command::Import(a) => import::exec(a, &cli.history, out),
         Command::Investigate(a) => investigate::exec(*a, &cli.history, out),
+        Command::Scan(a) => scan::exec(a, out),
         Command::Target(a) => target::exec(a, out),
         Command::Profile(a) => profile::exec(a, out),
         Command::Traces(a) => traces::exec(a, out),

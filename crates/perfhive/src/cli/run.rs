@@ -273,7 +273,7 @@ impl Progress for Live {
             bar.set_length(t.total.as_secs().max(1));
             bar.set_position(t.elapsed.as_secs().min(t.total.as_secs()));
             bar.set_message(tick_message(t));
-        } else if self.lines && t.elapsed.as_secs() % 10 == 0 {
+        } else if self.lines && t.elapsed.as_secs().is_multiple_of(10) {
             #[allow(clippy::print_stderr)]
             {
                 eprintln!("[{:>4}s] {}", t.elapsed.as_secs(), tick_message(t));

@@ -10,9 +10,10 @@ mod errors;
 mod history;
 mod investigate;
 mod measurement;
-mod otlp_grpc;
 mod otel;
+mod otlp_grpc;
 mod protocols;
+mod scan;
 mod scenarios;
 
 use perfhive_target::{RunningTarget, TargetOptions};

@@ -111,7 +111,7 @@ fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
     assert_eq!(render["function"], "render_cart");
     let n1 = &t["n_plus_one"][0];
     assert_eq!(n1["count"], 6, "{t:#}");
-    assert_eq!(n1["function"], "load_item");
+    assert_eq!(n1["function"], "load_items");
     let deps: Vec<&str> = t["dependencies"]
         .as_array()
         .unwrap()
@@ -152,6 +152,7 @@ load:
 investigators:
   load: {{ timing_samples: 2 }}
   traces: {{ wait_seconds: 3, budgets: {{ payments: 10 }} }}
+  code: {{ path: {fixture} }}
 "#,
             fixture = fixture()
         ),
@@ -192,4 +193,35 @@ investigators:
         "{es:#}"
     );
     assert_eq!(es["time_breakdown"][0]["name"], "charge", "{es:#}");
+    // the static N+1 in `load_items` is confirmed by the trace's N+1 from the same function
+    let code_n1 = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["finding"]["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("code.py-n-plus-one-query")
+        })
+        .unwrap_or_else(|| panic!("{ids:?}"));
+    assert_eq!(code_n1["joined_on"][0], "load_items", "{code_n1:#}");
+    assert!(code_n1["confirmed_by"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("traces")));
+    // the `SELECT *` in the same function is joined too, and ranks below the N+1
+    let select_star = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| {
+            f["finding"]["id"]
+                .as_str()
+                .unwrap()
+                .starts_with("code.py-select-star")
+        })
+        .unwrap();
+    assert_eq!(select_star["joined_on"][0], "load_items");
+    assert!(f(code_n1, "/score") > f(select_star, "/score"));
 }

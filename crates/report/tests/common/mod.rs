@@ -41,11 +41,11 @@ pub fn demo_charts() -> Vec<String> {
             ),
         ],
     );
-    let time: Vec<(f64, f64)> = (0..=60)
+    let time: Vec<(f64, f64)> = (0..=60u32)
         .map(|t| {
             (
                 t as f64 * 10.0,
-                100.0 + 3.0 * t as f64 + if t % 7 == 0 { 40.0 } else { 0.0 },
+                100.0 + 3.0 * t as f64 + if t.is_multiple_of(7) { 40.0 } else { 0.0 },
             )
         })
         .collect();

@@ -1,0 +1,192 @@
+//! The code investigator: perfhive-scan's tree-sitter rules over the target's source (the plan
+//! names the path). Every match becomes a heuristic finding about its enclosing function, so
+//! the integrator can join it to a hot profile frame or a trace phase that names the same
+//! function — a static finding confirmed at runtime ranks far above one that is not. Matches of
+//! one rule in one function are one finding (with the count), so a loop-heavy file does not
+//! flood the report.
+
+use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+use crate::runner::{Context, Investigator, InvestigatorError};
+use perfhive_scan::{Confidence, ScanOptions, Severity};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+/// Most findings reported (the highest severity and confidence first).
+const MAX_FINDINGS: usize = 40;
+
+/// Scans source code for performance anti-patterns.
+pub struct CodeInvestigator {
+    /// Files and folders to scan.
+    pub paths: Vec<PathBuf>,
+    /// Folders of extra rules.
+    pub rule_dirs: Vec<PathBuf>,
+    /// Whether the built-in rules run.
+    pub builtin: bool,
+}
+
+/// What a rule is about, for the report's subjects.
+pub fn subject_of_rule(rule_id: &str) -> &'static str {
+    let r = rule_id.to_ascii_lowercase();
+    if ["n-plus-one", "select", "query", "sql"]
+        .iter()
+        .any(|k| r.contains(k))
+    {
+        "database"
+    } else if ["cache", "redis", "ttl"].iter().any(|k| r.contains(k)) {
+        "cache"
+    } else if ["http", "await", "rpc", "fetch"]
+        .iter()
+        .any(|k| r.contains(k))
+    {
+        "network"
+    } else if ["blocking", "file-io", "sleep"]
+        .iter()
+        .any(|k| r.contains(k))
+    {
+        "blocking-io"
+    } else {
+        "cpu"
+    }
+}
+
+fn weight(s: Severity, c: Confidence) -> f64 {
+    let s = match s {
+        Severity::High => 0.8,
+        Severity::Medium => 0.6,
+        Severity::Low => 0.4,
+    };
+    let c = match c {
+        Confidence::High => 1.0,
+        Confidence::Medium => 0.8,
+        Confidence::Low => 0.6,
+    };
+    s * c
+}
+
+impl Investigator for CodeInvestigator {
+    fn name(&self) -> &'static str {
+        "code"
+    }
+
+    fn run(
+        &mut self,
+        _ctx: &Context,
+        _deadline: Instant,
+    ) -> Result<InvestigatorResult, InvestigatorError> {
+        let opts = ScanOptions {
+            paths: self.paths.clone(),
+            rule_dirs: self.rule_dirs.clone(),
+            builtin: self.builtin,
+            ..ScanOptions::default()
+        };
+        let report = perfhive_scan::scan(&opts).map_err(|e| InvestigatorError(e.to_string()))?;
+        // one finding per (rule, file, function), the first match standing for the rest
+        let mut groups: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
+        for (i, f) in report.findings.iter().enumerate() {
+            let func = f.function.clone().unwrap_or_default();
+            groups
+                .entry((f.rule_id.clone(), f.file.clone(), func))
+                .or_default()
+                .push(i);
+        }
+        let mut grouped: Vec<(f64, Vec<usize>)> = groups
+            .into_values()
+            .map(|idx| {
+                let f = &report.findings[idx[0]];
+                (weight(f.severity, f.confidence), idx)
+            })
+            .collect();
+        grouped.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1[0].cmp(&b.1[0])));
+        let mut findings = Vec::new();
+        for (severity, idx) in grouped.iter().take(MAX_FINDINGS) {
+            let i = idx[0];
+            let f = &report.findings[i];
+            let place = match &f.function {
+                Some(func) => format!("in `{func}` ({}:{})", f.file, f.line),
+                None => format!("at {}:{}", f.file, f.line),
+            };
+            let more = if idx.len() > 1 {
+                format!(" ({} matches in this function)", idx.len())
+            } else {
+                String::new()
+            };
+            let context = f
+                .context
+                .as_ref()
+                .map(|c| format!(" inside the {} at line {}: `{}`", c.kind, c.line, c.text))
+                .unwrap_or_default();
+            findings.push(Finding {
+                id: format!("code.{}.{}", f.rule_id, findings.len()),
+                investigator: "code".into(),
+                title: format!("{} {place}{more}", f.message),
+                detail: format!(
+                    "rule `{}` ({} severity, {} confidence){context}: `{}`",
+                    f.rule_id,
+                    f.severity.name(),
+                    f.confidence.name(),
+                    f.snippet.lines().next().unwrap_or("").trim()
+                ),
+                severity: *severity,
+                time_share: None,
+                subject: subject_of_rule(&f.rule_id).into(),
+                evidence: vec![Evidence {
+                    label: format!("{}:{}:{}", f.file, f.line, f.column),
+                    value: idx.len() as f64,
+                    unit: "matches".into(),
+                    pointer: format!("/investigators/0/data/findings/{i}"),
+                }],
+                heuristic: true,
+                functions: f.function.iter().cloned().collect(),
+                recommendation: f.fix.as_ref().map(|fix| Recommendation {
+                    action: format!("{fix} ({place})"),
+                    impact: "removes the per-iteration cost this rule flags".into(),
+                    expected_speedup: None,
+                    effort: Effort::Low,
+                    risk: "a behaviour change in the rewritten code".into(),
+                    mitigation: "cover the function with a test before the change; measure before and after with `perfhive compare`".into(),
+                }),
+            });
+        }
+        let s = &report.summary;
+        let summary = format!(
+            "{} findings in {} files ({} parsed, {} skipped) in {:.0} ms{}",
+            report.findings.len(),
+            s.files,
+            s.files_parsed,
+            s.files_skipped,
+            s.duration_ms,
+            if grouped.len() > MAX_FINDINGS {
+                format!(
+                    "; the {MAX_FINDINGS} strongest of {} groups reported",
+                    grouped.len()
+                )
+            } else {
+                String::new()
+            }
+        );
+        let verdict = if s.files == 0 {
+            Verdict::InsufficientData
+        } else if findings.is_empty() {
+            Verdict::Clean
+        } else {
+            Verdict::Found
+        };
+        Ok(InvestigatorResult {
+            name: "code".into(),
+            verdict,
+            summary: if s.files == 0 {
+                format!(
+                    "no source file in a supported language under {:?}",
+                    self.paths
+                )
+            } else {
+                summary
+            },
+            findings,
+            data: serde_json::to_value(&report).unwrap_or_default(),
+            duration_s: 0.0,
+            error: None,
+        })
+    }
+}

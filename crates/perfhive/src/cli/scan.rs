@@ -1,0 +1,159 @@
+//! `perfhive scan`: static scan of source trees for performance anti-patterns with the
+//! tree-sitter rules of `perfhive-scan` (built-in, plus `--rules DIR`). Exit code 1 with
+//! `--fail-on SEVERITY` when findings at or above it exist.
+
+use crate::exit::Code;
+use crate::output::Printer;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use perfhive_scan::{Language, ScanOptions, Severity};
+use std::path::PathBuf;
+
+/// Arguments of `perfhive scan`.
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Rule format and built-in rules: docs/scan.md.\n\nExamples:\n  \
+perfhive scan src/\n  perfhive scan . --format sarif --out scan.sarif --fail-on high\n  \
+perfhive scan --rules team-rules/ --no-builtin services/"
+)]
+pub struct ScanArgs {
+    /// Files or folders to scan (.gitignore is respected).
+    #[arg(value_name = "PATH", default_value = ".")]
+    pub paths: Vec<PathBuf>,
+    /// A folder of YAML rules to add (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Do not run the built-in rules.
+    #[arg(long)]
+    pub no_builtin: bool,
+    /// Only these languages (repeatable): python, javascript, typescript, tsx, go, java, rust.
+    #[arg(long = "lang", value_name = "LANG", value_parser = parse_lang)]
+    pub langs: Vec<Language>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Terminal)]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Exit with code 1 when there are findings of this severity or higher.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+    /// Skip files larger than this many bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = perfhive_scan::DEFAULT_MAX_FILE_SIZE)]
+    pub max_file_size: u64,
+    /// Walker threads (0: one per core).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub threads: usize,
+    /// List the rules that would run and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+/// Report formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Findings grouped by file, coloured on a terminal.
+    Terminal,
+    /// The versioned JSON report (schema/scan-report.schema.json).
+    Json,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// Markdown with a findings table.
+    Markdown,
+}
+
+/// `--fail-on` levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any finding.
+    Low,
+    /// Medium or high.
+    Medium,
+    /// High only.
+    High,
+}
+
+impl From<FailOn> for Severity {
+    fn from(f: FailOn) -> Severity {
+        match f {
+            FailOn::Low => Severity::Low,
+            FailOn::Medium => Severity::Medium,
+            FailOn::High => Severity::High,
+        }
+    }
+}
+
+fn parse_lang(s: &str) -> Result<Language, String> {
+    Language::from_name(s).ok_or_else(|| {
+        format!("unknown language `{s}`: expected python, javascript, typescript, tsx, go, java or rust")
+    })
+}
+
+/// Runs `perfhive scan`.
+pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
+    let opts = ScanOptions {
+        paths: a.paths,
+        rule_dirs: a.rules,
+        builtin: !a.no_builtin,
+        languages: a.langs,
+        max_file_size: a.max_file_size,
+        threads: a.threads,
+    };
+    let rules = perfhive_scan::select_rules(&opts)?;
+    if a.list_rules {
+        let w = out.out();
+        for r in &rules {
+            let langs: Vec<&str> = r.languages.iter().map(|l| l.name()).collect();
+            writeln!(
+                w,
+                "{:<32} {:<7} {:<11} {:<28} {}",
+                r.id,
+                r.severity.name(),
+                format!("conf:{}", r.confidence.name()),
+                langs.join(","),
+                r.message
+            )?;
+        }
+        return Ok(Code::OK);
+    }
+    let report = perfhive_scan::scan_with(&rules, &opts)?;
+    let mut buf: Vec<u8> = Vec::new();
+    let color = a.out.is_none() && out.color(false);
+    match a.format {
+        Format::Terminal => report.render_terminal(&mut buf, color)?,
+        Format::Json => report.render_json(&mut buf)?,
+        Format::Sarif => report.render_sarif(&mut buf)?,
+        Format::Markdown => report.render_markdown(&mut buf)?,
+    }
+    match &a.out {
+        Some(path) => {
+            std::fs::write(path, &buf)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            writeln!(
+                out.err(),
+                "{}\nwrote {}",
+                report.summary_line(),
+                path.display()
+            )?;
+        }
+        None => {
+            out.out().write_all(&buf)?;
+            if a.format != Format::Terminal {
+                writeln!(out.err(), "{}", report.summary_line())?;
+            }
+        }
+    }
+    if a.format == Format::Terminal || a.out.is_some() {
+        for n in &report.notes {
+            writeln!(out.err(), "note: {}: {}", n.file, n.message)?;
+        }
+    }
+    let failed = a
+        .fail_on
+        .is_some_and(|level| report.count_at_least(level.into()) > 0);
+    Ok(if failed {
+        Code::CRITERIA_FAILED
+    } else {
+        Code::OK
+    })
+}

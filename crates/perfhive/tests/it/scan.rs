@@ -1,0 +1,213 @@
+//! `perfhive scan`: findings in several languages from a real tree, the skip notes, every
+//! output format, `--fail-on` exit codes and rule-file errors.
+
+use crate::{perfhive, repo, tempdir};
+use serde_json::Value;
+use std::path::Path;
+
+fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+fn tree() -> std::path::PathBuf {
+    let d = tempdir();
+    write(
+        &d,
+        "app/orders.py",
+        "def totals(cursor, users):\n    for u in users:\n        cursor.execute(\"SELECT total FROM orders WHERE user_id = %s\", (u,))\n",
+    );
+    write(
+        &d,
+        "web/sync.ts",
+        "export async function sync(ids: string[]) {\n  for (const id of ids) {\n    await fetch(`/api/${id}`);\n  }\n}\n",
+    );
+    write(
+        &d,
+        "svc/match.go",
+        "package svc\n\nfunc f(xs []string) {\n\tfor _, x := range xs {\n\t\tregexp.MustCompile(\"a+\").MatchString(x)\n\t}\n}\n",
+    );
+    write(&d, ".gitignore", "vendor/\n");
+    write(
+        &d,
+        "vendor/lib.py",
+        "for u in us:\n    cursor.execute('SELECT 1')\n",
+    );
+    write(&d, "data/blob.py", b"\x00\x01cursor.execute");
+    write(&d, "web/app.min.js", "for(const a of b){await fetch(a)}");
+    write(&d, "app/broken.py", "def f(:\n    pass\n");
+    d
+}
+
+fn scan(args: &[&str]) -> std::process::Output {
+    perfhive()
+        .arg("scan")
+        .args(args)
+        .output()
+        .expect("perfhive runs")
+}
+
+fn validate(schema_path: &str, v: &Value) {
+    let schema: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo(schema_path)).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(v)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn json_report_has_findings_in_three_languages_and_skip_notes() {
+    let d = tree();
+    let out = scan(&[d.to_str().unwrap(), "--format", "json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    validate("schema/scan-report.schema.json", &v);
+    let rules: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap())
+        .collect();
+    for r in [
+        "py-n-plus-one-query",
+        "js-await-in-loop",
+        "js-http-call-in-loop",
+        "go-regexp-in-loop",
+    ] {
+        assert!(rules.contains(&r), "{r} in {rules:?}");
+    }
+    assert!(
+        !v["findings"].to_string().contains("vendor/"),
+        "gitignored file scanned"
+    );
+    let py = &v["findings"][0];
+    assert_eq!(py["function"], "totals");
+    assert_eq!(py["context"]["text"], "for u in users:");
+    let notes: Vec<(String, String)> = v["notes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["file"].as_str().unwrap().to_string(),
+                n["kind"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (file, kind) in [
+        ("blob.py", "binary"),
+        ("app.min.js", "minified"),
+        ("broken.py", "parse_errors"),
+    ] {
+        assert!(
+            notes.iter().any(|(f, k)| f.ends_with(file) && k == kind),
+            "{file} {kind} in {notes:?}"
+        );
+    }
+}
+
+#[test]
+fn sarif_to_a_file_is_valid_and_fail_on_sets_the_exit_code() {
+    let d = tree();
+    let sarif = d.join("out.sarif");
+    let out = scan(&[
+        d.to_str().unwrap(),
+        "--format",
+        "sarif",
+        "--out",
+        sarif.to_str().unwrap(),
+        "--fail-on",
+        "high",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(&sarif).unwrap()).unwrap();
+    validate("crates/scan/tests/fixtures/sarif-2.1.0-rtm.5.json", &v);
+    assert_eq!(v["runs"][0]["results"][0]["ruleId"], "py-n-plus-one-query");
+
+    // only the Go file: its finding is medium, below --fail-on high
+    let go = d.join("svc");
+    let out = scan(&[go.to_str().unwrap(), "--fail-on", "high"]);
+    assert_eq!(out.status.code(), Some(0));
+    let out = scan(&[go.to_str().unwrap(), "--fail-on", "medium"]);
+    assert_eq!(out.status.code(), Some(1));
+    // without --fail-on findings never fail the command
+    assert_eq!(scan(&[d.to_str().unwrap()]).status.code(), Some(0));
+}
+
+#[test]
+fn markdown_and_terminal_output() {
+    let d = tree();
+    let out = scan(&[
+        d.to_str().unwrap(),
+        "--format",
+        "markdown",
+        "--lang",
+        "python",
+    ]);
+    let md = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        md.contains("| Severity | Confidence | Rule | Location | Function | Finding |"),
+        "{md}"
+    );
+    assert!(md.contains("`py-n-plus-one-query`"));
+    assert!(!md.contains("go-regexp-in-loop"), "--lang python");
+
+    let out = scan(&[d.to_str().unwrap()]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains('\x1b'), "NO_COLOR is set by the harness");
+    assert!(text.contains("orders.py"), "{text}");
+    assert!(
+        text.contains("in totals · loop at line 2: for u in users:"),
+        "{text}"
+    );
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("note: ") && err.contains("binary"), "{err}");
+}
+
+#[test]
+fn a_malformed_user_rule_is_an_input_error_with_its_location() {
+    let d = tree();
+    let rules = tempdir();
+    write(
+        &rules,
+        "bad.yaml",
+        "id: bad\nlanguage: python\nmessage: m\nrule:\n  kind: call\n  insde: { kind: for_statement }\n",
+    );
+    let out = scan(&[d.to_str().unwrap(), "--rules", rules.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "{}:6:3: rule: unknown field `insde`",
+        rules.join("bad.yaml").display()
+    );
+    assert!(err.contains(&expected), "{err}");
+
+    let out = scan(&[d.join("nope").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = scan(&["--no-builtin", d.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn list_rules_names_every_builtin_rule() {
+    let out = scan(&["--list-rules"]);
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for lang in ["py-", "js-", "go-", "java-", "rust-"] {
+        assert!(
+            text.lines().any(|l| l.starts_with(lang)),
+            "{lang} in {text}"
+        );
+    }
+}

@@ -1,0 +1,296 @@
+//! Running every rule of a language over one file: rules are indexed by the node kind their
+//! matches must have, so the tree is walked once and each node is tried only against the rules
+//! that can match it; rules whose required literal (a pattern's longest identifier) is absent
+//! from the source are dropped before parsing, and a file no rule can match is not parsed.
+
+use crate::finding::{Context, Finding, Note, NoteKind};
+use crate::lang::{function_name, Language};
+use crate::matcher::Matcher;
+use crate::rule::{Compiled, Rule};
+use std::collections::HashSet;
+use tree_sitter::{Node, Parser};
+
+struct LangRules<'r> {
+    rules: Vec<(&'r Rule, &'r Compiled)>,
+    by_kind: Vec<Vec<u32>>,
+    any_kind: Vec<u32>,
+    function_kinds: Vec<u16>,
+}
+
+/// The rules, compiled and indexed per language.
+pub(crate) struct Engine<'r> {
+    langs: Vec<LangRules<'r>>,
+}
+
+/// What scanning one file produced.
+#[derive(Default)]
+pub(crate) struct FileResult {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) note: Option<Note>,
+    pub(crate) parsed: bool,
+}
+
+impl<'r> Engine<'r> {
+    /// Indexes `rules`, keeping only `only` languages when it is not empty.
+    pub(crate) fn new(rules: &'r [Rule], only: &[Language]) -> Self {
+        let langs = Language::ALL
+            .iter()
+            .map(|&lang| {
+                let grammar = lang.grammar();
+                let n_kinds = grammar.node_kind_count();
+                let mut lr = LangRules {
+                    rules: Vec::new(),
+                    by_kind: vec![Vec::new(); n_kinds],
+                    any_kind: Vec::new(),
+                    function_kinds: lang
+                        .function_kinds()
+                        .iter()
+                        .map(|k| grammar.id_for_node_kind(k, true))
+                        .collect(),
+                };
+                if !only.is_empty() && !only.contains(&lang) {
+                    return lr;
+                }
+                for rule in rules {
+                    for (l, c) in &rule.compiled {
+                        if *l != lang {
+                            continue;
+                        }
+                        let i = lr.rules.len() as u32;
+                        lr.rules.push((rule, c));
+                        match &c.kinds {
+                            Some(ks) => {
+                                for &k in ks {
+                                    if let Some(v) = lr.by_kind.get_mut(k as usize) {
+                                        if !v.contains(&i) {
+                                            v.push(i);
+                                        }
+                                    }
+                                }
+                            }
+                            None => lr.any_kind.push(i),
+                        }
+                    }
+                }
+                lr
+            })
+            .collect();
+        Engine { langs }
+    }
+
+    /// Whether any rule applies to `lang`.
+    pub(crate) fn covers(&self, lang: Language) -> bool {
+        !self.langs[lang.index()].rules.is_empty()
+    }
+
+    /// Scans one file's text.
+    pub(crate) fn scan(
+        &self,
+        lang: Language,
+        parser: &mut Parser,
+        file: &str,
+        text: &str,
+    ) -> FileResult {
+        let lr = &self.langs[lang.index()];
+        let active: Vec<bool> = lr
+            .rules
+            .iter()
+            .map(|(_, c)| {
+                c.literals
+                    .as_ref()
+                    .is_none_or(|ls| ls.iter().any(|l| text.contains(l.as_str())))
+            })
+            .collect();
+        let mut out = FileResult::default();
+        if !active.contains(&true) {
+            return out;
+        }
+        let Some(tree) = parser.parse(text, None) else {
+            return out;
+        };
+        out.parsed = true;
+        let src = text.as_bytes();
+        let root = tree.root_node();
+        if root.has_error() {
+            let line = first_error_line(root);
+            out.note = Some(Note {
+                file: file.to_string(),
+                kind: NoteKind::ParseErrors,
+                message: format!("syntax errors (first near line {line}); scanned anyway"),
+            });
+        }
+        let mut seen: HashSet<(u32, usize)> = HashSet::new();
+        let mut stack: Vec<Node<'_>> = Vec::new();
+        let mut cur = tree.walk();
+        loop {
+            let n = cur.node();
+            if n.is_named() && !n.is_extra() {
+                let cands = lr
+                    .by_kind
+                    .get(n.kind_id() as usize)
+                    .map(Vec::as_slice)
+                    .unwrap_or(&[]);
+                for &i in cands.iter().chain(&lr.any_kind) {
+                    if !active[i as usize] {
+                        continue;
+                    }
+                    let (rule, c) = lr.rules[i as usize];
+                    let mut m = Matcher::new(src, &c.constraints, &stack, n);
+                    if !m.rule(&c.root, n) {
+                        continue;
+                    }
+                    let line = n.start_position().row;
+                    if !seen.insert((i, line)) {
+                        continue;
+                    }
+                    out.findings.push(finding(
+                        rule,
+                        c,
+                        &m,
+                        lang,
+                        file,
+                        text,
+                        n,
+                        &stack,
+                        &lr.function_kinds,
+                    ));
+                }
+            }
+            if cur.goto_first_child() {
+                stack.push(n);
+                continue;
+            }
+            loop {
+                if cur.goto_next_sibling() {
+                    break;
+                }
+                if !cur.goto_parent() {
+                    return out;
+                }
+                stack.pop();
+            }
+        }
+    }
+}
+
+fn first_error_line(n: Node<'_>) -> usize {
+    let mut cur = n.walk();
+    loop {
+        let c = cur.node();
+        if c.is_error() || c.is_missing() {
+            return c.start_position().row + 1;
+        }
+        // descend only into subtrees that contain the error
+        if c.has_error() && cur.goto_first_child() {
+            continue;
+        }
+        loop {
+            if cur.goto_next_sibling() {
+                break;
+            }
+            if !cur.goto_parent() {
+                return n.start_position().row + 1;
+            }
+        }
+    }
+}
+
+/// 1-based column in code points of byte offset `byte` on a line starting at `line_start`.
+fn column(text: &str, line_start: usize, byte: usize) -> u32 {
+    text.get(line_start..byte)
+        .map_or(byte - line_start, |s| s.chars().count()) as u32
+        + 1
+}
+
+fn truncate(s: &str, max_lines: usize, max_chars: usize) -> String {
+    let mut out: String = s.lines().take(max_lines).collect::<Vec<_>>().join("\n");
+    if out.chars().count() > max_chars {
+        out = out.chars().take(max_chars).collect();
+        out.push('…');
+    } else if s.lines().count() > max_lines {
+        out.push_str("\n…");
+    }
+    out
+}
+
+/// `template` with `$NAME` replaced by the text bound to NAME.
+fn fill(template: &str, c: &Compiled, m: &Matcher<'_, '_>) -> String {
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let len = after
+            .find(|ch: char| !(ch.is_ascii_uppercase() || ch.is_ascii_digit() || ch == '_'))
+            .unwrap_or(after.len());
+        let name = &after[..len];
+        match c
+            .vars
+            .iter()
+            .position(|v| v == name)
+            .and_then(|v| m.bound(v as u16))
+        {
+            Some(t) if len > 0 => out.push_str(&truncate(t, 1, 60)),
+            _ => {
+                out.push('$');
+                out.push_str(name);
+            }
+        }
+        rest = &after[len..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    rule: &Rule,
+    c: &Compiled,
+    m: &Matcher<'_, '_>,
+    lang: Language,
+    file: &str,
+    text: &str,
+    n: Node<'_>,
+    stack: &[Node<'_>],
+    function_kinds: &[u16],
+) -> Finding {
+    let src = text.as_bytes();
+    let (s, e) = (n.start_position(), n.end_position());
+    // the nearest named function: anonymous closures are skipped (profilers show them as
+    // part of their enclosing function, `outer::{{closure}}`)
+    let function = stack
+        .iter()
+        .rev()
+        .filter(|a| function_kinds.contains(&a.kind_id()))
+        .find_map(|f| function_name(*f, src));
+    let context = m.context.map(|a| Context {
+        kind: rule.context.clone().unwrap_or_else(|| a.kind().to_string()),
+        line: a.start_position().row as u32 + 1,
+        text: truncate(
+            a.utf8_text(src)
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim(),
+            1,
+            120,
+        ),
+    });
+    Finding {
+        rule_id: rule.id.clone(),
+        severity: rule.severity,
+        confidence: rule.confidence,
+        message: fill(&rule.message, c, m),
+        file: file.to_string(),
+        language: lang,
+        line: s.row as u32 + 1,
+        column: column(text, n.start_byte() - s.column, n.start_byte()),
+        end_line: e.row as u32 + 1,
+        end_column: column(text, n.end_byte() - e.column, n.end_byte()),
+        snippet: truncate(n.utf8_text(src).unwrap_or(""), 5, 400),
+        function,
+        context,
+        fix: rule.fix.as_ref().map(|f| fill(f, c, m)),
+    }
+}

@@ -1,0 +1,158 @@
+//! What a scan reports: [`Finding`]s (a rule matched at file:line:column, with the snippet, the
+//! enclosing function and the loop or async context that made it a problem) and [`Note`]s
+//! (files skipped or parsed with errors).
+
+use crate::lang::Language;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// How much a finding matters if it is real. Ordered: `Low < Medium < High`.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Worth a look (SARIF `note`).
+    #[serde(alias = "hint", alias = "info")]
+    Low,
+    /// Likely costs time on a hot path (SARIF `warning`).
+    #[serde(alias = "warning")]
+    Medium,
+    /// A classic cause of slow requests (SARIF `error`).
+    #[serde(alias = "error")]
+    High,
+}
+
+impl Severity {
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    /// Parses `low`/`medium`/`high`; ast-grep's `hint`/`info`/`warning`/`error` are accepted.
+    pub fn from_name(s: &str) -> Option<Severity> {
+        Some(match s {
+            "low" | "hint" | "info" => Severity::Low,
+            "medium" | "warning" => Severity::Medium,
+            "high" | "error" => Severity::High,
+            _ => return None,
+        })
+    }
+}
+
+/// How sure the rule is that a match is the anti-pattern (how precise its heuristic is).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Confidence {
+    /// A heuristic that is often wrong; read before acting.
+    Low,
+    /// Usually right; depends on names or types the scanner cannot see.
+    Medium,
+    /// The code shape itself is the anti-pattern.
+    High,
+}
+
+impl Confidence {
+    /// The lowercase name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
+
+    /// Parses `low`/`medium`/`high`.
+    pub fn from_name(s: &str) -> Option<Confidence> {
+        Some(match s {
+            "low" => Confidence::Low,
+            "medium" => Confidence::Medium,
+            "high" => Confidence::High,
+            _ => return None,
+        })
+    }
+}
+
+/// The enclosing construct that turned a match into a problem: the loop around a query, the
+/// async function around a blocking call.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Context {
+    /// The rule's `context` label (`loop`, `async`), else the node kind.
+    pub kind: String,
+    /// 1-based line of the construct.
+    pub line: u32,
+    /// Its first line, trimmed (`for user in users:`).
+    pub text: String,
+}
+
+/// One match of a rule.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Finding {
+    /// The rule's id.
+    pub rule_id: String,
+    /// The rule's severity.
+    pub severity: Severity,
+    /// The rule's confidence.
+    pub confidence: Confidence,
+    /// The rule's message, metavariables filled in.
+    pub message: String,
+    /// The file, as walked (relative to the working directory when the root was).
+    pub file: String,
+    /// The file's language.
+    pub language: Language,
+    /// 1-based start line.
+    pub line: u32,
+    /// 1-based start column, in Unicode code points.
+    pub column: u32,
+    /// 1-based end line.
+    pub end_line: u32,
+    /// 1-based end column (exclusive), in Unicode code points.
+    pub end_column: u32,
+    /// The matched source text (at most 5 lines / 400 characters).
+    pub snippet: String,
+    /// The name of the enclosing function or method, if any (to join with profile frames and
+    /// trace spans).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub function: Option<String>,
+    /// The loop or async construct that triggered the rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Context>,
+    /// How to fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+/// Why a file was skipped or only partly understood.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    /// NUL byte in the first 8 KiB: skipped.
+    Binary,
+    /// Minified JavaScript/TypeScript: skipped.
+    Minified,
+    /// Larger than the size limit: skipped.
+    TooLarge,
+    /// Could not be read: skipped.
+    Unreadable,
+    /// The syntax tree has errors; the file was scanned anyway.
+    ParseErrors,
+}
+
+/// A file the scan skipped or parsed with errors.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Note {
+    /// The file.
+    pub file: String,
+    /// What happened.
+    pub kind: NoteKind,
+    /// Details (the size, the first error's line).
+    pub message: String,
+}

@@ -1,0 +1,208 @@
+//! perfhive's static scanner: performance anti-patterns (N+1 queries, calls and `await` in
+//! loops, string building in loops, blocking I/O in async code, `SELECT *`, cache writes without
+//! a TTL, regexes compiled in loops) found in Python, JavaScript, TypeScript, Go, Java and Rust
+//! source by rules that are data: YAML in a subset of ast-grep's rule language, matched over
+//! tree-sitter syntax trees. The built-in rules (`rules/<lang>/*.yaml`) are embedded in the
+//! binary; users add folders of their own.
+//!
+//! [`scan`] walks the paths, parses each file once and runs every rule of its language over
+//! the one tree; the [`ScanReport`] renders as terminal text, JSON (schema
+//! `schema/scan-report.schema.json`), SARIF 2.1.0 or Markdown.
+
+mod engine;
+pub mod finding;
+pub mod lang;
+mod matcher;
+mod pattern;
+pub mod report;
+pub mod rule;
+mod walk;
+
+pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity};
+pub use lang::Language;
+pub use report::{ScanReport, SCHEMA_VERSION};
+pub use rule::{Rule, RuleError};
+
+use rule::Source;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/builtin_rules.rs"));
+}
+
+/// The default size limit: larger files are skipped with a note.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 2 * 1024 * 1024;
+
+/// What to scan and with which rules.
+#[derive(Debug, Clone)]
+pub struct ScanOptions {
+    /// Files and folders to scan.
+    pub paths: Vec<PathBuf>,
+    /// Folders of user rules (`*.yaml`, `*.yml`, searched recursively).
+    pub rule_dirs: Vec<PathBuf>,
+    /// Whether the built-in rules run.
+    pub builtin: bool,
+    /// Only these languages (empty: all).
+    pub languages: Vec<Language>,
+    /// Files larger than this many bytes are skipped.
+    pub max_file_size: u64,
+    /// Walker threads (0: one per core).
+    pub threads: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            paths: vec![PathBuf::from(".")],
+            rule_dirs: Vec::new(),
+            builtin: true,
+            languages: Vec::new(),
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            threads: 0,
+        }
+    }
+}
+
+/// Why a scan could not run. Files that cannot be read or parsed are notes, not errors.
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    /// A rule file is not valid.
+    #[error("{0}")]
+    Rule(#[from] RuleError),
+    /// A rule folder or file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The path.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A path to scan does not exist.
+    #[error("{0}: no such file or directory")]
+    NotFound(String),
+    /// No rule is left to run.
+    #[error("no rules to run: --no-builtin needs --rules DIR, and --lang must name a language the rules cover")]
+    NoRules,
+}
+
+fn builtin_sources(rules: bool) -> Vec<Source> {
+    embedded::BUILTIN
+        .iter()
+        .filter(|(path, _)| rules || path.rsplit('/').next().is_some_and(|n| n.starts_with('_')))
+        .map(|(path, text)| Source {
+            path: format!("<builtin>/{path}"),
+            text: (*text).to_string(),
+        })
+        .collect()
+}
+
+fn dir_sources(dir: &Path, out: &mut Vec<Source>) -> Result<(), ScanError> {
+    let io = |e| ScanError::Io {
+        path: dir.display().to_string(),
+        source: e,
+    };
+    if dir.is_file() {
+        let text = std::fs::read_to_string(dir).map_err(io)?;
+        out.push(Source {
+            path: dir.display().to_string(),
+            text,
+        });
+        return Ok(());
+    }
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            dir_sources(&p, out)?;
+        } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
+            let text = std::fs::read_to_string(&p).map_err(|e| ScanError::Io {
+                path: p.display().to_string(),
+                source: e,
+            })?;
+            out.push(Source {
+                path: p.display().to_string(),
+                text,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The built-in rules. They are validated by this crate's tests, so this cannot fail.
+pub fn builtin_rules() -> Vec<Rule> {
+    rule::load(&builtin_sources(true)).expect("built-in rules are valid")
+}
+
+/// The rules in folder (or file) `dir`; utility rules of the built-in set are available to them.
+pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, ScanError> {
+    let mut sources = Vec::new();
+    dir_sources(dir, &mut sources)?;
+    sources.extend(builtin_sources(false));
+    Ok(rule::load(&sources)?)
+}
+
+/// The rules `opts` selects: the user's folders, then the built-ins unless disabled.
+pub fn select_rules(opts: &ScanOptions) -> Result<Vec<Rule>, ScanError> {
+    let mut sources = Vec::new();
+    for d in &opts.rule_dirs {
+        dir_sources(d, &mut sources)?;
+    }
+    sources.extend(builtin_sources(opts.builtin));
+    let mut rules = rule::load(&sources)?;
+    if !opts.languages.is_empty() {
+        rules.retain(|r| r.languages.iter().any(|l| opts.languages.contains(l)));
+    }
+    Ok(rules)
+}
+
+/// Scans `opts.paths` with the rules `opts` selects.
+pub fn scan(opts: &ScanOptions) -> Result<ScanReport, ScanError> {
+    let rules = select_rules(opts)?;
+    scan_with(&rules, opts)
+}
+
+/// Scans `opts.paths` with `rules` (`opts.rule_dirs` and `opts.builtin` are not consulted).
+pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanError> {
+    let started = Instant::now();
+    for p in &opts.paths {
+        if !p.exists() {
+            return Err(ScanError::NotFound(p.display().to_string()));
+        }
+    }
+    let engine = engine::Engine::new(rules, &opts.languages);
+    if !Language::ALL.iter().any(|l| engine.covers(*l)) {
+        return Err(ScanError::NoRules);
+    }
+    let (mut findings, mut notes, counts) =
+        walk::walk(&opts.paths, &engine, opts.max_file_size, opts.threads);
+    findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, &a.rule_id).cmp(&(&b.file, b.line, b.column, &b.rule_id))
+    });
+    notes.sort_by(|a, b| (&a.file, a.kind).cmp(&(&b.file, b.kind)));
+    let used: Vec<&Rule> = rules
+        .iter()
+        .filter(|r| {
+            opts.languages.is_empty() || r.languages.iter().any(|l| opts.languages.contains(l))
+        })
+        .collect();
+    Ok(ScanReport::new(
+        opts.paths.iter().map(|p| walk::display(p)).collect(),
+        &used,
+        findings,
+        notes,
+        report::Counts {
+            files: counts.files,
+            parsed: counts.parsed,
+            skipped: counts.skipped,
+            bytes: counts.bytes,
+            elapsed: started.elapsed(),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests;

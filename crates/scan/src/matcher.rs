@@ -1,0 +1,374 @@
+//! Rule evaluation, ast-grep's semantics for a subset of its rule language: atomic `kind`,
+//! `pattern`, `regex`; relational `inside` / `has` with `stopBy` (`neighbor`, `end` or a rule:
+//! the search stops at the first node matching it, that node still tested) and `field`;
+//! composite `all`, `any`, `not`, `matches`. The keys of one rule object must all match.
+//!
+//! Metavariables bound by a pattern keep their text for the rest of the evaluation (`$S += $X`
+//! then `inside: {has: {pattern: $S = $V}}` finds the same `S`); bindings are undone on
+//! backtracking. The first successful `inside` records its ancestor as the finding's context.
+
+use crate::pattern::{skipped, PNode, Pattern};
+use regex::Regex;
+use std::sync::Arc;
+use tree_sitter::Node;
+
+/// A compiled rule object: every part must match.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RuleObj {
+    pub(crate) parts: Vec<Part>,
+}
+
+/// One key of a rule object.
+#[derive(Debug, Clone)]
+pub(crate) enum Part {
+    Kind(u16),
+    Pattern(Pattern),
+    Regex(Regex),
+    All(Vec<RuleObj>),
+    Any(Vec<RuleObj>),
+    Matches(Arc<RuleObj>),
+    Inside(Box<Relation>),
+    Has(Box<Relation>),
+    Not(Box<RuleObj>),
+}
+
+/// `inside` / `has`.
+#[derive(Debug, Clone)]
+pub(crate) struct Relation {
+    pub(crate) rule: RuleObj,
+    pub(crate) stop: Stop,
+    pub(crate) field: Option<u16>,
+}
+
+/// How far a relational rule searches.
+#[derive(Debug, Clone)]
+pub(crate) enum Stop {
+    /// Parent / direct children only.
+    Neighbor,
+    /// All ancestors / descendants.
+    End,
+    /// Up to (and including) the first node matching the rule.
+    Rule(RuleObj),
+}
+
+impl RuleObj {
+    /// Kinds every match has (`None`: any kind), for indexing rules by node kind.
+    pub(crate) fn root_kinds(&self) -> Option<Vec<u16>> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Kind(k) => Some(vec![*k]),
+            Part::Pattern(p) => p.root_kind().map(|k| vec![k]),
+            Part::All(v) => v.iter().find_map(RuleObj::root_kinds),
+            Part::Any(v) => {
+                let mut all = Vec::new();
+                for r in v {
+                    all.extend(r.root_kinds()?);
+                }
+                Some(all)
+            }
+            Part::Matches(r) => r.root_kinds(),
+            _ => None,
+        })
+    }
+
+    /// Literals of which at least one must occur in a file for the rule to match there
+    /// (`None`: no such requirement known).
+    pub(crate) fn literals(&self) -> Option<Vec<String>> {
+        self.parts.iter().find_map(|p| match p {
+            Part::Pattern(p) => p.literal.clone().map(|l| vec![l]),
+            Part::All(v) => v.iter().find_map(RuleObj::literals),
+            Part::Any(v) => {
+                let mut all = Vec::new();
+                for r in v {
+                    all.extend(r.literals()?);
+                }
+                Some(all)
+            }
+            Part::Matches(r) => r.literals(),
+            Part::Inside(rel) | Part::Has(rel) => rel.rule.literals(),
+            _ => None,
+        })
+    }
+}
+
+/// One binding: a metavariable and the byte range it matched.
+#[derive(Clone, Copy)]
+struct Binding {
+    var: u16,
+    start: usize,
+    end: usize,
+}
+
+/// Evaluates rules over one file's tree.
+pub(crate) struct Matcher<'a, 't> {
+    src: &'t [u8],
+    constraints: &'a [Option<RuleObj>],
+    /// Ancestors of `top`, root first (tree-sitter's `parent()` walks down from the root).
+    anc: &'a [Node<'t>],
+    top: Node<'t>,
+    binds: Vec<Binding>,
+    /// The ancestor found by the first successful `inside`.
+    pub(crate) context: Option<Node<'t>>,
+}
+
+impl<'a, 't> Matcher<'a, 't> {
+    /// A matcher for candidate `top`, whose ancestors are `anc`.
+    pub(crate) fn new(
+        src: &'t [u8],
+        constraints: &'a [Option<RuleObj>],
+        anc: &'a [Node<'t>],
+        top: Node<'t>,
+    ) -> Self {
+        Matcher {
+            src,
+            constraints,
+            anc,
+            top,
+            binds: Vec::new(),
+            context: None,
+        }
+    }
+
+    /// The text bound to metavariable `var`.
+    pub(crate) fn bound(&self, var: u16) -> Option<&'t str> {
+        let src: &'t [u8] = self.src;
+        self.binds
+            .iter()
+            .find(|b| b.var == var)
+            .and_then(|b| std::str::from_utf8(&src[b.start..b.end]).ok())
+    }
+
+    fn mark(&self) -> (usize, bool) {
+        (self.binds.len(), self.context.is_some())
+    }
+
+    fn reset(&mut self, m: (usize, bool)) {
+        self.binds.truncate(m.0);
+        if !m.1 {
+            self.context = None;
+        }
+    }
+
+    fn parent(&self, n: Node<'t>) -> Option<Node<'t>> {
+        if n.id() == self.top.id() {
+            return self.anc.last().copied();
+        }
+        match self.anc.iter().rposition(|a| a.id() == n.id()) {
+            Some(0) => None,
+            Some(i) => Some(self.anc[i - 1]),
+            None => n.parent(),
+        }
+    }
+
+    /// Whether `n` matches `r`; bindings made are kept on success, undone on failure.
+    pub(crate) fn rule(&mut self, r: &RuleObj, n: Node<'t>) -> bool {
+        let m = self.mark();
+        for p in &r.parts {
+            if !self.part(p, n) {
+                self.reset(m);
+                return false;
+            }
+        }
+        true
+    }
+
+    fn part(&mut self, p: &Part, n: Node<'t>) -> bool {
+        match p {
+            Part::Kind(k) => n.kind_id() == *k,
+            Part::Pattern(pat) => self.node(&pat.root, n),
+            Part::Regex(re) => n.utf8_text(self.src).is_ok_and(|t| re.is_match(t)),
+            Part::All(v) => v.iter().all(|r| self.rule(r, n)),
+            Part::Any(v) => v.iter().any(|r| self.rule(r, n)),
+            Part::Matches(r) => self.rule(r, n),
+            Part::Not(r) => {
+                let m = self.mark();
+                let hit = self.rule(r, n);
+                self.reset(m);
+                !hit
+            }
+            Part::Inside(rel) => self.inside(rel, n),
+            Part::Has(rel) => self.has(rel, n),
+        }
+    }
+
+    fn stops(&mut self, stop: &Stop, n: Node<'t>) -> bool {
+        match stop {
+            Stop::Neighbor => true,
+            Stop::End => false,
+            Stop::Rule(r) => {
+                let m = self.mark();
+                let hit = self.rule(r, n);
+                self.reset(m);
+                hit
+            }
+        }
+    }
+
+    fn inside(&mut self, rel: &Relation, n: Node<'t>) -> bool {
+        let mut child = n;
+        while let Some(a) = self.parent(child) {
+            let field_ok = rel
+                .field
+                .is_none_or(|f| a.child_by_field_id(f).is_some_and(|c| c.id() == child.id()));
+            if field_ok && self.rule(&rel.rule, a) {
+                if self.context.is_none() {
+                    self.context = Some(a);
+                }
+                return true;
+            }
+            if self.stops(&rel.stop, a) {
+                return false;
+            }
+            child = a;
+        }
+        false
+    }
+
+    fn has(&mut self, rel: &Relation, n: Node<'t>) -> bool {
+        if let Some(f) = rel.field {
+            let Some(c) = n.child_by_field_id(f) else {
+                return false;
+            };
+            if self.rule(&rel.rule, c) {
+                return true;
+            }
+            return !matches!(rel.stop, Stop::Neighbor)
+                && !self.stops(&rel.stop, c)
+                && self.descendants(rel, c);
+        }
+        if matches!(rel.stop, Stop::Neighbor) {
+            let mut cur = n.walk();
+            if !cur.goto_first_child() {
+                return false;
+            }
+            loop {
+                let c = cur.node();
+                if c.is_named() && !c.is_extra() && self.rule(&rel.rule, c) {
+                    return true;
+                }
+                if !cur.goto_next_sibling() {
+                    return false;
+                }
+            }
+        }
+        self.descendants(rel, n)
+    }
+
+    /// Preorder over the named descendants of `n`, not entering nodes that match `stopBy`.
+    fn descendants(&mut self, rel: &Relation, n: Node<'t>) -> bool {
+        let mut cur = n.walk();
+        if !cur.goto_first_child() {
+            return false;
+        }
+        loop {
+            let c = cur.node();
+            let mut enter = true;
+            if c.is_named() && !c.is_extra() {
+                if self.rule(&rel.rule, c) {
+                    return true;
+                }
+                enter = !self.stops(&rel.stop, c);
+            }
+            if enter && cur.goto_first_child() {
+                continue;
+            }
+            loop {
+                if cur.goto_next_sibling() {
+                    break;
+                }
+                if !cur.goto_parent() {
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Binds `var` to `start..end` (or checks the earlier binding's text) and applies its
+    /// constraint to `node`.
+    fn bind(&mut self, var: u16, start: usize, end: usize, node: Option<Node<'t>>) -> bool {
+        if let Some(b) = self.binds.iter().find(|b| b.var == var) {
+            return self.src[b.start..b.end] == self.src[start..end];
+        }
+        let constraints = self.constraints;
+        if let Some(Some(c)) = constraints.get(var as usize) {
+            let Some(node) = node else { return false };
+            if !self.rule(c, node) {
+                return false;
+            }
+        }
+        self.binds.push(Binding { var, start, end });
+        true
+    }
+
+    fn node(&mut self, p: &PNode, n: Node<'t>) -> bool {
+        match p {
+            PNode::Meta { var, multi: _ } => match var {
+                Some(v) => self.bind(*v, n.start_byte(), n.end_byte(), Some(n)),
+                None => true,
+            },
+            PNode::Node {
+                kind,
+                text,
+                children,
+            } => {
+                if n.kind_id() != *kind {
+                    return false;
+                }
+                if let Some(t) = text {
+                    return n.utf8_text(self.src).is_ok_and(|s| s == &**t);
+                }
+                let mut cur = n.walk();
+                let kids: Vec<Node<'t>> = n.children(&mut cur).filter(|c| !skipped(*c)).collect();
+                let m = self.mark();
+                let ok = self.seq(children, &kids);
+                if !ok {
+                    self.reset(m);
+                }
+                ok
+            }
+        }
+    }
+
+    fn seq(&mut self, p: &[PNode], t: &[Node<'t>]) -> bool {
+        let Some((first, rest)) = p.split_first() else {
+            return t.is_empty();
+        };
+        let m = self.mark();
+        if let PNode::Meta { var, multi: true } = first {
+            for k in 0..=t.len() {
+                let ok = match var {
+                    Some(v) if k > 0 => self.bind(*v, t[0].start_byte(), t[k - 1].end_byte(), None),
+                    Some(v) => self.bind(*v, 0, 0, None),
+                    None => true,
+                };
+                if ok && self.seq(rest, &t[k..]) {
+                    return true;
+                }
+                self.reset(m);
+            }
+            return false;
+        }
+        if let Some((t0, trest)) = t.split_first() {
+            if self.node(first, *t0) && self.seq(rest, trest) {
+                return true;
+            }
+            self.reset(m);
+        }
+        // `f($A, $$$)` matches `f(a)`: a separator before a `$$$` that matches nothing.
+        if let (
+            PNode::Node {
+                text: Some(sep), ..
+            },
+            Some(PNode::Meta { multi: true, var }),
+        ) = (first, rest.first())
+        {
+            if &**sep == "," {
+                let ok = var.is_none_or(|v| self.bind(v, 0, 0, None));
+                if ok && self.seq(&rest[1..], t) {
+                    return true;
+                }
+                self.reset(m);
+            }
+        }
+        false
+    }
+}

@@ -1,0 +1,454 @@
+//! The scan report and its renderings: JSON (versioned by [`SCHEMA_VERSION`], described by the
+//! checked-in `schema/scan-report.schema.json`), SARIF 2.1.0 (OASIS; what code-scanning UIs
+//! read), Markdown (for PR comments) and terminal text grouped by file. Renderers write to any
+//! `&mut dyn Write` and never decide where output goes.
+
+use crate::finding::{Finding, Note, NoteKind, Severity};
+use crate::lang::Language;
+use crate::rule::Rule;
+use crate::Confidence;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::io::{self, Write};
+use std::time::Duration;
+
+/// Version of the JSON report; semver, evolved by adding optional fields.
+pub const SCHEMA_VERSION: &str = "1.0.0";
+
+/// The result of a scan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ScanReport {
+    /// [`SCHEMA_VERSION`] of the writer.
+    pub schema_version: String,
+    /// The tool that wrote the report.
+    pub tool: Tool,
+    /// The paths scanned, as given.
+    pub roots: Vec<String>,
+    /// Counts.
+    pub summary: Summary,
+    /// The rules that ran.
+    pub rules: Vec<RuleInfo>,
+    /// Findings, by file, line, column and rule.
+    pub findings: Vec<Finding>,
+    /// Files skipped or parsed with errors.
+    pub notes: Vec<Note>,
+}
+
+/// The writer of a report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Tool {
+    /// `perfhive`.
+    pub name: String,
+    /// Its version.
+    pub version: String,
+}
+
+/// Counts over a scan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Summary {
+    /// Files in a scanned language.
+    pub files: u64,
+    /// Files parsed (a file no rule could match is not parsed).
+    pub files_parsed: u64,
+    /// Files skipped (binary, minified, too large, unreadable).
+    pub files_skipped: u64,
+    /// Files whose syntax tree has errors (scanned anyway).
+    pub files_with_syntax_errors: u64,
+    /// Bytes of source read.
+    pub bytes: u64,
+    /// Findings by severity.
+    pub findings: SeverityCounts,
+    /// Wall time of the scan, milliseconds.
+    pub duration_ms: f64,
+}
+
+/// Findings per severity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct SeverityCounts {
+    /// All findings.
+    pub total: u64,
+    /// High severity.
+    pub high: u64,
+    /// Medium severity.
+    pub medium: u64,
+    /// Low severity.
+    pub low: u64,
+}
+
+/// A rule as listed in reports.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RuleInfo {
+    /// Unique id.
+    pub id: String,
+    /// Languages it applies to.
+    pub languages: Vec<Language>,
+    /// Severity.
+    pub severity: Severity,
+    /// Confidence.
+    pub confidence: Confidence,
+    /// Message (may contain `$VAR` placeholders).
+    pub message: String,
+    /// Longer explanation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// How to fix it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fix: Option<String>,
+}
+
+impl From<&Rule> for RuleInfo {
+    fn from(r: &Rule) -> Self {
+        RuleInfo {
+            id: r.id.clone(),
+            languages: r.languages.clone(),
+            severity: r.severity,
+            confidence: r.confidence,
+            message: r.message.clone(),
+            note: r.note.clone(),
+            fix: r.fix.clone(),
+        }
+    }
+}
+
+/// Walk counts handed to [`ScanReport::new`].
+pub(crate) struct Counts {
+    pub(crate) files: u64,
+    pub(crate) parsed: u64,
+    pub(crate) skipped: u64,
+    pub(crate) bytes: u64,
+    pub(crate) elapsed: Duration,
+}
+
+impl ScanReport {
+    pub(crate) fn new(
+        roots: Vec<String>,
+        rules: &[&Rule],
+        findings: Vec<Finding>,
+        notes: Vec<Note>,
+        c: Counts,
+    ) -> Self {
+        let mut sev = SeverityCounts::default();
+        for f in &findings {
+            sev.total += 1;
+            match f.severity {
+                Severity::High => sev.high += 1,
+                Severity::Medium => sev.medium += 1,
+                Severity::Low => sev.low += 1,
+            }
+        }
+        let syntax = notes
+            .iter()
+            .filter(|n| n.kind == NoteKind::ParseErrors)
+            .count() as u64;
+        ScanReport {
+            schema_version: SCHEMA_VERSION.to_string(),
+            tool: Tool {
+                name: "perfhive".into(),
+                version: env!("CARGO_PKG_VERSION").into(),
+            },
+            roots,
+            summary: Summary {
+                files: c.files,
+                files_parsed: c.parsed,
+                files_skipped: c.skipped,
+                files_with_syntax_errors: syntax,
+                bytes: c.bytes,
+                findings: sev,
+                duration_ms: (c.elapsed.as_secs_f64() * 1e6).round() / 1e3,
+            },
+            rules: rules.iter().map(|r| RuleInfo::from(*r)).collect(),
+            findings,
+            notes,
+        }
+    }
+
+    /// Findings at `min` severity or above.
+    pub fn count_at_least(&self, min: Severity) -> usize {
+        self.findings.iter().filter(|f| f.severity >= min).count()
+    }
+
+    /// The report as pretty JSON.
+    pub fn render_json(&self, w: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, self)?;
+        writeln!(w)
+    }
+
+    /// The report as a SARIF 2.1.0 log with one run.
+    pub fn render_sarif(&self, w: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *w, &self.sarif())?;
+        writeln!(w)
+    }
+
+    /// The SARIF 2.1.0 log as a JSON value.
+    pub fn sarif(&self) -> serde_json::Value {
+        let rules: Vec<serde_json::Value> = self
+            .rules
+            .iter()
+            .map(|r| {
+                let mut v = json!({
+                    "id": r.id,
+                    "shortDescription": { "text": r.message },
+                    "defaultConfiguration": { "level": sarif_level(r.severity) },
+                    "properties": {
+                        "confidence": r.confidence.name(),
+                        "languages": r.languages.iter().map(|l| l.name()).collect::<Vec<_>>(),
+                    },
+                });
+                if let Some(n) = &r.note {
+                    v["fullDescription"] = json!({ "text": n });
+                }
+                if let Some(f) = &r.fix {
+                    v["help"] = json!({ "text": f });
+                }
+                v
+            })
+            .collect();
+        let results: Vec<serde_json::Value> = self
+            .findings
+            .iter()
+            .map(|f| {
+                let mut loc = json!({
+                    "physicalLocation": {
+                        "artifactLocation": artifact(&f.file),
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": f.end_line,
+                            "endColumn": f.end_column,
+                            "snippet": { "text": f.snippet },
+                        },
+                    },
+                });
+                if let Some(func) = &f.function {
+                    loc["logicalLocations"] = json!([{ "name": func, "kind": "function" }]);
+                }
+                let mut props = json!({ "confidence": f.confidence.name() });
+                if let Some(c) = &f.context {
+                    props["context"] = json!(c);
+                }
+                let mut res = json!({
+                    "ruleId": f.rule_id,
+                    "level": sarif_level(f.severity),
+                    "message": { "text": f.message },
+                    "locations": [loc],
+                    "properties": props,
+                });
+                if let Some(i) = self.rules.iter().position(|r| r.id == f.rule_id) {
+                    res["ruleIndex"] = json!(i);
+                }
+                res
+            })
+            .collect();
+        let notifications: Vec<serde_json::Value> = self
+            .notes
+            .iter()
+            .map(|n| {
+                json!({
+                    "level": "note",
+                    "message": { "text": format!("{}: {}", n.file, n.message) },
+                    "locations": [{ "physicalLocation": { "artifactLocation": artifact(&n.file) } }],
+                })
+            })
+            .collect();
+        json!({
+            "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+            "version": "2.1.0",
+            "runs": [{
+                "tool": { "driver": {
+                    "name": self.tool.name,
+                    "version": self.tool.version,
+                    "rules": rules,
+                }},
+                "columnKind": "unicodeCodePoints",
+                "invocations": [{
+                    "executionSuccessful": true,
+                    "toolExecutionNotifications": notifications,
+                }],
+                "results": results,
+            }],
+        })
+    }
+
+    /// The report as Markdown: a summary line, a findings table, the skipped files.
+    pub fn render_markdown(&self, w: &mut dyn Write) -> io::Result<()> {
+        writeln!(w, "# perfhive scan\n")?;
+        writeln!(w, "{}\n", self.summary_line())?;
+        if !self.findings.is_empty() {
+            writeln!(
+                w,
+                "| Severity | Confidence | Rule | Location | Function | Finding |"
+            )?;
+            writeln!(w, "|---|---|---|---|---|---|")?;
+            for f in &self.findings {
+                let mut what = f.message.clone();
+                if let Some(c) = &f.context {
+                    what.push_str(&format!(" ({} at line {}: `{}`)", c.kind, c.line, c.text));
+                }
+                writeln!(
+                    w,
+                    "| {} | {} | `{}` | `{}:{}:{}` | {} | {} |",
+                    f.severity.name(),
+                    f.confidence.name(),
+                    f.rule_id,
+                    cell(&f.file),
+                    f.line,
+                    f.column,
+                    f.function
+                        .as_deref()
+                        .map_or(String::new(), |n| format!("`{}`", cell(n))),
+                    cell(&what),
+                )?;
+            }
+        }
+        if !self.notes.is_empty() {
+            writeln!(w, "\n## Notes\n\n| File | Note |\n|---|---|")?;
+            for n in &self.notes {
+                writeln!(w, "| `{}` | {} |", cell(&n.file), cell(&n.message))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The report for a terminal: findings grouped by file, ANSI colour when `color`.
+    pub fn render_terminal(&self, w: &mut dyn Write, color: bool) -> io::Result<()> {
+        let paint = |code: &str, s: &str| {
+            if color {
+                format!("\x1b[{code}m{s}\x1b[0m")
+            } else {
+                s.to_string()
+            }
+        };
+        let mut last: Option<&str> = None;
+        for f in &self.findings {
+            if last != Some(f.file.as_str()) {
+                if last.is_some() {
+                    writeln!(w)?;
+                }
+                writeln!(w, "{}", paint("1;4", &f.file))?;
+                last = Some(&f.file);
+            }
+            let sev = match f.severity {
+                Severity::High => paint("31;1", "high  "),
+                Severity::Medium => paint("33", "medium"),
+                Severity::Low => paint("36", "low   "),
+            };
+            writeln!(
+                w,
+                "  {:>4}:{:<3} {sev} {}  {} {}",
+                f.line,
+                f.column,
+                f.message,
+                paint("2", &format!("[{}]", f.rule_id)),
+                paint("2", &format!("confidence {}", f.confidence.name())),
+            )?;
+            let mut whr = Vec::new();
+            if let Some(func) = &f.function {
+                whr.push(format!("in {func}"));
+            }
+            if let Some(c) = &f.context {
+                whr.push(format!("{} at line {}: {}", c.kind, c.line, c.text));
+            }
+            if !whr.is_empty() {
+                writeln!(w, "             {}", paint("2", &whr.join(" · ")))?;
+            }
+            for l in f.snippet.lines().take(3) {
+                writeln!(w, "             │ {l}")?;
+            }
+            if let Some(fix) = &f.fix {
+                writeln!(w, "             {} {fix}", paint("32", "fix:"))?;
+            }
+        }
+        if !self.findings.is_empty() {
+            writeln!(w)?;
+        }
+        writeln!(w, "{}", self.summary_line())
+    }
+
+    /// One line: findings by severity, files scanned and skipped, time.
+    pub fn summary_line(&self) -> String {
+        let s = &self.summary;
+        let files_with = {
+            let mut v: Vec<&str> = self.findings.iter().map(|f| f.file.as_str()).collect();
+            v.dedup();
+            v.len()
+        };
+        let mut line = format!(
+            "{} finding{} ({} high, {} medium, {} low) in {} file{}; {} file{} scanned",
+            s.findings.total,
+            if s.findings.total == 1 { "" } else { "s" },
+            s.findings.high,
+            s.findings.medium,
+            s.findings.low,
+            files_with,
+            if files_with == 1 { "" } else { "s" },
+            s.files,
+            if s.files == 1 { "" } else { "s" },
+        );
+        if s.files_skipped > 0 {
+            line.push_str(&format!(", {} skipped", s.files_skipped));
+        }
+        if s.files_with_syntax_errors > 0 {
+            line.push_str(&format!(
+                ", {} with syntax errors",
+                s.files_with_syntax_errors
+            ));
+        }
+        line.push_str(&format!(
+            ", {} rules, {:.0} ms",
+            self.rules.len(),
+            s.duration_ms
+        ));
+        line
+    }
+}
+
+fn sarif_level(s: Severity) -> &'static str {
+    match s {
+        Severity::High => "error",
+        Severity::Medium => "warning",
+        Severity::Low => "note",
+    }
+}
+
+/// A SARIF artifactLocation: relative paths against `%SRCROOT%`, absolute ones as file URIs.
+fn artifact(path: &str) -> serde_json::Value {
+    let enc = uri_encode(path);
+    if path.starts_with('/') {
+        json!({ "uri": format!("file://{enc}") })
+    } else {
+        json!({ "uri": enc, "uriBaseId": "%SRCROOT%" })
+    }
+}
+
+fn uri_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Text for a Markdown table cell.
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// The JSON Schema of [`ScanReport`] (draft 2020-12), as checked in at
+/// `schema/scan-report.schema.json`.
+pub fn json_schema() -> serde_json::Value {
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(ScanReport)).expect("schema serialises");
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            "https://perfhive.dev/schema/scan-report.schema.json".into(),
+        );
+        obj.insert("title".into(), "perfhive scan report".into());
+    }
+    schema
+}

@@ -1,0 +1,606 @@
+//! Rule files: YAML in a subset of ast-grep's rule format (documented in `docs/scan.md`),
+//! read with `deny_unknown_fields` so a typo is an error at its `file:line:column`, then
+//! validated and compiled per language: kind names must exist in the grammar, patterns must
+//! parse, regexes must compile, `matches` must name a known utility rule.
+//!
+//! A folder of rules may hold utility files whose name starts with `_` (`_loops.yaml`): a
+//! `language` and a `utils` map of named rule objects, usable by every rule of that language
+//! in the same set through `matches: NAME` (a rule's own `utils` come first).
+
+use crate::finding::{Confidence, Severity};
+use crate::lang::Language;
+use crate::matcher::{Part, Relation, RuleObj, Stop};
+use crate::pattern;
+use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+
+/// A rule file that could not be read or is not valid: `file:line:column: what was expected`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleError {
+    /// The file (`<builtin>/…` for embedded rules).
+    pub file: String,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// 1-based column, when known.
+    pub column: Option<usize>,
+    /// What was expected.
+    pub message: String,
+    /// The source line, for the caret display.
+    pub source_line: Option<String>,
+}
+
+impl RuleError {
+    fn at(file: &str, src: &str, line: usize, column: usize, message: String) -> Self {
+        RuleError {
+            file: file.to_string(),
+            line: Some(line),
+            column: Some(column),
+            message,
+            source_line: src.lines().nth(line.saturating_sub(1)).map(str::to_string),
+        }
+    }
+
+    /// An error about the file as a whole.
+    pub(crate) fn whole(file: &str, message: String) -> Self {
+        RuleError {
+            file: file.to_string(),
+            line: None,
+            column: None,
+            message,
+            source_line: None,
+        }
+    }
+
+    /// An error at the first occurrence of `needle` in `src` (the offending value), else at the
+    /// start of the file.
+    fn near(file: &str, src: &str, needle: &str, message: String) -> Self {
+        let needle = needle.lines().next().unwrap_or("").trim();
+        let at = if needle.is_empty() {
+            None
+        } else {
+            src.find(needle)
+        };
+        let (line, col) = match at {
+            Some(i) => {
+                let before = &src[..i];
+                let line = before.matches('\n').count() + 1;
+                let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+                (line, col)
+            }
+            None => (1, 1),
+        };
+        RuleError::at(file, src, line, col, message)
+    }
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if let (Some(line), Some(col)) = (self.line, self.column) {
+            write!(f, ":{line}:{col}")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let (Some(line), Some(col), Some(src)) = (self.line, self.column, &self.source_line) {
+            let gutter = line.to_string().len();
+            let pad: String = src
+                .chars()
+                .take(col.saturating_sub(1))
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
+            write!(
+                f,
+                "\n{:gutter$} |\n{line} | {src}\n{:gutter$} | {pad}^",
+                "", ""
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// A validated rule, compiled for each of its languages.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    /// Unique id (`py-n-plus-one-query`).
+    pub id: String,
+    /// Languages it applies to.
+    pub languages: Vec<Language>,
+    /// Severity of its findings.
+    pub severity: Severity,
+    /// Confidence of its findings.
+    pub confidence: Confidence,
+    /// The finding message (may use `$VAR`).
+    pub message: String,
+    /// A longer explanation.
+    pub note: Option<String>,
+    /// How to fix it (may use `$VAR`).
+    pub fix: Option<String>,
+    /// The label given to the `inside` ancestor in findings (`loop`, `async`).
+    pub context: Option<String>,
+    /// Where the rule was read from.
+    pub source: String,
+    pub(crate) compiled: Vec<(Language, Compiled)>,
+}
+
+/// A rule compiled for one language.
+#[derive(Debug, Clone)]
+pub(crate) struct Compiled {
+    pub(crate) root: RuleObj,
+    pub(crate) vars: Vec<String>,
+    pub(crate) constraints: Vec<Option<RuleObj>>,
+    pub(crate) kinds: Option<Vec<u16>>,
+    pub(crate) literals: Option<Vec<String>>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The YAML shape.
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    id: Option<String>,
+    language: Langs,
+    rule: Option<RawRule>,
+    message: Option<String>,
+    severity: Option<Severity>,
+    confidence: Option<Confidence>,
+    note: Option<String>,
+    fix: Option<String>,
+    context: Option<String>,
+    #[serde(default)]
+    constraints: BTreeMap<String, RawRule>,
+    #[serde(default)]
+    utils: BTreeMap<String, RawRule>,
+}
+
+#[derive(Deserialize, Default, Clone)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct RawRule {
+    pattern: Option<RawPattern>,
+    kind: Option<String>,
+    regex: Option<String>,
+    inside: Option<Box<RawRule>>,
+    has: Option<Box<RawRule>>,
+    not: Option<Box<RawRule>>,
+    all: Option<Vec<RawRule>>,
+    any: Option<Vec<RawRule>>,
+    matches: Option<String>,
+    // only in `inside` / `has`
+    stop_by: Option<RawStop>,
+    field: Option<String>,
+}
+
+#[derive(Clone)]
+enum RawPattern {
+    Text(String),
+    Context { context: String, selector: String },
+}
+
+#[derive(Clone)]
+enum RawStop {
+    Neighbor,
+    End,
+    Rule(Box<RawRule>),
+}
+
+struct Langs(Vec<String>);
+
+impl<'de> Deserialize<'de> for Langs {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Langs;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a language name or a list of them")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Langs, E> {
+                Ok(Langs(vec![v.to_string()]))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Langs, A::Error> {
+                let mut v = Vec::new();
+                while let Some(x) = s.next_element::<String>()? {
+                    v.push(x);
+                }
+                Ok(Langs(v))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Ctx {
+            context: String,
+            selector: String,
+        }
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawPattern;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a code snippet or {context, selector}")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawPattern, E> {
+                Ok(RawPattern::Text(v.to_string()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<RawPattern, A::Error> {
+                let c = Ctx::deserialize(de::value::MapAccessDeserializer::new(m))?;
+                Ok(RawPattern::Context {
+                    context: c.context,
+                    selector: c.selector,
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for RawStop {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = RawStop;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("`neighbor`, `end` or a rule object")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RawStop, E> {
+                match v {
+                    "neighbor" => Ok(RawStop::Neighbor),
+                    "end" => Ok(RawStop::End),
+                    _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_map<A: MapAccess<'de>>(self, m: A) -> Result<RawStop, A::Error> {
+                let r = RawRule::deserialize(de::value::MapAccessDeserializer::new(m))?;
+                Ok(RawStop::Rule(Box::new(r)))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading.
+
+/// One rule source: a display path and its text.
+pub(crate) struct Source {
+    pub(crate) path: String,
+    pub(crate) text: String,
+}
+
+fn is_util_file(path: &str) -> bool {
+    path.rsplit('/').next().is_some_and(|n| n.starts_with('_'))
+}
+
+fn yaml_docs(src: &Source) -> Result<Vec<RawFile>, RuleError> {
+    let mut out = Vec::new();
+    for doc in serde_yaml_ng::Deserializer::from_str(&src.text) {
+        match RawFile::deserialize(doc) {
+            Ok(f) => out.push(f),
+            Err(e) => {
+                let mut message = e.to_string();
+                if let Some(i) = message.find(" at line ") {
+                    message.truncate(i);
+                }
+                return Err(match e.location() {
+                    Some(l) => RuleError::at(&src.path, &src.text, l.line(), l.column(), message),
+                    None => RuleError::whole(&src.path, message),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn languages(src: &Source, langs: &Langs) -> Result<Vec<Language>, RuleError> {
+    let mut out = Vec::new();
+    for l in &langs.0 {
+        let lang = Language::from_name(l).ok_or_else(|| {
+            RuleError::near(
+                &src.path,
+                &src.text,
+                l,
+                format!("unknown language `{l}`; expected python, javascript, typescript, tsx, go, java or rust"),
+            )
+        })?;
+        out.push(lang);
+    }
+    if out.is_empty() {
+        return Err(RuleError::near(
+            &src.path,
+            &src.text,
+            "language",
+            "expected at least one language".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// Reads, validates and compiles every rule of `sources` (utility files first).
+pub(crate) fn load(sources: &[Source]) -> Result<Vec<Rule>, RuleError> {
+    // shared utilities, per language: (name, rule, where it was defined)
+    let mut shared: Vec<(Language, String, RawRule, usize)> = Vec::new();
+    for (i, src) in sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| is_util_file(&s.path))
+    {
+        for f in yaml_docs(src)? {
+            if f.id.is_some() || f.rule.is_some() {
+                return Err(RuleError::near(
+                    &src.path,
+                    &src.text,
+                    "id",
+                    "a utility file (name starting with `_`) holds only `language` and `utils`"
+                        .into(),
+                ));
+            }
+            for lang in languages(src, &f.language)? {
+                for (name, r) in &f.utils {
+                    shared.push((lang, name.clone(), r.clone(), i));
+                }
+            }
+        }
+    }
+    let mut rules: Vec<Rule> = Vec::new();
+    for src in sources.iter().filter(|s| !is_util_file(&s.path)) {
+        for f in yaml_docs(src)? {
+            let rule = build(src, f, &shared, sources)?;
+            if let Some(prev) = rules.iter().find(|r| r.id == rule.id) {
+                return Err(RuleError::near(
+                    &src.path,
+                    &src.text,
+                    &rule.id,
+                    format!("duplicate rule id `{}` (also in {})", rule.id, prev.source),
+                ));
+            }
+            rules.push(rule);
+        }
+    }
+    Ok(rules)
+}
+
+fn build(
+    src: &Source,
+    f: RawFile,
+    shared: &[(Language, String, RawRule, usize)],
+    sources: &[Source],
+) -> Result<Rule, RuleError> {
+    let missing = |key: &str| {
+        RuleError::whole(
+            &src.path,
+            format!("missing `{key}`: a rule needs id, language, message and rule"),
+        )
+    };
+    let id = f.id.clone().ok_or_else(|| missing("id"))?;
+    if id.is_empty()
+        || !id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./".contains(c))
+    {
+        return Err(RuleError::near(
+            &src.path,
+            &src.text,
+            &id,
+            format!("rule id `{id}`: use letters, digits, `-`, `_`, `.`, `/`"),
+        ));
+    }
+    let raw = f.rule.clone().ok_or_else(|| missing("rule"))?;
+    let message = f.message.clone().ok_or_else(|| missing("message"))?;
+    let langs = languages(src, &f.language)?;
+    let mut compiled = Vec::new();
+    for &lang in &langs {
+        let mut cx = Compiler {
+            lang,
+            grammar: lang.grammar(),
+            vars: Vec::new(),
+            local: &f.utils,
+            shared,
+            sources,
+            src,
+            depth: 0,
+        };
+        let root = cx.rule(&raw, false)?;
+        if root.root_kinds().is_none()
+            && !root
+                .parts
+                .iter()
+                .any(|p| matches!(p, Part::Regex(_) | Part::Pattern(_)))
+        {
+            return Err(RuleError::near(&src.path, &src.text, "rule:", "the rule needs a positive key that selects nodes: pattern, kind, regex, any, all or matches".into()));
+        }
+        let mut constraints = Vec::new();
+        for (name, r) in &f.constraints {
+            let var = pattern::intern(&mut cx.vars, name);
+            let c = cx.rule(r, false)?;
+            if constraints.len() <= var as usize {
+                constraints.resize(var as usize + 1, None);
+            }
+            constraints[var as usize] = Some(c);
+        }
+        let kinds = root.root_kinds();
+        let literals = root.literals();
+        compiled.push((
+            lang,
+            Compiled {
+                root,
+                vars: cx.vars,
+                constraints,
+                kinds,
+                literals,
+            },
+        ));
+    }
+    Ok(Rule {
+        id,
+        languages: langs,
+        severity: f.severity.unwrap_or(Severity::Medium),
+        confidence: f.confidence.unwrap_or(Confidence::Medium),
+        message,
+        note: f.note,
+        fix: f.fix,
+        context: f.context,
+        source: src.path.clone(),
+        compiled,
+    })
+}
+
+struct Compiler<'a> {
+    lang: Language,
+    grammar: tree_sitter::Language,
+    vars: Vec<String>,
+    local: &'a BTreeMap<String, RawRule>,
+    shared: &'a [(Language, String, RawRule, usize)],
+    sources: &'a [Source],
+    src: &'a Source,
+    depth: usize,
+}
+
+impl Compiler<'_> {
+    fn err(&self, needle: &str, message: String) -> RuleError {
+        RuleError::near(&self.src.path, &self.src.text, needle, message)
+    }
+
+    fn kind(&self, name: &str) -> Result<u16, RuleError> {
+        let id = self.grammar.id_for_node_kind(name, true);
+        if id == 0 {
+            return Err(self.err(
+                name,
+                format!("`{name}` is not a node kind of the {} grammar", self.lang),
+            ));
+        }
+        Ok(id)
+    }
+
+    fn rule(&mut self, r: &RawRule, relational: bool) -> Result<RuleObj, RuleError> {
+        if !relational && (r.stop_by.is_some() || r.field.is_some()) {
+            return Err(self.err(
+                if r.field.is_some() {
+                    "field:"
+                } else {
+                    "stopBy"
+                },
+                "`stopBy` and `field` belong inside `inside` or `has`".into(),
+            ));
+        }
+        let mut parts = Vec::new();
+        if let Some(k) = &r.kind {
+            parts.push(Part::Kind(self.kind(k)?));
+        }
+        if let Some(p) = &r.pattern {
+            let (text, selector) = match p {
+                RawPattern::Text(t) => (t.as_str(), None),
+                RawPattern::Context { context, selector } => {
+                    (context.as_str(), Some(selector.as_str()))
+                }
+            };
+            let pat = pattern::compile(self.lang, text, selector, &mut self.vars)
+                .map_err(|e| self.err(text, e))?;
+            parts.push(Part::Pattern(pat));
+        }
+        if let Some(re) = &r.regex {
+            let compiled =
+                regex::Regex::new(re).map_err(|e| self.err(re, format!("invalid regex: {e}")))?;
+            parts.push(Part::Regex(compiled));
+        }
+        if let Some(all) = &r.all {
+            let v = all
+                .iter()
+                .map(|x| self.rule(x, false))
+                .collect::<Result<_, _>>()?;
+            parts.push(Part::All(v));
+        }
+        if let Some(any) = &r.any {
+            if any.is_empty() {
+                return Err(self.err("any:", "`any` needs at least one rule".into()));
+            }
+            let v = any
+                .iter()
+                .map(|x| self.rule(x, false))
+                .collect::<Result<_, _>>()?;
+            parts.push(Part::Any(v));
+        }
+        if let Some(name) = &r.matches {
+            parts.push(Part::Matches(Arc::new(self.util(name)?)));
+        }
+        if let Some(h) = &r.has {
+            parts.push(Part::Has(Box::new(self.relation(h)?)));
+        }
+        if let Some(i) = &r.inside {
+            parts.push(Part::Inside(Box::new(self.relation(i)?)));
+        }
+        if let Some(n) = &r.not {
+            parts.push(Part::Not(Box::new(self.rule(n, false)?)));
+        }
+        Ok(RuleObj { parts })
+    }
+
+    fn relation(&mut self, r: &RawRule) -> Result<Relation, RuleError> {
+        let stop = match &r.stop_by {
+            None | Some(RawStop::Neighbor) => Stop::Neighbor,
+            Some(RawStop::End) => Stop::End,
+            Some(RawStop::Rule(s)) => Stop::Rule(self.rule(s, false)?),
+        };
+        let field = match &r.field {
+            None => None,
+            Some(name) => Some(
+                self.grammar
+                    .field_id_for_name(name)
+                    .ok_or_else(|| {
+                        self.err(
+                            name,
+                            format!("`{name}` is not a field of the {} grammar", self.lang),
+                        )
+                    })?
+                    .get(),
+            ),
+        };
+        let mut inner = r.clone();
+        inner.stop_by = None;
+        inner.field = None;
+        let rule = self.rule(&inner, false)?;
+        if rule.parts.is_empty() {
+            return Err(self.err("inside", "a relational rule needs a rule to match".into()));
+        }
+        Ok(Relation { rule, stop, field })
+    }
+
+    fn util(&mut self, name: &str) -> Result<RuleObj, RuleError> {
+        if self.depth > 16 {
+            return Err(self.err(
+                name,
+                format!("`matches: {name}`: utility rules refer to each other in a cycle"),
+            ));
+        }
+        let (raw, src) = if let Some(r) = self.local.get(name) {
+            (r.clone(), self.src)
+        } else if let Some((_, _, r, i)) = self
+            .shared
+            .iter()
+            .find(|(l, n, _, _)| *l == self.lang && n == name)
+        {
+            (r.clone(), &self.sources[*i])
+        } else {
+            return Err(self.err(
+                name,
+                format!(
+                    "`matches: {name}`: no utility rule `{name}` for {}",
+                    self.lang
+                ),
+            ));
+        };
+        let saved = self.src;
+        self.src = src;
+        self.depth += 1;
+        let r = self.rule(&raw, false);
+        self.depth -= 1;
+        self.src = saved;
+        r
+    }
+}

@@ -1,0 +1,356 @@
+//! Tests of the engine over small sources, of rule-file errors, and of every built-in rule
+//! against its `rule-tests/<lang>/<id>.yaml` cases.
+
+use super::*;
+use crate::rule::Source;
+
+/// Findings of `rules` (YAML text) on `code` in `lang`.
+fn run(rules_yaml: &str, lang: Language, code: &str) -> Vec<Finding> {
+    let mut sources = vec![Source {
+        path: "test.yaml".into(),
+        text: rules_yaml.into(),
+    }];
+    sources.extend(builtin_sources(false));
+    let rules = rule::load(&sources).unwrap_or_else(|e| panic!("{e}"));
+    findings_of(&rules, lang, code)
+}
+
+fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
+    let engine = engine::Engine::new(rules, &[lang]);
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&lang.grammar()).unwrap();
+    engine.scan(lang, &mut parser, "snippet", code).findings
+}
+
+#[test]
+fn patterns_match_structurally_with_metavariables() {
+    let rule = r#"
+id: t
+language: python
+message: "add $A"
+rule: { pattern: "$A + $A" }
+"#;
+    let f = run(
+        rule,
+        Language::Python,
+        "x = a + a\ny = a + b\nz = (f(1)) + f(1)\n",
+    );
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!((f[0].line, f[0].column), (1, 5));
+    assert_eq!(f[0].message, "add a");
+    assert_eq!(f[0].snippet, "a + a");
+
+    let rule = r#"
+id: t
+language: javascript
+message: m
+rule: { pattern: "foo($A, $$$REST)" }
+"#;
+    let f = run(
+        rule,
+        Language::JavaScript,
+        "foo(1);\nfoo(1, 2, 3);\nfoo();\nbar(1);\n",
+    );
+    assert_eq!(
+        f.iter().map(|f| f.line).collect::<Vec<_>>(),
+        [1, 2],
+        "{f:?}"
+    );
+}
+
+#[test]
+fn comments_and_whitespace_do_not_matter() {
+    let rule = "id: t\nlanguage: go\nmessage: m\nrule: { pattern: 'regexp.MustCompile($P)' }\n";
+    let f = run(
+        rule,
+        Language::Go,
+        "package p\nvar r = regexp.MustCompile( /* c */ `a+` )\n",
+    );
+    assert_eq!(f.len(), 1, "{f:?}");
+}
+
+#[test]
+fn inside_with_field_stop_by_and_context() {
+    let rule = r#"
+id: t
+language: python
+message: m
+context: loop
+rule:
+  pattern: $F()
+  inside:
+    kind: for_statement
+    field: body
+    stopBy: { kind: function_definition }
+"#;
+    let code =
+        "def outer():\n    for x in g():\n        h()\n        def inner():\n            k()\n";
+    let f = run(rule, Language::Python, code);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].snippet, "h()");
+    assert_eq!(f[0].function.as_deref(), Some("outer"));
+    let c = f[0].context.as_ref().unwrap();
+    assert_eq!(
+        (c.kind.as_str(), c.line, c.text.as_str()),
+        ("loop", 2, "for x in g():")
+    );
+}
+
+#[test]
+fn has_not_any_and_constraints() {
+    let rule = r#"
+id: t
+language: python
+message: m
+rule:
+  kind: function_definition
+  has:
+    stopBy: end
+    pattern: time.sleep($S)
+  not:
+    has: { stopBy: end, pattern: print($$$) }
+constraints:
+  S: { kind: integer }
+"#;
+    let code = "def a():\n    time.sleep(1)\ndef b():\n    time.sleep(x)\ndef c():\n    time.sleep(2)\n    print()\n";
+    let f = run(rule, Language::Python, code);
+    assert_eq!(f.iter().map(|f| f.line).collect::<Vec<_>>(), [1], "{f:?}");
+}
+
+#[test]
+fn metavariables_are_shared_across_relations() {
+    // `$S += ...` where S was initialised from a string in the same function
+    let rule = r#"
+id: t
+language: python
+message: "concat $S"
+rule:
+  pattern: $S += $X
+  inside:
+    kind: function_definition
+    stopBy: end
+    has: { stopBy: end, pattern: "$S = $V" }
+constraints:
+  V: { kind: string }
+"#;
+    let code =
+        "def f(xs):\n    s = ''\n    n = 0\n    for x in xs:\n        s += x\n        n += 1\n";
+    let f = run(rule, Language::Python, code);
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(f[0].message, "concat s");
+}
+
+#[test]
+fn enclosing_function_names() {
+    let rule = "id: t\nlanguage: [javascript, typescript]\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "const load = async () => { q(); };\nclass A { run() { q(); } }\nfunction named() { [1].map(() => q()); }\n";
+    let f = run(rule, Language::JavaScript, code);
+    let names: Vec<_> = f.iter().map(|f| f.function.clone()).collect();
+    assert_eq!(
+        names,
+        [
+            Some("load".into()),
+            Some("run".into()),
+            Some("named".into())
+        ],
+        "{f:?}"
+    );
+    let f = run(
+        rule,
+        Language::TypeScript,
+        "function t(a: number): void { q(); }\n",
+    );
+    assert_eq!(f[0].function.as_deref(), Some("t"));
+}
+
+fn load_err(yaml: &str) -> RuleError {
+    let sources = [Source {
+        path: "bad.yaml".into(),
+        text: yaml.into(),
+    }];
+    rule::load(&sources).expect_err("an error")
+}
+
+#[test]
+fn rule_errors_point_at_file_line_column() {
+    let e = load_err("id: t\nlanguage: python\nmessage: m\nrule:\n  patern: foo()\n");
+    assert_eq!((e.line, e.column), (Some(5), Some(3)), "{e}");
+    assert!(
+        e.to_string()
+            .starts_with("bad.yaml:5:3: rule: unknown field `patern`"),
+        "{e}"
+    );
+
+    let e = load_err("id: t\nlanguage: python\nmessage: m\nrule:\n  kind: for_statment\n");
+    assert_eq!((e.line, e.column), (Some(5), Some(9)), "{e}");
+    assert!(e.message.contains("not a node kind"), "{e}");
+
+    let e = load_err("id: t\nlanguage: cobol\nmessage: m\nrule: { kind: x }\n");
+    assert_eq!(e.line, Some(2), "{e}");
+
+    let e =
+        load_err("id: t\nlanguage: python\nmessage: m\nseverity: fatal\nrule: { kind: call }\n");
+    assert_eq!(e.line, Some(4), "{e}");
+
+    let e = load_err("id: t\nlanguage: python\nmessage: m\nrule:\n  regex: '(unclosed'\n");
+    assert_eq!(e.line, Some(5), "{e}");
+
+    let e = load_err("id: t\nlanguage: python\nmessage: m\nrule:\n  pattern: 'def (:'\n");
+    assert_eq!(e.line, Some(5), "{e}");
+    assert!(e.message.contains("not valid python"), "{e}");
+
+    let e = load_err("id: t\nlanguage: python\nmessage: m\nrule:\n  matches: nowhere\n");
+    assert!(e.message.contains("no utility rule `nowhere`"), "{e}");
+
+    let e = load_err("id: t\nlanguage: python\nmessage: m\nrule:\n  kind: call\n  stopBy: end\n");
+    assert!(e.message.contains("belong inside"), "{e}");
+
+    let e = load_err("id: t\nlanguage: python\nrule: { kind: call }\n");
+    assert!(e.message.contains("missing `message`"), "{e}");
+
+    let e = load_err("id: t\nlanguage: python\nmessage: m\nrule: { not: { kind: call } }\n");
+    assert!(e.message.contains("positive key"), "{e}");
+
+    let twice = "id: t\nlanguage: python\nmessage: m\nrule: { kind: call }\n---\nid: t\nlanguage: python\nmessage: m\nrule: { kind: call }\n";
+    assert!(load_err(twice).message.contains("duplicate rule id"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The built-in rules against their test cases.
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RuleTest {
+    id: String,
+    /// Languages to parse the snippets as (default: all of the rule's).
+    #[serde(default)]
+    language: Vec<String>,
+    valid: Vec<String>,
+    invalid: Vec<String>,
+}
+
+fn rule_tests() -> Vec<(std::path::PathBuf, RuleTest)> {
+    fn collect(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                collect(&p, out);
+            } else if p.extension().is_some_and(|x| x == "yaml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    collect(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("rule-tests"),
+        &mut files,
+    );
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let text = std::fs::read_to_string(&p).unwrap();
+            let t: RuleTest =
+                serde_yaml_ng::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            (p, t)
+        })
+        .collect()
+}
+
+#[test]
+fn every_builtin_rule_passes_its_valid_and_invalid_cases() {
+    let rules = builtin_rules();
+    assert!(!rules.is_empty());
+    let tests = rule_tests();
+    let mut failures = Vec::new();
+    for rule in &rules {
+        let Some((path, t)) = tests.iter().find(|(_, t)| t.id == rule.id) else {
+            failures.push(format!("{}: no rule-tests file", rule.id));
+            continue;
+        };
+        if t.valid.len() < 2 || t.invalid.len() < 2 {
+            failures.push(format!(
+                "{}: needs at least 2 valid and 2 invalid cases",
+                path.display()
+            ));
+        }
+        let langs: Vec<Language> = if t.language.is_empty() {
+            rule.languages.clone()
+        } else {
+            t.language
+                .iter()
+                .map(|l| Language::from_name(l).unwrap())
+                .collect()
+        };
+        let one = std::slice::from_ref(rule);
+        for lang in langs {
+            for (i, code) in t.invalid.iter().enumerate() {
+                let f = findings_of(one, lang, code);
+                if f.is_empty() {
+                    failures.push(format!(
+                        "{} ({lang}): invalid[{i}] not flagged:\n{code}",
+                        rule.id
+                    ));
+                }
+            }
+            for (i, code) in t.valid.iter().enumerate() {
+                let f = findings_of(one, lang, code);
+                if let Some(x) = f.first() {
+                    failures.push(format!(
+                        "{} ({lang}): valid[{i}] flagged at line {}: {}\n{code}",
+                        rule.id, x.line, x.snippet
+                    ));
+                }
+            }
+        }
+    }
+    for (path, t) in &tests {
+        if !rules.iter().any(|r| r.id == t.id) {
+            failures.push(format!("{}: no built-in rule `{}`", path.display(), t.id));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} failures:\n{}",
+        failures.len(),
+        failures.join("\n\n")
+    );
+}
+
+#[test]
+fn builtin_rules_have_unique_ids_and_a_test_per_language_folder() {
+    let rules = builtin_rules();
+    for r in &rules {
+        assert!(
+            !r.message.is_empty() && r.fix.is_some(),
+            "{}: message and fix",
+            r.id
+        );
+        let folder = r.source.split('/').nth(1).unwrap();
+        assert!(
+            r.languages.iter().any(|l| l.name() == folder
+                || (folder == "javascript" && matches!(l, Language::TypeScript | Language::Tsx))),
+            "{} is in rules/{folder}",
+            r.id
+        );
+    }
+}
+
+/// The checked-in schema matches the report types. Regenerate with
+/// `UPDATE_SCHEMA=1 cargo test -p perfhive-scan schema`.
+#[test]
+fn checked_in_schema_is_current() {
+    let path = format!(
+        "{}/../../schema/scan-report.schema.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let generated = serde_json::to_string_pretty(&report::json_schema()).unwrap() + "\n";
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        std::fs::write(&path, &generated).unwrap();
+    }
+    let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        on_disk == generated,
+        "schema/scan-report.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test -p perfhive-scan schema"
+    );
+}

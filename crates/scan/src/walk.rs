@@ -1,0 +1,217 @@
+//! Finding and reading the files to scan: ripgrep's `ignore` walker in parallel (`.gitignore`,
+//! `.ignore` and hidden files respected, also outside a git repository), one tree-sitter parser
+//! per language per thread. Files that are binary (a NUL byte in the first 8 KiB), minified
+//! JavaScript/TypeScript (a line over 5,000 characters, or lines averaging over 500) or larger
+//! than the size limit are skipped with a note.
+
+use crate::engine::Engine;
+use crate::finding::{Finding, Note, NoteKind};
+use crate::lang::Language;
+use ignore::{WalkBuilder, WalkState};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Lines longer than this mark a minified file.
+const MINIFIED_LINE: usize = 5_000;
+/// An average line length above this marks a minified file.
+const MINIFIED_AVERAGE: usize = 500;
+/// How much of a file is searched for a NUL byte.
+const BINARY_PREFIX: usize = 8 * 1024;
+
+/// Counts over the walk.
+#[derive(Default, Debug, Clone, Copy)]
+pub(crate) struct Counts {
+    pub(crate) files: u64,
+    pub(crate) parsed: u64,
+    pub(crate) skipped: u64,
+    pub(crate) bytes: u64,
+}
+
+#[derive(Default)]
+struct Acc {
+    findings: Vec<Finding>,
+    notes: Vec<Note>,
+    counts: Counts,
+}
+
+struct Worker<'e, 'r> {
+    engine: &'e Engine<'r>,
+    max_size: u64,
+    parsers: Vec<Option<tree_sitter::Parser>>,
+    acc: Acc,
+    shared: &'e Mutex<Acc>,
+}
+
+impl Drop for Worker<'_, '_> {
+    fn drop(&mut self) {
+        let mut s = self.shared.lock().unwrap_or_else(|e| e.into_inner());
+        s.findings.append(&mut self.acc.findings);
+        s.notes.append(&mut self.acc.notes);
+        s.counts.files += self.acc.counts.files;
+        s.counts.parsed += self.acc.counts.parsed;
+        s.counts.skipped += self.acc.counts.skipped;
+        s.counts.bytes += self.acc.counts.bytes;
+    }
+}
+
+/// The path as shown in reports: without a leading `./`, with `/` separators.
+pub(crate) fn display(p: &Path) -> String {
+    let s = p.to_string_lossy().replace('\\', "/");
+    match s.strip_prefix("./") {
+        Some(rest) if !rest.is_empty() => rest.to_string(),
+        _ => s,
+    }
+}
+
+/// Why `text` looks minified, if it does.
+fn minified(name: &str, text: &str) -> Option<String> {
+    if name.contains(".min.") {
+        return Some("minified (`.min.` in the name)".into());
+    }
+    let mut lines = 0usize;
+    for l in text.lines() {
+        lines += 1;
+        if l.len() > MINIFIED_LINE {
+            return Some(format!(
+                "minified (line {lines} has {} characters)",
+                l.len()
+            ));
+        }
+    }
+    let avg = text.len() / lines.max(1);
+    (avg > MINIFIED_AVERAGE).then(|| format!("minified (lines average {avg} characters)"))
+}
+
+impl Worker<'_, '_> {
+    fn note(&mut self, file: &str, kind: NoteKind, message: String) {
+        self.acc.counts.skipped += 1;
+        self.acc.notes.push(Note {
+            file: file.to_string(),
+            kind,
+            message,
+        });
+    }
+
+    fn visit(&mut self, path: &Path, len: Option<u64>) {
+        let Some(lang) = Language::from_path(path) else {
+            return;
+        };
+        if !self.engine.covers(lang) {
+            return;
+        }
+        let file = display(path);
+        self.acc.counts.files += 1;
+        if let Some(len) = len.filter(|l| *l > self.max_size) {
+            let msg = format!("{len} bytes, over the {} byte limit", self.max_size);
+            return self.note(&file, NoteKind::TooLarge, msg);
+        }
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => return self.note(&file, NoteKind::Unreadable, e.to_string()),
+        };
+        if bytes.len() as u64 > self.max_size {
+            let msg = format!(
+                "{} bytes, over the {} byte limit",
+                bytes.len(),
+                self.max_size
+            );
+            return self.note(&file, NoteKind::TooLarge, msg);
+        }
+        if bytes[..bytes.len().min(BINARY_PREFIX)].contains(&0) {
+            return self.note(
+                &file,
+                NoteKind::Binary,
+                "binary (NUL byte in the first 8 KiB)".into(),
+            );
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        if lang.may_be_minified() {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            if let Some(why) = minified(&name, &text) {
+                return self.note(&file, NoteKind::Minified, why);
+            }
+        }
+        self.acc.counts.bytes += bytes.len() as u64;
+        let parser = self.parsers[lang.index()].get_or_insert_with(|| {
+            let mut p = tree_sitter::Parser::new();
+            p.set_language(&lang.grammar())
+                .expect("grammars are compatible with the tree-sitter runtime");
+            p
+        });
+        let r = self.engine.scan(lang, parser, &file, &text);
+        if r.parsed {
+            self.acc.counts.parsed += 1;
+        }
+        self.acc.findings.extend(r.findings);
+        self.acc.notes.extend(r.note);
+    }
+}
+
+/// Walks `roots` with `threads` threads (0: one per core) and scans every file.
+pub(crate) fn walk(
+    roots: &[PathBuf],
+    engine: &Engine<'_>,
+    max_size: u64,
+    threads: usize,
+) -> (Vec<Finding>, Vec<Note>, Counts) {
+    let shared = Mutex::new(Acc::default());
+    if let Some((first, rest)) = roots.split_first() {
+        let mut b = WalkBuilder::new(first);
+        for r in rest {
+            b.add(r);
+        }
+        b.require_git(false).threads(threads);
+        b.build_parallel().run(|| {
+            let mut w = Worker {
+                engine,
+                max_size,
+                parsers: (0..Language::ALL.len()).map(|_| None).collect(),
+                acc: Acc::default(),
+                shared: &shared,
+            };
+            Box::new(move |entry| {
+                match entry {
+                    Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
+                        let len = e.metadata().ok().map(|m| m.len());
+                        w.visit(e.path(), len);
+                    }
+                    Ok(_) => {}
+                    Err(err) => {
+                        let file = match &err {
+                            ignore::Error::WithPath { path, .. } => display(path),
+                            _ => String::new(),
+                        };
+                        w.note(&file, NoteKind::Unreadable, err.to_string());
+                    }
+                }
+                WalkState::Continue
+            })
+        });
+    }
+    let acc = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+    (acc.findings, acc.notes, acc.counts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minified_files_are_recognised() {
+        assert!(minified("app.min.js", "x").is_some());
+        assert!(minified("a.js", &"x".repeat(6000)).is_some());
+        let avg = format!("{}\n{}\n", "a".repeat(900), "b".repeat(900));
+        assert!(minified("a.js", &avg).unwrap().contains("average"));
+        assert!(minified("a.js", "const a = 1;\nfunction f() {}\n").is_none());
+    }
+
+    #[test]
+    fn paths_are_shown_without_dot_slash() {
+        assert_eq!(display(Path::new("./src/a.py")), "src/a.py");
+        assert_eq!(display(Path::new("src/a.py")), "src/a.py");
+        assert_eq!(display(Path::new("/abs/a.py")), "/abs/a.py");
+    }
+}

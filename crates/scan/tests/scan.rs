@@ -1,0 +1,311 @@
+//! `scan()` over a real temporary tree: the walker's skip rules, findings in several languages,
+//! and every output format (JSON against the checked-in schema, SARIF against the official
+//! SARIF 2.1.0 schema, Markdown, terminal).
+
+use perfhive_scan::{scan, NoteKind, ScanOptions, ScanReport, Severity};
+use serde_json::Value;
+use std::path::Path;
+
+fn write(root: &Path, rel: &str, content: impl AsRef<[u8]>) {
+    let p = root.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, content).unwrap();
+}
+
+/// A tree with findings in Python, JavaScript, Go, Java and Rust, plus files to skip.
+fn tree() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "app/users.py",
+        "def names(cursor, ids):\n    out = []\n    for uid in ids:\n        cursor.execute(\"SELECT name FROM users WHERE id = %s\", (uid,))\n        out.append(cursor.fetchone())\n    return out\n",
+    );
+    write(
+        r,
+        "web/load.js",
+        "async function load(ids) {\n  for (const id of ids) {\n    await fetch(`/api/${id}`);\n  }\n}\n",
+    );
+    write(
+        r,
+        "svc/main.go",
+        "package main\n\nfunc f(lines []string) {\n\tfor _, l := range lines {\n\t\tregexp.MustCompile(`a+`).MatchString(l)\n\t}\n}\n",
+    );
+    write(
+        r,
+        "java/A.java",
+        "class A {\n  String f(java.util.List<String> xs) {\n    String s = \"\";\n    for (String x : xs) { s += x; }\n    return s;\n  }\n}\n",
+    );
+    write(
+        r,
+        "src/lib.rs",
+        "async fn handler() -> String {\n    std::fs::read_to_string(\"a.toml\").unwrap()\n}\n",
+    );
+    // ignored, binary, minified, broken, huge
+    write(r, ".gitignore", "generated/\n");
+    write(
+        r,
+        "generated/gen.py",
+        "for i in x:\n    cursor.execute('SELECT 1')\n",
+    );
+    write(r, "bin/blob.py", b"cursor.execute\x00\x01\x02");
+    write(
+        r,
+        "web/bundle.js",
+        format!(
+            "for(const a of b){{await fetch(a)}};{}\n",
+            "var x=1;".repeat(1000)
+        ),
+    );
+    write(
+        r,
+        "app/broken.py",
+        "def f(cursor, ids):\n    for i in ids:\n        cursor.execute('SELECT 1')\n\nx = (1,\n",
+    );
+    write(
+        r,
+        "app/huge.py",
+        format!("# {}\n", "x".repeat(3 * 1024 * 1024)),
+    );
+    dir
+}
+
+fn run(root: &Path) -> ScanReport {
+    let opts = ScanOptions {
+        paths: vec![root.to_path_buf()],
+        threads: 2,
+        ..ScanOptions::default()
+    };
+    scan(&opts).expect("scan runs")
+}
+
+fn validate(schema: &Value, instance: &Value) {
+    let validator = jsonschema::validator_for(schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+}
+
+#[test]
+fn finds_anti_patterns_and_skips_what_it_should() {
+    let dir = tree();
+    let report = run(dir.path());
+    let rel = |f: &str| {
+        f.strip_prefix(&dir.path().display().to_string())
+            .unwrap_or(f)
+            .trim_start_matches('/')
+            .to_string()
+    };
+    let found: Vec<(String, String, u32)> = report
+        .findings
+        .iter()
+        .map(|f| (rel(&f.file), f.rule_id.clone(), f.line))
+        .collect();
+    let expect = [
+        ("app/users.py", "py-n-plus-one-query", 4),
+        ("app/broken.py", "py-n-plus-one-query", 3),
+        ("web/load.js", "js-await-in-loop", 3),
+        ("web/load.js", "js-http-call-in-loop", 3),
+        ("svc/main.go", "go-regexp-in-loop", 5),
+        ("java/A.java", "java-string-concat-in-loop", 4),
+        ("src/lib.rs", "rust-blocking-call-in-async", 2),
+    ];
+    for (file, rule, line) in expect {
+        assert!(
+            found
+                .iter()
+                .any(|(f, r, l)| f == file && r == rule && *l == line),
+            "{file}:{line} {rule} missing from {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expect.len(), "{found:#?}");
+    assert!(!found.iter().any(|(f, _, _)| f.starts_with("generated/")));
+
+    let py = report
+        .findings
+        .iter()
+        .find(|f| f.rule_id == "py-n-plus-one-query" && f.file.ends_with("users.py"))
+        .unwrap();
+    assert_eq!(py.function.as_deref(), Some("names"));
+    assert_eq!(py.severity, Severity::High);
+    let ctx = py.context.as_ref().unwrap();
+    assert_eq!(
+        (ctx.kind.as_str(), ctx.line, ctx.text.as_str()),
+        ("loop", 3, "for uid in ids:")
+    );
+    assert_eq!(py.column, 9);
+    assert!(py.snippet.starts_with("cursor.execute("));
+
+    let note = |kind: NoteKind| {
+        report
+            .notes
+            .iter()
+            .find(|n| n.kind == kind)
+            .map(|n| rel(&n.file))
+            .unwrap_or_else(|| panic!("no {kind:?} note in {:#?}", report.notes))
+    };
+    assert_eq!(note(NoteKind::Binary), "bin/blob.py");
+    assert_eq!(note(NoteKind::Minified), "web/bundle.js");
+    assert_eq!(note(NoteKind::TooLarge), "app/huge.py");
+    assert_eq!(note(NoteKind::ParseErrors), "app/broken.py");
+    assert_eq!(report.summary.files_skipped, 3);
+    assert_eq!(report.summary.files_with_syntax_errors, 1);
+    assert_eq!(report.count_at_least(Severity::High), 4);
+}
+
+#[test]
+fn json_report_matches_the_checked_in_schema() {
+    let dir = tree();
+    let report = run(dir.path());
+    let mut buf = Vec::new();
+    report.render_json(&mut buf).unwrap();
+    let v: Value = serde_json::from_slice(&buf).unwrap();
+    assert_eq!(v["schema_version"], perfhive_scan::SCHEMA_VERSION);
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../schema/scan-report.schema.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    validate(&schema, &v);
+    let back: ScanReport = serde_json::from_value(v).unwrap();
+    assert_eq!(back, report);
+}
+
+#[test]
+fn sarif_is_valid_sarif_2_1_0() {
+    let dir = tree();
+    let report = run(dir.path());
+    let mut buf = Vec::new();
+    report.render_sarif(&mut buf).unwrap();
+    let v: Value = serde_json::from_slice(&buf).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/sarif-2.1.0-rtm.5.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    validate(&schema, &v);
+    // the schema allows a lot; check what consumers rely on
+    let run = &v["runs"][0];
+    assert_eq!(v["version"], "2.1.0");
+    let rules = run["tool"]["driver"]["rules"].as_array().unwrap();
+    assert_eq!(rules.len(), report.rules.len());
+    assert!(rules
+        .iter()
+        .all(|r| r["id"].is_string() && r["shortDescription"]["text"].is_string()));
+    let results = run["results"].as_array().unwrap();
+    assert_eq!(results.len(), report.findings.len());
+    for (res, f) in results.iter().zip(&report.findings) {
+        assert_eq!(res["ruleId"], f.rule_id.as_str());
+        let i = res["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], f.rule_id.as_str());
+        let level = res["level"].as_str().unwrap();
+        assert_eq!(rules[i]["defaultConfiguration"]["level"], level);
+        let region = &res["locations"][0]["physicalLocation"]["region"];
+        assert_eq!(region["startLine"], f.line);
+        assert_eq!(region["startColumn"], f.column);
+        assert!(region["snippet"]["text"].is_string());
+    }
+    let high = results
+        .iter()
+        .find(|r| {
+            r["ruleId"] == "py-n-plus-one-query"
+                && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                    .as_str()
+                    .is_some_and(|u| u.ends_with("users.py"))
+        })
+        .unwrap();
+    assert_eq!(high["level"], "error");
+    assert_eq!(high["locations"][0]["logicalLocations"][0]["name"], "names");
+    assert!(!run["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+}
+
+#[test]
+fn relative_roots_give_relative_sarif_uris() {
+    let dir = tree();
+    let cwd = std::env::current_dir().unwrap();
+    let rel = pathdiff(dir.path(), &cwd);
+    let opts = ScanOptions {
+        paths: vec![rel.clone()],
+        ..ScanOptions::default()
+    };
+    let report = scan(&opts).unwrap();
+    let v = report.sarif();
+    let uri =
+        v["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"].clone();
+    assert_eq!(uri["uriBaseId"], "%SRCROOT%", "{uri}");
+    assert!(!uri["uri"].as_str().unwrap().starts_with('/'));
+}
+
+/// `target` relative to `base` through `..` segments.
+fn pathdiff(target: &Path, base: &Path) -> std::path::PathBuf {
+    let t: Vec<_> = target.components().collect();
+    let b: Vec<_> = base.components().collect();
+    let common = t.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let mut out = std::path::PathBuf::new();
+    for _ in common..b.len() {
+        out.push("..");
+    }
+    for c in &t[common..] {
+        out.push(c);
+    }
+    out
+}
+
+#[test]
+fn markdown_and_terminal_renderings() {
+    let dir = tree();
+    let report = run(dir.path());
+    let mut md = Vec::new();
+    report.render_markdown(&mut md).unwrap();
+    let md = String::from_utf8(md).unwrap();
+    assert!(md.contains("| Severity | Confidence | Rule | Location | Function | Finding |"));
+    assert!(md.contains("`py-n-plus-one-query`"), "{md}");
+    assert!(md.contains("## Notes"));
+
+    let mut plain = Vec::new();
+    report.render_terminal(&mut plain, false).unwrap();
+    let plain = String::from_utf8(plain).unwrap();
+    assert!(!plain.contains('\x1b'));
+    assert!(
+        plain.contains("in names · loop at line 3: for uid in ids:"),
+        "{plain}"
+    );
+    let mut color = Vec::new();
+    report.render_terminal(&mut color, true).unwrap();
+    assert!(String::from_utf8(color).unwrap().contains("\x1b[31;1mhigh"));
+}
+
+#[test]
+fn user_rules_and_language_filter() {
+    let dir = tree();
+    let rules = tempfile::tempdir().unwrap();
+    write(
+        rules.path(),
+        "python/no-print.yaml",
+        "id: team-no-print\nlanguage: python\nseverity: low\nmessage: print in $F\nrule:\n  pattern: print($$$)\n  inside: { kind: function_definition, stopBy: end }\n",
+    );
+    write(dir.path(), "app/p.py", "def f():\n    print('x')\n");
+    let opts = ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        rule_dirs: vec![rules.path().to_path_buf()],
+        builtin: false,
+        languages: vec![perfhive_scan::Language::Python],
+        ..ScanOptions::default()
+    };
+    let report = scan(&opts).unwrap();
+    let ids: Vec<&str> = report.findings.iter().map(|f| f.rule_id.as_str()).collect();
+    assert_eq!(ids, ["team-no-print"]);
+    assert_eq!(report.rules.len(), 1);
+    assert_eq!(report.findings[0].function.as_deref(), Some("f"));
+}
