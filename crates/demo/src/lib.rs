@@ -56,6 +56,19 @@ pub use running::{spawn, RunningDemo};
 
 /// Number of items seeded into a fresh database.
 pub const SEED_ITEMS: usize = 2_000;
+
+/// The service's own source files (`file name`, text), so an investigation of the demo can scan
+/// the code it runs (the code investigator) without the repository at hand.
+pub const SOURCES: &[(&str, &str)] = &[
+    ("db.rs", include_str!("db.rs")),
+    ("error.rs", include_str!("error.rs")),
+    ("lib.rs", include_str!("lib.rs")),
+    ("render.rs", include_str!("render.rs")),
+    ("routes.rs", include_str!("routes.rs")),
+    ("running.rs", include_str!("running.rs")),
+    ("timing.rs", include_str!("timing.rs")),
+];
+
 /// Number of detail rows seeded per item.
 pub const DETAILS_PER_ITEM: usize = 3;
 /// Largest `limit` that `GET /items` accepts.

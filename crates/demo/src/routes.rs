@@ -72,10 +72,32 @@ impl Shared {
         }
     }
 
-    /// Database spans under the request's SERVER span, when it is traced.
-    fn db_trace(&self, trace: Option<&RequestTrace>) -> Option<DbTrace> {
-        let tracer = self.tracer.as_ref()?;
-        Some(DbTrace::new(Arc::clone(tracer), trace?.child()))
+    /// Runs database work on the blocking pool as the request's `db` phase (waiting for a pool
+    /// thread and the connection included, as in Server-Timing), its statements as child spans
+    /// when the request is traced. `function` is the `Db` method doing the work.
+    async fn db_phase<T: Send + 'static>(
+        &self,
+        trace: Option<&RequestTrace>,
+        function: &'static str,
+        work: impl FnOnce(Arc<Db>, Option<&DbTrace>) -> Result<T, DemoError> + Send + 'static,
+    ) -> Result<T, Reject> {
+        let db = Arc::clone(&self.db);
+        let open = match (self.tracer.as_ref(), trace) {
+            (Some(tracer), Some(trace)) => Some((Arc::clone(tracer), tracer.open(trace.child()))),
+            _ => None,
+        };
+        let db_trace = open
+            .as_ref()
+            .map(|(tracer, span)| DbTrace::new(Arc::clone(tracer), span.child()));
+        let out = blocking(move || work(db, db_trace.as_ref())).await;
+        if let Some((tracer, span)) = open {
+            let data = SpanData::Phase {
+                name: "db",
+                function,
+            };
+            tracer.close(span, out.is_err(), data);
+        }
+        out
     }
 
     /// Runs `f`, recording it as phase `name` of the request's trace (with
@@ -173,10 +195,10 @@ async fn ingest(
         shared.phase(trace, "parse", "parse_records", || parse_records(&body))
     })?;
     let n = records.len();
-    let db = Arc::clone(&shared.db);
-    let db_trace = shared.db_trace(trace);
     let t0 = Instant::now();
-    blocking(move || db.ingest(&records, batch, db_trace.as_ref())).await?;
+    shared
+        .db_phase(trace, "ingest", move |db, t| db.ingest(&records, batch, t))
+        .await?;
     timing.record("db", t0.elapsed());
     Ok(json(&Ingested { ingested: n }))
 }
@@ -206,11 +228,12 @@ async fn items(
         )));
     }
     let switches = shared.switches();
-    let db = Arc::clone(&shared.db);
-    let db_trace = shared.db_trace(trace);
     let t0 = Instant::now();
-    let items =
-        blocking(move || db.load_items(limit, switches.n_plus_one, db_trace.as_ref())).await?;
+    let items = shared
+        .db_phase(trace, "load_items", move |db, t| {
+            db.load_items(limit, switches.n_plus_one, t)
+        })
+        .await?;
     timing.record("db", t0.elapsed());
     // The function doing the work, so a CPU profile's frames join this phase.
     let function = if switches.fast_serialization {

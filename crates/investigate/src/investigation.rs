@@ -334,6 +334,7 @@ pub fn run(
             paths: vec![plan_dir.join(&c.path)],
             rule_dirs: c.rules.iter().map(|r| plan_dir.join(r)).collect(),
             builtin: c.builtin.unwrap_or(true),
+            base: plan_dir.to_path_buf(),
         }));
     }
     if let (Some(o), Some(rx)) = (&inv.traces, &receiver) {

@@ -108,7 +108,15 @@ fn resources_calls_the_demo_io_bound_and_not_cpu_bound_nor_leaking() {
     let t: Vec<f64> = (0..60).map(f64::from).collect();
     let y: Vec<f64> = t
         .iter()
-        .map(|t| 100.0 + t + if (*t as u32).is_multiple_of(3) { 0.3 } else { 0.0 })
+        .map(|t| {
+            100.0
+                + t
+                + if (*t as u32).is_multiple_of(3) {
+                    0.3
+                } else {
+                    0.0
+                }
+        })
         .collect();
     let (findings, _, g) = resources::assess(&long, 2, &t, &y);
     assert!(

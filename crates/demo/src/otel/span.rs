@@ -179,6 +179,24 @@ pub(crate) struct RequestTrace {
     start_ns: u64,
 }
 
+/// A child span started by [`Tracer::open`], not yet ended.
+#[derive(Debug)]
+pub(crate) struct OpenSpan {
+    parent: ChildOf,
+    span_id: SpanId,
+    start_ns: u64,
+}
+
+impl OpenSpan {
+    /// The context for spans under this one.
+    pub(crate) fn child(&self) -> ChildOf {
+        ChildOf {
+            trace_id: self.parent.trace_id,
+            parent: self.span_id,
+        }
+    }
+}
+
 /// Where a child span goes: its trace and parent.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ChildOf {
@@ -262,6 +280,30 @@ impl Tracer {
                 path,
                 status,
             },
+        });
+    }
+
+    /// Starts a child span of `parent` now whose own children need its id (a phase enclosing
+    /// database statements); finished by [`Tracer::close`].
+    pub(crate) fn open(&self, parent: ChildOf) -> OpenSpan {
+        OpenSpan {
+            parent,
+            span_id: new_span_id(),
+            start_ns: self.now(),
+        }
+    }
+
+    /// Ends a span from [`Tracer::open`] now.
+    pub(crate) fn close(&self, span: OpenSpan, error: bool, data: SpanData) {
+        self.queue.push(SpanRecord {
+            trace_id: span.parent.trace_id,
+            span_id: span.span_id,
+            parent: span.parent.parent,
+            remote_parent: false,
+            start_ns: span.start_ns,
+            end_ns: self.now(),
+            error,
+            data,
         });
     }
 

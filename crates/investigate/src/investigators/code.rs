@@ -23,6 +23,8 @@ pub struct CodeInvestigator {
     pub rule_dirs: Vec<PathBuf>,
     /// Whether the built-in rules run.
     pub builtin: bool,
+    /// Paths in the report are shown relative to this folder (the plan's) when under it.
+    pub base: PathBuf,
 }
 
 /// What a rule is about, for the report's subjects.
@@ -102,9 +104,11 @@ impl Investigator for CodeInvestigator {
         for (severity, idx) in grouped.iter().take(MAX_FINDINGS) {
             let i = idx[0];
             let f = &report.findings[i];
+            let file = std::path::Path::new(&f.file);
+            let file = file.strip_prefix(&self.base).unwrap_or(file).display();
             let place = match &f.function {
-                Some(func) => format!("in `{func}` ({}:{})", f.file, f.line),
-                None => format!("at {}:{}", f.file, f.line),
+                Some(func) => format!("in `{func}` ({file}:{})", f.line),
+                None => format!("at {file}:{}", f.line),
             };
             let more = if idx.len() > 1 {
                 format!(" ({} matches in this function)", idx.len())
@@ -131,7 +135,7 @@ impl Investigator for CodeInvestigator {
                 time_share: None,
                 subject: subject_of_rule(&f.rule_id).into(),
                 evidence: vec![Evidence {
-                    label: format!("{}:{}:{}", f.file, f.line, f.column),
+                    label: format!("{file}:{}:{}", f.line, f.column),
                     value: idx.len() as f64,
                     unit: "matches".into(),
                     pointer: format!("/investigators/0/data/findings/{i}"),

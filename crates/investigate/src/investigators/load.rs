@@ -50,12 +50,20 @@ pub fn bimodality(h: &LatencyHistogram) -> Option<f64> {
     Some((skew * skew + 1.0) / (kurt + 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0))))
 }
 
-/// Maps a Server-Timing phase name to the subject other investigators use.
+/// Maps a phase name (Server-Timing, or a trace span name) to the subject other investigators use.
 pub fn subject_of_phase(phase: &str) -> String {
     let p = phase.to_ascii_lowercase();
-    if ["db", "database", "sql", "query", "commit", "storage"]
-        .iter()
-        .any(|k| p.contains(k))
+    // OpenTelemetry names database spans `{operation} {table}` (`SELECT items`)
+    let sql_verb = p.split_whitespace().next().is_some_and(|w| {
+        [
+            "select", "insert", "update", "delete", "upsert", "merge", "begin", "commit",
+        ]
+        .contains(&w)
+    });
+    if sql_verb
+        || ["db", "database", "sql", "query", "commit", "storage"]
+            .iter()
+            .any(|k| p.contains(k))
     {
         "database".into()
     } else if ["serial", "render", "json", "encode", "template"]

@@ -11,7 +11,7 @@ use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_core::trace::{BudgetVerdict, TraceSummary};
 use perfhive_traces::{RunningReceiver, Span};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -61,8 +61,27 @@ fn database_phases(spans: &[Span]) -> BTreeSet<&str> {
         .collect()
 }
 
-/// The findings a trace summary supports.
-pub fn findings(t: &TraceSummary, database: &BTreeSet<&str>) -> Vec<Finding> {
+/// The span name of each database statement, for the share of time its repetitions take.
+fn statement_spans(spans: &[Span]) -> BTreeMap<&str, &str> {
+    spans
+        .iter()
+        .filter_map(|s| {
+            Some((
+                s.attr_any(&["db.statement", "db.query.text"])?,
+                s.name.as_str(),
+            ))
+        })
+        .collect()
+}
+
+/// The findings a trace summary supports. `database` names the phases of database spans;
+/// `statement_span` maps a repeated statement to its spans' name (the phase whose share of the
+/// critical path the repetitions take).
+pub fn findings(
+    t: &TraceSummary,
+    database: &BTreeSet<&str>,
+    statement_span: &BTreeMap<&str, &str>,
+) -> Vec<Finding> {
     let per_trace = t.traces.max(1) as f64;
     let mut out = Vec::new();
     for (i, p) in t.phases.iter().enumerate() {
@@ -106,21 +125,30 @@ pub fn findings(t: &TraceSummary, database: &BTreeSet<&str>) -> Vec<Finding> {
         });
     }
     for (i, n) in t.n_plus_one.iter().enumerate() {
+        let phase = statement_spans_phase(t, statement_span, &n.statement);
+        let whose = match &n.function {
+            Some(f) => format!("`{f}`"),
+            None => format!("`{}`", n.parent_name),
+        };
         out.push(Finding {
             id: format!("traces.n-plus-one.{i}"),
             investigator: "traces".into(),
             title: format!(
-                "N+1 queries: `{}` runs the same statement {}× in one request",
-                n.parent_name, n.count
+                "N+1 queries: {whose} runs the same statement {}× in one request",
+                n.count
             ),
             detail: format!(
-                "`{}` repeated under one parent span in {} traces{}",
+                "`{}` repeated under one `{}` span in {} traces{}",
                 n.statement,
+                n.parent_name,
                 n.traces_affected,
-                n.function.as_deref().map(|f| format!(", issued by `{f}`")).unwrap_or_default()
+                phase
+                    .map(|p| format!("; these `{}` spans are {:.1}% of the critical path", p.name, p.share_pct))
+                    .unwrap_or_default()
             ),
             severity: 0.8,
-            time_share: None,
+            // the time the repeated statements take, not the whole database phase
+            time_share: Some(phase.map_or(0.0, |p| p.share_pct / 100.0)),
             subject: "database".into(),
             evidence: vec![ev(
                 "repetitions in one request".into(),
@@ -169,6 +197,15 @@ pub fn findings(t: &TraceSummary, database: &BTreeSet<&str>) -> Vec<Finding> {
     out
 }
 
+fn statement_spans_phase<'t>(
+    t: &'t TraceSummary,
+    statement_span: &BTreeMap<&str, &str>,
+    statement: &str,
+) -> Option<&'t perfhive_core::trace::PhaseStat> {
+    let name = statement_span.get(statement)?;
+    t.phases.iter().find(|p| p.name == *name)
+}
+
 impl Investigator for TracesInvestigator {
     fn name(&self) -> &'static str {
         "traces"
@@ -213,7 +250,7 @@ impl Investigator for TracesInvestigator {
                 error: None,
             });
         }
-        let found = findings(&summary, &database_phases(&spans));
+        let found = findings(&summary, &database_phases(&spans), &statement_spans(&spans));
         let headline = perfhive_report::trace_headline(&summary).unwrap_or_default();
         Ok(InvestigatorResult {
             name: "traces".into(),

@@ -77,6 +77,7 @@ investigators:
   resources: { hz: 50 }
   profile: { hz: 99 }
   traces: { wait_seconds: 3 }
+  code: { path: "{SRC}" }
   sweep:
     request: ingest
     concurrency: [1, 2, 4, 8]
@@ -113,6 +114,28 @@ fn start_demo(env: &[(String, String)]) -> anyhow::Result<(DemoChild, String)> {
         bail!("the demo service did not start (it said `{url}`)");
     }
     Ok((DemoChild(child), url))
+}
+
+/// The demo service's source, written out for the code investigator; removed on drop.
+struct DemoSource(PathBuf);
+
+impl DemoSource {
+    fn write() -> anyhow::Result<Self> {
+        let root =
+            std::env::temp_dir().join(format!("perfhive-demo-source-{}", std::process::id()));
+        let src = root.join("crates/demo/src");
+        std::fs::create_dir_all(&src).context("cannot write the demo's source")?;
+        for (name, text) in perfhive_demo::SOURCES {
+            std::fs::write(src.join(name), text).context("cannot write the demo's source")?;
+        }
+        Ok(DemoSource(root))
+    }
+}
+
+impl Drop for DemoSource {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// Runs the demo service until stdin closes (the `__demo` mode of the binary).
@@ -299,9 +322,16 @@ pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> any
     let stop = Arc::new(AtomicBool::new(false));
     let mut demo = None;
     let mut receiver = None;
+    // the demo's source, for the code investigator, lives until the end of the investigation
+    let source = if a.demo {
+        Some(DemoSource::write()?)
+    } else {
+        None
+    };
     let (plan, dir, plan_ref) = if a.demo {
         // the demo is an OpenTelemetry-instrumented service: it reports to this receiver
         let rx = perfhive_investigate::otel::start_receiver(&Default::default())?;
+        let source = source.as_ref().expect("written for --demo");
         let (child, url) = start_demo(&perfhive_investigate::otel::otel_env(&rx, "perfhive-demo"))?;
         receiver = Some(Arc::new(rx)); // kept until the end: the demo reports while fixes are applied
         let body: Vec<serde_json::Value> = (0..50)
@@ -310,10 +340,12 @@ pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> any
         let text = DEMO_PLAN
             .replace("{URL}", &url)
             .replace("{PID}", &child.0.id().to_string())
-            .replace("{BODY}", &serde_json::to_string(&body)?);
-        let plan = Plan::from_str_at(&text, Path::new("<demo plan>"))?;
+            .replace("{BODY}", &serde_json::to_string(&body)?)
+            .replace("{SRC}", "crates/demo/src");
+        let plan = Plan::from_str_at(&text, &source.0.join("<demo plan>"))?;
         demo = Some((child, url));
-        (plan, PathBuf::from("."), "--demo".to_string())
+        // the plan's folder is where the demo's source was written (`code.path` is relative)
+        (plan, source.0.clone(), "--demo".to_string())
     } else {
         let path = a.plan.clone().expect("clap requires a plan without --demo");
         let plan = Plan::from_file(&path)?;

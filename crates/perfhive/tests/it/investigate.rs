@@ -38,6 +38,8 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
         "report.json",
         "load.json",
         "resources.json",
+        "traces.json",
+        "code.json",
         "sweep.json",
         "after.json",
     ] {
@@ -78,7 +80,35 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
         .iter()
         .map(|i| i["name"].as_str().unwrap())
         .collect();
-    assert_eq!(verdicts, ["load", "resources", "profile", "sweep"]);
+    assert_eq!(
+        verdicts,
+        ["load", "resources", "profile", "code", "traces", "sweep"]
+    );
+    // the demo's spans: the breakdown comes from the traces, with the N+1 of the item reads
+    let traces = &r["investigators"][4];
+    assert_eq!(traces["verdict"], "found", "{traces}");
+    assert!(r["executive_summary"]["breakdown_source"]
+        .as_str()
+        .unwrap()
+        .contains("critical path"));
+    let finding = |prefix: &str| {
+        r["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["finding"]["id"].as_str().unwrap().starts_with(prefix))
+            .unwrap_or_else(|| panic!("no {prefix} finding"))
+            .clone()
+    };
+    let n1 = finding("traces.n-plus-one");
+    assert!(n1["finding"]["title"].as_str().unwrap().contains("N+1"));
+    // the code scan of the demo's own source finds the N+1 loop, and the trace joins it
+    let code = finding("code.rust-n-plus-one-query");
+    assert_eq!(code["joined_on"][0], "load_items_n_plus_one", "{code}");
+    assert!(code["finding"]["title"]
+        .as_str()
+        .unwrap()
+        .contains("crates/demo/src/db.rs:"));
     // the CPU profile of the demo process: perf works on CI machines
     let profile = &r["investigators"][2];
     assert_eq!(
