@@ -192,9 +192,9 @@ async fn n_plus_one_request_is_a_server_span_with_a_db_span_per_statement() {
         let mut c = Client::connect(demo.addr).await;
         let r = c.get("/items?limit=5").await;
         assert_eq!(r.status, StatusCode::OK);
-        // 1 server + 1 ids query + 2 × 5 per-item queries + serialize.
-        let spans = collector.wait_for_spans(13).await;
-        assert_eq!(spans.len(), 13, "{spans:#?}");
+        // 1 server + the db phase (1 ids query + 2 × 5 per-item queries) + serialize.
+        let spans = collector.wait_for_spans(14).await;
+        assert_eq!(spans.len(), 14, "{spans:#?}");
         assert!(spans
             .iter()
             .all(|(service, _)| service == "items-under-test"));
@@ -217,16 +217,35 @@ async fn n_plus_one_request_is_a_server_span_with_a_db_span_per_statement() {
         assert_eq!(int_attr(a, "http.response.status_code"), Some(200));
         assert!(server.end_time_unix_nano > server.start_time_unix_nano);
 
+        // The db phase: under the request, enclosing every statement (and the wait for the
+        // connection), named by the Db method doing the work.
+        let phase: Vec<&Span> = spans.iter().filter(|s| s.name == "db").collect();
+        assert_eq!(phase.len(), 1, "{spans:#?}");
+        let phase = phase[0];
+        assert_eq!(phase.kind, INTERNAL);
+        assert_eq!(
+            string_attr(&phase.attributes, "code.function.name").as_deref(),
+            Some("load_items")
+        );
         let db: Vec<&Span> = spans.iter().filter(|s| s.kind == CLIENT).collect();
         assert!(db.len() >= 6, "{} db spans", db.len());
         assert_eq!(db.len(), 11);
         for s in spans.iter().filter(|s| s.kind != SERVER) {
             assert_eq!(s.trace_id, server.trace_id, "{}", s.name);
+            let parent = if s.kind == CLIENT { phase } else { server };
             assert_eq!(
-                s.parent_span_id, server.span_id,
-                "{}: sibling under the request",
+                s.parent_span_id, parent.span_id,
+                "{}: statements are siblings under the db phase, phases under the request",
                 s.name
             );
+            if s.kind == CLIENT {
+                assert!(
+                    s.start_time_unix_nano >= phase.start_time_unix_nano
+                        && s.end_time_unix_nano <= phase.end_time_unix_nano,
+                    "{}: inside the db phase",
+                    s.name
+                );
+            }
             assert_ne!(s.span_id, server.span_id);
             // Real, nested time: inside the request's span.
             assert!(
@@ -301,7 +320,8 @@ async fn n_plus_one_request_is_a_server_span_with_a_db_span_per_statement() {
             .await;
         assert_eq!(r.status, StatusCode::OK);
         c.get("/items?limit=5").await;
-        let spans = collector.wait_for_spans(13 + 1 + 3).await;
+        // + POST /config, and server + db phase + one joined query + serialize
+        let spans = collector.wait_for_spans(14 + 1 + 4).await;
         let fixed: Vec<&Span> = spans
             .iter()
             .map(|(_, s)| s)
@@ -323,8 +343,18 @@ async fn n_plus_one_request_is_a_server_span_with_a_db_span_per_statement() {
             .filter_map(|s| string_attr(&s.attributes, "code.function.name"))
             .collect();
         assert!(
-            functions.contains(&"load_items_joined".to_string()),
+            functions.contains(&"load_items".to_string()),
             "{functions:?}"
+        );
+        let phase = children.iter().find(|s| s.name == "db").expect("db phase");
+        let queries: Vec<&&Span> = fixed
+            .iter()
+            .filter(|s| s.parent_span_id == phase.span_id)
+            .collect();
+        assert_eq!(queries.len(), 1, "one joined query: {queries:#?}");
+        assert_eq!(
+            string_attr(&queries[0].attributes, "code.function.name").as_deref(),
+            Some("load_items_joined")
         );
         assert!(
             functions.contains(&"render_items".to_string()),
@@ -354,14 +384,14 @@ async fn ingest_has_a_parse_span_and_a_span_per_transaction() {
         let mut c = Client::connect(demo.addr).await;
         let r = c.post("/ingest?batch_size=2", &records(5, "t")).await;
         assert_eq!(r.status, StatusCode::OK);
-        // Server + parse + 3 transactions (2 + 2 + 1 records).
+        // Server + parse + the db phase with 3 transactions (2 + 2 + 1 records).
         let spans: Vec<Span> = collector
-            .wait_for_spans(5)
+            .wait_for_spans(6)
             .await
             .into_iter()
             .map(|(_, s)| s)
             .collect();
-        assert_eq!(spans.len(), 5, "{spans:#?}");
+        assert_eq!(spans.len(), 6, "{spans:#?}");
         let server = spans.iter().find(|s| s.kind == SERVER).expect("server");
         assert_eq!(server.name, "POST /ingest");
         let parse = spans.iter().find(|s| s.name == "parse").expect("parse");
@@ -370,12 +400,23 @@ async fn ingest_has_a_parse_span_and_a_span_per_transaction() {
             string_attr(&parse.attributes, "code.function.name").as_deref(),
             Some("parse_records")
         );
+        let phase = spans.iter().find(|s| s.name == "db").expect("db phase");
+        assert_eq!(phase.parent_span_id, server.span_id);
+        assert_eq!(phase.kind, INTERNAL);
+        assert_eq!(
+            string_attr(&phase.attributes, "code.function.name").as_deref(),
+            Some("ingest")
+        );
         let mut tx: Vec<&Span> = spans.iter().filter(|s| s.kind == CLIENT).collect();
         tx.sort_by_key(|s| s.start_time_unix_nano);
         assert_eq!(tx.len(), 3);
         for s in &tx {
             assert_eq!(s.name, "INSERT readings");
-            assert_eq!(s.parent_span_id, server.span_id);
+            assert_eq!(s.parent_span_id, phase.span_id);
+            assert!(
+                s.start_time_unix_nano >= phase.start_time_unix_nano
+                    && s.end_time_unix_nano <= phase.end_time_unix_nano
+            );
             assert_eq!(
                 string_attr(&s.attributes, "code.function.name").as_deref(),
                 Some("ingest")
@@ -394,7 +435,8 @@ async fn ingest_has_a_parse_span_and_a_span_per_transaction() {
         // A request the service refuses is still a span; an unknown path has no route.
         c.post("/ingest", b"not json").await;
         c.get("/nowhere").await;
-        let spans = collector.wait_for_spans(5 + 2 + 1).await;
+        // the refused ingest: server + failed parse (no database work); the 404: server
+        let spans = collector.wait_for_spans(6 + 2 + 1).await;
         let names: Vec<&str> = spans.iter().map(|(_, s)| s.name.as_str()).collect();
         assert!(names.contains(&"GET"), "{names:?}");
         let unknown = spans
@@ -492,24 +534,25 @@ async fn parent_based_sampling_continues_an_incoming_trace() {
             &[("traceparent", TRACEPARENT)],
         )
         .await;
-        // 1 server + 1 + 2 × 3 queries + serialize.
+        // 1 server + the db phase (1 + 2 × 3 queries) + serialize.
         let spans: Vec<Span> = collector
-            .wait_for_spans(9)
+            .wait_for_spans(10)
             .await
             .into_iter()
             .map(|(_, s)| s)
             .collect();
-        assert_eq!(spans.len(), 9, "{spans:#?}");
+        assert_eq!(spans.len(), 10, "{spans:#?}");
         let trace_id = hex("4bf92f3577b34da6a3ce929d0e0e4736");
         assert!(spans.iter().all(|s| s.trace_id == trace_id));
         let server = spans.iter().find(|s| s.kind == SERVER).expect("server");
         assert_eq!(server.parent_span_id, hex("00f067aa0ba902b7"));
         assert_eq!(server.flags & 0x300, 0x300, "the parent is remote");
         assert_eq!(server.flags & 0xff, 1, "sampled");
-        assert!(spans
-            .iter()
-            .filter(|s| s.kind != SERVER)
-            .all(|s| s.parent_span_id == server.span_id && s.flags & 0x300 == 0x100));
+        let phase = spans.iter().find(|s| s.name == "db").expect("db phase");
+        assert!(spans.iter().filter(|s| s.kind != SERVER).all(|s| {
+            let parent = if s.kind == CLIENT { phase } else { server };
+            s.parent_span_id == parent.span_id && s.flags & 0x300 == 0x100
+        }));
     })
     .await;
     shutdown(demo).await;
@@ -530,7 +573,7 @@ async fn http_json_is_valid_otlp_json() {
         c.get("/items?limit=2").await;
         let t0 = Instant::now();
         let mut spans = Vec::new();
-        while spans.len() < 7 && t0.elapsed() < Duration::from_secs(5) {
+        while spans.len() < 8 && t0.elapsed() < Duration::from_secs(5) {
             tokio::time::sleep(Duration::from_millis(20)).await;
             spans.clear();
             for e in collector.exports() {
@@ -554,8 +597,8 @@ async fn http_json_is_valid_otlp_json() {
                 );
             }
         }
-        // 1 server + 1 + 2 × 2 queries + serialize.
-        assert_eq!(spans.len(), 7, "{spans:#?}");
+        // 1 server + the db phase (1 + 2 × 2 queries) + serialize.
+        assert_eq!(spans.len(), 8, "{spans:#?}");
         let is_hex = |v: &serde_json::Value, len: usize| {
             v.as_str().is_some_and(|s| {
                 s.len() == len
@@ -566,6 +609,7 @@ async fn http_json_is_valid_otlp_json() {
         let is_u64_string =
             |v: &serde_json::Value| v.as_str().is_some_and(|s| s.parse::<u64>().is_ok());
         let server = spans.iter().find(|s| s["kind"] == SERVER).expect("server");
+        let phase = spans.iter().find(|s| s["name"] == "db").expect("db phase");
         for s in &spans {
             assert!(is_hex(&s["traceId"], 32), "{s}");
             assert!(is_hex(&s["spanId"], 16), "{s}");
@@ -573,7 +617,9 @@ async fn http_json_is_valid_otlp_json() {
             assert!(is_u64_string(&s["endTimeUnixNano"]), "{s}");
             assert!(s["kind"].is_i64(), "{s}");
             assert_eq!(s["traceId"], server["traceId"]);
-            if s["kind"] != SERVER {
+            if s["kind"] == CLIENT {
+                assert_eq!(s["parentSpanId"], phase["spanId"], "{s}");
+            } else if s["kind"] != SERVER {
                 assert_eq!(s["parentSpanId"], server["spanId"], "{s}");
             }
         }
@@ -611,7 +657,7 @@ async fn shutdown_flushes_queued_spans() {
     let t0 = Instant::now();
     shutdown(demo).await;
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
-    assert_eq!(collector.spans().len(), 3 * 13);
+    assert_eq!(collector.spans().len(), 3 * 14);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -650,8 +696,8 @@ async fn a_stalled_collector_costs_dropped_spans_not_requests() {
     })
     .await;
     let stats = demo.trace_stats().expect("stats");
-    // 39 spans; at most 4 queued and 4 in the stuck export request.
-    assert!(stats.dropped >= 39 - 8, "{stats:?}");
+    // 42 spans; at most 4 queued and 4 in the stuck export request.
+    assert!(stats.dropped >= 42 - 8, "{stats:?}");
     assert_eq!(stats.exported, 0);
     let t0 = Instant::now();
     shutdown(demo).await;
@@ -678,13 +724,13 @@ async fn export_errors_are_counted_and_do_not_fail_requests() {
         let mut c = Client::connect(demo.addr).await;
         assert_eq!(c.get("/items?limit=5").await.status, StatusCode::OK);
         let t0 = Instant::now();
-        while demo.trace_stats().expect("stats").failed < 13
+        while demo.trace_stats().expect("stats").failed < 14
             && t0.elapsed() < Duration::from_secs(5)
         {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         let stats = demo.trace_stats().expect("stats");
-        assert_eq!((stats.failed, stats.exported, stats.dropped), (13, 0, 0));
+        assert_eq!((stats.failed, stats.exported, stats.dropped), (14, 0, 0));
         assert_eq!(c.get("/health").await.status, StatusCode::OK);
     })
     .await;
@@ -717,12 +763,12 @@ async fn a_collector_closing_connections_loses_nothing() {
         let mut c = Client::connect(demo.addr).await;
         for round in 1..=3 {
             c.get("/items?limit=5").await;
-            assert_eq!(collector.wait_for_spans(13 * round).await.len(), 13 * round);
+            assert_eq!(collector.wait_for_spans(14 * round).await.len(), 14 * round);
         }
     })
     .await;
     let stats = demo.trace_stats().expect("stats");
-    assert_eq!((stats.exported, stats.failed, stats.dropped), (39, 0, 0));
+    assert_eq!((stats.exported, stats.failed, stats.dropped), (42, 0, 0));
     assert!(collector.exports().len() >= 3);
     shutdown(demo).await;
 }
