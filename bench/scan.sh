@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Speed of `perfhive scan` against ast-grep and Semgrep on the same real code (the corpora of
+# bench/scan/corpus.sh: Python + JavaScript/TypeScript), each tool with comparable rules for the
+# same anti-patterns (bench/scan/astgrep-rules/, bench/scan/semgrep-rules.yml; perfhive with its
+# built-in rules, which are more numerous). Every tool is pinned to CPU 0 and single-threaded,
+# run RUNS times interleaved; reported: median wall time, files/second (files each tool says
+# it scanned), peak RSS (/usr/bin/time -v). Not run by CI.
+#
+#   bash bench/scan.sh                 # RUNS=5
+#   RUNS=3 PERFHIVE=target/release/perfhive bash bench/scan.sh
+#
+# Installs ast-grep (npm) and Semgrep (pip, in a venv) into bench/scan/.tools/ on first use.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/.." && pwd)"
+scan="$here/scan"
+tools="$scan/.tools"
+out="$repo/bench/out/scan"
+RUNS="${RUNS:-5}"
+CPU="${CPU:-0}"
+AST_GREP_VERSION=0.51.1
+SEMGREP_VERSION=1.175.0 # newer releases need a certifi not yet on the package index here
+mkdir -p "$tools" "$out"
+
+if [ -z "${PERFHIVE:-}" ]; then
+  (cd "$repo" && CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build -q --release -p perfhive)
+  PERFHIVE="$repo/target/release/perfhive"
+fi
+if [ ! -x "$tools/node_modules/.bin/ast-grep" ]; then
+  npm install --silent --no-audit --no-fund --prefix "$tools" "@ast-grep/cli@$AST_GREP_VERSION"
+fi
+if [ ! -x "$tools/venv/bin/semgrep" ]; then
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install -q "semgrep==$SEMGREP_VERSION"
+fi
+ASTGREP="$tools/node_modules/.bin/ast-grep"
+SEMGREP="$tools/venv/bin/semgrep"
+
+bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
+cd "$scan/.corpus"
+# Shipped code only (no bundled admin build of ghost); the same paths for every tool.
+PATHS=(django scrapy peewee mongoose/lib knex/lib express ghost/core/server ghost/core/frontend ghost/core/shared)
+: > .semgrepignore # an empty one replaces Semgrep's default ignore list (tests/, …)
+
+if pgrep -x rustc >/dev/null; then
+  echo "warning: rustc is running: timings will be disturbed" >&2
+fi
+
+run_perfhive() { taskset -c "$CPU" "$PERFHIVE" scan "${PATHS[@]}" --lang python --lang javascript --lang typescript --threads 1 --format json --out "$1"; }
+run_astgrep() { taskset -c "$CPU" "$ASTGREP" scan -c "$scan/sgconfig.yml" -j 1 --json=compact "${PATHS[@]}" > "$1"; }
+run_semgrep() { taskset -c "$CPU" "$SEMGREP" scan --metrics=off --disable-version-check --no-git-ignore -j 1 \
+  --config "$scan/semgrep-rules.yml" --json -o "$1" "${PATHS[@]}" 2>/dev/null; }
+
+# Files scanned and findings, from one counting run per tool.
+"$PERFHIVE" scan "${PATHS[@]}" --lang python --lang javascript --lang typescript --format json --out "$out/speed-perfhive.json" >/dev/null 2>&1 || true
+"$ASTGREP" scan -c "$scan/sgconfig.yml" --inspect summary --json=compact "${PATHS[@]}" > "$out/speed-astgrep.json" 2> "$out/speed-astgrep.inspect" || true
+run_semgrep "$out/speed-semgrep.json" || true
+
+: > "$out/speed-times.tsv"
+for i in $(seq 1 "$RUNS"); do
+  for tool in perfhive astgrep semgrep; do
+    /usr/bin/time -v -o "$out/time-$tool-$i.txt" bash -c "$(declare -f run_$tool); $(declare -p PATHS CPU PERFHIVE ASTGREP SEMGREP scan); run_$tool /dev/null" >/dev/null 2>&1 || true
+    wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(k=1;k<=n;k++) s=s*60+a[k]; print s}' "$out/time-$tool-$i.txt")
+    rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$out/time-$tool-$i.txt")
+    printf '%s\t%s\t%s\t%s\n' "$tool" "$i" "$wall" "$rss" >> "$out/speed-times.tsv"
+    echo "run $i $tool: ${wall}s, ${rss} KiB"
+  done
+done
+
+python3 - "$out" "$PERFHIVE" "$ASTGREP" "$SEMGREP" <<'EOF'
+import json, re, statistics, subprocess, sys, collections
+out, ph, ag, sg = sys.argv[1:]
+times = collections.defaultdict(list); rss = collections.defaultdict(list)
+for line in open(f"{out}/speed-times.tsv"):
+    t, _, w, r = line.split("\t")
+    times[t].append(float(w)); rss[t].append(int(r))
+p = json.load(open(f"{out}/speed-perfhive.json"))
+files = {"perfhive": p["summary"]["files_parsed"]}
+finds = {"perfhive": len(p["findings"])}
+m = re.search(r"scannedFileCount=(\d+)", open(f"{out}/speed-astgrep.inspect").read())
+files["astgrep"] = int(m.group(1)) if m else 0
+finds["astgrep"] = len(json.load(open(f"{out}/speed-astgrep.json")))
+s = json.load(open(f"{out}/speed-semgrep.json"))
+files["semgrep"] = len(s["paths"]["scanned"]); finds["semgrep"] = len(s["results"])
+ver = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
+vers = {"perfhive": ver([ph, "--version"]), "astgrep": ver([ag, "--version"]), "semgrep": "semgrep " + ver([sg, "--version"])}
+rules = {"perfhive": len(p["rules"]), "astgrep": 15, "semgrep": 10}
+print("\n| tool | version | rules | files scanned | findings | median wall (s) | files/s | peak RSS (MiB) |")
+print("|---|---|---:|---:|---:|---:|---:|---:|")
+med = {}
+for t in ("perfhive", "astgrep", "semgrep"):
+    med[t] = statistics.median(times[t])
+    print(f"| {t} | {vers[t]} | {rules[t]} | {files[t]:,} | {finds[t]:,} | {med[t]:.2f} | {files[t]/med[t]:,.0f} | {statistics.median(rss[t])/1024:.1f} |")
+fps = {t: files[t] / med[t] for t in med}
+print(f"\nperfhive / ast-grep: {med['perfhive']/med['astgrep']:.2f}x the wall time, {fps['perfhive']/fps['astgrep']:.2f}x the files/s")
+print(f"perfhive / semgrep:  {med['perfhive']/med['semgrep']:.2f}x the wall time, {fps['perfhive']/fps['semgrep']:.2f}x the files/s")
+print(f"runs: {dict((t, [round(x, 2) for x in v]) for t, v in times.items())}")
+EOF

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Downloads the scan benchmark corpora — real codebases from the package registries, pinned by
+# exact version and sha256 — into bench/scan/.corpus/ (gitignored). Re-runnable: a corpus that
+# is already unpacked is left alone. Never run by CI.
+#
+#   bash bench/scan/corpus.sh            # all corpora
+#   bash bench/scan/corpus.sh django     # only the named ones
+#
+# Each corpus ends up in .corpus/<name>/ (the archive's top folder stripped).
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+dest="$here/.corpus"
+mkdir -p "$dest/dl"
+
+# name  registry  package  version  sha256
+CORPORA="
+django   pypi  django    5.2.8   23254866a5bb9a2cfa6004e8b809ec6246eba4b58a7589bc2772f1bcc8456c7f
+scrapy   pypi  scrapy    2.13.3  bf17588c10e46a9d70c49a05380b749e3c7fba58204a367a5747ce6da2bd204d
+peewee   pypi  peewee    3.18.3  62c3d93315b1a909360c4b43c3a573b47557a1ec7a4583a71286df2a28d4b72e
+mongoose npm   mongoose  8.19.1  b52bc2949cef8eb01f9c30daf7ab3cc64125030a1d89edc0da431fc8f98992d2
+knex     npm   knex      3.1.0   2bc4381e4c1d47673b30c2ed464e538bfd1976be1238bfb0085ae601e16157eb
+express  npm   express   5.1.0   dd6bdb4d4e54d520c78443d5c35aa4ae552be1837e8650d2ec1641df99393e1b
+ghost    npm   ghost     6.65.0  891f68c7da02fe376b1a23e1f28e311da6304dbc95a81b589ff5c4be2c91dc89
+"
+
+want=" $* "
+while read -r name reg pkg ver sha; do
+  [ -n "$name" ] || continue
+  if [ $# -gt 0 ] && [[ "$want" != *" $name "* ]]; then continue; fi
+  if [ -f "$dest/$name/.complete" ]; then
+    echo "corpus $name $ver: present"
+    continue
+  fi
+  tmp="$(mktemp -d)"
+  case "$reg" in
+    pypi) python3 -m pip download -q --no-deps --no-binary :all: \
+            -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
+    npm)  (cd "$tmp" && npm pack -q "$pkg@$ver" </dev/null >/dev/null 2>&1) ;;
+    *) echo "unknown registry $reg" >&2; exit 2 ;;
+  esac
+  archive="$(ls "$tmp"/*)"
+  got="$(sha256sum "$archive" | cut -d' ' -f1)"
+  if [ "$got" != "$sha" ]; then
+    echo "corpus $name: sha256 mismatch for $(basename "$archive"): got $got, want $sha" >&2
+    exit 1
+  fi
+  mv "$archive" "$dest/dl/"
+  rm -rf "$tmp" "$dest/$name"
+  mkdir -p "$dest/$name"
+  tar xzf "$dest/dl/$(basename "$archive")" -C "$dest/$name" --strip-components=1
+  echo "$pkg $ver $sha" > "$dest/$name/.complete"
+  echo "corpus $name $ver: downloaded ($(find "$dest/$name" -type f | wc -l) files)"
+done <<< "$CORPORA"

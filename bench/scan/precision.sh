@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Precision of `perfhive scan` on real code: downloads the pinned corpora (corpus.sh), scans
+# each with the built-in rules, and joins the findings with the hand-made labels in labels/
+# (precision.py). Not run by CI.
+#
+#   bash bench/scan/precision.sh             # builds target/release/perfhive if needed
+#   PERFHIVE=target/debug/perfhive bash bench/scan/precision.sh
+#
+# Output: per-rule and overall precision per corpus; unlabeled sampled findings are listed and
+# written to bench/out/scan/todo-<corpus>.tsv.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+out="$repo/bench/out/scan"
+mkdir -p "$out"
+
+if [ -z "${PERFHIVE:-}" ]; then
+  (cd "$repo" && CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build -q --release -p perfhive)
+  PERFHIVE="$repo/target/release/perfhive"
+fi
+
+# corpus  sample-rate  paths scanned (relative to the corpus root): the shipped code, not its
+# own test suites or bundled/compiled assets.
+TARGETS="
+django  1.0  django
+scrapy  1.0  scrapy
+peewee  1.0  peewee.py playhouse
+ghost   0.4  core/server core/frontend core/shared
+"
+
+bash "$here/corpus.sh" $(awk 'NF {print $1}' <<< "$TARGETS")
+while read -r name rate paths; do
+  [ -n "$name" ] || continue
+  root="$here/.corpus/$name"
+  rm -f "$out/scan-$name.json"
+  # shellcheck disable=SC2086
+  (cd "$root" && "$PERFHIVE" scan $paths --format json --out "$out/scan-$name.json") || true
+  if [ ! -s "$out/scan-$name.json" ]; then
+    echo "scan of $name failed" >&2
+    exit 1
+  fi
+  python3 "$here/precision.py" --name "$name" --root "$root" --scan "$out/scan-$name.json" \
+    --labels "$here/labels/$name.tsv" --sample-rate "$rate" --seed 1 \
+    --todo "$out/todo-$name.tsv" --json "$out/precision-$name.json"
+  echo
+done <<< "$TARGETS"
