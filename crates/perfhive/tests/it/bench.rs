@@ -19,13 +19,16 @@ pub fn bench_json(args: &[&str]) -> (i32, Value, String) {
 
 #[test]
 fn sleep_ratio_is_two() {
+    let _serial = crate::exclusive();
     let (code, r, err) = bench_json(&["sleep 0.05", "sleep 0.1", "--runs", "10"]);
     assert_eq!(code, 0, "{err}");
     let c = &r["comparisons"][0];
     let ratio = f(c, "/ratio");
-    assert!((ratio - 2.0).abs() <= 0.1, "ratio {ratio}");
+    // each run also pays a process start (a few ms, more on a busy machine), which pulls
+    // (100 + o) / (50 + o) below 2; the shift below is free of that overhead
+    assert!((1.75..=2.1).contains(&ratio), "ratio {ratio}");
     let (lo, hi) = (f(c, "/ratio_ci/0"), f(c, "/ratio_ci/1"));
-    assert!(lo <= ratio && ratio <= hi && hi - lo < 0.2, "{lo} {hi}");
+    assert!(lo <= ratio && ratio <= hi && hi - lo < 0.3, "{lo} {hi}");
     assert!(f(c, "/p_value") < 0.01);
     assert!((f(c, "/shift") - 0.05).abs() < 0.01, "{c}");
     assert_eq!(r["interleaved"], true);
@@ -44,6 +47,7 @@ fn sleep_ratio_is_two() {
 
 #[test]
 fn peak_memory_is_per_child_not_a_high_water_mark() {
+    let _serial = crate::exclusive();
     // interleaved: the trivial command runs right after the 200 MB one
     let big = "python3 -c \"x = b'x' * (200 * 1024 * 1024)\"";
     let (code, r, err) = bench_json(&[big, "true", "--runs", "3"]);
@@ -56,6 +60,7 @@ fn peak_memory_is_per_child_not_a_high_water_mark() {
 
 #[test]
 fn shell_overhead_is_measured_and_subtracted() {
+    let _serial = crate::exclusive();
     let (code, r, err) = bench_json(&["--shell", "sh", "sleep 0.05", "--runs", "5"]);
     assert_eq!(code, 0, "{err}");
     assert!(f(&r, "/shell_overhead_s") > 0.0);
@@ -65,6 +70,7 @@ fn shell_overhead_is_measured_and_subtracted() {
 
 #[test]
 fn parameter_scans_names_and_adaptive_runs() {
+    let _serial = crate::exclusive();
     let (code, r, err) = bench_json(&[
         "-P",
         "n",
@@ -97,6 +103,7 @@ fn parameter_scans_names_and_adaptive_runs() {
 
 #[test]
 fn exports_and_failures() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let (j, c, m) = (dir.join("b.json"), dir.join("b.csv"), dir.join("b.md"));
     let out = perfhive()

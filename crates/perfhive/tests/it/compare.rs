@@ -6,6 +6,7 @@ use serde_json::Value;
 
 #[test]
 fn bench_exports_compare_with_a_gate() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let (a, b) = (dir.join("a.json"), dir.join("b.json"));
     for (file, cmd) in [(&a, "sleep 0.05"), (&b, "sleep 0.07")] {
@@ -83,6 +84,7 @@ fn bench_exports_compare_with_a_gate() {
 
 #[test]
 fn load_runs_compare_through_the_history_and_fill_the_baseline_block() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let db = dir.join("h.db");
     let t = target();
@@ -145,12 +147,15 @@ fn load_runs_compare_through_the_history_and_fill_the_baseline_block() {
         "{}",
         r["comparison"]
     );
-    assert!(f(&r, "/comparison/p95_delta_pct").abs() < 80.0);
+    // the latest run on record is the 15 ms one: this 5 ms run is faster at p95
+    let p95_delta = f(&r, "/comparison/p95_delta_pct");
+    assert!((-100.0..0.0).contains(&p95_delta), "{}", r["comparison"]);
     assert!(r["comparison"]["throughput_delta_pct"].is_number());
 }
 
 #[test]
 fn bench_baseline_and_latest_references() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let db = dir.join("h.db");
     let o = perfhive()
@@ -211,6 +216,7 @@ fn bench_baseline_and_latest_references() {
 
 #[test]
 fn imported_results_are_stored_listed_and_compared() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let db = dir.join("h.db");
     let fx = |f: &str| crate::repo(&format!("crates/import/tests/fixtures/{f}"));

@@ -21,6 +21,7 @@ fn stdout(o: &std::process::Output) -> String {
 
 #[test]
 fn a_run_killed_with_sigkill_leaves_the_history_intact_and_the_partial_run_visible() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let db = dir.join("h.db");
     let t = target();
@@ -60,6 +61,7 @@ fn a_run_killed_with_sigkill_leaves_the_history_intact_and_the_partial_run_visib
 
 #[test]
 fn runs_are_listed_filtered_searched_and_pruned() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let db = dir.join("h.db");
     for (note, tag) in [
@@ -113,6 +115,7 @@ fn runs_are_listed_filtered_searched_and_pruned() {
 
 #[test]
 fn change_points_over_the_history() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let db = dir.join("h.db");
     for cmd in ["sleep 0.01"; 6].iter().chain(["sleep 0.03"; 6].iter()) {

@@ -16,6 +16,7 @@ fn only_dir(p: &Path) -> std::path::PathBuf {
 
 #[test]
 fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_result() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let out = dir.join("reports");
     let o = perfhive()
@@ -238,6 +239,7 @@ fn render_in_chromium(html: &Path) {
 
 #[test]
 fn a_plan_file_starts_and_investigates_a_target() {
+    let _serial = crate::exclusive();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -306,6 +308,7 @@ fn a_plan_file_starts_and_investigates_a_target() {
 
 #[test]
 fn a_bad_plan_names_file_line_and_column() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let plan = dir.join("plan.yaml");
     std::fs::write(&plan, "name: x\ntarget: { url: \"http://127.0.0.1:9\" }\nload: { users: 2, requests: [{ name: a, path: / }] }\ninvestigators:\n  load: {}\n  sweeep: {}\n").unwrap();
@@ -327,6 +330,7 @@ fn a_bad_plan_names_file_line_and_column() {
 
 #[test]
 fn an_environment_parameter_restarts_the_target_per_value() {
+    let _serial = crate::exclusive();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -387,6 +391,7 @@ fn an_environment_parameter_restarts_the_target_per_value() {
 
 #[test]
 fn a_command_target_is_benchmarked_and_its_parameter_swept() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let plan = dir.join("plan.yaml");
     let text = r#"name: hash

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 #[test]
 fn open_model_holds_1000_rps_within_one_percent() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/fast", t.base_url());
     let (code, r, err) = run_json(&[&url, "--rate", "1000", "--duration", "5s"]);
@@ -33,6 +34,7 @@ fn stall(addr: std::net::SocketAddr, ms: u64) {
 
 #[test]
 fn a_one_second_stall_shows_in_corrected_latency_only() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/fast", t.base_url());
     let addr = t.addr;
@@ -66,6 +68,7 @@ fn a_one_second_stall_shows_in_corrected_latency_only() {
 
 #[test]
 fn closed_model_keeps_the_users_busy() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/slow?ms=20", t.base_url());
     let (code, r, err) = run_json(&[&url, "-c", "4", "--duration", "3s"]);
@@ -81,6 +84,7 @@ fn closed_model_keeps_the_users_busy() {
 
 #[test]
 fn warmup_is_recorded_but_excluded() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/fast", t.base_url());
     let (code, r, err) = run_json(&[&url, "--rate", "100", "--warmup", "1s", "--duration", "2s"]);

@@ -72,6 +72,7 @@ fn start_service(endpoint: &str) -> (Service, String) {
 
 #[test]
 fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
+    let _serial = crate::exclusive();
     if !python_otel() {
         return;
     }
@@ -130,6 +131,7 @@ fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
 
 #[test]
 fn an_investigation_tells_the_target_it_starts_where_to_send_spans() {
+    let _serial = crate::exclusive();
     if !python_otel() {
         return;
     }

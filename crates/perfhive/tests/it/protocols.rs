@@ -5,6 +5,7 @@ use perfhive_target::TargetOptions;
 
 #[test]
 fn h2c_prior_knowledge() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/fast", t.base_url());
     let (code, r, err) = run_json(&[&url, "--http2", "--rate", "200", "--duration", "1s"]);
@@ -22,6 +23,7 @@ fn h2c_prior_knowledge() {
 
 #[test]
 fn https_http1_and_h2_by_alpn() {
+    let _serial = crate::exclusive();
     let t = target_with(TargetOptions {
         tls: true,
         ..Default::default()
@@ -52,6 +54,7 @@ fn https_http1_and_h2_by_alpn() {
 
 #[test]
 fn chunked_and_large_bodies_are_read_in_full() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/chunked?n=100000&chunks=7", t.base_url());
     let (code, r, err) = run_json(&[&url, "--http1", "--rate", "50", "--duration", "1s"]);
@@ -72,6 +75,7 @@ fn chunked_and_large_bodies_are_read_in_full() {
 
 #[test]
 fn post_bodies_and_headers_reach_the_target() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/checkout", t.base_url());
     let (code, r, err) = run_json(&[

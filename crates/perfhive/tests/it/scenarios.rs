@@ -15,6 +15,7 @@ fn write_scenario(dir: &std::path::Path, name: &str, text: &str) -> String {
 
 #[test]
 fn quickstart_runs_and_its_record_matches_the_schema() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let out = dir.join("record.json");
     let (code, r, err) = run_json(&[
@@ -74,6 +75,7 @@ fn quickstart_runs_and_its_record_matches_the_schema() {
 
 #[test]
 fn playbook_scenario_runs_as_written_time_scaled() {
+    let _serial = crate::exclusive();
     // 50 minutes × 0.004 = 12 s; rates 100/250/400 rps with a spike to 3×.
     let (code, r, err) = run_json(&[
         &repo("examples/checkout-peak.yaml"),
@@ -103,6 +105,7 @@ fn playbook_scenario_runs_as_written_time_scaled() {
 
 #[test]
 fn failed_criteria_exit_1_and_passing_exit_0() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/slow?ms=20", t.base_url());
     let (code, r, _) = run_json(&[
@@ -135,6 +138,7 @@ fn failed_criteria_exit_1_and_passing_exit_0() {
 
 #[test]
 fn a_rollback_trigger_stops_the_run_with_exit_3() {
+    let _serial = crate::exclusive();
     let t = target();
     let url = format!("{}/error?rate=1", t.base_url());
     let started = std::time::Instant::now();
@@ -169,6 +173,7 @@ fn a_rollback_trigger_stops_the_run_with_exit_3() {
 
 #[test]
 fn a_bad_scenario_names_file_line_and_column_with_exit_2() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let path = write_scenario(&dir, "bad.yaml", "scenario: x\ntarget:\n  url: http://127.0.0.1:9/\ntraffic_profile:\n  steady_seconds: 5\n  arival_rate_rps: 10\n");
     let out = run_raw(&["run", &path]);
