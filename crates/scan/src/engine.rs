@@ -2,10 +2,12 @@
 //! matches must have, so the tree is walked once and each node is tried only against the rules
 //! that can match it; rules whose required literal (a pattern's longest identifier) is absent
 //! from the source are dropped before parsing, and a file no rule can match is not parsed.
+//! Within a file, a pattern is tried on a node only when its literal occurs in the node's
+//! byte range, and cursors and child lists are reused (`matcher::Scratch`).
 
 use crate::finding::{Context, Finding, Note, NoteKind};
 use crate::lang::{function_name, Language};
-use crate::matcher::Matcher;
+use crate::matcher::{Matcher, Scratch};
 use crate::rule::{Compiled, Rule};
 use std::collections::HashSet;
 use tree_sitter::{Node, Parser};
@@ -121,6 +123,7 @@ impl<'r> Engine<'r> {
         }
         let mut seen: HashSet<(u32, usize)> = HashSet::new();
         let mut stack: Vec<Node<'_>> = Vec::new();
+        let mut scratch = Scratch::default();
         let mut cur = tree.walk();
         loop {
             let n = cur.node();
@@ -135,7 +138,7 @@ impl<'r> Engine<'r> {
                         continue;
                     }
                     let (rule, c) = lr.rules[i as usize];
-                    let mut m = Matcher::new(src, &c.constraints, &stack, n);
+                    let mut m = Matcher::new(src, &c.constraints, &stack, n, &mut scratch);
                     if !m.rule(&c.root, n) {
                         continue;
                     }

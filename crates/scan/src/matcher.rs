@@ -8,9 +8,11 @@
 //! backtracking. The first successful `inside` records its ancestor as the finding's context.
 
 use crate::pattern::{skipped, PNode, Pattern};
+use memchr::memmem;
 use regex::Regex;
+use std::collections::HashMap;
 use std::sync::Arc;
-use tree_sitter::Node;
+use tree_sitter::{Node, TreeCursor};
 
 /// A compiled rule object: every part must match.
 #[derive(Debug, Clone, Default)]
@@ -98,6 +100,48 @@ struct Binding {
     end: usize,
 }
 
+/// Cursors and child lists reused across every match in one file: creating a tree cursor
+/// or collecting children allocates, and patterns are tried on most nodes.
+#[derive(Default)]
+pub(crate) struct Scratch<'t> {
+    cursors: Vec<TreeCursor<'t>>,
+    lists: Vec<Vec<Node<'t>>>,
+    /// Byte offsets of each pattern literal in the file (keyed by the literal's address:
+    /// rules outlive the scan), built on first use.
+    occurrences: HashMap<usize, Vec<usize>>,
+}
+
+impl<'t> Scratch<'t> {
+    /// A cursor on `n`, from the pool when one is free.
+    fn cursor(&mut self, n: Node<'t>) -> TreeCursor<'t> {
+        match self.cursors.pop() {
+            Some(mut c) => {
+                c.reset(n);
+                c
+            }
+            None => n.walk(),
+        }
+    }
+
+    /// Whether `lit` occurs within `src[start..end]`: a pattern whose literal is absent from
+    /// a node's text cannot match that node, and this is answered without walking it.
+    fn contains(&mut self, src: &[u8], lit: &str, start: usize, end: usize) -> bool {
+        let l = lit.as_bytes();
+        if end - start < l.len() {
+            return false;
+        }
+        if end - start <= 256 {
+            return memmem::find(&src[start..end], l).is_some();
+        }
+        let occ = self
+            .occurrences
+            .entry(lit.as_ptr() as usize)
+            .or_insert_with(|| memmem::find_iter(src, l).collect());
+        let i = occ.partition_point(|&p| p < start);
+        occ.get(i).is_some_and(|&p| p + l.len() <= end)
+    }
+}
+
 /// Evaluates rules over one file's tree.
 pub(crate) struct Matcher<'a, 't> {
     src: &'t [u8],
@@ -106,6 +150,7 @@ pub(crate) struct Matcher<'a, 't> {
     anc: &'a [Node<'t>],
     top: Node<'t>,
     binds: Vec<Binding>,
+    scratch: &'a mut Scratch<'t>,
     /// The ancestor found by the first successful `inside`.
     pub(crate) context: Option<Node<'t>>,
 }
@@ -117,6 +162,7 @@ impl<'a, 't> Matcher<'a, 't> {
         constraints: &'a [Option<RuleObj>],
         anc: &'a [Node<'t>],
         top: Node<'t>,
+        scratch: &'a mut Scratch<'t>,
     ) -> Self {
         Matcher {
             src,
@@ -124,6 +170,7 @@ impl<'a, 't> Matcher<'a, 't> {
             anc,
             top,
             binds: Vec::new(),
+            scratch,
             context: None,
         }
     }
@@ -174,7 +221,12 @@ impl<'a, 't> Matcher<'a, 't> {
     fn part(&mut self, p: &Part, n: Node<'t>) -> bool {
         match p {
             Part::Kind(k) => n.kind_id() == *k,
-            Part::Pattern(pat) => self.node(&pat.root, n),
+            Part::Pattern(pat) => {
+                pat.literal.as_deref().is_none_or(|l| {
+                    self.scratch
+                        .contains(self.src, l, n.start_byte(), n.end_byte())
+                }) && self.node(&pat.root, n)
+            }
             Part::Regex(re) => n.utf8_text(self.src).is_ok_and(|t| re.is_match(t)),
             Part::All(v) => v.iter().all(|r| self.rule(r, n)),
             Part::Any(v) => v.iter().any(|r| self.rule(r, n)),
@@ -236,26 +288,35 @@ impl<'a, 't> Matcher<'a, 't> {
                 && self.descendants(rel, c);
         }
         if matches!(rel.stop, Stop::Neighbor) {
-            let mut cur = n.walk();
-            if !cur.goto_first_child() {
-                return false;
-            }
-            loop {
-                let c = cur.node();
-                if c.is_named() && !c.is_extra() && self.rule(&rel.rule, c) {
-                    return true;
+            let mut cur = self.scratch.cursor(n);
+            let mut hit = false;
+            if cur.goto_first_child() {
+                loop {
+                    let c = cur.node();
+                    if c.is_named() && !c.is_extra() && self.rule(&rel.rule, c) {
+                        hit = true;
+                        break;
+                    }
+                    if !cur.goto_next_sibling() {
+                        break;
+                    }
                 }
-                if !cur.goto_next_sibling() {
-                    return false;
-                }
             }
+            self.scratch.cursors.push(cur);
+            return hit;
         }
         self.descendants(rel, n)
     }
 
     /// Preorder over the named descendants of `n`, not entering nodes that match `stopBy`.
     fn descendants(&mut self, rel: &Relation, n: Node<'t>) -> bool {
-        let mut cur = n.walk();
+        let mut cur = self.scratch.cursor(n);
+        let hit = self.preorder(rel, &mut cur);
+        self.scratch.cursors.push(cur);
+        hit
+    }
+
+    fn preorder(&mut self, rel: &Relation, cur: &mut TreeCursor<'t>) -> bool {
         if !cur.goto_first_child() {
             return false;
         }
@@ -316,13 +377,34 @@ impl<'a, 't> Matcher<'a, 't> {
                 if let Some(t) = text {
                     return n.utf8_text(self.src).is_ok_and(|s| s == &**t);
                 }
-                let mut cur = n.walk();
-                let kids: Vec<Node<'t>> = n.children(&mut cur).filter(|c| !skipped(*c)).collect();
+                // without `$$$` the pattern fixes the number of children
+                let fixed = !children
+                    .iter()
+                    .any(|c| matches!(c, PNode::Meta { multi: true, .. }));
+                if fixed && n.child_count() < children.len() {
+                    return false;
+                }
+                let mut kids = self.scratch.lists.pop().unwrap_or_default();
+                kids.clear();
+                let mut cur = self.scratch.cursor(n);
+                if cur.goto_first_child() {
+                    loop {
+                        let c = cur.node();
+                        if !skipped(c) {
+                            kids.push(c);
+                        }
+                        if !cur.goto_next_sibling() {
+                            break;
+                        }
+                    }
+                }
+                self.scratch.cursors.push(cur);
                 let m = self.mark();
-                let ok = self.seq(children, &kids);
+                let ok = (!fixed || kids.len() == children.len()) && self.seq(children, &kids);
                 if !ok {
                     self.reset(m);
                 }
+                self.scratch.lists.push(kids);
                 ok
             }
         }
@@ -370,5 +452,28 @@ impl<'a, 't> Matcher<'a, 't> {
             }
         }
         false
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Scratch;
+
+    #[test]
+    fn literal_lookup_respects_the_node_range() {
+        let src = format!("{}execute{}", "x".repeat(300), "y".repeat(300));
+        let src = src.as_bytes();
+        let mut s = Scratch::default();
+        let lit = String::from("execute");
+        // long ranges go through the per-file index, short ones search directly
+        assert!(s.contains(src, &lit, 0, src.len()));
+        assert!(s.contains(src, &lit, 300, 307));
+        assert!(!s.contains(src, &lit, 301, src.len()));
+        assert!(
+            !s.contains(src, &lit, 0, 306),
+            "the match straddles the end"
+        );
+        assert!(!s.contains(src, &lit, 0, 300));
+        assert!(s.contains(src, &lit, 10, 600));
     }
 }
