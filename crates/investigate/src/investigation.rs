@@ -42,8 +42,15 @@ fn http_url(plan: &Plan) -> &str {
     plan.target.url.as_deref().unwrap_or_default()
 }
 
-/// A command target: the command investigator (the bench engine) with its parameter sweep.
-fn run_command(plan: &Plan, command: &str, plan_ref: &str, stop: Arc<AtomicBool>) -> Outcome {
+/// A command target: the command investigator (the bench engine) with its parameter sweep,
+/// and the code investigator when the plan names a source path.
+fn run_command(
+    plan: &Plan,
+    plan_dir: &Path,
+    command: &str,
+    plan_ref: &str,
+    stop: Arc<AtomicBool>,
+) -> Outcome {
     let started = Instant::now();
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     let ctx = Context {
@@ -68,16 +75,26 @@ fn run_command(plan: &Plan, command: &str, plan_ref: &str, stop: Arc<AtomicBool>
         warmup: plan.load.warmup.unwrap_or(2),
         parameter,
     };
+    let mut investigators: Vec<Box<dyn crate::runner::Investigator>> = vec![Box::new(inv)];
+    if let Some(c) = &plan.investigators.code {
+        investigators.push(Box::new(code_investigator(c, plan_dir)));
+    }
     let mut results = run_all(
-        vec![Box::new(inv)],
+        investigators,
         &ctx,
         Duration::from_secs_f64(plan.budget_seconds),
     );
-    if plan.investigators.resources.is_some() {
+    let inv = &plan.investigators;
+    let not_applied = [
+        (inv.resources.is_some(), "resources", "a command target is measured per run with wait4 (CPU, peak RSS, context switches) by the command investigator; /proc sampling applies to long-running services"),
+        (inv.profile.is_some(), "profile", "not run on a command target: profile one run with `perfhive profile -- sh -c COMMAND`"),
+        (inv.traces.is_some(), "traces", "not run on a command target: give the service as target.url with target.start, or export OTLP to `perfhive traces --duration 30s` while the command runs"),
+    ];
+    for (_, name, summary) in not_applied.into_iter().filter(|(on, _, _)| *on) {
         results.push(InvestigatorResult {
-            name: "resources".into(),
+            name: name.into(),
             verdict: crate::Verdict::InsufficientData,
-            summary: "a command target is measured per run with wait4 (CPU, peak RSS, context switches) by the command investigator; /proc sampling applies to long-running services".into(),
+            summary: summary.into(),
             findings: Vec::new(),
             data: serde_json::Value::Null,
             duration_s: 0.0,
@@ -219,6 +236,19 @@ fn selector(plan: &Plan, plan_dir: &Path) -> Option<ProcessSelector> {
         })
 }
 
+/// The code investigator over the plan's source path (relative to the plan's folder).
+fn code_investigator(
+    c: &crate::plan::CodeOpts,
+    plan_dir: &Path,
+) -> crate::investigators::code::CodeInvestigator {
+    crate::investigators::code::CodeInvestigator {
+        paths: vec![plan_dir.join(&c.path)],
+        rule_dirs: c.rules.iter().map(|r| plan_dir.join(r)).collect(),
+        builtin: c.builtin.unwrap_or(true),
+        base: plan_dir.to_path_buf(),
+    }
+}
+
 /// Runs a plan. `plan_ref` is how the user named it (for the validation commands).
 pub fn run(
     plan: &Plan,
@@ -229,7 +259,7 @@ pub fn run(
     receiver: Option<Arc<perfhive_traces::RunningReceiver>>,
 ) -> Result<Outcome, InvestigateError> {
     if let Some(command) = &plan.target.command {
-        return Ok(run_command(plan, command, plan_ref, stop));
+        return Ok(run_command(plan, plan_dir, command, plan_ref, stop));
     }
     let started = Instant::now();
     let date = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
@@ -330,12 +360,7 @@ pub fn run(
         }
     }
     if let Some(c) = &inv.code {
-        first.push(Box::new(crate::investigators::code::CodeInvestigator {
-            paths: vec![plan_dir.join(&c.path)],
-            rule_dirs: c.rules.iter().map(|r| plan_dir.join(r)).collect(),
-            builtin: c.builtin.unwrap_or(true),
-            base: plan_dir.to_path_buf(),
-        }));
+        first.push(Box::new(code_investigator(c, plan_dir)));
     }
     if let (Some(o), Some(rx)) = (&inv.traces, &receiver) {
         first.push(Box::new(crate::otel::investigator(

@@ -456,3 +456,77 @@ investigators:
         .unwrap()
         .starts_with("perfhive bench --shell sh "));
 }
+
+#[test]
+fn a_command_target_gets_its_source_scanned() {
+    let _serial = crate::exclusive();
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    // a batch job with a query per item in a loop
+    std::fs::write(
+        dir.join("src/job.py"),
+        r#"import sqlite3
+
+def export(conn, ids):
+    rows = []
+    for i in ids:
+        rows.append(conn.execute("SELECT name FROM items WHERE id = ?", (i,)).fetchone())
+    return rows
+
+if __name__ == "__main__":
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
+    export(conn, range(100))
+"#,
+    )
+    .unwrap();
+    let plan = dir.join("plan.yaml");
+    let text = r#"name: job
+target:
+  command: "python3 src/job.py"
+load: { runs: 3, warmup: 0 }
+investigators:
+  load: {}
+  profile: {}
+  code: { path: src }
+"#;
+    std::fs::write(&plan, text).unwrap();
+    let o = perfhive()
+        .current_dir(&dir)
+        .args(["--no-history", "investigate"])
+        .arg(&plan)
+        .arg("--out-dir")
+        .arg(dir.join("r"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = r["investigators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["command", "code", "profile"]);
+    // the profile is not silently dropped: the report says why and what to run instead
+    let profile = &r["investigators"][2];
+    assert_eq!(profile["verdict"], "insufficient_data");
+    assert!(
+        profile["summary"]
+            .as_str()
+            .unwrap()
+            .contains("perfhive profile"),
+        "{profile}"
+    );
+    let n1 = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["finding"])
+        .find(|f| f["investigator"] == "code")
+        .unwrap_or_else(|| panic!("a code finding in {:#}", r["findings"]));
+    let text = n1.to_string();
+    assert!(text.contains("n-plus-one"), "{n1}");
+    assert!(text.contains("job.py"), "{n1}");
+}
