@@ -14,6 +14,47 @@ fn only_dir(p: &Path) -> std::path::PathBuf {
     dirs[0].clone()
 }
 
+/// Runs `perfhive --no-history investigate PLAN --out-dir OUT --json` (from `cwd` when given):
+/// the exit code, the report and stderr.
+fn investigate_json(plan: &Path, out: &Path, cwd: Option<&Path>) -> (Option<i32>, Value, String) {
+    let mut cmd = perfhive();
+    if let Some(d) = cwd {
+        cmd.current_dir(d);
+    }
+    let o = cmd
+        .args(["--no-history", "investigate"])
+        .arg(plan)
+        .arg("--out-dir")
+        .arg(out)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    let r = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("a JSON report on stdout ({e}); stderr: {err}"));
+    (o.status.code(), r, err)
+}
+
+/// The investigators' names, in report order.
+fn investigator_names(r: &Value) -> Vec<&str> {
+    r["investigators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect()
+}
+
+/// The first ranked finding for which `pred` holds.
+fn find_finding(r: &Value, pred: impl Fn(&Value) -> bool) -> Option<&Value> {
+    r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["finding"])
+        .find(|f| pred(f))
+}
+
 #[test]
 fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_result() {
     let _serial = crate::exclusive();
@@ -256,31 +297,13 @@ fn a_plan_file_starts_and_investigates_a_target() {
     )
     .unwrap();
     let out = dir.join("reports");
-    let o = perfhive()
-        .args(["--no-history", "investigate"])
-        .arg(&plan)
-        .arg("--out-dir")
-        .arg(&out)
-        .arg("--json")
-        .output()
-        .unwrap();
+    let (code, r, err) = investigate_json(&plan, &out, None);
     // a criterion on the baseline fails: exit 1, reported
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(code, Some(1), "{err}");
     assert_eq!(r["name"], "fast-endpoint");
     assert_eq!(r["criteria"][0]["passed"], true);
     assert_eq!(r["criteria"][1]["passed"], false);
-    let names: Vec<&str> = r["investigators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let names = investigator_names(&r);
     assert_eq!(names, ["load", "resources", "sweep"]);
     // the started process was observed
     assert_ne!(
@@ -347,23 +370,9 @@ fn an_environment_parameter_restarts_the_target_per_value() {
         ),
     )
     .unwrap();
-    let o = perfhive()
-        .args(["--no-history", "investigate"])
-        .arg(&plan)
-        .arg("--out-dir")
-        .arg(dir.join("r"))
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let f = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| &f["finding"])
-        .find(|f| f["id"] == "sweep.parameter.DELAY")
-        .expect("a DELAY finding");
+    let (code, r, err) = investigate_json(&plan, &dir.join("r"), None);
+    assert_eq!(code, Some(0), "{err}");
+    let f = find_finding(&r, |f| f["id"] == "sweep.parameter.DELAY").expect("a DELAY finding");
     assert!(
         f["title"].as_str().unwrap().starts_with("DELAY=5 gives"),
         "{f}"
@@ -405,22 +414,9 @@ investigators:
     parameter: { name: SIZE, values: ["40000000", "4000000"] }
 "#;
     std::fs::write(&plan, text).unwrap();
-    let o = perfhive()
-        .args(["--no-history", "investigate"])
-        .arg(&plan)
-        .arg("--out-dir")
-        .arg(dir.join("r"))
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let names: Vec<&str> = r["investigators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let (code, r, err) = investigate_json(&plan, &dir.join("r"), None);
+    assert_eq!(code, Some(0), "{err}");
+    let names = investigator_names(&r);
     assert_eq!(names, ["command", "resources"]);
     assert_eq!(r["investigators"][1]["verdict"], "insufficient_data");
     // where the time goes, from wait4: user CPU, system CPU, waiting
@@ -433,13 +429,7 @@ investigators:
             .len(),
         3
     );
-    let size = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| &f["finding"])
-        .find(|f| f["id"] == "command.parameter.SIZE")
-        .expect("a SIZE finding");
+    let size = find_finding(&r, |f| f["id"] == "command.parameter.SIZE").expect("a SIZE finding");
     assert!(
         size["title"]
             .as_str()
@@ -491,23 +481,9 @@ investigators:
   code: { path: src }
 "#;
     std::fs::write(&plan, text).unwrap();
-    let o = perfhive()
-        .current_dir(&dir)
-        .args(["--no-history", "investigate"])
-        .arg(&plan)
-        .arg("--out-dir")
-        .arg(dir.join("r"))
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let names: Vec<&str> = r["investigators"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|i| i["name"].as_str().unwrap())
-        .collect();
+    let (code, r, err) = investigate_json(&plan, &dir.join("r"), Some(&dir));
+    assert_eq!(code, Some(0), "{err}");
+    let names = investigator_names(&r);
     assert_eq!(names, ["command", "code", "profile"]);
     // the profile is not silently dropped: the report says why and what to run instead
     let profile = &r["investigators"][2];
@@ -519,12 +495,7 @@ investigators:
             .contains("perfhive profile"),
         "{profile}"
     );
-    let n1 = r["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| &f["finding"])
-        .find(|f| f["investigator"] == "code")
+    let n1 = find_finding(&r, |f| f["investigator"] == "code")
         .unwrap_or_else(|| panic!("a code finding in {:#}", r["findings"]));
     let text = n1.to_string();
     assert!(text.contains("n-plus-one"), "{n1}");
