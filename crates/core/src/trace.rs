@@ -32,6 +32,10 @@ pub struct PhaseStat {
     /// code-scan findings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
+    /// The source file these spans report (`code.file.path`, or `code.filepath`), the most
+    /// frequent one when they differ.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 impl PhaseStat {
@@ -119,6 +123,9 @@ pub struct NPlusOne {
     /// The code function issuing the statements, when the spans say (`code.function.name`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
+    /// The source file issuing them, when the spans say (`code.file.path`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
 }
 
 /// Everything the traces received during a run say, as stored in the run's record.

@@ -64,8 +64,44 @@ pub fn function_key(name: &str) -> String {
     parts.last().copied().unwrap_or("").to_ascii_lowercase()
 }
 
-/// The functions two findings share, by [`function_key`].
+/// Whether two source paths can name the same file: the shorter one's components are the
+/// tail of the longer one's (`app/views.py` and `/srv/app/views.py`; not `a/views.py` and
+/// `b/views.py`), after resolving `.` and `..`.
+pub fn same_file(a: &str, b: &str) -> bool {
+    // lexically normalised; a leading `..` only says the path is relative to somewhere
+    let parts = |p: &str| -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for c in p.split(['/', '\\']) {
+            match c {
+                "" | "." => {}
+                ".." if out.last().is_some_and(|l| l != "..") => {
+                    out.pop();
+                }
+                _ => out.push(c.to_owned()),
+            }
+        }
+        out.retain(|c| c != "..");
+        out
+    };
+    let (a, b) = (parts(a), parts(b));
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    !short.is_empty() && long.ends_with(&short)
+}
+
+/// Whether the files two findings name allow a join: either names none, or some pair agrees.
+fn files_agree(a: &Finding, b: &Finding) -> bool {
+    a.files.is_empty()
+        || b.files.is_empty()
+        || a.files
+            .iter()
+            .any(|x| b.files.iter().any(|y| same_file(x, y)))
+}
+
+/// The functions two findings share, by [`function_key`], when their files agree.
 fn shared_functions(a: &Finding, b: &Finding) -> Vec<String> {
+    if !files_agree(a, b) {
+        return Vec::new();
+    }
     a.functions
         .iter()
         .filter(|f| {

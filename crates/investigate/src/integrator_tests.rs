@@ -28,6 +28,7 @@ fn finding(
         }],
         heuristic,
         functions: Vec::new(),
+        files: Vec::new(),
         recommendation: rec.map(|(effort, speedup)| Recommendation {
             action: format!("fix {id}"),
             impact: "better".into(),
@@ -36,6 +37,18 @@ fn finding(
             risk: "r".into(),
             mitigation: "m".into(),
         }),
+    }
+}
+
+/// Minimal report inputs.
+fn inputs() -> Inputs<'static> {
+    Inputs {
+        name: "t",
+        date: "d".into(),
+        target: "u",
+        duration_s: 0.0,
+        validation: vec![],
+        data_files: vec![],
     }
 }
 
@@ -248,14 +261,7 @@ fn a_function_seen_by_profile_and_traces_is_joined_and_ranks_higher() {
                 serde_json::json!({"breakdown": [{"phase": "parse", "share_pct": 100.0, "mean_ms": 1.0}]}),
             ),
         ],
-        Inputs {
-            name: "t",
-            date: "d".into(),
-            target: "u",
-            duration_s: 0.0,
-            validation: vec![],
-            data_files: vec![],
-        },
+        inputs(),
     );
     let ids: Vec<&str> = r.findings.iter().map(|f| f.finding.id.as_str()).collect();
     assert_eq!(
@@ -317,14 +323,7 @@ fn a_static_finding_confirmed_at_runtime_ranks_far_above_one_that_is_not() {
             ),
             result("traces", vec![phase], serde_json::Value::Null),
         ],
-        Inputs {
-            name: "t",
-            date: "d".into(),
-            target: "u",
-            duration_s: 0.0,
-            validation: vec![],
-            data_files: vec![],
-        },
+        inputs(),
     );
     let get = |id: &str| r.findings.iter().find(|f| f.finding.id == id).unwrap();
     let (hit, miss) = (get("code.n1.a"), get("code.n1.b"));
@@ -338,6 +337,57 @@ fn a_static_finding_confirmed_at_runtime_ranks_far_above_one_that_is_not() {
         hit.score,
         miss.score
     );
+}
+
+#[test]
+fn a_function_name_in_another_file_is_not_joined() {
+    let code = |id: &str, file: &str| {
+        let mut f = finding("code", id, "database", 0.8, None, true, None);
+        f.functions = vec!["get".into()];
+        f.files = vec![file.into()];
+        f
+    };
+    let mut phase = finding(
+        "traces",
+        "traces.phase.SELECT",
+        "database",
+        0.6,
+        Some(0.5),
+        false,
+        None,
+    );
+    // the span says which `get`: an absolute path on the service's machine
+    phase.functions = vec!["OrderView.get".into()];
+    phase.files = vec!["/srv/shop/orders/views.py".into()];
+    let r = integrate(
+        vec![
+            result(
+                "code",
+                vec![
+                    code("code.orders", "orders/views.py"),
+                    code("code.users", "users/views.py"),
+                ],
+                serde_json::Value::Null,
+            ),
+            result("traces", vec![phase], serde_json::Value::Null),
+        ],
+        inputs(),
+    );
+    let get = |id: &str| r.findings.iter().find(|f| f.finding.id == id).unwrap();
+    assert_eq!(get("code.orders").confirmed_by, ["traces"]);
+    assert!(get("code.users").confirmed_by.is_empty());
+}
+
+#[test]
+fn same_file_compares_path_tails() {
+    assert!(same_file("app/views.py", "/srv/app/views.py"));
+    assert!(same_file("./views.py", "views.py"));
+    assert!(same_file("C:\\srv\\app\\views.py", "app/views.py"));
+    assert!(!same_file("a/views.py", "b/views.py"));
+    assert!(same_file("/srv/x/../app/views.py", "/srv/app/views.py"));
+    assert!(same_file("../app/views.py", "/srv/app/views.py"));
+    assert!(!same_file("views.py", "myviews.py"));
+    assert!(!same_file("", "views.py"));
 }
 
 #[test]
@@ -362,17 +412,7 @@ fn function_keys() {
 
 #[test]
 fn nothing_found_says_so() {
-    let r = integrate(
-        vec![],
-        Inputs {
-            name: "t",
-            date: "d".into(),
-            target: "u",
-            duration_s: 0.0,
-            validation: vec![],
-            data_files: vec![],
-        },
-    );
+    let r = integrate(vec![], inputs());
     assert!(r.findings.is_empty() && r.recommendations.is_empty());
     assert!(r.executive_summary.headline.contains("not enough to say"));
 }

@@ -89,6 +89,11 @@ pub struct Finding {
     /// function are joined and confirm each other.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<String>,
+    /// Source files it is about (a code-scan match's file, a trace phase's `code.file.path`):
+    /// when both sides of a function join name files, they must agree too, so two `get`s in
+    /// different modules are not joined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub files: Vec<String>,
     /// What to do.
     pub recommendation: Option<Recommendation>,
 }

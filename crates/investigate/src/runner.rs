@@ -192,6 +192,7 @@ mod tests {
                         evidence: vec![],
                         heuristic: false,
                         functions: Vec::new(),
+                        files: Vec::new(),
                         recommendation: None,
                     }],
                     data: serde_json::Value::Null,

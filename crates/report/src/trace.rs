@@ -66,7 +66,7 @@ pub fn render_trace_summary(t: &TraceSummary, w: &mut dyn Write, style: Style) -
                 p.p50_ms,
                 p.p95_ms,
                 p.count,
-                p.function.as_deref().unwrap_or("")
+                code_place(p.function.as_deref(), p.file.as_deref())
             )?;
         }
         for p in t.phases.iter().take(3) {
@@ -87,10 +87,10 @@ pub fn render_trace_summary(t: &TraceSummary, w: &mut dyn Write, style: Style) -
             n.statement,
             n.count,
             n.traces_affected,
-            n.function
-                .as_deref()
-                .map(|f| format!(", from `{f}`"))
-                .unwrap_or_default()
+            match code_place(n.function.as_deref(), n.file.as_deref()) {
+                p if p.is_empty() => p,
+                p => format!(", from {p}"),
+            }
         )?;
     }
     if !t.dependencies.is_empty() {
@@ -122,6 +122,17 @@ pub fn render_trace_summary(t: &TraceSummary, w: &mut dyn Write, style: Style) -
     Ok(())
 }
 
+/// `function (file name)` as far as the spans say; the full path is in the JSON.
+fn code_place(function: Option<&str>, file: Option<&str>) -> String {
+    let name = file.map(|f| f.rsplit(['/', '\\']).next().unwrap_or(f));
+    match (function, name) {
+        (Some(f), Some(n)) => format!("{f} ({n})"),
+        (Some(f), None) => f.to_string(),
+        (None, Some(n)) => format!("({n})"),
+        (None, None) => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,6 +153,7 @@ mod tests {
                 p50_ms: 11.0,
                 p95_ms: 15.0,
                 function: Some("load_items".into()),
+                file: Some("/srv/app/views.py".into()),
             }],
             total_critical_ms: 200.0,
             dependencies: Vec::new(),
@@ -158,6 +170,7 @@ mod tests {
                 count: 10,
                 traces_affected: 3,
                 function: None,
+                file: None,
             }],
         };
         let mut out = Vec::new();
@@ -168,6 +181,7 @@ mod tests {
             "{s}"
         );
         assert!(s.contains("2.50× at most"), "{s}");
+        assert!(s.contains("load_items (views.py)"), "{s}");
         assert!(s.contains("N+1: `GET /items` runs `SELECT 1` 10×"), "{s}");
         assert!(
             s.contains("? budget payments p95 <= 150 ms: no spans received"),

@@ -208,10 +208,19 @@ struct Acc {
     critical_ns: u64,
     hist: LatencyHistogram,
     functions: BTreeMap<String, u64>,
+    files: BTreeMap<String, u64>,
 }
 
 /// The attributes naming the code function a span reports (new and old semantic conventions).
 pub const FUNCTION_KEYS: &[&str] = &["code.function.name", "code.function"];
+
+/// The attributes naming the source file a span reports (new and old semantic conventions).
+pub const FILE_KEYS: &[&str] = &["code.file.path", "code.filepath"];
+
+/// The source file a span reports.
+pub fn file_of(span: &Span) -> Option<String> {
+    span.attr_any(FILE_KEYS).map(str::to_owned)
+}
 
 /// The function a span reports, qualified with `code.namespace` when that is given separately
 /// (old semantic conventions).
@@ -246,6 +255,9 @@ pub fn breakdown(spans: &[Span]) -> Breakdown {
             if let Some(f) = function_of(s) {
                 *a.functions.entry(f).or_default() += 1;
             }
+            if let Some(f) = file_of(s) {
+                *a.files.entry(f).or_default() += 1;
+            }
         }
         for &root in &t.roots {
             for (i, ns) in t.critical_path(root) {
@@ -270,6 +282,7 @@ pub fn breakdown(spans: &[Span]) -> Breakdown {
             p50_ms: a.hist.quantile_ms(0.5).unwrap_or(0.0),
             p95_ms: a.hist.quantile_ms(0.95).unwrap_or(0.0),
             function: most_frequent(a.functions),
+            file: most_frequent(a.files),
         })
         .collect();
     phases.sort_by(|a, b| {

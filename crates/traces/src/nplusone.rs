@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use perfhive_core::trace::NPlusOne;
 
-use crate::analysis::{function_of, most_frequent, traces};
+use crate::analysis::{file_of, function_of, most_frequent, traces};
 use crate::model::Span;
 
 /// The default number of identical sibling database spans that makes an N+1.
@@ -22,8 +22,13 @@ const STATEMENT_KEYS: &[&str] = &["db.statement", "db.query.text"];
 const SYSTEM_KEYS: &[&str] = &["db.system", "db.system.name"];
 
 /// Per (parent name, statement): the largest repetition count under one parent, the traces
-/// affected, and the functions the repeated spans report.
-type Occurrences = (usize, BTreeSet<[u8; 16]>, BTreeMap<String, u64>);
+/// affected, and the functions and files the repeated spans report.
+type Occurrences = (
+    usize,
+    BTreeSet<[u8; 16]>,
+    BTreeMap<String, u64>,
+    BTreeMap<String, u64>,
+);
 
 /// Finds N+1 patterns: at least `threshold` (at least 2) sibling database spans with the same
 /// statement under one parent in one trace. Most widespread first (traces affected, then count).
@@ -35,7 +40,7 @@ pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
             if kids.len() < threshold {
                 continue;
             }
-            let mut groups: HashMap<&str, (usize, Option<String>)> = HashMap::new();
+            let mut groups: HashMap<&str, (usize, Option<String>, Option<String>)> = HashMap::new();
             for &c in kids {
                 let s = t.spans[c];
                 let key = match s.attr_any(STATEMENT_KEYS) {
@@ -48,8 +53,11 @@ pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
                 if g.1.is_none() {
                     g.1 = function_of(s);
                 }
+                if g.2.is_none() {
+                    g.2 = file_of(s);
+                }
             }
-            for (stmt, (n, function)) in groups {
+            for (stmt, (n, function, file)) in groups {
                 if n >= threshold {
                     let parent = t.spans[p];
                     let e = found
@@ -60,6 +68,9 @@ pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
                     if let Some(f) = function {
                         *e.2.entry(f).or_default() += 1;
                     }
+                    if let Some(f) = file {
+                        *e.3.entry(f).or_default() += 1;
+                    }
                 }
             }
         }
@@ -67,12 +78,13 @@ pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
     let mut out: Vec<NPlusOne> = found
         .into_iter()
         .map(
-            |((parent_name, statement), (count, tr, functions))| NPlusOne {
+            |((parent_name, statement), (count, tr, functions, files))| NPlusOne {
                 parent_name,
                 statement,
                 count,
                 traces_affected: tr.len(),
                 function: most_frequent(functions),
+                file: most_frequent(files),
             },
         )
         .collect();

@@ -111,7 +111,10 @@ mod tests {
                 Some(1),
                 "render",
                 20,
-                &[("code.function.name", "render_cart")],
+                &[
+                    ("code.function.name", "render_cart"),
+                    ("code.file.path", "/srv/shop/cart.py"),
+                ],
             ),
         ];
         let s = summarize(&spans, &[("payments".into(), 150.0)], 0, 5);
@@ -121,6 +124,7 @@ mod tests {
         assert_eq!(s.dependencies[0].name, "payments");
         let render = s.phases.iter().find(|p| p.name == "render").unwrap();
         assert_eq!(render.function.as_deref(), Some("render_cart"));
+        assert_eq!(render.file.as_deref(), Some("/srv/shop/cart.py"));
         let deps = Dependencies::from_spans(&spans);
         let c = Criterion::parse("payments_p95_ms <= 150").unwrap();
         let (value, passed) = c.evaluate(&deps);

@@ -215,7 +215,10 @@ impl Exporter {
 
     /// Exports on schedule or on a full batch until `stop`, then flushes.
     async fn run(mut self, mut stop: oneshot::Receiver<()>) {
-        let mut tick = tokio::time::interval(self.config.schedule_delay);
+        // the first export is one delay away (an interval's first tick would fire at once,
+        // whenever this task first runs, and export spans queued by then early)
+        let delay = self.config.schedule_delay;
+        let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + delay, delay);
         tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let queue = Arc::clone(&self.queue);
         loop {

@@ -652,7 +652,7 @@ async fn shutdown_flushes_queued_spans() {
         tokio::time::sleep(Duration::from_millis(300)).await;
     })
     .await;
-    // The interval's first tick is immediate; anything exported so far preceded the requests.
+    // The first scheduled export is ten minutes away: nothing was exported yet.
     assert!(collector.spans().is_empty());
     let t0 = Instant::now();
     shutdown(demo).await;

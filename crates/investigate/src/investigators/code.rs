@@ -142,6 +142,7 @@ impl Investigator for CodeInvestigator {
                 }],
                 heuristic: true,
                 functions: f.function.iter().cloned().collect(),
+                files: vec![file.to_string()],
                 recommendation: f.fix.as_ref().map(|fix| Recommendation {
                     action: format!("{fix} ({place})"),
                     impact: "removes the per-iteration cost this rule flags".into(),

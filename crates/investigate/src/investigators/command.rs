@@ -112,6 +112,7 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
             )],
             heuristic: false,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: Some(Recommendation {
                 action: "profile the command and cut its CPU (perfhive profile)".into(),
                 impact: "wall time falls with the CPU saved".into(),
@@ -133,6 +134,7 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
             evidence: vec![ev("off-CPU share", 100.0 * wait / wall, "%", "/investigators/0/data/commands/0/wall_s")],
             heuristic: false,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: None,
         });
     }
@@ -163,6 +165,7 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
             )],
             heuristic: false,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: None,
         });
     }
@@ -243,6 +246,7 @@ impl Investigator for CommandInvestigator {
                         )],
                         heuristic: false,
                         functions: Vec::new(),
+                        files: Vec::new(),
                         recommendation: Some(Recommendation {
                             action: format!("set {}", best.candidate),
                             impact: format!("{:.1}× faster per run (measured)", speedup),

@@ -193,6 +193,7 @@ impl Investigator for LoadInvestigator {
                 )],
                 heuristic: false,
                 functions: Vec::new(),
+                files: Vec::new(),
                 recommendation: None,
             });
         }
@@ -209,6 +210,7 @@ impl Investigator for LoadInvestigator {
                     evidence: vec![ev("p50", l.p50, "ms", "/investigators/0/data/record/metrics/latency_ms/p50"), ev("p99", l.p99, "ms", "/investigators/0/data/record/metrics/latency_ms/p99")],
                     heuristic: false,
                     functions: Vec::new(),
+                    files: Vec::new(),
                     recommendation: None,
                 });
             }
@@ -232,6 +234,7 @@ impl Investigator for LoadInvestigator {
                         evidence: vec![ev("bimodality coefficient", b, "", "/investigators/0/data/record/histograms/latency")],
                         heuristic: false,
                         functions: Vec::new(),
+                        files: Vec::new(),
                         recommendation: None,
                     });
                 }
@@ -251,6 +254,7 @@ impl Investigator for LoadInvestigator {
                     evidence: vec![ev("connections opened", conns, "", "/investigators/0/data/record/generator/connections_opened")],
                     heuristic: false,
                     functions: Vec::new(),
+                    files: Vec::new(),
                     recommendation: Some(Recommendation {
                         action: "keep connections alive (client pool, server keep-alive timeout)".into(),
                         impact: format!("saves up to {:.2} ms per new connection", c.p50),
@@ -294,6 +298,7 @@ impl Investigator for LoadInvestigator {
                 evidence: vec![ev(&format!("{phase} share"), *share, "%", "/investigators/0/data/server_timing")],
                 heuristic: false,
                 functions: Vec::new(),
+                files: Vec::new(),
                 recommendation: None,
             });
         }
@@ -314,6 +319,7 @@ impl Investigator for LoadInvestigator {
                 )],
                 heuristic: false,
                 functions: Vec::new(),
+                files: Vec::new(),
                 recommendation: None,
             });
         }

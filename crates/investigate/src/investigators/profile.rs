@@ -122,6 +122,7 @@ impl Investigator for ProfileInvestigator {
                 }],
                 heuristic: false,
                 functions: vec![f.function.clone()],
+                files: Vec::new(),
                 recommendation: None,
             });
         }

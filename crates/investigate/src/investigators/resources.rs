@@ -101,6 +101,7 @@ pub fn assess(
             ],
             heuristic: false,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: Some(Recommendation {
                 action: "profile the hot code and cut CPU per request (perfhive profile)".into(),
                 impact: "throughput scales with the CPU saved".into(),
@@ -124,6 +125,7 @@ pub fn assess(
             evidence: vec![ev("threads in D state", 100.0 * s.d_state_fraction, "%", "d_state_fraction"), ev("writes", s.write_mb_per_s, "MiB/s", "write_mb_per_s")],
             heuristic: false,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: None,
         });
     }
@@ -151,6 +153,7 @@ pub fn assess(
             )],
             heuristic: true,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: None,
         });
     }
@@ -176,6 +179,7 @@ pub fn assess(
                 evidence: vec![ev("RSS at end", s.rss_end_mb, "MiB", "rss_end_mb")],
                 heuristic: false,
                 functions: Vec::new(),
+                files: Vec::new(),
                 recommendation: None,
             });
         }
@@ -192,6 +196,7 @@ pub fn assess(
             evidence: vec![ev("fds at end", s.fds_end as f64, "", "fds_end")],
             heuristic: false,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: None,
         });
     }

@@ -225,6 +225,7 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
             ],
             heuristic: false,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: Some(Recommendation {
                 action: format!(
                     "run at about {} concurrent requests (connection pool / worker count)",
@@ -267,6 +268,7 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                     evidence: vec![ev(&format!("throughput at {}={}", p.name, first.label), first.throughput, "req/s", "/investigators/2/data/parameter"), ev(&format!("throughput at {}={}", p.name, pick.label), pick.throughput, "req/s", "/investigators/2/data/parameter")],
                     heuristic: false,
                     functions: Vec::new(),
+                    files: Vec::new(),
                     recommendation: Some(Recommendation {
                         action: format!("set {} to {}", p.name, pick.label),
                         impact: format!("{:.0} → {:.0} req/s measured ({:.1}×)", first.throughput, pick.throughput, pick.throughput / first.throughput.max(1e-9)),
@@ -312,6 +314,7 @@ fn queueing(levels: &[Level]) -> Option<Finding> {
         evidence: vec![ev("TTFB growth", ttfb_growth, "×", "/investigators/2/data/levels"), ev("throughput growth", thr_growth, "×", "/investigators/2/data/levels")],
         heuristic: false,
         functions: Vec::new(),
+        files: Vec::new(),
         recommendation: None,
     })
 }

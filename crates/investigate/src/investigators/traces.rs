@@ -121,6 +121,7 @@ pub fn findings(
             ],
             heuristic: false,
             functions: p.function.iter().cloned().collect(),
+            files: p.file.iter().cloned().collect(),
             recommendation: None,
         });
     }
@@ -158,6 +159,7 @@ pub fn findings(
             )],
             heuristic: false,
             functions: n.function.iter().cloned().collect(),
+            files: n.file.iter().cloned().collect(),
             recommendation: Some(Recommendation {
                 action: format!("fetch what `{}` needs in one query (a JOIN, or `WHERE id IN (…)`) instead of one query per item", n.parent_name),
                 impact: format!("{} queries per request → 1", n.count),
@@ -191,6 +193,7 @@ pub fn findings(
             )],
             heuristic: false,
             functions: Vec::new(),
+            files: Vec::new(),
             recommendation: None,
         });
     }

@@ -64,6 +64,7 @@ fn finding(
         evidence,
         heuristic: false,
         functions: vec![format!("{subject}_handler")],
+        files: Vec::new(),
         recommendation,
     }
 }

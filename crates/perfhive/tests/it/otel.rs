@@ -102,7 +102,17 @@ fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
         .iter()
         .find(|p| p["name"] == "charge")
         .unwrap_or_else(|| panic!("{t:#}"));
-    assert!(f(charge, "/share_pct") > 40.0, "{charge}");
+    // ~30 ms of a ~50 ms request, the largest phase below the request itself (sleeps run
+    // long on a busy VM, so shares move; their order does not)
+    assert!(f(charge, "/share_pct") > 20.0, "{charge} {t:#}");
+    for p in t["phases"].as_array().unwrap() {
+        if p["name"] != "GET /checkout" {
+            assert!(
+                f(p, "/share_pct") <= f(charge, "/share_pct"),
+                "{p} above {charge}"
+            );
+        }
+    }
     let render = t["phases"]
         .as_array()
         .unwrap()
@@ -113,6 +123,10 @@ fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
     let n1 = &t["n_plus_one"][0];
     assert_eq!(n1["count"], 6, "{t:#}");
     assert_eq!(n1["function"], "load_items");
+    assert!(
+        n1["file"].as_str().unwrap().ends_with("/otel_checkout.py"),
+        "{n1}"
+    );
     let deps: Vec<&str> = t["dependencies"]
         .as_array()
         .unwrap()
