@@ -4,6 +4,7 @@ use crate::{repo, run_raw};
 
 #[test]
 fn help_and_version() {
+    let _serial = crate::exclusive();
     let out = run_raw(&["--version"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("perfhive "));
@@ -17,6 +18,7 @@ fn help_and_version() {
 
 #[test]
 fn dry_run_prints_the_playbook_plan() {
+    let _serial = crate::exclusive();
     let out = run_raw(&["run", &repo("examples/checkout-peak.yaml"), "--dry-run"]);
     assert!(out.status.success());
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));

@@ -147,9 +147,10 @@ fn load_runs_compare_through_the_history_and_fill_the_baseline_block() {
         "{}",
         r["comparison"]
     );
-    // the latest run on record is the 15 ms one: this 5 ms run is faster at p95
-    let p95_delta = f(&r, "/comparison/p95_delta_pct");
-    assert!((-100.0..0.0).contains(&p95_delta), "{}", r["comparison"]);
+    // the baseline is the latest run of the same scenario (the same URL: run 1, not the 15 ms
+    // run 2); the size of the change between two runs of one endpoint is noise on a busy VM
+    assert_eq!(r["comparison"]["baseline"], "run 1", "{}", r["comparison"]);
+    assert!(f(&r, "/comparison/p95_delta_pct").is_finite());
     assert!(r["comparison"]["throughput_delta_pct"].is_number());
 }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 #[test]
 fn profile_puts_the_known_hot_function_on_top() {
+    let _serial = crate::exclusive();
     let dir = tempdir();
     let exe = dir.join("hot");
     let cc = std::process::Command::new("gcc")
@@ -55,6 +56,7 @@ fn profile_puts_the_known_hot_function_on_top() {
 
 #[test]
 fn traces_receives_otlp_json_and_prints_the_breakdown() {
+    let _serial = crate::exclusive();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

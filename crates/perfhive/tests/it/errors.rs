@@ -10,6 +10,7 @@ fn class(r: &serde_json::Value, name: &str) -> f64 {
 
 #[test]
 fn refused_connections_are_counted() {
+    let _serial = crate::exclusive();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -28,6 +29,7 @@ fn refused_connections_are_counted() {
 
 #[test]
 fn resets_timeouts_and_5xx_are_classified() {
+    let _serial = crate::exclusive();
     let t = target();
     let base = t.base_url();
     let (_, r, err) = run_json(&[&format!("{base}/reset"), "--rate", "20", "--duration", "1s"]);

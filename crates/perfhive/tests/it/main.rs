@@ -32,10 +32,10 @@ pub fn perfhive() -> Command {
     c
 }
 
-/// Serialises the tests that generate load or assert on timing: on a 2-core machine a
-/// load test running beside another skews both latencies (a 5 ms endpoint reads 100 ms).
-/// Light tests (parsing, errors, scanning) still run in parallel. A panicking holder does
-/// not poison the others.
+/// Serialises the tests of this binary: on a 2-core machine a load test running beside
+/// anything else (another load, a parallel scan, a Python exporter) skews its latencies (a
+/// 5 ms endpoint reads 100 ms). Every test takes it first. A panicking holder does not
+/// poison the others.
 pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
     static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
     LOCK.lock().unwrap_or_else(|e| e.into_inner())

@@ -178,6 +178,7 @@ fn check_summary(stdout: &str, v: &Value) {
 
 #[test]
 fn traces_receives_python_otlp_grpc_plain_and_gzip() {
+    let _serial = crate::exclusive();
     if !python_has("opentelemetry.exporter.otlp.proto.grpc") {
         return;
     }
@@ -195,6 +196,7 @@ fn traces_receives_python_otlp_grpc_plain_and_gzip() {
 
 #[test]
 fn traces_receives_python_otlp_http_gzip() {
+    let _serial = crate::exclusive();
     if !python_has("opentelemetry.exporter.otlp.proto.http") {
         return;
     }
@@ -206,6 +208,7 @@ fn traces_receives_python_otlp_http_gzip() {
 
 #[test]
 fn traces_grpc_flags() {
+    let _serial = crate::exclusive();
     // a busy gRPC port is an error naming it, with the way out
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let busy_addr = busy.local_addr().unwrap().to_string();

@@ -61,6 +61,7 @@ fn validate(schema_path: &str, v: &Value) {
 
 #[test]
 fn json_report_has_findings_in_three_languages_and_skip_notes() {
+    let _serial = crate::exclusive();
     let d = tree();
     let out = scan(&[d.to_str().unwrap(), "--format", "json"]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -113,6 +114,7 @@ fn json_report_has_findings_in_three_languages_and_skip_notes() {
 
 #[test]
 fn sarif_to_a_file_is_valid_and_fail_on_sets_the_exit_code() {
+    let _serial = crate::exclusive();
     let d = tree();
     let sarif = d.join("out.sarif");
     let out = scan(&[
@@ -147,6 +149,7 @@ fn sarif_to_a_file_is_valid_and_fail_on_sets_the_exit_code() {
 
 #[test]
 fn markdown_and_terminal_output() {
+    let _serial = crate::exclusive();
     let d = tree();
     let out = scan(&[
         d.to_str().unwrap(),
@@ -177,6 +180,7 @@ fn markdown_and_terminal_output() {
 
 #[test]
 fn a_malformed_user_rule_is_an_input_error_with_its_location() {
+    let _serial = crate::exclusive();
     let d = tree();
     let rules = tempdir();
     write(
@@ -201,6 +205,7 @@ fn a_malformed_user_rule_is_an_input_error_with_its_location() {
 
 #[test]
 fn list_rules_names_every_builtin_rule() {
+    let _serial = crate::exclusive();
     let out = scan(&["--list-rules"]);
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8(out.stdout).unwrap();
