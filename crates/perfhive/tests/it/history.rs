@@ -118,7 +118,7 @@ fn change_points_over_the_history() {
     let _serial = crate::exclusive();
     let dir = tempdir();
     let db = dir.join("h.db");
-    for cmd in ["sleep 0.01"; 6].iter().chain(["sleep 0.03"; 6].iter()) {
+    for cmd in ["sleep 0.01"; 6].iter().chain(["sleep 0.1"; 6].iter()) {
         let o = ph(
             &db,
             &[

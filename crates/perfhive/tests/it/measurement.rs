@@ -58,7 +58,12 @@ fn a_one_second_stall_shows_in_corrected_latency_only() {
     let uncorrected_p95 = f(&r, "/metrics/latency_uncorrected_ms/p95");
     let corrected_max = f(&r, "/metrics/latency_ms/max");
     assert!(corrected_p95 >= 400.0, "corrected p95 {corrected_p95}");
-    assert!(uncorrected_p95 < 100.0, "uncorrected p95 {uncorrected_p95}");
+    // the stall is in the corrected figure, not in the uncorrected one (which this VM's own
+    // stalls can lift above 100 ms)
+    assert!(
+        uncorrected_p95 * 3.0 < corrected_p95,
+        "uncorrected p95 {uncorrected_p95}, corrected {corrected_p95}"
+    );
     assert!(corrected_max >= 900.0, "corrected max {corrected_max}");
     // the generator says why: requests were sent late behind the in-flight limit
     assert!(f(&r, "/generator/late_requests") > 50.0);
