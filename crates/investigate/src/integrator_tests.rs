@@ -294,13 +294,17 @@ fn a_function_seen_by_profile_and_traces_is_joined_and_ranks_higher() {
         .contains("critical path"));
 }
 
-#[test]
-fn a_static_finding_confirmed_at_runtime_ranks_far_above_one_that_is_not() {
-    let code = |id: &str, func: &str| {
-        let mut f = finding("code", id, "database", 0.8, None, true, None);
-        f.functions = vec![func.into()];
-        f
-    };
+/// A static N+1 finding of the code investigator about `func` (in `file`, when given).
+fn code_finding(id: &str, func: &str, file: Option<&str>) -> Finding {
+    let mut f = finding("code", id, "database", 0.8, None, true, None);
+    f.functions = vec![func.into()];
+    f.files = file.map(|f| vec![f.to_string()]).unwrap_or_default();
+    f
+}
+
+/// Integrates code findings with one measured SELECT phase (half the time) that reports
+/// `func` (and `file`).
+fn joined_with_select_phase(code: Vec<Finding>, func: &str, file: Option<&str>) -> Report {
     let mut phase = finding(
         "traces",
         "traces.phase.SELECT",
@@ -310,20 +314,26 @@ fn a_static_finding_confirmed_at_runtime_ranks_far_above_one_that_is_not() {
         false,
         None,
     );
-    phase.functions = vec!["app.repo.load_item".into()];
-    let r = integrate(
+    phase.functions = vec![func.into()];
+    phase.files = file.map(|f| vec![f.to_string()]).unwrap_or_default();
+    integrate(
         vec![
-            result(
-                "code",
-                vec![
-                    code("code.n1.a", "load_item"),
-                    code("code.n1.b", "export_all"),
-                ],
-                serde_json::Value::Null,
-            ),
+            result("code", code, serde_json::Value::Null),
             result("traces", vec![phase], serde_json::Value::Null),
         ],
         inputs(),
+    )
+}
+
+#[test]
+fn a_static_finding_confirmed_at_runtime_ranks_far_above_one_that_is_not() {
+    let r = joined_with_select_phase(
+        vec![
+            code_finding("code.n1.a", "load_item", None),
+            code_finding("code.n1.b", "export_all", None),
+        ],
+        "app.repo.load_item",
+        None,
     );
     let get = |id: &str| r.findings.iter().find(|f| f.finding.id == id).unwrap();
     let (hit, miss) = (get("code.n1.a"), get("code.n1.b"));
@@ -341,37 +351,14 @@ fn a_static_finding_confirmed_at_runtime_ranks_far_above_one_that_is_not() {
 
 #[test]
 fn a_function_name_in_another_file_is_not_joined() {
-    let code = |id: &str, file: &str| {
-        let mut f = finding("code", id, "database", 0.8, None, true, None);
-        f.functions = vec!["get".into()];
-        f.files = vec![file.into()];
-        f
-    };
-    let mut phase = finding(
-        "traces",
-        "traces.phase.SELECT",
-        "database",
-        0.6,
-        Some(0.5),
-        false,
-        None,
-    );
     // the span says which `get`: an absolute path on the service's machine
-    phase.functions = vec!["OrderView.get".into()];
-    phase.files = vec!["/srv/shop/orders/views.py".into()];
-    let r = integrate(
+    let r = joined_with_select_phase(
         vec![
-            result(
-                "code",
-                vec![
-                    code("code.orders", "orders/views.py"),
-                    code("code.users", "users/views.py"),
-                ],
-                serde_json::Value::Null,
-            ),
-            result("traces", vec![phase], serde_json::Value::Null),
+            code_finding("code.orders", "get", Some("orders/views.py")),
+            code_finding("code.users", "get", Some("users/views.py")),
         ],
-        inputs(),
+        "OrderView.get",
+        Some("/srv/shop/orders/views.py"),
     );
     let get = |id: &str| r.findings.iter().find(|f| f.finding.id == id).unwrap();
     assert_eq!(get("code.orders").confirmed_by, ["traces"]);

@@ -370,6 +370,7 @@ impl<'a, 't> Matcher<'a, 't> {
                 kind,
                 text,
                 children,
+                fixed,
             } => {
                 if n.kind_id() != *kind {
                     return false;
@@ -377,11 +378,7 @@ impl<'a, 't> Matcher<'a, 't> {
                 if let Some(t) = text {
                     return n.utf8_text(self.src).is_ok_and(|s| s == &**t);
                 }
-                // without `$$$` the pattern fixes the number of children
-                let fixed = !children
-                    .iter()
-                    .any(|c| matches!(c, PNode::Meta { multi: true, .. }));
-                if fixed && n.child_count() < children.len() {
+                if *fixed && n.child_count() < children.len() {
                     return false;
                 }
                 let mut kids = self.scratch.lists.pop().unwrap_or_default();
@@ -400,7 +397,7 @@ impl<'a, 't> Matcher<'a, 't> {
                 }
                 self.scratch.cursors.push(cur);
                 let m = self.mark();
-                let ok = (!fixed || kids.len() == children.len()) && self.seq(children, &kids);
+                let ok = (!*fixed || kids.len() == children.len()) && self.seq(children, &kids);
                 if !ok {
                     self.reset(m);
                 }

@@ -22,6 +22,8 @@ pub(crate) enum PNode {
         kind: u16,
         text: Option<Box<str>>,
         children: Vec<PNode>,
+        /// No child is a `$$$`: a match has exactly as many children.
+        fixed: bool,
     },
 }
 
@@ -184,18 +186,23 @@ fn build(n: Node<'_>, src: &[u8], exp: char, vars: &mut Vec<String>) -> PNode {
             kind: n.kind_id(),
             text: Some(text.into()),
             children: Vec::new(),
+            fixed: true,
         };
     }
     let mut c = n.walk();
-    let children = n
+    let children: Vec<PNode> = n
         .children(&mut c)
         .filter(|ch| !skipped(*ch))
         .map(|ch| build(ch, src, exp, vars))
         .collect();
+    let fixed = !children
+        .iter()
+        .any(|c| matches!(c, PNode::Meta { multi: true, .. }));
     PNode::Node {
         kind: n.kind_id(),
         text: None,
         children,
+        fixed,
     }
 }
 
