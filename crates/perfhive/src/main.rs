@@ -3,8 +3,8 @@
 
 mod cli;
 mod exit;
-mod history;
 mod output;
+mod recording;
 
 use clap::Parser;
 use std::process::ExitCode;

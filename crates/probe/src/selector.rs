@@ -147,8 +147,8 @@ mod tests {
         assert!(comm_matches("postgres", "postgres:ckpt"));
         assert!(!comm_matches("redis", "redisx"));
         assert!(!comm_matches("redis-server", "redis"));
-        assert!(comm_matches("perfhive-target-server", "perfhive-target"));
-        assert!(!comm_matches("perfhive-x", "perfhive-target"));
+        assert!(comm_matches("perfhive-testbed-server", "perfhive-testbed"));
+        assert!(!comm_matches("perfhive-x", "perfhive-testbed"));
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub enum HttpVersion {
 /// The request side.
 #[derive(Clone, Debug)]
 pub struct Target {
-    /// The base URL as written (`http://…`, `https://…` or `builtin:demo/…`).
+    /// The base URL as written (`http://…`, `https://…` or `builtin:testbed/…`).
     pub url: String,
     /// Protocol.
     pub http: HttpVersion,
@@ -715,11 +715,12 @@ fn join_url(url: &str, path: &str) -> String {
 pub fn check_url(url: &str) -> Result<(), String> {
     if let Some(rest) = url.strip_prefix("builtin:") {
         let name = rest.split('/').next().unwrap_or("");
-        return if name == "demo" {
+        // `demo` is the former name of the testbed, still accepted.
+        return if name == "testbed" || name == "demo" {
             Ok(())
         } else {
             Err(format!(
-                "unknown built-in target `{name}`; expected `builtin:demo[/path]`"
+                "unknown built-in target `{name}`; expected `builtin:testbed[/path]`"
             ))
         };
     }
@@ -730,7 +731,7 @@ pub fn check_url(url: &str) -> Result<(), String> {
         Some("http") | Some("https") => {}
         _ => {
             return Err(format!(
-                "expected an http:// or https:// URL (or builtin:demo), found `{url}`"
+                "expected an http:// or https:// URL (or builtin:testbed), found `{url}`"
             ))
         }
     }
@@ -1006,7 +1007,7 @@ impl Scenario {
         })
     }
 
-    /// The built-in target named by the URLs (`builtin:demo/...`), if any.
+    /// The built-in target named by the URLs (`builtin:testbed/...`), if any.
     pub fn builtin_target(&self) -> Option<&str> {
         std::iter::once(&self.target.url)
             .chain(self.target.requests.iter().map(|r| &r.url))

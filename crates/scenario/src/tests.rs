@@ -88,7 +88,7 @@ fn error_messages() {
 #[test]
 fn closed_model_and_request_mix() {
     let s = parse(
-        "scenario: mix\ntarget:\n  url: builtin:demo\n  http: http2\n  requests:\n    - { name: browse, path: /fast, weight: 3 }\n    - name: buy\n      path: /checkout\n      method: post\n      body: '{\"items\": 2}'\nmodel: closed\ntraffic_profile:\n  warmup_seconds: 1\n  stages:\n    - { duration_seconds: 5, target: 10 }\n    - { duration_seconds: 5, target: 0 }\n  rate_cap_rps: 100\n",
+        "scenario: mix\ntarget:\n  url: builtin:testbed\n  http: http2\n  requests:\n    - { name: browse, path: /fast, weight: 3 }\n    - name: buy\n      path: /checkout\n      method: post\n      body: '{\"items\": 2}'\nmodel: closed\ntraffic_profile:\n  warmup_seconds: 1\n  stages:\n    - { duration_seconds: 5, target: 10 }\n    - { duration_seconds: 5, target: 0 }\n  rate_cap_rps: 100\n",
     )
     .unwrap();
     assert_eq!(
@@ -98,7 +98,7 @@ fn closed_model_and_request_mix() {
         }
     );
     assert_eq!(s.target.http, HttpVersion::Http2);
-    assert_eq!(s.target.requests[0].url, "builtin:demo/fast");
+    assert_eq!(s.target.requests[0].url, "builtin:testbed/fast");
     assert_eq!(s.target.requests[1].method, "POST");
     assert_eq!(s.profile.phases.len(), 3);
 }
@@ -107,6 +107,9 @@ fn closed_model_and_request_mix() {
 fn join_urls() {
     assert_eq!(join_url("http://a:1/x/y", "/z"), "http://a:1/z");
     assert_eq!(join_url("http://a:1", "z"), "http://a:1/z");
-    assert_eq!(join_url("builtin:demo/fast", "/slow"), "builtin:demo/slow");
+    assert_eq!(
+        join_url("builtin:testbed/fast", "/slow"),
+        "builtin:testbed/slow"
+    );
     assert_eq!(join_url("http://a", "https://b/c"), "https://b/c");
 }

@@ -13,7 +13,7 @@
 //!
 //! Both listeners are bound before [`spawn`] returns, so a returned [`RunningReceiver`] is
 //! already accepting; if either address cannot be bound, nothing is started. Like the demo
-//! target (`perfhive-target`), the receiver runs on its own OS thread with a current-thread
+//! target (`perfhive-testbed`), the receiver runs on its own OS thread with a current-thread
 //! tokio runtime. The store keeps at most [`ReceiverOptions::max_spans`] spans; the rest are
 //! counted as dropped and reported to the exporter as a partial success. Shutdown stops both
 //! listeners together and drops open connections.

@@ -3,8 +3,8 @@
 
 use crate::cli::parse_duration;
 use crate::exit::Code;
-use crate::history::{fingerprint, HistoryArgs, Recording};
 use crate::output::Printer;
+use crate::recording::{fingerprint, HistoryArgs, Recording};
 use anyhow::{bail, Context};
 use clap::Args;
 use perfhive_bench::{BenchOptions, CommandSpec, Io, Launcher, Metric, Observer, Param, Planned};

@@ -1,8 +1,8 @@
 //! `perfhive compare BASE NEW`: two runs metric by metric, with statistics and a CI gate.
 
 use crate::exit::Code;
-use crate::history::HistoryArgs;
 use crate::output::Printer;
+use crate::recording::HistoryArgs;
 use anyhow::{bail, Context};
 use clap::Args;
 use perfhive_compare::{compare, render, Side};

@@ -2,8 +2,8 @@
 //! change points over a metric's history.
 
 use crate::exit::Code;
-use crate::history::HistoryArgs;
 use crate::output::Printer;
+use crate::recording::HistoryArgs;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use perfhive_store::{Filter, RunRow};

@@ -3,8 +3,8 @@
 //! points like perfhive's own runs.
 
 use crate::exit::Code;
-use crate::history::{fingerprint, HistoryArgs, Recording};
 use crate::output::Printer;
+use crate::recording::{fingerprint, HistoryArgs, Recording};
 use anyhow::Context;
 use clap::Args;
 use perfhive_compare::Side;

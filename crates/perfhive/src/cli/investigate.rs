@@ -4,8 +4,8 @@
 //! recommendations through the service's switches and measures before and after.
 
 use crate::exit::Code;
-use crate::history::{fingerprint, HistoryArgs, Recording};
 use crate::output::Printer;
+use crate::recording::{fingerprint, HistoryArgs, Recording};
 use anyhow::{bail, Context as _};
 use clap::Args;
 use perfhive_core::record::RunRecord;

@@ -9,7 +9,7 @@ pub mod investigate;
 mod profile;
 mod run;
 mod scan;
-mod target;
+mod testbed;
 mod traces;
 
 use crate::exit::Code;
@@ -23,7 +23,7 @@ pub struct Cli {
     #[command(subcommand)]
     command: Command,
     #[command(flatten)]
-    history: crate::history::HistoryArgs,
+    history: crate::recording::HistoryArgs,
 }
 
 #[derive(Subcommand, Debug)]
@@ -46,8 +46,9 @@ enum Command {
     Traces(traces::TracesArgs),
     /// Scan source code for performance anti-patterns (tree-sitter rules).
     Scan(scan::ScanArgs),
-    /// Serve the built-in demo HTTP target on 127.0.0.1.
-    Target(target::TargetArgs),
+    /// Serve the built-in testbed (HTTP endpoints of known behaviour) on 127.0.0.1.
+    #[command(alias = "target")]
+    Testbed(testbed::TestbedArgs),
 }
 
 /// Runs the chosen subcommand.
@@ -60,7 +61,7 @@ pub fn exec(cli: Cli, out: &mut Printer) -> anyhow::Result<Code> {
         Command::Import(a) => import::exec(a, &cli.history, out),
         Command::Investigate(a) => investigate::exec(*a, &cli.history, out),
         Command::Scan(a) => scan::exec(a, out),
-        Command::Target(a) => target::exec(a, out),
+        Command::Testbed(a) => testbed::exec(a, out),
         Command::Profile(a) => profile::exec(a, out),
         Command::Traces(a) => traces::exec(a, out),
     }

@@ -2,8 +2,8 @@
 
 use crate::cli::parse_duration;
 use crate::exit::Code;
-use crate::history::{fingerprint, HistoryArgs, Recording};
 use crate::output::Printer;
+use crate::recording::{fingerprint, HistoryArgs, Recording};
 use anyhow::{bail, Context};
 use clap::Args;
 use perfhive_load::{LoadOptions, Progress, StopSignal, Tick};
@@ -20,7 +20,7 @@ use std::time::Duration;
 perfhive run http://127.0.0.1:8080/ --rate 500 --duration 30s\n  perfhive run http://127.0.0.1:8080/ -c 50 --duration 30s --json"
 )]
 pub struct RunArgs {
-    /// A scenario file (YAML), or a URL (http://, https://, builtin:demo/PATH) for a quick test.
+    /// A scenario file (YAML), or a URL (http://, https://, builtin:testbed/PATH) for a quick test.
     pub scenario: String,
 
     /// Open model: requests per second (URL mode).
@@ -313,9 +313,9 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
     }
     // A built-in target runs in this process, on its own thread, on 127.0.0.1.
     let _builtin = match scenario.builtin_target().map(str::to_string) {
-        Some(name) if name == "demo" => {
-            let t = perfhive_target::spawn(perfhive_target::TargetOptions::default())
-                .context("cannot start the built-in demo target")?;
+        Some(name) if name == "testbed" || name == "demo" => {
+            let t = perfhive_testbed::spawn(perfhive_testbed::TargetOptions::default())
+                .context("cannot start the built-in testbed")?;
             scenario.resolve_builtin(&name, &t.base_url());
             Some(t)
         }

@@ -8,7 +8,7 @@ fn help_and_version() {
     let out = run_raw(&["--version"]);
     assert!(out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("perfhive "));
-    for sub in ["run", "target"] {
+    for sub in ["run", "testbed"] {
         let out = run_raw(&[sub, "--help"]);
         assert!(out.status.success(), "{sub} --help");
     }

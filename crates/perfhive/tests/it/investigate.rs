@@ -311,7 +311,7 @@ fn a_plan_file_starts_and_investigates_a_target() {
         "{}",
         r["investigators"][1]
     );
-    // the demo target sends no Server-Timing: the report says where its breakdown would come from
+    // the testbed sends no Server-Timing: the report says where its breakdown would come from
     assert!(r["executive_summary"]["breakdown_source"]
         .as_str()
         .unwrap()

@@ -1,5 +1,5 @@
 //! Integration tests of the `perfhive` binary against real HTTP servers on 127.0.0.1
-//! (perfhive's own demo target on ephemeral ports). Every load is loopback-only and bounded
+//! (perfhive's own testbed on ephemeral ports). Every load is loopback-only and bounded
 //! in requests and time.
 
 mod bench;
@@ -16,7 +16,7 @@ mod protocols;
 mod scan;
 mod scenarios;
 
-use perfhive_target::{RunningTarget, TargetOptions};
+use perfhive_testbed::{RunningTarget, TargetOptions};
 use serde_json::Value;
 use std::process::{Command, Output};
 
@@ -41,14 +41,14 @@ pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
     LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A demo target with default options.
+/// A testbed with default options.
 pub fn target() -> RunningTarget {
     target_with(TargetOptions::default())
 }
 
-/// A demo target with options.
+/// A testbed with options.
 pub fn target_with(opts: TargetOptions) -> RunningTarget {
-    perfhive_target::spawn(opts).expect("demo target starts")
+    perfhive_testbed::spawn(opts).expect("testbed starts")
 }
 
 /// Runs `perfhive run ARGS --json --quiet`; returns the exit code, the record and stderr.

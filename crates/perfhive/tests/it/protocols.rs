@@ -1,7 +1,7 @@
 //! HTTP/2 (h2c and over TLS), HTTPS with HTTP/1.1, chunked bodies.
 
 use crate::{f, run_json, target, target_with};
-use perfhive_target::TargetOptions;
+use perfhive_testbed::TargetOptions;
 
 #[test]
 fn h2c_prior_knowledge() {

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use http::{StatusCode, Version};
-use perfhive_target::{serve, spawn, TargetError, TargetOptions};
+use perfhive_testbed::{serve, spawn, TargetError, TargetOptions};
 use rustls::pki_types::{CertificateDer, ServerName};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;

@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode};
-use perfhive_target::{spawn, TargetOptions};
+use perfhive_testbed::{spawn, TargetOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -24,7 +24,7 @@ async fn index_and_fast_share_one_keep_alive_connection() {
         for _ in 0..3 {
             let fast = c.get("/fast").await;
             assert_eq!((fast.status, fast.text()), (StatusCode::OK, "ok"));
-            assert_eq!(fast.headers["server"], "perfhive-target");
+            assert_eq!(fast.headers["server"], "perfhive-testbed");
         }
         assert_eq!(c.get("/nope").await.status, StatusCode::NOT_FOUND);
     })

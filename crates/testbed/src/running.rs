@@ -92,7 +92,7 @@ pub fn spawn(opts: TargetOptions) -> Result<RunningTarget, TargetError> {
     let acceptor = tls.as_ref().map(|t| t.acceptor.clone());
     let shared = Arc::new(Shared::new(&opts));
     let thread = std::thread::Builder::new()
-        .name(format!("perfhive-target-{}", addr.port()))
+        .name(format!("perfhive-testbed-{}", addr.port()))
         .spawn(move || {
             runtime.block_on(async move {
                 let listener = match tokio::net::TcpListener::from_std(listener) {
@@ -138,7 +138,7 @@ fn build_runtime(threads: usize) -> std::io::Result<tokio::runtime::Runtime> {
     } else {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
-            .thread_name("perfhive-target")
+            .thread_name("perfhive-testbed")
             .enable_all()
             .build()
     }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::body::{filler, DemoBody, MAX_BODY};
 use crate::state::{ConnControl, Shared};
 
-const SERVER_NAME: &str = "perfhive-target";
+const SERVER_NAME: &str = "perfhive-testbed";
 const TEXT: &str = "text/plain; charset=utf-8";
 const JSON: &str = "application/json";
 const OCTETS: &str = "application/octet-stream";

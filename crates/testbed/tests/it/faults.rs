@@ -4,7 +4,7 @@ use std::io::ErrorKind;
 use std::time::{Duration, Instant};
 
 use http::{Method, StatusCode};
-use perfhive_target::{spawn, TargetOptions};
+use perfhive_testbed::{spawn, TargetOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 

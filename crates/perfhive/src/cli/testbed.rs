@@ -1,22 +1,22 @@
-//! `perfhive target`: the built-in demo HTTP target in the foreground, on 127.0.0.1.
+//! `perfhive testbed`: the built-in testbed in the foreground, on 127.0.0.1.
 
 use crate::cli::parse_duration;
 use crate::exit::Code;
 use crate::output::Printer;
 use anyhow::Context;
 use clap::Args;
-use perfhive_target::TargetOptions;
+use perfhive_testbed::TargetOptions;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-/// Arguments of `perfhive target`.
+/// Arguments of `perfhive testbed`.
 #[derive(Args, Debug)]
 #[command(
     after_help = "Endpoints: /fast, /slow?ms=N, /error?rate=P, /status/CODE, /bytes?n=N, \
 /chunked?n=N&chunks=K, /echo, /checkout (POST {\"items\":N}), /reset, /hang, POST /admin/stall?ms=N, \
 GET /admin/stats.\nServes HTTP/1.1 and HTTP/2 (h2c prior knowledge) on the same port."
 )]
-pub struct TargetArgs {
+pub struct TestbedArgs {
     /// Port to listen on (0 picks a free one).
     #[arg(short, long, default_value_t = 8080)]
     pub port: u16,
@@ -46,11 +46,11 @@ pub struct TargetArgs {
     pub duration: Option<Duration>,
 }
 
-/// Runs `perfhive target`.
-pub fn exec(a: TargetArgs, out: &mut Printer) -> anyhow::Result<Code> {
+/// Runs `perfhive testbed`.
+pub fn exec(a: TestbedArgs, out: &mut Printer) -> anyhow::Result<Code> {
     if !a.bind.is_loopback() {
         out.warn(&format!(
-            "binding {} exposes the demo target beyond this machine",
+            "binding {} exposes the testbed beyond this machine",
             a.bind
         ));
     }
@@ -63,10 +63,10 @@ pub fn exec(a: TargetArgs, out: &mut Printer) -> anyhow::Result<Code> {
         delay: a.delay,
         threads: a.threads.max(1),
     };
-    let target = perfhive_target::spawn(opts).context("cannot start the demo target")?;
+    let target = perfhive_testbed::spawn(opts).context("cannot start the testbed")?;
     writeln!(
         out.out(),
-        "perfhive demo target listening on {}",
+        "perfhive testbed listening on {}",
         target.base_url()
     )?;
     out.out().flush()?;

@@ -1,7 +1,7 @@
-//! perfhive-target: the built-in demo HTTP server with known, controllable behaviour.
+//! perfhive-testbed: the built-in HTTP server with known, controllable behaviour.
 //!
-//! The target is the "system under test" of perfhive's own examples and integration tests, and
-//! what `builtin:demo/...` URLs in scenarios point at. Every endpoint has a documented, cheap
+//! The testbed is the "system under test" of perfhive's own examples and integration tests, and
+//! what `builtin:testbed/...` URLs in scenarios point at. Every endpoint has a documented, cheap
 //! behaviour (fixed latency, injected errors, large or chunked bodies, resets, hangs), and a global
 //! *stall* simulates a stop-the-world pause so coordinated omission (Gil Tene, "How NOT to Measure
 //! Latency") can be demonstrated and tested: see [`TargetOptions::stall_every`] and
