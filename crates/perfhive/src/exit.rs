@@ -1,6 +1,6 @@
 //! The one place that decides exit codes (documented in README.md):
 //! 0 ok, 1 success criteria failed, 2 usage or input error, 3 aborted by a rollback trigger,
-//! 130 interrupted by the user.
+//! 130 interrupted by the user (SIGINT), 143 terminated (SIGTERM).
 
 use perfhive_core::record::RunStatus;
 
@@ -17,8 +17,10 @@ impl Code {
     pub const INPUT: Code = Code(2);
     /// A rollback trigger stopped the run.
     pub const ABORTED: Code = Code(3);
-    /// Ctrl-C.
+    /// Ctrl-C (SIGINT): 128 + 2.
     pub const INTERRUPTED: Code = Code(130);
+    /// SIGTERM: 128 + 15.
+    pub const TERMINATED: Code = Code(143);
 
     /// The code for a run's outcome.
     pub fn for_status(s: RunStatus) -> Code {

@@ -3,6 +3,7 @@
 
 mod cli;
 mod exit;
+mod interrupt;
 mod output;
 mod recording;
 

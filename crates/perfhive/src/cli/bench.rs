@@ -263,7 +263,8 @@ pub fn exec(a: BenchArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::R
     };
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
-    let _ = ctrlc_flag(s);
+    crate::interrupt::Interrupts::install()
+        .on_signal(move |_, _| s.store(true, std::sync::atomic::Ordering::SeqCst));
     let date = perfhive_store::now_rfc3339();
     let measured = perfhive_bench::run(&opts, &mut watch, &stop)?;
     if let Some(bar) = watch.bar.take() {
@@ -324,27 +325,8 @@ pub fn exec(a: BenchArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::R
         writeln!(out.out(), "{}", serde_json::to_string_pretty(&json)?)?;
     }
     Ok(if measured.interrupted {
-        Code::INTERRUPTED
+        crate::interrupt::Interrupts::install().code_or(Code::INTERRUPTED)
     } else {
         Code::OK
     })
-}
-
-/// Sets `flag` on Ctrl-C (SIGINT), so the run in progress completes and is recorded.
-fn ctrlc_flag(flag: Arc<AtomicBool>) -> std::io::Result<()> {
-    std::thread::Builder::new()
-        .name("perfhive-sigint".into())
-        .spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build();
-            if let Ok(rt) = rt {
-                rt.block_on(async {
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                    }
-                });
-            }
-        })?;
-    Ok(())
 }

@@ -6,6 +6,7 @@ use crate::output::Printer;
 use crate::recording::{fingerprint, HistoryArgs, Recording};
 use anyhow::{bail, Context};
 use clap::Args;
+use perfhive_core::record::RunStatus;
 use perfhive_load::{LoadOptions, Progress, StopSignal, Tick};
 use perfhive_scenario::{HttpVersion, Quick, Scenario};
 use std::path::PathBuf;
@@ -390,18 +391,11 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let result = rt.block_on(async {
-        let s = stop.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                s.stop();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    s.hard_stop();
-                }
-            }
-        });
-        perfhive_load::run(&scenario, &opts, &mut live).await
-    })?;
+    let interrupts = crate::interrupt::Interrupts::install();
+    let s = stop.clone();
+    // the first signal stops scheduling, a second one cancels the requests in flight
+    interrupts.on_signal(move |_, n| if n > 1 { s.hard_stop() } else { s.stop() });
+    let result = rt.block_on(perfhive_load::run(&scenario, &opts, &mut live))?;
     if let Some(bar) = live.bar.take() {
         bar.finish_and_clear();
     }
@@ -461,5 +455,8 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
     if a.json {
         writeln!(out.out(), "{json}")?;
     }
-    Ok(Code::for_status(record.status))
+    Ok(match record.status {
+        RunStatus::Interrupted => interrupts.code_or(Code::INTERRUPTED),
+        status => Code::for_status(status),
+    })
 }
