@@ -42,7 +42,7 @@ mod state;
 mod tls;
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -73,7 +73,7 @@ pub struct TargetOptions {
 impl Default for TargetOptions {
     fn default() -> Self {
         Self {
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            bind: perfhive_background::loopback(0),
             tls: false,
             stall_every: None,
             stall_for: Duration::from_millis(100),
