@@ -3,8 +3,7 @@
 //!
 //! The testbed, the demo service and the OTLP trace receiver all run this way, for the same
 //! reason: a private runtime keeps a server's scheduling apart from the code measuring it (a load
-//! generator sharing worker threads with its target would measure itself). The pattern is the
-//! one of cargo-test-support's and hyper's test servers:
+//! generator sharing worker threads with its target would measure itself). In three steps:
 //!
 //! 1. [`runtime`] builds the server's runtime ([`Workers`]: current-thread or a pool);
 //! 2. [`listen`] binds each listening socket (127.0.0.1 unless told otherwise, see
