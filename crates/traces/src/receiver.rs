@@ -4,9 +4,9 @@
 //! Implements the server side of the OpenTelemetry Protocol's two transports
 //! (<https://opentelemetry.io/docs/specs/otlp/>):
 //!
-//! - [`http`]: OTLP/HTTP, protobuf or JSON bodies, optionally gzip-compressed, on
+//! - `http`: OTLP/HTTP, protobuf or JSON bodies, optionally gzip-compressed, on
 //!   `127.0.0.1:4318` by default;
-//! - [`grpc`]: OTLP/gRPC, the unary `Export` method of
+//! - `grpc`: OTLP/gRPC, the unary `Export` method of
 //!   `opentelemetry.proto.collector.trace.v1.TraceService` spoken by hand over hyper's HTTP/2
 //!   server (cleartext, prior knowledge), identity or gzip messages, on `127.0.0.1:4317` by
 //!   default.

@@ -26,7 +26,7 @@
 //! **Threads.** The SDK's batch processor exports from its own thread. The exporter's HTTP client
 //! is the SDK's hyper client (no reqwest, no tonic: hyper is already in perfhive for its servers
 //! and the receiver), which needs a tokio reactor, so each export request runs as a task on the
-//! service's runtime ([`OnRuntime`]). Each request is bounded by the OTLP default timeout of 10 s
+//! service's runtime (`OnRuntime`). Each request is bounded by the OTLP default timeout of 10 s
 //! (the SDK gives no timeout to a client it did not build); `OTEL_EXPORTER_OTLP_TIMEOUT` bounds
 //! the exporter's retries. At shutdown the queued spans are flushed, bounded by
 //! [`FLUSH_TIMEOUT`].
