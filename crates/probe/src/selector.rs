@@ -147,7 +147,7 @@ mod tests {
         assert!(comm_matches("postgres", "postgres:ckpt"));
         assert!(!comm_matches("redis", "redisx"));
         assert!(!comm_matches("redis-server", "redis"));
-        assert!(comm_matches("perfhive-testbed-server", "perfhive-testbed"));
+        assert!(comm_matches("perfhive-testbed-server", "perfhive-testbe")); // comm: 15 bytes
         assert!(!comm_matches("perfhive-x", "perfhive-testbed"));
     }
 
