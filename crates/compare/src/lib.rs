@@ -10,9 +10,12 @@
 //! extreme quantile, the load generator's own CPU — is `not_judged`, with the reason: it never
 //! fails a gate.
 //!
+//! `changes.rs` finds change points over a name's whole history.
+//!
 //! `reference.rs` resolves what the user names (`latest~1`, `latest@main`, a run id, a file)
 //! into [`Side`]s (`side.rs`), from the history or from files of perfhive and other tools.
 
+pub mod changes;
 mod judge;
 pub mod quantile;
 pub mod reference;

@@ -261,3 +261,45 @@ pub fn junit(c: &Comparison) -> String {
     let _ = writeln!(out, "  </testsuite>\n</testsuites>");
     out
 }
+
+/// Change points as text: per metric with changes, the run where each starts, its commit,
+/// the means before and after, the change and its p-value. With `one_metric`, a metric without
+/// change says so; otherwise only a final line does when nothing changed anywhere.
+pub fn changes(results: &[crate::changes::MetricChanges], one_metric: bool, alpha: f64) -> String {
+    let mut out = String::new();
+    for m in results {
+        if m.changes.is_empty() {
+            if one_metric {
+                let _ = writeln!(
+                    out,
+                    "{}: no change point in {} runs (alpha {alpha})",
+                    m.metric, m.runs
+                );
+            }
+            continue;
+        }
+        let _ = writeln!(out, "{} ({} runs):", m.metric, m.runs);
+        for c in &m.changes {
+            let commit = c.run.git_commit.as_deref().unwrap_or("-");
+            let _ = writeln!(
+                out,
+                "  run {:>5}  {}  commit {:<10}  {:.4} → {:.4}  {:+.1}%  p={:.4}",
+                c.run.id,
+                c.run.started_at,
+                &commit[..commit.len().min(10)],
+                c.point.mean_before,
+                c.point.mean_after,
+                c.point.change_pct,
+                c.point.p_value
+            );
+        }
+    }
+    if !one_metric && results.iter().all(|m| m.changes.is_empty()) {
+        let _ = writeln!(
+            out,
+            "no change point in any of {} metrics (alpha {alpha})",
+            results.len()
+        );
+    }
+    out
+}

@@ -20,7 +20,9 @@ use std::time::Duration;
 #[command(
     after_help = "Examples:\n  perfhive bench 'sleep 0.05' 'sleep 0.1'\n  \
 perfhive bench -w 3 -P threads 1 8 'make -j {threads}'\n  perfhive bench --shell sh 'grep -c x big.txt | wc -l' --export-json out.json\n\n\
-Commands run directly (no shell) unless --shell is given; the shell's spawn time is then measured and subtracted."
+Commands run directly (no shell) unless --shell is given; the shell's spawn time is then measured and subtracted.\n\n\
+--name names the benchmark in the history, and a single command too (unless -n names it), so two benchmarks of \
+one name compare (`perfhive compare latest~1 latest`) whatever their command lines."
 )]
 pub struct BenchArgs {
     /// Commands to benchmark.

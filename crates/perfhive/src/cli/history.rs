@@ -7,8 +7,9 @@ use crate::output::Printer;
 use crate::recording::{History, HistoryArgs};
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
+use perfhive_compare::changes::ChangeQuery;
 use perfhive_core::record::RecordKind;
-use perfhive_store::{Filter, RunRow, StoredRun};
+use perfhive_store::Filter;
 use std::path::PathBuf;
 
 /// Arguments of `perfhive history`.
@@ -150,143 +151,19 @@ fn since(s: &str) -> anyhow::Result<String> {
         })
 }
 
-/// At most `max` characters, with an ellipsis when cut.
-fn fit(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        s.to_string()
-    } else {
-        s.chars().take(max.saturating_sub(1)).chain(['…']).collect()
-    }
-}
-
-fn print_rows(rows: &[RunRow], out: &mut Printer, json: bool) -> anyhow::Result<()> {
-    let w = out.out();
-    if json {
-        writeln!(w, "{}", serde_json::to_string_pretty(rows)?)?;
-        return Ok(());
-    }
-    if rows.is_empty() {
-        writeln!(w, "no runs")?;
-        return Ok(());
-    }
-    let cells: Vec<[String; 7]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.id.to_string(),
-                r.started_at.clone(),
-                r.kind.to_string(),
-                r.status.to_string(),
-                fit(r.git_branch.as_deref().unwrap_or("-"), 24),
-                r.git_commit
-                    .as_deref()
-                    .map(|c| c.chars().take(8).collect())
-                    .unwrap_or_else(|| "-".into()),
-                fit(&r.name, 40),
-            ]
-        })
-        .collect();
-    let head = [
-        "id", "started", "kind", "status", "branch", "commit", "name",
-    ];
-    let width = |i: usize| {
-        cells
-            .iter()
-            .map(|c| c[i].chars().count())
-            .chain([head[i].len()])
-            .max()
-            .unwrap_or(0)
-    };
-    let widths: Vec<usize> = (0..head.len()).map(width).collect();
-    let line = |c: &[&str]| {
-        let mut l = format!("{:>w$}", c[0], w = widths[0]);
-        for (i, cell) in c.iter().enumerate().skip(1) {
-            l.push_str(&format!("  {:<w$}", cell, w = widths[i]));
-        }
-        l
-    };
-    writeln!(w, "{}  tags / notes", line(&head))?;
-    for (r, c) in rows.iter().zip(&cells) {
-        let refs: Vec<&str> = c.iter().map(String::as_str).collect();
-        let note = r.notes.lines().next().unwrap_or("");
-        let tags = if r.tags.is_empty() {
-            String::new()
-        } else {
-            format!("[{}] ", r.tags.join(","))
-        };
-        writeln!(w, "{}", format!("{}  {tags}{note}", line(&refs)).trim_end())?;
-    }
-    Ok(())
-}
-
 fn changes(a: &ChangesArgs, history: &History, out: &mut Printer) -> anyhow::Result<Code> {
     let store = history.open_for_reading()?;
-    let metrics = match &a.metric {
-        Some(m) => vec![m.clone()],
-        None => store.metric_names(&a.name)?,
+    let q = ChangeQuery {
+        name: a.name.clone(),
+        metric: a.metric.clone(),
+        branch: a.branch.clone(),
+        alpha: a.alpha,
+        min_change_pct: a.min_change,
+        min_segment: a.min_segment as usize,
     };
-    if metrics.is_empty() {
-        bail!(
-            "no complete runs named `{}` in the history at `{}`",
-            a.name,
-            store.path().display()
-        );
-    }
-    let w = out.out();
-    let mut found = 0;
-    for m in &metrics {
-        let series = store.metric_history(&a.name, m, a.branch.as_deref())?;
-        if series.is_empty() {
-            bail!(
-                "no values of `{m}` for `{}`; known metrics: {}",
-                a.name,
-                store.metric_names(&a.name)?.join(", ")
-            );
-        }
-        let values: Vec<f64> = series.iter().map(|(_, v)| *v).collect();
-        let cps: Vec<_> = perfhive_stats::change_points(&values, a.alpha, a.min_segment as usize)
-            .into_iter()
-            .filter(|c| c.change_pct.abs() >= a.min_change)
-            .collect();
-        if cps.is_empty() {
-            if a.metric.is_some() {
-                writeln!(
-                    w,
-                    "{m}: no change point in {} runs (alpha {})",
-                    values.len(),
-                    a.alpha
-                )?;
-            }
-            continue;
-        }
-        writeln!(w, "{m} ({} runs):", values.len())?;
-        for cp in cps {
-            found += 1;
-            let (row, _) = &series[cp.index];
-            writeln!(
-                w,
-                "  run {:>5}  {}  commit {:<10}  {:.4} → {:.4}  {:+.1}%  p={:.4}",
-                row.id,
-                row.started_at,
-                row.git_commit
-                    .as_deref()
-                    .map(|c| &c[..c.len().min(10)])
-                    .unwrap_or("-"),
-                cp.mean_before,
-                cp.mean_after,
-                cp.change_pct,
-                cp.p_value
-            )?;
-        }
-    }
-    if found == 0 && a.metric.is_none() {
-        writeln!(
-            w,
-            "no change point in any of {} metrics (alpha {})",
-            metrics.len(),
-            a.alpha
-        )?;
-    }
+    let found = perfhive_compare::changes::changes(&store, &q)?;
+    let text = perfhive_compare::render::changes(&found, a.metric.is_some(), a.alpha);
+    write!(out.out(), "{text}")?;
     Ok(Code::OK)
 }
 
@@ -296,201 +173,16 @@ fn show(id: i64, json: bool, history: &History, out: &mut Printer) -> anyhow::Re
         .get(id)?
         .with_context(|| format!("no run {id} in the history at `{}`", store.path().display()))?;
     if json {
-        writeln!(
-            out.out(),
-            "{}",
-            serde_json::to_string_pretty(&run.to_json())?
-        )?;
+        let text = serde_json::to_string_pretty(&run.to_json())?;
+        writeln!(out.out(), "{text}")?;
         return Ok(Code::OK);
     }
-    let r = &run.row;
-    let color = out.color(false);
-    let w = out.out();
-    writeln!(w, "run {}  {}  {}  {}", r.id, r.kind, r.name, r.status)?;
-    writeln!(
-        w,
-        "  started {}  finished {}",
-        r.started_at,
-        r.finished_at.as_deref().unwrap_or("-")
-    )?;
-    writeln!(
-        w,
-        "  host {}  commit {}  branch {}",
-        r.host,
-        r.git_commit.as_deref().unwrap_or("-"),
-        r.git_branch.as_deref().unwrap_or("-")
-    )?;
-    if !r.tags.is_empty() {
-        writeln!(w, "  tags {}", r.tags.join(", "))?;
-    }
-    if !r.notes.is_empty() {
-        writeln!(w, "  notes {}", r.notes)?;
-    }
-    let style = perfhive_report::Style { color };
-    let complete = r.status.outcome().is_some();
-    match (&run.record, r.kind) {
-        (Some(rec), RecordKind::Load) if complete => {
-            perfhive_report::render_run_summary(&serde_json::from_value(rec.clone())?, w, style)?
-        }
-        (Some(rec), RecordKind::Bench) if complete => {
-            perfhive_report::bench::render(&serde_json::from_value(rec.clone())?, w, style)?
-        }
-        (Some(rec), RecordKind::Import) => {
-            crate::cli::import::render_stored(&serde_json::from_value(rec.clone())?, w)?
-        }
-        (Some(rec), RecordKind::Investigation) => {
-            show_investigation(&serde_json::from_value(rec.clone())?, r, w)?
-        }
-        _ => show_partial(&run, w)?,
-    }
+    let style = perfhive_report::Style {
+        color: out.color(false),
+    };
+    perfhive_report::history::stored_run(&run, out.out(), style)
+        .with_context(|| format!("run {id}"))?;
     Ok(Code::OK)
-}
-
-/// An investigation: its headline, where the time goes, its P0, its criteria, each
-/// investigator's outcome, and where the report is.
-fn show_investigation(
-    inv: &perfhive_core::investigation::StoredInvestigation,
-    r: &RunRow,
-    w: &mut dyn std::io::Write,
-) -> anyhow::Result<()> {
-    if let Some(folder) = &r.artifact {
-        let dir = std::path::Path::new(folder);
-        let missing = if dir.exists() {
-            ""
-        } else {
-            " (no longer there)"
-        };
-        writeln!(
-            w,
-            "  report {}{missing} (and report.md, report.json)",
-            dir.join("report.html").display()
-        )?;
-    }
-    writeln!(
-        w,
-        "  target {}  {:.0} s{}",
-        inv.target,
-        inv.duration_s,
-        if inv.partial == Some(true) {
-            "  (partial: interrupted)"
-        } else {
-            ""
-        }
-    )?;
-    let s = &inv.executive_summary;
-    if !s.headline.is_empty() {
-        writeln!(w, "\n  {}", s.headline)?;
-    }
-    if !s.time_breakdown.is_empty() {
-        let parts: Vec<String> = s
-            .time_breakdown
-            .iter()
-            .take(5)
-            .map(|p| format!("{:.0}% {} ({:.1} ms)", p.share_pct, p.name, p.mean_ms))
-            .collect();
-        let source = if s.breakdown_source.is_empty() {
-            String::new()
-        } else {
-            format!(" [{}]", s.breakdown_source)
-        };
-        writeln!(w, "  where the time goes: {}{source}", parts.join(", "))?;
-    }
-    match inv.p0() {
-        Some(p) => {
-            writeln!(w, "\n  P0  {}", p.recommendation.action)?;
-            if !p.recommendation.impact.is_empty() {
-                writeln!(w, "      {}", p.recommendation.impact)?;
-            }
-        }
-        None => writeln!(w, "\n  no P0 recommendation")?,
-    }
-    let others = inv.recommendations.iter().filter(|p| p.priority != "P0");
-    for p in others.take(2) {
-        writeln!(w, "  {:<3} {}", p.priority, p.recommendation.action)?;
-    }
-    if !inv.criteria.is_empty() {
-        writeln!(w, "\n  success criteria on the baseline:")?;
-        for c in &inv.criteria {
-            let mark = match c.passed {
-                Some(true) => "passed",
-                Some(false) => "FAILED",
-                None => "not evaluated",
-            };
-            writeln!(
-                w,
-                "    {mark:<13} {} ({})",
-                c.expr,
-                c.value.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
-            )?;
-        }
-    }
-    let who: Vec<String> = inv
-        .investigators
-        .iter()
-        .map(|i| format!("{} {}", i.name, i.verdict.replace('_', " ")))
-        .collect();
-    if !who.is_empty() {
-        writeln!(w, "\n  investigators: {}", who.join(", "))?;
-    }
-    writeln!(w, "  {} findings", inv.findings.len())?;
-    Ok(())
-}
-
-/// What an incomplete run (or one without a record) wrote while it ran.
-fn show_partial(run: &StoredRun, w: &mut dyn std::io::Write) -> anyhow::Result<()> {
-    writeln!(
-        w,
-        "\n  {} — what was measured before it stopped:",
-        if run.row.status.outcome().is_some() {
-            "no record"
-        } else {
-            "incomplete run"
-        }
-    )?;
-    if !run.points.is_empty() {
-        let req: u64 = run
-            .points
-            .iter()
-            .filter_map(|p| p["requests"].as_u64())
-            .sum();
-        let err: u64 = run.points.iter().filter_map(|p| p["errors"].as_u64()).sum();
-        let last = run
-            .points
-            .last()
-            .and_then(|p| p["t"].as_f64())
-            .unwrap_or(0.0);
-        writeln!(
-            w,
-            "  {last} seconds of time series: {req} requests, {err} errors"
-        )?;
-        for p in run.points.iter().rev().take(5).rev() {
-            writeln!(
-                w,
-                "    t={:>5}  {:>7} req  {:>5} err  p99 {} ms",
-                p["t"], p["requests"], p["errors"], p["p99_ms"]
-            )?;
-        }
-    }
-    if !run.samples.is_empty() {
-        let mut series: Vec<&str> = run.samples.iter().map(|s| s.0.as_str()).collect();
-        series.dedup();
-        for s in series {
-            let walls: Vec<f64> = run
-                .samples
-                .iter()
-                .filter(|x| x.0 == s)
-                .filter_map(|x| x.2["wall_s"].as_f64())
-                .collect();
-            let mean = walls.iter().sum::<f64>() / walls.len().max(1) as f64;
-            writeln!(
-                w,
-                "  {s}: {} runs, mean wall {}",
-                walls.len(),
-                perfhive_report::bench::secs(mean)
-            )?;
-        }
-    }
-    Ok(())
 }
 
 /// Runs `perfhive history`.
@@ -512,7 +204,7 @@ pub fn exec(a: HistoryCmd, history: &History, out: &mut Printer) -> anyhow::Resu
         Some(Sub::Show { id, json }) => show(id, json, history, out),
         Some(Sub::Search { query }) => {
             let rows = history.open_for_reading()?.search(&query)?;
-            print_rows(&rows, out, false)?;
+            perfhive_report::history::runs_table(&rows, out.out())?;
             Ok(Code::OK)
         }
         Some(Sub::Tag { id, tags, note }) => {
@@ -575,6 +267,11 @@ fn list(l: &ListArgs, history: &History, out: &mut Printer) -> anyhow::Result<Co
         since: l.since.as_deref().map(since).transpose()?,
         limit: Some(l.limit as usize),
     };
-    print_rows(&store.list(&filter)?, out, l.json)?;
+    let rows = store.list(&filter)?;
+    if l.json {
+        writeln!(out.out(), "{}", serde_json::to_string_pretty(&rows)?)?;
+    } else {
+        perfhive_report::history::runs_table(&rows, out.out())?;
+    }
     Ok(Code::OK)
 }

@@ -8,10 +8,8 @@ use crate::recording::{fingerprint, History, RecordArgs, Recording};
 use anyhow::Context;
 use clap::Args;
 use perfhive_compare::side::{default_import_name, import_record};
-use perfhive_core::import::ImportRecord;
 use perfhive_core::record::{RecordKind, RunStatus};
 use perfhive_import::Format;
-use std::io::Write;
 use std::path::PathBuf;
 
 /// Arguments of `perfhive import`.
@@ -38,20 +36,6 @@ fn format_of(name: &str) -> Option<Format> {
             || (name == "k6" && f.name().starts_with("k6"))
             || (name == "go" && f.name().starts_with("go"))
     })
-}
-
-/// Prints a stored import.
-pub fn render_stored(r: &ImportRecord, w: &mut dyn Write) -> anyhow::Result<()> {
-    writeln!(w, "\n  imported from {} ({})", r.source, r.format)?;
-    for m in perfhive_core::measure::of_import(r) {
-        let n = if m.samples.is_empty() {
-            String::new()
-        } else {
-            format!("  ({} samples)", m.samples.len())
-        };
-        writeln!(w, "  {:<48} {:>14.6} {}{}", m.name, m.value, m.unit, n)?;
-    }
-    Ok(())
 }
 
 /// Runs `perfhive import`.
