@@ -123,9 +123,10 @@ pub fn resolve_pair(
     let (rb, rn) = (Reference::parse(base)?, Reference::parse(new)?);
     let is_latest = |r: &Reference| matches!(r, Reference::Latest { .. });
     let mut scope = scope.clone();
+    // a side resolved to set the scope is kept, not resolved twice
+    let (mut known_base, mut known_new) = (None, None);
     if scope.name.is_none() && (is_latest(&rb) || is_latest(&rn)) {
-        // the side that is not `latest` sets the scope of the other
-        let anchor = match (&rb, &rn) {
+        let (name, kind) = match (&rb, &rn) {
             (Reference::Latest { .. }, Reference::Latest { branch, .. }) => {
                 let store = store.ok_or_else(|| ReferenceError::NoHistory(new.into()))?;
                 let branch = branch.as_deref().or(scope.branch.as_deref());
@@ -137,18 +138,28 @@ pub fn resolve_pair(
             }
             (Reference::Latest { .. }, other) => {
                 let side = side_of(new, other, store, &scope)?;
-                (side.name, side.kind)
+                let anchor = (side.name.clone(), side.kind);
+                known_new = Some(side);
+                anchor
             }
             (other, _) => {
                 let side = side_of(base, other, store, &scope)?;
-                (side.name, side.kind)
+                let anchor = (side.name.clone(), side.kind);
+                known_base = Some(side);
+                anchor
             }
         };
-        scope.name = Some(anchor.0);
-        scope.kind = scope.kind.or(Some(anchor.1));
+        scope.name = Some(name);
+        scope.kind = scope.kind.or(Some(kind));
     }
-    let b = side_of(base, &rb, store, &scope)?;
-    let n = side_of(new, &rn, store, &scope)?;
+    let b = match known_base {
+        Some(side) => side,
+        None => side_of(base, &rb, store, &scope)?,
+    };
+    let n = match known_new {
+        Some(side) => side,
+        None => side_of(new, &rn, store, &scope)?,
+    };
     Ok((b, n))
 }
 

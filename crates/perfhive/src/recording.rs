@@ -169,7 +169,7 @@ impl Recording {
             Ok(r) => Some(r),
             Err(e) => {
                 out.warn(&format!(
-                    "this run will not be stored in the history: {e} ({})",
+                    "this run will not be stored in the history: {e}; {}",
                     advice(&e)
                 ));
                 None
@@ -211,7 +211,7 @@ impl Recording {
             Ok(()) => Some(self.id),
             Err(e) => {
                 out.warn(&format!(
-                    "the run was measured but not stored in the history (run {} stays incomplete): {e} ({})",
+                    "the run was measured but not stored in the history (run {} stays incomplete): {e}; {}",
                     self.id,
                     advice(&e)
                 ));

@@ -277,7 +277,7 @@ fn progress_bar() -> indicatif::ProgressBar {
     let bar = indicatif::ProgressBar::no_length();
     bar.set_style(
         indicatif::ProgressStyle::with_template(
-            "{spinner} {pos} runs (sizing the run count) {msg}",
+            "{spinner} sizing the run count: {pos} measured {msg}",
         )
         .expect("static template"),
     );

@@ -87,7 +87,7 @@ struct ListArgs {
     /// Name contains.
     #[arg(long, value_name = "TEXT")]
     name: Option<String>,
-    /// Of this kind.
+    /// Of this kind: load, bench, import or investigation.
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     kind: Option<RecordKind>,
     /// Has this tag.

@@ -276,6 +276,28 @@ fn imported_results_are_stored_listed_and_compared() {
         text.contains("imported from") && text.contains("wall_time"),
         "{text}"
     );
+    // the stored record is the typed import record its schema describes
+    let stored: Value = serde_json::from_slice(
+        &perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["history", "show", "1", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::repo("schema/import-record.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&stored["record"])
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(stored["record"]["kind"], "import");
     // a file compares with itself, by samples: nothing changes
     let o = perfhive()
         .args([
