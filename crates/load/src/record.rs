@@ -308,7 +308,7 @@ pub fn build_record_with(
     });
     RunRecord {
         schema_version: SCHEMA_VERSION.to_string(),
-        kind: "load".into(),
+        kind: RecordKind::Load,
         tool: ToolInfo {
             name: "perfhive".into(),
             version: env!("CARGO_PKG_VERSION").into(),

@@ -5,10 +5,10 @@
 
 use crate::exit::Code;
 use crate::output::Printer;
-use crate::recording::{fingerprint, HistoryArgs, Recording};
+use crate::recording::{fingerprint, History, RecordArgs, Recording};
 use anyhow::{bail, Context as _};
 use clap::Args;
-use perfhive_core::record::RunRecord;
+use perfhive_core::record::{RecordKind, RunRecord, RunStatus};
 use perfhive_investigate::investigation::{self, Outcome};
 use perfhive_investigate::plan::Plan;
 use perfhive_investigate::report::Report;
@@ -41,15 +41,11 @@ pub struct InvestigateArgs {
     /// Load generator threads.
     #[arg(short, long)]
     pub threads: Option<usize>,
-    /// Tag the investigation in the history (repeatable).
-    #[arg(long)]
-    pub tag: Vec<String>,
-    /// A note stored with it.
-    #[arg(long)]
-    pub note: Option<String>,
     /// Print report.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 /// The demo investigation: ingestion with 50 records per request (4 in 5 requests) and reads
@@ -317,7 +313,7 @@ fn print_summary(r: &Report, folder: &Path, w: &mut dyn Write) -> std::io::Resul
 }
 
 /// Runs `perfhive investigate`.
-pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Result<Code> {
+pub fn exec(a: InvestigateArgs, history: &History, out: &mut Printer) -> anyhow::Result<Code> {
     let threads = a.threads.unwrap_or(1).max(1);
     let stop = Arc::new(AtomicBool::new(false));
     let mut demo = None;
@@ -358,12 +354,12 @@ pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> any
     let fp = fingerprint();
     let recording = Recording::begin(
         history,
-        "investigation",
+        &a.record,
+        RecordKind::Investigation,
         &plan.name,
         &fp,
-        &a.tag,
-        a.note.as_deref(),
-    )?;
+        out,
+    );
     let Outcome {
         mut report,
         mut raw,
@@ -412,7 +408,13 @@ pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> any
         let measures = baseline_of(&report)
             .map(|b| perfhive_core::measure::of_load(&b))
             .unwrap_or_default();
-        r.finish("passed", &json, &measures)?;
+        let status = if report.criteria.iter().any(|c| c.passed == Some(false)) {
+            RunStatus::Failed
+        } else {
+            RunStatus::Passed
+        };
+        r.attach(&folder, out);
+        r.finish(status, &json, &measures, out);
     }
     if a.json {
         writeln!(out.out(), "{}", serde_json::to_string_pretty(&json)?)?;

@@ -3,10 +3,10 @@
 use crate::cli::parse_duration;
 use crate::exit::Code;
 use crate::output::Printer;
-use crate::recording::{fingerprint, HistoryArgs, Recording};
+use crate::recording::{fingerprint, History, RecordArgs, Recording};
 use anyhow::{bail, Context};
 use clap::Args;
-use perfhive_core::record::RunStatus;
+use perfhive_core::record::{RecordKind, RunStatus};
 use perfhive_load::{LoadOptions, Progress, StopSignal, Tick};
 use perfhive_scenario::{HttpVersion, Quick, Scenario};
 use std::path::PathBuf;
@@ -88,12 +88,6 @@ pub struct RunArgs {
     /// Print the phase plan and exit without sending anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// Tag the run in the history (repeatable).
-    #[arg(long)]
-    pub tag: Vec<String>,
-    /// A note stored with the run (searchable in the history).
-    #[arg(long)]
-    pub note: Option<String>,
     /// Compare with a baseline run (id, latest, latest~N, latest@BRANCH, or a record file) and
     /// fill the record's `comparison` block.
     #[arg(long, value_name = "REF")]
@@ -126,6 +120,8 @@ pub struct RunArgs {
     /// batch processor sends every 5 s by default).
     #[arg(long, default_value = "6s", value_parser = parse_duration, requires = "traces")]
     pub traces_wait: Duration,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 fn is_url(s: &str) -> bool {
@@ -301,7 +297,7 @@ fn add_budget_criteria(scenario: &mut Scenario) {
 }
 
 /// Runs `perfhive run`.
-pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Result<Code> {
+pub fn exec(a: RunArgs, history: &History, out: &mut Printer) -> anyhow::Result<Code> {
     if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
         bail!("--time-scale must be above zero");
     }
@@ -328,18 +324,18 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
         Some(r) => Some(crate::cli::compare::load_side(
             r,
             history,
-            Some(&scenario.name),
+            Some(&a.record.name_or(&scenario.name)),
         )?),
         None => None,
     };
     let recording = Recording::begin(
         history,
-        "load",
+        &a.record,
+        RecordKind::Load,
         &scenario.name,
         &fp,
-        &a.tag,
-        a.note.as_deref(),
-    )?;
+        out,
+    );
     let stop = Arc::new(StopSignal::default());
     let opts = LoadOptions {
         threads: a.threads.unwrap_or_else(|| LoadOptions::default().threads),
@@ -426,26 +422,26 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
         record.comparison = Some(crate::cli::compare::comparison_block(base, &measures));
     }
     let value = serde_json::to_value(&record)?;
-    let mut run_id = None;
-    if let Some(r) = live.recording.take() {
-        let status = serde_json::to_value(record.status)?;
-        run_id = Some(r.finish(status.as_str().unwrap_or("passed"), &value, &measures)?);
-    }
+    let json = serde_json::to_string_pretty(&value)?;
+    // the record goes out first, whatever happens to the history
+    let written = a.out.as_ref().map(|path| {
+        std::fs::write(path, &json)
+            .with_context(|| format!("cannot write the record to `{}`", path.display()))
+    });
+    let run_id = live
+        .recording
+        .take()
+        .and_then(|r| r.finish(record.status, &value, &measures, out));
     if let Some(e) = live.store_error.take() {
         out.warn(&format!(
             "some time-series points could not be written to the history: {e}"
         ));
     }
-    let json = serde_json::to_string_pretty(&value)?;
-    if let Some(path) = &a.out {
-        std::fs::write(path, &json)
-            .with_context(|| format!("cannot write the record to `{}`", path.display()))?;
-    }
     if !a.quiet {
         let color = out.color(a.json);
         let w = if a.json { out.err() } else { out.out() };
         perfhive_report::render_run_summary(&record, w, perfhive_report::Style { color })?;
-        if let Some(path) = &a.out {
+        if let (Some(path), Some(Ok(()))) = (&a.out, &written) {
             writeln!(w, "\n  record written to {}", path.display())?;
         }
         if let Some(id) = run_id {
@@ -455,6 +451,7 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
     if a.json {
         writeln!(out.out(), "{json}")?;
     }
+    written.transpose()?;
     Ok(match record.status {
         RunStatus::Interrupted => interrupts.code_or(Code::INTERRUPTED),
         status => Code::for_status(status),

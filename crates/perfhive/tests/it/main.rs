@@ -8,6 +8,7 @@ mod compare;
 mod diagnose;
 mod errors;
 mod history;
+mod history_failures;
 mod investigate;
 mod measurement;
 mod otel;
