@@ -10,6 +10,7 @@ pub mod criteria;
 pub mod hist;
 pub mod measure;
 pub mod record;
+pub mod sql;
 pub mod trace;
 
 pub use criteria::{Criterion, CriterionError, LatencyStat, Metric, MetricSource, Op, Trigger};
