@@ -1,6 +1,7 @@
 //! Command-line interface: one file per subcommand, each with its clap args and an `exec`
 //! that builds options for a library call. Library crates never see clap.
 
+mod audit;
 mod bench;
 pub mod compare;
 mod history;
@@ -46,6 +47,8 @@ enum Command {
     Traces(traces::TracesArgs),
     /// Scan source code for performance anti-patterns (tree-sitter rules).
     Scan(scan::ScanArgs),
+    /// Audit a database: statements, plans, verified indexes, configuration (audit db DSN).
+    Audit(audit::AuditArgs),
     /// Serve the built-in testbed (HTTP endpoints of known behaviour) on 127.0.0.1.
     #[command(alias = "target")]
     Testbed(testbed::TestbedArgs),
@@ -61,6 +64,7 @@ pub fn exec(cli: Cli, out: &mut Printer) -> anyhow::Result<Code> {
         Command::Import(a) => import::exec(a, &cli.history, out),
         Command::Investigate(a) => investigate::exec(*a, &cli.history, out),
         Command::Scan(a) => scan::exec(a, out),
+        Command::Audit(a) => audit::exec(a, out),
         Command::Testbed(a) => testbed::exec(a, out),
         Command::Profile(a) => profile::exec(a, out),
         Command::Traces(a) => traces::exec(a, out),
