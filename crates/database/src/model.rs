@@ -707,7 +707,48 @@ impl DatabaseReport {
     }
 }
 
-/// The JSON Schema of [`DatabaseReport`] (checked in as `schema/database-report.schema.json`).
+/// The JSON Schema of [`DatabaseReport`] (draft 2020-12), as checked in at
+/// `schema/database-report.schema.json`.
 pub fn json_schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(DatabaseReport)).unwrap_or_default()
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(DatabaseReport)).unwrap_or_default();
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            "https://perfhive.dev/schema/database-report.schema.json".into(),
+        );
+        obj.insert("title".into(), "perfhive database audit report".into());
+    }
+    schema
+}
+
+#[cfg(test)]
+mod tests {
+    /// The checked-in schema matches the report's types. Regenerate with
+    /// `UPDATE_SCHEMA=1 cargo test -p perfhive-database schema`.
+    #[test]
+    fn checked_in_schema_is_current() {
+        let path = format!(
+            "{}/../../schema/database-report.schema.json",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let generated = serde_json::to_string_pretty(&super::json_schema()).unwrap() + "\n";
+        if std::env::var_os("UPDATE_SCHEMA").is_some() {
+            std::fs::write(&path, &generated).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            on_disk == generated,
+            "schema/database-report.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test -p perfhive-database schema"
+        );
+    }
+
+    #[test]
+    fn check_ids_are_stable() {
+        assert_eq!(super::Check::SeqScan.id(), "db.seq-scan");
+        assert_eq!(
+            super::Check::IdleInTransaction.id(),
+            "db.idle-in-transaction"
+        );
+    }
 }
