@@ -7,6 +7,9 @@
 //! The scenarios share the cluster, so they run one after the other inside one test; each
 //! failure is reported by its scenario's name.
 
+// The measured figures are printed for the record (`--nocapture`).
+#![allow(clippy::print_stderr)]
+
 mod support;
 
 use perfhive_core::sql::fingerprint;
@@ -27,6 +30,9 @@ CREATE INDEX orders_status_idx ON orders (status);
 CREATE INDEX orders_status_copy_idx ON orders (status);
 ANALYZE;
 CREATE EXTENSION pg_stat_statements;";
+
+/// A named step run against the shared cluster.
+type Scenario = (&'static str, fn(&Cluster));
 
 const BY_CUSTOMER: &str = "SELECT * FROM orders WHERE customer_id = $1";
 
@@ -86,7 +92,7 @@ fn postgres_scenarios() {
     };
     cluster.psql("postgres", "CREATE DATABASE shop_template");
     cluster.psql("shop_template", SETUP);
-    let scenarios: [(&str, fn(&Cluster)); 5] = [
+    let scenarios: [Scenario; 5] = [
         (
             "a window of pgbench load: the seq scan, its verified index, sessions and settings",
             window_finds_the_scan_and_verifies_the_index,

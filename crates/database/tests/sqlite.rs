@@ -2,6 +2,9 @@
 //! and no index on orders.customer_id, in rollback-journal mode, with free pages left by a
 //! dropped table. The file must come out byte for byte as it went in.
 
+// The measured figures are printed for the record (`--nocapture`).
+#![allow(clippy::print_stderr)]
+
 use perfhive_core::sql::fingerprint;
 use perfhive_database::*;
 use rusqlite::Connection;
