@@ -11,7 +11,8 @@
 //! 4. `findings`: one per costly part (with the statement's share of the window and the
 //!    verified fix), or one per costly statement without one;
 //! 5. `health`: the engine's configuration and health checks;
-//! 6. ranking: severity, then the statement's share of the database's time.
+//! 6. ranking: severity, then whether the traces or the code scan saw the statement too
+//!    (confirmed by another layer), then the statement's share of the database's time.
 
 use crate::engine::{Engine, HealthContext, PlanContext, VerifyContext, VerifyMode};
 use crate::model::*;
@@ -118,9 +119,18 @@ pub fn analyse(
             .map(|s| s.share)
             .unwrap_or(0.0)
     };
+    // A statement the traces or the code scan also saw is confirmed by another layer.
+    let confirmed = |f: &Finding| {
+        f.statement.is_some_and(|fp| {
+            statements.iter().any(|s| {
+                s.fingerprint == fp && s.seen.iter().any(|x| !matches!(x, SeenSource::User { .. }))
+            })
+        })
+    };
     findings.sort_by(|a, b| {
         b.severity
             .cmp(&a.severity)
+            .then(confirmed(b).cmp(&confirmed(a)))
             .then(share(b).total_cmp(&share(a)))
             .then(a.check.cmp(&b.check))
     });
@@ -160,7 +170,8 @@ fn select(workload: Option<&Workload>, seen: &[SeenStatement], top: usize) -> Ve
             out.push(Candidate {
                 fingerprint: s.fingerprint,
                 normalized: s.normalized.clone(),
-                text: s.query.clone(),
+                // A sampled execution carries the workload's own values.
+                text: s.example.clone().unwrap_or_else(|| s.query.clone()),
                 seen: Vec::new(),
                 stats: Some(s.clone()),
             });
@@ -587,6 +598,7 @@ mod tests {
             share: 0.9,
             estimated: false,
             lock_wait_samples: 0,
+            example: None,
         };
         let w = Workload {
             source: WorkloadSource::PgStatStatements,

@@ -388,6 +388,10 @@ pub struct StatementStats {
     pub estimated: bool,
     /// Activity samples that found it waiting on a lock.
     pub lock_wait_samples: u64,
+    /// The statement as a session ran it with its values, when activity sampling caught one
+    /// sent with literal values: the workload's own values, used to plan it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub example: Option<String>,
 }
 
 /// What activity sampling saw during a window.

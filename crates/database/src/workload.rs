@@ -39,7 +39,16 @@ pub fn between(
         } else {
             WorkloadSource::PgStatStatements
         };
-        (src, from_counters(&before.statements, &after.statements))
+        let mut s = from_counters(&before.statements, &after.statements);
+        if let Some(sampled) = &sampled {
+            for st in &mut s {
+                st.example = sampled
+                    .statements
+                    .get(&st.fingerprint)
+                    .and_then(|x| literal_example(&x.query));
+            }
+        }
+        (src, s)
     } else if let Some(s) = sampled.as_ref().filter(|s| s.samples > 0) {
         notes.push(format!(
             "statement times are estimates from {} activity samples every {:.0} ms: statements \
@@ -129,6 +138,7 @@ fn from_counters(before: &[StatementCounters], after: &[StatementCounters]) -> V
                 share: 0.0,
                 estimated: false,
                 lock_wait_samples: 0,
+                example: None,
             });
         e.calls += d.calls;
         e.total_ms += d.total_ms;
@@ -167,9 +177,20 @@ fn from_samples(s: &Sampled) -> Vec<StatementStats> {
                 share: 0.0,
                 estimated: true,
                 lock_wait_samples: st.lock_samples,
+                example: literal_example(&st.query),
             }
         })
         .collect()
+}
+
+/// A sampled statement text with literal values (no bind parameters), whole (not cut at
+/// `track_activity_query_size`, which would end it inside a token).
+fn literal_example(query: &str) -> Option<String> {
+    let q = query.trim();
+    let whole = perfhive_core::sql::tokenize(q)
+        .last()
+        .is_some_and(|t| t.end == q.len());
+    (whole && perfhive_core::sql::placeholder_count(q) == 0).then(|| q.to_string())
 }
 
 /// Counters that are all zero (the "before" of cumulative statistics).
@@ -252,8 +273,22 @@ mod tests {
                 c("4", "UPDATE orders SET status = $1 WHERE id = $2", 10, 20.0),
             ],
         );
-        let w = between(&before, &after, None, false);
+        let mut sampled = Sampled::default();
+        sampled.add(&[ActivityRow {
+            pid: 7,
+            state: "active".into(),
+            query: "SELECT * FROM orders WHERE customer_id = 4711".into(),
+            query_start: Some(1.0),
+            state_age_s: Some(0.0),
+            wait_event_type: None,
+        }]);
+        let w = between(&before, &after, Some(sampled), false);
         assert_eq!(w.source, WorkloadSource::PgStatStatements);
+        assert_eq!(
+            w.statements[0].example.as_deref(),
+            Some("SELECT * FROM orders WHERE customer_id = 4711"),
+            "a value the workload used"
+        );
         assert_eq!(w.duration_s, 30.0);
         assert_eq!(w.statements.len(), 2, "{:?}", w.statements);
         let top = &w.statements[0];
