@@ -21,13 +21,14 @@
 //! No I/O.
 
 pub mod lex;
+mod parsed;
 mod shape;
 
 pub use lex::{tokenize, Kind, Token};
-pub use shape::{
-    predicate_columns, shape, ColumnRef, Join, ParamRole, Predicate, PredicateOp, Shape,
-    StatementKind, TableRef,
+pub use parsed::{
+    ColumnRef, Join, ParamRole, Predicate, PredicateOp, Shape, StatementKind, TableRef,
 };
+pub use shape::{predicate_columns, shape};
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

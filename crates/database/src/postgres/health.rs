@@ -6,23 +6,21 @@
 //! analysed. Counters come from the window when there was one, else they are cumulative
 //! since the statistics were last reset (and the finding says so).
 //!
-//! Each check that fails (a view the role may not read) becomes a note; the others go on.
+//! The settings against PGTune are in `settings.rs`, the index and table checks in
+//! `catalog.rs`. Each check that fails (a view the role may not read) becomes a note; the others go on.
 
 use super::stats::ev;
-use super::tune::{self, DbSize};
+use super::tune;
 use super::{qualified, PgEngine};
 use crate::engine::{Health, HealthContext};
 use crate::error::pg_message;
-use crate::model::{
-    Applies, Check, DatabaseCounters, Finding, Fix, IssueKind, Machine, SettingAdvice, Severity,
-    TableSize,
-};
+use crate::model::{Applies, Check, DatabaseCounters, Finding, Fix, IssueKind, Severity};
 use crate::workload::MARK;
 use crate::DbError;
 
 const MB: f64 = 1024.0;
 
-fn finding(
+pub(super) fn finding(
     check: Check,
     severity: Severity,
     subject: &str,
@@ -42,7 +40,7 @@ fn finding(
     }
 }
 
-fn fix(sql: String, applies: Applies, note: Option<String>) -> Option<Fix> {
+pub(super) fn fix(sql: String, applies: Applies, note: Option<String>) -> Option<Fix> {
     Some(Fix {
         sql,
         applies,
@@ -52,7 +50,7 @@ fn fix(sql: String, applies: Applies, note: Option<String>) -> Option<Fix> {
 }
 
 /// `SELECT pg_reload_conf();` for reload-time settings, nothing for restarts.
-fn apply_note(a: Applies) -> Option<String> {
+pub(super) fn apply_note(a: Applies) -> Option<String> {
     match a {
         Applies::Reload => Some("then SELECT pg_reload_conf(); (no restart needed)".into()),
         Applies::Restart => Some("needs a server restart".into()),
@@ -60,14 +58,14 @@ fn apply_note(a: Applies) -> Option<String> {
     }
 }
 
-struct Setting {
+pub(super) struct Setting {
     /// The value in comparable units (kB for memory).
-    number: f64,
+    pub(super) number: f64,
     /// As the server shows it.
-    shown: String,
+    pub(super) shown: String,
 }
 
-fn setting(engine: &mut PgEngine, name: &str) -> Option<Setting> {
+pub(super) fn setting(engine: &mut PgEngine, name: &str) -> Option<Setting> {
     let r = engine
         .client
         .query_opt(
@@ -127,7 +125,7 @@ pub fn check(engine: &mut PgEngine, ctx: &HealthContext<'_>) -> Result<Health, D
     };
     let since = stats_since(engine);
     if let Some(m) = h.machine.clone() {
-        settings(engine, &m, ctx, &mut h);
+        super::settings::against_pgtune(engine, &m, ctx, &mut h);
     }
     let checks: [(&str, CheckFn); 9] = [
         ("cache hit ratio", cache_hit),
@@ -135,10 +133,10 @@ pub fn check(engine: &mut PgEngine, ctx: &HealthContext<'_>) -> Result<Health, D
         ("checkpoints", checkpoints),
         ("sessions", sessions),
         ("dead tuples", dead_tuples),
-        ("unused indexes", unused_indexes),
-        ("duplicate indexes", duplicate_indexes),
+        ("unused indexes", super::catalog::unused_indexes),
+        ("duplicate indexes", super::catalog::duplicate_indexes),
         ("lock waits", lock_waits),
-        ("table sizes", tables),
+        ("table sizes", super::catalog::tables),
     ];
     for (name, f) in checks {
         if let Err(e) = f(engine, ctx, &counters, &since, &mut h) {
@@ -169,7 +167,7 @@ fn stats_since(engine: &mut PgEngine) -> String {
         .unwrap_or_else(|_| "the last reset".into())
 }
 
-fn window_words(window: bool, since: &str) -> String {
+pub(super) fn window_words(window: bool, since: &str) -> String {
     if window {
         "in the window".into()
     } else {
@@ -177,117 +175,7 @@ fn window_words(window: bool, since: &str) -> String {
     }
 }
 
-fn settings(engine: &mut PgEngine, m: &Machine, ctx: &HealthContext<'_>, h: &mut Health) {
-    let max_conn = setting(engine, "max_connections")
-        .map(|s| s.number as u64)
-        .unwrap_or(100);
-    let db_bytes: i64 = engine
-        .client
-        .query_one(
-            &format!("{MARK} SELECT sum(pg_database_size(oid))::int8 FROM pg_database"),
-            &[],
-        )
-        .map(|r| r.get(0))
-        .unwrap_or(0);
-    let size = DbSize::of(db_bytes.max(0) as u64, m.memory_bytes);
-    let spilled = ctx
-        .plans
-        .iter()
-        .flat_map(|p| &p.issues)
-        .any(|i| matches!(i.kind, IssueKind::SortSpill | IssueKind::HashSpill) && !i.estimated);
-    let temp_in_window = ctx
-        .workload
-        .and_then(|w| w.database.as_ref())
-        .is_some_and(|d| d.temp_files > 0);
-    for (name, rec) in tune::recommend(m, ctx.kind, size, max_conn) {
-        let Some(cur) = setting(engine, name) else {
-            continue;
-        };
-        let want = rec.number();
-        let ratio = if want > 0.0 { cur.number / want } else { 1.0 };
-        let (differs, severity) = match name {
-            "shared_buffers" => (
-                !(0.5..=2.0).contains(&ratio),
-                if ratio < 0.25 {
-                    Severity::Medium
-                } else {
-                    Severity::Low
-                },
-            ),
-            "work_mem" => (
-                !(0.5..=4.0).contains(&ratio),
-                if ratio < 0.5 && (spilled || temp_in_window) {
-                    Severity::Medium
-                } else {
-                    Severity::Low
-                },
-            ),
-            "effective_cache_size" | "maintenance_work_mem" | "wal_buffers" | "max_wal_size" => {
-                (!(0.5..=4.0).contains(&ratio), Severity::Low)
-            }
-            "min_wal_size" => (!(0.5..=4.0).contains(&ratio), Severity::Info),
-            "random_page_cost" => ((cur.number - want).abs() >= 1.0, Severity::Low),
-            "effective_io_concurrency" => (ratio < 0.5, Severity::Low),
-            "checkpoint_completion_target" => (cur.number < 0.8, Severity::Low),
-            // Parallel settings: fewer workers than cores leaves them idle.
-            _ => (cur.number < want, Severity::Info),
-        };
-        let applies = engine.applies(name);
-        let recommended = rec.render();
-        h.settings.push(SettingAdvice {
-            name: name.to_string(),
-            current: cur.shown.clone(),
-            recommended: recommended.clone(),
-            applies,
-            differs,
-        });
-        if !differs {
-            continue;
-        }
-        let mut f = finding(
-            Check::Setting,
-            severity,
-            name,
-            format!("{name} is {}; PGTune's formula gives {recommended} for this machine", cur.shown),
-            format!(
-                "For {:.1} GiB of memory, {} CPUs, {:?} storage, a {:?} workload, {} connections and \
-                 {:.1} GiB of data, PGTune's formula gives {name} = {recommended} (now {}).{}",
-                m.memory_bytes as f64 / (1u64 << 30) as f64,
-                m.cpus,
-                m.storage,
-                ctx.kind,
-                max_conn,
-                db_bytes as f64 / (1u64 << 30) as f64,
-                cur.shown,
-                if name == "work_mem" && severity == Severity::Medium {
-                    " Sorts or hashes spilled to disk in this audit."
-                } else {
-                    ""
-                }
-            ),
-        );
-        f.heuristic = true;
-        f.evidence = vec![
-            ev("current", cur.number, unit_of(rec)),
-            ev("recommended", want, unit_of(rec)),
-        ];
-        f.fix = fix(
-            format!("ALTER SYSTEM SET {name} = '{recommended}';"),
-            applies,
-            apply_note(applies),
-        );
-        h.findings.push(f);
-    }
-}
-
-fn unit_of(v: tune::Value) -> &'static str {
-    match v {
-        tune::Value::Kb(_) => "kB",
-        _ => "",
-    }
-}
-
-type Counters = (DatabaseCounters, bool);
+pub(super) type Counters = (DatabaseCounters, bool);
 
 /// One health check.
 type CheckFn = fn(
@@ -675,102 +563,6 @@ fn dead_tuples(
     Ok(())
 }
 
-fn unused_indexes(
-    e: &mut PgEngine,
-    _: &HealthContext<'_>,
-    _: &Counters,
-    since: &str,
-    h: &mut Health,
-) -> Result<(), postgres::Error> {
-    let rows = e.client.query(
-        &format!(
-            "{MARK} SELECT s.schemaname::text, s.indexrelname::text, s.relname::text, \
-             pg_relation_size(s.indexrelid)::int8 FROM pg_stat_user_indexes s \
-             JOIN pg_index i ON i.indexrelid = s.indexrelid \
-             WHERE s.idx_scan = 0 AND NOT i.indisunique AND NOT i.indisprimary AND NOT i.indisexclusion \
-             AND pg_relation_size(s.indexrelid) >= 1048576 ORDER BY 4 DESC LIMIT 20"
-        ),
-        &[],
-    )?;
-    for r in rows {
-        let (schema, index, table, bytes): (String, String, String, i64) =
-            (r.get(0), r.get(1), r.get(2), r.get(3));
-        let name = qualified(Some(&schema), &index);
-        let mut f = finding(
-            Check::UnusedIndex,
-            Severity::Low,
-            &name,
-            format!(
-                "Index {name} on {table} has not been scanned since {since} ({:.1} MB)",
-                bytes as f64 / MB / MB
-            ),
-            "An unused index costs every write to the table and memory in the cache. Check the \
-             replicas and rare jobs (month-end reports) before dropping it."
-                .into(),
-        );
-        f.evidence = vec![
-            ev("index size", bytes as f64, "bytes"),
-            ev("scans", 0.0, "scans"),
-        ];
-        f.fix = fix(
-            format!("DROP INDEX CONCURRENTLY {name};"),
-            Applies::Online,
-            None,
-        );
-        h.findings.push(f);
-    }
-    Ok(())
-}
-
-fn duplicate_indexes(
-    e: &mut PgEngine,
-    _: &HealthContext<'_>,
-    _: &Counters,
-    _: &str,
-    h: &mut Health,
-) -> Result<(), postgres::Error> {
-    let rows = e.client.query(
-        &format!(
-            "{MARK} SELECT array_agg(quote_ident(n.nspname) || '.' || quote_ident(c.relname) \
-               ORDER BY i.indisprimary DESC, i.indisunique DESC, c.oid)::text[], \
-             min(t.relname)::text, sum(pg_relation_size(i.indexrelid))::int8 \
-             FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_class t ON t.oid = i.indrelid \
-             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%' \
-             GROUP BY i.indrelid, i.indkey::text, i.indclass::text, i.indcollation::text, \
-               coalesce(i.indexprs::text, ''), coalesce(i.indpred::text, '') \
-             HAVING count(*) > 1"
-        ),
-        &[],
-    )?;
-    for r in rows {
-        let (names, table, bytes): (Vec<String>, String, i64) = (r.get(0), r.get(1), r.get(2));
-        let (keep, drop) = names
-            .split_first()
-            .map(|(k, d)| (k.clone(), d.to_vec()))
-            .unwrap_or_default();
-        for d in drop {
-            let mut f = finding(
-                Check::DuplicateIndex,
-                Severity::Low,
-                &d,
-                format!("Index {d} duplicates {keep} on {table}"),
-                "Same columns, operator classes, expressions and predicate: the planner uses one, every \
-                 write maintains both."
-                    .into(),
-            );
-            f.evidence = vec![ev("size of the duplicates", bytes as f64, "bytes")];
-            f.fix = fix(
-                format!("DROP INDEX CONCURRENTLY {d};"),
-                Applies::Online,
-                None,
-            );
-            h.findings.push(f);
-        }
-    }
-    Ok(())
-}
-
 fn lock_waits(
     e: &mut PgEngine,
     ctx: &HealthContext<'_>,
@@ -825,36 +617,5 @@ fn lock_waits(
     ];
     f.statement = worst.map(|s| s.fingerprint);
     h.findings.push(f);
-    Ok(())
-}
-
-fn tables(
-    e: &mut PgEngine,
-    _: &HealthContext<'_>,
-    _: &Counters,
-    _: &str,
-    h: &mut Health,
-) -> Result<(), postgres::Error> {
-    let rows = e.client.query(
-        &format!(
-            "{MARK} SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
-             greatest(c.reltuples, coalesce(s.n_live_tup, 0))::int8, pg_total_relation_size(c.oid)::int8, \
-             (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid)::int8 \
-             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-             LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid \
-             WHERE c.relkind IN ('r', 'p', 'm') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
-             AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 3 DESC LIMIT 20"
-        ),
-        &[],
-    )?;
-    h.tables = rows
-        .iter()
-        .map(|r| TableSize {
-            name: r.get(0),
-            rows: r.get::<_, i64>(1).max(0) as u64,
-            bytes: r.get::<_, i64>(2).max(0) as u64,
-            indexes: r.get::<_, i64>(3).max(0) as u64,
-        })
-        .collect();
     Ok(())
 }

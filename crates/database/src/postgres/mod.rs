@@ -8,11 +8,14 @@
 //!   rolled-back read-only transaction when asked;
 //! - `plan.rs`: the JSON plan read into lines and issues;
 //! - `verify.rs`: index candidates verified with hypopg or on a temporary copy;
-//! - `tune.rs`: PGTune's formulas; `health.rs`: the pg_stat_* checks.
+//! - `tune.rs`: PGTune's formulas, `settings.rs`: the settings against them;
+//! - `health.rs`: the pg_stat_* checks, `catalog.rs`: unused and duplicate indexes, sizes.
 
+mod catalog;
 mod explain;
 mod health;
 pub mod plan;
+mod settings;
 mod stats;
 pub mod tune;
 mod verify;
