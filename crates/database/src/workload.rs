@@ -70,6 +70,15 @@ pub fn between(
             Vec::new(),
         )
     };
+    let hidden = statements
+        .iter()
+        .filter(|s| s.query.contains("<insufficient privilege>"))
+        .count();
+    if hidden > 0 {
+        notes.push(format!(
+            "{hidden} statements' text is hidden from this role: GRANT pg_read_all_stats TO it to see them"
+        ));
+    }
     if let Some(err) = sampled.as_ref().and_then(|s| s.error.clone()) {
         notes.push(format!("activity sampling failed: {err}"));
     }

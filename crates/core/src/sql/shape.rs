@@ -131,6 +131,7 @@ impl<'a> Parser<'a> {
         }];
         let mut scopes = 1;
         let mut kind = None;
+        let mut select_into = false;
         let mut i = 0;
         while i < toks.len() {
             let t = &toks[i];
@@ -219,6 +220,10 @@ impl<'a> Parser<'a> {
                         frame.expect_table = true;
                     }
                     "into" => {
+                        // `SELECT … INTO t` creates a table: not a query.
+                        if depth0 && kind == Some(StatementKind::Select) {
+                            select_into = true;
+                        }
                         frame.clause = Clause::Other;
                         frame.expect_table = true;
                     }
@@ -266,7 +271,27 @@ impl<'a> Parser<'a> {
             };
             i = next.unwrap_or(i + 1);
         }
-        kind.unwrap_or(StatementKind::Other)
+        // The statement is what its first word says: `CREATE TABLE … AS SELECT`, `EXPLAIN
+        // SELECT`, `COPY (SELECT …)` are not queries.
+        let leads = toks.first().is_some_and(|t| {
+            t.is("(")
+                || [
+                    "select", "with", "insert", "update", "delete", "values", "table",
+                ]
+                .iter()
+                .any(|w| t.is_word(w))
+        });
+        if !leads || select_into {
+            return StatementKind::Other;
+        }
+        // `(SELECT …) UNION (SELECT …)`: every SELECT is in brackets.
+        let bracketed_select =
+            toks.first().is_some_and(|t| t.is("(")) && toks.iter().any(|t| t.is_word("select"));
+        kind.unwrap_or(if bracketed_select {
+            StatementKind::Select
+        } else {
+            StatementKind::Other
+        })
     }
 
     /// A qualified name at `i`: its parts and the index after it.

@@ -275,6 +275,19 @@ fn shape_of_in_between_like_null_and_writes() {
 
     let s = shape("DELETE FROM orders WHERE created_at < now() - interval '1 year'");
     assert_eq!(s.kind, StatementKind::Delete);
+    // Statements that write, whatever SELECT they hold, are not queries.
+    for sql in [
+        "CREATE TABLE orders_copy AS SELECT * FROM orders",
+        "SELECT * INTO orders_copy FROM orders",
+        "EXPLAIN SELECT * FROM orders",
+        "COPY (SELECT * FROM orders) TO STDOUT",
+    ] {
+        assert_eq!(shape(sql).kind, StatementKind::Other, "{sql}");
+    }
+    assert_eq!(
+        shape("(SELECT 1 FROM t) UNION (SELECT 2 FROM u)").kind,
+        StatementKind::Select
+    );
     let s = shape(&orm("knex", "postgresql", "bulk_insert"));
     assert_eq!(
         (s.kind, s.tables[0].name.as_str()),

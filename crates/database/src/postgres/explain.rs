@@ -292,8 +292,9 @@ pub fn plan(
                 &format!("with representative values it failed: {e}"),
             );
             notes.push("not run with ANALYZE: fell back to the generic plan".into());
-            run(engine, &prepared, false, counter)?
+            run(engine, &prepared, false, counter).map_err(untyped)?
         }
+        Err(e) if matches!(prepared, Prepared::Generic { .. }) => return Err(untyped(e)),
         Err(e) => return Err(e),
     };
     match &prepared {
@@ -343,5 +344,19 @@ fn run(
         r
     } else {
         explain_json(&mut engine.client, prepared, false, counter)
+    }
+}
+
+/// A generic plan that failed on parameters of unknown type, said so with what to do.
+fn untyped(e: DbError) -> DbError {
+    let m = e.to_string();
+    if m.contains("unknown") || m.contains("could not determine data type") {
+        DbError::query(
+            "no generic plan: its parameters have no type (pg_stat_statements turned its \
+             constants into parameters); give the statement with values (--statements) to plan it",
+            m,
+        )
+    } else {
+        e
     }
 }
