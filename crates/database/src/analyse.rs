@@ -452,7 +452,7 @@ fn issue_finding(
     let mut detail = format!("{what}. Statement: {}", c.normalized);
     if let Some(s) = &c.stats {
         detail.push_str(&format!(
-            ". In the window: {} calls, {:.2} ms each, {:.0}% of the database's time",
+            ". Measured: {} calls, {:.2} ms each, {:.0}% of the database's time",
             fmt_n(s.calls as f64),
             s.mean_ms,
             s.share * 100.0

@@ -271,6 +271,31 @@ pub struct Machine {
     pub source: String,
 }
 
+impl Storage {
+    /// Its usual name (`SSD`, `HDD` …).
+    pub fn name(self) -> &'static str {
+        match self {
+            Storage::Ssd => "SSD",
+            Storage::Nvme => "NVMe",
+            Storage::Hdd => "HDD",
+            Storage::San => "SAN",
+        }
+    }
+}
+
+impl WorkloadKind {
+    /// Name as PGTune gives it.
+    pub fn name(self) -> &'static str {
+        match self {
+            WorkloadKind::Web => "web",
+            WorkloadKind::Oltp => "OLTP",
+            WorkloadKind::Dw => "data-warehouse",
+            WorkloadKind::Desktop => "desktop",
+            WorkloadKind::Mixed => "mixed",
+        }
+    }
+}
+
 /// Storage kinds, as PGTune distinguishes them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -153,10 +153,10 @@ pub fn terminal(r: &DatabaseReport, w: &mut dyn Write, color: bool) -> io::Resul
     if let Some(m) = &r.machine {
         writeln!(
             w,
-            "machine: {} memory, {} CPUs, {:?} storage — {}",
+            "machine: {} memory, {} CPUs, {} storage — {}",
             bytes(m.memory_bytes),
             m.cpus,
-            m.storage,
+            m.storage.name(),
             m.source
         )?;
     }
@@ -405,10 +405,10 @@ pub fn markdown(r: &DatabaseReport, w: &mut dyn Write) -> io::Result<()> {
         if let Some(m) = &r.machine {
             writeln!(
                 w,
-                "Machine: {} memory, {} CPUs, {:?} storage ({}).",
+                "Machine: {} memory, {} CPUs, {} storage ({}).",
                 bytes(m.memory_bytes),
                 m.cpus,
-                m.storage,
+                m.storage.name(),
                 m.source
             )?;
             writeln!(w)?;

@@ -1,7 +1,7 @@
 //! The server's settings next to PGTune's formulas (`tune.rs`) for its machine: a setting far
 //! from the formula's value is a finding (a rule of thumb, so marked heuristic), with the
 //! `ALTER SYSTEM` line and whether it needs a restart (`pg_settings.context`). work_mem below
-//! the formula is worth more when sorts or hashes spilled in this audit.
+//! the formula is worth more when sorts or hashes spilled.
 
 use super::health::{apply_note, finding, fix, setting};
 use super::stats::ev;
@@ -87,19 +87,22 @@ pub(super) fn against_pgtune(
             Check::Setting,
             severity,
             name,
-            format!("{name} is {}; PGTune's formula gives {recommended} for this machine", cur.shown),
             format!(
-                "For {:.1} GiB of memory, {} CPUs, {:?} storage, a {:?} workload, {} connections and \
+                "{name} is {}; PGTune's formula gives {recommended} for this machine",
+                cur.shown
+            ),
+            format!(
+                "For {:.1} GiB of memory, {} CPUs, {} storage, a {} workload, {} connections and \
                  {:.1} GiB of data, PGTune's formula gives {name} = {recommended} (now {}).{}",
                 m.memory_bytes as f64 / (1u64 << 30) as f64,
                 m.cpus,
-                m.storage,
-                ctx.kind,
+                m.storage.name(),
+                ctx.kind.name(),
                 max_conn,
                 db_bytes as f64 / (1u64 << 30) as f64,
                 cur.shown,
                 if name == "work_mem" && severity == Severity::Medium {
-                    " Sorts or hashes spilled to disk in this audit."
+                    " Sorts or hashes spilled to temporary files."
                 } else {
                     ""
                 }
