@@ -428,6 +428,30 @@ fn scratch_copy_measures_before_and_after(c: &Cluster) {
         before,
         "the copy went with the rolled-back transaction"
     );
+
+    // With hypopg created in the database by its owner, `--verify hypopg` uses it as it is.
+    let mut db = Database::connect(&c.dsn("shop_b"), None).unwrap();
+    if !c.has_hypopg() {
+        let report = db.analyse(None, &seen, &opts(VerifyMode::Hypopg, false));
+        let reason = &report.statements[0].indexes[0].reason;
+        assert!(reason.contains("hypopg is not installed"), "{reason}");
+        return;
+    }
+    drop(db);
+    c.psql("shop_b", "CREATE EXTENSION hypopg");
+    let mut db = Database::connect(&c.dsn("shop_b"), None).unwrap();
+    assert!(db.info().capabilities.iter().any(|c| c == "hypopg"));
+    let report = db.analyse(None, &seen, &opts(VerifyMode::Hypopg, false));
+    let a = &report.statements[0].indexes[0];
+    let v = a.verification.as_ref().unwrap();
+    assert_eq!((v.method, v.unit.as_str()), (VerifyMethod::Hypopg, "cost"));
+    assert!(a.recommended && v.before > 5.0 * v.after, "{v:?}");
+    drop(db);
+    let hypothetical: String = c.psql("shop_b", "SELECT count(*) FROM hypopg_list_indexes");
+    assert_eq!(
+        hypothetical, "0",
+        "hypothetical indexes live in perfhive's session only"
+    );
 }
 
 fn temp_files_spills_and_checkpoints(c: &Cluster) {
