@@ -151,3 +151,15 @@ impl Database {
         r
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The investigator opens the window on one thread and may end it on another.
+    #[test]
+    fn a_database_and_its_window_move_between_threads() {
+        fn send<T: Send>() {}
+        send::<super::Database>();
+        send::<super::Window>();
+        send::<super::DatabaseReport>();
+    }
+}
