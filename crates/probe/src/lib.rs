@@ -42,6 +42,6 @@ pub use observer::{ObservedPoint, ProcessObserver, ProcessSample, RESOLVE_EVERY}
 pub use runtime::Runtime;
 pub use rusage::{self_cpu_time, self_peak_rss_bytes, thread_cpu_time, ticks_per_second};
 pub use selector::ProcessSelector;
-pub use tree::{ProcessRole, ProcessTree, TreeProcess};
+pub use tree::{ProcessRole, ProcessTree, TreeProcess, TreeReader};
 pub use use_sampler::{sample_for, summarize, UseSample, UseSampler, UseSummary};
 pub use window::{ProcessUsage, ThreadUsage, TreeMemory, TreeWindow};

@@ -130,6 +130,13 @@ impl TreeProcess {
     pub fn label(&self) -> String {
         format!("{} (pid {})", self.comm, self.pid)
     }
+
+    /// How long the process has been running.
+    pub fn age(&self) -> Duration {
+        let now = crate::window::boot_ticks();
+        let ticks = now.saturating_sub(self.starttime);
+        Duration::from_secs_f64(ticks as f64 / crate::ticks_per_second() as f64)
+    }
 }
 
 /// A snapshot of the processes behind a target.
@@ -147,19 +154,16 @@ impl ProcessTree {
 
     /// Reads the tree below `roots` (roots that are gone are left out).
     pub fn of_roots(roots: &[i32]) -> Self {
-        let mut walker = TreeWalker::default();
-        let mut cache = InfoCache::default();
-        walker.tree(roots, &mut cache)
+        TreeReader::new().read(roots)
     }
 
     /// Polls the tree below `root` until it holds a process that is not a launcher (the service
     /// has started under its shell) or `timeout` passes; returns the last snapshot.
     pub fn wait_for_service(root: i32, timeout: Duration) -> Self {
         let deadline = Instant::now() + timeout;
-        let mut walker = TreeWalker::default();
-        let mut cache = InfoCache::default();
+        let mut reader = TreeReader::new();
         loop {
-            let tree = walker.tree(&[root], &mut cache);
+            let tree = reader.read(&[root]);
             let started =
                 tree.service().next().is_some() && tree.processes.iter().all(|p| !is_launcher(p));
             if started || tree.processes.is_empty() || Instant::now() >= deadline {
@@ -167,6 +171,21 @@ impl ProcessTree {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+
+    /// Whether `pid` is `ancestor` or below it in this tree.
+    pub fn is_below(&self, pid: i32, ancestor: i32) -> bool {
+        let mut at = pid;
+        for _ in 0..=self.processes.len() {
+            if at == ancestor {
+                return true;
+            }
+            match self.get(at) {
+                Some(p) => at = p.ppid,
+                None => return false,
+            }
+        }
+        false
     }
 
     /// Every pid in the tree.
@@ -207,6 +226,34 @@ impl ProcessTree {
             .filter(|p| matches!(p.role, ProcessRole::Worker | ProcessRole::Service))
             .filter(|p| p.runtime.same_family(runtime))
             .count()
+    }
+}
+
+/// Reads the tree below some roots again and again, re-reading a process's executable, command
+/// line and runtime only when it is new or has exec'd — for watching a service as it starts,
+/// forks workers and replaces them.
+#[derive(Debug, Default)]
+pub struct TreeReader {
+    walker: TreeWalker,
+    cache: InfoCache,
+}
+
+impl TreeReader {
+    /// A reader with empty caches.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The tree below `roots` now.
+    pub fn read(&mut self, roots: &[i32]) -> ProcessTree {
+        let tree = self.walker.tree(roots, &mut self.cache);
+        let live: Vec<(i32, u64)> = tree
+            .processes
+            .iter()
+            .map(|p| (p.pid, p.starttime))
+            .collect();
+        self.cache.retain(&live);
+        tree
     }
 }
 

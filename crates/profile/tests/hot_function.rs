@@ -95,7 +95,7 @@ fn pid_target_profiles_a_running_process() {
         .unwrap();
     let target = Target::Pid {
         pid: child.id() as i32,
-        duration: std::time::Duration::from_millis(700),
+        duration: std::time::Duration::from_millis(1500),
     };
     let result = profile(&target, dir.path(), 199);
     let _ = child.kill();
