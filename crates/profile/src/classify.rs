@@ -59,7 +59,10 @@ pub fn python_file_kind(file: &str) -> FrameKind {
 pub fn native_frame(sym: &str, dso: Option<&str>, runtime: &Runtime) -> Frame {
     let dso_name = dso.map(|d| d.rsplit('/').next().unwrap_or(d));
     let function = if sym.is_empty() || sym == "[unknown]" {
-        dso_name.map_or_else(|| "[unknown]".to_owned(), |d| format!("[{d}]"))
+        match dso_name {
+            Some(d) if !d.starts_with('[') => format!("[{d}]"),
+            _ => "[unknown]".to_owned(),
+        }
     } else {
         sym.to_owned()
     };
@@ -251,6 +254,10 @@ mod tests {
         assert_eq!(
             native_frame("[unknown]", Some("/usr/lib/libfoo.so"), &Runtime::Native).function,
             "[libfoo.so]"
+        );
+        assert_eq!(
+            native_frame("[unknown]", Some("[unknown]"), &Runtime::Native).function,
+            "[unknown]"
         );
         assert_eq!(
             kind(

@@ -39,8 +39,9 @@ pub fn node_options(existing: Option<&str>) -> String {
         .iter()
         .any(|p| p.starts_with("--perf-basic-prof") || p == "--perf-prof");
     for flag in PERF_FLAGS {
-        let is_map_flag = flag.starts_with("--perf-basic-prof");
-        if !parts.iter().any(|p| p == flag) && !(is_map_flag && maps_already) {
+        let present = parts.iter().any(|p| p == flag);
+        let redundant = flag.starts_with("--perf-basic-prof") && maps_already;
+        if !present && !redundant {
             parts.push((*flag).to_owned());
         }
     }

@@ -420,7 +420,11 @@ fn node_command_hot_function_through_perf_and_its_perf_map() {
         p.issues
     );
     // `--perf-basic-prof` would leave an isolate-*-v8.log in the working directory.
-    assert_eq!(v8_logs(), logs_before, "no V8 log written into the working directory");
+    assert_eq!(
+        v8_logs(),
+        logs_before,
+        "no V8 log written into the working directory"
+    );
 }
 
 #[test]
