@@ -153,7 +153,7 @@ pub fn profile_with(
     let collected = service::collect(target, out_dir, options)?;
     let samples = stack::total(&collected.stacks);
     if samples == 0 {
-        return Err(no_samples(collected.issues));
+        return Err(no_samples(collected.issues, collected.perf_error));
     }
     let folded = stack::fold(&collected.stacks);
     let folded_path = out_dir.join("out.folded");
@@ -188,10 +188,12 @@ pub fn profile_with(
 /// The error for a profile without samples: the perf error when perf was the only profiler and
 /// failed (as before py-spy existed), the list of issues when several failed, `NoSamples` when
 /// the profilers ran and the service was idle.
-fn no_samples(mut issues: Vec<ProfilerIssue>) -> ProfileError {
+fn no_samples(mut issues: Vec<ProfilerIssue>, perf_error: Option<ProfileError>) -> ProfileError {
     issues.retain(|i| i.kind != IssueKind::NoJitMap);
-    match issues.len() {
-        0 => ProfileError::NoSamples,
+    let only_perf = issues.iter().all(|i| i.profiler == ProfilerKind::Perf);
+    match (issues.len(), perf_error) {
+        (0, _) => ProfileError::NoSamples,
+        (1, Some(perf)) if only_perf => perf,
         _ => ProfileError::ProfilersFailed { issues },
     }
 }
@@ -212,5 +214,66 @@ fn default_title(target: &Target) -> String {
                 duration.as_secs_f64()
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn without_perf() -> ProfileOptions {
+        ProfileOptions {
+            perf: PathBuf::from("/nonexistent/perf"),
+            py_spy: None,
+            offcpu_hz: None,
+            ..ProfileOptions::default()
+        }
+    }
+
+    #[test]
+    fn only_perf_missing_is_perfs_own_error() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let err = profile_with(
+            &Target::Command(vec!["true".into()]),
+            dir.path(),
+            &without_perf(),
+        )
+        .expect_err("no profiler");
+        assert!(matches!(err, ProfileError::PerfMissing { .. }), "{err:?}");
+        assert!(
+            err.to_string().contains("apt-get install linux-perf"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_profiler_missing_lists_each_with_its_remedy() {
+        let python = Path::new("/usr/bin/python3.11");
+        if !python.exists() {
+            return;
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let options = ProfileOptions {
+            py_spy: Some(PathBuf::from("/nonexistent/py-spy")),
+            ..without_perf()
+        };
+        let target = Target::Command(vec![
+            python.to_string_lossy().into_owned(),
+            "-c".into(),
+            "import time\nend = time.time() + 1.5\nwhile time.time() < end: pass".into(),
+        ]);
+        let err = profile_with(&target, dir.path(), &options).expect_err("no profiler");
+        let ProfileError::ProfilersFailed { issues } = &err else {
+            panic!("{err:?}");
+        };
+        let profilers: Vec<ProfilerKind> = issues.iter().map(|i| i.profiler).collect();
+        assert_eq!(
+            profilers,
+            [ProfilerKind::PySpy, ProfilerKind::Perf],
+            "{err}"
+        );
+        let text = err.to_string();
+        assert!(text.contains(&pyspy::install_command()), "{text}");
+        assert!(text.contains("apt-get install linux-perf"), "{text}");
     }
 }

@@ -55,6 +55,8 @@ pub(crate) struct Collected {
     pub perf_data: Option<PathBuf>,
     pub raw_files: Vec<PathBuf>,
     pub offcpu: Option<OffCpu>,
+    /// perf's own error, when it failed.
+    pub perf_error: Option<ProfileError>,
 }
 
 /// Profiles `target` into `out_dir`.
@@ -426,6 +428,7 @@ fn merge(
     let mut stacks = py.stacks;
     let mut perf_data = None;
     let mut perf_ok = false;
+    let mut perf_error = None;
     match perf_result {
         Some(Ok(rec)) => {
             let runtime_of = |pid: i32| tree.get(pid).map(|p| p.runtime.clone());
@@ -438,7 +441,10 @@ fn merge(
             perf_data = Some(rec.perf_data);
             perf_ok = true;
         }
-        Some(Err(e)) => issues.push(ProfilerIssue::perf_failed(&e)),
+        Some(Err(e)) => {
+            issues.push(ProfilerIssue::perf_failed(&e));
+            perf_error = Some(e);
+        }
         None => {}
     }
     for issue in &mut issues {
@@ -521,5 +527,6 @@ fn merge(
         perf_data,
         raw_files: py.raw_files,
         offcpu: None,
+        perf_error,
     }
 }
