@@ -13,11 +13,17 @@
 //! | capacity / leaks   | fds      | the entries of `/proc/<pid>/fd`                                     |
 //! | lock or sleep wait | —        | `/proc/<pid>/task/<tid>/status` `voluntary_ctxt_switches`, `nonvoluntary_ctxt_switches`; threads in `S` |
 //!
-//! **What is observed.** The processes a [`ProcessSelector`] names and all their descendants.
-//! Descendants come from `/proc/<pid>/task/<tid>/children` when the kernel has it
-//! (`CONFIG_PROC_CHILDREN`), otherwise from a scan of every `/proc/<pid>/stat` for parent ids; the
-//! tree, and the selector, are refreshed every [`TREE_REFRESH`] (a name selector every
-//! [`RESOLVE_EVERY`]), and at once when every known process is gone.
+//! **What is observed.** The processes a [`ProcessSelector`] names and all their descendants
+//! ([`crate::tree`]: from `/proc/<pid>/task/<tid>/children` when the kernel has it
+//! (`CONFIG_PROC_CHILDREN`), otherwise from a scan of every `/proc/<pid>/stat` for parent ids);
+//! the tree, with each process's role and runtime, and the selector are refreshed every
+//! [`TREE_REFRESH`] (a name selector every [`RESOLVE_EVERY`]), and at once when every known
+//! process is gone.
+//!
+//! **Per process and per thread.** Every reading also goes into the window accounts of
+//! [`crate::window`] ([`UseSampler::window`]): each process's and thread's CPU over the window,
+//! thread demand (CPU + run-queue wait), and at each tree refresh the processes' PSS and USS from
+//! `smaps_rollup` (read once a second: the kernel walks the page tables for it).
 //!
 //! **Cumulative counters stay cumulative.** CPU time, run delay, context switches and I/O bytes are
 //! kept per process (keyed by pid and start time, so a reused pid is a new process) and per thread

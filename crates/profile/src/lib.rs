@@ -7,7 +7,8 @@
 //! everything else ([`perf`]), with V8's perf map for Node.js ([`node`]). Every frame is sorted
 //! into application, library, runtime or kernel ([`classify`], [`stack`]) so that
 //! [`Profile::hot`] ranks the application's own functions first — not
-//! `_PyEval_EvalFrameDefault`, not the kernel. Stacks are folded (Brendan Gregg's format),
+//! `_PyEval_EvalFrameDefault`, not the kernel — with file and line (native ones from their
+//! debug information, [`srcline`]). Stacks are folded (Brendan Gregg's format),
 //! rendered as an SVG flame graph with inferno's port of `flamegraph.pl` ([`flame`]), and
 //! thread states and wait channels are sampled from `/proc` meanwhile for a light off-CPU view
 //! ([`offcpu`]).
@@ -31,6 +32,7 @@ pub mod offcpu;
 pub mod perf;
 pub mod pyspy;
 pub mod service;
+pub mod srcline;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
@@ -167,12 +169,24 @@ pub fn profile_with(
     let flamegraph = out_dir.join("flamegraph.svg");
     write(&flamegraph, &svg)?;
 
+    let mut hot = stack::hot_functions(&collected.stacks, TOP_N);
+    srcline::resolve(&mut hot, &collected.stacks);
     let mut top = stack::shares(&collected.stacks);
     top.truncate(TOP_N);
+    let mut top_inclusive = stack::top_inclusive(&collected.stacks, TOP_N);
+    for share in top.iter_mut().chain(top_inclusive.iter_mut()) {
+        if let Some(known) = hot
+            .iter()
+            .find(|h| share.file.is_none() && h.function == share.function && h.kind == share.kind)
+        {
+            share.file.clone_from(&known.file);
+            share.line = known.line;
+        }
+    }
     Ok(Profile {
-        hot: stack::hot_functions(&collected.stacks, TOP_N),
+        hot,
         top,
-        top_inclusive: stack::top_inclusive(&collected.stacks, TOP_N),
+        top_inclusive,
         folded,
         processes: collected.processes,
         issues: collected.issues,
