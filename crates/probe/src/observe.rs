@@ -49,7 +49,7 @@ pub fn observe_for(
             .unwrap_or_default()
     });
     let window = sampler.window();
-    let noise = meter.finish(&sampler.seen(), Some(window.cpu_s));
+    let noise = meter.finish(&sampler.identities(), Some(window.cpu_s));
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     Observation {
         samples,

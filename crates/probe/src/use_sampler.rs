@@ -230,8 +230,9 @@ impl UseSampler {
         self.accounts.window(self.ticks)
     }
 
-    /// Every process identity `(pid, starttime)` seen since the first sample.
-    pub(crate) fn seen(&self) -> Vec<(i32, u64)> {
+    /// Every process identity `(pid, starttime)` seen since the first sample (what
+    /// [`crate::HostNoiseMeter::finish`] counts as the target).
+    pub fn identities(&self) -> Vec<(i32, u64)> {
         self.accounts.identities()
     }
 
