@@ -6,12 +6,18 @@
 //! tells the first and misses the second ("45 % of 2 cores: not CPU-bound" while one thread sat
 //! at 100 %); [`CpuVerdict::assess`] decides between them in one place, in this order:
 //!
-//! 1. **CPU-bound overall** when the tree's demand (CPU + run-queue wait, see
-//!    [`crate::window`]) reaches [`CPU_BOUND_SHARE`] of the cores;
-//! 2. else **one saturated thread** when the busiest thread's demand reaches
-//!    [`SATURATED_THREAD_PCT`] of one core — demand rather than CPU, so a thread that never
-//!    blocks still counts on a host where other processes take part of its core;
+//! 1. **CPU-bound overall** when the tree's CPU reaches [`CPU_BOUND_SHARE`] of the cores, or
+//!    when it has that share of the cores in *saturated threads* (rounded up: 2 on a 2-core
+//!    host) — threads that would fill the machine if other processes left them the cores;
+//! 2. else **one saturated thread** when the busiest thread's demand (CPU + run-queue wait, see
+//!    [`crate::window`]) reaches [`SATURATED_THREAD_PCT`] of one core — demand rather than CPU,
+//!    so a thread that never blocks still counts on a host where other processes take part of
+//!    its core;
 //! 3. else **not CPU-bound**.
+//!
+//! The tree's summed demand is not a criterion: on a busy host every wake-up of every idle
+//! thread waits a little on a run queue, and fifty mostly-idle threads would add up to "cores"
+//! of demand that no thread actually wanted.
 //!
 //! The cause of a saturated thread, and so its fix, follows from the thread's runtime and the
 //! service's worker count ([`SaturationCause`]).
@@ -25,7 +31,8 @@ use crate::window::{ThreadUsage, TreeWindow};
 /// A thread whose demand reaches this percentage of one core is saturated.
 pub const SATURATED_THREAD_PCT: f64 = 85.0;
 
-/// A tree whose demand reaches this share of the cores is CPU-bound overall.
+/// A tree whose CPU, or whose saturated threads, reach this share of the cores is CPU-bound
+/// overall.
 pub const CPU_BOUND_SHARE: f64 = 0.8;
 
 /// Shortest window a verdict is given for, seconds.
@@ -125,7 +132,8 @@ impl CpuVerdict {
             .iter()
             .filter(|t| t.demand_pct >= SATURATED_THREAD_PCT)
             .collect();
-        if demand_cores >= CPU_BOUND_SHARE * cores as f64 {
+        let bound = CPU_BOUND_SHARE * cores as f64;
+        if busy_cores >= bound || saturated.len() as f64 >= bound.ceil() {
             return CpuVerdict::CpuBound {
                 busy_cores,
                 demand_cores,
@@ -455,6 +463,21 @@ mod tests {
         assert!(v
             .headline()
             .starts_with("CPU-bound: the service uses 1.85 of 2 cores"));
+    }
+
+    #[test]
+    fn many_wakeful_idle_threads_on_a_busy_host_are_not_cpu_bound() {
+        // 40 threads, each 0.5% on CPU and 15% waiting for a core after its wake-ups.
+        let threads: Vec<ThreadUsage> = (0..40)
+            .map(|i| thread(1, 100 + i, Runtime::Jvm, 0.5, 15.0))
+            .collect();
+        let w = window(
+            vec![process(1, Runtime::Jvm, ProcessRole::Service, 40)],
+            threads,
+        );
+        assert!(w.demand_cores() > 5.0);
+        let v = CpuVerdict::assess(&w, 2);
+        assert!(matches!(v, CpuVerdict::NotCpuBound { .. }), "{v:?}");
     }
 
     #[test]

@@ -351,3 +351,76 @@ fn another_process_burning_cpu_is_host_noise() {
         obs.cpu
     );
 }
+
+#[test]
+fn node_cluster_primary_and_workers() {
+    let _serial = serial();
+    if !std::path::Path::new("/usr/bin/node").exists() {
+        return skip("node cluster tree", "/usr/bin/node is missing");
+    }
+    let port = support::free_port();
+    let shell = Spawned::sh(
+        &format!("node cluster.js {port}; exit $?"),
+        &fixture("node"),
+        &[],
+    );
+    let tree = tree_when(shell.pid(), |t| workers(t).len() == 2);
+    let roles: Vec<(ProcessRole, Runtime)> = tree
+        .processes
+        .iter()
+        .map(|p| (p.role, p.runtime.clone()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            (ProcessRole::Launcher, Runtime::Native),
+            (ProcessRole::Supervisor, Runtime::Node),
+            (ProcessRole::Worker, Runtime::Node),
+            (ProcessRole::Worker, Runtime::Node),
+        ],
+        "{tree:#?}"
+    );
+    assert_eq!(tree.workers(&Runtime::Node), 2);
+}
+
+#[test]
+fn a_saturated_node_event_loop_is_its_verdict() {
+    let _serial = serial();
+    if !std::path::Path::new("/usr/bin/node").exists() {
+        return skip("node event-loop verdict", "/usr/bin/node is missing");
+    }
+    let port = support::free_port();
+    let shell = Spawned::sh(
+        &format!("node server.js {port}; exit $?"),
+        &fixture("node"),
+        &[],
+    );
+    assert!(wait_http(port, "/", Duration::from_secs(20)), "node up");
+    let load = Load::start(port, "/work", 3);
+    std::thread::sleep(Duration::from_millis(300));
+    let stop = AtomicBool::new(false);
+    let obs = observe_for(
+        ProcessSelector::Pid(shell.pid()),
+        20,
+        Duration::from_secs(2),
+        &stop,
+    );
+    drop(load);
+    eprintln!("{}", obs.cpu.headline());
+    for t in obs.window.threads.iter().take(3) {
+        eprintln!(
+            "{:>7} {:<14} cpu {:5.1}% demand {:5.1}%",
+            t.tid, t.name, t.cpu_pct, t.demand_pct
+        );
+    }
+    if cores() < 2 {
+        assert!(obs.cpu.is_cpu_limited(), "{:?}", obs.cpu);
+        return;
+    }
+    let CpuVerdict::SingleThreadSaturated { cause, thread, .. } = &obs.cpu else {
+        panic!("expected the event loop: {:?}", obs.cpu);
+    };
+    assert_eq!(*cause, SaturationCause::EventLoop);
+    assert_eq!(thread.runtime, Runtime::Node);
+    assert!(obs.cpu.fix().expect("fix").contains("worker_threads"));
+}
