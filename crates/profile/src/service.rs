@@ -324,6 +324,13 @@ fn collect_command(
         .collect();
     let mut collected = merge(&watched.tree, Some(perf_result), py, &perf_pids);
     collected.offcpu = watched.offcpu;
+    // The command's Node.js processes have exited and perf has read their maps: remove them
+    // rather than leave one file per run in /tmp.
+    for p in &watched.tree.processes {
+        if p.runtime == Runtime::Node && !Path::new(&format!("/proc/{}", p.pid)).exists() {
+            let _ = std::fs::remove_file(crate::node::perf_map_path(p.pid));
+        }
+    }
     Ok(collected)
 }
 

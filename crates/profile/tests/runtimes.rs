@@ -453,7 +453,15 @@ fn node_service_under_a_shell_is_profiled_and_a_missing_map_is_reported() {
         };
         let result = profile_with(&target, dir.path(), &options(None));
         drop(load);
-        profiled("node service through perf", result).map(|p| (p, shell.pid()))
+        let node_pids: Vec<i32> = result
+            .as_ref()
+            .map(|p| p.processes.iter().map(|pr| pr.pid).collect())
+            .unwrap_or_default();
+        drop(shell);
+        for pid in node_pids {
+            let _ = std::fs::remove_file(perfhive_profile::node::perf_map_path(pid));
+        }
+        profiled("node service through perf", result).map(|p| (p, 0))
     };
     let Some((p, _)) = run(Some(perfhive_profile::node_options(None))) else {
         return;
