@@ -22,6 +22,8 @@ pub mod offcpu;
 pub mod perf;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use collapse::{top_functions, top_inclusive, FunctionShare};
@@ -49,6 +51,8 @@ pub struct ProfileOptions {
     pub offcpu_hz: Option<u32>,
     /// Title of the flame graph. Default derived from the target.
     pub title: Option<String>,
+    /// When set, ends the recording early (perf gets SIGINT and writes what it sampled).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ProfileOptions {
@@ -58,6 +62,7 @@ impl Default for ProfileOptions {
             frequency_hz: DEFAULT_HZ,
             offcpu_hz: Some(50),
             title: None,
+            stop: None,
         }
     }
 }
@@ -104,10 +109,18 @@ pub fn profile_with(
         source,
     })?;
     let offcpu_hz = options.offcpu_hz;
+    let stopped = || {
+        options
+            .stop
+            .as_ref()
+            .is_some_and(|s| s.load(Ordering::SeqCst))
+    };
     let observe = |perf_pid: u32| -> Option<OffCpu> {
         let hz = offcpu_hz?;
         match target {
-            Target::Pid { pid, duration } => offcpu::sample(*pid, *duration, hz).ok(),
+            Target::Pid { pid, duration } => {
+                offcpu::sample_until(*pid, *duration, hz, stopped).ok()
+            }
             Target::Command(_) => {
                 let child = offcpu::find_child(perf_pid, Duration::from_secs(5))?;
                 // Runs until the command exits (perf reaps it); a day is just a bound.
@@ -120,6 +133,7 @@ pub fn profile_with(
         target,
         out_dir,
         options.frequency_hz,
+        options.stop.as_deref(),
         observe,
     );
     let recording = recording?;
