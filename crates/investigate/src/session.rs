@@ -36,7 +36,15 @@ pub struct Request {
 /// A request whose plan and report folder are checked.
 pub struct Prepared {
     request: Request,
-    plan: Option<Plan>,
+    what: Checked,
+}
+
+/// What a prepared request investigates.
+enum Checked {
+    /// A plan, read from this file.
+    Plan(Plan, PathBuf),
+    /// The demo experiment.
+    Demo(DemoOptions),
 }
 
 /// A finished investigation and where its report is.
@@ -51,12 +59,12 @@ pub struct Finished {
 
 /// Reads the plan and checks that the report folder can be written, before anything runs.
 pub fn prepare(request: Request) -> Result<Prepared, InvestigateError> {
-    let plan = match &request.subject {
-        Subject::Plan(path) => Some(Plan::from_file(path)?),
-        Subject::Demo(_) => None,
+    let what = match &request.subject {
+        Subject::Plan(path) => Checked::Plan(Plan::from_file(path)?, path.clone()),
+        Subject::Demo(d) => Checked::Demo(d.clone()),
     };
     check_out_dir(&request.out_dir)?;
-    Ok(Prepared { request, plan })
+    Ok(Prepared { request, what })
 }
 
 /// Creates `dir` if needed and writes (then removes) a file in it.
@@ -76,17 +84,17 @@ pub fn check_out_dir(dir: &Path) -> Result<(), InvestigateError> {
 impl Prepared {
     /// The investigation's name (the history's name for it).
     pub fn name(&self) -> &str {
-        match &self.plan {
-            Some(p) => &p.name,
-            None => "demo",
+        match &self.what {
+            Checked::Plan(p, _) => &p.name,
+            Checked::Demo(_) => "demo",
         }
     }
 
     /// Runs the investigation and writes its report folder.
     pub fn run(self) -> Result<Finished, InvestigateError> {
         let r = &self.request;
-        let outcome = match (&r.subject, &self.plan) {
-            (Subject::Plan(path), Some(plan)) => investigation::run(
+        let outcome = match &self.what {
+            Checked::Plan(plan, path) => investigation::run(
                 plan,
                 &Options {
                     plan_dir: plan_dir(path),
@@ -96,8 +104,7 @@ impl Prepared {
                     receiver: None,
                 },
             )?,
-            (Subject::Demo(d), _) => demo::run(d, r.threads, r.stop.clone())?,
-            (Subject::Plan(_), None) => unreachable!("prepare reads the plan"),
+            Checked::Demo(d) => demo::run(d, r.threads, r.stop.clone())?,
         };
         let folder = r.out_dir.join(folder_name(&outcome.report));
         let write_error = crate::render::write_folder(&outcome.report, &folder, &outcome.raw)

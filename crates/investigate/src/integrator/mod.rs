@@ -3,17 +3,19 @@
 //! testable alone:
 //!
 //! 1. **pointers** — evidence points into report.json at its investigator's index.
-//! 2. **[`rank`]** — score = severity × share of time affected (0.3 when unmeasured) × (1 +
-//!    0.5 per other investigator confirming the same subject or function) × (0.5 when
-//!    heuristic); findings naming the same code function ([`join`]: a hot profile frame, a
+//! 2. **rank** (`rank.rs`) — score = severity × share of time affected (0.3 when unmeasured)
+//!    × (1 + 0.5 per other investigator confirming the same subject or function) × (0.5 when
+//!    heuristic); findings naming the same code function (`join.rs`: a hot profile frame, a
 //!    trace phase's `code.function.name`, the function around a code-scan match) rank 1.5×
 //!    higher, and a static code finding confirmed at runtime loses the heuristic discount and
 //!    takes its function's measured share.
-//! 3. **[`consensus`]** — agreements; disagreements resolved by measured evidence over
-//!    heuristics; investigators whose view is missing.
-//! 4. **[`recommend`]** — P0/P1/P2 with expected gains (the Amdahl bound 1 / (1 − p) for
-//!    removing a phase with share p, or the speed-up a sweep measured), the roadmap, the risks.
-//! 5. **[`summary`]** — where the time goes, the headline, the criteria and status, the charts.
+//! 3. **consensus** (`consensus.rs`) — agreements; disagreements resolved by measured
+//!    evidence over heuristics; investigators whose view is missing.
+//! 4. **recommend** (`recommend.rs`) — P0/P1/P2 with expected gains (the Amdahl bound
+//!    1 / (1 − p) for removing a phase with share p, or the speed-up a sweep measured), the
+//!    roadmap, the risks.
+//! 5. **summary** (`summary.rs`) — where the time goes, the headline, the criteria and
+//!    status, the charts.
 
 mod consensus;
 mod join;

@@ -1,6 +1,6 @@
-//! One investigation end to end, by target kind: an HTTP service ([`http`]: the trace receiver,
+//! One investigation end to end, by target kind: an HTTP service (`http.rs`: the trace receiver,
 //! the started target, the observed baseline, then the sweep alone) or a command run
-//! repeatedly ([`command`]: the bench engine and the code scan) — each a sequence of named
+//! repeatedly (`command.rs`: the bench engine and the code scan) — each a sequence of named
 //! stages — then the integrator's report with a runnable validation plan ([`validation`]).
 //!
 //! An interrupt (the stop flag of [`Options`]) ends the stage in progress within a second and

@@ -313,7 +313,12 @@ impl Investigator for SweepInvestigator {
                         let restart = self.restart.as_mut().ok_or_else(|| {
                             InvestigatorError("an env parameter needs target.start".into())
                         })?;
-                        let pid = restart(Some((&p.name, v))).map_err(InvestigatorError)?;
+                        let pid = match restart(Some((&p.name, v))) {
+                            Ok(pid) => pid,
+                            // interrupted while the target restarted: keep what was measured
+                            Err(_) if ctx.stopped() => break,
+                            Err(e) => return Err(InvestigatorError(e)),
+                        };
                         observer = Some(ProcessObserver::new("target", ProcessSelector::Pid(pid)));
                         self.request.url.clone()
                     }

@@ -205,6 +205,31 @@ fn statement_spans_phase<'t>(
     t.phases.iter().find(|p| p.name == *name)
 }
 
+/// Waits for the last spans of the baseline as `perfhive_traces::summary::collect_after` does
+/// (until the exporters have been quiet for its `QUIET` after sending, or `max_wait`), but
+/// only [`STOPPED_WAIT`] more once the investigation stops; then takes every span received.
+fn collect(rx: &RunningReceiver, max_wait: Duration, ctx: &Context) -> Vec<Span> {
+    let start = Instant::now();
+    let before = rx.requests();
+    let (mut seen, mut last_change) = (before, start);
+    let mut stopped_at: Option<Instant> = None;
+    while start.elapsed() < max_wait {
+        if ctx.stopped() && stopped_at.get_or_insert_with(Instant::now).elapsed() >= STOPPED_WAIT {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let now = rx.requests();
+        if now != seen {
+            seen = now;
+            last_change = Instant::now();
+        }
+        if seen != before && last_change.elapsed() >= perfhive_traces::summary::QUIET {
+            break;
+        }
+    }
+    rx.take_spans()
+}
+
 impl Investigator for TracesInvestigator {
     fn name(&self) -> InvestigatorName {
         TRACES
@@ -221,13 +246,10 @@ impl Investigator for TracesInvestigator {
         while Instant::now() < end && Instant::now() < deadline && !ctx.stopped() {
             std::thread::sleep(Duration::from_millis(100));
         }
-        let wait = if ctx.stopped() {
-            STOPPED_WAIT
-        } else {
-            self.wait
-        }
-        .min(deadline.saturating_duration_since(Instant::now()));
-        let spans = perfhive_traces::summary::collect_after(&self.receiver, wait);
+        let wait = self
+            .wait
+            .min(deadline.saturating_duration_since(Instant::now()));
+        let spans = collect(&self.receiver, wait, ctx);
         let summary = perfhive_traces::summarize(
             &spans,
             &self.budgets,

@@ -1,6 +1,7 @@
-//! SIGTERM and SIGINT during an investigation of a target perfhive started: it stops within
-//! seconds, exits 143 or 130, writes a partial report of what it measured (marked so in every
-//! format and in the history), and stops the target, whose port is free again.
+//! Stopping an investigation. SIGTERM and SIGINT during an investigation of a target perfhive
+//! started: it stops within seconds, exits 143 or 130, writes a partial report of what it
+//! measured (marked so in every format and in the history), and stops the target, whose port is
+//! free again. A baseline that runs out of its time stops itself only, not the sweep after it.
 
 use crate::{perfhive, tempdir};
 use serde_json::Value;
@@ -141,4 +142,46 @@ fn sigint_is_honoured_at_once_and_exits_130() {
     assert_eq!(code, Some(130));
     assert!(took < 15.0, "stopped {took:.1} s after SIGINT");
     assert_partial(&report, &folder, &row, port);
+}
+
+#[test]
+fn a_baseline_that_runs_out_of_time_does_not_empty_the_sweep() {
+    let _serial = crate::exclusive();
+    let port = free_port();
+    let dir = tempdir();
+    let plan = dir.join("plan.yaml");
+    // 20 sequential Server-Timing samples of a 300 ms request outlast the baseline's deadline
+    // (two thirds of the budget): that ends the baseline, and the sweep after it still gets
+    // its own time
+    std::fs::write(
+        &plan,
+        format!(
+            "name: deadline\ntarget:\n  url: \"http://127.0.0.1:{port}\"\n  start: \"'{}' testbed --port {port} --duration 60s\"\nbudget_seconds: 9\nload:\n  users: 1\n  duration_seconds: 1\n  requests:\n    - {{ name: fast, path: /fast }}\n    - {{ name: slow, path: \"/slow?ms=300\" }}\ninvestigators:\n  load: {{ timing_samples: 20 }}\n  sweep: {{ request: fast, concurrency: [1, 2, 4], level_seconds: 0.5 }}\n",
+            env!("CARGO_BIN_EXE_perfhive")
+        ),
+    )
+    .unwrap();
+    let o = perfhive()
+        .args(["--no-history", "investigate"])
+        .arg(&plan)
+        .arg("--out-dir")
+        .arg(dir.join("r"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    let r: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = r["investigators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["load", "sweep"], "{err}");
+    // the baseline stopped sampling at its deadline and kept its record
+    assert_ne!(r["investigators"][0]["verdict"], "timed_out");
+    let sweep = &r["investigators"][1];
+    let levels = sweep["data"]["levels"].as_array().unwrap().len();
+    assert!(levels >= 2, "the sweep measured {levels} levels: {sweep:#}");
 }
