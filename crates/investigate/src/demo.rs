@@ -215,7 +215,8 @@ pub fn run(
     // the source lives until the end of the investigation
     let source = Source::write(&opts.service.sources)?;
     // the demo is an OpenTelemetry-instrumented service: it reports to this receiver, kept
-    // until the end (the service reports while the fixes are applied)
+    // until the service stops (it reports while the fixes are applied; locals drop in reverse
+    // order, the service first)
     let rx = Arc::new(crate::otel::start_receiver(&Default::default())?);
     let service = Service::start(&opts.service, &crate::otel::otel_env(&rx, "perfhive-demo"))?;
     let plan = plan(&service, &source)?;
@@ -226,7 +227,7 @@ pub fn run(
             plan_ref: "--demo".into(),
             threads,
             stop: stop.clone(),
-            receiver: Some(rx),
+            receiver: Some(rx.clone()),
         },
     )?;
     if opts.apply {

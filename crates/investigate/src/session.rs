@@ -42,7 +42,7 @@ pub struct Prepared {
 /// What a prepared request investigates.
 enum Checked {
     /// A plan, read from this file.
-    Plan(Plan, PathBuf),
+    Plan(Box<Plan>, PathBuf),
     /// The demo experiment.
     Demo(DemoOptions),
 }
@@ -60,7 +60,7 @@ pub struct Finished {
 /// Reads the plan and checks that the report folder can be written, before anything runs.
 pub fn prepare(request: Request) -> Result<Prepared, InvestigateError> {
     let what = match &request.subject {
-        Subject::Plan(path) => Checked::Plan(Plan::from_file(path)?, path.clone()),
+        Subject::Plan(path) => Checked::Plan(Box::new(Plan::from_file(path)?), path.clone()),
         Subject::Demo(d) => Checked::Demo(d.clone()),
     };
     check_out_dir(&request.out_dir)?;

@@ -2,6 +2,8 @@
 //! change, compare after it, and confirm what a sweep found — for a service (`perfhive run` and
 //! `compare`) and for a command (`perfhive bench`).
 
+use crate::data::DataOf;
+use crate::investigators::sweep;
 use crate::model::InvestigatorResult;
 use crate::report::ValidationStep;
 use perfhive_scenario::Scenario;
@@ -69,16 +71,20 @@ pub fn for_service(
             ),
         ));
     }
-    for f in results.iter().flat_map(|r| r.findings.iter()) {
-        if let Some(p) = f.id.strip_prefix("sweep.parameter.") {
-            steps.push(step(
-                format!("confirm the {p} setting the sweep found (see finding `{}`)", f.id),
-                format!(
-                    "perfhive investigate {}  # with the new {p}: the sweep's first value is the current setting",
-                    shell_quote(plan_ref)
-                ),
-            ));
-        }
+    // the parameter value the sweep recommends, as its finding `sweep.parameter.<name>` says
+    let swept = results
+        .sweep_data()
+        .and_then(|s| s.parameter.as_ref())
+        .filter(|p| sweep::recommended_value(&p.levels).is_some());
+    if let Some(p) = swept {
+        let name = &p.name;
+        steps.push(step(
+            format!("confirm the {name} setting the sweep found (see finding `sweep.parameter.{name}`)"),
+            format!(
+                "perfhive investigate {}  # with the new {name}: the sweep's first value is the current setting",
+                shell_quote(plan_ref)
+            ),
+        ));
     }
     steps
 }
@@ -101,4 +107,46 @@ pub fn for_command(plan_ref: &str, name: &str, command: &str) -> Vec<ValidationS
             format!("perfhive bench --shell sh {q} --runs 20 --name {n} --baseline latest && perfhive compare latest~1 latest --name {n} --metric wall_s --fail-on-regression"),
         ),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::Report;
+    use perfhive_scenario::{HttpVersion, Quick};
+    use std::time::Duration;
+
+    #[test]
+    fn the_sweeps_parameter_gets_its_confirmation_step_as_before() {
+        let recorded: Report = serde_json::from_str(include_str!(
+            "../../tests/fixtures/recorded/demo.report.json"
+        ))
+        .unwrap();
+        let scenario = perfhive_scenario::Scenario::quick(Quick {
+            url: "http://127.0.0.1:8080/ingest".into(),
+            method: "POST".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            rate: None,
+            users: Some(4),
+            duration: Duration::from_secs(1),
+            warmup: Duration::ZERO,
+            http: HttpVersion::Http1,
+            timeout: Duration::from_secs(1),
+            max_in_flight: None,
+            insecure: false,
+            criteria: Vec::new(),
+            triggers: Vec::new(),
+        })
+        .unwrap();
+        let steps = for_service("--demo", "demo", &scenario, &recorded.investigators);
+        let (new, old) = (
+            steps.last().unwrap(),
+            recorded.validation_plan.last().unwrap(),
+        );
+        assert_eq!((&new.purpose, &new.command), (&old.purpose, &old.command));
+        assert!(new.purpose.contains("batch_size"), "{}", new.purpose);
+        // no sweep, no confirmation step
+        assert_eq!(for_service("p.yaml", "x", &scenario, &[]).len(), 4);
+    }
 }

@@ -38,9 +38,9 @@ pub struct InvestigateArgs {
     /// Where report folders are written.
     #[arg(long, default_value = "perfhive-reports", value_name = "DIR")]
     pub out_dir: PathBuf,
-    /// Load generator threads.
-    #[arg(short, long)]
-    pub threads: Option<usize>,
+    /// Load generator threads (1 to 1024; default 1).
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub threads: Option<u16>,
     /// Tag the investigation in the history (repeatable).
     #[arg(long)]
     pub tag: Vec<String>,
@@ -111,7 +111,7 @@ pub fn exec(a: InvestigateArgs, history: &HistoryArgs, out: &mut Printer) -> any
     let prepared = perfhive_investigate::prepare(Request {
         subject: subject(&a)?,
         out_dir: a.out_dir.clone(),
-        threads: a.threads.unwrap_or(1).max(1),
+        threads: usize::from(a.threads.unwrap_or(1)),
         stop,
     })?;
     let recording = Recording::begin(
