@@ -36,6 +36,8 @@ pub mod srcline;
 pub mod stack;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 pub use collapse::{top_functions, top_inclusive, FunctionShare};
 pub use error::{perf_event_paranoid, ProfileError, PARANOID_PATH};
@@ -75,6 +77,8 @@ pub struct ProfileOptions {
     pub offcpu_hz: Option<u32>,
     /// Title of the flame graph. Default derived from the target.
     pub title: Option<String>,
+    /// When set, ends the recording early (perf gets SIGINT and writes what it sampled).
+    pub stop: Option<Arc<AtomicBool>>,
 }
 
 impl Default for ProfileOptions {
@@ -86,6 +90,7 @@ impl Default for ProfileOptions {
             frequency_hz: DEFAULT_HZ,
             offcpu_hz: Some(50),
             title: None,
+            stop: None,
         }
     }
 }

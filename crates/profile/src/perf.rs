@@ -20,6 +20,7 @@ use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use perfhive_probe::Runtime;
@@ -73,7 +74,7 @@ pub fn record_with(
     out_dir: &Path,
     frequency_hz: u32,
 ) -> Result<Recording, ProfileError> {
-    record_observed(perf, target, out_dir, frequency_hz, |_| ()).0
+    record_observed(perf, target, out_dir, frequency_hz, None, |_| ()).0
 }
 
 /// What perf records: a command it starts (with extra environment), or running processes for
@@ -117,12 +118,14 @@ pub(crate) fn system_wide_allowed() -> bool {
 }
 
 /// Like [`record_with`], but runs `observe(perf_pid)` on another thread while perf records
-/// and returns its result too (the library uses it to sample off-CPU states meanwhile).
+/// and returns its result too (the library uses it to sample off-CPU states meanwhile). When
+/// `stop` is set, perf gets SIGINT: it stops recording and writes what it sampled.
 pub(crate) fn record_observed<T, F>(
     perf: &Path,
     target: &Target,
     out_dir: &Path,
     frequency_hz: u32,
+    stop: Option<&AtomicBool>,
     observe: F,
 ) -> (Result<Recording, ProfileError>, Option<T>)
 where
@@ -140,7 +143,7 @@ where
             }
         }
     };
-    record_workload(perf, workload, out_dir, frequency_hz, observe)
+    record_workload(perf, workload, out_dir, frequency_hz, stop, observe)
 }
 
 /// Records `workload`; see [`record_observed`].
@@ -149,6 +152,7 @@ pub(crate) fn record_workload<T, F>(
     workload: Workload<'_>,
     out_dir: &Path,
     frequency_hz: u32,
+    stop: Option<&AtomicBool>,
     observe: F,
 ) -> (Result<Recording, ProfileError>, Option<T>)
 where
@@ -202,7 +206,7 @@ where
     let perf_pid = child.id();
     let (output, observed) = std::thread::scope(|s| {
         let handle = s.spawn(move || observe(perf_pid));
-        let output = child.wait_with_output();
+        let output = wait_or_interrupt(child, stop);
         (output, handle.join().ok())
     });
     let output = match output {
@@ -227,6 +231,45 @@ where
     });
     let result = finish_record(perf, &perf_data, &output, filter.as_deref());
     (result, observed)
+}
+
+/// Waits for perf, sending it SIGINT once `stop` is set (perf then stops recording and writes
+/// what it sampled); its stderr is read meanwhile so it never blocks on a full pipe.
+fn wait_or_interrupt(
+    mut child: std::process::Child,
+    stop: Option<&AtomicBool>,
+) -> std::io::Result<Output> {
+    let Some(stop) = stop else {
+        return child.wait_with_output();
+    };
+    let mut stderr_pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(p) = stderr_pipe.as_mut() {
+            let _ = std::io::Read::read_to_end(p, &mut buf);
+        }
+        buf
+    });
+    let mut signalled = false;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if !signalled && stop.load(Ordering::SeqCst) {
+            // SAFETY: our own child, not yet reaped (try_wait above returned None).
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGINT);
+            }
+            signalled = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    Ok(Output {
+        status,
+        stdout: Vec::new(),
+        stderr,
+    })
 }
 
 fn finish_record(

@@ -212,6 +212,14 @@ fn wait_or_interrupt(rec: &mut Recorder, deadline: Instant) {
     rec.interrupt();
 }
 
+/// Whether the caller asked the recording to end early ([`ProfileOptions::stop`]).
+fn stopped(options: &ProfileOptions) -> bool {
+    options
+        .stop
+        .as_ref()
+        .is_some_and(|s| s.load(std::sync::atomic::Ordering::SeqCst))
+}
+
 fn collect_tree(
     pid: i32,
     duration: Duration,
@@ -232,7 +240,7 @@ fn collect_tree(
     let service_pids: Vec<i32> = tree.service().map(|p| p.pid).collect();
     let offcpu_hz = options.offcpu_hz;
     let observe = |_perf_pid: u32| -> Option<OffCpu> {
-        offcpu::sample_pids_until(&service_pids, duration, offcpu_hz?, || false).ok()
+        offcpu::sample_pids_until(&service_pids, duration, offcpu_hz?, || stopped(options)).ok()
     };
     let (perf_result, offcpu) = if perf_pids.is_empty() {
         (None, observe(0))
@@ -254,6 +262,7 @@ fn collect_tree(
             workload,
             out_dir,
             options.frequency_hz,
+            options.stop.as_deref(),
             observe,
         );
         (Some(r), o.flatten())
@@ -262,7 +271,13 @@ fn collect_tree(
         tree.get(p)
             .map_or_else(|| format!("pid {p}"), |t| t.comm.clone())
     };
-    let py = spies.finish(Duration::from_secs(5), &name_of);
+    // py-spy ends on its own after `duration`; when stopped early it is interrupted at once
+    let grace = if stopped(options) {
+        Duration::ZERO
+    } else {
+        Duration::from_secs(5)
+    };
+    let py = spies.finish(grace, &name_of);
     let mut collected = merge(&tree, perf_result, py, &perf_pids);
     collected.offcpu = offcpu;
     Ok(collected)
@@ -296,6 +311,7 @@ fn collect_command(
         Workload::Command { argv, envs: &envs },
         out_dir,
         options.frequency_hz,
+        options.stop.as_deref(),
         watch,
     );
     let mut watched = watched.unwrap_or_default();
