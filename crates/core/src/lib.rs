@@ -12,6 +12,7 @@ pub mod import;
 pub mod investigation;
 pub mod measure;
 pub mod record;
+pub mod route;
 pub mod sql;
 pub mod trace;
 

@@ -175,8 +175,8 @@ pub struct Finding {
     /// True when inferred by a rule of thumb rather than measured on this target.
     pub heuristic: bool,
     /// Code functions it is about (a hot frame, a trace phase's `code.function.name`, the
-    /// function around a code-scan match): findings of different investigators naming the same
-    /// function are joined and confirm each other.
+    /// function around a code-scan match, a route's handler): findings of different
+    /// investigators naming the same function are joined and confirm each other.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub functions: Vec<String>,
     /// Source files it is about (a code-scan match's file, a trace phase's `code.file.path`):
@@ -184,6 +184,16 @@ pub struct Finding {
     /// different modules are not joined.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub files: Vec<String>,
+    /// Requests it is about (`GET /orders/{}`: a load request, a server span's `http.route`,
+    /// a route the code declares, in [`perfhive_core::route`]'s one spelling): findings about
+    /// the same route are joined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<perfhive_core::route::Route>,
+    /// SQL statements it is about, as [`perfhive_core::sql`] fingerprints (a trace's
+    /// `db.statement`, a statement the database reports, a SQL string in the code): findings
+    /// about the same statement are joined.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<perfhive_core::sql::Fingerprint>,
     /// What to do.
     pub recommendation: Option<Recommendation>,
 }
@@ -211,6 +221,8 @@ impl Finding {
             heuristic: false,
             functions: Vec::new(),
             files: Vec::new(),
+            routes: Vec::new(),
+            statements: Vec::new(),
             recommendation: None,
         }
     }
@@ -248,6 +260,21 @@ impl Finding {
     /// About these source files.
     pub fn files(mut self, files: impl IntoIterator<Item = String>) -> Self {
         self.files.extend(files);
+        self
+    }
+
+    /// About these routes.
+    pub fn routes(mut self, routes: impl IntoIterator<Item = perfhive_core::route::Route>) -> Self {
+        self.routes.extend(routes);
+        self
+    }
+
+    /// About these SQL statements ([`perfhive_core::sql`] fingerprints).
+    pub fn statements(
+        mut self,
+        fingerprints: impl IntoIterator<Item = perfhive_core::sql::Fingerprint>,
+    ) -> Self {
+        self.statements.extend(fingerprints);
         self
     }
 

@@ -107,6 +107,8 @@ fn finding(
         heuristic,
         functions: Vec::new(),
         files: Vec::new(),
+        routes: Vec::new(),
+        statements: Vec::new(),
         recommendation: rec.map(|(effort, speedup)| Recommendation {
             action: format!("fix {id}"),
             impact: "better".into(),

@@ -143,6 +143,8 @@ impl Investigator for CodeInvestigator {
                     pointer: data_pointer(&format!("findings/{i}")),
                 }],
                 heuristic: true,
+                routes: Vec::new(),
+                statements: Vec::new(),
                 functions: f.function.iter().cloned().collect(),
                 files: vec![file.to_string()],
                 recommendation: f.fix.as_ref().map(|fix| Recommendation {

@@ -66,6 +66,8 @@ fn finding(
         heuristic: false,
         functions: vec![format!("{subject}_handler")],
         files: Vec::new(),
+        routes: Vec::new(),
+        statements: Vec::new(),
         recommendation,
     }
 }
