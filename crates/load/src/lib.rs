@@ -18,6 +18,9 @@ pub mod stats;
 pub mod timer;
 pub mod worker;
 
-pub use engine::{run, LoadError, LoadOptions, NoProgress, Progress, RunResult, Tick};
+pub use engine::{
+    run, run_blocking, LoadError, LoadOptions, NoProgress, Progress, RunResult, Tick, END_GRACE,
+    MAX_THREADS, STOP_GRACE,
+};
 pub use record::{build_record, build_record_with};
 pub use worker::StopSignal;
