@@ -1,8 +1,8 @@
-//! The run, in three stages over one context: [`setup`] (requests and connections prepared from
-//! the scenario, options checked, observed processes found, workers started), [`aggregate`]
+//! The run, in three stages over one context: `setup` (requests and connections prepared from
+//! the scenario, options checked, observed processes found, workers started), `aggregate`
 //! (the workers' one-second reports merged into the time series, rollback triggers evaluated on
 //! sliding windows, observed processes sampled, progress reported, the run's deadline kept) and
-//! [`finish`] (the last partial second, the workers' full statistics merged into a
+//! `finish` (the last partial second, the workers' full statistics merged into a
 //! [`RunResult`]).
 //!
 //! Deadlines: an open-model run lasts its planned length even when its last arrival is due
@@ -196,7 +196,7 @@ pub async fn run(
 ) -> Result<RunResult, LoadError> {
     let mut ctx = setup::setup(scenario, opts).await?;
     aggregate::aggregate(&mut ctx, progress).await;
-    Ok(finish::finish(ctx))
+    Ok(finish::finish(ctx, progress))
 }
 
 /// [`run`] on a runtime of its own: the one call a program needs to run a scenario. Stop it

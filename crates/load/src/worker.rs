@@ -22,10 +22,12 @@ use http_body_util::Full;
 use perfhive_scenario::Profile;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc::UnboundedSender, Notify};
+
+use crate::mix::Swrr;
+pub use crate::stop::StopSignal;
 use tokio_rustls::TlsConnector;
 
 /// Requests later than this count as late in the generator report.
@@ -38,49 +40,6 @@ const DRAIN: Duration = Duration::from_millis(250);
 /// Due arrivals the dispatcher steps through one by one after its closed-form count, to absorb
 /// floating-point disagreement between the count and the due times.
 const STEP_LIMIT: usize = 64;
-
-/// Stops a run: `stop` ends scheduling (in-flight requests finish), `hard_stop` cancels them.
-#[derive(Default)]
-pub struct StopSignal {
-    soft: AtomicBool,
-    hard: AtomicBool,
-    notify: Notify,
-}
-
-impl StopSignal {
-    /// No new requests.
-    pub fn stop(&self) {
-        self.soft.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-    /// Cancel requests in flight too.
-    pub fn hard_stop(&self) {
-        self.soft.store(true, Ordering::SeqCst);
-        self.hard.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-    /// Whether `stop` was called.
-    pub fn is_stopped(&self) -> bool {
-        self.soft.load(Ordering::SeqCst)
-    }
-    /// Whether `hard_stop` was called.
-    pub fn is_hard(&self) -> bool {
-        self.hard.load(Ordering::SeqCst)
-    }
-    /// Resolves once stopped (hard: only by `hard_stop`); registration happens before the flag
-    /// check, so no wake-up is lost between threads.
-    pub async fn stopped(&self, hard: bool) {
-        loop {
-            let n = self.notify.notified();
-            tokio::pin!(n);
-            n.as_mut().enable();
-            if (hard && self.is_hard()) || (!hard && self.is_stopped()) {
-                return;
-            }
-            n.await;
-        }
-    }
-}
 
 /// Protocol used for the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -169,37 +128,6 @@ pub enum Msg {
         /// Worker thread CPU in total.
         cpu: Duration,
     },
-}
-
-/// Smooth weighted round-robin (nginx): exact proportions, evenly interleaved.
-struct Swrr {
-    weights: Vec<i64>,
-    current: Vec<i64>,
-    total: i64,
-}
-
-impl Swrr {
-    fn new(weights: &[u32]) -> Self {
-        Swrr {
-            weights: weights.iter().map(|&w| w as i64).collect(),
-            current: vec![0; weights.len()],
-            total: weights.iter().map(|&w| w as i64).sum(),
-        }
-    }
-    fn next(&mut self) -> usize {
-        if self.weights.len() == 1 {
-            return 0;
-        }
-        let mut best = 0;
-        for i in 0..self.weights.len() {
-            self.current[i] += self.weights[i];
-            if self.current[i] > self.current[best] {
-                best = i;
-            }
-        }
-        self.current[best] -= self.total;
-        best
-    }
 }
 
 struct Local {
@@ -658,23 +586,5 @@ async fn connect(
             Ok((stream, timing, h2))
         }
         Err(e) => Err((e.class, 0)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn swrr_keeps_exact_proportions_interleaved() {
-        let mut p = Swrr::new(&[3, 1]);
-        let seq: Vec<_> = (0..8).map(|_| p.next()).collect();
-        assert_eq!(seq, [0, 0, 1, 0, 0, 0, 1, 0]);
-        let mut p = Swrr::new(&[5, 3, 2]);
-        let mut counts = [0; 3];
-        for _ in 0..1000 {
-            counts[p.next()] += 1;
-        }
-        assert_eq!(counts, [500, 300, 200]);
     }
 }

@@ -3,25 +3,25 @@
 //! what the run found about itself.
 
 use super::aggregate::finalize;
-use super::{round2, NoProgress, RunContext, RunResult, END_GRACE, STOP_GRACE};
+use super::{round2, Progress, RunContext, RunResult, END_GRACE, STOP_GRACE};
 use crate::stats::WorkerStats;
 use perfhive_core::record::AbortInfo;
 
-/// Assembles the result of a run whose aggregation has ended.
-pub(crate) fn finish(mut ctx: RunContext<'_>) -> RunResult {
+/// Assembles the result of a run whose aggregation has ended; the seconds finalised here are
+/// reported to `progress` too.
+pub(crate) fn finish(mut ctx: RunContext<'_>, progress: &mut dyn Progress) -> RunResult {
     let elapsed = ctx.start.elapsed();
-    // seconds still pending, then the last partial second (progress has been reported up to
-    // the end of the aggregation; these are for the record)
+    // seconds still pending, then the last partial second
     let rest = ctx.agg.pending_all();
     for (k, e) in rest {
         let k = k.max(ctx.agg.next);
-        finalize(&mut ctx, k, e, elapsed, &mut NoProgress);
+        finalize(&mut ctx, k, e, elapsed, progress);
         ctx.agg.next = k + 1;
     }
     if ctx.agg.tail.requests > 0 {
         let tail = std::mem::take(&mut ctx.agg.tail);
         let next = ctx.agg.next;
-        finalize(&mut ctx, next, (0, tail, 0), elapsed, &mut NoProgress);
+        finalize(&mut ctx, next, (0, tail, 0), elapsed, progress);
         if let Some(p) = ctx.agg.timeseries.last_mut() {
             p.t = round2(elapsed.as_secs_f64());
         }
