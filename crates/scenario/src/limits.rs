@@ -101,30 +101,42 @@ pub fn timeout_secs(secs: f64) -> Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// A count between 1 and `max`; `what` names the thing counted (`users`).
-pub fn count(n: u64, max: u64, what: &str) -> Result<u64, String> {
+/// A count between 1 and `max`; `one` and `many` name the thing counted (`user`, `users`).
+pub fn count(n: u64, max: u64, one: &str, many: &str) -> Result<u64, String> {
     if n == 0 {
-        return Err(format!("expected at least 1 {what}, found 0"));
+        return Err(format!("expected at least 1 {one}, found 0"));
     }
     if n > max {
-        return Err(format!("expected at most {max} {what}, found {n}"));
+        return Err(format!("expected at most {max} {many}, found {n}"));
     }
     Ok(n)
 }
 
 /// Closed-model users: 1 to [`MAX_USERS`].
 pub fn users(n: u32) -> Result<u32, String> {
-    count(u64::from(n), u64::from(MAX_USERS), "user").map(|_| n)
+    count(u64::from(n), u64::from(MAX_USERS), "user", "users").map(|_| n)
 }
 
 /// The in-flight limit: 1 to [`MAX_IN_FLIGHT`].
 pub fn max_in_flight(n: usize) -> Result<usize, String> {
-    count(n as u64, MAX_IN_FLIGHT as u64, "request in flight").map(|_| n)
+    count(
+        n as u64,
+        MAX_IN_FLIGHT as u64,
+        "request in flight",
+        "requests in flight",
+    )
+    .map(|_| n)
 }
 
 /// HTTP/2 connections: 1 to [`MAX_CONNECTIONS`].
 pub fn connections(n: usize) -> Result<usize, String> {
-    count(n as u64, MAX_CONNECTIONS as u64, "connection").map(|_| n)
+    count(
+        n as u64,
+        MAX_CONNECTIONS as u64,
+        "connection",
+        "connections",
+    )
+    .map(|_| n)
 }
 
 /// An HTTP status code as a response can carry it: three digits, 100 to 999.
