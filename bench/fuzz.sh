@@ -11,12 +11,14 @@
 # Seeds are the checked-in fuzz/corpus/<target>/ (read only); libFuzzer writes the inputs it
 # discovers to fuzz/.work/corpus/<target>/, which persists between runs and is not committed.
 # An input slower than TIMEOUT seconds (default 10) counts as a hang; RSS above RSS_MB
-# (default 2048) as a memory blow-up. Needs the nightly toolchain and cargo-fuzz
-# (`cargo install cargo-fuzz`).
+# (default 2048) as a memory blow-up. Targets are built optimised with debug assertions and
+# overflow checks (BUILD="-O -a"), so arithmetic that would silently wrap in a release build is
+# found too. Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`).
 set -uo pipefail
 SECONDS_PER_TARGET="${1:-60}"
 TIMEOUT="${TIMEOUT:-10}"
 RSS_MB="${RSS_MB:-2048}"
+BUILD="${BUILD:--O -a}"
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 fuzz="$(cd "$here/../fuzz" && pwd)"
 cd "$fuzz"
@@ -24,9 +26,9 @@ targets="${TARGETS:-$(ls fuzz_targets/*.rs | xargs -n1 basename | sed 's/\.rs$//
 mkdir -p .work/log
 export CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}"
 if [ -z "${TARGETS:-}" ]; then
-  cargo +nightly fuzz build -O || exit 2
+  cargo +nightly fuzz build $BUILD || exit 2
 else
-  for t in $targets; do cargo +nightly fuzz build -O "$t" || exit 2; done
+  for t in $targets; do cargo +nightly fuzz build $BUILD "$t" || exit 2; done
 fi
 
 found=0
@@ -36,7 +38,7 @@ for t in $targets; do
   before="$(ls "artifacts/$t" | sort)"
   log=".work/log/$t.log"
   start=$(date +%s)
-  cargo +nightly fuzz run -O "$t" ".work/corpus/$t" "corpus/$t" -- \
+  cargo +nightly fuzz run $BUILD "$t" ".work/corpus/$t" "corpus/$t" -- \
     -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -rss_limit_mb="$RSS_MB" \
     -print_final_stats=1 >"$log" 2>&1
   status=$?
