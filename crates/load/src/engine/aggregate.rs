@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 const LATE_REPORT: Duration = Duration::from_millis(1500);
 /// Workers that have not finished this long after the deadline are not waited for.
 const GIVE_UP: Duration = Duration::from_secs(3);
+/// Shortest wait of the aggregation loop.
+const POLL: Duration = Duration::from_millis(10);
 
 /// One second as it is being merged: workers that reported it, their merged interval, and the
 /// requests they had in flight.
@@ -117,10 +119,16 @@ pub(crate) async fn aggregate(ctx: &mut RunContext<'_>, progress: &mut dyn Progr
                 ctx.agg.deadline = ctx.agg.deadline.min(now + STOP_GRACE);
             }
         }
-        let wait_until = ctx
-            .agg
-            .deadline
-            .min(ctx.start + Duration::from_secs(ctx.agg.next) + LATE_REPORT);
+        let deadline = if ctx.opts.stop.is_hard() {
+            // cancelled already: only waiting for the workers to finish
+            ctx.agg.deadline + GIVE_UP
+        } else {
+            ctx.agg.deadline
+        };
+        // a report or a deadline already past is rechecked at most every POLL, never in a spin
+        let wait_until = deadline
+            .min(ctx.start + Duration::from_secs(ctx.agg.next) + LATE_REPORT)
+            .max(now + POLL);
         let stop = ctx.opts.stop.clone();
         let msg = tokio::select! {
             msg = ctx.rx.recv() => match msg {
