@@ -40,7 +40,7 @@ for t in $targets; do
   start=$(date +%s)
   cargo +nightly fuzz run $BUILD "$t" ".work/corpus/$t" "corpus/$t" -- \
     -max_total_time="$SECONDS_PER_TARGET" -timeout="$TIMEOUT" -rss_limit_mb="$RSS_MB" \
-    -print_final_stats=1 >"$log" 2>&1
+    -print_final_stats=1 </dev/null >"$log" 2>&1
   status=$?
   took=$(( $(date +%s) - start ))
   execs="$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' | tail -1)"
