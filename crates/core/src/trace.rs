@@ -7,6 +7,7 @@
 //! a fraction `p` of the critical path: `1 / (1 − p)` if the phase vanished, or
 //! `1 / ((1 − p) + p / s)` if it became `s` times faster.
 
+use crate::sql::Fingerprint;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -36,6 +37,10 @@ pub struct PhaseStat {
     /// frequent one when they differ.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// For a phase of database spans: the fingerprint of their normalised statement (the
+    /// phase's name is then that normalised text, not the span name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement: Option<Fingerprint>,
 }
 
 impl PhaseStat {
@@ -110,7 +115,7 @@ pub struct BudgetCheck {
 }
 
 /// A repeated database statement under one parent span: an N+1 query pattern.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct NPlusOne {
     /// Name of the parent span issuing the repeated statement.
     pub parent_name: String,
@@ -126,6 +131,116 @@ pub struct NPlusOne {
     /// The source file issuing them, when the spans say (`code.file.path`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
+    /// The repeated statement's fingerprint, when the spans carry its text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<Fingerprint>,
+    /// Whether the repeated statement reads or writes.
+    #[serde(default)]
+    pub access: Access,
+    /// The data-access framework issuing it, when the spans tell (`sqlalchemy`, `django`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// The routes (`GET /orders/{}`) of the requests it occurred in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
+    /// Time per affected request spent by the repeated statements, mean, milliseconds.
+    #[serde(default)]
+    pub mean_ms: f64,
+}
+
+/// Whether a statement reads or writes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// SELECT.
+    Read,
+    /// INSERT, UPDATE, DELETE.
+    Write,
+    /// Anything else, or no statement text.
+    #[default]
+    Other,
+}
+
+/// Database time of one normalised statement (literals and parameters as `?`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StatementStat {
+    /// The statement's fingerprint.
+    pub fingerprint: Fingerprint,
+    /// The normalised statement.
+    pub statement: String,
+    /// `db.system` / `db.system.name`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub system: Option<String>,
+    /// Whether it reads or writes.
+    pub access: Access,
+    /// Spans.
+    pub count: u64,
+    /// Summed span duration, milliseconds.
+    pub total_ms: f64,
+    /// Time on the critical path, milliseconds.
+    pub critical_ms: f64,
+    /// Share of the total critical path, percent.
+    pub share_pct: f64,
+    /// Median span duration, milliseconds.
+    pub p50_ms: f64,
+    /// 95th percentile of span duration, milliseconds.
+    pub p95_ms: f64,
+    /// Self time of the parent spans lying between two consecutive spans of this statement
+    /// under one parent, summed, milliseconds: rows fetched and objects built outside the
+    /// database span, not the handler's own work.
+    #[serde(default)]
+    pub between_ms: f64,
+    /// The names of the spans issuing it, most frequent first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parents: Vec<String>,
+    /// The routes of the requests running it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
+}
+
+/// Downstream calls of one parent made one after another on the critical path, none
+/// starting before the previous one ended: candidates to run concurrently.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SequentialCalls {
+    /// The parent span's name.
+    pub parent_name: String,
+    /// The calls, in order (dependency or span names).
+    pub calls: Vec<String>,
+    /// Traces where they ran one after another.
+    pub traces_affected: usize,
+    /// Mean summed duration per trace, milliseconds.
+    pub sum_ms: f64,
+    /// Mean duration of the longest call per trace, milliseconds.
+    pub max_ms: f64,
+    /// The routes of these requests.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
+}
+
+impl SequentialCalls {
+    /// The most that running them concurrently saves per request: sum − max, milliseconds.
+    pub fn gain_ms(&self) -> f64 {
+        (self.sum_ms - self.max_ms).max(0.0)
+    }
+}
+
+/// Server-side time of one route (SERVER spans with `http.route`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RouteStat {
+    /// The route (`GET /orders/{}`).
+    pub route: String,
+    /// SERVER spans.
+    pub count: u64,
+    /// Mean server span duration, milliseconds.
+    pub mean_ms: f64,
+    /// Median, milliseconds.
+    pub p50_ms: f64,
+    /// 95th percentile, milliseconds.
+    pub p95_ms: f64,
+    /// Mean duration of the CLIENT spans that are these SERVER spans' parents (the caller's
+    /// view, when the caller is traced too), milliseconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_mean_ms: Option<f64>,
 }
 
 /// Everything the traces received during a run say, as stored in the run's record.
@@ -149,4 +264,13 @@ pub struct TraceSummary {
     /// N+1 query patterns.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub n_plus_one: Vec<NPlusOne>,
+    /// Database time per normalised statement, largest critical-path share first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<StatementStat>,
+    /// Downstream calls made one after another that could run concurrently.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sequential: Vec<SequentialCalls>,
+    /// Server time per route.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteStat>,
 }

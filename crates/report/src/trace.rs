@@ -154,6 +154,7 @@ mod tests {
                 p95_ms: 15.0,
                 function: Some("load_items".into()),
                 file: Some("/srv/app/views.py".into()),
+                statement: None,
             }],
             total_critical_ms: 200.0,
             dependencies: Vec::new(),
@@ -171,7 +172,13 @@ mod tests {
                 traces_affected: 3,
                 function: None,
                 file: None,
+                fingerprint: None,
+                access: Default::default(),
+                framework: None,
+                routes: Vec::new(),
+                mean_ms: 0.0,
             }],
+            ..TraceSummary::default()
         };
         let mut out = Vec::new();
         render_trace_summary(&t, &mut out, Style::default()).unwrap();

@@ -100,6 +100,25 @@ impl Python {
     }
 }
 
+impl Python {
+    /// Records `traces` requests of each kind of `python/otlp_semconv.py` (an N+1 read with
+    /// the new semantic conventions and sequential HTTP calls on `GET /orders/{id}`, an N+1
+    /// write with the old ones on `POST /ingest`; [`SEMCONV_SPANS_PER_PAIR`] spans per pair)
+    /// and exports them over OTLP/HTTP protobuf to the traces URL `endpoint`.
+    pub fn export_semconv(&self, endpoint: &str, traces: usize) -> Output {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/python/otlp_semconv.py");
+        self.command()
+            .arg(script)
+            .args([endpoint, &traces.to_string()])
+            .output()
+            .expect("the Python interpreter runs")
+    }
+}
+
+/// Spans per pair of requests [`Python::export_semconv`] records: 1 + 1 + 8 + 2 for the
+/// order, 1 + 6 for the ingest.
+pub const SEMCONV_SPANS_PER_PAIR: usize = 19;
+
 /// Panics with the exporter's stderr unless `out` is a successful export.
 pub fn assert_exported(out: &Output) {
     assert!(

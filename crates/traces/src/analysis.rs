@@ -28,6 +28,8 @@ use perfhive_core::LatencyHistogram;
 use serde::Serialize;
 
 use crate::model::Span;
+use crate::semconv::{statement_of, Normalizer};
+use perfhive_core::sql::Fingerprint;
 
 /// The phase breakdown of a set of traces.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -209,6 +211,7 @@ struct Acc {
     hist: LatencyHistogram,
     functions: BTreeMap<String, u64>,
     files: BTreeMap<String, u64>,
+    statement: Option<Fingerprint>,
 }
 
 /// The attributes naming the code function a span reports (new and old semantic conventions).
@@ -240,15 +243,27 @@ pub(crate) fn most_frequent(counts: BTreeMap<String, u64>) -> Option<String> {
         .map(|(f, _)| f)
 }
 
-/// The phase breakdown per span name: critical-path share, self time and duration
-/// percentiles, sorted by share (then self time, then name).
-pub fn breakdown(spans: &[Span]) -> Breakdown {
-    let mut acc: BTreeMap<&str, Acc> = BTreeMap::new();
+/// The phase breakdown per span name — database spans with a statement per normalised
+/// statement instead (literals and parameters as `?`, so `SELECT … WHERE id = 7` and
+/// `… = 8` are one phase, and two statements whose spans are both named `SELECT` are two) —:
+/// critical-path share, self time and duration percentiles, sorted by share (then self time,
+/// then name).
+pub fn breakdown<'a>(spans: &'a [Span]) -> Breakdown {
+    let mut norm = Normalizer::default();
+    let mut acc: BTreeMap<String, Acc> = BTreeMap::new();
     let trees = traces(spans);
+    let mut key_of = |s: &'a Span| -> (String, Option<Fingerprint>) {
+        match norm.of_text(statement_of(s)) {
+            Some((n, _)) => (n.text.clone(), Some(n.fingerprint)),
+            None => (s.name.clone(), None),
+        }
+    };
     let mut total_critical: u64 = 0;
     for t in &trees {
+        let keys: Vec<(String, Option<Fingerprint>)> = t.spans.iter().map(|&s| key_of(s)).collect();
         for (i, s) in t.spans.iter().enumerate() {
-            let a = acc.entry(s.name.as_str()).or_default();
+            let a = acc.entry(keys[i].0.clone()).or_default();
+            a.statement = keys[i].1;
             a.count += 1;
             a.self_ns += t.self_time_ns(i);
             a.hist.record_micros(s.duration_ns() / 1000);
@@ -261,7 +276,7 @@ pub fn breakdown(spans: &[Span]) -> Breakdown {
         }
         for &root in &t.roots {
             for (i, ns) in t.critical_path(root) {
-                acc.entry(t.spans[i].name.as_str()).or_default().critical_ns += ns;
+                acc.entry(keys[i].0.clone()).or_default().critical_ns += ns;
                 total_critical += ns;
             }
         }
@@ -270,7 +285,8 @@ pub fn breakdown(spans: &[Span]) -> Breakdown {
     let mut phases: Vec<PhaseStat> = acc
         .into_iter()
         .map(|(name, a)| PhaseStat {
-            name: name.to_owned(),
+            name,
+            statement: a.statement,
             share_pct: if total_critical == 0 {
                 0.0
             } else {

@@ -8,15 +8,20 @@
 //!   in a bounded store;
 //! - [`analysis`] computes self time, the critical path (Jaeger's algorithm) and per-phase
 //!   statistics, [`nplusone`] finds repeated database statements under one parent, and [`deps`]
-//!   measures dependency latency and checks budgets.
+//!   measures dependency latency and checks budgets; [`db`] groups database time by
+//!   normalised statement, [`calls`] finds downstream calls made one after another and the
+//!   server time per route; [`semconv`] reads both generations of the semantic conventions.
 
 pub mod analysis;
+pub mod calls;
+pub mod db;
 pub mod deps;
 pub mod grpc_frame;
 pub mod model;
 pub mod nplusone;
 pub mod otlp;
 pub mod receiver;
+pub mod semconv;
 pub mod summary;
 
 pub use analysis::{amdahl, amdahl_with, breakdown, Breakdown, PhaseStat};

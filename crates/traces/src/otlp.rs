@@ -94,6 +94,18 @@ pub fn decode(body: &[u8], encoding: Encoding, limit: usize) -> Result<Vec<Span>
     }
 }
 
+/// Records the instrumentation scope's name as the span's `otel.scope.name` attribute (the
+/// name the OpenTelemetry specification gives it in formats without scopes), unless the span
+/// sets it itself or the scope has no name: it tells which instrumentation (an ORM's, a
+/// driver's) made the span.
+pub(crate) fn add_scope(attrs: &mut std::collections::BTreeMap<String, String>, scope: &str) {
+    if !scope.is_empty() {
+        attrs
+            .entry(crate::semconv::SCOPE_KEY.to_owned())
+            .or_insert_with(|| scope.to_owned());
+    }
+}
+
 /// Decodes a binary protobuf `ExportTraceServiceRequest`.
 pub fn decode_protobuf(body: &[u8], limit: usize) -> Result<Vec<Span>, OtlpError> {
     check_size(body, limit)?;
@@ -107,7 +119,14 @@ pub fn decode_protobuf(body: &[u8], limit: usize) -> Result<Vec<Span>, OtlpError
             .map(|kv| stringify_opt(kv.value.as_ref()))
             .unwrap_or_default();
         for ss in rs.scope_spans {
+            let scope = ss
+                .scope
+                .as_ref()
+                .map(|s| s.name.as_str())
+                .unwrap_or_default();
             for s in ss.spans {
+                let mut attrs = attributes(&s.attributes);
+                add_scope(&mut attrs, scope);
                 out.push(Span {
                     trace_id: id_bytes("traceId", &s.trace_id)?,
                     span_id: id_bytes("spanId", &s.span_id)?,
@@ -121,7 +140,7 @@ pub fn decode_protobuf(body: &[u8], limit: usize) -> Result<Vec<Span>, OtlpError
                     kind: s.kind,
                     start_ns: s.start_time_unix_nano,
                     end_ns: s.end_time_unix_nano,
-                    attributes: attributes(&s.attributes),
+                    attributes: attrs,
                 });
             }
         }

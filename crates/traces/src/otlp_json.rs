@@ -36,7 +36,15 @@ struct Resource {
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct ScopeSpans {
+    #[serde(alias = "instrumentationLibrary")]
+    scope: Option<JsonScope>,
     spans: Vec<JsonSpan>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct JsonScope {
+    name: String,
 }
 
 #[derive(Deserialize, Default)]
@@ -184,7 +192,10 @@ pub(super) fn decode(body: &[u8]) -> Result<Vec<Span>, OtlpError> {
             .map(|kv| stringify_opt(kv.value.as_ref()))
             .unwrap_or_default();
         for ss in rs.scope_spans {
+            let scope = ss.scope.map(|s| s.name).unwrap_or_default();
             for s in ss.spans {
+                let mut attrs = attributes(&s.attributes)?;
+                crate::otlp::add_scope(&mut attrs, &scope);
                 out.push(Span {
                     trace_id: hex_id("traceId", &s.trace_id)?,
                     span_id: hex_id("spanId", &s.span_id)?,
@@ -196,7 +207,7 @@ pub(super) fn decode(body: &[u8]) -> Result<Vec<Span>, OtlpError> {
                     kind: s.kind.as_ref().map_or(Ok(0), Number::as_kind)?,
                     start_ns: time(s.start_time_unix_nano.as_ref(), "startTimeUnixNano")?,
                     end_ns: time(s.end_time_unix_nano.as_ref(), "endTimeUnixNano")?,
-                    attributes: attributes(&s.attributes)?,
+                    attributes: attrs,
                     name: s.name,
                     service: service.clone(),
                 });

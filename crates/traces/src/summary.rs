@@ -24,6 +24,7 @@ pub fn summarize(
 ) -> TraceSummary {
     let b = breakdown(spans);
     let deps = Dependencies::from_spans(spans);
+    let statements = crate::db::statements(spans, &b);
     let mut phases = b.phases;
     phases.truncate(MAX_PHASES);
     TraceSummary {
@@ -35,6 +36,9 @@ pub fn summarize(
         dependencies: deps.stats(),
         budgets: deps.check_budgets(budgets),
         n_plus_one: detect_n_plus_one(spans, n_plus_one),
+        statements,
+        sequential: crate::calls::sequential_calls(spans),
+        routes: crate::calls::routes(spans),
     }
 }
 

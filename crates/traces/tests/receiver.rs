@@ -115,8 +115,14 @@ fn python_sdk_exports_protobuf() {
     assert_eq!(b.traces, 1);
     assert_eq!(b.phases[0].name, "charge", "{b:#?}");
     assert!(b.phases[0].share_pct > 50.0, "{b:#?}");
-    let db = b.phases.iter().find(|p| p.name == "SELECT items").unwrap();
+    // database phases are named by their normalised statement, not the span name
+    let db = b
+        .phases
+        .iter()
+        .find(|p| p.name == "SELECT * FROM items WHERE id = ?")
+        .unwrap_or_else(|| panic!("{b:#?}"));
     assert_eq!(db.count, 6);
+    assert!(db.statement.is_some());
     let sum: f64 = b.phases.iter().map(|p| p.critical_ms).sum();
     assert!((sum - b.total_critical_ms).abs() < 1e-6);
 

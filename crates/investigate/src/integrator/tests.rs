@@ -66,6 +66,7 @@ fn traces_data(traces: u64, phases: &[(&str, f64, f64)]) -> Option<InvestigatorD
             p95_ms: 1.0,
             function: None,
             file: None,
+            statement: None,
         })
         .collect();
     Some(

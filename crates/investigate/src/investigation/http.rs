@@ -158,6 +158,8 @@ impl<'a> Http<'a> {
             budget
         };
         self.results = run_all(investigators, &self.context(), phase_budget);
+        // client latency against server time per route, once both have measured
+        crate::investigators::traces::add_queueing(&mut self.results);
         self.results.extend(not_applicable);
         self.clock
             .skip_if_stopped(self.opts, "the baseline (cut short)");

@@ -8,3 +8,4 @@ pub mod resources;
 pub mod sweep;
 pub mod timing;
 pub mod traces;
+pub mod traces_fix;

@@ -12,7 +12,8 @@ use crate::model::{
     Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
 };
 use crate::runner::{Context, Investigator, InvestigatorError};
-use perfhive_core::trace::{BudgetVerdict, TraceSummary};
+use perfhive_core::route::Route;
+use perfhive_core::trace::{Access, BudgetVerdict, StatementStat, TraceSummary};
 use perfhive_traces::{RunningReceiver, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -90,11 +91,32 @@ pub fn findings(
         if p.share_pct < MIN_SHARE_PCT {
             continue;
         }
-        let subject = if database.contains(p.name.as_str()) {
+        let subject = if p.statement.is_some() || database.contains(p.name.as_str()) {
             "database".to_string()
         } else {
             subject_of_phase(&p.name)
         };
+        let stat = p
+            .statement
+            .and_then(|fp| t.statements.iter().find(|s| s.fingerprint == fp));
+        // the phase's self time that lies between two spans of one statement it issues
+        let between: Vec<&StatementStat> = t
+            .statements
+            .iter()
+            .filter(|s| s.between_ms > 0.0 && s.parents.contains(&p.name))
+            .filter(|s| s.between_ms >= 0.2 * p.self_ms)
+            .collect();
+        let between_note = between
+            .iter()
+            .map(|s| format!(
+                "; {:.2} ms of its self time per request lies between consecutive `{}` spans: rows read and objects built outside the database span (the cursor's fetches, the ORM's materialisation), not the handler's own code",
+                s.between_ms / per_trace,
+                s.statement
+            ))
+            .collect::<String>();
+        let routes: Vec<Route> = stat
+            .map(|s| s.routes.iter().map(|r| Route::parse(r)).collect())
+            .unwrap_or_else(|| route_of_phase(t, &p.name));
         out.push(Finding::new(
             TRACES,
             format!("traces.phase.{}", p.name),
@@ -114,7 +136,7 @@ pub fn findings(
                 p.self_ms / p.count.max(1) as f64,
                 p.amdahl_bound(),
                 p.function.as_deref().map(|f| format!("; reported by `{f}`")).unwrap_or_default()
-            ))
+            ) + &between_note)
             .severity(if i == 0 { 0.9 } else { 0.6 })
             .share(p.share_pct / 100.0)
             .evidence([
@@ -122,50 +144,104 @@ pub fn findings(
                 ev(format!("{} p95", p.name), p.p95_ms, "ms", format!("summary/phases/{i}/p95_ms")),
             ])
             .functions(p.function.iter().cloned())
-            .files(p.file.iter().cloned()),
+            .files(p.file.iter().cloned())
+            .routes(routes)
+            .statements(p.statement.into_iter().chain(between.iter().map(|s| s.fingerprint))),
         );
     }
     for (i, n) in t.n_plus_one.iter().enumerate() {
-        let phase = statement_spans_phase(t, statement_span, &n.statement);
+        let phase = t
+            .phases
+            .iter()
+            .find(|p| p.statement.is_some() && p.statement == n.fingerprint)
+            .or_else(|| statement_spans_phase(t, statement_span, &n.statement));
         let whose = match &n.function {
             Some(f) => format!("`{f}`"),
             None => format!("`{}`", n.parent_name),
+        };
+        let what = match n.access {
+            Access::Write => "N+1 writes",
+            _ => "N+1 queries",
         };
         out.push(Finding::new(
             TRACES,
             format!("traces.n-plus-one.{i}"),
             "database",
             format!(
-                "N+1 queries: {whose} runs the same statement {}× in one request",
+                "{what}: {whose} runs the same statement {}× in one request",
                 n.count
             ),
             format!(
-                "`{}` repeated under one `{}` span in {} traces{}",
+                "`{}` repeated under one `{}` span in {} traces ({:.2} ms per request in these statements){}",
                 n.statement,
                 n.parent_name,
                 n.traces_affected,
+                n.mean_ms,
                 phase
-                    .map(|p| format!("; these `{}` spans are {:.1}% of the critical path", p.name, p.share_pct))
+                    .map(|p| format!("; these statements are {:.1}% of the critical path", p.share_pct))
                     .unwrap_or_default()
             ))
             .severity(0.8)
             // the time the repeated statements take, not the whole database phase
             .share(phase.map_or(0.0, |p| p.share_pct / 100.0))
-            .evidence([ev(
-                "repetitions in one request".into(),
-                n.count as f64,
-                "queries",
-                format!("summary/n_plus_one/{i}/count"),
-            )])
+            .evidence([
+                ev("repetitions in one request".into(), n.count as f64, "queries", format!("summary/n_plus_one/{i}/count")),
+                ev("time in the repeated statements per request".into(), n.mean_ms, "ms", format!("summary/n_plus_one/{i}/mean_ms")),
+            ])
             .functions(n.function.iter().cloned())
             .files(n.file.iter().cloned())
+            .routes(n.routes.iter().map(|r| Route::parse(r)))
+            .statements(n.fingerprint)
+            .recommend(super::traces_fix::n_plus_one(n, phase.map(|p| p.share_pct / 100.0))),
+        );
+    }
+    for (i, q) in t.sequential.iter().enumerate() {
+        let route_ms = q
+            .routes
+            .iter()
+            .find_map(|r| t.routes.iter().find(|s| &s.route == r))
+            .map(|r| r.mean_ms);
+        let share = route_ms
+            .filter(|m| *m > 0.0)
+            .map(|m| (q.gain_ms() / m).min(1.0));
+        out.push(
+            Finding::new(
+                TRACES,
+                format!("traces.sequential-calls.{i}"),
+                q.calls.first().cloned().unwrap_or_default(),
+                format!(
+                    "`{}` calls {} one after another: {:.1} ms that could take {:.1} ms",
+                    q.parent_name,
+                    q.calls.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", "),
+                    q.sum_ms,
+                    q.max_ms
+                ),
+                format!(
+                    "in {} traces none of these calls started before the previous one ended, and all are on the critical path; if none needs another's result, running them concurrently saves up to {:.1} ms per request (sum − max){}",
+                    q.traces_affected,
+                    q.gain_ms(),
+                    route_ms
+                        .map(|m| format!(" of the route's {m:.1} ms"))
+                        .unwrap_or_default()
+                ),
+            )
+            .severity(0.6)
+            .share(share.unwrap_or(0.0))
+            .evidence([
+                ev("calls' summed duration per request".into(), q.sum_ms, "ms", format!("summary/sequential/{i}/sum_ms")),
+                ev("longest call per request".into(), q.max_ms, "ms", format!("summary/sequential/{i}/max_ms")),
+            ])
+            .routes(q.routes.iter().map(|r| Route::parse(r)))
             .recommend(Recommendation {
-                action: format!("fetch what `{}` needs in one query (a JOIN, or `WHERE id IN (…)`) instead of one query per item", n.parent_name),
-                impact: format!("{} queries per request → 1", n.count),
-                expected_speedup: None,
+                action: format!(
+                    "issue {} concurrently (asyncio.gather, Promise.all, a thread pool, tokio::join!) and wait for all of them",
+                    q.calls.join(", ")
+                ),
+                impact: format!("{:.1} ms → {:.1} ms per request in these calls", q.sum_ms, q.max_ms),
+                expected_speedup: share.map(perfhive_core::trace::amdahl),
                 effort: Effort::Medium,
-                risk: "one larger result set per request".into(),
-                mitigation: "paginate the parent query; compare before and after with `perfhive compare`".into(),
+                risk: "a call that needs another's result cannot move; more concurrent load on the called services".into(),
+                mitigation: "check the calls' inputs first; bound the concurrency; compare with `perfhive compare`".into(),
             }),
         );
     }
@@ -194,6 +270,16 @@ pub fn findings(
         );
     }
     out
+}
+
+/// The route of a phase named by a SERVER span (`GET /orders/{id}`), when the traces know it.
+fn route_of_phase(t: &TraceSummary, name: &str) -> Vec<Route> {
+    let phase = Route::parse(name);
+    t.routes
+        .iter()
+        .map(|r| Route::parse(&r.route))
+        .filter(|r| phase.method.is_some() && r.same_as(&phase))
+        .collect()
 }
 
 fn statement_spans_phase<'t>(
@@ -291,3 +377,116 @@ impl Investigator for TracesInvestigator {
         ))
     }
 }
+
+/// A gap between the client's latency and the handler's time this large (ms, and relative to
+/// the handler's time) is reported as queueing before the handler.
+const QUEUE_MIN_MS: f64 = 5.0;
+const QUEUE_MIN_RATIO: f64 = 0.5;
+
+/// Client latency against server time per route: the load investigator's per-request means
+/// (uncorrected: what each request took once sent) against the SERVER spans' mean per route,
+/// or a traced caller's CLIENT spans against them. A large gap is time before the handler runs
+/// — queueing for a worker or thread (too few workers, a single-threaded development server),
+/// or the network — and becomes a finding, with the numbers. `load` is the load investigator's
+/// data when it ran.
+pub fn queueing(t: &TraceSummary, load: Option<&perfhive_core::record::RunRecord>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for (i, r) in t.routes.iter().enumerate() {
+        let route = Route::parse(&r.route);
+        // the load's requests for this route, by their `METHOD url`
+        let from_load = load.and_then(|rec| {
+            let (mut n, mut sum) = (0u64, 0.0);
+            for (j, req) in rec.requests.iter().enumerate() {
+                let Some(mix) = rec.target.requests.iter().find(|m| m.name == req.name) else {
+                    continue;
+                };
+                let Some((method, url)) = mix.request.split_once(' ') else {
+                    continue;
+                };
+                let path = url.find("://").map_or(url, |k| {
+                    url[k + 3..].find('/').map_or("/", |s| &url[k + 3 + s..])
+                });
+                let lat = req
+                    .latency_uncorrected_ms
+                    .as_ref()
+                    .or(req.latency_ms.as_ref());
+                if let (true, Some(l)) = (route.matches_request(method, path), lat) {
+                    n += l.count;
+                    sum += l.mean * l.count as f64;
+                    let _ = j;
+                }
+            }
+            (n > 0).then(|| (sum / n as f64, "the load test's requests"))
+        });
+        let client = from_load.or(r
+            .client_mean_ms
+            .map(|m| (m, "the calling service's client spans")));
+        let Some((client_ms, whose)) = client else {
+            continue;
+        };
+        let gap = client_ms - r.mean_ms;
+        if gap < QUEUE_MIN_MS || gap < QUEUE_MIN_RATIO * r.mean_ms {
+            continue;
+        }
+        let share = (gap / client_ms).clamp(0.0, 1.0);
+        out.push(
+            Finding::new(
+                TRACES,
+                format!("traces.queueing.{}", r.route),
+                "queueing",
+                format!(
+                    "`{}` takes {client_ms:.1} ms at the client but {:.1} ms in the handler: {gap:.1} ms ({:.0}%) is spent before the handler runs",
+                    r.route,
+                    r.mean_ms,
+                    share * 100.0
+                ),
+                format!(
+                    "mean of {whose} {client_ms:.1} ms against the mean of {} SERVER spans {:.1} ms (p95 {:.1} ms): the request waits for a worker or thread before the handler starts — too few workers or threads, a single-threaded development server, or a full accept queue — or crosses a slow network",
+                    r.count, r.mean_ms, r.p95_ms
+                ),
+            )
+            .severity((0.5 + 0.4 * share).min(0.9))
+            .share(share)
+            .evidence([
+                ev(format!("{} server time", r.route), r.mean_ms, "ms", format!("summary/routes/{i}/mean_ms")),
+                Evidence {
+                    label: format!("{} client latency", r.route),
+                    value: (client_ms * 1000.0).round() / 1000.0,
+                    unit: "ms".into(),
+                    pointer: String::new(),
+                },
+            ])
+            .routes([route])
+            .recommend(Recommendation {
+                action: "give the server more workers or threads (gunicorn `--workers`/`--threads`, uvicorn `--workers`, Puma threads), or replace a development server with a production one".into(),
+                impact: format!("up to {gap:.1} ms less per request on `{}`", r.route),
+                expected_speedup: Some(perfhive_core::trace::amdahl(share)),
+                effort: Effort::Low,
+                risk: "more workers use more memory and more database connections".into(),
+                mitigation: "size workers to the cores and the connection pool; confirm with the sweep".into(),
+            }),
+        );
+    }
+    out
+}
+
+/// Adds the [`queueing`] findings to the trace investigator's result once the baseline's
+/// results are in (the load investigator ran beside it).
+pub fn add_queueing(results: &mut [InvestigatorResult]) {
+    use crate::data::DataOf;
+    let Some(summary) = results.traces_data().map(|d| &d.summary) else {
+        return;
+    };
+    let found = queueing(summary, results.load_data().map(|d| &d.record));
+    let Some(traces) = results.iter_mut().find(|r| r.name == TRACES) else {
+        return;
+    };
+    if !found.is_empty() {
+        traces.verdict = crate::model::Verdict::Found;
+        traces.findings.extend(found);
+    }
+}
+
+#[cfg(test)]
+#[path = "traces_tests.rs"]
+mod tests;
