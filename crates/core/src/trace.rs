@@ -168,6 +168,10 @@ pub struct StatementStat {
     pub fingerprint: Fingerprint,
     /// The normalised statement.
     pub statement: String,
+    /// One statement as a span reported it (with its literal values, when the
+    /// instrumentation records them): what the database investigator plans.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub example: String,
     /// `db.system` / `db.system.name`, when given.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub system: Option<String>,

@@ -222,6 +222,8 @@ pub enum InvestigatorData {
     Traces(Box<TracesData>),
     /// Of [`InvestigatorName::Code`]: perfhive scan's report.
     Code(Box<ScanReport>),
+    /// Of [`InvestigatorName::Database`]: perfhive audit db's report of the baseline window.
+    Database(Box<perfhive_database::DatabaseReport>),
 }
 
 impl InvestigatorData {
@@ -235,6 +237,7 @@ impl InvestigatorData {
             InvestigatorData::Profile(_) => InvestigatorName::Profile,
             InvestigatorData::Traces(_) => InvestigatorName::Traces,
             InvestigatorData::Code(_) => InvestigatorName::Code,
+            InvestigatorData::Database(_) => InvestigatorName::Database,
         }
     }
 
@@ -255,6 +258,7 @@ impl InvestigatorData {
             InvestigatorName::Profile => InvestigatorData::Profile(v(value)?),
             InvestigatorName::Traces => InvestigatorData::Traces(v(value)?),
             InvestigatorName::Code => InvestigatorData::Code(v(value)?),
+            InvestigatorName::Database => InvestigatorData::Database(v(value)?),
         }))
     }
 
@@ -268,6 +272,7 @@ impl InvestigatorData {
             InvestigatorData::Profile(d) => serde_json::to_value(d),
             InvestigatorData::Traces(d) => serde_json::to_value(d),
             InvestigatorData::Code(d) => serde_json::to_value(d),
+            InvestigatorData::Database(d) => serde_json::to_value(d),
         };
         // every field is a string-keyed struct, map or number: serialisation cannot fail
         v.unwrap_or(serde_json::Value::Null)
@@ -384,6 +389,7 @@ macro_rules! into_data {
 
 into_data!(
     LoadData => Load boxed, ResourcesData => Resources boxed, CommandData => Command boxed,
-    TracesData => Traces boxed, ScanReport => Code boxed;
+    TracesData => Traces boxed, ScanReport => Code boxed,
+    perfhive_database::DatabaseReport => Database boxed;
     SweepData => Sweep, ProfileData => Profile
 );

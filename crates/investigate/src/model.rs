@@ -26,6 +26,8 @@ pub enum InvestigatorName {
     Traces,
     /// The static anti-pattern scan of the target's source.
     Code,
+    /// The database audit over the baseline window (perfhive-database).
+    Database,
 }
 
 impl InvestigatorName {
@@ -39,6 +41,7 @@ impl InvestigatorName {
             InvestigatorName::Profile => "profile",
             InvestigatorName::Traces => "traces",
             InvestigatorName::Code => "code",
+            InvestigatorName::Database => "database",
         }
     }
 

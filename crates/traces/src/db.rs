@@ -32,6 +32,7 @@ pub(crate) fn trace_routes(t: &TraceTree<'_>) -> Vec<String> {
 #[derive(Default)]
 struct Acc {
     statement: String,
+    example: String,
     access: Access,
     system: Option<String>,
     total_ns: u64,
@@ -61,6 +62,7 @@ pub fn statements<'a>(spans: &'a [Span], breakdown: &Breakdown) -> Vec<Statement
             let a = acc.entry(n.fingerprint).or_default();
             if a.statement.is_empty() {
                 a.statement = n.text.clone();
+                a.example = text.to_owned();
                 a.access = *access;
             }
             if a.system.is_none() {
@@ -117,6 +119,7 @@ pub fn statements<'a>(spans: &'a [Span], breakdown: &Breakdown) -> Vec<Statement
             StatementStat {
                 fingerprint,
                 statement: a.statement,
+                example: a.example,
                 system: a.system,
                 access: a.access,
                 count: a.hist.len(),

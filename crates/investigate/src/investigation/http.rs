@@ -12,6 +12,7 @@
 
 use super::{data_files, validation, workload, Clock, InvestigateError, Options, Outcome};
 use crate::integrator::{integrate, Inputs};
+use crate::investigators::database;
 use crate::investigators::load::LoadInvestigator;
 use crate::investigators::profile::ProfileInvestigator;
 use crate::investigators::resources::ResourcesInvestigator;
@@ -29,6 +30,9 @@ use std::time::Duration;
 
 /// The shortest time the sweep gets, whatever the baseline took.
 const MIN_SWEEP: Duration = Duration::from_secs(5);
+
+/// The shortest time the database investigator gets, whatever the baseline took.
+const DATABASE_MIN: Duration = Duration::from_secs(20);
 
 /// Concurrency levels of a sweep when the plan gives none.
 const DEFAULT_LEVELS: [u32; 5] = [1, 2, 4, 8, 16];
@@ -151,6 +155,13 @@ impl<'a> Http<'a> {
             return;
         }
         let (investigators, not_applicable) = self.baseline_investigators();
+        // the database's window holds the baseline's own statements
+        let window = self
+            .plan
+            .investigators
+            .database
+            .as_ref()
+            .map(|d| database::open_window(&d.dsn, &self.opts.plan_dir));
         let budget = Duration::from_secs_f64(self.plan.budget_seconds);
         let phase_budget = if self.plan.investigators.sweep.is_some() {
             (self.scenario.profile.total() + Duration::from_secs(20)).min(budget * 2 / 3)
@@ -161,8 +172,39 @@ impl<'a> Http<'a> {
         // client latency against server time per route, once both have measured
         crate::investigators::traces::add_queueing(&mut self.results);
         self.results.extend(not_applicable);
+        if let Some(window) = window {
+            self.database(window);
+        }
         self.clock
             .skip_if_stopped(self.opts, "the baseline (cut short)");
+    }
+
+    /// The database investigator, after the baseline: its window closed, the statements the
+    /// traces saw planned besides the window's costliest.
+    fn database(&mut self, window: Result<database::OpenWindow, String>) {
+        use crate::data::DataOf;
+        let Some(o) = &self.plan.investigators.database else {
+            return;
+        };
+        let seen = self
+            .results
+            .traces_data()
+            .map(|d| database::seen_in_traces(&d.summary))
+            .unwrap_or_default();
+        let options = perfhive_database::AnalyseOptions {
+            top: o.top.unwrap_or(10),
+            analyze: o.analyze.unwrap_or(false),
+            ..perfhive_database::AnalyseOptions::default()
+        };
+        let inv = match window {
+            Ok(w) => w.close(seen, options),
+            Err(e) => database::DatabaseInvestigator::failed(e),
+        };
+        let remaining = Duration::from_secs_f64(self.plan.budget_seconds)
+            .saturating_sub(self.clock.started.elapsed())
+            .max(DATABASE_MIN);
+        let results = run_all(vec![Box::new(inv)], &self.context(), remaining);
+        self.results.extend(results);
     }
 
     /// The baseline's investigators, and a result for each one the plan asks for that cannot

@@ -71,6 +71,29 @@ fn within<T: PartialOrd + Display + Copy>(
 /// Every check of a parsed plan.
 pub(super) fn check(plan: &Plan, text: &str, path: &Path) -> Result<(), ScenarioError> {
     numbers(plan, text, path)?;
+    if let Some(db) = &plan.investigators.database {
+        let base = super::plan_dir(path);
+        let env = perfhive_database::Env::process();
+        let parsed = perfhive_database::Target::parse(&db.dsn, Some(&base), &env);
+        // an SQLite file the started target creates need not exist yet
+        let later = plan.target.start.is_some() && !db.dsn.contains("://") && !db.dsn.contains('=');
+        if let (Err(e), false) = (parsed, later) {
+            return Err(error_at(
+                text,
+                path,
+                &["investigators", "database", "dsn"],
+                format!("not a database this investigator can read: {e}"),
+            ));
+        }
+        if db.top.is_some_and(|t| !(1..=100).contains(&t)) {
+            return Err(error_at(
+                text,
+                path,
+                &["investigators", "database", "top"],
+                "expected 1..=100 statements",
+            ));
+        }
+    }
     match (&plan.target.url, &plan.target.command) {
         (Some(url), None) => http_target(plan, url, text, path)?,
         (None, Some(c)) => {

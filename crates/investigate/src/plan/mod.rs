@@ -21,6 +21,7 @@
 //!   profile: { hz: 99 }         # perf record on the target's process
 //!   traces: { budgets: { payments: 150 } }   # OTLP receiver; OTEL_* set on a started target
 //!   code: { path: ./src }       # perfhive scan's rules over the source
+//!   database: { dsn: "postgresql://app@127.0.0.1/shop" }   # or an SQLite file, relative to the plan
 //!   sweep:
 //!     request: ingest           # a request name of the baseline (default: the first)
 //!     concurrency: [1, 2, 4, 8]
@@ -161,6 +162,26 @@ pub struct PlanInvestigators {
     /// Static anti-pattern scan of the target's source (perfhive scan's rules).
     #[serde(default)]
     pub code: Option<CodeOpts>,
+    /// The database audit over the baseline window.
+    #[serde(default)]
+    pub database: Option<DatabaseOpts>,
+}
+
+/// Options of `database`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseOpts {
+    /// `postgresql://…` (or libpq's `host=… dbname=…`), or an SQLite file path relative to
+    /// the plan. Read-only: perfhive never changes the database.
+    pub dsn: String,
+    /// The window's costliest statements to plan (default 10), besides every statement the
+    /// traces saw.
+    #[serde(default)]
+    pub top: Option<usize>,
+    /// Run SELECTs with EXPLAIN ANALYZE, in a read-only transaction rolled back (default
+    /// false).
+    #[serde(default)]
+    pub analyze: Option<bool>,
 }
 
 /// Options of `code`.

@@ -1,0 +1,210 @@
+//! The `database:` investigator of a plan against a throwaway PostgreSQL cluster and an
+//! SQLite file: the window around a workload, the statements the traces saw planned too, a
+//! full scan answered by a verified `CREATE INDEX`, and the findings' join keys (statement
+//! fingerprint, route).
+
+// the database crate's throwaway cluster (it reports a skip on stderr outside CI)
+#![allow(clippy::print_stderr)]
+
+#[path = "../../database/tests/support/mod.rs"]
+mod support;
+
+use perfhive_core::route::Route;
+use perfhive_core::sql::fingerprint;
+use perfhive_investigate::investigators::database::{open_window, seen_in_traces};
+use perfhive_investigate::plan::{plan_dir, Plan};
+use perfhive_investigate::runner::{Context, Investigator};
+use perfhive_investigate::Verdict;
+use perfhive_traces::Span;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+const BY_CUSTOMER: &str = "SELECT * FROM orders WHERE customer_id = 42";
+
+/// What a service's spans say: `GET /customers/{id}/orders` runs the lookup by customer
+/// (new semantic conventions, with its literal value).
+fn spans() -> Vec<Span> {
+    let span = |id: u8, parent: Option<u8>, kind: i32, attrs: &[(&str, &str)]| Span {
+        trace_id: [1; 16],
+        span_id: [id; 8],
+        parent: parent.map(|p| [p; 8]),
+        name: "x".into(),
+        service: "shop".into(),
+        kind,
+        start_ns: 1_000_000 * u64::from(id),
+        end_ns: 1_000_000 * (u64::from(id) + if parent.is_none() { 50 } else { 20 }),
+        attributes: attrs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+    };
+    vec![
+        span(
+            1,
+            None,
+            2,
+            &[
+                ("http.route", "/customers/{id}/orders"),
+                ("http.request.method", "GET"),
+            ],
+        ),
+        span(
+            2,
+            Some(1),
+            3,
+            &[
+                ("db.query.text", BY_CUSTOMER),
+                ("db.system.name", "postgresql"),
+            ],
+        ),
+    ]
+}
+
+fn plan(dir: &std::path::Path, dsn: &str) -> Plan {
+    let path = dir.join("plan.yaml");
+    let text = format!(
+        "name: shop\ntarget: {{ url: \"http://127.0.0.1:9\" }}\nload: {{ users: 1, duration_seconds: 1, requests: [{{ name: orders, path: /customers/42/orders }}] }}\ninvestigators:\n  load: {{}}\n  traces: {{}}\n  database: {{ dsn: \"{dsn}\" }}\n"
+    );
+    std::fs::write(&path, &text).unwrap();
+    Plan::from_str_at(&text, &path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn ctx() -> Context {
+    Context {
+        target_url: String::new(),
+        stop: Arc::new(AtomicBool::new(false)),
+    }
+}
+
+/// Runs the investigator over a window around `workload`, returns its result.
+fn investigate(
+    dir: &std::path::Path,
+    dsn: &str,
+    workload: impl FnOnce(),
+) -> perfhive_investigate::InvestigatorResult {
+    let plan = plan(dir, dsn);
+    let o = plan.investigators.database.as_ref().unwrap();
+    let window =
+        open_window(&o.dsn, &plan_dir(&dir.join("plan.yaml"))).unwrap_or_else(|e| panic!("{e}"));
+    workload();
+    let traces = perfhive_traces::summarize(&spans(), &[], 0, 5);
+    let seen = seen_in_traces(&traces);
+    assert_eq!(seen.len(), 1);
+    let mut inv = window.close(
+        seen,
+        perfhive_database::AnalyseOptions {
+            runs: 3,
+            ..Default::default()
+        },
+    );
+    inv.run(&ctx(), Instant::now() + Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{}", e.0))
+}
+
+fn assert_seq_scan_with_verified_index(r: &perfhive_investigate::InvestigatorResult, create: &str) {
+    assert_eq!(r.verdict, Verdict::Found, "{}", r.summary);
+    let fp = fingerprint(BY_CUSTOMER);
+    let scan = r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("database.seq-scan") && f.statements == vec![fp])
+        .unwrap_or_else(|| {
+            panic!(
+                "{:#?}",
+                r.findings
+                    .iter()
+                    .map(|f| (&f.id, &f.title))
+                    .collect::<Vec<_>>()
+            )
+        });
+    assert_eq!(scan.routes, vec![Route::parse("GET /customers/{}/orders")]);
+    let rec = scan.recommendation.as_ref().expect("a fix");
+    assert!(rec.action.contains(create), "{}", rec.action);
+    assert!(rec.impact.starts_with("verified: "), "{}", rec.impact);
+    assert!(rec.expected_speedup.is_some_and(|s| s > 1.0), "{rec:?}");
+    // the data behind it is the audit's report, with the statement the traces saw
+    let data = r.data.as_ref().unwrap().to_json();
+    assert!(
+        data["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["fingerprint"] == fp.to_string()),
+        "{data}"
+    );
+}
+
+#[test]
+fn postgres_window_seq_scan_and_verified_index() {
+    let cluster = match support::Cluster::start(&[]) {
+        Ok(c) => c,
+        Err(e) => return support::unavailable(&e),
+    };
+    cluster.psql(
+        "postgres",
+        "CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id int NOT NULL, total numeric NOT NULL);
+         INSERT INTO orders (customer_id, total) SELECT 1 + (i * 7919) % 5000, i % 100 FROM generate_series(1, 200000) i;
+         ANALYZE; CREATE EXTENSION pg_stat_statements;",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = investigate(dir.path(), &cluster.dsn("postgres"), || {
+        cluster.pgbench(
+            "postgres",
+            "\\set c random(1, 5000)\nSELECT * FROM orders WHERE customer_id = :c;\n",
+            &["-t", "30"],
+        );
+    });
+    assert_seq_scan_with_verified_index(
+        &r,
+        "CREATE INDEX CONCURRENTLY orders_customer_id_idx ON public.orders (customer_id)",
+    );
+    // the window held the workload's own calls
+    let data = r.data.as_ref().unwrap().to_json();
+    let calls = data["statements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["fingerprint"] == fingerprint(BY_CUSTOMER).to_string())
+        .and_then(|s| s["stats"]["calls"].as_u64());
+    assert_eq!(calls, Some(30), "{data}");
+    // read-only: no index was created
+    assert_eq!(
+        cluster.psql(
+            "postgres",
+            "SELECT count(*) FROM pg_indexes WHERE tablename = 'orders'"
+        ),
+        "1"
+    );
+}
+
+#[test]
+fn sqlite_file_relative_to_the_plan() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shop.db");
+    let c = rusqlite::Connection::open(&file).unwrap();
+    c.execute_batch(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, total REAL NOT NULL);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+           INSERT INTO orders (customer_id, total) SELECT 1 + (i * 7919) % 5000, i % 100 FROM n;",
+    )
+    .unwrap();
+    drop(c);
+    let before = std::fs::read(&file).unwrap();
+    let r = investigate(dir.path(), "shop.db", || {});
+    assert_seq_scan_with_verified_index(
+        &r,
+        "CREATE INDEX orders_customer_id_idx ON orders (customer_id)",
+    );
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        before,
+        "the file is untouched"
+    );
+    // a DSN that is neither is refused at the plan, with its line
+    let path = dir.path().join("bad.yaml");
+    let text = "name: shop\ntarget: { url: \"http://127.0.0.1:9\" }\nload: { users: 1, requests: [{ name: a, path: / }] }\ninvestigators:\n  load: {}\n  database: { dsn: missing.db }\n";
+    let e = Plan::from_str_at(text, &path).unwrap_err();
+    assert_eq!((e.line, e.column), (Some(6), Some(20)), "{e}");
+    assert!(e.to_string().contains("missing.db"), "{e}");
+}
