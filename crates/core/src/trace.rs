@@ -135,7 +135,7 @@ pub struct NPlusOne {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fingerprint: Option<Fingerprint>,
     /// Whether the repeated statement reads or writes.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Access::is_other")]
     pub access: Access,
     /// The data-access framework issuing it, when the spans tell (`sqlalchemy`, `django`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -143,8 +143,9 @@ pub struct NPlusOne {
     /// The routes (`GET /orders/{}`) of the requests it occurred in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<String>,
-    /// Time per affected request spent by the repeated statements, mean, milliseconds.
-    #[serde(default)]
+    /// Time per affected request spent by the repeated statements, mean, milliseconds (0
+    /// when not measured: reports recorded before it).
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub mean_ms: f64,
 }
 
@@ -159,6 +160,17 @@ pub enum Access {
     /// Anything else, or no statement text.
     #[default]
     Other,
+}
+
+impl Access {
+    /// Neither a read nor a write (the default, left out of JSON).
+    pub fn is_other(&self) -> bool {
+        *self == Access::Other
+    }
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 /// Database time of one normalised statement (literals and parameters as `?`).
