@@ -145,8 +145,28 @@ pub struct Level {
     /// Median time to first byte, ms.
     #[serde(default)]
     pub ttfb_p50_ms: f64,
-    /// Target RSS after the level, MiB.
+    /// The target's memory at the end of the level (its process tree's Σ PSS when readable,
+    /// else Σ RSS), MiB.
     pub rss_mb: Option<f64>,
+    /// Completed requests behind the percentiles (the level ran until it had
+    /// [`crate::investigators::level::MIN_REQUESTS`], or ran out of time); absent in reports
+    /// recorded before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// Measured seconds of the level (with its extensions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    /// The CPU verdict over the level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuVerdict>,
+}
+
+impl Level {
+    /// Whether the level completed enough requests for its p99 (unknown counts as enough).
+    pub fn enough_requests(&self) -> bool {
+        self.requests
+            .is_none_or(|n| n >= crate::investigators::level::MIN_REQUESTS)
+    }
 }
 
 /// The levels of a parameter sweep.
@@ -173,6 +193,13 @@ pub struct SweepData {
     pub littles_law_ratio: Vec<Option<f64>>,
     /// The parameter sweep, when the plan has one.
     pub parameter: Option<ParameterLevels>,
+    /// Why the concurrency levels give no advice (a poor USL fit, too few requests), when
+    /// they give none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insufficient: Option<String>,
+    /// The noisiest host noise measured over a level (steal, other processes' CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<HostNoise>,
 }
 
 /// The command investigator's data.

@@ -203,3 +203,93 @@ fn bimodality_separates_two_populations() {
     assert_eq!(load::subject_of_phase("db"), "database");
     assert_eq!(load::subject_of_phase("render_json"), "serialization");
 }
+
+fn level(n: f64, throughput: f64) -> sweep::Level {
+    sweep::Level {
+        level: n,
+        label: format!("{n}"),
+        throughput,
+        p50_ms: 1000.0 * n / throughput,
+        p99_ms: 2000.0 * n / throughput,
+        mean_ms: 1000.0 * n / throughput,
+        error_rate_pct: 0.0,
+        ttfb_p50_ms: 0.0,
+        rss_mb: None,
+        requests: Some(1000),
+        duration_s: Some(3.0),
+        cpu: None,
+    }
+}
+
+#[test]
+fn a_poor_usl_fit_gives_no_concurrency_advice() {
+    // throughput jumping up and down with concurrency: no scalability curve explains it
+    let noisy: Vec<sweep::Level> = [
+        (1.0, 100.0),
+        (2.0, 400.0),
+        (4.0, 120.0),
+        (8.0, 390.0),
+        (16.0, 110.0),
+    ]
+    .iter()
+    .map(|&(n, x)| level(n, x))
+    .collect();
+    let a = sweep::analyse(&noisy, &[], None);
+    assert!(
+        a.findings.iter().all(|f| f.id != "sweep.scalability"),
+        "{:?}",
+        a.findings
+    );
+    let why = a.insufficient.expect("insufficient data");
+    assert!(why.contains("R²"), "{why}");
+    // too few levels: says so
+    let a = sweep::analyse(&noisy[..2], &[], None);
+    assert!(a.insufficient.unwrap().contains("at least 3"));
+}
+
+#[test]
+fn two_sweeps_of_one_service_advise_the_same_concurrency() {
+    // a service saturating at about 2 cores, measured twice with a few % of noise: read off
+    // the points, the first sweep would advise 2 (188 ≥ 0.9 × 207) and the second 4
+    // (180 < 0.9 × 209); the fitted curve advises one level for both
+    let first: Vec<sweep::Level> = [
+        (1.0, 100.0),
+        (2.0, 185.0),
+        (4.0, 200.0),
+        (8.0, 207.0),
+        (16.0, 199.0),
+    ]
+    .iter()
+    .map(|&(n, x)| level(n, x))
+    .collect();
+    let second: Vec<sweep::Level> = [
+        (1.0, 97.0),
+        (2.0, 180.0),
+        (4.0, 209.0),
+        (8.0, 201.0),
+        (16.0, 204.0),
+    ]
+    .iter()
+    .map(|&(n, x)| level(n, x))
+    .collect();
+    let advice = |levels: &[sweep::Level]| {
+        let a = sweep::analyse(levels, &[], None);
+        let f = a
+            .findings
+            .iter()
+            .find(|f| f.id == "sweep.scalability")
+            .unwrap_or_else(|| panic!("{:?}", a.insufficient));
+        f.recommendation.as_ref().unwrap().action.clone()
+    };
+    assert_eq!(advice(&first), advice(&second));
+    // a level short of requests says its p99 is not reliable
+    let mut short = first.clone();
+    short[0].requests = Some(20);
+    let a = sweep::analyse(&short, &[], None);
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.id == "sweep.scalability")
+        .unwrap();
+    assert!(f.detail.contains("not reliable"), "{}", f.detail);
+}
