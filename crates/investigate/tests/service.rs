@@ -282,3 +282,42 @@ investigators:
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_profiler_that_cannot_attach_is_named_with_its_install_command() {
+    let _one = perfhive_test_support::exclusive();
+    let check = "investigate: py-spy missing for a Python service";
+    let Some(env) = pyenv(check) else { return };
+    let dir = perfhive_test_support::tempdir("investigate-no-py-spy");
+    std::fs::create_dir_all(dir.join("svc")).unwrap();
+    std::fs::copy(fixture("busy_app.py"), dir.join("svc/busy_app.py")).unwrap();
+    let port = perfhive_test_support::free_port();
+    let plan = format!(
+        r#"name: no-py-spy
+target:
+  url: http://127.0.0.1:{port}
+  start: "echo hello; {python} busy_app.py {port}"
+load:
+  users: 2
+  duration_seconds: 4
+  requests: [{{ name: work, path: /work }}]
+investigators:
+  load: {{ timing_samples: 0 }}
+  profile: {{ py_spy: /nonexistent/py-spy }}
+"#,
+        python = env.python().display(),
+    );
+    let (f, _) = investigate(&dir, &plan);
+    let profile = result(&f, InvestigatorName::Profile);
+    let issue = profile
+        .findings
+        .iter()
+        .find(|x| x.title.contains("py-spy"))
+        .unwrap_or_else(|| panic!("{}: {:#?}", profile.summary, profile.findings));
+    assert!(
+        issue.detail.contains("pip install py-spy"),
+        "{}",
+        issue.detail
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -193,6 +193,32 @@ pub fn findings(
     out
 }
 
+/// When no profiler could attach: one finding per profiler that could not, naming it and the
+/// command that installs it (or the setting that allows it).
+fn unavailable(e: &ProfileError) -> Vec<Finding> {
+    let finding = |i: usize, profiler: &str, detail: String| {
+        Finding::new(
+            PROFILE,
+            format!("profile.unavailable.{i}"),
+            "measurement",
+            format!("no CPU profile: {profiler} could not attach"),
+            detail,
+        )
+        .severity(0.3)
+    };
+    match e {
+        ProfileError::ProfilersFailed { issues } => issues
+            .iter()
+            .enumerate()
+            .map(|(i, issue)| finding(i, issue.profiler.as_str(), issue.to_string()))
+            .collect(),
+        ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. } => {
+            vec![finding(0, "perf", e.to_string())]
+        }
+        _ => Vec::new(),
+    }
+}
+
 fn hot_function(f: &FunctionShare, samples: Option<u64>) -> HotFunction {
     HotFunction {
         function: f.function.clone(),
@@ -284,6 +310,7 @@ impl Investigator for ProfileInvestigator {
             ) => {
                 let mut r =
                     InvestigatorResult::insufficient(PROFILE, format!("no CPU profile: {e}"), None);
+                r.findings = unavailable(&e);
                 r.error = Some(e.to_string());
                 return Ok(r);
             }
