@@ -321,3 +321,63 @@ investigators:
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_sweep_of_a_started_service_measures_each_level_with_enough_requests_or_says_so() {
+    let _one = perfhive_test_support::exclusive();
+    let check = "investigate: sweep of a Python service under sh -c";
+    let Some(env) = pyenv(check) else { return };
+    let dir = perfhive_test_support::tempdir("investigate-sweep");
+    std::fs::create_dir_all(dir.join("svc")).unwrap();
+    std::fs::copy(fixture("busy_app.py"), dir.join("svc/busy_app.py")).unwrap();
+    let port = perfhive_test_support::free_port();
+    let plan = format!(
+        r#"name: sweep
+target:
+  url: http://127.0.0.1:{port}
+  start: "echo hello; {python} busy_app.py {port}"
+budget_seconds: 60
+load:
+  users: 1
+  duration_seconds: 2
+  requests: [{{ name: work, path: /work }}]
+investigators:
+  sweep: {{ concurrency: [1, 2, 4], level_seconds: 1 }}
+"#,
+        python = env.python().display(),
+    );
+    let (f, _) = investigate(&dir, &plan);
+    let sweep = result(&f, InvestigatorName::Sweep);
+    let Some(InvestigatorData::Sweep(data)) = &sweep.data else {
+        panic!("{}", sweep.summary)
+    };
+    assert_eq!(data.levels.len(), 3, "{}", sweep.summary);
+    for l in &data.levels {
+        // the service's tree (below the shell) was observed at every level
+        assert!(l.rss_mb.is_some_and(|m| m > 1.0), "{l:?}");
+        assert!(l.cpu.is_some(), "{l:?}");
+        let n = l.requests.expect("requests counted");
+        assert!(n > 0, "{l:?}");
+    }
+    // a level short of requests is extended, or the report says its p99 is not reliable
+    let short = data.levels.iter().any(|l| !l.enough_requests());
+    let said = sweep
+        .findings
+        .iter()
+        .any(|x| x.detail.contains("not reliable"))
+        || data
+            .insufficient
+            .as_ref()
+            .is_some_and(|w| w.contains("not reliable"));
+    assert_eq!(short, said, "{}: {:#?}", sweep.summary, data.levels);
+    // advice only from a good fit
+    match (
+        &data.usl,
+        sweep.findings.iter().find(|x| x.id == "sweep.scalability"),
+    ) {
+        (Some(fit), Some(_)) => assert!(fit.r_squared >= 0.8, "{fit:?}"),
+        (_, None) => assert!(data.insufficient.is_some(), "{}", sweep.summary),
+        (None, Some(x)) => panic!("advice without a fit: {x:?}"),
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
