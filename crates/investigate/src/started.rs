@@ -170,3 +170,59 @@ pub fn start_target(
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn node_options_get_the_perf_map_flags_appended_to_what_the_target_had() {
+        let env = vec![
+            ("OTEL_SDK_DISABLED".to_string(), "false".to_string()),
+            (
+                "NODE_OPTIONS".to_string(),
+                "--max-old-space-size=512".to_string(),
+            ),
+        ];
+        let vars = target_env(&env);
+        let node = vars
+            .iter()
+            .filter(|(k, _)| k == "NODE_OPTIONS")
+            .map(|(_, v)| v.as_str())
+            .collect::<Vec<_>>();
+        assert_eq!(node.len(), 1, "{vars:?}");
+        assert!(
+            node[0].starts_with("--max-old-space-size=512 "),
+            "{}",
+            node[0]
+        );
+        assert!(node[0].contains("--perf-basic-prof"), "{}", node[0]);
+        assert!(vars.iter().any(|(k, _)| k == "OTEL_SDK_DISABLED"));
+    }
+
+    #[test]
+    fn a_target_that_exits_early_shows_its_last_output_and_never_the_terminal() {
+        let dir = std::env::temp_dir();
+        let log = dir.join(format!("perfhive-started-test-{}.log", std::process::id()));
+        let _ = std::fs::remove_file(&log);
+        let err = start_target(
+            "echo to-stdout; echo to-stderr >&2; exit 3",
+            "http://127.0.0.1:9",
+            &dir,
+            Duration::from_secs(10),
+            &[],
+            &log,
+            &AtomicBool::new(false),
+        )
+        .err()
+        .expect("the target exits");
+        let text = err.to_string();
+        assert!(text.contains("to-stderr"), "{text}");
+        let logged = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            logged.contains("to-stdout") && logged.contains("to-stderr"),
+            "{logged}"
+        );
+        let _ = std::fs::remove_file(&log);
+    }
+}
