@@ -101,8 +101,13 @@ fn headline(
 ) -> String {
     match (ranked.first(), breakdown.first()) {
         (Some(top), _) => {
+            // the CPU verdict decides: one saturated thread is not an idle CPU
             let cpu = match results.resources_data() {
-                Some(ResourcesData::Observed { summary, .. }) => Some(summary.cpu_utilization),
+                Some(r @ ResourcesData::Observed { summary, .. })
+                    if !r.cpu_verdict().is_some_and(|c| c.is_cpu_limited()) =>
+                {
+                    Some(summary.cpu_utilization)
+                }
                 _ => None,
             };
             let not = cpu

@@ -47,6 +47,11 @@ fn resources_data(cpu_utilization: f64) -> Option<InvestigatorData> {
             verdicts: Vec::new(),
             rss_per_second: Vec::new(),
             growth: None,
+            cpu: None,
+            threads: Vec::new(),
+            memory: None,
+            processes: Vec::new(),
+            noise: None,
         }
         .into(),
     )

@@ -52,6 +52,8 @@ struct Http<'a> {
     observe: Option<ProcessSelector>,
     /// Where perf writes during the baseline.
     profile_dir: PathBuf,
+    /// Where a started target's stdout and stderr go (the report's `target.log`).
+    target_log: PathBuf,
     results: Vec<InvestigatorResult>,
 }
 
@@ -78,11 +80,15 @@ impl<'a> Http<'a> {
             .as_deref()
             .map(|rx| crate::otel::otel_env(rx, &plan.name))
             .unwrap_or_default();
-        let profile_dir = std::env::temp_dir().join(format!(
-            "perfhive-profile-{}-{}",
+        let scratch = format!(
+            "{}-{}",
             std::process::id(),
-            clock.started.elapsed().as_nanos()
-        ));
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let profile_dir = std::env::temp_dir().join(format!("perfhive-profile-{scratch}"));
+        let target_log = std::env::temp_dir().join(format!("perfhive-target-{scratch}.log"));
         Ok(Http {
             plan,
             url,
@@ -94,6 +100,7 @@ impl<'a> Http<'a> {
             target: Arc::new(Mutex::new(None)),
             observe: workload::selector(plan, &opts.plan_dir),
             profile_dir,
+            target_log,
             results: Vec::new(),
         })
     }
@@ -127,6 +134,7 @@ impl<'a> Http<'a> {
             &self.opts.plan_dir,
             self.ready_timeout(),
             &self.otel_env,
+            &self.target_log,
             &self.opts.stop,
         );
         match started {
@@ -185,7 +193,7 @@ impl<'a> Http<'a> {
             }));
         }
         if let Some(o) = &inv.profile {
-            // perf needs one pid: the first process the selector finds
+            // the root of the tree: the profilers follow its descendants
             let pid = self
                 .observe
                 .as_ref()
@@ -198,6 +206,9 @@ impl<'a> Http<'a> {
                         duration,
                         hz: o.hz.unwrap_or(99),
                         work_dir: self.profile_dir.clone(),
+                        py_spy: o.py_spy.as_ref().map(|p| self.opts.plan_dir.join(p)),
+                        routes: workload::single_route(&self.scenario),
+                        base: self.opts.plan_dir.clone(),
                     }))
                 }
                 _ => notes.push(InvestigatorResult::not_applicable(
@@ -239,6 +250,7 @@ impl<'a> Http<'a> {
         let dir = self.opts.plan_dir.clone();
         let timeout = self.ready_timeout();
         let otel_env = self.otel_env.clone();
+        let log = self.target_log.clone();
         let stop = self.opts.stop.clone();
         Some(Box::new(move |env: Option<(&str, &str)>| {
             let mut slot = slot
@@ -247,8 +259,8 @@ impl<'a> Http<'a> {
             drop(slot.take()); // stop the running one first: same port
             let mut vars = otel_env.clone();
             vars.extend(env.map(|(k, v)| (k.to_string(), v.to_string())));
-            let t =
-                start_target(&cmd, &url, &dir, timeout, &vars, &stop).map_err(|e| e.to_string())?;
+            let t = start_target(&cmd, &url, &dir, timeout, &vars, &log, &stop)
+                .map_err(|e| e.to_string())?;
             let pid = t.pid();
             *slot = Some(t);
             Ok(pid)
@@ -317,6 +329,10 @@ impl<'a> Http<'a> {
             raw.push(("flamegraph.svg".to_string(), svg));
         }
         let _ = std::fs::remove_dir_all(&self.profile_dir);
+        if let Some(log) = read_log(&self.target_log) {
+            raw.push(("target.log".to_string(), log));
+        }
+        let _ = std::fs::remove_file(&self.target_log);
         raw.extend(data_files(&self.results));
         let validation = validation::for_service(
             &self.opts.plan_ref,
@@ -342,4 +358,21 @@ impl<'a> Http<'a> {
             scenario: Some(self.scenario),
         }
     }
+}
+
+/// The most of a target's log the report keeps: its end.
+const MAX_LOG_BYTES: u64 = 16 << 20;
+
+/// A started target's log, its last [`MAX_LOG_BYTES`] when it is longer; `None` when perfhive
+/// started no target.
+fn read_log(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    if len > MAX_LOG_BYTES {
+        f.seek(SeekFrom::Start(len - MAX_LOG_BYTES)).ok()?;
+    }
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }

@@ -2,6 +2,7 @@
 
 pub mod code;
 pub mod command;
+pub mod level;
 pub mod load;
 pub mod profile;
 pub mod resources;
