@@ -1,8 +1,8 @@
 """A small shop API: Flask + SQLAlchemy over SQLite, served by gunicorn.
 
 It has no tracing code of its own: `opentelemetry-instrument` instruments Flask and SQLAlchemy
-when it starts. Four handlers are slow for reasons a code review would catch (see
-field/README in docs/field.md): an N+1 read, a row-by-row import, a search on an unindexed
+when it starts. Four handlers are slow for reasons a code review would catch (docs/field.md
+lists them): an N+1 read, a row-by-row import, a search on an unindexed
 column and a pure-Python scoring loop.
 """
 
@@ -71,7 +71,7 @@ def search_events():
         return jsonify([{"id": e.id, "kind": e.kind, "quantity": e.quantity} for e in found])
 
 
-def loyalty_score(name: str, email: str, rounds: int = 200) -> int:
+def loyalty_score(name: str, email: str, rounds: int = 300) -> int:
     """A customer's loyalty score: a hand-rolled FNV-1a hash, stirred `rounds` times."""
     h = 0xCBF29CE484222325
     data = (name + "|" + email).encode()

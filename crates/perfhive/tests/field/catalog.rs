@@ -14,11 +14,19 @@ fn catalog_investigation_gets_spans_and_stacks() {
         return;
     };
     assert_eq!(i.exit, Some(0), "stderr:\n{}", i.stderr);
+    // a generous bound: the plan's budget is 90–100 s
+    assert!(
+        i.wall_s < 240.0,
+        "{:.0} s (report in {})",
+        i.wall_s,
+        i.folder.display()
+    );
     assert_eq!(i.report["status"], "passed");
     crate::expect_verdicts(
         &i.report,
         &["load", "traces", "profile", "code", "resources", "sweep"],
     );
+    crate::expect_request_spans(&i.report, &["/products/popular", "/products/:id/page"]);
 }
 
 /// `GET /products/popular` reads each product's reviews with a query of its own.

@@ -92,6 +92,8 @@ pub struct Investigation {
     pub stderr: String,
     /// Wall time of the whole investigation, s.
     pub wall_s: f64,
+    /// The report folder.
+    pub folder: PathBuf,
 }
 
 /// Runs `perfhive --no-history investigate field/APP/plan.yaml --out-dir TMP --json` with the
@@ -139,18 +141,13 @@ pub fn investigate(app: App, env: &Path) -> Result<Investigation, String> {
     if on_disk != report {
         return Err("report.json differs from the report printed with --json".into());
     }
-    eprintln!(
-        "field: {} investigated in {wall_s:.0} s, exit {:?}, report in {}",
-        app.dir(),
-        o.status.code(),
-        folder.display()
-    );
     Ok(Investigation {
         report,
         markdown,
         exit: o.status.code(),
         stderr,
         wall_s,
+        folder,
     })
 }
 

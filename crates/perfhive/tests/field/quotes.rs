@@ -16,11 +16,19 @@ fn quotes_investigation_gets_spans_and_stacks() {
         return;
     };
     assert_eq!(i.exit, Some(0), "stderr:\n{}", i.stderr);
+    // a generous bound: the plan's budget is 90–100 s
+    assert!(
+        i.wall_s < 240.0,
+        "{:.0} s (report in {})",
+        i.wall_s,
+        i.folder.display()
+    );
     assert_eq!(i.report["status"], "passed");
     crate::expect_verdicts(
         &i.report,
         &["load", "traces", "profile", "code", "resources", "sweep"],
     );
+    crate::expect_request_spans(&i.report, &["/quote", "/health"]);
 }
 
 /// One thread does all the work and is saturated: the fix is more workers or moving the CPU

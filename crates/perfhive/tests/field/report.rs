@@ -263,3 +263,29 @@ pub fn expect_verdicts(report: &Value, names: &[&str]) {
         bad.join("\n")
     );
 }
+
+/// The trace investigator's phases (span names) include one per route in `routes`: the
+/// spans of the baseline's requests arrived, not only those of the app's start-up.
+pub fn expect_request_spans(report: &Value, routes: &[&str]) {
+    let phases: Vec<String> = report["investigators"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["name"] == "traces")
+        .flat_map(|i| {
+            i["data"]["summary"]["phases"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter_map(|p| p["name"].as_str().map(str::to_string))
+        .collect();
+    let missing: Vec<&&str> = routes
+        .iter()
+        .filter(|r| !phases.iter().any(|p| p.contains(**r)))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "no spans of the requests to {missing:?} arrived; the trace phases are: {phases:?}"
+    );
+}

@@ -14,10 +14,26 @@ fn shop_investigation_gets_spans_and_stacks_from_the_workers() {
     };
     let r = &i.report;
     assert_eq!(i.exit, Some(0), "stderr:\n{}", i.stderr);
+    // a generous bound: the plan's budget is 90–100 s
+    assert!(
+        i.wall_s < 240.0,
+        "{:.0} s (report in {})",
+        i.wall_s,
+        i.folder.display()
+    );
     assert_eq!(r["status"], "passed");
     crate::expect_verdicts(
         r,
         &["load", "traces", "profile", "code", "resources", "sweep"],
+    );
+    crate::expect_request_spans(
+        &i.report,
+        &[
+            "/orders/recent",
+            "/import",
+            "/events/search",
+            "/reports/loyalty",
+        ],
     );
     assert!(i.markdown.contains("field-shop"), "{}", i.markdown);
 }
@@ -28,7 +44,7 @@ fn shop_n_plus_one_read_is_named_by_route_with_an_eager_load_fix() {
     let Some(i) = shared(App::Shop, "field::shop_n_plus_one_read") else {
         return;
     };
-    let f = expect_finding(
+    expect_finding(
         &i.report,
         "the N+1 read of GET /orders/recent",
         |t| {
@@ -52,7 +68,6 @@ fn shop_n_plus_one_read_is_named_by_route_with_an_eager_load_fix() {
             )
         },
     );
-    eprintln!("found: {}", f["finding"]["title"]);
 }
 
 /// `POST /import` inserts and commits one row at a time.
