@@ -381,3 +381,66 @@ investigators:
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_started_node_service_is_profiled_through_its_perf_map() {
+    let _one = perfhive_test_support::exclusive();
+    let check = "investigate: Node.js service under sh -c, perf with its perf map";
+    let node_ok = std::process::Command::new("node")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let perf_ok = std::process::Command::new("perf")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !perfhive_test_support::require(check, node_ok && perf_ok, "node and perf are needed") {
+        return;
+    }
+    let dir = perfhive_test_support::tempdir("investigate-node");
+    std::fs::create_dir_all(dir.join("svc")).unwrap();
+    std::fs::copy(
+        support::fixture("node/server.js"),
+        dir.join("svc/server.js"),
+    )
+    .unwrap();
+    let port = perfhive_test_support::free_port();
+    // NODE_OPTIONS is not set here: perfhive adds the perf-map flags to the started target
+    let plan = format!(
+        r#"name: node
+target:
+  url: http://127.0.0.1:{port}
+  start: "echo hello; node server.js {port}"
+load:
+  users: 2
+  duration_seconds: 5
+  requests: [{{ name: work, path: /work }}]
+investigators:
+  load: {{ timing_samples: 0 }}
+  resources: {{ hz: 50 }}
+  profile: {{ hz: 99 }}
+"#
+    );
+    let (f, terminal) = investigate(&dir, &plan);
+    assert!(!terminal.contains("hello"), "{terminal}");
+    let p = profile_json(&f);
+    let hot = &p["hot"][0];
+    assert_eq!(hot["function"], "renderInvoice", "{p:#}");
+    assert!(
+        hot["file"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("server.js"),
+        "{hot}"
+    );
+    // one busy event loop: when one thread is the limit, it is named as such
+    let resources = result(&f, InvestigatorName::Resources);
+    if let Some(x) = resources
+        .findings
+        .iter()
+        .find(|x| x.id == "resources.cpu-one-thread")
+    {
+        assert!(x.title.contains("(event loop)"), "{}", x.title);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

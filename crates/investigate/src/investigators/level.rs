@@ -1,8 +1,9 @@
 //! One level of a sweep, measured until it has enough requests for the percentiles it reports:
 //! a closed-model load test of the level's length, extended by further runs (their histograms
-//! merged) while fewer than [`MIN_REQUESTS`] requests completed — up to [`MAX_EXTENSION`] times
-//! the level's length and within the deadline — with the target's process tree observed over the
-//! same time (memory, the one CPU verdict, host noise).
+//! merged) while fewer than [`MIN_REQUESTS`] requests completed — when the rate measured so far
+//! reaches them within [`MAX_EXTENSION`] times the level's length and the deadline; else the
+//! level is reported short — with the target's process tree observed over the same time
+//! (memory, the one CPU verdict, host noise).
 
 use crate::data::Level;
 use crate::measure::load_test;
@@ -94,10 +95,12 @@ impl LevelRun<'_> {
                 .saturating_duration_since(Instant::now())
                 .as_secs_f64()
                 - 1.5;
-            let more = wanted.min(cap - secs).min(left);
-            if more < 0.5 {
+            // a level that cannot get there within its cap says so rather than spend the
+            // time of the levels after it
+            if wanted > cap - secs || wanted > left {
                 break;
             }
+            let more = wanted.max(0.5);
             records.push(run(Duration::from_secs_f64(more))?);
         }
         Ok(records)

@@ -177,7 +177,7 @@ pub fn findings(
             Finding::new(
                 PROFILE,
                 format!("profile.issue.{i}"),
-                "measurement",
+                "profiler",
                 format!("{} could not profile as it should", issue.profiler.as_str()),
                 issue.to_string(),
             )
@@ -200,7 +200,7 @@ fn unavailable(e: &ProfileError) -> Vec<Finding> {
         Finding::new(
             PROFILE,
             format!("profile.unavailable.{i}"),
-            "measurement",
+            "profiler",
             format!("no CPU profile: {profiler} could not attach"),
             detail,
         )

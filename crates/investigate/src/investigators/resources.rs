@@ -359,7 +359,7 @@ pub fn lower_confidence(findings: &mut Vec<Finding>, noise: &HostNoise) {
     findings.push(
         finding(
             "host-noise",
-            "measurement",
+            "host-noise",
             format!(
                 "the host was noisy during the measurement: {}",
                 noise.describe()
