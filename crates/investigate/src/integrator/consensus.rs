@@ -45,8 +45,13 @@ fn agreements(ranked: &[RankedFinding]) -> Vec<String> {
             .collect();
         // each pair of investigators joined, with the keys, once
         let mut pairs: Vec<(String, String)> = Vec::new();
+        let in_group = |id: &str| {
+            ranked
+                .iter()
+                .any(|o| o.finding.id == id && g.contains(&o.finding.subject.as_str()))
+        };
         for r in &members {
-            for j in &r.joins {
+            for j in r.joins.iter().filter(|j| in_group(&j.finding)) {
                 let (a, b) = if r.finding.investigator <= j.investigator {
                     (r.finding.investigator, j.investigator)
                 } else {
@@ -74,7 +79,7 @@ fn agreements(ranked: &[RankedFinding]) -> Vec<String> {
             .collect();
         let mut unjoined: Vec<&str> = members
             .iter()
-            .filter(|r| r.joins.is_empty())
+            .filter(|r| !r.joins.iter().any(|j| in_group(&j.finding)))
             .map(|r| r.finding.investigator.as_str())
             .filter(|n| !joined.iter().any(|j| j.contains(n)))
             .collect();
@@ -117,6 +122,27 @@ fn phase_of(id: &str) -> Option<&str> {
     id.split_once(".phase.").map(|(_, p)| p)
 }
 
+/// The share of time a finding's phase has once contradictions are reconciled: the share of
+/// the winning source's finding about the same phase, when it differs by more than the
+/// tolerance; else the finding's own.
+pub(super) fn reconciled_share(
+    f: &crate::model::Finding,
+    all: &[&crate::model::Finding],
+) -> Option<f64> {
+    let own = f.time_share?;
+    let Some(phase) = phase_of(&f.id) else {
+        return Some(own);
+    };
+    let rank_of = |n: InvestigatorName| SHARE_SOURCES.iter().position(|s| s.0 == n);
+    let mine = rank_of(f.investigator).unwrap_or(usize::MAX);
+    all.iter()
+        .filter(|g| g.investigator != f.investigator && phase_of(&g.id) == Some(phase))
+        .filter(|g| rank_of(g.investigator).unwrap_or(usize::MAX) < mine)
+        .filter_map(|g| g.time_share)
+        .find(|s| (s - own).abs() > SHARE_TOLERANCE)
+        .or(Some(own))
+}
+
 /// Two findings giving different shares of time for the same phase: reconciled, saying which
 /// source wins and why.
 fn contradictions(ctx: &Integration<'_>) -> Vec<Disagreement> {
@@ -153,7 +179,7 @@ fn contradictions(ctx: &Integration<'_>) -> Vec<Disagreement> {
                     format!("{}: {:.0}% ({})", lose.0.investigator, lose.1 * 100.0, why(lose.0.investigator)),
                 ],
                 resolution: format!(
-                    "{} wins: {:.0}% is the share this report uses, as {} is the more complete measurement; {}'s {:.0}% stands as its own observation",
+                    "{} wins: {:.0}% is the share this report ranks by, as {} is the more complete measurement; {}'s {:.0}% is kept only as its own observation",
                     win.0.investigator,
                     win.1 * 100.0,
                     win.0.investigator,

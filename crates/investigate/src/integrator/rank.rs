@@ -82,7 +82,7 @@ fn names_no_subject(f: &Finding) -> bool {
 /// One finding's score (see the module docs), rounded to three decimals.
 fn score(f: &Finding, c: &Confirmation, ctx: &Integration<'_>) -> f64 {
     let confirmed_at_runtime = !c.joins.is_empty();
-    let share = match f.time_share {
+    let share = match super::consensus::reconciled_share(f, &ctx.findings) {
         Some(s) => s,
         // the measured share of what it is joined to; else a small prior
         None if is_static(f) => c.joined_share.unwrap_or(STATIC_SHARE),

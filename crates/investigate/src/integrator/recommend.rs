@@ -21,6 +21,9 @@ const MAX_CREDIBLE_RATIO: f64 = 1000.0;
 /// The risk of a recommendation that only measures: such a recommendation has no gain.
 const MEASURES_ONLY: &str = "none: this only measures";
 
+/// From this share of time on, the Amdahl bound is too large to be informative.
+const MAX_AMDAHL_SHARE: f64 = 0.95;
+
 /// How many of the best-ranked findings are made sure to carry a recommendation.
 const COMPLETED: usize = 3;
 
@@ -159,7 +162,17 @@ fn gain(r: &RankedFinding, rec: &mut Recommendation) -> Option<Gain> {
             return None;
         }
     }
-    let p = r.finding.time_share.filter(|p| *p > 0.0 && *p < 1.0)?;
+    let p = r.finding.time_share.filter(|p| *p > 0.0)?;
+    if p >= MAX_AMDAHL_SHARE {
+        // 1 / (1 − p) grows without bound: not a number to promise
+        rec.expected_speedup = None;
+        rec.impact = format!(
+            "{}; the phase is {:.0}% of request time, so the Amdahl bound (1 / (1 − p)) says nothing useful: measure the change",
+            rec.impact,
+            p * 100.0
+        );
+        return None;
+    }
     let bound = round3(1.0 / (1.0 - p));
     rec.expected_speedup = Some(bound);
     Some(Gain {
