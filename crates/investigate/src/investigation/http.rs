@@ -311,10 +311,22 @@ impl<'a> Http<'a> {
             return Ok(());
         }
         let sweep = self.sweep_investigator(o)?;
+        // the sweep is about its request: its findings join others about the same route
+        let route = perfhive_core::route::Route::parse(&format!(
+            "{} {}",
+            sweep.request.method, sweep.request.url
+        ));
         let remaining = Duration::from_secs_f64(self.plan.budget_seconds)
             .saturating_sub(self.clock.started.elapsed())
             .max(MIN_SWEEP);
-        let results = run_all(vec![Box::new(sweep)], &self.context(), remaining);
+        let mut results = run_all(vec![Box::new(sweep)], &self.context(), remaining);
+        for f in results
+            .iter_mut()
+            .flat_map(|r| r.findings.iter_mut())
+            .filter(|f| f.routes.is_empty())
+        {
+            f.routes.push(route.clone());
+        }
         self.results.extend(results);
         self.clock
             .skip_if_stopped(self.opts, "the sweep (cut short)");

@@ -180,8 +180,15 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                     "sweep.scalability",
                     "concurrency",
                     format!(
-                        "throughput peaks at {:.0} req/s; {} users are enough ({:.0} req/s, p99 {:.1} ms)",
-                        best.throughput, optimal.label, optimal.throughput, optimal.p99_ms
+                        "throughput peaks at {:.0} req/s; {} enough ({:.0} req/s, p99 {:.1} ms)",
+                        best.throughput,
+                        if optimal.label == "1" {
+                            "1 user is".to_string()
+                        } else {
+                            format!("{} users are", optimal.label)
+                        },
+                        optimal.throughput,
+                        optimal.p99_ms
                     ),
                     format!(
                         "USL fit σ = {:.3} (contention), κ = {:.5} (coherency), R² = {:.3}{}{}{}{}",
@@ -205,8 +212,12 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                 ])
                 .recommend(Recommendation {
                     action: format!(
-                        "run at about {} concurrent requests (connection pool / worker count)",
-                        optimal.label
+                        "run at about {} (connection pool / worker count)",
+                        if optimal.label == "1" {
+                            "1 concurrent request".to_string()
+                        } else {
+                            format!("{} concurrent requests", optimal.label)
+                        }
                     ),
                     impact: format!(
                         "{:.0} req/s at p99 {:.1} ms; more concurrency only adds queueing",
