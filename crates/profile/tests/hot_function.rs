@@ -1,6 +1,6 @@
 //! End to end: profile a small C program with a known hot function under real `perf`.
 //!
-//! Skipped (with a note on stderr) when gcc or perf is unavailable or perf is not permitted.
+//! A reported skip (a failure in CI) when gcc or perf is unavailable or perf is not permitted.
 
 #![allow(clippy::print_stderr)]
 
@@ -20,7 +20,12 @@ fn compile(dir: &Path) -> Option<std::path::PathBuf> {
     match status {
         Ok(s) if s.success() => Some(bin),
         other => {
-            eprintln!("note: skipping, gcc unavailable or failed: {other:?}");
+            perfhive_test_support::skip(
+                "profile::hot_function::hot_spin_comes_out_on_top",
+                &format!(
+                    "gcc cannot build the fixture ({other:?}); apt install gcc (.ci/run does)"
+                ),
+            );
             None
         }
     }
@@ -37,8 +42,10 @@ fn hot_spin_comes_out_on_top() {
     let profile = match profile(&target, &out, 997) {
         Ok(p) => p,
         Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            eprintln!("note: skipping, perf unusable here: {e}");
-            return;
+            return perfhive_test_support::skip(
+                "profile::hot_function::hot_spin_comes_out_on_top",
+                &e.to_string(),
+            );
         }
         Err(e) => panic!("profile failed: {e}"),
     };
@@ -103,8 +110,10 @@ fn pid_target_profiles_a_running_process() {
     let profile = match result {
         Ok(p) => p,
         Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            eprintln!("note: skipping, perf unusable here: {e}");
-            return;
+            return perfhive_test_support::skip(
+                "profile::hot_function::pid_target_profiles_a_running_process",
+                &e.to_string(),
+            );
         }
         Err(e) => panic!("profile failed: {e}"),
     };
