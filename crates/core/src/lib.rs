@@ -12,6 +12,8 @@ pub mod import;
 pub mod investigation;
 pub mod measure;
 pub mod record;
+pub mod route;
+pub mod sql;
 pub mod trace;
 
 pub use criteria::{Criterion, CriterionError, LatencyStat, Metric, MetricSource, Op, Trigger};

@@ -1,8 +1,11 @@
 //! End to end: profile a small C program with a known hot function under real `perf`.
 //!
-//! A reported skip (a failure in CI) when gcc or perf is unavailable or perf is not permitted.
+//! When gcc or perf is unavailable or perf is not permitted, the check fails under CI and
+//! otherwise prints a `perfhive-skip:` line.
 
 #![allow(clippy::print_stderr)]
+
+mod support;
 
 use std::path::Path;
 use std::process::Command;
@@ -20,11 +23,9 @@ fn compile(dir: &Path) -> Option<std::path::PathBuf> {
     match status {
         Ok(s) if s.success() => Some(bin),
         other => {
-            perfhive_test_support::skip(
-                "profile::hot_function::hot_spin_comes_out_on_top",
-                &format!(
-                    "gcc cannot build the fixture ({other:?}); apt install gcc (.ci/run does)"
-                ),
+            support::skip(
+                "profile::hot_function (a C fixture built by gcc)",
+                &format!("gcc unavailable or failed: {other:?}; apt install gcc (.ci/run does)"),
             );
             None
         }
@@ -42,13 +43,25 @@ fn hot_spin_comes_out_on_top() {
     let profile = match profile(&target, &out, 997) {
         Ok(p) => p,
         Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            return perfhive_test_support::skip(
+            return support::skip(
                 "profile::hot_function::hot_spin_comes_out_on_top",
-                &e.to_string(),
+                &format!("perf unusable here: {e}"),
             );
         }
         Err(e) => panic!("profile failed: {e}"),
     };
+
+    // The application's function first, with its file and line from the debug information.
+    let hot = &profile.hot[0];
+    assert_eq!(hot.function, "hot_spin", "{:#?}", profile.hot);
+    assert_eq!(hot.kind, Some(perfhive_profile::FrameKind::Application));
+    assert!(
+        hot.file
+            .as_deref()
+            .is_some_and(|f| f.ends_with("fixtures/hot.c")),
+        "{hot:?}"
+    );
+    assert_eq!(hot.line, Some(10), "hot_spin starts on line 10 of hot.c");
 
     for share in profile.top.iter().take(5) {
         eprintln!(
@@ -102,7 +115,7 @@ fn pid_target_profiles_a_running_process() {
         .unwrap();
     let target = Target::Pid {
         pid: child.id() as i32,
-        duration: std::time::Duration::from_millis(700),
+        duration: std::time::Duration::from_millis(1500),
     };
     let result = profile(&target, dir.path(), 199);
     let _ = child.kill();
@@ -110,9 +123,9 @@ fn pid_target_profiles_a_running_process() {
     let profile = match result {
         Ok(p) => p,
         Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            return perfhive_test_support::skip(
+            return support::skip(
                 "profile::hot_function::pid_target_profiles_a_running_process",
-                &e.to_string(),
+                &format!("perf unusable here: {e}"),
             );
         }
         Err(e) => panic!("profile failed: {e}"),

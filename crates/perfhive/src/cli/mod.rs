@@ -6,6 +6,7 @@
 //! (`--name`, `--tag`, `--note`, `--history`, `--no-history`), the commands that read the
 //! history (`history`, `compare`) take `--history`, and the others have none.
 
+mod audit;
 mod bench;
 pub mod compare;
 mod completions;
@@ -54,6 +55,8 @@ enum Command {
     Traces(traces::TracesArgs),
     /// Scan source code for performance anti-patterns (tree-sitter rules).
     Scan(scan::ScanArgs),
+    /// Audit a database: statements, plans, verified indexes, configuration (audit db DSN).
+    Audit(audit::AuditArgs),
     /// Serve the built-in testbed (HTTP endpoints of known behaviour) on 127.0.0.1.
     #[command(alias = "target")]
     Testbed(testbed::TestbedArgs),
@@ -104,6 +107,7 @@ pub fn exec(cli: Cli, out: &mut Printer) -> anyhow::Result<Code> {
             investigate::exec(*a, &h, out)
         }
         Command::Scan(a) => scan::exec(a, out),
+        Command::Audit(a) => audit::exec(a, out),
         Command::Testbed(a) => testbed::exec(a, out),
         Command::Profile(a) => profile::exec(a, out),
         Command::Traces(a) => traces::exec(a, out),

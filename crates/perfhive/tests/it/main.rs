@@ -2,6 +2,7 @@
 //! (perfhive's own testbed on ephemeral ports). Every load is loopback-only and bounded
 //! in requests and time.
 
+mod audit;
 mod bench;
 mod cli;
 mod compare;

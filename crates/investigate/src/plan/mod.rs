@@ -28,9 +28,12 @@
 //!     parameter: { name: batch_size, values: ["1", "10", "50"], concurrency: 2, subject: database }
 //! ```
 
-use perfhive_scenario::{error_at, parse_yaml, ScenarioError};
+mod check;
+
+pub use check::limits;
+use perfhive_scenario::{parse_yaml, ScenarioError};
 use serde::Deserialize;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A parsed plan.
 #[derive(Clone, Debug, Deserialize)]
@@ -239,6 +242,26 @@ pub struct SweepOpts {
     pub parameter: Option<ParameterOpts>,
 }
 
+/// How a swept parameter reaches the target.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Via {
+    /// Appended to the request URL as `?name=value` (the default).
+    #[default]
+    Query,
+    /// An environment variable of the target, which is restarted for each value.
+    Env,
+}
+
+/// What a plan investigates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TargetKind<'a> {
+    /// An HTTP service at this base URL.
+    Http(&'a str),
+    /// A command or pipeline run repeatedly.
+    Command(&'a str),
+}
+
 /// A parameter sweep.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -248,7 +271,7 @@ pub struct ParameterOpts {
     /// `query` (default: appended to the request URL) or `env` (an environment variable of the
     /// target, restarted per value; needs `target.start`).
     #[serde(default)]
-    pub via: Option<String>,
+    pub via: Via,
     /// Values; the first is the current setting.
     pub values: Vec<String>,
     /// Users during the sweep (default 2).
@@ -267,169 +290,32 @@ impl Plan {
         Self::from_str_at(&text, path)
     }
 
-    /// Parses and checks plan text.
+    /// Parses and checks plan text; `path` names it in errors, and its folder is where the
+    /// plan's relative paths start.
     pub fn from_str_at(text: &str, path: &Path) -> Result<Plan, ScenarioError> {
         let plan: Plan = parse_yaml(text, path)?;
-        let url = match (&plan.target.url, &plan.target.command) {
-            (Some(u), None) => u.clone(),
-            (None, Some(c)) => {
-                if c.trim().is_empty() {
-                    return Err(error_at(text, path, &["target", "command"], "expected a command"));
-                }
-                if plan.investigators.load.is_none() && plan.investigators.sweep.as_ref().is_none_or(|s| s.parameter.is_none()) {
-                    return Err(error_at(text, path, &["investigators"], "a command target needs `load` (the command investigator) or a `sweep.parameter`"));
-                }
-                if !(plan.budget_seconds.is_finite() && plan.budget_seconds >= 5.0) {
-                    return Err(error_at(text, path, &["budget_seconds"], "expected a budget of at least 5 seconds"));
-                }
-                return Ok(plan);
-            }
-            _ => return Err(error_at(text, path, &["target"], "give the target's `url` (an HTTP service) or its `command` (run repeatedly), not both")),
-        };
-        perfhive_scenario::check_url(&url)
-            .map_err(|m| error_at(text, path, &["target", "url"], m))?;
-        if url.starts_with("builtin:") {
-            return Err(error_at(
-                text,
-                path,
-                &["target", "url"],
-                "an investigation needs an http:// URL (use --demo for the built-in demo service)",
-            ));
-        }
-        if !(plan.budget_seconds.is_finite() && plan.budget_seconds >= 5.0) {
-            return Err(error_at(
-                text,
-                path,
-                &["budget_seconds"],
-                "expected a budget of at least 5 seconds",
-            ));
-        }
-        let l = &plan.load;
-        if l.scenario.is_none() && l.requests.is_empty() {
-            return Err(error_at(
-                text,
-                path,
-                &["load"],
-                "expected `scenario: FILE` or `requests: [...]` for the baseline",
-            ));
-        }
-        if l.users.is_some() && l.rate_rps.is_some() {
-            return Err(error_at(
-                text,
-                path,
-                &["load", "rate_rps"],
-                "give `users` (closed model) or `rate_rps` (open model), not both",
-            ));
-        }
-        if let Some(c) = &plan.investigators.code {
-            let base = path.parent().unwrap_or(Path::new("."));
-            if !base.join(&c.path).exists() {
-                return Err(error_at(
-                    text,
-                    path,
-                    &["investigators", "code", "path"],
-                    format!("no such file or folder `{}`", c.path),
-                ));
-            }
-        }
-        if let Some(t) = &plan.investigators.traces {
-            if let Some(a) = &t.listen {
-                if a.parse::<std::net::SocketAddr>().is_err() {
-                    return Err(error_at(
-                        text,
-                        path,
-                        &["investigators", "traces", "listen"],
-                        "expected an address such as 127.0.0.1:4318",
-                    ));
-                }
-            }
-            if let Some((name, _)) = t
-                .budgets
-                .iter()
-                .find(|(_, b)| !(b.is_finite() && **b > 0.0))
-            {
-                return Err(error_at(
-                    text,
-                    path,
-                    &["investigators", "traces", "budgets"],
-                    format!("`{name}`: expected a budget above 0 ms"),
-                ));
-            }
-        }
-        if let Some(s) = &plan.investigators.sweep {
-            if let Some(r) = &s.request {
-                if l.scenario.is_none() && !l.requests.iter().any(|q| &q.name == r) {
-                    return Err(error_at(
-                        text,
-                        path,
-                        &["investigators", "sweep", "request"],
-                        format!("no request named `{r}` in load.requests"),
-                    ));
-                }
-            }
-            if s.concurrency
-                .as_ref()
-                .is_some_and(|c| c.is_empty() || c.contains(&0))
-            {
-                return Err(error_at(
-                    text,
-                    path,
-                    &["investigators", "sweep", "concurrency"],
-                    "expected levels of at least 1",
-                ));
-            }
-            if let Some(p) = &s.parameter {
-                match p.via.as_deref() {
-                    None | Some("query") => {}
-                    Some("env") if plan.target.start.is_some() => {}
-                    Some("env") => {
-                        return Err(error_at(
-                            text,
-                            path,
-                            &["investigators", "sweep", "parameter"],
-                            "`via: env` restarts the target per value: it needs `target.start`",
-                        ))
-                    }
-                    Some(other) => {
-                        return Err(error_at(
-                            text,
-                            path,
-                            &["investigators", "sweep", "parameter"],
-                            format!("`via: {other}`: expected query or env"),
-                        ))
-                    }
-                }
-                if p.values.is_empty() {
-                    return Err(error_at(
-                        text,
-                        path,
-                        &["investigators", "sweep", "parameter"],
-                        "expected at least one value",
-                    ));
-                }
-            }
-        }
-        for c in &plan.success_criteria {
-            if let Err(e) = perfhive_core::Criterion::parse(c) {
-                return Err(error_at(
-                    text,
-                    path,
-                    &["success_criteria"],
-                    format!("`{c}`: {e}"),
-                ));
-            }
-        }
-        let i = &plan.investigators;
-        if i.load.is_none() && i.resources.is_none() && i.sweep.is_none() && i.profile.is_none() {
-            return Err(error_at(
-                text,
-                path,
-                &["investigators"],
-                "expected at least one of load, resources, sweep, profile",
-            ));
-        }
+        check::check(&plan, text, path)?;
         Ok(plan)
     }
+
+    /// What the plan investigates (checked: exactly one of `url` and `command`).
+    pub fn target_kind(&self) -> TargetKind<'_> {
+        match (&self.target.command, &self.target.url) {
+            (Some(c), _) => TargetKind::Command(c),
+            (None, u) => TargetKind::Http(u.as_deref().unwrap_or_default()),
+        }
+    }
+}
+
+/// The folder a plan's relative paths (`code.path`, `load.scenario`, `pid_file`, the working
+/// directory of `target.start`) start from: the plan file's folder, absolute, whatever the
+/// plan's path looks like (`plan.yaml`, `./plan.yaml`, `../x/plan.yaml`).
+pub fn plan_dir(plan_path: &Path) -> PathBuf {
+    let parent = match plan_path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    std::path::absolute(parent).unwrap_or_else(|_| parent.to_path_buf())
 }
 
 #[cfg(test)]
