@@ -7,7 +7,8 @@
 //! - [`serial`]: one lock per test binary for tests that must not run side by side;
 //! - [`otlp`]: OTLP export requests (protobuf, gzip, gRPC frames) to feed a receiver;
 //! - [`python`]: the OpenTelemetry Python SDK as a real exporter, or a reported skip;
-//! - [`http`]: HTTP/1.1 and h2c test clients over loopback, and a time bound per test.
+//! - [`http`]: HTTP/1.1 and h2c test clients over loopback, and a time bound per test;
+//! - [`pty`]: a child on a pseudo-terminal, its output collected for a terminal emulator.
 //!
 //! **Skips are never silent.** A test whose real check cannot run here (a tool or SDK that is
 //! not installed, a permission this process lacks) calls [`skip`]: it prints one line
@@ -23,6 +24,7 @@ pub mod fs;
 pub mod http;
 pub mod net;
 pub mod otlp;
+pub mod pty;
 pub mod python;
 pub mod serial;
 

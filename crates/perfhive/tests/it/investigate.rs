@@ -1,9 +1,10 @@
 //! `perfhive investigate`: the demo end to end (findings, report folder, before/after, history,
 //! the HTML rendered in headless Chromium), a plan file, and plan errors; user input in
-//! [`inputs`], interrupts in [`interrupt`].
+//! [`inputs`], interrupts in [`interrupt`], the progress display in [`progress`].
 
 mod inputs;
 mod interrupt;
+mod progress;
 
 use crate::{f, perfhive, tempdir};
 use serde_json::Value;
@@ -77,6 +78,26 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
         "{stdout}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // the demo service's exporter says nothing: its receiver is up before the service starts
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains("Connection refused") && !err.contains("exporting"),
+        "{err}"
+    );
+    // not a terminal: one line per phase
+    for phase in [
+        "starting the target",
+        "baseline",
+        "sweep",
+        "report",
+        "before/after",
+    ] {
+        let lines = err
+            .lines()
+            .filter(|l| l.starts_with('[') && l.contains(&format!("] {phase} done in")))
+            .count();
+        assert_eq!(lines, 1, "{phase}: {err}");
+    }
     let folder = only_dir(&out);
     for file in [
         "report.md",
