@@ -12,13 +12,14 @@ use crate::investigation::{self, InvestigateError, Options, Outcome};
 use crate::investigators::{sweep, timing};
 use crate::measure::load_test;
 use crate::plan::Plan;
+use crate::progress::{Phase, Progress};
 use crate::report::{AppliedChange, BeforeAfter, Prioritized, Report};
 use serde::Serialize;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -260,6 +261,7 @@ pub fn run(
     opts: &DemoOptions,
     threads: usize,
     stop: Arc<AtomicBool>,
+    progress: &Progress,
 ) -> Result<Outcome, InvestigateError> {
     // the source lives until the end of the investigation
     let source = Source::write(&opts.service.sources)?;
@@ -267,7 +269,11 @@ pub fn run(
     // until the service stops (it reports while the fixes are applied; locals drop in reverse
     // order, the service first)
     let rx = Arc::new(crate::otel::start_receiver(&Default::default())?);
-    let service = Service::start(&opts.service, &crate::otel::otel_env(&rx, "perfhive-demo"))?;
+    let env = crate::otel::otel_env(&rx, "perfhive-demo");
+    let stopped = || stop.load(Ordering::SeqCst);
+    let service = progress.phase(Phase::StartTarget, None, stopped, || {
+        Service::start(&opts.service, &env)
+    })?;
     let plan = plan(&service, &source)?;
     let mut outcome = investigation::run(
         &plan,
@@ -277,10 +283,15 @@ pub fn run(
             threads,
             stop: stop.clone(),
             receiver: Some(rx.clone()),
+            progress: progress.clone(),
         },
     )?;
-    if opts.apply {
-        apply(&service, &mut outcome, threads, &stop)?;
+    if opts.apply && !outcome.report.is_partial() {
+        progress.phase(Phase::BeforeAfter, None, stopped, || {
+            apply(&service, &mut outcome, threads, &stop)
+        })?;
+    } else if opts.apply {
+        outcome.report.interrupt("the before/after measurement");
     }
     // the service and its port are gone after this run: no command to repeat against them
     outcome

@@ -207,7 +207,7 @@ fn evidence_text(e: &Evidence) -> String {
 }
 
 /// A verdict in words.
-fn verdict_text(v: Verdict) -> &'static str {
+pub fn verdict_text(v: Verdict) -> &'static str {
     match v {
         Verdict::Found => "found issues",
         Verdict::Clean => "clean",

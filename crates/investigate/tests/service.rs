@@ -72,7 +72,8 @@ fn investigate(dir: &Path, plan: &str) -> (Finished, String) {
         stop: Arc::new(AtomicBool::new(false)),
     };
     let prepared = prepare(request).expect("the plan is valid");
-    let (finished, terminal) = capture_terminal(|| prepared.run());
+    let (finished, terminal) =
+        capture_terminal(|| prepared.run(&perfhive_investigate::progress::Progress::none()));
     (finished.expect("the investigation ran"), terminal)
 }
 

@@ -18,6 +18,7 @@ use crate::investigators::resources::ResourcesInvestigator;
 use crate::investigators::sweep;
 use crate::model::{InvestigatorName, InvestigatorResult};
 use crate::plan::{Plan, SweepOpts};
+use crate::progress::Phase;
 use crate::runner::{run_all, Context, Investigator};
 use crate::started::{start_target, StartedTarget};
 use perfhive_probe::ProcessSelector;
@@ -120,6 +121,7 @@ impl<'a> Http<'a> {
         Context {
             target_url: self.url.to_string(),
             stop: self.opts.stop.clone(),
+            progress: self.opts.progress.clone(),
         }
     }
 
@@ -128,15 +130,19 @@ impl<'a> Http<'a> {
         let Some(cmd) = &self.plan.target.start else {
             return Ok(());
         };
-        let started = start_target(
-            cmd,
-            self.url,
-            &self.opts.plan_dir,
-            self.ready_timeout(),
-            &self.otel_env,
-            &self.target_log,
-            &self.opts.stop,
-        );
+        let started = self
+            .opts
+            .phase(Phase::StartTarget, Some(self.ready_timeout()), || {
+                start_target(
+                    cmd,
+                    self.url,
+                    &self.opts.plan_dir,
+                    self.ready_timeout(),
+                    &self.otel_env,
+                    &self.target_log,
+                    &self.opts.stop,
+                )
+            });
         match started {
             Ok(t) => {
                 if self.observe.is_none() {
@@ -165,7 +171,13 @@ impl<'a> Http<'a> {
         } else {
             budget
         };
-        self.results = run_all(investigators, &self.context(), phase_budget);
+        let ctx = self.context();
+        self.results = self.opts.phase(Phase::Baseline, Some(phase_budget), || {
+            not_applicable
+                .iter()
+                .for_each(|r| ctx.progress.not_applicable(r));
+            run_all(investigators, &ctx, phase_budget)
+        });
         self.results.extend(not_applicable);
         self.clock
             .skip_if_stopped(self.opts, "the baseline (cut short)");
@@ -319,7 +331,10 @@ impl<'a> Http<'a> {
         let remaining = Duration::from_secs_f64(self.plan.budget_seconds)
             .saturating_sub(self.clock.started.elapsed())
             .max(MIN_SWEEP);
-        let mut results = run_all(vec![Box::new(sweep)], &self.context(), remaining);
+        let ctx = self.context();
+        let mut results = self.opts.phase(Phase::Sweep, Some(remaining), || {
+            run_all(vec![Box::new(sweep)], &ctx, remaining)
+        });
         for f in results
             .iter_mut()
             .flat_map(|r| r.findings.iter_mut())
@@ -335,6 +350,12 @@ impl<'a> Http<'a> {
 
     /// Stage 5: the report, once the started target is stopped.
     fn report(self) -> Outcome {
+        let opts = self.opts;
+        opts.phase(Phase::Report, None, || self.integrate())
+    }
+
+    /// The raw data files, the validation plan and the integrator's report.
+    fn integrate(self) -> Outcome {
         drop(self.target.lock().unwrap_or_else(|e| e.into_inner()).take());
         let mut raw = Vec::new();
         if let Ok(svg) = std::fs::read(self.profile_dir.join("flamegraph.svg")) {

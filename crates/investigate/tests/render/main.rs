@@ -288,7 +288,11 @@ fn chromium_screenshot(page: &Path, profile: &Path, png: &Path) {
 
 #[test]
 fn html_renders_in_headless_chromium() {
-    if !Path::new(CHROMIUM).exists() {
+    if !perfhive_test_support::require(
+        "investigate::render::html_renders_in_headless_chromium",
+        Path::new(CHROMIUM).exists(),
+        &format!("{CHROMIUM} is not installed; apt install chromium (.ci/run does)"),
+    ) {
         return;
     }
     let dir = scratch("render-chromium");

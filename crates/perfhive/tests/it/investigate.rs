@@ -1,9 +1,10 @@
 //! `perfhive investigate`: the demo end to end (findings, report folder, before/after, history,
 //! the HTML rendered in headless Chromium), a plan file, and plan errors; user input in
-//! [`inputs`], interrupts in [`interrupt`].
+//! [`inputs`], interrupts in [`interrupt`], the progress display in [`progress`].
 
 mod inputs;
 mod interrupt;
+mod progress;
 
 use crate::{f, perfhive, tempdir};
 use serde_json::Value;
@@ -77,6 +78,26 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
         "{stdout}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // the demo service's exporter says nothing: its receiver is up before the service starts
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains("Connection refused") && !err.contains("exporting"),
+        "{err}"
+    );
+    // not a terminal: one line per phase
+    for phase in [
+        "starting the target",
+        "baseline",
+        "sweep",
+        "report",
+        "before/after",
+    ] {
+        let lines = err
+            .lines()
+            .filter(|l| l.starts_with('[') && l.contains(&format!("] {phase} done in")))
+            .count();
+        assert_eq!(lines, 1, "{phase}: {err}");
+    }
     let folder = only_dir(&out);
     for file in [
         "report.md",
@@ -261,18 +282,14 @@ fn report_md_reads_top_down(md: &str, r: &Value) {
 }
 
 /// Opens the HTML report in headless Chromium (network off) and checks it renders. CI installs
-/// chromium; elsewhere the check is skipped with a note.
+/// chromium; elsewhere the check is a reported skip.
 fn render_in_chromium(html: &Path) {
     let chromium = Path::new("/usr/bin/chromium");
-    if !chromium.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium (.ci/run)"
-        );
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("note: /usr/bin/chromium not installed; the HTML rendering check is skipped");
-        }
+    if !perfhive_test_support::require(
+        "perfhive::it::investigate (the demo report rendered in headless Chromium)",
+        chromium.exists(),
+        "/usr/bin/chromium is not installed; apt install chromium (.ci/run does)",
+    ) {
         return;
     }
     let dir = tempdir();
