@@ -6,6 +6,7 @@
 //! byte range, and cursors and child lists are reused (`matcher::Scratch`).
 
 use crate::finding::{Context, Finding, Note, NoteKind};
+use crate::guard;
 use crate::lang::{function_name, Language};
 use crate::matcher::{Matcher, Scratch};
 use crate::rule::{Compiled, Rule};
@@ -30,6 +31,8 @@ pub(crate) struct FileResult {
     pub(crate) findings: Vec<Finding>,
     pub(crate) note: Option<Note>,
     pub(crate) parsed: bool,
+    /// The file was not parsed because the grammar cannot take it (the note says why).
+    pub(crate) skipped: bool,
 }
 
 impl<'r> Engine<'r> {
@@ -105,6 +108,15 @@ impl<'r> Engine<'r> {
             .collect();
         let mut out = FileResult::default();
         if !active.contains(&true) {
+            return out;
+        }
+        if let Some(why) = guard::hazard(lang, text) {
+            out.skipped = true;
+            out.note = Some(Note {
+                file: file.to_string(),
+                kind: NoteKind::Unparsable,
+                message: why,
+            });
             return out;
         }
         let Some(tree) = parser.parse(text, None) else {

@@ -142,6 +142,8 @@ pub enum NoteKind {
     TooLarge,
     /// Could not be read: skipped.
     Unreadable,
+    /// The grammar cannot parse it safely (or the scanner failed on it): skipped.
+    Unparsable,
     /// The syntax tree has errors; the file was scanned anyway.
     ParseErrors,
 }

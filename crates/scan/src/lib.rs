@@ -11,6 +11,7 @@
 
 mod engine;
 pub mod finding;
+mod guard;
 pub mod lang;
 mod matcher;
 mod pattern;

@@ -1,8 +1,9 @@
 //! Finding and reading the files to scan: ripgrep's `ignore` walker in parallel (`.gitignore`,
 //! `.ignore` and hidden files respected, also outside a git repository), one tree-sitter parser
 //! per language per thread. Files that are binary (a NUL byte in the first 8 KiB), minified
-//! JavaScript/TypeScript (a line over 5,000 characters, or lines averaging over 500) or larger
-//! than the size limit are skipped with a note.
+//! JavaScript/TypeScript (a line over 5,000 characters, or lines averaging over 500), larger
+//! than the size limit, or that a grammar cannot parse safely (`guard`) are skipped with a
+//! note; a panic while scanning one file is caught and noted, so no file ends a scan.
 
 use crate::engine::Engine;
 use crate::finding::{Finding, Note, NoteKind};
@@ -141,9 +142,28 @@ impl Worker<'_, '_> {
                 .expect("grammars are compatible with the tree-sitter runtime");
             p
         });
-        let r = self.engine.scan(lang, parser, &file, &text);
+        // A panic on one file (a bug of the scanner's own) is that file's note, not the end
+        // of the scan.
+        let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.engine.scan(lang, parser, &file, &text)
+        })) {
+            Ok(r) => r,
+            Err(p) => {
+                self.parsers[lang.index()] = None;
+                let what = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let msg = format!("the scanner failed on this file ({what}); skipped");
+                return self.note(&file, NoteKind::Unparsable, msg);
+            }
+        };
         if r.parsed {
             self.acc.counts.parsed += 1;
+        }
+        if r.skipped {
+            self.acc.counts.skipped += 1;
         }
         self.acc.findings.extend(r.findings);
         self.acc.notes.extend(r.note);

@@ -309,3 +309,34 @@ fn user_rules_and_language_filter() {
     assert_eq!(report.rules.len(), 1);
     assert_eq!(report.findings[0].function.as_deref(), Some("f"));
 }
+
+/// Python nested 520 levels deep around a string: tree-sitter-python's scanner would assert
+/// and abort the process. The file is skipped with a note; the rest of the tree is scanned.
+#[test]
+fn deeply_indented_python_is_skipped_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut deep = String::new();
+    for i in 0..520 {
+        deep.push_str(&" ".repeat(i));
+        deep.push_str("if x:\n");
+    }
+    deep.push_str(&" ".repeat(520));
+    deep.push_str("cursor.execute(\"SELECT 1\")\n");
+    write(dir.path(), "deep.py", &deep);
+    write(
+        dir.path(),
+        "ok.py",
+        "def f(cursor, ids):\n    for i in ids:\n        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (i,))\n",
+    );
+    let report = run(dir.path());
+    let note = report
+        .notes
+        .iter()
+        .find(|n| n.file.ends_with("deep.py"))
+        .expect("a note for deep.py");
+    assert_eq!(note.kind, NoteKind::Unparsable);
+    assert_eq!(report.summary.files_skipped, 1);
+    assert_eq!(report.summary.files, 2);
+    assert_eq!(report.findings.len(), 1);
+    assert!(report.findings[0].file.ends_with("ok.py"));
+}
