@@ -15,14 +15,17 @@ mod guard;
 pub mod lang;
 mod matcher;
 mod pattern;
+mod prefilter;
 pub mod report;
 pub mod rule;
+mod runs;
 mod walk;
 
-pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity};
+pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity, Statement};
 pub use lang::Language;
 pub use report::{ScanReport, SCHEMA_VERSION};
 pub use rule::{Rule, RuleError};
+pub use runs::RunContext;
 
 use rule::Source;
 use std::path::{Path, PathBuf};
@@ -50,6 +53,9 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Walker threads (0: one per core).
     pub threads: usize,
+    /// Scan test code too (test files and folders; skipped by default: a query in a loop of
+    /// a test is not what slows a service).
+    pub include_tests: bool,
 }
 
 impl Default for ScanOptions {
@@ -61,6 +67,7 @@ impl Default for ScanOptions {
             languages: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
+            include_tests: false,
         }
     }
 }
@@ -178,8 +185,22 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     if !Language::ALL.iter().any(|l| engine.covers(*l)) {
         return Err(ScanError::NoRules);
     }
-    let (mut findings, mut notes, counts) =
-        walk::walk(&opts.paths, &engine, opts.max_file_size, opts.threads);
+    let walked = walk::walk(&engine, opts);
+    let (mut findings, mut notes, counts) = (walked.findings, walked.notes, walked.counts);
+    // code still of unknown context: reached by name from request-handling files?
+    let reach = runs::Reach::new(&walked.facts);
+    for (f, class) in findings.iter_mut().zip(&walked.classes) {
+        if f.run_context == RunContext::Unknown {
+            if let Some((rc, why)) = reach.lookup(f.function.as_deref(), class.as_deref()) {
+                f.run_context = rc;
+                f.run_context_reason = why;
+            }
+        }
+        if f.run_context.is_one_off() && f.severity > Severity::Low {
+            f.rule_severity = Some(f.severity);
+            f.severity = Severity::Low;
+        }
+    }
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.rule_id).cmp(&(&b.file, b.line, b.column, &b.rule_id))
     });
@@ -199,6 +220,7 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
             files: counts.files,
             parsed: counts.parsed,
             skipped: counts.skipped,
+            tests: counts.tests,
             bytes: counts.bytes,
             elapsed: started.elapsed(),
         },

@@ -269,7 +269,7 @@ fn markdown_and_terminal_renderings() {
     let mut md = Vec::new();
     report.render_markdown(&mut md).unwrap();
     let md = String::from_utf8(md).unwrap();
-    assert!(md.contains("| Severity | Confidence | Rule | Location | Function | Finding |"));
+    assert!(md.contains("| Severity | Confidence | Runs | Rule | Location | Function | Finding |"));
     assert!(md.contains("`py-n-plus-one-query`"), "{md}");
     assert!(md.contains("## Notes"));
 
@@ -320,8 +320,11 @@ fn deeply_indented_python_is_skipped_not_fatal() {
         deep.push_str(&" ".repeat(i));
         deep.push_str("if x:\n");
     }
+    // a query in a loop at the deepest level, so the literal prefilter lets the file through
     deep.push_str(&" ".repeat(520));
-    deep.push_str("cursor.execute(\"SELECT 1\")\n");
+    deep.push_str("for i in ids:\n");
+    deep.push_str(&" ".repeat(524));
+    deep.push_str("cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (i,))\n");
     write(dir.path(), "deep.py", &deep);
     write(
         dir.path(),
