@@ -64,6 +64,10 @@ pub struct CommandSpec {
 pub struct BenchOptions {
     /// Commands.
     pub commands: Vec<CommandSpec>,
+    /// The benchmark's name (`--name`): it also names a single command that has no name of
+    /// its own, so that two benchmarks of one name have measures in common whatever the
+    /// command line.
+    pub name: Option<String>,
     /// Warm-up runs per command, not measured.
     pub warmup: usize,
     /// Exact number of runs, or adaptive when `None`.
@@ -101,6 +105,7 @@ impl Default for BenchOptions {
     fn default() -> Self {
         BenchOptions {
             commands: Vec::new(),
+            name: None,
             warmup: 0,
             runs: None,
             min_runs: 10,
@@ -170,7 +175,10 @@ pub enum BenchError {
 
 /// Receives each measured run as it completes (for progress and for the history).
 pub trait Observer {
-    /// A planned schedule: commands and total runs (updated when adaptive).
+    /// The commands, before the first run. The total is not known yet when the run count is
+    /// adaptive: it is sized from the first runs, then given once to [`Observer::plan`].
+    fn start(&mut self, _commands: &[Planned]) {}
+    /// The total number of measured runs, once known (it never changes afterwards).
     fn plan(&mut self, commands: &[Planned], total_runs: usize);
     /// One measured run of command `index` (its `seq`-th).
     fn sample(&mut self, index: usize, seq: usize, sample: &Sample);
@@ -205,13 +213,18 @@ pub fn plan(opts: &BenchOptions) -> Result<Vec<Planned>, BenchError> {
         )));
     }
     let combos = params::combinations(&opts.params);
+    // one command, run once per round: the benchmark's name is its name
+    let single = (opts.commands.len() == 1 && combos.len() == 1)
+        .then_some(opts.name.as_ref())
+        .flatten();
     let mut out = Vec::new();
     for (i, c) in opts.commands.iter().enumerate() {
         for combo in &combos {
             let line = params::substitute(&c.line, combo);
-            let name = match &c.name {
-                Some(n) => params::substitute(n, combo),
-                None => line.clone(),
+            let name = match (&c.name, single) {
+                (Some(n), _) => params::substitute(n, combo),
+                (None, Some(n)) => n.clone(),
+                (None, None) => line.clone(),
             };
             let prepare = match opts.prepare.len() {
                 0 => None,
@@ -351,7 +364,10 @@ pub fn run(
         }
     }
     let mut target = opts.runs.unwrap_or(opts.min_runs).max(1);
-    observer.plan(&commands, target * n);
+    observer.start(&commands);
+    if opts.runs.is_some() {
+        observer.plan(&commands, target * n);
+    }
     let mut interrupted = false;
     if opts.interleave {
         let mut round = 0;
@@ -376,6 +392,7 @@ pub fn run(
             round += 1;
         }
     } else {
+        // each command is sized from its own first run: the total is known at the last one
         let mut total = 0;
         for i in 0..n {
             let mut want = opts.runs.unwrap_or(opts.min_runs).max(1);
@@ -391,7 +408,9 @@ pub fn run(
                     want = ((opts.max_time.as_secs_f64() / first) as usize)
                         .clamp(opts.min_runs, opts.max_runs);
                     total += want;
-                    observer.plan(&commands, total + (n - i - 1) * opts.min_runs);
+                    if i + 1 == n {
+                        observer.plan(&commands, total);
+                    }
                 }
                 k += 1;
             }

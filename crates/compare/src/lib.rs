@@ -1,24 +1,32 @@
 //! Comparing two runs metric by metric, in benchstat's spirit: for each measure both sides
 //! have, the relative delta with a 95% interval and a verdict against a noise threshold.
 //!
-//! The interval and significance depend on what the measures carry:
-//! - raw samples on both sides (bench runs, per-second throughput, observed CPU): Mann–Whitney
-//!   U p-value and a bootstrap interval of the ratio of means;
-//! - an HDR histogram on both sides (load latency percentiles): distribution-free
-//!   order-statistic intervals of each quantile (binomial ranks, normal approximation), combined
-//!   conservatively into an interval of the ratio;
-//! - a count behind a proportion (error rate): a two-proportion z-test;
-//! - otherwise only the threshold decides, and the verdict says so.
+//! A verdict needs a valid test (`judge.rs`): raw samples (Mann–Whitney U and a bootstrap
+//! interval of the ratio of means), a quantile's histogram (exact order-statistic intervals,
+//! widened by the spread between one-second batches: `quantile.rs`), or a proportion with its
+//! count (two-proportion z-test). A change smaller than the threshold is `unchanged`; a larger
+//! one is `improved` or `regressed` only when significant, and `noise` otherwise. A measure
+//! without a valid test — a maximum, a mean without samples, too few observations for an
+//! extreme quantile, the load generator's own CPU — is `not_judged`, with the reason: it never
+//! fails a gate.
 //!
-//! A change smaller than the threshold is `unchanged`; a larger one is `improved` or
-//! `regressed` only when significant (p < alpha, or the interval excludes no change) where
-//! significance can be computed.
+//! `changes.rs` finds change points over a name's whole history.
+//!
+//! `reference.rs` resolves what the user names (`latest~1`, `latest@main`, a run id, a file)
+//! into [`Side`]s (`side.rs`), from the history or from files of perfhive and other tools.
 
+pub mod changes;
+mod judge;
+pub mod quantile;
+pub mod reference;
 pub mod render;
+pub mod side;
 
-use perfhive_core::measure::Measure;
-use perfhive_core::LatencyHistogram;
-use perfhive_stats as stats;
+pub use reference::{resolve, resolve_pair, Reference, ReferenceError, Scope};
+pub use side::SideError;
+
+use perfhive_core::measure::{Measure, Statistic};
+use perfhive_core::record::RecordKind;
 use serde::Serialize;
 
 /// One side of a comparison.
@@ -29,7 +37,7 @@ pub struct Side {
     /// Scenario or benchmark name.
     pub name: String,
     /// Record kind.
-    pub kind: String,
+    pub kind: RecordKind,
     /// Start of the run.
     pub date: Option<String>,
     /// Git commit.
@@ -49,6 +57,9 @@ pub enum Verdict {
     Regressed,
     /// Within the threshold, or not significant.
     Unchanged,
+    /// No valid test exists for this measure (the delta's `note` says why): shown, never a
+    /// regression.
+    NotJudged,
 }
 
 /// One measure compared.
@@ -78,6 +89,9 @@ pub struct Delta {
     pub verdict: Verdict,
     /// Beyond the threshold but not significant.
     pub noise: bool,
+    /// Why the measure is not judged.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// Two runs compared.
@@ -110,43 +124,85 @@ impl Comparison {
             .iter()
             .filter(|d| d.verdict == Verdict::Improved)
     }
+    /// Measures without a valid test.
+    pub fn not_judged(&self) -> impl Iterator<Item = &Delta> {
+        self.deltas
+            .iter()
+            .filter(|d| d.verdict == Verdict::NotJudged)
+    }
 }
 
-/// Relative change in percent.
-fn pct(base: f64, new: f64) -> f64 {
-    if base == 0.0 {
-        if new == 0.0 {
-            0.0
-        } else {
-            f64::INFINITY * new.signum()
-        }
+/// The `comparison` block of a record compared with `base` at `--baseline`: the playbook's
+/// `p95_delta_pct` and `throughput_delta_pct`, every other measure's `<name>_delta_pct`, and
+/// which run the baseline was.
+pub fn baseline_block(base: &Side, new: &[Measure]) -> perfhive_core::record::Comparison {
+    let new_side = Side {
+        label: "this run".into(),
+        name: base.name.clone(),
+        kind: base.kind,
+        date: None,
+        commit: None,
+        measures: new.to_vec(),
+    };
+    let c = compare(base, &new_side, 5.0, 0.05);
+    let find = |n: &str| {
+        c.deltas
+            .iter()
+            .find(|d| d.name == n)
+            .map(|d| round1(d.delta_pct))
+    };
+    let extra = c
+        .deltas
+        .iter()
+        .map(|d| {
+            (
+                format!("{}_delta_pct", d.name),
+                serde_json::json!(round1(d.delta_pct)),
+            )
+        })
+        .chain(std::iter::once((
+            "baseline".to_string(),
+            serde_json::json!(base.label),
+        )))
+        .collect();
+    perfhive_core::record::Comparison {
+        baseline_date: base.date.clone(),
+        p95_delta_pct: find("latency_p95_ms"),
+        throughput_delta_pct: find("throughput_rps"),
+        cost_delta_pct: None,
+        extra,
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    if x.is_finite() {
+        (x * 10.0).round() / 10.0
     } else {
-        (new / base - 1.0) * 100.0
+        x
     }
 }
 
-/// Order-statistic 95% interval of quantile `q` of a histogram (binomial ranks, normal approx).
-fn quantile_ci(h: &LatencyHistogram, q: f64) -> Option<(f64, f64)> {
-    let n = h.len() as f64;
-    if n < 1.0 {
-        return None;
-    }
-    let half = 1.96 * (n * q * (1.0 - q)).sqrt();
-    let lo = ((n * q - half).floor() / n).clamp(0.0, 1.0);
-    let hi = ((n * q + half).ceil() / n).clamp(0.0, 1.0);
-    Some((h.quantile_ms(lo)?, h.quantile_ms(hi)?))
+/// The widest relative batch-means half-width among a side's quantiles that have per-second
+/// values: lent to its quantiles that have none (p90, p95, p99.9 of a load run).
+fn widest_batch_width(side: &Side) -> Option<f64> {
+    side.measures
+        .iter()
+        .filter(|m| matches!(m.statistic, Statistic::Quantile(_)))
+        .filter_map(|m| quantile::batch_relative_half_width(&m.batches))
+        .reduce(f64::max)
 }
 
 /// Compares the measures of two runs.
 pub fn compare(base: &Side, new: &Side, threshold_pct: f64, alpha: f64) -> Comparison {
     let mut deltas = Vec::new();
     let mut unmatched = Vec::new();
+    let borrowed = (widest_batch_width(base), widest_batch_width(new));
     for b in &base.measures {
         let Some(n) = new.measures.iter().find(|m| m.name == b.name) else {
             unmatched.push(b.name.clone());
             continue;
         };
-        deltas.push(delta(b, n, threshold_pct, alpha));
+        deltas.push(judge::delta(b, n, threshold_pct, alpha, borrowed));
     }
     for n in &new.measures {
         if !base.measures.iter().any(|m| m.name == n.name) {
@@ -161,97 +217,6 @@ pub fn compare(base: &Side, new: &Side, threshold_pct: f64, alpha: f64) -> Compa
         deltas,
         unmatched,
     }
-}
-
-fn delta(b: &Measure, n: &Measure, threshold: f64, alpha: f64) -> Delta {
-    let d = pct(b.value, n.value);
-    let mut ci = None;
-    let mut p = None;
-    let mut counts = (b.count.unwrap_or(0), n.count.unwrap_or(0));
-    let method;
-    if b.samples.len() >= 3 && n.samples.len() >= 3 {
-        p = stats::mann_whitney_u(&b.samples, &n.samples).map(|m| m.p_value);
-        ci = stats::bootstrap_ratio(
-            &b.samples,
-            &n.samples,
-            stats::Statistic::Mean,
-            0.95,
-            5_000,
-            0xc0ffee,
-        )
-        .map(|r| ((r.lo - 1.0) * 100.0, (r.hi - 1.0) * 100.0));
-        counts = (b.samples.len() as u64, n.samples.len() as u64);
-        method = "mann-whitney + bootstrap".to_string();
-    } else if let (Some((hb, q)), Some((hn, _))) = (&b.histogram, &n.histogram) {
-        let (hb, hn) = (
-            LatencyHistogram::decode(hb).ok(),
-            LatencyHistogram::decode(hn).ok(),
-        );
-        if let (Some(hb), Some(hn)) = (hb, hn) {
-            if let (Some((bl, bh)), Some((nl, nh))) = (quantile_ci(&hb, *q), quantile_ci(&hn, *q)) {
-                if bl > 0.0 && bh > 0.0 {
-                    ci = Some((pct(bh, nl), pct(bl, nh)));
-                }
-            }
-            counts = (hb.len(), hn.len());
-        }
-        method = "order-statistic interval".to_string();
-    } else if b.unit == "%" && b.count.is_some() && n.count.is_some() {
-        let (nb, nn) = (b.count.unwrap_or(0) as f64, n.count.unwrap_or(0) as f64);
-        if nb > 0.0 && nn > 0.0 {
-            let (pb, pn) = (b.value / 100.0, n.value / 100.0);
-            let pooled = (pb * nb + pn * nn) / (nb + nn);
-            let se = (pooled * (1.0 - pooled) * (1.0 / nb + 1.0 / nn)).sqrt();
-            p = Some(if se > 0.0 {
-                two_sided_normal_p((pn - pb).abs() / se)
-            } else if pb == pn {
-                1.0
-            } else {
-                0.0
-            });
-        }
-        method = "two-proportion z-test".to_string();
-    } else {
-        method = "threshold only (no samples)".to_string();
-    }
-    let worse = if n.lower_is_better { d > 0.0 } else { d < 0.0 };
-    let beyond = d.abs() >= threshold || (d.is_infinite());
-    let significant = match (p, ci) {
-        (Some(p), _) => p < alpha,
-        (None, Some((lo, hi))) => lo > 0.0 || hi < 0.0,
-        (None, None) => true,
-    };
-    let verdict = if !beyond || !significant {
-        Verdict::Unchanged
-    } else if worse {
-        Verdict::Regressed
-    } else {
-        Verdict::Improved
-    };
-    Delta {
-        name: b.name.clone(),
-        unit: b.unit.clone(),
-        base: b.value,
-        new: n.value,
-        delta_pct: d,
-        ci_pct: ci,
-        p_value: p,
-        n: counts,
-        method,
-        lower_is_better: b.lower_is_better,
-        verdict,
-        noise: beyond && !significant,
-    }
-}
-
-/// Two-sided p-value of a standard normal statistic (Abramowitz–Stegun 7.1.26 erfc).
-fn two_sided_normal_p(z: f64) -> f64 {
-    let x = z / std::f64::consts::SQRT_2;
-    let t = 1.0 / (1.0 + 0.3275911 * x);
-    let poly = t
-        * (0.254829592
-            + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-    (poly * (-x * x).exp()).clamp(0.0, 1.0)
 }
 
 #[cfg(test)]

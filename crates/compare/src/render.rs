@@ -19,6 +19,15 @@ fn num(v: f64, unit: &str) -> String {
     }
 }
 
+/// `+12.3%`, `-4.0%`, `+∞%`.
+fn signed_pct(v: f64) -> String {
+    if v.is_infinite() {
+        format!("{}∞%", if v > 0.0 { '+' } else { '-' })
+    } else {
+        format!("{v:+.1}%")
+    }
+}
+
 /// `+12.3% [+8.0% … +16.1%] (p=0.002 n=20+20)`, or `~ (p=0.41 n=20+20)` when unchanged.
 pub fn delta_text(d: &Delta) -> String {
     let stats = match (d.p_value, d.n) {
@@ -26,18 +35,15 @@ pub fn delta_text(d: &Delta) -> String {
         (None, (a, b)) if a > 0 && b > 0 => format!(" (n={a}+{b})"),
         _ => String::new(),
     };
-    let change = if d.delta_pct.is_infinite() {
-        "+∞%".to_string()
-    } else {
-        format!("{:+.1}%", d.delta_pct)
-    };
+    let change = signed_pct(d.delta_pct);
     let ci = d
         .ci_pct
-        .map(|(lo, hi)| format!(" [{lo:+.1}% … {hi:+.1}%]"))
+        .map(|(lo, hi)| format!(" [{} … {}]", signed_pct(lo), signed_pct(hi)))
         .unwrap_or_default();
     match d.verdict {
         Verdict::Unchanged if !d.noise => format!("~ {change}{stats}"),
         Verdict::Unchanged => format!("~ {change}{ci}{stats} not significant"),
+        Verdict::NotJudged => format!("? {change}{stats}"),
         _ => format!("{change}{ci}{stats}"),
     }
 }
@@ -47,7 +53,15 @@ fn verdict_word(v: Verdict) -> &'static str {
         Verdict::Improved => "improved",
         Verdict::Regressed => "REGRESSED",
         Verdict::Unchanged => "",
+        Verdict::NotJudged => "not judged",
     }
+}
+
+/// `metric — why` lines for the measures that are not judged.
+fn not_judged_lines(c: &Comparison) -> Vec<String> {
+    c.not_judged()
+        .map(|d| format!("{} — {}", d.name, d.note.as_deref().unwrap_or("no test")))
+        .collect()
 }
 
 fn side_label(s: &crate::Side) -> String {
@@ -109,20 +123,39 @@ pub fn terminal(c: &Comparison, color: bool) -> String {
         let line = match d.verdict {
             Verdict::Regressed => paint("31", &line),
             Verdict::Improved => paint("32", &line),
-            Verdict::Unchanged => line,
+            Verdict::Unchanged | Verdict::NotJudged => line,
         };
         let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let skipped = not_judged_lines(c);
+    if !skipped.is_empty() {
+        let _ = writeln!(out, "\nnot judged (no valid test; never a regression):");
+        for l in skipped {
+            let _ = writeln!(out, "  {l}");
+        }
     }
     if !c.unmatched.is_empty() {
         let _ = writeln!(out, "\nonly on one side: {}", c.unmatched.join(", "));
     }
-    let (r, i) = (c.regressions().count(), c.improvements().count());
-    let _ = writeln!(
-        out,
-        "\n{r} regressed, {i} improved, {} unchanged",
-        c.deltas.len() - r - i
-    );
+    let _ = writeln!(out, "\n{}", tally(c));
     out
+}
+
+/// `1 regressed, 0 improved, 6 unchanged, 3 not judged`.
+fn tally(c: &Comparison) -> String {
+    let (r, i, s) = (
+        c.regressions().count(),
+        c.improvements().count(),
+        c.not_judged().count(),
+    );
+    let mut t = format!(
+        "{r} regressed, {i} improved, {} unchanged",
+        c.deltas.len() - r - i - s
+    );
+    if s > 0 {
+        let _ = write!(t, ", {s} not judged");
+    }
+    t
 }
 
 /// Markdown, fit for a pull-request comment.
@@ -151,9 +184,10 @@ pub fn markdown(c: &Comparison) -> String {
     );
     for d in &c.deltas {
         let v = match d.verdict {
-            Verdict::Regressed => "🔴 regressed",
-            Verdict::Improved => "🟢 improved",
-            Verdict::Unchanged => "",
+            Verdict::Regressed => "🔴 regressed".to_string(),
+            Verdict::Improved => "🟢 improved".to_string(),
+            Verdict::Unchanged => String::new(),
+            Verdict::NotJudged => format!("not judged: {}", d.note.as_deref().unwrap_or("no test")),
         };
         let _ = writeln!(
             out,
@@ -164,6 +198,7 @@ pub fn markdown(c: &Comparison) -> String {
             delta_text(d)
         );
     }
+    let _ = writeln!(out, "\n{}", tally(c));
     out
 }
 
@@ -177,15 +212,16 @@ fn xml(s: &str) -> String {
 /// JUnit XML: one test case per measure, a failure for each regression.
 pub fn junit(c: &Comparison) -> String {
     let failures = c.regressions().count();
+    let skipped = c.not_judged().count();
     let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     let _ = writeln!(
         out,
-        "<testsuites name=\"perfhive compare\" tests=\"{}\" failures=\"{failures}\">",
+        "<testsuites name=\"perfhive compare\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
         c.deltas.len()
     );
     let _ = writeln!(
         out,
-        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\">",
+        "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{failures}\" skipped=\"{skipped}\">",
         xml(&c.new.name),
         c.deltas.len()
     );
@@ -196,7 +232,13 @@ pub fn junit(c: &Comparison) -> String {
             xml(&c.new.name),
             xml(&d.name)
         );
-        if d.verdict == Verdict::Regressed {
+        if d.verdict == Verdict::NotJudged {
+            let _ = writeln!(
+                out,
+                "><skipped message=\"not judged: {}\"/></testcase>",
+                xml(d.note.as_deref().unwrap_or("no test"))
+            );
+        } else if d.verdict == Verdict::Regressed {
             let _ = writeln!(out, ">");
             let _ = writeln!(
                 out,
@@ -217,5 +259,47 @@ pub fn junit(c: &Comparison) -> String {
         }
     }
     let _ = writeln!(out, "  </testsuite>\n</testsuites>");
+    out
+}
+
+/// Change points as text: per metric with changes, the run where each starts, its commit,
+/// the means before and after, the change and its p-value. With `one_metric`, a metric without
+/// change says so; otherwise only a final line does when nothing changed anywhere.
+pub fn changes(results: &[crate::changes::MetricChanges], one_metric: bool, alpha: f64) -> String {
+    let mut out = String::new();
+    for m in results {
+        if m.changes.is_empty() {
+            if one_metric {
+                let _ = writeln!(
+                    out,
+                    "{}: no change point in {} runs (alpha {alpha})",
+                    m.metric, m.runs
+                );
+            }
+            continue;
+        }
+        let _ = writeln!(out, "{} ({} runs):", m.metric, m.runs);
+        for c in &m.changes {
+            let commit = c.run.git_commit.as_deref().unwrap_or("-");
+            let _ = writeln!(
+                out,
+                "  run {:>5}  {}  commit {:<10}  {:.4} → {:.4}  {:+.1}%  p={:.4}",
+                c.run.id,
+                c.run.started_at,
+                &commit[..commit.len().min(10)],
+                c.point.mean_before,
+                c.point.mean_after,
+                c.point.change_pct,
+                c.point.p_value
+            );
+        }
+    }
+    if !one_metric && results.iter().all(|m| m.changes.is_empty()) {
+        let _ = writeln!(
+            out,
+            "no change point in any of {} metrics (alpha {alpha})",
+            results.len()
+        );
+    }
     out
 }

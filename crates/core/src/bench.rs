@@ -13,7 +13,7 @@ pub struct BenchRecord {
     /// Record format version (semver).
     pub schema_version: String,
     /// `bench`.
-    pub kind: String,
+    pub kind: crate::record::RecordKind,
     /// Producing tool.
     pub tool: ToolInfo,
     /// Benchmark name (`--name`, or the commands).

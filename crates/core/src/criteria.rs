@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::time::Duration;
 
+/// The longest rollback-trigger window: a day. A longer window could never fill during a run
+/// that anyone watches, and the engine keeps one entry per second of it.
+pub const MAX_WINDOW: Duration = Duration::from_secs(24 * 3600);
+
 /// A latency statistic.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum LatencyStat {
@@ -426,7 +430,7 @@ impl Trigger {
             let n: f64 = n
                 .parse()
                 .ok()
-                .filter(|x: &f64| *x > 0.0)
+                .filter(|x: &f64| x.is_finite() && *x > 0.0)
                 .ok_or_else(|| bad(noff))?;
             let secs = match unit.as_str() {
                 "s" | "sec" | "secs" | "second" | "seconds" => n,
@@ -434,6 +438,14 @@ impl Trigger {
                 "h" | "hour" | "hours" => n * 3600.0,
                 _ => return Err(bad(rest.get(1).map(|t| t.0).unwrap_or(noff))),
             };
+            if secs > MAX_WINDOW.as_secs_f64() {
+                return Err(CriterionError {
+                    message: format!(
+                        "a trigger window of {n} {unit} is too long; expected at most 24 hours"
+                    ),
+                    offset: noff,
+                });
+            }
             if rest.len() > 2 {
                 return Err(CriterionError {
                     message: format!("unexpected `{}` at the end of the trigger", rest[2].1),
@@ -557,5 +569,28 @@ mod tests {
         assert_eq!(t.window, Duration::from_secs(10));
         let e = Trigger::parse("error_rate_pct > 1 for three minutes").unwrap_err();
         assert_eq!(e.offset, 23);
+    }
+
+    #[test]
+    fn huge_trigger_windows_are_refused_not_a_panic() {
+        for text in [
+            "error_rate_pct > 1 for 99999999999999999999 seconds",
+            "error_rate_pct > 1 for 1e300 hours",
+            "error_rate_pct > 1 for 25 hours",
+            "error_rate_pct > 1 for inf seconds",
+            "error_rate_pct > 1 for NaN seconds",
+        ] {
+            let e = Trigger::parse(text).unwrap_err();
+            assert_eq!(e.offset, 23, "{text}: {e}");
+        }
+        let t = Trigger::parse("error_rate_pct > 1 for 24 hours").unwrap();
+        assert_eq!(t.window, MAX_WINDOW);
+    }
+
+    #[test]
+    fn thresholds_beyond_f64_are_refused() {
+        let e = Criterion::parse("p95_latency_ms <= 1e400").unwrap_err();
+        assert_eq!(e.offset, 18);
+        assert!(Criterion::parse("p95_latency_ms <= NaN").is_err());
     }
 }

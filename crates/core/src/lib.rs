@@ -8,10 +8,14 @@
 pub mod bench;
 pub mod criteria;
 pub mod hist;
+pub mod import;
+pub mod investigation;
 pub mod measure;
 pub mod record;
+pub mod route;
+pub mod sql;
 pub mod trace;
 
 pub use criteria::{Criterion, CriterionError, LatencyStat, Metric, MetricSource, Op, Trigger};
 pub use hist::{LatencyHistogram, LatencySummary};
-pub use record::{RunRecord, SCHEMA_VERSION};
+pub use record::{RecordKind, RunRecord, RunStatus, SCHEMA_VERSION};

@@ -17,7 +17,7 @@ pub struct RunRecord {
     /// Record format version (semver).
     pub schema_version: String,
     /// What produced it: `load` for `perfhive run`.
-    pub kind: String,
+    pub kind: RecordKind,
     /// The tool and version that wrote the record.
     pub tool: ToolInfo,
     /// The service under test, when named.
@@ -99,6 +99,74 @@ pub struct Environment {
     /// Uncommitted changes in the working tree.
     #[serde(default)]
     pub git_dirty: bool,
+}
+
+/// What produced a record: every record's `kind` field and the history's `kind` column.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordKind {
+    /// A load test (`perfhive run`).
+    Load,
+    /// A command benchmark (`perfhive bench`).
+    Bench,
+    /// Another tool's results (`perfhive import`).
+    Import,
+    /// An investigation's report (`perfhive investigate`).
+    Investigation,
+}
+
+impl RecordKind {
+    /// Every kind, in the order above.
+    pub const ALL: [RecordKind; 4] = [
+        RecordKind::Load,
+        RecordKind::Bench,
+        RecordKind::Import,
+        RecordKind::Investigation,
+    ];
+
+    /// The name in records and in the history: `load`, `bench`, `import`, `investigation`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Load => "load",
+            RecordKind::Bench => "bench",
+            RecordKind::Import => "import",
+            RecordKind::Investigation => "investigation",
+        }
+    }
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A name that is not a [`RecordKind`].
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown record kind `{0}` (expected load, bench, import or investigation)")]
+pub struct UnknownKind(pub String);
+
+impl std::str::FromStr for RecordKind {
+    type Err = UnknownKind;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RecordKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| UnknownKind(s.to_string()))
+    }
+}
+
+impl RunStatus {
+    /// The name in records and in the history: `passed`, `failed`, `aborted`, `interrupted`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Passed => "passed",
+            RunStatus::Failed => "failed",
+            RunStatus::Aborted => "aborted",
+            RunStatus::Interrupted => "interrupted",
+        }
+    }
 }
 
 /// Outcome of a run.
@@ -446,7 +514,7 @@ pub fn bench_json_schema() -> serde_json::Value {
     )
 }
 
-fn titled(schema: schemars::Schema, file: &str, title: &str) -> serde_json::Value {
+pub(crate) fn titled(schema: schemars::Schema, file: &str, title: &str) -> serde_json::Value {
     let mut schema = serde_json::to_value(schema).expect("schema serialises");
     if let Some(obj) = schema.as_object_mut() {
         obj.insert(
@@ -467,6 +535,7 @@ mod tests {
         let schemas = [
             ("result-record", super::json_schema()),
             ("bench-record", super::bench_json_schema()),
+            ("import-record", crate::import::json_schema()),
         ];
         for (file, schema) in schemas {
             let path = format!(

@@ -24,8 +24,11 @@ use std::sync::{Mutex, MutexGuard};
 use rusqlite::{params, Connection, Row};
 use serde::{Deserialize, Serialize};
 
-use crate::otel::{traced, DbQuery, DbTrace};
+use crate::otel::{traced, Code, DbQuery, DbTrace};
 use crate::{DemoError, Stats, DETAILS_PER_ITEM, SEED_ITEMS};
+
+/// This file, as spans name it in `code.file.path`.
+pub(crate) const FILE: &str = file!();
 
 /// The ids of the first items (N+1 path, once per request).
 static SELECT_IDS: DbQuery = DbQuery {
@@ -33,7 +36,10 @@ static SELECT_IDS: DbQuery = DbQuery {
     sql: "SELECT id FROM items ORDER BY id LIMIT ?1",
     operation: "SELECT",
     collection: "items",
-    function: "load_items_n_plus_one",
+    code: Code {
+        function: "load_items_n_plus_one",
+        file: FILE,
+    },
 };
 /// One item (N+1 path, once per item).
 static SELECT_ITEM: DbQuery = DbQuery {
@@ -41,7 +47,10 @@ static SELECT_ITEM: DbQuery = DbQuery {
     sql: "SELECT id, name, category, price_cents, description FROM items WHERE id = ?1",
     operation: "SELECT",
     collection: "items",
-    function: "load_items_n_plus_one",
+    code: Code {
+        function: "load_items_n_plus_one",
+        file: FILE,
+    },
 };
 /// One item's details (N+1 path, once per item).
 static SELECT_DETAILS: DbQuery = DbQuery {
@@ -49,7 +58,10 @@ static SELECT_DETAILS: DbQuery = DbQuery {
     sql: "SELECT key, value FROM item_details WHERE item_id = ?1 ORDER BY id",
     operation: "SELECT",
     collection: "item_details",
-    function: "load_items_n_plus_one",
+    code: Code {
+        function: "load_items_n_plus_one",
+        file: FILE,
+    },
 };
 /// Items with their details in one statement (the fixed path).
 static SELECT_JOINED: DbQuery = DbQuery {
@@ -60,7 +72,10 @@ static SELECT_JOINED: DbQuery = DbQuery {
              ORDER BY i.id, d.id",
     operation: "SELECT",
     collection: "items",
-    function: "load_items_joined",
+    code: Code {
+        function: "load_items_joined",
+        file: FILE,
+    },
 };
 /// One reading; an ingestion transaction's span covers BEGIN, the INSERTs and COMMIT.
 static INSERT_READING: DbQuery = DbQuery {
@@ -68,7 +83,10 @@ static INSERT_READING: DbQuery = DbQuery {
     sql: "INSERT INTO readings (sensor, value) VALUES (?1, ?2)",
     operation: "INSERT",
     collection: "readings",
-    function: "ingest",
+    code: Code {
+        function: "ingest",
+        file: FILE,
+    },
 };
 
 const SCHEMA: &str = "

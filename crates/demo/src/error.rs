@@ -34,6 +34,10 @@ pub enum DemoError {
         #[source]
         source: rusqlite::Error,
     },
+    /// The OpenTelemetry exporter cannot be built from the `OTEL_*` environment (a malformed
+    /// endpoint URL, an unsupported compression).
+    #[error("cannot set up tracing from the OTEL_* environment: {0}")]
+    Tracing(String),
     /// A statement failed while serving a request.
     #[error("database error")]
     Sqlite(#[from] rusqlite::Error),

@@ -30,9 +30,9 @@
 //! where the time goes without traces.
 //!
 //! With [`DemoOptions::trace`] set (for example from [`otel::ExportConfig::from_env`]), the
-//! service also emits OpenTelemetry spans of the same phases — a SERVER span per request with
-//! `parse` / `serialize` children and one CLIENT span per SQL statement — exported over
-//! OTLP/HTTP; see [`otel`].
+//! service is instrumented with the OpenTelemetry SDK: spans of the same phases — a SERVER span
+//! per request with `parse` / `db` / `serialize` children and one CLIENT span per SQL statement
+//! — exported over OTLP/HTTP; see [`otel`].
 //!
 //! The database is one SQLite connection behind a mutex, used from tokio's blocking pool: SQLite
 //! allows one writer at a time anyway, and a single connection keeps the write path (the subject
@@ -46,7 +46,7 @@ mod routes;
 mod running;
 mod timing;
 
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -92,8 +92,9 @@ pub struct DemoOptions {
     pub fast_serialization: bool,
     /// Worker threads of the service's runtime (default 2; 0 is treated as 1).
     pub threads: usize,
-    /// Where to export OpenTelemetry spans; `None` (the default) records none, at no cost.
-    /// [`otel::ExportConfig::from_env`] reads it from the standard `OTEL_*` variables.
+    /// Whether (and, optionally, where) to export OpenTelemetry spans; `None` (the default)
+    /// records none, at no cost. [`otel::ExportConfig::from_env`] decides from the standard
+    /// `OTEL_*` variables; the SDK reads the rest of its configuration from them at start-up.
     pub trace: Option<otel::ExportConfig>,
 }
 
@@ -101,7 +102,7 @@ impl Default for DemoOptions {
     fn default() -> Self {
         let slow = Switches::default();
         Self {
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            bind: perfhive_background::loopback(0),
             db_path: None,
             batch_size: slow.batch_size,
             synchronous_full: slow.synchronous_full,

@@ -11,6 +11,9 @@ use serde::Serialize;
 
 use crate::db::Item;
 
+/// This file, as spans name it in `code.file.path`.
+pub(crate) const FILE: &str = file!();
+
 /// How many pretty-print / re-parse rounds the slow path makes per item.
 const SLOW_ROUNDS: usize = 12;
 

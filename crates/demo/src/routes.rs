@@ -7,7 +7,6 @@
 //! header (see `timing.rs`) and, when tracing, the same phases as spans (see `otel`): a SERVER
 //! span per request, `parse` and `serialize` children, database spans from `db.rs`.
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex};
@@ -23,7 +22,7 @@ use hyper_util::server::conn::auto;
 use serde::{Deserialize, Serialize};
 
 use crate::db::{Db, Record};
-use crate::otel::{DbTrace, RequestTrace, SpanData, Tracer};
+use crate::otel::{Code, DbTrace, RequestTrace, Tracer};
 use crate::render::render_items;
 use crate::timing::ServerTiming;
 use crate::{DemoError, Switches, MAX_LIMIT};
@@ -52,14 +51,14 @@ pub(crate) struct Shared {
     config: tokio::sync::Mutex<()>,
     /// HTTP/1.1 + HTTP/2 connection builder (protocol detected per connection).
     pub(crate) http: auto::Builder<TokioExecutor>,
-    /// Records spans when tracing is configured.
-    tracer: Option<Arc<Tracer>>,
+    /// Starts spans when tracing is configured.
+    tracer: Option<Tracer>,
 }
 
 impl Shared {
     /// Shared state over an opened database, starting with `switches`, recording spans with
     /// `tracer` if given.
-    pub(crate) fn new(db: Db, switches: Switches, tracer: Option<Arc<Tracer>>) -> Self {
+    pub(crate) fn new(db: Db, switches: Switches, tracer: Option<Tracer>) -> Self {
         let mut http = auto::Builder::new(TokioExecutor::new());
         http.http1().timer(TokioTimer::new());
         http.http2().timer(TokioTimer::new());
@@ -82,41 +81,37 @@ impl Shared {
         work: impl FnOnce(Arc<Db>, Option<&DbTrace>) -> Result<T, DemoError> + Send + 'static,
     ) -> Result<T, Reject> {
         let db = Arc::clone(&self.db);
-        let open = match (self.tracer.as_ref(), trace) {
-            (Some(tracer), Some(trace)) => Some((Arc::clone(tracer), tracer.open(trace.child()))),
+        let phase = match (self.tracer.as_ref(), trace) {
+            (Some(tracer), Some(trace)) => {
+                let code = Code {
+                    function,
+                    file: crate::db::FILE,
+                };
+                Some(tracer.open_phase(trace, "db", code))
+            }
             _ => None,
         };
-        let db_trace = open
-            .as_ref()
-            .map(|(tracer, span)| DbTrace::new(Arc::clone(tracer), span.child()));
+        let db_trace = phase.clone();
         let out = blocking(move || work(db, db_trace.as_ref())).await;
-        if let Some((tracer, span)) = open {
-            let data = SpanData::Phase {
-                name: "db",
-                function,
-            };
-            tracer.close(span, out.is_err(), data);
+        if let Some(phase) = phase {
+            phase.end(&out);
         }
         out
     }
 
-    /// Runs `f`, recording it as phase `name` of the request's trace (with
-    /// `code.function.name` = `function`) when the request is traced.
-    fn phase<T, E>(
+    /// Runs `f`, recording it as phase `name` of the request's trace (with its `code`) when the
+    /// request is traced.
+    fn phase<T, E: std::fmt::Display>(
         &self,
         trace: Option<&RequestTrace>,
         name: &'static str,
-        function: &'static str,
+        code: Code,
         f: impl FnOnce() -> Result<T, E>,
     ) -> Result<T, E> {
-        let (Some(tracer), Some(trace)) = (self.tracer.as_deref(), trace) else {
-            return f();
-        };
-        let start = tracer.now();
-        let out = f();
-        let data = SpanData::Phase { name, function };
-        tracer.child(trace.child(), start, out.is_err(), data);
-        out
+        match (self.tracer.as_ref(), trace) {
+            (Some(tracer), Some(trace)) => tracer.phase(trace, name, code, f),
+            _ => f(),
+        }
     }
 
     fn switches(&self) -> Switches {
@@ -134,16 +129,10 @@ pub(crate) async fn handle(
     shared: Arc<Shared>,
 ) -> Result<Response<Body>, Infallible> {
     let mut timing = ServerTiming::start();
-    let trace = shared
-        .tracer
-        .as_deref()
-        .and_then(|t| t.start_request(req.headers()));
-    // What the SERVER span needs of the request, taken before `ingest` consumes it.
-    let span_of = trace.as_ref().map(|_| {
+    let trace = shared.tracer.as_ref().map(|tracer| {
         let path = req.uri().path();
         let route = ROUTES.into_iter().find(|r| *r == path);
-        let path = route.map_or_else(|| Cow::Owned(path.to_string()), Cow::Borrowed);
-        (req.method().clone(), route, path)
+        tracer.start_request(req.headers(), req.method(), route, path)
     });
     let t = trace.as_ref();
     let res = match (req.method().clone(), req.uri().path()) {
@@ -162,10 +151,8 @@ pub(crate) async fn handle(
     if let Ok(value) = HeaderValue::from_str(&timing.header()) {
         res.headers_mut().insert(SERVER_TIMING, value);
     }
-    if let (Some(tracer), Some(trace), Some((method, route, path))) =
-        (shared.tracer.as_deref(), trace, span_of)
-    {
-        tracer.end_request(trace, method, route, path, res.status().as_u16());
+    if let Some(trace) = trace {
+        Tracer::end_request(trace, res.status().as_u16());
     }
     Ok(res)
 }
@@ -192,7 +179,11 @@ async fn ingest(
     }
     let body = read_body(req.into_body()).await?;
     let records = timing.time("parse", || {
-        shared.phase(trace, "parse", "parse_records", || parse_records(&body))
+        let code = Code {
+            function: "parse_records",
+            file: file!(),
+        };
+        shared.phase(trace, "parse", code, || parse_records(&body))
     })?;
     let n = records.len();
     let t0 = Instant::now();
@@ -243,7 +234,11 @@ async fn items(
     };
     let body = timing
         .time("serialize", || {
-            shared.phase(trace, "serialize", function, || {
+            let code = Code {
+                function,
+                file: crate::render::FILE,
+            };
+            shared.phase(trace, "serialize", code, || {
                 render_items(&items, switches.fast_serialization)
             })
         })
@@ -343,6 +338,20 @@ enum Reject {
     TooLarge,
     /// 500 with an explanation (a database error).
     Internal(String),
+}
+
+impl std::fmt::Display for Reject {
+    /// What the response says (and a span's error status).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reject::BadRequest(msg) | Reject::Internal(msg) => f.write_str(msg),
+            Reject::NotFound => f.write_str("not found"),
+            Reject::MethodNotAllowed(allowed) => {
+                write!(f, "method not allowed (allowed: {allowed})")
+            }
+            Reject::TooLarge => f.write_str("body too large"),
+        }
+    }
 }
 
 impl Reject {

@@ -1,30 +1,31 @@
-//! Running the demo service in the background on its own OS thread and tokio runtime.
+//! Running the demo service in the background: a `perfhive_background::BackgroundServer`, its
+//! own OS thread and tokio runtime.
 //!
 //! A private runtime keeps the service's scheduling independent of the code investigating it (a
 //! load generator sharing worker threads with its target would measure itself). Everything that
-//! can fail — option checks, opening and seeding the database, binding, building the runtime —
-//! happens before [`spawn`] returns, so a returned [`RunningDemo`] is already accepting
-//! connections with a seeded database.
+//! can fail — option checks, opening and seeding the database, binding, building the runtime and
+//! the tracing pipeline — happens before [`spawn`] returns, so a returned [`RunningDemo`] is
+//! already accepting connections with a seeded database.
 //!
 //! Connections are served by hyper-util's `auto` builder (HTTP/1.1 with keep-alive, or h2c with
 //! prior knowledge). Shutdown is graceful with a bound: stop accepting, ask every connection to
-//! finish what is in flight, abort what is left after [`GRACE`]; then, when tracing, export the
+//! finish what is in flight, abort what is left after [`GRACE`]; then, when tracing, flush the
 //! spans still queued (bounded by [`crate::otel::FLUSH_TIMEOUT`]).
 
-use std::net::{SocketAddr, TcpListener as StdTcpListener};
+use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{mpsc, Arc};
-use std::thread::JoinHandle;
+use std::sync::Arc;
 use std::time::Duration;
 
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
+use perfhive_background::{self as background, BackgroundServer, Stop, Workers};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{oneshot, watch};
+use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::db::Db;
-use crate::otel::{self, TraceStats};
+use crate::otel::Tracing;
 use crate::routes::{self, Shared};
 use crate::{DemoError, DemoOptions};
 
@@ -40,23 +41,14 @@ pub struct RunningDemo {
     /// The address actually bound (with the real port when `bind` asked for port 0).
     pub addr: SocketAddr,
     db_path: Option<PathBuf>,
-    trace_stats: Option<Arc<otel::export::Queue>>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: BackgroundServer,
 }
 
 impl RunningDemo {
     /// The base URL, `http://127.0.0.1:PORT`; an unspecified bind address (`0.0.0.0`, `::`) is
     /// reported as the loopback address of the same family.
     pub fn base_url(&self) -> String {
-        let mut addr = self.addr;
-        if addr.ip().is_unspecified() {
-            addr.set_ip(match addr {
-                SocketAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
-                SocketAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
-            });
-        }
-        format!("http://{addr}")
+        self.server.url("http")
     }
 
     /// The database file when [`DemoOptions::db_path`] named one; `None` for the temporary file.
@@ -64,33 +56,11 @@ impl RunningDemo {
         self.db_path.as_deref()
     }
 
-    /// Counters of the span pipeline (exported, dropped, failed); `None` when not tracing.
-    pub fn trace_stats(&self) -> Option<TraceStats> {
-        self.trace_stats.as_ref().map(|q| q.stats())
-    }
-
     /// Stops the service, waits for its thread to finish (bounded by the shutdown grace period
     /// and, when tracing, the flush of queued spans) and removes a temporary database. Dropping
     /// a `RunningDemo` does the same.
-    pub fn shutdown(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            // A panic on the service thread has nothing left to clean up; do not propagate it
-            // from a destructor.
-            let _ = thread.join();
-        }
-    }
-}
-
-impl Drop for RunningDemo {
-    fn drop(&mut self) {
-        self.stop_and_join();
+    pub fn shutdown(self) {
+        self.server.shutdown();
     }
 }
 
@@ -99,75 +69,41 @@ impl Drop for RunningDemo {
 pub fn spawn(opts: DemoOptions) -> Result<RunningDemo, DemoError> {
     opts.validate()?;
     let db = Db::open(opts.db_path.as_deref(), opts.synchronous_full)?;
-    let (tracer, exporter) = match opts.trace.clone() {
+    let rt = background::runtime("perfhive-demo", Workers::Pool(opts.threads))
+        .map_err(DemoError::Runtime)?;
+    let (listener, addr) =
+        background::listen(&rt, opts.bind).map_err(|source| DemoError::Bind {
+            addr: opts.bind,
+            source,
+        })?;
+    let (tracing, tracer) = match &opts.trace {
         Some(config) => {
-            let (tracer, exporter) = otel::pipeline(config);
-            (Some(tracer), Some(exporter))
+            let (tracing, tracer) = Tracing::start(config, rt.handle().clone())?;
+            (Some(tracing), Some(tracer))
         }
         None => (None, None),
     };
-    let trace_stats = exporter.as_ref().map(otel::export::Exporter::queue);
     let shared = Arc::new(Shared::new(db, opts.switches(), tracer));
-    let bind_err = |source| DemoError::Bind {
-        addr: opts.bind,
-        source,
-    };
-    let listener = StdTcpListener::bind(opts.bind).map_err(bind_err)?;
-    listener.set_nonblocking(true).map_err(bind_err)?;
-    let addr = listener.local_addr().map_err(bind_err)?;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(opts.threads.max(1))
-        .thread_name("perfhive-demo")
-        .enable_all()
-        .build()
-        .map_err(DemoError::Runtime)?;
-
-    let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let (ready_tx, ready_rx) = mpsc::sync_channel::<std::io::Result<()>>(1);
-    let thread = std::thread::Builder::new()
-        .name(format!("perfhive-demo-{}", addr.port()))
-        .spawn(move || {
-            runtime.block_on(async move {
-                let listener = match TcpListener::from_std(listener) {
-                    Ok(listener) => listener,
-                    Err(e) => {
-                        let _ = ready_tx.send(Err(e));
-                        return;
-                    }
-                };
-                let export = exporter.map(otel::export::Exporter::spawn);
-                let _ = ready_tx.send(Ok(()));
-                serve(listener, shared, stop_rx).await;
-                // Every connection is done: the spans of all answered requests are queued.
-                if let Some(export) = export {
-                    export.shutdown().await;
-                }
-            });
-            // Dropping the runtime waits for database work still on the blocking pool; the
-            // database (and a temporary file) goes with the last `Shared`.
-        })
-        .map_err(DemoError::Runtime)?;
-
-    let ready = ready_rx.recv().unwrap_or_else(|_| {
-        Err(std::io::Error::other(
-            "the demo thread exited before listening",
-        ))
-    });
-    if let Err(source) = ready {
-        let _ = thread.join();
-        return Err(DemoError::Bind { addr, source });
-    }
+    let thread = format!("perfhive-demo-{}", addr.port());
+    let server = BackgroundServer::spawn(rt, thread, addr, move |stop| async move {
+        serve(listener, shared, stop).await;
+        // Every connection is done: the spans of all answered requests are queued.
+        if let Some(tracing) = tracing {
+            tracing.shutdown().await;
+        }
+        // Dropping the runtime waits for database work still on the blocking pool; the
+        // database (and a temporary file) goes with the last `Shared`.
+    })
+    .map_err(DemoError::Runtime)?;
     Ok(RunningDemo {
         addr,
         db_path: opts.db_path,
-        trace_stats,
-        stop: Some(stop_tx),
-        thread: Some(thread),
+        server,
     })
 }
 
 /// Accepts and serves connections until `stop` fires (or its sender is dropped).
-async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+async fn serve(listener: TcpListener, shared: Arc<Shared>, mut stop: Stop) {
     let (shutdown_tx, shutdown_rx) = watch::channel(false);
     let mut conns = JoinSet::new();
     loop {

@@ -18,6 +18,24 @@ pub enum ImportError {
         /// Why.
         source: std::io::Error,
     },
+    /// The path is a device, a socket or another file that cannot be read whole.
+    #[error("{}: {kind}, not a result file: give a regular file (or a criterion directory)", path.display())]
+    NotAFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is (`a character device`).
+        kind: &'static str,
+    },
+    /// The file is larger than [`crate::MAX_FILE_BYTES`].
+    #[error("{}: larger than the {} MiB limit of a result file ({size} bytes or more)", path.display(), limit >> 20)]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Its size, or how much was read before the limit.
+        size: u64,
+        /// The limit in bytes.
+        limit: u64,
+    },
     /// The content matched none of the formats in [`Format::all`].
     #[error(
         "{}: not a result file perfhive can import (expected one of: {})",

@@ -109,6 +109,10 @@ impl FromStr for Format {
     }
 }
 
+/// Largest result file read: 64 MiB (criterion's `sample.json` of a long benchmark is a few
+/// megabytes; a file much larger than this is not a benchmark result).
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
 /// Sniffs the format of `content`, read from `path`.
 ///
 /// JSON is recognised by its shape: an object with `results[].command` is hyperfine's; with
@@ -180,15 +184,65 @@ fn sniff_keys(text: &str) -> Option<Format> {
 /// Reads `content` as `format`. `path` names the file in errors and in [`Imported::source`];
 /// for [`Format::Criterion`] it also locates the sibling `benchmark.json` and `sample.json`,
 /// which are read when present.
+///
+/// Every number kept must be finite, and a time (unit `s`, `ms`, `us`, `ns`) or a standard
+/// deviation must not be negative: such a file is refused rather than stored, since a
+/// negative time would turn every comparison with it into nonsense (`NaN%`).
 pub fn parse(format: Format, path: &Path, content: &str) -> Result<Imported, ImportError> {
     let content = content.trim_start_matches('\u{feff}');
-    match format {
+    let imported = match format {
         Format::Hyperfine => hyperfine::parse(path, content),
         Format::K6Summary => k6::parse(path, content),
         Format::GoBench => gobench::parse(path, content),
         Format::Criterion => criterion::parse(path, content),
         Format::PytestBenchmark => pytest::parse(path, content),
+    }?;
+    check_numbers(&imported, path)?;
+    Ok(imported)
+}
+
+/// Whether `unit` measures time.
+fn is_time(unit: &str) -> bool {
+    matches!(unit, "s" | "ms" | "us" | "µs" | "ns")
+}
+
+/// Refuses non-finite numbers, negative times and negative standard deviations.
+fn check_numbers(imported: &Imported, path: &Path) -> Result<(), ImportError> {
+    for b in &imported.benchmarks {
+        let bad = |message: String| {
+            ImportError::parse(
+                imported.format,
+                path,
+                format!("benchmark `{}` ({}): {message}", b.name, b.metric),
+            )
+        };
+        let stats = [
+            ("mean", b.mean),
+            ("median", b.median),
+            ("min", b.min),
+            ("max", b.max),
+            ("stddev", b.stddev),
+        ];
+        let named = stats
+            .iter()
+            .filter_map(|(k, v)| Some((*k, (*v)?)))
+            .chain(b.extra.iter().map(|(k, v)| (k.as_str(), *v)))
+            .chain(b.samples.iter().map(|v| ("a sample", *v)));
+        for (what, v) in named {
+            if !v.is_finite() {
+                return Err(bad(format!("{what} is {v}, expected a finite number")));
+            }
+            let time =
+                is_time(&b.unit) && (what == "a sample" || stats.iter().any(|s| s.0 == what));
+            if v < 0.0 && (time || what == "stddev") {
+                return Err(bad(format!(
+                    "{what} is {v} {}, expected a value of zero or more",
+                    b.unit
+                )));
+            }
+        }
     }
+    Ok(())
 }
 
 /// Reads the file at `path` and imports it as `format`, or as what [`detect`] finds.
@@ -199,7 +253,9 @@ pub fn parse(format: Format, path: &Path, content: &str) -> Result<Imported, Imp
 pub fn import_file(path: &Path, format: Option<Format>) -> Result<Imported, ImportError> {
     let criterion_ok = matches!(format, None | Some(Format::Criterion));
     if criterion_ok && path.is_dir() {
-        return criterion::import_dir(path);
+        let imported = criterion::import_dir(path)?;
+        check_numbers(&imported, path)?;
+        return Ok(imported);
     }
     let redirected = if criterion_ok {
         criterion::estimates_beside(path)
@@ -217,11 +273,58 @@ pub fn import_file(path: &Path, format: Option<Format>) -> Result<Imported, Impo
     parse(format, path, &content)
 }
 
-/// `fs::read_to_string` with the path in the error.
+/// Reads a result file whole: a regular file or a pipe of at most [`MAX_FILE_BYTES`], never
+/// more than the limit plus one byte in memory; devices (`/dev/zero`), sockets and directories
+/// are refused by name.
 pub(crate) fn read(path: &Path) -> Result<String, ImportError> {
-    std::fs::read_to_string(path).map_err(|source| ImportError::Io {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let io = |source| ImportError::Io {
         path: path.to_path_buf(),
         source,
+    };
+    let meta = std::fs::metadata(path).map_err(io)?;
+    let t = meta.file_type();
+    let kind = if t.is_dir() {
+        Some("a directory")
+    } else if t.is_char_device() {
+        Some("a character device")
+    } else if t.is_block_device() {
+        Some("a block device")
+    } else if t.is_socket() {
+        Some("a socket")
+    } else {
+        None
+    };
+    if let Some(kind) = kind {
+        return Err(ImportError::NotAFile {
+            path: path.to_path_buf(),
+            kind,
+        });
+    }
+    let too_large = |size| ImportError::TooLarge {
+        path: path.to_path_buf(),
+        size,
+        limit: MAX_FILE_BYTES,
+    };
+    if meta.is_file() && meta.len() > MAX_FILE_BYTES {
+        return Err(too_large(meta.len()));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(io)?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(too_large(bytes.len() as u64));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "not UTF-8 text (invalid byte at offset {})",
+                e.utf8_error().valid_up_to()
+            ),
+        ))
     })
 }
 
@@ -239,6 +342,61 @@ pub(crate) fn imported(format: Format, path: &Path) -> Imported {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn negative_and_non_finite_numbers_are_refused() {
+        let p = Path::new("h.json");
+        let negative = r#"{"results":[{"command":"x","mean":-0.5,"stddev":0.1,"median":0.5,
+            "user":0.1,"system":0.0,"min":0.1,"max":0.9,"times":[0.5]}]}"#;
+        let e = parse(Format::Hyperfine, p, negative)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("mean is -0.5 s, expected a value of zero or more"),
+            "{e}"
+        );
+        let sample = negative
+            .replace("-0.5", "0.5")
+            .replace("[0.5]", "[0.5, -1]");
+        let e = parse(Format::Hyperfine, p, &sample)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("a sample is -1 s"), "{e}");
+        let e = parse(
+            Format::GoBench,
+            Path::new("go.txt"),
+            "BenchmarkX-8  10  -5 ns/op\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("is -5 ns, expected a value of zero or more"),
+            "{e}"
+        );
+        let nan = r#"{"benchmarks":[{"name":"t","stats":{"min":0.1,"max":0.2,"mean":0.1,
+            "stddev":-1.0,"median":0.1,"rounds":1,"iterations":1,"data":[0.1]}}]}"#;
+        let e = parse(Format::PytestBenchmark, Path::new("p.json"), nan)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("stddev is -1"), "{e}");
+        // a custom metric may be negative
+        let ok = parse(
+            Format::GoBench,
+            Path::new("go.txt"),
+            "BenchmarkX-8  10  5 ns/op  -3 delta\n",
+        )
+        .unwrap();
+        assert!(ok.benchmarks.iter().any(|b| b.mean == Some(-3.0)));
+    }
+
+    #[test]
+    fn special_files_are_refused_not_read_forever() {
+        let e = import_file(Path::new("/dev/zero"), None).unwrap_err();
+        assert!(matches!(e, ImportError::NotAFile { .. }), "{e}");
+        assert!(e.to_string().contains("a character device"), "{e}");
+        let e = import_file(Path::new("/dev/zero"), Some(Format::GoBench)).unwrap_err();
+        assert!(e.to_string().contains("a character device"), "{e}");
+    }
 
     #[test]
     fn names_round_trip() {

@@ -2,7 +2,7 @@
 //! SVG charts ([`html`]), and the report folder ([`write_folder`]: report.md, report.html,
 //! report.json and the raw data files).
 //!
-//! Both renderings have the sections of MISSION.md's report format in the same order and print
+//! Both renderings have the sections of the investigation report format in the same order and print
 //! only numbers taken from the report, formatted deterministically: percentages with one
 //! decimal, milliseconds with a precision adapted to their size, scores with three decimals.
 //! The shared wording (verdicts, evidence, the "where the time goes" sentence, the attribution
@@ -11,8 +11,11 @@
 mod charts;
 mod md;
 mod page;
+mod terminal;
 
-use crate::model::{Effort, Evidence, InvestigatorResult, Verdict};
+pub use terminal::summary;
+
+use crate::model::{Effort, Evidence, InvestigatorName, InvestigatorResult, Verdict};
 use crate::report::{ExecutiveSummary, RankedFinding, Report};
 use perfhive_report::svg::axis::{fixed, sig3};
 use std::io;
@@ -176,7 +179,22 @@ fn verdict_text(v: Verdict) -> &'static str {
         Verdict::InsufficientData => "insufficient data",
         Verdict::Failed => "failed",
         Verdict::TimedOut => "timed out",
+        Verdict::Interrupted => "interrupted",
     }
+}
+
+/// The banner of a partial report (an interrupted investigation), which every rendering shows
+/// first.
+pub fn banner(r: &Report) -> Option<String> {
+    if !r.is_partial() {
+        return None;
+    }
+    Some(match &r.interruption {
+        Some(i) => i.banner(),
+        None => {
+            "Interrupted: this report is partial, built from what was measured until then.".into()
+        }
+    })
 }
 
 /// An effort in words.
@@ -230,17 +248,17 @@ fn breakdown_sentence(es: &ExecutiveSummary) -> String {
 /// The ranked findings grouped by investigator: investigators in the report's order first
 /// (those without findings included), then any other investigator named by a finding; each
 /// group by rank.
-fn findings_by_investigator(r: &Report) -> Vec<(String, Vec<&RankedFinding>)> {
-    let mut groups: Vec<(String, Vec<&RankedFinding>)> = r
+fn findings_by_investigator(r: &Report) -> Vec<(InvestigatorName, Vec<&RankedFinding>)> {
+    let mut groups: Vec<(InvestigatorName, Vec<&RankedFinding>)> = r
         .investigators
         .iter()
-        .map(|i| (i.name.clone(), Vec::new()))
+        .map(|i| (i.name, Vec::new()))
         .collect();
     for f in &r.findings {
-        let name = &f.finding.investigator;
-        match groups.iter_mut().find(|g| &g.0 == name) {
+        let name = f.finding.investigator;
+        match groups.iter_mut().find(|g| g.0 == name) {
             Some(g) => g.1.push(f),
-            None => groups.push((name.clone(), vec![f])),
+            None => groups.push((name, vec![f])),
         }
     }
     for g in &mut groups {
@@ -266,7 +284,11 @@ fn shared_artefacts(r: &Report) -> Vec<&str> {
         .data_files
         .iter()
         .map(String::as_str)
-        .filter(|f| !r.investigators.iter().any(|i| belongs_to(f, &i.name)))
+        .filter(|f| {
+            !r.investigators
+                .iter()
+                .any(|i| belongs_to(f, i.name.as_str()))
+        })
         .collect()
 }
 

@@ -1,10 +1,28 @@
-//! The investigation report (MISSION.md's format): executive summary with where the time goes,
+//! The investigation report: executive summary with where the time goes,
 //! ranked findings, prioritised recommendations, per-investigator summaries, consensus, roadmap,
 //! risks, the validation plan as runnable commands, and appendices. Serialised as report.json;
 //! the Markdown and HTML renderings only ever print numbers taken from it.
 
-use crate::model::{Evidence, Finding, InvestigatorResult, Recommendation};
+use crate::data::DataOf;
+use crate::model::{Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation};
+use perfhive_core::record::{RunRecord, RunStatus};
 use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// What report.json is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportKind {
+    /// An investigation report (the only kind).
+    #[default]
+    Investigation,
+}
+
+impl fmt::Display for ReportKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("investigation")
+    }
+}
 
 /// The whole report.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -12,7 +30,14 @@ pub struct Report {
     /// Format version.
     pub schema_version: String,
     /// `investigation`.
-    pub kind: String,
+    pub kind: ReportKind,
+    /// `passed`, `failed` (a success criterion failed on the baseline) or `interrupted` (a
+    /// partial report: see `interruption`). Reports written before it existed read as passed.
+    #[serde(default = "passed")]
+    pub status: RunStatus,
+    /// What an interrupted investigation did not do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interruption: Option<Interruption>,
     /// Investigation name.
     pub name: String,
     /// Start, RFC 3339.
@@ -46,6 +71,66 @@ pub struct Report {
     pub appendices: Appendices,
 }
 
+fn passed() -> RunStatus {
+    RunStatus::Passed
+}
+
+impl Report {
+    /// Whether this is a partial report of an interrupted investigation.
+    pub fn is_partial(&self) -> bool {
+        self.status == RunStatus::Interrupted
+    }
+
+    /// An investigator's result, by name.
+    pub fn investigator(&self, name: InvestigatorName) -> Option<&InvestigatorResult> {
+        self.investigators.iter().find(|i| i.name == name)
+    }
+
+    /// The baseline's run record (the load investigator's).
+    pub fn baseline(&self) -> Option<&RunRecord> {
+        self.investigators.load_data().map(|d| &d.record)
+    }
+
+    /// Marks the report partial: `stage` was not run, or cut short, because of an interrupt.
+    pub fn interrupt(&mut self, stage: &str) {
+        self.status = RunStatus::Interrupted;
+        let after_s = self.duration_s;
+        self.interruption
+            .get_or_insert_with(|| Interruption {
+                after_s,
+                not_run: Vec::new(),
+            })
+            .not_run
+            .push(stage.to_string());
+    }
+}
+
+/// An interrupted investigation: when it stopped, and what it did not run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Interruption {
+    /// Seconds after the start.
+    pub after_s: f64,
+    /// The stages not run or cut short (`the parameter sweep`, `the before/after measurement`).
+    pub not_run: Vec<String>,
+}
+
+impl Interruption {
+    /// The banner every rendering shows first: the report is partial, and why.
+    pub fn banner(&self) -> String {
+        let mut s = format!(
+            "Interrupted after {:.1} s: this report is partial, built from what was measured until then.",
+            self.after_s
+        );
+        if !self.not_run.is_empty() {
+            s.push_str(&format!(
+                " Not run or cut short: {}.",
+                self.not_run.join(", ")
+            ));
+        }
+        s
+    }
+}
+
 /// The critical discovery.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct ExecutiveSummary {
@@ -76,7 +161,7 @@ pub struct RankedFinding {
     /// severity × share of time × confirmation × (measured or heuristic).
     pub score: f64,
     /// Other investigators whose findings are about the same subject or the same function.
-    pub confirmed_by: Vec<String>,
+    pub confirmed_by: Vec<InvestigatorName>,
     /// Functions this finding shares with other investigators' findings (a hot frame that is
     /// also a trace phase or a code-scan match).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -91,7 +176,8 @@ impl RankedFinding {
         if self.confirmed_by.is_empty() {
             return "no other investigator".to_string();
         }
-        let mut s = self.confirmed_by.join(", ");
+        let names: Vec<&str> = self.confirmed_by.iter().map(|n| n.as_str()).collect();
+        let mut s = names.join(", ");
         if !self.joined_on.is_empty() {
             let f: Vec<String> = self.joined_on.iter().map(|f| format!("`{f}`")).collect();
             s.push_str(&format!(" (same function: {})", f.join(", ")));
@@ -100,11 +186,62 @@ impl RankedFinding {
     }
 }
 
+/// A recommendation's priority.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Priority {
+    /// Do first: the best-ranked finding with a recommendation.
+    P0,
+    /// Next.
+    P1,
+    /// The cheapest of the rest.
+    #[serde(rename = "P2 quick win")]
+    P2QuickWin,
+}
+
+impl Priority {
+    /// As written in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::P0 => "P0",
+            Priority::P1 => "P1",
+            Priority::P2QuickWin => "P2 quick win",
+        }
+    }
+}
+
+impl fmt::Display for Priority {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Low, medium or high: a risk's likelihood and impact.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Low.
+    Low,
+    /// Medium.
+    Medium,
+    /// High.
+    High,
+}
+
+impl fmt::Display for Level {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Level::Low => "low",
+            Level::Medium => "medium",
+            Level::High => "high",
+        })
+    }
+}
+
 /// A recommendation with its priority.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Prioritized {
     /// `P0`, `P1`, `P2 quick win`.
-    pub priority: String,
+    pub priority: Priority,
     /// The finding it addresses.
     pub finding_id: String,
     /// Why this priority.
@@ -151,10 +288,10 @@ pub struct RoadmapPhase {
 pub struct Risk {
     /// The risk.
     pub risk: String,
-    /// low / medium / high.
-    pub likelihood: String,
-    /// low / medium / high.
-    pub impact: String,
+    /// How likely it is.
+    pub likelihood: Level,
+    /// How bad it would be.
+    pub impact: Level,
     /// Mitigation.
     pub mitigation: String,
 }

@@ -1,10 +1,12 @@
 //! A target process perfhive starts for an investigation: `sh -c` in its own process group (so
 //! the whole tree stops together), the caller's environment plus the given variables (the
-//! OpenTelemetry ones, a swept parameter), a readiness wait on the target's port, and SIGTERM
-//! then SIGKILL when dropped.
+//! OpenTelemetry ones, a swept parameter), a readiness wait on the target's port (given up on
+//! an interrupt), and SIGTERM then SIGKILL to the whole process group when dropped — also when
+//! perfhive itself is interrupted, so the target never outlives it holding its port.
 
 use crate::investigation::InvestigateError;
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// A target process perfhive started; stopped (SIGTERM, then SIGKILL) when dropped.
@@ -40,14 +42,16 @@ impl Drop for StartedTarget {
     }
 }
 
-/// Starts `command` through `sh -c` in its own process group and waits until `url` accepts
-/// TCP connections.
+/// Starts `command` through `sh -c` in its own process group, in `dir`, and waits until `url`
+/// accepts TCP connections — or until `stop` is set ([`InvestigateError::Interrupted`]; the
+/// target is stopped again).
 pub fn start_target(
     command: &str,
     url: &str,
     dir: &Path,
     timeout: Duration,
     env: &[(String, String)],
+    stop: &AtomicBool,
 ) -> Result<StartedTarget, InvestigateError> {
     use std::os::unix::process::CommandExt;
     let uri: http::Uri = url
@@ -83,14 +87,20 @@ pub fn start_target(
             Ok(())
         });
     }
-    let child = cmd
-        .spawn()
-        .map_err(|e| InvestigateError::Plan(format!("cannot run target.start `{command}`: {e}")))?;
+    let child = cmd.spawn().map_err(|e| {
+        InvestigateError::Plan(format!(
+            "cannot run target.start `{command}` in `{}`: {e}",
+            dir.display()
+        ))
+    })?;
     let mut started = StartedTarget { child };
     let deadline = Instant::now() + timeout;
     loop {
         if std::net::TcpStream::connect((host.as_str(), port)).is_ok() {
             return Ok(started);
+        }
+        if stop.load(Ordering::SeqCst) {
+            return Err(InvestigateError::Interrupted);
         }
         if let Ok(Some(status)) = started.child.try_wait() {
             return Err(InvestigateError::Plan(format!(

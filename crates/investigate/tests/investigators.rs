@@ -2,6 +2,7 @@
 //! `perfhive investigate --demo` measured, in `fixtures/demo-recorded.json`.
 
 use perfhive_core::LatencyHistogram;
+use perfhive_investigate::data::UseVerdict;
 use perfhive_investigate::investigators::{load, resources, sweep};
 use perfhive_probe::UseSummary;
 use serde_json::Value;
@@ -75,7 +76,7 @@ fn resources_calls_the_demo_io_bound_and_not_cpu_bound_nor_leaking() {
     let t: Vec<f64> = (0..y.len()).map(|i| i as f64).collect();
     let (findings, verdicts, _) = resources::assess(&s, 2, &t, &y);
     assert!(
-        verdicts.contains(&"io-wait") && !verdicts.contains(&"cpu-bound"),
+        verdicts.contains(&UseVerdict::IoWait) && !verdicts.contains(&UseVerdict::CpuBound),
         "{verdicts:?}"
     );
     assert!(findings.iter().any(|f| f.subject == "storage-io"));
@@ -95,7 +96,7 @@ fn resources_calls_the_demo_io_bound_and_not_cpu_bound_nor_leaking() {
         ..s.clone()
     };
     let (findings, verdicts, _) = resources::assess(&hot, 2, &t, &y);
-    assert_eq!(verdicts, ["cpu-bound"]);
+    assert_eq!(verdicts, [UseVerdict::CpuBound]);
     assert_eq!(findings[0].subject, "cpu");
 
     // a steady leak over a minute

@@ -19,13 +19,15 @@ use tokio_rustls::TlsConnector;
 pub enum ErrorClass {
     /// Connection refused.
     Refused,
-    /// No response within the timeout (or connect timeout).
+    /// No response within the timeout (or connect timeout), or still in flight when the run's
+    /// deadline passed.
     Timeout,
     /// Connection reset, closed early, or broken pipe.
     Reset,
     /// TLS handshake or record failure.
     Tls,
-    /// Malformed or unexpected HTTP.
+    /// Malformed or unexpected HTTP, including a status outside the classes HTTP defines
+    /// (below 100 or above 599, such as 999).
     Protocol,
     /// A 4xx status (or any status outside `ok_status`, below 500).
     Http4xx,
@@ -60,6 +62,21 @@ impl ErrorClass {
             ErrorClass::Http5xx => "http_5xx",
             ErrorClass::Other => "other",
         }
+    }
+
+    /// The failure class of a response with `status`, or `None` when it counts as a success:
+    /// a status in `ok` when the scenario lists them, else 100 to 399. A status outside the
+    /// classes HTTP defines (999) is kept as it is in the record and classified as protocol.
+    pub fn of_status(status: u16, ok: Option<&[u16]>) -> Option<ErrorClass> {
+        let success = match ok {
+            Some(list) => list.contains(&status),
+            None => (100..400).contains(&status),
+        };
+        (!success).then_some(match status {
+            100..=499 => ErrorClass::Http4xx,
+            500..=599 => ErrorClass::Http5xx,
+            _ => ErrorClass::Protocol,
+        })
     }
 
     /// Classifies an I/O error.
@@ -327,5 +344,26 @@ pub async fn connect(
             };
             Err(ConnectError { class, error })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_are_classified_by_their_class() {
+        assert_eq!(ErrorClass::of_status(200, None), None);
+        assert_eq!(ErrorClass::of_status(302, None), None);
+        assert_eq!(ErrorClass::of_status(404, None), Some(ErrorClass::Http4xx));
+        assert_eq!(ErrorClass::of_status(503, None), Some(ErrorClass::Http5xx));
+        assert_eq!(ErrorClass::of_status(999, None), Some(ErrorClass::Protocol));
+        assert_eq!(ErrorClass::of_status(42, None), Some(ErrorClass::Protocol));
+        assert_eq!(ErrorClass::of_status(999, Some(&[999])), None);
+        // outside `ok_status` and below 500: the 4xx class, as documented
+        assert_eq!(
+            ErrorClass::of_status(200, Some(&[204])),
+            Some(ErrorClass::Http4xx)
+        );
     }
 }

@@ -5,19 +5,26 @@
 //!
 //! Layout: [`schedule`] (when each request is due), [`timer`] (precise wake-ups), [`conn`],
 //! [`http1`] and [`h2`] (the client side), [`stats`] (what is recorded), [`worker`] (one
-//! thread's share of the load), [`engine`] (orchestration, time series, triggers) and
-//! [`record`] (the result record).
+//! thread's share of the load; `mix` picks each request), [`stop`] (stopping from outside or at
+//! the deadline), [`engine`] (setup, aggregation with the time series, triggers and deadlines,
+//! finish; [`run_blocking`] is the one call a program needs) and [`record`] (the result
+//! record).
 
 pub mod conn;
 pub mod engine;
 pub mod h2;
 pub mod http1;
+mod mix;
 pub mod record;
 pub mod schedule;
 pub mod stats;
+pub mod stop;
 pub mod timer;
 pub mod worker;
 
-pub use engine::{run, LoadError, LoadOptions, NoProgress, Progress, RunResult, Tick};
+pub use engine::{
+    run, run_blocking, LoadError, LoadOptions, NoProgress, Progress, RunResult, Tick, END_GRACE,
+    MAX_THREADS, STOP_GRACE,
+};
 pub use record::{build_record, build_record_with};
 pub use worker::StopSignal;

@@ -308,7 +308,7 @@ pub fn build_record_with(
     });
     RunRecord {
         schema_version: SCHEMA_VERSION.to_string(),
-        kind: "load".into(),
+        kind: RecordKind::Load,
         tool: ToolInfo {
             name: "perfhive".into(),
             version: env!("CARGO_PKG_VERSION").into(),
@@ -386,7 +386,7 @@ fn generator_report(res: &RunResult, requests: u64) -> GeneratorReport {
     let cpu_pct = round3(100.0 * res.generator_cpu.as_secs_f64() / secs);
     let capacity = 100.0 * res.workers as f64;
     let timer_p99 = s.timer_lag.quantile_ms(0.99).unwrap_or(0.0);
-    let mut warnings = Vec::new();
+    let mut warnings = res.warnings.clone();
     let cpu_bound = cpu_pct >= CPU_SATURATED_PCT / 100.0 * capacity;
     if cpu_bound {
         warnings.push(format!(

@@ -75,6 +75,38 @@ impl Schedule {
         }
     }
 
+    /// How many arrivals are due at or before `t` (from the start): the `k` with
+    /// `time_of(k) <= t`, from Λ(t) in closed form, O(log phases). A generator that fell behind
+    /// catches up in one step instead of walking every arrival it missed.
+    pub fn arrivals_by(&self, t: Duration) -> u64 {
+        let Some(last) = self.segs.last() else {
+            return 0;
+        };
+        let t = t.as_secs_f64();
+        if t >= last.t0 + last.dur {
+            return self.total_arrivals();
+        }
+        let i = self
+            .segs
+            .partition_point(|s| s.t0 + s.dur <= t)
+            .min(self.segs.len() - 1);
+        let s = &self.segs[i];
+        let tau = (t - s.t0).clamp(0.0, s.dur);
+        let a = if s.dur > 0.0 {
+            (s.r1 - s.r0) / (2.0 * s.dur)
+        } else {
+            0.0
+        };
+        let cum = s.cum0 + s.r0 * tau + a * tau * tau;
+        // arrival k is due when Λ reaches k: k = 0, 1, …, floor(Λ(t))
+        let due = cum.max(0.0).floor() + 1.0;
+        if due >= self.total {
+            self.total_arrivals()
+        } else {
+            due as u64
+        }
+    }
+
     /// When arrival `k` (0-based) is due, from the start; `None` past the end.
     pub fn time_of(&self, k: u64) -> Option<Duration> {
         let k = k as f64;
@@ -124,6 +156,42 @@ mod tests {
         assert_eq!(s.time_of(0), Some(Duration::ZERO));
         assert_eq!(s.time_of(1500), Some(Duration::from_millis(1500)));
         assert_eq!(s.time_of(5000), None);
+    }
+
+    #[test]
+    fn arrivals_by_agrees_with_time_of() {
+        let p = Profile::open(
+            Duration::from_secs(1),
+            50.0,
+            Duration::from_secs(2),
+            Duration::from_secs(3),
+            &[100.0, 300.0],
+            Duration::from_secs(2),
+            None,
+        );
+        let s = Schedule::from_profile(&p);
+        for ms in (0..9000).step_by(7) {
+            let t = Duration::from_millis(ms);
+            let n = s.arrivals_by(t);
+            // every counted arrival is due by t (to rounding), the next one after it
+            if n > 0 {
+                let last = s.time_of(n - 1).unwrap();
+                assert!(
+                    last <= t + Duration::from_micros(1),
+                    "{ms} ms: {n} {last:?}"
+                );
+            }
+            if let Some(next) = s.time_of(n) {
+                assert!(
+                    next + Duration::from_micros(1) >= t,
+                    "{ms} ms: {n} {next:?}"
+                );
+            }
+        }
+        assert_eq!(s.arrivals_by(Duration::from_secs(100)), s.total_arrivals());
+        // a rate no generator could send is counted, not walked
+        let huge = Schedule::constant(1e9, Duration::from_secs(10));
+        assert_eq!(huge.arrivals_by(Duration::from_secs(5)), 5_000_000_001);
     }
 
     #[test]

@@ -6,8 +6,9 @@ use crate::conn::ErrorClass;
 use perfhive_core::LatencyHistogram;
 use std::time::Duration;
 
-/// Status codes tracked individually (0..600); others count as 0.
-const STATUS_SLOTS: usize = 600;
+/// Status codes tracked individually: every three-digit code a response can carry (0..=999),
+/// so a non-standard one (999) is kept as it is, not folded into another.
+const STATUS_SLOTS: usize = 1000;
 
 /// Results of one (phase, request) pair.
 #[derive(Clone)]
@@ -131,6 +132,9 @@ pub struct WorkerStats {
     pub timer_lag: LatencyHistogram,
     /// Requests sent more than 10 ms late.
     pub late: u64,
+    /// Requests still in flight when the run's deadline passed (or on a hard stop): cancelled,
+    /// and counted as timeouts.
+    pub cancelled: u64,
     /// Scheduled requests never sent.
     pub dropped: u64,
     /// Connections opened.
@@ -152,6 +156,7 @@ impl WorkerStats {
             send_lag: LatencyHistogram::new(),
             timer_lag: LatencyHistogram::new(),
             late: 0,
+            cancelled: 0,
             dropped: 0,
             connections: 0,
             max_in_flight: 0,
@@ -168,6 +173,7 @@ impl WorkerStats {
         cell.bytes_in += o.bytes_in;
         self.interval.requests += 1;
         if let Some(status) = o.status {
+            // httparse and hyper accept three digits at most: 999 is the highest status
             cell.status[(status as usize).min(STATUS_SLOTS - 1)] += 1;
             cell.corrected.record(o.corrected);
             cell.uncorrected.record(o.uncorrected);
@@ -202,6 +208,7 @@ impl WorkerStats {
         self.send_lag.merge(&other.send_lag);
         self.timer_lag.merge(&other.timer_lag);
         self.late += other.late;
+        self.cancelled += other.cancelled;
         self.dropped += other.dropped;
         self.connections += other.connections;
         self.max_in_flight += other.max_in_flight;

@@ -22,60 +22,24 @@ use http_body_util::Full;
 use perfhive_scenario::Profile;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc::UnboundedSender, Notify};
+
+use crate::mix::Swrr;
+pub use crate::stop::StopSignal;
 use tokio_rustls::TlsConnector;
 
 /// Requests later than this count as late in the generator report.
 const LATE: Duration = Duration::from_millis(10);
 /// A request waits this long for a busy slot before the pool grows (open model).
 const GROW_AFTER: Duration = Duration::from_millis(1);
-/// How long after the planned end a backlog may still be sent before the rest is dropped.
-const DRAIN: Duration = Duration::from_secs(2);
-
-/// Stops a run: `stop` ends scheduling (in-flight requests finish), `hard_stop` cancels them.
-#[derive(Default)]
-pub struct StopSignal {
-    soft: AtomicBool,
-    hard: AtomicBool,
-    notify: Notify,
-}
-
-impl StopSignal {
-    /// No new requests.
-    pub fn stop(&self) {
-        self.soft.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-    /// Cancel requests in flight too.
-    pub fn hard_stop(&self) {
-        self.soft.store(true, Ordering::SeqCst);
-        self.hard.store(true, Ordering::SeqCst);
-        self.notify.notify_waiters();
-    }
-    /// Whether `stop` was called.
-    pub fn is_stopped(&self) -> bool {
-        self.soft.load(Ordering::SeqCst)
-    }
-    fn is_hard(&self) -> bool {
-        self.hard.load(Ordering::SeqCst)
-    }
-    /// Resolves once stopped (soft or hard); registration happens before the flag check, so no
-    /// wake-up is lost between threads.
-    async fn stopped(&self, hard: bool) {
-        loop {
-            let n = self.notify.notified();
-            tokio::pin!(n);
-            n.as_mut().enable();
-            if (hard && self.is_hard()) || (!hard && self.is_stopped()) {
-                return;
-            }
-            n.await;
-        }
-    }
-}
+/// How long after the planned end a backlog may still be sent before the rest is dropped
+/// (well inside the engine's end grace, after which requests in flight are cancelled).
+const DRAIN: Duration = Duration::from_millis(250);
+/// Due arrivals the dispatcher steps through one by one after its closed-form count, to absorb
+/// floating-point disagreement between the count and the due times.
+const STEP_LIMIT: usize = 64;
 
 /// Protocol used for the run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -164,37 +128,6 @@ pub enum Msg {
         /// Worker thread CPU in total.
         cpu: Duration,
     },
-}
-
-/// Smooth weighted round-robin (nginx): exact proportions, evenly interleaved.
-struct Swrr {
-    weights: Vec<i64>,
-    current: Vec<i64>,
-    total: i64,
-}
-
-impl Swrr {
-    fn new(weights: &[u32]) -> Self {
-        Swrr {
-            weights: weights.iter().map(|&w| w as i64).collect(),
-            current: vec![0; weights.len()],
-            total: weights.iter().map(|&w| w as i64).sum(),
-        }
-    }
-    fn next(&mut self) -> usize {
-        if self.weights.len() == 1 {
-            return 0;
-        }
-        let mut best = 0;
-        for i in 0..self.weights.len() {
-            self.current[i] += self.weights[i];
-            if self.current[i] > self.current[best] {
-                best = i;
-            }
-        }
-        self.current[best] -= self.total;
-        best
-    }
 }
 
 struct Local {
@@ -332,6 +265,7 @@ async fn dispatch(l: &Rc<Local>) {
     for _ in 0..((first_rate / 1000.0).ceil() as usize + 1).min(plan.max_in_flight) {
         spawn_slot(l);
     }
+    let end = plan.start + plan.profile.total();
     let mut j = 0u64;
     let mut recheck: Option<Instant> = None;
     while !plan.stop.is_stopped() {
@@ -340,6 +274,8 @@ async fn dispatch(l: &Rc<Local>) {
             (Some(a), Some(r)) => a.min(r),
             (Some(a), None) => a,
             (None, Some(r)) => r,
+            // nothing more is due: the run still lasts until its planned end
+            (None, None) if Instant::now() < end => end,
             (None, None) => break,
         };
         if wake_at > Instant::now() {
@@ -353,6 +289,9 @@ async fn dispatch(l: &Rc<Local>) {
                 } => {}
                 _ = stop => break,
             }
+        } else {
+            // behind schedule: let the slots and the stop signal run before catching up
+            tokio::task::yield_now().await;
         }
         let now = Instant::now();
         if next.is_some_and(|a| a <= now) {
@@ -361,12 +300,19 @@ async fn dispatch(l: &Rc<Local>) {
                 .timer_lag
                 .record(now.saturating_duration_since(wake_at));
         }
-        while due_at(j).is_some_and(|t| t <= now) {
+        // every arrival due by now, counted in closed form whatever the backlog
+        let due = sched.arrivals_by(now.saturating_duration_since(plan.start));
+        let id = l.id as u64;
+        j = j.max(due.saturating_sub(id).div_ceil(plan.workers as u64));
+        for _ in 0..STEP_LIMIT {
+            if due_at(j).is_none_or(|t| t > now) {
+                break;
+            }
             j += 1;
         }
         l.due.set(j);
         recheck = None;
-        let backlog = (j - l.claimed.get()) as usize;
+        let backlog = usize::try_from(j - l.claimed.get()).unwrap_or(usize::MAX);
         let idle = l.idle.get();
         for _ in 0..backlog.min(idle) {
             l.wake.notify_one();
@@ -376,7 +322,7 @@ async fn dispatch(l: &Rc<Local>) {
             // generator itself must not open a burst of connections.
             tokio::task::yield_now().await;
             let claimed = l.claimed.get();
-            let backlog = (j - claimed) as usize;
+            let backlog = usize::try_from(j - claimed).unwrap_or(usize::MAX);
             if backlog > l.idle.get() {
                 let oldest = due_at(claimed).unwrap_or(now);
                 if now.saturating_duration_since(oldest) >= GROW_AFTER {
@@ -520,33 +466,30 @@ async fn one_request(
             }
         }
     }
+    // Some(response or timeout), or None when the run cancelled it (its deadline, a hard stop)
     let result = tokio::select! {
-        r = tokio::time::timeout(plan.timeout, perform(l, conn, p, idx)) => r,
-        _ = plan.stop.stopped(true) => {
-            l.in_flight.set(l.in_flight.get() - 1);
-            return;
-        }
+        r = tokio::time::timeout(plan.timeout, perform(l, conn, p, idx)) => Some(r),
+        _ = plan.stop.stopped(true) => None,
     };
     let done = Instant::now();
     l.in_flight.set(l.in_flight.get() - 1);
     let (status, error, bytes_in, ttfb) = match result {
-        Err(_elapsed) => {
+        None => {
+            *conn = None;
+            l.stats.borrow_mut().cancelled += 1;
+            (None, Some(ErrorClass::Timeout), 0, None)
+        }
+        Some(Err(_elapsed)) => {
             *conn = None;
             (None, Some(ErrorClass::Timeout), 0, None)
         }
-        Ok(Err((class, bytes))) => (None, Some(class), bytes, None),
-        Ok(Ok((status, bytes, ttfb))) => {
-            let ok = match &plan.ok_status {
-                Some(list) => list.contains(&status),
-                None => status < 400,
-            };
-            let err = (!ok).then_some(if status >= 500 {
-                ErrorClass::Http5xx
-            } else {
-                ErrorClass::Http4xx
-            });
-            (Some(status), err, bytes, Some(ttfb))
-        }
+        Some(Ok(Err((class, bytes)))) => (None, Some(class), bytes, None),
+        Some(Ok(Ok((status, bytes, ttfb)))) => (
+            Some(status),
+            ErrorClass::of_status(status, plan.ok_status.as_deref()),
+            bytes,
+            Some(ttfb),
+        ),
     };
     let phase = plan
         .profile
@@ -643,23 +586,5 @@ async fn connect(
             Ok((stream, timing, h2))
         }
         Err(e) => Err((e.class, 0)),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn swrr_keeps_exact_proportions_interleaved() {
-        let mut p = Swrr::new(&[3, 1]);
-        let seq: Vec<_> = (0..8).map(|_| p.next()).collect();
-        assert_eq!(seq, [0, 0, 1, 0, 0, 0, 1, 0]);
-        let mut p = Swrr::new(&[5, 3, 2]);
-        let mut counts = [0; 3];
-        for _ in 0..1000 {
-            counts[p.next()] += 1;
-        }
-        assert_eq!(counts, [500, 300, 200]);
     }
 }

@@ -7,7 +7,6 @@ mod interrupt;
 mod output;
 mod recording;
 
-use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
@@ -21,7 +20,13 @@ fn main() -> ExitCode {
     if std::env::args_os().nth(1).is_some_and(|a| a == "__demo") {
         return ExitCode::from(cli::investigate::serve_demo());
     }
-    let args = cli::Cli::parse();
+    // A write beyond the file size limit (`ulimit -f`) fails with EFBIG, reported by whatever
+    // wrote, instead of SIGXFSZ ending the process and losing what it measured.
+    // SAFETY: setting a signal's disposition to SIG_IGN before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
+    let args = cli::parse();
     let mut out = output::Printer::new();
     match cli::exec(args, &mut out) {
         Ok(code) => code.into(),

@@ -1,33 +1,131 @@
-//! Opening the history for a subcommand and writing a run into it as it goes.
+//! The history options of every command, and writing a run into the history as it goes.
+//!
+//! The history never costs a measurement: when it cannot be opened or written (a read-only
+//! file, a full disk), the run goes on, its output is written, and a warning says what to do.
+//! Commands that only read it (`history`, `compare`) open a read-only history read-only.
 
+use crate::output::Printer;
 use anyhow::Context;
 use perfhive_core::measure::Measure;
-use perfhive_core::record::Environment;
-use perfhive_store::{MetricRow, NewRun, Store};
-use std::path::PathBuf;
+use perfhive_core::record::{Environment, RecordKind, RunStatus};
+use perfhive_store::{MetricRow, NewRun, Store, StoreError};
+use std::path::{Path, PathBuf};
 
-/// History options shared by every subcommand.
-#[derive(clap::Args, Debug, Clone)]
-pub struct HistoryArgs {
-    /// The history database (default: $PERFHIVE_HISTORY, else ~/.local/share/perfhive/history.db).
-    #[arg(long, global = true, value_name = "PATH", env = "PERFHIVE_HISTORY")]
+/// `--history` and `--no-history` before the subcommand (`perfhive --history h.db run …`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct GlobalHistoryArgs {
+    /// The history database [default: $PERFHIVE_HISTORY, else
+    /// ~/.local/share/perfhive/history.db].
+    #[arg(
+        long,
+        value_name = "PATH",
+        env = "PERFHIVE_HISTORY",
+        hide_env = true,
+        help_heading = "History"
+    )]
     pub history: Option<PathBuf>,
-    /// Do not record this run in the history.
-    #[arg(long, global = true)]
+    /// Do not store the run in the history.
+    #[arg(long, help_heading = "History")]
     pub no_history: bool,
 }
 
-impl HistoryArgs {
-    /// The database path.
-    pub fn path(&self) -> PathBuf {
-        self.history.clone().unwrap_or_else(Store::default_path)
+/// `--history` of the commands that read the history (`history` and its subcommands,
+/// `compare`).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct HistoryArgs {
+    /// The history database [default: $PERFHIVE_HISTORY, else
+    /// ~/.local/share/perfhive/history.db].
+    #[arg(long, value_name = "PATH", global = true, help_heading = "History")]
+    pub history: Option<PathBuf>,
+}
+
+/// What every command that stores its run accepts: its name, tags and note in the history,
+/// and where the history is.
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct RecordArgs {
+    /// Name of the run in the history [default: the scenario, the commands, the file or the
+    /// plan].
+    #[arg(long, value_name = "NAME", help_heading = "History")]
+    pub name: Option<String>,
+    /// Tag the run in the history (repeatable).
+    #[arg(long, value_name = "TAG", help_heading = "History")]
+    pub tag: Vec<String>,
+    /// A note stored with the run (searchable).
+    #[arg(long, value_name = "TEXT", help_heading = "History")]
+    pub note: Option<String>,
+    /// The history database [default: $PERFHIVE_HISTORY, else
+    /// ~/.local/share/perfhive/history.db].
+    #[arg(long, value_name = "PATH", help_heading = "History")]
+    pub history: Option<PathBuf>,
+    /// Do not store the run in the history.
+    #[arg(long, help_heading = "History")]
+    pub no_history: bool,
+}
+
+impl RecordArgs {
+    /// The name in the history: `--name`, else `default`.
+    pub fn name_or(&self, default: &str) -> String {
+        self.name.clone().unwrap_or_else(|| default.to_string())
+    }
+}
+
+/// Where the history is and whether this run goes into it, from the options before and after
+/// the subcommand (after wins).
+#[derive(Clone, Debug)]
+pub struct History {
+    /// The database.
+    pub path: PathBuf,
+    /// False with `--no-history`.
+    pub enabled: bool,
+}
+
+impl History {
+    /// The history of a command that reads it.
+    pub fn reading(global: &GlobalHistoryArgs, own: &HistoryArgs) -> History {
+        History {
+            path: own
+                .history
+                .clone()
+                .or_else(|| global.history.clone())
+                .unwrap_or_else(Store::default_path),
+            enabled: !global.no_history,
+        }
     }
 
-    /// Opens the store (errors when it cannot be opened).
+    /// The history of a command that stores its run.
+    pub fn recording(global: &GlobalHistoryArgs, own: &RecordArgs) -> History {
+        History {
+            path: own
+                .history
+                .clone()
+                .or_else(|| global.history.clone())
+                .unwrap_or_else(Store::default_path),
+            enabled: !(global.no_history || own.no_history),
+        }
+    }
+
+    /// Opens the store to read it (read-only when it cannot be written).
+    pub fn open_for_reading(&self) -> anyhow::Result<Store> {
+        Store::open_for_reading(&self.path)
+            .with_context(|| format!("cannot read the history at `{}`", self.path.display()))
+    }
+
+    /// Opens the store to change it (`history tag`, `delete`, `prune`).
     pub fn open(&self) -> anyhow::Result<Store> {
-        let path = self.path();
-        Store::open(&path)
-            .with_context(|| format!("cannot open the history at `{}`", path.display()))
+        Store::open(&self.path)
+            .with_context(|| format!("cannot open the history at `{}`", self.path.display()))
+    }
+}
+
+/// What to do about a history that cannot be written.
+fn advice(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::DiskFull { .. } => "free some space, or use --no-history",
+        StoreError::FileSizeLimit { .. } => "raise the limit (ulimit -f), or use --no-history",
+        StoreError::ReadOnly { .. } | StoreError::Create { .. } => {
+            "give a writable --history PATH, or use --no-history"
+        }
+        _ => "use --no-history to run without it",
     }
 }
 
@@ -40,40 +138,66 @@ pub struct Recording {
 }
 
 impl Recording {
-    /// Starts recording a run, unless `--no-history`.
+    /// Starts recording a run, unless `--no-history`. When the history cannot be opened or
+    /// written, warns and returns `None`: the run goes on without it.
     pub fn begin(
-        args: &HistoryArgs,
-        kind: &str,
-        name: &str,
+        history: &History,
+        args: &RecordArgs,
+        kind: RecordKind,
+        default_name: &str,
         fingerprint: &Environment,
-        tags: &[String],
-        note: Option<&str>,
-    ) -> anyhow::Result<Option<Recording>> {
-        if args.no_history {
-            return Ok(None);
+        out: &mut Printer,
+    ) -> Option<Recording> {
+        if !history.enabled {
+            return None;
         }
-        let store = args.open()?;
-        let id = store.begin_run(&NewRun {
-            kind: kind.into(),
-            name: name.into(),
-            started_at: perfhive_store::now_rfc3339(),
-            git_commit: fingerprint.git_commit.clone(),
-            git_branch: fingerprint.git_branch.clone(),
-            host: fingerprint.host.clone(),
-            fingerprint: serde_json::to_value(fingerprint)?,
-            tags: tags.to_vec(),
-            notes: note.unwrap_or_default().to_string(),
-        })?;
-        Ok(Some(Recording { store, id }))
+        let started = Store::open(&history.path).and_then(|store| {
+            let id = store.begin_run(&NewRun {
+                kind,
+                name: args.name_or(default_name),
+                started_at: perfhive_store::now_rfc3339(),
+                git_commit: fingerprint.git_commit.clone(),
+                git_branch: fingerprint.git_branch.clone(),
+                host: fingerprint.host.clone(),
+                fingerprint: serde_json::to_value(fingerprint).unwrap_or_default(),
+                tags: args.tag.clone(),
+                notes: args.note.clone().unwrap_or_default(),
+            })?;
+            Ok(Recording { store, id })
+        });
+        match started {
+            Ok(r) => Some(r),
+            Err(e) => {
+                out.warn(&format!(
+                    "this run will not be stored in the history: {e}; {}",
+                    advice(&e)
+                ));
+                None
+            }
+        }
     }
 
-    /// Finishes the run with its final record and measures.
+    /// Records where the run's artefacts are (an investigation's report folder); a failure is
+    /// a warning.
+    pub fn attach(&self, artifact: &Path, out: &mut Printer) {
+        if let Err(e) = self.store.set_artifact(self.id, artifact) {
+            out.warn(&format!(
+                "the history did not record the report folder: {e}"
+            ));
+        }
+    }
+
+    /// Finishes the run with its outcome, final record and measures; returns its id, or warns
+    /// and returns `None` when the history cannot take it (what was measured is in the
+    /// command's output, and what was written while it ran stays in the history as an
+    /// incomplete run).
     pub fn finish(
         mut self,
-        status: &str,
+        status: RunStatus,
         record: &serde_json::Value,
         measures: &[Measure],
-    ) -> anyhow::Result<i64> {
+        out: &mut Printer,
+    ) -> Option<i64> {
         let rows: Vec<MetricRow> = measures
             .iter()
             .map(|m| MetricRow {
@@ -83,8 +207,17 @@ impl Recording {
                 lower_is_better: m.lower_is_better,
             })
             .collect();
-        self.store.finish_run(self.id, status, record, &rows)?;
-        Ok(self.id)
+        match self.store.finish_run(self.id, status, record, &rows) {
+            Ok(()) => Some(self.id),
+            Err(e) => {
+                out.warn(&format!(
+                    "the run was measured but not stored in the history (run {} stays incomplete): {e}; {}",
+                    self.id,
+                    advice(&e)
+                ));
+                None
+            }
+        }
     }
 }
 

@@ -1,16 +1,25 @@
-//! Sampling CPU and memory of observed processes, `top(1)`-style.
+//! Sampling CPU and memory of observed processes and their descendants, `top(1)`-style.
+//!
+//! The processes a selector names are roots: every sample also reads their descendants (see
+//! [`crate::tree`]), so a service started through `sh -c`, or a pre-forking server's workers, are
+//! observed rather than the shell or the master alone.
 //!
 //! CPU% is `Δ(utime + stime) / ticks_per_second / Δwall × 100`, percent of one core, computed
 //! only over processes present in both samples — each identified by `(pid, starttime)` so a
 //! reused pid is never mistaken for the old process. RSS is `/proc/<pid>/stat` `rss` pages times
-//! the page size. Samples are cheap (one `stat` read per pid); resolution by name, which scans
-//! all of `/proc`, is repeated only every [`RESOLVE_EVERY`] or when every known pid is gone.
+//! the page size, summed; PSS (`smaps_rollup`) is summed too, so pages that pre-forked workers
+//! share with their master count once ([`ObservedPoint::memory_mb`]). Samples are cheap (a
+//! `stat` and an `smaps_rollup` read per pid and one walk for descendants); resolution by name,
+//! which scans all of `/proc`, is repeated only every [`RESOLVE_EVERY`] or when every known pid
+//! is gone.
 
 use std::time::{Duration, Instant};
 
 use procfs::process::Process;
 use serde::{Deserialize, Serialize};
 
+use crate::procread::{self, ProcReader};
+use crate::tree::TreeWalker;
 use crate::{ticks_per_second, ProcessSelector};
 
 /// How often a [`ProcessSelector::Name`] is re-resolved to pick up new processes.
@@ -27,6 +36,9 @@ pub struct ProcessSample {
     pub cpu_ticks: u64,
     /// Resident set size summed over the processes, in bytes.
     pub rss_bytes: u64,
+    /// Proportional set size summed over the processes, in bytes (`None`: some process's
+    /// `smaps_rollup` was not readable).
+    pub pss_bytes: Option<u64>,
     /// Threads summed over the processes.
     pub threads: u64,
     /// How many of the processes were alive and readable.
@@ -39,10 +51,22 @@ pub struct ObservedPoint {
     /// CPU use since the previous sample in percent of one core (200 = two cores busy), like
     /// `top`; `None` on the first sample or after the processes were replaced.
     pub cpu_pct: Option<f64>,
-    /// Resident set size in MiB.
+    /// Resident set size in MiB, summed over the processes (shared pages counted once per
+    /// process).
     pub rss_mb: f64,
+    /// Proportional set size in MiB, summed over the processes (shared pages split among them);
+    /// `None` when some process's `smaps_rollup` was not readable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pss_mb: Option<f64>,
     /// How many processes were observed.
     pub pids: usize,
+}
+
+impl ObservedPoint {
+    /// The memory the processes use together: Σ PSS when readable, else Σ RSS.
+    pub fn memory_mb(&self) -> f64 {
+        self.pss_mb.unwrap_or(self.rss_mb)
+    }
 }
 
 /// CPU ticks of one process, keyed by pid and start time (pids are reused).
@@ -64,9 +88,12 @@ struct Snapshot {
 pub struct ProcessObserver {
     name: String,
     selector: ProcessSelector,
+    roots: Vec<i32>,
     pids: Vec<i32>,
     resolved_at: Option<Instant>,
     last: Option<Snapshot>,
+    walker: TreeWalker,
+    reader: ProcReader,
 }
 
 impl ProcessObserver {
@@ -76,9 +103,12 @@ impl ProcessObserver {
         Self {
             name: name.into(),
             selector,
+            roots: Vec::new(),
             pids: Vec::new(),
             resolved_at: None,
             last: None,
+            walker: TreeWalker::default(),
+            reader: ProcReader::default(),
         }
     }
 
@@ -92,7 +122,7 @@ impl ProcessObserver {
         &self.selector
     }
 
-    /// The pids observed by the latest sample.
+    /// The pids observed by the latest sample (the roots and their descendants).
     pub fn pids(&self) -> &[i32] {
         &self.pids
     }
@@ -106,7 +136,7 @@ impl ProcessObserver {
     /// every ~5 s for Name selectors. Returns None when no process matches.
     pub fn sample(&mut self) -> Option<ObservedPoint> {
         let now = Instant::now();
-        let due = self.pids.is_empty()
+        let due = self.roots.is_empty()
             || (self.selector.is_by_name()
                 && self
                     .resolved_at
@@ -114,11 +144,11 @@ impl ProcessObserver {
         if due {
             self.resolve(now);
         }
-        let mut snap = read(&self.pids, now);
+        let mut snap = self.read_tree(now);
         if snap.sample.alive == 0 && !due {
             // Every known process is gone: follow a restart.
             self.resolve(now);
-            snap = read(&self.pids, now);
+            snap = self.read_tree(now);
         }
         self.pids = snap.per_pid.iter().map(|p| p.pid).collect();
         if snap.sample.alive == 0 {
@@ -129,6 +159,7 @@ impl ProcessObserver {
         let point = ObservedPoint {
             cpu_pct,
             rss_mb: snap.sample.rss_bytes as f64 / MIB,
+            pss_mb: snap.sample.pss_bytes.map(|b| b as f64 / MIB),
             pids: snap.sample.alive,
         };
         self.last = Some(snap);
@@ -138,18 +169,27 @@ impl ProcessObserver {
     fn resolve(&mut self, now: Instant) {
         // An unreadable pid file or /proc means "nothing to observe right now"; the next sample
         // retries, so a service that writes its pid file late is picked up.
-        self.pids = self.selector.resolve().unwrap_or_default();
+        self.roots = self.selector.resolve().unwrap_or_default();
         self.resolved_at = Some(now);
+    }
+
+    /// Reads the roots and their descendants as they are now.
+    fn read_tree(&mut self, at: Instant) -> Snapshot {
+        let mut pids = self.roots.clone();
+        self.walker.expand(&mut pids);
+        read(&pids, at, &mut self.reader)
     }
 }
 
-/// Reads `/proc/<pid>/stat` of each pid, skipping processes that vanished or became zombies.
-fn read(pids: &[i32], at: Instant) -> Snapshot {
+/// Reads `/proc/<pid>/stat` and `smaps_rollup` of each pid, skipping processes that vanished or
+/// became zombies.
+fn read(pids: &[i32], at: Instant, reader: &mut ProcReader) -> Snapshot {
     let page = procfs::page_size();
     let mut sample = ProcessSample {
         at,
         cpu_ticks: 0,
         rss_bytes: 0,
+        pss_bytes: Some(0),
         threads: 0,
         alive: 0,
     };
@@ -164,6 +204,11 @@ fn read(pids: &[i32], at: Instant) -> Snapshot {
         let ticks = stat.utime + stat.stime;
         sample.cpu_ticks += ticks;
         sample.rss_bytes += stat.rss * page;
+        let pss = reader
+            .read(pid, None, "smaps_rollup")
+            .and_then(procread::parse_smaps_rollup)
+            .map(|r| r.pss);
+        sample.pss_bytes = sample.pss_bytes.zip(pss).map(|(a, b)| a + b);
         sample.threads += u64::try_from(stat.num_threads).unwrap_or(0);
         sample.alive += 1;
         per_pid.push(PidTicks {
@@ -221,6 +266,7 @@ mod tests {
                 at,
                 cpu_ticks: per_pid.iter().map(|p| p.ticks).sum(),
                 rss_bytes: 0,
+                pss_bytes: None,
                 threads: 0,
                 alive: per_pid.len(),
             },

@@ -52,14 +52,43 @@ pub(crate) fn parse_stat(text: &[u8]) -> Option<Stat> {
     })
 }
 
-/// The run-queue wait (`run_delay`, nanoseconds) from `schedstat`: "time on cpu, time waiting on a
-/// runqueue, timeslices run", all for this task.
-pub(crate) fn parse_schedstat_delay(text: &[u8]) -> Option<u64> {
+/// `(time on CPU, time waiting on a run queue)`, both in nanoseconds, from `schedstat`: "time on
+/// cpu, time waiting on a runqueue, timeslices run", all for this task.
+pub(crate) fn parse_schedstat(text: &[u8]) -> Option<(u64, u64)> {
     let mut fields = text
         .split(|&b| b == b' ' || b == b'\n')
         .filter(|f| !f.is_empty());
-    fields.next()?;
-    parse_u64(fields.next()?)
+    let on_cpu = parse_u64(fields.next()?)?;
+    Some((on_cpu, parse_u64(fields.next()?)?))
+}
+
+/// The command name (field 2 of `stat`, without its parentheses): from the first `(` to the
+/// last `)`, since the name may itself contain parentheses.
+pub(crate) fn parse_comm(text: &[u8]) -> Option<&[u8]> {
+    let open = text.iter().position(|&b| b == b'(')?;
+    let close = text.iter().rposition(|&b| b == b')')?;
+    text.get(open + 1..close)
+}
+
+/// Memory of one process from `smaps_rollup`, in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Rollup {
+    /// `Rss`: resident pages, shared ones counted in full.
+    pub rss: u64,
+    /// `Pss`: resident pages, each shared page divided by the number of processes mapping it.
+    pub pss: u64,
+    /// `Private_Clean + Private_Dirty`: pages only this process maps (its unique set size).
+    pub private: u64,
+}
+
+/// Parses `smaps_rollup` (values in kB).
+pub(crate) fn parse_smaps_rollup(text: &[u8]) -> Option<Rollup> {
+    let kb = |key: &[u8]| status_value(text, key).map(|v| v * 1024);
+    Some(Rollup {
+        rss: kb(b"\nRss:")?,
+        pss: kb(b"\nPss:")?,
+        private: kb(b"\nPrivate_Clean:")? + kb(b"\nPrivate_Dirty:")?,
+    })
 }
 
 /// `(voluntary_ctxt_switches, nonvoluntary_ctxt_switches)` from a `status` file (per task: the
@@ -109,7 +138,10 @@ fn status_value(text: &[u8], key: &[u8]) -> Option<u64> {
 fn value_after(text: &[u8], from: usize) -> Option<u64> {
     let rest = text.get(from..)?;
     let line = rest.split(|&b| b == b'\n').next()?;
-    parse_u64(line.trim_ascii())
+    // `smaps_rollup` values carry a unit (`1234 kB`); `io` and `status` values do not.
+    let value = line.trim_ascii();
+    let value = value.strip_suffix(b" kB").unwrap_or(value);
+    parse_u64(value.trim_ascii())
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -236,16 +268,34 @@ mod tests {
 
     #[test]
     fn small_files() {
-        assert_eq!(
-            parse_schedstat_delay(b"945613349 4176211 14\n"),
-            Some(4176211)
-        );
         assert_eq!(parse_statm_resident(b"650 100 80 20 0 120 0\n"), Some(100));
         let io = b"rchar: 6976\nwchar: 0\nsyscr: 10\nsyscw: 0\nread_bytes: 4096\nwrite_bytes: 8192\ncancelled_write_bytes: 0\n";
         assert_eq!(parse_io(io), Some((4096, 8192)));
         let status = b"Name:\tx\nThreads:\t1\nvoluntary_ctxt_switches:\t25\nnonvoluntary_ctxt_switches:\t3\n";
         assert_eq!(parse_ctxt_switches(status), Some((25, 3)));
         assert_eq!(parse_ctxt_switches(b"Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn comm_schedstat_and_rollup() {
+        assert_eq!(parse_comm(STAT), Some(&b"sh (a) b"[..]));
+        assert_eq!(
+            parse_schedstat(b"945613349 4176211 14\n"),
+            Some((945613349, 4176211))
+        );
+        let rollup = b"55d0c0a3e000-7ffd0e5f1000 ---p 00000000 00:00 0 [rollup]\n\
+            Rss:               11264 kB\nPss:                4321 kB\nPss_Dirty:  100 kB\n\
+            Shared_Clean:       6000 kB\nShared_Dirty:          0 kB\n\
+            Private_Clean:      1000 kB\nPrivate_Dirty:      2000 kB\n";
+        assert_eq!(
+            parse_smaps_rollup(rollup),
+            Some(Rollup {
+                rss: 11264 * 1024,
+                pss: 4321 * 1024,
+                private: 3000 * 1024
+            })
+        );
+        assert_eq!(parse_smaps_rollup(b"Rss: 1 kB\n"), None);
     }
 
     #[test]

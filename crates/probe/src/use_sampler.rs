@@ -13,11 +13,17 @@
 //! | capacity / leaks   | fds      | the entries of `/proc/<pid>/fd`                                     |
 //! | lock or sleep wait | —        | `/proc/<pid>/task/<tid>/status` `voluntary_ctxt_switches`, `nonvoluntary_ctxt_switches`; threads in `S` |
 //!
-//! **What is observed.** The processes a [`ProcessSelector`] names and all their descendants.
-//! Descendants come from `/proc/<pid>/task/<tid>/children` when the kernel has it
-//! (`CONFIG_PROC_CHILDREN`), otherwise from a scan of every `/proc/<pid>/stat` for parent ids; the
-//! tree, and the selector, are refreshed every [`TREE_REFRESH`] (a name selector every
-//! [`RESOLVE_EVERY`]), and at once when every known process is gone.
+//! **What is observed.** The processes a [`ProcessSelector`] names and all their descendants
+//! ([`crate::tree`]: from `/proc/<pid>/task/<tid>/children` when the kernel has it
+//! (`CONFIG_PROC_CHILDREN`), otherwise from a scan of every `/proc/<pid>/stat` for parent ids);
+//! the tree, with each process's role and runtime, and the selector are refreshed every
+//! [`TREE_REFRESH`] (a name selector every [`RESOLVE_EVERY`]), and at once when every known
+//! process is gone.
+//!
+//! **Per process and per thread.** Every reading also goes into the window accounts of
+//! [`crate::window`] ([`UseSampler::window`]): each process's and thread's CPU over the window,
+//! thread demand (CPU + run-queue wait), and at each tree refresh the processes' PSS and USS from
+//! `smaps_rollup` (read once a second: the kernel walks the page tables for it).
 //!
 //! **Cumulative counters stay cumulative.** CPU time, run delay, context switches and I/O bytes are
 //! kept per process (keyed by pid and start time, so a reused pid is a new process) and per thread
@@ -51,7 +57,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use crate::procread::{self, ProcReader};
+use crate::tree::{InfoCache, ProcessTree, TreeWalker};
 pub use crate::use_summary::{summarize, UseSummary};
+use crate::window::{Accounts, ProcReading, TreeWindow};
 use crate::{ticks_per_second, ProcessSelector, RESOLVE_EVERY};
 
 /// How often the process tree (root pids and their descendants) is refreshed.
@@ -159,14 +167,17 @@ pub struct UseSampler {
     /// Roots and descendants, sorted.
     pids: Vec<i32>,
     tree_at: Option<Instant>,
+    tree: ProcessTree,
+    walker: TreeWalker,
+    info: InfoCache,
     procs: HashMap<(i32, u64), Tracked<ProcCounters>>,
     tasks: HashMap<(i32, u64), Tracked<TaskCounters>>,
     retired_procs: ProcCounters,
     retired_tasks: TaskCounters,
+    accounts: Accounts,
     generation: u64,
     reader: ProcReader,
     tids: Vec<i32>,
-    children_files: bool,
     page_size: u64,
     ticks: f64,
 }
@@ -182,14 +193,17 @@ impl UseSampler {
             roots_at: None,
             pids: Vec::new(),
             tree_at: None,
+            tree: ProcessTree::default(),
+            walker: TreeWalker::default(),
+            info: InfoCache::default(),
             procs: HashMap::new(),
             tasks: HashMap::new(),
             retired_procs: ProcCounters::default(),
             retired_tasks: TaskCounters::default(),
+            accounts: Accounts::default(),
             generation: 0,
             reader: ProcReader::default(),
             tids: Vec::new(),
-            children_files: std::path::Path::new("/proc/thread-self/children").exists(),
             page_size: procfs::page_size().max(1),
             ticks: ticks_per_second() as f64,
         }
@@ -205,19 +219,42 @@ impl UseSampler {
         &self.pids
     }
 
+    /// The tree as of the latest refresh (every [`TREE_REFRESH`]), with roles and runtimes.
+    pub fn tree(&self) -> &ProcessTree {
+        &self.tree
+    }
+
+    /// Per-process and per-thread use from the first sample to the latest (see
+    /// [`crate::window`]).
+    pub fn window(&self) -> TreeWindow {
+        self.accounts.window(self.ticks)
+    }
+
+    /// Every process identity `(pid, starttime)` seen since the first sample (what
+    /// [`crate::HostNoiseMeter::finish`] counts as the target).
+    pub fn identities(&self) -> Vec<(i32, u64)> {
+        self.accounts.identities()
+    }
+
     /// Samples now. `None` when no process matches (none was ever found, or all have exited and
     /// no replacement matches the selector).
     pub fn sample(&mut self) -> Option<UseSample> {
         let now = Instant::now();
-        let refreshed = self.tree_at.is_none_or(|at| now - at >= TREE_REFRESH);
+        let mut refreshed = self.tree_at.is_none_or(|at| now - at >= TREE_REFRESH);
         if refreshed {
             self.refresh_tree(now, false);
         }
+        self.accounts.begin(now);
         let mut gauges = self.read_all();
         if gauges.pids == 0 && !refreshed {
             // Everything we knew is gone: follow a restart or a new process at once.
             self.refresh_tree(now, true);
+            refreshed = true;
             gauges = self.read_all();
+        }
+        if refreshed {
+            self.read_memory();
+            self.accounts.prune();
         }
         let gen = self.generation;
         let (retired_procs, retired_tasks) = (&mut self.retired_procs, &mut self.retired_tasks);
@@ -262,7 +299,7 @@ impl UseSampler {
         })
     }
 
-    /// Re-resolves the selector when due (or `force`d) and recomputes the descendants.
+    /// Re-resolves the selector when due (or `force`d) and re-reads the tree below the roots.
     fn refresh_tree(&mut self, now: Instant, force: bool) {
         let resolve_due = force
             || self.roots.is_empty()
@@ -273,76 +310,30 @@ impl UseSampler {
             self.roots = self.selector.resolve().unwrap_or_default();
             self.roots_at = Some(now);
         }
-        self.pids.clear();
-        self.pids.extend_from_slice(&self.roots);
-        if self.children_files {
-            self.descendants_from_children_files();
-        } else {
-            self.descendants_from_ppid_scan();
-        }
+        self.tree = self.walker.tree(&self.roots, &mut self.info);
+        let live: Vec<(i32, u64)> = self
+            .tree
+            .processes
+            .iter()
+            .map(|p| (p.pid, p.starttime))
+            .collect();
+        self.info.retain(&live);
+        self.pids = self.tree.pids();
         self.pids.sort_unstable();
         self.pids.dedup();
         self.tree_at = Some(now);
     }
 
-    /// Breadth-first over `/proc/<pid>/task/<tid>/children`, appending to `self.pids`.
-    fn descendants_from_children_files(&mut self) {
-        let mut next = 0;
-        let mut tids = Vec::new();
-        while next < self.pids.len() {
-            let pid = self.pids[next];
-            next += 1;
-            if !self.reader.list_ids(pid, "task", &mut tids) {
-                continue;
-            }
-            for &tid in &tids {
-                let Some(text) = self.reader.read(pid, Some(tid), "children") else {
-                    continue;
-                };
-                for child in text
-                    .split(|b| b.is_ascii_whitespace())
-                    .filter_map(|f| std::str::from_utf8(f).ok()?.parse::<i32>().ok())
-                {
-                    if !self.pids.contains(&child) {
-                        self.pids.push(child);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Scans every `/proc/<pid>/stat` for parent ids and appends the descendants of the roots.
-    fn descendants_from_ppid_scan(&mut self) {
-        let Ok(dir) = std::fs::read_dir("/proc") else {
-            return;
-        };
-        let mut parent_of: Vec<(i32, i32)> = Vec::new();
-        for entry in dir.filter_map(Result::ok) {
-            let Some(pid) = procread::parse_id(&entry.file_name()) else {
-                continue;
-            };
-            if let Some(stat) = self
+    /// Reads `smaps_rollup` of every process of the tree (once per refresh: the kernel walks the
+    /// page tables for it) and gives roles and runtimes to the accounts.
+    fn read_memory(&mut self) {
+        self.accounts.describe(&self.tree);
+        for p in &self.tree.processes {
+            let rollup = self
                 .reader
-                .read(pid, None, "stat")
-                .and_then(procread::parse_stat)
-            {
-                parent_of.push((stat.ppid, pid));
-            }
-        }
-        parent_of.sort_unstable();
-        let mut next = 0;
-        while next < self.pids.len() {
-            let parent = self.pids[next];
-            next += 1;
-            let from = parent_of.partition_point(|&(pp, _)| pp < parent);
-            for &(pp, child) in &parent_of[from..] {
-                if pp != parent {
-                    break;
-                }
-                if !self.pids.contains(&child) {
-                    self.pids.push(child);
-                }
-            }
+                .read(p.pid, None, "smaps_rollup")
+                .and_then(procread::parse_smaps_rollup);
+            self.accounts.memory(p.pid, p.starttime, rollup);
         }
     }
 
@@ -364,36 +355,40 @@ impl UseSampler {
     /// gone or a zombie adds nothing.
     fn read_process(&mut self, pid: i32, gauges: &mut Gauges) {
         let gen = self.generation;
-        let Some(stat) = self
-            .reader
-            .read(pid, None, "stat")
-            .and_then(procread::parse_stat)
-        else {
+        let Some(text) = self.reader.read(pid, None, "stat") else {
+            return;
+        };
+        let Some(stat) = procread::parse_stat(text) else {
             return;
         };
         if matches!(stat.state, b'Z' | b'X') {
             return;
         }
+        let mut comm = [0u8; 16];
+        let comm_len = copy_comm(text, &mut comm);
         let mut counters = ProcCounters {
             utime: stat.utime,
             stime: stat.stime,
             ..ProcCounters::default()
         };
-        match self
+        let io = self
             .reader
             .read(pid, None, "io")
-            .and_then(procread::parse_io)
-        {
+            .and_then(procread::parse_io);
+        match io {
             Some((read, write)) => (counters.read_bytes, counters.write_bytes) = (read, write),
             None => gauges.io_readable = false,
         }
         gauges.pids += 1;
-        gauges.rss_pages += self
+        let rss_pages = self
             .reader
             .read(pid, None, "statm")
             .and_then(procread::parse_statm_resident)
             .unwrap_or(0);
-        gauges.fds += self.reader.count_entries(pid, "fd").unwrap_or(0);
+        gauges.rss_pages += rss_pages;
+        let fds = self.reader.count_entries(pid, "fd").unwrap_or(0);
+        gauges.fds += fds;
+        let threads_before = gauges.threads;
         self.procs.insert(
             (pid, stat.starttime),
             Tracked {
@@ -409,20 +404,37 @@ impl UseSampler {
             }
         }
         self.tids = tids;
+        self.accounts.process(&ProcReading {
+            pid,
+            starttime: stat.starttime,
+            ticks: stat.utime + stat.stime,
+            io,
+            rss_bytes: rss_pages * self.page_size,
+            fds,
+            threads: gauges.threads - threads_before,
+            comm: &comm[..comm_len],
+            ppid: stat.ppid,
+        });
     }
 
     fn read_task(&mut self, pid: i32, tid: i32, gauges: &mut Gauges) {
-        let Some(stat) = self
-            .reader
-            .read(pid, Some(tid), "stat")
-            .and_then(procread::parse_stat)
-        else {
+        let Some(text) = self.reader.read(pid, Some(tid), "stat") else {
             return;
         };
-        let run_delay_ns = self
+        let Some(stat) = procread::parse_stat(text) else {
+            return;
+        };
+        let mut comm = [0u8; 16];
+        let comm_len = copy_comm(text, &mut comm);
+        let sched = self
             .reader
             .read(pid, Some(tid), "schedstat")
-            .and_then(procread::parse_schedstat_delay);
+            .and_then(procread::parse_schedstat);
+        if let Some(sched) = sched {
+            self.accounts
+                .thread(pid, tid, stat.starttime, &comm[..comm_len], sched);
+        }
+        let run_delay_ns = sched.map(|(_, delay)| delay);
         let switches = self
             .reader
             .read(pid, Some(tid), "status")
@@ -460,6 +472,14 @@ impl UseSampler {
     }
 }
 
+/// Copies the command name of a `stat` text into `out` (at most 16 bytes); its length.
+fn copy_comm(stat: &[u8], out: &mut [u8; 16]) -> usize {
+    let comm = procread::parse_comm(stat).unwrap_or_default();
+    let n = comm.len().min(out.len());
+    out[..n].copy_from_slice(&comm[..n]);
+    n
+}
+
 /// Runs a [`UseSampler`] at `hz` samples per second (clamped to 10..=100) on its own thread until
 /// `stop` is set or `max` has elapsed, and returns the samples (instants when nothing matched are
 /// left out). Memory is bounded: at most `max × hz` samples are kept. Sampling instants are on a
@@ -470,24 +490,25 @@ pub fn sample_for(
     max: Duration,
     stop: &AtomicBool,
 ) -> Vec<UseSample> {
-    let hz = hz.clamp(10, 100);
-    let cap =
-        usize::try_from(max.as_nanos() * u128::from(hz) / 1_000_000_000).unwrap_or(usize::MAX);
+    let mut sampler = UseSampler::new(selector);
     std::thread::scope(|scope| {
         scope
-            .spawn(move || run(UseSampler::new(selector), hz, max, cap, stop))
+            .spawn(|| run(&mut sampler, hz, max, stop))
             .join()
             .unwrap_or_default()
     })
 }
 
-fn run(
-    mut sampler: UseSampler,
+/// The sampling loop of [`sample_for`] on a caller's sampler (`hz` clamped to 10..=100).
+pub(crate) fn run(
+    sampler: &mut UseSampler,
     hz: u32,
     max: Duration,
-    cap: usize,
     stop: &AtomicBool,
 ) -> Vec<UseSample> {
+    let hz = hz.clamp(10, 100);
+    let cap =
+        usize::try_from(max.as_nanos() * u128::from(hz) / 1_000_000_000).unwrap_or(usize::MAX);
     let period = Duration::from_secs(1) / hz;
     let begin = Instant::now();
     let end = begin + max;

@@ -15,22 +15,48 @@ use std::collections::{HashMap, HashSet};
 
 use inferno::collapse::perf::{Folder, Options};
 use inferno::collapse::Collapse;
+use serde::{Deserialize, Serialize};
 
 use crate::error::ProfileError;
+use crate::stack::FrameKind;
 
 /// One function's share of the samples.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct FunctionShare {
-    /// The symbol as perf resolved it (kernel symbols end in `_[k]`).
+    /// The function: the symbol as perf resolved it, or the (qualified) name py-spy or a
+    /// JavaScript perf map gives. In rankings from folded text alone, kernel symbols end in
+    /// `_[k]`.
     pub function: String,
+    /// Its source file, when the profiler knows it.
+    pub file: Option<String>,
+    /// The line sampled most often in it (Python), or its first line (JavaScript).
+    pub line: Option<u32>,
+    /// What the function belongs to; `None` when ranked from folded text alone.
+    pub kind: Option<FrameKind>,
     /// Percentage (0–100) of all samples in which this function was the leaf frame.
     pub self_pct: f64,
     /// Percentage (0–100) of all samples in which this function was on the stack.
     pub inclusive_pct: f64,
+    /// Percentage (0–100) of all samples whose innermost application frame is this function
+    /// (0 for functions that are not the application's).
+    pub attributed_pct: f64,
     /// Number of samples in which this function was the leaf frame.
     pub samples: u64,
     /// Number of samples in which this function was on the stack.
     pub inclusive_samples: u64,
+    /// Number of samples whose innermost application frame is this function.
+    pub attributed_samples: u64,
+}
+
+impl FunctionShare {
+    /// `function (file:line)`, `function (file)` or `function`.
+    pub fn location(&self) -> String {
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => format!("{} ({file}:{line})", self.function),
+            (Some(file), None) => format!("{} ({file})", self.function),
+            _ => self.function.clone(),
+        }
+    }
 }
 
 /// Collapses `perf script` output into folded stacks (sorted lines, `a;b;c COUNT`).
@@ -104,10 +130,15 @@ pub fn function_shares(folded: &str) -> Vec<FunctionShare> {
         .into_iter()
         .map(|(function, (self_n, incl_n))| FunctionShare {
             function: function.to_owned(),
+            file: None,
+            line: None,
+            kind: function.ends_with("_[k]").then_some(FrameKind::Kernel),
             self_pct: pct(self_n),
             inclusive_pct: pct(incl_n),
+            attributed_pct: 0.0,
             samples: self_n,
             inclusive_samples: incl_n,
+            attributed_samples: 0,
         })
         .collect();
     shares.sort_by(|a, b| {

@@ -58,6 +58,14 @@ pub enum ProfileError {
     #[error("no samples were recorded (did the program exit immediately or stay idle?)")]
     NoSamples,
 
+    /// No profiler recorded a sample; each issue says which profiler failed, why, and what to
+    /// install or change.
+    #[error("no profiler recorded a sample: {}", issues.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    ProfilersFailed {
+        /// What went wrong, per profiler.
+        issues: Vec<crate::ProfilerIssue>,
+    },
+
     /// The process to observe does not exist (or is not readable).
     #[error("process {pid} not found in /proc")]
     NoSuchProcess {

@@ -106,50 +106,61 @@ pub fn sample_until(
     hz: u32,
     stop: impl Fn() -> bool,
 ) -> Result<OffCpu, ProfileError> {
+    sample_pids_until(&[pid], duration, hz, stop)
+}
+
+/// Samples the threads of every process in `pids` together (the processes of a service tree),
+/// until `duration` passes, `stop()` is true, or all have exited. [`OffCpu::pid`] is the first.
+pub fn sample_pids_until(
+    pids: &[i32],
+    duration: Duration,
+    hz: u32,
+    stop: impl Fn() -> bool,
+) -> Result<OffCpu, ProfileError> {
+    let first = pids.first().copied().unwrap_or(-1);
     let hz = hz.clamp(HZ_RANGE.0, HZ_RANGE.1);
     let period = Duration::from_secs_f64(1.0 / f64::from(hz));
-    let task_dir = format!("/proc/{pid}/task");
     let start = Instant::now();
     let mut threads: HashMap<i32, Counts> = HashMap::new();
     let mut wchans: HashMap<String, u64> = HashMap::new();
     let mut rounds = 0u64;
     let mut next = start;
     loop {
-        let Some(tids) = list_tids(Path::new(&task_dir)) else {
-            if rounds == 0 {
-                return Err(ProfileError::NoSuchProcess { pid });
-            }
-            break;
-        };
         let mut any = false;
-        for tid in tids {
-            let Some((name, state)) = read_stat(&format!("{task_dir}/{tid}/stat")) else {
-                continue; // the thread exited meanwhile
+        for &pid in pids {
+            let task_dir = format!("/proc/{pid}/task");
+            let Some(tids) = list_tids(Path::new(&task_dir)) else {
+                continue;
             };
-            if matches!(state, 'Z' | 'X') {
-                continue; // exited, not yet reaped
-            }
-            any = true;
-            let c = threads.entry(tid).or_default();
-            c.name = name;
-            match state {
-                'R' => c.running += 1,
-                'S' => c.sleeping += 1,
-                'D' => c.disk += 1,
-                _ => c.other += 1,
-            }
-            if state != 'R' {
-                if let Ok(w) = fs::read_to_string(format!("{task_dir}/{tid}/wchan")) {
-                    let w = w.trim();
-                    if !w.is_empty() && w != "0" {
-                        *wchans.entry(w.to_owned()).or_default() += 1;
+            for tid in tids {
+                let Some((name, state)) = read_stat(&format!("{task_dir}/{tid}/stat")) else {
+                    continue; // the thread exited meanwhile
+                };
+                if matches!(state, 'Z' | 'X') {
+                    continue; // exited, not yet reaped
+                }
+                any = true;
+                let c = threads.entry(tid).or_default();
+                c.name = name;
+                match state {
+                    'R' => c.running += 1,
+                    'S' => c.sleeping += 1,
+                    'D' => c.disk += 1,
+                    _ => c.other += 1,
+                }
+                if state != 'R' {
+                    if let Ok(w) = fs::read_to_string(format!("{task_dir}/{tid}/wchan")) {
+                        let w = w.trim();
+                        if !w.is_empty() && w != "0" {
+                            *wchans.entry(w.to_owned()).or_default() += 1;
+                        }
                     }
                 }
             }
         }
         if !any {
             if rounds == 0 {
-                return Err(ProfileError::NoSuchProcess { pid });
+                return Err(ProfileError::NoSuchProcess { pid: first });
             }
             break;
         }
@@ -165,7 +176,14 @@ pub fn sample_until(
             next = now; // fell behind: do not burst to catch up
         }
     }
-    Ok(summarise(pid, hz, rounds, start.elapsed(), threads, wchans))
+    Ok(summarise(
+        first,
+        hz,
+        rounds,
+        start.elapsed(),
+        threads,
+        wchans,
+    ))
 }
 
 fn summarise(

@@ -16,12 +16,18 @@
 //! missing capabilities) → [`ProfileError::NotPermitted`], anything else → perf's stderr in
 //! [`ProfileError::PerfFailed`].
 
+use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use perfhive_probe::Runtime;
+
+use crate::classify;
 use crate::error::{perf_event_paranoid, ProfileError};
+use crate::stack::{Frame, ProfilerKind, Stack};
 
 /// What to profile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,16 +74,85 @@ pub fn record_with(
     out_dir: &Path,
     frequency_hz: u32,
 ) -> Result<Recording, ProfileError> {
-    record_observed(perf, target, out_dir, frequency_hz, |_| ()).0
+    record_observed(perf, target, out_dir, frequency_hz, None, |_| ()).0
+}
+
+/// What perf records: a command it starts (with extra environment), or running processes for
+/// a while.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Workload<'a> {
+    /// `perf record -- ARGV…`.
+    Command {
+        /// Program and arguments.
+        argv: &'a [String],
+        /// Variables set for the command.
+        envs: &'a [(String, String)],
+    },
+    /// `perf record -p PID,PID… -- sleep SECONDS`.
+    Pids {
+        /// The processes.
+        pids: &'a [i32],
+        /// How long.
+        duration: Duration,
+    },
+    /// `perf record -a -- sleep SECONDS`, then `perf script --pid` for the processes below
+    /// `roots` (those at the start and those found at the end). `perf record -p` samples only
+    /// the threads that existed when it attached, so a server starting a thread per request
+    /// (Python's `ThreadingHTTPServer`, Flask's development server) would be missed; sampling
+    /// every CPU and keeping the tree's processes does not miss them.
+    System {
+        /// The processes of the tree when recording starts.
+        pids: &'a [i32],
+        /// The roots whose descendants are kept.
+        roots: &'a [i32],
+        /// How long.
+        duration: Duration,
+    },
+}
+
+/// Whether perf may sample every CPU here: root, or `perf_event_paranoid` at most 0.
+pub(crate) fn system_wide_allowed() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    root || perf_event_paranoid().is_some_and(|p| p <= 0)
 }
 
 /// Like [`record_with`], but runs `observe(perf_pid)` on another thread while perf records
-/// and returns its result too (the library uses it to sample off-CPU states meanwhile).
+/// and returns its result too (the library uses it to sample off-CPU states meanwhile). When
+/// `stop` is set, perf gets SIGINT: it stops recording and writes what it sampled.
 pub(crate) fn record_observed<T, F>(
     perf: &Path,
     target: &Target,
     out_dir: &Path,
     frequency_hz: u32,
+    stop: Option<&AtomicBool>,
+    observe: F,
+) -> (Result<Recording, ProfileError>, Option<T>)
+where
+    F: FnOnce(u32) -> T + Send,
+    T: Send,
+{
+    let pid_list;
+    let workload = match target {
+        Target::Command(argv) => Workload::Command { argv, envs: &[] },
+        Target::Pid { pid, duration } => {
+            pid_list = [*pid];
+            Workload::Pids {
+                pids: &pid_list,
+                duration: *duration,
+            }
+        }
+    };
+    record_workload(perf, workload, out_dir, frequency_hz, stop, observe)
+}
+
+/// Records `workload`; see [`record_observed`].
+pub(crate) fn record_workload<T, F>(
+    perf: &Path,
+    workload: Workload<'_>,
+    out_dir: &Path,
+    frequency_hz: u32,
+    stop: Option<&AtomicBool>,
     observe: F,
 ) -> (Result<Recording, ProfileError>, Option<T>)
 where
@@ -92,16 +167,30 @@ where
         .arg("-g")
         .arg("-o")
         .arg(&perf_data);
-    match target {
-        Target::Command(argv) => {
+    let mut keep: Option<(&[i32], &[i32])> = None;
+    match workload {
+        Workload::System {
+            pids,
+            roots,
+            duration,
+        } => {
+            keep = Some((pids, roots));
+            cmd.arg("-a")
+                .arg("--")
+                .arg("sleep")
+                .arg(format!("{:.3}", duration.as_secs_f64()));
+        }
+        Workload::Command { argv, envs } => {
             if argv.is_empty() {
                 return (Err(ProfileError::EmptyCommand), None);
             }
+            cmd.envs(envs.iter().map(|(k, v)| (k, v)));
             cmd.arg("--").args(argv);
         }
-        Target::Pid { pid, duration } => {
+        Workload::Pids { pids, duration } => {
+            let list: Vec<String> = pids.iter().map(i32::to_string).collect();
             cmd.arg("-p")
-                .arg(pid.to_string())
+                .arg(list.join(","))
                 .arg("--")
                 .arg("sleep")
                 .arg(format!("{:.3}", duration.as_secs_f64()));
@@ -117,7 +206,7 @@ where
     let perf_pid = child.id();
     let (output, observed) = std::thread::scope(|s| {
         let handle = s.spawn(move || observe(perf_pid));
-        let output = child.wait_with_output();
+        let output = wait_or_interrupt(child, stop);
         (output, handle.join().ok())
     });
     let output = match output {
@@ -132,14 +221,62 @@ where
             )
         }
     };
-    let result = finish_record(perf, &perf_data, &output);
+    let filter = keep.map(|(pids, roots)| {
+        let mut all: Vec<i32> = pids.to_vec();
+        let tree = perfhive_probe::ProcessTree::of_roots(roots);
+        all.extend(tree.service().map(|p| p.pid));
+        all.sort_unstable();
+        all.dedup();
+        all
+    });
+    let result = finish_record(perf, &perf_data, &output, filter.as_deref());
     (result, observed)
+}
+
+/// Waits for perf, sending it SIGINT once `stop` is set (perf then stops recording and writes
+/// what it sampled); its stderr is read meanwhile so it never blocks on a full pipe.
+fn wait_or_interrupt(
+    mut child: std::process::Child,
+    stop: Option<&AtomicBool>,
+) -> std::io::Result<Output> {
+    let Some(stop) = stop else {
+        return child.wait_with_output();
+    };
+    let mut stderr_pipe = child.stderr.take();
+    let reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        if let Some(p) = stderr_pipe.as_mut() {
+            let _ = std::io::Read::read_to_end(p, &mut buf);
+        }
+        buf
+    });
+    let mut signalled = false;
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break status;
+        }
+        if !signalled && stop.load(Ordering::SeqCst) {
+            // SAFETY: our own child, not yet reaped (try_wait above returned None).
+            unsafe {
+                libc::kill(child.id() as i32, libc::SIGINT);
+            }
+            signalled = true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let stderr = reader.join().unwrap_or_default();
+    Ok(Output {
+        status,
+        stdout: Vec::new(),
+        stderr,
+    })
 }
 
 fn finish_record(
     perf: &Path,
     perf_data: &Path,
     output: &Output,
+    pids: Option<&[i32]>,
 ) -> Result<Recording, ProfileError> {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     // perf exits with the workload's status, so a failing command still leaves a usable
@@ -153,13 +290,19 @@ fn finish_record(
             &stderr,
         ));
     }
-    let script = Command::new(perf)
+    let mut script = Command::new(perf);
+    script
         .arg("script")
         // No `period` field: inferno would weight stacks by it (nanoseconds for cpu-clock);
         // without it, folded counts are sample counts.
         .args(["-F", "comm,pid,tid,time,event,ip,sym,dso"])
         .arg("-i")
-        .arg(perf_data)
+        .arg(perf_data);
+    if let Some(pids) = pids {
+        let list: Vec<String> = pids.iter().map(i32::to_string).collect();
+        script.arg(format!("--pid={}", list.join(",")));
+    }
+    let script = script
         .stdin(Stdio::null())
         .output()
         .map_err(|e| spawn_error(perf, &e))?;
@@ -176,6 +319,104 @@ fn finish_record(
         script: String::from_utf8_lossy(&script.stdout).into_owned(),
         record_stderr: stderr,
     })
+}
+
+/// Parses `perf script -F comm,pid,tid,time,event,ip,sym,dso` output into stacks (identical
+/// stacks of a process merged). `runtime_of` gives a pid's runtime when it is known; otherwise
+/// the objects on its stacks tell ([`classify::runtime_of_objects`]).
+pub fn parse_script(script: &str, runtime_of: &dyn Fn(i32) -> Option<Runtime>) -> Vec<Stack> {
+    let mut merged: HashMap<(i32, String, Vec<Frame>), u64> = HashMap::new();
+    let mut runtimes: HashMap<i32, Runtime> = HashMap::new();
+    let mut lines = script.lines().peekable();
+    while let Some(line) = lines.next() {
+        if line.trim().is_empty() || line.starts_with(char::is_whitespace) {
+            continue;
+        }
+        let Some((comm, pid)) = parse_header(line) else {
+            continue;
+        };
+        let mut raw: Vec<(&str, Option<&str>)> = Vec::new();
+        while let Some(frame) = lines.peek() {
+            if !frame.starts_with(char::is_whitespace) || frame.trim().is_empty() {
+                break;
+            }
+            if let Some(f) = parse_frame_line(frame) {
+                raw.push(f);
+            }
+            lines.next();
+        }
+        let runtime = runtimes
+            .entry(pid)
+            .or_insert_with(|| {
+                runtime_of(pid)
+                    .filter(|r| *r != Runtime::Unknown)
+                    .unwrap_or_else(|| classify::runtime_of_objects(raw.iter().filter_map(|f| f.1)))
+            })
+            .clone();
+        // perf lists the leaf first.
+        let frames: Vec<Frame> = raw
+            .iter()
+            .rev()
+            .map(|(sym, dso)| classify::native_frame(sym, *dso, &runtime))
+            .collect();
+        *merged.entry((pid, comm.to_owned(), frames)).or_default() += 1;
+    }
+    let mut stacks: Vec<Stack> = merged
+        .into_iter()
+        .map(|((pid, process, frames), count)| Stack {
+            pid,
+            process,
+            frames,
+            count,
+            profiler: ProfilerKind::Perf,
+        })
+        .collect();
+    stacks.sort_by(|a, b| b.count.cmp(&a.count).then(a.pid.cmp(&b.pid)));
+    stacks
+}
+
+/// `comm pid/tid time: event:` (or `comm pid time: …`) → (comm, pid). The command name may
+/// contain spaces, so the fields are found from the time stamp, the first `SECONDS.FRACTION:`.
+fn parse_header(line: &str) -> Option<(&str, i32)> {
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let is_time = |f: &str| {
+        f.strip_suffix(':').is_some_and(|t| {
+            t.split_once('.').is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && a.bytes().all(|c| c.is_ascii_digit())
+                    && b.bytes().all(|c| c.is_ascii_digit())
+            })
+        })
+    };
+    let time = fields.iter().find(|f| is_time(f))?;
+    let before = line[..line.find(time)?].trim_end();
+    let (comm, pid_field) = before.rsplit_once(char::is_whitespace)?;
+    let pid = pid_field.split('/').next()?.parse().ok()?;
+    Some((comm.trim(), pid))
+}
+
+/// `hot_spin+0x1a` → `hot_spin` (perf adds the offset when `symoff` is asked for, or in older
+/// recordings).
+fn strip_offset(sym: &str) -> &str {
+    match sym.rsplit_once("+0x") {
+        Some((name, off)) if !name.is_empty() && off.bytes().all(|b| b.is_ascii_hexdigit()) => name,
+        _ => sym,
+    }
+}
+
+/// `\t    7f00aa sym (dso)` → (sym, dso). Symbols may contain spaces and parentheses; the dso is
+/// the last parenthesised group.
+fn parse_frame_line(line: &str) -> Option<(&str, Option<&str>)> {
+    let line = line.trim();
+    let (_addr, rest) = line.split_once(char::is_whitespace)?;
+    let rest = rest.trim_start();
+    match rest.strip_suffix(')').and_then(|r| r.rsplit_once(" (")) {
+        Some((sym, dso)) => Some((strip_offset(sym.trim()), Some(dso))),
+        None => rest
+            .strip_prefix('(')
+            .and_then(|r| r.strip_suffix(')'))
+            .map_or(Some((rest, None)), |dso| Some(("[unknown]", Some(dso)))),
+    }
 }
 
 fn spawn_error(perf: &Path, e: &std::io::Error) -> ProfileError {
@@ -297,6 +538,54 @@ mod tests {
         let err = classify_failure("record", "exit status: 129", "unknown option `-Q'");
         let msg = err.to_string();
         assert!(msg.contains("unknown option"), "{msg}");
+    }
+
+    #[test]
+    fn script_stacks_are_classified() {
+        let script = include_str!("../tests/fixtures/perf-script.txt");
+        let stacks = parse_script(script, &|_| None);
+        let hot = stacks
+            .iter()
+            .find(|s| s.frames.last().is_some_and(|f| f.function == "hot_spin"))
+            .expect("hot_spin stack");
+        assert_eq!(hot.process, "demo");
+        assert_eq!(
+            hot.frames.last().map(|f| f.kind),
+            Some(crate::FrameKind::Application)
+        );
+        let node = "node 15956/15956  1554.164400: cpu-clock: \n\
+            \t    7fdeaafe4371 JS:*hotLoop /tmp/exp/hot.js:1:17 (/tmp/perf-15956.map)\n\
+            \t         14ce0dc Builtins_JSEntryTrampoline (/usr/bin/node)\n\
+            \t    ffffffff8100 asm_sysvec_apic_timer_interrupt ([kernel.kallsyms])\n\n";
+        let stacks = parse_script(node, &|_| None);
+        let frames = &stacks[0].frames;
+        assert_eq!(stacks[0].pid, 15956);
+        let kinds: Vec<_> = frames.iter().map(|f| f.kind).collect();
+        use crate::FrameKind as K;
+        assert_eq!(kinds, [K::Kernel, K::Runtime, K::Application]);
+        assert_eq!(frames[2].file.as_deref(), Some("/tmp/exp/hot.js"));
+    }
+
+    #[test]
+    fn headers_and_frames() {
+        assert_eq!(
+            parse_header("gunicorn: worker 4242/4243 1.0: cpu-clock:"),
+            Some(("gunicorn: worker", 4242))
+        );
+        assert_eq!(
+            parse_header("demo  4242 12345.000001: cpu-clock:ppp: "),
+            Some(("demo", 4242))
+        );
+        assert_eq!(strip_offset("hot_spin+0x1a"), "hot_spin");
+        assert_eq!(strip_offset("operator+"), "operator+");
+        assert_eq!(
+            parse_frame_line("\t  7f00 foo(int, char) (/usr/lib/libx.so)"),
+            Some(("foo(int, char)", Some("/usr/lib/libx.so")))
+        );
+        assert_eq!(
+            parse_frame_line("\t  7f00 [unknown] ([unknown])"),
+            Some(("[unknown]", Some("[unknown]")))
+        );
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! End to end: profile a small C program with a known hot function under real `perf`.
 //!
-//! Skipped (with a note on stderr) when gcc or perf is unavailable or perf is not permitted.
+//! When gcc or perf is unavailable or perf is not permitted, the check fails under CI and
+//! otherwise prints a `perfhive-skip:` line.
 
 #![allow(clippy::print_stderr)]
+
+mod support;
 
 use std::path::Path;
 use std::process::Command;
@@ -20,7 +23,10 @@ fn compile(dir: &Path) -> Option<std::path::PathBuf> {
     match status {
         Ok(s) if s.success() => Some(bin),
         other => {
-            eprintln!("note: skipping, gcc unavailable or failed: {other:?}");
+            support::skip(
+                "C profile",
+                &format!("gcc unavailable or failed: {other:?}"),
+            );
             None
         }
     }
@@ -37,11 +43,22 @@ fn hot_spin_comes_out_on_top() {
     let profile = match profile(&target, &out, 997) {
         Ok(p) => p,
         Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            eprintln!("note: skipping, perf unusable here: {e}");
-            return;
+            return support::skip("C profile", &format!("perf unusable here: {e}"));
         }
         Err(e) => panic!("profile failed: {e}"),
     };
+
+    // The application's function first, with its file and line from the debug information.
+    let hot = &profile.hot[0];
+    assert_eq!(hot.function, "hot_spin", "{:#?}", profile.hot);
+    assert_eq!(hot.kind, Some(perfhive_profile::FrameKind::Application));
+    assert!(
+        hot.file
+            .as_deref()
+            .is_some_and(|f| f.ends_with("fixtures/hot.c")),
+        "{hot:?}"
+    );
+    assert_eq!(hot.line, Some(10), "hot_spin starts on line 10 of hot.c");
 
     for share in profile.top.iter().take(5) {
         eprintln!(
@@ -95,7 +112,7 @@ fn pid_target_profiles_a_running_process() {
         .unwrap();
     let target = Target::Pid {
         pid: child.id() as i32,
-        duration: std::time::Duration::from_millis(700),
+        duration: std::time::Duration::from_millis(1500),
     };
     let result = profile(&target, dir.path(), 199);
     let _ = child.kill();
@@ -103,8 +120,7 @@ fn pid_target_profiles_a_running_process() {
     let profile = match result {
         Ok(p) => p,
         Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            eprintln!("note: skipping, perf unusable here: {e}");
-            return;
+            return support::skip("pid profile", &format!("perf unusable here: {e}"));
         }
         Err(e) => panic!("profile failed: {e}"),
     };

@@ -2,6 +2,7 @@
 //! engines produce [`perfhive_core::RunRecord`]s and never print.
 
 pub mod bench;
+pub mod history;
 pub mod html;
 pub mod markup;
 pub mod summary;

@@ -1,8 +1,17 @@
 //! Input errors that point at the source: `file:line:column: message`, then the line with a
-//! caret under the offending column (rustc's and miette's style).
+//! caret under the offending column (rustc's and miette's style). A long line is shown as a
+//! window around the column and a long message is shortened, so an error about a multi-megabyte
+//! line stays a few lines long.
 
 use std::fmt;
 use std::path::PathBuf;
+
+/// Lines up to this many characters are shown whole.
+const LINE_CHARS: usize = 160;
+/// Characters shown on each side of the column in a longer line.
+const WINDOW_CHARS: usize = 60;
+/// Messages are cut after this many characters.
+const MESSAGE_CHARS: usize = 500;
 
 /// A scenario that could not be read or is not valid.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,8 +24,11 @@ pub struct ScenarioError {
     pub column: Option<usize>,
     /// What was expected.
     pub message: String,
-    /// The source line, for the caret display.
+    /// The source line for the caret display: the whole line, or a window of it around the
+    /// column (cut ends marked `…`) when it is long.
     pub source_line: Option<String>,
+    /// 1-based column of the caret within `source_line`.
+    pub caret: Option<usize>,
 }
 
 impl ScenarioError {
@@ -28,15 +40,20 @@ impl ScenarioError {
         column: usize,
         message: impl Into<String>,
     ) -> Self {
+        let (source_line, caret) = match source.lines().nth(line.saturating_sub(1)) {
+            Some(l) => {
+                let (excerpt, caret) = excerpt(l, column);
+                (Some(excerpt), Some(caret))
+            }
+            None => (None, None),
+        };
         ScenarioError {
             file: file.to_path_buf(),
             line: Some(line),
             column: Some(column),
-            message: message.into(),
-            source_line: source
-                .lines()
-                .nth(line.saturating_sub(1))
-                .map(str::to_string),
+            message: clip(message.into()),
+            source_line,
+            caret,
         }
     }
 
@@ -46,10 +63,41 @@ impl ScenarioError {
             file: file.to_path_buf(),
             line: None,
             column: None,
-            message: message.into(),
+            message: clip(message.into()),
             source_line: None,
+            caret: None,
         }
     }
+}
+
+/// The part of `line` shown under an error at 1-based character `column`, and the caret's
+/// column in it.
+fn excerpt(line: &str, column: usize) -> (String, usize) {
+    let len = line.chars().count();
+    if len <= LINE_CHARS {
+        return (line.to_string(), column);
+    }
+    let col0 = column.saturating_sub(1).min(len);
+    let from = col0.saturating_sub(WINDOW_CHARS);
+    let to = (col0 + WINDOW_CHARS).min(len);
+    let mut out = String::new();
+    if from > 0 {
+        out.push('…');
+    }
+    out.extend(line.chars().skip(from).take(to - from));
+    if to < len {
+        out.push('…');
+    }
+    (out, col0 - from + 1 + usize::from(from > 0))
+}
+
+/// Cuts a message after [`MESSAGE_CHARS`] characters.
+fn clip(mut message: String) -> String {
+    if let Some((cut, _)) = message.char_indices().nth(MESSAGE_CHARS) {
+        message.truncate(cut);
+        message.push('…');
+    }
+    message
 }
 
 impl fmt::Display for ScenarioError {
@@ -59,7 +107,7 @@ impl fmt::Display for ScenarioError {
             write!(f, ":{line}:{col}")?;
         }
         write!(f, ": {}", self.message)?;
-        if let (Some(line), Some(col), Some(src)) = (self.line, self.column, &self.source_line) {
+        if let (Some(line), Some(col), Some(src)) = (self.line, self.caret, &self.source_line) {
             let gutter = line.to_string().len();
             let caret_pad: String = src
                 .chars()
@@ -77,3 +125,43 @@ impl fmt::Display for ScenarioError {
 }
 
 impl std::error::Error for ScenarioError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn a_multi_megabyte_line_is_shown_as_a_window_around_the_column() {
+        let line = format!("bad: [{}", "a".repeat(4 << 20));
+        let e = ScenarioError::at(
+            Path::new("s.yaml"),
+            &line,
+            1,
+            2_000_000,
+            "x".repeat(1 << 20),
+        );
+        let shown = e.to_string();
+        assert!(shown.len() < 2000, "{} bytes", shown.len());
+        assert_eq!(e.column, Some(2_000_000), "the real column is kept");
+        let lines: Vec<&str> = shown.lines().collect();
+        // the caret sits under the character the column names
+        let src = lines[2].split_once(" | ").unwrap().1;
+        let caret = lines[3].split_once(" | ").unwrap().1;
+        assert_eq!(caret.chars().count(), e.caret.unwrap());
+        assert_eq!(src.chars().nth(e.caret.unwrap() - 1), Some('a'));
+        assert!(src.starts_with('…') && src.ends_with('…'));
+    }
+
+    #[test]
+    fn a_short_line_is_shown_whole() {
+        let e = ScenarioError::at(Path::new("s.yaml"), "a: 1\nb: [\n", 2, 4, "expected");
+        assert_eq!(e.source_line.as_deref(), Some("b: ["));
+        assert_eq!(e.caret, Some(4));
+        // at the very start of a long line
+        let long = "x".repeat(1000);
+        let (text, caret) = excerpt(&long, 1);
+        assert_eq!(caret, 1);
+        assert!(text.ends_with('…') && !text.starts_with('…'));
+    }
+}

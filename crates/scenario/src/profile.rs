@@ -132,10 +132,11 @@ impl Profile {
     }
 
     /// The same profile with every duration multiplied by `factor` (for rehearsing a long
-    /// scenario quickly).
-    pub fn time_scaled(&self, factor: f64) -> Profile {
+    /// scenario quickly); the factor is checked by [`crate::limits::time_scale`].
+    pub fn time_scaled(&self, factor: f64) -> Result<Profile, String> {
+        crate::limits::time_scale(factor, self.total())?;
         let s = |d: Duration| Duration::from_secs_f64(d.as_secs_f64() * factor);
-        Profile {
+        Ok(Profile {
             model: self.model,
             phases: self
                 .phases
@@ -146,7 +147,7 @@ impl Profile {
                     ..p.clone()
                 })
                 .collect(),
-        }
+        })
     }
 
     /// Builds an open-model profile. `spike` is (start, length, multiplier).

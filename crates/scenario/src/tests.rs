@@ -1,4 +1,6 @@
 use super::*;
+use std::path::Path;
+use std::time::Duration;
 
 fn parse(text: &str) -> Result<Scenario, ScenarioError> {
     Scenario::from_str_at(text, Path::new("scenario.yaml"))
@@ -77,6 +79,19 @@ fn error_messages() {
         ("undeclared_dependency", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\ndependencies: [{ name: payments, latency_budget_ms: 150 }]\nsuccess_criteria:\n  - paymnts_p95_ms <= 150\n"),
         ("dependency_trigger", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\ndependencies: [{ name: payments }]\nrollback_triggers:\n  - payments_p95_ms > 500 for 10 seconds\n"),
         ("empty", ""),
+        ("huge_steady_seconds", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile:\n  steady_seconds: 18446744073709551616\n  arrival_rate_rps: 10\n"),
+        ("huge_minutes", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile:\n  steady_minutes: 1e307\n  arrival_rate_rps: 10\n"),
+        ("week_long_total", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile:\n  warmup_seconds: 600000\n  steady_seconds: 600000\n  arrival_rate_rps: 10\n"),
+        ("huge_spike", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile:\n  steady_seconds: 10\n  arrival_rate_rps: 100\n  spike_after_seconds: 2\n  spike_multiplier: 1e12\n"),
+        ("huge_rate", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile:\n  steady_seconds: 10\n  arrival_rate_rps: [10, 1e9]\n"),
+        ("port_overflow", "scenario: a\ntarget:\n  url: http://127.0.0.1:70000/\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\n"),
+        ("zero_timeout", "scenario: a\ntarget:\n  url: http://127.0.0.1:1/\n  timeout_ms: 0\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\n"),
+        ("zero_in_flight", "scenario: a\ntarget:\n  url: http://127.0.0.1:1/\n  max_in_flight: 0\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\n"),
+        ("ok_status_out_of_range", "scenario: a\ntarget:\n  url: http://127.0.0.1:1/\n  ok_status: [200, 1000]\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\n"),
+        ("body_file_device", "scenario: a\ntarget:\n  url: http://127.0.0.1:1/\n  body_file: /dev/zero\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\n"),
+        ("closed_no_users", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\nmodel: closed\ntraffic_profile:\n  stages: [{duration_seconds: 5, target: 0}]\n"),
+        ("budget_not_a_number", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\ndependencies: [{ name: payments, latency_budget_ms: .nan }]\n"),
+        ("huge_trigger_window", "scenario: a\ntarget: { url: \"http://127.0.0.1:1/\" }\ntraffic_profile: { steady_seconds: 5, arrival_rate_rps: 10 }\nrollback_triggers:\n  - error_rate_pct > 1 for 99999999999999999999 seconds\n"),
     ];
     let mut all = String::new();
     for (name, text) in cases {
@@ -104,12 +119,41 @@ fn closed_model_and_request_mix() {
 }
 
 #[test]
-fn join_urls() {
-    assert_eq!(join_url("http://a:1/x/y", "/z"), "http://a:1/z");
-    assert_eq!(join_url("http://a:1", "z"), "http://a:1/z");
-    assert_eq!(
-        join_url("builtin:testbed/fast", "/slow"),
-        "builtin:testbed/slow"
+fn a_million_rates_are_refused_quickly() {
+    let rates = vec!["1"; 1_000_000].join(", ");
+    let text = format!("scenario: a\ntarget: {{ url: \"http://127.0.0.1:1/\" }}\ntraffic_profile:\n  steady_seconds: 5\n  arrival_rate_rps: [{rates}]\n");
+    let e = parse(&text).unwrap_err();
+    assert!(e.message.contains("at most 100 steps"), "{e}");
+    assert!(
+        e.to_string().len() < 1000,
+        "the excerpt of a 3 MB line is bounded"
     );
-    assert_eq!(join_url("http://a", "https://b/c"), "https://b/c");
+}
+
+#[test]
+fn a_long_line_in_an_error_is_shown_as_an_excerpt() {
+    let text = format!(
+        "scenario: a\ntarget: {{ url: \"http://127.0.0.1:1/\", method: \"{}\" }}\n",
+        "1".repeat(4 << 20)
+    );
+    let e = err(&text);
+    assert!(e.len() < 2000, "{} bytes", e.len());
+    assert!(e.contains("expected an HTTP method"), "{e}");
+}
+
+#[test]
+fn deep_nesting_is_refused_fast() {
+    let n = 100_000;
+    let text = format!("scenario: a\ntarget: {}{}\n", "[".repeat(n), "]".repeat(n));
+    let t = std::time::Instant::now();
+    let e = parse(&text).unwrap_err();
+    assert!(t.elapsed() < Duration::from_secs(5), "{:?}", t.elapsed());
+    assert_eq!(e.line, Some(2));
+    assert!(e.message.contains("nested deeper than 256"), "{e}");
+}
+
+#[test]
+fn special_files_are_refused_as_scenarios() {
+    let e = Scenario::from_file(Path::new("/dev/zero")).unwrap_err();
+    assert!(e.message.contains("character device"), "{e}");
 }

@@ -9,55 +9,29 @@
 //! - FTS5 full-text index over names, notes and tags.
 //! - A `metrics` table of flattened scalars per run, for history queries and change points.
 
+mod error;
 mod migrations;
 mod query;
 
-pub use query::{Filter, RunRow, StoredRun};
+pub use error::StoreError;
+pub use query::{Filter, RunRow, RunState, StoredRun};
 
-use rusqlite::{params, Connection, OptionalExtension};
+use perfhive_core::record::{RecordKind, RunStatus};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Environment variable that overrides the default location.
 pub const ENV_VAR: &str = "PERFHIVE_HISTORY";
 
-/// Store errors.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    /// SQLite failed.
-    #[error("history database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    /// The database file or its folder could not be created.
-    #[error("cannot create the history at `{path}`: {source}")]
-    Create {
-        /// The path.
-        path: PathBuf,
-        /// Why.
-        source: std::io::Error,
-    },
-    /// The database was written by a newer perfhive.
-    #[error("the history at `{path}` has schema version {found}, newer than this perfhive ({supported})")]
-    TooNew {
-        /// The path.
-        path: PathBuf,
-        /// Its version.
-        found: i64,
-        /// Ours.
-        supported: i64,
-    },
-    /// A record could not be (de)serialised.
-    #[error("history record: {0}")]
-    Json(#[from] serde_json::Error),
-}
-
 /// Result alias.
 pub type Result<T> = std::result::Result<T, StoreError>;
 
 /// A run about to start.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct NewRun {
-    /// `load`, `bench`, `import`, …
-    pub kind: String,
+    /// What produces it.
+    pub kind: RecordKind,
     /// Scenario or benchmark name.
     pub name: String,
     /// RFC 3339 start.
@@ -93,6 +67,7 @@ pub struct MetricRow {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    read_only: bool,
 }
 
 impl Store {
@@ -119,18 +94,92 @@ impl Store {
                 source,
             })?;
         }
-        let mut conn = Connection::open(path)?;
-        conn.busy_timeout(Duration::from_secs(10))?;
-        conn.pragma_update(None, "journal_mode", "WAL")?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
-        conn.pragma_update(None, "foreign_keys", "ON")?;
-        migrations::migrate(&mut conn, path)?;
+        let fail = |e| error::classify(path, e);
+        let mut conn = Connection::open(path).map_err(fail)?;
+        conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(fail)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(fail)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(fail)?;
+        if conn.is_readonly(rusqlite::MAIN_DB).unwrap_or(false) {
+            return Err(StoreError::ReadOnly {
+                path: path.to_path_buf(),
+            });
+        }
+        migrations::migrate(&mut conn, path).map_err(|e| match e {
+            StoreError::Sqlite { source, .. } => fail(source),
+            e => e,
+        })?;
         let store = Store {
             conn,
             path: path.to_path_buf(),
+            read_only: false,
         };
         store.mark_stale()?;
         Ok(store)
+    }
+
+    /// Opens the store at `path` for reading only: nothing is created, migrated or marked. A
+    /// database whose WAL index cannot be created beside it (a read-only folder) is read as
+    /// an immutable snapshot.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(StoreError::Create {
+                path: path.to_path_buf(),
+                source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
+            });
+        }
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_URI
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let uri = file_uri(path);
+        let try_open = |query: &str| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(format!("{uri}?{query}"), flags)?;
+            conn.busy_timeout(Duration::from_secs(10))?;
+            let v = migrations::version(&conn)?;
+            Ok((conn, v))
+        };
+        let (conn, found) = try_open("mode=ro")
+            .or_else(|_| try_open("immutable=1"))
+            .map_err(|e| error::classify(path, e))?;
+        if found != migrations::VERSION {
+            let (path, supported) = (path.to_path_buf(), migrations::VERSION);
+            return Err(if found > supported {
+                StoreError::TooNew {
+                    path,
+                    found,
+                    supported,
+                }
+            } else {
+                StoreError::Outdated {
+                    path,
+                    found,
+                    supported,
+                }
+            });
+        }
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            read_only: true,
+        })
+    }
+
+    /// Opens the store to read it: read-write when possible (so stale runs are marked), else
+    /// read-only when the database cannot be written (a read-only file, a full disk).
+    pub fn open_for_reading(path: &Path) -> Result<Store> {
+        match Store::open(path) {
+            Ok(s) => Ok(s),
+            Err(e) if e.is_unwritable() && path.is_file() => Store::open_read_only(path),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Whether the store was opened read-only.
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     /// Where the database is.
@@ -138,13 +187,22 @@ impl Store {
         &self.path
     }
 
+    /// A SQLite error on this database, classified.
+    pub(crate) fn fail(&self, e: rusqlite::Error) -> StoreError {
+        error::classify(&self.path, e)
+    }
+
     fn mark_stale(&self) -> Result<()> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT id, pid, host FROM runs WHERE status = 'running'")?;
-        let rows: Vec<(i64, i64, String)> = stmt
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<std::result::Result<_, _>>()?;
+        let rows: Vec<(i64, i64, String)> = (|| {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, pid, host FROM runs WHERE status = 'running'")?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })()
+        .map_err(|e| self.fail(e))?;
         let host = hostname();
         for (id, pid, run_host) in rows {
             let alive = run_host == host
@@ -152,7 +210,11 @@ impl Store {
                 && pid as u32 != std::process::id();
             if !alive {
                 self.conn
-                    .execute("UPDATE runs SET status = 'incomplete' WHERE id = ?1", [id])?;
+                    .execute(
+                        "UPDATE runs SET status = ?2 WHERE id = ?1",
+                        params![id, RunState::Incomplete.as_str()],
+                    )
+                    .map_err(|e| self.fail(e))?;
             }
         }
         Ok(())
@@ -160,31 +222,36 @@ impl Store {
 
     /// Records the start of a run; returns its id. The run is `running` until finished.
     pub fn begin_run(&self, run: &NewRun) -> Result<i64> {
-        self.conn.execute(
-            "INSERT INTO runs (kind, name, started_at, status, pid, host, git_commit, git_branch, fingerprint, tags, notes)
-             VALUES (?1, ?2, ?3, 'running', ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-            params![
-                run.kind,
-                run.name,
-                run.started_at,
-                std::process::id() as i64,
-                run.host,
-                run.git_commit,
-                run.git_branch,
-                run.fingerprint.to_string(),
-                normalize_tags(&run.tags),
-                run.notes,
-            ],
-        )?;
+        self.conn
+            .execute(
+                "INSERT INTO runs (kind, name, started_at, status, pid, host, git_commit, git_branch, fingerprint, tags, notes)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    run.kind.as_str(),
+                    run.name,
+                    run.started_at,
+                    RunState::Running.as_str(),
+                    std::process::id() as i64,
+                    run.host,
+                    run.git_commit,
+                    run.git_branch,
+                    run.fingerprint.to_string(),
+                    normalize_tags(&run.tags),
+                    run.notes,
+                ],
+            )
+            .map_err(|e| self.fail(e))?;
         Ok(self.conn.last_insert_rowid())
     }
 
     /// Appends a time-series point of a running run (load runs write one per second).
     pub fn append_point(&self, run: i64, t: f64, point: &serde_json::Value) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO points (run_id, t, data) VALUES (?1, ?2, ?3)",
-            params![run, t, point.to_string()],
-        )?;
+        self.conn
+            .execute(
+                "INSERT INTO points (run_id, t, data) VALUES (?1, ?2, ?3)",
+                params![run, t, point.to_string()],
+            )
+            .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
@@ -196,46 +263,64 @@ impl Store {
         seq: i64,
         sample: &serde_json::Value,
     ) -> Result<()> {
-        self.conn.execute(
-            "INSERT INTO samples (run_id, series, seq, data) VALUES (?1, ?2, ?3, ?4)",
-            params![run, series, seq, sample.to_string()],
-        )?;
+        self.conn
+            .execute(
+                "INSERT INTO samples (run_id, series, seq, data) VALUES (?1, ?2, ?3, ?4)",
+                params![run, series, seq, sample.to_string()],
+            )
+            .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
     /// Stores a partial record of a running run (replaced by the final one).
     pub fn save_partial(&self, run: i64, record: &serde_json::Value) -> Result<()> {
-        self.conn.execute(
-            "UPDATE runs SET record = ?2 WHERE id = ?1",
-            params![run, record.to_string()],
-        )?;
+        self.conn
+            .execute(
+                "UPDATE runs SET record = ?2 WHERE id = ?1",
+                params![run, record.to_string()],
+            )
+            .map_err(|e| self.fail(e))?;
         Ok(())
     }
 
-    /// Finishes a run: its status, final record and flattened metrics, in one transaction.
+    /// Records where a run's artefacts are (an investigation's report folder).
+    pub fn set_artifact(&self, run: i64, path: &Path) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE runs SET artifact = ?2 WHERE id = ?1",
+                params![run, path.display().to_string()],
+            )
+            .map_err(|e| self.fail(e))?;
+        Ok(())
+    }
+
+    /// Finishes a run: its outcome, final record and flattened metrics, in one transaction.
     pub fn finish_run(
         &mut self,
         run: i64,
-        status: &str,
+        status: RunStatus,
         record: &serde_json::Value,
         metrics: &[MetricRow],
     ) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE runs SET status = ?2, record = ?3, finished_at = ?4, complete = 1 WHERE id = ?1",
-            params![run, status, record.to_string(), now_rfc3339()],
-        )?;
-        tx.execute("DELETE FROM metrics WHERE run_id = ?1", [run])?;
-        {
-            let mut stmt = tx.prepare("INSERT INTO metrics (run_id, name, unit, value, lower_is_better) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-            for m in metrics {
-                if m.value.is_finite() {
-                    stmt.execute(params![run, m.name, m.unit, m.value, m.lower_is_better])?;
+        let state = RunState::from(status);
+        let write = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "UPDATE runs SET status = ?2, record = ?3, finished_at = ?4, complete = 1 WHERE id = ?1",
+                params![run, state.as_str(), record.to_string(), now_rfc3339()],
+            )?;
+            tx.execute("DELETE FROM metrics WHERE run_id = ?1", [run])?;
+            {
+                let mut stmt = tx.prepare("INSERT INTO metrics (run_id, name, unit, value, lower_is_better) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+                for m in metrics {
+                    if m.value.is_finite() {
+                        stmt.execute(params![run, m.name, m.unit, m.value, m.lower_is_better])?;
+                    }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()
+        };
+        write(&mut self.conn).map_err(|e| self.fail(e))
     }
 
     /// Adds tags and appends to the notes of a run.
@@ -245,7 +330,8 @@ impl Store {
             .query_row("SELECT tags, notes FROM runs WHERE id = ?1", [run], |r| {
                 Ok((r.get(0)?, r.get(1)?))
             })
-            .optional()?
+            .optional()
+            .map_err(|e| self.fail(e))?
         else {
             return Ok(false);
         };
@@ -260,16 +346,22 @@ impl Store {
             Some(n) => format!("{old_notes}\n{n}"),
             None => old_notes,
         };
-        self.conn.execute(
-            "UPDATE runs SET tags = ?2, notes = ?3 WHERE id = ?1",
-            params![run, normalize_tags(&all), notes],
-        )?;
+        self.conn
+            .execute(
+                "UPDATE runs SET tags = ?2, notes = ?3 WHERE id = ?1",
+                params![run, normalize_tags(&all), notes],
+            )
+            .map_err(|e| self.fail(e))?;
         Ok(true)
     }
 
     /// Deletes a run and everything attached to it.
     pub fn delete(&self, run: i64) -> Result<bool> {
-        Ok(self.conn.execute("DELETE FROM runs WHERE id = ?1", [run])? > 0)
+        let n = self
+            .conn
+            .execute("DELETE FROM runs WHERE id = ?1", [run])
+            .map_err(|e| self.fail(e))?;
+        Ok(n > 0)
     }
 
     /// Deletes runs started at or before `cutoff` (RFC 3339); each is first written to `export` as a
@@ -279,15 +371,16 @@ impl Store {
         cutoff: &str,
         mut export: Option<&mut dyn std::io::Write>,
     ) -> Result<usize> {
-        let ids: Vec<i64> = {
+        let ids: Vec<i64> = (|| {
             let mut stmt = self
                 .conn
                 .prepare("SELECT id FROM runs WHERE started_at <= ?1 ORDER BY id")?;
             let ids = stmt
                 .query_map([cutoff], |r| r.get(0))?
-                .collect::<std::result::Result<_, _>>()?;
-            ids
-        };
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(ids)
+        })()
+        .map_err(|e| self.fail(e))?;
         if let Some(w) = export.as_mut() {
             for id in &ids {
                 if let Some(run) = self.get(*id)? {
@@ -299,20 +392,37 @@ impl Store {
                 }
             }
         }
-        let tx = self.conn.transaction()?;
-        for id in &ids {
-            tx.execute("DELETE FROM runs WHERE id = ?1", [id])?;
-        }
-        tx.commit()?;
+        let delete = |conn: &mut Connection| -> rusqlite::Result<()> {
+            let tx = conn.transaction()?;
+            for id in &ids {
+                tx.execute("DELETE FROM runs WHERE id = ?1", [id])?;
+            }
+            tx.commit()
+        };
+        delete(&mut self.conn).map_err(|e| self.fail(e))?;
         Ok(ids.len())
     }
 
     /// `PRAGMA integrity_check`: `ok` when the database is sound.
     pub fn integrity_check(&self) -> Result<String> {
-        Ok(self
-            .conn
-            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+        self.conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .map_err(|e| self.fail(e))
     }
+}
+
+/// The `file:` URI of a path, for SQLite's URI parameters (`?`, `#` and `%` escaped).
+fn file_uri(path: &Path) -> String {
+    let abs = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut out = String::from("file:");
+    for b in abs.as_os_str().as_encoded_bytes() {
+        match b {
+            b'?' | b'#' | b'%' => out.push_str(&format!("%{b:02X}")),
+            _ if b.is_ascii() => out.push(*b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 fn normalize_tags(tags: &[String]) -> String {

@@ -6,9 +6,10 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 /// Each entry migrates from version `index` to `index + 1`.
-const MIGRATIONS: &[&str] = &[
-    // 1: runs, their time series and samples, flattened metrics, full-text search
-    r#"
+const MIGRATIONS: &[&str] = &[FIRST, SECOND];
+
+/// 1: runs, their time series and samples, flattened metrics, full-text search.
+pub(crate) const FIRST: &str = r#"
     CREATE TABLE runs (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
         kind        TEXT NOT NULL,
@@ -61,21 +62,33 @@ const MIGRATIONS: &[&str] = &[
         INSERT INTO runs_fts(runs_fts, rowid, name, notes, tags) VALUES ('delete', old.id, old.name, old.notes, old.tags);
         INSERT INTO runs_fts(rowid, name, notes, tags) VALUES (new.id, new.name, new.notes, new.tags);
     END;
-    "#,
-];
+    "#;
+
+/// 2: where a run's artefacts are (an investigation's report folder).
+const SECOND: &str = "ALTER TABLE runs ADD COLUMN artifact TEXT;";
 
 /// The schema version this build writes.
 pub const VERSION: i64 = MIGRATIONS.len() as i64;
 
+/// The schema version of an open database.
+pub fn version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
 /// Brings the database to [`VERSION`]. The version is read again under a write lock
 /// (`BEGIN IMMEDIATE`), so processes opening a new history at the same time migrate it once.
 pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
-    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    if current == VERSION {
+    let sqlite = |source| StoreError::Sqlite {
+        path: path.to_path_buf(),
+        source,
+    };
+    if version(conn).map_err(sqlite)? == VERSION {
         return Ok(());
     }
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let current: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    let tx = conn
+        .transaction_with_behavior(TransactionBehavior::Immediate)
+        .map_err(sqlite)?;
+    let current = version(&tx).map_err(sqlite)?;
     if current > VERSION {
         return Err(StoreError::TooNew {
             path: path.to_path_buf(),
@@ -84,9 +97,9 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
         });
     }
     for sql in MIGRATIONS.iter().skip(current as usize) {
-        tx.execute_batch(sql)?;
+        tx.execute_batch(sql).map_err(sqlite)?;
     }
-    tx.pragma_update(None, "user_version", VERSION)?;
-    tx.commit()?;
-    Ok(())
+    tx.pragma_update(None, "user_version", VERSION)
+        .map_err(sqlite)?;
+    tx.commit().map_err(sqlite)
 }

@@ -2,24 +2,118 @@
 //! search, `latest` references, and a metric's values over time.
 
 use crate::{Result, Store};
+use perfhive_core::record::{RecordKind, RunStatus};
+use rusqlite::types::{FromSql, FromSqlError, FromSqlResult, ValueRef};
 use rusqlite::{params_from_iter, OptionalExtension, Row};
 use serde::Serialize;
+
+/// Where a stored run is in its life: running, stopped before its end without a record
+/// (`incomplete`: the process died), or finished with an outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunState {
+    /// Being written by a live process.
+    Running,
+    /// Its process died before the end; what it wrote is kept.
+    Incomplete,
+    /// Finished: every criterion passed.
+    Passed,
+    /// Finished: a criterion failed.
+    Failed,
+    /// Stopped by a rollback trigger.
+    Aborted,
+    /// Stopped by the user.
+    Interrupted,
+}
+
+impl RunState {
+    const ALL: [RunState; 6] = [
+        RunState::Running,
+        RunState::Incomplete,
+        RunState::Passed,
+        RunState::Failed,
+        RunState::Aborted,
+        RunState::Interrupted,
+    ];
+
+    /// The name in the `status` column and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Running => "running",
+            RunState::Incomplete => "incomplete",
+            RunState::Passed => "passed",
+            RunState::Failed => "failed",
+            RunState::Aborted => "aborted",
+            RunState::Interrupted => "interrupted",
+        }
+    }
+
+    /// The outcome of a finished run.
+    pub fn outcome(self) -> Option<RunStatus> {
+        match self {
+            RunState::Running | RunState::Incomplete => None,
+            RunState::Passed => Some(RunStatus::Passed),
+            RunState::Failed => Some(RunStatus::Failed),
+            RunState::Aborted => Some(RunStatus::Aborted),
+            RunState::Interrupted => Some(RunStatus::Interrupted),
+        }
+    }
+}
+
+impl From<RunStatus> for RunState {
+    fn from(s: RunStatus) -> Self {
+        match s {
+            RunStatus::Passed => RunState::Passed,
+            RunStatus::Failed => RunState::Failed,
+            RunStatus::Aborted => RunState::Aborted,
+            RunStatus::Interrupted => RunState::Interrupted,
+        }
+    }
+}
+
+impl std::fmt::Display for RunState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromSql for RunState {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        let s = v.as_str()?;
+        RunState::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| FromSqlError::Other(format!("unknown run status `{s}`").into()))
+    }
+}
+
+/// The `kind` column.
+struct Kind(RecordKind);
+
+impl FromSql for Kind {
+    fn column_result(v: ValueRef<'_>) -> FromSqlResult<Self> {
+        v.as_str()?
+            .parse()
+            .map(Kind)
+            .map_err(|e| FromSqlError::Other(Box::new(e)))
+    }
+}
 
 /// A run as listed.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct RunRow {
     /// Id.
     pub id: i64,
-    /// Kind (`load`, `bench`, `import`).
-    pub kind: String,
+    /// What produced it.
+    pub kind: RecordKind,
     /// Name.
     pub name: String,
     /// Start.
     pub started_at: String,
     /// End.
     pub finished_at: Option<String>,
-    /// `running`, `incomplete`, `passed`, `failed`, `aborted`, `interrupted`.
-    pub status: String,
+    /// Running, incomplete, or the outcome.
+    pub status: RunState,
     /// Whether the final record was written.
     pub complete: bool,
     /// Commit.
@@ -32,6 +126,9 @@ pub struct RunRow {
     pub tags: Vec<String>,
     /// Notes.
     pub notes: String,
+    /// Where its artefacts are (an investigation's report folder).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub artifact: Option<String>,
 }
 
 /// A run with everything stored for it.
@@ -62,8 +159,8 @@ impl StoredRun {
 pub struct Filter {
     /// Name contains this (case-insensitive).
     pub name: Option<String>,
-    /// Kind equals.
-    pub kind: Option<String>,
+    /// Of this kind.
+    pub kind: Option<RecordKind>,
     /// Has this tag.
     pub tag: Option<String>,
     /// On this branch.
@@ -74,13 +171,15 @@ pub struct Filter {
     pub limit: Option<usize>,
 }
 
-const COLS: &str = "id, kind, name, started_at, finished_at, status, complete, git_commit, git_branch, host, tags, notes";
+const COLS: &str = "id, kind, name, started_at, finished_at, status, complete, git_commit, git_branch, host, tags, notes, artifact";
+/// Number of columns in [`COLS`].
+const NCOLS: usize = 13;
 
 fn row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
     let tags: String = r.get(10)?;
     Ok(RunRow {
         id: r.get(0)?,
-        kind: r.get(1)?,
+        kind: r.get::<_, Kind>(1)?.0,
         name: r.get(2)?,
         started_at: r.get(3)?,
         finished_at: r.get(4)?,
@@ -95,6 +194,7 @@ fn row(r: &Row<'_>) -> rusqlite::Result<RunRow> {
             .map(str::to_string)
             .collect(),
         notes: r.get(11)?,
+        artifact: r.get(12)?,
     })
 }
 
@@ -111,9 +211,9 @@ impl Store {
             sql.push_str(" AND lower(name) LIKE '%' || lower(?) || '%'");
             args.push(n.clone());
         }
-        if let Some(k) = &f.kind {
+        if let Some(k) = f.kind {
             sql.push_str(" AND kind = ?");
-            args.push(k.clone());
+            args.push(k.as_str().to_string());
         }
         if let Some(t) = &f.tag {
             sql.push_str(" AND (',' || tags || ',') LIKE '%,' || ? || ',%'");
@@ -131,15 +231,26 @@ impl Store {
         if let Some(l) = f.limit {
             sql.push_str(&format!(" LIMIT {l}"));
         }
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        self.rows(&sql, &args)
+    }
+
+    fn rows(&self, sql: &str, args: &[String]) -> Result<Vec<RunRow>> {
+        (|| {
+            let mut stmt = self.conn.prepare(sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(args.iter()), row)?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })()
+        .map_err(|e| self.fail(e))
     }
 
     /// One run with its record, points and samples.
     pub fn get(&self, id: i64) -> Result<Option<StoredRun>> {
+        self.get_inner(id).map_err(|e| self.fail(e))
+    }
+
+    fn get_inner(&self, id: i64) -> rusqlite::Result<Option<StoredRun>> {
         let found = self
             .conn
             .query_row(
@@ -148,8 +259,8 @@ impl Store {
                 |r| {
                     Ok((
                         row(r)?,
-                        r.get::<_, String>(12)?,
-                        r.get::<_, Option<String>>(13)?,
+                        r.get::<_, String>(NCOLS)?,
+                        r.get::<_, Option<String>>(NCOLS + 1)?,
                     ))
                 },
             )
@@ -194,13 +305,12 @@ impl Store {
             .map(|c| format!("runs.{c}"))
             .collect::<Vec<_>>()
             .join(", ");
-        let mut stmt = self.conn.prepare(&format!(
-            "SELECT {cols} FROM runs_fts JOIN runs ON runs.id = runs_fts.rowid WHERE runs_fts MATCH ?1 ORDER BY rank"
-        ))?;
-        let rows = stmt
-            .query_map([fts_query(query)], row)?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        self.rows(
+            &format!(
+                "SELECT {cols} FROM runs_fts JOIN runs ON runs.id = runs_fts.rowid WHERE runs_fts MATCH ?1 ORDER BY rank"
+            ),
+            &[fts_query(query)],
+        )
     }
 
     /// The id of the newest complete run (skipping `skip` newer ones), optionally of a name, kind
@@ -208,12 +318,13 @@ impl Store {
     pub fn latest(
         &self,
         name: Option<&str>,
-        kind: Option<&str>,
+        kind: Option<RecordKind>,
         branch: Option<&str>,
         skip: usize,
     ) -> Result<Option<i64>> {
         let mut sql = String::from("SELECT id FROM runs WHERE complete = 1");
         let mut args = Vec::new();
+        let kind = kind.map(RecordKind::as_str);
         for (col, v) in [("name", name), ("kind", kind), ("git_branch", branch)] {
             if let Some(v) = v {
                 sql.push_str(&format!(" AND {col} = ?"));
@@ -223,10 +334,10 @@ impl Store {
         sql.push_str(&format!(
             " ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET {skip}"
         ));
-        Ok(self
-            .conn
+        self.conn
             .query_row(&sql, params_from_iter(args.iter()), |r| r.get(0))
-            .optional()?)
+            .optional()
+            .map_err(|e| self.fail(e))
     }
 
     /// A metric's values over the complete runs of `name`, oldest first.
@@ -251,24 +362,30 @@ impl Store {
             args.push(b.to_string());
         }
         sql.push_str(" ORDER BY runs.started_at, runs.id");
-        let mut stmt = self.conn.prepare(&sql)?;
-        let rows = stmt
-            .query_map(params_from_iter(args.iter()), |r| {
-                Ok((row(r)?, r.get::<_, f64>(12)?))
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        (|| {
+            let mut stmt = self.conn.prepare(&sql)?;
+            let rows = stmt
+                .query_map(params_from_iter(args.iter()), |r| {
+                    Ok((row(r)?, r.get::<_, f64>(NCOLS)?))
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(rows)
+        })()
+        .map_err(|e| self.fail(e))
     }
 
     /// Metric names recorded for runs of `name`.
     pub fn metric_names(&self, name: &str) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT DISTINCT metrics.name FROM metrics JOIN runs ON runs.id = metrics.run_id WHERE runs.name = ?1 ORDER BY metrics.name",
-        )?;
-        let names = stmt
-            .query_map([name], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(names)
+        (|| {
+            let mut stmt = self.conn.prepare(
+                "SELECT DISTINCT metrics.name FROM metrics JOIN runs ON runs.id = metrics.run_id WHERE runs.name = ?1 ORDER BY metrics.name",
+            )?;
+            let names = stmt
+                .query_map([name], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            Ok(names)
+        })()
+        .map_err(|e| self.fail(e))
     }
 }
 

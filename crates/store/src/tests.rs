@@ -1,4 +1,5 @@
 use super::*;
+use perfhive_core::record::{RecordKind, RunStatus};
 
 fn temp() -> PathBuf {
     let d = std::env::temp_dir().join(format!(
@@ -15,7 +16,7 @@ fn temp() -> PathBuf {
 
 fn new_run(name: &str, when: &str, branch: &str, notes: &str) -> NewRun {
     NewRun {
-        kind: "bench".into(),
+        kind: RecordKind::Bench,
         name: name.into(),
         started_at: when.into(),
         git_commit: Some("abc123".into()),
@@ -43,7 +44,7 @@ fn runs_are_stored_listed_found_and_pruned() {
         .unwrap();
     s.finish_run(
         a,
-        "passed",
+        RunStatus::Passed,
         &serde_json::json!({"kind": "bench"}),
         &[MetricRow {
             name: "cmd/wall_s".into(),
@@ -63,7 +64,7 @@ fn runs_are_stored_listed_found_and_pruned() {
         .unwrap();
     s.finish_run(
         b,
-        "passed",
+        RunStatus::Passed,
         &serde_json::json!({}),
         &[MetricRow {
             name: "cmd/wall_s".into(),
@@ -147,7 +148,7 @@ fn a_run_left_running_by_a_dead_process_becomes_incomplete() {
     drop(s);
     let s = Store::open(&path).unwrap();
     let run = s.get(id).unwrap().unwrap();
-    assert_eq!(run.row.status, "incomplete");
+    assert_eq!(run.row.status, RunState::Incomplete);
     assert_eq!(run.points.len(), 1);
     assert_eq!(
         s.latest(Some("soak"), None, None, 0).unwrap(),
@@ -179,4 +180,209 @@ fn concurrent_first_opens_migrate_once() {
         t.join().unwrap().unwrap();
     }
     assert_eq!(Store::open(&path).unwrap().integrity_check().unwrap(), "ok");
+}
+
+#[test]
+fn kinds_and_outcomes_are_typed_through_the_store() {
+    let path = temp();
+    let mut s = Store::open(&path).unwrap();
+    let mut run = new_run("checkout", "2026-01-01T00:00:00Z", "main", "");
+    run.kind = RecordKind::Investigation;
+    let id = s.begin_run(&run).unwrap();
+    assert_eq!(s.get(id).unwrap().unwrap().row.status, RunState::Running);
+    s.set_artifact(id, Path::new("perfhive-reports/2026-checkout"))
+        .unwrap();
+    s.finish_run(id, RunStatus::Failed, &serde_json::json!({}), &[])
+        .unwrap();
+    let row = &s.list(&Filter::default()).unwrap()[0];
+    assert_eq!(row.kind, RecordKind::Investigation);
+    assert_eq!(row.status, RunState::Failed);
+    assert_eq!(row.status.outcome(), Some(RunStatus::Failed));
+    assert_eq!(
+        row.artifact.as_deref(),
+        Some("perfhive-reports/2026-checkout")
+    );
+    let json = serde_json::to_value(row).unwrap();
+    assert_eq!(json["kind"], "investigation");
+    assert_eq!(json["status"], "failed");
+    let only = |kind| Filter {
+        kind: Some(kind),
+        ..Default::default()
+    };
+    assert_eq!(s.list(&only(RecordKind::Investigation)).unwrap().len(), 1);
+    assert!(s.list(&only(RecordKind::Load)).unwrap().is_empty());
+    assert_eq!(
+        s.latest(None, Some(RecordKind::Investigation), None, 0)
+            .unwrap(),
+        Some(id)
+    );
+}
+
+#[test]
+fn a_version_one_history_is_upgraded_in_place() {
+    let path = temp();
+    {
+        let c = rusqlite::Connection::open(&path).unwrap();
+        c.execute_batch(migrations::FIRST).unwrap();
+        c.execute(
+            "INSERT INTO runs (kind, name, started_at, status, complete) VALUES ('bench', 'old', '2025-01-01T00:00:00Z', 'passed', 1)",
+            [],
+        )
+        .unwrap();
+        c.pragma_update(None, "user_version", 1).unwrap();
+    }
+    let s = Store::open(&path).unwrap();
+    let rows = s.list(&Filter::default()).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].artifact, None);
+}
+
+/// Makes `dir` read-only for this process for real: by permissions for an ordinary user, by
+/// a read-only bind mount for root (whom permissions do not stop). `None` when neither works
+/// here (root without the right to mount).
+fn read_only_dir(dir: &Path) -> Option<ReadOnlyDir> {
+    use std::os::unix::fs::PermissionsExt;
+    if unsafe { libc::geteuid() } != 0 {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o444)).unwrap();
+        }
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).unwrap();
+        return Some(ReadOnlyDir {
+            dir: dir.to_path_buf(),
+            mounted: false,
+        });
+    }
+    let mount = |args: &[&str]| {
+        std::process::Command::new("mount")
+            .args(args)
+            .arg(dir)
+            .arg(dir)
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !mount(&["--bind"]) {
+        return None;
+    }
+    let guard = ReadOnlyDir {
+        dir: dir.to_path_buf(),
+        mounted: true,
+    };
+    mount(&["-o", "remount,bind,ro"]).then_some(guard)
+}
+
+/// Undoes [`read_only_dir`].
+struct ReadOnlyDir {
+    dir: PathBuf,
+    mounted: bool,
+}
+
+impl Drop for ReadOnlyDir {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        if self.mounted {
+            let _ = std::process::Command::new("umount").arg(&self.dir).status();
+        } else {
+            let _ = std::fs::set_permissions(&self.dir, std::fs::Permissions::from_mode(0o755));
+        }
+    }
+}
+
+#[test]
+fn a_read_only_history_is_read_but_never_written() {
+    let path = temp();
+    let mut s = Store::open(&path).unwrap();
+    let id = s
+        .begin_run(&new_run("parse", "2026-01-01T00:00:00Z", "main", "kept"))
+        .unwrap();
+    s.finish_run(
+        id,
+        RunStatus::Passed,
+        &serde_json::json!({"kind": "bench"}),
+        &[],
+    )
+    .unwrap();
+    drop(s);
+    let Some(_ro) = read_only_dir(path.parent().unwrap()) else {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("note: skipped — root here cannot mount, so nothing is read-only for it");
+        }
+        return;
+    };
+    let err = Store::open(&path)
+        .err()
+        .expect("a read-only file is not opened for writing");
+    assert!(matches!(err, StoreError::ReadOnly { .. }), "{err}");
+    assert!(err.to_string().contains("read-only"), "{err}");
+    let s = Store::open_for_reading(&path).unwrap();
+    assert!(s.is_read_only());
+    assert_eq!(s.list(&Filter::default()).unwrap()[0].id, id);
+    assert_eq!(s.search("kept").unwrap()[0].id, id);
+    assert!(s.get(id).unwrap().unwrap().record.is_some());
+    let err = s
+        .begin_run(&new_run("parse", "2026-01-02T00:00:00Z", "main", ""))
+        .unwrap_err();
+    assert!(err.is_unwritable(), "{err}");
+}
+
+/// A tmpfs of `kib` KiB mounted on a fresh folder, unmounted on drop; `None` when this process
+/// may not mount (not root, or a container without the capability).
+fn small_fs(kib: u64) -> Option<SmallFs> {
+    let dir = temp().parent().unwrap().join("fs");
+    std::fs::create_dir_all(&dir).unwrap();
+    let ok = unsafe { libc::geteuid() } == 0
+        && std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={kib}k"), "tmpfs"])
+            .arg(&dir)
+            .status()
+            .is_ok_and(|s| s.success());
+    ok.then_some(SmallFs { dir })
+}
+
+struct SmallFs {
+    dir: PathBuf,
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.dir).status();
+    }
+}
+
+/// Fills the file system holding `dir` until a write fails.
+fn fill(dir: &Path) {
+    use std::io::Write;
+    let mut f = std::fs::File::create(dir.join("filler")).unwrap();
+    let block = vec![0u8; 4096];
+    while f.write_all(&block).is_ok() {}
+    let _ = f.sync_all();
+}
+
+#[test]
+fn a_full_disk_is_named_as_such() {
+    let Some(fs) = small_fs(1024) else {
+        #[allow(clippy::print_stderr)]
+        {
+            eprintln!("note: skipped — mounting a small tmpfs needs root with CAP_SYS_ADMIN");
+        }
+        return;
+    };
+    let path = fs.dir.join("history.db");
+    let mut s = Store::open(&path).unwrap();
+    let id = s
+        .begin_run(&new_run("soak", "2026-01-01T00:00:00Z", "main", ""))
+        .unwrap();
+    fill(&fs.dir);
+    let big = serde_json::json!({ "pad": "x".repeat(256 * 1024) });
+    let err = s
+        .finish_run(id, RunStatus::Passed, &big, &[])
+        .expect_err("no room for the record");
+    assert!(matches!(err, StoreError::DiskFull { .. }), "{err:?}");
+    assert!(err.to_string().contains("is full"), "{err}");
+    assert!(err.is_unwritable());
+    drop(s);
+    // what was written before stays readable, even with no room to spare
+    let s = Store::open_for_reading(&path).unwrap();
+    assert_eq!(s.get(id).unwrap().unwrap().row.status, RunState::Running);
 }

@@ -33,7 +33,7 @@ pub(crate) fn filler(len: usize) -> Bytes {
     }
 }
 
-/// A response body of the demo target.
+/// A response body of the testbed.
 #[derive(Debug)]
 pub(crate) enum DemoBody {
     /// A complete body with a known length (`None` once sent).

@@ -1,11 +1,11 @@
-//! Errors of the demo target.
+//! Errors of the testbed.
 //!
 //! Library code reports failures as typed [`TargetError`] values (thiserror), never by printing; the
 //! binary decides how to render them and which exit code to use.
 
 use std::net::SocketAddr;
 
-/// Everything that can go wrong while starting or running the demo target.
+/// Everything that can go wrong while starting or running the testbed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TargetError {

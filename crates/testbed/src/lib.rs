@@ -42,14 +42,14 @@ mod state;
 mod tls;
 
 use std::future::Future;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 pub use error::TargetError;
 pub use running::{spawn, RunningTarget};
 
-/// How to run the demo target.
+/// How to run the testbed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TargetOptions {
     /// Where to listen; the default `127.0.0.1:0` picks a free loopback port.
@@ -73,7 +73,7 @@ pub struct TargetOptions {
 impl Default for TargetOptions {
     fn default() -> Self {
         Self {
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, 0)),
+            bind: perfhive_background::loopback(0),
             tls: false,
             stall_every: None,
             stall_for: Duration::from_millis(100),
@@ -105,7 +105,7 @@ impl TargetOptions {
     }
 }
 
-/// Serves the demo target on `listener` until `shutdown` resolves, on the caller's runtime.
+/// Serves the testbed on `listener` until `shutdown` resolves, on the caller's runtime.
 ///
 /// With `opts.tls` a fresh self-signed certificate is generated first. After `shutdown`
 /// resolves, the listener is closed, in-flight requests get a short grace period (`/hang`

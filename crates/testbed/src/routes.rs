@@ -1,4 +1,4 @@
-//! Request routing and the endpoint behaviours of the demo target.
+//! Request routing and the endpoint behaviours of the testbed.
 //!
 //! Routing is a `match` on the path (no router, no middleware) so `/fast` stays a handful of
 //! instructions plus header inserts: load benchmarks hit it and must measure the client, not us.
@@ -35,7 +35,7 @@ const HANG_FOR: Duration = Duration::from_secs(3600);
 const RESET_LINGER: Duration = Duration::from_secs(10);
 
 const INDEX: &str = "\
-perfhive demo target
+perfhive testbed
 
 GET  /                      this index
 ANY  /fast                  200 \"ok\"

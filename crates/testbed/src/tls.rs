@@ -1,4 +1,4 @@
-//! HTTPS for the demo target: a throw-away self-signed certificate and a rustls acceptor.
+//! HTTPS for the testbed: a throw-away self-signed certificate and a rustls acceptor.
 //!
 //! The certificate (rcgen, ECDSA P-256) names `localhost` and `127.0.0.1`; clients trust it by
 //! adding its DER bytes ([`crate::RunningTarget::cert_der`]) to their root store. ALPN offers `h2`

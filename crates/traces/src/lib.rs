@@ -12,6 +12,7 @@
 
 pub mod analysis;
 pub mod deps;
+pub mod grpc_frame;
 pub mod model;
 pub mod nplusone;
 pub mod otlp;

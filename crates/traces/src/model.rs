@@ -54,6 +54,18 @@ impl Span {
     }
 }
 
+/// The spans without repeats: a span is identified by its trace and span ids, and an exporter
+/// that retries a batch sends the same spans again. The first occurrence is kept, in order.
+/// Every count and statistic of this crate goes through it (the phase breakdown keeps the
+/// first occurrence within each trace, the same rule), so a span posted twice counts once
+/// everywhere.
+pub fn distinct(spans: &[Span]) -> impl Iterator<Item = &Span> {
+    let mut seen = std::collections::HashSet::with_capacity(spans.len());
+    spans
+        .iter()
+        .filter(move |s| seen.insert((s.trace_id, s.span_id)))
+}
+
 /// Lower-case hex of an id (the OTLP/JSON and W3C Trace Context spelling).
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

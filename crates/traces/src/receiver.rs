@@ -4,17 +4,17 @@
 //! Implements the server side of the OpenTelemetry Protocol's two transports
 //! (<https://opentelemetry.io/docs/specs/otlp/>):
 //!
-//! - [`http`]: OTLP/HTTP, protobuf or JSON bodies, optionally gzip-compressed, on
+//! - `http`: OTLP/HTTP, protobuf or JSON bodies, optionally gzip-compressed, on
 //!   `127.0.0.1:4318` by default;
-//! - [`grpc`]: OTLP/gRPC, the unary `Export` method of
+//! - `grpc`: OTLP/gRPC, the unary `Export` method of
 //!   `opentelemetry.proto.collector.trace.v1.TraceService` spoken by hand over hyper's HTTP/2
 //!   server (cleartext, prior knowledge), identity or gzip messages, on `127.0.0.1:4317` by
 //!   default.
 //!
 //! Both listeners are bound before [`spawn`] returns, so a returned [`RunningReceiver`] is
-//! already accepting; if either address cannot be bound, nothing is started. Like the demo
-//! target (`perfhive-testbed`), the receiver runs on its own OS thread with a current-thread
-//! tokio runtime. The store keeps at most [`ReceiverOptions::max_spans`] spans; the rest are
+//! already accepting; if either address cannot be bound, nothing is started. Like the testbed
+//! and the demo service, the receiver is a `perfhive_background::BackgroundServer`: its own OS
+//! thread with a current-thread tokio runtime. The store keeps at most [`ReceiverOptions::max_spans`] spans; the rest are
 //! counted as dropped and reported to the exporter as a partial success. Shutdown stops both
 //! listeners together and drops open connections.
 //!
@@ -23,13 +23,12 @@
 //! passes the limit, so a small compressed body cannot expand into a large allocation.
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, TcpListener as StdTcpListener};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::thread::JoinHandle;
 
+use perfhive_background::{self as background, BackgroundServer, Stop, Workers};
 use thiserror::Error;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
 use tokio::task::JoinSet;
 
 use crate::model::Span;
@@ -71,8 +70,8 @@ pub struct ReceiverOptions {
 impl Default for ReceiverOptions {
     fn default() -> Self {
         Self {
-            bind: SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_PORT)),
-            grpc_bind: Some(SocketAddr::from((Ipv4Addr::LOCALHOST, DEFAULT_GRPC_PORT))),
+            bind: background::loopback(DEFAULT_PORT),
+            grpc_bind: Some(background::loopback(DEFAULT_GRPC_PORT)),
             max_body_bytes: DEFAULT_MAX_BYTES,
             max_spans: DEFAULT_MAX_SPANS,
         }
@@ -83,7 +82,7 @@ impl ReceiverOptions {
     /// The defaults with both listeners on free loopback ports (`127.0.0.1:0`): for tests and
     /// for callers that hand the chosen endpoints to the exporters they start.
     pub fn ephemeral() -> Self {
-        let any = SocketAddr::from((Ipv4Addr::LOCALHOST, 0));
+        let any = background::loopback(0);
         Self {
             bind: any,
             grpc_bind: Some(any),
@@ -163,8 +162,7 @@ pub struct RunningReceiver {
     /// The bound OTLP/gRPC address, `None` when gRPC is disabled.
     pub grpc_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<JoinHandle<()>>,
+    server: BackgroundServer,
 }
 
 impl std::fmt::Debug for RunningReceiver {
@@ -214,83 +212,46 @@ impl RunningReceiver {
         self.shared.store().requests
     }
 
-    /// Stops serving and waits for the receiver thread. Dropping does the same.
-    pub fn shutdown(mut self) {
-        self.stop_and_join();
-    }
-
-    fn stop_and_join(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+    /// Stops serving (both listeners, and open connections are dropped) and waits for the
+    /// receiver thread. Dropping does the same.
+    pub fn shutdown(self) {
+        self.server.shutdown();
     }
 }
 
-impl Drop for RunningReceiver {
-    fn drop(&mut self) {
-        self.stop_and_join();
-    }
-}
-
-/// Binds a non-blocking listener; returns it with its real address.
-fn bind(addr: SocketAddr) -> io::Result<(StdTcpListener, SocketAddr)> {
-    let l = StdTcpListener::bind(addr)?;
-    l.set_nonblocking(true)?;
-    let real = l.local_addr()?;
-    Ok((l, real))
-}
-
-/// Binds both listeners and starts the receiver on its own thread; returns once it is accepting.
+/// Binds both listeners and starts the receiver on its own thread with a current-thread
+/// runtime; returns once both are accepting. If either address cannot be bound, nothing is
+/// started.
 pub fn spawn(opts: ReceiverOptions) -> Result<RunningReceiver, ReceiverError> {
-    let (http_std, addr) = bind(opts.bind).map_err(|source| ReceiverError::Bind {
-        addr: opts.bind,
-        source,
-    })?;
-    let grpc_err =
-        |addr: SocketAddr| move |source: io::Error| ReceiverError::GrpcBind { addr, source };
-    let grpc_std = opts
-        .grpc_bind
-        .map(|a| bind(a).map_err(grpc_err(a)))
-        .transpose()?;
-    let grpc_addr = grpc_std.as_ref().map(|(_, a)| *a);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
+    let rt = background::runtime("perfhive-otlp", Workers::CurrentThread)
         .map_err(ReceiverError::Runtime)?;
-    let (http_listener, grpc_listener) = {
-        let _guard = rt.enter();
-        let http = TcpListener::from_std(http_std).map_err(|source| ReceiverError::Bind {
+    let (http, addr) =
+        background::listen(&rt, opts.bind).map_err(|source| ReceiverError::Bind {
             addr: opts.bind,
             source,
         })?;
-        let grpc = match (grpc_std, opts.grpc_bind) {
-            (Some((l, _)), Some(a)) => Some(TcpListener::from_std(l).map_err(grpc_err(a))?),
-            _ => None,
-        };
-        (http, grpc)
-    };
+    let grpc = opts
+        .grpc_bind
+        .map(|a| {
+            background::listen(&rt, a).map_err(|source| ReceiverError::GrpcBind { addr: a, source })
+        })
+        .transpose()?;
+    let grpc_addr = grpc.as_ref().map(|(_, a)| *a);
     let shared = Arc::new(Shared {
         store: Mutex::new(Store::default()),
         max_spans: opts.max_spans,
         max_body: opts.max_body_bytes,
     });
-    let (stop, stopped) = oneshot::channel();
-    let thread = {
-        let shared = Arc::clone(&shared);
-        std::thread::Builder::new()
-            .name("perfhive-otlp".into())
-            .spawn(move || rt.block_on(serve(http_listener, grpc_listener, shared, stopped)))
-            .map_err(ReceiverError::Runtime)?
-    };
+    let serving = Arc::clone(&shared);
+    let server = BackgroundServer::spawn(rt, "perfhive-otlp".into(), addr, move |stop| {
+        serve(http, grpc.map(|(l, _)| l), serving, stop)
+    })
+    .map_err(ReceiverError::Runtime)?;
     Ok(RunningReceiver {
         addr,
         grpc_addr,
         shared,
-        stop: Some(stop),
-        thread: Some(thread),
+        server,
     })
 }
 
@@ -302,14 +263,15 @@ async fn accept(listener: Option<&TcpListener>) -> io::Result<TcpStream> {
     }
 }
 
+/// Accepts on both listeners until `stop`, then drops every open connection.
 async fn serve(
     http_listener: TcpListener,
     grpc_listener: Option<TcpListener>,
     shared: Arc<Shared>,
-    stopped: oneshot::Receiver<()>,
+    stop: Stop,
 ) {
     let mut conns = JoinSet::new();
-    let mut stopped = std::pin::pin!(stopped);
+    let mut stopped = std::pin::pin!(stop);
     // EMFILE and friends are transient for a listener: back off and keep serving.
     let backoff = || tokio::time::sleep(std::time::Duration::from_millis(20));
     loop {

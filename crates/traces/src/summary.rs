@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 /// Most phases kept in a summary (the long tail adds nothing a reader acts on).
 pub const MAX_PHASES: usize = 20;
 
-/// Analyses `spans`: the phase breakdown (top [`MAX_PHASES`]), every dependency, the `budgets`
+/// Analyses `spans` (a span posted twice counts once): the phase breakdown (top [`MAX_PHASES`]), every dependency, the `budgets`
 /// (`(name, p95 budget ms)`) checked, and N+1 patterns of at least `n_plus_one` repetitions.
 pub fn summarize(
     spans: &[Span],
@@ -27,7 +27,7 @@ pub fn summarize(
     let mut phases = b.phases;
     phases.truncate(MAX_PHASES);
     TraceSummary {
-        spans: spans.len() as u64,
+        spans: crate::model::distinct(spans).count() as u64,
         traces: b.traces as u64,
         dropped,
         phases,
@@ -119,6 +119,11 @@ mod tests {
         ];
         let s = summarize(&spans, &[("payments".into(), 150.0)], 0, 5);
         assert_eq!((s.spans, s.traces), (3, 1));
+        // the same spans posted again (an exporter's retry) change nothing
+        let twice: Vec<Span> = spans.iter().chain(spans.iter()).cloned().collect();
+        let again = summarize(&twice, &[("payments".into(), 150.0)], 0, 5);
+        assert_eq!(again, s, "a span posted twice counts once everywhere");
+        assert_eq!(Dependencies::from_spans(&twice).stats()[0].count, 1);
         assert_eq!(s.budgets[0].verdict, BudgetVerdict::Fail);
         assert_eq!(s.dependencies.len(), 1, "{:?}", s.dependencies);
         assert_eq!(s.dependencies[0].name, "payments");

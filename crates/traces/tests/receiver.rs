@@ -4,7 +4,11 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::Command;
+
+use perfhive_test_support::otlp::{grpc_frame, gzip, protobuf_export};
+use perfhive_test_support::python::{
+    assert_exported, Compression, Python, Transport, CHECKOUT_SPANS, HTTP_EXPORTER,
+};
 
 use perfhive_traces::{
     breakdown, detect_n_plus_one, spawn, Dependencies, ReceiverOptions, DEFAULT_THRESHOLD,
@@ -91,62 +95,20 @@ fn status_codes_limits_and_bounded_store() {
     rx.shutdown();
 }
 
-const PY_EXPORT: &str = r#"
-import sys, time
-from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor
-from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-
-provider = TracerProvider(resource=Resource.create({"service.name": "shop"}))
-provider.add_span_processor(BatchSpanProcessor(OTLPSpanExporter(endpoint=sys.argv[1])))
-tracer = provider.get_tracer("perfhive-test")
-with tracer.start_as_current_span("checkout"):
-    with tracer.start_as_current_span("load-cart"):
-        for _ in range(6):
-            with tracer.start_as_current_span("SELECT items", kind=trace.SpanKind.CLIENT) as s:
-                s.set_attribute("db.system", "postgresql")
-                s.set_attribute("db.statement", "SELECT * FROM items WHERE id = ?")
-                time.sleep(0.002)
-    with tracer.start_as_current_span("charge", kind=trace.SpanKind.CLIENT) as s:
-        s.set_attribute("peer.service", "payments")
-        time.sleep(0.05)
-provider.shutdown()
-"#;
-
 #[test]
-#[allow(clippy::print_stderr)]
 fn python_sdk_exports_protobuf() {
-    let probe = Command::new("python3")
-        .args([
-            "-c",
-            "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http",
-        ])
-        .output();
-    if !probe.is_ok_and(|o| o.status.success()) {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install the OpenTelemetry SDK (.ci/run)"
-        );
-        eprintln!(
-            "note: skipped — needs `pip install opentelemetry-sdk opentelemetry-exporter-otlp-proto-http`"
-        );
+    let Some(python) = Python::otel(
+        "traces::receiver::python_sdk_exports_protobuf",
+        &[HTTP_EXPORTER],
+    ) else {
         return;
-    }
+    };
     let rx = spawn(opts(perfhive_traces::DEFAULT_MAX_BYTES, 10_000)).unwrap();
-    let out = Command::new("python3")
-        .args(["-c", PY_EXPORT, &rx.traces_url()])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = python.export_checkout(Transport::Http, &rx.traces_url(), &[Compression::None]);
+    assert_exported(&out);
     let spans = rx.spans();
     rx.shutdown();
-    assert_eq!(spans.len(), 9, "{spans:#?}");
+    assert_eq!(spans.len(), CHECKOUT_SPANS, "{spans:#?}");
     assert!(spans.iter().all(|s| s.service == "shop"));
 
     let b = breakdown(&spans);
@@ -165,40 +127,6 @@ fn python_sdk_exports_protobuf() {
     let checks = Dependencies::from_spans(&spans).check_budgets(&[("payments", 1000.0)]);
     assert_eq!(checks[0].verdict, perfhive_traces::BudgetVerdict::Pass);
     assert!(checks[0].p95_ms.unwrap() >= 50.0);
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    use flate2::write::GzEncoder;
-    let mut enc = GzEncoder::new(Vec::new(), flate2::Compression::default());
-    enc.write_all(data).unwrap();
-    enc.finish().unwrap()
-}
-
-/// An OTLP protobuf export of `n` spans named `name-1` … `name-n`, one trace.
-fn protobuf_export(name: &str, n: u8) -> Vec<u8> {
-    use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
-    use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span};
-    use prost::Message;
-    let spans = (1..=n)
-        .map(|i| Span {
-            trace_id: vec![3; 16],
-            span_id: vec![i; 8],
-            name: format!("{name}-{i}"),
-            start_time_unix_nano: 10,
-            end_time_unix_nano: 20,
-            ..Span::default()
-        })
-        .collect();
-    ExportTraceServiceRequest {
-        resource_spans: vec![ResourceSpans {
-            scope_spans: vec![ScopeSpans {
-                spans,
-                ..ScopeSpans::default()
-            }],
-            ..ResourceSpans::default()
-        }],
-    }
-    .encode_to_vec()
 }
 
 #[test]
@@ -307,13 +235,6 @@ fn grpc_call(addr: SocketAddr, path: &str, encoding: Option<&str>, body: Vec<u8>
     })
 }
 
-fn framed(compressed: bool, msg: &[u8]) -> Vec<u8> {
-    let mut out = vec![u8::from(compressed)];
-    out.extend_from_slice(&u32::try_from(msg.len()).unwrap().to_be_bytes());
-    out.extend_from_slice(msg);
-    out
-}
-
 #[test]
 fn otlp_grpc_over_a_real_http2_connection() {
     use perfhive_traces::receiver::EXPORT_PATH;
@@ -326,7 +247,7 @@ fn otlp_grpc_over_a_real_http2_connection() {
         grpc,
         EXPORT_PATH,
         None,
-        framed(false, &protobuf_export("grpc", 3)),
+        grpc_frame(false, &protobuf_export("grpc", 3)),
     );
     assert_eq!(r.status, 200);
     assert_eq!(r.headers["content-type"], "application/grpc");
@@ -343,7 +264,7 @@ fn otlp_grpc_over_a_real_http2_connection() {
         grpc,
         EXPORT_PATH,
         Some("gzip"),
-        framed(true, &gzip(&protobuf_export("gz", 2))),
+        grpc_frame(true, &gzip(&protobuf_export("gz", 2))),
     );
     assert_eq!(r.grpc_status(), Some("0"));
 
@@ -352,7 +273,7 @@ fn otlp_grpc_over_a_real_http2_connection() {
         grpc,
         "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
         None,
-        framed(false, b""),
+        grpc_frame(false, b""),
     );
     assert_eq!((r.status, r.grpc_status()), (200, Some("12")));
     assert!(r.trailers.is_none() && r.body.is_empty());
@@ -362,7 +283,7 @@ fn otlp_grpc_over_a_real_http2_connection() {
     prefix_only.extend_from_slice(&(1u32 << 30).to_be_bytes());
     let r = grpc_call(grpc, EXPORT_PATH, None, prefix_only);
     assert_eq!(r.grpc_status(), Some("8"));
-    let r = grpc_call(grpc, EXPORT_PATH, None, framed(false, b"\x0a\x05ab"));
+    let r = grpc_call(grpc, EXPORT_PATH, None, grpc_frame(false, b"\x0a\x05ab"));
     assert_eq!(r.grpc_status(), Some("3"));
 
     // one store for both transports

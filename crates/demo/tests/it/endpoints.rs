@@ -4,16 +4,16 @@ use http::{Method, StatusCode};
 use perfhive_demo::{Switches, DETAILS_PER_ITEM};
 use serde_json::json;
 
-use crate::support::{bounded, demo, records, Client};
+use crate::support::{bounded, demo, records, stats, Client};
 
 #[tokio::test]
 async fn health_answers_with_server_timing() {
     let demo = demo();
     bounded(10, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         let r = c.get("/health").await;
         assert_eq!(r.status, StatusCode::OK);
-        assert!(r.phase_ms("total") >= 0.0);
+        assert!(r.server_timing_ms("total") >= 0.0);
         assert!(demo.base_url().starts_with("http://127.0.0.1:"));
     })
     .await;
@@ -23,12 +23,12 @@ async fn health_answers_with_server_timing() {
 async fn ingest_takes_an_array_or_one_object_and_counts() {
     let demo = demo();
     bounded(10, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         let r = c.post("/ingest", &records(5, "a")).await;
         assert_eq!(r.status, StatusCode::OK);
         assert_eq!(r.json(), json!({"ingested": 5}));
-        assert!(r.phase_ms("db") > 0.0);
-        assert!(r.phase_ms("parse") >= 0.0);
+        assert!(r.server_timing_ms("db") > 0.0);
+        assert!(r.server_timing_ms("parse") >= 0.0);
         let r = c
             .post("/ingest", br#"{"sensor": "s1", "value": 1.5}"#)
             .await;
@@ -36,7 +36,7 @@ async fn ingest_takes_an_array_or_one_object_and_counts() {
         let r = c.post("/ingest?batch_size=4", &records(10, "b")).await;
         assert_eq!(r.json(), json!({"ingested": 10}));
         // 5 + 1 transactions of one record, then 10 records in batches of 4 → 3 transactions.
-        let stats = c.stats().await;
+        let stats = stats(&mut c).await;
         assert_eq!(stats["records"], 16);
         assert_eq!(stats["transactions"], 9);
         assert_eq!(
@@ -51,7 +51,7 @@ async fn ingest_takes_an_array_or_one_object_and_counts() {
 async fn ingest_refuses_bad_input() {
     let demo = demo();
     bounded(10, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         for body in [
             &b"not json"[..],
             br#"{"sensor": "s"}"#,
@@ -67,7 +67,7 @@ async fn ingest_refuses_bad_input() {
         let r = c.get("/ingest").await;
         assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(r.headers["allow"], "POST");
-        assert_eq!(c.stats().await["records"], 0);
+        assert_eq!(stats(&mut c).await["records"], 0);
     })
     .await;
 }
@@ -76,7 +76,7 @@ async fn ingest_refuses_bad_input() {
 async fn items_are_seeded_with_details() {
     let demo = demo();
     bounded(10, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         let r = c.get("/items").await;
         assert_eq!(r.status, StatusCode::OK);
         let body = r.json();
@@ -88,7 +88,7 @@ async fn items_are_seeded_with_details() {
             items[0]["details"].as_array().expect("details").len(),
             DETAILS_PER_ITEM
         );
-        assert!(r.phase_ms("db") > 0.0 && r.phase_ms("serialize") > 0.0);
+        assert!(r.server_timing_ms("db") > 0.0 && r.server_timing_ms("serialize") > 0.0);
         assert_eq!(c.get("/items?limit=3").await.json()["count"], 3);
         assert_eq!(c.get("/items?limit=0").await.json()["count"], 0);
         let too_many = c.get("/items?limit=10001").await;
@@ -105,7 +105,7 @@ async fn items_are_seeded_with_details() {
 async fn config_round_trips_and_validates() {
     let demo = demo();
     bounded(10, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         let initial: Switches = serde_json::from_slice(&c.get("/config").await.body).expect("cfg");
         assert_eq!(initial, Switches::default());
 
@@ -144,7 +144,10 @@ async fn config_round_trips_and_validates() {
         for bad in [&br#"{"batch_size": 0}"#[..], br#"{"bogus": 1}"#, b"[]"] {
             assert_eq!(c.post("/config", bad).await.status, StatusCode::BAD_REQUEST);
         }
-        let r = c.send(Method::DELETE, "/config", b"").await;
+        let r = c
+            .send(Method::DELETE, "/config", b"")
+            .await
+            .expect("DELETE");
         assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(c.get("/nope").await.status, StatusCode::NOT_FOUND);
     })

@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{bounded, demo, records, Client, Reply};
+use crate::support::{bounded, demo, records, stats, Client, Reply};
 
 /// Records per ingestion request in the batching comparison.
 const RECORDS: usize = 100;
@@ -18,7 +18,7 @@ const RECORDS: usize = 100;
 async fn batched_ingestion_is_clearly_faster() {
     let demo = demo();
     bounded(60, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         c.post("/ingest?batch_size=50", &records(10, "warm")).await;
         let mut unbatched = Duration::MAX;
         let mut batched = Duration::MAX;
@@ -28,7 +28,7 @@ async fn batched_ingestion_is_clearly_faster() {
                 *best = (*best).min(took);
             }
         }
-        let stats = c.stats().await;
+        let stats = stats(&mut c).await;
         // 2 rounds × (100 one-record transactions + 2 of 50) + the warm-up's one.
         assert_eq!(stats["transactions"], 2 * (RECORDS + 2) + 1);
         let ratio = unbatched.as_secs_f64() / batched.as_secs_f64();
@@ -44,7 +44,7 @@ async fn batched_ingestion_is_clearly_faster() {
 async fn wal_with_normal_sync_speeds_up_unbatched_commits() {
     let demo = demo();
     bounded(60, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         let full = ingest_timed(&mut c, 1, "full").await;
         let r = c.post("/config", br#"{"synchronous_full": false}"#).await;
         assert_eq!(r.json()["synchronous_full"], false);
@@ -62,20 +62,20 @@ async fn wal_with_normal_sync_speeds_up_unbatched_commits() {
 async fn n_plus_one_off_issues_one_query_instead_of_one_per_item() {
     let demo = demo();
     bounded(20, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         let queries = |stats: serde_json::Value| stats["queries"].as_u64().expect("queries");
-        let q0 = queries(c.stats().await);
+        let q0 = queries(stats(&mut c).await);
         let slow = c.get("/items?limit=50").await;
-        let q1 = queries(c.stats().await);
+        let q1 = queries(stats(&mut c).await);
         c.post("/config", br#"{"n_plus_one": false}"#).await;
         let fast = c.get("/items?limit=50").await;
-        let q2 = queries(c.stats().await);
+        let q2 = queries(stats(&mut c).await);
         eprintln!(
             "/items?limit=50: n_plus_one {} queries (db {:.2} ms), join {} query (db {:.2} ms)",
             q1 - q0,
-            slow.phase_ms("db"),
+            slow.server_timing_ms("db"),
             q2 - q1,
-            fast.phase_ms("db")
+            fast.server_timing_ms("db")
         );
         assert_eq!(q1 - q0, 1 + 2 * 50);
         assert_eq!(q2 - q1, 1);
@@ -91,11 +91,11 @@ async fn n_plus_one_off_issues_one_query_instead_of_one_per_item() {
 async fn fast_serialization_shrinks_the_serialize_phase() {
     let demo = demo();
     bounded(30, async {
-        let mut c = Client::connect(demo.addr).await;
+        let mut c = Client::h1(demo.addr).await;
         let best = |replies: &[Reply]| {
             replies
                 .iter()
-                .map(|r| r.phase_ms("serialize"))
+                .map(|r| r.server_timing_ms("serialize"))
                 .fold(f64::INFINITY, f64::min)
         };
         let mut slow = Vec::new();

@@ -5,7 +5,9 @@
 //! one rule in one function are one finding (with the count), so a loop-heavy file does not
 //! flood the report.
 
-use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+use crate::model::{
+    data_pointer, Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
+};
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_scan::{Confidence, ScanOptions, Severity};
 use std::collections::BTreeMap;
@@ -67,8 +69,8 @@ fn weight(s: Severity, c: Confidence) -> f64 {
 }
 
 impl Investigator for CodeInvestigator {
-    fn name(&self) -> &'static str {
-        "code"
+    fn name(&self) -> InvestigatorName {
+        InvestigatorName::Code
     }
 
     fn run(
@@ -124,7 +126,7 @@ impl Investigator for CodeInvestigator {
                 .unwrap_or_default();
             findings.push(Finding {
                 id: format!("code.{}.{}", f.rule_id, findings.len()),
-                investigator: "code".into(),
+                investigator: InvestigatorName::Code,
                 title: format!("{} {place}{more}", f.message),
                 detail: format!(
                     "rule `{}` ({} severity, {} confidence, {}){context}: `{}`",
@@ -141,9 +143,11 @@ impl Investigator for CodeInvestigator {
                     label: format!("{file}:{}:{}", f.line, f.column),
                     value: idx.len() as f64,
                     unit: "matches".into(),
-                    pointer: format!("/investigators/0/data/findings/{i}"),
+                    pointer: data_pointer(&format!("findings/{i}")),
                 }],
                 heuristic: true,
+                routes: Vec::new(),
+                statements: Vec::new(),
                 functions: f.function.iter().cloned().collect(),
                 files: vec![file.to_string()],
                 recommendation: f.fix.as_ref().map(|fix| Recommendation {
@@ -173,28 +177,22 @@ impl Investigator for CodeInvestigator {
                 String::new()
             }
         );
-        let verdict = if s.files == 0 {
-            Verdict::InsufficientData
-        } else if findings.is_empty() {
-            Verdict::Clean
-        } else {
-            Verdict::Found
-        };
-        Ok(InvestigatorResult {
-            name: "code".into(),
-            verdict,
-            summary: if s.files == 0 {
-                format!(
-                    "no source file in a supported language under {:?}",
-                    self.paths
-                )
-            } else {
-                summary
-            },
+        if s.files == 0 {
+            let why = format!(
+                "no source file in a supported language under {:?}",
+                self.paths
+            );
+            return Ok(InvestigatorResult::insufficient(
+                InvestigatorName::Code,
+                why,
+                Some(report.into()),
+            ));
+        }
+        Ok(InvestigatorResult::from_findings(
+            InvestigatorName::Code,
+            summary,
             findings,
-            data: serde_json::to_value(&report).unwrap_or_default(),
-            duration_s: 0.0,
-            error: None,
-        })
+            Some(report.into()),
+        ))
     }
 }

@@ -5,7 +5,10 @@
 //! asked, a sweep of a parameter (a `{name}` placeholder in the command, or an environment
 //! variable), judged with Mann–Whitney against the current value.
 
-use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+use crate::data::{CommandData, PhaseTime};
+use crate::model::{
+    Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
+};
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_bench::{BenchOptions, CommandSpec, Io, Launcher, Metric, Observer, Planned};
 use perfhive_core::bench::{BenchRecord, Sample};
@@ -31,13 +34,10 @@ impl Observer for Quiet {
     fn sample(&mut self, _: usize, _: usize, _: &Sample) {}
 }
 
-fn ev(label: &str, value: f64, unit: &str, pointer: &str) -> Evidence {
-    Evidence {
-        label: label.into(),
-        value: (value * 1000.0).round() / 1000.0,
-        unit: unit.into(),
-        pointer: pointer.into(),
-    }
+const COMMAND: InvestigatorName = InvestigatorName::Command;
+
+fn finding(id: &str, subject: &str, title: String, detail: String) -> Finding {
+    Finding::new(COMMAND, format!("command.{id}"), subject, title, detail)
 }
 
 impl CommandInvestigator {
@@ -74,8 +74,9 @@ impl CommandInvestigator {
     }
 }
 
-/// Findings of one command's runs (pure: tested on recorded data).
-pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
+/// Findings of one command's runs and where its wall time goes (pure: tested on recorded
+/// data).
+pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<PhaseTime>) {
     let mut findings = Vec::new();
     let Some(c) = r.commands.first() else {
         return (findings, Vec::new());
@@ -83,37 +84,40 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
     let wall = c.wall_s.mean.max(1e-9);
     let (user, sys) = (c.user_s.mean, c.system_s.mean);
     let wait = (wall - user - sys).max(0.0);
+    let phase = |phase: &str, s: f64| PhaseTime {
+        phase: phase.into(),
+        share_pct: 100.0 * s / wall,
+        mean_ms: s * 1e3,
+    };
     let mut breakdown = vec![
-        ("user CPU".to_string(), 100.0 * user / wall, user * 1e3),
-        ("system CPU".to_string(), 100.0 * sys / wall, sys * 1e3),
-        ("waiting".to_string(), 100.0 * wait / wall, wait * 1e3),
+        phase("user CPU", user),
+        phase("system CPU", sys),
+        phase("waiting", wait),
     ];
-    breakdown.sort_by(|a, b| b.1.total_cmp(&a.1));
+    breakdown.sort_by(|a, b| b.share_pct.total_cmp(&a.share_pct));
     let cpu_share = (user + sys) / wall;
     if cpu_share >= 0.8 {
-        findings.push(Finding {
-            id: "command.cpu-bound".into(),
-            investigator: "command".into(),
-            title: format!(
-                "CPU-bound: {:.0}% of the wall time is on CPU ({:.0}% user, {:.0}% system)",
-                100.0 * cpu_share,
-                100.0 * user / wall,
-                100.0 * sys / wall
-            ),
-            detail: format!("mean wall {:.1} ms over {} runs", wall * 1e3, c.runs.len()),
-            severity: 0.8,
-            time_share: Some(cpu_share.min(1.0)),
-            subject: "cpu".into(),
-            evidence: vec![ev(
+        findings.push(
+            finding(
+                "cpu-bound",
+                "cpu",
+                format!(
+                    "CPU-bound: {:.0}% of the wall time is on CPU ({:.0}% user, {:.0}% system)",
+                    100.0 * cpu_share,
+                    100.0 * user / wall,
+                    100.0 * sys / wall
+                ),
+                format!("mean wall {:.1} ms over {} runs", wall * 1e3, c.runs.len()),
+            )
+            .severity(0.8)
+            .share(cpu_share.min(1.0))
+            .evidence([Evidence::measured(
                 "CPU share of wall time",
                 100.0 * cpu_share,
                 "%",
-                "/investigators/0/data/commands/0/user_s",
-            )],
-            heuristic: false,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: Some(Recommendation {
+                "commands/0/user_s",
+            )])
+            .recommend(Recommendation {
                 action: "profile the command and cut its CPU (perfhive profile)".into(),
                 impact: "wall time falls with the CPU saved".into(),
                 expected_speedup: None,
@@ -121,60 +125,113 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<(String, f64, f64)>) {
                 risk: "behaviour changes".into(),
                 mitigation: "perfhive bench --baseline before/after".into(),
             }),
-        });
+        );
     } else if wait / wall >= 0.5 {
-        findings.push(Finding {
-            id: "command.waiting".into(),
-            investigator: "command".into(),
-            title: format!("the command mostly waits: {:.0}% of its wall time is off CPU", 100.0 * wait / wall),
-            detail: format!("{:.1} ms of {:.1} ms per run waiting (I/O, sleeps, locks, network); {:.0} voluntary context switches per run", wait * 1e3, wall * 1e3, c.runs.iter().map(|s| s.voluntary_cs as f64).sum::<f64>() / c.runs.len().max(1) as f64),
-            severity: 0.7,
-            time_share: Some(wait / wall),
-            subject: "waiting".into(),
-            evidence: vec![ev("off-CPU share", 100.0 * wait / wall, "%", "/investigators/0/data/commands/0/wall_s")],
-            heuristic: false,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: None,
-        });
+        let vcs =
+            c.runs.iter().map(|s| s.voluntary_cs as f64).sum::<f64>() / c.runs.len().max(1) as f64;
+        findings.push(
+            finding(
+                "waiting",
+                "waiting",
+                format!(
+                    "the command mostly waits: {:.0}% of its wall time is off CPU",
+                    100.0 * wait / wall
+                ),
+                format!(
+                    "{:.1} ms of {:.1} ms per run waiting (I/O, sleeps, locks, network); {vcs:.0} voluntary context switches per run",
+                    wait * 1e3,
+                    wall * 1e3
+                ),
+            )
+            .severity(0.7)
+            .share(wait / wall)
+            .evidence([Evidence::measured(
+                "off-CPU share",
+                100.0 * wait / wall,
+                "%",
+                "commands/0/wall_s",
+            )]),
+        );
     }
     if c.outliers.len() * 10 >= c.runs.len() && !c.outliers.is_empty() {
-        findings.push(Finding {
-            id: "command.unstable".into(),
-            investigator: "command".into(),
-            title: format!(
-                "unstable timings: {} of {} runs are outliers",
-                c.outliers.len(),
-                c.runs.len()
-            ),
-            detail: format!(
-                "wall {:.1} ± {:.1} ms, min {:.1}, max {:.1}",
-                wall * 1e3,
-                c.wall_s.stdev * 1e3,
-                c.wall_s.min * 1e3,
-                c.wall_s.max * 1e3
-            ),
-            severity: 0.3,
-            time_share: None,
-            subject: "variance".into(),
-            evidence: vec![ev(
+        findings.push(
+            finding(
+                "unstable",
+                "variance",
+                format!(
+                    "unstable timings: {} of {} runs are outliers",
+                    c.outliers.len(),
+                    c.runs.len()
+                ),
+                format!(
+                    "wall {:.1} ± {:.1} ms, min {:.1}, max {:.1}",
+                    wall * 1e3,
+                    c.wall_s.stdev * 1e3,
+                    c.wall_s.min * 1e3,
+                    c.wall_s.max * 1e3
+                ),
+            )
+            .severity(0.3)
+            .evidence([Evidence::measured(
                 "outliers",
                 c.outliers.len() as f64,
                 "runs",
-                "/investigators/0/data/commands/0/outliers",
-            )],
-            heuristic: false,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: None,
-        });
+                "commands/0/outliers",
+            )]),
+        );
     }
     (findings, breakdown)
 }
 
+/// The finding of a parameter sweep: the best value, significantly faster than the current
+/// one (Mann–Whitney, Holm-adjusted), when there is one.
+fn parameter_finding(name: &str, r: &BenchRecord) -> Option<Finding> {
+    let (i, best) = r
+        .comparisons
+        .iter()
+        .enumerate()
+        .min_by(|a, b| a.1.ratio.total_cmp(&b.1.ratio))?;
+    if !(best.ratio < 0.9 && best.p_adjusted.or(best.p_value).is_some_and(|p| p < 0.05)) {
+        return None;
+    }
+    let speedup = 1.0 / best.ratio;
+    Some(
+        finding(
+            &format!("parameter.{name}"),
+            &name.to_lowercase(),
+            format!(
+                "{} is {:.1}× faster than {}",
+                best.candidate, speedup, best.reference
+            ),
+            format!(
+                "ratio {:.3} [{:.3} … {:.3}], Mann–Whitney p = {:.2e} (Holm-adjusted)",
+                best.ratio,
+                best.ratio_ci.0,
+                best.ratio_ci.1,
+                best.p_adjusted.unwrap_or(1.0)
+            ),
+        )
+        .severity(0.9)
+        .evidence([Evidence::measured(
+            "ratio",
+            best.ratio,
+            "",
+            &format!("sweep/comparisons/{i}"),
+        )])
+        .recommend(Recommendation {
+            action: format!("set {}", best.candidate),
+            impact: format!("{speedup:.1}× faster per run (measured)"),
+            expected_speedup: Some(speedup),
+            effort: Effort::Low,
+            risk: format!("other effects of {name} (memory, output) change too"),
+            mitigation: "the sweep's record keeps peak RSS per value; check it".into(),
+        }),
+    )
+}
+
 impl Investigator for CommandInvestigator {
-    fn name(&self) -> &'static str {
-        "command"
+    fn name(&self) -> InvestigatorName {
+        COMMAND
     }
 
     fn run(
@@ -199,7 +256,7 @@ impl Investigator for CommandInvestigator {
         )?;
         let (mut findings, breakdown) = assess(&base);
         let mut sweep = None;
-        if let Some((name, values, env)) = &self.parameter {
+        if let Some((name, values, env)) = self.parameter.as_ref().filter(|_| !ctx.stopped()) {
             let commands: Vec<CommandSpec> = values
                 .iter()
                 .map(|v| CommandSpec {
@@ -212,77 +269,23 @@ impl Investigator for CommandInvestigator {
                 })
                 .collect();
             let r = self.bench(commands, &ctx.stop)?;
-            // the best value, significantly faster than the current one
-            if let Some((i, best)) = r
-                .comparisons
-                .iter()
-                .enumerate()
-                .min_by(|a, b| a.1.ratio.total_cmp(&b.1.ratio))
-            {
-                if best.ratio < 0.9 && best.p_adjusted.or(best.p_value).is_some_and(|p| p < 0.05) {
-                    let speedup = 1.0 / best.ratio;
-                    findings.push(Finding {
-                        id: format!("command.parameter.{name}"),
-                        investigator: "command".into(),
-                        title: format!(
-                            "{} is {:.1}× faster than {}",
-                            best.candidate, speedup, best.reference
-                        ),
-                        detail: format!(
-                            "ratio {:.3} [{:.3} … {:.3}], Mann–Whitney p = {:.2e} (Holm-adjusted)",
-                            best.ratio,
-                            best.ratio_ci.0,
-                            best.ratio_ci.1,
-                            best.p_adjusted.unwrap_or(1.0)
-                        ),
-                        severity: 0.9,
-                        time_share: None,
-                        subject: name.to_lowercase(),
-                        evidence: vec![ev(
-                            "ratio",
-                            best.ratio,
-                            "",
-                            &format!("/investigators/0/data/sweep/comparisons/{i}"),
-                        )],
-                        heuristic: false,
-                        functions: Vec::new(),
-                        files: Vec::new(),
-                        recommendation: Some(Recommendation {
-                            action: format!("set {}", best.candidate),
-                            impact: format!("{:.1}× faster per run (measured)", speedup),
-                            expected_speedup: Some(speedup),
-                            effort: Effort::Low,
-                            risk: format!("other effects of {name} (memory, output) change too"),
-                            mitigation: "the sweep's record keeps peak RSS per value; check it"
-                                .into(),
-                        }),
-                    });
-                }
-            }
+            findings.extend(parameter_finding(name, &r));
             sweep = Some(r);
         }
         let c = base.commands.first();
-        Ok(InvestigatorResult {
-            name: "command".into(),
-            verdict: if c.is_none_or(|c| c.runs.len() < 3) {
-                Verdict::InsufficientData
-            } else if findings.is_empty() {
-                Verdict::Clean
-            } else {
-                Verdict::Found
-            },
-            summary: c
-                .map(|c| format!("{} runs: wall {:.1} ± {:.1} ms, user {:.1} ms, system {:.1} ms, peak RSS {:.1} MiB", c.runs.len(), c.wall_s.mean * 1e3, c.wall_s.stdev * 1e3, c.user_s.mean * 1e3, c.system_s.mean * 1e3, c.max_rss_mb.max))
-                .unwrap_or_else(|| "no run completed".into()),
-            findings,
-            data: serde_json::json!({
-                "commands": base.commands,
-                "breakdown": breakdown.iter().map(|(p, s, ms)| serde_json::json!({"phase": p, "share_pct": s, "mean_ms": ms})).collect::<Vec<_>>(),
-                "sweep": sweep,
-            }),
-            duration_s: 0.0,
-            error: None,
-        })
+        let summary = c
+            .map(|c| format!("{} runs: wall {:.1} ± {:.1} ms, user {:.1} ms, system {:.1} ms, peak RSS {:.1} MiB", c.runs.len(), c.wall_s.mean * 1e3, c.wall_s.stdev * 1e3, c.user_s.mean * 1e3, c.system_s.mean * 1e3, c.max_rss_mb.max))
+            .unwrap_or_else(|| "no run completed".into());
+        let enough = c.is_some_and(|c| c.runs.len() >= 3);
+        let data = CommandData {
+            commands: base.commands,
+            breakdown,
+            sweep,
+        };
+        Ok(
+            InvestigatorResult::from_findings(COMMAND, summary, findings, Some(data.into()))
+                .unless_enough(enough),
+        )
     }
 }
 

@@ -6,7 +6,8 @@
 //! traces *and* hot in the profile ranks higher. Without perf, or without permission, the
 //! verdict says exactly what to install or change.
 
-use crate::model::{Evidence, Finding, InvestigatorResult, Verdict};
+use crate::data::{HotFunction, OffCpuShares, ProfileData};
+use crate::model::{Evidence, Finding, InvestigatorName, InvestigatorResult};
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_profile::{ProfileError, ProfileOptions, Target};
 use std::path::PathBuf;
@@ -51,14 +52,83 @@ pub fn subject_of_function(f: &str) -> Option<&'static str> {
     }
 }
 
+const PROFILE: InvestigatorName = InvestigatorName::Profile;
+
+/// The findings of a profile: the hot functions by self time (at least 10% of the samples).
+fn findings(p: &perfhive_profile::Profile, pid: i32, hz: u32) -> Vec<Finding> {
+    p.top
+        .iter()
+        .enumerate()
+        .take(5)
+        .filter(|(_, f)| f.self_pct >= 10.0)
+        .map(|(i, f)| {
+            Finding::new(
+                PROFILE,
+                format!("profile.hot.{i}"),
+                subject_of_function(&f.function).unwrap_or("cpu"),
+                format!(
+                    "`{}` is {:.0}% of the CPU samples (self), {:.0}% inclusive",
+                    f.function, f.self_pct, f.inclusive_pct
+                ),
+                format!(
+                    "{} stack samples of pid {pid} at {hz} Hz; flame graph in flamegraph.svg",
+                    p.samples
+                ),
+            )
+            .severity((f.self_pct / 100.0).clamp(0.3, 0.9))
+            .evidence([Evidence::measured(
+                format!("{} self share", f.function),
+                (f.self_pct * 10.0).round() / 10.0,
+                "%",
+                &format!("top/{i}"),
+            )])
+            .functions([f.function.clone()])
+        })
+        .collect()
+}
+
+/// The profile as the investigator's data.
+fn data(p: &perfhive_profile::Profile) -> ProfileData {
+    ProfileData {
+        samples: p.samples,
+        top: p
+            .top
+            .iter()
+            .map(|f| HotFunction {
+                function: f.function.clone(),
+                self_pct: f.self_pct,
+                inclusive_pct: f.inclusive_pct,
+                samples: Some(f.samples),
+            })
+            .collect(),
+        top_inclusive: p
+            .top_inclusive
+            .iter()
+            .take(10)
+            .map(|f| HotFunction {
+                function: f.function.clone(),
+                self_pct: f.self_pct,
+                inclusive_pct: f.inclusive_pct,
+                samples: None,
+            })
+            .collect(),
+        flamegraph: p.flamegraph.clone(),
+        offcpu: p.offcpu.as_ref().map(|o| OffCpuShares {
+            running_pct: o.running_pct,
+            sleeping_pct: o.sleeping_pct,
+            disk_wait_pct: o.disk_wait_pct,
+        }),
+    }
+}
+
 impl Investigator for ProfileInvestigator {
-    fn name(&self) -> &'static str {
-        "profile"
+    fn name(&self) -> InvestigatorName {
+        PROFILE
     }
 
     fn run(
         &mut self,
-        _ctx: &Context,
+        ctx: &Context,
         deadline: Instant,
     ) -> Result<InvestigatorResult, InvestigatorError> {
         let duration = self.duration.min(
@@ -73,6 +143,7 @@ impl Investigator for ProfileInvestigator {
         let opts = ProfileOptions {
             frequency_hz: self.hz,
             title: Some("CPU during the baseline".into()),
+            stop: Some(ctx.stop.clone()),
             ..ProfileOptions::default()
         };
         let p = match perfhive_profile::profile_with(&target, &self.work_dir, &opts) {
@@ -82,50 +153,13 @@ impl Investigator for ProfileInvestigator {
                 | ProfileError::NotPermitted { .. }
                 | ProfileError::NoSamples),
             ) => {
-                return Ok(InvestigatorResult {
-                    name: "profile".into(),
-                    verdict: Verdict::InsufficientData,
-                    summary: format!("no CPU profile: {e}"),
-                    findings: Vec::new(),
-                    data: serde_json::Value::Null,
-                    duration_s: 0.0,
-                    error: Some(e.to_string()),
-                });
+                let mut r =
+                    InvestigatorResult::insufficient(PROFILE, format!("no CPU profile: {e}"), None);
+                r.error = Some(e.to_string());
+                return Ok(r);
             }
             Err(e) => return Err(InvestigatorError(e.to_string())),
         };
-        let mut findings = Vec::new();
-        for (i, f) in p.top.iter().enumerate().take(5) {
-            if f.self_pct < 10.0 {
-                continue;
-            }
-            let subject = subject_of_function(&f.function).unwrap_or("cpu");
-            findings.push(Finding {
-                id: format!("profile.hot.{i}"),
-                investigator: "profile".into(),
-                title: format!(
-                    "`{}` is {:.0}% of the CPU samples (self), {:.0}% inclusive",
-                    f.function, f.self_pct, f.inclusive_pct
-                ),
-                detail: format!(
-                    "{} stack samples of pid {} at {} Hz; flame graph in flamegraph.svg",
-                    p.samples, self.pid, self.hz
-                ),
-                severity: (f.self_pct / 100.0).clamp(0.3, 0.9),
-                time_share: None,
-                subject: subject.into(),
-                evidence: vec![Evidence {
-                    label: format!("{} self share", f.function),
-                    value: (f.self_pct * 10.0).round() / 10.0,
-                    unit: "%".into(),
-                    pointer: format!("/investigators/profile/data/top/{i}"),
-                }],
-                heuristic: false,
-                functions: vec![f.function.clone()],
-                files: Vec::new(),
-                recommendation: None,
-            });
-        }
         let summary = format!(
             "{} samples; top by self time: {}",
             p.samples,
@@ -136,24 +170,11 @@ impl Investigator for ProfileInvestigator {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        Ok(InvestigatorResult {
-            name: "profile".into(),
-            verdict: if findings.is_empty() {
-                Verdict::Clean
-            } else {
-                Verdict::Found
-            },
+        Ok(InvestigatorResult::from_findings(
+            PROFILE,
             summary,
-            findings,
-            data: serde_json::json!({
-                "samples": p.samples,
-                "top": p.top.iter().map(|f| serde_json::json!({"function": f.function, "self_pct": f.self_pct, "inclusive_pct": f.inclusive_pct, "samples": f.samples})).collect::<Vec<_>>(),
-                "top_inclusive": p.top_inclusive.iter().take(10).map(|f| serde_json::json!({"function": f.function, "self_pct": f.self_pct, "inclusive_pct": f.inclusive_pct})).collect::<Vec<_>>(),
-                "flamegraph": p.flamegraph,
-                "offcpu": p.offcpu.as_ref().map(|o| serde_json::json!({"running_pct": o.running_pct, "sleeping_pct": o.sleeping_pct, "disk_wait_pct": o.disk_wait_pct})),
-            }),
-            duration_s: 0.0,
-            error: None,
-        })
+            findings(&p, self.pid, self.hz),
+            Some(data(&p).into()),
+        ))
     }
 }

@@ -5,10 +5,15 @@
 //! context switches), memory or descriptor growth (Theil–Sen slope with a Mann–Kendall test,
 //! over at least 30 s and 10% growth, so cache warm-up is not called a leak), or not enough data.
 
-use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+use crate::data::{ResourcesData, UseVerdict};
+use crate::model::{
+    Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
+};
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_probe::{ProcessSelector, UseSample, UseSummary};
 use std::time::{Duration, Instant};
+
+const RESOURCES: InvestigatorName = InvestigatorName::Resources;
 
 /// Observes the target's processes.
 pub struct ResourcesInvestigator {
@@ -21,12 +26,11 @@ pub struct ResourcesInvestigator {
 }
 
 fn ev(label: &str, value: f64, unit: &str, field: &str) -> Evidence {
-    Evidence {
-        label: label.into(),
-        value: (value * 1000.0).round() / 1000.0,
-        unit: unit.into(),
-        pointer: format!("/investigators/1/data/summary/{field}"),
-    }
+    Evidence::measured(label, value, unit, &format!("summary/{field}"))
+}
+
+fn finding(id: &str, subject: &str, title: String, detail: impl Into<String>) -> Finding {
+    Finding::new(RESOURCES, format!("resources.{id}"), subject, title, detail)
 }
 
 /// RSS per whole second (mean of the samples in it), for the trend test.
@@ -61,31 +65,28 @@ pub fn assess(
     cores: usize,
     t: &[f64],
     y: &[f64],
-) -> (
-    Vec<Finding>,
-    Vec<&'static str>,
-    Option<perfhive_stats::Trend>,
-) {
+) -> (Vec<Finding>, Vec<UseVerdict>, Option<perfhive_stats::Trend>) {
     let mut findings = Vec::new();
     let mut verdicts = Vec::new();
     if s.cpu_utilization >= 0.85 || s.run_queue_wait_ratio >= 0.5 {
-        verdicts.push("cpu-bound");
-        findings.push(Finding {
-            id: "resources.cpu-bound".into(),
-            investigator: "resources".into(),
-            title: format!(
-                "CPU-bound: {:.0}% of {} cores busy",
-                100.0 * s.cpu_utilization,
-                cores
-            ),
-            detail: format!(
-                "{:.2} cores busy; run-queue wait {:.2} thread-s per s (saturation)",
-                s.cpu_busy_cores, s.run_queue_wait_ratio
-            ),
-            severity: 0.8,
-            time_share: Some(s.cpu_utilization.min(1.0)),
-            subject: "cpu".into(),
-            evidence: vec![
+        verdicts.push(UseVerdict::CpuBound);
+        findings.push(
+            finding(
+                "cpu-bound",
+                "cpu",
+                format!(
+                    "CPU-bound: {:.0}% of {} cores busy",
+                    100.0 * s.cpu_utilization,
+                    cores
+                ),
+                format!(
+                    "{:.2} cores busy; run-queue wait {:.2} thread-s per s (saturation)",
+                    s.cpu_busy_cores, s.run_queue_wait_ratio
+                ),
+            )
+            .severity(0.8)
+            .share(s.cpu_utilization.min(1.0))
+            .evidence([
                 ev(
                     "CPU utilisation",
                     100.0 * s.cpu_utilization,
@@ -98,11 +99,8 @@ pub fn assess(
                     "thread-s/s",
                     "run_queue_wait_ratio",
                 ),
-            ],
-            heuristic: false,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: Some(Recommendation {
+            ])
+            .recommend(Recommendation {
                 action: "profile the hot code and cut CPU per request (perfhive profile)".into(),
                 impact: "throughput scales with the CPU saved".into(),
                 expected_speedup: None,
@@ -110,52 +108,53 @@ pub fn assess(
                 risk: "behaviour changes in optimised code".into(),
                 mitigation: "compare before/after with perfhive compare".into(),
             }),
-        });
+        );
     }
     if s.d_state_fraction >= 0.05 || (s.write_mb_per_s >= 1.0 && s.cpu_utilization < 0.5) {
-        verdicts.push("io-wait");
-        findings.push(Finding {
-            id: "resources.io-wait".into(),
-            investigator: "resources".into(),
-            title: format!("threads wait on storage: {:.0}% in D state, {:.1} MiB/s written", 100.0 * s.d_state_fraction, s.write_mb_per_s),
-            detail: format!("CPU only {:.0}% busy while threads sit in uninterruptible I/O waits (fsync, writes)", 100.0 * s.cpu_utilization),
-            severity: 0.7,
-            time_share: Some(s.d_state_fraction.clamp(0.0, 1.0)),
-            subject: "storage-io".into(),
-            evidence: vec![ev("threads in D state", 100.0 * s.d_state_fraction, "%", "d_state_fraction"), ev("writes", s.write_mb_per_s, "MiB/s", "write_mb_per_s")],
-            heuristic: false,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: None,
-        });
+        verdicts.push(UseVerdict::IoWait);
+        findings.push(
+            finding(
+                "io-wait",
+                "storage-io",
+                format!(
+                    "threads wait on storage: {:.0}% in D state, {:.1} MiB/s written",
+                    100.0 * s.d_state_fraction,
+                    s.write_mb_per_s
+                ),
+                format!(
+                    "CPU only {:.0}% busy while threads sit in uninterruptible I/O waits (fsync, writes)",
+                    100.0 * s.cpu_utilization
+                ),
+            )
+            .severity(0.7)
+            .share(s.d_state_fraction.clamp(0.0, 1.0))
+            .evidence([
+                ev("threads in D state", 100.0 * s.d_state_fraction, "%", "d_state_fraction"),
+                ev("writes", s.write_mb_per_s, "MiB/s", "write_mb_per_s"),
+            ]),
+        );
     }
     if s.cpu_utilization < 0.5 && s.vcs_per_s >= 1000.0 && s.d_state_fraction < 0.05 {
-        verdicts.push("lock-or-sleep-bound");
-        findings.push(Finding {
-            id: "resources.waiting".into(),
-            investigator: "resources".into(),
-            title: format!(
-                "threads mostly wait: {:.0} voluntary context switches/s at {:.0}% CPU",
-                s.vcs_per_s,
-                100.0 * s.cpu_utilization
-            ),
-            detail:
-                "low CPU with many voluntary switches: locks, sleeps or calls downstream dominate"
-                    .into(),
-            severity: 0.5,
-            time_share: None,
-            subject: "waiting".into(),
-            evidence: vec![ev(
+        verdicts.push(UseVerdict::LockOrSleepBound);
+        findings.push(
+            finding(
+                "waiting",
+                "waiting",
+                format!(
+                    "threads mostly wait: {:.0} voluntary context switches/s at {:.0}% CPU",
+                    s.vcs_per_s,
+                    100.0 * s.cpu_utilization
+                ),
+                "low CPU with many voluntary switches: locks, sleeps or calls downstream dominate",
+            )
+            .evidence([ev(
                 "voluntary context switches",
                 s.vcs_per_s,
                 "/s",
                 "vcs_per_s",
-            )],
-            heuristic: true,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: None,
-        });
+            )])
+            .heuristic(),
+        );
     }
     let growth = perfhive_stats::trend(t, y);
     if let Some(g) = &growth {
@@ -164,48 +163,40 @@ pub fn assess(
         let long_enough = s.duration_s >= 30.0;
         let relative = s.rss_end_mb >= 1.1 * s.rss_start_mb;
         if long_enough && relative && g.p_value < 0.01 && g.slope_per_s * 60.0 >= 1.0 {
-            verdicts.push("memory-growth");
-            findings.push(Finding {
-                id: "resources.memory-growth".into(),
-                investigator: "resources".into(),
-                title: format!("memory grows {:.1} MiB/min", g.slope_per_s * 60.0),
-                detail: format!(
-                    "RSS {:.1} → {:.1} MiB; Theil–Sen slope, Mann–Kendall p = {:.2e}",
-                    s.rss_start_mb, s.rss_end_mb, g.p_value
-                ),
-                severity: 0.6,
-                time_share: None,
-                subject: "memory".into(),
-                evidence: vec![ev("RSS at end", s.rss_end_mb, "MiB", "rss_end_mb")],
-                heuristic: false,
-                functions: Vec::new(),
-                files: Vec::new(),
-                recommendation: None,
-            });
+            verdicts.push(UseVerdict::MemoryGrowth);
+            findings.push(
+                finding(
+                    "memory-growth",
+                    "memory",
+                    format!("memory grows {:.1} MiB/min", g.slope_per_s * 60.0),
+                    format!(
+                        "RSS {:.1} → {:.1} MiB; Theil–Sen slope, Mann–Kendall p = {:.2e}",
+                        s.rss_start_mb, s.rss_end_mb, g.p_value
+                    ),
+                )
+                .severity(0.6)
+                .evidence([ev("RSS at end", s.rss_end_mb, "MiB", "rss_end_mb")]),
+            );
         }
     }
     if s.fds_end > s.fds_start + 20 {
-        findings.push(Finding {
-            id: "resources.fd-growth".into(),
-            investigator: "resources".into(),
-            title: format!("open descriptors grew {} → {}", s.fds_start, s.fds_end),
-            detail: "descriptors opened faster than closed during the run".into(),
-            severity: 0.4,
-            time_share: None,
-            subject: "descriptors".into(),
-            evidence: vec![ev("fds at end", s.fds_end as f64, "", "fds_end")],
-            heuristic: false,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: None,
-        });
+        findings.push(
+            finding(
+                "fd-growth",
+                "descriptors",
+                format!("open descriptors grew {} → {}", s.fds_start, s.fds_end),
+                "descriptors opened faster than closed during the run",
+            )
+            .severity(0.4)
+            .evidence([ev("fds at end", s.fds_end as f64, "", "fds_end")]),
+        );
     }
     (findings, verdicts, growth)
 }
 
 impl Investigator for ResourcesInvestigator {
-    fn name(&self) -> &'static str {
-        "resources"
+    fn name(&self) -> InvestigatorName {
+        RESOURCES
     }
 
     fn run(
@@ -221,22 +212,23 @@ impl Investigator for ResourcesInvestigator {
             .map(|n| n.get())
             .unwrap_or(1);
         let Some(s) = perfhive_probe::summarize(&samples, cores).filter(|s| s.samples >= 10) else {
-            return Ok(InvestigatorResult {
-                name: "resources".into(),
-                verdict: Verdict::InsufficientData,
-                summary: format!(
-                    "{} samples of {}: not enough to judge",
-                    samples.len(),
-                    self.selector.describe()
-                ),
-                findings: Vec::new(),
-                data: serde_json::json!({ "samples": samples.len() }),
-                duration_s: 0.0,
-                error: None,
-            });
+            let summary = format!(
+                "{} samples of {}: not enough to judge",
+                samples.len(),
+                self.selector.describe()
+            );
+            let data = ResourcesData::TooFewSamples {
+                samples: samples.len(),
+            };
+            return Ok(InvestigatorResult::insufficient(
+                RESOURCES,
+                summary,
+                Some(data.into()),
+            ));
         };
         let (t, y) = per_second_rss(&samples);
         let (findings, verdicts, growth) = assess(&s, cores, &t, &y);
+        let names: Vec<&str> = verdicts.iter().map(|v| v.as_str()).collect();
         let summary = format!(
             "{} samples over {:.1} s: CPU {:.0}% of {} cores, run-queue wait {:.2}, {:.0}% threads in D state, {:.0} vcs/s, RSS {:.1} → {:.1} MiB, writes {:.2} MiB/s; verdict: {}",
             s.samples,
@@ -249,20 +241,19 @@ impl Investigator for ResourcesInvestigator {
             s.rss_start_mb,
             s.rss_end_mb,
             s.write_mb_per_s,
-            if verdicts.is_empty() { "no resource saturated".to_string() } else { verdicts.join(", ") }
+            if names.is_empty() { "no resource saturated".to_string() } else { names.join(", ") }
         );
-        Ok(InvestigatorResult {
-            name: "resources".into(),
-            verdict: if findings.is_empty() {
-                Verdict::Clean
-            } else {
-                Verdict::Found
-            },
+        let data = ResourcesData::Observed {
+            summary: s,
+            verdicts,
+            rss_per_second: y,
+            growth,
+        };
+        Ok(InvestigatorResult::from_findings(
+            RESOURCES,
             summary,
             findings,
-            data: serde_json::json!({ "summary": s, "verdicts": verdicts, "rss_per_second": y, "growth": growth }),
-            duration_s: 0.0,
-            error: None,
-        })
+            Some(data.into()),
+        ))
     }
 }

@@ -5,15 +5,20 @@
 //! a batch size), reporting the best value against the current one. Levels run one after the
 //! other, each as a short `perfhive run`, and stop at the budget with what was measured.
 
-use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+pub use crate::data::Level;
+use crate::data::{ParameterLevels, SweepData};
+use crate::measure::load_test;
+use crate::model::{
+    Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
+};
+pub use crate::plan::Via;
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_core::record::RunRecord;
-use perfhive_load::{LoadOptions, NoProgress, StopSignal};
 use perfhive_probe::{ProcessObserver, ProcessSelector};
 use perfhive_scenario::{HttpVersion, Quick, RequestSpec, Scenario};
-use std::sync::atomic::Ordering;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+const SWEEP: InvestigatorName = InvestigatorName::Sweep;
 
 /// A sweep over one named parameter, passed as a query parameter.
 #[derive(Clone, Debug)]
@@ -28,15 +33,6 @@ pub struct ParameterSweep {
     pub concurrency: u32,
     /// What the parameter is about, for joining with other investigators (`database`).
     pub subject: String,
-}
-
-/// How a swept parameter reaches the target.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Via {
-    /// Appended to the request URL as `?name=value`.
-    Query,
-    /// An environment variable of the target, which is restarted for each value.
-    Env,
 }
 
 /// Restarts the target with an environment variable set (`None`: as it was) and returns its
@@ -59,30 +55,6 @@ pub struct SweepInvestigator {
     pub observe: Option<ProcessSelector>,
     /// Generator threads.
     pub threads: usize,
-}
-
-/// One measured level.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct Level {
-    /// Users (or the parameter value as a number when numeric).
-    pub level: f64,
-    /// Label (the parameter value).
-    pub label: String,
-    /// req/s.
-    pub throughput: f64,
-    /// ms.
-    pub p50_ms: f64,
-    /// ms.
-    pub p99_ms: f64,
-    /// ms.
-    pub mean_ms: f64,
-    /// Failed %.
-    pub error_rate_pct: f64,
-    /// Median time to first byte, ms.
-    #[serde(default)]
-    pub ttfb_p50_ms: f64,
-    /// Target RSS after the level, MiB.
-    pub rss_mb: Option<f64>,
 }
 
 fn with_query(url: &str, name: &str, value: &str) -> String {
@@ -115,24 +87,8 @@ impl SweepInvestigator {
         })
         .map_err(InvestigatorError)?;
         s.name = format!("sweep {users}");
-        let stop = Arc::new(StopSignal::default());
-        if ctx.stop.load(Ordering::SeqCst) {
-            stop.stop();
-        }
-        let opts = LoadOptions {
-            threads: self.threads.max(1),
-            time_scale: 1.0,
-            extra_roots: Vec::new(),
-            stop,
-        };
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| InvestigatorError(e.to_string()))?;
-        let result = rt
-            .block_on(perfhive_load::run(&s, &opts, &mut NoProgress))
-            .map_err(|e| InvestigatorError(format!("sweep level: {e}")))?;
-        Ok(perfhive_load::build_record(&s, &result))
+        load_test(&s, self.threads, 1.0, &ctx.stop)
+            .map_err(|e| InvestigatorError(format!("sweep level: {e}")))
     }
 
     fn level(
@@ -169,6 +125,31 @@ pub struct Analysis {
     pub little: Vec<Option<f64>>,
 }
 
+fn ev(label: impl Into<String>, value: f64, unit: &str, path: &str) -> Evidence {
+    Evidence::measured(label, value, unit, path)
+}
+
+/// The smallest level within 10% of the best throughput: the optimal operating point (or the
+/// value to recommend), and the best.
+fn optimal(levels: &[Level]) -> Option<(&Level, &Level)> {
+    let best = levels
+        .iter()
+        .max_by(|a, b| a.throughput.total_cmp(&b.throughput))?;
+    let pick = levels
+        .iter()
+        .find(|l| l.throughput >= 0.9 * best.throughput)
+        .unwrap_or(best);
+    Some((pick, best))
+}
+
+/// The value of a parameter sweep worth recommending: the smallest within 10% of the best
+/// throughput, when the best is at least 1.1× the current setting (the first value).
+pub fn recommended_value(params: &[Level]) -> Option<&Level> {
+    let first = params.first()?;
+    let (pick, best) = optimal(params)?;
+    (best.throughput / first.throughput.max(1e-9) >= 1.1).then_some(pick)
+}
+
 /// Analyses measured levels (pure: tested on recorded data).
 pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterSweep>) -> Analysis {
     let mut findings = Vec::new();
@@ -183,50 +164,34 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                 .map(|c| c.ratio)
         })
         .collect();
-    let best = levels
-        .iter()
-        .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
-        .cloned();
-    if let (Some(fit), Some(best)) = (&usl, &best) {
-        // the smallest level within 10% of the best throughput: the optimal operating point
-        let optimal = levels
-            .iter()
-            .find(|l| l.throughput >= 0.9 * best.throughput)
-            .unwrap_or(best);
-        findings.push(Finding {
-            id: "sweep.scalability".into(),
-            investigator: "sweep".into(),
-            title: format!(
-                "throughput peaks at {:.0} req/s; {} users are enough ({:.0} req/s, p99 {:.1} ms)",
-                best.throughput, optimal.label, optimal.throughput, optimal.p99_ms
-            ),
-            detail: format!(
-                "USL fit σ = {:.3} (contention), κ = {:.5} (coherency), R² = {:.3}{}{}",
-                fit.sigma,
-                fit.kappa,
-                fit.r_squared,
-                fit.peak_n
-                    .map(|n| format!(", predicted peak at N* = {n:.1}"))
-                    .unwrap_or_default(),
-                knee.map(|k| format!("; knee at {} users", levels[k].label))
-                    .unwrap_or_default()
-            ),
-            severity: (fit.sigma).clamp(0.2, 0.8),
-            time_share: None,
-            subject: "concurrency".into(),
-            evidence: vec![
-                ev("σ", fit.sigma, "", "/investigators/2/data/usl/sigma"),
-                ev(
-                    "best throughput",
-                    best.throughput,
-                    "req/s",
-                    "/investigators/2/data/levels",
+    if let (Some(fit), Some((optimal, best))) = (&usl, optimal(levels)) {
+        findings.push(
+            Finding::new(
+                SWEEP,
+                "sweep.scalability",
+                "concurrency",
+                format!(
+                    "throughput peaks at {:.0} req/s; {} users are enough ({:.0} req/s, p99 {:.1} ms)",
+                    best.throughput, optimal.label, optimal.throughput, optimal.p99_ms
                 ),
-            ],
-            heuristic: false,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: Some(Recommendation {
+                format!(
+                    "USL fit σ = {:.3} (contention), κ = {:.5} (coherency), R² = {:.3}{}{}",
+                    fit.sigma,
+                    fit.kappa,
+                    fit.r_squared,
+                    fit.peak_n
+                        .map(|n| format!(", predicted peak at N* = {n:.1}"))
+                        .unwrap_or_default(),
+                    knee.map(|k| format!("; knee at {} users", levels[k].label))
+                        .unwrap_or_default()
+                ),
+            )
+            .severity(fit.sigma.clamp(0.2, 0.8))
+            .evidence([
+                ev("σ", fit.sigma, "", "usl/sigma"),
+                ev("best throughput", best.throughput, "req/s", "levels"),
+            ])
+            .recommend(Recommendation {
                 action: format!(
                     "run at about {} concurrent requests (connection pool / worker count)",
                     optimal.label
@@ -240,46 +205,38 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                 risk: "a smaller pool queues bursts".into(),
                 mitigation: "watch p99 and errors under the peak scenario".into(),
             }),
-        });
+        );
     }
-    if let (Some(p), Some(first)) = (parameter, params.first()) {
-        if let Some(best) = params
-            .iter()
-            .max_by(|a, b| a.throughput.total_cmp(&b.throughput))
-        {
-            let gain = best.throughput / first.throughput.max(1e-9);
-            if gain >= 1.1 {
-                // the smallest value within 10% of the best
-                let pick = params
-                    .iter()
-                    .find(|l| l.throughput >= 0.9 * best.throughput)
-                    .unwrap_or(best);
-                findings.push(Finding {
-                    id: format!("sweep.parameter.{}", p.name),
-                    investigator: "sweep".into(),
-                    title: format!("{}={} gives {:.1}× the throughput of {}={}", p.name, pick.label, pick.throughput / first.throughput.max(1e-9), p.name, first.label),
-                    detail: format!(
-                        "at {} users: {} → {:.0} req/s (p99 {:.1} ms) vs {:.0} req/s (p99 {:.1} ms); best measured {}={} ({:.0} req/s)",
-                        p.concurrency, p.name, pick.throughput, pick.p99_ms, first.throughput, first.p99_ms, p.name, best.label, best.throughput
-                    ),
-                    severity: 0.9,
-                    time_share: None,
-                    subject: p.subject.clone(),
-                    evidence: vec![ev(&format!("throughput at {}={}", p.name, first.label), first.throughput, "req/s", "/investigators/2/data/parameter"), ev(&format!("throughput at {}={}", p.name, pick.label), pick.throughput, "req/s", "/investigators/2/data/parameter")],
-                    heuristic: false,
-                    functions: Vec::new(),
-                    files: Vec::new(),
-                    recommendation: Some(Recommendation {
-                        action: format!("set {} to {}", p.name, pick.label),
-                        impact: format!("{:.0} → {:.0} req/s measured ({:.1}×)", first.throughput, pick.throughput, pick.throughput / first.throughput.max(1e-9)),
-                        expected_speedup: Some(pick.throughput / first.throughput.max(1e-9)),
-                        effort: Effort::Low,
-                        risk: format!("a larger {} can mean more data at risk on a crash, or more memory per request", p.name),
-                        mitigation: "flush on a timer as well as on size; measure memory per level (this sweep records it)".into(),
-                    }),
-                });
-            }
-        }
+    if let (Some(p), Some(first), Some(pick)) =
+        (parameter, params.first(), recommended_value(params))
+    {
+        let best = optimal(params).map_or(pick, |(_, best)| best);
+        let speedup = pick.throughput / first.throughput.max(1e-9);
+        findings.push(
+            Finding::new(
+                SWEEP,
+                format!("sweep.parameter.{}", p.name),
+                p.subject.clone(),
+                format!("{}={} gives {:.1}× the throughput of {}={}", p.name, pick.label, speedup, p.name, first.label),
+                format!(
+                    "at {} users: {} → {:.0} req/s (p99 {:.1} ms) vs {:.0} req/s (p99 {:.1} ms); best measured {}={} ({:.0} req/s)",
+                    p.concurrency, p.name, pick.throughput, pick.p99_ms, first.throughput, first.p99_ms, p.name, best.label, best.throughput
+                ),
+            )
+            .severity(0.9)
+            .evidence([
+                ev(format!("throughput at {}={}", p.name, first.label), first.throughput, "req/s", "parameter"),
+                ev(format!("throughput at {}={}", p.name, pick.label), pick.throughput, "req/s", "parameter"),
+            ])
+            .recommend(Recommendation {
+                action: format!("set {} to {}", p.name, pick.label),
+                impact: format!("{:.0} → {:.0} req/s measured ({speedup:.1}×)", first.throughput, pick.throughput),
+                expected_speedup: Some(speedup),
+                effort: Effort::Low,
+                risk: format!("a larger {} can mean more data at risk on a crash, or more memory per request", p.name),
+                mitigation: "flush on a timer as well as on size; measure memory per level (this sweep records it)".into(),
+            }),
+        );
     }
     if let Some(q) = queueing(levels) {
         findings.push(q);
@@ -300,37 +257,29 @@ fn queueing(levels: &[Level]) -> Option<Finding> {
     }
     let ttfb_growth = last.ttfb_p50_ms / first.ttfb_p50_ms;
     let thr_growth = last.throughput / first.throughput;
-    (ttfb_growth >= 3.0 && thr_growth < 1.5).then(|| Finding {
-        id: "sweep.queueing".into(),
-        investigator: "sweep".into(),
-        title: format!("requests queue in the server: time to first byte grows {ttfb_growth:.1}× from {} to {} users, throughput only {thr_growth:.2}×", first.label, last.label),
-        detail: format!(
-            "median TTFB {:.2} ms → {:.2} ms while throughput {:.0} → {:.0} req/s: added concurrency waits for a serialised resource",
-            first.ttfb_p50_ms, last.ttfb_p50_ms, first.throughput, last.throughput
-        ),
-        severity: 0.6,
-        time_share: Some((1.0 - 1.0 / ttfb_growth).clamp(0.0, 1.0)),
-        subject: "queueing".into(),
-        evidence: vec![ev("TTFB growth", ttfb_growth, "×", "/investigators/2/data/levels"), ev("throughput growth", thr_growth, "×", "/investigators/2/data/levels")],
-        heuristic: false,
-        functions: Vec::new(),
-        files: Vec::new(),
-        recommendation: None,
+    (ttfb_growth >= 3.0 && thr_growth < 1.5).then(|| {
+        Finding::new(
+            SWEEP,
+            "sweep.queueing",
+            "queueing",
+            format!("requests queue in the server: time to first byte grows {ttfb_growth:.1}× from {} to {} users, throughput only {thr_growth:.2}×", first.label, last.label),
+            format!(
+                "median TTFB {:.2} ms → {:.2} ms while throughput {:.0} → {:.0} req/s: added concurrency waits for a serialised resource",
+                first.ttfb_p50_ms, last.ttfb_p50_ms, first.throughput, last.throughput
+            ),
+        )
+        .severity(0.6)
+        .share((1.0 - 1.0 / ttfb_growth).clamp(0.0, 1.0))
+        .evidence([
+            ev("TTFB growth", ttfb_growth, "×", "levels"),
+            ev("throughput growth", thr_growth, "×", "levels"),
+        ])
     })
 }
 
-fn ev(label: &str, value: f64, unit: &str, pointer: &str) -> Evidence {
-    Evidence {
-        label: label.into(),
-        value: (value * 1000.0).round() / 1000.0,
-        unit: unit.into(),
-        pointer: pointer.into(),
-    }
-}
-
 impl Investigator for SweepInvestigator {
-    fn name(&self) -> &'static str {
-        "sweep"
+    fn name(&self) -> InvestigatorName {
+        SWEEP
     }
 
     fn run(
@@ -343,9 +292,10 @@ impl Investigator for SweepInvestigator {
             .clone()
             .map(|s| ProcessObserver::new("target", s));
         let per_level = self.level_duration + Duration::from_millis(700);
+        let no_time = |ctx: &Context| ctx.stopped() || Instant::now() + per_level > deadline;
         let mut levels = Vec::new();
         for &n in &self.levels {
-            if ctx.stop.load(Ordering::SeqCst) || Instant::now() + per_level > deadline {
+            if no_time(ctx) {
                 break;
             }
             let r = self.measure(&self.request.url, n, ctx)?;
@@ -354,7 +304,7 @@ impl Investigator for SweepInvestigator {
         let mut params = Vec::new();
         if let Some(p) = &self.parameter {
             for v in &p.values {
-                if ctx.stop.load(Ordering::SeqCst) || Instant::now() + per_level > deadline {
+                if no_time(ctx) {
                     break;
                 }
                 let url = match p.via {
@@ -363,7 +313,12 @@ impl Investigator for SweepInvestigator {
                         let restart = self.restart.as_mut().ok_or_else(|| {
                             InvestigatorError("an env parameter needs target.start".into())
                         })?;
-                        let pid = restart(Some((&p.name, v))).map_err(InvestigatorError)?;
+                        let pid = match restart(Some((&p.name, v))) {
+                            Ok(pid) => pid,
+                            // interrupted while the target restarted: keep what was measured
+                            Err(_) if ctx.stopped() => break,
+                            Err(e) => return Err(InvestigatorError(e)),
+                        };
                         observer = Some(ProcessObserver::new("target", ProcessSelector::Pid(pid)));
                         self.request.url.clone()
                     }
@@ -372,7 +327,8 @@ impl Investigator for SweepInvestigator {
                 let x = v.parse::<f64>().unwrap_or(params.len() as f64);
                 params.push(self.level(&r, x, v.clone(), &mut observer));
             }
-            if p.via == Via::Env {
+            // back to the current setting, unless the investigation is stopping anyway
+            if p.via == Via::Env && !ctx.stopped() {
                 if let Some(restart) = self.restart.as_mut() {
                     restart(None).map_err(InvestigatorError)?;
                 }
@@ -384,13 +340,6 @@ impl Investigator for SweepInvestigator {
             knee,
             little,
         } = analyse(&levels, &params, self.parameter.as_ref());
-        let verdict = if levels.len() + params.len() < 3 {
-            Verdict::InsufficientData
-        } else if findings.is_empty() {
-            Verdict::Clean
-        } else {
-            Verdict::Found
-        };
         let summary = format!(
             "{} concurrency levels{}{}",
             levels.len(),
@@ -405,20 +354,21 @@ impl Investigator for SweepInvestigator {
                 .map(|p| format!("; {} values of {}", params.len(), p.name))
                 .unwrap_or_default()
         );
-        Ok(InvestigatorResult {
-            name: "sweep".into(),
-            verdict,
-            summary,
-            findings,
-            data: serde_json::json!({
-                "levels": levels,
-                "usl": usl,
-                "knee": knee,
-                "littles_law_ratio": little,
-                "parameter": self.parameter.as_ref().map(|p| serde_json::json!({"name": p.name, "concurrency": p.concurrency, "levels": params})),
+        let enough = levels.len() + params.len() >= 3;
+        let data = SweepData {
+            levels,
+            usl,
+            knee,
+            littles_law_ratio: little,
+            parameter: self.parameter.as_ref().map(|p| ParameterLevels {
+                name: p.name.clone(),
+                concurrency: p.concurrency,
+                levels: params,
             }),
-            duration_s: 0.0,
-            error: None,
-        })
+        };
+        Ok(
+            InvestigatorResult::from_findings(SWEEP, summary, findings, Some(data.into()))
+                .unless_enough(enough),
+        )
     }
 }

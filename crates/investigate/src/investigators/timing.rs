@@ -1,7 +1,7 @@
 //! Where the time goes, from the server's own `Server-Timing` response header (W3C Server
 //! Timing): a few sequential requests per named request, each phase's mean duration, weighted
-//! by the request mix. A plain blocking HTTP/1.1 client with `Connection: close`, so sampling
-//! never queues behind the load test's connections.
+//! by the request mix. A plain blocking HTTP/1.1 client with `Connection: close` ([`send`]),
+//! so sampling never queues behind the load test's connections.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -26,21 +26,31 @@ pub fn parse_server_timing(value: &str) -> Phases {
         .collect()
 }
 
-/// Sends one request and returns its Server-Timing phases (empty when the header is absent).
-pub fn fetch(
+/// A response's status code and head (status line and headers).
+#[derive(Clone, Debug)]
+pub struct Head {
+    /// The status code (0 when the status line cannot be read).
+    pub status: u16,
+    /// The status line and headers, as text.
+    pub text: String,
+}
+
+/// Sends one request over a fresh connection (`Connection: close`) and returns the response's
+/// head; the body is read and dropped.
+pub fn send(
     url: &str,
     method: &str,
     headers: &[(String, String)],
     body: &[u8],
     timeout: Duration,
-) -> std::io::Result<Phases> {
+) -> std::io::Result<Head> {
     let uri: http::Uri = url
         .parse()
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{e}")))?;
     if uri.scheme_str() != Some("http") {
         return Err(std::io::Error::new(
             std::io::ErrorKind::Unsupported,
-            "Server-Timing sampling speaks plain http",
+            "this client speaks plain http",
         ));
     }
     let host = uri.host().unwrap_or("127.0.0.1");
@@ -64,8 +74,26 @@ pub fn fetch(
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
         .unwrap_or(buf.len());
-    let head = String::from_utf8_lossy(&buf[..head_end]);
+    let text = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    Ok(Head { status, text })
+}
+
+/// Sends one request and returns its Server-Timing phases (empty when the header is absent).
+pub fn fetch(
+    url: &str,
+    method: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    timeout: Duration,
+) -> std::io::Result<Phases> {
+    let head = send(url, method, headers, body, timeout)?;
     Ok(head
+        .text
         .lines()
         .filter_map(|l| l.split_once(':'))
         .filter(|(k, _)| k.trim().eq_ignore_ascii_case("server-timing"))

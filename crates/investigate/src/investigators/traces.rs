@@ -6,15 +6,22 @@
 //! and code-scan findings. Without spans the verdict is "insufficient data" and says how to
 //! send them.
 
+use crate::data::TracesData;
 use crate::investigators::load::subject_of_phase;
-use crate::model::{Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict};
+use crate::model::{
+    Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
+};
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_core::trace::{BudgetVerdict, TraceSummary};
 use perfhive_traces::{RunningReceiver, Span};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+const TRACES: InvestigatorName = InvestigatorName::Traces;
+
+/// How long an interrupted investigation still waits for spans already on their way.
+const STOPPED_WAIT: Duration = Duration::from_millis(300);
 
 /// Phases below this share of the critical path are not findings.
 const MIN_SHARE_PCT: f64 = 10.0;
@@ -35,13 +42,8 @@ pub struct TracesInvestigator {
     pub how_to_send: String,
 }
 
-fn ev(label: String, value: f64, unit: &str, pointer: String) -> Evidence {
-    Evidence {
-        label,
-        value: (value * 1000.0).round() / 1000.0,
-        unit: unit.into(),
-        pointer,
-    }
+fn ev(label: String, value: f64, unit: &str, path: String) -> Evidence {
+    Evidence::measured(label, value, unit, &path)
 }
 
 /// Span names whose spans describe database calls.
@@ -93,16 +95,17 @@ pub fn findings(
         } else {
             subject_of_phase(&p.name)
         };
-        out.push(Finding {
-            id: format!("traces.phase.{}", p.name),
-            investigator: "traces".into(),
-            title: format!(
+        out.push(Finding::new(
+            TRACES,
+            format!("traces.phase.{}", p.name),
+            subject,
+            format!(
                 "{:.0}% of the critical path is in `{}` ({:.2} ms per request)",
                 p.share_pct,
                 p.name,
                 p.critical_ms / per_trace
             ),
-            detail: format!(
+            format!(
                 "{} spans in {} traces: p50 {:.2} ms, p95 {:.2} ms, self time {:.2} ms per span; removing it would speed requests up {:.2}× at most (Amdahl){}",
                 p.count,
                 t.traces,
@@ -111,19 +114,16 @@ pub fn findings(
                 p.self_ms / p.count.max(1) as f64,
                 p.amdahl_bound(),
                 p.function.as_deref().map(|f| format!("; reported by `{f}`")).unwrap_or_default()
-            ),
-            severity: if i == 0 { 0.9 } else { 0.6 },
-            time_share: Some(p.share_pct / 100.0),
-            subject,
-            evidence: vec![
-                ev(format!("{} critical-path share", p.name), p.share_pct, "%", format!("/investigators/0/data/summary/phases/{i}/share_pct")),
-                ev(format!("{} p95", p.name), p.p95_ms, "ms", format!("/investigators/0/data/summary/phases/{i}/p95_ms")),
-            ],
-            heuristic: false,
-            functions: p.function.iter().cloned().collect(),
-            files: p.file.iter().cloned().collect(),
-            recommendation: None,
-        });
+            ))
+            .severity(if i == 0 { 0.9 } else { 0.6 })
+            .share(p.share_pct / 100.0)
+            .evidence([
+                ev(format!("{} critical-path share", p.name), p.share_pct, "%", format!("summary/phases/{i}/share_pct")),
+                ev(format!("{} p95", p.name), p.p95_ms, "ms", format!("summary/phases/{i}/p95_ms")),
+            ])
+            .functions(p.function.iter().cloned())
+            .files(p.file.iter().cloned()),
+        );
     }
     for (i, n) in t.n_plus_one.iter().enumerate() {
         let phase = statement_spans_phase(t, statement_span, &n.statement);
@@ -131,14 +131,15 @@ pub fn findings(
             Some(f) => format!("`{f}`"),
             None => format!("`{}`", n.parent_name),
         };
-        out.push(Finding {
-            id: format!("traces.n-plus-one.{i}"),
-            investigator: "traces".into(),
-            title: format!(
+        out.push(Finding::new(
+            TRACES,
+            format!("traces.n-plus-one.{i}"),
+            "database",
+            format!(
                 "N+1 queries: {whose} runs the same statement {}× in one request",
                 n.count
             ),
-            detail: format!(
+            format!(
                 "`{}` repeated under one `{}` span in {} traces{}",
                 n.statement,
                 n.parent_name,
@@ -146,21 +147,19 @@ pub fn findings(
                 phase
                     .map(|p| format!("; these `{}` spans are {:.1}% of the critical path", p.name, p.share_pct))
                     .unwrap_or_default()
-            ),
-            severity: 0.8,
+            ))
+            .severity(0.8)
             // the time the repeated statements take, not the whole database phase
-            time_share: Some(phase.map_or(0.0, |p| p.share_pct / 100.0)),
-            subject: "database".into(),
-            evidence: vec![ev(
+            .share(phase.map_or(0.0, |p| p.share_pct / 100.0))
+            .evidence([ev(
                 "repetitions in one request".into(),
                 n.count as f64,
                 "queries",
-                format!("/investigators/0/data/summary/n_plus_one/{i}/count"),
-            )],
-            heuristic: false,
-            functions: n.function.iter().cloned().collect(),
-            files: n.file.iter().cloned().collect(),
-            recommendation: Some(Recommendation {
+                format!("summary/n_plus_one/{i}/count"),
+            )])
+            .functions(n.function.iter().cloned())
+            .files(n.file.iter().cloned())
+            .recommend(Recommendation {
                 action: format!("fetch what `{}` needs in one query (a JOIN, or `WHERE id IN (…)`) instead of one query per item", n.parent_name),
                 impact: format!("{} queries per request → 1", n.count),
                 expected_speedup: None,
@@ -168,34 +167,31 @@ pub fn findings(
                 risk: "one larger result set per request".into(),
                 mitigation: "paginate the parent query; compare before and after with `perfhive compare`".into(),
             }),
-        });
+        );
     }
     for (i, b) in t.budgets.iter().enumerate() {
         let (BudgetVerdict::Fail, Some(p95)) = (b.verdict, b.p95_ms) else {
             continue;
         };
-        out.push(Finding {
-            id: format!("traces.budget.{}", b.name),
-            investigator: "traces".into(),
-            title: format!(
-                "`{}` p95 is {p95:.1} ms, over its {} ms budget",
-                b.name, b.budget_ms
-            ),
-            detail: format!("{} spans of `{}` during the baseline", b.count, b.name),
-            severity: (0.5 + 0.1 * p95 / b.budget_ms).min(0.9),
-            time_share: None,
-            subject: b.name.clone(),
-            evidence: vec![ev(
+        out.push(
+            Finding::new(
+                TRACES,
+                format!("traces.budget.{}", b.name),
+                b.name.clone(),
+                format!(
+                    "`{}` p95 is {p95:.1} ms, over its {} ms budget",
+                    b.name, b.budget_ms
+                ),
+                format!("{} spans of `{}` during the baseline", b.count, b.name),
+            )
+            .severity((0.5 + 0.1 * p95 / b.budget_ms).min(0.9))
+            .evidence([ev(
                 format!("{} p95", b.name),
                 p95,
                 "ms",
-                format!("/investigators/0/data/summary/budgets/{i}/p95_ms"),
-            )],
-            heuristic: false,
-            functions: Vec::new(),
-            files: Vec::new(),
-            recommendation: None,
-        });
+                format!("summary/budgets/{i}/p95_ms"),
+            )]),
+        );
     }
     out
 }
@@ -209,9 +205,34 @@ fn statement_spans_phase<'t>(
     t.phases.iter().find(|p| p.name == *name)
 }
 
+/// Waits for the last spans of the baseline as `perfhive_traces::summary::collect_after` does
+/// (until the exporters have been quiet for its `QUIET` after sending, or `max_wait`), but
+/// only [`STOPPED_WAIT`] more once the investigation stops; then takes every span received.
+fn collect(rx: &RunningReceiver, max_wait: Duration, ctx: &Context) -> Vec<Span> {
+    let start = Instant::now();
+    let before = rx.requests();
+    let (mut seen, mut last_change) = (before, start);
+    let mut stopped_at: Option<Instant> = None;
+    while start.elapsed() < max_wait {
+        if ctx.stopped() && stopped_at.get_or_insert_with(Instant::now).elapsed() >= STOPPED_WAIT {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        let now = rx.requests();
+        if now != seen {
+            seen = now;
+            last_change = Instant::now();
+        }
+        if seen != before && last_change.elapsed() >= perfhive_traces::summary::QUIET {
+            break;
+        }
+    }
+    rx.take_spans()
+}
+
 impl Investigator for TracesInvestigator {
-    fn name(&self) -> &'static str {
-        "traces"
+    fn name(&self) -> InvestigatorName {
+        TRACES
     }
 
     fn run(
@@ -222,60 +243,51 @@ impl Investigator for TracesInvestigator {
         // Spans from before the baseline (start-up, readiness probes) are not its.
         drop(self.receiver.take_spans());
         let end = Instant::now() + self.duration;
-        while Instant::now() < end && Instant::now() < deadline {
-            if ctx.stop.load(Ordering::Relaxed) {
-                break;
-            }
+        while Instant::now() < end && Instant::now() < deadline && !ctx.stopped() {
             std::thread::sleep(Duration::from_millis(100));
         }
         let wait = self
             .wait
             .min(deadline.saturating_duration_since(Instant::now()));
-        let spans = perfhive_traces::summary::collect_after(&self.receiver, wait);
+        let spans = collect(&self.receiver, wait, ctx);
         let summary = perfhive_traces::summarize(
             &spans,
             &self.budgets,
             self.receiver.dropped(),
             self.n_plus_one,
         );
-        let data = serde_json::json!({
-            "endpoint": self.receiver.endpoint(),
-            "summary": summary,
-        });
         if spans.is_empty() {
-            return Ok(InvestigatorResult {
-                name: "traces".into(),
-                verdict: Verdict::InsufficientData,
-                summary: format!("no spans arrived during the baseline: {}", self.how_to_send),
-                findings: Vec::new(),
-                data,
-                duration_s: 0.0,
-                error: None,
-            });
+            let data = TracesData {
+                endpoint: self.receiver.endpoint(),
+                summary,
+            };
+            return Ok(InvestigatorResult::insufficient(
+                TRACES,
+                format!("no spans arrived during the baseline: {}", self.how_to_send),
+                Some(data.into()),
+            ));
         }
         let found = findings(&summary, &database_phases(&spans), &statement_spans(&spans));
         let headline = perfhive_report::trace_headline(&summary).unwrap_or_default();
-        Ok(InvestigatorResult {
-            name: "traces".into(),
-            verdict: if found.is_empty() {
-                Verdict::Clean
+        let text = format!(
+            "{} spans in {} traces. {headline}{}",
+            summary.spans,
+            summary.traces,
+            if summary.n_plus_one.is_empty() {
+                String::new()
             } else {
-                Verdict::Found
-            },
-            summary: format!(
-                "{} spans in {} traces. {headline}{}",
-                summary.spans,
-                summary.traces,
-                if summary.n_plus_one.is_empty() {
-                    String::new()
-                } else {
-                    format!("; {} N+1 pattern(s)", summary.n_plus_one.len())
-                }
-            ),
-            findings: found,
-            data,
-            duration_s: 0.0,
-            error: None,
-        })
+                format!("; {} N+1 pattern(s)", summary.n_plus_one.len())
+            }
+        );
+        let data = TracesData {
+            endpoint: self.receiver.endpoint(),
+            summary,
+        };
+        Ok(InvestigatorResult::from_findings(
+            TRACES,
+            text,
+            found,
+            Some(data.into()),
+        ))
     }
 }

@@ -2,9 +2,9 @@
 //! [`markdown_table`], validation commands in fenced `sh` blocks.
 
 use super::{
-    artefacts_of, breakdown_sentence, dec, effort_text, evidence_text, findings_by_investigator,
-    headline, is_failure_note, ms, num, one_line, pct, seconds, shared_artefacts, speedup,
-    verdict_text, SECTIONS,
+    artefacts_of, banner, breakdown_sentence, dec, effort_text, evidence_text,
+    findings_by_investigator, headline, is_failure_note, ms, num, one_line, pct, seconds,
+    shared_artefacts, speedup, verdict_text, SECTIONS,
 };
 use crate::model::Verdict;
 use crate::report::{Charts, Report};
@@ -22,8 +22,11 @@ pub(super) fn render(r: &Report) -> String {
         one_line(&r.date),
         seconds(r.duration_s),
         one_line(&r.schema_version),
-        one_line(&r.kind)
+        r.kind
     );
+    if let Some(b) = banner(r) {
+        let _ = writeln!(out, "> **Partial report.** {}\n", one_line(&b));
+    }
     let bodies = [
         summary(r),
         findings(r),
@@ -110,7 +113,7 @@ fn findings(r: &Report) -> String {
         s.push_str("_No investigator reported a finding._\n");
     }
     for (inv, list) in findings_by_investigator(r) {
-        let _ = writeln!(s, "### {}\n", one_line(&inv));
+        let _ = writeln!(s, "### {inv}\n");
         if list.is_empty() {
             s.push_str("_No findings._\n\n");
             continue;
@@ -165,12 +168,7 @@ fn recommendations(r: &Report) -> String {
     let mut s = String::new();
     for p in &r.recommendations {
         let rec = &p.recommendation;
-        let _ = writeln!(
-            s,
-            "### {} — {}\n",
-            one_line(&p.priority),
-            one_line(&rec.action)
-        );
+        let _ = writeln!(s, "### {} — {}\n", p.priority, one_line(&rec.action));
         let ev: Vec<String> = p.evidence.iter().map(evidence_text).collect();
         let ev = if ev.is_empty() {
             "none recorded".to_string()
@@ -202,7 +200,7 @@ fn investigators(r: &Report) -> String {
         .iter()
         .map(|i| {
             vec![
-                i.name.clone(),
+                i.name.to_string(),
                 verdict_text(i.verdict).to_string(),
                 i.findings.len().to_string(),
                 seconds(i.duration_s),
@@ -211,12 +209,7 @@ fn investigators(r: &Report) -> String {
         .collect();
     let mut s = markdown_table(&["Investigator", "Verdict", "Findings", "Duration"], &rows);
     for i in &r.investigators {
-        let _ = writeln!(
-            s,
-            "\n### {} — {}\n",
-            one_line(&i.name),
-            verdict_text(i.verdict)
-        );
+        let _ = writeln!(s, "\n### {} — {}\n", i.name, verdict_text(i.verdict));
         if !i.summary.trim().is_empty() && !is_failure_note(i) {
             let _ = writeln!(s, "{}\n", i.summary.trim());
         }
@@ -231,7 +224,7 @@ fn investigators(r: &Report) -> String {
             s.push_str("Not enough data to conclude: no result is claimed.\n\n");
         }
         s.push_str("Artefacts:\n\n");
-        let files: Vec<String> = artefacts_of(r, &i.name)
+        let files: Vec<String> = artefacts_of(r, i.name.as_str())
             .iter()
             .map(|f| format!("`{f}`"))
             .collect();
@@ -294,8 +287,8 @@ fn risks(r: &Report) -> String {
         .map(|k| {
             vec![
                 k.risk.clone(),
-                k.likelihood.clone(),
-                k.impact.clone(),
+                k.likelihood.to_string(),
+                k.impact.to_string(),
                 k.mitigation.clone(),
             ]
         })

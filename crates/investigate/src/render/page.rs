@@ -3,7 +3,7 @@
 
 use super::md::percentile;
 use super::{
-    artefacts_of, breakdown_sentence, charts, dec, effort_text, evidence_text,
+    artefacts_of, banner, breakdown_sentence, charts, dec, effort_text, evidence_text,
     findings_by_investigator, headline, is_failure_note, ms, num, one_line, pct, seconds,
     shared_artefacts, speedup, verdict_text, SECTIONS,
 };
@@ -108,8 +108,15 @@ fn summary(r: &Report) -> String {
         escape(&r.date),
         escape(&seconds(r.duration_s)),
         escape(&r.schema_version),
-        escape(&r.kind)
+        r.kind
     );
+    if let Some(b) = banner(r) {
+        let _ = writeln!(
+            s,
+            "<p role=\"alert\" style=\"border:2px solid #c62828;border-radius:4px;padding:.6em 1em\"><strong>Partial report.</strong> {}</p>",
+            escape(&b)
+        );
+    }
     let _ = writeln!(
         s,
         "<p><strong>{}</strong> {}</p>",
@@ -136,7 +143,7 @@ fn findings(r: &Report) -> String {
         s.push_str(&muted("No investigator reported a finding."));
     }
     for (inv, list) in findings_by_investigator(r) {
-        let _ = writeln!(s, "<h3>{}</h3>", escape(&inv));
+        let _ = writeln!(s, "<h3>{inv}</h3>");
         if list.is_empty() {
             s.push_str(&muted("No findings."));
             continue;
@@ -183,7 +190,7 @@ fn recommendations(r: &Report) -> String {
         let _ = writeln!(
             s,
             "<h3>{} — {}</h3>",
-            escape(&one_line(&pr.priority)),
+            pr.priority,
             escape(&one_line(&rec.action))
         );
         let ev: Vec<String> = pr.evidence.iter().map(evidence_text).collect();
@@ -221,7 +228,7 @@ fn investigators(r: &Report) -> String {
             .iter()
             .map(|i| {
                 vec![
-                    i.name.clone(),
+                    i.name.to_string(),
                     verdict_text(i.verdict).to_string(),
                     i.findings.len().to_string(),
                     seconds(i.duration_s),
@@ -247,7 +254,7 @@ fn investigators(r: &Report) -> String {
         let _ = writeln!(
             s,
             "<h3>{} — {}</h3>",
-            escape(&one_line(&i.name)),
+            escape(i.name.as_str()),
             verdict_text(i.verdict)
         );
         if !i.summary.trim().is_empty() && !is_failure_note(i) {
@@ -265,7 +272,7 @@ fn investigators(r: &Report) -> String {
             s.push_str(&p("Not enough data to conclude: no result is claimed."));
         }
         s.push_str("<p>Artefacts:</p>\n");
-        s.push_str(&files(&artefacts_of(r, &i.name), "none"));
+        s.push_str(&files(&artefacts_of(r, i.name.as_str()), "none"));
     }
     let shared = shared_artefacts(r);
     if !shared.is_empty() {
@@ -329,8 +336,8 @@ fn risks(r: &Report) -> String {
         .map(|k| {
             vec![
                 k.risk.clone(),
-                k.likelihood.clone(),
-                k.impact.clone(),
+                k.likelihood.to_string(),
+                k.impact.to_string(),
                 k.mitigation.clone(),
             ]
         })

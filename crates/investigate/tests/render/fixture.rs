@@ -2,12 +2,13 @@
 //! the request time, serialisation 17%, the N+1 reads 14%; three investigators, one with
 //! insufficient data and one failed.
 
+use perfhive_core::record::RunStatus;
 use perfhive_investigate::model::{
-    Effort, Evidence, Finding, InvestigatorResult, Recommendation, Verdict,
+    Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation, Verdict,
 };
 use perfhive_investigate::report::{
-    Appendices, Charts, Consensus, Disagreement, ExecutiveSummary, PhaseShare, Prioritized,
-    RankedFinding, Report, Risk, RoadmapPhase, ValidationStep,
+    Appendices, Charts, Consensus, Disagreement, ExecutiveSummary, Level, PhaseShare, Prioritized,
+    Priority, RankedFinding, Report, ReportKind, Risk, RoadmapPhase, ValidationStep,
 };
 
 /// Text a user could have written, with markup and a URL that must stay escaped text.
@@ -45,7 +46,7 @@ fn rec(action: &str, impact: &str, speedup: Option<f64>, effort: Effort) -> Reco
 #[allow(clippy::too_many_arguments)]
 fn finding(
     id: &str,
-    investigator: &str,
+    investigator: InvestigatorName,
     title: &str,
     severity: f64,
     share: Option<f64>,
@@ -55,7 +56,7 @@ fn finding(
 ) -> Finding {
     Finding {
         id: id.into(),
-        investigator: investigator.into(),
+        investigator,
         title: title.into(),
         detail: format!("{title}: measured on the demo service over 60 s at 200 req/s."),
         severity,
@@ -65,6 +66,8 @@ fn finding(
         heuristic: false,
         functions: vec![format!("{subject}_handler")],
         files: Vec::new(),
+        routes: Vec::new(),
+        statements: Vec::new(),
         recommendation,
     }
 }
@@ -73,8 +76,8 @@ fn finding(
 fn findings() -> Vec<Finding> {
     vec![
         finding(
-            "timing.db-commit",
-            "timing",
+            "traces.db-commit",
+            InvestigatorName::Traces,
             "Unbatched SQLite commits dominate POST /ingest",
             0.9,
             Some(0.61),
@@ -107,8 +110,8 @@ fn findings() -> Vec<Finding> {
             )),
         ),
         finding(
-            "timing.serialization",
-            "timing",
+            "traces.serialization",
+            InvestigatorName::Traces,
             "render_item_slow serialises every item twice",
             0.6,
             Some(0.17),
@@ -128,7 +131,7 @@ fn findings() -> Vec<Finding> {
         ),
         finding(
             "load.n-plus-one",
-            "load",
+            InvestigatorName::Load,
             "N+1 inventory lookups in GET /items",
             0.5,
             Some(0.14),
@@ -156,7 +159,7 @@ fn findings() -> Vec<Finding> {
         ),
         finding(
             "load.knee",
-            "load",
+            InvestigatorName::Load,
             "Throughput peaks at 16 concurrent users",
             0.4,
             None,
@@ -177,8 +180,8 @@ pub fn report() -> Report {
             rank: i + 1,
             score: [0.5124, 0.2031, 0.14, 0.0625][i],
             confirmed_by: match i {
-                0 => vec!["load".into()],
-                1 => vec!["load".into()],
+                0 => vec![InvestigatorName::Load],
+                1 => vec![InvestigatorName::Load],
                 _ => vec![],
             },
             joined_on: match i {
@@ -188,11 +191,11 @@ pub fn report() -> Report {
             finding: f.clone(),
         })
         .collect();
-    let prioritized: Vec<Prioritized> = ["P0", "P1", "P2 quick win"]
+    let prioritized: Vec<Prioritized> = [Priority::P0, Priority::P1, Priority::P2QuickWin]
         .iter()
         .zip([0usize, 1, 2])
         .map(|(p, i)| Prioritized {
-            priority: p.to_string(),
+            priority: *p,
             finding_id: fs[i].id.clone(),
             rationale: format!("{} with the largest measured share", fs[i].title),
             recommendation: fs[i].recommendation.clone().unwrap(),
@@ -201,33 +204,40 @@ pub fn report() -> Report {
         .collect();
     let investigators = vec![
         InvestigatorResult {
-            name: "timing".into(),
+            name: InvestigatorName::Traces,
             verdict: Verdict::Found,
             summary: "Server-Timing splits each request into db, serialize and other: the db \
                       commit is 61% of the time."
                 .into(),
             findings: fs[..2].to_vec(),
-            data: serde_json::json!({"phases": {"db": {"mean_ms": 12.34}}}),
+            data: None,
             duration_s: 64.2,
             error: None,
         },
         InvestigatorResult {
-            name: "load".into(),
+            name: InvestigatorName::Load,
             verdict: Verdict::InsufficientData,
             summary: "The concurrency sweep reached 64 users; errors stayed at 0%, but the knee \
                       estimate rests on three points."
                 .into(),
             findings: fs[2..].to_vec(),
-            data: serde_json::Value::Null,
+            data: None,
             duration_s: 118.0,
             error: None,
         },
-        InvestigatorResult::failed("profile", Verdict::Failed, FAILED_ERROR.into(), 0.4),
+        InvestigatorResult::failed(
+            InvestigatorName::Profile,
+            Verdict::Failed,
+            FAILED_ERROR.into(),
+            0.4,
+        ),
     ];
     Report {
         criteria: Vec::new(),
         schema_version: "1.0".into(),
-        kind: "investigation".into(),
+        kind: ReportKind::Investigation,
+        status: RunStatus::Passed,
+        interruption: None,
         name: "demo-ingest".into(),
         date: "2025-03-14T09:26:53Z".into(),
         target: TARGET.into(),
@@ -247,15 +257,15 @@ pub fn report() -> Report {
         investigators,
         consensus: Consensus {
             agreements: vec![
-                "database: timing and load both find the database on the critical path".into(),
-                "serialization: timing's phase share and load's knee point at render_item_slow"
+                "database: traces and load both find the database on the critical path".into(),
+                "serialization: traces' phase share and load's knee point at render_item_slow"
                     .into(),
             ],
             disagreements: vec![Disagreement {
                 subject: "connections".into(),
                 claims: vec![
                     "load (heuristic): the pool of 8 connections is too small".into(),
-                    "timing (measured): pool wait is 0.2% of request time".into(),
+                    "traces (measured): pool wait is 0.2% of request time".into(),
                 ],
                 resolution: "Measured evidence wins: pool wait is 0.2% of request time, so the \
                              pool size is not the bottleneck."
@@ -277,14 +287,14 @@ pub fn report() -> Report {
         risks: vec![
             Risk {
                 risk: "synchronous=NORMAL loses the last commits on power loss".into(),
-                likelihood: "low".into(),
-                impact: "high".into(),
+                likelihood: Level::Low,
+                impact: Level::High,
                 mitigation: "Keep FULL for the audit table; WAL mode".into(),
             },
             Risk {
                 risk: "Larger batches raise the latency of single writes".into(),
-                likelihood: "medium".into(),
-                impact: "low".into(),
+                likelihood: Level::Medium,
+                impact: Level::Low,
                 mitigation: "Flush every 10 ms".into(),
             },
         ],
@@ -341,7 +351,7 @@ pub fn report() -> Report {
                 "A bigger connection pool: pool wait is 0.2% of request time".into(),
             ],
             data_files: vec![
-                "timing/server-timing.csv".into(),
+                "traces/server-timing.csv".into(),
                 "load-sweep.csv".into(),
                 "profile/perf-stderr.txt".into(),
                 "baseline.json".into(),

@@ -64,7 +64,7 @@ fn findings_recommendations_and_investigators() {
     let md = render::markdown(&fixture::report());
     // Per investigator, ranked, with evidence and confirmation.
     let findings = md.split("## Key findings").nth(1).unwrap();
-    let timing = findings.find("### timing").unwrap();
+    let timing = findings.find("### traces").unwrap();
     let load = findings.find("### load").unwrap();
     assert!(timing < load && findings.find("### profile").unwrap() > load);
     assert!(findings.contains("#### #1 Unbatched SQLite commits dominate POST /ingest"));
@@ -91,7 +91,7 @@ fn findings_recommendations_and_investigators() {
         "### profile — failed\n\n**Error:** {}\n",
         fixture::FAILED_ERROR
     )));
-    assert!(md.contains("Artefacts:\n\n- `timing/server-timing.csv`\n"));
+    assert!(md.contains("Artefacts:\n\n- `traces/server-timing.csv`\n"));
     assert!(md.contains("Artefacts:\n\n- `load-sweep.csv`\n"));
     assert!(md.contains("### Shared artefacts\n\n- `baseline.json`\n"));
     // Disagreement with its resolution; risks as a table.
@@ -181,7 +181,7 @@ fn folder_has_every_file() {
     let dir = scratch("render-folder").join("out");
     let raw = vec![
         (
-            "timing/server-timing.csv".to_string(),
+            "traces/server-timing.csv".to_string(),
             b"t,db\n0,12.3\n".to_vec(),
         ),
         ("load-sweep.csv".to_string(), b"n,x\n1,93\n".to_vec()),
@@ -197,7 +197,7 @@ fn folder_has_every_file() {
             "report.md",
             "report.html",
             "report.json",
-            "timing/server-timing.csv",
+            "traces/server-timing.csv",
             "load-sweep.csv"
         ]
     );

@@ -4,38 +4,30 @@
 
 use crate::exit::Code;
 use crate::output::Printer;
-use crate::recording::{fingerprint, HistoryArgs, Recording};
+use crate::recording::{fingerprint, History, RecordArgs, Recording};
 use anyhow::Context;
 use clap::Args;
-use perfhive_compare::Side;
-use perfhive_core::measure::Measure;
-use perfhive_import::{Format, Imported};
-use serde_json::{json, Value};
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use perfhive_compare::side::{default_import_name, import_record};
+use perfhive_core::record::{RecordKind, RunStatus};
+use perfhive_import::Format;
+use std::path::PathBuf;
 
 /// Arguments of `perfhive import`.
 #[derive(Args, Debug)]
 #[command(
     after_help = "Formats: hyperfine (--export-json), k6 (--summary-export or handleSummary JSON), \
-go (go test -bench output), criterion (target/criterion/**/new/estimates.json), pytest-benchmark (--benchmark-json)."
+go (go test -bench output), criterion (target/criterion/**/new/estimates.json), pytest-benchmark (--benchmark-json).\n\n\
+Each file is stored as an import record (schema/import-record.schema.json); --name names them all."
 )]
 pub struct ImportArgs {
     /// Result files.
-    #[arg(required = true)]
+    #[arg(required = true, value_name = "FILE")]
     pub files: Vec<PathBuf>,
-    /// The format (default: detected from the content).
-    #[arg(long, value_parser = ["hyperfine", "k6", "go", "criterion", "pytest-benchmark"])]
+    /// The format [default: detected from the content].
+    #[arg(long, value_name = "FORMAT", value_parser = ["hyperfine", "k6", "go", "criterion", "pytest-benchmark"])]
     pub format: Option<String>,
-    /// Name in the history (default: derived from the file).
-    #[arg(long)]
-    pub name: Option<String>,
-    /// Tag the imported runs (repeatable).
-    #[arg(long)]
-    pub tag: Vec<String>,
-    /// A note stored with each run.
-    #[arg(long)]
-    pub note: Option<String>,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 fn format_of(name: &str) -> Option<Format> {
@@ -46,131 +38,54 @@ fn format_of(name: &str) -> Option<Format> {
     })
 }
 
-/// The stored form of an imported file.
-pub fn stored_json(imp: &Imported, name: &str) -> Value {
-    json!({
-        "schema_version": perfhive_core::SCHEMA_VERSION,
-        "kind": "import",
-        "name": name,
-        "date": imp.date,
-        "format": imp.format.name(),
-        "source": imp.source,
-        "context": imp.context,
-        "benchmarks": imp.benchmarks.iter().map(|b| json!({
-            "name": b.name, "metric": b.metric, "unit": b.unit, "lower_is_better": b.lower_is_better,
-            "samples": b.samples, "mean": b.mean, "median": b.median, "stddev": b.stddev,
-            "min": b.min, "max": b.max, "extra": b.extra,
-        })).collect::<Vec<_>>(),
-    })
-}
-
-/// Measures of a stored import: `<benchmark>/<metric>`, with samples where the file had them.
-pub fn measures_of_stored(v: &Value) -> anyhow::Result<Vec<Measure>> {
-    let list = v["benchmarks"]
-        .as_array()
-        .context("an import record without benchmarks")?;
-    Ok(list
-        .iter()
-        .filter_map(|b| {
-            let samples: Vec<f64> = b["samples"]
-                .as_array()
-                .map(|a| a.iter().filter_map(Value::as_f64).collect())
-                .unwrap_or_default();
-            let value = b["mean"].as_f64().or(b["median"].as_f64()).or_else(|| {
-                (!samples.is_empty()).then(|| samples.iter().sum::<f64>() / samples.len() as f64)
-            })?;
-            Some(Measure {
-                name: format!("{}/{}", b["name"].as_str()?, b["metric"].as_str()?),
-                unit: b["unit"].as_str().unwrap_or_default().to_string(),
-                value,
-                lower_is_better: b["lower_is_better"].as_bool().unwrap_or(true),
-                samples,
-                count: None,
-                histogram: None,
-            })
-        })
-        .collect())
-}
-
-fn default_name(path: &Path, imp: &Imported) -> String {
-    let stem = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_string())
-        .unwrap_or_default();
-    if imp.format.name() == "criterion" && imp.benchmarks.len() == 1 {
-        return imp.benchmarks[0].name.clone();
-    }
-    format!("{}:{stem}", imp.format.name())
-}
-
-/// A comparison side from a result file of another tool.
-pub fn side_of_file(path: &Path) -> anyhow::Result<Side> {
-    let imp = perfhive_import::import_file(path, None)?;
-    let v = stored_json(&imp, &default_name(path, &imp));
-    Ok(Side {
-        label: path.display().to_string(),
-        name: v["name"].as_str().unwrap_or_default().to_string(),
-        kind: "import".into(),
-        date: imp.date.clone(),
-        commit: None,
-        measures: measures_of_stored(&v)?,
-    })
-}
-
-/// Prints a stored import.
-pub fn render_stored(v: &Value, w: &mut dyn Write) -> anyhow::Result<()> {
-    writeln!(
-        w,
-        "\n  imported from {} ({})",
-        v["source"].as_str().unwrap_or("?"),
-        v["format"].as_str().unwrap_or("?")
-    )?;
-    for m in measures_of_stored(v)? {
-        let n = if m.samples.is_empty() {
-            String::new()
-        } else {
-            format!("  ({} samples)", m.samples.len())
-        };
-        writeln!(w, "  {:<48} {:>14.6} {}{}", m.name, m.value, m.unit, n)?;
-    }
-    Ok(())
-}
-
 /// Runs `perfhive import`.
-pub fn exec(a: ImportArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Result<Code> {
+pub fn exec(a: ImportArgs, history: &History, out: &mut Printer) -> anyhow::Result<Code> {
     let format = a
         .format
         .as_deref()
         .map(|f| format_of(f).with_context(|| format!("unknown format `{f}`")))
         .transpose()?;
     let fp = fingerprint();
+    let mut lost = 0;
     for path in &a.files {
         let imp = perfhive_import::import_file(path, format)?;
-        let name = a.name.clone().unwrap_or_else(|| default_name(path, &imp));
-        let v = stored_json(&imp, &name);
-        let measures = measures_of_stored(&v)?;
+        let name = a.record.name_or(&default_import_name(path, &imp));
+        let record = import_record(&imp, &name);
+        let measures = perfhive_core::measure::of_import(&record);
         let mut fp = fp.clone();
         // the file's own context (commit, machine) is kept in the record; the fingerprint is ours
         fp.git_commit = imp.context.get("commit").cloned().or(fp.git_commit);
-        let Some(rec) = Recording::begin(history, "import", &name, &fp, &a.tag, a.note.as_deref())?
-        else {
-            writeln!(
-                out.out(),
-                "{}: {} benchmarks ({}) — not stored (--no-history)",
-                path.display(),
-                imp.benchmarks.len(),
-                imp.format.name()
-            )?;
-            continue;
-        };
-        let id = rec.finish("passed", &v, &measures)?;
-        writeln!(
-            out.out(),
-            "{}: {} benchmarks ({}) stored as run {id} `{name}`",
+        let what = format!(
+            "{}: {} benchmarks ({})",
             path.display(),
             imp.benchmarks.len(),
             imp.format.name()
-        )?;
+        );
+        let stored = Recording::begin(history, &a.record, RecordKind::Import, &name, &fp, out)
+            .and_then(|rec| {
+                rec.finish(
+                    RunStatus::Passed,
+                    &serde_json::to_value(&record).unwrap_or_default(),
+                    &measures,
+                    out,
+                )
+            });
+        match stored {
+            Some(id) => writeln!(out.out(), "{what} stored as run {id} `{name}`")?,
+            None if !history.enabled => writeln!(out.out(), "{what} — not stored (--no-history)")?,
+            None => {
+                lost += 1;
+                writeln!(out.out(), "{what} — not stored")?
+            }
+        }
+    }
+    if lost > 0 {
+        // storing is what `import` is for
+        anyhow::bail!(
+            "{lost} of {} files could not be stored in the history at `{}`",
+            a.files.len(),
+            history.path.display()
+        );
     }
     Ok(Code::OK)
 }

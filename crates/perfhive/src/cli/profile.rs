@@ -1,29 +1,36 @@
-//! `perfhive profile`: where a command or process spends its CPU — perf samples, a flame graph,
-//! the top functions by self and inclusive share, and a light off-CPU view.
+//! `perfhive profile`: where a command, or a running service and its child processes, spends
+//! its CPU — in the service's own language (py-spy for CPython, perf with V8's perf map for
+//! Node.js, perf for native code), the application's functions first with file:line, a flame
+//! graph, and a light off-CPU view.
 
 use crate::cli::parse_duration;
 use crate::exit::Code;
 use crate::output::Printer;
 use anyhow::{bail, Context};
 use clap::Args;
-use perfhive_profile::{profile_with, ProfileOptions, Target};
+use perfhive_profile::{profile_with, FrameKind, FunctionShare, ProfileOptions, Target};
 use std::path::PathBuf;
 use std::time::Duration;
 
 /// Arguments of `perfhive profile`.
 #[derive(Args, Debug)]
 #[command(
-    after_help = "Examples:\n  perfhive profile -- ./my-server --port 8080\n  perfhive profile --pid 4242 --duration 10s --out prof/\n\n\
-Needs perf (Debian: apt-get install linux-perf) and permission to use it (root, or kernel.perf_event_paranoid <= 1)."
+    after_help = "Examples:\n  perfhive profile -- ./my-server --port 8080\n  \
+perfhive profile -- python3 app.py\n  perfhive profile --pid 4242 --duration 10s --out prof/\n\n\
+A pid is profiled with its child processes (the service under a `sh -c`, every pre-forked \
+worker). CPython processes are sampled with py-spy (pip install py-spy), everything else \
+with perf (Debian: apt-get install linux-perf; root, or kernel.perf_event_paranoid <= 1). A \
+command is started with NODE_OPTIONS carrying V8's perf-map flags, so Node.js functions have \
+names. When a profiler cannot run, the output says why and what to install."
 )]
 pub struct ProfileArgs {
-    /// Profile this running process instead of a command.
+    /// Profile this running process and its child processes instead of a command.
     #[arg(long, conflicts_with = "command")]
     pub pid: Option<i32>,
     /// How long to profile a running process.
     #[arg(long, default_value = "10s", value_parser = parse_duration, requires = "pid")]
     pub duration: Duration,
-    /// Where to write perf.data, out.folded and flamegraph.svg.
+    /// Where to write out.folded, flamegraph.svg, perf.data and py-spy's raw stacks.
     #[arg(short, long, default_value = "perfhive-profile", value_name = "DIR")]
     pub out: PathBuf,
     /// Stack samples per second.
@@ -32,6 +39,17 @@ pub struct ProfileArgs {
     /// Functions to list.
     #[arg(long, default_value_t = 15)]
     pub top: usize,
+    /// The py-spy to sample CPython with.
+    #[arg(
+        long,
+        env = "PERFHIVE_PY_SPY",
+        default_value = "py-spy",
+        value_name = "PATH"
+    )]
+    pub py_spy: PathBuf,
+    /// Profile every process with perf, Python included (no py-spy).
+    #[arg(long)]
+    pub perf_only: bool,
     /// The command to profile, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
@@ -57,11 +75,61 @@ pub fn exec(a: ProfileArgs, out: &mut Printer) -> anyhow::Result<Code> {
         &a.out,
         &ProfileOptions {
             frequency_hz: a.hz,
+            py_spy: (!a.perf_only).then(|| a.py_spy.clone()),
             ..ProfileOptions::default()
         },
     )?;
+    for issue in &p.issues {
+        out.warn(&issue.to_string());
+    }
     let w = out.out();
-    writeln!(w, "{} samples at {} Hz", p.samples, a.hz)?;
+    let profilers: Vec<&str> = p.profilers().iter().map(|k| k.as_str()).collect();
+    writeln!(
+        w,
+        "{} samples at {} Hz ({})",
+        p.samples,
+        a.hz,
+        profilers.join(", ")
+    )?;
+    let sampled: Vec<_> = p.processes.iter().filter(|pr| pr.samples > 0).collect();
+    if !sampled.is_empty() {
+        writeln!(
+            w,
+            "\n  {:>8} {:<16} {:<12} {:<10} {:<8} {:>7}",
+            "pid", "process", "runtime", "role", "profiler", "samples"
+        )?;
+        for pr in sampled {
+            writeln!(
+                w,
+                "  {:>8} {:<16} {:<12} {:<10} {:<8} {:>7}",
+                pr.pid,
+                pr.process,
+                pr.runtime.label(),
+                pr.role.as_str(),
+                pr.profiler.map_or("-", |k| k.as_str()),
+                pr.samples
+            )?;
+        }
+        let idle = p.processes.iter().filter(|pr| pr.samples == 0).count();
+        if idle > 0 {
+            writeln!(w, "  ({idle} more process(es) of the tree had no samples)")?;
+        }
+    }
+    writeln!(
+        w,
+        "\n  {:>7} {:>7}  {:<11}  hot function (application first)",
+        "app", "self", "kind"
+    )?;
+    for f in p.hot.iter().take(a.top) {
+        writeln!(
+            w,
+            "  {:>7} {:>6.1}%  {:<11}  {}",
+            app_share(f),
+            f.self_pct,
+            f.kind.map_or("", FrameKind::as_str),
+            f.location()
+        )?;
+    }
     writeln!(
         w,
         "\n  {:>7} {:>9}  function (by self time)",
@@ -71,7 +139,9 @@ pub fn exec(a: ProfileArgs, out: &mut Printer) -> anyhow::Result<Code> {
         writeln!(
             w,
             "  {:>6.1}% {:>8.1}%  {}",
-            f.self_pct, f.inclusive_pct, f.function
+            f.self_pct,
+            f.inclusive_pct,
+            f.location()
         )?;
     }
     writeln!(
@@ -83,7 +153,9 @@ pub fn exec(a: ProfileArgs, out: &mut Printer) -> anyhow::Result<Code> {
         writeln!(
             w,
             "  {:>8.1}% {:>6.1}%  {}",
-            f.inclusive_pct, f.self_pct, f.function
+            f.inclusive_pct,
+            f.self_pct,
+            f.location()
         )?;
     }
     if let Some(o) = &p.offcpu {
@@ -103,4 +175,14 @@ pub fn exec(a: ProfileArgs, out: &mut Printer) -> anyhow::Result<Code> {
         p.folded_path.display()
     )?;
     Ok(Code::OK)
+}
+
+/// The attributed share of an application function (the time its own code and what it called
+/// took); blank for other frames.
+fn app_share(f: &FunctionShare) -> String {
+    if f.kind == Some(FrameKind::Application) {
+        format!("{:.1}%", f.attributed_pct)
+    } else {
+        String::new()
+    }
 }

@@ -3,11 +3,11 @@
 use crate::cli::parse_duration;
 use crate::exit::Code;
 use crate::output::Printer;
-use crate::recording::{fingerprint, HistoryArgs, Recording};
+use crate::recording::{fingerprint, History, RecordArgs, Recording};
 use anyhow::{bail, Context};
 use clap::Args;
-use perfhive_core::record::RunStatus;
-use perfhive_load::{LoadOptions, Progress, StopSignal, Tick};
+use perfhive_core::record::{RecordKind, RunStatus};
+use perfhive_load::{LoadError, LoadOptions, Progress, StopSignal, Tick};
 use perfhive_scenario::{HttpVersion, Quick, Scenario};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,12 +88,6 @@ pub struct RunArgs {
     /// Print the phase plan and exit without sending anything.
     #[arg(long)]
     pub dry_run: bool,
-    /// Tag the run in the history (repeatable).
-    #[arg(long)]
-    pub tag: Vec<String>,
-    /// A note stored with the run (searchable in the history).
-    #[arg(long)]
-    pub note: Option<String>,
     /// Compare with a baseline run (id, latest, latest~N, latest@BRANCH, or a record file) and
     /// fill the record's `comparison` block.
     #[arg(long, value_name = "REF")]
@@ -126,6 +120,8 @@ pub struct RunArgs {
     /// batch processor sends every 5 s by default).
     #[arg(long, default_value = "6s", value_parser = parse_duration, requires = "traces")]
     pub traces_wait: Duration,
+    #[command(flatten)]
+    pub record: RecordArgs,
 }
 
 fn is_url(s: &str) -> bool {
@@ -149,9 +145,7 @@ fn build_scenario(a: &RunArgs) -> anyhow::Result<Scenario> {
     }
     let body = match (&a.body, &a.body_file) {
         (Some(b), _) => b.clone().into_bytes(),
-        (None, Some(f)) => {
-            std::fs::read(f).with_context(|| format!("cannot read body file `{}`", f.display()))?
-        }
+        (None, Some(f)) => perfhive_scenario::read_body_file(f).map_err(anyhow::Error::msg)?,
         (None, None) => Vec::new(),
     };
     Scenario::quick(Quick {
@@ -179,8 +173,8 @@ fn build_scenario(a: &RunArgs) -> anyhow::Result<Scenario> {
     .map_err(anyhow::Error::msg)
 }
 
-fn dry_run(s: &Scenario, scale: f64, out: &mut Printer) -> anyhow::Result<Code> {
-    let profile = s.profile.time_scaled(scale);
+fn dry_run(s: &Scenario, opts: &LoadOptions, out: &mut Printer) -> anyhow::Result<Code> {
+    let profile = opts.check(s)?;
     let w = out.out();
     let unit = if matches!(profile.model, perfhive_scenario::Model::Open) {
         "rps"
@@ -283,34 +277,27 @@ impl Progress for Live {
     }
 }
 
-/// With traces, each dependency budget is also a criterion (`payments_p95_ms <= 150`) unless
-/// the scenario states one for the same metric: a dependency over budget fails the run.
-fn add_budget_criteria(scenario: &mut Scenario) {
-    for d in &scenario.dependencies {
-        let Some(budget) = d.latency_budget_ms else {
-            continue;
-        };
-        let Ok(c) = perfhive_core::Criterion::parse(&format!("{}_p95_ms <= {budget}", d.name))
-        else {
-            continue; // a name that is not a metric name (`payments.v2`): budget check only
-        };
-        if !scenario.criteria.iter().any(|x| x.metric == c.metric) {
-            scenario.criteria.push(c);
-        }
-    }
-}
-
 /// Runs `perfhive run`.
-pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Result<Code> {
-    if !(a.time_scale.is_finite() && a.time_scale > 0.0) {
-        bail!("--time-scale must be above zero");
-    }
-    if a.threads == Some(0) {
-        bail!("--threads must be at least 1");
-    }
+pub fn exec(a: RunArgs, history: &History, out: &mut Printer) -> anyhow::Result<Code> {
     let mut scenario = build_scenario(&a)?;
+    let stop = Arc::new(StopSignal::default());
+    let opts = LoadOptions {
+        threads: a.threads.unwrap_or_else(|| LoadOptions::default().threads),
+        time_scale: a.time_scale,
+        extra_roots: Vec::new(),
+        stop: stop.clone(),
+    };
+    // threads and time scale are refused before anything starts
+    opts.check(&scenario).map_err(|e| match e {
+        LoadError::Threads(n) => anyhow::anyhow!(
+            "--threads: expected 1 to {} generator threads, found {n}",
+            perfhive_load::MAX_THREADS
+        ),
+        LoadError::TimeScale(m) => anyhow::anyhow!("--time-scale: {m}"),
+        e => e.into(),
+    })?;
     if a.dry_run {
-        return dry_run(&scenario, a.time_scale, out);
+        return dry_run(&scenario, &opts, out);
     }
     // A built-in target runs in this process, on its own thread, on 127.0.0.1.
     let _builtin = match scenario.builtin_target().map(str::to_string) {
@@ -328,25 +315,18 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
         Some(r) => Some(crate::cli::compare::load_side(
             r,
             history,
-            Some(&scenario.name),
+            Some(&a.record.name_or(&scenario.name)),
         )?),
         None => None,
     };
     let recording = Recording::begin(
         history,
-        "load",
+        &a.record,
+        RecordKind::Load,
         &scenario.name,
         &fp,
-        &a.tag,
-        a.note.as_deref(),
-    )?;
-    let stop = Arc::new(StopSignal::default());
-    let opts = LoadOptions {
-        threads: a.threads.unwrap_or_else(|| LoadOptions::default().threads),
-        time_scale: a.time_scale,
-        extra_roots: Vec::new(),
-        stop: stop.clone(),
-    };
+        out,
+    );
     let interactive = out.interactive() && !a.quiet;
     let mut live = Live {
         bar: interactive.then(|| {
@@ -386,16 +366,12 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
         None
     };
     if receiver.is_some() {
-        add_budget_criteria(&mut scenario);
+        scenario.add_budget_criteria();
     }
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
     let interrupts = crate::interrupt::Interrupts::install();
-    let s = stop.clone();
     // the first signal stops scheduling, a second one cancels the requests in flight
-    interrupts.on_signal(move |_, n| if n > 1 { s.hard_stop() } else { s.stop() });
-    let result = rt.block_on(perfhive_load::run(&scenario, &opts, &mut live))?;
+    interrupts.on_signal(move |_, n| if n > 1 { stop.hard_stop() } else { stop.stop() });
+    let result = perfhive_load::run_blocking(&scenario, &opts, &mut live)?;
     if let Some(bar) = live.bar.take() {
         bar.finish_and_clear();
     }
@@ -404,14 +380,9 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
             let spans = perfhive_traces::summary::collect_after(rx, a.traces_wait);
             let deps = perfhive_traces::Dependencies::from_spans(&spans);
             let mut record = perfhive_load::build_record_with(&scenario, &result, &deps);
-            let budgets: Vec<(String, f64)> = scenario
-                .dependencies
-                .iter()
-                .filter_map(|d| Some((d.name.clone(), d.latency_budget_ms?)))
-                .collect();
             record.traces = Some(perfhive_traces::summarize(
                 &spans,
-                &budgets,
+                &scenario.budgets(),
                 rx.dropped(),
                 perfhive_traces::DEFAULT_THRESHOLD,
             ));
@@ -426,26 +397,26 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
         record.comparison = Some(crate::cli::compare::comparison_block(base, &measures));
     }
     let value = serde_json::to_value(&record)?;
-    let mut run_id = None;
-    if let Some(r) = live.recording.take() {
-        let status = serde_json::to_value(record.status)?;
-        run_id = Some(r.finish(status.as_str().unwrap_or("passed"), &value, &measures)?);
-    }
+    let json = serde_json::to_string_pretty(&value)?;
+    // the record goes out first, whatever happens to the history
+    let written = a.out.as_ref().map(|path| {
+        std::fs::write(path, &json)
+            .with_context(|| format!("cannot write the record to `{}`", path.display()))
+    });
+    let run_id = live
+        .recording
+        .take()
+        .and_then(|r| r.finish(record.status, &value, &measures, out));
     if let Some(e) = live.store_error.take() {
         out.warn(&format!(
             "some time-series points could not be written to the history: {e}"
         ));
     }
-    let json = serde_json::to_string_pretty(&value)?;
-    if let Some(path) = &a.out {
-        std::fs::write(path, &json)
-            .with_context(|| format!("cannot write the record to `{}`", path.display()))?;
-    }
     if !a.quiet {
         let color = out.color(a.json);
         let w = if a.json { out.err() } else { out.out() };
         perfhive_report::render_run_summary(&record, w, perfhive_report::Style { color })?;
-        if let Some(path) = &a.out {
+        if let (Some(path), Some(Ok(()))) = (&a.out, &written) {
             writeln!(w, "\n  record written to {}", path.display())?;
         }
         if let Some(id) = run_id {
@@ -455,6 +426,7 @@ pub fn exec(a: RunArgs, history: &HistoryArgs, out: &mut Printer) -> anyhow::Res
     if a.json {
         writeln!(out.out(), "{json}")?;
     }
+    written.transpose()?;
     Ok(match record.status {
         RunStatus::Interrupted => interrupts.code_or(Code::INTERRUPTED),
         status => Code::for_status(status),

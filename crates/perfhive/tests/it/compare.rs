@@ -276,6 +276,28 @@ fn imported_results_are_stored_listed_and_compared() {
         text.contains("imported from") && text.contains("wall_time"),
         "{text}"
     );
+    // the stored record is the typed import record its schema describes
+    let stored: Value = serde_json::from_slice(
+        &perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["history", "show", "1", "--json"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::repo("schema/import-record.schema.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&stored["record"])
+        .map(|e| format!("{e} at {}", e.instance_path))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    assert_eq!(stored["record"]["kind"], "import");
     // a file compares with itself, by samples: nothing changes
     let o = perfhive()
         .args([
@@ -305,4 +327,113 @@ fn imported_results_are_stored_listed_and_compared() {
         .output()
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn three_identical_runs_pass_the_regression_gate() {
+    let _serial = crate::exclusive();
+    let dir = tempdir();
+    let db = dir.join("h.db");
+    let t = target();
+    let url = format!("{}/fast", t.base_url());
+    for _ in 0..3 {
+        let o = perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["run", &url, "--rate", "100", "--duration", "2s", "-q"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    for (a, b) in [("1", "2"), ("2", "3"), ("1", "3")] {
+        let o = perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["compare", a, b, "--fail-on-regression", "--format", "json"])
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(o.status.code(), Some(0), "{a} → {b}: {v:#}");
+        let verdict = |name: &str| {
+            v["deltas"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|d| d["name"] == name)
+                .unwrap()["verdict"]
+                .clone()
+        };
+        for name in [
+            "latency_max_ms",
+            "latency_mean_ms",
+            "generator_cpu_pct",
+            "latency_p99_9_ms",
+        ] {
+            assert_eq!(verdict(name), "not_judged", "{name}");
+        }
+    }
+}
+
+#[test]
+fn benches_of_one_name_compare_whatever_their_command() {
+    let _serial = crate::exclusive();
+    let dir = tempdir();
+    let db = dir.join("h.db");
+    for cmd in ["sleep 0.01", "sleep 0.05"] {
+        let o = perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["bench", cmd, "--name", "nap", "--runs", "6", "-q"])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    // no --name: `latest~1 latest` are the last two runs of the latest run's name and kind
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["compare", "latest~1", "latest", "--fail-on-regression"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{text}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        text.contains("nap/wall_s") && text.contains("REGRESSED"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_lone_run_says_what_could_be_compared() {
+    let _serial = crate::exclusive();
+    let dir = tempdir();
+    let db = dir.join("h.db");
+    for name in ["parse", "nap"] {
+        let o = perfhive()
+            .arg("--history")
+            .arg(&db)
+            .args(["bench", "true", "--name", name, "--runs", "2", "-q"])
+            .output()
+            .unwrap();
+        assert!(o.status.success());
+    }
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["compare", "latest~1", "latest"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        err.contains("named `nap` of kind bench")
+            && err.contains("Recent runs:")
+            && err.contains("perfhive compare 1 2"),
+        "{err}"
+    );
 }

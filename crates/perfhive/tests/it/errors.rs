@@ -83,3 +83,59 @@ fn resets_timeouts_and_5xx_are_classified() {
         r["metrics"]
     );
 }
+
+#[test]
+fn a_target_that_never_answers_ends_within_a_second_of_the_planned_end() {
+    let _serial = crate::exclusive();
+    let t = target();
+    let started = std::time::Instant::now();
+    let (code, r, err) = run_json(&[
+        &format!("{}/hang", t.base_url()),
+        "--rate",
+        "10",
+        "--duration",
+        "2s",
+        "--timeout",
+        "30s",
+    ]);
+    // 2 s planned + 1 s grace; generous for a loaded machine, far below the 30 s timeout
+    assert!(started.elapsed().as_secs() < 8, "{:?}", started.elapsed());
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(f(&r, "/metrics/requests"), 20.0, "{}", r["metrics"]);
+    assert_eq!(class(&r, "timeout"), 20.0);
+    assert!(f(&r, "/duration_s") < 4.0);
+    assert!(r["generator"]["warnings"].to_string().contains("cancelled"));
+}
+
+#[test]
+fn sigint_stops_a_run_within_a_second_exits_130_and_keeps_the_record() {
+    let _serial = crate::exclusive();
+    let t = target();
+    let dir = crate::tempdir();
+    let out_file = dir.join("record.json");
+    let child = crate::perfhive()
+        .args(["run", &format!("{}/hang", t.base_url())])
+        .args(["--rate", "10", "--duration", "60s", "--quiet", "--out"])
+        .arg(&out_file)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let signalled = std::time::Instant::now();
+    let kill = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+    let out = child.wait_with_output().unwrap();
+    let took = signalled.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    // one second of grace for the requests in flight, plus a generous margin for this VM
+    assert!(took.as_secs_f64() < 4.0, "{took:?} after SIGINT");
+    let r: serde_json::Value = serde_json::from_slice(&std::fs::read(&out_file).unwrap()).unwrap();
+    assert_eq!(r["status"], "interrupted");
+    assert!(f(&r, "/metrics/requests") >= 10.0, "{}", r["metrics"]);
+    assert_eq!(class(&r, "timeout"), f(&r, "/metrics/requests"));
+}

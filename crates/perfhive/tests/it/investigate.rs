@@ -1,5 +1,9 @@
 //! `perfhive investigate`: the demo end to end (findings, report folder, before/after, history,
-//! the HTML rendered in headless Chromium), a plan file, and plan errors.
+//! the HTML rendered in headless Chromium), a plan file, and plan errors; user input in
+//! [`inputs`], interrupts in [`interrupt`].
+
+mod inputs;
+mod interrupt;
 
 use crate::{f, perfhive, tempdir};
 use serde_json::Value;
@@ -202,6 +206,8 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
         .unwrap();
     let rows: Value = serde_json::from_slice(&list.stdout).unwrap();
     assert_eq!(rows.as_array().unwrap().len(), 1);
+    assert_eq!(rows[0]["status"], "passed");
+    assert_eq!(r["status"], "passed");
     assert!(stdout.contains("Report: "));
     render_in_chromium(&folder.join("report.html"));
 }

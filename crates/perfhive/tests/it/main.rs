@@ -2,12 +2,14 @@
 //! (perfhive's own testbed on ephemeral ports). Every load is loopback-only and bounded
 //! in requests and time.
 
+mod audit;
 mod bench;
 mod cli;
 mod compare;
 mod diagnose;
 mod errors;
 mod history;
+mod history_failures;
 mod investigate;
 mod measurement;
 mod otel;
@@ -34,12 +36,8 @@ pub fn perfhive() -> Command {
 
 /// Serialises the tests of this binary: on a 2-core machine a load test running beside
 /// anything else (another load, a parallel scan, a Python exporter) skews its latencies (a
-/// 5 ms endpoint reads 100 ms). Every test takes it first. A panicking holder does not
-/// poison the others.
-pub fn exclusive() -> std::sync::MutexGuard<'static, ()> {
-    static LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    LOCK.lock().unwrap_or_else(|e| e.into_inner())
-}
+/// 5 ms endpoint reads 100 ms). Every test takes it first.
+pub use perfhive_test_support::exclusive;
 
 /// A testbed with default options.
 pub fn target() -> RunningTarget {
@@ -79,16 +77,10 @@ pub fn f(v: &Value, ptr: &str) -> f64 {
 
 /// Path of a file in the repository.
 pub fn repo(path: &str) -> String {
-    format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
+    perfhive_test_support::repo_path(path).display().to_string()
 }
 
 /// A fresh temporary directory.
 pub fn tempdir() -> std::path::PathBuf {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let d = std::env::temp_dir().join(format!("perfhive-it-{}-{nanos}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    perfhive_test_support::tempdir("it")
 }

@@ -106,3 +106,40 @@ fn warmup_is_recorded_but_excluded() {
     assert!((f(&phases[0], "/requests") - 100.0).abs() <= 2.0);
     assert!((f(&r, "/metrics/requests") - 200.0).abs() <= 2.0);
 }
+
+#[test]
+fn low_rates_report_the_rate_they_ran_at_over_the_planned_length() {
+    let _serial = crate::exclusive();
+    let t = target();
+    let url = format!("{}/fast", t.base_url());
+    // due at 0, 1, 2, 3 and 4 s: the run still lasts 5 s
+    let (code, r, err) = run_json(&[&url, "--rate", "1", "--duration", "5s"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(f(&r, "/metrics/requests"), 5.0);
+    assert!(f(&r, "/duration_s") >= 5.0, "{}", r["duration_s"]);
+    assert!(
+        (f(&r, "/metrics/throughput_rps") - 1.0).abs() < 0.01,
+        "{}",
+        r["metrics"]
+    );
+    // half a request a second for one second: one request, not hundreds per second
+    let (code, r, err) = run_json(&[&url, "--rate", "0.5", "--duration", "1s"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(f(&r, "/metrics/requests"), 1.0);
+    assert!(f(&r, "/metrics/throughput_rps") <= 1.0, "{}", r["metrics"]);
+}
+
+#[test]
+fn a_non_standard_status_is_recorded_as_it_is() {
+    let _serial = crate::exclusive();
+    let t = target();
+    let url = format!("{}/status/999", t.base_url());
+    let (_, r, err) = run_json(&[&url, "--rate", "20", "--duration", "1s"]);
+    assert_eq!(
+        r["metrics"]["status_codes"]["999"], 20,
+        "{err} {}",
+        r["metrics"]
+    );
+    assert!(r["metrics"]["status_codes"].get("599").is_none());
+    assert_eq!(r["metrics"]["errors_by_class"]["protocol"], 20);
+}

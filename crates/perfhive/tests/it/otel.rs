@@ -1,83 +1,47 @@
 //! Traces from a real OpenTelemetry SDK (Python's opentelemetry-sdk with the OTLP/HTTP
 //! exporter, configured only by OTEL_* variables): `perfhive run --traces` with a dependency
 //! criterion, and an investigation whose target perfhive starts with the OpenTelemetry
-//! environment set. CI installs the SDK (.ci/run).
+//! environment set. CI installs the SDK (.ci/run); elsewhere a missing SDK is a reported skip
+//! (perfhive-test-support's Python fixture).
 
 use crate::{f, perfhive, repo, run_json, tempdir};
+use perfhive_test_support::python::{Python, HTTP_EXPORTER};
+use perfhive_test_support::{free_port, Spawned};
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 
-/// True when python3 has the OpenTelemetry SDK; CI must have it.
-fn python_otel() -> bool {
-    let ok = Command::new("python3")
-        .args([
-            "-c",
-            "import opentelemetry.sdk, opentelemetry.exporter.otlp.proto.http",
-        ])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install opentelemetry-sdk and opentelemetry-exporter-otlp-proto-http (.ci/run)"
-        );
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("skipped: python3 with the OpenTelemetry SDK is not installed");
-        }
-    }
-    ok
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The instrumented checkout service; killed on drop.
-struct Service(Child);
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
+/// Python with the OpenTelemetry SDK and its OTLP/HTTP exporter, or the reported skip of `check`.
+fn python(check: &str) -> Option<Python> {
+    Python::otel(&format!("perfhive::it::otel::{check}"), &[HTTP_EXPORTER])
 }
 
 fn fixture() -> String {
     repo("crates/perfhive/tests/fixtures/otel_checkout.py")
 }
 
-fn start_service(endpoint: &str) -> (Service, String) {
-    let mut child = Command::new("python3")
-        .arg(fixture())
+/// The instrumented checkout service (killed on drop) and its URL.
+fn start_service(python: &Python, endpoint: &str) -> (Spawned, String) {
+    let mut cmd = python.command();
+    cmd.arg(fixture())
         .env("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint)
         .env("OTEL_SERVICE_NAME", "checkout")
         .env("OTEL_BSP_SCHEDULE_DELAY", "200")
         .env("OTEL_METRICS_EXPORTER", "none")
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+        .stdout(Stdio::piped());
+    let mut service = Spawned::spawn(cmd).expect("the checkout service starts");
+    let line = service.first_line();
     assert!(line.starts_with("http://127.0.0.1:"), "{line}");
-    (Service(child), line.trim().to_string())
+    (service, line)
 }
 
 #[test]
 fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
     let _serial = crate::exclusive();
-    if !python_otel() {
+    let Some(python) = python("run_with_traces_breaks_time_down_and_gates_on_a_dependency") else {
         return;
-    }
+    };
     let rx = free_port();
-    let (_svc, url) = start_service(&format!("http://127.0.0.1:{rx}"));
+    let (_svc, url) = start_service(&python, &format!("http://127.0.0.1:{rx}"));
     let (code, record, stderr) = run_json(&[
         &format!("{url}/checkout"),
         "--rate",
@@ -145,9 +109,10 @@ fn run_with_traces_breaks_time_down_and_gates_on_a_dependency() {
 #[test]
 fn an_investigation_tells_the_target_it_starts_where_to_send_spans() {
     let _serial = crate::exclusive();
-    if !python_otel() {
+    let Some(python) = python("an_investigation_tells_the_target_it_starts_where_to_send_spans")
+    else {
         return;
-    }
+    };
     let dir = tempdir();
     let port = free_port();
     let plan = dir.join("plan.yaml");
@@ -157,7 +122,7 @@ fn an_investigation_tells_the_target_it_starts_where_to_send_spans() {
             r#"name: otel-checkout
 target:
   url: http://127.0.0.1:{port}
-  start: python3 {fixture} {port}
+  start: {python} {fixture} {port}
 budget_seconds: 60
 load:
   users: 2
@@ -169,7 +134,8 @@ investigators:
   traces: {{ wait_seconds: 3, budgets: {{ payments: 10 }} }}
   code: {{ path: {fixture} }}
 "#,
-            fixture = fixture()
+            fixture = fixture(),
+            python = python.program(),
         ),
     )
     .unwrap();

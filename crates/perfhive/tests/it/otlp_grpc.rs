@@ -3,73 +3,17 @@
 //! `.ci/run`), and the CLI's gRPC listener flags.
 
 use crate::{perfhive, tempdir};
+use perfhive_test_support::python::{
+    assert_exported, Compression, Python, Transport, CHECKOUT_SPANS, GRPC_EXPORTER, HTTP_EXPORTER,
+};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 
-/// Whether Python has the SDK and `module`; outside CI a missing SDK skips the test.
-#[allow(clippy::print_stderr)]
-fn python_has(module: &str) -> bool {
-    let probe = Command::new("python3")
-        .args(["-c", &format!("import opentelemetry.sdk, {module}")])
-        .output();
-    if probe.is_ok_and(|o| o.status.success()) {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "CI must install {module} (.ci/run)"
-    );
-    eprintln!("note: skipped — needs the Python package providing {module}");
-    false
+/// Python with the OpenTelemetry SDK and the exporter `module`, or the reported skip of `check`.
+fn python(check: &str, module: &str) -> Option<Python> {
+    Python::otel(&format!("perfhive::it::otlp_grpc::{check}"), &[module])
 }
-
-/// Records two traces (checkout → load-cart → 6 × SELECT items, and charge → payments) in
-/// memory, then exports each with its own exporter and fails unless both exports succeed.
-/// `argv[1]` is the transport (`grpc` or `http`), `argv[2]` the endpoint.
-const PY_EXPORT: &str = r#"
-import sys, time
-from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
-
-transport, endpoint = sys.argv[1], sys.argv[2]
-if transport == "grpc":
-    from grpc import Compression
-    from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-    exporters = [OTLPSpanExporter(endpoint=endpoint, insecure=True),
-                 OTLPSpanExporter(endpoint=endpoint, insecure=True, compression=Compression.Gzip)]
-else:
-    from opentelemetry.exporter.otlp.proto.http import Compression
-    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-    exporters = [OTLPSpanExporter(endpoint=endpoint, compression=Compression.Gzip) for _ in range(2)]
-
-failed = []
-for exporter in exporters:
-    memory = InMemorySpanExporter()
-    provider = TracerProvider(resource=Resource.create({"service.name": "shop"}))
-    provider.add_span_processor(SimpleSpanProcessor(memory))
-    tracer = provider.get_tracer("perfhive-it")
-    with tracer.start_as_current_span("checkout"):
-        with tracer.start_as_current_span("load-cart"):
-            for _ in range(6):
-                with tracer.start_as_current_span("SELECT items", kind=trace.SpanKind.CLIENT) as s:
-                    s.set_attribute("db.system", "postgresql")
-                    s.set_attribute("db.statement", "SELECT * FROM items WHERE id = ?")
-                    time.sleep(0.002)
-        with tracer.start_as_current_span("charge", kind=trace.SpanKind.CLIENT) as s:
-            s.set_attribute("peer.service", "payments")
-            time.sleep(0.05)
-    provider.shutdown()
-    result = exporter.export(memory.get_finished_spans())
-    if result != SpanExportResult.SUCCESS:
-        failed.append(str(result))
-    exporter.shutdown()
-if failed:
-    sys.exit("exports failed: " + ", ".join(failed))
-"#;
 
 /// `perfhive traces` on free loopback ports; returns the child and its OTLP/HTTP and
 /// OTLP/gRPC endpoints as printed on stderr (the rest of stderr is drained in the background).
@@ -114,19 +58,15 @@ fn start_traces(out: &std::path::Path) -> (Child, String, String, std::thread::J
     (child, http, grpc, rest)
 }
 
-/// Runs the Python exporter, then stops `perfhive traces` with Ctrl-C and returns its stdout
-/// and the `--out` JSON.
+/// Exports the checkout trace twice from Python (one exporter per compression), then stops
+/// `perfhive traces` with Ctrl-C and returns its stdout and the `--out` JSON.
 fn export_and_collect(
     mut child: Child,
     rest: std::thread::JoinHandle<String>,
     out: &std::path::Path,
-    transport: &str,
-    endpoint: &str,
+    export: impl FnOnce() -> std::process::Output,
 ) -> (String, Value) {
-    let py = Command::new("python3")
-        .args(["-c", PY_EXPORT, transport, endpoint])
-        .output()
-        .unwrap();
+    let py = export();
     // SIGINT is `perfhive traces`' early stop, after which it prints the breakdown.
     let _ = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
@@ -143,11 +83,7 @@ fn export_and_collect(
         .unwrap();
     let status = child.wait().unwrap();
     let stderr = rest.join().unwrap();
-    assert!(
-        py.status.success(),
-        "python export failed:\n{}",
-        String::from_utf8_lossy(&py.stderr)
-    );
+    assert_exported(&py);
     assert!(status.success(), "{stdout}\n{stderr}");
     let v: Value = serde_json::from_slice(&std::fs::read(out).unwrap()).unwrap();
     (stdout, v)
@@ -155,7 +91,7 @@ fn export_and_collect(
 
 /// The two Python traces, as `perfhive traces` summarised them.
 fn check_summary(stdout: &str, v: &Value) {
-    assert_eq!(v["spans"], 18, "{v:#}");
+    assert_eq!(v["spans"], 2 * CHECKOUT_SPANS, "{v:#}");
     assert_eq!(v["traces"], 2, "{v:#}");
     assert_eq!(v["dropped"], 0);
     // charge leads on a quiet machine; late timers can lift the SELECT spans past it
@@ -184,9 +120,12 @@ fn check_summary(stdout: &str, v: &Value) {
 #[test]
 fn traces_receives_python_otlp_grpc_plain_and_gzip() {
     let _serial = crate::exclusive();
-    if !python_has("opentelemetry.exporter.otlp.proto.grpc") {
+    let Some(py) = python(
+        "traces_receives_python_otlp_grpc_plain_and_gzip",
+        GRPC_EXPORTER,
+    ) else {
         return;
-    }
+    };
     let out = tempdir().join("traces.json");
     let (child, http, grpc, rest) = start_traces(&out);
     assert!(http.starts_with("http://127.0.0.1:") && http.ends_with("/v1/traces"));
@@ -195,19 +134,31 @@ fn traces_receives_python_otlp_grpc_plain_and_gzip() {
         grpc.trim_end_matches('/'),
         http.trim_end_matches("/v1/traces")
     );
-    let (stdout, v) = export_and_collect(child, rest, &out, "grpc", &grpc);
+    let (stdout, v) = export_and_collect(child, rest, &out, || {
+        py.export_checkout(
+            Transport::Grpc,
+            &grpc,
+            &[Compression::None, Compression::Gzip],
+        )
+    });
     check_summary(&stdout, &v);
 }
 
 #[test]
 fn traces_receives_python_otlp_http_gzip() {
     let _serial = crate::exclusive();
-    if !python_has("opentelemetry.exporter.otlp.proto.http") {
+    let Some(py) = python("traces_receives_python_otlp_http_gzip", HTTP_EXPORTER) else {
         return;
-    }
+    };
     let out = tempdir().join("traces.json");
     let (child, http, _, rest) = start_traces(&out);
-    let (stdout, v) = export_and_collect(child, rest, &out, "http", &http);
+    let (stdout, v) = export_and_collect(child, rest, &out, || {
+        py.export_checkout(
+            Transport::Http,
+            &http,
+            &[Compression::Gzip, Compression::Gzip],
+        )
+    });
     check_summary(&stdout, &v);
 }
 

@@ -225,3 +225,121 @@ fn a_bad_scenario_names_file_line_and_column_with_exit_2() {
     let out = run_raw(&["run", "http://127.0.0.1:9/", "--criteria", "latency < 3"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn numbers_out_of_range_are_input_errors_with_exit_2_not_panics() {
+    let _serial = crate::exclusive();
+    let url = "http://127.0.0.1:9/";
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &[url, "--time-scale", "1e300"],
+            "--time-scale: a time scale of 1e300",
+        ),
+        (
+            &[url, "--time-scale", "0"],
+            "--time-scale: expected a time scale above zero",
+        ),
+        (
+            &[url, "--threads", "100000"],
+            "--threads: expected 1 to 256",
+        ),
+        (&[url, "--threads", "0"], "--threads: expected 1 to 256"),
+        (
+            &[url, "--rate", "1e9"],
+            "--rate: expected a rate of at most 1000000",
+        ),
+        (
+            &[url, "--timeout", "0s"],
+            "--timeout: expected a timeout above zero",
+        ),
+        (&[url, "-c", "0"], "--connections: expected at least 1 user"),
+        (
+            &[url, "--rate", "5", "--max-in-flight", "0"],
+            "--max-in-flight: expected at least 1",
+        ),
+        (
+            &[
+                url,
+                "--trigger",
+                "error_rate_pct > 1 for 99999999999999999999 seconds",
+            ],
+            "is too long; expected at most 24 hours",
+        ),
+        (
+            &["http://127.0.0.1:70000/"],
+            "expected a port from 1 to 65535",
+        ),
+        (&["http://127.0.0.1:0/"], "expected a port from 1 to 65535"),
+        (&["/dev/zero"], "is a character device, not a file"),
+        (
+            &[url, "--body-file", "/dev/zero"],
+            "is a character device, not a file",
+        ),
+    ];
+    for (args, want) in cases {
+        let out = run_raw(&[&["run"], *args].concat());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(want), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // in a file: file:line:column at the value
+    let dir = tempdir();
+    let path = write_scenario(
+        &dir,
+        "huge.yaml",
+        "scenario: x\ntarget: { url: \"http://127.0.0.1:9/\" }\ntraffic_profile:\n  steady_seconds: 18446744073709551616\n  arrival_rate_rps: 10\n",
+    );
+    let out = run_raw(&["run", &path, "--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{path}:4:19: expected a duration of at most a week"
+        )),
+        "{err}"
+    );
+    let path = write_scenario(
+        &dir,
+        "spike.yaml",
+        "scenario: x\ntarget: { url: \"http://127.0.0.1:9/\" }\ntraffic_profile:\n  steady_seconds: 10\n  arrival_rate_rps: 100\n  spike_after_seconds: 2\n  spike_multiplier: 1e12\n",
+    );
+    let out = run_raw(&["run", &path, "--dry-run"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains(":7:21: the spike reaches"), "{err}");
+}
+
+#[test]
+fn deep_nesting_and_long_lines_give_short_errors_at_once() {
+    let _serial = crate::exclusive();
+    let dir = tempdir();
+    let n = 100_000;
+    let deep = format!("scenario: x\ntarget: {}{}\n", "[".repeat(n), "]".repeat(n));
+    let path = write_scenario(&dir, "deep.yaml", &deep);
+    let started = std::time::Instant::now();
+    let out = run_raw(&["run", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+    assert!(
+        err.contains(":2:265: collections nested deeper than 256"),
+        "{err}"
+    );
+    assert!(err.len() < 2000, "{} bytes of error", err.len());
+    // an error on a 4 MB line shows a window of it
+    let long = format!(
+        "scenario: x\ntarget: {{ url: \"http://127.0.0.1:9/\", method: \"{}\" }}\n",
+        "1".repeat(4 << 20)
+    );
+    let path = write_scenario(&dir, "long.yaml", &long);
+    let out = run_raw(&["run", &path]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("expected an HTTP method"),
+        "{}",
+        &err[..err.len().min(500)]
+    );
+    assert!(err.len() < 2000, "{} bytes of error", err.len());
+}

@@ -1,4 +1,4 @@
-//! Integration tests of the demo target against real loopback connections: one binary, one
+//! Integration tests of the testbed against real loopback connections: one binary, one
 //! module per area. Every test is bounded in time by `support::bounded`.
 
 mod endpoints;

@@ -34,7 +34,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Bytes, BytesMut};
 use http::{header, HeaderMap, HeaderValue, Method, Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use hyper::body::{Body, Frame as BodyFrame, SizeHint};
@@ -48,13 +48,11 @@ use tokio::net::TcpStream;
 
 use super::gzip::{gunzip_bounded, GunzipError};
 use super::{dropped_message, Shared};
+use crate::grpc_frame::{Frame, FrameDecoder, FrameError, HEADER_LEN};
 use crate::otlp::{self, OtlpError};
 
 /// The HTTP/2 path of the OTLP/gRPC trace export method.
 pub const EXPORT_PATH: &str = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
-
-/// Length of a message's prefix: the compressed flag and the 4-byte big-endian length.
-const HEADER_LEN: usize = 5;
 
 /// The message encodings accepted, for `grpc-accept-encoding`.
 const ACCEPT_ENCODING: &str = "gzip,identity";
@@ -86,26 +84,6 @@ impl Status {
     }
 }
 
-/// One length-prefixed message of a gRPC body.
-#[derive(Debug, PartialEq, Eq)]
-struct Frame {
-    /// The compressed flag was 1: the message is in the request's `grpc-encoding`.
-    compressed: bool,
-    /// The message bytes as sent.
-    message: Bytes,
-}
-
-/// Why a gRPC body cannot be split into messages.
-#[derive(Debug, PartialEq, Eq)]
-enum FrameError {
-    /// A length prefix announces a message over the limit.
-    TooLarge { len: usize, limit: usize },
-    /// The compressed flag is neither 0 nor 1.
-    BadFlag(u8),
-    /// The body ended inside a frame.
-    Truncated { have: usize, need: usize },
-}
-
 impl From<FrameError> for Status {
     fn from(e: FrameError) -> Self {
         match e {
@@ -122,72 +100,6 @@ impl From<FrameError> for Status {
                 format!("truncated gRPC frame: body ended after {have} of {need} bytes"),
             ),
         }
-    }
-}
-
-/// Splits a gRPC body, fed as it arrives, into length-prefixed messages. A length prefix over
-/// the limit is refused as soon as its five bytes are in, before any of its message is
-/// buffered; the buffer never holds more than one frame plus the chunk last pushed.
-struct FrameDecoder {
-    buf: BytesMut,
-    limit: usize,
-}
-
-impl FrameDecoder {
-    fn new(limit: usize) -> Self {
-        Self {
-            buf: BytesMut::new(),
-            limit,
-        }
-    }
-
-    /// Appends received body bytes.
-    fn push(&mut self, chunk: &[u8]) {
-        self.buf.extend_from_slice(chunk);
-    }
-
-    /// The next complete frame, or `None` when more bytes are needed.
-    fn next_frame(&mut self) -> Result<Option<Frame>, FrameError> {
-        if self.buf.len() < HEADER_LEN {
-            return Ok(None);
-        }
-        let flag = self.buf[0];
-        if flag > 1 {
-            return Err(FrameError::BadFlag(flag));
-        }
-        let len = u32::from_be_bytes([self.buf[1], self.buf[2], self.buf[3], self.buf[4]]);
-        let len = usize::try_from(len).unwrap_or(usize::MAX);
-        if len > self.limit {
-            return Err(FrameError::TooLarge {
-                len,
-                limit: self.limit,
-            });
-        }
-        if self.buf.len() < HEADER_LEN + len {
-            return Ok(None);
-        }
-        self.buf.advance(HEADER_LEN);
-        Ok(Some(Frame {
-            compressed: flag == 1,
-            message: self.buf.split_to(len).freeze(),
-        }))
-    }
-
-    /// Checks that the body ended on a frame boundary.
-    fn finish(&self) -> Result<(), FrameError> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let need = if self.buf.len() < HEADER_LEN {
-            HEADER_LEN
-        } else {
-            let len = u32::from_be_bytes([self.buf[1], self.buf[2], self.buf[3], self.buf[4]]);
-            HEADER_LEN + usize::try_from(len).unwrap_or(usize::MAX)
-        };
-        Err(FrameError::Truncated {
-            have: self.buf.len(),
-            need,
-        })
     }
 }
 

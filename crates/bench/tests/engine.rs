@@ -1,0 +1,229 @@
+//! The bench engine on real commands: naming, the progress it reports, and which outliers it
+//! warns about.
+
+use perfhive_bench::analysis::{build_record, RecordInfo};
+use perfhive_bench::{BenchOptions, CommandSpec, Measured, Metric, Observer, Planned};
+use perfhive_core::bench::Sample;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+fn spec(line: &str) -> CommandSpec {
+    CommandSpec {
+        name: None,
+        line: line.into(),
+    }
+}
+
+#[test]
+fn a_named_single_command_takes_the_benchmarks_name() {
+    let opts = |line: &str| BenchOptions {
+        commands: vec![spec(line)],
+        name: Some("nap".into()),
+        ..BenchOptions::default()
+    };
+    // two benchmarks named `nap` whose command lines differ have measures in common
+    assert_eq!(
+        perfhive_bench::plan(&opts("sleep 0.1")).unwrap()[0].name,
+        "nap"
+    );
+    assert_eq!(
+        perfhive_bench::plan(&opts("sleep 0.2")).unwrap()[0].name,
+        "nap"
+    );
+    // several commands keep their own names; so does a command named with -n
+    let two = BenchOptions {
+        commands: vec![spec("true"), spec("false")],
+        name: Some("pair".into()),
+        ..BenchOptions::default()
+    };
+    let names: Vec<String> = perfhive_bench::plan(&two)
+        .unwrap()
+        .into_iter()
+        .map(|p| p.name)
+        .collect();
+    assert_eq!(names, ["true", "false"]);
+    let named = BenchOptions {
+        commands: vec![CommandSpec {
+            name: Some("work".into()),
+            line: "true".into(),
+        }],
+        name: Some("nap".into()),
+        ..BenchOptions::default()
+    };
+    assert_eq!(perfhive_bench::plan(&named).unwrap()[0].name, "work");
+}
+
+/// Records what the engine reports.
+#[derive(Default)]
+struct Log {
+    started: usize,
+    plans: Vec<usize>,
+    samples_before_plan: usize,
+    samples: usize,
+}
+
+impl Observer for Log {
+    fn start(&mut self, _: &[Planned]) {
+        self.started += 1;
+    }
+    fn plan(&mut self, _: &[Planned], total: usize) {
+        self.plans.push(total);
+    }
+    fn sample(&mut self, _: usize, _: usize, _: &Sample) {
+        self.samples += 1;
+        if self.plans.is_empty() {
+            self.samples_before_plan += 1;
+        }
+    }
+}
+
+#[test]
+fn the_progress_total_is_given_once_and_never_changes() {
+    for interleave in [true, false] {
+        let opts = BenchOptions {
+            commands: vec![spec("true"), spec("sleep 0.001")],
+            min_runs: 3,
+            max_time: Duration::from_millis(60),
+            interleave,
+            ..BenchOptions::default()
+        };
+        let mut log = Log::default();
+        perfhive_bench::run(&opts, &mut log, &AtomicBool::new(false)).unwrap();
+        assert_eq!(log.started, 1);
+        assert_eq!(
+            log.plans.len(),
+            1,
+            "interleave {interleave}: {:?}",
+            log.plans
+        );
+        assert_eq!(
+            log.plans[0], log.samples,
+            "the total announced is the total run"
+        );
+        // adaptive: sized from the first round (interleaved) or each command's first run
+        assert!(log.samples_before_plan >= 1, "{}", log.samples_before_plan);
+    }
+    // a fixed count is known before the first run
+    let fixed = BenchOptions {
+        commands: vec![spec("true")],
+        runs: Some(4),
+        ..BenchOptions::default()
+    };
+    let mut log = Log::default();
+    perfhive_bench::run(&fixed, &mut log, &AtomicBool::new(false)).unwrap();
+    assert_eq!(
+        (log.plans.as_slice(), log.samples_before_plan),
+        (&[4][..], 0)
+    );
+}
+
+fn sample(wall: f64) -> Sample {
+    Sample {
+        wall_s: wall,
+        user_s: 0.0,
+        system_s: 0.0,
+        max_rss_kb: 1024,
+        voluntary_cs: 0,
+        involuntary_cs: 0,
+        exit_code: 0,
+    }
+}
+
+fn measured(series: Vec<Vec<f64>>) -> Measured {
+    Measured {
+        commands: series
+            .iter()
+            .enumerate()
+            .map(|(i, _)| Planned {
+                name: format!("cmd{i}"),
+                line: format!("cmd{i}"),
+                parameters: Default::default(),
+                prepare: None,
+            })
+            .collect(),
+        samples: series
+            .into_iter()
+            .map(|s| s.into_iter().map(sample).collect())
+            .collect(),
+        shell_overhead: None,
+        interrupted: false,
+        rss_floor_kb: None,
+        elapsed: Duration::from_secs(1),
+    }
+}
+
+fn warnings(series: Vec<Vec<f64>>) -> Vec<String> {
+    build_record(
+        &measured(series),
+        RecordInfo {
+            name: "t",
+            date: String::new(),
+            metric: Metric::Wall,
+            interleaved: true,
+            shell: None,
+            notes: None,
+        },
+    )
+    .warnings
+}
+
+/// 29 runs around 10 ms, a little spread, reproducibly.
+fn steady(n: usize) -> Vec<f64> {
+    (0..n)
+        .map(|i| 0.010 + 0.0002 * ((i * 7) % 5) as f64)
+        .collect()
+}
+
+#[test]
+fn outliers_that_change_nothing_are_not_warned_about() {
+    let mut runs = steady(29);
+    runs[5] = 0.0116; // an outlier by z-score (4.0), but the mean hardly moves
+    let record = build_record(
+        &measured(vec![runs.clone()]),
+        RecordInfo {
+            name: "t",
+            date: String::new(),
+            metric: Metric::Wall,
+            interleaved: true,
+            shell: None,
+            notes: None,
+        },
+    );
+    assert_eq!(
+        record.commands[0].outliers,
+        vec![5],
+        "still flagged in the record"
+    );
+    assert!(record.warnings.is_empty(), "{:?}", record.warnings);
+}
+
+#[test]
+fn outliers_that_move_the_mean_are_warned_about_in_good_grammar() {
+    let mut runs = steady(29);
+    runs[3] = 0.5; // one stall of half a second
+    let w = warnings(vec![runs]);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(
+        w[0].contains("1 of 29 runs is an outlier") && w[0].contains("moves the mean"),
+        "{}",
+        w[0]
+    );
+}
+
+#[test]
+fn outliers_that_flip_a_comparison_are_warned_about() {
+    // the second command is 0.4 ms slower (p ≈ 0.01); one stall of the first hides it
+    let mut a = steady(12);
+    a[0] = 0.5;
+    let b: Vec<f64> = steady(12).iter().map(|x| x + 0.0004).collect();
+    let w = warnings(vec![a, b]);
+    assert!(
+        w.iter().any(
+            |x| x.contains("`cmd1` against `cmd0`: 1 of 12 runs is an outlier")
+                && x.contains(
+                    "of `cmd0` changes the conclusion: the difference is significant without them"
+                )
+        ),
+        "{w:?}"
+    );
+}

@@ -1,0 +1,145 @@
+//! The integrator: one ranked report from the investigators' findings, in named passes over
+//! an [`Integration`] (the results and all their findings), each in its own module and
+//! testable alone:
+//!
+//! 1. **pointers** — evidence points into report.json at its investigator's index.
+//! 2. **rank** (`rank.rs`) — score = severity × share of time affected (0.3 when unmeasured)
+//!    × (1 + 0.5 per other investigator confirming the same subject or function) × (0.5 when
+//!    heuristic); findings naming the same code function (`join.rs`: a hot profile frame, a
+//!    trace phase's `code.function.name`, the function around a code-scan match) rank 1.5×
+//!    higher, and a static code finding confirmed at runtime loses the heuristic discount and
+//!    takes its function's measured share.
+//! 3. **consensus** (`consensus.rs`) — agreements; disagreements resolved by measured
+//!    evidence over heuristics; investigators whose view is missing.
+//! 4. **recommend** (`recommend.rs`) — P0/P1/P2 with expected gains (the Amdahl bound
+//!    1 / (1 − p) for removing a phase with share p, or the speed-up a sweep measured), the
+//!    roadmap, the risks.
+//! 5. **summary** (`summary.rs`) — where the time goes, the headline, the criteria and
+//!    status, the charts.
+
+mod consensus;
+mod join;
+mod rank;
+mod recommend;
+mod summary;
+
+pub use join::{function_key, same_file};
+pub use rank::STATIC_SHARE;
+
+use crate::model::{Finding, InvestigatorResult};
+use crate::report::*;
+use join::related;
+
+/// What the integrator needs besides the investigators' results.
+pub struct Inputs<'a> {
+    /// Investigation name.
+    pub name: &'a str,
+    /// Start, RFC 3339.
+    pub date: String,
+    /// Target URL.
+    pub target: &'a str,
+    /// Wall-clock length, s.
+    pub duration_s: f64,
+    /// Commands of the validation plan.
+    pub validation: Vec<ValidationStep>,
+    /// Raw data files written next to the report.
+    pub data_files: Vec<String>,
+    /// Set when the investigation was interrupted: the report is partial.
+    pub interruption: Option<Interruption>,
+}
+
+/// What every pass reads: the investigators' results and all their findings.
+pub struct Integration<'a> {
+    /// The results, in report order.
+    pub results: &'a [InvestigatorResult],
+    /// Every finding of every investigator.
+    pub findings: Vec<&'a Finding>,
+}
+
+impl<'a> Integration<'a> {
+    /// The context of `results`.
+    pub fn new(results: &'a [InvestigatorResult]) -> Self {
+        Integration {
+            results,
+            findings: results.iter().flat_map(|r| r.findings.iter()).collect(),
+        }
+    }
+
+    /// The largest share of time measured (not inferred) about `subject` or a related one, by
+    /// any investigator.
+    pub fn measured_share(&self, subject: &str) -> Option<f64> {
+        self.findings
+            .iter()
+            .filter(|f| !f.heuristic && related(&f.subject, subject))
+            .filter_map(|f| f.time_share)
+            .reduce(f64::max)
+    }
+}
+
+/// Points evidence into `/investigators/<index>/data/...`: investigators write a placeholder
+/// for their position, known only here.
+fn fix_pointers(results: &mut [InvestigatorResult]) {
+    for (i, r) in results.iter_mut().enumerate() {
+        for e in r.findings.iter_mut().flat_map(|f| f.evidence.iter_mut()) {
+            if let Some(rest) = e.pointer.strip_prefix("/investigators/") {
+                let tail = rest.split_once('/').map(|x| x.1).unwrap_or("");
+                e.pointer = format!("/investigators/{i}/{tail}");
+            }
+        }
+    }
+}
+
+/// The alternatives a report lists as considered and rejected.
+const ALTERNATIVES_REJECTED: &str =
+    "scaling out before fixing the dominant phase: more instances multiply the same per-request cost";
+
+/// Writes the report: the passes of the module docs, in order.
+pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Report {
+    fix_pointers(&mut results);
+    let ctx = Integration::new(&results);
+    let findings = rank::rank(&ctx);
+    let consensus = consensus::consensus(&ctx);
+    let recommendations = recommend::prioritize(&findings);
+    let roadmap = recommend::roadmap(&recommendations);
+    let risks = recommend::risks(&recommendations);
+    let executive_summary = summary::executive_summary(&results, &findings);
+    let criteria = summary::criteria(&results);
+    let status = summary::status(&criteria, inputs.interruption.as_ref());
+    let charts = summary::charts(&results);
+    Report {
+        schema_version: "1.0.0".into(),
+        kind: ReportKind::Investigation,
+        status,
+        interruption: inputs.interruption,
+        name: inputs.name.to_string(),
+        date: inputs.date,
+        target: inputs.target.to_string(),
+        duration_s: round3(inputs.duration_s),
+        executive_summary,
+        criteria,
+        findings,
+        recommendations,
+        investigators: results,
+        consensus,
+        roadmap,
+        risks,
+        validation_plan: inputs.validation,
+        charts,
+        appendices: Appendices {
+            configuration: Vec::new(),
+            alternatives_rejected: vec![ALTERNATIVES_REJECTED.into()],
+            data_files: inputs.data_files,
+        },
+    }
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests;

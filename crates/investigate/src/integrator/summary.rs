@@ -1,0 +1,203 @@
+//! The summary passes: where the time goes (trace phases on the critical path when spans
+//! arrived, else the Server-Timing breakdown, or a command's user / system / waiting split),
+//! the headline (what is and what is not the bottleneck), the success criteria of the
+//! baseline, the report's status, and the chart data — each read from the investigators'
+//! typed data.
+
+use super::{round1, round3};
+use crate::data::{DataOf, PhaseTime, ResourcesData};
+use crate::investigators::load::subject_of_phase;
+use crate::model::{InvestigatorName, InvestigatorResult};
+use crate::report::{Charts, ExecutiveSummary, Interruption, PhaseShare, RankedFinding};
+use perfhive_core::record::{CriterionResult, RunStatus};
+
+/// Trace phases below this share of the critical path are left out of the breakdown.
+const MIN_PHASE_PCT: f64 = 0.5;
+
+/// Above this CPU utilisation the headline does not say "CPU is not the bottleneck".
+const CPU_BUSY: f64 = 0.6;
+
+/// Where the breakdown came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum BreakdownSource {
+    /// No investigator measured phases.
+    None,
+    /// The trace investigator's critical path.
+    Traces,
+    /// The command investigator's wait4 rusage.
+    Rusage,
+    /// The load investigator's Server-Timing samples.
+    ServerTiming,
+}
+
+impl BreakdownSource {
+    fn describe(self) -> &'static str {
+        match self {
+            BreakdownSource::None => "no phase data (the target sends neither OpenTelemetry spans nor Server-Timing headers)",
+            BreakdownSource::Traces => "OpenTelemetry traces: each span name's share of the critical path (Jaeger's algorithm), per request",
+            BreakdownSource::Rusage => "each run's wait4 rusage: user CPU, system CPU, and the rest of the wall time waiting",
+            BreakdownSource::ServerTiming => "the target's Server-Timing headers, weighted by the request mix",
+        }
+    }
+}
+
+/// The trace investigator's phases: share of the critical path, and critical-path ms per trace.
+fn trace_phases(results: &[InvestigatorResult]) -> Vec<PhaseShare> {
+    let Some(t) = results.traces_data() else {
+        return Vec::new();
+    };
+    let traces = (t.summary.traces as f64).max(1.0);
+    t.summary
+        .phases
+        .iter()
+        .map(|p| PhaseShare {
+            name: p.name.clone(),
+            share_pct: round1(p.share_pct),
+            mean_ms: round3(p.critical_ms / traces),
+        })
+        .filter(|p| p.share_pct >= MIN_PHASE_PCT)
+        .collect()
+}
+
+fn shares(phases: &[PhaseTime]) -> Vec<PhaseShare> {
+    phases
+        .iter()
+        .map(|p| PhaseShare {
+            name: p.phase.clone(),
+            share_pct: round1(p.share_pct),
+            mean_ms: round3(p.mean_ms),
+        })
+        .collect()
+}
+
+/// Where the time goes, and where that comes from.
+pub(super) fn time_breakdown(results: &[InvestigatorResult]) -> (Vec<PhaseShare>, BreakdownSource) {
+    let traces = trace_phases(results);
+    if !traces.is_empty() {
+        return (traces, BreakdownSource::Traces);
+    }
+    let measured = results
+        .load_data()
+        .and_then(|d| d.breakdown.as_deref())
+        .or_else(|| results.command_data().map(|d| d.breakdown.as_slice()))
+        .map(shares)
+        .unwrap_or_default();
+    let source = if measured.is_empty() {
+        BreakdownSource::None
+    } else if results.iter().any(|r| r.name == InvestigatorName::Command) {
+        BreakdownSource::Rusage
+    } else {
+        BreakdownSource::ServerTiming
+    };
+    (measured, source)
+}
+
+/// One sentence: what is the bottleneck (the top finding, with its phase's share) and, when
+/// the resources investigator saw an idle CPU, what is not.
+fn headline(
+    results: &[InvestigatorResult],
+    ranked: &[RankedFinding],
+    breakdown: &[PhaseShare],
+) -> String {
+    match (ranked.first(), breakdown.first()) {
+        (Some(top), _) => {
+            let cpu = match results.resources_data() {
+                Some(ResourcesData::Observed { summary, .. }) => Some(summary.cpu_utilization),
+                _ => None,
+            };
+            let not = cpu
+                .filter(|u| *u < CPU_BUSY && top.finding.subject != "cpu")
+                .map(|u| format!("; CPU is not ({:.0}% busy)", u * 100.0))
+                .unwrap_or_default();
+            let share = breakdown
+                .iter()
+                .find(|p| subject_of_phase(&p.name) == top.finding.subject)
+                .map(|p| format!(" ({:.0}% of request time, in `{}`)", p.share_pct, p.name))
+                .unwrap_or_default();
+            format!(
+                "The bottleneck is {}{share}: {}{}.",
+                top.finding.subject, top.finding.title, not
+            )
+        }
+        (None, Some(p)) => format!(
+            "No investigator found a problem; most time is in `{}` ({:.0}%).",
+            p.name, p.share_pct
+        ),
+        (None, None) => "No investigator found a problem, and the data is not enough to say where the time goes.".into(),
+    }
+}
+
+/// The executive summary.
+pub(super) fn executive_summary(
+    results: &[InvestigatorResult],
+    ranked: &[RankedFinding],
+) -> ExecutiveSummary {
+    let (time_breakdown, source) = time_breakdown(results);
+    ExecutiveSummary {
+        headline: headline(results, ranked, &time_breakdown),
+        breakdown_source: source.describe().into(),
+        time_breakdown,
+    }
+}
+
+/// The plan's success criteria, as evaluated on the baseline.
+pub(super) fn criteria(results: &[InvestigatorResult]) -> Vec<CriterionResult> {
+    results
+        .load_data()
+        .map(|d| d.record.criteria.clone())
+        .unwrap_or_default()
+}
+
+/// Interrupted when the investigation was; else failed when a criterion failed; else passed.
+pub(super) fn status(
+    criteria: &[CriterionResult],
+    interruption: Option<&Interruption>,
+) -> RunStatus {
+    if interruption.is_some() {
+        RunStatus::Interrupted
+    } else if criteria.iter().any(|c| c.passed == Some(false)) {
+        RunStatus::Failed
+    } else {
+        RunStatus::Passed
+    }
+}
+
+/// The chart data: the baseline's latency spectrum and time series, the concurrency sweep
+/// with its USL fit, and the parameter sweep.
+pub(super) fn charts(results: &[InvestigatorResult]) -> Charts {
+    let mut c = Charts::default();
+    if let Some(load) = results.load_data() {
+        if let Some(h) = load
+            .record
+            .histograms
+            .latency
+            .as_deref()
+            .and_then(|t| perfhive_core::LatencyHistogram::decode(t).ok())
+        {
+            c.spectrum = h.spectrum_ms(4);
+        }
+        c.timeseries = load
+            .record
+            .timeseries
+            .iter()
+            .map(|p| (p.t, p.requests as f64, p.p99_ms.unwrap_or(0.0)))
+            .collect();
+    }
+    if let Some(sweep) = results.sweep_data() {
+        c.sweep = sweep
+            .levels
+            .iter()
+            .map(|l| (l.level, l.throughput, l.p50_ms, l.p99_ms))
+            .collect();
+        c.usl = sweep.usl.map(|u| (u.lambda, u.sigma, u.kappa));
+        c.parameter = sweep.parameter.as_ref().map(|p| {
+            let points = p
+                .levels
+                .iter()
+                .map(|l| (l.level, l.throughput, l.p99_ms))
+                .collect();
+            (p.name.clone(), points)
+        });
+    }
+    c
+}

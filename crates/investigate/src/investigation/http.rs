@@ -1,0 +1,345 @@
+//! An HTTP service, in stages over one [`Http`] context:
+//!
+//! 1. **prepare** — the baseline scenario, and the trace receiver (before the target, so a
+//!    started target is told where it is);
+//! 2. **start the target** (`target.start`: own process group, readiness wait, `OTEL_*`);
+//! 3. **baseline** — load, resources, profile, code and traces side by side on the baseline,
+//!    plus a note for each investigator that cannot run on this target;
+//! 4. **sweep** — the active experiments, alone so they do not disturb the baseline, with the
+//!    time left (never less than five seconds: the baseline's deadline ends the baseline only);
+//! 5. **report** — the started target stopped, the raw data files and the flame graph, the
+//!    validation plan, the integrator.
+
+use super::{data_files, validation, workload, Clock, InvestigateError, Options, Outcome};
+use crate::integrator::{integrate, Inputs};
+use crate::investigators::load::LoadInvestigator;
+use crate::investigators::profile::ProfileInvestigator;
+use crate::investigators::resources::ResourcesInvestigator;
+use crate::investigators::sweep;
+use crate::model::{InvestigatorName, InvestigatorResult};
+use crate::plan::{Plan, SweepOpts};
+use crate::runner::{run_all, Context, Investigator};
+use crate::started::{start_target, StartedTarget};
+use perfhive_probe::ProcessSelector;
+use perfhive_scenario::Scenario;
+use perfhive_traces::RunningReceiver;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// The shortest time the sweep gets, whatever the baseline took.
+const MIN_SWEEP: Duration = Duration::from_secs(5);
+
+/// Concurrency levels of a sweep when the plan gives none.
+const DEFAULT_LEVELS: [u32; 5] = [1, 2, 4, 8, 16];
+
+/// The running target perfhive started, shared with the sweep, which restarts it for `env`
+/// parameters.
+type TargetSlot = Arc<Mutex<Option<StartedTarget>>>;
+
+/// One HTTP investigation in progress.
+struct Http<'a> {
+    plan: &'a Plan,
+    url: &'a str,
+    opts: &'a Options,
+    clock: Clock,
+    scenario: Scenario,
+    receiver: Option<Arc<RunningReceiver>>,
+    /// The `OTEL_*` variables given to a target perfhive starts.
+    otel_env: Vec<(String, String)>,
+    target: TargetSlot,
+    /// The processes the resources, profile and sweep investigators observe.
+    observe: Option<ProcessSelector>,
+    /// Where perf writes during the baseline.
+    profile_dir: PathBuf,
+    results: Vec<InvestigatorResult>,
+}
+
+/// Runs an HTTP plan whose target is at `url`.
+pub(super) fn run(plan: &Plan, url: &str, opts: &Options) -> Result<Outcome, InvestigateError> {
+    let mut http = Http::prepare(plan, url, opts)?;
+    http.start_target()?;
+    http.baseline();
+    http.sweep()?;
+    Ok(http.report())
+}
+
+impl<'a> Http<'a> {
+    /// Stage 1: the baseline scenario and the trace receiver.
+    fn prepare(plan: &'a Plan, url: &'a str, opts: &'a Options) -> Result<Self, InvestigateError> {
+        let clock = Clock::start();
+        let scenario = workload::baseline_scenario(plan, url, &opts.plan_dir)?;
+        let receiver = match (&plan.investigators.traces, &opts.receiver) {
+            (Some(_), Some(rx)) => Some(rx.clone()),
+            (Some(o), None) => Some(Arc::new(crate::otel::start_receiver(o)?)),
+            (None, _) => None,
+        };
+        let otel_env = receiver
+            .as_deref()
+            .map(|rx| crate::otel::otel_env(rx, &plan.name))
+            .unwrap_or_default();
+        let profile_dir = std::env::temp_dir().join(format!(
+            "perfhive-profile-{}-{}",
+            std::process::id(),
+            clock.started.elapsed().as_nanos()
+        ));
+        Ok(Http {
+            plan,
+            url,
+            opts,
+            clock,
+            scenario,
+            receiver,
+            otel_env,
+            target: Arc::new(Mutex::new(None)),
+            observe: workload::selector(plan, &opts.plan_dir),
+            profile_dir,
+            results: Vec::new(),
+        })
+    }
+
+    fn ready_timeout(&self) -> Duration {
+        // within the plan's checked range
+        Duration::from_secs_f64(
+            self.plan
+                .target
+                .ready_timeout_seconds
+                .unwrap_or(30.0)
+                .max(1.0),
+        )
+    }
+
+    fn context(&self) -> Context {
+        Context {
+            target_url: self.url.to_string(),
+            stop: self.opts.stop.clone(),
+        }
+    }
+
+    /// Stage 2: `target.start`, observed unless the plan names other processes.
+    fn start_target(&mut self) -> Result<(), InvestigateError> {
+        let Some(cmd) = &self.plan.target.start else {
+            return Ok(());
+        };
+        let started = start_target(
+            cmd,
+            self.url,
+            &self.opts.plan_dir,
+            self.ready_timeout(),
+            &self.otel_env,
+            &self.opts.stop,
+        );
+        match started {
+            Ok(t) => {
+                if self.observe.is_none() {
+                    self.observe = Some(ProcessSelector::Pid(t.pid()));
+                }
+                *self.target.lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
+                Ok(())
+            }
+            Err(InvestigateError::Interrupted) => {
+                self.clock.not_run.push("the target's start".into());
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Stage 3: the investigators that observe the baseline, side by side.
+    fn baseline(&mut self) {
+        if self.clock.skip_if_stopped(self.opts, "the baseline") {
+            return;
+        }
+        let (investigators, not_applicable) = self.baseline_investigators();
+        let budget = Duration::from_secs_f64(self.plan.budget_seconds);
+        let phase_budget = if self.plan.investigators.sweep.is_some() {
+            (self.scenario.profile.total() + Duration::from_secs(20)).min(budget * 2 / 3)
+        } else {
+            budget
+        };
+        self.results = run_all(investigators, &self.context(), phase_budget);
+        self.results.extend(not_applicable);
+        self.clock
+            .skip_if_stopped(self.opts, "the baseline (cut short)");
+    }
+
+    /// The baseline's investigators, and a result for each one the plan asks for that cannot
+    /// run on this target.
+    fn baseline_investigators(&self) -> (Vec<Box<dyn Investigator>>, Vec<InvestigatorResult>) {
+        let inv = &self.plan.investigators;
+        let duration = self.scenario.profile.total();
+        let mut run: Vec<Box<dyn Investigator>> = Vec::new();
+        let mut notes = Vec::new();
+        if let Some(o) = &inv.load {
+            run.push(Box::new(LoadInvestigator {
+                scenario: self.scenario.clone(),
+                timing_samples: o.timing_samples.unwrap_or(20),
+                threads: self.opts.threads,
+            }));
+        }
+        if let (Some(o), Some(selector)) = (&inv.resources, &self.observe) {
+            run.push(Box::new(ResourcesInvestigator {
+                selector: selector.clone(),
+                hz: o.hz.unwrap_or(50),
+                duration,
+            }));
+        }
+        if let Some(o) = &inv.profile {
+            // perf needs one pid: the first process the selector finds
+            let pid = self
+                .observe
+                .as_ref()
+                .and_then(|sel| sel.resolve().ok())
+                .and_then(|p| p.first().copied());
+            match pid {
+                Some(pid) if std::fs::create_dir_all(&self.profile_dir).is_ok() => {
+                    run.push(Box::new(ProfileInvestigator {
+                        pid,
+                        duration,
+                        hz: o.hz.unwrap_or(99),
+                        work_dir: self.profile_dir.clone(),
+                    }))
+                }
+                _ => notes.push(InvestigatorResult::not_applicable(
+                    InvestigatorName::Profile,
+                    "no process to profile: give target.pid, target.process, target.pid_file or target.start",
+                )),
+            }
+        }
+        if let Some(c) = &inv.code {
+            run.push(Box::new(workload::code_investigator(
+                c,
+                &self.opts.plan_dir,
+            )));
+        }
+        if let (Some(o), Some(rx)) = (&inv.traces, &self.receiver) {
+            run.push(Box::new(crate::otel::investigator(
+                o,
+                rx.clone(),
+                duration,
+                &self.scenario,
+                self.plan.target.start.is_some(),
+            )));
+        }
+        if inv.resources.is_some() && self.observe.is_none() {
+            notes.push(InvestigatorResult::not_applicable(
+                InvestigatorName::Resources,
+                "no process to observe: give target.pid, target.process or target.pid_file in the plan",
+            ));
+        }
+        (run, notes)
+    }
+
+    /// Restarts the started target with a swept environment variable (`None`: as it was),
+    /// for `via: env` parameters.
+    fn restart(&self) -> Option<sweep::Restart> {
+        let cmd = self.plan.target.start.clone()?;
+        let slot = self.target.clone();
+        let url = self.url.to_string();
+        let dir = self.opts.plan_dir.clone();
+        let timeout = self.ready_timeout();
+        let otel_env = self.otel_env.clone();
+        let stop = self.opts.stop.clone();
+        Some(Box::new(move |env: Option<(&str, &str)>| {
+            let mut slot = slot
+                .lock()
+                .map_err(|_| "target lock poisoned".to_string())?;
+            drop(slot.take()); // stop the running one first: same port
+            let mut vars = otel_env.clone();
+            vars.extend(env.map(|(k, v)| (k.to_string(), v.to_string())));
+            let t =
+                start_target(&cmd, &url, &dir, timeout, &vars, &stop).map_err(|e| e.to_string())?;
+            let pid = t.pid();
+            *slot = Some(t);
+            Ok(pid)
+        }))
+    }
+
+    /// The sweep investigator for the plan's `sweep` options.
+    fn sweep_investigator(
+        &self,
+        o: &SweepOpts,
+    ) -> Result<sweep::SweepInvestigator, InvestigateError> {
+        let requests = &self.scenario.target.requests;
+        let request = match &o.request {
+            Some(name) => requests.iter().find(|r| &r.name == name),
+            None => requests.first(),
+        }
+        .cloned()
+        .ok_or_else(|| {
+            InvestigateError::Plan("the sweep's request is not in the baseline".into())
+        })?;
+        Ok(sweep::SweepInvestigator {
+            request,
+            levels: o
+                .concurrency
+                .clone()
+                .unwrap_or_else(|| DEFAULT_LEVELS.to_vec()),
+            // within the plan's checked range
+            level_duration: Duration::from_secs_f64(o.level_seconds.unwrap_or(3.0).max(0.5)),
+            parameter: o.parameter.as_ref().map(|p| sweep::ParameterSweep {
+                via: p.via,
+                name: p.name.clone(),
+                values: p.values.clone(),
+                concurrency: p.concurrency.unwrap_or(2).max(1),
+                subject: p.subject.clone().unwrap_or_else(|| p.name.clone()),
+            }),
+            observe: self.observe.clone(),
+            threads: self.opts.threads,
+            restart: self.restart(),
+        })
+    }
+
+    /// Stage 4: the sweep, alone, with the time left.
+    fn sweep(&mut self) -> Result<(), InvestigateError> {
+        let Some(o) = &self.plan.investigators.sweep else {
+            return Ok(());
+        };
+        if self.clock.skip_if_stopped(self.opts, "the sweep") {
+            return Ok(());
+        }
+        let sweep = self.sweep_investigator(o)?;
+        let remaining = Duration::from_secs_f64(self.plan.budget_seconds)
+            .saturating_sub(self.clock.started.elapsed())
+            .max(MIN_SWEEP);
+        let results = run_all(vec![Box::new(sweep)], &self.context(), remaining);
+        self.results.extend(results);
+        self.clock
+            .skip_if_stopped(self.opts, "the sweep (cut short)");
+        Ok(())
+    }
+
+    /// Stage 5: the report, once the started target is stopped.
+    fn report(self) -> Outcome {
+        drop(self.target.lock().unwrap_or_else(|e| e.into_inner()).take());
+        let mut raw = Vec::new();
+        if let Ok(svg) = std::fs::read(self.profile_dir.join("flamegraph.svg")) {
+            raw.push(("flamegraph.svg".to_string(), svg));
+        }
+        let _ = std::fs::remove_dir_all(&self.profile_dir);
+        raw.extend(data_files(&self.results));
+        let validation = validation::for_service(
+            &self.opts.plan_ref,
+            &self.plan.name,
+            &self.scenario,
+            &self.results,
+        );
+        let report = integrate(
+            self.results,
+            Inputs {
+                name: &self.plan.name,
+                date: self.clock.date.clone(),
+                target: self.url,
+                duration_s: self.clock.started.elapsed().as_secs_f64(),
+                validation,
+                data_files: raw.iter().map(|(n, _)| n.clone()).collect(),
+                interruption: self.clock.interruption(self.opts),
+            },
+        );
+        Outcome {
+            report,
+            raw,
+            scenario: Some(self.scenario),
+        }
+    }
+}
