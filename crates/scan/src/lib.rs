@@ -153,6 +153,39 @@ pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, ScanError> {
     Ok(rule::load(&sources)?)
 }
 
+/// The rules of one YAML text (`path` names it in errors); utility rules of the built-in set
+/// are available to them.
+pub fn rules_from_str(path: &str, text: &str) -> Result<Vec<Rule>, ScanError> {
+    let mut sources = vec![Source {
+        path: path.to_string(),
+        text: text.to_string(),
+    }];
+    sources.extend(builtin_sources(false));
+    Ok(rule::load(&sources)?)
+}
+
+/// Scans one source text held in memory as a scan would scan a file at `file` (its run
+/// context from the path and content; reachability across files is not computed, and a panic
+/// is not caught): the findings and the note on the file, if any.
+pub fn scan_text(
+    rules: &[Rule],
+    lang: Language,
+    file: &str,
+    text: &str,
+) -> (Vec<Finding>, Option<Note>) {
+    let engine = engine::Engine::new(rules, &[lang]);
+    if !engine.covers(lang) {
+        return (Vec::new(), None);
+    }
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&lang.grammar())
+        .expect("grammars are compatible with the tree-sitter runtime");
+    let file_runs = runs::of_file(lang, file, text);
+    let r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref());
+    (r.findings, r.note)
+}
+
 /// The rules `opts` selects: the user's folders, then the built-ins unless disabled.
 pub fn select_rules(opts: &ScanOptions) -> Result<Vec<Rule>, ScanError> {
     let mut sources = Vec::new();

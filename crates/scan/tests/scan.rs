@@ -343,3 +343,32 @@ fn deeply_indented_python_is_skipped_not_fatal() {
     assert_eq!(report.findings.len(), 1);
     assert!(report.findings[0].file.ends_with("ok.py"));
 }
+
+/// The in-memory entry points the fuzz targets use: rules from one YAML text, a scan of one text.
+#[test]
+fn rules_from_text_and_scan_of_text() {
+    let rules = perfhive_scan::rules_from_str(
+        "mine.yaml",
+        "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule: { pattern: print($$$) }\n",
+    )
+    .unwrap();
+    let (f, note) = perfhive_scan::scan_text(
+        &rules,
+        perfhive_scan::Language::Python,
+        "app/x.py",
+        "print(1)\n",
+    );
+    assert_eq!(f.len(), 1);
+    assert!(note.is_none());
+    let (none, _) = perfhive_scan::scan_text(
+        &rules,
+        perfhive_scan::Language::Go,
+        "app/x.go",
+        "package x\n",
+    );
+    assert!(none.is_empty());
+    let e = perfhive_scan::rules_from_str("bad.yaml", "id: [")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bad.yaml"), "{e}");
+}
