@@ -8,7 +8,10 @@ use std::io::Write;
 use std::path::PathBuf;
 
 fn main() {
-    let mut opts = ScanOptions::default();
+    let mut opts = ScanOptions {
+        paths: Vec::new(),
+        ..ScanOptions::default()
+    };
     let mut out: Option<PathBuf> = None;
     let mut args = std::env::args().skip(1).peekable();
     if args.peek().map(String::as_str) == Some("scan") {
@@ -47,6 +50,9 @@ fn main() {
             s if s.starts_with("--") => usage(&format!("unknown option {s}")),
             p => opts.paths.push(PathBuf::from(p)),
         }
+    }
+    if opts.paths.is_empty() {
+        opts.paths.push(PathBuf::from("."));
     }
     let report = perfhive_scan::scan(&opts).unwrap_or_else(|e| usage(&e.to_string()));
     let r = match out {
