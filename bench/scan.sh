@@ -8,6 +8,9 @@
 #
 #   bash bench/scan.sh                 # RUNS=5
 #   RUNS=3 PERFHIVE=target/release/perfhive bash bench/scan.sh
+#   CORPORA=heldout bash bench/scan.sh  # the held-out corpora of bench/scan/protocol.md
+# PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
+# scan_json`: target/release/examples/scan_json takes the same arguments).
 #
 # Installs ast-grep (npm) and Semgrep (pip, in a venv) into bench/scan/.tools/ on first use.
 set -euo pipefail
@@ -36,10 +39,16 @@ fi
 ASTGREP="$tools/node_modules/.bin/ast-grep"
 SEMGREP="$tools/venv/bin/semgrep"
 
-bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
-cd "$scan/.corpus"
-# Shipped code only (no bundled admin build of ghost); the same paths for every tool.
-PATHS=(django scrapy peewee mongoose/lib knex/lib express ghost/core/server ghost/core/frontend ghost/core/shared)
+if [ "${CORPORA:-}" = heldout ]; then
+  bash "$scan/corpus.sh" pretix unleash
+  cd "$scan/.corpus"
+  PATHS=(pretix/pretix unleash/dist)
+else
+  bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
+  cd "$scan/.corpus"
+  # Shipped code only (no bundled admin build of ghost); the same paths for every tool.
+  PATHS=(django scrapy peewee mongoose/lib knex/lib express ghost/core/server ghost/core/frontend ghost/core/shared)
+fi
 : > .semgrepignore # an empty one replaces Semgrep's default ignore list (tests/, …)
 
 if pgrep -x rustc >/dev/null; then

@@ -118,6 +118,46 @@ def grpc_frame(msg, compressed=False):
     return bytes([1 if compressed else 0]) + struct.pack(">I", len(msg)) + msg
 
 
+def rule_test_cases(text):
+    """The `- |` block scalars of a rule-test file (its valid and invalid cases)."""
+    cases, cur = [], None
+    for line in text.splitlines():
+        if re.match(r"^  - \|-?$", line):
+            if cur is not None:
+                cases.append("\n".join(cur) + "\n")
+            cur = []
+        elif cur is not None and (line.startswith("    ") or not line.strip()):
+            cur.append(line[4:])
+        elif cur is not None:
+            cases.append("\n".join(cur) + "\n")
+            cur = None
+    if cur is not None:
+        cases.append("\n".join(cur) + "\n")
+    return [c for c in cases if c.strip()]
+
+
+def scan_seeds():
+    # scan_rules: every built-in rule file; scan_source: the first byte picks the language
+    # (its index in perfhive_scan::Language::ALL), the rest is a rule-test case.
+    rules = "crates/scan/rules"
+    for lang in sorted(os.listdir(os.path.join(ROOT, rules))):
+        for f in sorted(os.listdir(os.path.join(ROOT, rules, lang))):
+            if not f.startswith("_"):
+                put("scan_rules", read(os.path.join(rules, lang, f)), f"{lang}-{f}")
+    index = {"python": 0, "javascript": 1, "go": 4, "java": 5, "rust": 6}
+    tests = "crates/scan/rule-tests"
+    for lang in sorted(os.listdir(os.path.join(ROOT, tests))):
+        for f in sorted(os.listdir(os.path.join(ROOT, tests, lang))):
+            cases = rule_test_cases(read(os.path.join(tests, lang, f)).decode())
+            for i, case in enumerate(cases[:6]):
+                put("scan_source", bytes([index[lang]]) + case.encode(),
+                    f"{f.rsplit('.', 1)[0]}-{i}")
+    # the same Python as a migration (high bit set)
+    put("scan_source", bytes([0x80]) + b"def forwards(apps, schema_editor):\n"
+        b"    for p in apps.get_model('app', 'Page').objects.all():\n        p.save()\n",
+        "py-migration")
+
+
 def main():
     # scenarios: the examples, the scenario docs' YAML blocks, small edge cases
     for f in sorted(os.listdir(os.path.join(ROOT, "examples"))):
@@ -168,6 +208,7 @@ def main():
             name = f.replace("/", "_").replace(" ", "_")
             put(target, data, name)
             put("import_detect", data, name)
+    scan_seeds()
 
 
 if __name__ == "__main__":

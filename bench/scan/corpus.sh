@@ -13,6 +13,7 @@ dest="$here/.corpus"
 mkdir -p "$dest/dl"
 
 # name  registry  package  version  sha256
+# (`pypi-wheel`: the wheel, which holds the application's own source and needs no build step.)
 CORPORA="
 django   pypi  django    5.2.8   23254866a5bb9a2cfa6004e8b809ec6246eba4b58a7589bc2772f1bcc8456c7f
 scrapy   pypi  scrapy    2.13.3  bf17588c10e46a9d70c49a05380b749e3c7fba58204a367a5747ce6da2bd204d
@@ -21,6 +22,10 @@ mongoose npm   mongoose  8.19.1  b52bc2949cef8eb01f9c30daf7ab3cc64125030a1d89edc
 knex     npm   knex      3.1.0   2bc4381e4c1d47673b30c2ed464e538bfd1976be1238bfb0085ae601e16157eb
 express  npm   express   5.1.0   dd6bdb4d4e54d520c78443d5c35aa4ae552be1837e8650d2ec1641df99393e1b
 ghost    npm   ghost     6.65.0  891f68c7da02fe376b1a23e1f28e311da6304dbc95a81b589ff5c4be2c91dc89
+wagtail  pypi-wheel wagtail 8.0.1 1e6ad5c7891a54efce1400e168298b5a2cc343b642cee89c31bf5ec30c98b26c
+directus npm   @directus/api 39.2.1 d07fbba622318f3a3d9f277f21093eb426a01b09b30fe37158df2c1654664265
+pretix   pypi-wheel pretix 2026.8.0 a78932e698778d873530d67f25a57c28d1c09b1bfb1a22ec817c00d90397db85
+unleash  npm   unleash-server 8.2.0 1c9c981709a7261661c4754ef3a2030c5ebde5e90033b05255a310c47e28efbf
 "
 
 want=" $* "
@@ -35,6 +40,8 @@ while read -r name reg pkg ver sha; do
   case "$reg" in
     pypi) python3 -m pip download -q --no-deps --no-binary :all: \
             -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
+    pypi-wheel) python3 -m pip download -q --no-deps --only-binary :all: \
+            -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
     npm)  (cd "$tmp" && npm pack -q "$pkg@$ver" </dev/null >/dev/null 2>&1) ;;
     *) echo "unknown registry $reg" >&2; exit 2 ;;
   esac
@@ -47,7 +54,10 @@ while read -r name reg pkg ver sha; do
   mv "$archive" "$dest/dl/"
   rm -rf "$tmp" "$dest/$name"
   mkdir -p "$dest/$name"
-  tar xzf "$dest/dl/$(basename "$archive")" -C "$dest/$name" --strip-components=1
+  case "$archive" in
+    *.whl) python3 -m zipfile -e "$dest/dl/$(basename "$archive")" "$dest/$name" ;;
+    *) tar xzf "$dest/dl/$(basename "$archive")" -C "$dest/$name" --strip-components=1 ;;
+  esac
   echo "$pkg $ver $sha" > "$dest/$name/.complete"
   echo "corpus $name $ver: downloaded ($(find "$dest/$name" -type f | wc -l) files)"
 done <<< "$CORPORA"

@@ -6,6 +6,11 @@
 #   bash bench/scan/precision.sh             # builds target/release/perfhive if needed
 #   PERFHIVE=target/debug/perfhive bash bench/scan/precision.sh
 #
+#   bash bench/scan/precision.sh heldout     # the held-out corpora of protocol.md (pretix,
+#                                            # unleash): seeded sample, heldout.py
+#   bash bench/scan/precision.sh tuning      # the tuning corpora (wagtail, directus): findings
+#                                            # only, never a precision figure
+#
 # Output: per-rule and overall precision per corpus; unlabeled sampled findings are listed and
 # written to bench/out/scan/todo-<corpus>.tsv.
 set -euo pipefail
@@ -17,6 +22,31 @@ mkdir -p "$out"
 if [ -z "${PERFHIVE:-}" ]; then
   (cd "$repo" && CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build -q --release -p perfhive)
   PERFHIVE="$repo/target/release/perfhive"
+fi
+
+MODE="${1:-earlier}"
+if [ "$MODE" = heldout ] || [ "$MODE" = tuning ]; then
+  if [ "$MODE" = heldout ]; then set -- pretix unleash; else set -- wagtail directus; fi
+  bash "$here/corpus.sh" "$@"
+  for name in "$@"; do
+    case "$name" in
+      pretix|wagtail) paths="$name"; langs="--lang python" ;;
+      *) paths=dist; langs="--lang javascript --lang typescript" ;;
+    esac
+    # shellcheck disable=SC2086
+    (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --format json \
+      --out "$out/scan-$name.json") || true
+    [ -s "$out/scan-$name.json" ] || { echo "scan of $name failed" >&2; exit 1; }
+    if [ "$MODE" = heldout ]; then
+      python3 "$here/heldout.py" --name "$name" --scan "$out/scan-$name.json" \
+        --labels "$here/labels/$name.tsv" --todo "$out/todo-$name.tsv" \
+        --json "$out/heldout-$name.json"
+    else
+      python3 -c 'import json,sys,collections; r=json.load(open(sys.argv[1])); print(sys.argv[2], r["summary"]["files"], "files", collections.Counter(f["rule_id"] for f in r["findings"]))' \
+        "$out/scan-$name.json" "$name"
+    fi
+  done
+  exit 0
 fi
 
 # corpus  sample-rate  paths scanned (relative to the corpus root): the shipped code, not its

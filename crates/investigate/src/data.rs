@@ -9,7 +9,7 @@ use crate::model::{Finding, InvestigatorName, InvestigatorResult, Verdict};
 use perfhive_core::bench::{BenchRecord, CommandResult};
 use perfhive_core::record::RunRecord;
 use perfhive_core::trace::TraceSummary;
-use perfhive_probe::UseSummary;
+use perfhive_probe::{CpuVerdict, HostNoise, ProcessUsage, ThreadUsage, TreeMemory, UseSummary};
 use perfhive_scan::ScanReport;
 use perfhive_stats::{Trend, UslFit};
 use serde::{Deserialize, Serialize};
@@ -49,8 +49,11 @@ pub struct LoadData {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum UseVerdict {
-    /// CPU saturated.
+    /// CPU saturated: the service uses most of the cores.
     CpuBound,
+    /// One thread uses a whole core while the service as a whole does not (GIL, event loop,
+    /// a single worker).
+    CpuBoundOneThread,
     /// Threads waiting on storage.
     IoWait,
     /// Low CPU with many voluntary context switches.
@@ -64,6 +67,7 @@ impl UseVerdict {
     pub fn as_str(self) -> &'static str {
         match self {
             UseVerdict::CpuBound => "cpu-bound",
+            UseVerdict::CpuBoundOneThread => "cpu-bound-one-thread",
             UseVerdict::IoWait => "io-wait",
             UseVerdict::LockOrSleepBound => "lock-or-sleep-bound",
             UseVerdict::MemoryGrowth => "memory-growth",
@@ -87,12 +91,38 @@ pub enum ResourcesData {
         rss_per_second: Vec<f64>,
         /// The trend of resident memory (Theil–Sen, Mann–Kendall), when it could be fitted.
         growth: Option<Trend>,
+        /// The one CPU verdict of the report (per-thread demand and the tree's CPU); absent in
+        /// reports recorded before it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        cpu: Option<CpuVerdict>,
+        /// The busiest threads of the service's processes, by demand.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        threads: Vec<ThreadUsage>,
+        /// The tree's memory at the end (Σ RSS, Σ PSS, Σ USS).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        memory: Option<TreeMemory>,
+        /// The service's processes (launchers, supervisors, workers) over the window.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        processes: Vec<ProcessUsage>,
+        /// Steal time and other processes' CPU over the same window.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        noise: Option<HostNoise>,
     },
     /// Too few samples to judge (the process was not found, or exited).
     TooFewSamples {
         /// How many samples were taken.
         samples: usize,
     },
+}
+
+impl ResourcesData {
+    /// The CPU verdict, when the observation gave one.
+    pub fn cpu_verdict(&self) -> Option<&CpuVerdict> {
+        match self {
+            ResourcesData::Observed { cpu, .. } => cpu.as_ref(),
+            ResourcesData::TooFewSamples { .. } => None,
+        }
+    }
 }
 
 /// One measured level of a sweep.
@@ -115,8 +145,28 @@ pub struct Level {
     /// Median time to first byte, ms.
     #[serde(default)]
     pub ttfb_p50_ms: f64,
-    /// Target RSS after the level, MiB.
+    /// The target's memory at the end of the level (its process tree's Σ PSS when readable,
+    /// else Σ RSS), MiB.
     pub rss_mb: Option<f64>,
+    /// Completed requests behind the percentiles (the level ran until it had
+    /// [`crate::investigators::level::MIN_REQUESTS`], or ran out of time); absent in reports
+    /// recorded before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u64>,
+    /// Measured seconds of the level (with its extensions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duration_s: Option<f64>,
+    /// The CPU verdict over the level.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<CpuVerdict>,
+}
+
+impl Level {
+    /// Whether the level completed enough requests for its p99 (unknown counts as enough).
+    pub fn enough_requests(&self) -> bool {
+        self.requests
+            .is_none_or(|n| n >= crate::investigators::level::MIN_REQUESTS)
+    }
 }
 
 /// The levels of a parameter sweep.
@@ -143,6 +193,13 @@ pub struct SweepData {
     pub littles_law_ratio: Vec<Option<f64>>,
     /// The parameter sweep, when the plan has one.
     pub parameter: Option<ParameterLevels>,
+    /// Why the concurrency levels give no advice (a poor USL fit, too few requests), when
+    /// they give none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub insufficient: Option<String>,
+    /// The noisiest host noise measured over a level (steal, other processes' CPU).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<HostNoise>,
 }
 
 /// The command investigator's data.
@@ -168,6 +225,36 @@ pub struct HotFunction {
     /// Samples with it as the leaf frame (in the list by self time only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples: Option<u64>,
+    /// Its source file, when the profiler knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+    /// The line sampled most in it (Python) or its first line (JavaScript).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// `application`, `library`, `runtime` or `kernel`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// % of samples whose innermost application frame is this function (the ranking of
+    /// `hot`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attributed_pct: Option<f64>,
+}
+
+/// How one process of the service was profiled.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProfiledProcess {
+    /// Its pid.
+    pub pid: i32,
+    /// Its name.
+    pub process: String,
+    /// Its runtime (`CPython 3.11`, `Node.js`, `native`).
+    pub runtime: String,
+    /// Its role in the tree (`launcher`, `supervisor`, `worker`, `service`).
+    pub role: String,
+    /// The profiler whose stacks represent it; absent when none could.
+    pub profiler: Option<String>,
+    /// Its stack samples.
+    pub samples: u64,
 }
 
 /// Thread states of the profiled process.
@@ -194,6 +281,15 @@ pub struct ProfileData {
     pub flamegraph: PathBuf,
     /// Thread states, when they could be sampled.
     pub offcpu: Option<OffCpuShares>,
+    /// The application's functions first (by attributed share), with file and line.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hot: Vec<HotFunction>,
+    /// Each process of the service and its profiler.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub processes: Vec<ProfiledProcess>,
+    /// What kept a profiler from doing its job, each with its remedy.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub issues: Vec<String>,
 }
 
 /// The trace investigator's data.

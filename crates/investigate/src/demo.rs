@@ -2,27 +2,30 @@
 //! for known reasons, each with a switch that fixes it). The service runs in its own process
 //! (the caller says how to start it, e.g. `perfhive __demo`), instrumented with OpenTelemetry
 //! and pointed at perfhive's receiver; the investigation runs [`PLAN`] on it, with its own
-//! source scanned; then the fixes the report calls for ([`Fixes::from_report`]) are applied
-//! live through the service's `POST /config`, and the baseline is measured again: the report's
-//! appendices hold the before and after.
+//! source scanned; then the top-ranked recommendations the service has a switch for
+//! ([`Switch::for_recommendation`], [`Fixes::from_report`]) are applied live through the
+//! service's `POST /config`, and the baseline is measured again: the report's executive
+//! summary and `before_after` say what was applied, what was not, and the before and after.
 
 use crate::data::DataOf;
 use crate::investigation::{self, InvestigateError, Options, Outcome};
 use crate::investigators::{sweep, timing};
 use crate::measure::load_test;
 use crate::plan::Plan;
-use crate::report::Report;
+use crate::progress::{Phase, Progress};
+use crate::report::{AppliedChange, BeforeAfter, Prioritized, Report};
 use serde::Serialize;
 use std::io::{BufRead, BufReader};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 /// The demo investigation: ingestion with 50 records per request (4 in 5 requests) and reads
-/// of 10 items; the sweep varies concurrency and the ingest batch size. `{URL}`, `{PID}`,
+/// of 10 items; the sweep varies concurrency and the ingest batch size. The plan does not say
+/// what the batch size is about: the integrator infers it from the evidence joined to it. `{URL}`, `{PID}`,
 /// `{BODY}` and `{SRC}` are filled in when the service runs.
 pub const PLAN: &str = r#"name: demo
 target:
@@ -52,7 +55,7 @@ investigators:
     request: ingest
     concurrency: [1, 2, 4, 8]
     level_seconds: 2
-    parameter: { name: batch_size, values: ["1", "10", "50"], concurrency: 2, subject: database }
+    parameter: { name: batch_size, values: ["1", "10", "50"], concurrency: 2 }
 "#;
 
 /// Where the service's source is written, under the plan's folder.
@@ -170,34 +173,81 @@ impl Drop for Source {
     }
 }
 
-/// The demo service's switches a report calls for.
+/// The demo service's switches, as its `POST /config` takes them.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Fixes {
-    /// Records per transaction: the value the sweep of `batch_size` recommends.
+    /// Records per transaction.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub batch_size: Option<u64>,
-    /// The fast serialiser, when serialisation takes a measured share of the time.
+    /// The fast serialiser.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub fast_serialization: bool,
 }
 
-impl Fixes {
-    /// What the report's findings and the sweep's data call for.
-    pub fn from_report(report: &Report) -> Fixes {
-        let batch_size = report
-            .investigators
-            .sweep_data()
-            .and_then(|s| s.parameter.as_ref())
-            .filter(|p| p.name == "batch_size")
-            .and_then(|p| sweep::recommended_value(&p.levels))
-            .and_then(|l| l.label.parse().ok());
-        let fast_serialization = report.findings.iter().any(|r| {
-            r.finding.subject == "serialization" && r.finding.time_share.is_some_and(|s| s >= 0.05)
-        });
-        Fixes {
-            batch_size,
-            fast_serialization,
+/// A switch of the demo service that carries out a recommendation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Switch {
+    /// `batch_size`: the value a parameter sweep of `batch_size` recommends.
+    BatchSize(u64),
+    /// `fast_serialization`: for a recommendation about the serialisation phase.
+    FastSerialization,
+}
+
+impl Switch {
+    /// The switch that carries out `p`, if the demo has one: the typed mapping from a
+    /// recommendation (by the finding it addresses) to a switch.
+    pub fn for_recommendation(p: &Prioritized, report: &Report) -> Option<Switch> {
+        let finding = report
+            .findings
+            .iter()
+            .find(|r| r.finding.id == p.finding_id)?;
+        if p.finding_id == "sweep.parameter.batch_size" {
+            return report
+                .investigators
+                .sweep_data()
+                .and_then(|s| s.parameter.as_ref())
+                .filter(|p| p.name == "batch_size")
+                .and_then(|p| sweep::recommended_value(&p.levels))
+                .and_then(|l| l.label.parse().ok())
+                .map(Switch::BatchSize);
         }
+        let about_serialisation =
+            finding.finding.subject == "serialization" && finding.finding.id.contains(".phase.");
+        about_serialisation.then_some(Switch::FastSerialization)
+    }
+
+    /// Sets this switch in `fixes`, and says what it changed.
+    fn set(self, fixes: &mut Fixes) -> String {
+        match self {
+            Switch::BatchSize(n) => {
+                fixes.batch_size = Some(n);
+                format!("batch_size = {n}")
+            }
+            Switch::FastSerialization => {
+                fixes.fast_serialization = true;
+                "fast_serialization = true".into()
+            }
+        }
+    }
+}
+
+impl Fixes {
+    /// The switches for the report's prioritised recommendations, best first: the fixes, the
+    /// changes applied, and the recommendations no switch carries out.
+    pub fn from_report(report: &Report) -> (Fixes, Vec<AppliedChange>, Vec<String>) {
+        let mut fixes = Fixes::default();
+        let (mut applied, mut not_applied) = (Vec::new(), Vec::new());
+        for p in &report.recommendations {
+            match Switch::for_recommendation(p, report) {
+                Some(sw) => applied.push(AppliedChange {
+                    priority: p.priority,
+                    finding_id: p.finding_id.clone(),
+                    change: sw.set(&mut fixes),
+                }),
+                None => not_applied.push(format!("{} `{}`", p.priority, p.finding_id)),
+            }
+        }
+        (fixes, applied, not_applied)
     }
 
     /// Whether there is nothing to apply.
@@ -211,6 +261,7 @@ pub fn run(
     opts: &DemoOptions,
     threads: usize,
     stop: Arc<AtomicBool>,
+    progress: &Progress,
 ) -> Result<Outcome, InvestigateError> {
     // the source lives until the end of the investigation
     let source = Source::write(&opts.service.sources)?;
@@ -218,7 +269,11 @@ pub fn run(
     // until the service stops (it reports while the fixes are applied; locals drop in reverse
     // order, the service first)
     let rx = Arc::new(crate::otel::start_receiver(&Default::default())?);
-    let service = Service::start(&opts.service, &crate::otel::otel_env(&rx, "perfhive-demo"))?;
+    let env = crate::otel::otel_env(&rx, "perfhive-demo");
+    let stopped = || stop.load(Ordering::SeqCst);
+    let service = progress.phase(Phase::StartTarget, None, stopped, || {
+        Service::start(&opts.service, &env)
+    })?;
     let plan = plan(&service, &source)?;
     let mut outcome = investigation::run(
         &plan,
@@ -228,10 +283,15 @@ pub fn run(
             threads,
             stop: stop.clone(),
             receiver: Some(rx.clone()),
+            progress: progress.clone(),
         },
     )?;
-    if opts.apply {
-        apply(&service, &mut outcome, threads, &stop)?;
+    if opts.apply && !outcome.report.is_partial() {
+        progress.phase(Phase::BeforeAfter, None, stopped, || {
+            apply(&service, &mut outcome, threads, &stop)
+        })?;
+    } else if opts.apply {
+        outcome.report.interrupt("the before/after measurement");
     }
     // the service and its port are gone after this run: no command to repeat against them
     outcome
@@ -266,7 +326,7 @@ fn apply(
         outcome.report.interrupt("the before/after measurement");
         return Ok(());
     }
-    let fixes = Fixes::from_report(&outcome.report);
+    let (fixes, applied, not_applied) = Fixes::from_report(&outcome.report);
     let (Some(before), Some(scenario)) = (outcome.report.baseline(), &outcome.scenario) else {
         return Ok(());
     };
@@ -284,16 +344,16 @@ fn apply(
     let p95 =
         |m: &perfhive_core::record::Metrics| m.latency_ms.as_ref().map_or(f64::NAN, |l| l.p95);
     let fixes_json = serde_json::to_string(&fixes).unwrap_or_default();
+    let before_after = BeforeAfter {
+        applied,
+        not_applied,
+        throughput_rps: (b.throughput_rps, f.throughput_rps),
+        p95_ms: (p95(b), p95(f)),
+    };
     let config = &mut report.appendices.configuration;
     config.push(format!("applied to the demo service: {fixes_json}"));
-    config.push(format!(
-        "before: {:.1} req/s, p95 {:.1} ms; after: {:.1} req/s, p95 {:.1} ms ({:.1}× throughput)",
-        b.throughput_rps,
-        p95(b),
-        f.throughput_rps,
-        p95(f),
-        f.throughput_rps / b.throughput_rps.max(1e-9)
-    ));
+    config.push(before_after.sentence());
+    report.before_after = Some(before_after);
     let bytes = serde_json::to_vec_pretty(&after).unwrap_or_default();
     outcome.raw.push(("after.json".into(), bytes));
     report.appendices.data_files.push("after.json".into());

@@ -6,7 +6,8 @@
 //!
 //! The binary calls [`session::prepare`] and [`session::Prepared::run`]: a plan
 //! ([`investigation`], by target kind) or the demo experiment ([`demo`]), then the report
-//! folder ([`render`]).
+//! folder ([`render`]). While it runs it reports its phases and each investigator's state to
+//! the caller's [`progress::Sink`].
 
 pub mod data;
 pub mod demo;
@@ -17,6 +18,7 @@ pub mod measure;
 pub mod model;
 pub mod otel;
 pub mod plan;
+pub mod progress;
 pub mod render;
 pub mod report;
 pub mod runner;
@@ -28,5 +30,6 @@ pub use investigation::InvestigateError;
 pub use model::{
     Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation, Verdict,
 };
+pub use progress::{Event, Phase, Progress};
 pub use runner::{run_all, Context, Investigator, InvestigatorError};
 pub use session::{prepare, Finished, Prepared, Request, Subject};

@@ -150,15 +150,50 @@ fn dec(v: f64, d: usize) -> String {
     }
 }
 
-/// The expected speed-up of a recommendation.
-fn speedup(v: Option<f64>) -> String {
-    match v {
-        Some(x) if x.is_finite() => {
-            let d = if x >= 10.0 { 0 } else { 1 };
-            format!("up to {}× on the affected path (Amdahl bound)", fixed(x, d))
-        }
+/// The expected gain of a recommendation, labelled for what it is.
+fn speedup(p: &crate::report::Prioritized) -> String {
+    match &p.gain {
+        Some(g) if g.factor.is_finite() => g.describe(),
         _ => "not computed".into(),
     }
+}
+
+/// The per-request table's rows: name, rate, p50, p95, p99, errors.
+fn request_rows(r: &Report) -> Vec<Vec<String>> {
+    let opt_ms = |v: Option<f64>| v.map_or("-".to_string(), ms);
+    r.charts
+        .requests
+        .iter()
+        .map(|q| {
+            vec![
+                q.name.clone(),
+                format!("{} req/s", num(q.rate_rps)),
+                opt_ms(q.p50_ms),
+                opt_ms(q.p95_ms),
+                opt_ms(q.p99_ms),
+                format!("{} ({})", q.errors, pct(q.error_rate_pct)),
+            ]
+        })
+        .collect()
+}
+
+/// The per-request table's headers.
+const REQUEST_HEADERS: [&str; 6] = ["Request", "Rate", "p50", "p95", "p99", "Errors"];
+
+/// The executive summary's sentences after the headline: the P0 with its gain, and the
+/// before/after when it was measured.
+fn p0_sentences(r: &Report) -> Vec<String> {
+    let mut out: Vec<String> = r.executive_summary.p0.iter().cloned().collect();
+    if let Some(ba) = &r.before_after {
+        out.push(ba.sentence());
+        if !ba.not_applied.is_empty() {
+            out.push(format!(
+                "Not applied (no switch for them in this experiment): {}.",
+                ba.not_applied.join(", ")
+            ));
+        }
+    }
+    out
 }
 
 /// `label: value unit`.
@@ -172,7 +207,7 @@ fn evidence_text(e: &Evidence) -> String {
 }
 
 /// A verdict in words.
-fn verdict_text(v: Verdict) -> &'static str {
+pub fn verdict_text(v: Verdict) -> &'static str {
     match v {
         Verdict::Found => "found issues",
         Verdict::Clean => "clean",

@@ -69,6 +69,9 @@ pub struct Report {
     pub charts: Charts,
     /// Configuration recommendations, alternatives rejected, data files.
     pub appendices: Appendices,
+    /// The before/after of applying the top recommendations, when it was measured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_after: Option<BeforeAfter>,
 }
 
 fn passed() -> RunStatus {
@@ -140,6 +143,9 @@ pub struct ExecutiveSummary {
     pub time_breakdown: Vec<PhaseShare>,
     /// Where the breakdown comes from (Server-Timing, traces, …).
     pub breakdown_source: String,
+    /// The P0: what to change, and its gain labelled for what it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p0: Option<String>,
 }
 
 /// A share of request time.
@@ -166,23 +172,78 @@ pub struct RankedFinding {
     /// also a trace phase or a code-scan match).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub joined_on: Vec<String>,
+    /// Every confirmation: the other investigator's finding and the key that joins them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub joins: Vec<Join>,
+    /// When the finding named no subject of its own (a parameter sweep without `subject:`),
+    /// the finding whose subject it took: the best-ranked measured one joined to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject_from: Option<String>,
     /// The finding.
     pub finding: Finding,
 }
 
+/// What joins two findings: the same request, the same SQL statement or the same function —
+/// never a shared subject alone.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinKey {
+    /// The same route (method and normalised template).
+    Route(perfhive_core::route::Route),
+    /// The same normalised SQL statement.
+    Statement(perfhive_core::sql::Fingerprint),
+    /// The same code function (by [`crate::integrator::function_key`]).
+    Function(String),
+}
+
+impl fmt::Display for JoinKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            JoinKey::Route(r) => write!(f, "same request `{r}`"),
+            JoinKey::Statement(s) => write!(f, "same statement `{s}`"),
+            JoinKey::Function(n) => write!(f, "same function `{n}`"),
+        }
+    }
+}
+
+/// One confirmation of a finding: another investigator's finding, and what joins them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Join {
+    /// The other finding's investigator.
+    pub investigator: InvestigatorName,
+    /// The other finding's id.
+    pub finding: String,
+    /// What joins them.
+    pub key: JoinKey,
+}
+
 impl RankedFinding {
-    /// "Confirmed by" in words: the other investigators, and the functions joined on.
+    /// "Confirmed by" in words: each other investigator with the keys that join them
+    /// (`traces (same request `POST /ingest`), code (same function `load_items`)`).
     pub fn confirmation(&self) -> String {
         if self.confirmed_by.is_empty() {
             return "no other investigator".to_string();
         }
-        let names: Vec<&str> = self.confirmed_by.iter().map(|n| n.as_str()).collect();
-        let mut s = names.join(", ");
-        if !self.joined_on.is_empty() {
-            let f: Vec<String> = self.joined_on.iter().map(|f| format!("`{f}`")).collect();
-            s.push_str(&format!(" (same function: {})", f.join(", ")));
-        }
-        s
+        let parts: Vec<String> = self
+            .confirmed_by
+            .iter()
+            .map(|n| {
+                let mut keys: Vec<String> = self
+                    .joins
+                    .iter()
+                    .filter(|j| j.investigator == *n)
+                    .map(|j| j.key.to_string())
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                if keys.is_empty() {
+                    n.to_string()
+                } else {
+                    format!("{n} ({})", keys.join(", "))
+                }
+            })
+            .collect();
+        parts.join("; ")
     }
 }
 
@@ -248,8 +309,96 @@ pub struct Prioritized {
     pub rationale: String,
     /// The recommendation.
     pub recommendation: Recommendation,
+    /// The expected gain and what kind of number it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gain: Option<Gain>,
     /// Evidence (copied from the finding).
     pub evidence: Vec<Evidence>,
+}
+
+/// An expected or measured gain, labelled for what it is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Gain {
+    /// Throughput ratio, or speed-up of the affected path.
+    pub factor: f64,
+    /// Where the number comes from.
+    pub kind: GainKind,
+}
+
+/// Where a gain comes from: never one called the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GainKind {
+    /// Measured by a sweep: the throughput at the recommended value over the current one.
+    Sweep,
+    /// Measured before and after applying the change.
+    BeforeAfter,
+    /// An upper bound: 1 / (1 − p) if the phase with share p vanished (Amdahl).
+    AmdahlBound,
+}
+
+impl Gain {
+    /// `33.2× (measured by a sweep)`, `up to 1.4× (Amdahl bound)`.
+    pub fn describe(&self) -> String {
+        let d = if self.factor >= 10.0 { 0 } else { 1 };
+        let x = format!("{:.*}×", d, self.factor);
+        match self.kind {
+            GainKind::Sweep => format!("{x} throughput (measured by a sweep)"),
+            GainKind::BeforeAfter => format!("{x} throughput (measured before/after)"),
+            GainKind::AmdahlBound => {
+                format!("up to {x} on the affected path (Amdahl bound, not measured)")
+            }
+        }
+    }
+}
+
+/// The before/after of applying recommendations (the demo's experiment).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BeforeAfter {
+    /// The recommendations applied, by finding id, with the change made.
+    pub applied: Vec<AppliedChange>,
+    /// Top-ranked recommendations that had no switch to apply them, by finding id.
+    pub not_applied: Vec<String>,
+    /// Throughput before and after, req/s.
+    pub throughput_rps: (f64, f64),
+    /// p95 latency before and after, ms.
+    pub p95_ms: (f64, f64),
+}
+
+/// One recommendation applied.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppliedChange {
+    /// `P0`, `P1`, …
+    pub priority: Priority,
+    /// The finding it addresses.
+    pub finding_id: String,
+    /// What was changed (`batch_size = 50`).
+    pub change: String,
+}
+
+impl BeforeAfter {
+    /// The throughput ratio after / before.
+    pub fn factor(&self) -> f64 {
+        self.throughput_rps.1 / self.throughput_rps.0.max(1e-9)
+    }
+
+    /// One sentence: what was applied, and before → after.
+    pub fn sentence(&self) -> String {
+        let applied: Vec<String> = self
+            .applied
+            .iter()
+            .map(|a| format!("{} ({}: {})", a.change, a.priority, a.finding_id))
+            .collect();
+        format!(
+            "Applied {}: throughput {:.1} → {:.1} req/s ({:.1}×), p95 {:.1} → {:.1} ms (measured before/after).",
+            applied.join(", "),
+            self.throughput_rps.0,
+            self.throughput_rps.1,
+            self.factor(),
+            self.p95_ms.0,
+            self.p95_ms.1
+        )
+    }
 }
 
 /// Agreement and disagreement between investigators.
@@ -318,6 +467,33 @@ pub struct Charts {
     pub usl: Option<(f64, f64, f64)>,
     /// Parameter sweep: name and (value, throughput, p99 ms).
     pub parameter: Option<ParameterCurve>,
+    /// Baseline latency at the standard percentiles (50, 90, 95, 99, 99.9, 99.99): (percent, ms).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub percentiles: Vec<(f64, f64)>,
+    /// Per request of the baseline's mix.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requests: Vec<RequestRow>,
+}
+
+/// One request of the baseline's mix.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RequestRow {
+    /// The request's name in the plan.
+    pub name: String,
+    /// Completed requests per second.
+    pub rate_rps: f64,
+    /// Completed requests.
+    pub requests: u64,
+    /// Median latency, ms (`None` when nothing completed).
+    pub p50_ms: Option<f64>,
+    /// p95, ms.
+    pub p95_ms: Option<f64>,
+    /// p99, ms.
+    pub p99_ms: Option<f64>,
+    /// Failed requests.
+    pub errors: u64,
+    /// Failed percentage.
+    pub error_rate_pct: f64,
 }
 
 /// A parameter sweep's curve: the parameter's name and (value, req/s, p99 ms) per value.

@@ -6,8 +6,11 @@
 //! (which ends this phase only — a baseline that ran out of time does not empty the sweep
 //! after it) or as soon as the investigation's flag is set (an interrupt), after which the
 //! investigators have [`INTERRUPT_GRACE`] to return what they measured.
+//!
+//! Each investigator's start and result go to the context's [`Progress`] as they happen.
 
 use crate::model::{InvestigatorName, InvestigatorResult, Verdict};
+use crate::progress::{Event, Progress};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -29,6 +32,8 @@ pub struct Context {
     /// Set when the investigators must stop and return what they measured: inside a phase,
     /// its deadline or an interrupt; for [`run_all`]'s caller, an interrupt.
     pub stop: Arc<AtomicBool>,
+    /// Where each investigator's start and result are reported.
+    pub progress: Progress,
 }
 
 impl Context {
@@ -111,10 +116,13 @@ pub fn run_all(
     let phase = Context {
         target_url: ctx.target_url.clone(),
         stop: Arc::new(AtomicBool::new(ctx.stopped())),
+        progress: ctx.progress.clone(),
     };
     let (tx, rx) = mpsc::channel();
     let names: Vec<InvestigatorName> = investigators.iter().map(|i| i.name()).collect();
     for (idx, inv) in investigators.into_iter().enumerate() {
+        ctx.progress
+            .emit(Event::InvestigatorStarted { name: inv.name() });
         spawn(idx, inv, phase.clone(), deadline, tx.clone());
     }
     drop(tx);
@@ -136,7 +144,10 @@ pub fn run_all(
             break;
         }
         match rx.recv_timeout(POLL.min(give_up - now)) {
-            Ok((i, r)) => results[i] = Some(r),
+            Ok((i, r)) => {
+                ctx.progress.finished(&r);
+                results[i] = Some(r);
+            }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
@@ -149,7 +160,7 @@ pub fn run_all(
         .zip(names)
         .map(|(r, name)| {
             r.unwrap_or_else(|| {
-                if interrupted {
+                let r = if interrupted {
                     let error = "interrupted before it returned a result".to_string();
                     InvestigatorResult::failed(name, Verdict::Interrupted, error, took)
                 } else {
@@ -158,7 +169,9 @@ pub fn run_all(
                         budget.as_secs_f64()
                     );
                     InvestigatorResult::failed(name, Verdict::TimedOut, error, took)
-                }
+                };
+                ctx.progress.finished(&r);
+                r
             })
         })
         .collect()
@@ -232,6 +245,7 @@ mod tests {
         Context {
             target_url: "http://127.0.0.1:1".into(),
             stop: Arc::new(AtomicBool::new(false)),
+            progress: Progress::none(),
         }
     }
 
@@ -295,5 +309,60 @@ mod tests {
         assert!(t0.elapsed() < Duration::from_secs(10), "{:?}", t0.elapsed());
         assert_eq!(r[0].verdict, Verdict::InsufficientData);
         assert_eq!(r[1].verdict, Verdict::Interrupted);
+    }
+
+    #[test]
+    fn each_investigator_is_reported_started_then_finished_with_its_verdict() {
+        let recorder = Arc::new(crate::progress::Recorder::default());
+        let ctx = Context {
+            progress: Progress::to(recorder.clone()),
+            ..context()
+        };
+        let r = run_all(
+            fakes(&[
+                (N::Load, Behaviour::Ok),
+                (N::Resources, Behaviour::Fail),
+                (N::Traces, Behaviour::Hang),
+            ]),
+            &ctx,
+            Duration::from_millis(300),
+        );
+        let events = recorder.events();
+        let started: Vec<_> = events
+            .iter()
+            .take(3)
+            .map(|e| match e {
+                Event::InvestigatorStarted { name } => *name,
+                other => panic!("starts come first: {other:?}"),
+            })
+            .collect();
+        assert_eq!(started, [N::Load, N::Resources, N::Traces]);
+        let mut finished: Vec<_> = events[3..]
+            .iter()
+            .map(|e| match e {
+                Event::InvestigatorFinished {
+                    name,
+                    verdict,
+                    note,
+                    ..
+                } => (*name, *verdict, note.is_some()),
+                other => panic!("then results: {other:?}"),
+            })
+            .collect();
+        // the one that never answered is reported last, when the phase gives up on it
+        assert_eq!(
+            finished.pop(),
+            Some((N::Traces, Verdict::TimedOut, true)),
+            "{events:?}"
+        );
+        finished.sort_by_key(|f| f.0);
+        assert_eq!(
+            finished,
+            [
+                (N::Load, Verdict::Found, false),
+                (N::Resources, Verdict::Failed, true)
+            ]
+        );
+        assert_eq!(r.len(), 3);
     }
 }

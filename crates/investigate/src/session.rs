@@ -6,6 +6,7 @@
 use crate::demo::{self, DemoOptions};
 use crate::investigation::{self, InvestigateError, Options};
 use crate::plan::{plan_dir, Plan};
+use crate::progress::Progress;
 use crate::report::Report;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -90,8 +91,9 @@ impl Prepared {
         }
     }
 
-    /// Runs the investigation and writes its report folder.
-    pub fn run(self) -> Result<Finished, InvestigateError> {
+    /// Runs the investigation and writes its report folder; phases and investigators are
+    /// reported to `progress` as they start and finish.
+    pub fn run(self, progress: &Progress) -> Result<Finished, InvestigateError> {
         let r = &self.request;
         let outcome = match &self.what {
             Checked::Plan(plan, path) => investigation::run(
@@ -102,9 +104,10 @@ impl Prepared {
                     threads: r.threads,
                     stop: r.stop.clone(),
                     receiver: None,
+                    progress: progress.clone(),
                 },
             )?,
-            Checked::Demo(d) => demo::run(d, r.threads, r.stop.clone())?,
+            Checked::Demo(d) => demo::run(d, r.threads, r.stop.clone(), progress)?,
         };
         let folder = r.out_dir.join(folder_name(&outcome.report));
         let write_error = crate::render::write_folder(&outcome.report, &folder, &outcome.raw)

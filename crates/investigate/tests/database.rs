@@ -74,6 +74,7 @@ fn ctx() -> Context {
     Context {
         target_url: String::new(),
         stop: Arc::new(AtomicBool::new(false)),
+        progress: perfhive_investigate::Progress::none(),
     }
 }
 

@@ -4,7 +4,7 @@
 use perfhive_core::LatencyHistogram;
 use perfhive_investigate::data::UseVerdict;
 use perfhive_investigate::investigators::{load, resources, sweep};
-use perfhive_probe::UseSummary;
+use perfhive_probe::{CpuVerdict, Runtime, SaturationCause, ThreadUsage, UseSummary};
 use serde_json::Value;
 
 fn recorded() -> Value {
@@ -74,7 +74,12 @@ fn resources_calls_the_demo_io_bound_and_not_cpu_bound_nor_leaking() {
     let s: UseSummary = serde_json::from_value(r["resources"]["summary"].clone()).unwrap();
     let y: Vec<f64> = serde_json::from_value(r["resources"]["rss_per_second"].clone()).unwrap();
     let t: Vec<f64> = (0..y.len()).map(|i| i as f64).collect();
-    let (findings, verdicts, _) = resources::assess(&s, 2, &t, &y);
+    let idle = CpuVerdict::NotCpuBound {
+        busy_cores: s.cpu_busy_cores,
+        cores: 2,
+        busiest: None,
+    };
+    let (findings, verdicts, _) = resources::assess(&s, &idle, &t, &y);
     assert!(
         verdicts.contains(&UseVerdict::IoWait) && !verdicts.contains(&UseVerdict::CpuBound),
         "{verdicts:?}"
@@ -95,9 +100,64 @@ fn resources_calls_the_demo_io_bound_and_not_cpu_bound_nor_leaking() {
         write_mb_per_s: 0.0,
         ..s.clone()
     };
-    let (findings, verdicts, _) = resources::assess(&hot, 2, &t, &y);
+    let bound = CpuVerdict::CpuBound {
+        busy_cores: 1.94,
+        demand_cores: 2.5,
+        cores: 2,
+        saturated_threads: 2,
+    };
+    let (findings, verdicts, _) = resources::assess(&hot, &bound, &t, &y);
     assert_eq!(verdicts, [UseVerdict::CpuBound]);
     assert_eq!(findings[0].subject, "cpu");
+    assert!(
+        findings[0].title.starts_with("CPU-bound: "),
+        "{}",
+        findings[0].title
+    );
+
+    // half the machine idle, but one CPython thread at a full core: CPU-bound on one thread,
+    // and nothing else calls the CPU idle
+    let half = UseSummary {
+        cpu_utilization: 0.5,
+        cpu_busy_cores: 1.0,
+        vcs_per_s: 5000.0,
+        d_state_fraction: 0.0,
+        write_mb_per_s: 0.0,
+        ..s.clone()
+    };
+    let thread = ThreadUsage {
+        pid: 42,
+        tid: 42,
+        name: "python3".into(),
+        process: "python3".into(),
+        runtime: Runtime::CPython {
+            version: Some("3.11".into()),
+            libpython: None,
+        },
+        cpu_s: 9.7,
+        wait_s: 0.2,
+        cpu_pct: 97.0,
+        demand_pct: 99.0,
+        alive: true,
+    };
+    let one = CpuVerdict::SingleThreadSaturated {
+        thread,
+        cause: SaturationCause::SingleWorker,
+        workers: 1,
+        cores: 2,
+        busy_cores: 1.0,
+    };
+    let (findings, verdicts, _) = resources::assess(&half, &one, &t, &y);
+    assert_eq!(verdicts, [UseVerdict::CpuBoundOneThread]);
+    let f = &findings[0];
+    assert!(
+        f.title
+            .starts_with("CPU-bound on one thread (single worker)"),
+        "{}",
+        f.title
+    );
+    let fix = &f.recommendation.as_ref().unwrap().action;
+    assert!(fix.contains("gunicorn -w"), "{fix}");
 
     // a steady leak over a minute
     let long = UseSummary {
@@ -119,7 +179,7 @@ fn resources_calls_the_demo_io_bound_and_not_cpu_bound_nor_leaking() {
                 }
         })
         .collect();
-    let (findings, _, g) = resources::assess(&long, 2, &t, &y);
+    let (findings, _, g) = resources::assess(&long, &idle, &t, &y);
     assert!(
         findings.iter().any(|f| f.id == "resources.memory-growth"),
         "{g:?}"
@@ -142,4 +202,94 @@ fn bimodality_separates_two_populations() {
     assert!(load::bimodality(&two).unwrap() > 5.0 / 9.0);
     assert_eq!(load::subject_of_phase("db"), "database");
     assert_eq!(load::subject_of_phase("render_json"), "serialization");
+}
+
+fn level(n: f64, throughput: f64) -> sweep::Level {
+    sweep::Level {
+        level: n,
+        label: format!("{n}"),
+        throughput,
+        p50_ms: 1000.0 * n / throughput,
+        p99_ms: 2000.0 * n / throughput,
+        mean_ms: 1000.0 * n / throughput,
+        error_rate_pct: 0.0,
+        ttfb_p50_ms: 0.0,
+        rss_mb: None,
+        requests: Some(1000),
+        duration_s: Some(3.0),
+        cpu: None,
+    }
+}
+
+#[test]
+fn a_poor_usl_fit_gives_no_concurrency_advice() {
+    // throughput jumping up and down with concurrency: no scalability curve explains it
+    let noisy: Vec<sweep::Level> = [
+        (1.0, 100.0),
+        (2.0, 400.0),
+        (4.0, 120.0),
+        (8.0, 390.0),
+        (16.0, 110.0),
+    ]
+    .iter()
+    .map(|&(n, x)| level(n, x))
+    .collect();
+    let a = sweep::analyse(&noisy, &[], None);
+    assert!(
+        a.findings.iter().all(|f| f.id != "sweep.scalability"),
+        "{:?}",
+        a.findings
+    );
+    let why = a.insufficient.expect("insufficient data");
+    assert!(why.contains("R²"), "{why}");
+    // too few levels: says so
+    let a = sweep::analyse(&noisy[..2], &[], None);
+    assert!(a.insufficient.unwrap().contains("at least 3"));
+}
+
+#[test]
+fn two_sweeps_of_one_service_advise_the_same_concurrency() {
+    // a service saturating at about 2 cores, measured twice with a few % of noise: read off
+    // the points, the first sweep would advise 2 (188 ≥ 0.9 × 207) and the second 4
+    // (180 < 0.9 × 209); the fitted curve advises one level for both
+    let first: Vec<sweep::Level> = [
+        (1.0, 100.0),
+        (2.0, 185.0),
+        (4.0, 200.0),
+        (8.0, 207.0),
+        (16.0, 199.0),
+    ]
+    .iter()
+    .map(|&(n, x)| level(n, x))
+    .collect();
+    let second: Vec<sweep::Level> = [
+        (1.0, 97.0),
+        (2.0, 180.0),
+        (4.0, 209.0),
+        (8.0, 201.0),
+        (16.0, 204.0),
+    ]
+    .iter()
+    .map(|&(n, x)| level(n, x))
+    .collect();
+    let advice = |levels: &[sweep::Level]| {
+        let a = sweep::analyse(levels, &[], None);
+        let f = a
+            .findings
+            .iter()
+            .find(|f| f.id == "sweep.scalability")
+            .unwrap_or_else(|| panic!("{:?}", a.insufficient));
+        f.recommendation.as_ref().unwrap().action.clone()
+    };
+    assert_eq!(advice(&first), advice(&second));
+    // a level short of requests says its p99 is not reliable
+    let mut short = first.clone();
+    short[0].requests = Some(20);
+    let a = sweep::analyse(&short, &[], None);
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.id == "sweep.scalability")
+        .unwrap();
+    assert!(f.detail.contains("not reliable"), "{}", f.detail);
 }

@@ -132,9 +132,16 @@ pub struct WorkerStats {
     pub timer_lag: LatencyHistogram,
     /// Requests sent more than 10 ms late.
     pub late: u64,
-    /// Requests still in flight when the run's deadline passed (or on a hard stop): cancelled,
-    /// and counted as timeouts.
+    /// Requests still in flight when the run's deadline passed (or on a hard stop), cancelled
+    /// after waiting longer than any request that succeeded: counted as timeouts.
     pub cancelled: u64,
+    /// Requests cut off by the deadline (or a hard stop) while no older than requests that
+    /// succeeded: nothing says they would have failed, so they are neither errors nor
+    /// latencies, only counted here.
+    pub cut_off: u64,
+    /// The slowest successful response so far (uncorrected latency): what a request still in
+    /// flight at the deadline is held against.
+    pub slowest_ok: std::time::Duration,
     /// Scheduled requests never sent.
     pub dropped: u64,
     /// Connections opened.
@@ -157,6 +164,8 @@ impl WorkerStats {
             timer_lag: LatencyHistogram::new(),
             late: 0,
             cancelled: 0,
+            cut_off: 0,
+            slowest_ok: std::time::Duration::ZERO,
             dropped: 0,
             connections: 0,
             max_in_flight: 0,
@@ -209,6 +218,8 @@ impl WorkerStats {
         self.timer_lag.merge(&other.timer_lag);
         self.late += other.late;
         self.cancelled += other.cancelled;
+        self.cut_off += other.cut_off;
+        self.slowest_ok = self.slowest_ok.max(other.slowest_ok);
         self.dropped += other.dropped;
         self.connections += other.connections;
         self.max_in_flight += other.max_in_flight;

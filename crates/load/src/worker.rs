@@ -476,7 +476,13 @@ async fn one_request(
     let (status, error, bytes_in, ttfb) = match result {
         None => {
             *conn = None;
-            l.stats.borrow_mut().cancelled += 1;
+            let mut s = l.stats.borrow_mut();
+            if done - sent <= s.slowest_ok {
+                // successful requests have taken this long: cut off, not failed
+                s.cut_off += 1;
+                return;
+            }
+            s.cancelled += 1;
             (None, Some(ErrorClass::Timeout), 0, None)
         }
         Some(Err(_elapsed)) => {
@@ -494,7 +500,11 @@ async fn one_request(
     let phase = plan
         .profile
         .phase_index(intended.saturating_duration_since(plan.start));
-    l.stats.borrow_mut().record(
+    let mut s = l.stats.borrow_mut();
+    if status.is_some() && error.is_none() {
+        s.slowest_ok = s.slowest_ok.max(done - sent);
+    }
+    s.record(
         phase,
         r,
         &Outcome {

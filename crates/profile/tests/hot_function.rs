@@ -24,8 +24,8 @@ fn compile(dir: &Path) -> Option<std::path::PathBuf> {
         Ok(s) if s.success() => Some(bin),
         other => {
             support::skip(
-                "C profile",
-                &format!("gcc unavailable or failed: {other:?}"),
+                "profile::hot_function (a C fixture built by gcc)",
+                &format!("gcc unavailable or failed: {other:?}; apt install gcc (.ci/run does)"),
             );
             None
         }
@@ -43,7 +43,10 @@ fn hot_spin_comes_out_on_top() {
     let profile = match profile(&target, &out, 997) {
         Ok(p) => p,
         Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            return support::skip("C profile", &format!("perf unusable here: {e}"));
+            return support::skip(
+                "profile::hot_function::hot_spin_comes_out_on_top",
+                &format!("perf unusable here: {e}"),
+            );
         }
         Err(e) => panic!("profile failed: {e}"),
     };
@@ -120,7 +123,10 @@ fn pid_target_profiles_a_running_process() {
     let profile = match result {
         Ok(p) => p,
         Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            return support::skip("pid profile", &format!("perf unusable here: {e}"));
+            return support::skip(
+                "profile::hot_function::pid_target_profiles_a_running_process",
+                &format!("perf unusable here: {e}"),
+            );
         }
         Err(e) => panic!("profile failed: {e}"),
     };

@@ -254,9 +254,17 @@ fn source_built_python() -> Option<(PathBuf, Runtime)> {
         .spawn()
         .ok()?;
     let pid = i32::try_from(child.id()).ok()?;
-    std::thread::sleep(Duration::from_millis(300));
-    let runtime = perfhive_profile::runtime::detect(pid);
-    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+    // `python3` may be a launcher (pyenv's shim is a shell script) that execs the interpreter
+    // a while later: wait until the process is an interpreter, within a generous bound
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (runtime, exe) = loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let runtime = perfhive_profile::runtime::detect(pid);
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+        if matches!(runtime, Runtime::CPython { .. }) || Instant::now() > deadline {
+            break (runtime, exe);
+        }
+    };
     let _ = child.kill();
     let _ = child.wait();
     match (&runtime, exe) {

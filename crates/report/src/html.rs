@@ -30,7 +30,7 @@ tbody tr:nth-child(even){background:var(--stripe)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}
 figure{margin:1.25rem 0}
 figcaption{color:var(--muted);font-size:.9rem;margin-top:.25rem}
-svg.ph-chart{display:block;max-width:100%;height:auto;color:var(--fg);overflow:visible}
+svg.ph-chart{display:block;width:100%;max-width:100%;height:auto;color:var(--fg);overflow:visible}
 .muted{color:var(--muted)}
 @media print{
  :root{--fg:#000;--bg:#fff;--muted:#444;--rule:#999;--accent:#000;--stripe:#f2f2f2;--code:#f2f2f2;color-scheme:light}

@@ -1,6 +1,6 @@
 //! The demo report page rendered by headless Chromium, with the network blocked: the DOM keeps
-//! every chart, and the screenshot is a real picture. Skipped (with a note) when
-//! `/usr/bin/chromium` is not installed; `.ci/run` can install it from apt.
+//! every chart, and the screenshot is a real picture. A reported skip (a failure in CI) when
+//! `/usr/bin/chromium` is not installed; `.ci/run` installs it from apt.
 
 mod common;
 
@@ -50,8 +50,11 @@ fn be32(b: &[u8]) -> u32 {
 #[test]
 #[allow(clippy::print_stderr)]
 fn page_renders_in_headless_chromium() {
-    if !Path::new(CHROMIUM).exists() {
-        eprintln!("note: {CHROMIUM} not found; skipping the headless Chromium rendering test");
+    if !perfhive_test_support::require(
+        "report::chromium::page_renders_in_headless_chromium",
+        Path::new(CHROMIUM).exists(),
+        &format!("{CHROMIUM} is not installed; apt install chromium (.ci/run does)"),
+    ) {
         return;
     }
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("report-chromium");

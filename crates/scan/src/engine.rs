@@ -1,15 +1,19 @@
 //! Running every rule of a language over one file: rules are indexed by the node kind their
 //! matches must have, so the tree is walked once and each node is tried only against the rules
-//! that can match it; rules whose required literal (a pattern's longest identifier) is absent
-//! from the source are dropped before parsing, and a file no rule can match is not parsed.
+//! that can match it; rules whose required words (`prefilter`: a formula over the literals of
+//! patterns, regexes and node kinds) are absent from the source are dropped before parsing,
+//! and a file no rule can match is not parsed.
 //! Within a file, a pattern is tried on a node only when its literal occurs in the node's
 //! byte range, and cursors and child lists are reused (`matcher::Scratch`).
 
-use crate::finding::{Context, Finding, Note, NoteKind};
+use crate::finding::{Context, Finding, Note, NoteKind, Statement};
+use crate::guard;
 use crate::lang::{function_name, Language};
 use crate::matcher::{Matcher, Scratch};
+use crate::prefilter::FileText;
 use crate::rule::{Compiled, Rule};
-use std::collections::HashSet;
+use crate::runs::{self, RunContext, Verdict};
+use std::collections::{HashMap, HashSet};
 use tree_sitter::{Node, Parser};
 
 struct LangRules<'r> {
@@ -28,8 +32,12 @@ pub(crate) struct Engine<'r> {
 #[derive(Default)]
 pub(crate) struct FileResult {
     pub(crate) findings: Vec<Finding>,
+    /// For each finding, the name of its enclosing class (for reachability by name).
+    pub(crate) classes: Vec<Option<String>>,
     pub(crate) note: Option<Note>,
     pub(crate) parsed: bool,
+    /// The file was not parsed because the grammar cannot take it (the note says why).
+    pub(crate) skipped: bool,
 }
 
 impl<'r> Engine<'r> {
@@ -85,26 +93,33 @@ impl<'r> Engine<'r> {
         !self.langs[lang.index()].rules.is_empty()
     }
 
-    /// Scans one file's text.
+    /// Scans one file's text; `file_runs` is the run context its path and content give.
     pub(crate) fn scan(
         &self,
         lang: Language,
         parser: &mut Parser,
         file: &str,
         text: &str,
+        file_runs: Option<&Verdict>,
     ) -> FileResult {
         let lr = &self.langs[lang.index()];
+        let mut ft = FileText::new(text);
         let active: Vec<bool> = lr
             .rules
             .iter()
-            .map(|(_, c)| {
-                c.literals
-                    .as_ref()
-                    .is_none_or(|ls| ls.iter().any(|l| text.contains(l.as_str())))
-            })
+            .map(|(_, c)| c.req.as_ref().is_none_or(|r| ft.holds(r)))
             .collect();
         let mut out = FileResult::default();
         if !active.contains(&true) {
+            return out;
+        }
+        if let Some(why) = guard::hazard(lang, text) {
+            out.skipped = true;
+            out.note = Some(Note {
+                file: file.to_string(),
+                kind: NoteKind::Unparsable,
+                message: why,
+            });
             return out;
         }
         let Some(tree) = parser.parse(text, None) else {
@@ -122,6 +137,8 @@ impl<'r> Engine<'r> {
             });
         }
         let mut seen: HashSet<(u32, usize)> = HashSet::new();
+        // (rule, context node) -> index of the finding that stands for the group
+        let mut groups: HashMap<(u32, usize), usize> = HashMap::new();
         let mut stack: Vec<Node<'_>> = Vec::new();
         let mut scratch = Scratch::default();
         let mut cur = tree.walk();
@@ -146,7 +163,31 @@ impl<'r> Engine<'r> {
                     if !seen.insert((i, line)) {
                         continue;
                     }
-                    out.findings.push(finding(
+                    let group_key = rule
+                        .group_by_context
+                        .then_some(m.context)
+                        .flatten()
+                        .map(|a| (i, a.id()));
+                    if let Some(&k) = group_key.and_then(|g| groups.get(&g)) {
+                        let f: &mut Finding = &mut out.findings[k];
+                        if f.statements.is_empty() {
+                            f.statements.push(Statement {
+                                line: f.line,
+                                column: f.column,
+                                text: truncate(
+                                    f.snippet.lines().next().unwrap_or("").trim(),
+                                    1,
+                                    120,
+                                ),
+                            });
+                        }
+                        f.statements.push(statement(text, n));
+                        continue;
+                    }
+                    if let Some(g) = group_key {
+                        groups.insert(g, out.findings.len());
+                    }
+                    let (f, class) = finding(
                         rule,
                         c,
                         &m,
@@ -156,7 +197,10 @@ impl<'r> Engine<'r> {
                         n,
                         &stack,
                         &lr.function_kinds,
-                    ));
+                        file_runs,
+                    );
+                    out.findings.push(f);
+                    out.classes.push(class);
                 }
             }
             if cur.goto_first_child() {
@@ -245,6 +289,56 @@ fn fill(template: &str, c: &Compiled, m: &Matcher<'_, '_>) -> String {
     out
 }
 
+fn statement(text: &str, n: Node<'_>) -> Statement {
+    let s = n.start_position();
+    Statement {
+        line: s.row as u32 + 1,
+        column: column(text, n.start_byte() - s.column, n.start_byte()),
+        text: truncate(
+            n.utf8_text(text.as_bytes())
+                .unwrap_or("")
+                .lines()
+                .next()
+                .unwrap_or("")
+                .trim(),
+            1,
+            120,
+        ),
+    }
+}
+
+/// The name of the nearest enclosing class.
+fn class_name(stack: &[Node<'_>], src: &[u8]) -> Option<String> {
+    stack
+        .iter()
+        .rev()
+        .find(|a| {
+            matches!(
+                a.kind(),
+                "class_definition" | "class_declaration" | "class" | "abstract_class_declaration"
+            )
+        })
+        .and_then(|c| c.child_by_field_name("name"))
+        .and_then(|n| n.utf8_text(src).ok())
+        .map(str::to_string)
+}
+
+/// The run context of a match: one-off files first (a test that defines a view is a test),
+/// then the enclosing functions and classes, then the rest of the file's verdict.
+fn run_context(
+    lang: Language,
+    stack: &[Node<'_>],
+    src: &[u8],
+    file_runs: Option<&Verdict>,
+) -> Verdict {
+    if let Some(v) = file_runs.filter(|v| v.0.is_one_off()) {
+        return v.clone();
+    }
+    runs::of_function(lang, stack, src)
+        .or_else(|| file_runs.cloned())
+        .unwrap_or((RunContext::Unknown, String::new()))
+}
+
 #[allow(clippy::too_many_arguments)]
 fn finding(
     rule: &Rule,
@@ -256,8 +350,10 @@ fn finding(
     n: Node<'_>,
     stack: &[Node<'_>],
     function_kinds: &[u16],
-) -> Finding {
+    file_runs: Option<&Verdict>,
+) -> (Finding, Option<String>) {
     let src = text.as_bytes();
+    let (run_context, run_context_reason) = run_context(lang, stack, src, file_runs);
     let (s, e) = (n.start_position(), n.end_position());
     // the nearest named function: anonymous closures are skipped (profilers show them as
     // part of their enclosing function, `outer::{{closure}}`)
@@ -280,9 +376,12 @@ fn finding(
             120,
         ),
     });
-    Finding {
+    let f = Finding {
         rule_id: rule.id.clone(),
         severity: rule.severity,
+        rule_severity: None,
+        run_context,
+        run_context_reason,
         confidence: rule.confidence,
         message: fill(&rule.message, c, m),
         file: file.to_string(),
@@ -295,5 +394,7 @@ fn finding(
         function,
         context,
         fix: rule.fix.as_ref().map(|f| fill(f, c, m)),
-    }
+        statements: Vec::new(),
+    };
+    (f, class_name(stack, src))
 }

@@ -3,6 +3,7 @@
 //! (files skipped or parsed with errors).
 
 use crate::lang::Language;
+use crate::runs::RunContext;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -91,13 +92,34 @@ pub struct Context {
     pub text: String,
 }
 
-/// One match of a rule.
+/// One statement of a finding that groups every match of its rule in one loop.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Statement {
+    /// 1-based line.
+    pub line: u32,
+    /// 1-based column, in Unicode code points.
+    pub column: u32,
+    /// Its first line, trimmed (at most 120 characters).
+    pub text: String,
+}
+
+/// One match of a rule (or, for rules that group by their context, every match in one loop).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     /// The rule's id.
     pub rule_id: String,
-    /// The rule's severity.
+    /// The severity shown: the rule's, lowered to `low` in one-off code.
     pub severity: Severity,
+    /// The rule's own severity, when `severity` was lowered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_severity: Option<Severity>,
+    /// Where the code runs: request path, background, one-off (migration, command, script,
+    /// test, build) or unknown.
+    #[serde(default)]
+    pub run_context: RunContext,
+    /// Why the run context was chosen (a decorator, the path, a caller).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub run_context_reason: String,
     /// The rule's confidence.
     pub confidence: Confidence,
     /// The rule's message, metavariables filled in.
@@ -126,6 +148,10 @@ pub struct Finding {
     /// How to fix it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fix: Option<String>,
+    /// Every statement the rule matched in the same loop, when there are several (the finding
+    /// itself is the first).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub statements: Vec<Statement>,
 }
 
 /// Why a file was skipped or only partly understood.
@@ -142,6 +168,8 @@ pub enum NoteKind {
     TooLarge,
     /// Could not be read: skipped.
     Unreadable,
+    /// The grammar cannot parse it safely (or the scanner failed on it): skipped.
+    Unparsable,
     /// The syntax tree has errors; the file was scanned anyway.
     ParseErrors,
 }

@@ -11,17 +11,21 @@
 
 mod engine;
 pub mod finding;
+mod guard;
 pub mod lang;
 mod matcher;
 mod pattern;
+mod prefilter;
 pub mod report;
 pub mod rule;
+mod runs;
 mod walk;
 
-pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity};
+pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity, Statement};
 pub use lang::Language;
 pub use report::{ScanReport, SCHEMA_VERSION};
 pub use rule::{Rule, RuleError};
+pub use runs::RunContext;
 
 use rule::Source;
 use std::path::{Path, PathBuf};
@@ -49,6 +53,9 @@ pub struct ScanOptions {
     pub max_file_size: u64,
     /// Walker threads (0: one per core).
     pub threads: usize,
+    /// Scan test code too (test files and folders; skipped by default: a query in a loop of
+    /// a test is not what slows a service).
+    pub include_tests: bool,
 }
 
 impl Default for ScanOptions {
@@ -60,6 +67,7 @@ impl Default for ScanOptions {
             languages: Vec::new(),
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
+            include_tests: false,
         }
     }
 }
@@ -145,6 +153,39 @@ pub fn load_rules(dir: &Path) -> Result<Vec<Rule>, ScanError> {
     Ok(rule::load(&sources)?)
 }
 
+/// The rules of one YAML text (`path` names it in errors); utility rules of the built-in set
+/// are available to them.
+pub fn rules_from_str(path: &str, text: &str) -> Result<Vec<Rule>, ScanError> {
+    let mut sources = vec![Source {
+        path: path.to_string(),
+        text: text.to_string(),
+    }];
+    sources.extend(builtin_sources(false));
+    Ok(rule::load(&sources)?)
+}
+
+/// Scans one source text held in memory as a scan would scan a file at `file` (its run
+/// context from the path and content; reachability across files is not computed, and a panic
+/// is not caught): the findings and the note on the file, if any.
+pub fn scan_text(
+    rules: &[Rule],
+    lang: Language,
+    file: &str,
+    text: &str,
+) -> (Vec<Finding>, Option<Note>) {
+    let engine = engine::Engine::new(rules, &[lang]);
+    if !engine.covers(lang) {
+        return (Vec::new(), None);
+    }
+    let mut parser = tree_sitter::Parser::new();
+    parser
+        .set_language(&lang.grammar())
+        .expect("grammars are compatible with the tree-sitter runtime");
+    let file_runs = runs::of_file(lang, file, text);
+    let r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref());
+    (r.findings, r.note)
+}
+
 /// The rules `opts` selects: the user's folders, then the built-ins unless disabled.
 pub fn select_rules(opts: &ScanOptions) -> Result<Vec<Rule>, ScanError> {
     let mut sources = Vec::new();
@@ -177,8 +218,22 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     if !Language::ALL.iter().any(|l| engine.covers(*l)) {
         return Err(ScanError::NoRules);
     }
-    let (mut findings, mut notes, counts) =
-        walk::walk(&opts.paths, &engine, opts.max_file_size, opts.threads);
+    let walked = walk::walk(&engine, opts);
+    let (mut findings, mut notes, counts) = (walked.findings, walked.notes, walked.counts);
+    // code still of unknown context: reached by name from request-handling files?
+    let reach = runs::Reach::new(&walked.facts);
+    for (f, class) in findings.iter_mut().zip(&walked.classes) {
+        if f.run_context == RunContext::Unknown {
+            if let Some((rc, why)) = reach.lookup(f.function.as_deref(), class.as_deref()) {
+                f.run_context = rc;
+                f.run_context_reason = why;
+            }
+        }
+        if f.run_context.is_one_off() && f.severity > Severity::Low {
+            f.rule_severity = Some(f.severity);
+            f.severity = Severity::Low;
+        }
+    }
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.rule_id).cmp(&(&b.file, b.line, b.column, &b.rule_id))
     });
@@ -198,6 +253,7 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
             files: counts.files,
             parsed: counts.parsed,
             skipped: counts.skipped,
+            tests: counts.tests,
             bytes: counts.bytes,
             elapsed: started.elapsed(),
         },

@@ -71,25 +71,6 @@ impl RuleObj {
             _ => None,
         })
     }
-
-    /// Literals of which at least one must occur in a file for the rule to match there
-    /// (`None`: no such requirement known).
-    pub(crate) fn literals(&self) -> Option<Vec<String>> {
-        self.parts.iter().find_map(|p| match p {
-            Part::Pattern(p) => p.literal.clone().map(|l| vec![l]),
-            Part::All(v) => v.iter().find_map(RuleObj::literals),
-            Part::Any(v) => {
-                let mut all = Vec::new();
-                for r in v {
-                    all.extend(r.literals()?);
-                }
-                Some(all)
-            }
-            Part::Matches(r) => r.literals(),
-            Part::Inside(rel) | Part::Has(rel) => rel.rule.literals(),
-            _ => None,
-        })
-    }
 }
 
 /// One binding: a metavariable and the byte range it matched.

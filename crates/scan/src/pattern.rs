@@ -31,7 +31,8 @@ pub(crate) enum PNode {
 #[derive(Debug, Clone)]
 pub(crate) struct Pattern {
     pub(crate) root: PNode,
-    /// The longest identifier-like leaf: a file without it cannot match.
+    /// The longest identifier-like leaf (the last of equally long ones: in `a.b.call()` the
+    /// called name): a file without it cannot match.
     pub(crate) literal: Option<String>,
 }
 
@@ -227,7 +228,7 @@ fn longest_leaf(p: &PNode, best: &mut Option<String>) {
     if let PNode::Node { text, children, .. } = p {
         if let Some(t) = text {
             let word = t.chars().any(|c| c.is_alphanumeric());
-            if word && best.as_ref().is_none_or(|b| t.len() > b.len()) {
+            if word && best.as_ref().is_none_or(|b| t.len() >= b.len()) {
                 *best = Some(t.to_string());
             }
         }

@@ -6,6 +6,7 @@
 use crate::finding::{Finding, Note, NoteKind, Severity};
 use crate::lang::Language;
 use crate::rule::Rule;
+use crate::runs::RunContext;
 use crate::Confidence;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -51,14 +52,20 @@ pub struct Summary {
     pub files: u64,
     /// Files parsed (a file no rule could match is not parsed).
     pub files_parsed: u64,
-    /// Files skipped (binary, minified, too large, unreadable).
+    /// Files skipped (binary, minified, too large, unreadable, unparsable).
     pub files_skipped: u64,
+    /// Test files not scanned (test code is scanned only when asked for).
+    #[serde(default)]
+    pub files_test_skipped: u64,
     /// Files whose syntax tree has errors (scanned anyway).
     pub files_with_syntax_errors: u64,
     /// Bytes of source read.
     pub bytes: u64,
     /// Findings by severity.
     pub findings: SeverityCounts,
+    /// Findings by where their code runs.
+    #[serde(default)]
+    pub run_contexts: RunContextCounts,
     /// Wall time of the scan, milliseconds.
     pub duration_ms: f64,
 }
@@ -74,6 +81,19 @@ pub struct SeverityCounts {
     pub medium: u64,
     /// Low severity.
     pub low: u64,
+}
+
+/// Findings per run context.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RunContextCounts {
+    /// On the request path.
+    pub request: u64,
+    /// In background work.
+    pub background: u64,
+    /// Where the code runs is unknown.
+    pub unknown: u64,
+    /// In one-off code (migrations, commands, scripts, tests, build), shown at low severity.
+    pub one_off: u64,
 }
 
 /// A rule as listed in reports.
@@ -116,6 +136,7 @@ pub(crate) struct Counts {
     pub(crate) files: u64,
     pub(crate) parsed: u64,
     pub(crate) skipped: u64,
+    pub(crate) tests: u64,
     pub(crate) bytes: u64,
     pub(crate) elapsed: Duration,
 }
@@ -129,7 +150,14 @@ impl ScanReport {
         c: Counts,
     ) -> Self {
         let mut sev = SeverityCounts::default();
+        let mut runs = RunContextCounts::default();
         for f in &findings {
+            match f.run_context {
+                RunContext::Request => runs.request += 1,
+                RunContext::Background => runs.background += 1,
+                RunContext::Unknown => runs.unknown += 1,
+                _ => runs.one_off += 1,
+            }
             sev.total += 1;
             match f.severity {
                 Severity::High => sev.high += 1,
@@ -152,9 +180,11 @@ impl ScanReport {
                 files: c.files,
                 files_parsed: c.parsed,
                 files_skipped: c.skipped,
+                files_test_skipped: c.tests,
                 files_with_syntax_errors: syntax,
                 bytes: c.bytes,
                 findings: sev,
+                run_contexts: runs,
                 duration_ms: (c.elapsed.as_secs_f64() * 1e6).round() / 1e3,
             },
             rules: rules.iter().map(|r| RuleInfo::from(*r)).collect(),
@@ -223,7 +253,16 @@ impl ScanReport {
                 if let Some(func) = &f.function {
                     loc["logicalLocations"] = json!([{ "name": func, "kind": "function" }]);
                 }
-                let mut props = json!({ "confidence": f.confidence.name() });
+                let mut props = json!({
+                    "confidence": f.confidence.name(),
+                    "runContext": f.run_context.name(),
+                });
+                if !f.run_context_reason.is_empty() {
+                    props["runContextReason"] = json!(f.run_context_reason);
+                }
+                if let Some(rs) = f.rule_severity {
+                    props["ruleSeverity"] = json!(rs.name());
+                }
                 if let Some(c) = &f.context {
                     props["context"] = json!(c);
                 }
@@ -234,6 +273,24 @@ impl ScanReport {
                     "locations": [loc],
                     "properties": props,
                 });
+                if !f.statements.is_empty() {
+                    let related: Vec<serde_json::Value> = f
+                        .statements
+                        .iter()
+                        .enumerate()
+                        .map(|(id, st)| {
+                            json!({
+                                "id": id,
+                                "message": { "text": st.text },
+                                "physicalLocation": {
+                                    "artifactLocation": artifact(&f.file),
+                                    "region": { "startLine": st.line, "startColumn": st.column },
+                                },
+                            })
+                        })
+                        .collect();
+                    res["relatedLocations"] = json!(related);
+                }
                 if let Some(i) = self.rules.iter().position(|r| r.id == f.rule_id) {
                     res["ruleIndex"] = json!(i);
                 }
@@ -277,19 +334,25 @@ impl ScanReport {
         if !self.findings.is_empty() {
             writeln!(
                 w,
-                "| Severity | Confidence | Rule | Location | Function | Finding |"
+                "| Severity | Confidence | Runs | Rule | Location | Function | Finding |"
             )?;
-            writeln!(w, "|---|---|---|---|---|---|")?;
-            for f in &self.findings {
+            writeln!(w, "|---|---|---|---|---|---|---|")?;
+            for f in self.ranked() {
                 let mut what = f.message.clone();
                 if let Some(c) = &f.context {
                     what.push_str(&format!(" ({} at line {}: `{}`)", c.kind, c.line, c.text));
                 }
+                if f.statements.len() > 1 {
+                    let lines: Vec<String> =
+                        f.statements.iter().map(|s| s.line.to_string()).collect();
+                    what.push_str(&format!("; lines {}", lines.join(", ")));
+                }
                 writeln!(
                     w,
-                    "| {} | {} | `{}` | `{}:{}:{}` | {} | {} |",
+                    "| {} | {} | {} | `{}` | `{}:{}:{}` | {} | {} |",
                     f.severity.name(),
                     f.confidence.name(),
+                    f.run_context.name(),
                     f.rule_id,
                     cell(&f.file),
                     f.line,
@@ -320,7 +383,23 @@ impl ScanReport {
             }
         };
         let mut last: Option<&str> = None;
-        for f in &self.findings {
+        let mut in_one_off = false;
+        for f in self.ranked() {
+            if f.run_context.is_one_off() && !in_one_off {
+                in_one_off = true;
+                if last.is_some() {
+                    writeln!(w)?;
+                }
+                writeln!(
+                    w,
+                    "{}",
+                    paint(
+                        "1",
+                        "One-off code (migrations, commands, scripts, tests, build): shown at low severity"
+                    )
+                )?;
+                last = None;
+            }
             if last != Some(f.file.as_str()) {
                 if last.is_some() {
                     writeln!(w)?;
@@ -349,11 +428,24 @@ impl ScanReport {
             if let Some(c) = &f.context {
                 whr.push(format!("{} at line {}: {}", c.kind, c.line, c.text));
             }
+            if f.run_context != RunContext::Unknown {
+                whr.push(if f.run_context_reason.is_empty() {
+                    f.run_context.phrase().to_string()
+                } else {
+                    format!("{} ({})", f.run_context.phrase(), f.run_context_reason)
+                });
+            }
             if !whr.is_empty() {
                 writeln!(w, "             {}", paint("2", &whr.join(" · ")))?;
             }
-            for l in f.snippet.lines().take(3) {
-                writeln!(w, "             │ {l}")?;
+            if f.statements.len() > 1 {
+                for st in &f.statements {
+                    writeln!(w, "             │ {:>4}: {}", st.line, st.text)?;
+                }
+            } else {
+                for l in f.snippet.lines().take(3) {
+                    writeln!(w, "             │ {l}")?;
+                }
             }
             if let Some(fix) = &f.fix {
                 writeln!(w, "             {} {fix}", paint("32", "fix:"))?;
@@ -365,6 +457,14 @@ impl ScanReport {
         writeln!(w, "{}", self.summary_line())
     }
 
+    /// The findings in the order a reader should see them: code that runs on the request path
+    /// and elsewhere first, one-off code last, each by file and line.
+    pub fn ranked(&self) -> Vec<&Finding> {
+        let mut v: Vec<&Finding> = self.findings.iter().collect();
+        v.sort_by_key(|f| f.run_context.is_one_off());
+        v
+    }
+
     /// One line: findings by severity, files scanned and skipped, time.
     pub fn summary_line(&self) -> String {
         let s = &self.summary;
@@ -373,8 +473,17 @@ impl ScanReport {
             v.dedup();
             v.len()
         };
+        let rc = &s.run_contexts;
+        let runs = if rc.request + rc.one_off > 0 {
+            format!(
+                "; {} on the request path, {} in one-off code",
+                rc.request, rc.one_off
+            )
+        } else {
+            String::new()
+        };
         let mut line = format!(
-            "{} finding{} ({} high, {} medium, {} low) in {} file{}; {} file{} scanned",
+            "{} finding{} ({} high, {} medium, {} low{runs}) in {} file{}; {} file{} scanned",
             s.findings.total,
             if s.findings.total == 1 { "" } else { "s" },
             s.findings.high,
@@ -387,6 +496,13 @@ impl ScanReport {
         );
         if s.files_skipped > 0 {
             line.push_str(&format!(", {} skipped", s.files_skipped));
+        }
+        if s.files_test_skipped > 0 {
+            line.push_str(&format!(
+                ", {} test file{} not scanned",
+                s.files_test_skipped,
+                if s.files_test_skipped == 1 { "" } else { "s" }
+            ));
         }
         if s.files_with_syntax_errors > 0 {
             line.push_str(&format!(

@@ -13,7 +13,7 @@ use crate::matcher::{Part, Relation, RuleObj, Stop};
 use crate::pattern;
 use serde::de::{self, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 
@@ -121,6 +121,8 @@ pub struct Rule {
     pub fix: Option<String>,
     /// The label given to the `inside` ancestor in findings (`loop`, `async`).
     pub context: Option<String>,
+    /// Matches that share their context node (the same loop) are one finding.
+    pub group_by_context: bool,
     /// Where the rule was read from.
     pub source: String,
     pub(crate) compiled: Vec<(Language, Compiled)>,
@@ -133,7 +135,8 @@ pub(crate) struct Compiled {
     pub(crate) vars: Vec<String>,
     pub(crate) constraints: Vec<Option<RuleObj>>,
     pub(crate) kinds: Option<Vec<u16>>,
-    pub(crate) literals: Option<Vec<String>>,
+    /// What a file must contain for the rule to match there.
+    pub(crate) req: Option<crate::prefilter::Req>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -151,6 +154,7 @@ struct RawFile {
     note: Option<String>,
     fix: Option<String>,
     context: Option<String>,
+    group: Option<String>,
     #[serde(default)]
     constraints: BTreeMap<String, RawRule>,
     #[serde(default)]
@@ -349,9 +353,10 @@ pub(crate) fn load(sources: &[Source]) -> Result<Vec<Rule>, RuleError> {
         }
     }
     let mut rules: Vec<Rule> = Vec::new();
+    let mut caches = Caches::default();
     for src in sources.iter().filter(|s| !is_util_file(&s.path)) {
         for f in yaml_docs(src)? {
-            let rule = build(src, f, &shared, sources)?;
+            let rule = build(src, f, &shared, sources, &mut caches)?;
             if let Some(prev) = rules.iter().find(|r| r.id == rule.id) {
                 return Err(RuleError::near(
                     &src.path,
@@ -366,11 +371,20 @@ pub(crate) fn load(sources: &[Source]) -> Result<Vec<Rule>, RuleError> {
     Ok(rules)
 }
 
+/// What compiling many rules repeats: the same regexes (utility rules are inlined where they
+/// are used) and the same node-kind lookups (a linear search of the grammar's symbols).
+#[derive(Default)]
+struct Caches {
+    regexes: HashMap<String, regex::Regex>,
+    kinds: HashMap<(Language, String), u16>,
+}
+
 fn build(
     src: &Source,
     f: RawFile,
     shared: &[(Language, String, RawRule, usize)],
     sources: &[Source],
+    caches: &mut Caches,
 ) -> Result<Rule, RuleError> {
     let missing = |key: &str| {
         RuleError::whole(
@@ -405,6 +419,8 @@ fn build(
             sources,
             src,
             depth: 0,
+            caches: &mut *caches,
+            utils: HashMap::new(),
         };
         let root = cx.rule(&raw, false)?;
         if root.root_kinds().is_none()
@@ -425,7 +441,7 @@ fn build(
             constraints[var as usize] = Some(c);
         }
         let kinds = root.root_kinds();
-        let literals = root.literals();
+        let req = crate::prefilter::requirement(lang, &cx.grammar, &root);
         compiled.push((
             lang,
             Compiled {
@@ -433,12 +449,25 @@ fn build(
                 vars: cx.vars,
                 constraints,
                 kinds,
-                literals,
+                req,
             },
         ));
     }
+    let group_by_context = match f.group.as_deref() {
+        None => false,
+        Some("context") => true,
+        Some(other) => {
+            return Err(RuleError::near(
+                &src.path,
+                &src.text,
+                &format!("group: {other}"),
+                format!("`group: {other}`: the only grouping is `group: context` (one finding per loop or function)"),
+            ))
+        }
+    };
     Ok(Rule {
         id,
+        group_by_context,
         languages: langs,
         severity: f.severity.unwrap_or(Severity::Medium),
         confidence: f.confidence.unwrap_or(Confidence::Medium),
@@ -460,6 +489,9 @@ struct Compiler<'a> {
     sources: &'a [Source],
     src: &'a Source,
     depth: usize,
+    caches: &'a mut Caches,
+    /// Utility rules compiled for this rule (their metavariables are this rule's).
+    utils: HashMap<String, Arc<RuleObj>>,
 }
 
 impl Compiler<'_> {
@@ -467,8 +499,16 @@ impl Compiler<'_> {
         RuleError::near(&self.src.path, &self.src.text, needle, message)
     }
 
-    fn kind(&self, name: &str) -> Result<u16, RuleError> {
-        let id = self.grammar.id_for_node_kind(name, true);
+    fn kind(&mut self, name: &str) -> Result<u16, RuleError> {
+        let key = (self.lang, name.to_string());
+        let id = match self.caches.kinds.get(&key) {
+            Some(id) => *id,
+            None => {
+                let id = self.grammar.id_for_node_kind(name, true);
+                self.caches.kinds.insert(key, id);
+                id
+            }
+        };
         if id == 0 {
             return Err(self.err(
                 name,
@@ -505,8 +545,15 @@ impl Compiler<'_> {
             parts.push(Part::Pattern(pat));
         }
         if let Some(re) = &r.regex {
-            let compiled =
-                regex::Regex::new(re).map_err(|e| self.err(re, format!("invalid regex: {e}")))?;
+            let compiled = match self.caches.regexes.get(re) {
+                Some(c) => c.clone(),
+                None => {
+                    let c = regex::Regex::new(re)
+                        .map_err(|e| self.err(re, format!("invalid regex: {e}")))?;
+                    self.caches.regexes.insert(re.clone(), c.clone());
+                    c
+                }
+            };
             parts.push(Part::Regex(compiled));
         }
         if let Some(all) = &r.all {
@@ -527,7 +574,15 @@ impl Compiler<'_> {
             parts.push(Part::Any(v));
         }
         if let Some(name) = &r.matches {
-            parts.push(Part::Matches(Arc::new(self.util(name)?)));
+            let util = match self.utils.get(name) {
+                Some(u) => u.clone(),
+                None => {
+                    let u = Arc::new(self.util(name)?);
+                    self.utils.insert(name.clone(), u.clone());
+                    u
+                }
+            };
+            parts.push(Part::Matches(util));
         }
         if let Some(h) = &r.has {
             parts.push(Part::Has(Box::new(self.relation(h)?)));

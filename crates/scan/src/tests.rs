@@ -19,7 +19,9 @@ fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
     let engine = engine::Engine::new(rules, &[lang]);
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(&lang.grammar()).unwrap();
-    engine.scan(lang, &mut parser, "snippet", code).findings
+    engine
+        .scan(lang, &mut parser, "snippet", code, None)
+        .findings
 }
 
 #[test]

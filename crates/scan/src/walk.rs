@@ -1,12 +1,14 @@
 //! Finding and reading the files to scan: ripgrep's `ignore` walker in parallel (`.gitignore`,
 //! `.ignore` and hidden files respected, also outside a git repository), one tree-sitter parser
 //! per language per thread. Files that are binary (a NUL byte in the first 8 KiB), minified
-//! JavaScript/TypeScript (a line over 5,000 characters, or lines averaging over 500) or larger
-//! than the size limit are skipped with a note.
+//! JavaScript/TypeScript (a line over 5,000 characters, or lines averaging over 500), larger
+//! than the size limit, or that a grammar cannot parse safely (`guard`) are skipped with a
+//! note; a panic while scanning one file is caught and noted, so no file ends a scan.
 
 use crate::engine::Engine;
 use crate::finding::{Finding, Note, NoteKind};
 use crate::lang::Language;
+use crate::runs::{self, FileFacts};
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -24,19 +26,26 @@ pub(crate) struct Counts {
     pub(crate) files: u64,
     pub(crate) parsed: u64,
     pub(crate) skipped: u64,
+    pub(crate) tests: u64,
     pub(crate) bytes: u64,
 }
 
+/// What the walk found: findings (with their enclosing class, for reachability), notes,
+/// counts, and the names every file defines and calls.
 #[derive(Default)]
-struct Acc {
-    findings: Vec<Finding>,
-    notes: Vec<Note>,
-    counts: Counts,
+pub(crate) struct Acc {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) classes: Vec<Option<String>>,
+    pub(crate) notes: Vec<Note>,
+    pub(crate) counts: Counts,
+    pub(crate) facts: Vec<FileFacts>,
 }
 
 struct Worker<'e, 'r> {
     engine: &'e Engine<'r>,
+    roots: &'e [PathBuf],
     max_size: u64,
+    include_tests: bool,
     parsers: Vec<Option<tree_sitter::Parser>>,
     acc: Acc,
     shared: &'e Mutex<Acc>,
@@ -46,10 +55,13 @@ impl Drop for Worker<'_, '_> {
     fn drop(&mut self) {
         let mut s = self.shared.lock().unwrap_or_else(|e| e.into_inner());
         s.findings.append(&mut self.acc.findings);
+        s.classes.append(&mut self.acc.classes);
+        s.facts.append(&mut self.acc.facts);
         s.notes.append(&mut self.acc.notes);
         s.counts.files += self.acc.counts.files;
         s.counts.parsed += self.acc.counts.parsed;
         s.counts.skipped += self.acc.counts.skipped;
+        s.counts.tests += self.acc.counts.tests;
         s.counts.bytes += self.acc.counts.bytes;
     }
 }
@@ -61,6 +73,22 @@ pub(crate) fn display(p: &Path) -> String {
         Some(rest) if !rest.is_empty() => rest.to_string(),
         _ => s,
     }
+}
+
+/// The path whose segments say where code runs: the displayed path under a relative root;
+/// under an absolute root, the path below it prefixed by the root's own name (so that
+/// `/home/ci/tests/app` does not make every file a test).
+fn context_path(roots: &[PathBuf], path: &Path) -> String {
+    for r in roots.iter().filter(|r| r.is_absolute()) {
+        if let Ok(rest) = path.strip_prefix(r) {
+            let name = r
+                .file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default();
+            return display(&Path::new(&*name).join(rest));
+        }
+    }
+    display(path)
 }
 
 /// Why `text` looks minified, if it does.
@@ -100,6 +128,11 @@ impl Worker<'_, '_> {
             return;
         }
         let file = display(path);
+        let ctx_path = context_path(self.roots, path);
+        if !self.include_tests && runs::test_path(&ctx_path).is_some() {
+            self.acc.counts.tests += 1;
+            return;
+        }
         self.acc.counts.files += 1;
         if let Some(len) = len.filter(|l| *l > self.max_size) {
             let msg = format!("{len} bytes, over the {} byte limit", self.max_size);
@@ -135,28 +168,53 @@ impl Worker<'_, '_> {
             }
         }
         self.acc.counts.bytes += bytes.len() as u64;
+        let file_runs = runs::of_file(lang, &ctx_path, &text);
+        if !file_runs.as_ref().is_some_and(|v| v.0.is_one_off()) {
+            let entry = file_runs
+                .as_ref()
+                .is_some_and(|v| v.0 == runs::RunContext::Request);
+            self.acc.facts.push(runs::facts(lang, &file, &text, entry));
+        }
         let parser = self.parsers[lang.index()].get_or_insert_with(|| {
             let mut p = tree_sitter::Parser::new();
             p.set_language(&lang.grammar())
                 .expect("grammars are compatible with the tree-sitter runtime");
             p
         });
-        let r = self.engine.scan(lang, parser, &file, &text);
+        // A panic on one file (a bug of the scanner's own) is that file's note, not the end
+        // of the scan.
+        let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.engine
+                .scan(lang, parser, &file, &text, file_runs.as_ref())
+        })) {
+            Ok(r) => r,
+            Err(p) => {
+                self.parsers[lang.index()] = None;
+                let what = p
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| p.downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                let msg = format!("the scanner failed on this file ({what}); skipped");
+                return self.note(&file, NoteKind::Unparsable, msg);
+            }
+        };
         if r.parsed {
             self.acc.counts.parsed += 1;
         }
+        if r.skipped {
+            self.acc.counts.skipped += 1;
+        }
         self.acc.findings.extend(r.findings);
+        self.acc.classes.extend(r.classes);
         self.acc.notes.extend(r.note);
     }
 }
 
-/// Walks `roots` with `threads` threads (0: one per core) and scans every file.
-pub(crate) fn walk(
-    roots: &[PathBuf],
-    engine: &Engine<'_>,
-    max_size: u64,
-    threads: usize,
-) -> (Vec<Finding>, Vec<Note>, Counts) {
+/// Walks `opts.paths` with `opts.threads` threads (0: one per core) and scans every file
+/// (test code only with `opts.include_tests`).
+pub(crate) fn walk(engine: &Engine<'_>, opts: &crate::ScanOptions) -> Acc {
+    let (roots, max_size, threads) = (&opts.paths[..], opts.max_file_size, opts.threads);
     let shared = Mutex::new(Acc::default());
     if let Some((first, rest)) = roots.split_first() {
         let mut b = WalkBuilder::new(first);
@@ -167,7 +225,9 @@ pub(crate) fn walk(
         b.build_parallel().run(|| {
             let mut w = Worker {
                 engine,
+                roots,
                 max_size,
+                include_tests: opts.include_tests,
                 parsers: (0..Language::ALL.len()).map(|_| None).collect(),
                 acc: Acc::default(),
                 shared: &shared,
@@ -191,8 +251,7 @@ pub(crate) fn walk(
             })
         });
     }
-    let acc = shared.into_inner().unwrap_or_else(|e| e.into_inner());
-    (acc.findings, acc.notes, acc.counts)
+    shared.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]

@@ -269,7 +269,7 @@ fn markdown_and_terminal_renderings() {
     let mut md = Vec::new();
     report.render_markdown(&mut md).unwrap();
     let md = String::from_utf8(md).unwrap();
-    assert!(md.contains("| Severity | Confidence | Rule | Location | Function | Finding |"));
+    assert!(md.contains("| Severity | Confidence | Runs | Rule | Location | Function | Finding |"));
     assert!(md.contains("`py-n-plus-one-query`"), "{md}");
     assert!(md.contains("## Notes"));
 
@@ -308,4 +308,67 @@ fn user_rules_and_language_filter() {
     assert_eq!(ids, ["team-no-print"]);
     assert_eq!(report.rules.len(), 1);
     assert_eq!(report.findings[0].function.as_deref(), Some("f"));
+}
+
+/// Python nested 520 levels deep around a string: tree-sitter-python's scanner would assert
+/// and abort the process. The file is skipped with a note; the rest of the tree is scanned.
+#[test]
+fn deeply_indented_python_is_skipped_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut deep = String::new();
+    for i in 0..520 {
+        deep.push_str(&" ".repeat(i));
+        deep.push_str("if x:\n");
+    }
+    // a query in a loop at the deepest level, so the literal prefilter lets the file through
+    deep.push_str(&" ".repeat(520));
+    deep.push_str("for i in ids:\n");
+    deep.push_str(&" ".repeat(524));
+    deep.push_str("cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (i,))\n");
+    write(dir.path(), "deep.py", &deep);
+    write(
+        dir.path(),
+        "ok.py",
+        "def f(cursor, ids):\n    for i in ids:\n        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (i,))\n",
+    );
+    let report = run(dir.path());
+    let note = report
+        .notes
+        .iter()
+        .find(|n| n.file.ends_with("deep.py"))
+        .expect("a note for deep.py");
+    assert_eq!(note.kind, NoteKind::Unparsable);
+    assert_eq!(report.summary.files_skipped, 1);
+    assert_eq!(report.summary.files, 2);
+    assert_eq!(report.findings.len(), 1);
+    assert!(report.findings[0].file.ends_with("ok.py"));
+}
+
+/// The in-memory entry points the fuzz targets use: rules from one YAML text, a scan of one text.
+#[test]
+fn rules_from_text_and_scan_of_text() {
+    let rules = perfhive_scan::rules_from_str(
+        "mine.yaml",
+        "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule: { pattern: print($$$) }\n",
+    )
+    .unwrap();
+    let (f, note) = perfhive_scan::scan_text(
+        &rules,
+        perfhive_scan::Language::Python,
+        "app/x.py",
+        "print(1)\n",
+    );
+    assert_eq!(f.len(), 1);
+    assert!(note.is_none());
+    let (none, _) = perfhive_scan::scan_text(
+        &rules,
+        perfhive_scan::Language::Go,
+        "app/x.go",
+        "package x\n",
+    );
+    assert!(none.is_empty());
+    let e = perfhive_scan::rules_from_str("bad.yaml", "id: [")
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("bad.yaml"), "{e}");
 }

@@ -304,11 +304,11 @@ fn a_read_only_history_is_read_but_never_written() {
     .unwrap();
     drop(s);
     let Some(_ro) = read_only_dir(path.parent().unwrap()) else {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("note: skipped — root here cannot mount, so nothing is read-only for it");
-        }
-        return;
+        return perfhive_test_support::skip(
+            "store::tests::a_read_only_history_is_read_but_never_written",
+            "for root only a read-only bind mount makes a folder read-only, and mounting needs \
+             CAP_SYS_ADMIN",
+        );
     };
     let err = Store::open(&path)
         .err()
@@ -362,11 +362,10 @@ fn fill(dir: &Path) {
 #[test]
 fn a_full_disk_is_named_as_such() {
     let Some(fs) = small_fs(1024) else {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("note: skipped — mounting a small tmpfs needs root with CAP_SYS_ADMIN");
-        }
-        return;
+        return perfhive_test_support::skip(
+            "store::tests::a_full_disk_is_named_as_such",
+            "a full disk is a small tmpfs, and mounting one needs root with CAP_SYS_ADMIN",
+        );
     };
     let path = fs.dir.join("history.db");
     let mut s = Store::open(&path).unwrap();

@@ -7,13 +7,15 @@
 //! - [`serial`]: one lock per test binary for tests that must not run side by side;
 //! - [`otlp`]: OTLP export requests (protobuf, gzip, gRPC frames) to feed a receiver;
 //! - [`python`]: the OpenTelemetry Python SDK as a real exporter, or a reported skip;
-//! - [`http`]: HTTP/1.1 and h2c test clients over loopback, and a time bound per test.
+//! - [`http`]: HTTP/1.1 and h2c test clients over loopback, and a time bound per test;
+//! - [`pty`]: a child on a pseudo-terminal, its output collected for a terminal emulator.
 //!
 //! **Skips are never silent.** A test whose real check cannot run here (a tool or SDK that is
-//! not installed) calls [`skip`]: in CI (the `CI` variable is set) that fails the test, elsewhere
-//! it prints one line `perfhive-skip: <check>: <why>` straight to the terminal (past the test
-//! harness's output capture) and, when `PERFHIVE_SKIP_LOG` names a file, appends the same line
-//! to it, so a script can list every check that did not run.
+//! not installed, a permission this process lacks) calls [`skip`]: it prints one line
+//! `perfhive-skip: <check>: <why>` straight to the terminal (past the test harness's output
+//! capture) and, when `PERFHIVE_SKIP_LOG` names a file, appends the same line to it, so
+//! `scripts/test.sh` lists every check that did not run; in CI (the `CI` variable is set) it
+//! then fails the test.
 
 #![allow(clippy::print_stderr)]
 
@@ -22,6 +24,7 @@ pub mod fs;
 pub mod http;
 pub mod net;
 pub mod otlp;
+pub mod pty;
 pub mod python;
 pub mod serial;
 
@@ -44,16 +47,31 @@ pub fn ci() -> bool {
 }
 
 /// Reports that `check` (the test's name or what it proves) did not run because of `why` (what
-/// is missing, and how to get it). In CI it panics instead: there, every check must run.
+/// is missing, and how to get it). In CI it then panics: there, every check must run.
 pub fn skip(check: &str, why: &str) {
-    assert!(!ci(), "{check} must run in CI, but {why}");
-    // Not `eprint!`: the test harness captures that and shows it only for failing tests.
     let log = std::env::var_os(SKIP_LOG).map(std::path::PathBuf::from);
-    report(check, why, &mut std::io::stderr().lock(), log);
+    // Not `eprint!`: the test harness captures that and shows it only for failing tests.
+    skip_to(check, why, ci(), &mut std::io::stderr().lock(), log);
+}
+
+/// [`skip`] with its inputs explicit: the line goes to `terminal` and `log` in every case (so
+/// `scripts/test.sh` lists a check that failed in CI for being skipped, too), then it panics
+/// when `in_ci`.
+fn skip_to(
+    check: &str,
+    why: &str,
+    in_ci: bool,
+    terminal: &mut dyn Write,
+    log: Option<std::path::PathBuf>,
+) {
+    report(check, why, terminal, log);
+    assert!(!in_ci, "{check} must run in CI, but {why}");
 }
 
 /// Writes the skip line to `terminal` and appends it to `log`.
 fn report(check: &str, why: &str, terminal: &mut dyn Write, log: Option<std::path::PathBuf>) {
+    // one line whatever `why` holds (a tool's multi-line stderr, say)
+    let why = why.split_whitespace().collect::<Vec<_>>().join(" ");
     let line = format!("{SKIP_PREFIX}{check}: {why}\n");
     let _ = terminal.write_all(line.as_bytes());
     if let Some(path) = log {
@@ -98,11 +116,22 @@ mod tests {
     }
 
     #[test]
-    fn skip_fails_in_ci() {
-        if !ci() {
-            return;
-        }
-        let r = std::panic::catch_unwind(|| skip("ci::check", "missing"));
-        assert!(r.is_err());
+    fn skip_fails_in_ci_after_logging() {
+        let log = unique_path("skip-log-ci");
+        let mut terminal = Vec::new();
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            skip_to(
+                "ci::check",
+                "missing",
+                true,
+                &mut terminal,
+                Some(log.clone()),
+            )
+        }));
+        assert!(r.is_err(), "a skip in CI fails the test");
+        let text = std::fs::read_to_string(&log).expect("the log was written first");
+        assert_eq!(text, "perfhive-skip: ci::check: missing\n");
+        let _ = std::fs::remove_file(log);
+        skip_to("local::check", "missing", false, &mut Vec::new(), None);
     }
 }

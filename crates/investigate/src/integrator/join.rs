@@ -1,9 +1,15 @@
-//! Joining findings of different investigators: by subject (`database` and `storage-io` are
-//! evidence of the same cause) and by code function (a hot profile frame, a trace phase's
-//! `code.function.name` and a code-scan match naming the same function — and the same file
-//! when both name one — are one place seen by several kinds of evidence).
+//! Joining findings of different investigators. A finding confirms another only when both
+//! are about the same request (a [`Route`]: same method and normalised template), the same SQL
+//! statement (a [`perfhive_core::sql`] fingerprint) or the same code function (a hot profile
+//! frame, a trace phase's `code.function.name` and a code-scan match naming the same function
+//! — and the same file when both name one) — never through a shared subject alone: two
+//! findings about `database` on different routes are two problems, not one confirmed twice.
+//! Subjects still group findings for the consensus (`database` and `storage-io` are evidence
+//! of the same cause).
 
 use crate::model::{Finding, InvestigatorName};
+use crate::report::JoinKey;
+use perfhive_core::route::{template_matches, Route};
 
 /// Subjects that are evidence of the same cause.
 const RELATED: &[&[&str]] = &[&["database", "storage-io"], &["serialization", "cpu"]];
@@ -96,4 +102,49 @@ pub(super) fn shared_functions(a: &Finding, b: &Finding) -> Vec<String> {
         })
         .cloned()
         .collect()
+}
+
+/// Whether two routes are one request: the same template (or a concrete path of one side
+/// matching the other's template), methods equal or either one any.
+pub(super) fn same_route(a: &Route, b: &Route) -> bool {
+    let methods = match (&a.method, &b.method) {
+        (Some(x), Some(y)) => x.eq_ignore_ascii_case(y),
+        _ => true,
+    };
+    a.same_as(b)
+        || (methods
+            && (template_matches(&a.template, &b.template)
+                || template_matches(&b.template, &a.template)))
+}
+
+/// The routes two findings share (see [`same_route`]).
+fn shared_routes(a: &Finding, b: &Finding) -> Vec<Route> {
+    a.routes
+        .iter()
+        .filter(|r| b.routes.iter().any(|s| same_route(r, s)))
+        .cloned()
+        .collect()
+}
+
+/// Everything that joins two findings: shared routes, statements and functions (see the
+/// module docs); empty when they are about different things, whatever their subjects.
+pub(super) fn join_keys(a: &Finding, b: &Finding) -> Vec<JoinKey> {
+    let mut keys: Vec<JoinKey> = shared_routes(a, b)
+        .into_iter()
+        .map(JoinKey::Route)
+        .collect();
+    keys.extend(
+        a.statements
+            .iter()
+            .filter(|s| b.statements.contains(s))
+            .map(|s| JoinKey::Statement(*s)),
+    );
+    keys.extend(
+        shared_functions(a, b)
+            .iter()
+            .map(|f| JoinKey::Function(function_key(f))),
+    );
+    keys.sort();
+    keys.dedup();
+    keys
 }

@@ -4,23 +4,26 @@
 //!
 //! 1. **pointers** — evidence points into report.json at its investigator's index.
 //! 2. **rank** (`rank.rs`) — score = severity × share of time affected (0.3 when unmeasured)
-//!    × (1 + 0.5 per other investigator confirming the same subject or function) × (0.5 when
-//!    heuristic); findings naming the same code function (`join.rs`: a hot profile frame, a
-//!    trace phase's `code.function.name`, the function around a code-scan match) rank 1.5×
-//!    higher, and a static code finding confirmed at runtime loses the heuristic discount and
-//!    takes its function's measured share.
-//! 3. **consensus** (`consensus.rs`) — agreements; disagreements resolved by measured
-//!    evidence over heuristics; investigators whose view is missing.
-//! 4. **recommend** (`recommend.rs`) — P0/P1/P2 with expected gains (the Amdahl bound
-//!    1 / (1 − p) for removing a phase with share p, or the speed-up a sweep measured), the
-//!    roadmap, the risks.
-//! 5. **summary** (`summary.rs`) — where the time goes, the headline, the criteria and
-//!    status, the charts.
+//!    × (1 + 0.5 per other investigator whose finding is joined to it: the same request,
+//!    statement or function, `join.rs` — never a shared subject alone) × (0.5 when heuristic);
+//!    a static code finding confirmed at runtime loses the heuristic discount and takes the
+//!    measured share it is joined to; a finding without a subject of its own takes the subject
+//!    of the evidence joined to it.
+//! 3. **consensus** (`consensus.rs`) — agreements per subject and join key; contradicting
+//!    shares of one phase reconciled; heuristics overruled by measurements; investigators
+//!    whose view is missing.
+//! 4. **recommend** (`recommend.rs`) — the top findings completed with recommendations from
+//!    their evidence; P0/P1/P2 with labelled gains (measured by a sweep, or the Amdahl bound
+//!    1 / (1 − p)); then (`roadmap.rs`) the roadmap with target criteria, the risks, the
+//!    alternatives.
+//! 5. **summary** (`summary.rs`) — where the time goes, the headline, the P0 with its gain,
+//!    the criteria and status, the charts.
 
 mod consensus;
 mod join;
 mod rank;
 mod recommend;
+mod roadmap;
 mod summary;
 
 pub use join::{function_key, same_file};
@@ -89,20 +92,18 @@ fn fix_pointers(results: &mut [InvestigatorResult]) {
     }
 }
 
-/// The alternatives a report lists as considered and rejected.
-const ALTERNATIVES_REJECTED: &str =
-    "scaling out before fixing the dominant phase: more instances multiply the same per-request cost";
-
 /// Writes the report: the passes of the module docs, in order.
 pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Report {
     fix_pointers(&mut results);
     let ctx = Integration::new(&results);
-    let findings = rank::rank(&ctx);
-    let consensus = consensus::consensus(&ctx);
+    let mut findings = rank::rank(&ctx);
+    recommend::complete(&mut findings, &results);
+    let consensus = consensus::consensus(&ctx, &findings);
     let recommendations = recommend::prioritize(&findings);
-    let roadmap = recommend::roadmap(&recommendations);
-    let risks = recommend::risks(&recommendations);
-    let executive_summary = summary::executive_summary(&results, &findings);
+    let roadmap = roadmap::roadmap(&recommendations, &findings);
+    let risks = roadmap::risks(&recommendations);
+    let alternatives = roadmap::alternatives(&recommendations, &findings);
+    let executive_summary = summary::executive_summary(&results, &findings, &recommendations);
     let criteria = summary::criteria(&results);
     let status = summary::status(&criteria, inputs.interruption.as_ref());
     let charts = summary::charts(&results);
@@ -127,9 +128,10 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
         charts,
         appendices: Appendices {
             configuration: Vec::new(),
-            alternatives_rejected: vec![ALTERNATIVES_REJECTED.into()],
+            alternatives_rejected: alternatives,
             data_files: inputs.data_files,
         },
+        before_after: None,
     }
 }
 

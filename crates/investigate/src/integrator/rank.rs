@@ -1,15 +1,18 @@
 //! The ranking pass: every finding scored and ranked, best first.
 //!
-//! Score = severity × share of time affected × (1 + 0.5 per other investigator confirming it)
-//! × 0.5 for an unconfirmed heuristic × 1.5 when joined on a function × 1.5 for a measured
-//! gain of 2× or more. An unmeasured share is the measured share of the finding's subject
-//! (from any investigator), else 0.3; a static code finding takes its joined function's
-//! measured share, else [`STATIC_SHARE`].
+//! Score = severity × share of time affected × (1 + 0.5 per other investigator confirming it
+//! on a join key: the same request, statement or function) × 0.5 for an unconfirmed heuristic
+//! × 1.5 for a static finding seen running × 1.5 for a measured gain of 2× or more. An
+//! unmeasured share is the largest measured share of the findings joined to it, else the
+//! measured share of its subject, else 0.3; a static code finding takes its joined share,
+//! else [`STATIC_SHARE`]. A finding that names no subject of its own (a parameter sweep
+//! without `subject:`) takes the subject of the measured finding joined to it with the
+//! largest share.
 
-use super::join::{is_static, related, shared_functions};
+use super::join::{is_static, join_keys};
 use super::Integration;
 use crate::model::{Finding, InvestigatorName};
-use crate::report::RankedFinding;
+use crate::report::{Join, JoinKey, RankedFinding};
 
 /// The share of time assumed for a static code finding no runtime evidence confirms.
 pub const STATIC_SHARE: f64 = 0.1;
@@ -19,60 +22,82 @@ const UNMEASURED_SHARE: f64 = 0.3;
 
 /// How the other investigators' findings bear on one finding.
 struct Confirmation {
-    /// Investigators confirming it, by subject or function, sorted.
+    /// Investigators confirming it, sorted.
     by: Vec<InvestigatorName>,
-    /// The functions it is joined on, sorted.
-    joined_on: Vec<String>,
-    /// The largest measured share of a finding joined to it by function.
+    /// Each confirming finding and the key joining it.
+    joins: Vec<Join>,
+    /// The largest measured share of a finding joined to it.
     joined_share: Option<f64>,
+    /// The joined measured finding with the largest share (or severity): whose subject a
+    /// finding without one takes.
+    best: Option<(String, String)>,
 }
 
-/// What confirms `f` among `all`: a finding of another investigator about the same function,
-/// or — unless either side is a static code finding, which is about one place — about a
-/// related subject.
+/// What confirms `f` among `all`: each finding of another investigator about the same
+/// request, statement or function ([`join_keys`]).
 fn confirmation(f: &Finding, all: &[&Finding]) -> Confirmation {
     let mut c = Confirmation {
         by: Vec::new(),
-        joined_on: Vec::new(),
+        joins: Vec::new(),
         joined_share: None,
+        best: None,
     };
+    let mut best_weight = f64::NEG_INFINITY;
     for g in all.iter().filter(|g| g.investigator != f.investigator) {
-        let shared = shared_functions(f, g);
-        let joined = !shared.is_empty();
-        c.joined_on.extend(shared);
-        if joined && !g.heuristic {
+        let keys = join_keys(f, g);
+        if keys.is_empty() {
+            continue;
+        }
+        c.by.push(g.investigator);
+        c.joins.extend(keys.into_iter().map(|key| Join {
+            investigator: g.investigator,
+            finding: g.id.clone(),
+            key,
+        }));
+        if !g.heuristic {
             if let Some(t) = g.time_share {
                 c.joined_share = Some(c.joined_share.map_or(t, |j: f64| j.max(t)));
             }
-        }
-        let static_side = is_static(f) || is_static(g);
-        if joined || (!static_side && related(&g.subject, &f.subject)) {
-            c.by.push(g.investigator);
+            let weight = g.time_share.unwrap_or(0.0) + g.severity * 1e-3;
+            if weight > best_weight && !names_no_subject(g) {
+                best_weight = weight;
+                c.best = Some((g.id.clone(), g.subject.clone()));
+            }
         }
     }
     c.by.sort();
     c.by.dedup();
-    c.joined_on.sort();
-    c.joined_on.dedup();
     c
+}
+
+/// Whether a finding names no subject of its own: a parameter sweep without `subject:` is
+/// about its parameter's name until the evidence joined to it says what it is about.
+fn names_no_subject(f: &Finding) -> bool {
+    f.subject.trim().is_empty()
+        || f.id
+            .strip_prefix("sweep.parameter.")
+            .is_some_and(|p| p == f.subject)
 }
 
 /// One finding's score (see the module docs), rounded to three decimals.
 fn score(f: &Finding, c: &Confirmation, ctx: &Integration<'_>) -> f64 {
-    let confirmed_at_runtime = !c.joined_on.is_empty();
-    let share = match f.time_share {
+    let confirmed_at_runtime = !c.joins.is_empty();
+    let share = match super::consensus::reconciled_share(f, &ctx.findings) {
         Some(s) => s,
-        // the measured share of its function's phase, once joined; else a small prior
+        // the measured share of what it is joined to; else a small prior
         None if is_static(f) => c.joined_share.unwrap_or(STATIC_SHARE),
-        None => ctx.measured_share(&f.subject).unwrap_or(UNMEASURED_SHARE),
+        None => c
+            .joined_share
+            .or_else(|| ctx.measured_share(&f.subject))
+            .unwrap_or(UNMEASURED_SHARE),
     };
     let mut score = f.severity * share.max(0.05) * (1.0 + 0.5 * c.by.len() as f64);
     // a rule of thumb counts half, unless runtime evidence names the same function
     if f.heuristic && !confirmed_at_runtime {
         score *= 0.5;
     }
-    if confirmed_at_runtime {
-        score *= 1.5; // the same function seen by two kinds of evidence
+    if confirmed_at_runtime && is_static(f) {
+        score *= 1.5; // a place in the code seen running
     }
     if f.recommendation
         .as_ref()
@@ -91,12 +116,32 @@ pub(super) fn rank(ctx: &Integration<'_>) -> Vec<RankedFinding> {
         .iter()
         .map(|f| {
             let c = confirmation(f, &ctx.findings);
+            let mut finding = (*f).clone();
+            let mut subject_from = None;
+            if names_no_subject(f) {
+                if let Some((id, subject)) = &c.best {
+                    finding.subject = subject.clone();
+                    subject_from = Some(id.clone());
+                }
+            }
+            let joined_on = c
+                .joins
+                .iter()
+                .filter_map(|j| match &j.key {
+                    JoinKey::Function(name) => Some(name.clone()),
+                    _ => None,
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
             RankedFinding {
                 rank: 0,
                 score: score(f, &c, ctx),
                 confirmed_by: c.by,
-                joined_on: c.joined_on,
-                finding: (*f).clone(),
+                joined_on,
+                joins: c.joins,
+                subject_from,
+                finding,
             }
         })
         .collect();

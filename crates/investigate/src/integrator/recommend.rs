@@ -1,32 +1,196 @@
-//! The recommendation passes: P0 is the best-ranked finding with a recommendation, P1 the
-//! next, P2 the cheapest of the rest (a quick win); a static finding no runtime evidence
-//! confirms is listed, never prioritised. A recommendation without a measured speed-up gets the
-//! Amdahl bound 1 / (1 − p) of removing its finding's share p. Then the roadmap (one phase per
-//! recommendation, with success criteria) and the risk table.
+//! The recommendation passes. First every top finding is given a recommendation derived from
+//! its evidence when its investigator wrote none ([`complete`]): it names the thing to change
+//! (the function, statement or request the finding is joined on), or says which evidence is
+//! missing and how to get it; generic "profile it" advice is replaced by the hottest function
+//! once a profile ran. Then P0 is the best-ranked finding with a recommendation, P1 the next,
+//! P2 the cheapest of the rest (a quick win); a static finding no runtime evidence confirms is
+//! listed, never prioritised. Each gain is labelled for what it is ([`GainKind`]): measured by a
+//! sweep, or the Amdahl bound 1 / (1 − p) of removing the finding's share p. The roadmap,
+//! risks and alternatives are in [`super::roadmap`].
 
 use super::join::is_static;
 use super::round3;
-use crate::model::Effort;
-use crate::report::{Level, Prioritized, Priority, RankedFinding, Risk, RoadmapPhase};
+use crate::data::{InvestigatorData, ProfileData};
+use crate::model::{Effort, Finding, InvestigatorName, InvestigatorResult, Recommendation};
+use crate::report::{Gain, GainKind, JoinKey, Prioritized, Priority, RankedFinding};
 
-/// A prioritised recommendation for `r`, its impact bounded by Amdahl when not measured.
-fn prioritized(priority: Priority, r: &RankedFinding, rationale: String) -> Option<Prioritized> {
-    let mut rec = r.finding.recommendation.clone()?;
-    if rec.expected_speedup.is_none() {
-        if let Some(p) = r.finding.time_share.filter(|p| *p > 0.0 && *p < 1.0) {
-            rec.expected_speedup = Some(round3(1.0 / (1.0 - p)));
-            rec.impact = format!(
-                "{} (Amdahl bound if the phase vanished: {:.2}×)",
-                rec.impact,
-                1.0 / (1.0 - p)
-            );
+/// Above this, a measured throughput ratio means the current setting completed (almost)
+/// nothing in its level: not a number to promise.
+const MAX_CREDIBLE_RATIO: f64 = 1000.0;
+
+/// The risk of a recommendation that only measures: such a recommendation has no gain.
+const MEASURES_ONLY: &str = "none: this only measures";
+
+/// From this share of time on, the Amdahl bound is too large to be informative.
+const MAX_AMDAHL_SHARE: f64 = 0.95;
+
+/// How many of the best-ranked findings are made sure to carry a recommendation.
+const COMPLETED: usize = 3;
+
+/// The profile's data, when a profile ran and measured stacks.
+fn profile(results: &[InvestigatorResult]) -> Option<&ProfileData> {
+    results.iter().find_map(|r| match &r.data {
+        Some(InvestigatorData::Profile(p)) if p.samples > 0 => Some(p),
+        _ => None,
+    })
+}
+
+/// The first evidence in words (`db share: 99.2%`).
+fn first_evidence(f: &Finding) -> Option<String> {
+    f.evidence.first().map(|e| {
+        let unit = match e.unit.trim() {
+            "" => String::new(),
+            "%" => "%".into(),
+            u => format!(" {u}"),
+        };
+        format!("{}: {}{unit}", e.label, e.value)
+    })
+}
+
+/// A recommendation derived from what a finding is joined on and its evidence: the function,
+/// the statement or the request to change; else what evidence is missing.
+fn derived(r: &RankedFinding, profile_ran: bool) -> Recommendation {
+    let f = &r.finding;
+    let measured = first_evidence(f).unwrap_or_else(|| f.title.clone());
+    let function = f.functions.first().cloned().or_else(|| {
+        r.joins.iter().find_map(|j| match &j.key {
+            JoinKey::Function(n) => Some(n.clone()),
+            _ => None,
+        })
+    });
+    let (action, effort) = if let Some(func) = function {
+        let place = f
+            .files
+            .first()
+            .map(|file| format!(" ({file})"))
+            .unwrap_or_default();
+        (
+            format!("cut the time spent in `{func}`{place}"),
+            Effort::Medium,
+        )
+    } else if let Some(s) = f.statements.first() {
+        (
+            format!(
+                "speed up or batch statement `{s}` (its plan, an index, fewer calls per request)"
+            ),
+            Effort::Medium,
+        )
+    } else if let Some(route) = f.routes.first() {
+        (format!("cut the time of `{route}`"), Effort::Medium)
+    } else {
+        let how = if profile_ran {
+            "add `traces:` to the plan (OpenTelemetry spans name the request, statement and function)"
+        } else {
+            "add `traces:` (OpenTelemetry spans name the request, statement and function) and `profile:` (the hot functions) to the plan"
+        };
+        return Recommendation {
+            action: format!(
+                "find which request, statement or function the `{}` time is in (no investigator names one): {how}, then run again",
+                f.subject
+            ),
+            impact: format!("evidence so far: {measured}"),
+            expected_speedup: None,
+            effort: Effort::Low,
+            risk: MEASURES_ONLY.into(),
+            mitigation: "-".into(),
+        };
+    };
+    Recommendation {
+        action,
+        impact: format!("measured: {measured}"),
+        expected_speedup: None,
+        effort,
+        risk: "a change to a hot path can change its results as well as its speed".into(),
+        mitigation: "compare before and after with `perfhive compare`; keep the tests green".into(),
+    }
+}
+
+/// The hottest function the profile measured, as the thing to change, instead of advice to
+/// run a profiler that already ran.
+fn from_profile(rec: &mut Recommendation, p: &ProfileData) {
+    if let Some(hot) = p.top.first() {
+        rec.action = format!(
+            "cut the CPU time of `{}` ({:.0}% of the CPU samples, self; {:.0}% inclusive), the hottest function the profile measured",
+            hot.function, hot.self_pct, hot.inclusive_pct
+        );
+    }
+}
+
+/// Makes sure the best-ranked findings carry a recommendation (see the module docs), and that
+/// none advises running the profiler once a profile ran.
+pub(super) fn complete(ranked: &mut [RankedFinding], results: &[InvestigatorResult]) {
+    let profile = profile(results);
+    let profile_ran = results
+        .iter()
+        .any(|r| r.name == InvestigatorName::Profile && r.data.is_some());
+    for (i, r) in ranked.iter_mut().enumerate() {
+        if let (Some(rec), Some(p)) = (r.finding.recommendation.as_mut(), profile) {
+            if rec.action.contains("perfhive profile") {
+                from_profile(rec, p);
+            }
+        }
+        if i < COMPLETED && r.finding.recommendation.is_none() && !is_static(&r.finding) {
+            r.finding.recommendation = Some(derived(r, profile_ran));
         }
     }
+}
+
+/// The gain of a recommendation, labelled: measured by a sweep (a parameter or concurrency
+/// sweep's throughput ratio), else the Amdahl bound of its finding's share.
+fn gain(r: &RankedFinding, rec: &mut Recommendation) -> Option<Gain> {
+    if rec.risk == MEASURES_ONLY {
+        return None;
+    }
+    let measured_by_sweep = matches!(
+        r.finding.investigator,
+        InvestigatorName::Sweep | InvestigatorName::Command
+    );
+    if let Some(s) = rec.expected_speedup {
+        if measured_by_sweep {
+            if s.is_finite() && s <= MAX_CREDIBLE_RATIO {
+                return Some(Gain {
+                    factor: round3(s),
+                    kind: GainKind::Sweep,
+                });
+            }
+            // the current value completed (almost) nothing: the ratio is not a number
+            rec.expected_speedup = None;
+            rec.impact = format!(
+                "{}; the current setting completed almost no request in its level, so the ratio is not a credible number",
+                rec.impact
+            );
+            return None;
+        }
+    }
+    let p = r.finding.time_share.filter(|p| *p > 0.0)?;
+    if p >= MAX_AMDAHL_SHARE {
+        // 1 / (1 − p) grows without bound: not a number to promise
+        rec.expected_speedup = None;
+        rec.impact = format!(
+            "{}; the phase is {:.0}% of request time, so the Amdahl bound (1 / (1 − p)) says nothing useful: measure the change",
+            rec.impact,
+            p * 100.0
+        );
+        return None;
+    }
+    let bound = round3(1.0 / (1.0 - p));
+    rec.expected_speedup = Some(bound);
+    Some(Gain {
+        factor: bound,
+        kind: GainKind::AmdahlBound,
+    })
+}
+
+/// A prioritised recommendation for `r`, with its labelled gain.
+fn prioritized(priority: Priority, r: &RankedFinding, rationale: String) -> Option<Prioritized> {
+    let mut rec = r.finding.recommendation.clone()?;
+    let gain = gain(r, &mut rec);
     Some(Prioritized {
         priority,
         finding_id: r.finding.id.clone(),
         rationale,
         recommendation: rec,
+        gain,
         evidence: r.finding.evidence.clone(),
     })
 }
@@ -36,7 +200,7 @@ pub(super) fn prioritize(ranked: &[RankedFinding]) -> Vec<Prioritized> {
     let with_rec: Vec<&RankedFinding> = ranked
         .iter()
         .filter(|r| r.finding.recommendation.is_some())
-        .filter(|r| !is_static(&r.finding) || !r.joined_on.is_empty())
+        .filter(|r| !is_static(&r.finding) || !r.joins.is_empty())
         .collect();
     let mut out = Vec::new();
     if let Some(r) = with_rec.first() {
@@ -45,12 +209,7 @@ pub(super) fn prioritize(ranked: &[RankedFinding]) -> Vec<Prioritized> {
             r.rank,
             ranked.len(),
             r.score,
-            if r.confirmed_by.is_empty() {
-                "no other investigator".to_string()
-            } else {
-                let names: Vec<&str> = r.confirmed_by.iter().map(|n| n.as_str()).collect();
-                names.join(", ")
-            }
+            r.confirmation()
         );
         out.extend(prioritized(Priority::P0, r, rationale));
     }
@@ -70,50 +229,4 @@ pub(super) fn prioritize(ranked: &[RankedFinding]) -> Vec<Prioritized> {
         out.extend(prioritized(Priority::P2QuickWin, r, rationale));
     }
     out
-}
-
-/// One roadmap phase per recommendation, with how to know it worked.
-pub(super) fn roadmap(recommendations: &[Prioritized]) -> Vec<RoadmapPhase> {
-    recommendations
-        .iter()
-        .enumerate()
-        .map(|(i, p)| RoadmapPhase {
-            name: format!("Phase {}: {}", i + 1, p.recommendation.action),
-            actions: vec![p.recommendation.action.clone()],
-            success_criteria: vec![
-                match p.recommendation.expected_speedup {
-                    Some(s) => format!(
-                        "throughput ≥ {:.1}× the baseline, or the affected time cut by {:.0}%",
-                        (1.0 + (s - 1.0) / 2.0),
-                        100.0 * (1.0 - 1.0 / s)
-                    ),
-                    None => p.recommendation.impact.clone(),
-                },
-                "no error-rate increase, p99 not worse (perfhive compare --fail-on-regression)"
-                    .into(),
-            ],
-        })
-        .collect()
-}
-
-/// The risk table: one row per recommendation, as likely as its effort is large, of high
-/// impact for the P0.
-pub(super) fn risks(recommendations: &[Prioritized]) -> Vec<Risk> {
-    recommendations
-        .iter()
-        .map(|p| Risk {
-            risk: format!("{}: {}", p.recommendation.action, p.recommendation.risk),
-            likelihood: match p.recommendation.effort {
-                Effort::Low => Level::Low,
-                Effort::Medium => Level::Medium,
-                Effort::High => Level::High,
-            },
-            impact: if p.priority == Priority::P0 {
-                Level::High
-            } else {
-                Level::Medium
-            },
-            mitigation: p.recommendation.mitigation.clone(),
-        })
-        .collect()
 }

@@ -8,7 +8,10 @@ use super::{round1, round3};
 use crate::data::{DataOf, PhaseTime, ResourcesData};
 use crate::investigators::load::subject_of_phase;
 use crate::model::{InvestigatorName, InvestigatorResult};
-use crate::report::{Charts, ExecutiveSummary, Interruption, PhaseShare, RankedFinding};
+use crate::report::{
+    Charts, ExecutiveSummary, Interruption, PhaseShare, Prioritized, Priority, RankedFinding,
+    RequestRow,
+};
 use perfhive_core::record::{CriterionResult, RunStatus};
 
 /// Trace phases below this share of the critical path are left out of the breakdown.
@@ -101,8 +104,13 @@ fn headline(
 ) -> String {
     match (ranked.first(), breakdown.first()) {
         (Some(top), _) => {
+            // the CPU verdict decides: one saturated thread is not an idle CPU
             let cpu = match results.resources_data() {
-                Some(ResourcesData::Observed { summary, .. }) => Some(summary.cpu_utilization),
+                Some(r @ ResourcesData::Observed { summary, .. })
+                    if !r.cpu_verdict().is_some_and(|c| c.is_cpu_limited()) =>
+                {
+                    Some(summary.cpu_utilization)
+                }
                 _ => None,
             };
             let not = cpu
@@ -127,16 +135,37 @@ fn headline(
     }
 }
 
+/// The P0 in one sentence: what to change, the finding it addresses, and its gain labelled
+/// for what it is (or that none was computed).
+fn p0_sentence(recs: &[Prioritized], ranked: &[RankedFinding]) -> Option<String> {
+    let p0 = recs.iter().find(|p| p.priority == Priority::P0)?;
+    let rank = ranked
+        .iter()
+        .find(|r| r.finding.id == p0.finding_id)
+        .map(|r| format!(", rank {}", r.rank))
+        .unwrap_or_default();
+    let gain = match &p0.gain {
+        Some(g) => format!("expected gain {}", g.describe()),
+        None => "no gain computed".to_string(),
+    };
+    Some(format!(
+        "P0: {} (finding `{}`{rank}): {gain}.",
+        p0.recommendation.action, p0.finding_id
+    ))
+}
+
 /// The executive summary.
 pub(super) fn executive_summary(
     results: &[InvestigatorResult],
     ranked: &[RankedFinding],
+    recs: &[Prioritized],
 ) -> ExecutiveSummary {
     let (time_breakdown, source) = time_breakdown(results);
     ExecutiveSummary {
         headline: headline(results, ranked, &time_breakdown),
         breakdown_source: source.describe().into(),
         time_breakdown,
+        p0: p0_sentence(recs, ranked),
     }
 }
 
@@ -162,6 +191,46 @@ pub(super) fn status(
     }
 }
 
+/// The percentiles a latency table shows.
+pub const STANDARD_PERCENTILES: [f64; 6] = [50.0, 90.0, 95.0, 99.0, 99.9, 99.99];
+
+/// The baseline's one-second points, without a last one that covers less than a second (its
+/// throughput would read as a drop).
+fn whole_seconds(
+    record: &perfhive_core::record::RunRecord,
+) -> impl Iterator<Item = &perfhive_core::record::TimePoint> {
+    let points = &record.timeseries;
+    let partial = points.last().is_some_and(|last| {
+        let prev = points.len().checked_sub(2).map_or(0.0, |i| points[i].t);
+        last.t - prev < 0.999 || record.duration_s + 1e-6 < last.t
+    });
+    let keep = if partial && points.len() > 1 {
+        points.len() - 1
+    } else {
+        points.len()
+    };
+    points[..keep].iter()
+}
+
+/// One row per request of the baseline's mix: its rate, latency percentiles and errors.
+fn request_rows(record: &perfhive_core::record::RunRecord) -> Vec<RequestRow> {
+    let total = record.metrics.requests.max(1) as f64;
+    record
+        .requests
+        .iter()
+        .map(|q| RequestRow {
+            name: q.name.clone(),
+            rate_rps: round3(record.metrics.throughput_rps * q.requests as f64 / total),
+            requests: q.requests,
+            p50_ms: q.latency_ms.as_ref().map(|l| l.p50),
+            p95_ms: q.latency_ms.as_ref().map(|l| l.p95),
+            p99_ms: q.latency_ms.as_ref().map(|l| l.p99),
+            errors: q.errors,
+            error_rate_pct: q.error_rate_pct,
+        })
+        .collect()
+}
+
 /// The chart data: the baseline's latency spectrum and time series, the concurrency sweep
 /// with its USL fit, and the parameter sweep.
 pub(super) fn charts(results: &[InvestigatorResult]) -> Charts {
@@ -175,13 +244,15 @@ pub(super) fn charts(results: &[InvestigatorResult]) -> Charts {
             .and_then(|t| perfhive_core::LatencyHistogram::decode(t).ok())
         {
             c.spectrum = h.spectrum_ms(4);
+            c.percentiles = STANDARD_PERCENTILES
+                .iter()
+                .filter_map(|&p| Some((p, round3(h.quantile_ms(p / 100.0)?))))
+                .collect();
         }
-        c.timeseries = load
-            .record
-            .timeseries
-            .iter()
+        c.timeseries = whole_seconds(&load.record)
             .map(|p| (p.t, p.requests as f64, p.p99_ms.unwrap_or(0.0)))
             .collect();
+        c.requests = request_rows(&load.record);
     }
     if let Some(sweep) = results.sweep_data() {
         c.sweep = sweep

@@ -4,6 +4,7 @@ use super::*;
 use crate::data::{InvestigatorData, LoadData, PhaseTime, ResourcesData, TracesData};
 use crate::model::{Effort, Evidence, Finding, InvestigatorName, Recommendation, Verdict};
 use perfhive_core::record::RunStatus;
+use perfhive_core::route::Route;
 use perfhive_core::trace::{PhaseStat, TraceSummary};
 use InvestigatorName as N;
 
@@ -47,6 +48,11 @@ fn resources_data(cpu_utilization: f64) -> Option<InvestigatorData> {
             verdicts: Vec::new(),
             rss_per_second: Vec::new(),
             growth: None,
+            cpu: None,
+            threads: Vec::new(),
+            memory: None,
+            processes: Vec::new(),
+            noise: None,
         }
         .into(),
     )
@@ -185,19 +191,17 @@ fn measured_and_confirmed_findings_rank_first_and_heuristics_are_overruled() {
         )],
         resources_data(0.17),
     );
-    let sweep = result(
+    let mut batch = finding(
         N::Sweep,
-        vec![finding(
-            N::Sweep,
-            "sweep.parameter.batch_size",
-            "database",
-            0.9,
-            None,
-            false,
-            Some((Effort::Low, Some(20.0))),
-        )],
+        "sweep.parameter.batch_size",
+        "database",
+        0.9,
         None,
+        false,
+        Some((Effort::Low, Some(20.0))),
     );
+    batch.routes = vec![Route::parse("POST /ingest")];
+    let sweep = result(N::Sweep, vec![batch], None);
     // a rule of thumb about the cache, which the measurement puts at 4%
     let config = result(
         N::Resources,
@@ -221,6 +225,8 @@ fn measured_and_confirmed_findings_rank_first_and_heuristics_are_overruled() {
     failed.findings.clear();
     let load_with_cache = {
         let mut l = load.clone();
+        // the database phase is reported by the ingest request, a concrete path
+        l.findings[0].routes = vec![Route::parse("POST http://127.0.0.1:1/ingest?x=1")];
         l.findings.push(finding(
             N::Load,
             "load.phase.cache",
@@ -246,7 +252,15 @@ fn measured_and_confirmed_findings_rank_first_and_heuristics_are_overruled() {
     );
     // the sweep's measured 20× on the database, confirmed by load and resources, ranks first
     assert_eq!(r.findings[0].finding.id, "sweep.parameter.batch_size");
-    assert_eq!(r.findings[0].confirmed_by, [N::Load, N::Resources]);
+    // joined on the request; resources, about the same subject but no request, does not confirm
+    assert_eq!(r.findings[0].confirmed_by, [N::Load]);
+    assert!(
+        r.findings[0]
+            .confirmation()
+            .contains("load (same request `POST /ingest`)"),
+        "{}",
+        r.findings[0].confirmation()
+    );
     assert_eq!(r.findings[1].finding.id, "load.phase.db");
     let cache = r
         .findings
@@ -278,10 +292,13 @@ fn measured_and_confirmed_findings_rank_first_and_heuristics_are_overruled() {
         r.recommendations[0].finding_id,
         "sweep.parameter.batch_size"
     );
-    // the serialisation fix gets its Amdahl bound: 1 / (1 − 0.17)
+    // the database phase had no recommendation: one is derived from what it is about, the
+    // request, with its Amdahl bound 1 / (1 − 0.61), labelled as such
     let p1 = &r.recommendations[1];
-    assert_eq!(p1.finding_id, "load.phase.serialize");
-    assert!((p1.recommendation.expected_speedup.unwrap() - 1.0 / 0.83).abs() < 1e-3);
+    assert_eq!(p1.finding_id, "load.phase.db");
+    assert_eq!(p1.recommendation.action, "cut the time of `POST /ingest`");
+    assert!((p1.recommendation.expected_speedup.unwrap() - 1.0 / 0.39).abs() < 1e-3);
+    assert_eq!(p1.gain.as_ref().unwrap().kind, GainKind::AmdahlBound);
     assert_eq!(r.recommendations[2].priority, Priority::P2QuickWin);
     assert!(
         r.executive_summary
@@ -353,7 +370,7 @@ fn a_function_seen_by_profile_and_traces_is_joined_and_ranks_higher() {
     assert_eq!(top.confirmed_by, [N::Profile]);
     assert!(top
         .confirmation()
-        .contains("same function: `render_item_slow`"));
+        .contains("profile (same function `render_item_slow`)"));
     let parse = r
         .findings
         .iter()
@@ -488,6 +505,16 @@ fn an_unconfirmed_static_finding_is_never_prioritised_and_p2_is_the_cheapest_res
         score: 1.0 / rank as f64,
         confirmed_by: Vec::new(),
         joined_on: if joined { vec!["f".into()] } else { Vec::new() },
+        joins: if joined {
+            vec![Join {
+                investigator: N::Traces,
+                finding: "traces.x".into(),
+                key: JoinKey::Function("f".into()),
+            }]
+        } else {
+            Vec::new()
+        },
+        subject_from: None,
         finding: f,
     };
     let list = vec![
@@ -564,11 +591,11 @@ fn an_unconfirmed_static_finding_is_never_prioritised_and_p2_is_the_cheapest_res
     );
     // the P0's share of time gives its Amdahl bound: 1 / (1 − 0.5)
     assert_eq!(p[0].recommendation.expected_speedup, Some(2.0));
-    let risks = recommend::risks(&p);
+    let risks = roadmap::risks(&p);
     assert_eq!(risks[0].impact, Level::High);
     assert_eq!(risks[0].likelihood, Level::High);
     assert_eq!(risks[2].likelihood, Level::Low);
-    assert_eq!(recommend::roadmap(&p).len(), 3);
+    assert_eq!(roadmap::roadmap(&p, &list).len(), 3);
 }
 
 #[test]
@@ -578,7 +605,7 @@ fn investigators_without_a_view_are_listed_in_the_consensus() {
         InvestigatorResult::failed(N::Sweep, Verdict::Interrupted, "interrupted".into(), 1.0),
         InvestigatorResult::not_applicable(N::Profile, "no process to profile"),
     ];
-    let c = consensus::consensus(&Integration::new(&results));
+    let c = consensus::consensus(&Integration::new(&results), &[]);
     let subjects: Vec<&str> = c.disagreements.iter().map(|d| d.subject.as_str()).collect();
     assert_eq!(subjects, ["sweep", "profile"]);
     assert!(c.disagreements[0].claims[0].contains("Interrupted"));
@@ -644,4 +671,221 @@ fn the_breakdown_prefers_traces_then_server_timing() {
     let (phases, source) = summary::time_breakdown(&[result(N::Load, vec![], load_data(&[]))]);
     assert!(phases.is_empty());
     assert_eq!(source, summary::BreakdownSource::None);
+}
+
+/// A measured database finding of `inv` about `route`.
+fn db_on(inv: InvestigatorName, id: &str, route: &str, share: Option<f64>) -> Finding {
+    let mut f = finding(inv, id, "database", 0.9, share, false, None);
+    f.routes = vec![Route::parse(route)];
+    f
+}
+
+#[test]
+fn a_shared_subject_on_different_routes_does_not_confirm() {
+    let r = integrate(
+        vec![
+            result(
+                N::Traces,
+                vec![db_on(N::Traces, "traces.phase.db", "GET /items", Some(0.7))],
+                None,
+            ),
+            result(
+                N::Load,
+                vec![db_on(N::Load, "load.phase.db", "POST /ingest", Some(0.7))],
+                None,
+            ),
+        ],
+        inputs(),
+    );
+    for f in &r.findings {
+        assert!(f.confirmed_by.is_empty(), "{}: {:?}", f.finding.id, f.joins);
+        assert!(f.joins.is_empty());
+    }
+    // no agreement is claimed either
+    assert!(
+        r.consensus.agreements.is_empty(),
+        "{:?}",
+        r.consensus.agreements
+    );
+}
+
+#[test]
+fn the_same_route_or_statement_confirms_and_ranks_higher() {
+    let statement = perfhive_core::sql::fingerprint("SELECT * FROM items WHERE id = 1");
+    let mut by_statement = finding(
+        N::Traces,
+        "traces.n-plus-one.0",
+        "database",
+        0.8,
+        Some(0.3),
+        false,
+        None,
+    );
+    by_statement.statements = vec![statement];
+    let mut code = finding(N::Code, "code.sql.0", "database", 0.8, None, true, None);
+    code.statements = vec![perfhive_core::sql::fingerprint(
+        "select * from items where id = 7",
+    )];
+    let joined = db_on(N::Load, "load.phase.db", "GET /items/{id}", Some(0.3));
+    let mut same = db_on(N::Traces, "traces.phase.db", "GET /items/42", Some(0.3));
+    same.id = "traces.phase.db".into();
+    let alone = db_on(N::Resources, "resources.x", "GET /other", Some(0.3));
+    let r = integrate(
+        vec![
+            result(N::Load, vec![joined], None),
+            result(N::Traces, vec![same, by_statement], None),
+            result(N::Resources, vec![alone], None),
+            result(N::Code, vec![code], None),
+        ],
+        inputs(),
+    );
+    let get = |id: &str| r.findings.iter().find(|f| f.finding.id == id).unwrap();
+    let load = get("load.phase.db");
+    assert_eq!(load.confirmed_by, [N::Traces]);
+    assert!(matches!(load.joins[0].key, JoinKey::Route(_)));
+    assert!(load.score > get("resources.x").score);
+    // the same statement, normalised, joins code and traces
+    let code = get("code.sql.0");
+    assert_eq!(code.confirmed_by, [N::Traces]);
+    assert!(
+        code.confirmation().contains("same statement"),
+        "{}",
+        code.confirmation()
+    );
+    // the consensus says which key joined them, in one line for the subject
+    assert_eq!(
+        r.consensus.agreements.len(),
+        1,
+        "{:?}",
+        r.consensus.agreements
+    );
+    assert!(r.consensus.agreements[0].contains("same request `GET /items/{}`"));
+}
+
+#[test]
+fn a_sweep_without_a_subject_takes_the_subject_of_the_evidence_joined_to_it() {
+    let mut batch = finding(
+        N::Sweep,
+        "sweep.parameter.batch_size",
+        "batch_size",
+        0.9,
+        None,
+        false,
+        Some((Effort::Low, Some(30.0))),
+    );
+    batch.routes = vec![Route::parse("POST /ingest")];
+    let r = integrate(
+        vec![
+            result(N::Sweep, vec![batch], None),
+            result(
+                N::Traces,
+                vec![db_on(
+                    N::Traces,
+                    "traces.phase.db",
+                    "POST /ingest",
+                    Some(0.7),
+                )],
+                None,
+            ),
+        ],
+        inputs(),
+    );
+    let top = &r.findings[0];
+    assert_eq!(top.finding.id, "sweep.parameter.batch_size");
+    assert_eq!(top.finding.subject, "database");
+    assert_eq!(top.subject_from.as_deref(), Some("traces.phase.db"));
+    // the P0 is labelled a measured sweep, and named in the summary with its gain
+    let p0 = &r.recommendations[0];
+    assert_eq!(p0.gain.as_ref().unwrap().kind, GainKind::Sweep);
+    let summary = r.executive_summary.p0.as_deref().unwrap();
+    assert!(
+        summary.contains("P0: fix sweep.parameter.batch_size"),
+        "{summary}"
+    );
+    assert!(summary.contains("(measured by a sweep)"), "{summary}");
+    assert!(!summary.contains("Amdahl"), "{summary}");
+}
+
+#[test]
+fn two_shares_for_one_phase_are_reconciled_in_favour_of_the_traces() {
+    let r = integrate(
+        vec![
+            result(
+                N::Load,
+                vec![db_on(N::Load, "load.phase.db", "POST /ingest", Some(0.99))],
+                None,
+            ),
+            result(
+                N::Traces,
+                vec![db_on(
+                    N::Traces,
+                    "traces.phase.db",
+                    "POST /ingest",
+                    Some(0.73),
+                )],
+                None,
+            ),
+        ],
+        inputs(),
+    );
+    let d = r
+        .consensus
+        .disagreements
+        .iter()
+        .find(|d| d.subject == "share of time in `db`")
+        .expect("the contradiction is detected");
+    assert!(
+        d.resolution.starts_with("traces wins: 73%"),
+        "{}",
+        d.resolution
+    );
+    assert!(d.claims[1].starts_with("load: 99%"), "{:?}", d.claims);
+}
+
+#[test]
+fn the_top_finding_always_carries_a_recommendation_from_its_evidence() {
+    let mut phase = finding(
+        N::Traces,
+        "traces.phase.render",
+        "serialization",
+        0.9,
+        Some(0.6),
+        false,
+        None,
+    );
+    phase.functions = vec!["app::render_items".into()];
+    let lone = finding(
+        N::Load,
+        "load.errors",
+        "errors",
+        0.9,
+        Some(0.5),
+        false,
+        None,
+    );
+    let r = integrate(
+        vec![
+            result(N::Traces, vec![phase], None),
+            result(N::Load, vec![lone], None),
+        ],
+        inputs(),
+    );
+    let top = &r.findings[0].finding;
+    let rec = top.recommendation.as_ref().expect("a recommendation");
+    assert!(rec.action.contains("`app::render_items`"), "{}", rec.action);
+    assert_eq!(
+        r.recommendations[0].gain.as_ref().unwrap().kind,
+        GainKind::AmdahlBound
+    );
+    // without a function, statement or route: what evidence is missing and how to get it
+    let errors = &r.findings[1].finding;
+    let rec = errors.recommendation.as_ref().unwrap();
+    assert!(rec.action.contains("add `traces:`"), "{}", rec.action);
+    // the roadmap's criteria are targets, not the observation; headings carry no "Phase"
+    assert!(!r.roadmap[0].name.starts_with("Phase"));
+    assert!(
+        r.roadmap[0].success_criteria[0].contains("under 30% of request time (now 60%)"),
+        "{:?}",
+        r.roadmap[0].success_criteria
+    );
 }

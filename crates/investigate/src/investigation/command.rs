@@ -8,6 +8,7 @@ use crate::integrator::{integrate, Inputs};
 use crate::investigators::command::CommandInvestigator;
 use crate::model::{InvestigatorName, InvestigatorResult};
 use crate::plan::{Plan, Via};
+use crate::progress::Phase;
 use crate::runner::{run_all, Context, Investigator};
 use std::time::Duration;
 
@@ -20,10 +21,19 @@ const DEFAULT_WARMUP: usize = 2;
 /// Runs a command target.
 pub(super) fn run(plan: &Plan, command: &str, opts: &Options) -> Outcome {
     let mut clock = Clock::start();
-    let mut results = measure(plan, command, opts);
+    let budget = Duration::from_secs_f64(plan.budget_seconds);
+    let not_applicable = not_applicable(plan);
+    let mut results = opts.phase(Phase::Measure, Some(budget), || {
+        not_applicable
+            .iter()
+            .for_each(|r| opts.progress.not_applicable(r));
+        measure(plan, command, opts)
+    });
     clock.skip_if_stopped(opts, "the command's runs (cut short)");
-    results.extend(not_applicable(plan));
-    report(plan, command, opts, &clock, results)
+    results.extend(not_applicable);
+    opts.phase(Phase::Report, None, || {
+        report(plan, command, opts, &clock, results)
+    })
 }
 
 /// The command investigator and the code scan, side by side.
@@ -47,6 +57,7 @@ fn measure(plan: &Plan, command: &str, opts: &Options) -> Vec<InvestigatorResult
     let ctx = Context {
         target_url: command.to_string(),
         stop: opts.stop.clone(),
+        progress: opts.progress.clone(),
     };
     run_all(
         investigators,

@@ -19,6 +19,7 @@ use crate::investigators::resources::ResourcesInvestigator;
 use crate::investigators::sweep;
 use crate::model::{InvestigatorName, InvestigatorResult};
 use crate::plan::{Plan, SweepOpts};
+use crate::progress::Phase;
 use crate::runner::{run_all, Context, Investigator};
 use crate::started::{start_target, StartedTarget};
 use perfhive_probe::ProcessSelector;
@@ -56,6 +57,8 @@ struct Http<'a> {
     observe: Option<ProcessSelector>,
     /// Where perf writes during the baseline.
     profile_dir: PathBuf,
+    /// Where a started target's stdout and stderr go (the report's `target.log`).
+    target_log: PathBuf,
     results: Vec<InvestigatorResult>,
 }
 
@@ -82,11 +85,15 @@ impl<'a> Http<'a> {
             .as_deref()
             .map(|rx| crate::otel::otel_env(rx, &plan.name))
             .unwrap_or_default();
-        let profile_dir = std::env::temp_dir().join(format!(
-            "perfhive-profile-{}-{}",
+        let scratch = format!(
+            "{}-{}",
             std::process::id(),
-            clock.started.elapsed().as_nanos()
-        ));
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        );
+        let profile_dir = std::env::temp_dir().join(format!("perfhive-profile-{scratch}"));
+        let target_log = std::env::temp_dir().join(format!("perfhive-target-{scratch}.log"));
         Ok(Http {
             plan,
             url,
@@ -98,6 +105,7 @@ impl<'a> Http<'a> {
             target: Arc::new(Mutex::new(None)),
             observe: workload::selector(plan, &opts.plan_dir),
             profile_dir,
+            target_log,
             results: Vec::new(),
         })
     }
@@ -117,6 +125,7 @@ impl<'a> Http<'a> {
         Context {
             target_url: self.url.to_string(),
             stop: self.opts.stop.clone(),
+            progress: self.opts.progress.clone(),
         }
     }
 
@@ -125,14 +134,19 @@ impl<'a> Http<'a> {
         let Some(cmd) = &self.plan.target.start else {
             return Ok(());
         };
-        let started = start_target(
-            cmd,
-            self.url,
-            &self.opts.plan_dir,
-            self.ready_timeout(),
-            &self.otel_env,
-            &self.opts.stop,
-        );
+        let started = self
+            .opts
+            .phase(Phase::StartTarget, Some(self.ready_timeout()), || {
+                start_target(
+                    cmd,
+                    self.url,
+                    &self.opts.plan_dir,
+                    self.ready_timeout(),
+                    &self.otel_env,
+                    &self.target_log,
+                    &self.opts.stop,
+                )
+            });
         match started {
             Ok(t) => {
                 if self.observe.is_none() {
@@ -168,7 +182,13 @@ impl<'a> Http<'a> {
         } else {
             budget
         };
-        self.results = run_all(investigators, &self.context(), phase_budget);
+        let ctx = self.context();
+        self.results = self.opts.phase(Phase::Baseline, Some(phase_budget), || {
+            not_applicable
+                .iter()
+                .for_each(|r| ctx.progress.not_applicable(r));
+            run_all(investigators, &ctx, phase_budget)
+        });
         // client latency against server time per route, once both have measured
         crate::investigators::traces::add_queueing(&mut self.results);
         self.results.extend(not_applicable);
@@ -229,7 +249,7 @@ impl<'a> Http<'a> {
             }));
         }
         if let Some(o) = &inv.profile {
-            // perf needs one pid: the first process the selector finds
+            // the root of the tree: the profilers follow its descendants
             let pid = self
                 .observe
                 .as_ref()
@@ -242,6 +262,9 @@ impl<'a> Http<'a> {
                         duration,
                         hz: o.hz.unwrap_or(99),
                         work_dir: self.profile_dir.clone(),
+                        py_spy: o.py_spy.as_ref().map(|p| self.opts.plan_dir.join(p)),
+                        routes: workload::single_route(&self.scenario),
+                        base: self.opts.plan_dir.clone(),
                     }))
                 }
                 _ => notes.push(InvestigatorResult::not_applicable(
@@ -283,6 +306,7 @@ impl<'a> Http<'a> {
         let dir = self.opts.plan_dir.clone();
         let timeout = self.ready_timeout();
         let otel_env = self.otel_env.clone();
+        let log = self.target_log.clone();
         let stop = self.opts.stop.clone();
         Some(Box::new(move |env: Option<(&str, &str)>| {
             let mut slot = slot
@@ -291,8 +315,8 @@ impl<'a> Http<'a> {
             drop(slot.take()); // stop the running one first: same port
             let mut vars = otel_env.clone();
             vars.extend(env.map(|(k, v)| (k.to_string(), v.to_string())));
-            let t =
-                start_target(&cmd, &url, &dir, timeout, &vars, &stop).map_err(|e| e.to_string())?;
+            let t = start_target(&cmd, &url, &dir, timeout, &vars, &log, &stop)
+                .map_err(|e| e.to_string())?;
             let pid = t.pid();
             *slot = Some(t);
             Ok(pid)
@@ -343,10 +367,25 @@ impl<'a> Http<'a> {
             return Ok(());
         }
         let sweep = self.sweep_investigator(o)?;
+        // the sweep is about its request: its findings join others about the same route
+        let route = perfhive_core::route::Route::parse(&format!(
+            "{} {}",
+            sweep.request.method, sweep.request.url
+        ));
         let remaining = Duration::from_secs_f64(self.plan.budget_seconds)
             .saturating_sub(self.clock.started.elapsed())
             .max(MIN_SWEEP);
-        let results = run_all(vec![Box::new(sweep)], &self.context(), remaining);
+        let ctx = self.context();
+        let mut results = self.opts.phase(Phase::Sweep, Some(remaining), || {
+            run_all(vec![Box::new(sweep)], &ctx, remaining)
+        });
+        for f in results
+            .iter_mut()
+            .flat_map(|r| r.findings.iter_mut())
+            .filter(|f| f.routes.is_empty())
+        {
+            f.routes.push(route.clone());
+        }
         self.results.extend(results);
         self.clock
             .skip_if_stopped(self.opts, "the sweep (cut short)");
@@ -355,12 +394,22 @@ impl<'a> Http<'a> {
 
     /// Stage 5: the report, once the started target is stopped.
     fn report(self) -> Outcome {
+        let opts = self.opts;
+        opts.phase(Phase::Report, None, || self.integrate())
+    }
+
+    /// The raw data files, the validation plan and the integrator's report.
+    fn integrate(self) -> Outcome {
         drop(self.target.lock().unwrap_or_else(|e| e.into_inner()).take());
         let mut raw = Vec::new();
         if let Ok(svg) = std::fs::read(self.profile_dir.join("flamegraph.svg")) {
             raw.push(("flamegraph.svg".to_string(), svg));
         }
         let _ = std::fs::remove_dir_all(&self.profile_dir);
+        if let Some(log) = read_log(&self.target_log) {
+            raw.push(("target.log".to_string(), log));
+        }
+        let _ = std::fs::remove_file(&self.target_log);
         raw.extend(data_files(&self.results));
         let validation = validation::for_service(
             &self.opts.plan_ref,
@@ -386,4 +435,21 @@ impl<'a> Http<'a> {
             scenario: Some(self.scenario),
         }
     }
+}
+
+/// The most of a target's log the report keeps: its end.
+const MAX_LOG_BYTES: u64 = 16 << 20;
+
+/// A started target's log, its last [`MAX_LOG_BYTES`] when it is longer; `None` when perfhive
+/// started no target.
+fn read_log(path: &std::path::Path) -> Option<Vec<u8>> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = std::fs::File::open(path).ok()?;
+    let len = f.metadata().ok()?.len();
+    if len > MAX_LOG_BYTES {
+        f.seek(SeekFrom::Start(len - MAX_LOG_BYTES)).ok()?;
+    }
+    let mut bytes = Vec::new();
+    f.read_to_end(&mut bytes).ok()?;
+    Some(bytes)
 }

@@ -16,13 +16,14 @@ pub use workload::baseline_scenario;
 
 use crate::model::InvestigatorResult;
 use crate::plan::{Plan, TargetKind};
+use crate::progress::{Event, Progress};
 use crate::report::{Interruption, Report};
 use perfhive_scenario::Scenario;
 use perfhive_traces::RunningReceiver;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Why an investigation could not run.
 #[derive(Debug, thiserror::Error)]
@@ -57,11 +58,18 @@ pub struct Options {
     pub stop: Arc<AtomicBool>,
     /// A trace receiver already running (the demo's), instead of one per the plan.
     pub receiver: Option<Arc<RunningReceiver>>,
+    /// Where phases and investigators are reported as they start and finish.
+    pub progress: Progress,
 }
 
 impl Options {
     fn stopped(&self) -> bool {
         self.stop.load(Ordering::SeqCst)
+    }
+
+    /// Runs `f` as `phase`, reported to the progress sink.
+    fn phase<T>(&self, phase: crate::Phase, budget: Option<Duration>, f: impl FnOnce() -> T) -> T {
+        self.progress.phase(phase, budget, || self.stopped(), f)
     }
 }
 
@@ -77,6 +85,10 @@ pub struct Outcome {
 
 /// Runs a plan.
 pub fn run(plan: &Plan, opts: &Options) -> Result<Outcome, InvestigateError> {
+    opts.progress.emit(Event::Investigation {
+        name: plan.name.clone(),
+        budget: Duration::from_secs_f64(plan.budget_seconds),
+    });
     match plan.target_kind() {
         TargetKind::Http(url) => http::run(plan, url, opts),
         TargetKind::Command(command) => Ok(command::run(plan, command, opts)),

@@ -120,3 +120,25 @@ pub fn code_investigator(c: &CodeOpts, plan_dir: &Path) -> CodeInvestigator {
         base: plan_dir.to_path_buf(),
     }
 }
+
+/// The route of a baseline that sends one route only (`GET /work`), else none: everything a
+/// profile of that baseline shows is about it.
+pub fn single_route(s: &Scenario) -> Vec<perfhive_core::route::Route> {
+    let mut routes: Vec<perfhive_core::route::Route> = Vec::new();
+    for r in &s.target.requests {
+        let path = r
+            .url
+            .parse::<http::Uri>()
+            .ok()
+            .map_or_else(|| "/".to_string(), |u| u.path().to_string());
+        let route = perfhive_core::route::Route::new(Some(&r.method), &path);
+        if !routes.iter().any(|x| x.same_as(&route)) {
+            routes.push(route);
+        }
+    }
+    if routes.len() == 1 {
+        routes
+    } else {
+        Vec::new()
+    }
+}

@@ -94,11 +94,13 @@ impl Investigator for CodeInvestigator {
                 .or_default()
                 .push(i);
         }
+        // one-off code (migrations, scripts, tests) ranks far below request-path code
         let mut grouped: Vec<(f64, Vec<usize>)> = groups
             .into_values()
             .map(|idx| {
                 let f = &report.findings[idx[0]];
-                (weight(f.severity, f.confidence), idx)
+                let w = weight(f.rule_severity.unwrap_or(f.severity), f.confidence);
+                (w * f.run_context.weight(), idx)
             })
             .collect();
         grouped.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1[0].cmp(&b.1[0])));
@@ -127,10 +129,11 @@ impl Investigator for CodeInvestigator {
                 investigator: InvestigatorName::Code,
                 title: format!("{} {place}{more}", f.message),
                 detail: format!(
-                    "rule `{}` ({} severity, {} confidence){context}: `{}`",
+                    "rule `{}` ({} severity, {} confidence, {}){context}: `{}`",
                     f.rule_id,
                     f.severity.name(),
                     f.confidence.name(),
+                    f.run_context.phrase(),
                     f.snippet.lines().next().unwrap_or("").trim()
                 ),
                 severity: *severity,

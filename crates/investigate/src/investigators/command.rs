@@ -159,9 +159,14 @@ pub fn assess(r: &BenchRecord) -> (Vec<Finding>, Vec<PhaseTime>) {
                 "unstable",
                 "variance",
                 format!(
-                    "unstable timings: {} of {} runs are outliers",
+                    "unstable timings: {} of {} runs {}",
                     c.outliers.len(),
-                    c.runs.len()
+                    c.runs.len(),
+                    if c.outliers.len() == 1 {
+                        "is an outlier"
+                    } else {
+                        "are outliers"
+                    }
                 ),
                 format!(
                     "wall {:.1} ± {:.1} ms, min {:.1}, max {:.1}",

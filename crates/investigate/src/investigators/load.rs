@@ -1,7 +1,8 @@
 //! The load investigator: a baseline with the `perfhive run` engine (latency spectrum,
-//! throughput, errors), client-side hints (a bimodal latency distribution by Sarle's
-//! bimodality coefficient, a tail tied to new connections, server time vs transfer time), and
-//! where the time goes from `Server-Timing` when the target sends it.
+//! throughput, errors), client-side hints (a request whose own latency is bimodal by Sarle's
+//! bimodality coefficient, the slowest request by name, a tail tied to new connections, server
+//! time vs transfer time), and where the time goes from `Server-Timing` when the target sends
+//! it. Findings name the routes of the requests they are about, so the integrator can join them.
 
 use super::timing;
 use crate::data::{LoadData, PhaseTime, ServerTiming};
@@ -11,6 +12,7 @@ use crate::model::{
 };
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_core::record::RunRecord;
+use perfhive_core::route::Route;
 use perfhive_core::LatencyHistogram;
 use perfhive_scenario::Scenario;
 use std::collections::BTreeMap;
@@ -51,6 +53,118 @@ pub fn bimodality(h: &LatencyHistogram) -> Option<f64> {
     let skew = m3 / m2.powf(1.5);
     let kurt = m4 / (m2 * m2) - 3.0;
     Some((skew * skew + 1.0) / (kurt + 3.0 * (n - 1.0).powi(2) / ((n - 2.0) * (n - 3.0))))
+}
+
+/// The route of each named request of the mix (`POST /ingest`), from the record's
+/// `METHOD url`.
+pub fn request_routes(record: &RunRecord) -> BTreeMap<String, Route> {
+    record
+        .target
+        .requests
+        .iter()
+        .map(|m| (m.name.clone(), Route::parse(&m.request)))
+        .collect()
+}
+
+/// Per-request findings: a request whose own latency is bimodal (a mix of a fast and a slow
+/// request is not bimodal: it is two requests), and the slowest request by name when it is
+/// at least twice as slow as the fastest.
+fn per_request(record: &RunRecord) -> Vec<Finding> {
+    let routes = request_routes(record);
+    let route = |name: &str| routes.get(name).cloned().into_iter();
+    let mut out = Vec::new();
+    for (i, q) in record.requests.iter().enumerate() {
+        let b = q
+            .histogram
+            .as_deref()
+            .and_then(|t| LatencyHistogram::decode(t).ok())
+            .and_then(|h| bimodality(&h))
+            .filter(|b| *b > 5.0 / 9.0);
+        if let Some(b) = b {
+            out.push(
+                Finding::new(
+                    LOAD,
+                    format!("load.bimodal.{}", q.name),
+                    "latency-distribution",
+                    format!("latency of `{}` is bimodal: two populations within one request", q.name),
+                    format!("Sarle's bimodality coefficient {b:.2} (> 0.555) over the `{}` requests alone: a fast and a slow path (a cache, a lock, a retry)", q.name),
+                )
+                .severity(0.3)
+                .routes(route(&q.name))
+                .evidence([Evidence::measured(
+                    "bimodality coefficient",
+                    b,
+                    "",
+                    &format!("record/requests/{i}/histogram"),
+                )]),
+            );
+        }
+    }
+    let timed: Vec<(usize, &perfhive_core::record::RequestResult, f64, f64)> = record
+        .requests
+        .iter()
+        .enumerate()
+        .filter_map(|(i, q)| q.latency_ms.as_ref().map(|l| (i, q, l.p50, l.p95)))
+        .filter(|t| t.2 > 0.0)
+        .collect();
+    let slowest = timed.iter().max_by(|a, b| a.2.total_cmp(&b.2));
+    let fastest = timed.iter().min_by(|a, b| a.2.total_cmp(&b.2));
+    if let (Some(&(i, s, p50, p95)), Some(&(_, f, fp50, _))) = (slowest, fastest) {
+        if timed.len() >= 2 && p50 >= 2.0 * fp50 {
+            out.push(
+                Finding::new(
+                    LOAD,
+                    "load.slowest-request",
+                    "latency",
+                    format!(
+                        "`{}` is the slowest request: p50 {p50:.1} ms, {:.1}× `{}`",
+                        s.name,
+                        p50 / fp50,
+                        f.name
+                    ),
+                    format!(
+                        "`{}`: p50 {p50:.1} ms, p95 {p95:.1} ms over {} requests; `{}`: p50 {fp50:.1} ms",
+                        s.name, s.requests, f.name
+                    ),
+                )
+                .severity(0.5)
+                .routes(route(&s.name))
+                .evidence([Evidence::measured(
+                    format!("{} p50", s.name),
+                    p50,
+                    "ms",
+                    &format!("record/requests/{i}/latency_ms/p50"),
+                )]),
+            );
+        }
+    }
+    out
+}
+
+/// Adds the routes findings are about: a Server-Timing phase is about the requests that
+/// reported it, the error rate about the requests that failed.
+fn attach_routes(findings: &mut [Finding], record: &RunRecord, timing: &ServerTiming) {
+    let routes = request_routes(record);
+    for f in findings.iter_mut().filter(|f| f.routes.is_empty()) {
+        let names: Vec<&String> = if let Some(phase) = f.id.strip_prefix("load.phase.") {
+            timing
+                .iter()
+                .filter(|(_, phases)| phases.iter().any(|(p, _)| p == phase))
+                .map(|(name, _)| name)
+                .collect()
+        } else if f.id == "load.errors" {
+            record
+                .requests
+                .iter()
+                .filter(|q| q.errors > 0)
+                .map(|q| &q.name)
+                .collect()
+        } else {
+            continue;
+        };
+        f.routes
+            .extend(names.iter().filter_map(|n| routes.get(*n)).cloned());
+    }
 }
 
 /// Maps a phase name (Server-Timing, or a trace span name) to the subject other investigators use.
@@ -189,30 +303,7 @@ pub fn assess(record: &RunRecord, breakdown: &[PhaseTime], timing_samples: usize
             ]),
         );
     }
-    let bimodal = record
-        .histograms
-        .latency
-        .as_deref()
-        .and_then(|t| LatencyHistogram::decode(t).ok())
-        .and_then(|h| bimodality(&h))
-        .filter(|b| *b > 5.0 / 9.0);
-    if let Some(b) = bimodal {
-        findings.push(
-            finding(
-                "bimodal",
-                "latency-distribution",
-                "latency is bimodal: two populations of requests".into(),
-                format!("Sarle's bimodality coefficient {b:.2} (> 0.555): a fast and a slow path (a cache, a lock, a second endpoint)"),
-            )
-            .severity(0.3)
-            .evidence([Evidence::measured(
-                "bimodality coefficient",
-                b,
-                "",
-                "record/histograms/latency",
-            )]),
-        );
-    }
+    findings.extend(per_request(record));
     let conns = record.generator.connections_opened as f64;
     if let (Some(c), Some(l)) = (&m.connect_ms, lat) {
         if conns / m.requests as f64 > 0.1 && c.p50 > 0.2 * l.p50 {
@@ -338,7 +429,8 @@ impl Investigator for LoadInvestigator {
         }
         let timing = self.server_timing(ctx);
         let breakdown = breakdown(&record, &timing);
-        let findings = assess(&record, &breakdown, self.timing_samples);
+        let mut findings = assess(&record, &breakdown, self.timing_samples);
+        attach_routes(&mut findings, &record, &timing);
         let summary = summary(&record, &breakdown);
         let data = LoadData {
             record,

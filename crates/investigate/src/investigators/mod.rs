@@ -3,6 +3,7 @@
 pub mod code;
 pub mod command;
 pub mod database;
+pub mod level;
 pub mod load;
 pub mod profile;
 pub mod resources;

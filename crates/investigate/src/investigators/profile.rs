@@ -1,21 +1,25 @@
-//! The profile investigator: CPU stacks of the target's process during the baseline
-//! (`perf record -e cpu-clock -g` through perfhive-profile), its hot functions by self and
-//! inclusive share, and the flame graph as an artefact. A hot function is joined to the other
+//! The profile investigator: CPU stacks of the target's process tree during the baseline, each
+//! process in its own language (perfhive-profile: py-spy for CPython — every worker, function,
+//! file and line —, perf with V8's perf map for Node.js, perf for native code), the
+//! application's hot functions first with file:line, and the flame graph as an artefact. A
+//! profiler that cannot attach is a finding naming it and the command that installs it. A hot function is joined to the other
 //! investigators' findings by subject (a `render_*` or `*json*` frame is serialization, a
 //! `sqlite*` or `*query*` frame is the database), so a phase that is slow in Server-Timing or
 //! traces *and* hot in the profile ranks higher. Without perf, or without permission, the
 //! verdict says exactly what to install or change.
 
-use crate::data::{HotFunction, OffCpuShares, ProfileData};
+use crate::data::{HotFunction, OffCpuShares, ProfileData, ProfiledProcess};
 use crate::model::{Evidence, Finding, InvestigatorName, InvestigatorResult};
 use crate::runner::{Context, Investigator, InvestigatorError};
-use perfhive_profile::{ProfileError, ProfileOptions, Target};
-use std::path::PathBuf;
+use perfhive_core::route::Route;
+use perfhive_profile::{FrameKind, FunctionShare, ProfileError, ProfileOptions, Target};
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// Profiles a running target.
+/// Profiles a running target: the process and its descendants, each in its own language.
 pub struct ProfileInvestigator {
-    /// The process.
+    /// The root of the service's tree (the `sh -c` perfhive started, or the process the plan
+    /// names): its descendants are profiled too.
     pub pid: i32,
     /// How long to sample.
     pub duration: Duration,
@@ -23,6 +27,13 @@ pub struct ProfileInvestigator {
     pub hz: u32,
     /// Where perf writes (a scratch folder).
     pub work_dir: PathBuf,
+    /// The py-spy binary (`None`: `py-spy` on the `PATH`).
+    pub py_spy: Option<PathBuf>,
+    /// The requests the baseline sent: when it sent one route only, the hot functions are
+    /// about that route.
+    pub routes: Vec<Route>,
+    /// Where source paths are shown from (the plan's folder).
+    pub base: PathBuf,
 }
 
 /// The subject a function name is evidence about.
@@ -54,37 +65,171 @@ pub fn subject_of_function(f: &str) -> Option<&'static str> {
 
 const PROFILE: InvestigatorName = InvestigatorName::Profile;
 
-/// The findings of a profile: the hot functions by self time (at least 10% of the samples).
-fn findings(p: &perfhive_profile::Profile, pid: i32, hz: u32) -> Vec<Finding> {
-    p.top
+/// Hot application functions at or above this share of the samples (their own code and what
+/// it called) make a finding.
+const HOT_PCT: f64 = 10.0;
+
+/// `path` relative to `base` when it is under it.
+fn shown(path: &str, base: &Path) -> String {
+    Path::new(path)
+        .strip_prefix(base)
+        .map_or_else(|_| path.to_string(), |p| p.display().to_string())
+}
+
+/// `function (file:line)` with the file shown from `base`.
+fn located(f: &FunctionShare, base: &Path) -> String {
+    match (&f.file, f.line) {
+        (Some(file), Some(line)) => format!("`{}` ({}:{line})", f.function, shown(file, base)),
+        (Some(file), None) => format!("`{}` ({})", f.function, shown(file, base)),
+        _ => format!("`{}`", f.function),
+    }
+}
+
+/// The findings of a profile (pure): the application's hot functions (by the share of samples
+/// whose innermost application frame they are), with file:line, about the baseline's route when
+/// it had one; else the hottest functions by self time; and one finding per profiler issue,
+/// with its remedy.
+pub fn findings(
+    p: &perfhive_profile::Profile,
+    pid: i32,
+    hz: u32,
+    routes: &[Route],
+    base: &Path,
+) -> Vec<Finding> {
+    let profilers: Vec<&str> = p.profilers().iter().map(|k| k.as_str()).collect();
+    let source = format!(
+        "{} stack samples of pid {pid} and its children at {hz} Hz ({}); flame graph in flamegraph.svg",
+        p.samples,
+        if profilers.is_empty() { "no profiler".to_string() } else { profilers.join(", ") }
+    );
+    let app: Vec<(usize, &FunctionShare)> = p
+        .hot
         .iter()
         .enumerate()
+        .filter(|(_, f)| f.kind == Some(FrameKind::Application) && f.attributed_pct >= HOT_PCT)
         .take(5)
-        .filter(|(_, f)| f.self_pct >= 10.0)
-        .map(|(i, f)| {
+        .collect();
+    let mut out: Vec<Finding> = if app.is_empty() {
+        p.top
+            .iter()
+            .enumerate()
+            .take(5)
+            .filter(|(_, f)| f.self_pct >= HOT_PCT)
+            .map(|(i, f)| {
+                Finding::new(
+                    PROFILE,
+                    format!("profile.hot.{i}"),
+                    subject_of_function(&f.function).unwrap_or("cpu"),
+                    format!(
+                        "{} is {:.0}% of the CPU samples (self), {:.0}% inclusive",
+                        located(f, base),
+                        f.self_pct,
+                        f.inclusive_pct
+                    ),
+                    source.clone(),
+                )
+                .severity((f.self_pct / 100.0).clamp(0.3, 0.9))
+                .evidence([Evidence::measured(
+                    format!("{} self share", f.function),
+                    (f.self_pct * 10.0).round() / 10.0,
+                    "%",
+                    &format!("top/{i}"),
+                )])
+                .functions([f.function.clone()])
+                .files(f.file.clone())
+            })
+            .collect()
+    } else {
+        app.into_iter()
+            .map(|(i, f)| {
+                Finding::new(
+                    PROFILE,
+                    format!("profile.hot.{i}"),
+                    subject_of_function(&f.function).unwrap_or("cpu"),
+                    format!(
+                        "{} takes {:.0}% of the CPU samples (its own code {:.0}%)",
+                        located(f, base),
+                        f.attributed_pct,
+                        f.self_pct
+                    ),
+                    format!(
+                        "the application's hottest function: {:.0}% of the samples have it as \
+                         their innermost application frame; {source}",
+                        f.attributed_pct
+                    ),
+                )
+                .severity((f.attributed_pct / 100.0).clamp(0.3, 0.9))
+                .share((f.attributed_pct / 100.0).clamp(0.0, 1.0))
+                .evidence([Evidence::measured(
+                    format!("{} attributed share", f.function),
+                    (f.attributed_pct * 10.0).round() / 10.0,
+                    "%",
+                    &format!("hot/{i}/attributed_pct"),
+                )])
+                .functions([f.function.clone()])
+                .files(f.file.clone())
+                .routes(routes.iter().cloned())
+            })
+            .collect()
+    };
+    for (i, issue) in p.issues.iter().enumerate() {
+        out.push(
             Finding::new(
                 PROFILE,
-                format!("profile.hot.{i}"),
-                subject_of_function(&f.function).unwrap_or("cpu"),
-                format!(
-                    "`{}` is {:.0}% of the CPU samples (self), {:.0}% inclusive",
-                    f.function, f.self_pct, f.inclusive_pct
-                ),
-                format!(
-                    "{} stack samples of pid {pid} at {hz} Hz; flame graph in flamegraph.svg",
-                    p.samples
-                ),
+                format!("profile.issue.{i}"),
+                "profiler",
+                format!("{} could not profile as it should", issue.profiler.as_str()),
+                issue.to_string(),
             )
-            .severity((f.self_pct / 100.0).clamp(0.3, 0.9))
+            .severity(0.2)
             .evidence([Evidence::measured(
-                format!("{} self share", f.function),
-                (f.self_pct * 10.0).round() / 10.0,
-                "%",
-                &format!("top/{i}"),
-            )])
-            .functions([f.function.clone()])
-        })
-        .collect()
+                "profiler issues",
+                p.issues.len() as f64,
+                "",
+                &format!("issues/{i}"),
+            )]),
+        );
+    }
+    out
+}
+
+/// When no profiler could attach: one finding per profiler that could not, naming it and the
+/// command that installs it (or the setting that allows it).
+fn unavailable(e: &ProfileError) -> Vec<Finding> {
+    let finding = |i: usize, profiler: &str, detail: String| {
+        Finding::new(
+            PROFILE,
+            format!("profile.unavailable.{i}"),
+            "profiler",
+            format!("no CPU profile: {profiler} could not attach"),
+            detail,
+        )
+        .severity(0.3)
+    };
+    match e {
+        ProfileError::ProfilersFailed { issues } => issues
+            .iter()
+            .enumerate()
+            .map(|(i, issue)| finding(i, issue.profiler.as_str(), issue.to_string()))
+            .collect(),
+        ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. } => {
+            vec![finding(0, "perf", e.to_string())]
+        }
+        _ => Vec::new(),
+    }
+}
+
+fn hot_function(f: &FunctionShare, samples: Option<u64>) -> HotFunction {
+    HotFunction {
+        function: f.function.clone(),
+        self_pct: f.self_pct,
+        inclusive_pct: f.inclusive_pct,
+        samples,
+        file: f.file.clone(),
+        line: f.line,
+        kind: f.kind.map(|k| k.as_str().to_string()),
+        attributed_pct: f.kind.map(|_| f.attributed_pct),
+    }
 }
 
 /// The profile as the investigator's data.
@@ -94,23 +239,13 @@ fn data(p: &perfhive_profile::Profile) -> ProfileData {
         top: p
             .top
             .iter()
-            .map(|f| HotFunction {
-                function: f.function.clone(),
-                self_pct: f.self_pct,
-                inclusive_pct: f.inclusive_pct,
-                samples: Some(f.samples),
-            })
+            .map(|f| hot_function(f, Some(f.samples)))
             .collect(),
         top_inclusive: p
             .top_inclusive
             .iter()
             .take(10)
-            .map(|f| HotFunction {
-                function: f.function.clone(),
-                self_pct: f.self_pct,
-                inclusive_pct: f.inclusive_pct,
-                samples: None,
-            })
+            .map(|f| hot_function(f, None))
             .collect(),
         flamegraph: p.flamegraph.clone(),
         offcpu: p.offcpu.as_ref().map(|o| OffCpuShares {
@@ -118,6 +253,20 @@ fn data(p: &perfhive_profile::Profile) -> ProfileData {
             sleeping_pct: o.sleeping_pct,
             disk_wait_pct: o.disk_wait_pct,
         }),
+        hot: p.hot.iter().map(|f| hot_function(f, None)).collect(),
+        processes: p
+            .processes
+            .iter()
+            .map(|q| ProfiledProcess {
+                pid: q.pid,
+                process: q.process.clone(),
+                runtime: q.runtime.label(),
+                role: q.role.as_str().to_string(),
+                profiler: q.profiler.map(|k| k.as_str().to_string()),
+                samples: q.samples,
+            })
+            .collect(),
+        issues: p.issues.iter().map(|i| i.to_string()).collect(),
     }
 }
 
@@ -142,6 +291,11 @@ impl Investigator for ProfileInvestigator {
         };
         let opts = ProfileOptions {
             frequency_hz: self.hz,
+            py_spy: Some(
+                self.py_spy
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("py-spy")),
+            ),
             title: Some("CPU during the baseline".into()),
             stop: Some(ctx.stop.clone()),
             ..ProfileOptions::default()
@@ -151,29 +305,56 @@ impl Investigator for ProfileInvestigator {
             Err(
                 e @ (ProfileError::PerfMissing { .. }
                 | ProfileError::NotPermitted { .. }
+                | ProfileError::ProfilersFailed { .. }
                 | ProfileError::NoSamples),
             ) => {
                 let mut r =
                     InvestigatorResult::insufficient(PROFILE, format!("no CPU profile: {e}"), None);
+                r.findings = unavailable(&e);
                 r.error = Some(e.to_string());
                 return Ok(r);
             }
             Err(e) => return Err(InvestigatorError(e.to_string())),
         };
+        let processes: Vec<String> = p
+            .processes
+            .iter()
+            .filter(|q| q.samples > 0)
+            .map(|q| {
+                format!(
+                    "{} {} ({}, {})",
+                    q.process,
+                    q.pid,
+                    q.runtime.label(),
+                    q.profiler.map_or("not profiled", |k| k.as_str())
+                )
+            })
+            .collect();
         let summary = format!(
-            "{} samples; top by self time: {}",
+            "{} samples of {} process(es): {}; hot: {}{}",
             p.samples,
-            p.top
+            processes.len(),
+            processes.join(", "),
+            p.hot
                 .iter()
                 .take(3)
-                .map(|f| format!("{} {:.0}%", f.function, f.self_pct))
+                .map(|f| format!(
+                    "{} {:.0}%",
+                    located(f, &self.base),
+                    f.attributed_pct.max(f.self_pct)
+                ))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(", "),
+            if p.issues.is_empty() {
+                String::new()
+            } else {
+                format!("; {} profiler issue(s)", p.issues.len())
+            }
         );
         Ok(InvestigatorResult::from_findings(
             PROFILE,
             summary,
-            findings(&p, self.pid, self.hz),
+            findings(&p, self.pid, self.hz, &self.routes, &self.base),
             Some(data(&p).into()),
         ))
     }

@@ -10,7 +10,7 @@ use crate::model::{
     Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
 };
 use crate::runner::{Context, Investigator, InvestigatorError};
-use perfhive_probe::{ProcessSelector, UseSample, UseSummary};
+use perfhive_probe::{CpuVerdict, HostNoise, ProcessSelector, UseSample, UseSummary};
 use std::time::{Duration, Instant};
 
 const RESOURCES: InvestigatorName = InvestigatorName::Resources;
@@ -23,6 +23,11 @@ pub struct ResourcesInvestigator {
     pub hz: u32,
     /// How long to observe at most.
     pub duration: Duration,
+}
+
+/// Evidence at `path` inside the data (not the summary).
+fn evp(label: &str, value: f64, unit: &str, path: &str) -> Evidence {
+    Evidence::measured(label, value, unit, path)
 }
 
 fn ev(label: &str, value: f64, unit: &str, field: &str) -> Evidence {
@@ -58,59 +63,90 @@ fn per_second_rss(samples: &[UseSample]) -> (Vec<f64>, Vec<f64>) {
     (t, y)
 }
 
-/// The USE verdicts and findings from a summary and the per-second RSS series (pure: tested on
-/// recorded data).
+/// The finding of the one CPU verdict, when it says the CPU limits the service: the tree
+/// uses most of the cores, or one thread a whole core (with its cause and the fix that fits
+/// its runtime).
+fn cpu_finding(s: &UseSummary, cpu: &CpuVerdict) -> Option<(UseVerdict, Finding)> {
+    let fix = cpu.fix()?;
+    let (verdict, id, severity, share, evidence) = match cpu {
+        CpuVerdict::SingleThreadSaturated { thread, cores, .. } => (
+            UseVerdict::CpuBoundOneThread,
+            "cpu-one-thread",
+            0.8,
+            (thread.demand_pct / 100.0 / *cores as f64).clamp(0.0, 1.0),
+            vec![
+                evp(
+                    "busiest thread demand",
+                    thread.demand_pct,
+                    "% of a core",
+                    "cpu/thread/demand_pct",
+                ),
+                evp(
+                    "busiest thread CPU",
+                    thread.cpu_pct,
+                    "% of a core",
+                    "cpu/thread/cpu_pct",
+                ),
+            ],
+        ),
+        CpuVerdict::CpuBound {
+            busy_cores, cores, ..
+        } => (
+            UseVerdict::CpuBound,
+            "cpu-bound",
+            0.8,
+            (busy_cores / *cores as f64).clamp(0.0, 1.0),
+            vec![evp("CPU busy", *busy_cores, "cores", "cpu/busy_cores")],
+        ),
+        _ => return None,
+    };
+    let finding = finding(
+        id,
+        "cpu",
+        cpu.headline(),
+        format!(
+            "{:.2} cores busy over the baseline; run-queue wait {:.2} thread-s per s",
+            s.cpu_busy_cores, s.run_queue_wait_ratio
+        ),
+    )
+    .severity(severity)
+    .share(share)
+    .evidence(evidence)
+    .evidence([ev(
+        "run-queue wait",
+        s.run_queue_wait_ratio,
+        "thread-s/s",
+        "run_queue_wait_ratio",
+    )])
+    .recommend(Recommendation {
+        action: fix,
+        impact: "throughput scales with the cores the service can use, or the CPU saved".into(),
+        expected_speedup: None,
+        effort: Effort::Medium,
+        risk: "more processes use more memory; optimised code can change behaviour".into(),
+        mitigation: "measure memory per worker and compare before/after with perfhive compare"
+            .into(),
+    });
+    Some((verdict, finding))
+}
+
+/// The USE verdicts and findings from a summary, the CPU verdict of the same window and the
+/// per-second RSS series (pure: tested on recorded data). The CPU verdict is the only CPU
+/// statement: the other rules never call the CPU idle when it says the CPU is the limit.
 pub fn assess(
     s: &UseSummary,
-    cores: usize,
+    cpu: &CpuVerdict,
     t: &[f64],
     y: &[f64],
 ) -> (Vec<Finding>, Vec<UseVerdict>, Option<perfhive_stats::Trend>) {
     let mut findings = Vec::new();
     let mut verdicts = Vec::new();
-    if s.cpu_utilization >= 0.85 || s.run_queue_wait_ratio >= 0.5 {
-        verdicts.push(UseVerdict::CpuBound);
-        findings.push(
-            finding(
-                "cpu-bound",
-                "cpu",
-                format!(
-                    "CPU-bound: {:.0}% of {} cores busy",
-                    100.0 * s.cpu_utilization,
-                    cores
-                ),
-                format!(
-                    "{:.2} cores busy; run-queue wait {:.2} thread-s per s (saturation)",
-                    s.cpu_busy_cores, s.run_queue_wait_ratio
-                ),
-            )
-            .severity(0.8)
-            .share(s.cpu_utilization.min(1.0))
-            .evidence([
-                ev(
-                    "CPU utilisation",
-                    100.0 * s.cpu_utilization,
-                    "%",
-                    "cpu_utilization",
-                ),
-                ev(
-                    "run-queue wait",
-                    s.run_queue_wait_ratio,
-                    "thread-s/s",
-                    "run_queue_wait_ratio",
-                ),
-            ])
-            .recommend(Recommendation {
-                action: "profile the hot code and cut CPU per request (perfhive profile)".into(),
-                impact: "throughput scales with the CPU saved".into(),
-                expected_speedup: None,
-                effort: Effort::Medium,
-                risk: "behaviour changes in optimised code".into(),
-                mitigation: "compare before/after with perfhive compare".into(),
-            }),
-        );
+    if let Some((verdict, f)) = cpu_finding(s, cpu) {
+        verdicts.push(verdict);
+        findings.push(f);
     }
-    if s.d_state_fraction >= 0.05 || (s.write_mb_per_s >= 1.0 && s.cpu_utilization < 0.5) {
+    let cpu_idle = !cpu.is_cpu_limited() && s.cpu_utilization < 0.5;
+    if s.d_state_fraction >= 0.05 || (s.write_mb_per_s >= 1.0 && cpu_idle) {
         verdicts.push(UseVerdict::IoWait);
         findings.push(
             finding(
@@ -122,19 +158,24 @@ pub fn assess(
                     s.write_mb_per_s
                 ),
                 format!(
-                    "CPU only {:.0}% busy while threads sit in uninterruptible I/O waits (fsync, writes)",
-                    100.0 * s.cpu_utilization
+                    "{:.0}% of the threads' samples in uninterruptible I/O waits (fsync, writes)",
+                    100.0 * s.d_state_fraction
                 ),
             )
             .severity(0.7)
             .share(s.d_state_fraction.clamp(0.0, 1.0))
             .evidence([
-                ev("threads in D state", 100.0 * s.d_state_fraction, "%", "d_state_fraction"),
+                ev(
+                    "threads in D state",
+                    100.0 * s.d_state_fraction,
+                    "%",
+                    "d_state_fraction",
+                ),
                 ev("writes", s.write_mb_per_s, "MiB/s", "write_mb_per_s"),
             ]),
         );
     }
-    if s.cpu_utilization < 0.5 && s.vcs_per_s >= 1000.0 && s.d_state_fraction < 0.05 {
+    if cpu_idle && s.vcs_per_s >= 1000.0 && s.d_state_fraction < 0.05 {
         verdicts.push(UseVerdict::LockOrSleepBound);
         findings.push(
             finding(
@@ -207,11 +248,10 @@ impl Investigator for ResourcesInvestigator {
         let max = self
             .duration
             .min(deadline.saturating_duration_since(Instant::now()));
-        let samples = perfhive_probe::sample_for(self.selector.clone(), self.hz, max, &ctx.stop);
-        let cores = std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1);
-        let Some(s) = perfhive_probe::summarize(&samples, cores).filter(|s| s.samples >= 10) else {
+        let obs = perfhive_probe::observe_for(self.selector.clone(), self.hz, max, &ctx.stop);
+        let samples = &obs.samples;
+        let cores = obs.cores;
+        let Some(s) = perfhive_probe::summarize(samples, cores).filter(|s| s.samples >= 10) else {
             let summary = format!(
                 "{} samples of {}: not enough to judge",
                 samples.len(),
@@ -226,21 +266,31 @@ impl Investigator for ResourcesInvestigator {
                 Some(data.into()),
             ));
         };
-        let (t, y) = per_second_rss(&samples);
-        let (findings, verdicts, growth) = assess(&s, cores, &t, &y);
+        let (t, y) = per_second_rss(samples);
+        let (mut findings, verdicts, growth) = assess(&s, &obs.cpu, &t, &y);
+        lower_confidence(&mut findings, &obs.noise);
         let names: Vec<&str> = verdicts.iter().map(|v| v.as_str()).collect();
+        let workers = obs
+            .window
+            .processes
+            .iter()
+            .filter(|p| p.alive && !matches!(p.role, perfhive_probe::ProcessRole::Launcher))
+            .count();
         let summary = format!(
-            "{} samples over {:.1} s: CPU {:.0}% of {} cores, run-queue wait {:.2}, {:.0}% threads in D state, {:.0} vcs/s, RSS {:.1} → {:.1} MiB, writes {:.2} MiB/s; verdict: {}",
+            "{} samples over {:.1} s of {} process(es) ({}): {}; run-queue wait {:.2}, {:.0}% threads in D state, {:.0} vcs/s, memory {:.1} MiB (RSS {:.1} → {:.1} MiB), writes {:.2} MiB/s; host: {}; verdict: {}",
             s.samples,
             s.duration_s,
-            100.0 * s.cpu_utilization,
-            cores,
+            workers,
+            busiest_threads(&obs.window.threads),
+            obs.cpu.headline(),
             s.run_queue_wait_ratio,
             100.0 * s.d_state_fraction,
             s.vcs_per_s,
+            obs.window.memory.footprint_bytes() as f64 / 1048576.0,
             s.rss_start_mb,
             s.rss_end_mb,
             s.write_mb_per_s,
+            obs.noise.describe(),
             if names.is_empty() { "no resource saturated".to_string() } else { names.join(", ") }
         );
         let data = ResourcesData::Observed {
@@ -248,6 +298,17 @@ impl Investigator for ResourcesInvestigator {
             verdicts,
             rss_per_second: y,
             growth,
+            cpu: Some(obs.cpu),
+            threads: obs
+                .window
+                .threads
+                .iter()
+                .take(TOP_THREADS)
+                .cloned()
+                .collect(),
+            memory: Some(obs.window.memory),
+            processes: obs.window.processes,
+            noise: Some(obs.noise),
         };
         Ok(InvestigatorResult::from_findings(
             RESOURCES,
@@ -256,4 +317,65 @@ impl Investigator for ResourcesInvestigator {
             Some(data.into()),
         ))
     }
+}
+
+/// How many of the busiest threads the data keeps.
+const TOP_THREADS: usize = 10;
+
+/// The three busiest threads: `MainThread of python3 97%, …`.
+fn busiest_threads(threads: &[perfhive_probe::ThreadUsage]) -> String {
+    let top: Vec<String> = threads
+        .iter()
+        .take(3)
+        .map(|t| {
+            format!(
+                "{} ({}) of {} pid {} {:.0}%",
+                t.name, t.tid, t.process, t.pid, t.demand_pct
+            )
+        })
+        .collect();
+    if top.is_empty() {
+        "no thread read".into()
+    } else {
+        format!("busiest threads by demand: {}", top.join(", "))
+    }
+}
+
+/// On a noisy host (steal time, other processes' CPU), every finding's severity is lowered by
+/// the noise's confidence factor and says why; a finding of its own reports the noise.
+pub fn lower_confidence(findings: &mut Vec<Finding>, noise: &HostNoise) {
+    if !noise.is_noisy() {
+        return;
+    }
+    let c = noise.confidence();
+    for f in findings.iter_mut() {
+        f.severity *= c;
+        f.detail.push_str(&format!(
+            "; confidence lowered to {:.0}% by host noise ({})",
+            100.0 * c,
+            noise.describe()
+        ));
+    }
+    findings.push(
+        finding(
+            "host-noise",
+            "host-noise",
+            format!(
+                "the host was noisy during the measurement: {}",
+                noise.describe()
+            ),
+            "other processes and steal time take CPU from the service and the load generator: \
+             figures vary between runs; measure on a quiet host to confirm",
+        )
+        .severity(0.2)
+        .evidence([
+            evp("steal", noise.steal_pct, "%", "noise/steal_pct"),
+            evp(
+                "other processes",
+                noise.other_cores,
+                "cores",
+                "noise/other_cores",
+            ),
+        ]),
+    );
 }

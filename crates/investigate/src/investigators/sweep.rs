@@ -3,19 +3,22 @@
 //! κ coherency, the peak N*), the knee (Kneedle), a Little's-law check (L = λW) and the target's
 //! memory per level; then a sweep over a named parameter of the target (a query parameter, e.g.
 //! a batch size), reporting the best value against the current one. Levels run one after the
-//! other, each as a short `perfhive run`, and stop at the budget with what was measured.
+//! other, each as a short `perfhive run` extended until it has enough requests for its p99
+//! ([`super::level`]), and stop at the budget with what was measured. No advice comes from a
+//! poor fit: a USL fit with R² below [`MIN_R_SQUARED`] gives "insufficient data", the level to
+//! run at is read off the fitted curve (so two sweeps of one service agree), and host noise
+//! measured over the levels lowers the findings' confidence.
 
+use super::level::{LevelRun, Measured};
 pub use crate::data::Level;
 use crate::data::{ParameterLevels, SweepData};
-use crate::measure::load_test;
 use crate::model::{
     Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
 };
 pub use crate::plan::Via;
 use crate::runner::{Context, Investigator, InvestigatorError};
-use perfhive_core::record::RunRecord;
-use perfhive_probe::{ProcessObserver, ProcessSelector};
-use perfhive_scenario::{HttpVersion, Quick, RequestSpec, Scenario};
+use perfhive_probe::{HostNoise, ProcessSelector};
+use perfhive_scenario::RequestSpec;
 use std::time::{Duration, Instant};
 
 const SWEEP: InvestigatorName = InvestigatorName::Sweep;
@@ -62,57 +65,6 @@ fn with_query(url: &str, name: &str, value: &str) -> String {
     format!("{url}{sep}{name}={value}")
 }
 
-impl SweepInvestigator {
-    fn measure(
-        &self,
-        url: &str,
-        users: u32,
-        ctx: &Context,
-    ) -> Result<RunRecord, InvestigatorError> {
-        let mut s = Scenario::quick(Quick {
-            url: url.to_string(),
-            method: self.request.method.clone(),
-            headers: self.request.headers.clone(),
-            body: self.request.body.clone(),
-            rate: None,
-            users: Some(users),
-            duration: self.level_duration,
-            warmup: Duration::from_millis(500),
-            http: HttpVersion::Http1,
-            timeout: Duration::from_secs(30),
-            max_in_flight: None,
-            insecure: false,
-            criteria: Vec::new(),
-            triggers: Vec::new(),
-        })
-        .map_err(InvestigatorError)?;
-        s.name = format!("sweep {users}");
-        load_test(&s, self.threads, 1.0, &ctx.stop)
-            .map_err(|e| InvestigatorError(format!("sweep level: {e}")))
-    }
-
-    fn level(
-        &self,
-        record: &RunRecord,
-        level: f64,
-        label: String,
-        observer: &mut Option<ProcessObserver>,
-    ) -> Level {
-        let l = record.metrics.latency_ms.clone();
-        Level {
-            level,
-            label,
-            throughput: record.metrics.throughput_rps,
-            p50_ms: l.as_ref().map_or(0.0, |l| l.p50),
-            p99_ms: l.as_ref().map_or(0.0, |l| l.p99),
-            mean_ms: l.as_ref().map_or(0.0, |l| l.mean),
-            error_rate_pct: record.metrics.error_rate_pct,
-            ttfb_p50_ms: record.metrics.ttfb_ms.as_ref().map_or(0.0, |t| t.p50),
-            rss_mb: observer.as_mut().and_then(|o| o.sample()).map(|p| p.rss_mb),
-        }
-    }
-}
-
 /// What the sweep's measurements say.
 pub struct Analysis {
     /// Findings.
@@ -123,6 +75,31 @@ pub struct Analysis {
     pub knee: Option<usize>,
     /// Little's law: observed / expected concurrency per level.
     pub little: Vec<Option<f64>>,
+    /// Why the concurrency levels give no advice, when they give none.
+    pub insufficient: Option<String>,
+}
+
+/// A USL fit explaining less than this share of the throughput's variance gives no advice.
+pub const MIN_R_SQUARED: f64 = 0.8;
+
+/// The level to run at from a good fit: the smallest measured level whose *fitted* throughput
+/// is within 10% of the best fitted one — read off the curve rather than the noisy points, so
+/// two sweeps of the same service advise the same level.
+fn optimal_by_fit<'a>(levels: &'a [Level], fit: &perfhive_stats::UslFit) -> Option<&'a Level> {
+    let predicted = |l: &Level| perfhive_stats::usl_predict(fit, l.level);
+    let best = levels.iter().map(predicted).fold(f64::NAN, f64::max);
+    levels
+        .iter()
+        .filter(|l| predicted(l) >= 0.9 * best)
+        .min_by(|a, b| a.level.total_cmp(&b.level))
+}
+
+/// The CPU verdict at a level, as a clause: `; at 4 users: CPU-bound on one thread (GIL): …`.
+fn cpu_at(l: &Level) -> String {
+    l.cpu
+        .as_ref()
+        .map(|c| format!("; at {} users: {}", l.label, c.headline()))
+        .unwrap_or_default()
 }
 
 fn ev(label: impl Into<String>, value: f64, unit: &str, path: &str) -> Evidence {
@@ -164,49 +141,99 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                 .map(|c| c.ratio)
         })
         .collect();
-    if let (Some(fit), Some((optimal, best))) = (&usl, optimal(levels)) {
-        findings.push(
-            Finding::new(
-                SWEEP,
-                "sweep.scalability",
-                "concurrency",
-                format!(
-                    "throughput peaks at {:.0} req/s; {} users are enough ({:.0} req/s, p99 {:.1} ms)",
-                    best.throughput, optimal.label, optimal.throughput, optimal.p99_ms
-                ),
-                format!(
-                    "USL fit σ = {:.3} (contention), κ = {:.5} (coherency), R² = {:.3}{}{}",
-                    fit.sigma,
-                    fit.kappa,
-                    fit.r_squared,
-                    fit.peak_n
-                        .map(|n| format!(", predicted peak at N* = {n:.1}"))
-                        .unwrap_or_default(),
-                    knee.map(|k| format!("; knee at {} users", levels[k].label))
-                        .unwrap_or_default()
-                ),
-            )
-            .severity(fit.sigma.clamp(0.2, 0.8))
-            .evidence([
-                ev("σ", fit.sigma, "", "usl/sigma"),
-                ev("best throughput", best.throughput, "req/s", "levels"),
-            ])
-            .recommend(Recommendation {
-                action: format!(
-                    "run at about {} concurrent requests (connection pool / worker count)",
-                    optimal.label
-                ),
-                impact: format!(
-                    "{:.0} req/s at p99 {:.1} ms; more concurrency only adds queueing",
-                    optimal.throughput, optimal.p99_ms
-                ),
-                expected_speedup: None,
-                effort: Effort::Low,
-                risk: "a smaller pool queues bursts".into(),
-                mitigation: "watch p99 and errors under the peak scenario".into(),
-            }),
-        );
-    }
+    let short: Vec<&str> = levels
+        .iter()
+        .filter(|l| !l.enough_requests())
+        .map(|l| l.label.as_str())
+        .collect();
+    let short_note = if short.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; levels {} completed fewer than {} requests in their time: their p99 is not reliable",
+            short.join(", "),
+            super::level::MIN_REQUESTS
+        )
+    };
+    let fit = match &usl {
+        None if levels.len() < 3 => Err(format!(
+            "{} concurrency level(s) measured: at least 3 are needed for a scalability fit",
+            levels.len()
+        )),
+        None => Err("the Universal Scalability Law could not be fitted to the levels".into()),
+        Some(f) if f.r_squared < MIN_R_SQUARED => Err(format!(
+            "the USL fit explains too little of the throughput (R² = {:.2} < {MIN_R_SQUARED}): \
+             the levels are too noisy or too few to advise a concurrency",
+            f.r_squared
+        )),
+        Some(f) => Ok(f),
+    };
+    let best = levels
+        .iter()
+        .max_by(|a, b| a.throughput.total_cmp(&b.throughput));
+    let insufficient = match (&fit, best) {
+        (Ok(fit), Some(best)) => {
+            let optimal = optimal_by_fit(levels, fit).unwrap_or(best);
+            findings.push(
+                Finding::new(
+                    SWEEP,
+                    "sweep.scalability",
+                    "concurrency",
+                    format!(
+                        "throughput peaks at {:.0} req/s; {} enough ({:.0} req/s, p99 {:.1} ms)",
+                        best.throughput,
+                        if optimal.label == "1" {
+                            "1 user is".to_string()
+                        } else {
+                            format!("{} users are", optimal.label)
+                        },
+                        optimal.throughput,
+                        optimal.p99_ms
+                    ),
+                    format!(
+                        "USL fit σ = {:.3} (contention), κ = {:.5} (coherency), R² = {:.3}{}{}{}{}",
+                        fit.sigma,
+                        fit.kappa,
+                        fit.r_squared,
+                        fit.peak_n
+                            .map(|n| format!(", predicted peak at N* = {n:.1}"))
+                            .unwrap_or_default(),
+                        knee.map(|k| format!("; knee at {} users", levels[k].label))
+                            .unwrap_or_default(),
+                        cpu_at(best),
+                        short_note
+                    ),
+                )
+                .severity(fit.sigma.clamp(0.2, 0.8))
+                .evidence([
+                    ev("σ", fit.sigma, "", "usl/sigma"),
+                    ev("R²", fit.r_squared, "", "usl/r_squared"),
+                    ev("best throughput", best.throughput, "req/s", "levels"),
+                ])
+                .recommend(Recommendation {
+                    action: format!(
+                        "run at about {} (connection pool / worker count)",
+                        if optimal.label == "1" {
+                            "1 concurrent request".to_string()
+                        } else {
+                            format!("{} concurrent requests", optimal.label)
+                        }
+                    ),
+                    impact: format!(
+                        "{:.0} req/s at p99 {:.1} ms; more concurrency only adds queueing",
+                        optimal.throughput, optimal.p99_ms
+                    ),
+                    expected_speedup: None,
+                    effort: Effort::Low,
+                    risk: "a smaller pool queues bursts".into(),
+                    mitigation: "watch p99 and errors under the peak scenario".into(),
+                }),
+            );
+            None
+        }
+        (Err(why), _) if !levels.is_empty() => Some(format!("{why}{short_note}")),
+        _ => None,
+    };
     if let (Some(p), Some(first), Some(pick)) =
         (parameter, params.first(), recommended_value(params))
     {
@@ -246,6 +273,7 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
         usl,
         knee,
         little,
+        insufficient,
     }
 }
 
@@ -287,19 +315,36 @@ impl Investigator for SweepInvestigator {
         ctx: &Context,
         deadline: Instant,
     ) -> Result<InvestigatorResult, InvestigatorError> {
-        let mut observer = self
-            .observe
-            .clone()
-            .map(|s| ProcessObserver::new("target", s));
+        // a level takes its length, its warm-up and the generator's start at least
         let per_level = self.level_duration + Duration::from_millis(700);
         let no_time = |ctx: &Context| ctx.stopped() || Instant::now() + per_level > deadline;
+        let mut observe = self.observe.clone();
+        let mut noise: Option<HostNoise> = None;
+        let mut keep = |m: Measured| {
+            if let Some(n) = m.noise {
+                if noise
+                    .as_ref()
+                    .is_none_or(|w| n.confidence() < w.confidence())
+                {
+                    noise = Some(n);
+                }
+            }
+            m.level
+        };
         let mut levels = Vec::new();
         for &n in &self.levels {
             if no_time(ctx) {
                 break;
             }
-            let r = self.measure(&self.request.url, n, ctx)?;
-            levels.push(self.level(&r, n as f64, n.to_string(), &mut observer));
+            let run = LevelRun {
+                request: &self.request,
+                url: &self.request.url,
+                users: n,
+                duration: self.level_duration,
+                threads: self.threads,
+                observe: observe.as_ref(),
+            };
+            levels.push(keep(run.measure(ctx, deadline, n as f64, n.to_string())?));
         }
         let mut params = Vec::new();
         if let Some(p) = &self.parameter {
@@ -319,13 +364,20 @@ impl Investigator for SweepInvestigator {
                             Err(_) if ctx.stopped() => break,
                             Err(e) => return Err(InvestigatorError(e)),
                         };
-                        observer = Some(ProcessObserver::new("target", ProcessSelector::Pid(pid)));
+                        observe = Some(ProcessSelector::Pid(pid));
                         self.request.url.clone()
                     }
                 };
-                let r = self.measure(&url, p.concurrency, ctx)?;
+                let run = LevelRun {
+                    request: &self.request,
+                    url: &url,
+                    users: p.concurrency,
+                    duration: self.level_duration,
+                    threads: self.threads,
+                    observe: observe.as_ref(),
+                };
                 let x = v.parse::<f64>().unwrap_or(params.len() as f64);
-                params.push(self.level(&r, x, v.clone(), &mut observer));
+                params.push(keep(run.measure(ctx, deadline, x, v.clone())?));
             }
             // back to the current setting, unless the investigation is stopping anyway
             if p.via == Via::Env && !ctx.stopped() {
@@ -335,13 +387,17 @@ impl Investigator for SweepInvestigator {
             }
         }
         let Analysis {
-            findings,
+            mut findings,
             usl,
             knee,
             little,
+            insufficient,
         } = analyse(&levels, &params, self.parameter.as_ref());
+        if let Some(n) = &noise {
+            super::resources::lower_confidence(&mut findings, n);
+        }
         let summary = format!(
-            "{} concurrency levels{}{}",
+            "{} concurrency levels{}{}{}",
             levels.len(),
             usl.as_ref()
                 .map(|f| format!(
@@ -349,12 +405,18 @@ impl Investigator for SweepInvestigator {
                     f.sigma, f.kappa, f.r_squared
                 ))
                 .unwrap_or_default(),
+            insufficient
+                .as_ref()
+                .map(|w| format!("; no concurrency advice: {w}"))
+                .unwrap_or_default(),
             self.parameter
                 .as_ref()
                 .map(|p| format!("; {} values of {}", params.len(), p.name))
                 .unwrap_or_default()
         );
-        let enough = levels.len() + params.len() >= 3;
+        let parameter_found = findings.iter().any(|f| f.id.starts_with("sweep.parameter"));
+        let enough =
+            levels.len() + params.len() >= 3 && (insufficient.is_none() || parameter_found);
         let data = SweepData {
             levels,
             usl,
@@ -365,6 +427,8 @@ impl Investigator for SweepInvestigator {
                 concurrency: p.concurrency,
                 levels: params,
             }),
+            insufficient,
+            noise,
         };
         Ok(
             InvestigatorResult::from_findings(SWEEP, summary, findings, Some(data.into()))

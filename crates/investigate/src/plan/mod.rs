@@ -225,6 +225,10 @@ pub struct ProfileOpts {
     /// Stack samples per second (default 99).
     #[serde(default)]
     pub hz: Option<u32>,
+    /// The py-spy binary for CPython services (relative to the plan; default `py-spy` on the
+    /// `PATH`).
+    #[serde(default)]
+    pub py_spy: Option<std::path::PathBuf>,
 }
 
 /// Options of `load`.

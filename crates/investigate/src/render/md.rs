@@ -3,8 +3,8 @@
 
 use super::{
     artefacts_of, banner, breakdown_sentence, dec, effort_text, evidence_text,
-    findings_by_investigator, headline, is_failure_note, ms, num, one_line, pct, seconds,
-    shared_artefacts, speedup, verdict_text, SECTIONS,
+    findings_by_investigator, headline, is_failure_note, ms, num, one_line, p0_sentences, pct,
+    request_rows, seconds, shared_artefacts, speedup, verdict_text, REQUEST_HEADERS, SECTIONS,
 };
 use crate::model::Verdict;
 use crate::report::{Charts, Report};
@@ -58,6 +58,21 @@ fn bullets<S: AsRef<str>>(items: &[S], empty: &str) -> String {
         .collect()
 }
 
+/// A link to a file of the report folder: `[flamegraph.svg](flamegraph.svg)`.
+fn link(file: &str) -> String {
+    let label = file.replace(['[', ']'], "");
+    let target: String = file
+        .chars()
+        .map(|c| match c {
+            ' ' => "%20".to_string(),
+            '(' => "%28".to_string(),
+            ')' => "%29".to_string(),
+            c => c.to_string(),
+        })
+        .collect();
+    format!("[{label}]({target})")
+}
+
 /// A code fence longer than any run of backticks in `body`.
 fn fence(body: &str) -> String {
     let mut longest = 0;
@@ -71,7 +86,11 @@ fn fence(body: &str) -> String {
 
 fn summary(r: &Report) -> String {
     let es = &r.executive_summary;
-    let mut s = format!("{} {}\n", headline(es), breakdown_sentence(es));
+    let mut s = format!("{}\n", headline(es));
+    for line in p0_sentences(r) {
+        let _ = writeln!(s, "\n**{}**", one_line(&line));
+    }
+    let _ = writeln!(s, "\n{}", breakdown_sentence(es));
     if !es.time_breakdown.is_empty() {
         let rows: Vec<Vec<String>> = es
             .time_breakdown
@@ -83,6 +102,10 @@ fn summary(r: &Report) -> String {
             &["Phase", "Share of request time", "Mean per request"],
             &rows,
         ));
+    }
+    if !r.charts.requests.is_empty() {
+        s.push_str("\nPer request, on the baseline:\n\n");
+        s.push_str(&markdown_table(&REQUEST_HEADERS, &request_rows(r)));
     }
     if !r.criteria.is_empty() {
         let rows: Vec<Vec<String>> = r.criteria.iter().map(criterion_row).collect();
@@ -112,41 +135,45 @@ fn findings(r: &Report) -> String {
     if r.findings.is_empty() {
         s.push_str("_No investigator reported a finding._\n");
     }
-    for (inv, list) in findings_by_investigator(r) {
-        let _ = writeln!(s, "### {inv}\n");
-        if list.is_empty() {
-            s.push_str("_No findings._\n\n");
-            continue;
+    for f in &r.findings {
+        let fd = &f.finding;
+        let _ = writeln!(s, "### #{} {}\n", f.rank, one_line(&fd.title));
+        let mut facts = vec![
+            format!("{}", fd.investigator),
+            format!("score {}", dec(f.score, 3)),
+            format!("severity {}", dec(fd.severity, 2)),
+        ];
+        if let Some(share) = fd.time_share {
+            facts.push(format!("{} of request time", pct(share * 100.0)));
         }
-        for f in list {
-            let fd = &f.finding;
-            let _ = writeln!(s, "#### #{} {}\n", f.rank, one_line(&fd.title));
-            let mut facts = vec![
-                format!("score {}", dec(f.score, 3)),
-                format!("severity {}", dec(fd.severity, 2)),
-            ];
-            if let Some(share) = fd.time_share {
-                facts.push(format!("{} of request time", pct(share * 100.0)));
+        facts.push(
+            if fd.heuristic {
+                "heuristic"
+            } else {
+                "measured"
             }
-            facts.push(
-                if fd.heuristic {
-                    "heuristic"
-                } else {
-                    "measured"
-                }
-                .into(),
-            );
-            facts.push(format!("subject `{}`", one_line(&fd.subject)));
-            facts.push(format!("id `{}`", one_line(&fd.id)));
-            let _ = writeln!(s, "{}\n", facts.join(" · "));
-            if !fd.detail.trim().is_empty() {
-                let _ = writeln!(s, "{}\n", fd.detail.trim());
-            }
-            s.push_str("Evidence:\n\n");
-            let ev: Vec<String> = fd.evidence.iter().map(evidence_line).collect();
-            s.push_str(&bullets(&ev, "none recorded"));
-            let confirmed = f.confirmation();
-            let _ = writeln!(s, "\nConfirmed by: {confirmed}\n");
+            .into(),
+        );
+        let subject = match &f.subject_from {
+            Some(from) => format!(
+                "subject `{}` (from `{}`, joined to it)",
+                one_line(&fd.subject),
+                one_line(from)
+            ),
+            None => format!("subject `{}`", one_line(&fd.subject)),
+        };
+        facts.push(subject);
+        facts.push(format!("id `{}`", one_line(&fd.id)));
+        let _ = writeln!(s, "{}\n", facts.join(" · "));
+        if !fd.detail.trim().is_empty() {
+            let _ = writeln!(s, "{}\n", fd.detail.trim());
+        }
+        s.push_str("Evidence:\n\n");
+        let ev: Vec<String> = fd.evidence.iter().map(evidence_line).collect();
+        s.push_str(&bullets(&ev, "none recorded"));
+        let _ = writeln!(s, "\nConfirmed by: {}\n", f.confirmation());
+        if let Some(rec) = &fd.recommendation {
+            let _ = writeln!(s, "Recommendation: {}\n", one_line(&rec.action));
         }
     }
     s
@@ -177,11 +204,7 @@ fn recommendations(r: &Report) -> String {
         };
         let _ = writeln!(s, "- **Addresses:** `{}`", one_line(&p.finding_id));
         let _ = writeln!(s, "- **Impact:** {}", one_line(&rec.impact));
-        let _ = writeln!(
-            s,
-            "- **Expected speed-up:** {}",
-            speedup(rec.expected_speedup)
-        );
+        let _ = writeln!(s, "- **Expected gain:** {}", speedup(p));
         let _ = writeln!(s, "- **Effort:** {}", effort_text(rec.effort));
         let _ = writeln!(s, "- **Rationale:** {}", one_line(&p.rationale));
         let _ = writeln!(s, "- **Evidence:** {ev}");
@@ -223,17 +246,25 @@ fn investigators(r: &Report) -> String {
         if i.verdict == Verdict::InsufficientData {
             s.push_str("Not enough data to conclude: no result is claimed.\n\n");
         }
+        let mine: Vec<String> = findings_by_investigator(r)
+            .into_iter()
+            .filter(|g| g.0 == i.name)
+            .flat_map(|g| g.1)
+            .map(|f| format!("#{} {}", f.rank, f.finding.title))
+            .collect();
+        if !mine.is_empty() {
+            s.push_str("Findings, by rank:\n\n");
+            s.push_str(&bullets(&mine, "none"));
+            s.push('\n');
+        }
         s.push_str("Artefacts:\n\n");
         let files: Vec<String> = artefacts_of(r, i.name.as_str())
             .iter()
-            .map(|f| format!("`{f}`"))
+            .map(|f| link(f))
             .collect();
         s.push_str(&bullets(&files, "none"));
     }
-    let shared: Vec<String> = shared_artefacts(r)
-        .iter()
-        .map(|f| format!("`{f}`"))
-        .collect();
+    let shared: Vec<String> = shared_artefacts(r).iter().map(|f| link(f)).collect();
     if !shared.is_empty() {
         s.push_str("\n### Shared artefacts\n\n");
         s.push_str(&bullets(&shared, "none"));
@@ -323,7 +354,7 @@ fn appendices(r: &Report) -> String {
     s.push_str(
         "\n### Data files\n\nThe full data, including every number above, is in `report.json`.\n\n",
     );
-    let files: Vec<String> = a.data_files.iter().map(|f| format!("`{f}`")).collect();
+    let files: Vec<String> = a.data_files.iter().map(|f| link(f)).collect();
     s.push_str(&bullets(&files, "no raw data file"));
     s.push_str(&chart_data(&r.charts));
     s
@@ -332,13 +363,13 @@ fn appendices(r: &Report) -> String {
 /// The chart data as tables (the Markdown has no charts).
 fn chart_data(c: &Charts) -> String {
     let mut s = String::new();
-    if !c.spectrum.is_empty() {
+    if !c.percentiles.is_empty() {
         let rows: Vec<Vec<String>> = c
-            .spectrum
+            .percentiles
             .iter()
-            .map(|(q, v)| vec![percentile(*q), ms(*v)])
+            .map(|(p, v)| vec![percentile(p / 100.0), ms(*v)])
             .collect();
-        s.push_str("\n### Latency percentile spectrum\n\n");
+        s.push_str("\n### Latency percentiles\n\n");
         s.push_str(&markdown_table(&["Percentile", "Latency"], &rows));
     }
     if !c.timeseries.is_empty() {

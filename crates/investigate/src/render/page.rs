@@ -4,8 +4,8 @@
 use super::md::percentile;
 use super::{
     artefacts_of, banner, breakdown_sentence, charts, dec, effort_text, evidence_text,
-    findings_by_investigator, headline, is_failure_note, ms, num, one_line, pct, seconds,
-    shared_artefacts, speedup, verdict_text, SECTIONS,
+    findings_by_investigator, headline, is_failure_note, ms, num, one_line, p0_sentences, pct,
+    request_rows, seconds, shared_artefacts, speedup, verdict_text, REQUEST_HEADERS, SECTIONS,
 };
 use crate::model::{Evidence, Verdict};
 use crate::report::{Charts, Report};
@@ -70,14 +70,28 @@ fn ul<S: AsRef<str>>(items: &[S], empty: &str) -> String {
     s
 }
 
-/// A `<ul>` of file names in `<code>`.
+/// A `<ul>` of links to files of the report folder.
 fn files(items: &[&str], empty: &str) -> String {
     if items.is_empty() {
         return muted(empty);
     }
     let mut s = String::from("<ul>\n");
     for f in items {
-        let _ = writeln!(s, "<li><code>{}</code></li>", escape(f));
+        let href: String = f
+            .chars()
+            .map(|c| match c {
+                ' ' => "%20".to_string(),
+                '#' => "%23".to_string(),
+                '?' => "%3F".to_string(),
+                c => c.to_string(),
+            })
+            .collect();
+        let _ = writeln!(
+            s,
+            "<li><a href=\"{}\"><code>{}</code></a></li>",
+            escape(&href),
+            escape(f)
+        );
     }
     s.push_str("</ul>\n");
     s
@@ -117,14 +131,17 @@ fn summary(r: &Report) -> String {
             escape(&b)
         );
     }
-    let _ = writeln!(
-        s,
-        "<p><strong>{}</strong> {}</p>",
-        escape(&headline(es)),
-        escape(&breakdown_sentence(es))
-    );
+    let _ = writeln!(s, "<p><strong>{}</strong></p>", escape(&headline(es)));
+    for line in p0_sentences(r) {
+        let _ = writeln!(s, "<p><strong>{}</strong></p>", escape(&one_line(&line)));
+    }
+    s.push_str(&p(&breakdown_sentence(es)));
     if let Some(chart) = charts::breakdown(es) {
         s.push_str(&chart);
+    }
+    if !r.charts.requests.is_empty() {
+        s.push_str("<p>Per request, on the baseline:</p>\n");
+        s.push_str(&html_table(&REQUEST_HEADERS, &request_rows(r)));
     }
     if !r.criteria.is_empty() {
         let rows: Vec<Vec<String>> = r.criteria.iter().map(super::md::criterion_row).collect();
@@ -142,39 +159,42 @@ fn findings(r: &Report) -> String {
     if r.findings.is_empty() {
         s.push_str(&muted("No investigator reported a finding."));
     }
-    for (inv, list) in findings_by_investigator(r) {
-        let _ = writeln!(s, "<h3>{inv}</h3>");
-        if list.is_empty() {
-            s.push_str(&muted("No findings."));
-            continue;
+    for f in &r.findings {
+        let fd = &f.finding;
+        let _ = writeln!(s, "<h3>#{} {}</h3>", f.rank, escape(&one_line(&fd.title)));
+        let mut facts = vec![
+            fd.investigator.to_string(),
+            format!("score {}", dec(f.score, 3)),
+            format!("severity {}", dec(fd.severity, 2)),
+        ];
+        if let Some(share) = fd.time_share {
+            facts.push(format!("{} of request time", pct(share * 100.0)));
         }
-        for f in list {
-            let fd = &f.finding;
-            let _ = writeln!(s, "<h4>#{} {}</h4>", f.rank, escape(&one_line(&fd.title)));
-            let mut facts = vec![
-                format!("score {}", dec(f.score, 3)),
-                format!("severity {}", dec(fd.severity, 2)),
-            ];
-            if let Some(share) = fd.time_share {
-                facts.push(format!("{} of request time", pct(share * 100.0)));
+        facts.push(
+            if fd.heuristic {
+                "heuristic"
+            } else {
+                "measured"
             }
-            facts.push(
-                if fd.heuristic {
-                    "heuristic"
-                } else {
-                    "measured"
-                }
-                .into(),
-            );
-            facts.push(format!("subject {}", one_line(&fd.subject)));
-            facts.push(format!("id {}", one_line(&fd.id)));
-            s.push_str(&muted(&facts.join(" · ")));
-            if !fd.detail.trim().is_empty() {
-                s.push_str(&p(&fd.detail));
-            }
-            s.push_str(&evidence_list(&fd.evidence));
-            let confirmed = f.confirmation();
-            s.push_str(&p(&format!("Confirmed by: {confirmed}")));
+            .into(),
+        );
+        facts.push(match &f.subject_from {
+            Some(from) => format!(
+                "subject {} (from {}, joined to it)",
+                one_line(&fd.subject),
+                one_line(from)
+            ),
+            None => format!("subject {}", one_line(&fd.subject)),
+        });
+        facts.push(format!("id {}", one_line(&fd.id)));
+        s.push_str(&muted(&facts.join(" · ")));
+        if !fd.detail.trim().is_empty() {
+            s.push_str(&p(&fd.detail));
+        }
+        s.push_str(&evidence_list(&fd.evidence));
+        s.push_str(&p(&format!("Confirmed by: {}", f.confirmation())));
+        if let Some(rec) = &fd.recommendation {
+            s.push_str(&p(&format!("Recommendation: {}", one_line(&rec.action))));
         }
     }
     s
@@ -202,7 +222,7 @@ fn recommendations(r: &Report) -> String {
         let rows = [
             ("Addresses", pr.finding_id.clone()),
             ("Impact", rec.impact.clone()),
-            ("Expected speed-up", speedup(rec.expected_speedup)),
+            ("Expected gain", speedup(pr)),
             ("Effort", effort_text(rec.effort).to_string()),
             ("Rationale", pr.rationale.clone()),
             ("Evidence", ev),
@@ -270,6 +290,16 @@ fn investigators(r: &Report) -> String {
         }
         if i.verdict == Verdict::InsufficientData {
             s.push_str(&p("Not enough data to conclude: no result is claimed."));
+        }
+        let mine: Vec<String> = findings_by_investigator(r)
+            .into_iter()
+            .filter(|g| g.0 == i.name)
+            .flat_map(|g| g.1)
+            .map(|f| format!("#{} {}", f.rank, f.finding.title))
+            .collect();
+        if !mine.is_empty() {
+            s.push_str("<p>Findings, by rank:</p>\n");
+            s.push_str(&ul(&mine, "none"));
         }
         s.push_str("<p>Artefacts:</p>\n");
         s.push_str(&files(&artefacts_of(r, i.name.as_str()), "none"));
@@ -381,13 +411,13 @@ fn appendices(r: &Report) -> String {
 /// The chart data as tables.
 fn chart_tables(c: &Charts) -> String {
     let mut s = String::new();
-    if !c.spectrum.is_empty() {
+    if !c.percentiles.is_empty() {
         let rows: Vec<Vec<String>> = c
-            .spectrum
+            .percentiles
             .iter()
-            .map(|(q, v)| vec![percentile(*q), ms(*v)])
+            .map(|(p, v)| vec![percentile(p / 100.0), ms(*v)])
             .collect();
-        s.push_str("<h3>Latency percentile spectrum</h3>\n");
+        s.push_str("<h3>Latency percentiles</h3>\n");
         s.push_str(&html_table(&["Percentile", "Latency"], &rows));
     }
     if !c.sweep.is_empty() {

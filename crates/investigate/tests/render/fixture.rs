@@ -7,8 +7,9 @@ use perfhive_investigate::model::{
     Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation, Verdict,
 };
 use perfhive_investigate::report::{
-    Appendices, Charts, Consensus, Disagreement, ExecutiveSummary, Level, PhaseShare, Prioritized,
-    Priority, RankedFinding, Report, ReportKind, Risk, RoadmapPhase, ValidationStep,
+    Appendices, AppliedChange, BeforeAfter, Charts, Consensus, Disagreement, ExecutiveSummary,
+    Gain, GainKind, Join, JoinKey, Level, PhaseShare, Prioritized, Priority, RankedFinding, Report,
+    ReportKind, RequestRow, Risk, RoadmapPhase, ValidationStep,
 };
 
 /// Text a user could have written, with markup and a URL that must stay escaped text.
@@ -188,6 +189,20 @@ pub fn report() -> Report {
                 0 => vec!["database_handler".into()],
                 _ => vec![],
             },
+            joins: match i {
+                0 => vec![Join {
+                    investigator: InvestigatorName::Load,
+                    finding: "load.phase.db".into(),
+                    key: JoinKey::Function("database_handler".into()),
+                }],
+                1 => vec![Join {
+                    investigator: InvestigatorName::Load,
+                    finding: "load.phase.serialize".into(),
+                    key: JoinKey::Route(perfhive_core::route::Route::parse("GET /items")),
+                }],
+                _ => vec![],
+            },
+            subject_from: None,
             finding: f.clone(),
         })
         .collect();
@@ -199,6 +214,18 @@ pub fn report() -> Report {
             finding_id: fs[i].id.clone(),
             rationale: format!("{} with the largest measured share", fs[i].title),
             recommendation: fs[i].recommendation.clone().unwrap(),
+            gain: fs[i]
+                .recommendation
+                .as_ref()
+                .and_then(|r| r.expected_speedup)
+                .map(|factor| Gain {
+                    factor,
+                    kind: if i == 0 {
+                        GainKind::Sweep
+                    } else {
+                        GainKind::AmdahlBound
+                    },
+                }),
             evidence: fs[i].evidence.clone(),
         })
         .collect();
@@ -251,6 +278,7 @@ pub fn report() -> Report {
                 PhaseShare { name: "other".into(), share_pct: 8.0, mean_ms: 0.4567 },
             ],
             breakdown_source: "Server-Timing headers".into(),
+            p0: Some("P0: set batch_size to 100 (finding `traces.db-commit`, rank 1): expected gain 7.3× throughput (measured by a sweep).".into()),
         },
         findings: ranked,
         recommendations: prioritized,
@@ -331,6 +359,11 @@ pub fn report() -> Report {
                 })
                 .collect(),
             usl: Some((95.0, 0.052, 0.0009)),
+            percentiles: vec![(50.0, 9.8), (90.0, 21.0), (95.0, 30.5), (99.0, 48.2), (99.9, 95.0), (99.99, 128.0)],
+            requests: vec![
+                RequestRow { name: "ingest".into(), rate_rps: 160.2, requests: 9612, p50_ms: Some(11.0), p95_ms: Some(33.0), p99_ms: Some(51.0), errors: 0, error_rate_pct: 0.0 },
+                RequestRow { name: "items".into(), rate_rps: 40.1, requests: 2406, p50_ms: Some(4.2), p95_ms: Some(9.9), p99_ms: Some(14.0), errors: 3, error_rate_pct: 0.125 },
+            ],
             parameter: Some((
                 "batch_size".into(),
                 vec![
@@ -357,6 +390,16 @@ pub fn report() -> Report {
                 "baseline.json".into(),
             ],
         },
+        before_after: Some(BeforeAfter {
+            applied: vec![AppliedChange {
+                priority: Priority::P0,
+                finding_id: "traces.db-commit".into(),
+                change: "batch_size = 100".into(),
+            }],
+            not_applied: vec!["P1 `traces.serialize`".into()],
+            throughput_rps: (198.0, 1391.5),
+            p95_ms: (30.5, 8.25),
+        }),
     }
 }
 

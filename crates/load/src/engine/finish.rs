@@ -57,17 +57,28 @@ pub(crate) fn finish(mut ctx: RunContext<'_>, progress: &mut dyn Progress) -> Ru
     for (_, f) in &ctx.agg.finals {
         stats.merge(f);
     }
+    let grace = if abort.is_some() {
+        STOP_GRACE
+    } else {
+        END_GRACE
+    };
+    let end = if abort.is_some() {
+        "stop"
+    } else {
+        "planned end"
+    };
     if stats.cancelled > 0 {
-        let grace = if abort.is_some() {
-            STOP_GRACE
-        } else {
-            END_GRACE
-        };
         warnings.push(format!(
-            "{} requests were still in flight {} s after the {}; they were cancelled and count as timeouts",
+            "{} requests were still in flight {} s after the {end}, longer than any request that succeeded; they were cancelled and count as timeouts",
             stats.cancelled,
             grace.as_secs_f64(),
-            if abort.is_some() { "stop" } else { "planned end" }
+        ));
+    }
+    if stats.cut_off > 0 {
+        warnings.push(format!(
+            "{} requests were cut off {} s after the {end}, in flight no longer than requests that succeeded; they are not counted",
+            stats.cut_off,
+            grace.as_secs_f64(),
         ));
     }
     RunResult {

@@ -2,7 +2,10 @@
 //! (Markdown, self-contained HTML, JSON) in `perfhive-reports/<date>-<name>/`, stored in the
 //! history. The investigation — a plan, or `--demo`'s experiment on the demo service — is
 //! perfhive-investigate's; this file parses, stores and prints. SIGINT and SIGTERM stop it
-//! with a partial report, the started target stopped, and exit 130 or 143.
+//! with a partial report, the started target stopped, and exit 130 or 143. Progress goes to
+//! stderr ([`live`]).
+
+mod live;
 
 use crate::exit::Code;
 use crate::interrupt::Interrupts;
@@ -12,7 +15,7 @@ use anyhow::Context as _;
 use clap::Args;
 use perfhive_core::record::{RecordKind, RunStatus};
 use perfhive_investigate::demo::{DemoOptions, DemoService};
-use perfhive_investigate::{InvestigateError, Request, Subject};
+use perfhive_investigate::{InvestigateError, Progress, Request, Subject};
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -44,6 +47,9 @@ pub struct InvestigateArgs {
     /// Print report.json to stdout instead of the summary.
     #[arg(long)]
     pub json: bool,
+    /// No progress on stderr (a live display on a terminal, one line per phase otherwise).
+    #[arg(short, long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub record: RecordArgs,
 }
@@ -104,6 +110,11 @@ pub fn exec(a: InvestigateArgs, history: &History, out: &mut Printer) -> anyhow:
     let interrupts = Interrupts::install();
     let s = stop.clone();
     interrupts.on_signal(move |_, _| s.store(true, Ordering::SeqCst));
+    let mode = match (a.quiet, out.interactive()) {
+        (true, _) => live::Mode::Quiet,
+        (false, true) => live::Mode::Live,
+        (false, false) => live::Mode::Lines,
+    };
     let prepared = perfhive_investigate::prepare(Request {
         subject: subject(&a)?,
         out_dir: a.out_dir.clone(),
@@ -118,7 +129,10 @@ pub fn exec(a: InvestigateArgs, history: &History, out: &mut Printer) -> anyhow:
         &fingerprint(),
         out,
     );
-    let done = match prepared.run() {
+    let display = Arc::new(live::Display::new(mode));
+    let ran = prepared.run(&Progress::to(display.clone()));
+    display.finish();
+    let done = match ran {
         Err(InvestigateError::Interrupted) => return Ok(interrupts.code_or(Code::INTERRUPTED)),
         done => done?,
     };

@@ -44,6 +44,9 @@ pub struct ScanArgs {
     /// Walker threads (0: one per core).
     #[arg(long, value_name = "N", default_value_t = 0)]
     pub threads: usize,
+    /// Scan test code too (test files and folders are skipped by default).
+    #[arg(long)]
+    pub include_tests: bool,
     /// List the rules that would run and exit.
     #[arg(long)]
     pub list_rules: bool,
@@ -98,6 +101,7 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
         languages: a.langs,
         max_file_size: a.max_file_size,
         threads: a.threads,
+        include_tests: a.include_tests,
     };
     let rules = perfhive_scan::select_rules(&opts)?;
     if a.list_rules {

@@ -21,11 +21,10 @@ fn profile_puts_the_known_hot_function_on_top() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !cc.is_ok_and(|o| o.status.success()) || !perf_ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI machines have gcc and perf"
+        return perfhive_test_support::skip(
+            "perfhive::it::diagnose::profile_puts_the_known_hot_function_on_top",
+            "needs gcc and perf; apt install gcc linux-perf (.ci/run does)",
         );
-        return;
     }
     let out = dir.join("prof");
     let o = perfhive()

@@ -108,6 +108,29 @@ fn a_target_that_never_answers_ends_within_a_second_of_the_planned_end() {
 }
 
 #[test]
+fn slow_requests_cut_off_by_the_planned_end_are_not_counted_as_errors() {
+    let _serial = crate::exclusive();
+    let t = target();
+    // each user's first request succeeds after 1.6 s; the second is still in flight at the
+    // deadline (2 s + 1 s grace), younger than the first: cut off, not a timeout
+    let (code, r, err) = run_json(&[
+        &format!("{}/slow?ms=1600", t.base_url()),
+        "-c",
+        "2",
+        "--duration",
+        "2s",
+        "--timeout",
+        "30s",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(class(&r, "timeout"), 0.0, "{}", r["metrics"]);
+    assert_eq!(f(&r, "/metrics/error_rate_pct"), 0.0, "{}", r["metrics"]);
+    assert!(f(&r, "/metrics/requests") >= 2.0, "{}", r["metrics"]);
+    let warnings = r["generator"]["warnings"].to_string();
+    assert!(warnings.contains("cut off"), "{warnings}");
+}
+
+#[test]
 fn sigint_stops_a_run_within_a_second_exits_130_and_keeps_the_record() {
     let _serial = crate::exclusive();
     let t = target();

@@ -141,13 +141,10 @@ fn a_full_disk_during_a_run_loses_nothing_measured() {
     let _serial = crate::exclusive();
     let dir = tempdir();
     let Some(fs) = SmallFs::mount(&dir.join("fs"), 4096) else {
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!(
-                "note: skipped — a full file system needs root with CAP_SYS_ADMIN to mount a tmpfs"
-            );
-        }
-        return;
+        return perfhive_test_support::skip(
+            "perfhive::it::history_failures::a_full_disk_during_a_run_loses_nothing_measured",
+            "a full file system is a small tmpfs, and mounting one needs root with CAP_SYS_ADMIN",
+        );
     };
     let db = fs.0.join("h.db");
     let out = dir.join("record.json");

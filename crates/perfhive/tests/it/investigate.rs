@@ -1,9 +1,10 @@
 //! `perfhive investigate`: the demo end to end (findings, report folder, before/after, history,
 //! the HTML rendered in headless Chromium), a plan file, and plan errors; user input in
-//! [`inputs`], interrupts in [`interrupt`].
+//! [`inputs`], interrupts in [`interrupt`], the progress display in [`progress`].
 
 mod inputs;
 mod interrupt;
+mod progress;
 
 use crate::{f, perfhive, tempdir};
 use serde_json::Value;
@@ -77,6 +78,26 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
         "{stdout}\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    // the demo service's exporter says nothing: its receiver is up before the service starts
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !err.contains("Connection refused") && !err.contains("exporting"),
+        "{err}"
+    );
+    // not a terminal: one line per phase
+    for phase in [
+        "starting the target",
+        "baseline",
+        "sweep",
+        "report",
+        "before/after",
+    ] {
+        let lines = err
+            .lines()
+            .filter(|l| l.starts_with('[') && l.contains(&format!("] {phase} done in")))
+            .count();
+        assert_eq!(lines, 1, "{phase}: {err}");
+    }
     let folder = only_dir(&out);
     for file in [
         "report.md",
@@ -197,6 +218,7 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
         at += i;
     }
     assert!(md.contains("perfhive investigate --demo"));
+    report_md_reads_top_down(&md, &r);
     // stored in the history
     let list = perfhive()
         .arg("--history")
@@ -212,19 +234,62 @@ fn the_demo_investigation_finds_the_unbatched_writes_and_the_fix_improves_the_re
     render_in_chromium(&folder.join("report.html"));
 }
 
+/// The demo's report.md read as a user would: the summary names the P0 with its labelled
+/// gain and the before/after of applying it; the first key finding is rank 1, and the key
+/// findings come in rank order.
+fn report_md_reads_top_down(md: &str, r: &Value) {
+    let section = |h: &str| {
+        md.split(&format!("## {h}\n"))
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or_else(|| panic!("no {h} section"))
+            .to_string()
+    };
+    let summary = section("Executive summary");
+    let p0 = &r["recommendations"][0];
+    assert_eq!(p0["priority"], "P0");
+    let action = p0["recommendation"]["action"].as_str().unwrap();
+    assert!(
+        summary.contains(&format!("**P0: {action} (finding `")),
+        "the summary names the P0 `{action}`:\n{summary}"
+    );
+    // its gain is labelled for what it is
+    assert!(
+        ["(measured by a sweep)", "(Amdahl bound, not measured)"]
+            .iter()
+            .any(|l| summary.contains(l)),
+        "{summary}"
+    );
+    // the before/after of what was applied, labelled as such
+    let applied = r["before_after"]["applied"].as_array().unwrap();
+    assert!(!applied.is_empty(), "{}", r["before_after"]);
+    assert!(
+        summary.contains("**Applied ") && summary.contains("(measured before/after).**"),
+        "{summary}"
+    );
+    // the per-request table
+    assert!(summary.contains("| Request | Rate | p50 | p95 | p99 | Errors |"));
+    let findings = section("Key findings");
+    let ranks: Vec<usize> = findings
+        .lines()
+        .filter_map(|l| l.strip_prefix("### #"))
+        .map(|l| l.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ranks.first(), Some(&1), "{findings}");
+    assert!(ranks.windows(2).all(|w| w[0] < w[1]), "{ranks:?}");
+    assert!(!md.contains("Phase 1: Phase"));
+    assert!(!md.contains(" 1 users ") && !md.contains("1 concurrent requests"));
+}
+
 /// Opens the HTML report in headless Chromium (network off) and checks it renders. CI installs
-/// chromium; elsewhere the check is skipped with a note.
+/// chromium; elsewhere the check is a reported skip.
 fn render_in_chromium(html: &Path) {
     let chromium = Path::new("/usr/bin/chromium");
-    if !chromium.exists() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must install chromium (.ci/run)"
-        );
-        #[allow(clippy::print_stderr)]
-        {
-            eprintln!("note: /usr/bin/chromium not installed; the HTML rendering check is skipped");
-        }
+    if !perfhive_test_support::require(
+        "perfhive::it::investigate (the demo report rendered in headless Chromium)",
+        chromium.exists(),
+        "/usr/bin/chromium is not installed; apt install chromium (.ci/run does)",
+    ) {
         return;
     }
     let dir = tempdir();

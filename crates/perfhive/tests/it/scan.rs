@@ -216,3 +216,61 @@ fn list_rules_names_every_builtin_rule() {
         );
     }
 }
+
+/// Python nested ~510 levels deep around a string literal: tree-sitter-python's scanner asserts
+/// (SIGABRT) on it. The scan must complete, skip that file with a note in every output, and
+/// still report the other files.
+#[test]
+fn a_file_the_parser_cannot_take_is_skipped_with_a_note() {
+    let d = tempdir();
+    let mut deep = String::new();
+    for i in 0..520 {
+        deep.push_str(&" ".repeat(i));
+        deep.push_str("if x:\n");
+    }
+    deep.push_str(&" ".repeat(520));
+    deep.push_str("cursor.execute(\"SELECT 1\")\n");
+    write(&d, "gen/deep.py", &deep);
+    write(
+        &d,
+        "app/orders.py",
+        "def totals(cursor, users):\n    for u in users:\n        cursor.execute(\"SELECT total FROM orders WHERE user_id = %s\", (u,))\n",
+    );
+    let dir = d.display().to_string();
+    let out = scan(&[&dir, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    validate("schema/scan-report.schema.json", &v);
+    let notes = v["notes"].as_array().unwrap();
+    let note = notes
+        .iter()
+        .find(|n| n["file"].as_str().unwrap().ends_with("gen/deep.py"))
+        .unwrap_or_else(|| panic!("no note for deep.py: {notes:?}"));
+    assert_eq!(note["kind"], "unparsable");
+    assert!(note["message"].as_str().unwrap().contains("indentation"));
+    assert_eq!(v["summary"]["files_skipped"], 1);
+    assert!(v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|f| f["file"].as_str().unwrap().ends_with("app/orders.py")));
+
+    let out = scan(&[&dir, "--format", "sarif"]);
+    assert_eq!(out.status.code(), Some(0));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let notes = v["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+        .as_array()
+        .unwrap();
+    assert!(notes
+        .iter()
+        .any(|n| n["message"]["text"].as_str().unwrap().contains("deep.py")));
+
+    let out = scan(&[&dir]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("deep.py") && err.contains("indentation"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 skipped"));
+}

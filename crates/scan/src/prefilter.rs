@@ -1,0 +1,316 @@
+//! Which words a file must contain for a rule to match in it, so that files no rule can match
+//! are never parsed (parsing is most of a scan's time). A rule's requirement is derived from
+//! its structure as a formula of literals (the method of ripgrep's and ast-grep's literal
+//! prefilters, extended over the rule's boolean structure): every key of a rule object must
+//! match (all of their requirements), one of `any` must (any of theirs), a node a relation
+//! reaches is in the same file (its requirement counts too), and `not` requires nothing. The
+//! literals come from a pattern's longest identifier, from the keyword a node kind always
+//! spells (`await_expression` needs `await`, a `for` loop needs `for`), and from the literal
+//! pieces of a regex that no match can skip (read from regex-syntax's HIR; `(?i)` regexes are
+//! matched ignoring ASCII case). A requirement is necessary, never sufficient: a file that passes is parsed and
+//! matched as before.
+
+use crate::lang::Language;
+use crate::matcher::{Part, RuleObj};
+use memchr::memmem;
+use regex_syntax::hir::{Hir, HirKind};
+use std::collections::HashMap;
+
+/// A word a file must contain.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) struct Lit {
+    /// The text (lowercase when `nocase`).
+    pub(crate) text: String,
+    /// Matched ignoring ASCII case.
+    pub(crate) nocase: bool,
+    /// Matched only as a whole word (not inside a longer identifier).
+    pub(crate) word: bool,
+}
+
+/// A requirement over a file's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Req {
+    /// The literal occurs.
+    Lit(Lit),
+    /// Every requirement holds.
+    All(Vec<Req>),
+    /// At least one holds.
+    Any(Vec<Req>),
+}
+
+/// Shortest literal worth checking (shorter ones are in nearly every file).
+const MIN_LEN: usize = 3;
+
+fn all(v: Vec<Option<Req>>) -> Option<Req> {
+    let mut out: Vec<Req> = Vec::new();
+    for r in v.into_iter().flatten() {
+        match r {
+            Req::All(inner) => out.extend(inner),
+            r => out.push(r),
+        }
+    }
+    out.dedup();
+    match out.len() {
+        0 => None,
+        1 => out.pop(),
+        _ => Some(Req::All(out)),
+    }
+}
+
+fn any(v: Vec<Option<Req>>) -> Option<Req> {
+    let mut out: Vec<Req> = Vec::new();
+    for r in v {
+        match r? {
+            Req::Any(inner) => out.extend(inner),
+            r => out.push(r),
+        }
+    }
+    let mut seen = Vec::new();
+    out.retain(|r| {
+        let new = !seen.contains(r);
+        if new {
+            seen.push(r.clone());
+        }
+        new
+    });
+    match out.len() {
+        0 => None,
+        1 => out.pop(),
+        _ => Some(Req::Any(out)),
+    }
+}
+
+/// The keyword a node of this kind always contains.
+fn kind_keyword(lang: Language, kind: &str) -> Option<&'static str> {
+    Some(match (lang, kind) {
+        (_, "await_expression" | "await") => "await",
+        (
+            _,
+            "for_statement"
+            | "for_in_statement"
+            | "for_in_clause"
+            | "for_range_loop"
+            | "enhanced_for_statement"
+            | "for_expression"
+            | "list_comprehension"
+            | "set_comprehension"
+            | "dictionary_comprehension"
+            | "generator_expression",
+        ) => "for",
+        (_, "while_statement" | "while_expression") => "while",
+        (_, "raise_statement") => "raise",
+        (_, "throw_statement") => "throw",
+        (_, "yield_expression" | "yield") => "yield",
+        (_, "with_statement") => "with",
+        (_, "new_expression" | "object_creation_expression") => "new",
+        (_, "import_statement" | "import_from_statement") => "import",
+        (Language::Python, "function_definition") => "def",
+        (Language::Python, "lambda") => "lambda",
+        (Language::Python, "class_definition") => "class",
+        _ => return None,
+    })
+}
+
+fn word(s: &str) -> Lit {
+    Lit {
+        text: s.to_string(),
+        nocase: false,
+        word: true,
+    }
+}
+
+/// The literals every match of `pattern` contains: its literal pieces that are not optional,
+/// through groups and alternations (an alternation needs one of its branches).
+fn regex_req(pattern: &str) -> Option<Req> {
+    // leading flags: `i` is handled by searching lowercase text, `s` and `m` do not change
+    // literals; anything else (or flags further in) is not handled
+    let (src, nocase) = match pattern
+        .strip_prefix("(?")
+        .and_then(|r| r.split_once(')'))
+        .filter(|(flags, _)| !flags.is_empty() && flags.chars().all(|c| "ism".contains(c)))
+    {
+        Some((flags, rest)) => (rest, flags.contains('i')),
+        None => (pattern, false),
+    };
+    if src.contains("(?") {
+        return None;
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(src)
+        .ok()?;
+    hir_req(&hir, nocase)
+}
+
+fn hir_req(h: &Hir, nocase: bool) -> Option<Req> {
+    match h.kind() {
+        HirKind::Literal(l) => {
+            let text = std::str::from_utf8(&l.0).ok()?;
+            (text.len() >= MIN_LEN).then(|| {
+                Req::Lit(Lit {
+                    text: if nocase {
+                        text.to_ascii_lowercase()
+                    } else {
+                        text.to_string()
+                    },
+                    nocase,
+                    word: false,
+                })
+            })
+        }
+        HirKind::Capture(c) => hir_req(&c.sub, nocase),
+        HirKind::Concat(v) => all(v.iter().map(|x| hir_req(x, nocase)).collect()),
+        HirKind::Alternation(v) => any(v.iter().map(|x| hir_req(x, nocase)).collect()),
+        HirKind::Repetition(r) if r.min >= 1 => hir_req(&r.sub, nocase),
+        _ => None,
+    }
+}
+
+/// What a file must contain for `r` to match in it (`None`: nothing known).
+pub(crate) fn requirement(
+    lang: Language,
+    grammar: &tree_sitter::Language,
+    r: &RuleObj,
+) -> Option<Req> {
+    all(r.parts.iter().map(|p| part(lang, grammar, p)).collect())
+}
+
+fn part(lang: Language, grammar: &tree_sitter::Language, p: &Part) -> Option<Req> {
+    match p {
+        Part::Kind(k) => grammar
+            .node_kind_for_id(*k)
+            .and_then(|name| kind_keyword(lang, name))
+            .map(|w| Req::Lit(word(w))),
+        Part::Pattern(pat) => pat
+            .literal
+            .as_ref()
+            .filter(|l| l.len() >= MIN_LEN)
+            .map(|l| {
+                // an identifier token is a whole word in the source (maximal munch)
+                let word = l.bytes().all(ident_byte);
+                Req::Lit(Lit {
+                    text: l.clone(),
+                    nocase: false,
+                    word,
+                })
+            }),
+        Part::Regex(re) => regex_req(re.as_str()),
+        Part::All(v) => all(v.iter().map(|r| requirement(lang, grammar, r)).collect()),
+        Part::Any(v) => any(v.iter().map(|r| requirement(lang, grammar, r)).collect()),
+        Part::Matches(r) => requirement(lang, grammar, r),
+        Part::Inside(rel) | Part::Has(rel) => requirement(lang, grammar, &rel.rule),
+        Part::Not(_) => None,
+    }
+}
+
+fn ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// Evaluates requirements over one file's text, each literal searched once.
+pub(crate) struct FileText<'t> {
+    text: &'t [u8],
+    lower: Option<Vec<u8>>,
+    seen: HashMap<Lit, bool>,
+}
+
+impl<'t> FileText<'t> {
+    /// A file's text.
+    pub(crate) fn new(text: &'t str) -> Self {
+        FileText {
+            text: text.as_bytes(),
+            lower: None,
+            seen: HashMap::new(),
+        }
+    }
+
+    fn has(&mut self, lit: &Lit) -> bool {
+        if let Some(&b) = self.seen.get(lit) {
+            return b;
+        }
+        let hay: &[u8] = if lit.nocase {
+            let text = self.text;
+            self.lower
+                .get_or_insert_with(|| text.to_ascii_lowercase())
+                .as_slice()
+        } else {
+            self.text
+        };
+        let needle = lit.text.as_bytes();
+        let found = if lit.word {
+            memmem::find_iter(hay, needle).any(|i| {
+                let before = i == 0 || !ident_byte(hay[i - 1]);
+                let after = hay.get(i + needle.len()).is_none_or(|b| !ident_byte(*b));
+                before && after
+            })
+        } else {
+            memmem::find(hay, needle).is_some()
+        };
+        self.seen.insert(lit.clone(), found);
+        found
+    }
+
+    /// Whether `req` holds.
+    pub(crate) fn holds(&mut self, req: &Req) -> bool {
+        match req {
+            Req::Lit(l) => self.has(l),
+            Req::All(v) => v.iter().all(|r| self.holds(r)),
+            Req::Any(v) => v.iter().any(|r| self.holds(r)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lit(text: &str, nocase: bool) -> Req {
+        Req::Lit(Lit {
+            text: text.into(),
+            nocase,
+            word: false,
+        })
+    }
+
+    #[test]
+    fn regex_literals_become_requirements() {
+        assert_eq!(
+            regex_req("^(this\\.)?knex\\("),
+            Some(lit("knex(", false)),
+            "an optional group is not required"
+        );
+        assert_eq!(regex_req("(?i)\\bselect\\s+\\*"), Some(lit("select", true)));
+        assert_eq!(
+            regex_req("^[\\w.]*\\.objects"),
+            Some(lit(".objects", false))
+        );
+        assert_eq!(regex_req("^a"), None, "too short");
+        assert_eq!(
+            regex_req("(?is)^[\"']\\s*select\\s+\\w+\\s+from"),
+            any(vec![Some(Req::All(vec![
+                lit("select", true),
+                lit("from", true)
+            ]))])
+        );
+        assert_eq!(regex_req("^(ab|cd)\\s*x$"), None, "nothing long enough");
+        let r = regex_req("(?i)(^|[._])(db|conn)\\.(query|execute)$").expect("an alternation");
+        assert!(FileText::new("x = CONN.execute(sql)").holds(&r));
+        assert!(!FileText::new("x = pool.run(sql)").holds(&r));
+    }
+
+    #[test]
+    fn requirements_are_checked_on_words() {
+        let mut f = FileText::new("x = information\nfor_each()\nSELECT 1");
+        assert!(!f.holds(&Req::Lit(word("for"))));
+        assert!(f.holds(&lit("select", true)));
+        assert!(f.holds(&Req::Any(vec![Req::Lit(word("for")), lit("info", false)])));
+        assert!(!f.holds(&Req::All(vec![Req::Lit(word("for")), lit("info", false)])));
+        let mut g = FileText::new("for (const x of xs) await f(x)");
+        assert!(g.holds(&Req::All(vec![
+            Req::Lit(word("for")),
+            Req::Lit(word("await"))
+        ])));
+    }
+}

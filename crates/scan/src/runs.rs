@@ -1,0 +1,872 @@
+//! Where the code of a finding runs: on the request path (route handlers, views, and the
+//! services they call), in background jobs, or once (migrations, management commands, CLI
+//! scripts, tests, build code). A per-item query in a migration that runs once at deploy time
+//! is not the problem the same query is in a view; findings in one-off code are shown at low
+//! severity and rank below the rest.
+//!
+//! Three sources, the most specific first: the enclosing functions and classes (route
+//! decorators, a `request` parameter, `(req, res)` handlers, view and command base classes),
+//! then the file (its path and a few content markers: `class Migration`, knex's `up`/`down`,
+//! `if __name__ == "__main__"`), and last, for code still unknown, reachability by name: a
+//! function called from request-handling files (or from files those reach) runs on the request
+//! path (see [`Reach`]). The rules are conventions of Django, Flask, FastAPI, DRF, Celery,
+//! express, koa, fastify, NestJS, knex and the common test runners, read from names: a guess
+//! that says why it was made (`run_context_reason`).
+
+use crate::lang::Language;
+use regex::Regex;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+use tree_sitter::Node;
+
+/// Where the code of a finding runs.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum RunContext {
+    /// Serving requests: route handlers, views, middleware, serializers, template tags, and
+    /// the functions they call.
+    Request,
+    /// Background work that runs repeatedly: task queues, schedulers, workers.
+    Background,
+    /// Not known.
+    #[default]
+    Unknown,
+    /// A schema or data migration, or a seed (one-off).
+    Migration,
+    /// A management command (one-off).
+    Command,
+    /// A CLI script or tool (one-off).
+    Script,
+    /// Test code (one-off).
+    Test,
+    /// Build, packaging or documentation code (one-off).
+    Build,
+}
+
+impl RunContext {
+    /// Whether the code runs once (or only in development): findings there matter little.
+    pub fn is_one_off(self) -> bool {
+        matches!(
+            self,
+            RunContext::Migration
+                | RunContext::Command
+                | RunContext::Script
+                | RunContext::Test
+                | RunContext::Build
+        )
+    }
+
+    /// The snake_case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RunContext::Request => "request",
+            RunContext::Background => "background",
+            RunContext::Unknown => "unknown",
+            RunContext::Migration => "migration",
+            RunContext::Command => "command",
+            RunContext::Script => "script",
+            RunContext::Test => "test",
+            RunContext::Build => "build",
+        }
+    }
+
+    /// A phrase for reports ("on the request path", "in a migration").
+    pub fn phrase(self) -> &'static str {
+        match self {
+            RunContext::Request => "on the request path",
+            RunContext::Background => "in background work",
+            RunContext::Unknown => "where it runs is unknown",
+            RunContext::Migration => "in a migration (one-off)",
+            RunContext::Command => "in a management command (one-off)",
+            RunContext::Script => "in a script (one-off)",
+            RunContext::Test => "in test code (one-off)",
+            RunContext::Build => "in build code (one-off)",
+        }
+    }
+
+    /// Rank weight: request path 1, background and unknown below it, one-off code far below.
+    pub fn weight(self) -> f64 {
+        match self {
+            RunContext::Request => 1.0,
+            RunContext::Background => 0.7,
+            RunContext::Unknown => 0.6,
+            _ => 0.1,
+        }
+    }
+}
+
+/// A classification and why it was made.
+pub(crate) type Verdict = (RunContext, String);
+
+fn re(cell: &'static OnceLock<Regex>, pattern: &str) -> &'static Regex {
+    cell.get_or_init(|| Regex::new(pattern).expect("valid run-context regex"))
+}
+
+/// The path segments under the scan root (lowercase), with the file name last.
+fn segments(path: &str) -> Vec<String> {
+    path.split('/')
+        .filter(|s| !s.is_empty() && *s != "." && *s != "..")
+        .map(str::to_ascii_lowercase)
+        .collect()
+}
+
+/// Whether the path is test code (a test file, or under a test folder), and why.
+pub(crate) fn test_path(path: &str) -> Option<Verdict> {
+    let segs = segments(path);
+    let (name, dirs) = segs.split_last()?;
+    static TEST_FILE: OnceLock<Regex> = OnceLock::new();
+    let test_file = re(
+        &TEST_FILE,
+        r"^(test_.*\.py|.*_tests?\.py|tests\.py|conftest\.py|.*[.\-_](test|spec|e2e)\.[cm]?[jt]sx?|test\.[cm]?[jt]s)$",
+    );
+    if test_file.is_match(name) {
+        return Some((RunContext::Test, format!("test file {name}")));
+    }
+    let dir = |set: &[&str]| dirs.iter().find(|d| set.contains(&d.as_str())).cloned();
+    if let Some(d) = dir(&[
+        "test",
+        "tests",
+        "__tests__",
+        "__mocks__",
+        "testing",
+        "spec",
+        "specs",
+        "e2e",
+        "fixtures",
+        "test_utils",
+        "testutils",
+        "test-utils",
+        "benchmarks",
+    ]) {
+        return Some((RunContext::Test, format!("under {d}/")));
+    }
+    None
+}
+
+/// The run context a file's path and content give, if they give one.
+pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict> {
+    if let Some(v) = test_path(path) {
+        return Some(v);
+    }
+    let segs = segments(path);
+    let (name, dirs) = segs.split_last()?;
+    let dir = |set: &[&str]| dirs.iter().find(|d| set.contains(&d.as_str())).cloned();
+    let why_dir = |d: String| format!("under {d}/");
+    if let Some(d) = dir(&[
+        "migrations",
+        "migration",
+        "migrate",
+        "alembic",
+        "seeds",
+        "seeders",
+        "seed",
+    ]) {
+        return Some((RunContext::Migration, why_dir(d)));
+    }
+    if dirs
+        .windows(2)
+        .any(|w| w[0] == "management" && w[1] == "commands")
+    {
+        return Some((RunContext::Command, "under management/commands/".into()));
+    }
+    if let Some(d) = dir(&["scripts", "script", "bin", "cli", "commands"]) {
+        return Some((RunContext::Script, why_dir(d)));
+    }
+    static BUILD_FILE: OnceLock<Regex> = OnceLock::new();
+    let build_file = re(
+        &BUILD_FILE,
+        r"^(setup\.py|noxfile\.py|fabfile\.py|conf\.py|(gulpfile|gruntfile|webpack\.config|rollup\.config|vite\.config|babel\.config|jest\.config|vitest\.config|eslint\.config|\.eslintrc|karma\.conf)(\.[\w-]+)?\.[cm]?[jt]s)$",
+    );
+    if build_file.is_match(name) {
+        return Some((RunContext::Build, format!("build file {name}")));
+    }
+    if let Some(d) = dir(&["build", "docs", "doc", "examples", "example"]) {
+        return Some((RunContext::Build, why_dir(d)));
+    }
+    // one-off by content
+    match lang {
+        Language::Python => {
+            static MIG: OnceLock<Regex> = OnceLock::new();
+            if re(&MIG, r"(?m)^class Migration\(\s*migrations\.Migration\s*\)").is_match(text) {
+                return Some((RunContext::Migration, "a Django migration".into()));
+            }
+            static CMD: OnceLock<Regex> = OnceLock::new();
+            if re(&CMD, r"(?m)^class Command\(\s*[\w.]*BaseCommand\s*\)").is_match(text) {
+                return Some((RunContext::Command, "a management command".into()));
+            }
+        }
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            static KNEX: OnceLock<Regex> = OnceLock::new();
+            if re(
+                &KNEX,
+                r"(?m)^(exports\.up\s*=|export\s+(async\s+)?function\s+up\s*\(|(module\.)?exports\s*=\s*\{\s*(async\s+)?up\b)",
+            )
+            .is_match(text)
+            {
+                return Some((RunContext::Migration, "a migration (exports up/down)".into()));
+            }
+        }
+        _ => {}
+    }
+    // request or background by path
+    static REQUEST_FILE: OnceLock<Regex> = OnceLock::new();
+    let request_file = re(
+        &REQUEST_FILE,
+        r"^(views?|urls|api|serializers?|middlewares?|context_processors|viewsets|routes?|router|resolvers?|controllers?|handlers?|endpoints?)\.[a-z]+$|^\w+_(views?|api|serializers?)\.py$|[.\-_](controller|routes?|router|resolver|handler|middleware)\.[cm]?[jt]s$",
+    );
+    if request_file.is_match(name) {
+        return Some((RunContext::Request, format!("request-handling file {name}")));
+    }
+    if let Some(d) = dir(&[
+        "views",
+        "view",
+        "api",
+        "apis",
+        "controllers",
+        "controller",
+        "routes",
+        "routers",
+        "router",
+        "handlers",
+        "endpoints",
+        "middleware",
+        "middlewares",
+        "resolvers",
+        "graphql",
+        "serializers",
+        "templatetags",
+        "viewsets",
+    ]) {
+        return Some((RunContext::Request, why_dir(d)));
+    }
+    static BG_FILE: OnceLock<Regex> = OnceLock::new();
+    if re(
+        &BG_FILE,
+        r"^(tasks|celery|jobs?|workers?|cron|scheduler|consumers)\.[a-z]+$",
+    )
+    .is_match(name)
+    {
+        return Some((
+            RunContext::Background,
+            format!("background-work file {name}"),
+        ));
+    }
+    if let Some(d) = dir(&[
+        "tasks",
+        "jobs",
+        "workers",
+        "worker",
+        "cron",
+        "scheduler",
+        "queues",
+    ]) {
+        return Some((RunContext::Background, why_dir(d)));
+    }
+    if lang == Language::Python {
+        static MAIN: OnceLock<Regex> = OnceLock::new();
+        if re(&MAIN, r#"(?m)^if\s+__name__\s*==\s*['"]__main__['"]\s*:"#).is_match(text) {
+            return Some((RunContext::Script, "runs as a script (`__main__`)".into()));
+        }
+    }
+    None
+}
+
+/// The run context the functions and classes around a match give, innermost first.
+pub(crate) fn of_function(lang: Language, ancestors: &[Node<'_>], src: &[u8]) -> Option<Verdict> {
+    let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
+    for (i, &a) in ancestors.iter().enumerate().rev() {
+        let parent = i.checked_sub(1).map(|p| ancestors[p]);
+        let v = match lang {
+            Language::Python => python_scope(a, parent, text),
+            Language::JavaScript | Language::TypeScript | Language::Tsx => {
+                js_scope(a, parent, ancestors.get(i.wrapping_sub(2)).copied(), text)
+            }
+            _ => None,
+        };
+        if v.is_some() {
+            return v;
+        }
+    }
+    None
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("").trim()
+}
+
+fn python_scope<'t>(
+    a: Node<'t>,
+    parent: Option<Node<'t>>,
+    text: impl Fn(Node<'t>) -> &'t str,
+) -> Option<Verdict> {
+    static ROUTE: OnceLock<Regex> = OnceLock::new();
+    static TASK: OnceLock<Regex> = OnceLock::new();
+    static CLI: OnceLock<Regex> = OnceLock::new();
+    static VIEW_BASE: OnceLock<Regex> = OnceLock::new();
+    static TASK_BASE: OnceLock<Regex> = OnceLock::new();
+    let decorators = |p: Option<Node<'t>>| -> Vec<&'t str> {
+        let Some(p) = p.filter(|p| p.kind() == "decorated_definition") else {
+            return Vec::new();
+        };
+        let mut c = p.walk();
+        p.children(&mut c)
+            .filter(|d| d.kind() == "decorator")
+            .map(&text)
+            .collect()
+    };
+    match a.kind() {
+        "function_definition" => {
+            for d in decorators(parent) {
+                if re(
+                    &ROUTE,
+                    r"^@[\w.]*\b(route|get|post|put|patch|delete|api_view|action|websocket|require_(GET|POST|safe|http_methods)|login_required|permission_required|csrf_exempt|never_cache|cache_page|vary_on_\w+|user_passes_test|staff_member_required|xframe_options_\w+|require_admin_access|simple_tag|inclusion_tag|filter)\b",
+                )
+                .is_match(d)
+                {
+                    return Some((RunContext::Request, format!("decorated {}", first_line(d))));
+                }
+                if re(
+                    &TASK,
+                    r"^@[\w.]*\b(task|shared_task|periodic_task|job|cron|actor|scheduled_job)\b",
+                )
+                .is_match(d)
+                {
+                    return Some((
+                        RunContext::Background,
+                        format!("decorated {}", first_line(d)),
+                    ));
+                }
+                if re(&CLI, r"^@[\w.]*\b(command|group|cli)\b").is_match(d) {
+                    return Some((RunContext::Script, format!("decorated {}", first_line(d))));
+                }
+            }
+            let params = a.child_by_field_name("parameters").map(&text).unwrap_or("");
+            let p = params.trim_start_matches('(').trim_start();
+            let p = p
+                .strip_prefix("self")
+                .map_or(p, |r| r.trim_start_matches([',', ' ']));
+            if p.starts_with("request") && !p.starts_with("requests") {
+                let name = a.child_by_field_name("name").map(&text).unwrap_or("");
+                return Some((RunContext::Request, format!("`{name}` takes the request")));
+            }
+            None
+        }
+        "class_definition" => {
+            let bases = a
+                .child_by_field_name("superclasses")
+                .map(&text)
+                .unwrap_or("");
+            let name = a.child_by_field_name("name").map(&text).unwrap_or("");
+            let view = re(
+                &VIEW_BASE,
+                r"(View|ViewSet|APIView|Serializer|Middleware|Consumer|Endpoint|Handler|Form|Resource)\b",
+            );
+            if view.is_match(bases) || view.is_match(name) {
+                return Some((
+                    RunContext::Request,
+                    format!(
+                        "in class {name}({bases})",
+                        bases = bases.trim_matches(['(', ')'])
+                    ),
+                ));
+            }
+            if bases.contains("BaseCommand") {
+                return Some((RunContext::Command, format!("in management command {name}")));
+            }
+            if re(&TASK_BASE, r"\b(Task|PeriodicTask|Job|Worker)\b").is_match(bases) {
+                return Some((RunContext::Background, format!("in task class {name}")));
+            }
+            if bases.contains("TestCase") || name.starts_with("Test") {
+                return Some((RunContext::Test, format!("in test class {name}")));
+            }
+            if bases.contains("Migration") {
+                return Some((RunContext::Migration, format!("in migration class {name}")));
+            }
+            None
+        }
+        _ => None,
+    }
+}
+
+fn js_scope<'t>(
+    a: Node<'t>,
+    parent: Option<Node<'t>>,
+    grandparent: Option<Node<'t>>,
+    text: impl Fn(Node<'t>) -> &'t str,
+) -> Option<Verdict> {
+    static ROUTE_CALL: OnceLock<Regex> = OnceLock::new();
+    static TEST_CALL: OnceLock<Regex> = OnceLock::new();
+    static DECO: OnceLock<Regex> = OnceLock::new();
+    static PARAMS: OnceLock<Regex> = OnceLock::new();
+    if !matches!(
+        a.kind(),
+        "function_declaration"
+            | "function_expression"
+            | "arrow_function"
+            | "method_definition"
+            | "generator_function_declaration"
+            | "generator_function"
+    ) {
+        return None;
+    }
+    // a callback registered on a router, or given to a test runner
+    if let (Some(p), Some(g)) = (parent, grandparent) {
+        if p.kind() == "arguments" && g.kind() == "call_expression" {
+            let callee = g.child_by_field_name("function").map(&text).unwrap_or("");
+            if re(
+                &ROUTE_CALL,
+                r"(?i)^[\w$.]*\b(app|router|route|routes|server|fastify|api|koa|hono)\.(get|post|put|patch|delete|del|all|use|route|head|options)$",
+            )
+            .is_match(callee)
+            {
+                return Some((RunContext::Request, format!("a handler given to {callee}()")));
+            }
+            if re(
+                &TEST_CALL,
+                r"^(describe|it|test|beforeEach|afterEach|beforeAll|afterAll|suite)(\.\w+)?$",
+            )
+            .is_match(callee)
+            {
+                return Some((RunContext::Test, format!("a callback of {callee}()")));
+            }
+        }
+    }
+    // NestJS-style decorators on the method (TypeScript source)
+    let mut c = a.walk();
+    for d in a.children(&mut c).filter(|d| d.kind() == "decorator") {
+        let t = text(d);
+        if re(&DECO, r"^@(Get|Post|Put|Patch|Delete|All|Head|Options|Query|Mutation|Resolver|Subscription|MessagePattern)\b")
+            .is_match(t)
+        {
+            return Some((RunContext::Request, format!("decorated {}", first_line(t))));
+        }
+        if t.starts_with("@Cron") || t.starts_with("@Interval") || t.starts_with("@Process") {
+            return Some((
+                RunContext::Background,
+                format!("decorated {}", first_line(t)),
+            ));
+        }
+    }
+    let params = a
+        .child_by_field_name("parameters")
+        .or_else(|| a.child_by_field_name("parameter"))
+        .map(&text)
+        .unwrap_or("");
+    if re(
+        &PARAMS,
+        r"^\(?\s*(req|request)\s*(:[^,]*)?,\s*(res|response|reply|h)\b|^\(?\s*ctx\s*(:[^,]*)?,\s*next\b",
+    )
+    .is_match(params)
+    {
+        return Some((RunContext::Request, format!("a handler taking {}", first_line(params))));
+    }
+    None
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reachability by name.
+
+/// Names a file defines and calls, read from its text (no parse): what reachability needs.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FileFacts {
+    /// The file (as shown in reports).
+    pub(crate) file: String,
+    /// The file handles requests (by its path or its functions).
+    pub(crate) entry: bool,
+    /// Functions, methods and classes it defines.
+    pub(crate) defines: Vec<String>,
+    /// Names it calls or instantiates.
+    pub(crate) calls: Vec<String>,
+}
+
+/// Names too common to say anything about who calls whom.
+const GENERIC: &[&str] = &[
+    "get",
+    "set",
+    "put",
+    "post",
+    "save",
+    "delete",
+    "update",
+    "create",
+    "filter",
+    "all",
+    "first",
+    "last",
+    "list",
+    "dict",
+    "init",
+    "__init__",
+    "__call__",
+    "__str__",
+    "__repr__",
+    "call",
+    "apply",
+    "bind",
+    "then",
+    "catch",
+    "finally",
+    "handle",
+    "process",
+    "execute",
+    "query",
+    "run",
+    "render",
+    "items",
+    "keys",
+    "values",
+    "append",
+    "extend",
+    "add",
+    "remove",
+    "pop",
+    "push",
+    "map",
+    "reduce",
+    "forEach",
+    "find",
+    "some",
+    "every",
+    "join",
+    "split",
+    "replace",
+    "format",
+    "clean",
+    "validate",
+    "load",
+    "dump",
+    "dumps",
+    "loads",
+    "read",
+    "write",
+    "open",
+    "close",
+    "send",
+    "emit",
+    "next",
+    "main",
+    "setup",
+    "start",
+    "stop",
+    "test",
+    "count",
+    "exists",
+    "length",
+    "toString",
+    "parse",
+    "stringify",
+    "resolve",
+    "reject",
+    "require",
+    "super",
+    "print",
+    "len",
+    "str",
+    "int",
+    "isinstance",
+    "hasattr",
+    "getattr",
+    "setattr",
+    "sorted",
+    "range",
+    "zip",
+    "enumerate",
+    "Promise",
+    "Object",
+    "Array",
+    "Error",
+    "String",
+    "Number",
+    "Boolean",
+    "JSON",
+    "Math",
+    "Date",
+    "Map",
+    "Set",
+    "from",
+    "of",
+    "log",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "assert",
+    "constructor",
+    "default",
+    "index",
+    "include",
+    "path",
+];
+
+fn is_keyword(lang: Language, s: &str) -> bool {
+    match lang {
+        Language::Python => matches!(
+            s,
+            "if" | "elif"
+                | "while"
+                | "for"
+                | "return"
+                | "and"
+                | "or"
+                | "not"
+                | "in"
+                | "with"
+                | "print"
+                | "lambda"
+                | "yield"
+                | "await"
+                | "assert"
+                | "del"
+                | "except"
+                | "is"
+        ),
+        _ => matches!(
+            s,
+            "if" | "while"
+                | "for"
+                | "switch"
+                | "catch"
+                | "return"
+                | "function"
+                | "typeof"
+                | "await"
+                | "new"
+                | "yield"
+                | "void"
+                | "delete"
+                | "in"
+                | "of"
+                | "super"
+                | "async"
+                | "import"
+        ),
+    }
+}
+
+fn ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// Reads the names a file defines and calls.
+pub(crate) fn facts(lang: Language, file: &str, text: &str, entry: bool) -> FileFacts {
+    static PY_DEF: OnceLock<Regex> = OnceLock::new();
+    static JS_DEF: OnceLock<Regex> = OnceLock::new();
+    static PY_ENTRY: OnceLock<Regex> = OnceLock::new();
+    static JS_ENTRY: OnceLock<Regex> = OnceLock::new();
+    let (def, entry_re) = match lang {
+        Language::Python => (
+            re(
+                &PY_DEF,
+                r"(?m)^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)",
+            ),
+            re(
+                &PY_ENTRY,
+                r"(?m)^[ \t]*(?:async[ \t]+)?def[ \t]+\w+\((?:self,\s*)?request\b|^@[\w.]*\b(?:route|api_view)\b",
+            ),
+        ),
+        _ => (
+            re(
+                &JS_DEF,
+                r"(?m)(?:^|[^\w$.])(?:function\*?[ \t]+([A-Za-z_$][\w$]*)|class[ \t]+([A-Za-z_$][\w$]*)|(?:const|let|var)[ \t]+([A-Za-z_$][\w$]*)[ \t]*=[ \t]*(?:async[ \t]*)?(?:function\b|\([^)]*\)[ \t]*=>|[A-Za-z_$][\w$]*[ \t]*=>)|^[ \t]*(?:static[ \t]+)?(?:async[ \t]+)?\*?([A-Za-z_$][\w$]*)[ \t]*\([^)\n]*\)[ \t]*\{)",
+            ),
+            re(
+                &JS_ENTRY,
+                r"\b(?:app|router|server|fastify)\.(?:get|post|put|patch|delete|use|route)\(|\(\s*req\s*,\s*res\b",
+            ),
+        ),
+    };
+    let mut defines: Vec<String> = def
+        .captures_iter(text)
+        .filter_map(|c| c.iter().skip(1).flatten().next().map(|m| m.as_str()))
+        .filter(|n| !is_keyword(lang, n))
+        .map(str::to_string)
+        .collect();
+    defines.sort();
+    defines.dedup();
+    let b = text.as_bytes();
+    let mut calls: HashSet<&str> = HashSet::new();
+    for open in memchr::memchr_iter(b'(', b) {
+        let mut end = open;
+        while end > 0 && (b[end - 1] == b' ' || b[end - 1] == b'\t') {
+            end -= 1;
+        }
+        let mut start = end;
+        while start > 0 && ident_byte(b[start - 1]) {
+            start -= 1;
+        }
+        if start == end || b[start].is_ascii_digit() {
+            continue;
+        }
+        if let Some(name) = text.get(start..end) {
+            if !is_keyword(lang, name) {
+                calls.insert(name);
+            }
+        }
+    }
+    let mut calls: Vec<String> = calls.into_iter().map(str::to_string).collect();
+    calls.sort();
+    FileFacts {
+        file: file.to_string(),
+        entry: entry || entry_re.is_match(text),
+        defines,
+        calls,
+    }
+}
+
+/// Names reachable from request-handling files, in at most two calls, with the file that calls
+/// each: a function whose name (or whose class's name) is called from a request-handling file
+/// runs on the request path, and so does one called from a file defining such a function. By
+/// name only, so it over-approximates for common names (those in [`GENERIC`] and names under
+/// four characters are ignored) and misses calls through variables.
+#[derive(Debug, Default)]
+pub(crate) struct Reach {
+    reached: HashMap<String, (u8, String)>,
+}
+
+impl Reach {
+    /// Computes reachability over every file's facts.
+    pub(crate) fn new(files: &[FileFacts]) -> Reach {
+        let useful = |n: &str| n.len() >= 4 && !GENERIC.contains(&n);
+        let mut reached: HashMap<String, (u8, String)> = HashMap::new();
+        for f in files.iter().filter(|f| f.entry) {
+            for c in f.calls.iter().filter(|c| useful(c)) {
+                reached.entry(c.clone()).or_insert((1, f.file.clone()));
+            }
+        }
+        // second hop: files that define a reached name reach what they call
+        let mut next: Vec<(String, String)> = Vec::new();
+        for f in files.iter().filter(|f| !f.entry) {
+            if f.defines
+                .iter()
+                .any(|d| reached.get(d).is_some_and(|r| r.0 == 1))
+            {
+                for c in f.calls.iter().filter(|c| useful(c)) {
+                    next.push((c.clone(), f.file.clone()));
+                }
+            }
+        }
+        for (c, file) in next {
+            reached.entry(c).or_insert((2, file));
+        }
+        Reach { reached }
+    }
+
+    /// Whether a function `name` (in class `class`) is reached, and from which file.
+    pub(crate) fn lookup(&self, name: Option<&str>, class: Option<&str>) -> Option<Verdict> {
+        for n in [name, class].into_iter().flatten() {
+            if let Some((hops, file)) = self.reached.get(n) {
+                let how = if *hops == 1 {
+                    "called"
+                } else {
+                    "called (through another file)"
+                };
+                return Some((RunContext::Request, format!("`{n}` is {how} from {file}")));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_are_classified_by_path_and_content() {
+        let c = |lang, p: &str, t: &str| of_file(lang, p, t).map(|v| v.0);
+        let py = Language::Python;
+        let js = Language::JavaScript;
+        assert_eq!(c(py, "app/tests/test_views.py", ""), Some(RunContext::Test));
+        assert_eq!(
+            c(py, "app/migrations/0001_initial.py", ""),
+            Some(RunContext::Migration)
+        );
+        assert_eq!(
+            c(py, "app/management/commands/sync.py", ""),
+            Some(RunContext::Command)
+        );
+        assert_eq!(c(py, "app/views.py", ""), Some(RunContext::Request));
+        assert_eq!(
+            c(py, "app/admin/views/pages.py", ""),
+            Some(RunContext::Request)
+        );
+        assert_eq!(c(py, "app/tasks.py", ""), Some(RunContext::Background));
+        assert_eq!(c(py, "setup.py", ""), Some(RunContext::Build));
+        assert_eq!(
+            c(
+                py,
+                "app/tool.py",
+                "def f():\n    pass\n\nif __name__ == '__main__':\n    f()\n"
+            ),
+            Some(RunContext::Script)
+        );
+        assert_eq!(c(py, "app/models.py", ""), None);
+        assert_eq!(c(js, "src/routes/users.js", ""), Some(RunContext::Request));
+        assert_eq!(
+            c(js, "src/users.controller.ts", ""),
+            Some(RunContext::Request)
+        );
+        assert_eq!(c(js, "src/users.test.ts", ""), Some(RunContext::Test));
+        assert_eq!(
+            c(
+                js,
+                "db/20240101-add.js",
+                "export async function up(knex) {}\n"
+            ),
+            Some(RunContext::Migration)
+        );
+        assert_eq!(c(js, "src/services/items.js", ""), None);
+    }
+
+    #[test]
+    fn reach_follows_calls_from_request_files_two_hops() {
+        let py = Language::Python;
+        let files = vec![
+            facts(
+                py,
+                "app/views.py",
+                "def index(request):\n    return load_pages(request.user)\n",
+                true,
+            ),
+            facts(
+                py,
+                "app/services.py",
+                "def load_pages(user):\n    return fetch_rows(user)\n",
+                false,
+            ),
+            facts(
+                py,
+                "app/db.py",
+                "def fetch_rows(u):\n    pass\ndef unused_helper():\n    pass\n",
+                false,
+            ),
+        ];
+        let r = Reach::new(&files);
+        assert_eq!(
+            r.lookup(Some("load_pages"), None).unwrap().0,
+            RunContext::Request
+        );
+        assert!(r
+            .lookup(Some("fetch_rows"), None)
+            .unwrap()
+            .1
+            .contains("another file"));
+        assert!(r.lookup(Some("unused_helper"), None).is_none());
+        assert!(r.lookup(Some("get"), None).is_none());
+    }
+}
