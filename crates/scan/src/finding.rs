@@ -114,8 +114,8 @@ pub struct Finding {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_severity: Option<Severity>,
     /// Where the code runs: request path, background, one-off (migration, command, script,
-    /// test, build) or unknown.
-    #[serde(default)]
+    /// test, build) or unknown (absent).
+    #[serde(default, skip_serializing_if = "RunContext::is_unknown")]
     pub run_context: RunContext,
     /// Why the run context was chosen (a decorator, the path, a caller).
     #[serde(default, skip_serializing_if = "String::is_empty")]

@@ -55,7 +55,7 @@ pub struct Summary {
     /// Files skipped (binary, minified, too large, unreadable, unparsable).
     pub files_skipped: u64,
     /// Test files not scanned (test code is scanned only when asked for).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub files_test_skipped: u64,
     /// Files whose syntax tree has errors (scanned anyway).
     pub files_with_syntax_errors: u64,
@@ -567,4 +567,8 @@ pub fn json_schema() -> serde_json::Value {
         obj.insert("title".into(), "perfhive scan report".into());
     }
     schema
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }

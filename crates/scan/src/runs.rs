@@ -59,6 +59,11 @@ pub enum RunContext {
 }
 
 impl RunContext {
+    /// Whether nothing is known of where the code runs.
+    pub fn is_unknown(&self) -> bool {
+        *self == RunContext::Unknown
+    }
+
     /// Whether the code runs once (or only in development): findings there matter little.
     pub fn is_one_off(self) -> bool {
         matches!(
