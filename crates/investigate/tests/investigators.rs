@@ -248,6 +248,25 @@ fn a_poor_usl_fit_gives_no_concurrency_advice() {
 }
 
 #[test]
+fn flat_throughput_matched_by_the_fit_advises_one_level_despite_a_low_r_squared() {
+    // one saturated thread: the same throughput at every level within ±2%; almost no variance
+    // to explain, so R² is low, yet the curve matches every level
+    let flat: Vec<sweep::Level> = [(1.0, 101.0), (2.0, 99.0), (4.0, 100.5), (8.0, 99.5)]
+        .iter()
+        .map(|&(n, x)| level(n, x))
+        .collect();
+    let a = sweep::analyse(&flat, &[], None);
+    assert!(a.insufficient.is_none(), "{:?}", a.insufficient);
+    let f = a
+        .findings
+        .iter()
+        .find(|f| f.id == "sweep.scalability")
+        .expect("a concurrency finding");
+    let action = &f.recommendation.as_ref().unwrap().action;
+    assert!(action.contains("1 concurrent request"), "{action}");
+}
+
+#[test]
 fn two_sweeps_of_one_service_advise_the_same_concurrency() {
     // a service saturating at about 2 cores, measured twice with a few % of noise: read off
     // the points, the first sweep would advise 2 (188 ≥ 0.9 × 207) and the second 4

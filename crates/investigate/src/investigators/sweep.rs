@@ -79,8 +79,25 @@ pub struct Analysis {
     pub insufficient: Option<String>,
 }
 
-/// A USL fit explaining less than this share of the throughput's variance gives no advice.
+/// A USL fit explaining less than this share of the throughput's variance gives no advice,
+/// unless it matches every level within [`MAX_FLAT_ERROR`].
 pub const MIN_R_SQUARED: f64 = 0.8;
+
+/// Largest relative error at any level for a fit that is good although its R² is low: when
+/// the throughput hardly changes with concurrency (one saturated thread or worker), there is
+/// little variance to explain and R² says nothing, while a curve within a few percent of every
+/// level is still a good fit.
+pub const MAX_FLAT_ERROR: f64 = 0.05;
+
+/// Whether the fit is within [`MAX_FLAT_ERROR`] of the throughput at every level.
+fn matches_every_level(levels: &[Level], fit: &perfhive_stats::UslFit) -> bool {
+    !levels.is_empty()
+        && levels.iter().all(|l| {
+            l.throughput > 0.0
+                && ((perfhive_stats::usl_predict(fit, l.level) - l.throughput) / l.throughput).abs()
+                    <= MAX_FLAT_ERROR
+        })
+}
 
 /// The level to run at from a good fit: the smallest measured level whose *fitted* throughput
 /// is within 10% of the best fitted one — read off the curve rather than the noisy points, so
@@ -161,7 +178,7 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
             levels.len()
         )),
         None => Err("the Universal Scalability Law could not be fitted to the levels".into()),
-        Some(f) if f.r_squared < MIN_R_SQUARED => Err(format!(
+        Some(f) if f.r_squared < MIN_R_SQUARED && !matches_every_level(levels, f) => Err(format!(
             "the USL fit explains too little of the throughput (R² = {:.2} < {MIN_R_SQUARED}): \
              the levels are too noisy or too few to advise a concurrency",
             f.r_squared
@@ -238,13 +255,42 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
         (parameter, params.first(), recommended_value(params))
     {
         let best = optimal(params).map_or(pick, |(_, best)| best);
-        let speedup = pick.throughput / first.throughput.max(1e-9);
+        // a value whose level completed no request has no throughput to divide by: the
+        // finding says so instead of a ratio
+        let measured_first = first.throughput > 0.0 && first.requests != Some(0);
+        let speedup = if measured_first {
+            pick.throughput / first.throughput
+        } else {
+            f64::NAN
+        };
+        let title = if measured_first {
+            format!(
+                "{}={} gives {:.1}× the throughput of {}={}",
+                p.name, pick.label, speedup, p.name, first.label
+            )
+        } else {
+            format!(
+                "{}={} gives {:.0} req/s where {}={} completed no request in its level",
+                p.name, pick.label, pick.throughput, p.name, first.label
+            )
+        };
+        let impact = if measured_first {
+            format!(
+                "{:.0} → {:.0} req/s measured ({speedup:.1}×)",
+                first.throughput, pick.throughput
+            )
+        } else {
+            format!(
+                "{:.0} req/s measured; {}={} completed no request, so no ratio is given",
+                pick.throughput, p.name, first.label
+            )
+        };
         findings.push(
             Finding::new(
                 SWEEP,
                 format!("sweep.parameter.{}", p.name),
                 p.subject.clone(),
-                format!("{}={} gives {:.1}× the throughput of {}={}", p.name, pick.label, speedup, p.name, first.label),
+                title,
                 format!(
                     "at {} users: {} → {:.0} req/s (p99 {:.1} ms) vs {:.0} req/s (p99 {:.1} ms); best measured {}={} ({:.0} req/s)",
                     p.concurrency, p.name, pick.throughput, pick.p99_ms, first.throughput, first.p99_ms, p.name, best.label, best.throughput
@@ -257,8 +303,8 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
             ])
             .recommend(Recommendation {
                 action: format!("set {} to {}", p.name, pick.label),
-                impact: format!("{:.0} → {:.0} req/s measured ({speedup:.1}×)", first.throughput, pick.throughput),
-                expected_speedup: Some(speedup),
+                impact,
+                expected_speedup: measured_first.then_some(speedup),
                 effort: Effort::Low,
                 risk: format!("a larger {} can mean more data at risk on a crash, or more memory per request", p.name),
                 mitigation: "flush on a timer as well as on size; measure memory per level (this sweep records it)".into(),

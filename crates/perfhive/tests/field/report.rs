@@ -148,6 +148,21 @@ fn keys(f: &Value) -> Vec<String> {
     k
 }
 
+/// Whether two keys name the same thing: equal, or a route template and a concrete path of it
+/// (`/customers/{}` and `/customers/7`: one request, as the load sent it and as the traces name it).
+fn same_key(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    match (a.strip_prefix("route "), b.strip_prefix("route ")) {
+        (Some(x), Some(y)) => {
+            perfhive_core::route::template_matches(x, y)
+                || perfhive_core::route::template_matches(y, x)
+        }
+        _ => false,
+    }
+}
+
 /// Every confirmation the report claims that no concrete shared key supports: finding F is
 /// "confirmed by" investigator I, but no finding of I shares a route, a statement or a function
 /// with F. One line per false confirmation, quoting both sides.
@@ -166,7 +181,7 @@ pub fn unsupported_confirmations(report: &Value) -> Vec<String> {
                 .collect();
             let supported = theirs
                 .iter()
-                .any(|o| keys(o).iter().any(|k| mine.contains(k)));
+                .any(|o| keys(o).iter().any(|k| mine.iter().any(|m| same_key(m, k))));
             if !supported {
                 let other: Vec<String> = theirs
                     .iter()
