@@ -1,11 +1,13 @@
 //! A command target, in stages: **measure** (the command investigator — the bench engine with
 //! the plan's parameter sweep — and the code scan when the plan names a source path, side by
-//! side), **not applicable** (the investigators the plan asks for that do not apply to a
+//! side; the database investigator after them when the plan names a database, its window
+//! around the runs), **not applicable** (the investigators the plan asks for that do not apply to a
 //! command, each saying what to run instead), **report**.
 
 use super::{data_files, validation, workload, Clock, Options, Outcome};
 use crate::integrator::{integrate, Inputs};
 use crate::investigators::command::CommandInvestigator;
+use crate::investigators::database;
 use crate::model::{InvestigatorName, InvestigatorResult};
 use crate::plan::{Plan, Via};
 use crate::progress::Phase;
@@ -23,12 +25,29 @@ pub(super) fn run(plan: &Plan, command: &str, opts: &Options) -> Outcome {
     let mut clock = Clock::start();
     let budget = Duration::from_secs_f64(plan.budget_seconds);
     let not_applicable = not_applicable(plan);
+    // the database's window holds the statements of the measured runs
+    let window = plan
+        .investigators
+        .database
+        .as_ref()
+        .map(|d| database::open_window(&d.dsn, &opts.plan_dir));
     let mut results = opts.phase(Phase::Measure, Some(budget), || {
         not_applicable
             .iter()
             .for_each(|r| opts.progress.not_applicable(r));
         measure(plan, command, opts)
     });
+    if let (Some(window), Some(o)) = (window, &plan.investigators.database) {
+        let inv = database::after_window(window, o, Vec::new());
+        let remaining = budget
+            .saturating_sub(clock.started.elapsed())
+            .max(super::http::DATABASE_MIN);
+        results.extend(run_all(
+            vec![Box::new(inv)],
+            &context(command, opts),
+            remaining,
+        ));
+    }
     clock.skip_if_stopped(opts, "the command's runs (cut short)");
     results.extend(not_applicable);
     opts.phase(Phase::Report, None, || {
@@ -54,16 +73,20 @@ fn measure(plan: &Plan, command: &str, opts: &Options) -> Vec<InvestigatorResult
     if let Some(c) = &plan.investigators.code {
         investigators.push(Box::new(workload::code_investigator(c, &opts.plan_dir)));
     }
-    let ctx = Context {
+    run_all(
+        investigators,
+        &context(command, opts),
+        Duration::from_secs_f64(plan.budget_seconds),
+    )
+}
+
+/// What the command target's investigators run with.
+fn context(command: &str, opts: &Options) -> Context {
+    Context {
         target_url: command.to_string(),
         stop: opts.stop.clone(),
         progress: opts.progress.clone(),
-    };
-    run_all(
-        investigators,
-        &ctx,
-        Duration::from_secs_f64(plan.budget_seconds),
-    )
+    }
 }
 
 /// The investigators the plan asks for that a command target cannot have, each with why and

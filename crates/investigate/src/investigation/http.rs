@@ -33,7 +33,7 @@ use std::time::Duration;
 const MIN_SWEEP: Duration = Duration::from_secs(5);
 
 /// The shortest time the database investigator gets, whatever the baseline took.
-const DATABASE_MIN: Duration = Duration::from_secs(20);
+pub(super) const DATABASE_MIN: Duration = Duration::from_secs(20);
 
 /// Concurrency levels of a sweep when the plan gives none.
 const DEFAULT_LEVELS: [u32; 5] = [1, 2, 4, 8, 16];
@@ -211,15 +211,7 @@ impl<'a> Http<'a> {
             .traces_data()
             .map(|d| database::seen_in_traces(&d.summary))
             .unwrap_or_default();
-        let options = perfhive_database::AnalyseOptions {
-            top: o.top.unwrap_or(10),
-            analyze: o.analyze.unwrap_or(false),
-            ..perfhive_database::AnalyseOptions::default()
-        };
-        let inv = match window {
-            Ok(w) => w.close(seen, options),
-            Err(e) => database::DatabaseInvestigator::failed(e),
-        };
+        let inv = database::after_window(window, o, seen);
         let remaining = Duration::from_secs_f64(self.plan.budget_seconds)
             .saturating_sub(self.clock.started.elapsed())
             .max(DATABASE_MIN);

@@ -58,6 +58,24 @@ impl OpenWindow {
     }
 }
 
+/// The investigator for a window opened before the measured workload (or the reason it could
+/// not open), with the plan's options and the statements the traces saw.
+pub fn after_window(
+    window: Result<OpenWindow, String>,
+    opts: &crate::plan::DatabaseOpts,
+    seen: Vec<SeenStatement>,
+) -> DatabaseInvestigator {
+    let options = AnalyseOptions {
+        top: opts.top.unwrap_or(10),
+        analyze: opts.analyze.unwrap_or(false),
+        ..AnalyseOptions::default()
+    };
+    match window {
+        Ok(w) => w.close(seen, options),
+        Err(e) => DatabaseInvestigator::failed(e),
+    }
+}
+
 /// Every statement the traces saw, with its literal values when the spans carry them, the
 /// route it ran under and its share of the critical path.
 pub fn seen_in_traces(t: &TraceSummary) -> Vec<SeenStatement> {

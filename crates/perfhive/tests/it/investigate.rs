@@ -573,3 +573,37 @@ investigators:
     assert!(text.contains("n-plus-one"), "{n1}");
     assert!(text.contains("job.py"), "{n1}");
 }
+
+#[test]
+fn a_command_target_audits_the_database_its_plan_names() {
+    let _serial = crate::exclusive();
+    let dir = tempdir();
+    // an SQLite file the job reads, relative to the plan
+    let made = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(
+            "import sqlite3\nc = sqlite3.connect('jobs.db')\nc.execute('CREATE TABLE runs (id INTEGER PRIMARY KEY, owner TEXT)')\nc.executemany('INSERT INTO runs (owner) VALUES (?)', [('u%d' % (i % 50),) for i in range(5000)])\nc.commit()\n",
+        )
+        .current_dir(&dir)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let before = std::fs::read(dir.join("jobs.db")).unwrap();
+    let plan = dir.join("plan.yaml");
+    std::fs::write(
+        &plan,
+        "name: job-db\ntarget:\n  command: \"python3 -c \\\"import sqlite3; sqlite3.connect('jobs.db').execute('SELECT count(*) FROM runs WHERE owner = ?', ('u7',)).fetchone()\\\"\"\nload: { runs: 3, warmup: 0 }\ninvestigators:\n  load: {}\n  database: { dsn: jobs.db }\n",
+    )
+    .unwrap();
+    let (code, r, err) = investigate_json(&plan, &dir.join("r"), Some(&dir));
+    assert_eq!(code, Some(0), "{err}");
+    // not silently dropped: the database investigator ran after the command's runs
+    assert_eq!(investigator_names(&r), ["command", "database"], "{err}");
+    let db = &r["investigators"][1];
+    assert_ne!(db["verdict"], "failed", "{db:#}");
+    assert_eq!(
+        std::fs::read(dir.join("jobs.db")).unwrap(),
+        before,
+        "read-only"
+    );
+}
