@@ -253,7 +253,8 @@ pub fn cites_line(text: &str, file: &str, lines: (usize, usize)) -> bool {
 }
 
 /// Each of `names` ran and measured: its verdict is `found` or `clean` (not insufficient data,
-/// failed or timed out); panics quoting the summaries of those that did not.
+/// failed or timed out) — or, for the sweep, levels measured with the advice withheld from a
+/// poor fit; panics quoting the summaries of those that did not.
 pub fn expect_verdicts(report: &Value, names: &[&str]) {
     let mut bad = Vec::new();
     for name in names {
@@ -265,6 +266,14 @@ pub fn expect_verdicts(report: &Value, names: &[&str]) {
         match inv {
             None => bad.push(format!("{name}: not in the report")),
             Some(i) if i["verdict"] == "found" || i["verdict"] == "clean" => {}
+            // a sweep that measured its levels but withholds advice from a poor fit (the
+            // levels are noisier than the curve): measured, with advice held back by design
+            Some(i)
+                if *name == "sweep"
+                    && i["verdict"] == "insufficient_data"
+                    && i["summary"]
+                        .as_str()
+                        .is_some_and(|s| s.contains("concurrency levels, USL")) => {}
             Some(i) => bad.push(format!(
                 "{name}: {} — \"{}\"",
                 i["verdict"],
