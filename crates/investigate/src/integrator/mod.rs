@@ -13,7 +13,9 @@
 //!    shares of one phase reconciled; heuristics overruled by measurements; investigators
 //!    whose view is missing.
 //! 4. **recommend** (`recommend.rs`) — the top findings completed with recommendations from
-//!    their evidence; P0/P1/P2 with labelled gains (measured by a sweep, or the Amdahl bound
+//!    their evidence; findings grouped into problems (`problem.rs`: the same statement or
+//!    function, or the same request for a finding about the request as a whole), each fixed
+//!    with the most specific advice its findings carry; P0/P1/P2 with labelled gains (measured by a sweep, or the Amdahl bound
 //!    1 / (1 − p)); then (`roadmap.rs`) the roadmap with target criteria, the risks, the
 //!    alternatives.
 //! 5. **summary** (`summary.rs`) — where the time goes, the headline, the P0 with its gain,
@@ -21,6 +23,7 @@
 
 mod consensus;
 mod join;
+mod problem;
 mod rank;
 mod recommend;
 mod roadmap;
@@ -97,9 +100,9 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
     fix_pointers(&mut results);
     let ctx = Integration::new(&results);
     let mut findings = rank::rank(&ctx);
-    recommend::complete(&mut findings, &results);
+    let derived = recommend::complete(&mut findings, &results);
     let consensus = consensus::consensus(&ctx, &findings);
-    let recommendations = recommend::prioritize(&findings);
+    let recommendations = recommend::prioritize(&findings, &derived);
     let roadmap = roadmap::roadmap(&recommendations, &findings);
     let risks = roadmap::risks(&recommendations);
     let alternatives = roadmap::alternatives(&recommendations, &findings);

@@ -2,13 +2,17 @@
 //! its evidence when its investigator wrote none ([`complete`]): it names the thing to change
 //! (the function, statement or request the finding is joined on), or says which evidence is
 //! missing and how to get it; generic "profile it" advice is replaced by the hottest function
-//! once a profile ran. Then P0 is the best-ranked finding with a recommendation, P1 the next,
-//! P2 the cheapest of the rest (a quick win); a static finding no runtime evidence confirms is
-//! listed, never prioritised. Each gain is labelled for what it is ([`GainKind`]): measured by a
+//! once a profile ran. Then P0 and P1 fix the two best-ranked problems (findings grouped by
+//! what they are about, [`super::problem`]) with the most specific advice each problem's
+//! findings carry, and P2 is the cheapest of the rest (a quick win); a static finding no
+//! runtime evidence confirms is listed, never prioritised. Each gain is labelled for what it is ([`GainKind`]): measured by a
 //! sweep, or the Amdahl bound 1 / (1 − p) of removing the finding's share p. The roadmap,
 //! risks and alternatives are in [`super::roadmap`].
 
+use std::collections::BTreeSet;
+
 use super::join::is_static;
+use super::problem::{eligible, fix, problems};
 use super::round3;
 use crate::data::{InvestigatorData, ProfileData};
 use crate::model::{Effort, Finding, InvestigatorName, InvestigatorResult, Recommendation};
@@ -116,23 +120,36 @@ fn from_profile(rec: &mut Recommendation, p: &ProfileData) {
     }
 }
 
-/// Makes sure the best-ranked findings carry a recommendation (see the module docs), and that
-/// none advises running the profiler once a profile ran.
-pub(super) fn complete(ranked: &mut [RankedFinding], results: &[InvestigatorResult]) {
+/// Makes sure the best-ranked findings and the leads of the first problems carry a
+/// recommendation (see the module docs), and that none advises running the profiler once a
+/// profile ran. Returns the ids of the findings whose recommendation it derived.
+pub(super) fn complete(
+    ranked: &mut [RankedFinding],
+    results: &[InvestigatorResult],
+) -> BTreeSet<String> {
     let profile = profile(results);
     let profile_ran = results
         .iter()
         .any(|r| r.name == InvestigatorName::Profile && r.data.is_some());
+    let leads: BTreeSet<usize> = problems(ranked)
+        .iter()
+        .take(COMPLETED)
+        .map(|p| p[0])
+        .collect();
+    let mut derived_ids = BTreeSet::new();
     for (i, r) in ranked.iter_mut().enumerate() {
         if let (Some(rec), Some(p)) = (r.finding.recommendation.as_mut(), profile) {
             if rec.action.contains("perfhive profile") {
                 from_profile(rec, p);
             }
         }
-        if i < COMPLETED && r.finding.recommendation.is_none() && !is_static(&r.finding) {
+        let wanted = i < COMPLETED || leads.contains(&i);
+        if wanted && r.finding.recommendation.is_none() && !is_static(&r.finding) {
             r.finding.recommendation = Some(derived(r, profile_ran));
+            derived_ids.insert(r.finding.id.clone());
         }
     }
+    derived_ids
 }
 
 /// The gain of a recommendation, labelled: measured by a sweep (a parameter or concurrency
@@ -195,36 +212,65 @@ fn prioritized(priority: Priority, r: &RankedFinding, rationale: String) -> Opti
     })
 }
 
-/// P0, P1 and P2 (quick win) from the ranked findings.
-pub(super) fn prioritize(ranked: &[RankedFinding]) -> Vec<Prioritized> {
-    let with_rec: Vec<&RankedFinding> = ranked
-        .iter()
-        .filter(|r| r.finding.recommendation.is_some())
-        .filter(|r| !is_static(&r.finding) || !r.joins.is_empty())
-        .collect();
+/// P0, P1 and P2 (quick win) from the ranked findings: P0 and P1 fix the first two problems
+/// ([`problems`]) with their most specific advice ([`fix`]); P2 is the cheapest of the rest,
+/// never advice the integrator derived for a problem already prioritised. `derived` holds
+/// the ids whose advice the integrator wrote ([`complete`]).
+pub(super) fn prioritize(ranked: &[RankedFinding], derived: &BTreeSet<String>) -> Vec<Prioritized> {
+    let groups = problems(ranked);
     let mut out = Vec::new();
-    if let Some(r) = with_rec.first() {
-        let rationale = format!(
-            "rank {} of {} (score {}), confirmed by {}",
-            r.rank,
-            ranked.len(),
-            r.score,
-            r.confirmation()
-        );
-        out.extend(prioritized(Priority::P0, r, rationale));
-    }
-    if let Some(r) = with_rec.get(1) {
-        let rationale = format!("rank {} (score {})", r.rank, r.score);
-        out.extend(prioritized(Priority::P1, r, rationale));
-    }
-    let cheapest = with_rec.iter().skip(2).min_by_key(|r| {
-        match r.finding.recommendation.as_ref().map(|x| x.effort) {
-            Some(Effort::Low) => 0,
-            Some(Effort::Medium) => 1,
-            _ => 2,
+    let mut covered: Vec<&[usize]> = Vec::new();
+    let mut chosen: Vec<usize> = Vec::new();
+    for group in &groups {
+        if chosen.len() == 2 {
+            break;
         }
-    });
-    if let Some(r) = cheapest {
+        let Some(i) = fix(ranked, group, derived) else {
+            continue;
+        };
+        let lead = &ranked[group[0]];
+        let r = &ranked[i];
+        let mut rationale = if chosen.is_empty() {
+            format!(
+                "rank {} of {} (score {}), confirmed by {}",
+                lead.rank,
+                ranked.len(),
+                lead.score,
+                lead.confirmation()
+            )
+        } else {
+            format!("rank {} (score {})", lead.rank, lead.score)
+        };
+        if i != group[0] {
+            rationale.push_str(&format!(
+                "; the fix is that of `{}` (rank {}), the most specific advice about the same problem",
+                r.finding.id, r.rank
+            ));
+        }
+        let priority = if chosen.is_empty() {
+            Priority::P0
+        } else {
+            Priority::P1
+        };
+        out.extend(prioritized(priority, r, rationale));
+        covered.push(group);
+        chosen.push(i);
+    }
+    let redundant = |i: usize| {
+        chosen.contains(&i)
+            || (derived.contains(&ranked[i].finding.id) && covered.iter().any(|g| g.contains(&i)))
+    };
+    let cheapest = (0..ranked.len())
+        .filter(|&i| eligible(&ranked[i]) && !redundant(i))
+        .min_by_key(
+            |&i| match ranked[i].finding.recommendation.as_ref().map(|x| x.effort) {
+                Some(Effort::Low) => 0,
+                Some(Effort::Medium) => 1,
+                _ => 2,
+            },
+        );
+    if let Some(i) = cheapest {
+        let r = &ranked[i];
         let rationale = format!("low effort, rank {}", r.rank);
         out.extend(prioritized(Priority::P2QuickWin, r, rationale));
     }

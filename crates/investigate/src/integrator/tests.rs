@@ -293,12 +293,23 @@ fn measured_and_confirmed_findings_rank_first_and_heuristics_are_overruled() {
         "sweep.parameter.batch_size"
     );
     // the database phase had no recommendation: one is derived from what it is about, the
-    // request, with its Amdahl bound 1 / (1 − 0.61), labelled as such
+    // request; but it is the P0's problem (the same request), so the P1 is the next problem
+    assert_eq!(
+        r.findings[1]
+            .finding
+            .recommendation
+            .as_ref()
+            .map(|x| x.action.as_str()),
+        Some("cut the time of `POST /ingest`")
+    );
     let p1 = &r.recommendations[1];
-    assert_eq!(p1.finding_id, "load.phase.db");
-    assert_eq!(p1.recommendation.action, "cut the time of `POST /ingest`");
-    assert!((p1.recommendation.expected_speedup.unwrap() - 1.0 / 0.39).abs() < 1e-3);
-    assert_eq!(p1.gain.as_ref().unwrap().kind, GainKind::AmdahlBound);
+    assert_eq!(p1.finding_id, "resources.io-wait");
+    // nothing names where its I/O wait is: the advice says which evidence to get
+    assert!(
+        p1.recommendation.action.contains("add `traces:`"),
+        "{}",
+        p1.recommendation.action
+    );
     assert_eq!(r.recommendations[2].priority, Priority::P2QuickWin);
     assert!(
         r.executive_summary
@@ -576,7 +587,7 @@ fn an_unconfirmed_static_finding_is_never_prioritised_and_p2_is_the_cheapest_res
             false,
         ),
     ];
-    let p = recommend::prioritize(&list);
+    let p = recommend::prioritize(&list, &Default::default());
     let ids: Vec<(Priority, &str)> = p
         .iter()
         .map(|p| (p.priority, p.finding_id.as_str()))
@@ -888,4 +899,120 @@ fn the_top_finding_always_carries_a_recommendation_from_its_evidence() {
         "{:?}",
         r.roadmap[0].success_criteria
     );
+}
+
+/// The shop's `GET /orders/recent`: a trace phase, the sweep's queueing and an N+1 are one
+/// problem whichever of them ranks first, and its fix is the N+1's (the most specific advice);
+/// the P1 is another problem.
+#[test]
+fn one_problem_seen_by_several_investigators_gets_its_most_specific_fix_whichever_ranks_first() {
+    let statement = perfhive_core::sql::fingerprint("SELECT * FROM items WHERE order_id = 1");
+    let route = "GET /orders/recent";
+    let mut phase = db_on(
+        N::Traces,
+        "traces.phase.GET /orders/recent",
+        route,
+        Some(0.38),
+    );
+    phase.statements = vec![statement];
+    let mut n_plus_one = finding(
+        N::Traces,
+        "traces.n-plus-one.GET /orders/recent",
+        "database",
+        0.6,
+        None,
+        false,
+        Some((Effort::Medium, None)),
+    );
+    n_plus_one.routes = vec![Route::parse(route)];
+    n_plus_one.statements = vec![statement];
+    let queueing = db_on(N::Sweep, "sweep.queueing", route, None);
+    let mut scalability = finding(
+        N::Sweep,
+        "sweep.scalability",
+        "concurrency",
+        0.5,
+        None,
+        false,
+        Some((Effort::Low, None)),
+    );
+    scalability.routes = vec![Route::parse(route)];
+    let cpu = finding(
+        N::Resources,
+        "resources.cpu-bound",
+        "cpu",
+        0.8,
+        Some(0.3),
+        false,
+        Some((Effort::High, None)),
+    );
+    // the same findings with the phase or the queueing ranked first
+    for queueing_severity in [0.1, 5.0] {
+        let mut q = queueing.clone();
+        q.severity = queueing_severity;
+        let r = integrate(
+            vec![
+                result(N::Traces, vec![phase.clone(), n_plus_one.clone()], None),
+                result(N::Sweep, vec![q, scalability.clone()], None),
+                result(N::Resources, vec![cpu.clone()], None),
+            ],
+            inputs(),
+        );
+        let first = &r.findings[0].finding.id;
+        assert!(
+            first == "sweep.queueing" || first.starts_with("traces.phase"),
+            "{first}"
+        );
+        let ids: Vec<(Priority, &str)> = r
+            .recommendations
+            .iter()
+            .map(|p| (p.priority, p.finding_id.as_str()))
+            .collect();
+        assert_eq!(
+            ids[..2],
+            [
+                (Priority::P0, "traces.n-plus-one.GET /orders/recent"),
+                (Priority::P1, "resources.cpu-bound"),
+            ],
+            "first: {first}"
+        );
+        assert!(
+            r.recommendations[0]
+                .rationale
+                .contains("the most specific advice about the same problem"),
+            "{}",
+            r.recommendations[0].rationale
+        );
+        // the quick win is the sweep's own advice, not advice derived for the P0's problem
+        assert_eq!(
+            ids[2],
+            (Priority::P2QuickWin, "sweep.scalability"),
+            "first: {first}"
+        );
+    }
+}
+
+#[test]
+fn two_functions_on_one_request_are_two_problems_and_the_request_is_a_symptom_of_both() {
+    let route = "GET /report";
+    let on = |id: &str, func: Option<&str>| {
+        let mut f = finding(
+            N::Profile,
+            id,
+            "cpu",
+            0.8,
+            Some(0.3),
+            false,
+            Some((Effort::Medium, None)),
+        );
+        f.routes = vec![Route::parse(route)];
+        f.functions = func.iter().map(|s| s.to_string()).collect();
+        f
+    };
+    let a = on("profile.a", Some("app.render"));
+    let b = on("profile.b", Some("app.score"));
+    let whole = on("load.slowest", None);
+    assert!(!problem::same_problem(&a, &b));
+    assert!(problem::same_problem(&a, &whole));
+    assert!(problem::same_problem(&whole, &b));
 }

@@ -113,7 +113,7 @@ pub fn investigate(app: App, env: &Path) -> Result<Investigation, String> {
             std::env::join_paths(paths).map_err(|e| e.to_string())?,
         )
         .env("PERFHIVE_FIELD_ENV", env)
-        .env("SHOP_DB", out.join("shop.db"))
+        // the shop's database is field/shop/shop.db: its plan's database investigator reads it
         .env("CATALOG_DB", out.join("catalog.db"))
         .args(["--no-history", "investigate"])
         .arg(app.source().join("plan.yaml"))

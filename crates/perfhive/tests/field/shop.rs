@@ -99,8 +99,6 @@ fn shop_n_plus_one_write_is_named_by_route_with_a_batch_fix() {
 
 /// `GET /events/search` filters 200k rows on `events.sku`, which has no index.
 #[test]
-#[ignore = "the shop's plan has no `database:` section yet (its SQLite file is a fresh temporary \
-            path per start); from spans alone the report names the route's time, not the scan"]
 fn shop_slow_statement_gets_an_index_on_the_filtered_column() {
     let Some(i) = shared(App::Shop, "field::shop_slow_statement") else {
         return;
