@@ -11,7 +11,7 @@ mod support;
 
 use perfhive_core::route::Route;
 use perfhive_core::sql::fingerprint;
-use perfhive_investigate::investigators::database::{open_window, seen_in_traces};
+use perfhive_investigate::investigators::database::{open_window, route_costs, seen_in_traces};
 use perfhive_investigate::plan::{plan_dir, Plan};
 use perfhive_investigate::runner::{Context, Investigator};
 use perfhive_investigate::Verdict;
@@ -22,9 +22,9 @@ use std::time::{Duration, Instant};
 
 const BY_CUSTOMER: &str = "SELECT * FROM orders WHERE customer_id = 42";
 
-/// What a service's spans say: `GET /customers/{id}/orders` runs the lookup by customer
-/// (new semantic conventions, with its literal value).
-fn spans() -> Vec<Span> {
+/// What a service's spans say: `GET /customers/{id}/orders` (50 ms) runs the lookup by
+/// customer (new semantic conventions, with its literal value) in a span of `db_ms`.
+fn spans(db_ms: u64) -> Vec<Span> {
     let span = |id: u8, parent: Option<u8>, kind: i32, attrs: &[(&str, &str)]| Span {
         trace_id: [1; 16],
         span_id: [id; 8],
@@ -33,7 +33,7 @@ fn spans() -> Vec<Span> {
         service: "shop".into(),
         kind,
         start_ns: 1_000_000 * u64::from(id),
-        end_ns: 1_000_000 * (u64::from(id) + if parent.is_none() { 50 } else { 20 }),
+        end_ns: 1_000_000 * (u64::from(id) + if parent.is_none() { 50 } else { db_ms }),
         attributes: attrs
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -78,10 +78,12 @@ fn ctx() -> Context {
     }
 }
 
-/// Runs the investigator over a window around `workload`, returns its result.
+/// Runs the investigator over a window around `workload`, with traces whose statement span
+/// lasts `db_ms` of its request's 50 ms; returns its result.
 fn investigate(
     dir: &std::path::Path,
     dsn: &str,
+    db_ms: u64,
     workload: impl FnOnce(),
 ) -> perfhive_investigate::InvestigatorResult {
     let plan = plan(dir, dsn);
@@ -89,16 +91,18 @@ fn investigate(
     let window =
         open_window(&o.dsn, &plan_dir(&dir.join("plan.yaml"))).unwrap_or_else(|e| panic!("{e}"));
     workload();
-    let traces = perfhive_traces::summarize(&spans(), &[], 0, 5);
+    let traces = perfhive_traces::summarize(&spans(db_ms), &[], 0, 5);
     let seen = seen_in_traces(&traces);
     assert_eq!(seen.len(), 1);
-    let mut inv = window.close(
-        seen,
-        perfhive_database::AnalyseOptions {
-            runs: 3,
-            ..Default::default()
-        },
-    );
+    let mut inv = window
+        .close(
+            seen,
+            perfhive_database::AnalyseOptions {
+                runs: 3,
+                ..Default::default()
+            },
+        )
+        .with_route_costs(route_costs(&traces));
     inv.run(&ctx(), Instant::now() + Duration::from_secs(120))
         .unwrap_or_else(|e| panic!("{}", e.0))
 }
@@ -149,7 +153,7 @@ fn postgres_window_seq_scan_and_verified_index() {
          ANALYZE; CREATE EXTENSION pg_stat_statements;",
     );
     let dir = tempfile::tempdir().unwrap();
-    let r = investigate(dir.path(), &cluster.dsn("postgres"), || {
+    let r = investigate(dir.path(), &cluster.dsn("postgres"), 20, || {
         cluster.pgbench(
             "postgres",
             "\\set c random(1, 5000)\nSELECT * FROM orders WHERE customer_id = :c;\n",
@@ -192,7 +196,7 @@ fn sqlite_file_relative_to_the_plan() {
     .unwrap();
     drop(c);
     let before = std::fs::read(&file).unwrap();
-    let r = investigate(dir.path(), "shop.db", || {});
+    let r = investigate(dir.path(), "shop.db", 20, || {});
     assert_seq_scan_with_verified_index(
         &r,
         "CREATE INDEX orders_customer_id_idx ON orders (customer_id)",
@@ -208,4 +212,43 @@ fn sqlite_file_relative_to_the_plan() {
     let e = Plan::from_str_at(text, &path).unwrap_err();
     assert_eq!((e.line, e.column), (Some(6), Some(20)), "{e}");
     assert!(e.to_string().contains("missing.db"), "{e}");
+}
+
+/// A driver whose span ends before the rows are fetched (a cursor steps the rest later): the
+/// statement's span is 1 ms of a 50 ms request, but timed to its last row on a copy it costs
+/// more, and the finding takes the share that cost has of the request, with the evidence.
+#[test]
+fn sqlite_statement_timed_on_a_copy_takes_its_share_of_the_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
+    c.execute_batch(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, total REAL NOT NULL);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+           INSERT INTO orders (customer_id, total) SELECT 1 + (i * 7919) % 5000, i % 100 FROM n;",
+    )
+    .unwrap();
+    drop(c);
+    let r = investigate(dir.path(), "shop.db", 1, || {});
+    let scan = r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("database.seq-scan"))
+        .expect("the full scan");
+    let timed = scan
+        .evidence
+        .iter()
+        .find(|e| {
+            e.label
+                .starts_with("the statement run to its last row on a copy")
+        })
+        .unwrap_or_else(|| panic!("{:#?}", scan.evidence));
+    assert!(timed.label.contains("/customers/"), "{}", timed.label);
+    // a 200,000-row scan takes more than the 1 ms span: more than 2% of the 50 ms request
+    let share = scan.time_share.unwrap();
+    assert!(share > 0.02 && share <= 1.0, "{share}");
+    assert!(
+        (timed.value - 100.0 * share).abs() < 0.1,
+        "{} vs {share}",
+        timed.value
+    );
 }

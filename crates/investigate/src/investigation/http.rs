@@ -206,12 +206,10 @@ impl<'a> Http<'a> {
         let Some(o) = &self.plan.investigators.database else {
             return;
         };
-        let seen = self
-            .results
-            .traces_data()
-            .map(|d| database::seen_in_traces(&d.summary))
-            .unwrap_or_default();
-        let inv = database::after_window(window, o, seen);
+        let traces = self.results.traces_data().map(|d| &d.summary);
+        let seen = traces.map(database::seen_in_traces).unwrap_or_default();
+        let costs = traces.map(database::route_costs).unwrap_or_default();
+        let inv = database::after_window(window, o, seen).with_route_costs(costs);
         let remaining = Duration::from_secs_f64(self.plan.budget_seconds)
             .saturating_sub(self.clock.started.elapsed())
             .max(DATABASE_MIN);

@@ -8,13 +8,17 @@
 //! traces saw (from the trace investigator's data, [`seen_in_traces`]), verifies index advice
 //! and checks the configuration — read-only, as the library guarantees. Each finding carries
 //! its statement's fingerprint and the routes the traces ran it under, so the chain route →
-//! statement → plan → `CREATE INDEX` with its measured gain joins across investigators.
+//! statement → plan → `CREATE INDEX` with its measured gain joins across investigators. A
+//! span may end before the statement's rows are fetched (a cursor steps the rest later), so a
+//! statement timed to its last row on a copy takes the share that time has of the requests
+//! that run it ([`route_costs`]) when it is larger than the span's.
 
 use crate::model::{
     Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
 };
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_core::route::Route;
+use perfhive_core::sql::Fingerprint;
 use perfhive_core::trace::{amdahl_with, TraceSummary};
 use perfhive_database::{
     describe_verification, AnalyseOptions, Database, DatabaseReport, SeenSource, SeenStatement,
@@ -54,6 +58,7 @@ impl OpenWindow {
             workload,
             seen,
             options,
+            costs: Vec::new(),
         }
     }
 }
@@ -101,12 +106,66 @@ pub fn seen_in_traces(t: &TraceSummary) -> Vec<SeenStatement> {
         .collect()
 }
 
+/// What the requests that ran one statement cost, from the traces: the request's mean time,
+/// its share of the critical path and how often it runs the statement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RouteCost {
+    /// The statement.
+    pub statement: Fingerprint,
+    /// The request (`GET /events/search`).
+    pub route: String,
+    /// Its mean server time per request, ms.
+    pub request_ms: f64,
+    /// Its share of the critical path of every request, 0..1.
+    pub share: f64,
+    /// How many times one request runs the statement.
+    pub calls_per_request: f64,
+}
+
+impl RouteCost {
+    /// The share of the critical path the statement takes when each call costs `call_ms`
+    /// (as timed running it to its last row on a copy): at most the request's own share.
+    pub fn share_at(&self, call_ms: f64) -> f64 {
+        if self.request_ms <= 0.0 || !call_ms.is_finite() {
+            return 0.0;
+        }
+        self.share * (call_ms * self.calls_per_request / self.request_ms).clamp(0.0, 1.0)
+    }
+}
+
+/// The [`RouteCost`] of every statement and request the traces saw together. A span covers
+/// a statement's execution, not always the fetching of its rows (a cursor steps the rest
+/// later, outside the span): its span share can be far below what the statement costs.
+pub fn route_costs(t: &TraceSummary) -> Vec<RouteCost> {
+    let mut out = Vec::new();
+    if t.total_critical_ms <= 0.0 {
+        return out;
+    }
+    for s in &t.statements {
+        for r in t.routes.iter().filter(|r| s.routes.contains(&r.route)) {
+            if r.count == 0 || r.mean_ms <= 0.0 {
+                continue;
+            }
+            out.push(RouteCost {
+                statement: s.fingerprint,
+                route: r.route.clone(),
+                request_ms: r.mean_ms,
+                share: (r.count as f64 * r.mean_ms / t.total_critical_ms).clamp(0.0, 1.0),
+                // spans of the statement under other routes count too: a lower bound of 1
+                calls_per_request: (s.count as f64 / r.count as f64).max(1.0),
+            });
+        }
+    }
+    out
+}
+
 /// The audit of the baseline's window.
 pub struct DatabaseInvestigator {
     db: Result<Database, String>,
     workload: Result<Workload, String>,
     seen: Vec<SeenStatement>,
     options: AnalyseOptions,
+    costs: Vec<RouteCost>,
 }
 
 impl DatabaseInvestigator {
@@ -117,7 +176,15 @@ impl DatabaseInvestigator {
             workload: Err(why),
             seen: Vec::new(),
             options: AnalyseOptions::default(),
+            costs: Vec::new(),
         }
+    }
+
+    /// The same investigator, told what the requests that ran each statement cost
+    /// ([`route_costs`]), so a statement timed in full on a copy gets its share of them.
+    pub fn with_route_costs(mut self, costs: Vec<RouteCost>) -> Self {
+        self.costs = costs;
+        self
     }
 }
 
@@ -145,7 +212,7 @@ impl Investigator for DatabaseInvestigator {
         };
         let mut report = db.analyse(workload, &self.seen, &self.options);
         report.notes.extend(notes);
-        let found = findings(&report);
+        let found = findings(&report, &self.costs);
         let recommended = report
             .statements
             .iter()
@@ -182,8 +249,10 @@ fn severity(s: Severity) -> f64 {
     }
 }
 
-/// The report's findings as the investigation's, with their statements and routes.
-pub fn findings(report: &DatabaseReport) -> Vec<Finding> {
+/// The report's findings as the investigation's, with their statements and routes. A fix
+/// verified by timing the statement on a copy takes the larger of the statement's span share
+/// and the share its timed cost has of the requests that run it (`costs`, [`route_costs`]).
+pub fn findings(report: &DatabaseReport, costs: &[RouteCost]) -> Vec<Finding> {
     let mut out = Vec::new();
     for (i, f) in report.findings.iter().enumerate() {
         let statement = f.statement.and_then(|fp| report.statement(fp));
@@ -210,14 +279,48 @@ pub fn findings(report: &DatabaseReport) -> Vec<Finding> {
             })
             .unwrap_or_default();
         let window_share = statement.and_then(|s| s.stats.as_ref()).map(|s| s.share);
-        let evidence = f.evidence.iter().enumerate().map(|(j, e)| {
-            Evidence::measured(
-                e.label.clone(),
-                e.value,
-                &e.unit,
-                &format!("findings/{i}/evidence/{j}/value"),
-            )
-        });
+        let mut evidence: Vec<Evidence> = f
+            .evidence
+            .iter()
+            .enumerate()
+            .map(|(j, e)| {
+                Evidence::measured(
+                    e.label.clone(),
+                    e.value,
+                    &e.unit,
+                    &format!("findings/{i}/evidence/{j}/value"),
+                )
+            })
+            .collect();
+        // the statement timed to its last row on a copy, against the requests that run it
+        let timed = f
+            .fix
+            .as_ref()
+            .and_then(|x| x.verification.as_ref())
+            .filter(|v| v.unit == "ms")
+            .zip(f.statement)
+            .and_then(|(v, fp)| {
+                costs
+                    .iter()
+                    .filter(|c| c.statement == fp)
+                    .map(|c| (c, c.share_at(v.before), v.before))
+                    .max_by(|a, b| a.1.total_cmp(&b.1))
+            });
+        let mut trace_share = trace_share;
+        if let Some((c, share, before_ms)) = timed {
+            if share > trace_share.unwrap_or(0.0) {
+                trace_share = Some(share);
+                evidence.push(Evidence::measured(
+                    format!(
+                        "the statement run to its last row on a copy ({before_ms:.1} ms × {:.0} per request), share of `{}` ({:.1} ms per request)",
+                        c.calls_per_request, c.route, c.request_ms
+                    ),
+                    100.0 * (before_ms * c.calls_per_request / c.request_ms).min(1.0),
+                    "%",
+                    &format!("findings/{i}/fix/verification/before"),
+                ));
+            }
+        }
         let mut finding = Finding::new(
             DATABASE,
             format!("database.{}.{i}", f.check.id().trim_start_matches("db.")),
