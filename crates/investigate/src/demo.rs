@@ -187,7 +187,8 @@ pub struct Fixes {
 /// A switch of the demo service that carries out a recommendation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Switch {
-    /// `batch_size`: the value a parameter sweep of `batch_size` recommends.
+    /// `batch_size`: the value a parameter sweep of `batch_size` recommends, or the rows one
+    /// request writes for a recommendation to write them in one batch (N+1 writes).
     BatchSize(u64),
     /// `fast_serialization`: for a recommendation about the serialisation phase.
     FastSerialization,
@@ -211,9 +212,32 @@ impl Switch {
                 .and_then(|l| l.label.parse().ok())
                 .map(Switch::BatchSize);
         }
+        // N+1 writes: one batch of the rows one request writes, which the batch size sets
+        if let Some(i) = p
+            .finding_id
+            .strip_prefix("traces.n-plus-one.")
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            let n = report
+                .investigators
+                .traces_data()?
+                .summary
+                .n_plus_one
+                .get(i)?;
+            return (n.access == perfhive_core::trace::Access::Write)
+                .then_some(Switch::BatchSize(n.count as u64));
+        }
         let about_serialisation =
             finding.finding.subject == "serialization" && finding.finding.id.contains(".phase.");
         about_serialisation.then_some(Switch::FastSerialization)
+    }
+
+    /// Whether `fixes` sets this switch already.
+    fn is_set(self, fixes: &Fixes) -> bool {
+        match self {
+            Switch::BatchSize(_) => fixes.batch_size.is_some(),
+            Switch::FastSerialization => fixes.fast_serialization,
+        }
     }
 
     /// Sets this switch in `fixes`, and says what it changed.
@@ -239,6 +263,11 @@ impl Fixes {
         let (mut applied, mut not_applied) = (Vec::new(), Vec::new());
         for p in &report.recommendations {
             match Switch::for_recommendation(p, report) {
+                // a better-ranked recommendation set this switch already
+                Some(sw) if sw.is_set(&fixes) => not_applied.push(format!(
+                    "{} `{}` (its switch is set by a higher priority)",
+                    p.priority, p.finding_id
+                )),
                 Some(sw) => applied.push(AppliedChange {
                     priority: p.priority,
                     finding_id: p.finding_id.clone(),
@@ -382,5 +411,48 @@ mod tests {
             r#"{"batch_size":50}"#
         );
         assert!(Fixes::default().is_empty());
+    }
+
+    /// The typed mapping: the sweep's batch size, and an N+1 of writes (one batch of the rows a
+    /// request writes) set the same switch; the second is reported as set already.
+    #[test]
+    fn n_plus_one_writes_map_to_the_batch_size_once() {
+        use crate::data::InvestigatorData;
+        let mut report: Report =
+            serde_json::from_str(include_str!("../tests/fixtures/recorded/demo.report.json"))
+                .unwrap();
+        for r in report.investigators.iter_mut() {
+            if let Some(InvestigatorData::Traces(t)) = r.data.as_mut() {
+                let n = &mut t.summary.n_plus_one[0];
+                n.access = perfhive_core::trace::Access::Write;
+                n.count = 50;
+            }
+        }
+        let mut p1 = report.recommendations[1].clone();
+        p1.finding_id = "traces.n-plus-one.0".into();
+        assert_eq!(
+            Switch::for_recommendation(&p1, &report),
+            Some(Switch::BatchSize(50))
+        );
+        report.recommendations[1] = p1;
+        let (fixes, applied, not_applied) = Fixes::from_report(&report);
+        assert!(fixes.batch_size.is_some());
+        assert_eq!(applied.len(), 1, "{applied:?}");
+        assert!(
+            not_applied.iter().any(
+                |n| n.contains("traces.n-plus-one.0") && n.contains("set by a higher priority")
+            ),
+            "{not_applied:?}"
+        );
+        // an N+1 of reads has no switch
+        for r in report.investigators.iter_mut() {
+            if let Some(InvestigatorData::Traces(t)) = r.data.as_mut() {
+                t.summary.n_plus_one[0].access = perfhive_core::trace::Access::Read;
+            }
+        }
+        assert_eq!(
+            Switch::for_recommendation(&report.recommendations[1], &report),
+            None
+        );
     }
 }
