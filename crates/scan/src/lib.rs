@@ -17,6 +17,7 @@ mod matcher;
 mod pattern;
 mod prefilter;
 pub mod report;
+pub mod routes;
 pub mod rule;
 mod runs;
 mod walk;
@@ -24,6 +25,7 @@ mod walk;
 pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity, Statement};
 pub use lang::Language;
 pub use report::{ScanReport, SCHEMA_VERSION};
+pub use routes::{Framework, LineRange, RouteEntry, SqlString};
 pub use rule::{Rule, RuleError};
 pub use runs::RunContext;
 
@@ -182,7 +184,7 @@ pub fn scan_text(
         .set_language(&lang.grammar())
         .expect("grammars are compatible with the tree-sitter runtime");
     let file_runs = runs::of_file(lang, file, text);
-    let r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref());
+    let r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref(), false);
     (r.findings, r.note)
 }
 
@@ -220,6 +222,12 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     }
     let walked = walk::walk(&engine, opts);
     let (mut findings, mut notes, counts) = (walked.findings, walked.notes, walked.counts);
+    let (mut route_table, mut sql) = (walked.routes, walked.sql);
+    route_table.sort_by(|a, b| {
+        (&a.file, a.line, &a.method, &a.template).cmp(&(&b.file, b.line, &b.method, &b.template))
+    });
+    sql.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    routes::attach(&mut findings, &walked.classes, &route_table, &sql);
     // code still of unknown context: reached by name from request-handling files?
     let reach = runs::Reach::new(&walked.facts);
     for (f, class) in findings.iter_mut().zip(&walked.classes) {
@@ -249,6 +257,8 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &used,
         findings,
         notes,
+        route_table,
+        sql,
         report::Counts {
             files: counts.files,
             parsed: counts.parsed,
