@@ -132,6 +132,21 @@ fn unescape(s: &str, raw: bool) -> String {
 
 /// Whether `text` is a DML statement (see the module documentation).
 pub(crate) fn is_sql(text: &str) -> bool {
+    // most strings are not SQL: a look at the first word before tokenizing (comments may
+    // come first)
+    let t = text.trim_start();
+    let word: String = t
+        .chars()
+        .take(7)
+        .take_while(char::is_ascii_alphabetic)
+        .collect();
+    let verb = matches!(
+        word.to_ascii_uppercase().as_str(),
+        "SELECT" | "INSERT" | "UPDATE" | "DELETE" | "WITH"
+    );
+    if !verb && !t.starts_with("--") && !t.starts_with("/*") {
+        return false;
+    }
     let toks = sql::tokenize(text);
     let words: Vec<String> = toks
         .iter()

@@ -390,3 +390,63 @@ router.get('/orders/:id', async (req, res) => {
     );
     assert_eq!(e.sql[0].function.as_deref(), Some("q"));
 }
+
+#[test]
+fn only_statements_are_sql() {
+    for yes in [
+        "SELECT * FROM t",
+        "  select a, b from t where c = ?",
+        "-- the slow one\nSELECT a FROM t",
+        "INSERT INTO t (a) VALUES (%s)",
+        "UPDATE t SET a = :a WHERE id = :id",
+        "DELETE FROM t WHERE id = $1",
+        "WITH x AS (SELECT a FROM t) SELECT * FROM x",
+    ] {
+        assert!(sql::is_sql(yes), "{yes}");
+    }
+    for no in [
+        "Select the rows from the table you want",
+        "Update your password",
+        "Delete this item?",
+        "Selected",
+        "select",
+        "SELECT",
+        "Insert a coin",
+        "Delete from John's list",
+        "withdrawal",
+        "/orders/{id}",
+        "",
+    ] {
+        assert!(!sql::is_sql(no), "{no}");
+    }
+}
+
+#[test]
+fn a_finding_in_a_handler_has_its_route_and_runs_on_the_request_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // a Go handler registered by name: neither its file nor its signature says "request"
+    std::fs::write(
+        dir.path().join("routes.go"),
+        "package shop\n\nimport \"net/http\"\n\nfunc Register(mux *http.ServeMux) {\n\tmux.HandleFunc(\"GET /reports/{id}\", report)\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("report.go"),
+        "package shop\n\nimport \"regexp\"\n\nfunc report(lines []string) int {\n\tn := 0\n\tfor _, l := range lines {\n\t\tif regexp.MustCompile(`^x`).MatchString(l) {\n\t\t\tn++\n\t\t}\n\t}\n\treturn n\n}\n",
+    )
+    .unwrap();
+    let r = crate::scan(&crate::ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..crate::ScanOptions::default()
+    })
+    .unwrap();
+    assert_eq!(r.routes.len(), 1, "{:?}", r.routes);
+    let f = r
+        .findings
+        .iter()
+        .find(|f| f.function.as_deref() == Some("report"))
+        .unwrap_or_else(|| panic!("{:#?}", r.findings));
+    assert_eq!(f.routes, ["GET /reports/{}"]);
+    assert_eq!(f.run_context, crate::RunContext::Request, "{f:?}");
+}
