@@ -360,6 +360,15 @@ fn handles(r: &RouteEntry, f: &Finding, class: Option<&str>) -> bool {
     let Some(h) = r.handler.as_deref() else {
         return false;
     };
+    // by name only within one language (JavaScript and TypeScript are one)
+    let family = |l: Language| match l {
+        Language::TypeScript | Language::Tsx => Language::JavaScript,
+        l => l,
+    };
+    let route_lang = Language::from_path(std::path::Path::new(&r.file));
+    if route_lang.map(family) != Some(family(f.language)) {
+        return false;
+    }
     let h = last_segment(h);
     f.function.as_deref().is_some_and(|g| last_segment(g) == h) || class == Some(h)
 }

@@ -450,3 +450,65 @@ fn a_finding_in_a_handler_has_its_route_and_runs_on_the_request_path() {
     assert_eq!(f.routes, ["GET /reports/{}"]);
     assert_eq!(f.run_context, crate::RunContext::Request, "{f:?}");
 }
+
+#[test]
+fn django_views_in_another_file_join_by_function_and_class_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
+    w(
+        "urls.py",
+        "from django.urls import path\n\nfrom . import views\n\nurlpatterns = [\n    path(\"orders/<int:pk>/\", views.order_detail),\n    path(\"reports/\", views.ReportView.as_view()),\n]\n",
+    );
+    w(
+        "views.py",
+        r#"from django.views import View
+
+from .models import Customer, Order
+
+
+def order_detail(request, pk):
+    for line in Order.objects.filter(pk=pk):
+        Customer.objects.get(pk=line.customer_id)
+
+
+class ReportView(View):
+    def get(self, request):
+        for o in Order.objects.all():
+            Customer.objects.get(pk=o.customer_id)
+"#,
+    );
+    // the same name in another language is another function
+    w(
+        "order_detail.js",
+        "async function order_detail(ids) {\n  for (const id of ids) {\n    await db.query('SELECT * FROM orders WHERE id = $1', [id]);\n  }\n}\n",
+    );
+    let r = crate::scan(&crate::ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..crate::ScanOptions::default()
+    })
+    .unwrap();
+    let routes_of = |func: &str, lang: Language| -> Vec<String> {
+        let f = r
+            .findings
+            .iter()
+            .find(|f| f.function.as_deref() == Some(func) && f.language == lang)
+            .unwrap_or_else(|| panic!("no finding in {func}: {:#?}", r.findings));
+        f.routes.clone()
+    };
+    assert_eq!(routes_of("order_detail", Language::Python), ["/orders/{}"]);
+    assert_eq!(routes_of("get", Language::Python), ["/reports"]);
+    assert!(routes_of("order_detail", Language::JavaScript).is_empty());
+    // the JavaScript function's SQL string is its own
+    let js = r
+        .findings
+        .iter()
+        .find(|f| f.language == Language::JavaScript)
+        .unwrap();
+    assert_eq!(
+        js.sql_fingerprints,
+        [perfhive_core::sql::fingerprint(
+            "SELECT * FROM orders WHERE id = ?"
+        )]
+    );
+}
