@@ -109,7 +109,12 @@ pub(super) fn routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
     visit(root, &mut |n| {
         match n.kind() {
             "decorated_definition" => decorated(cx, n, &prefixes, fastapi, &mut out),
-            "call" if django => django_route(cx, n, &mut out),
+            "call" => {
+                if django {
+                    django_route(cx, n, &mut out);
+                }
+                url_rule(cx, n, &prefixes, fastapi, &mut out);
+            }
             _ => {}
         }
         true
@@ -231,4 +236,68 @@ fn django_route(cx: &Cx<'_>, n: Node<'_>, out: &mut Vec<RouteEntry>) {
         route
     };
     out.push(cx.route(Framework::Django, None, &path, handler, None, n));
+}
+
+/// `app.add_url_rule("/x", view_func=f, methods=[…])` (Flask, `View.as_view("name")` too) and
+/// `app.add_api_route("/x", f, methods=[…])` (FastAPI).
+fn url_rule(
+    cx: &Cx<'_>,
+    n: Node<'_>,
+    prefixes: &HashMap<String, String>,
+    fastapi: bool,
+    out: &mut Vec<RouteEntry>,
+) {
+    let Some(f) = n
+        .child_by_field_name("function")
+        .filter(|f| f.kind() == "attribute")
+    else {
+        return;
+    };
+    let attr = f.child_by_field_name("attribute").map(|a| cx.text_of(a));
+    let (flask, api) = (attr == Some("add_url_rule"), attr == Some("add_api_route"));
+    if !flask && !api {
+        return;
+    }
+    let (pos, kw) = call_args(cx, n);
+    let Some(path) = pos
+        .first()
+        .copied()
+        .or_else(|| kw.get("rule").or_else(|| kw.get("path")).copied())
+        .and_then(|p| string_value(cx, p))
+    else {
+        return;
+    };
+    let view = if flask {
+        kw.get("view_func").copied().or_else(|| pos.get(2).copied())
+    } else {
+        kw.get("endpoint").copied().or_else(|| pos.get(1).copied())
+    };
+    let handler = view.and_then(|v| match v.kind() {
+        "identifier" | "attribute" => Some(last_segment(cx.text_of(v)).to_string()),
+        // `OrderView.as_view("orders")`: the class
+        "call" => v
+            .child_by_field_name("function")
+            .filter(|g| g.kind() == "attribute")
+            .and_then(|g| g.child_by_field_name("object"))
+            .map(|o| last_segment(cx.text_of(o)).to_string()),
+        _ => None,
+    });
+    let methods = kw
+        .get("methods")
+        .map(|m| strings(cx, *m))
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| vec!["GET".into()]);
+    let prefix = f
+        .child_by_field_name("object")
+        .and_then(|o| prefixes.get(cx.text_of(o)))
+        .map_or("", String::as_str);
+    let full = join_path(prefix, &path);
+    let fw = if fastapi || api {
+        Framework::Fastapi
+    } else {
+        Framework::Flask
+    };
+    for m in &methods {
+        out.push(cx.route(fw, Some(m), &full, handler.clone(), None, n));
+    }
 }

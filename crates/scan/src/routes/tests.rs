@@ -77,10 +77,21 @@ def delete_user(user_id):
     ...
 
 app.register_blueprint(bp, url_prefix="/admin")
+
+def ping():
+    return "pong"
+
+app.add_url_rule("/ping", view_func=ping)
+bp.add_url_rule("/users", view_func=UserList.as_view("users"), methods=["GET", "POST"])
 "#;
     assert_eq!(
         table(Language::Python, "admin.py", src),
-        ["DELETE /admin/users/{} -> delete_user [5-6]"]
+        [
+            "DELETE /admin/users/{} -> delete_user [5-6]",
+            "GET /ping -> ping [10-11]",
+            "GET /admin/users -> UserList",
+            "POST /admin/users -> UserList",
+        ]
     );
 }
 
@@ -106,6 +117,9 @@ async def create_item(item: Item):
 @router.api_route("/{item_id}/tags", methods=["PUT", "PATCH"])
 def tag(item_id: str):
     ...
+
+
+app.add_api_route("/stats", stats, methods=["GET"])
 "#;
     let e = extract_text(Language::Python, "main.py", src);
     assert!(e.routes.iter().all(|r| r.framework == Framework::Fastapi));
@@ -116,6 +130,7 @@ def tag(item_id: str):
             "POST /items -> create_item [14-15]",
             "PUT /items/{}/tags -> tag [19-20]",
             "PATCH /items/{}/tags -> tag [19-20]",
+            "GET /stats -> stats",
         ]
     );
 }
