@@ -173,7 +173,13 @@ pub(crate) fn is_sql(text: &str) -> bool {
         w.iter()
             .all(|t| t.kind == Kind::Word && !sql::is_keyword(&t.text))
     });
-    needs && !prose && !words_in_a_row && sql::shape(text).kind != StatementKind::Other
+    if !needs || prose || words_in_a_row {
+        return false;
+    }
+    // a fragment of a statement built by concatenation (`"SELECT * FROM " + table`) names no
+    // table
+    let shape = sql::shape(text);
+    shape.kind != StatementKind::Other && !shape.tables.is_empty()
 }
 
 /// The SQL strings of a file, with their enclosing functions.

@@ -429,6 +429,9 @@ fn only_statements_are_sql() {
         "Insert a coin",
         "Delete from John's list",
         "withdrawal",
+        "INSERT INTO",
+        "SELECT * FROM",
+        "DELETE FROM ",
         "/orders/{id}",
         "",
     ] {
