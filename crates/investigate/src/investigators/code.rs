@@ -131,10 +131,15 @@ impl Investigator for CodeInvestigator {
 /// The findings of a scan report (the strongest [`MAX_FINDINGS`] groups of one rule in one
 /// function), paths shown relative to `base`; and the number of groups.
 pub fn findings_of(report: &ScanReport, base: &Path) -> (Vec<Finding>, usize) {
-    // one finding per (rule, file, function), the first match standing for the rest
+    // one finding per (rule, file, function), the first match standing for the rest; an
+    // anonymous inline handler stands for itself by its route
     let mut groups: BTreeMap<(String, String, String), Vec<usize>> = BTreeMap::new();
     for (i, f) in report.findings.iter().enumerate() {
-        let func = f.function.clone().unwrap_or_default();
+        let func = f
+            .function
+            .clone()
+            .or_else(|| f.routes.first().cloned())
+            .unwrap_or_default();
         groups
             .entry((f.rule_id.clone(), f.file.clone(), func))
             .or_default()

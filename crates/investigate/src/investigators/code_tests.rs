@@ -138,3 +138,52 @@ fn a_sql_string_joins_the_statement_a_trace_saw() {
         .any(|j| j.key
             == JoinKey::Statement(fingerprint("SELECT name FROM customers WHERE id = %s"))));
 }
+
+#[test]
+fn findings_in_two_inline_express_handlers_are_two_findings_with_their_own_routes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("server.js"),
+        r#"const express = require('express');
+const app = express();
+
+app.get('/products/popular', async (_req, res) => {
+  const products = await db('products').select('id').limit(30);
+  for (const p of products) {
+    p.reviews = await db('reviews').where('product_id', p.id).select('stars');
+  }
+  res.json(products);
+});
+
+app.get('/orders/:id', async (req, res) => {
+  const lines = await db('lines').where('order_id', req.params.id);
+  for (const l of lines) {
+    l.product = await db('products').where('id', l.product_id).first();
+  }
+  res.json(lines);
+});
+"#,
+    )
+    .unwrap();
+    let report = perfhive_scan::scan(&ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let (code, _) = findings_of(&report, dir.path());
+    let mut routes: Vec<Vec<Route>> = code
+        .iter()
+        .filter(|f| f.id.contains("n-plus-one"))
+        .map(|f| f.routes.clone())
+        .collect();
+    routes.sort();
+    assert_eq!(
+        routes,
+        [
+            vec![Route::parse("GET /orders/{}")],
+            vec![Route::parse("GET /products/popular")]
+        ],
+        "{code:#?}"
+    );
+}
