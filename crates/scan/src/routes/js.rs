@@ -110,12 +110,92 @@ pub(super) fn routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
     let fastify_file = cx.text.contains("fastify");
     let mut out = Vec::new();
     visit(root, &mut |n| {
-        if n.kind() == "call_expression" {
-            call(cx, n, &prefixes, fastify_file, &mut out);
+        match n.kind() {
+            "call_expression" => call(cx, n, &prefixes, fastify_file, &mut out),
+            "class_declaration" | "class" => nest_controller(cx, n, &mut out),
+            _ => {}
         }
         true
     });
     out
+}
+
+/// A decorator's name and its first argument's string value (`@Get(':id')`).
+fn decorator(cx: &Cx<'_>, d: Node<'_>) -> Option<(String, Option<String>)> {
+    let e = d.named_child(0)?;
+    match e.kind() {
+        "call_expression" => {
+            let f = e.child_by_field_name("function")?;
+            let arg = arguments(e).first().and_then(|a| string_value(cx, *a));
+            Some((last_segment(cx.text_of(f)).to_string(), arg))
+        }
+        _ => Some((last_segment(cx.text_of(e)).to_string(), None)),
+    }
+}
+
+/// A NestJS controller: `@Controller('orders')` on the class, `@Get(':id')` on its methods.
+fn nest_controller(cx: &Cx<'_>, class: Node<'_>, out: &mut Vec<RouteEntry>) {
+    let decorators_of = |n: Node<'_>| -> Vec<(String, Option<String>)> {
+        let mut c = n.walk();
+        n.children(&mut c)
+            .filter(|d| d.kind() == "decorator")
+            .filter_map(|d| decorator(cx, d))
+            .collect()
+    };
+    let mut own = decorators_of(class);
+    if let Some(p) = class.parent().filter(|p| p.kind() == "export_statement") {
+        own.extend(decorators_of(p));
+    }
+    let Some(prefix) = own
+        .into_iter()
+        .find(|(name, _)| name == "Controller")
+        .map(|(_, p)| p.unwrap_or_default())
+    else {
+        return;
+    };
+    let prefix = join_path("/", &prefix);
+    let Some(body) = class.child_by_field_name("body") else {
+        return;
+    };
+    let mut pending: Vec<(String, Option<String>, Node<'_>)> = Vec::new();
+    let mut c = body.walk();
+    for n in body.named_children(&mut c) {
+        match n.kind() {
+            "decorator" => {
+                if let Some((name, arg)) = decorator(cx, n) {
+                    pending.push((name, arg, n));
+                }
+            }
+            "method_definition" => {
+                // decorators are the method's children in JavaScript, its siblings in TypeScript
+                let mut inner: Vec<(String, Option<String>, Node<'_>)> = {
+                    let mut c = n.walk();
+                    n.children(&mut c)
+                        .filter(|d| d.kind() == "decorator")
+                        .filter_map(|d| decorator(cx, d).map(|(a, b)| (a, b, d)))
+                        .collect()
+                };
+                inner.append(&mut pending);
+                let name = function_name(n, cx.src);
+                for (dec, arg, at) in inner {
+                    let method = dec.to_ascii_lowercase();
+                    if !METHODS.contains(&method.as_str()) {
+                        continue;
+                    }
+                    let path = join_path(&prefix, arg.as_deref().unwrap_or(""));
+                    out.push(cx.route(
+                        Framework::Nest,
+                        Some(&method),
+                        &path,
+                        name.clone(),
+                        Some(LineRange::of(n)),
+                        at,
+                    ));
+                }
+            }
+            _ => pending.clear(),
+        }
+    }
 }
 
 fn call(

@@ -9,8 +9,8 @@
 //! `APIRouter(prefix=…)` of the same file), Django URLconfs (`path`, `re_path`, `url`, class
 //! views by `as_view()`), Express and Fastify calls (`app.get(path, …handlers)`,
 //! `app.route(path).get(…)`, `fastify.route({method, url, handler})`, `app.use(prefix,
-//! router)` of the same file), Spring's `@GetMapping`…`@RequestMapping` with the class's
-//! prefix, and Go's `HandleFunc`/`Handle` (Go 1.22 `METHOD /path/{id}` patterns) and the
+//! router)` of the same file), NestJS controllers (`@Controller` / `@Get`), Spring's
+//! `@GetMapping`…`@RequestMapping` with the class's prefix, and Go's `HandleFunc`/`Handle` (Go 1.22 `METHOD /path/{id}` patterns) and the
 //! `Get`/`GET`-style methods of chi, gin and echo. Every template is normalised by
 //! [`perfhive_core::route`], so it compares equal to the trace's.
 //!
@@ -49,6 +49,8 @@ pub enum Framework {
     Express,
     /// Fastify.
     Fastify,
+    /// NestJS controllers (`@Controller`, `@Get` …).
+    Nest,
     /// Spring MVC / WebFlux annotations.
     Spring,
     /// Go's net/http `ServeMux` (`HandleFunc`, `Handle`).

@@ -530,3 +530,52 @@ class ReportView(View):
         )]
     );
 }
+
+#[test]
+fn nest_controllers() {
+    let src = r#"
+import { Controller, Get, Post, Body, Param } from '@nestjs/common';
+
+@Controller('orders')
+export class OrdersController {
+  constructor(private readonly orders: OrdersService) {}
+
+  @Get()
+  findAll() {
+    return this.orders.findAll();
+  }
+
+  @Get(':id')
+  findOne(@Param('id') id: string) {
+    return this.orders.findOne(+id);
+  }
+
+  @Post()
+  @HttpCode(201)
+  create(@Body() dto: CreateOrderDto) {
+    return this.orders.create(dto);
+  }
+
+  helper() {}
+}
+
+@Controller()
+class HealthController {
+  @Get('health')
+  check() {
+    return { ok: true };
+  }
+}
+"#;
+    let e = extract_text(Language::TypeScript, "orders.controller.ts", src);
+    assert!(e.routes.iter().all(|r| r.framework == Framework::Nest));
+    assert_eq!(
+        table(Language::TypeScript, "orders.controller.ts", src),
+        [
+            "GET /orders -> findAll [9-11]",
+            "GET /orders/{} -> findOne [14-16]",
+            "POST /orders -> create [20-22]",
+            "GET /health -> check [30-32]",
+        ]
+    );
+}
