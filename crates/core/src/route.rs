@@ -93,7 +93,8 @@ pub fn normalize_template(template: &str) -> String {
     let t = t.trim_start_matches('^').trim_end_matches('$');
     let t = t.strip_suffix("/?").unwrap_or(t);
     let mut out = String::new();
-    for seg in split_segments(t) {
+    // Go 1.22's `{$}` (the path ends here) is no segment
+    for seg in split_segments(t).into_iter().filter(|s| *s != "{$}") {
         out.push('/');
         out.push_str(&normalize_segment(seg));
     }
@@ -195,6 +196,10 @@ mod tests {
         assert_eq!(normalize_template(""), "/");
         assert_eq!(normalize_template("/files/<path:p>"), "/files/{*}");
         assert_eq!(normalize_template("/static/*"), "/static/{*}");
+        // Go 1.22 patterns: a wildcard tail, the end anchor
+        assert_eq!(normalize_template("/files/{path...}"), "/files/{*}");
+        assert_eq!(normalize_template("/upload/{$}"), "/upload");
+        assert_eq!(normalize_template("/{$}"), "/");
     }
 
     #[test]

@@ -38,6 +38,8 @@ pub(crate) struct FileResult {
     pub(crate) parsed: bool,
     /// The file was not parsed because the grammar cannot take it (the note says why).
     pub(crate) skipped: bool,
+    /// The syntax tree, when the file was parsed.
+    pub(crate) tree: Option<tree_sitter::Tree>,
 }
 
 impl<'r> Engine<'r> {
@@ -101,6 +103,7 @@ impl<'r> Engine<'r> {
         file: &str,
         text: &str,
         file_runs: Option<&Verdict>,
+        extract: bool,
     ) -> FileResult {
         let lr = &self.langs[lang.index()];
         let mut ft = FileText::new(text);
@@ -110,7 +113,8 @@ impl<'r> Engine<'r> {
             .map(|(_, c)| c.req.as_ref().is_none_or(|r| ft.holds(r)))
             .collect();
         let mut out = FileResult::default();
-        if !active.contains(&true) {
+        let any_rule = active.contains(&true);
+        if !any_rule && !extract {
             return out;
         }
         if let Some(why) = guard::hazard(lang, text) {
@@ -136,87 +140,94 @@ impl<'r> Engine<'r> {
                 message: format!("syntax errors (first near line {line}); scanned anyway"),
             });
         }
-        let mut seen: HashSet<(u32, usize)> = HashSet::new();
-        // (rule, context node) -> index of the finding that stands for the group
-        let mut groups: HashMap<(u32, usize), usize> = HashMap::new();
-        let mut stack: Vec<Node<'_>> = Vec::new();
-        let mut scratch = Scratch::default();
-        let mut cur = tree.walk();
-        loop {
-            let n = cur.node();
-            if n.is_named() && !n.is_extra() {
-                let cands = lr
-                    .by_kind
-                    .get(n.kind_id() as usize)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[]);
-                for &i in cands.iter().chain(&lr.any_kind) {
-                    if !active[i as usize] {
-                        continue;
-                    }
-                    let (rule, c) = lr.rules[i as usize];
-                    let mut m = Matcher::new(src, &c.constraints, &stack, n, &mut scratch);
-                    if !m.rule(&c.root, n) {
-                        continue;
-                    }
-                    let line = n.start_position().row;
-                    if !seen.insert((i, line)) {
-                        continue;
-                    }
-                    let group_key = rule
-                        .group_by_context
-                        .then_some(m.context)
-                        .flatten()
-                        .map(|a| (i, a.id()));
-                    if let Some(&k) = group_key.and_then(|g| groups.get(&g)) {
-                        let f: &mut Finding = &mut out.findings[k];
-                        if f.statements.is_empty() {
-                            f.statements.push(Statement {
-                                line: f.line,
-                                column: f.column,
-                                text: truncate(
-                                    f.snippet.lines().next().unwrap_or("").trim(),
-                                    1,
-                                    120,
-                                ),
-                            });
-                        }
-                        f.statements.push(statement(text, n));
-                        continue;
-                    }
-                    if let Some(g) = group_key {
-                        groups.insert(g, out.findings.len());
-                    }
-                    let (f, class) = finding(
-                        rule,
-                        c,
-                        &m,
-                        lang,
-                        file,
-                        text,
-                        n,
-                        &stack,
-                        &lr.function_kinds,
-                        file_runs,
-                    );
-                    out.findings.push(f);
-                    out.classes.push(class);
-                }
-            }
-            if cur.goto_first_child() {
-                stack.push(n);
-                continue;
-            }
-            loop {
-                if cur.goto_next_sibling() {
+        {
+            let mut seen: HashSet<(u32, usize)> = HashSet::new();
+            // (rule, context node) -> index of the finding that stands for the group
+            let mut groups: HashMap<(u32, usize), usize> = HashMap::new();
+            let mut stack: Vec<Node<'_>> = Vec::new();
+            let mut scratch = Scratch::default();
+            let mut cur = tree.walk();
+            'walk: loop {
+                if !any_rule {
                     break;
                 }
-                if !cur.goto_parent() {
-                    return out;
+                let n = cur.node();
+                if n.is_named() && !n.is_extra() {
+                    let cands = lr
+                        .by_kind
+                        .get(n.kind_id() as usize)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]);
+                    for &i in cands.iter().chain(&lr.any_kind) {
+                        if !active[i as usize] {
+                            continue;
+                        }
+                        let (rule, c) = lr.rules[i as usize];
+                        let mut m = Matcher::new(src, &c.constraints, &stack, n, &mut scratch);
+                        if !m.rule(&c.root, n) {
+                            continue;
+                        }
+                        let line = n.start_position().row;
+                        if !seen.insert((i, line)) {
+                            continue;
+                        }
+                        let group_key = rule
+                            .group_by_context
+                            .then_some(m.context)
+                            .flatten()
+                            .map(|a| (i, a.id()));
+                        if let Some(&k) = group_key.and_then(|g| groups.get(&g)) {
+                            let f: &mut Finding = &mut out.findings[k];
+                            if f.statements.is_empty() {
+                                f.statements.push(Statement {
+                                    line: f.line,
+                                    column: f.column,
+                                    text: truncate(
+                                        f.snippet.lines().next().unwrap_or("").trim(),
+                                        1,
+                                        120,
+                                    ),
+                                });
+                            }
+                            f.statements.push(statement(text, n));
+                            continue;
+                        }
+                        if let Some(g) = group_key {
+                            groups.insert(g, out.findings.len());
+                        }
+                        let (f, class) = finding(
+                            rule,
+                            c,
+                            &m,
+                            lang,
+                            file,
+                            text,
+                            n,
+                            &stack,
+                            &lr.function_kinds,
+                            file_runs,
+                        );
+                        out.findings.push(f);
+                        out.classes.push(class);
+                    }
                 }
-                stack.pop();
+                if cur.goto_first_child() {
+                    stack.push(n);
+                    continue;
+                }
+                loop {
+                    if cur.goto_next_sibling() {
+                        break;
+                    }
+                    if !cur.goto_parent() {
+                        break 'walk;
+                    }
+                    stack.pop();
+                }
             }
         }
+        out.tree = Some(tree);
+        out
     }
 }
 
@@ -395,6 +406,8 @@ fn finding(
         context,
         fix: rule.fix.as_ref().map(|f| fill(f, c, m)),
         statements: Vec::new(),
+        routes: Vec::new(),
+        sql_fingerprints: Vec::new(),
     };
     (f, class_name(stack, src))
 }

@@ -4,6 +4,7 @@
 
 use crate::lang::Language;
 use crate::runs::RunContext;
+use perfhive_core::sql::Fingerprint;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -152,6 +153,13 @@ pub struct Finding {
     /// itself is the first).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub statements: Vec<Statement>,
+    /// The routes whose handler contains the finding (`GET /orders/{}`), from the report's
+    /// route table.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
+    /// The fingerprints of the SQL strings in the finding's function.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sql_fingerprints: Vec<Fingerprint>,
 }
 
 /// Why a file was skipped or only partly understood.

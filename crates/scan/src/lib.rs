@@ -17,6 +17,7 @@ mod matcher;
 mod pattern;
 mod prefilter;
 pub mod report;
+pub mod routes;
 pub mod rule;
 mod runs;
 mod walk;
@@ -24,6 +25,7 @@ mod walk;
 pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity, Statement};
 pub use lang::Language;
 pub use report::{ScanReport, SCHEMA_VERSION};
+pub use routes::{Framework, LineRange, RouteEntry, SqlString};
 pub use rule::{Rule, RuleError};
 pub use runs::RunContext;
 
@@ -182,7 +184,7 @@ pub fn scan_text(
         .set_language(&lang.grammar())
         .expect("grammars are compatible with the tree-sitter runtime");
     let file_runs = runs::of_file(lang, file, text);
-    let r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref());
+    let r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref(), false);
     (r.findings, r.note)
 }
 
@@ -220,11 +222,21 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     }
     let walked = walk::walk(&engine, opts);
     let (mut findings, mut notes, counts) = (walked.findings, walked.notes, walked.counts);
-    // code still of unknown context: reached by name from request-handling files?
+    let (mut route_table, mut sql) = (walked.routes, walked.sql);
+    route_table.sort_by(|a, b| {
+        (&a.file, a.line, &a.method, &a.template).cmp(&(&b.file, b.line, &b.method, &b.template))
+    });
+    sql.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    routes::attach(&mut findings, &walked.classes, &route_table, &sql);
+    // code still of unknown context: a route's handler, or reached by name from
+    // request-handling files?
     let reach = runs::Reach::new(&walked.facts);
     for (f, class) in findings.iter_mut().zip(&walked.classes) {
         if f.run_context == RunContext::Unknown {
-            if let Some((rc, why)) = reach.lookup(f.function.as_deref(), class.as_deref()) {
+            if let Some(r) = f.routes.first() {
+                f.run_context = RunContext::Request;
+                f.run_context_reason = format!("handles `{r}`");
+            } else if let Some((rc, why)) = reach.lookup(f.function.as_deref(), class.as_deref()) {
                 f.run_context = rc;
                 f.run_context_reason = why;
             }
@@ -249,6 +261,8 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &used,
         findings,
         notes,
+        route_table,
+        sql,
         report::Counts {
             files: counts.files,
             parsed: counts.parsed,

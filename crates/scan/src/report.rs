@@ -5,6 +5,7 @@
 
 use crate::finding::{Finding, Note, NoteKind, Severity};
 use crate::lang::Language;
+use crate::routes::{RouteEntry, SqlString};
 use crate::rule::Rule;
 use crate::runs::RunContext;
 use crate::Confidence;
@@ -15,7 +16,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// Version of the JSON report; semver, evolved by adding optional fields.
-pub const SCHEMA_VERSION: &str = "1.0.0";
+pub const SCHEMA_VERSION: &str = "1.1.0";
 
 /// The result of a scan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -34,6 +35,12 @@ pub struct ScanReport {
     pub findings: Vec<Finding>,
     /// Files skipped or parsed with errors.
     pub notes: Vec<Note>,
+    /// The routes the code declares and their handlers (since 1.1.0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteEntry>,
+    /// The string literals in the code that are SQL statements, fingerprinted (since 1.1.0).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sql: Vec<SqlString>,
 }
 
 /// The writer of a report.
@@ -147,6 +154,8 @@ impl ScanReport {
         rules: &[&Rule],
         findings: Vec<Finding>,
         notes: Vec<Note>,
+        routes: Vec<RouteEntry>,
+        sql: Vec<SqlString>,
         c: Counts,
     ) -> Self {
         let mut sev = SeverityCounts::default();
@@ -190,6 +199,8 @@ impl ScanReport {
             rules: rules.iter().map(|r| RuleInfo::from(*r)).collect(),
             findings,
             notes,
+            routes,
+            sql,
         }
     }
 

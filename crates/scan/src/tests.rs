@@ -20,7 +20,7 @@ fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(&lang.grammar()).unwrap();
     engine
-        .scan(lang, &mut parser, "snippet", code, None)
+        .scan(lang, &mut parser, "snippet", code, None, false)
         .findings
 }
 

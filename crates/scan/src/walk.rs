@@ -8,6 +8,7 @@
 use crate::engine::Engine;
 use crate::finding::{Finding, Note, NoteKind};
 use crate::lang::Language;
+use crate::routes::{self, RouteEntry, SqlString};
 use crate::runs::{self, FileFacts};
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
@@ -39,6 +40,10 @@ pub(crate) struct Acc {
     pub(crate) notes: Vec<Note>,
     pub(crate) counts: Counts,
     pub(crate) facts: Vec<FileFacts>,
+    /// The routes the files declare.
+    pub(crate) routes: Vec<RouteEntry>,
+    /// The SQL strings in the files.
+    pub(crate) sql: Vec<SqlString>,
 }
 
 struct Worker<'e, 'r> {
@@ -57,6 +62,8 @@ impl Drop for Worker<'_, '_> {
         s.findings.append(&mut self.acc.findings);
         s.classes.append(&mut self.acc.classes);
         s.facts.append(&mut self.acc.facts);
+        s.routes.append(&mut self.acc.routes);
+        s.sql.append(&mut self.acc.sql);
         s.notes.append(&mut self.acc.notes);
         s.counts.files += self.acc.counts.files;
         s.counts.parsed += self.acc.counts.parsed;
@@ -181,11 +188,18 @@ impl Worker<'_, '_> {
                 .expect("grammars are compatible with the tree-sitter runtime");
             p
         });
+        let extract = routes::worth_parsing(&text);
         // A panic on one file (a bug of the scanner's own) is that file's note, not the end
         // of the scan.
         let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.engine
-                .scan(lang, parser, &file, &text, file_runs.as_ref())
+            let mut r = self
+                .engine
+                .scan(lang, parser, &file, &text, file_runs.as_ref(), extract);
+            let found = r
+                .tree
+                .take()
+                .map(|t| routes::extract(lang, &file, &text, &t));
+            (r, found)
         })) {
             Ok(r) => r,
             Err(p) => {
@@ -199,6 +213,11 @@ impl Worker<'_, '_> {
                 return self.note(&file, NoteKind::Unparsable, msg);
             }
         };
+        let (r, found) = r;
+        if let Some(found) = found {
+            self.acc.routes.extend(found.routes);
+            self.acc.sql.extend(found.sql);
+        }
         if r.parsed {
             self.acc.counts.parsed += 1;
         }

@@ -423,3 +423,20 @@ fn arbitrary_input_never_panics() {
         }
     }
 }
+
+#[test]
+fn every_placeholder_spelling_has_one_fingerprint() {
+    // psycopg (`%s`, `%(name)s`), SQLAlchemy text (`:name`), sqlite3 and mysql (`?`),
+    // node-postgres (`$1`), SQL Server (`@p1`) and a literal: one statement.
+    let want = fingerprint("SELECT id FROM orders WHERE customer_id = 42 AND status = 'paid'");
+    for sql in [
+        "SELECT id FROM orders WHERE customer_id = %s AND status = %s",
+        "SELECT id FROM orders WHERE customer_id = %(customer_id)s AND status = %(status)s",
+        "SELECT id FROM orders WHERE customer_id = :customer_id AND status = :status",
+        "SELECT id FROM orders WHERE customer_id = ? AND status = ?",
+        "SELECT id FROM orders WHERE customer_id = $1 AND status = $2",
+        "SELECT id FROM orders WHERE customer_id = @p1 AND status = @p2",
+    ] {
+        assert_eq!(fingerprint(sql), want, "{sql}");
+    }
+}
