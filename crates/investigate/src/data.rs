@@ -433,6 +433,8 @@ pub trait DataOf {
     fn command_data(&self) -> Option<&CommandData>;
     /// The trace investigator's data.
     fn traces_data(&self) -> Option<&TracesData>;
+    /// The code investigator's scan report.
+    fn code_data(&self) -> Option<&perfhive_scan::ScanReport>;
 }
 
 impl DataOf for [InvestigatorResult] {
@@ -463,6 +465,12 @@ impl DataOf for [InvestigatorResult] {
     fn traces_data(&self) -> Option<&TracesData> {
         self.iter().find_map(|r| match &r.data {
             Some(InvestigatorData::Traces(d)) => Some(&**d),
+            _ => None,
+        })
+    }
+    fn code_data(&self) -> Option<&perfhive_scan::ScanReport> {
+        self.iter().find_map(|r| match &r.data {
+            Some(InvestigatorData::Code(d)) => Some(&**d),
             _ => None,
         })
     }

@@ -11,7 +11,9 @@ mod support;
 
 use perfhive_core::route::Route;
 use perfhive_core::sql::fingerprint;
-use perfhive_investigate::investigators::database::{open_window, route_costs, seen_in_traces};
+use perfhive_investigate::investigators::database::{
+    open_window, route_costs, seen_in_code, seen_in_traces,
+};
 use perfhive_investigate::plan::{plan_dir, Plan};
 use perfhive_investigate::runner::{Context, Investigator};
 use perfhive_investigate::Verdict;
@@ -251,4 +253,63 @@ fn sqlite_statement_timed_on_a_copy_takes_its_share_of_the_request() {
         "{} vs {share}",
         timed.value
     );
+}
+
+/// A statement no trace ran during the window, but which the code holds as a SQL string, is
+/// planned too: its full scan is found and the finding names the statement the code finding in
+/// the same function carries.
+#[test]
+fn sqlite_statement_in_the_code_is_planned() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
+    c.execute_batch(
+        "CREATE TABLE events (id INTEGER PRIMARY KEY, sku TEXT NOT NULL, at INTEGER NOT NULL);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100000)
+           INSERT INTO events (sku, at) SELECT 'SKU-' || (i % 3000), i FROM n;",
+    )
+    .unwrap();
+    drop(c);
+    let src = dir.path().join("app");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(
+        src.join("views.py"),
+        "def search_events(db, sku):\n    return db.execute(\"SELECT id, at FROM events WHERE sku = ?\", (sku,)).fetchall()\n",
+    )
+    .unwrap();
+    let scan = perfhive_scan::scan(&perfhive_scan::ScanOptions {
+        paths: vec![src],
+        ..Default::default()
+    })
+    .unwrap();
+    let seen = seen_in_code(&scan);
+    assert_eq!(seen.len(), 1, "{:?}", scan.sql);
+    let plan = plan(dir.path(), "shop.db");
+    let o = plan.investigators.database.as_ref().unwrap();
+    let window = open_window(&o.dsn, dir.path()).unwrap_or_else(|e| panic!("{e}"));
+    let mut inv = window.close(
+        seen,
+        perfhive_database::AnalyseOptions {
+            runs: 3,
+            ..Default::default()
+        },
+    );
+    let r = inv
+        .run(&ctx(), Instant::now() + Duration::from_secs(120))
+        .unwrap_or_else(|e| panic!("{}", e.0));
+    let fp = fingerprint("SELECT id, at FROM events WHERE sku = 'SKU-1'");
+    let scan_finding = r
+        .findings
+        .iter()
+        .find(|f| f.id.starts_with("database.seq-scan") && f.statements == vec![fp])
+        .unwrap_or_else(|| {
+            panic!(
+                "{:#?}",
+                r.findings
+                    .iter()
+                    .map(|f| (&f.id, &f.title, &f.statements))
+                    .collect::<Vec<_>>()
+            )
+        });
+    let rec = scan_finding.recommendation.as_ref().expect("a fix");
+    assert!(rec.action.contains("ON events (sku)"), "{}", rec.action);
 }

@@ -207,7 +207,13 @@ impl<'a> Http<'a> {
             return;
         };
         let traces = self.results.traces_data().map(|d| &d.summary);
-        let seen = traces.map(database::seen_in_traces).unwrap_or_default();
+        let mut seen = traces.map(database::seen_in_traces).unwrap_or_default();
+        seen.extend(
+            self.results
+                .code_data()
+                .map(database::seen_in_code)
+                .unwrap_or_default(),
+        );
         let costs = traces.map(database::route_costs).unwrap_or_default();
         let inv = database::after_window(window, o, seen).with_route_costs(costs);
         let remaining = Duration::from_secs_f64(self.plan.budget_seconds)

@@ -5,8 +5,9 @@
 //! of `pg_stat_statements` and live-session sampling) and closes after they return, so it
 //! holds the baseline's own statements. The investigator then runs alone, after the trace
 //! investigator, so it plans the window's costliest statements *and* every statement the
-//! traces saw (from the trace investigator's data, [`seen_in_traces`]), verifies index advice
-//! and checks the configuration — read-only, as the library guarantees. Each finding carries
+//! traces saw (from the trace investigator's data, [`seen_in_traces`]) and the SQL strings of
+//! the code scan ([`seen_in_code`]), verifies index advice and checks the configuration —
+//! read-only, as the library guarantees. Each finding carries
 //! its statement's fingerprint and the routes the traces ran it under, so the chain route →
 //! statement → plan → `CREATE INDEX` with its measured gain joins across investigators. A
 //! span may end before the statement's rows are fetched (a cursor steps the rest later), so a
@@ -101,6 +102,22 @@ pub fn seen_in_traces(t: &TraceSummary) -> Vec<SeenStatement> {
                     .unwrap_or_default(),
                 time_share: Some(s.share_pct / 100.0),
                 count: s.count,
+            },
+        })
+        .collect()
+}
+
+/// Every SQL string the code scan found, with its file, line and function: planned too, so a
+/// statement the code holds is audited even when no trace ran it during the window.
+pub fn seen_in_code(scan: &perfhive_scan::ScanReport) -> Vec<SeenStatement> {
+    scan.sql
+        .iter()
+        .map(|s| SeenStatement {
+            text: s.text.clone(),
+            source: SeenSource::Code {
+                file: s.file.clone(),
+                line: s.line,
+                function: s.function.clone(),
             },
         })
         .collect()
