@@ -1,0 +1,5 @@
+//! The clap declarations of the commands whose flags alone are long; each command's file
+//! re-exports its own. Doc comments on flags are the help text.
+
+pub mod bench;
+pub mod run;
