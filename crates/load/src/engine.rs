@@ -263,27 +263,11 @@ fn round2(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use perfhive_scenario::{HttpVersion, Quick, DEFAULT_TIMEOUT};
+    use perfhive_scenario::Quick;
 
     #[test]
     fn command_line_options_are_checked_and_name_their_flag() {
-        let s = Scenario::quick(Quick {
-            url: "http://127.0.0.1:8080/".into(),
-            method: "GET".into(),
-            headers: Vec::new(),
-            body: Vec::new(),
-            rate: None,
-            users: None,
-            duration: Duration::from_secs(10),
-            warmup: Duration::ZERO,
-            http: HttpVersion::Auto,
-            timeout: DEFAULT_TIMEOUT,
-            max_in_flight: None,
-            insecure: false,
-            criteria: Vec::new(),
-            triggers: Vec::new(),
-        })
-        .unwrap();
+        let s = Scenario::quick(Quick::new("http://127.0.0.1:8080/")).unwrap();
         let stop = Arc::new(StopSignal::default());
         let opts = LoadOptions::from_flags(None, 0.5, stop.clone(), &s).unwrap();
         assert_eq!(opts.threads, LoadOptions::default().threads);

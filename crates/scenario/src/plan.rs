@@ -65,26 +65,18 @@ impl Scenario {
 
 #[cfg(test)]
 mod tests {
-    use crate::{HttpVersion, Quick, Scenario, DEFAULT_TIMEOUT};
+    use crate::{Quick, Scenario};
     use std::time::Duration;
 
     #[test]
     fn an_open_plan_counts_its_requests_and_a_warmup_is_not_measured() {
         let s = Scenario::quick(Quick {
-            url: "http://127.0.0.1:8080/".into(),
-            method: "GET".into(),
-            headers: Vec::new(),
-            body: Vec::new(),
             rate: Some(100.0),
-            users: None,
             duration: Duration::from_secs(30),
             warmup: Duration::from_secs(5),
-            http: HttpVersion::Auto,
-            timeout: DEFAULT_TIMEOUT,
-            max_in_flight: None,
-            insecure: false,
             criteria: vec!["p99_latency_ms <= 50".into()],
             triggers: vec!["error_rate_pct > 5 for 10s".into()],
+            ..Quick::new("http://127.0.0.1:8080/")
         })
         .unwrap();
         let text = s.plan_text(&s.profile);
@@ -102,38 +94,12 @@ mod tests {
         );
 
         let closed = Scenario::quick(Quick {
-            rate: None,
             users: Some(4),
-            criteria: Vec::new(),
-            triggers: Vec::new(),
-            warmup: Duration::ZERO,
-            ..Quick {
-                url: "http://127.0.0.1:8080/".into(),
-                ..quick_defaults()
-            }
+            ..Quick::new("http://127.0.0.1:8080/")
         })
         .unwrap();
         let text = closed.plan_text(&closed.profile);
         assert!(text.contains("target users"), "{text}");
         assert!(text.contains("4→4          -  yes"), "{text}");
-    }
-
-    fn quick_defaults() -> Quick {
-        Quick {
-            url: String::new(),
-            method: "GET".into(),
-            headers: Vec::new(),
-            body: Vec::new(),
-            rate: None,
-            users: None,
-            duration: Duration::from_secs(1),
-            warmup: Duration::ZERO,
-            http: HttpVersion::Auto,
-            timeout: DEFAULT_TIMEOUT,
-            max_in_flight: None,
-            insecure: false,
-            criteria: Vec::new(),
-            triggers: Vec::new(),
-        }
     }
 }

@@ -70,6 +70,27 @@ pub enum SourceError {
 }
 
 impl Quick {
+    /// A quick test of `url` with the command line's defaults: `GET`, no headers or body,
+    /// [`DEFAULT_USERS`] users for 10 s without warm-up, [`DEFAULT_TIMEOUT`], no criteria.
+    pub fn new(url: impl Into<String>) -> Quick {
+        Quick {
+            url: url.into(),
+            method: "GET".into(),
+            headers: Vec::new(),
+            body: Vec::new(),
+            rate: None,
+            users: None,
+            duration: Duration::from_secs(10),
+            warmup: Duration::ZERO,
+            http: HttpVersion::Auto,
+            timeout: DEFAULT_TIMEOUT,
+            max_in_flight: None,
+            insecure: false,
+            criteria: Vec::new(),
+            triggers: Vec::new(),
+        }
+    }
+
     /// Parses a `Name: value` header option (both sides trimmed).
     pub fn header(h: &str) -> Result<(String, String), String> {
         let (k, v) = h
@@ -227,20 +248,8 @@ mod tests {
 
     fn quick() -> Quick {
         Quick {
-            url: "http://127.0.0.1:8080/".into(),
-            method: "GET".into(),
-            headers: Vec::new(),
-            body: Vec::new(),
-            rate: None,
-            users: None,
             duration: Duration::from_secs(1),
-            warmup: Duration::ZERO,
-            http: HttpVersion::Auto,
-            timeout: DEFAULT_TIMEOUT,
-            max_in_flight: None,
-            insecure: false,
-            criteria: Vec::new(),
-            triggers: Vec::new(),
+            ..Quick::new("http://127.0.0.1:8080/")
         }
     }
 

@@ -91,8 +91,8 @@ pub fn exec(a: BenchArgs, history: &History, out: &mut Printer) -> anyhow::Resul
     let mut recording = Recording::begin(history, &a.record, RecordKind::Bench, &name, &fp, out);
     let stop = Arc::new(AtomicBool::new(false));
     let s = stop.clone();
-    crate::interrupt::Interrupts::install()
-        .on_signal(move |_, _| s.store(true, std::sync::atomic::Ordering::SeqCst));
+    let interrupts = crate::interrupt::Interrupts::install();
+    interrupts.on_signal(move |_, _| s.store(true, std::sync::atomic::Ordering::SeqCst));
     let date = perfhive_store::now_rfc3339();
     let measured = {
         let mut watch = BenchProgress::new(Mode::of(a.quiet, out), recording.as_mut());
@@ -133,9 +133,5 @@ pub fn exec(a: BenchArgs, history: &History, out: &mut Printer) -> anyhow::Resul
         writeln!(out.out(), "{}", serde_json::to_string_pretty(&json)?)?;
     }
     exported?;
-    Ok(if measured.interrupted {
-        crate::interrupt::Interrupts::install().code_or(Code::INTERRUPTED)
-    } else {
-        Code::OK
-    })
+    Ok(interrupts.code_for(status))
 }
