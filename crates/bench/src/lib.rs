@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod exec;
+pub mod flags;
 pub mod params;
 
 pub use exec::{Io, Launcher};

@@ -72,6 +72,23 @@ fn side_label(s: &crate::Side) -> String {
     l
 }
 
+/// The comparison in an output format (`terminal` — coloured with `color` —, `json`,
+/// `markdown` or `junit`; an unknown name is the terminal's), and the same for a file, where
+/// the terminal's has no colour.
+pub fn formatted(
+    c: &Comparison,
+    format: &str,
+    color: bool,
+) -> Result<(String, String), serde_json::Error> {
+    let text = match format {
+        "json" => serde_json::to_string_pretty(c)? + "\n",
+        "markdown" => markdown(c),
+        "junit" => junit(c),
+        _ => return Ok((terminal(c, color), terminal(c, false))),
+    };
+    Ok((text.clone(), text))
+}
+
 /// The terminal table.
 pub fn terminal(c: &Comparison, color: bool) -> String {
     let paint = |code: &str, t: &str| {

@@ -47,6 +47,15 @@ pub enum SideError {
 }
 
 impl Side {
+    /// Keeps the measures whose name contains one of `patterns` (`--metric`); all of them
+    /// when `patterns` is empty.
+    pub fn keep_measures(&mut self, patterns: &[String]) {
+        if !patterns.is_empty() {
+            self.measures
+                .retain(|m| patterns.iter().any(|p| m.name.contains(p.as_str())));
+        }
+    }
+
     /// The side of a perfhive record (the JSON of any kind). `commit` overrides the record's
     /// own fingerprint commit (the history's column).
     pub fn from_record(

@@ -121,6 +121,35 @@ fn sampled_measures_get_significance_and_verdicts() {
     assert!(render::delta_text(&c.deltas[1]).contains('~'));
     assert!(render::junit(&c).contains("<failure message=\"t regressed"));
     assert!(render::markdown(&c).contains("🔴 regressed"));
+    let (shown, file) = render::formatted(&c, "terminal", true).unwrap();
+    assert!(shown.contains("\x1b["), "{shown}");
+    assert_eq!(file, render::terminal(&c, false));
+    let (shown, file) = render::formatted(&c, "json", true).unwrap();
+    assert_eq!(shown, file);
+    assert!(shown.ends_with("}\n"));
+    assert_eq!(
+        render::formatted(&c, "junit", false).unwrap().0,
+        render::junit(&c)
+    );
+}
+
+#[test]
+fn metric_patterns_keep_the_measures_that_contain_one() {
+    let mut s = side(
+        "a",
+        vec![
+            sampled("wall_s", 1.0, 0.1, 5),
+            sampled("cpu_s", 1.0, 0.1, 5),
+            sampled("latency_p99", 1.0, 0.1, 5),
+        ],
+    );
+    s.keep_measures(&[]);
+    assert_eq!(s.measures.len(), 3);
+    s.keep_measures(&["_s".into(), "p99".into()]);
+    assert_eq!(s.measures.len(), 3);
+    s.keep_measures(&["wall".into(), "p99".into()]);
+    let names: Vec<&str> = s.measures.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, ["wall_s", "latency_p99"]);
 }
 
 #[test]

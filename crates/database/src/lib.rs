@@ -41,6 +41,7 @@ pub mod engine;
 mod error;
 pub mod machine;
 pub mod model;
+pub mod options;
 pub mod postgres;
 pub mod render;
 pub mod sqlite;
@@ -53,7 +54,8 @@ pub use error::DbError;
 pub use model::*;
 
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 /// A connection to the audited database, behind its engine.
 pub struct Database {
@@ -127,6 +129,23 @@ impl Database {
         Ok(workload::between(&window.before, &after?, sampled, false))
     }
 
+    /// Ends `window` once `len` has passed since this call, or as soon as `stop` is set (an
+    /// interrupt ends the window early: the audit goes on with what it saw).
+    pub fn end_window_after(
+        &mut self,
+        window: Window,
+        len: Duration,
+        stop: &AtomicBool,
+    ) -> Result<Workload, DbError> {
+        let end = Instant::now() + len;
+        while Instant::now() < end && !stop.load(Ordering::SeqCst) {
+            std::thread::sleep(
+                Duration::from_millis(50).min(end.saturating_duration_since(Instant::now())),
+            );
+        }
+        self.end_window(window)
+    }
+
     /// The cumulative statement statistics (since they were last reset), without a window.
     pub fn cumulative(&mut self) -> Result<Workload, DbError> {
         let after = self.engine.snapshot()?;
@@ -154,6 +173,8 @@ impl Database {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// The investigator opens the window on one thread and may end it on another.
     #[test]
     fn a_database_and_its_window_move_between_threads() {
@@ -161,5 +182,28 @@ mod tests {
         send::<super::Database>();
         send::<super::Window>();
         send::<super::DatabaseReport>();
+    }
+
+    #[test]
+    fn a_stopped_window_ends_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("app.sqlite3");
+        rusqlite::Connection::open(&file)
+            .unwrap()
+            .execute_batch("CREATE TABLE t (id INTEGER PRIMARY KEY); INSERT INTO t VALUES (1);")
+            .unwrap();
+        let mut db = Database::connect(file.to_str().unwrap(), None).unwrap();
+        let window = db.begin_window(Duration::from_millis(100)).unwrap();
+        let stop = AtomicBool::new(true);
+        let started = Instant::now();
+        db.end_window_after(window, Duration::from_secs(3600), &stop)
+            .unwrap();
+        // an hour's window, ended by the stop flag (generous bound for a slow machine)
+        assert!(started.elapsed() < Duration::from_secs(600));
+        let window = db.begin_window(Duration::from_millis(100)).unwrap();
+        let started = Instant::now();
+        db.end_window_after(window, Duration::from_millis(200), &AtomicBool::new(false))
+            .unwrap();
+        assert!(started.elapsed() >= Duration::from_millis(200));
     }
 }

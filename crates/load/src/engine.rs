@@ -81,6 +81,31 @@ impl LoadOptions {
                 .map_err(LoadError::TimeScale)
         }
     }
+
+    /// The options of a command line: `threads` generator threads (default: one per core) and
+    /// `time_scale`, checked against `scenario` so that they are refused before anything
+    /// starts; the message names the option (`--threads`, `--time-scale`).
+    pub fn from_flags(
+        threads: Option<usize>,
+        time_scale: f64,
+        stop: Arc<StopSignal>,
+        scenario: &Scenario,
+    ) -> Result<LoadOptions, String> {
+        let opts = LoadOptions {
+            threads: threads.unwrap_or_else(|| LoadOptions::default().threads),
+            time_scale,
+            extra_roots: Vec::new(),
+            stop,
+        };
+        opts.check(scenario).map_err(|e| match e {
+            LoadError::Threads(n) => {
+                format!("--threads: expected 1 to {MAX_THREADS} generator threads, found {n}")
+            }
+            LoadError::TimeScale(m) => format!("--time-scale: {m}"),
+            e => e.to_string(),
+        })?;
+        Ok(opts)
+    }
 }
 
 /// A once-a-second progress report.
@@ -233,4 +258,34 @@ pub(crate) struct RunContext<'a> {
 
 fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use perfhive_scenario::Quick;
+
+    #[test]
+    fn command_line_options_are_checked_and_name_their_flag() {
+        let s = Scenario::quick(Quick::new("http://127.0.0.1:8080/")).unwrap();
+        let stop = Arc::new(StopSignal::default());
+        let opts = LoadOptions::from_flags(None, 0.5, stop.clone(), &s).unwrap();
+        assert_eq!(opts.threads, LoadOptions::default().threads);
+        assert_eq!(opts.check(&s).unwrap().total(), Duration::from_secs(5));
+        assert_eq!(
+            LoadOptions::from_flags(Some(3), 1.0, stop.clone(), &s)
+                .unwrap()
+                .threads,
+            3
+        );
+        let e = LoadOptions::from_flags(Some(0), 1.0, stop.clone(), &s)
+            .err()
+            .unwrap();
+        assert_eq!(
+            e,
+            format!("--threads: expected 1 to {MAX_THREADS} generator threads, found 0")
+        );
+        let e = LoadOptions::from_flags(None, 1e-9, stop, &s).err().unwrap();
+        assert!(e.starts_with("--time-scale: "), "{e}");
+    }
 }

@@ -22,6 +22,15 @@ impl Code {
     /// SIGTERM: 128 + 15.
     pub const TERMINATED: Code = Code(143);
 
+    /// [`Code::CRITERIA_FAILED`] when a `--fail-on` level was reached, else [`Code::OK`].
+    pub fn failed_if(failed: bool) -> Code {
+        if failed {
+            Code::CRITERIA_FAILED
+        } else {
+            Code::OK
+        }
+    }
+
     /// The code for a run's outcome.
     pub fn for_status(s: RunStatus) -> Code {
         match s {

@@ -8,6 +8,7 @@
 //! cancel its requests in flight on the second Ctrl-C.
 
 use crate::exit::Code;
+use perfhive_core::record::RunStatus;
 use std::sync::atomic::{AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -143,6 +144,15 @@ impl Interrupts {
     pub fn code_or(&self, otherwise: Code) -> Code {
         self.signal().map_or(otherwise, Signal::exit_code)
     }
+
+    /// The exit code of a run that ended with `status`: an interrupted run exits by the signal
+    /// that stopped it (130 when none is known), the others by [`Code::for_status`].
+    pub fn code_for(&self, status: RunStatus) -> Code {
+        match status {
+            RunStatus::Interrupted => self.code_or(Code::INTERRUPTED),
+            status => Code::for_status(status),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -168,5 +178,13 @@ mod tests {
         let l = late.clone();
         it.on_signal(move |sig, _| l.store(sig == Signal::Terminate, Ordering::SeqCst));
         assert!(late.load(Ordering::SeqCst));
+        // a run that ended by the signal exits by it; other outcomes keep their own code
+        assert_eq!(it.code_for(RunStatus::Interrupted), Code::TERMINATED);
+        assert_eq!(it.code_for(RunStatus::Failed), Code::CRITERIA_FAILED);
+        let quiet = Interrupts {
+            state: Arc::new(State::default()),
+        };
+        assert_eq!(quiet.code_for(RunStatus::Interrupted), Code::INTERRUPTED);
+        assert_eq!(quiet.code_for(RunStatus::Aborted), Code::ABORTED);
     }
 }

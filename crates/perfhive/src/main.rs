@@ -5,6 +5,7 @@ mod cli;
 mod exit;
 mod interrupt;
 mod output;
+mod progress;
 mod recording;
 
 use std::process::ExitCode;

@@ -1,7 +1,9 @@
 //! All terminal output goes through [`Printer`]: results to stdout, diagnostics and progress to
 //! stderr, colour only on terminals (and never when NO_COLOR is set).
 
+use anyhow::Context;
 use std::io::{self, IsTerminal, Write};
+use std::path::Path;
 
 /// The process's output.
 pub struct Printer {
@@ -41,6 +43,32 @@ impl Printer {
     /// Standard error.
     pub fn err(&mut self) -> &mut dyn Write {
         &mut self.stderr
+    }
+
+    /// Writes a rendered report to `file`, or to stdout, with its one-line `summary` on stderr
+    /// (after the path written; on stdout only when the report is not the `terminal` one,
+    /// which says it already).
+    pub fn report(
+        &mut self,
+        report: &[u8],
+        file: Option<&Path>,
+        summary: &str,
+        terminal: bool,
+    ) -> anyhow::Result<()> {
+        match file {
+            Some(path) => {
+                std::fs::write(path, report)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+                writeln!(self.stderr, "{summary}\nwrote {}", path.display())?;
+            }
+            None => {
+                self.stdout.write_all(report)?;
+                if !terminal {
+                    writeln!(self.stderr, "{summary}")?;
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Prints an error and its causes.

@@ -6,8 +6,9 @@
 
 use crate::output::Printer;
 use anyhow::Context;
+use perfhive_core::bench::Sample;
 use perfhive_core::measure::Measure;
-use perfhive_core::record::{Environment, RecordKind, RunStatus};
+use perfhive_core::record::{Environment, RecordKind, RunStatus, TimePoint};
 use perfhive_store::{MetricRow, NewRun, Store, StoreError};
 use std::path::{Path, PathBuf};
 
@@ -135,6 +136,8 @@ pub struct Recording {
     pub store: Store,
     /// The run's id.
     pub id: i64,
+    /// The first failed write while the run went on, as the warning at its end says it.
+    write_error: Option<String>,
 }
 
 impl Recording {
@@ -163,7 +166,11 @@ impl Recording {
                 tags: args.tag.clone(),
                 notes: args.note.clone().unwrap_or_default(),
             })?;
-            Ok(Recording { store, id })
+            Ok(Recording {
+                store,
+                id,
+                write_error: None,
+            })
         });
         match started {
             Ok(r) => Some(r),
@@ -174,6 +181,28 @@ impl Recording {
                 ));
                 None
             }
+        }
+    }
+
+    /// Appends a load test's time-series point; a failure is remembered and reported by
+    /// [`Recording::finish`].
+    pub fn append_point(&mut self, point: &TimePoint) {
+        let v = serde_json::to_value(point).unwrap_or_default();
+        if let Err(e) = self.store.append_point(self.id, point.t, &v) {
+            self.write_error.get_or_insert_with(|| {
+                format!("some time-series points could not be written to the history: {e}")
+            });
+        }
+    }
+
+    /// Appends a benchmark sample of the command `series`; a failure is remembered and
+    /// reported by [`Recording::finish`].
+    pub fn append_sample(&mut self, series: &str, seq: usize, sample: &Sample) {
+        let v = serde_json::to_value(sample).unwrap_or_default();
+        if let Err(e) = self.store.append_sample(self.id, series, seq as i64, &v) {
+            self.write_error.get_or_insert_with(|| {
+                format!("some samples could not be written to the history: {e}")
+            });
         }
     }
 
@@ -190,7 +219,7 @@ impl Recording {
     /// Finishes the run with its outcome, final record and measures; returns its id, or warns
     /// and returns `None` when the history cannot take it (what was measured is in the
     /// command's output, and what was written while it ran stays in the history as an
-    /// incomplete run).
+    /// incomplete run). A write that failed while the run went on is warned about after.
     pub fn finish(
         mut self,
         status: RunStatus,
@@ -207,7 +236,7 @@ impl Recording {
                 lower_is_better: m.lower_is_better,
             })
             .collect();
-        match self.store.finish_run(self.id, status, record, &rows) {
+        let finished = match self.store.finish_run(self.id, status, record, &rows) {
             Ok(()) => Some(self.id),
             Err(e) => {
                 out.warn(&format!(
@@ -217,7 +246,11 @@ impl Recording {
                 ));
                 None
             }
+        };
+        if let Some(e) = self.write_error.take() {
+            out.warn(&e);
         }
+        finished
     }
 }
 

@@ -31,6 +31,7 @@ pub mod node;
 pub mod offcpu;
 pub mod perf;
 pub mod pyspy;
+pub mod render;
 pub mod service;
 pub mod srcline;
 pub mod stack;

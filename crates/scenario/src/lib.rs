@@ -5,7 +5,8 @@
 //! Layout: [`model`] (what a validated scenario is), [`profile`] (the phases of the traffic
 //! profile), [`limits`] (the bounds of every number a user gives, shared by files and the
 //! command line), `validate` (document → scenario, errors located in the source), `quick`
-//! (a scenario from command-line options), `yaml` (parsing with located errors, nesting bound,
+//! (a scenario from command-line options, and the argument of `perfhive run`), `plan` (the
+//! phase plan `--dry-run` prints), `yaml` (parsing with located errors, nesting bound,
 //! shared with investigation plans), `input` (size-limited file reads), `url`, `locate`, `error`.
 
 mod error;
@@ -13,6 +14,7 @@ mod input;
 pub mod limits;
 mod locate;
 pub mod model;
+mod plan;
 pub mod profile;
 mod quick;
 mod raw;
@@ -27,7 +29,7 @@ pub use model::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,
 };
 pub use profile::{Model, Phase, PhaseKind, Profile};
-pub use quick::{Quick, DEFAULT_USERS};
+pub use quick::{is_quick_target, Quick, SourceError, DEFAULT_USERS};
 pub use url::check_url;
 pub use validate::read_body_file;
 pub use yaml::{check_nesting, error_at, parse_yaml};

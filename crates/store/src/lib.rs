@@ -12,6 +12,7 @@
 mod error;
 mod migrations;
 mod query;
+pub mod when;
 
 pub use error::StoreError;
 pub use query::{Filter, RunRow, RunState, StoredRun};

@@ -31,3 +31,14 @@ pub enum TargetError {
     #[error("cannot configure TLS")]
     Tls(#[source] rustls::Error),
 }
+
+/// Why the built-in target a scenario names (`builtin:NAME/…`) could not be served.
+#[derive(Debug, thiserror::Error)]
+pub enum BuiltinError {
+    /// No built-in target has this name.
+    #[error("unknown built-in target `{0}`")]
+    Unknown(String),
+    /// The testbed did not start.
+    #[error("cannot start the built-in testbed")]
+    Start(#[source] TargetError),
+}

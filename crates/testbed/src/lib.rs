@@ -46,8 +46,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use error::TargetError;
-pub use running::{spawn, RunningTarget};
+pub use error::{BuiltinError, TargetError};
+pub use running::{spawn, spawn_builtin, RunningTarget};
 
 /// How to run the testbed.
 #[derive(Debug, Clone, PartialEq)]

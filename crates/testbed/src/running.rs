@@ -14,7 +14,7 @@ use perfhive_background::{self as background, BackgroundServer, Workers};
 
 use crate::state::Shared;
 use crate::tls::TlsSetup;
-use crate::{server, TargetError, TargetOptions};
+use crate::{server, BuiltinError, TargetError, TargetOptions};
 
 /// A testbed serving in the background; shut down by [`RunningTarget::shutdown`] or on drop.
 #[derive(Debug)]
@@ -47,6 +47,15 @@ impl RunningTarget {
     }
 }
 
+/// Serves the built-in target `name` of a scenario (`builtin:testbed/…`, or its alias
+/// `builtin:demo/…`): the testbed with default options, on 127.0.0.1.
+pub fn spawn_builtin(name: &str) -> Result<RunningTarget, BuiltinError> {
+    match name {
+        "testbed" | "demo" => spawn(TargetOptions::default()).map_err(BuiltinError::Start),
+        other => Err(BuiltinError::Unknown(other.to_string())),
+    }
+}
+
 /// Starts the testbed on its own OS thread with its own tokio runtime (`opts.threads`
 /// workers; 1 means a current-thread runtime) and returns once it is listening.
 pub fn spawn(opts: TargetOptions) -> Result<RunningTarget, TargetError> {
@@ -75,4 +84,24 @@ pub fn spawn(opts: TargetOptions) -> Result<RunningTarget, TargetError> {
         cert_der: tls.map(|t| t.cert_der),
         server,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_builtin_target_is_served_on_loopback_by_name() {
+        for name in ["testbed", "demo"] {
+            let t = spawn_builtin(name).unwrap();
+            assert!(t.addr.ip().is_loopback(), "{}", t.addr);
+            assert!(t.base_url().starts_with("http://127.0.0.1:"));
+            // it accepts connections once returned
+            std::net::TcpStream::connect(t.addr).unwrap();
+            t.shutdown();
+        }
+        let e = spawn_builtin("nginx").unwrap_err();
+        assert!(matches!(e, BuiltinError::Unknown(ref n) if n == "nginx"));
+        assert_eq!(e.to_string(), "unknown built-in target `nginx`");
+    }
 }

@@ -67,6 +67,25 @@ pub fn collect_after(rx: &RunningReceiver, max_wait: Duration) -> Vec<Span> {
     rx.take_spans()
 }
 
+/// What the receiver of a load test collected once the load ended.
+pub struct AfterRun {
+    /// The dependency metrics (`payments_p95_ms`) the run's criteria evaluate.
+    pub dependencies: Dependencies,
+    /// The summary stored in the run's record.
+    pub summary: TraceSummary,
+}
+
+/// Waits for a load test's last spans ([`collect_after`], at most `max_wait`) and analyses
+/// them: the dependencies, and the summary with the scenario's `budgets` checked and N+1
+/// patterns of [`crate::DEFAULT_THRESHOLD`] repetitions.
+pub fn after_run(rx: &RunningReceiver, max_wait: Duration, budgets: &[(String, f64)]) -> AfterRun {
+    let spans = collect_after(rx, max_wait);
+    AfterRun {
+        dependencies: Dependencies::from_spans(&spans),
+        summary: summarize(&spans, budgets, rx.dropped(), crate::DEFAULT_THRESHOLD),
+    }
+}
+
 impl MetricSource for Dependencies {
     /// Dependency latency metrics; every other metric is not the traces' to answer.
     fn metric(&self, m: &Metric) -> Option<f64> {
@@ -150,5 +169,24 @@ mod tests {
                 .evaluate(&deps),
             (None, None)
         );
+    }
+
+    #[test]
+    fn a_run_without_spans_has_an_empty_summary_and_no_dependency_values() {
+        let rx = crate::spawn(crate::ReceiverOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            grpc_bind: None,
+            ..Default::default()
+        })
+        .unwrap();
+        let got = after_run(
+            &rx,
+            Duration::from_millis(200),
+            &[("payments".into(), 150.0)],
+        );
+        assert_eq!((got.summary.spans, got.summary.dropped), (0, 0));
+        assert!(got.summary.dependencies.is_empty());
+        let c = Criterion::parse("payments_p95_ms <= 150").unwrap();
+        assert_eq!(c.evaluate(&got.dependencies), (None, None));
     }
 }

@@ -120,12 +120,8 @@ pub fn exec(a: CompareArgs, history: &History, out: &mut Printer) -> anyhow::Res
     };
     let (mut base, mut new) =
         perfhive_compare::resolve_pair(&a.base, &a.new, store.as_ref(), &scope)?;
-    if !a.metric.is_empty() {
-        for side in [&mut base, &mut new] {
-            side.measures
-                .retain(|m| a.metric.iter().any(|p| m.name.contains(p.as_str())));
-        }
-    }
+    base.keep_measures(&a.metric);
+    new.keep_measures(&a.metric);
     if base.kind != new.kind {
         out.warn(&format!(
             "comparing a {} run with a {} run: only measures with the same names are compared",
@@ -147,24 +143,12 @@ pub fn exec(a: CompareArgs, history: &History, out: &mut Printer) -> anyhow::Res
             }
         );
     }
-    let text = match a.format.as_str() {
-        "json" => serde_json::to_string_pretty(&c)? + "\n",
-        "markdown" => render::markdown(&c),
-        "junit" => render::junit(&c),
-        _ => render::terminal(&c, out.color(false)),
-    };
+    let (text, plain) = render::formatted(&c, &a.format, out.color(false))?;
     if let Some(p) = &a.out {
-        let plain = if a.format == "terminal" {
-            render::terminal(&c, false)
-        } else {
-            text.clone()
-        };
         std::fs::write(p, plain).with_context(|| format!("cannot write `{}`", p.display()))?;
     }
     write!(out.out(), "{text}")?;
-    Ok(if a.fail_on_regression && c.regressions().count() > 0 {
-        Code::CRITERIA_FAILED
-    } else {
-        Code::OK
-    })
+    Ok(Code::failed_if(
+        a.fail_on_regression && c.regressions().count() > 0,
+    ))
 }

@@ -3,17 +3,16 @@
 //! history. The investigation — a plan, or `--demo`'s experiment on the demo service — is
 //! perfhive-investigate's; this file parses, stores and prints. SIGINT and SIGTERM stop it
 //! with a partial report, the started target stopped, and exit 130 or 143. Progress goes to
-//! stderr ([`live`]).
-
-mod live;
+//! stderr ([`crate::progress`]).
 
 use crate::exit::Code;
 use crate::interrupt::Interrupts;
 use crate::output::Printer;
+use crate::progress::{InvestigateProgress, Mode};
 use crate::recording::{fingerprint, History, RecordArgs, Recording};
 use anyhow::Context as _;
 use clap::Args;
-use perfhive_core::record::{RecordKind, RunStatus};
+use perfhive_core::record::RecordKind;
 use perfhive_investigate::demo::{DemoOptions, DemoService};
 use perfhive_investigate::{InvestigateError, Progress, Request, Subject};
 use std::io::Write;
@@ -110,11 +109,7 @@ pub fn exec(a: InvestigateArgs, history: &History, out: &mut Printer) -> anyhow:
     let interrupts = Interrupts::install();
     let s = stop.clone();
     interrupts.on_signal(move |_, _| s.store(true, Ordering::SeqCst));
-    let mode = match (a.quiet, out.interactive()) {
-        (true, _) => live::Mode::Quiet,
-        (false, true) => live::Mode::Live,
-        (false, false) => live::Mode::Lines,
-    };
+    let mode = Mode::of(a.quiet, out);
     let prepared = perfhive_investigate::prepare(Request {
         subject: subject(&a)?,
         out_dir: a.out_dir.clone(),
@@ -129,7 +124,7 @@ pub fn exec(a: InvestigateArgs, history: &History, out: &mut Printer) -> anyhow:
         &fingerprint(),
         out,
     );
-    let display = Arc::new(live::Display::new(mode));
+    let display = Arc::new(InvestigateProgress::new(mode));
     let ran = prepared.run(&Progress::to(display.clone()));
     display.finish();
     let done = match ran {
@@ -154,8 +149,5 @@ pub fn exec(a: InvestigateArgs, history: &History, out: &mut Printer) -> anyhow:
         r.attach(&done.folder, out);
         r.finish(done.report.status, &json, &measures, out);
     }
-    Ok(match done.report.status {
-        RunStatus::Interrupted => interrupts.code_or(Code::INTERRUPTED),
-        status => Code::for_status(status),
-    })
+    Ok(interrupts.code_for(done.report.status))
 }

@@ -6,6 +6,7 @@
 //! (`--name`, `--tag`, `--note`, `--history`, `--no-history`), the commands that read the
 //! history (`history`, `compare`) take `--history`, and the others have none.
 
+mod args;
 mod audit;
 mod bench;
 pub mod compare;

@@ -8,7 +8,7 @@ use crate::exit::Code;
 use crate::output::Printer;
 use anyhow::{bail, Context};
 use clap::Args;
-use perfhive_profile::{profile_with, FrameKind, FunctionShare, ProfileOptions, Target};
+use perfhive_profile::{profile_with, ProfileOptions, Target};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -82,107 +82,10 @@ pub fn exec(a: ProfileArgs, out: &mut Printer) -> anyhow::Result<Code> {
     for issue in &p.issues {
         out.warn(&issue.to_string());
     }
-    let w = out.out();
-    let profilers: Vec<&str> = p.profilers().iter().map(|k| k.as_str()).collect();
-    writeln!(
-        w,
-        "{} samples at {} Hz ({})",
-        p.samples,
-        a.hz,
-        profilers.join(", ")
-    )?;
-    let sampled: Vec<_> = p.processes.iter().filter(|pr| pr.samples > 0).collect();
-    if !sampled.is_empty() {
-        writeln!(
-            w,
-            "\n  {:>8} {:<16} {:<12} {:<10} {:<8} {:>7}",
-            "pid", "process", "runtime", "role", "profiler", "samples"
-        )?;
-        for pr in sampled {
-            writeln!(
-                w,
-                "  {:>8} {:<16} {:<12} {:<10} {:<8} {:>7}",
-                pr.pid,
-                pr.process,
-                pr.runtime.label(),
-                pr.role.as_str(),
-                pr.profiler.map_or("-", |k| k.as_str()),
-                pr.samples
-            )?;
-        }
-        let idle = p.processes.iter().filter(|pr| pr.samples == 0).count();
-        if idle > 0 {
-            writeln!(w, "  ({idle} more process(es) of the tree had no samples)")?;
-        }
-    }
-    writeln!(
-        w,
-        "\n  {:>7} {:>7}  {:<11}  hot function (application first)",
-        "app", "self", "kind"
-    )?;
-    for f in p.hot.iter().take(a.top) {
-        writeln!(
-            w,
-            "  {:>7} {:>6.1}%  {:<11}  {}",
-            app_share(f),
-            f.self_pct,
-            f.kind.map_or("", FrameKind::as_str),
-            f.location()
-        )?;
-    }
-    writeln!(
-        w,
-        "\n  {:>7} {:>9}  function (by self time)",
-        "self", "inclusive"
-    )?;
-    for f in p.top.iter().take(a.top) {
-        writeln!(
-            w,
-            "  {:>6.1}% {:>8.1}%  {}",
-            f.self_pct,
-            f.inclusive_pct,
-            f.location()
-        )?;
-    }
-    writeln!(
-        w,
-        "\n  {:>9} {:>7}  function (by inclusive time)",
-        "inclusive", "self"
-    )?;
-    for f in p.top_inclusive.iter().take(a.top) {
-        writeln!(
-            w,
-            "  {:>8.1}% {:>6.1}%  {}",
-            f.inclusive_pct,
-            f.self_pct,
-            f.location()
-        )?;
-    }
-    if let Some(o) = &p.offcpu {
-        writeln!(
-            w,
-            "\n  thread states: {:.0}% running, {:.0}% sleeping, {:.0}% disk wait ({} rounds)",
-            o.running_pct, o.sleeping_pct, o.disk_wait_pct, o.rounds
-        )?;
-        for wc in o.top_wchan.iter().take(5) {
-            writeln!(w, "    waiting in {}: {:.0}%", wc.wchan, wc.pct)?;
-        }
-    }
-    writeln!(
-        w,
-        "\n  flame graph: {}\n  folded stacks: {}",
-        p.flamegraph.display(),
-        p.folded_path.display()
+    write!(
+        out.out(),
+        "{}",
+        perfhive_profile::render::text(&p, a.hz, a.top)
     )?;
     Ok(Code::OK)
-}
-
-/// The attributed share of an application function (the time its own code and what it called
-/// took); blank for other frames.
-fn app_share(f: &FunctionShare) -> String {
-    if f.kind == Some(FrameKind::Application) {
-        format!("{:.1}%", f.attributed_pct)
-    } else {
-        String::new()
-    }
 }

@@ -4,7 +4,6 @@
 
 use crate::exit::Code;
 use crate::output::Printer;
-use anyhow::Context;
 use clap::{Args, ValueEnum};
 use perfhive_scan::{Language, ScanOptions, Severity};
 use std::path::PathBuf;
@@ -129,24 +128,8 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
         Format::Sarif => report.render_sarif(&mut buf)?,
         Format::Markdown => report.render_markdown(&mut buf)?,
     }
-    match &a.out {
-        Some(path) => {
-            std::fs::write(path, &buf)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            writeln!(
-                out.err(),
-                "{}\nwrote {}",
-                report.summary_line(),
-                path.display()
-            )?;
-        }
-        None => {
-            out.out().write_all(&buf)?;
-            if a.format != Format::Terminal {
-                writeln!(out.err(), "{}", report.summary_line())?;
-            }
-        }
-    }
+    let terminal = a.format == Format::Terminal;
+    out.report(&buf, a.out.as_deref(), &report.summary_line(), terminal)?;
     if a.format == Format::Terminal || a.out.is_some() {
         for n in &report.notes {
             writeln!(out.err(), "note: {}: {}", n.file, n.message)?;
@@ -155,9 +138,5 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
     let failed = a
         .fail_on
         .is_some_and(|level| report.count_at_least(level.into()) > 0);
-    Ok(if failed {
-        Code::CRITERIA_FAILED
-    } else {
-        Code::OK
-    })
+    Ok(Code::failed_if(failed))
 }

@@ -5,6 +5,7 @@
 //! `--quiet`. Each finished phase leaves one line in both modes, so a terminal's scrollback
 //! reads like a log; the live lines are cleared when the investigation ends.
 
+use super::{style, Mode, TICK};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use perfhive_investigate::progress::{Event, Phase, Sink};
 use perfhive_investigate::render::verdict_text;
@@ -13,22 +14,8 @@ use std::io::Write;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// How the progress shows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Mode {
-    /// A live display (stderr is a terminal).
-    Live,
-    /// One line per phase (stderr is a file or a pipe).
-    Lines,
-    /// Nothing.
-    Quiet,
-}
-
-/// Spinner frames and redraw period, as `bench` draws its spinner.
-const TICK: Duration = Duration::from_millis(120);
-
 /// The progress sink of one investigation.
-pub struct Display {
+pub struct InvestigateProgress {
     mode: Mode,
     state: Mutex<State>,
 }
@@ -54,7 +41,7 @@ struct Bars {
     rows: Vec<(InvestigatorName, ProgressBar)>,
 }
 
-impl Display {
+impl InvestigateProgress {
     /// A display in `mode`; the live one starts drawing at once.
     pub fn new(mode: Mode) -> Self {
         let bars = (mode == Mode::Live).then(|| {
@@ -69,7 +56,7 @@ impl Display {
                 rows: Vec::new(),
             }
         });
-        Display {
+        InvestigateProgress {
             mode,
             state: Mutex::new(State {
                 started: Instant::now(),
@@ -93,7 +80,7 @@ impl Display {
     }
 }
 
-impl Drop for Display {
+impl Drop for InvestigateProgress {
     fn drop(&mut self) {
         self.finish();
     }
@@ -108,18 +95,17 @@ fn header_style(budget: Option<Duration>) -> ProgressStyle {
         ),
         None => "{spinner} {msg} · {elapsed_precise}".to_string(),
     };
-    ProgressStyle::with_template(&template).expect("static template")
+    style(&template)
 }
 
 /// A running investigator's line.
 fn running_style() -> ProgressStyle {
-    ProgressStyle::with_template("  {spinner} {prefix:<10} running · {elapsed}")
-        .expect("static template")
+    style("  {spinner} {prefix:<10} running · {elapsed}")
 }
 
 /// A finished investigator's line.
 fn finished_style() -> ProgressStyle {
-    ProgressStyle::with_template("  ✓ {prefix:<10} {msg}").expect("static template")
+    style("  ✓ {prefix:<10} {msg}")
 }
 
 /// What a finished investigator's line says.
@@ -188,7 +174,7 @@ impl State {
     }
 }
 
-impl Sink for Display {
+impl Sink for InvestigateProgress {
     fn event(&self, event: &Event) {
         if self.mode == Mode::Quiet {
             return;
@@ -269,7 +255,7 @@ mod tests {
 
     #[test]
     fn a_phase_line_lists_each_investigator_with_its_verdict() {
-        let d = Display::new(Mode::Lines);
+        let d = InvestigateProgress::new(Mode::Lines);
         let mut state = d.state.lock().unwrap();
         state.budget = Some(Duration::from_secs(90));
         state.done = vec![
