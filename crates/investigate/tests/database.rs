@@ -11,8 +11,9 @@ mod support;
 
 use perfhive_core::route::Route;
 use perfhive_core::sql::fingerprint;
+use perfhive_database::SeenStatement;
 use perfhive_investigate::investigators::database::{
-    open_window, route_costs, seen_in_code, seen_in_traces,
+    open_window, route_costs, seen_in_code, seen_in_traces, RouteCost,
 };
 use perfhive_investigate::plan::{plan_dir, Plan};
 use perfhive_investigate::runner::{Context, Investigator};
@@ -80,22 +81,20 @@ fn ctx() -> Context {
     }
 }
 
-/// Runs the investigator over a window around `workload`, with traces whose statement span
-/// lasts `db_ms` of its request's 50 ms; returns its result.
-fn investigate(
+/// Opens the window, runs `workload`, closes the window with the statements `seen` and the
+/// requests' `costs`, and runs the investigator; returns its result.
+fn run_window(
     dir: &std::path::Path,
     dsn: &str,
-    db_ms: u64,
     workload: impl FnOnce(),
+    seen: Vec<SeenStatement>,
+    costs: Vec<RouteCost>,
 ) -> perfhive_investigate::InvestigatorResult {
     let plan = plan(dir, dsn);
     let o = plan.investigators.database.as_ref().unwrap();
     let window =
         open_window(&o.dsn, &plan_dir(&dir.join("plan.yaml"))).unwrap_or_else(|e| panic!("{e}"));
     workload();
-    let traces = perfhive_traces::summarize(&spans(db_ms), &[], 0, 5);
-    let seen = seen_in_traces(&traces);
-    assert_eq!(seen.len(), 1);
     let mut inv = window
         .close(
             seen,
@@ -104,9 +103,23 @@ fn investigate(
                 ..Default::default()
             },
         )
-        .with_route_costs(route_costs(&traces));
+        .with_route_costs(costs);
     inv.run(&ctx(), Instant::now() + Duration::from_secs(120))
         .unwrap_or_else(|e| panic!("{}", e.0))
+}
+
+/// Runs the investigator over a window around `workload`, with traces whose statement span
+/// lasts `db_ms` of its request's 50 ms; returns its result.
+fn investigate(
+    dir: &std::path::Path,
+    dsn: &str,
+    db_ms: u64,
+    workload: impl FnOnce(),
+) -> perfhive_investigate::InvestigatorResult {
+    let traces = perfhive_traces::summarize(&spans(db_ms), &[], 0, 5);
+    let seen = seen_in_traces(&traces);
+    assert_eq!(seen.len(), 1);
+    run_window(dir, dsn, workload, seen, route_costs(&traces))
 }
 
 fn assert_seq_scan_with_verified_index(r: &perfhive_investigate::InvestigatorResult, create: &str) {
@@ -283,19 +296,7 @@ fn sqlite_statement_in_the_code_is_planned() {
     .unwrap();
     let seen = seen_in_code(&scan);
     assert_eq!(seen.len(), 1, "{:?}", scan.sql);
-    let plan = plan(dir.path(), "shop.db");
-    let o = plan.investigators.database.as_ref().unwrap();
-    let window = open_window(&o.dsn, dir.path()).unwrap_or_else(|e| panic!("{e}"));
-    let mut inv = window.close(
-        seen,
-        perfhive_database::AnalyseOptions {
-            runs: 3,
-            ..Default::default()
-        },
-    );
-    let r = inv
-        .run(&ctx(), Instant::now() + Duration::from_secs(120))
-        .unwrap_or_else(|e| panic!("{}", e.0));
+    let r = run_window(dir.path(), "shop.db", || {}, seen, Vec::new());
     let fp = fingerprint("SELECT id, at FROM events WHERE sku = 'SKU-1'");
     let scan_finding = r
         .findings

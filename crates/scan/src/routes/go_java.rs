@@ -1,6 +1,8 @@
 //! Routes of Spring controllers (Java) and Go servers (net/http, chi, gin, echo, gorilla/mux).
 
-use super::{join_path, last_segment, string_value, visit, Cx, Framework, LineRange, RouteEntry};
+use super::{
+    arguments, join_path, last_segment, string_value, visit, Cx, Framework, LineRange, RouteEntry,
+};
 use crate::lang::function_name;
 use tree_sitter::Node;
 
@@ -148,16 +150,6 @@ const GO_METHODS: &[&str] = &[
     "PATCH", "HEAD", "OPTIONS",
 ];
 
-fn go_args(n: Node<'_>) -> Vec<Node<'_>> {
-    let Some(a) = n.child_by_field_name("arguments") else {
-        return Vec::new();
-    };
-    let mut c = a.walk();
-    a.named_children(&mut c)
-        .filter(|x| x.kind() != "comment")
-        .collect()
-}
-
 /// The handler a Go argument stands for: a function literal, a name, `s.method`, or the
 /// last argument of a wrapping call (`http.HandlerFunc(h)`, `mw(h)`).
 fn go_handler(cx: &Cx<'_>, n: Node<'_>) -> Option<(Option<String>, Option<LineRange>)> {
@@ -167,7 +159,7 @@ fn go_handler(cx: &Cx<'_>, n: Node<'_>) -> Option<(Option<String>, Option<LineRa
         "selector_expression" => n
             .child_by_field_name("field")
             .map(|f| (Some(cx.text_of(f).to_string()), None)),
-        "call_expression" => go_args(n).last().and_then(|a| go_handler(cx, *a)),
+        "call_expression" => arguments(n).last().and_then(|a| go_handler(cx, *a)),
         _ => None,
     }
 }
@@ -199,7 +191,7 @@ pub(super) fn go_routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
             .child_by_field_name("field")
             .map(|x| cx.text_of(x))
             .unwrap_or("");
-        let args = go_args(n);
+        let args = arguments(n);
         let (Some(pattern), Some(h)) = (
             args.first().and_then(|a| string_value(cx, *a)),
             args.last().filter(|_| args.len() >= 2),
@@ -238,7 +230,7 @@ fn gorilla_methods(cx: &Cx<'_>, call: Node<'_>) -> Option<Vec<String>> {
         return None;
     }
     let outer = sel.parent().filter(|p| p.kind() == "call_expression")?;
-    let ms: Vec<String> = go_args(outer)
+    let ms: Vec<String> = arguments(outer)
         .into_iter()
         .filter_map(|a| string_value(cx, a))
         .collect();

@@ -1,6 +1,8 @@
 //! Routes of JavaScript and TypeScript servers: Express (and express-like routers) and Fastify.
 
-use super::{join_path, last_segment, string_value, visit, Cx, Framework, LineRange, RouteEntry};
+use super::{
+    arguments, join_path, last_segment, string_value, visit, Cx, Framework, LineRange, RouteEntry,
+};
 use crate::lang::function_name;
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -24,16 +26,6 @@ const CLIENTS: &[&str] = &[
     "client",
     "cy",
 ];
-
-fn arguments(n: Node<'_>) -> Vec<Node<'_>> {
-    let Some(a) = n.child_by_field_name("arguments") else {
-        return Vec::new();
-    };
-    let mut c = a.walk();
-    a.named_children(&mut c)
-        .filter(|x| x.kind() != "comment")
-        .collect()
-}
 
 /// The object and property of a method call `obj.prop(…)`.
 fn member<'t>(cx: &Cx<'_>, call: Node<'t>) -> Option<(Node<'t>, String)> {

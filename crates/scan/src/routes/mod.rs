@@ -244,6 +244,17 @@ impl Cx<'_> {
     }
 }
 
+/// The arguments of a call (`arguments` field), comments left out.
+fn arguments(n: Node<'_>) -> Vec<Node<'_>> {
+    let Some(a) = n.child_by_field_name("arguments") else {
+        return Vec::new();
+    };
+    let mut c = a.walk();
+    a.named_children(&mut c)
+        .filter(|x| x.kind() != "comment")
+        .collect()
+}
+
 /// Every named function and class of a file, with its lines.
 fn definitions(lang: Language, root: Node<'_>, src: &[u8]) -> HashMap<String, LineRange> {
     let kinds = lang.function_kinds();
