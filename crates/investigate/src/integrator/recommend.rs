@@ -213,7 +213,8 @@ fn prioritized(priority: Priority, r: &RankedFinding, rationale: String) -> Opti
 }
 
 /// P0, P1 and P2 (quick win) from the ranked findings: P0 and P1 fix the first two problems
-/// ([`problems`]) with their most specific advice ([`fix`]); P2 is the cheapest of the rest,
+/// ([`problems`]) with their most specific advice ([`fix`]), never the same advice twice; P2
+/// is the cheapest of the rest,
 /// never advice the integrator derived for a problem already prioritised. `derived` holds
 /// the ids whose advice the integrator wrote ([`complete`]).
 pub(super) fn prioritize(ranked: &[RankedFinding], derived: &BTreeSet<String>) -> Vec<Prioritized> {
@@ -221,6 +222,7 @@ pub(super) fn prioritize(ranked: &[RankedFinding], derived: &BTreeSet<String>) -
     let mut out = Vec::new();
     let mut covered: Vec<&[usize]> = Vec::new();
     let mut chosen: Vec<usize> = Vec::new();
+    let action_of = |i: usize| ranked[i].finding.recommendation.as_ref().map(|x| &x.action);
     for group in &groups {
         if chosen.len() == 2 {
             break;
@@ -230,6 +232,11 @@ pub(super) fn prioritize(ranked: &[RankedFinding], derived: &BTreeSet<String>) -
         };
         let lead = &ranked[group[0]];
         let r = &ranked[i];
+        // the same advice for another problem (more workers for two queueing requests) is
+        // given once, for the better-ranked one
+        if chosen.iter().any(|&c| action_of(c) == action_of(i)) {
+            continue;
+        }
         let mut rationale = if chosen.is_empty() {
             format!(
                 "rank {} of {} (score {}), confirmed by {}",
@@ -257,7 +264,9 @@ pub(super) fn prioritize(ranked: &[RankedFinding], derived: &BTreeSet<String>) -
         chosen.push(i);
     }
     let redundant = |i: usize| {
-        chosen.contains(&i)
+        chosen
+            .iter()
+            .any(|&c| c == i || action_of(c) == action_of(i))
             || (derived.contains(&ranked[i].finding.id) && covered.iter().any(|g| g.contains(&i)))
     };
     let cheapest = (0..ranked.len())

@@ -1016,3 +1016,60 @@ fn two_functions_on_one_request_are_two_problems_and_the_request_is_a_symptom_of
     assert!(problem::same_problem(&a, &whole));
     assert!(problem::same_problem(&whole, &b));
 }
+
+/// Two requests queueing behind one saturated worker give the same advice: it is the P0 once,
+/// and the P1 is another problem's.
+#[test]
+fn the_same_advice_for_two_problems_is_prioritised_once() {
+    let queueing = |route: &str, severity: f64| {
+        let mut f = finding(
+            N::Traces,
+            &format!("traces.queueing.{route}"),
+            "queueing",
+            severity,
+            Some(0.4),
+            false,
+            Some((Effort::Low, None)),
+        );
+        f.routes = vec![Route::parse(route)];
+        f.recommendation.as_mut().unwrap().action = "give the server more workers".into();
+        f
+    };
+    let cpu = finding(
+        N::Profile,
+        "profile.hot.0",
+        "cpu",
+        0.3,
+        Some(0.3),
+        false,
+        Some((Effort::Medium, None)),
+    );
+    let r = integrate(
+        vec![
+            result(
+                N::Traces,
+                vec![queueing("GET /quote", 0.9), queueing("GET /health", 0.8)],
+                None,
+            ),
+            result(N::Profile, vec![cpu], None),
+        ],
+        inputs(),
+    );
+    let ids: Vec<(Priority, &str)> = r
+        .recommendations
+        .iter()
+        .map(|p| (p.priority, p.finding_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids[..2],
+        [
+            (Priority::P0, "traces.queueing.GET /quote"),
+            (Priority::P1, "profile.hot.0")
+        ]
+    );
+    // nor is it the quick win
+    assert!(
+        ids.len() < 3 || ids[2].1 != "traces.queueing.GET /health",
+        "{ids:?}"
+    );
+}
