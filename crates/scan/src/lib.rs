@@ -167,8 +167,9 @@ pub fn rules_from_str(path: &str, text: &str) -> Result<Vec<Rule>, ScanError> {
 }
 
 /// Scans one source text held in memory as a scan would scan a file at `file` (its run
-/// context from the path and content; reachability across files is not computed, and a panic
-/// is not caught): the findings and the note on the file, if any.
+/// context from the path and content; the routes and SQL strings of this file attached to its
+/// findings; reachability across files is not computed, and a panic is not caught): the
+/// findings and the note on the file, if any.
 pub fn scan_text(
     rules: &[Rule],
     lang: Language,
@@ -184,7 +185,13 @@ pub fn scan_text(
         .set_language(&lang.grammar())
         .expect("grammars are compatible with the tree-sitter runtime");
     let file_runs = runs::of_file(lang, file, text);
-    let r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref(), false);
+    let extract = routes::worth_parsing(text);
+    let mut r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref(), extract);
+    if let Some(tree) = r.tree.take() {
+        // the routes and SQL strings of this file alone, as a scan attaches them
+        let found = routes::extract(lang, file, text, &tree);
+        routes::attach(&mut r.findings, &r.classes, &found.routes, &found.sql);
+    }
     (r.findings, r.note)
 }
 
