@@ -122,11 +122,12 @@ fn investigate(
     run_window(dir, dsn, workload, seen, route_costs(&traces))
 }
 
-fn assert_seq_scan_with_verified_index(r: &perfhive_investigate::InvestigatorResult, create: &str) {
-    assert_eq!(r.verdict, Verdict::Found, "{}", r.summary);
-    let fp = fingerprint(BY_CUSTOMER);
-    let scan = r
-        .findings
+/// The full-scan finding about statement `fp`; panics listing the findings when there is none.
+fn seq_scan_of(
+    r: &perfhive_investigate::InvestigatorResult,
+    fp: perfhive_core::sql::Fingerprint,
+) -> &perfhive_investigate::Finding {
+    r.findings
         .iter()
         .find(|f| f.id.starts_with("database.seq-scan") && f.statements == vec![fp])
         .unwrap_or_else(|| {
@@ -134,10 +135,16 @@ fn assert_seq_scan_with_verified_index(r: &perfhive_investigate::InvestigatorRes
                 "{:#?}",
                 r.findings
                     .iter()
-                    .map(|f| (&f.id, &f.title))
+                    .map(|f| (&f.id, &f.title, &f.statements))
                     .collect::<Vec<_>>()
             )
-        });
+        })
+}
+
+fn assert_seq_scan_with_verified_index(r: &perfhive_investigate::InvestigatorResult, create: &str) {
+    assert_eq!(r.verdict, Verdict::Found, "{}", r.summary);
+    let fp = fingerprint(BY_CUSTOMER);
+    let scan = seq_scan_of(r, fp);
     assert_eq!(scan.routes, vec![Route::parse("GET /customers/{}/orders")]);
     let rec = scan.recommendation.as_ref().expect("a fix");
     assert!(rec.action.contains(create), "{}", rec.action);
@@ -298,19 +305,7 @@ fn sqlite_statement_in_the_code_is_planned() {
     assert_eq!(seen.len(), 1, "{:?}", scan.sql);
     let r = run_window(dir.path(), "shop.db", || {}, seen, Vec::new());
     let fp = fingerprint("SELECT id, at FROM events WHERE sku = 'SKU-1'");
-    let scan_finding = r
-        .findings
-        .iter()
-        .find(|f| f.id.starts_with("database.seq-scan") && f.statements == vec![fp])
-        .unwrap_or_else(|| {
-            panic!(
-                "{:#?}",
-                r.findings
-                    .iter()
-                    .map(|f| (&f.id, &f.title, &f.statements))
-                    .collect::<Vec<_>>()
-            )
-        });
+    let scan_finding = seq_scan_of(&r, fp);
     let rec = scan_finding.recommendation.as_ref().expect("a fix");
     assert!(rec.action.contains("ON events (sku)"), "{}", rec.action);
 }
