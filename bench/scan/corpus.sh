@@ -26,6 +26,10 @@ wagtail  pypi-wheel wagtail 8.0.1 1e6ad5c7891a54efce1400e168298b5a2cc343b642cee8
 directus npm   @directus/api 39.2.1 d07fbba622318f3a3d9f277f21093eb426a01b09b30fe37158df2c1654664265
 pretix   pypi-wheel pretix 2026.8.0 a78932e698778d873530d67f25a57c28d1c09b1bfb1a22ec817c00d90397db85
 unleash  npm   unleash-server 8.2.0 1c9c981709a7261661c4754ef3a2030c5ebde5e90033b05255a310c47e28efbf
+weblate  pypi-wheel weblate 5.14.3 0bc2c5a49ebc496758e89f08d5ec9d1b226e8aba2cff7744a18ab9f235dca816
+superset pypi-wheel apache-superset 6.1.0 4b5886b2d6389a32df790aeae2532ad72529bce1af93b6edf2d1b2a8bf658748
+medusa   npm   @medusajs/medusa 1.20.10 173d3ac5e035a921f79f05fe3aad23683365e18a13ca4027d5ea39bc1be0367c
+n8n      npm   n8n 2.8.4 fd31b633e2afc50fdbff5a542d06193f2a3b21e82257f8df7d06d829a9f834f1
 "
 
 want=" $* "

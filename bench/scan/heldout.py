@@ -3,9 +3,9 @@
 sample of a corpus's findings, joined with the labels. Standard library only.
 
     heldout.py --name pretix --scan scan.json --labels labels/pretix.tsv \
-               [--size 60] [--seed heldout-2026-12-03] [--todo todo.tsv] [--json out.json]
+               [--size 60] [--all 150] [--seed heldout-2026-12-03] [--todo todo.tsv] [--json out.json]
 
-Sample: every finding when there are at most 150; otherwise the `--size` findings whose key
+Sample: every finding when there are at most `--all`; otherwise the `--size` findings whose key
 `(rule_id, path, line)` has the lowest sha256("<seed>|rule_id|path|line") (big-endian).
 Labels: TSV `rule_id path line verdict where reason`, verdict TP or FP, where one of request,
 background, one-off, library (where the code runs as the labeller reads it).
@@ -56,6 +56,7 @@ def main():
     ap.add_argument("--scan", required=True)
     ap.add_argument("--labels", required=True)
     ap.add_argument("--size", type=int, default=60)
+    ap.add_argument("--all", type=int, default=150)
     ap.add_argument("--seed", default="heldout-2026-12-03")
     ap.add_argument("--todo")
     ap.add_argument("--json")
@@ -66,7 +67,7 @@ def main():
     for f in report["findings"]:
         findings.setdefault((f["rule_id"], f["file"], int(f["line"])), f)
     keys = sorted(findings)
-    if len(keys) > 150:
+    if len(keys) > a.all:
         keys = sorted(keys, key=lambda k: rank(a.seed, k))[: a.size]
     labels = {}
     try:

@@ -8,7 +8,10 @@
 #
 #   bash bench/scan/precision.sh heldout     # the held-out corpora of protocol.md (pretix,
 #                                            # unleash): seeded sample, heldout.py
-#   bash bench/scan/precision.sh tuning      # the tuning corpora (wagtail, directus): findings
+#   bash bench/scan/precision.sh heldout2    # round 2 of protocol.md (weblate, superset,
+#                                            # medusa, n8n)
+#   bash bench/scan/precision.sh tuning      # the tuning corpora (wagtail, directus, pretix,
+#                                            # unleash): findings
 #                                            # only, never a precision figure
 #
 # Output: per-rule and overall precision per corpus; unlabeled sampled findings are listed and
@@ -25,20 +28,25 @@ if [ -z "${PERFHIVE:-}" ]; then
 fi
 
 MODE="${1:-earlier}"
-if [ "$MODE" = heldout ] || [ "$MODE" = tuning ]; then
-  if [ "$MODE" = heldout ]; then set -- pretix unleash; else set -- wagtail directus; fi
+if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = tuning ]; then
+  seed=heldout-2026-12-03; all=150
+  case "$MODE" in
+    heldout) set -- pretix unleash ;;
+    heldout2) set -- weblate superset medusa n8n; seed=heldout-2026-12-04; all=80 ;;
+    *) set -- wagtail directus pretix unleash ;;
+  esac
   bash "$here/corpus.sh" "$@"
   for name in "$@"; do
     case "$name" in
-      pretix|wagtail) paths="$name"; langs="--lang python" ;;
+      pretix|wagtail|weblate|superset) paths="$name"; langs="--lang python" ;;
       *) paths=dist; langs="--lang javascript --lang typescript" ;;
     esac
     # shellcheck disable=SC2086
     (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --format json \
       --out "$out/scan-$name.json") || true
     [ -s "$out/scan-$name.json" ] || { echo "scan of $name failed" >&2; exit 1; }
-    if [ "$MODE" = heldout ]; then
-      python3 "$here/heldout.py" --name "$name" --scan "$out/scan-$name.json" \
+    if [ "$MODE" != tuning ]; then
+      python3 "$here/heldout.py" --name "$name" --seed "$seed" --all "$all" --scan "$out/scan-$name.json" \
         --labels "$here/labels/$name.tsv" --todo "$out/todo-$name.tsv" \
         --json "$out/heldout-$name.json"
     else
