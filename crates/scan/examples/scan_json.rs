@@ -42,6 +42,7 @@ fn main() {
                 value();
             }
             "--include-tests" => opts.include_tests = true,
+            "--include-one-off" => opts.include_one_off = true,
             "--version" => {
                 let v = env!("CARGO_PKG_VERSION");
                 let _ = writeln!(std::io::stdout(), "perfhive-scan {v} (scan_json)");

@@ -58,6 +58,10 @@ pub struct ScanOptions {
     /// Scan test code too (test files and folders; skipped by default: a query in a loop of
     /// a test is not what slows a service).
     pub include_tests: bool,
+    /// List findings in one-off code too (migrations, management commands, scripts, build
+    /// code). By default they are counted in the summary but not listed: per-row work in a
+    /// data migration that runs once at upgrade is not what slows a service.
+    pub include_one_off: bool,
 }
 
 impl Default for ScanOptions {
@@ -70,6 +74,7 @@ impl Default for ScanOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             threads: 0,
             include_tests: false,
+            include_one_off: false,
         }
     }
 }
@@ -253,6 +258,14 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
             f.severity = Severity::Low;
         }
     }
+    let before = findings.len();
+    if !opts.include_one_off {
+        // test code is listed when asked for with `include_tests`
+        findings.retain(|f| {
+            !f.run_context.is_one_off() || (opts.include_tests && f.run_context == RunContext::Test)
+        });
+    }
+    let one_off_hidden = (before - findings.len()) as u64;
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.rule_id).cmp(&(&b.file, b.line, b.column, &b.rule_id))
     });
@@ -275,6 +288,7 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
             parsed: counts.parsed,
             skipped: counts.skipped,
             tests: counts.tests,
+            one_off_hidden,
             bytes: counts.bytes,
             elapsed: started.elapsed(),
         },

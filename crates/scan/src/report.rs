@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// Version of the JSON report; semver, evolved by adding optional fields.
-pub const SCHEMA_VERSION: &str = "1.1.0";
+pub const SCHEMA_VERSION: &str = "1.2.0";
 
 /// The result of a scan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -64,6 +64,10 @@ pub struct Summary {
     /// Test files not scanned (test code is scanned only when asked for).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub files_test_skipped: u64,
+    /// Findings in one-off code (migrations, commands, scripts, build) not listed, because
+    /// the scan was not asked to include them (since 1.2.0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_one_off_hidden: u64,
     /// Files whose syntax tree has errors (scanned anyway).
     pub files_with_syntax_errors: u64,
     /// Bytes of source read.
@@ -144,6 +148,7 @@ pub(crate) struct Counts {
     pub(crate) parsed: u64,
     pub(crate) skipped: u64,
     pub(crate) tests: u64,
+    pub(crate) one_off_hidden: u64,
     pub(crate) bytes: u64,
     pub(crate) elapsed: Duration,
 }
@@ -190,6 +195,7 @@ impl ScanReport {
                 files_parsed: c.parsed,
                 files_skipped: c.skipped,
                 files_test_skipped: c.tests,
+                findings_one_off_hidden: c.one_off_hidden,
                 files_with_syntax_errors: syntax,
                 bytes: c.bytes,
                 findings: sev,
@@ -513,6 +519,17 @@ impl ScanReport {
                 ", {} test file{} not scanned",
                 s.files_test_skipped,
                 if s.files_test_skipped == 1 { "" } else { "s" }
+            ));
+        }
+        if s.findings_one_off_hidden > 0 {
+            line.push_str(&format!(
+                ", {} finding{} in one-off code not listed (--include-one-off)",
+                s.findings_one_off_hidden,
+                if s.findings_one_off_hidden == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             ));
         }
         if s.files_with_syntax_errors > 0 {

@@ -46,6 +46,10 @@ pub struct ScanArgs {
     /// Scan test code too (test files and folders are skipped by default).
     #[arg(long)]
     pub include_tests: bool,
+    /// List findings in one-off code (migrations, management commands, scripts, build code);
+    /// by default they are only counted.
+    #[arg(long)]
+    pub include_one_off: bool,
     /// List the rules that would run and exit.
     #[arg(long)]
     pub list_rules: bool,
@@ -101,6 +105,7 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
         max_file_size: a.max_file_size,
         threads: a.threads,
         include_tests: a.include_tests,
+        include_one_off: a.include_one_off,
     };
     let rules = perfhive_scan::select_rules(&opts)?;
     if a.list_rules {
