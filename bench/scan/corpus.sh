@@ -30,6 +30,10 @@ weblate  pypi-wheel weblate 5.14.3 0bc2c5a49ebc496758e89f08d5ec9d1b226e8aba2cff7
 superset pypi-wheel apache-superset 6.1.0 4b5886b2d6389a32df790aeae2532ad72529bce1af93b6edf2d1b2a8bf658748
 medusa   npm   @medusajs/medusa 1.20.10 173d3ac5e035a921f79f05fe3aad23683365e18a13ca4027d5ea39bc1be0367c
 n8n      npm   n8n 2.8.4 fd31b633e2afc50fdbff5a542d06193f2a3b21e82257f8df7d06d829a9f834f1
+misago   pypi-wheel misago 0.39.6 57152ffa4d5d567803594b49163a7b399e93fab438f99ab4a463459936eb9f00
+mlflow   pypi-wheel mlflow 3.18.0 be7d84ba0d0b12392f5b53260cdb3e6d7b7ef4b80c29da90a89b5a1f6db7102f
+payload  npm   payload 2.32.3 376282d1bee7ec69d972a126ef1ac8ca25fc453cd5c0d28ab1b86c64cd6eeac7
+budibase npm   @budibase/server 3.38.1 9c7119c039b41c259f7ac7094bbfd2d3414717a0c02c36c9fab81d7a30eca792
 "
 
 want=" $* "

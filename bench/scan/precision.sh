@@ -10,6 +10,7 @@
 #                                            # unleash): seeded sample, heldout.py
 #   bash bench/scan/precision.sh heldout2    # round 2 of protocol.md (weblate, superset,
 #                                            # medusa, n8n)
+#   bash bench/scan/precision.sh heldout3    # round 3 (misago, mlflow, payload, budibase)
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (wagtail, directus, pretix,
 #                                            # unleash): findings
 #                                            # only, never a precision figure
@@ -28,17 +29,19 @@ if [ -z "${PERFHIVE:-}" ]; then
 fi
 
 MODE="${1:-earlier}"
-if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = tuning ]; then
+if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || [ "$MODE" = tuning ]; then
   seed=heldout-2026-12-03; all=150
   case "$MODE" in
     heldout) set -- pretix unleash ;;
     heldout2) set -- weblate superset medusa n8n; seed=heldout-2026-12-04; all=80 ;;
-    *) set -- wagtail directus pretix unleash ;;
+    heldout3) set -- misago mlflow payload budibase; seed=heldout-2026-12-04-r3; all=80 ;;
+    *) set -- wagtail directus pretix unleash weblate superset medusa n8n ;;
   esac
   bash "$here/corpus.sh" "$@"
   for name in "$@"; do
     case "$name" in
-      pretix|wagtail|weblate|superset) paths="$name"; langs="--lang python" ;;
+      pretix|wagtail|weblate|superset|misago|mlflow) paths="$name"; langs="--lang python" ;;
+      budibase) paths=src; langs="--lang javascript --lang typescript" ;;
       *) paths=dist; langs="--lang javascript --lang typescript" ;;
     esac
     # shellcheck disable=SC2086
