@@ -16,6 +16,7 @@ pub mod lang;
 mod matcher;
 mod pattern;
 mod prefilter;
+mod reach;
 pub mod report;
 pub mod routes;
 pub mod rule;
@@ -240,14 +241,17 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     });
     sql.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     routes::attach(&mut findings, &walked.classes, &route_table, &sql);
-    // code still of unknown context: a route's handler, or reached by name from
-    // request-handling files?
-    let reach = runs::Reach::new(&walked.facts);
+    // code still of unknown context: a route's handler, called only from one-off code, or
+    // reached by name from request-handling files?
+    let reach = reach::Reach::new(&walked.facts);
     for (f, class) in findings.iter_mut().zip(&walked.classes) {
         if f.run_context == RunContext::Unknown {
             if let Some(r) = f.routes.first() {
                 f.run_context = RunContext::Request;
                 f.run_context_reason = format!("handles `{r}`");
+            } else if let Some((rc, why)) = reach.one_off(f.function.as_deref()) {
+                f.run_context = rc;
+                f.run_context_reason = why;
             } else if let Some((rc, why)) = reach.lookup(f.function.as_deref(), class.as_deref()) {
                 f.run_context = rc;
                 f.run_context_reason = why;

@@ -8,8 +8,9 @@
 use crate::engine::Engine;
 use crate::finding::{Finding, Note, NoteKind};
 use crate::lang::Language;
+use crate::reach;
 use crate::routes::{self, RouteEntry, SqlString};
-use crate::runs::{self, FileFacts};
+use crate::runs;
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -39,7 +40,7 @@ pub(crate) struct Acc {
     pub(crate) classes: Vec<Option<String>>,
     pub(crate) notes: Vec<Note>,
     pub(crate) counts: Counts,
-    pub(crate) facts: Vec<FileFacts>,
+    pub(crate) facts: Vec<reach::FileFacts>,
     /// The routes the files declare.
     pub(crate) routes: Vec<RouteEntry>,
     /// The SQL strings in the files.
@@ -176,12 +177,13 @@ impl Worker<'_, '_> {
         }
         self.acc.counts.bytes += bytes.len() as u64;
         let file_runs = runs::of_file(lang, &ctx_path, &text);
-        if !file_runs.as_ref().is_some_and(|v| v.0.is_one_off()) {
-            let entry = file_runs
-                .as_ref()
-                .is_some_and(|v| v.0 == runs::RunContext::Request);
-            self.acc.facts.push(runs::facts(lang, &file, &text, entry));
-        }
+        let entry = file_runs
+            .as_ref()
+            .is_some_and(|v| v.0 == runs::RunContext::Request);
+        let one_off = file_runs.as_ref().map(|v| v.0).filter(|c| c.is_one_off());
+        self.acc
+            .facts
+            .push(reach::facts(lang, &file, &text, entry, one_off));
         let parser = self.parsers[lang.index()].get_or_insert_with(|| {
             let mut p = tree_sitter::Parser::new();
             p.set_language(&lang.grammar())

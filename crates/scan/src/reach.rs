@@ -1,0 +1,496 @@
+//! Reachability by name: which functions run on the request path because request-handling
+//! files call them (in at most two hops), and which run only once because only one-off code
+//! (migrations, commands, scripts) calls them or a migration signal is connected to them.
+//! Read from the files' text, with no parse and no call graph: names, not bindings.
+
+use crate::lang::Language;
+use crate::runs::{re, RunContext, Verdict};
+use regex::Regex;
+use std::collections::{HashMap, HashSet};
+use std::sync::OnceLock;
+
+/// Names a file defines and calls, read from its text (no parse): what reachability needs.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct FileFacts {
+    /// The file (as shown in reports).
+    pub(crate) file: String,
+    /// The file handles requests (by its path or its functions).
+    pub(crate) entry: bool,
+    /// Functions, methods and classes it defines.
+    pub(crate) defines: Vec<String>,
+    /// Names it calls or instantiates.
+    pub(crate) calls: Vec<String>,
+    /// The file is one-off code (a migration, command, script, test or build file).
+    pub(crate) one_off: Option<RunContext>,
+    /// Functions it connects to a migration signal (`post_migrate.connect(f)`,
+    /// `@receiver(post_migrate)`): they run after migrations, once per deploy.
+    pub(crate) migrate_hooks: Vec<String>,
+}
+
+/// Names too common to say anything about who calls whom.
+const GENERIC: &[&str] = &[
+    "get",
+    "set",
+    "put",
+    "post",
+    "save",
+    "delete",
+    "update",
+    "create",
+    "filter",
+    "all",
+    "first",
+    "last",
+    "list",
+    "dict",
+    "init",
+    "__init__",
+    "__call__",
+    "__str__",
+    "__repr__",
+    "call",
+    "apply",
+    "bind",
+    "then",
+    "catch",
+    "finally",
+    "handle",
+    "process",
+    "execute",
+    "query",
+    "run",
+    "render",
+    "items",
+    "keys",
+    "values",
+    "append",
+    "extend",
+    "add",
+    "remove",
+    "pop",
+    "push",
+    "map",
+    "reduce",
+    "forEach",
+    "find",
+    "some",
+    "every",
+    "join",
+    "split",
+    "replace",
+    "format",
+    "clean",
+    "validate",
+    "load",
+    "dump",
+    "dumps",
+    "loads",
+    "read",
+    "write",
+    "open",
+    "close",
+    "send",
+    "emit",
+    "next",
+    "main",
+    "setup",
+    "start",
+    "stop",
+    "test",
+    "count",
+    "exists",
+    "length",
+    "toString",
+    "parse",
+    "stringify",
+    "resolve",
+    "reject",
+    "require",
+    "super",
+    "print",
+    "len",
+    "str",
+    "int",
+    "isinstance",
+    "hasattr",
+    "getattr",
+    "setattr",
+    "sorted",
+    "range",
+    "zip",
+    "enumerate",
+    "Promise",
+    "Object",
+    "Array",
+    "Error",
+    "String",
+    "Number",
+    "Boolean",
+    "JSON",
+    "Math",
+    "Date",
+    "Map",
+    "Set",
+    "from",
+    "of",
+    "log",
+    "debug",
+    "info",
+    "warn",
+    "error",
+    "assert",
+    "constructor",
+    "default",
+    "index",
+    "include",
+    "path",
+];
+
+fn is_keyword(lang: Language, s: &str) -> bool {
+    match lang {
+        Language::Python => matches!(
+            s,
+            "if" | "elif"
+                | "while"
+                | "for"
+                | "return"
+                | "and"
+                | "or"
+                | "not"
+                | "in"
+                | "with"
+                | "print"
+                | "lambda"
+                | "yield"
+                | "await"
+                | "assert"
+                | "del"
+                | "except"
+                | "is"
+        ),
+        _ => matches!(
+            s,
+            "if" | "while"
+                | "for"
+                | "switch"
+                | "catch"
+                | "return"
+                | "function"
+                | "typeof"
+                | "await"
+                | "new"
+                | "yield"
+                | "void"
+                | "delete"
+                | "in"
+                | "of"
+                | "super"
+                | "async"
+                | "import"
+        ),
+    }
+}
+
+fn ident_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
+}
+
+/// Reads the names a file defines and calls.
+pub(crate) fn facts(
+    lang: Language,
+    file: &str,
+    text: &str,
+    entry: bool,
+    one_off: Option<RunContext>,
+) -> FileFacts {
+    static PY_HOOK: OnceLock<Regex> = OnceLock::new();
+    static PY_DEF: OnceLock<Regex> = OnceLock::new();
+    static JS_DEF: OnceLock<Regex> = OnceLock::new();
+    static PY_ENTRY: OnceLock<Regex> = OnceLock::new();
+    static JS_ENTRY: OnceLock<Regex> = OnceLock::new();
+    let (def, entry_re) = match lang {
+        Language::Python => (
+            re(
+                &PY_DEF,
+                r"(?m)^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)",
+            ),
+            re(
+                &PY_ENTRY,
+                r"(?m)^[ \t]*(?:async[ \t]+)?def[ \t]+\w+\((?:self,\s*)?request\b|^@[\w.]*\b(?:route|api_view)\b",
+            ),
+        ),
+        _ => (
+            re(
+                &JS_DEF,
+                r"(?m)(?:^|[^\w$.])(?:function\*?[ \t]+([A-Za-z_$][\w$]*)|class[ \t]+([A-Za-z_$][\w$]*)|(?:const|let|var)[ \t]+([A-Za-z_$][\w$]*)[ \t]*=[ \t]*(?:async[ \t]*)?(?:function\b|\([^)]*\)[ \t]*=>|[A-Za-z_$][\w$]*[ \t]*=>)|^[ \t]*(?:static[ \t]+)?(?:async[ \t]+)?\*?([A-Za-z_$][\w$]*)[ \t]*\([^)\n]*\)[ \t]*\{)",
+            ),
+            re(
+                &JS_ENTRY,
+                r"\b(?:app|router|server|fastify)\.(?:get|post|put|patch|delete|use|route)\(|\(\s*req\s*,\s*res\b",
+            ),
+        ),
+    };
+    let mut defines: Vec<String> = def
+        .captures_iter(text)
+        .filter_map(|c| c.iter().skip(1).flatten().next().map(|m| m.as_str()))
+        .filter(|n| !is_keyword(lang, n))
+        .map(str::to_string)
+        .collect();
+    defines.sort();
+    defines.dedup();
+    let b = text.as_bytes();
+    let mut calls: HashSet<&str> = HashSet::new();
+    for open in memchr::memchr_iter(b'(', b) {
+        let mut end = open;
+        while end > 0 && (b[end - 1] == b' ' || b[end - 1] == b'\t') {
+            end -= 1;
+        }
+        let mut start = end;
+        while start > 0 && ident_byte(b[start - 1]) {
+            start -= 1;
+        }
+        if start == end || b[start].is_ascii_digit() {
+            continue;
+        }
+        // `def name(` / `function name(` is a definition, not a call
+        let before = text[..start].trim_end_matches([' ', '\t']);
+        let word = before
+            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .map_or(before, |i| &before[i + 1..]);
+        if word == "def" || word == "function" {
+            continue;
+        }
+        if let Some(name) = text.get(start..end) {
+            if !is_keyword(lang, name) {
+                calls.insert(name);
+            }
+        }
+    }
+    let mut calls: Vec<String> = calls.into_iter().map(str::to_string).collect();
+    calls.sort();
+    let migrate_hooks = if lang == Language::Python && text.contains("_migrate") {
+        re(
+            &PY_HOOK,
+            r"(?m)\b(?:post|pre)_migrate\.connect\(\s*([A-Za-z_]\w*)|^[ \t]*@receiver\([^)\n]*\b(?:post|pre)_migrate\b[^\n]*\n(?:[ \t]*@[^\n]*\n)*[ \t]*def[ \t]+([A-Za-z_]\w*)",
+        )
+        .captures_iter(text)
+        .filter_map(|c| c.iter().skip(1).flatten().next().map(|m| m.as_str().to_string()))
+        .collect()
+    } else {
+        Vec::new()
+    };
+    FileFacts {
+        file: file.to_string(),
+        entry: one_off.is_none() && (entry || entry_re.is_match(text)),
+        defines,
+        calls,
+        one_off,
+        migrate_hooks,
+    }
+}
+
+/// Names reachable from request-handling files, in at most two calls, with the file that calls
+/// each: a function whose name (or whose class's name) is called from a request-handling file
+/// runs on the request path, and so does one called from a file defining such a function. By
+/// name only, so it over-approximates for common names (those in [`GENERIC`] and names under
+/// four characters are ignored) and misses calls through variables.
+#[derive(Debug, Default)]
+pub(crate) struct Reach {
+    reached: HashMap<String, (u8, String)>,
+    /// Names called only from one-off files, with the kind and a calling file.
+    one_off_only: HashMap<String, (RunContext, String)>,
+    /// Names connected to a migration signal, with the file that connects them.
+    hooks: HashMap<String, String>,
+}
+
+impl Reach {
+    /// Computes reachability over every file's facts.
+    pub(crate) fn new(files: &[FileFacts]) -> Reach {
+        let useful = |n: &str| n.len() >= 4 && !GENERIC.contains(&n);
+        let mut reached: HashMap<String, (u8, String)> = HashMap::new();
+        for f in files.iter().filter(|f| f.entry) {
+            for c in f.calls.iter().filter(|c| useful(c)) {
+                reached.entry(c.clone()).or_insert((1, f.file.clone()));
+            }
+        }
+        // second hop: files that define a reached name reach what they call
+        let mut next: Vec<(String, String)> = Vec::new();
+        for f in files.iter().filter(|f| !f.entry) {
+            if f.defines
+                .iter()
+                .any(|d| reached.get(d).is_some_and(|r| r.0 == 1))
+            {
+                for c in f.calls.iter().filter(|c| useful(c)) {
+                    next.push((c.clone(), f.file.clone()));
+                }
+            }
+        }
+        for (c, file) in next {
+            reached.entry(c).or_insert((2, file));
+        }
+        // called from one-off files and from nowhere else
+        let elsewhere: HashSet<&str> = files
+            .iter()
+            .filter(|f| f.one_off.is_none())
+            .flat_map(|f| f.calls.iter().map(String::as_str))
+            .collect();
+        let mut one_off_only: HashMap<String, (RunContext, String)> = HashMap::new();
+        let mut hooks: HashMap<String, String> = HashMap::new();
+        for f in files {
+            for h in &f.migrate_hooks {
+                hooks.entry(h.clone()).or_insert_with(|| f.file.clone());
+            }
+            let Some(kind) = f.one_off else { continue };
+            for c in f
+                .calls
+                .iter()
+                .filter(|c| useful(c) && !elsewhere.contains(c.as_str()))
+            {
+                one_off_only
+                    .entry(c.clone())
+                    .or_insert_with(|| (kind, f.file.clone()));
+            }
+        }
+        Reach {
+            reached,
+            one_off_only,
+            hooks,
+        }
+    }
+
+    /// Whether a function `name` runs only once: connected to a migration signal, or called
+    /// from one-off files (migrations, commands, scripts) and from no other file.
+    pub(crate) fn one_off(&self, name: Option<&str>) -> Option<Verdict> {
+        let n = name?;
+        if let Some(file) = self.hooks.get(n) {
+            return Some((
+                RunContext::Migration,
+                format!("`{n}` is connected to a migration signal in {file}"),
+            ));
+        }
+        let (kind, file) = self.one_off_only.get(n)?;
+        Some((
+            *kind,
+            format!("`{n}` is only called from one-off code ({file})"),
+        ))
+    }
+
+    /// Whether a function `name` (in class `class`) is reached, and from which file.
+    pub(crate) fn lookup(&self, name: Option<&str>, class: Option<&str>) -> Option<Verdict> {
+        for n in [name, class].into_iter().flatten() {
+            if let Some((hops, file)) = self.reached.get(n) {
+                let how = if *hops == 1 {
+                    "called"
+                } else {
+                    "called (through another file)"
+                };
+                return Some((RunContext::Request, format!("`{n}` is {how} from {file}")));
+            }
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reach_follows_calls_from_request_files_two_hops() {
+        let py = Language::Python;
+        let files = vec![
+            facts(
+                py,
+                "app/views.py",
+                "def index(request):\n    return load_pages(request.user)\n",
+                true,
+                None,
+            ),
+            facts(
+                py,
+                "app/services.py",
+                "def load_pages(user):\n    return fetch_rows(user)\n",
+                false,
+                None,
+            ),
+            facts(
+                py,
+                "app/db.py",
+                "def fetch_rows(u):\n    pass\ndef unused_helper():\n    pass\n",
+                false,
+                None,
+            ),
+        ];
+        let r = Reach::new(&files);
+        assert_eq!(
+            r.lookup(Some("load_pages"), None).unwrap().0,
+            RunContext::Request
+        );
+        assert!(r
+            .lookup(Some("fetch_rows"), None)
+            .unwrap()
+            .1
+            .contains("another file"));
+        assert!(r.lookup(Some("unused_helper"), None).is_none());
+        assert!(r.lookup(Some("get"), None).is_none());
+    }
+
+    #[test]
+    fn code_called_only_from_one_off_files_or_migration_signals_is_one_off() {
+        let py = Language::Python;
+        let files = vec![
+            facts(
+                py,
+                "app/migrations/0012_events.py",
+                "def forwards(apps, schema_editor):\n    adjust_addon_events(apps)\n",
+                false,
+                Some(RunContext::Migration),
+            ),
+            facts(
+                py,
+                "app/utils.py",
+                "def adjust_addon_events(apps):\n    pass\ndef shared_helper():\n    pass\n",
+                false,
+                None,
+            ),
+            facts(
+                py,
+                "app/management/commands/fix.py",
+                "def handle():\n    shared_helper()\n",
+                false,
+                Some(RunContext::Command),
+            ),
+            facts(
+                py,
+                "app/views.py",
+                "def index(request):\n    return shared_helper()\n",
+                true,
+                None,
+            ),
+            facts(
+                py,
+                "app/apps.py",
+                "class A(AppConfig):\n    def ready(self):\n        post_migrate.connect(setup_lang, sender=self)\n\n@receiver(post_migrate)\ndef create_defaults(sender, **kw):\n    pass\n",
+                false,
+                None,
+            ),
+        ];
+        let r = Reach::new(&files);
+        let v = r.one_off(Some("adjust_addon_events")).unwrap();
+        assert_eq!(v.0, RunContext::Migration);
+        assert!(v.1.contains("0012_events.py"), "{}", v.1);
+        // also called from a view: not one-off
+        assert!(r.one_off(Some("shared_helper")).is_none());
+        assert_eq!(
+            r.one_off(Some("setup_lang")).unwrap().0,
+            RunContext::Migration
+        );
+        assert_eq!(
+            r.one_off(Some("create_defaults")).unwrap().0,
+            RunContext::Migration
+        );
+        assert!(r.one_off(Some("index")).is_none());
+        // one-off files are not request entries
+        assert!(r.lookup(Some("adjust_addon_events"), None).is_none());
+    }
+}
