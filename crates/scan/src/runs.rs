@@ -55,6 +55,9 @@ pub enum RunContext {
     Test,
     /// Build, packaging or documentation code (one-off).
     Build,
+    /// Start-up code: runs once when the process starts (`AppConfig.ready`, `onModuleInit`,
+    /// an `initialize()` method, a startup event handler) (one-off).
+    Startup,
 }
 
 impl RunContext {
@@ -72,6 +75,7 @@ impl RunContext {
                 | RunContext::Script
                 | RunContext::Test
                 | RunContext::Build
+                | RunContext::Startup
         )
     }
 
@@ -86,6 +90,7 @@ impl RunContext {
             RunContext::Script => "script",
             RunContext::Test => "test",
             RunContext::Build => "build",
+            RunContext::Startup => "startup",
         }
     }
 
@@ -100,6 +105,7 @@ impl RunContext {
             RunContext::Script => "in a script (one-off)",
             RunContext::Test => "in test code (one-off)",
             RunContext::Build => "in build code (one-off)",
+            RunContext::Startup => "at start-up (one-off)",
         }
     }
 
@@ -321,6 +327,7 @@ fn python_scope<'t>(
     static ROUTE: OnceLock<Regex> = OnceLock::new();
     static TASK: OnceLock<Regex> = OnceLock::new();
     static CLI: OnceLock<Regex> = OnceLock::new();
+    static STARTUP_DECO: OnceLock<Regex> = OnceLock::new();
     static VIEW_BASE: OnceLock<Regex> = OnceLock::new();
     static TASK_BASE: OnceLock<Regex> = OnceLock::new();
     let decorators = |p: Option<Node<'t>>| -> Vec<&'t str> {
@@ -355,9 +362,22 @@ fn python_scope<'t>(
                         format!("decorated {}", first_line(d)),
                     ));
                 }
+                if re(
+                    &STARTUP_DECO,
+                    r#"^@[\w.]*\b(on_event\(\s*["']startup|before_first_request|before_serving|on_startup)\b"#,
+                )
+                .is_match(d)
+                {
+                    return Some((RunContext::Startup, format!("decorated {}", first_line(d))));
+                }
                 if re(&CLI, r"^@[\w.]*\b(command|group|cli)\b").is_match(d) {
                     return Some((RunContext::Script, format!("decorated {}", first_line(d))));
                 }
+            }
+            let name = a.child_by_field_name("name").map(&text).unwrap_or("");
+            // `AppConfig.ready()` and startup handlers run once per process
+            if name == "ready" || name == "on_startup" || name == "lifespan" {
+                return Some((RunContext::Startup, format!("in start-up hook `{name}`")));
             }
             let params = a.child_by_field_name("parameters").map(&text).unwrap_or("");
             let p = params.trim_start_matches('(').trim_start();
@@ -417,6 +437,7 @@ fn js_scope<'t>(
     static TEST_CALL: OnceLock<Regex> = OnceLock::new();
     static DECO: OnceLock<Regex> = OnceLock::new();
     static PARAMS: OnceLock<Regex> = OnceLock::new();
+    static STARTUP: OnceLock<Regex> = OnceLock::new();
     if !matches!(
         a.kind(),
         "function_declaration"
@@ -464,6 +485,18 @@ fn js_scope<'t>(
                 RunContext::Background,
                 format!("decorated {}", first_line(t)),
             ));
+        }
+    }
+    // a start-up hook: runs once per process
+    if matches!(a.kind(), "method_definition" | "function_declaration") {
+        let name = a.child_by_field_name("name").map(&text).unwrap_or("");
+        if re(
+            &STARTUP,
+            r"^(init|initialize|onModuleInit|onApplicationBootstrap|onBootstrap|bootstrap|startup|onStartup|onInit)$",
+        )
+        .is_match(name)
+        {
+            return Some((RunContext::Startup, format!("in start-up hook `{name}`")));
         }
     }
     let params = a

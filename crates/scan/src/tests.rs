@@ -165,6 +165,24 @@ fn enclosing_function_names() {
     assert_eq!(f[0].function.as_deref(), Some("t"));
 }
 
+#[test]
+fn start_up_hooks_are_one_off() {
+    let js = "id: t\nlanguage: javascript\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "class Bus { async initialize() { q(); }\n async handle(m) { q(); } }\n";
+    let f = run(js, Language::JavaScript, code);
+    let rc: Vec<_> = f.iter().map(|f| f.run_context).collect();
+    assert_eq!(rc, [RunContext::Startup, RunContext::Unknown], "{f:?}");
+    assert!(RunContext::Startup.is_one_off());
+    let py = "id: t\nlanguage: python\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "class LangConfig(AppConfig):\n    def ready(self):\n        q()\n\n@app.on_event(\"startup\")\nasync def warm():\n    q()\n";
+    let f = run(py, Language::Python, code);
+    assert!(
+        f.iter().all(|f| f.run_context == RunContext::Startup),
+        "{f:?}"
+    );
+    assert_eq!(f.len(), 2);
+}
+
 fn load_err(yaml: &str) -> RuleError {
     let sources = [Source {
         path: "bad.yaml".into(),
