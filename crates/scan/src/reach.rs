@@ -254,9 +254,12 @@ pub(crate) fn facts(
         }
         // `def name(` / `function name(` is a definition, not a call
         let before = text[..start].trim_end_matches([' ', '\t']);
-        let word = before
-            .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
-            .map_or(before, |i| &before[i + 1..]);
+        let word_start = before
+            .char_indices()
+            .rev()
+            .find(|&(_, c)| !(c.is_ascii_alphanumeric() || c == '_' || c == '$'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let word = &before[word_start..];
         if word == "def" || word == "function" {
             continue;
         }
@@ -476,6 +479,15 @@ mod tests {
             ),
         ];
         let r = Reach::new(&files);
+        // text around calls may be any UTF-8
+        let f = facts(
+            py,
+            "a.py",
+            "x = \"—\" —(1)\n→ def  f(é) ✅ g(2)\n",
+            false,
+            None,
+        );
+        assert_eq!(f.calls, ["g"]);
         let v = r.one_off(Some("adjust_addon_events")).unwrap();
         assert_eq!(v.0, RunContext::Migration);
         assert!(v.1.contains("0012_events.py"), "{}", v.1);
