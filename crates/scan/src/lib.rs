@@ -191,11 +191,18 @@ pub fn scan_text(
         .set_language(&lang.grammar())
         .expect("grammars are compatible with the tree-sitter runtime");
     let file_runs = runs::of_file(lang, file, text);
-    let extract = routes::worth_parsing(text);
-    let mut r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref(), extract);
+    let wanted = routes::wanted(lang, text);
+    let mut r = engine.scan(
+        lang,
+        &mut parser,
+        file,
+        text,
+        file_runs.as_ref(),
+        wanted.any(),
+    );
     if let Some(tree) = r.tree.take() {
         // the routes and SQL strings of this file alone, as a scan attaches them
-        let found = routes::extract(lang, file, text, &tree);
+        let found = routes::extract(lang, file, text, &tree, wanted);
         routes::attach(&mut r.findings, &r.classes, &found.routes, &found.sql);
     }
     (r.findings, r.note)

@@ -192,17 +192,17 @@ impl Worker<'_, '_> {
                 .expect("grammars are compatible with the tree-sitter runtime");
             p
         });
-        let extract = routes::worth_parsing(&text);
+        let wanted = routes::wanted(lang, &text);
         // A panic on one file (a bug of the scanner's own) is that file's note, not the end
         // of the scan.
         let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut r = self
-                .engine
-                .scan(lang, parser, &file, &text, file_runs.as_ref(), extract);
+            let mut r =
+                self.engine
+                    .scan(lang, parser, &file, &text, file_runs.as_ref(), wanted.any());
             let found = r
                 .tree
                 .take()
-                .map(|t| routes::extract(lang, &file, &text, &t));
+                .map(|t| routes::extract(lang, &file, &text, &t, wanted));
             (r, found)
         })) {
             Ok(r) => r,

@@ -28,9 +28,11 @@ use crate::finding::Finding;
 use crate::lang::{function_name, Language};
 use perfhive_core::route::{normalize_template, Route};
 use perfhive_core::sql::Fingerprint;
+use regex::Regex;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 use tree_sitter::{Node, Tree};
 
 /// The framework whose declaration a route was read from.
@@ -144,59 +146,97 @@ pub(crate) struct Extracted {
     pub(crate) sql: Vec<SqlString>,
 }
 
-/// Whether a file may declare routes or hold SQL, so it is worth parsing when no rule needed
-/// its tree.
-pub(crate) fn worth_parsing(text: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "route",
-        "Route",
-        "get(",
-        "post(",
-        "put(",
-        "delete(",
-        "patch(",
-        "Get(",
-        "GET(",
-        "Post(",
-        "POST(",
-        "Mapping",
-        "Handle",
-        "urlpatterns",
-        "SELECT",
-        "select",
-        "INSERT",
-        "insert",
-        "UPDATE",
-        "update",
-        "DELETE",
-    ];
-    MARKERS.iter().any(|m| text.contains(m))
+/// What a file may hold, by a look at its text before any tree is walked: routes (a route
+/// decorator, a router call with a literal path, a URL table) and SQL strings (a quote followed
+/// by a statement's first word). Each is a superset of what the extractors find, so a file
+/// that fails both is neither parsed for them nor walked again.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Wanted {
+    pub(crate) routes: bool,
+    pub(crate) sql: bool,
+}
+
+impl Wanted {
+    /// Whether anything is to be extracted.
+    pub(crate) fn any(self) -> bool {
+        self.routes || self.sql
+    }
+}
+
+/// What `text` in `lang` may declare (see [`Wanted`]).
+pub(crate) fn wanted(lang: Language, text: &str) -> Wanted {
+    static PY: OnceLock<Regex> = OnceLock::new();
+    static JS: OnceLock<Regex> = OnceLock::new();
+    static SQL: OnceLock<Regex> = OnceLock::new();
+    let cell = |c: &'static OnceLock<Regex>, p: &str| -> &'static Regex {
+        c.get_or_init(|| Regex::new(p).expect("valid regex"))
+    };
+    let routes = match lang {
+        Language::Python => cell(
+            &PY,
+            r"route|urlpatterns|url_rule|Blueprint|APIRouter|(?m)^[ \t]*@[\w.]+\.(?:get|post|put|delete|patch|head|options|websocket)\s*\(",
+        )
+        .is_match(text),
+        Language::JavaScript | Language::TypeScript | Language::Tsx => cell(
+            &JS,
+            r#"\.(?:get|post|put|delete|patch|head|options|all|route|use)\s*\(\s*(?:['"`]|\{)|@(?:Controller|Get|Post|Put|Delete|Patch|All|Head|Options)\s*\("#,
+        )
+        .is_match(text),
+        Language::Go | Language::Java => {
+            ["Mapping", "Handle", "GET(", "POST(", "PUT(", "DELETE(", "PATCH(", "Get(", "Post("]
+                .iter()
+                .any(|m| text.contains(m))
+        }
+        Language::Rust => false,
+    };
+    let sql = cell(
+        &SQL,
+        r#"(?i)["'`](?:\s|\\[nrt])*(?:--|/\*|select\b|insert\b|update\b|delete\b|with\b)"#,
+    )
+    .is_match(text);
+    Wanted { routes, sql }
 }
 
 /// Reads the routes and SQL strings of one parsed file.
-pub(crate) fn extract(lang: Language, file: &str, text: &str, tree: &Tree) -> Extracted {
+pub(crate) fn extract(
+    lang: Language,
+    file: &str,
+    text: &str,
+    tree: &Tree,
+    wanted: Wanted,
+) -> Extracted {
     let cx = Cx {
         lang,
         file,
         src: text.as_bytes(),
         text,
-        defs: definitions(lang, tree.root_node(), text.as_bytes()),
     };
-    let mut out = Extracted {
-        routes: match lang {
-            Language::Python => python::routes(&cx, tree.root_node()),
-            Language::JavaScript | Language::TypeScript | Language::Tsx => {
-                js::routes(&cx, tree.root_node())
-            }
-            Language::Java => go_java::spring_routes(&cx, tree.root_node()),
-            Language::Go => go_java::go_routes(&cx, tree.root_node()),
+    let root = tree.root_node();
+    let mut out = Extracted::default();
+    if wanted.routes {
+        out.routes = match lang {
+            Language::Python => python::routes(&cx, root),
+            Language::JavaScript | Language::TypeScript | Language::Tsx => js::routes(&cx, root),
+            Language::Java => go_java::spring_routes(&cx, root),
+            Language::Go => go_java::go_routes(&cx, root),
             Language::Rust => Vec::new(),
-        },
-        sql: sql::strings(&cx, tree.root_node()),
-    };
-    for r in &mut out.routes {
-        if r.handler_lines.is_none() {
-            r.handler_lines = r.handler.as_deref().and_then(|h| cx.defs.get(h).copied());
+        };
+    }
+    if wanted.sql {
+        out.sql = sql::strings(&cx, root);
+    }
+    // handlers named, not inline: their lines from the file's definitions (one more walk,
+    // only for files that declare such routes)
+    if out
+        .routes
+        .iter()
+        .any(|r| r.handler_lines.is_none() && r.handler.is_some())
+    {
+        let defs = definitions(lang, root, text.as_bytes());
+        for r in &mut out.routes {
+            if r.handler_lines.is_none() {
+                r.handler_lines = r.handler.as_deref().and_then(|h| defs.get(h).copied());
+            }
         }
     }
     out
@@ -208,8 +248,6 @@ pub(crate) struct Cx<'a> {
     pub(crate) file: &'a str,
     pub(crate) src: &'a [u8],
     pub(crate) text: &'a str,
-    /// Functions and classes the file defines, by name (the first of a name).
-    pub(crate) defs: HashMap<String, LineRange>,
 }
 
 impl Cx<'_> {

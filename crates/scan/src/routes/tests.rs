@@ -7,7 +7,7 @@ fn extract_text(lang: Language, file: &str, text: &str) -> Extracted {
     let mut p = tree_sitter::Parser::new();
     p.set_language(&lang.grammar()).unwrap();
     let tree = p.parse(text, None).unwrap();
-    extract(lang, file, text, &tree)
+    extract(lang, file, text, &tree, wanted(lang, text))
 }
 
 /// `METHOD template -> handler [start-end]` for every route.
@@ -578,4 +578,14 @@ class HealthController {
             "GET /health -> check [30-32]",
         ]
     );
+}
+
+#[test]
+fn the_sql_prefilter_lets_escaped_leading_whitespace_through() {
+    let js = "async function up(q) { await q.query(\"\\n      SELECT exists (SELECT FROM t WHERE a = $1)\", [1]); }\n";
+    assert!(wanted(Language::JavaScript, js).sql);
+    let e = extract_text(Language::JavaScript, "m.js", js);
+    assert_eq!(e.sql.len(), 1, "{:?}", e.sql);
+    assert!(!wanted(Language::Python, "x = 'hello'\n").sql);
+    assert!(!wanted(Language::JavaScript, "const m = new Map(); m.get(k);\n").routes);
 }
