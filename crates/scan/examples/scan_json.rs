@@ -43,6 +43,7 @@ fn main() {
             }
             "--include-tests" => opts.include_tests = true,
             "--include-one-off" => opts.include_one_off = true,
+            "--all-rules" => opts.all_rules = true,
             "--version" => {
                 let v = env!("CARGO_PKG_VERSION");
                 let _ = writeln!(std::io::stdout(), "perfhive-scan {v} (scan_json)");

@@ -63,6 +63,9 @@ pub struct ScanOptions {
     /// code). By default they are counted in the summary but not listed: per-row work in a
     /// data migration that runs once at upgrade is not what slows a service.
     pub include_one_off: bool,
+    /// Run the rules that are off by default too (`enabled: false`: rules whose findings were
+    /// rarely worth changing on code they were not tuned on).
+    pub all_rules: bool,
 }
 
 impl Default for ScanOptions {
@@ -76,6 +79,7 @@ impl Default for ScanOptions {
             threads: 0,
             include_tests: false,
             include_one_off: false,
+            all_rules: false,
         }
     }
 }
@@ -216,6 +220,9 @@ pub fn select_rules(opts: &ScanOptions) -> Result<Vec<Rule>, ScanError> {
     }
     sources.extend(builtin_sources(opts.builtin));
     let mut rules = rule::load(&sources)?;
+    if !opts.all_rules {
+        rules.retain(|r| r.enabled);
+    }
     if !opts.languages.is_empty() {
         rules.retain(|r| r.languages.iter().any(|l| opts.languages.contains(l)));
     }

@@ -123,6 +123,9 @@ pub struct Rule {
     pub context: Option<String>,
     /// Matches that share their context node (the same loop) are one finding.
     pub group_by_context: bool,
+    /// Whether the rule runs by default (`enabled: false` in its file: only when asked for,
+    /// `--all-rules`).
+    pub enabled: bool,
     /// Where the rule was read from.
     pub source: String,
     pub(crate) compiled: Vec<(Language, Compiled)>,
@@ -155,6 +158,7 @@ struct RawFile {
     fix: Option<String>,
     context: Option<String>,
     group: Option<String>,
+    enabled: Option<bool>,
     #[serde(default)]
     constraints: BTreeMap<String, RawRule>,
     #[serde(default)]
@@ -468,6 +472,7 @@ fn build(
     Ok(Rule {
         id,
         group_by_context,
+        enabled: f.enabled.unwrap_or(true),
         languages: langs,
         severity: f.severity.unwrap_or(Severity::Medium),
         confidence: f.confidence.unwrap_or(Confidence::Medium),

@@ -183,6 +183,34 @@ fn start_up_hooks_are_one_off() {
     assert_eq!(f.len(), 2);
 }
 
+#[test]
+fn rules_off_by_default_run_only_when_asked_for() {
+    let ids = |all_rules: bool| -> Vec<String> {
+        select_rules(&ScanOptions {
+            all_rules,
+            ..ScanOptions::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect()
+    };
+    let default = ids(false);
+    let all = ids(true);
+    for off in ["py-string-concat-in-loop", "js-blocking-call-in-async"] {
+        assert!(!default.iter().any(|i| i == off), "{off} runs by default");
+        assert!(all.iter().any(|i| i == off), "{off} missing with all_rules");
+    }
+    assert!(default.iter().any(|i| i == "py-n-plus-one-query"));
+    let yaml = "id: t\nlanguage: python\nenabled: false\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let r = rule::load(&[Source {
+        path: "t.yaml".into(),
+        text: yaml.into(),
+    }])
+    .unwrap();
+    assert!(!r[0].enabled);
+}
+
 fn load_err(yaml: &str) -> RuleError {
     let sources = [Source {
         path: "bad.yaml".into(),

@@ -50,7 +50,10 @@ pub struct ScanArgs {
     /// by default they are only counted.
     #[arg(long)]
     pub include_one_off: bool,
-    /// List the rules that would run and exit.
+    /// Also run the built-in rules that are off by default (see `--list-rules --all-rules`).
+    #[arg(long)]
+    pub all_rules: bool,
+    /// List the rules and exit (those off by default are marked).
     #[arg(long)]
     pub list_rules: bool,
 }
@@ -106,6 +109,8 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
         threads: a.threads,
         include_tests: a.include_tests,
         include_one_off: a.include_one_off,
+        // the listing shows every rule, marking those off by default
+        all_rules: a.all_rules || a.list_rules,
     };
     let rules = perfhive_scan::select_rules(&opts)?;
     if a.list_rules {
@@ -114,12 +119,13 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
             let langs: Vec<&str> = r.languages.iter().map(|l| l.name()).collect();
             writeln!(
                 w,
-                "{:<32} {:<7} {:<11} {:<28} {}",
+                "{:<32} {:<7} {:<11} {:<28} {}{}",
                 r.id,
                 r.severity.name(),
                 format!("conf:{}", r.confidence.name()),
                 langs.join(","),
-                r.message
+                r.message,
+                if r.enabled { "" } else { " (off by default)" }
             )?;
         }
         return Ok(Code::OK);

@@ -225,6 +225,15 @@ fn list_rules_names_every_builtin_rule() {
             "{lang} in {text}"
         );
     }
+    // rules off by default are listed, and marked
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("py-string-concat-in-loop"))
+        .unwrap_or_else(|| panic!("py-string-concat-in-loop in {text}"));
+    assert!(line.ends_with("(off by default)"), "{line}");
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with("py-n-plus-one-query") && !l.contains("off by default")));
 }
 
 /// Python nested ~510 levels deep around a string literal: tree-sitter-python's scanner asserts
