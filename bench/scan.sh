@@ -9,6 +9,8 @@
 #   bash bench/scan.sh                 # RUNS=5
 #   RUNS=3 PERFHIVE=target/release/perfhive bash bench/scan.sh
 #   CORPORA=heldout bash bench/scan.sh  # the held-out corpora of bench/scan/protocol.md
+#   CORPORA=heldout2 bash bench/scan.sh # round 2's held-out corpora
+#   CORPORA=heldout3 bash bench/scan.sh # round 3's
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -43,6 +45,14 @@ if [ "${CORPORA:-}" = heldout ]; then
   bash "$scan/corpus.sh" pretix unleash
   cd "$scan/.corpus"
   PATHS=(pretix/pretix unleash/dist)
+elif [ "${CORPORA:-}" = heldout2 ]; then
+  bash "$scan/corpus.sh" weblate superset medusa n8n
+  cd "$scan/.corpus"
+  PATHS=(weblate/weblate superset/superset medusa/dist n8n/dist)
+elif [ "${CORPORA:-}" = heldout3 ]; then
+  bash "$scan/corpus.sh" misago mlflow payload budibase
+  cd "$scan/.corpus"
+  PATHS=(misago/misago mlflow/mlflow payload/dist budibase/src)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -50,6 +60,14 @@ else
   PATHS=(django scrapy peewee mongoose/lib knex/lib express ghost/core/server ghost/core/frontend ghost/core/shared)
 fi
 : > .semgrepignore # an empty one replaces Semgrep's default ignore list (tests/, …)
+# The Python applications ship their browser bundles (28 MB of built JS in superset): not
+# application code, and left out for every tool alike (.ignore is read by perfhive's and
+# ast-grep's walkers, .semgrepignore by Semgrep).
+bundles() { for d in "$@"; do echo "$(basename "$d")/" > "$(dirname "$d")/.ignore"; echo "$d/" >> .semgrepignore; done; }
+case "${CORPORA:-}" in
+  heldout2) bundles weblate/weblate/static superset/superset/static ;;
+  heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
+esac
 
 if pgrep -x rustc >/dev/null; then
   echo "warning: rustc is running: timings will be disturbed" >&2
