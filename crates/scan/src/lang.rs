@@ -32,6 +32,15 @@ pub enum Language {
 }
 
 impl Language {
+    /// The family a language's names are shared in: TypeScript and TSX call JavaScript and
+    /// each other, so they are one.
+    pub fn family(self) -> Language {
+        match self {
+            Language::TypeScript | Language::Tsx => Language::JavaScript,
+            l => l,
+        }
+    }
+
     /// Every language, in a stable order.
     pub const ALL: [Language; 7] = [
         Language::Python,

@@ -207,7 +207,13 @@ pub fn scan_text(
     if let Some(tree) = r.tree.take() {
         // the routes and SQL strings of this file alone, as a scan attaches them
         let found = routes::extract(lang, file, text, &tree, wanted);
-        routes::attach(&mut r.findings, &r.classes, &found.routes, &found.sql);
+        routes::attach(
+            &mut r.findings,
+            &r.classes,
+            &found.routes,
+            &found.sql,
+            &|_, _| true,
+        );
     }
     (r.findings, r.note)
 }
@@ -254,7 +260,14 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         (&a.file, a.line, &a.method, &a.template).cmp(&(&b.file, b.line, &b.method, &b.template))
     });
     sql.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
-    routes::attach(&mut findings, &walked.classes, &route_table, &sql);
+    let defined = reach::definition_counts(&walked.facts);
+    routes::attach(
+        &mut findings,
+        &walked.classes,
+        &route_table,
+        &sql,
+        &|lang: Language, name: &str| defined.get(&(lang, name)).is_none_or(|&n| n <= 1),
+    );
     // code still of unknown context: a route's handler, called only from one-off code, or
     // reached by name from request-handling files?
     let reach = reach::Reach::new(&walked.facts);

@@ -10,10 +10,12 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// Names a file defines and calls, read from its text (no parse): what reachability needs.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Clone)]
 pub(crate) struct FileFacts {
     /// The file (as shown in reports).
     pub(crate) file: String,
+    /// Its language.
+    pub(crate) lang: Language,
     /// The file handles requests (by its path or its functions).
     pub(crate) entry: bool,
     /// Functions, methods and classes it defines.
@@ -284,12 +286,25 @@ pub(crate) fn facts(
     };
     FileFacts {
         file: file.to_string(),
+        lang,
         entry: one_off.is_none() && (entry || entry_re.is_match(text)),
         defines,
         calls,
         one_off,
         migrate_hooks,
     }
+}
+
+/// How many files of each language family define each name (JavaScript and TypeScript are
+/// one family).
+pub(crate) fn definition_counts(files: &[FileFacts]) -> HashMap<(Language, &str), usize> {
+    let mut n: HashMap<(Language, &str), usize> = HashMap::new();
+    for f in files {
+        for d in &f.defines {
+            *n.entry((f.lang.family(), d.as_str())).or_default() += 1;
+        }
+    }
+    n
 }
 
 /// Names reachable from request-handling files, in at most two calls, with the file that calls

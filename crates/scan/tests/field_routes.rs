@@ -102,3 +102,51 @@ fn catalog_express_routes() {
         assert_eq!(f.routes, ["GET /products/popular"], "{f:?}");
     }
 }
+
+/// A handler named only by a name that several files define (`controller.remove`) is no
+/// evidence that a finding in some `remove` is on that route; a name one file defines is.
+#[test]
+fn a_handler_name_many_files_define_attaches_no_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = |p: &str, t: &str| {
+        let path = dir.path().join(p);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, t).unwrap();
+    };
+    w(
+        "routes.js",
+        "const c = require('./oauth');\nconst u = require('./users');\nrouter.delete('/api/oauth2/:id', c.remove);\nrouter.get('/api/users', u.listUsers);\n",
+    );
+    w(
+        "oauth.js",
+        "async function remove(ctx) { return 1; }\nmodule.exports = { remove };\n",
+    );
+    w(
+        "agents.js",
+        "async function remove(ids) {\n  for (const id of ids) {\n    await this.agentService.deleteOne(id);\n  }\n}\nmodule.exports = { remove };\n",
+    );
+    w(
+        "users.js",
+        "async function listUsers(ids) {\n  for (const id of ids) {\n    await this.userService.readOne(id);\n  }\n}\nmodule.exports = { listUsers };\n",
+    );
+    let r = scan(&ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let routes_of = |file: &str| -> Vec<String> {
+        r.findings
+            .iter()
+            .find(|f| f.file.ends_with(file))
+            .unwrap_or_else(|| panic!("a finding in {file}: {:?}", r.findings))
+            .routes
+            .clone()
+    };
+    assert!(
+        routes_of("agents.js").is_empty(),
+        "{:?}",
+        routes_of("agents.js")
+    );
+    assert_eq!(routes_of("users.js"), ["GET /api/users"]);
+}

@@ -372,17 +372,22 @@ pub(crate) fn join_path(prefix: &str, path: &str) -> String {
 /// (by line range when the handler's lines are known, else by the name of its function or
 /// class) and the fingerprints of the SQL strings in its function. `classes[i]` is the class
 /// enclosing `findings[i]`.
+///
+/// A handler known only by name (`router.delete('/x', controller.remove)`) matches a function
+/// of that name in another file only when `unique` says one file defines the name: a `remove`
+/// defined in twenty files is no evidence.
 pub(crate) fn attach(
     findings: &mut [Finding],
     classes: &[Option<String>],
     routes: &[RouteEntry],
     sql: &[SqlString],
+    unique: &dyn Fn(Language, &str) -> bool,
 ) {
     for (i, f) in findings.iter_mut().enumerate() {
         let class = classes.get(i).and_then(|c| c.as_deref());
         let mut rs: Vec<String> = routes
             .iter()
-            .filter(|r| handles(r, f, class))
+            .filter(|r| handles(r, f, class, unique))
             .map(|r| r.route().to_string())
             .collect();
         rs.sort();
@@ -404,7 +409,12 @@ pub(crate) fn attach(
 }
 
 /// Whether a finding is in a route's handler.
-fn handles(r: &RouteEntry, f: &Finding, class: Option<&str>) -> bool {
+fn handles(
+    r: &RouteEntry,
+    f: &Finding,
+    class: Option<&str>,
+    unique: &dyn Fn(Language, &str) -> bool,
+) -> bool {
     if let Some(lines) = r.handler_lines {
         return r.file == f.file && lines.contains(f.line);
     }
@@ -412,14 +422,13 @@ fn handles(r: &RouteEntry, f: &Finding, class: Option<&str>) -> bool {
         return false;
     };
     // by name only within one language (JavaScript and TypeScript are one)
-    let family = |l: Language| match l {
-        Language::TypeScript | Language::Tsx => Language::JavaScript,
-        l => l,
-    };
     let route_lang = Language::from_path(std::path::Path::new(&r.file));
-    if route_lang.map(family) != Some(family(f.language)) {
+    if route_lang.map(Language::family) != Some(f.language.family()) {
         return false;
     }
     let h = last_segment(h);
+    if r.file != f.file && !unique(f.language.family(), h) {
+        return false;
+    }
     f.function.as_deref().is_some_and(|g| last_segment(g) == h) || class == Some(h)
 }
