@@ -197,6 +197,49 @@ fn ident_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_' || b == b'$'
 }
 
+/// Whether the name at `start` with its `(` at `open` begins a method definition: nothing but
+/// modifiers before it on its line, its parameters closing on that line, then `{` (after a
+/// return type in TypeScript). `run(items, () => {` is a call.
+fn is_method_definition(text: &str, start: usize, open: usize) -> bool {
+    let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
+    let prefix = &text[line_start..start];
+    let modifiers_only = prefix.split_whitespace().all(|w| {
+        matches!(
+            w,
+            "async"
+                | "static"
+                | "get"
+                | "set"
+                | "*"
+                | "public"
+                | "private"
+                | "protected"
+                | "override"
+        )
+    });
+    if !modifiers_only {
+        return false;
+    }
+    // the parameters close on the same line, and a body (after a TypeScript return type) opens
+    let line_end = text[open..].find('\n').map_or(text.len(), |i| open + i);
+    let line = &text[open..line_end];
+    let mut depth = 0usize;
+    for (i, c) in line.char_indices() {
+        match c {
+            '(' => depth += 1,
+            ')' => {
+                depth -= 1;
+                if depth == 0 {
+                    let rest = line[i + 1..].trim();
+                    return rest == "{" || (rest.starts_with(':') && rest.ends_with('{'));
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// Reads the names a file defines and calls.
 pub(crate) fn facts(
     lang: Language,
@@ -263,6 +306,10 @@ pub(crate) fn facts(
             .map_or(0, |(i, c)| i + c.len_utf8());
         let word = &before[word_start..];
         if word == "def" || word == "function" {
+            continue;
+        }
+        // a JavaScript method definition, `async name(args) {` on a line of its own
+        if lang != Language::Python && is_method_definition(text, start, open) {
             continue;
         }
         if let Some(name) = text.get(start..end) {
@@ -333,7 +380,7 @@ impl Reach {
         }
         // second hop: files that define a reached name reach what they call
         let mut next: Vec<(String, String)> = Vec::new();
-        for f in files.iter().filter(|f| !f.entry) {
+        for f in files.iter().filter(|f| !f.entry && f.one_off.is_none()) {
             if f.defines
                 .iter()
                 .any(|d| reached.get(d).is_some_and(|r| r.0 == 1))
@@ -494,6 +541,29 @@ mod tests {
             ),
         ];
         let r = Reach::new(&files);
+        // a method definition is not a call of itself; a call on a line of its own is
+        let js = Language::JavaScript;
+        let f = facts(
+            js,
+            "s.js",
+            "class S {\n  async importWorkflows(ws, id) {\n    await this.save(ws);\n    helper(ws);\n  }\n}\n",
+            false,
+            None,
+        );
+        assert!(
+            !f.calls.iter().any(|c| c == "importWorkflows"),
+            "{:?}",
+            f.calls
+        );
+        assert!(f.calls.iter().any(|c| c == "helper"));
+        let f = facts(
+            js,
+            "t.js",
+            "doWork(items, async () => {\n  x();\n});\n",
+            false,
+            None,
+        );
+        assert!(f.calls.iter().any(|c| c == "doWork"), "{:?}", f.calls);
         // text around calls may be any UTF-8
         let f = facts(
             py,
@@ -517,7 +587,36 @@ mod tests {
             RunContext::Migration
         );
         assert!(r.one_off(Some("index")).is_none());
-        // one-off files are not request entries
+        // one-off files are not request entries, nor a second hop
         assert!(r.lookup(Some("adjust_addon_events"), None).is_none());
+        let files = vec![
+            facts(
+                py,
+                "app/views.py",
+                "def index(request):\n    return run_import()\n",
+                true,
+                None,
+            ),
+            facts(
+                py,
+                "app/commands/importer.py",
+                "def run_import():\n    import_rows()\n",
+                false,
+                Some(RunContext::Script),
+            ),
+            facts(
+                py,
+                "app/importing.py",
+                "def import_rows():\n    pass\n",
+                false,
+                None,
+            ),
+        ];
+        let r = Reach::new(&files);
+        assert!(r.lookup(Some("import_rows"), None).is_none());
+        assert_eq!(
+            r.one_off(Some("import_rows")).unwrap().0,
+            RunContext::Script
+        );
     }
 }
