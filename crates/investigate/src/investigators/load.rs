@@ -66,9 +66,12 @@ pub fn request_routes(record: &RunRecord) -> BTreeMap<String, Route> {
         .collect()
 }
 
+/// A request whose p50 is at least this fraction of the slowest's is named with it.
+const SLOWEST_TIE: f64 = 0.8;
+
 /// Per-request findings: a request whose own latency is bimodal (a mix of a fast and a slow
 /// request is not bimodal: it is two requests), and the slowest request by name when it is
-/// at least twice as slow as the fastest.
+/// at least twice as slow as the fastest (with the requests tied with it).
 fn per_request(record: &RunRecord) -> Vec<Finding> {
     let routes = request_routes(record);
     let route = |name: &str| routes.get(name).cloned().into_iter();
@@ -111,31 +114,66 @@ fn per_request(record: &RunRecord) -> Vec<Finding> {
     let fastest = timed.iter().min_by(|a, b| a.2.total_cmp(&b.2));
     if let (Some(&(i, s, p50, p95)), Some(&(_, f, fp50, _))) = (slowest, fastest) {
         if timed.len() >= 2 && p50 >= 2.0 * fp50 {
-            out.push(
-                Finding::new(
-                    LOAD,
-                    "load.slowest-request",
-                    "latency",
-                    format!(
-                        "`{}` is the slowest request: p50 {p50:.1} ms, {:.1}× `{}`",
-                        s.name,
-                        p50 / fp50,
-                        f.name
-                    ),
-                    format!(
-                        "`{}`: p50 {p50:.1} ms, p95 {p95:.1} ms over {} requests; `{}`: p50 {fp50:.1} ms",
-                        s.name, s.requests, f.name
-                    ),
+            // Requests within a fifth of the slowest are tied with it: on one run their order
+            // is noise (two runs of the same service swap them), so they are named together.
+            let mut tied: Vec<&(usize, &perfhive_core::record::RequestResult, f64, f64)> = timed
+                .iter()
+                .filter(|t| t.0 != i && t.2 >= SLOWEST_TIE * p50 && t.2 >= 2.0 * fp50)
+                .collect();
+            tied.sort_by(|a, b| b.2.total_cmp(&a.2));
+            let title = if tied.is_empty() {
+                format!(
+                    "`{}` is the slowest request: p50 {p50:.1} ms, {:.1}× `{}`",
+                    s.name,
+                    p50 / fp50,
+                    f.name
                 )
-                .severity(0.5)
-                .routes(route(&s.name))
-                .evidence([Evidence::measured(
-                    format!("{} p50", s.name),
-                    p50,
-                    "ms",
-                    &format!("record/requests/{i}/latency_ms/p50"),
-                )]),
-            );
+            } else {
+                let names: Vec<String> = std::iter::once(s.name.as_str())
+                    .chain(tied.iter().map(|t| t.1.name.as_str()))
+                    .map(|n| format!("`{n}`"))
+                    .collect();
+                let p50s: Vec<String> = std::iter::once(p50)
+                    .chain(tied.iter().map(|t| t.2))
+                    .map(|v| format!("{v:.1}"))
+                    .collect();
+                format!(
+                    "{} are the slowest requests, within a fifth of each other: p50 {} ms, {:.1}× `{}` and more",
+                    names.join(" and "),
+                    p50s.join(" and "),
+                    tied.last().map_or(p50, |t| t.2) / fp50,
+                    f.name
+                )
+            };
+            let mut finding = Finding::new(
+                LOAD,
+                "load.slowest-request",
+                "latency",
+                title,
+                format!(
+                    "`{}`: p50 {p50:.1} ms, p95 {p95:.1} ms over {} requests; `{}`: p50 {fp50:.1} ms",
+                    s.name, s.requests, f.name
+                ),
+            )
+            .severity(0.5)
+            .routes(route(&s.name))
+            .evidence([Evidence::measured(
+                format!("{} p50", s.name),
+                p50,
+                "ms",
+                &format!("record/requests/{i}/latency_ms/p50"),
+            )]);
+            for t in &tied {
+                finding = finding
+                    .routes(route(&t.1.name))
+                    .evidence([Evidence::measured(
+                        format!("{} p50", t.1.name),
+                        t.2,
+                        "ms",
+                        &format!("record/requests/{}/latency_ms/p50", t.0),
+                    )]);
+            }
+            out.push(finding);
         }
     }
     out
@@ -443,5 +481,91 @@ impl Investigator for LoadInvestigator {
             findings,
             Some(data.into()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(p50: f64) -> serde_json::Value {
+        serde_json::json!({"count": 100, "min": p50 / 2.0, "mean": p50, "stdev": 1.0, "p50": p50,
+            "p75": p50, "p90": p50, "p95": p50 * 1.2, "p99": p50 * 1.5, "p99_9": p50 * 2.0, "max": p50 * 2.0})
+    }
+
+    /// A load record of three requests with these p50s, ms.
+    fn record(p50s: [(&str, &str, f64); 3]) -> RunRecord {
+        let requests: Vec<serde_json::Value> = p50s
+            .iter()
+            .map(|(n, _, p)| {
+                serde_json::json!({"name": n, "requests": 100, "errors": 0,
+                "error_rate_pct": 0.0, "latency_ms": summary(*p), "latency_uncorrected_ms": null,
+                "ttfb_ms": null, "status_codes": {"200": 100}})
+            })
+            .collect();
+        let mix: Vec<serde_json::Value> = p50s
+            .iter()
+            .map(|(n, r, _)| serde_json::json!({"name": n, "request": r, "weight": 1}))
+            .collect();
+        serde_json::from_value(serde_json::json!({
+            "schema_version": "1.0.0", "kind": "load", "tool": {"name": "perfhive", "version": "0"},
+            "scenario": "shop", "date": "2026-01-01T00:00:00Z", "duration_s": 10.0, "status": "passed",
+            "target": {"url": "http://127.0.0.1:1/", "http_version": "http/1.1", "requests": mix, "timeout_ms": 1000.0},
+            "workload": {"model": "closed", "concurrency": 4, "planned_duration_s": 10.0},
+            "metrics": {"latency_ms": summary(50.0), "throughput_rps": 30.0, "error_rate_pct": 0.0,
+                        "requests": 300, "errors": 0, "dropped_requests": 0, "bytes_sent": 0, "bytes_received": 0,
+                        "errors_by_class": {}, "status_codes": {"200": 300}},
+            "phases": [], "requests": requests, "timeseries": [],
+            "generator": {"threads": 1, "cpu_pct": 5.0, "cpu_ms_per_request": 0.1, "late_requests": 0,
+                          "dropped_requests": 0, "max_in_flight": 4, "in_flight_limit": 100, "connections_opened": 4,
+                          "peak_rss_mb": 10.0, "bottleneck": false, "valid": true, "warnings": []},
+            "histograms": {"encoding": "hdr-v2-deflate-base64", "unit": "us",
+                           "latency": perfhive_core::LatencyHistogram::new().encode()}
+        }))
+        .expect("a valid load record")
+    }
+
+    fn slowest(r: &RunRecord) -> Finding {
+        per_request(r)
+            .into_iter()
+            .find(|f| f.id == "load.slowest-request")
+            .expect("a slowest-request finding")
+    }
+
+    #[test]
+    fn requests_tied_with_the_slowest_are_named_with_it() {
+        // two runs of one service swap which of two slow requests is slower: both are named,
+        // with both routes, in either order
+        for (recent, loyalty) in [(92.7, 80.1), (76.0, 79.5)] {
+            let f = slowest(&record([
+                ("customer", "GET /customers/7", 8.7),
+                ("recent-orders", "GET /orders/recent", recent),
+                ("loyalty", "GET /reports/loyalty", loyalty),
+            ]));
+            let routes: Vec<String> = f.routes.iter().map(|r| r.to_string()).collect();
+            assert_eq!(routes.len(), 2, "{routes:?}");
+            assert!(
+                routes.iter().any(|r| r.contains("/orders/recent")),
+                "{routes:?}"
+            );
+            assert!(
+                routes.iter().any(|r| r.contains("/reports/loyalty")),
+                "{routes:?}"
+            );
+            assert!(f.title.contains("are the slowest requests"), "{}", f.title);
+        }
+        // clearly slower: named alone
+        let f = slowest(&record([
+            ("customer", "GET /customers/7", 8.7),
+            ("recent-orders", "GET /orders/recent", 92.7),
+            ("loyalty", "GET /reports/loyalty", 50.0),
+        ]));
+        assert_eq!(f.routes.len(), 1);
+        assert!(
+            f.title
+                .starts_with("`recent-orders` is the slowest request"),
+            "{}",
+            f.title
+        );
     }
 }
