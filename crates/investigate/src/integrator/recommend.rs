@@ -212,13 +212,44 @@ fn prioritized(priority: Priority, r: &RankedFinding, rationale: String) -> Opti
     })
 }
 
+/// A whole-service finding (CPU-bound, memory growth: no request, statement or function)
+/// yields the first place to the best problem that names one, when that problem scores at
+/// least [`SPECIFIC_YIELD`] of it: saturation is what the requests' work adds up to, its own
+/// advice is to start with the hottest code, and the two score alike, so which ranked first
+/// changed from run to run. A service-wide finding twice as strong as any specific problem
+/// keeps its place.
+fn specific_first(ranked: &[RankedFinding], groups: &mut Vec<Vec<usize>>) {
+    let names_a_subject = |f: &crate::model::Finding| {
+        !f.routes.is_empty() || !f.statements.is_empty() || !f.functions.is_empty()
+    };
+    let Some(first) = groups.first() else {
+        return;
+    };
+    let lead = &ranked[first[0]];
+    if names_a_subject(&lead.finding) {
+        return;
+    }
+    let better = groups.iter().position(|g| {
+        let l = &ranked[g[0]];
+        names_a_subject(&l.finding) && l.score >= SPECIFIC_YIELD * lead.score
+    });
+    if let Some(k) = better {
+        let g = groups.remove(k);
+        groups.insert(0, g);
+    }
+}
+
+/// How strong a specific problem must be, against a whole-service finding, to come first.
+const SPECIFIC_YIELD: f64 = 0.5;
+
 /// P0, P1 and P2 (quick win) from the ranked findings: P0 and P1 fix the first two problems
 /// ([`problems`]) with their most specific advice ([`fix`]), never the same advice twice; P2
 /// is the cheapest of the rest,
 /// never advice the integrator derived for a problem already prioritised. `derived` holds
 /// the ids whose advice the integrator wrote ([`complete`]).
 pub(super) fn prioritize(ranked: &[RankedFinding], derived: &BTreeSet<String>) -> Vec<Prioritized> {
-    let groups = problems(ranked);
+    let mut groups = problems(ranked);
+    specific_first(ranked, &mut groups);
     let mut out = Vec::new();
     let mut covered: Vec<&[usize]> = Vec::new();
     let mut chosen: Vec<usize> = Vec::new();

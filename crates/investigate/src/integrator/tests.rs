@@ -1073,3 +1073,53 @@ fn the_same_advice_for_two_problems_is_prioritised_once() {
         "{ids:?}"
     );
 }
+
+/// A whole-service saturation and a request's N+1 score alike, and which ranked first changed
+/// from run to run: the specific problem comes first unless the saturation is twice as strong.
+#[test]
+fn a_whole_service_finding_yields_p0_to_a_comparable_specific_problem() {
+    let ranked = |f: Finding, rank: usize, score: f64| RankedFinding {
+        rank,
+        score,
+        confirmed_by: Vec::new(),
+        joined_on: Vec::new(),
+        joins: Vec::new(),
+        subject_from: None,
+        finding: f,
+    };
+    let cpu = finding(
+        N::Resources,
+        "resources.cpu-bound",
+        "cpu",
+        0.8,
+        None,
+        false,
+        Some((Effort::Medium, None)),
+    );
+    let mut n1 = finding(
+        N::Traces,
+        "traces.n-plus-one.0",
+        "database",
+        0.8,
+        Some(0.35),
+        false,
+        Some((Effort::Low, None)),
+    );
+    n1.routes = vec![perfhive_core::route::Route::parse("GET /orders/recent")];
+    n1.statements = vec![perfhive_core::sql::fingerprint(
+        "SELECT * FROM orders WHERE id = ?",
+    )];
+    let p0 = |cpu_score: f64, n1_score: f64| -> String {
+        let list = vec![
+            ranked(cpu.clone(), 1, cpu_score),
+            ranked(n1.clone(), 2, n1_score),
+        ];
+        recommend::prioritize(&list, &Default::default())[0]
+            .finding_id
+            .clone()
+    };
+    assert_eq!(p0(0.30, 0.28), "traces.n-plus-one.0");
+    assert_eq!(p0(0.30, 0.16), "traces.n-plus-one.0");
+    // twice as strong: the saturation keeps P0
+    assert_eq!(p0(0.30, 0.14), "resources.cpu-bound");
+}
