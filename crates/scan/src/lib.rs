@@ -178,8 +178,8 @@ pub fn rules_from_str(path: &str, text: &str) -> Result<Vec<Rule>, ScanError> {
 
 /// Scans one source text held in memory as a scan would scan a file at `file` (its run
 /// context from the path and content; the routes and SQL strings of this file attached to its
-/// findings; reachability across files is not computed, and a panic is not caught): the
-/// findings and the note on the file, if any.
+/// findings; reachability within the file as a scan of it alone computes it; a panic is not
+/// caught): the findings and the note on the file, if any.
 pub fn scan_text(
     rules: &[Rule],
     lang: Language,
@@ -215,7 +215,42 @@ pub fn scan_text(
             &|_, _| true,
         );
     }
+    // reachability within this one file, as a scan of it alone computes it
+    let entry = file_runs
+        .as_ref()
+        .is_some_and(|v| v.0 == RunContext::Request);
+    let one_off = file_runs.as_ref().map(|v| v.0).filter(|c| c.is_one_off());
+    let facts = reach::facts(lang, file, text, entry, one_off);
+    resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
     (r.findings, r.note)
+}
+
+/// Code still of unknown context: a route's handler, called only from one-off code, or
+/// reached by name from request-handling files? Findings in one-off code are shown at low
+/// severity (`rule_severity` keeps the rule's).
+fn resolve_run_contexts(
+    findings: &mut [Finding],
+    classes: &[Option<String>],
+    reach: &reach::Reach,
+) {
+    for (f, class) in findings.iter_mut().zip(classes) {
+        if f.run_context == RunContext::Unknown {
+            if let Some(r) = f.routes.first() {
+                f.run_context = RunContext::Request;
+                f.run_context_reason = format!("handles `{r}`");
+            } else if let Some((rc, why)) = reach.one_off(f.function.as_deref()) {
+                f.run_context = rc;
+                f.run_context_reason = why;
+            } else if let Some((rc, why)) = reach.lookup(f.function.as_deref(), class.as_deref()) {
+                f.run_context = rc;
+                f.run_context_reason = why;
+            }
+        }
+        if f.run_context.is_one_off() && f.severity > Severity::Low {
+            f.rule_severity = Some(f.severity);
+            f.severity = Severity::Low;
+        }
+    }
 }
 
 /// The rules `opts` selects: the user's folders, then the built-ins unless disabled.
@@ -268,27 +303,11 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &sql,
         &|lang: Language, name: &str| defined.get(&(lang, name)).is_none_or(|&n| n <= 1),
     );
-    // code still of unknown context: a route's handler, called only from one-off code, or
-    // reached by name from request-handling files?
-    let reach = reach::Reach::new(&walked.facts);
-    for (f, class) in findings.iter_mut().zip(&walked.classes) {
-        if f.run_context == RunContext::Unknown {
-            if let Some(r) = f.routes.first() {
-                f.run_context = RunContext::Request;
-                f.run_context_reason = format!("handles `{r}`");
-            } else if let Some((rc, why)) = reach.one_off(f.function.as_deref()) {
-                f.run_context = rc;
-                f.run_context_reason = why;
-            } else if let Some((rc, why)) = reach.lookup(f.function.as_deref(), class.as_deref()) {
-                f.run_context = rc;
-                f.run_context_reason = why;
-            }
-        }
-        if f.run_context.is_one_off() && f.severity > Severity::Low {
-            f.rule_severity = Some(f.severity);
-            f.severity = Severity::Low;
-        }
-    }
+    resolve_run_contexts(
+        &mut findings,
+        &walked.classes,
+        &reach::Reach::new(&walked.facts),
+    );
     let before = findings.len();
     if !opts.include_one_off {
         // test code is listed when asked for with `include_tests`
