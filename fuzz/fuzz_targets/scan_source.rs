@@ -1,8 +1,7 @@
 //! The scanner with every built-in rule on arbitrary source text, with the file's route table
 //! and SQL strings attached to its findings and the names it calls read for reachability: the
-//! first byte picks the
-//! language (and whether the path reads as a migration), the rest is the file. Findings or a
-//! note, never a panic or a hang, and every finding lies inside the text.
+//! first byte picks the language (and whether the path reads as a migration), the rest is the
+//! file. Findings or a note, never a panic or a hang, and every finding lies inside the text.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
