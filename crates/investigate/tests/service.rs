@@ -376,7 +376,19 @@ investigators:
         &data.usl,
         sweep.findings.iter().find(|x| x.id == "sweep.scalability"),
     ) {
-        (Some(fit), Some(_)) => assert!(fit.r_squared >= 0.8, "{fit:?}"),
+        // a good fit: it explains the throughput, or (a flat curve, where R² means little)
+        // it predicts every level's throughput within 5%
+        (Some(fit), Some(_)) => assert!(
+            fit.r_squared >= perfhive_investigate::investigators::sweep::MIN_R_SQUARED
+                || data.levels.iter().all(|l| {
+                    let predicted = perfhive_stats::usl_predict(fit, l.level);
+                    l.throughput > 0.0
+                        && ((predicted - l.throughput) / l.throughput).abs()
+                            <= perfhive_investigate::investigators::sweep::MAX_FLAT_ERROR
+                }),
+            "{fit:?}: {:#?}",
+            data.levels
+        ),
         (_, None) => assert!(data.insufficient.is_some(), "{}", sweep.summary),
         (None, Some(x)) => panic!("advice without a fit: {x:?}"),
     }

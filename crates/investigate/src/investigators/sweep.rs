@@ -5,7 +5,8 @@
 //! a batch size), reporting the best value against the current one. Levels run one after the
 //! other, each as a short `perfhive run` extended until it has enough requests for its p99
 //! ([`super::level`]), and stop at the budget with what was measured. No advice comes from a
-//! poor fit: a USL fit with R² below [`MIN_R_SQUARED`] gives "insufficient data", the level to
+//! poor fit: a USL fit with R² below [`MIN_R_SQUARED`] gives "insufficient data" unless the
+//! throughput is flat and the fit predicts every level within [`MAX_FLAT_ERROR`], the level to
 //! run at is read off the fitted curve (so two sweeps of one service agree), and host noise
 //! measured over the levels lowers the findings' confidence.
 
