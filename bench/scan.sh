@@ -11,6 +11,7 @@
 #   CORPORA=heldout bash bench/scan.sh  # the held-out corpora of bench/scan/protocol.md
 #   CORPORA=heldout2 bash bench/scan.sh # round 2's held-out corpora
 #   CORPORA=heldout3 bash bench/scan.sh # round 3's
+#   CORPORA=heldout4 bash bench/scan.sh # round 4's
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -53,6 +54,10 @@ elif [ "${CORPORA:-}" = heldout3 ]; then
   bash "$scan/corpus.sh" misago mlflow payload budibase
   cd "$scan/.corpus"
   PATHS=(misago/misago mlflow/mlflow payload/dist budibase/src)
+elif [ "${CORPORA:-}" = heldout4 ]; then
+  bash "$scan/corpus.sh" nautobot indico vendure flowise
+  cd "$scan/.corpus"
+  PATHS=(nautobot/nautobot indico/indico vendure/dist flowise/dist)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -67,6 +72,7 @@ bundles() { for d in "$@"; do echo "$(basename "$d")/" > "$(dirname "$d")/.ignor
 case "${CORPORA:-}" in
   heldout2) bundles weblate/weblate/static superset/superset/static ;;
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
+  heldout4) bundles nautobot/nautobot/project-static nautobot/nautobot/ui indico/indico/web/static ;;
 esac
 
 if pgrep -x rustc >/dev/null; then

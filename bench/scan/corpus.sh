@@ -34,6 +34,10 @@ misago   pypi-wheel misago 0.39.6 57152ffa4d5d567803594b49163a7b399e93fab438f99a
 mlflow   pypi-wheel mlflow 3.18.0 be7d84ba0d0b12392f5b53260cdb3e6d7b7ef4b80c29da90a89b5a1f6db7102f
 payload  npm   payload 2.32.3 376282d1bee7ec69d972a126ef1ac8ca25fc453cd5c0d28ab1b86c64cd6eeac7
 budibase npm   @budibase/server 3.38.1 9c7119c039b41c259f7ac7094bbfd2d3414717a0c02c36c9fab81d7a30eca792
+nautobot pypi-wheel nautobot 3.2.7 0742bcb18aaf08dc45891f2c410707d4c6467089944a01ad6a836b37899ca843
+indico   pypi-wheel indico 3.2.9 194d2e31ccaabd2b9af7809e67d60d942faee35a6b4de36f0c2c280a32ed84c3
+vendure  npm   @vendure/core 3.7.3 44d7f5bdfc4757016a2ff2b14a8120be338d76effc240a5f7ce98ca99ac29b5a
+flowise  npm   flowise 3.1.2 5a539efabdffc6f7496bb664f33601d6bbfffd533919b279ef6ee9e01b12920b
 "
 
 want=" $* "

@@ -11,8 +11,8 @@
 #   bash bench/scan/precision.sh heldout2    # round 2 of protocol.md (weblate, superset,
 #                                            # medusa, n8n)
 #   bash bench/scan/precision.sh heldout3    # round 3 (misago, mlflow, payload, budibase)
-#   bash bench/scan/precision.sh tuning      # the tuning corpora (wagtail, directus, pretix,
-#                                            # unleash): findings
+#   bash bench/scan/precision.sh heldout4    # round 4 (nautobot, indico, vendure, flowise)
+#   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
 # Output: per-rule and overall precision per corpus; unlabeled sampled findings are listed and
@@ -29,18 +29,19 @@ if [ -z "${PERFHIVE:-}" ]; then
 fi
 
 MODE="${1:-earlier}"
-if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || [ "$MODE" = tuning ]; then
+if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || [ "$MODE" = heldout4 ] || [ "$MODE" = tuning ]; then
   seed=heldout-2026-12-03; all=150
   case "$MODE" in
     heldout) set -- pretix unleash ;;
     heldout2) set -- weblate superset medusa n8n; seed=heldout-2026-12-04; all=80 ;;
     heldout3) set -- misago mlflow payload budibase; seed=heldout-2026-12-04-r3; all=80 ;;
-    *) set -- wagtail directus pretix unleash weblate superset medusa n8n ;;
+    heldout4) set -- nautobot indico vendure flowise; seed=heldout-2026-12-04-r4; all=80 ;;
+    *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase ;;
   esac
   bash "$here/corpus.sh" "$@"
   for name in "$@"; do
     case "$name" in
-      pretix|wagtail|weblate|superset|misago|mlflow) paths="$name"; langs="--lang python" ;;
+      pretix|wagtail|weblate|superset|misago|mlflow|nautobot|indico) paths="$name"; langs="--lang python" ;;
       budibase) paths=src; langs="--lang javascript --lang typescript" ;;
       *) paths=dist; langs="--lang javascript --lang typescript" ;;
     esac
