@@ -43,6 +43,13 @@ fn main() {
             }
             "--include-tests" => opts.include_tests = true,
             "--include-one-off" => opts.include_one_off = true,
+            "--include-unsized" => opts.include_unsized = true,
+            "--include-off-request" => opts.include_off_request = true,
+            "--all-findings" => {
+                opts.include_one_off = true;
+                opts.include_unsized = true;
+                opts.include_off_request = true;
+            }
             "--all-rules" => opts.all_rules = true,
             "--version" => {
                 let v = env!("CARGO_PKG_VERSION");

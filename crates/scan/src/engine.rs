@@ -6,7 +6,7 @@
 //! Within a file, a pattern is tried on a node only when its literal occurs in the node's
 //! byte range, and cursors and child lists are reused (`matcher::Scratch`).
 
-use crate::finding::{Context, Finding, Note, NoteKind, Statement};
+use crate::finding::{Confidence, Context, Finding, Note, NoteKind, Statement};
 use crate::guard;
 use crate::lang::{function_name, Language};
 use crate::matcher::{Matcher, Scratch};
@@ -169,6 +169,14 @@ impl<'r> Engine<'r> {
                         }
                         let line = n.start_position().row;
                         if !seen.insert((i, line)) {
+                            continue;
+                        }
+                        // per-item work over a handful of things by nature is not reported
+                        if rule.per_item
+                            && m.context.is_some_and(|a| {
+                                crate::size::of_loop(a, src).0 == crate::size::LoopSize::Small
+                            })
+                        {
                             continue;
                         }
                         let group_key = rule
@@ -373,7 +381,13 @@ fn finding(
         .rev()
         .filter(|a| function_kinds.contains(&a.kind_id()))
         .find_map(|f| function_name(*f, src));
+    let sized = m
+        .context
+        .filter(|_| rule.per_item)
+        .map(|a| crate::size::of_loop(a, src));
     let context = m.context.map(|a| Context {
+        size: sized.as_ref().map(|s| s.0),
+        size_name: sized.as_ref().and_then(|s| s.1.clone()),
         kind: rule.context.clone().unwrap_or_else(|| a.kind().to_string()),
         line: a.start_position().row as u32 + 1,
         text: truncate(
@@ -393,7 +407,11 @@ fn finding(
         rule_severity: None,
         run_context,
         run_context_reason,
-        confidence: rule.confidence,
+        // a loop whose names do not tell its size may well be over a handful of things
+        confidence: match sized {
+            Some((crate::size::LoopSize::Unknown, _)) => Confidence::Low,
+            _ => rule.confidence,
+        },
         message: fill(&rule.message, c, m),
         file: file.to_string(),
         language: lang,

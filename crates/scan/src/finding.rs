@@ -91,6 +91,13 @@ pub struct Context {
     pub line: u32,
     /// Its first line, trimmed (`for user in users:`).
     pub text: String,
+    /// For a per-item rule's loop: how many items it walks, by its names
+    /// ([`crate::size`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<crate::size::LoopSize>,
+    /// The name that told the size (`orders`, `environments`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size_name: Option<String>,
 }
 
 /// One statement of a finding that groups every match of its rule in one loop.
@@ -160,6 +167,13 @@ pub struct Finding {
     /// The fingerprints of the SQL strings in the finding's function.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sql_fingerprints: Vec<Fingerprint>,
+}
+
+impl Finding {
+    /// How many items the finding's loop walks, by its names, for a per-item rule.
+    pub fn loop_size(&self) -> Option<crate::size::LoopSize> {
+        self.context.as_ref().and_then(|c| c.size)
+    }
 }
 
 /// Why a file was skipped or only partly understood.

@@ -21,6 +21,7 @@ pub mod report;
 pub mod routes;
 pub mod rule;
 mod runs;
+pub mod size;
 mod walk;
 
 pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity, Statement};
@@ -29,6 +30,7 @@ pub use report::{ScanReport, SCHEMA_VERSION};
 pub use routes::{Framework, LineRange, RouteEntry, SqlString};
 pub use rule::{Rule, RuleError};
 pub use runs::RunContext;
+pub use size::LoopSize;
 
 use rule::Source;
 use std::path::{Path, PathBuf};
@@ -63,6 +65,15 @@ pub struct ScanOptions {
     /// code). By default they are counted in the summary but not listed: per-row work in a
     /// data migration that runs once at upgrade is not what slows a service.
     pub include_one_off: bool,
+    /// List findings of per-item rules in loops whose names do not tell how many items they
+    /// walk (`for c in candidates`). By default they are counted but not listed: most such
+    /// loops are over a handful of things; loops over data (`for order in orders`) are listed.
+    pub include_unsized: bool,
+    /// List findings in code not found on a request path (background jobs, code the scanner
+    /// could not place) when the scanned code serves requests. By default they are counted
+    /// but not listed; a scan that finds no request-handling code at all (a library, a CLI)
+    /// lists them.
+    pub include_off_request: bool,
     /// Run the rules that are off by default too (`enabled: false`: rules whose findings were
     /// rarely worth changing on code they were not tuned on).
     pub all_rules: bool,
@@ -79,6 +90,8 @@ impl Default for ScanOptions {
             threads: 0,
             include_tests: false,
             include_one_off: false,
+            include_unsized: false,
+            include_off_request: false,
             all_rules: false,
         }
     }
@@ -316,6 +329,21 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         });
     }
     let one_off_hidden = (before - findings.len()) as u64;
+    let before = findings.len();
+    if !opts.include_unsized {
+        findings.retain(|f| f.loop_size() != Some(LoopSize::Unknown));
+    }
+    let unsized_hidden = (before - findings.len()) as u64;
+    // code that serves requests: what slows a service is on its request path
+    let serves = !route_table.is_empty()
+        || findings
+            .iter()
+            .any(|f| f.run_context == RunContext::Request);
+    let before = findings.len();
+    if !opts.include_off_request && serves {
+        findings.retain(|f| f.run_context == RunContext::Request || f.run_context.is_one_off());
+    }
+    let off_request_hidden = (before - findings.len()) as u64;
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.rule_id).cmp(&(&b.file, b.line, b.column, &b.rule_id))
     });
@@ -339,6 +367,8 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
             skipped: counts.skipped,
             tests: counts.tests,
             one_off_hidden,
+            unsized_hidden,
+            off_request_hidden,
             bytes: counts.bytes,
             elapsed: started.elapsed(),
         },

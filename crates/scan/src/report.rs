@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// Version of the JSON report; semver, evolved by adding optional fields.
-pub const SCHEMA_VERSION: &str = "1.2.0";
+pub const SCHEMA_VERSION: &str = "1.3.0";
 
 /// The result of a scan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -68,6 +68,15 @@ pub struct Summary {
     /// the scan was not asked to include them (since 1.2.0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub findings_one_off_hidden: u64,
+    /// Findings of per-item rules in loops whose names do not tell how many items they walk,
+    /// not listed because the scan was not asked to include them (since 1.3.0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_unsized_hidden: u64,
+    /// Findings in code not found on a request path (background jobs, code of unknown
+    /// context) of a scan that found request-handling code, not listed because the scan was
+    /// not asked to include them (since 1.3.0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_off_request_hidden: u64,
     /// Files whose syntax tree has errors (scanned anyway).
     pub files_with_syntax_errors: u64,
     /// Bytes of source read.
@@ -149,6 +158,8 @@ pub(crate) struct Counts {
     pub(crate) skipped: u64,
     pub(crate) tests: u64,
     pub(crate) one_off_hidden: u64,
+    pub(crate) unsized_hidden: u64,
+    pub(crate) off_request_hidden: u64,
     pub(crate) bytes: u64,
     pub(crate) elapsed: Duration,
 }
@@ -196,6 +207,8 @@ impl ScanReport {
                 files_skipped: c.skipped,
                 files_test_skipped: c.tests,
                 findings_one_off_hidden: c.one_off_hidden,
+                findings_unsized_hidden: c.unsized_hidden,
+                findings_off_request_hidden: c.off_request_hidden,
                 files_with_syntax_errors: syntax,
                 bytes: c.bytes,
                 findings: sev,
@@ -526,6 +539,28 @@ impl ScanReport {
                 ", {} finding{} in one-off code not listed (--include-one-off)",
                 s.findings_one_off_hidden,
                 if s.findings_one_off_hidden == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+        }
+        if s.findings_unsized_hidden > 0 {
+            line.push_str(&format!(
+                ", {} finding{} in loops of unknown size not listed (--include-unsized)",
+                s.findings_unsized_hidden,
+                if s.findings_unsized_hidden == 1 {
+                    ""
+                } else {
+                    "s"
+                }
+            ));
+        }
+        if s.findings_off_request_hidden > 0 {
+            line.push_str(&format!(
+                ", {} finding{} off the request path not listed (--include-off-request)",
+                s.findings_off_request_hidden,
+                if s.findings_off_request_hidden == 1 {
                     ""
                 } else {
                     "s"

@@ -126,6 +126,10 @@ pub struct Rule {
     /// Whether the rule runs by default (`enabled: false` in its file: only when asked for,
     /// `--all-rules`).
     pub enabled: bool,
+    /// The rule reports work done once per item of its loop (`per-item: true`): not reported
+    /// in a loop over a handful of things by nature, hidden by default in a loop whose names
+    /// do not tell its size ([`crate::size`]).
+    pub per_item: bool,
     /// Where the rule was read from.
     pub source: String,
     pub(crate) compiled: Vec<(Language, Compiled)>,
@@ -159,6 +163,8 @@ struct RawFile {
     context: Option<String>,
     group: Option<String>,
     enabled: Option<bool>,
+    #[serde(rename = "per-item")]
+    per_item: Option<bool>,
     #[serde(default)]
     constraints: BTreeMap<String, RawRule>,
     #[serde(default)]
@@ -473,6 +479,7 @@ fn build(
         id,
         group_by_context,
         enabled: f.enabled.unwrap_or(true),
+        per_item: f.per_item.unwrap_or(false),
         languages: langs,
         severity: f.severity.unwrap_or(Severity::Medium),
         confidence: f.confidence.unwrap_or(Confidence::Medium),

@@ -19,12 +19,12 @@ fn tree() -> tempfile::TempDir {
     write(
         r,
         "app/users.py",
-        "def names(cursor, ids):\n    out = []\n    for uid in ids:\n        cursor.execute(\"SELECT name FROM users WHERE id = %s\", (uid,))\n        out.append(cursor.fetchone())\n    return out\n",
+        "def names(cursor, user_ids):\n    out = []\n    for uid in user_ids:\n        cursor.execute(\"SELECT name FROM users WHERE id = %s\", (uid,))\n        out.append(cursor.fetchone())\n    return out\n",
     );
     write(
         r,
         "web/load.js",
-        "async function load(ids) {\n  for (const id of ids) {\n    await fetch(`/api/${id}`);\n  }\n}\n",
+        "async function load(orderIds) {\n  for (const id of orderIds) {\n    await fetch(`/api/${id}`);\n  }\n}\n",
     );
     write(
         r,
@@ -60,7 +60,7 @@ fn tree() -> tempfile::TempDir {
     write(
         r,
         "app/broken.py",
-        "def f(cursor, ids):\n    for i in ids:\n        cursor.execute('SELECT 1')\n\nx = (1,\n",
+        "def f(cursor, user_ids):\n    for i in user_ids:\n        cursor.execute('SELECT 1')\n\nx = (1,\n",
     );
     write(
         r,
@@ -133,7 +133,7 @@ fn finds_anti_patterns_and_skips_what_it_should() {
     let ctx = py.context.as_ref().unwrap();
     assert_eq!(
         (ctx.kind.as_str(), ctx.line, ctx.text.as_str()),
-        ("loop", 3, "for uid in ids:")
+        ("loop", 3, "for uid in user_ids:")
     );
     assert_eq!(py.column, 9);
     assert!(py.snippet.starts_with("cursor.execute("));
@@ -278,7 +278,7 @@ fn markdown_and_terminal_renderings() {
     let plain = String::from_utf8(plain).unwrap();
     assert!(!plain.contains('\x1b'));
     assert!(
-        plain.contains("in names · loop at line 3: for uid in ids:"),
+        plain.contains("in names · loop at line 3: for uid in user_ids:"),
         "{plain}"
     );
     let mut color = Vec::new();
@@ -322,14 +322,14 @@ fn deeply_indented_python_is_skipped_not_fatal() {
     }
     // a query in a loop at the deepest level, so the literal prefilter lets the file through
     deep.push_str(&" ".repeat(520));
-    deep.push_str("for i in ids:\n");
+    deep.push_str("for i in user_ids:\n");
     deep.push_str(&" ".repeat(524));
     deep.push_str("cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (i,))\n");
     write(dir.path(), "deep.py", &deep);
     write(
         dir.path(),
         "ok.py",
-        "def f(cursor, ids):\n    for i in ids:\n        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (i,))\n",
+        "def f(cursor, user_ids):\n    for i in user_ids:\n        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (i,))\n",
     );
     let report = run(dir.path());
     let note = report
@@ -371,4 +371,101 @@ fn rules_from_text_and_scan_of_text() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("bad.yaml"), "{e}");
+}
+
+/// Per-item rules: a loop over data is listed, a loop over a handful of things by nature is
+/// not reported, and one whose names do not tell its size is counted, listed only when asked
+/// for and then at low confidence.
+#[test]
+fn loops_are_sized_by_their_names() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "svc.py",
+        "def a(cursor, orders):\n    for order in orders:\n        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (order,))\n\
+         \ndef b(cursor, environments):\n    for env in environments:\n        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (env,))\n\
+         \ndef c(cursor, candidates):\n    for c in candidates:\n        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (c,))\n",
+    );
+    let opts = ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    };
+    let r = scan(&opts).unwrap();
+    let lines: Vec<u32> = r.findings.iter().map(|f| f.line).collect();
+    assert_eq!(lines, [3], "{:#?}", r.findings);
+    let ctx = r.findings[0].context.as_ref().unwrap();
+    assert_eq!(ctx.size, Some(perfhive_scan::LoopSize::Data));
+    assert_eq!(ctx.size_name.as_deref(), Some("order"));
+    assert_eq!(r.summary.findings_unsized_hidden, 1);
+    let all = scan(&ScanOptions {
+        include_unsized: true,
+        ..opts
+    })
+    .unwrap();
+    let lines: Vec<(u32, perfhive_scan::Confidence)> = all
+        .findings
+        .iter()
+        .map(|f| (f.line, f.confidence))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (3, perfhive_scan::Confidence::High),
+            (11, perfhive_scan::Confidence::Low)
+        ],
+        "{:#?}",
+        all.findings
+    );
+    assert_eq!(all.summary.findings_unsized_hidden, 0);
+}
+
+/// Code that serves requests: findings off its request path are counted, and listed when
+/// asked for; a scan of code that serves no request lists them.
+#[test]
+fn findings_off_the_request_path_are_counted_when_the_code_serves_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let query = "        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (order,))\n";
+    write(
+        dir.path(),
+        "app.py",
+        format!(
+            "from flask import Flask\napp = Flask(__name__)\n\n@app.route(\"/orders\")\ndef orders_view():\n    for order in load_orders():\n{query}\
+             \ndef nightly_export(cursor, orders):\n    for order in orders:\n{query}"
+        ),
+    );
+    let opts = ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    };
+    let r = scan(&opts).unwrap();
+    let functions: Vec<_> = r.findings.iter().map(|f| f.function.clone()).collect();
+    assert_eq!(
+        functions,
+        [Some("orders_view".to_string())],
+        "{:#?}",
+        r.findings
+    );
+    assert_eq!(r.summary.findings_off_request_hidden, 1);
+    let all = scan(&ScanOptions {
+        include_off_request: true,
+        ..opts.clone()
+    })
+    .unwrap();
+    assert_eq!(all.findings.len(), 2, "{:#?}", all.findings);
+    // the same background function alone: no request-handling code, nothing held back
+    let lib = tempfile::tempdir().unwrap();
+    write(
+        lib.path(),
+        "export.py",
+        format!("def nightly_export(cursor, orders):\n    for order in orders:\n{query}"),
+    );
+    let r = scan(&ScanOptions {
+        paths: vec![lib.path().to_path_buf()],
+        ..opts
+    })
+    .unwrap();
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    assert_eq!(r.summary.findings_off_request_hidden, 0);
 }

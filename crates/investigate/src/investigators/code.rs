@@ -88,6 +88,10 @@ impl Investigator for CodeInvestigator {
             paths: self.paths.clone(),
             rule_dirs: self.rule_dirs.clone(),
             builtin: self.builtin,
+            // runtime evidence (repeated spans, a hot frame) tells the size a loop's names do
+            // not: such findings are kept, at low confidence, for the joins
+            include_unsized: true,
+            include_off_request: true,
             ..ScanOptions::default()
         };
         let report = perfhive_scan::scan(&opts).map_err(|e| InvestigatorError(e.to_string()))?;

@@ -38,6 +38,9 @@ fn code_findings() -> Vec<Finding> {
     let report = perfhive_scan::scan(&ScanOptions {
         paths: vec![dir.path().to_path_buf()],
         threads: 1,
+        // as the code investigator scans: every loop, on the request path or not
+        include_unsized: true,
+        include_off_request: true,
         ..ScanOptions::default()
     })
     .unwrap();
@@ -168,6 +171,9 @@ app.get('/orders/:id', async (req, res) => {
     let report = perfhive_scan::scan(&ScanOptions {
         paths: vec![dir.path().to_path_buf()],
         threads: 1,
+        // as the code investigator scans: every loop, on the request path or not
+        include_unsized: true,
+        include_off_request: true,
         ..ScanOptions::default()
     })
     .unwrap();

@@ -50,6 +50,20 @@ pub struct ScanArgs {
     /// by default they are only counted.
     #[arg(long)]
     pub include_one_off: bool,
+    /// List findings of per-item rules (a query or request per item of a loop) in loops
+    /// whose names do not tell how many items they walk (`for c in candidates`); by default
+    /// they are only counted. Loops over data (`for order in orders`) are always listed,
+    /// loops over a handful of things by nature (`for env in environments`) never.
+    #[arg(long)]
+    pub include_unsized: bool,
+    /// List findings in code not found on a request path (background jobs, code the scanner
+    /// could not place); by default they are only counted when the scanned code serves
+    /// requests (a library or CLI with no request-handling code lists them).
+    #[arg(long)]
+    pub include_off_request: bool,
+    /// List every finding: `--include-one-off --include-unsized --include-off-request`.
+    #[arg(long)]
+    pub all_findings: bool,
     /// Also run the built-in rules that are off by default (see `--list-rules --all-rules`).
     #[arg(long)]
     pub all_rules: bool,
@@ -108,7 +122,9 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
         max_file_size: a.max_file_size,
         threads: a.threads,
         include_tests: a.include_tests,
-        include_one_off: a.include_one_off,
+        include_one_off: a.include_one_off || a.all_findings,
+        include_unsized: a.include_unsized || a.all_findings,
+        include_off_request: a.include_off_request || a.all_findings,
         // the listing shows every rule, marking those off by default
         all_rules: a.all_rules || a.list_rules,
     };

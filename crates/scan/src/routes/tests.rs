@@ -503,6 +503,9 @@ class ReportView(View):
     let r = crate::scan(&crate::ScanOptions {
         paths: vec![dir.path().to_path_buf()],
         threads: 1,
+        // the JavaScript loop over `ids` (of unknown size, on no route) is listed too
+        include_unsized: true,
+        include_off_request: true,
         ..crate::ScanOptions::default()
     })
     .unwrap();

@@ -1,0 +1,377 @@
+//! How many items a loop walks, as far as its names tell. A query or a request per item costs
+//! in proportion to the loop's length: per-row work over a user's orders, a folder's files or
+//! all the workflows grows with the data, while the same work over an instance's environments,
+//! a table's columns or the configured destinations stays at a handful by nature. Rules marked
+//! `per-item: true` use this: a loop over a handful is not reported, a loop over data is, and
+//! a loop whose names say neither is listed only when asked for (`include_unsized`).
+//!
+//! The names read are the loop variable (`for order in …`, `for (const { workflowId } of …)`)
+//! and the collection (`user.orders.all()`, `Object.values(this.destinations)`, the array of
+//! `i < rows.length`), each reduced to its head noun (`ownedCredentials` → credential,
+//! `tablesToRemove` → table, `knowledgeBaseIds` → base) and looked up in two word lists.
+
+use serde::{Deserialize, Serialize};
+use tree_sitter::Node;
+
+/// What the names of a loop say about its length.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LoopSize {
+    /// Items that grow with the data (rows, users, files, orders).
+    Data,
+    /// A handful by nature (environments, columns, providers, formats).
+    Small,
+    /// The names say neither.
+    Unknown,
+}
+
+/// Things that grow with an application's data or use.
+#[rustfmt::skip]
+const DATA: &[&str] = &[
+    "user", "member", "account", "customer", "contact", "subscriber", "recipient", "follower",
+    "participant", "attendee", "registrant", "registration", "person", "people", "employee",
+    "student", "row", "record", "item", "document", "doc", "file", "image", "photo", "asset",
+    "upload", "blob", "post", "comment", "reply", "thread", "topic", "message", "email",
+    "notification", "article", "page", "revision", "order", "product", "variant", "sku",
+    "invoice", "payment", "transaction", "refund", "charge", "subscription", "ticket", "booking",
+    "reservation", "shipment", "fulfillment", "submission", "answer", "vote", "review", "rating",
+    "execution", "workflow", "credential", "dataset", "dashboard", "chart", "report",
+    "experiment", "trace", "span", "unit", "translation", "suggestion", "link", "feature",
+    "segment", "app", "workspace", "screen", "contribution", "abstract",
+];
+
+/// Things a handful by nature: configuration, schema and code structure.
+#[rustfmt::skip]
+const SMALL: &[&str] = &[
+    "environment", "env", "destination", "provider", "plugin", "extension", "addon", "module",
+    "dir", "directory", "path", "rule", "format", "locale", "language", "lang", "setting",
+    "config", "configuration", "option", "preference", "field", "column", "schema", "attribute",
+    "attr", "property", "prop", "role", "permission", "perm", "scope", "type", "kind", "channel",
+    "currency", "view", "tab", "db", "database", "connection", "tool", "backend", "engine",
+    "driver", "adapter", "handler", "hook", "listener", "middleware", "migration", "stage",
+    "phase", "level", "size", "dimension", "flavor", "factor", "template", "layout", "theme",
+    "style", "filter", "sorter", "region", "zone", "host", "server", "worker", "queue", "shard",
+    "partition", "replica", "warning", "error", "step", "policy", "method", "protocol",
+    "constraint", "table", "relation", "association", "service", "status", "state", "mode",
+    "retry", "attempt", "loader", "parser", "serializer", "validator",
+];
+
+/// Slices of a collection: as the loop variable (`for chunk in chunks`) each iteration is the
+/// batched form, a handful of round trips; as the collection (`for u in batch`), its items.
+const SLICES: &[&str] = &["chunk", "batch", "slice"];
+
+/// Words that name no thing of their own (`workflowIds` is about workflows).
+#[rustfmt::skip]
+const GENERIC: &[&str] = &[
+    "id", "ids", "pk", "pks", "key", "name", "list", "array", "set", "map", "dict", "data",
+    "info", "obj", "object", "value", "entry", "all", "new", "old", "existing", "current",
+    "pending", "remaining", "selected", "owned", "shared", "other", "get", "fetch", "load", "qs",
+    "queryset", "query", "result", "to", "index", "idx", "i", "j", "k", "n", "x", "by",
+];
+
+/// Chain members that pass the collection on (`.objects`, `.filter(…)`, `.items()`, `.length`).
+#[rustfmt::skip]
+const PASS: &[&str] = &[
+    "objects", "all", "filter", "exclude", "select_related", "prefetch_related", "order_by",
+    "iterator", "values", "values_list", "items", "keys", "entries", "length", "distinct", "only",
+    "defer", "annotate", "using", "map", "slice", "concat", "toArray", "fetchall", "scalars",
+    "this", "self", "cls", "data", "props", "state", "body", "params", "query", "filter_by",
+    "where", "sort", "sorted", "reverse", "flat", "flatMap", "unique", "execute", "find",
+    "findAll", "findMany", "exec", "lean", "toJSON", "await",
+];
+
+/// Calls whose first argument is the collection (`enumerate(rows)`, `Object.values(map)`).
+#[rustfmt::skip]
+const WRAPPERS: &[&str] = &[
+    "Object.keys", "Object.values", "Object.entries", "Array.from", "enumerate", "sorted", "list",
+    "set", "tuple", "reversed", "zip", "range", "len", "iter", "chain", "islice",
+];
+
+/// Prepositions that end a name's head (`tablesToRemove`, `usersWithRole`).
+#[rustfmt::skip]
+const CUT: &[&str] = &[
+    "to", "for", "with", "of", "in", "from", "on", "per", "without", "needing", "that", "by",
+];
+
+/// The size of the loop `node` (a `for`, a comprehension), by its names, and the name that
+/// told it.
+pub(crate) fn of_loop(node: Node<'_>, src: &[u8]) -> (LoopSize, Option<String>) {
+    let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
+    let field = |n: Node<'_>, f: &str| n.child_by_field_name(f).map(text);
+    let (element, collection) = match node.kind() {
+        "for_statement" if node.child_by_field_name("left").is_some() => {
+            (field(node, "left"), field(node, "right"))
+        }
+        "for_in_statement" => (field(node, "left"), field(node, "right")),
+        // a counting loop: the array of `i < rows.length`
+        "for_statement" => (None, field(node, "condition").and_then(counted)),
+        k if k.ends_with("comprehension") || k == "generator_expression" => {
+            let mut c = node.walk();
+            let clause = node
+                .named_children(&mut c)
+                .find(|n| n.kind() == "for_in_clause");
+            (
+                clause.and_then(|n| field(n, "left")),
+                clause.and_then(|n| field(n, "right")),
+            )
+        }
+        _ => (None, None),
+    };
+    classify(element, collection)
+}
+
+/// Element first (`for env in workspace.children` is about environments), then collection.
+pub(crate) fn classify(
+    element: Option<&str>,
+    collection: Option<&str>,
+) -> (LoopSize, Option<String>) {
+    for name in element.into_iter().flat_map(identifiers) {
+        if let Some(size) = size_of_name(&name, LoopSize::Small) {
+            return (size, Some(name));
+        }
+    }
+    if let Some(name) = collection.and_then(collection_name) {
+        if let Some(size) = size_of_name(&name, LoopSize::Data) {
+            return (size, Some(name));
+        }
+    }
+    (LoopSize::Unknown, None)
+}
+
+/// `rows` of `i < rows.length` or `i <= rows.length - 1`.
+fn counted(condition: &str) -> Option<&str> {
+    let rhs = condition.split_once('<')?.1.trim_start_matches('=');
+    let arr = rhs.split(".length").next()?.trim();
+    (arr.len() < rhs.trim().len()).then_some(arr)
+}
+
+/// The identifiers of a loop target (`order`, `(k, v)`, `{ workflowId, versionId }`).
+fn identifiers(target: &str) -> Vec<String> {
+    target
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+        .filter(|w| !w.is_empty() && !matches!(*w, "const" | "let" | "var" | "of" | "in"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// The name that stands for a collection expression: wrappers unwrapped, arguments and
+/// literals dropped, the last member of the chain that does not just pass it on.
+fn collection_name(expr: &str) -> Option<String> {
+    let mut e = expr.trim();
+    for prefix in ["await ", "yield "] {
+        e = e.strip_prefix(prefix).unwrap_or(e).trim();
+    }
+    for fallback in ["??", "||", " or "] {
+        if let Some((head, _)) = e.split_once(fallback) {
+            e = head.trim();
+        }
+    }
+    loop {
+        let e0 = e.trim_start_matches('(').trim_end_matches(')').trim();
+        let Some(w) = WRAPPERS
+            .iter()
+            .find(|w| e0.starts_with(**w) && e0[w.len()..].trim_start().starts_with('('))
+        else {
+            break;
+        };
+        let inner = &e0[w.len()..].trim_start()[1..];
+        e = first_argument(inner);
+    }
+    let flat = strip_groups(e);
+    flat.split(['.', '?', '!', ' ', '\n', '\t'])
+        .map(|m| m.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')))
+        .rfind(|m| !m.is_empty() && !PASS.contains(m))
+        .map(str::to_string)
+}
+
+/// `rows, key=…)` → `rows`: the text up to the first comma or close at depth 0.
+fn first_argument(s: &str) -> &str {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => return s[..i].trim(),
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => return s[..i].trim(),
+            _ => {}
+        }
+    }
+    s.trim()
+}
+
+/// The expression without the contents of its calls, subscripts and string literals.
+fn strip_groups(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let (mut depth, mut quote) = (0i32, None::<char>);
+    for c in s.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"' | '`') => quote = Some(c),
+            (None, '(' | '[' | '{') => depth += 1,
+            (None, ')' | ']' | '}') => depth = (depth - 1).max(0),
+            (None, c) if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The size a name tells, by its head noun; `slice` is the size a slice's name tells.
+fn size_of_name(name: &str, slice: LoopSize) -> Option<LoopSize> {
+    let words = words(name);
+    let end = words
+        .iter()
+        .skip(1)
+        .position(|w| CUT.contains(&w.as_str()))
+        .map_or(words.len(), |p| p + 1);
+    let head = words[..end]
+        .iter()
+        .rev()
+        .map(|w| singular(w))
+        .find(|w| !GENERIC.contains(&w.as_str()))?;
+    if SLICES.contains(&head.as_str()) {
+        Some(slice)
+    } else if SMALL.contains(&head.as_str()) {
+        Some(LoopSize::Small)
+    } else if DATA.contains(&head.as_str()) {
+        Some(LoopSize::Data)
+    } else {
+        None
+    }
+}
+
+/// `ownedSharedWorkflows` → owned, shared, workflows; `pk_set` → pk, set.
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !cur.is_empty() {
+                out.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && prev_lower && !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+        prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        cur.extend(c.to_lowercase());
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A plural's singular, by the regular English endings.
+fn singular(w: &str) -> String {
+    if w.len() > 4 && w.ends_with("ies") {
+        format!("{}y", &w[..w.len() - 3])
+    } else if (w.len() > 4
+        && (w.ends_with("sses")
+            || w.ends_with("xes")
+            || w.ends_with("ches")
+            || w.ends_with("shes")))
+        || (w.len() > 3 && w.ends_with("uses"))
+    {
+        w[..w.len() - 2].to_string()
+    } else if w.len() > 2 && w.ends_with('s') && !w.ends_with("ss") && !w.ends_with("us") {
+        w[..w.len() - 1].to_string()
+    } else {
+        w.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(element: Option<&str>, collection: Option<&str>) -> LoopSize {
+        classify(element, collection).0
+    }
+
+    #[test]
+    fn the_element_names_the_items() {
+        assert_eq!(size(Some("order"), Some("qs")), LoopSize::Data);
+        assert_eq!(size(Some("env"), Some("project.children")), LoopSize::Small);
+        assert_eq!(
+            size(Some("{ workflowId, versionId }"), Some("x")),
+            LoopSize::Data
+        );
+        assert_eq!(
+            size(Some("[index, workflowId]"), Some("x.entries()")),
+            LoopSize::Data
+        );
+        assert_eq!(
+            size(Some("i, p"), Some("enumerate(o.positions.all())")),
+            LoopSize::Unknown
+        );
+    }
+
+    #[test]
+    fn the_collection_names_them_when_the_element_does_not() {
+        assert_eq!(
+            size(
+                Some("o"),
+                Some("Order.objects.select_related('event').exclude(fee=0)")
+            ),
+            LoopSize::Data
+        );
+        assert_eq!(
+            size(Some("d"), Some("Object.values(this.destinations)")),
+            LoopSize::Small
+        );
+        assert_eq!(size(Some("x"), Some("ownedCredentials")), LoopSize::Data);
+        assert_eq!(size(Some("t"), Some("tablesToRemove")), LoopSize::Small);
+        assert_eq!(size(Some("r"), Some("workflowLevelRules")), LoopSize::Small);
+        assert_eq!(
+            size(Some("k, v"), Some("self.attributes.items()")),
+            LoopSize::Small
+        );
+        assert_eq!(size(None, Some("appScreens")), LoopSize::Data);
+        assert_eq!(size(Some("c"), Some("candidates")), LoopSize::Unknown);
+        assert_eq!(size(Some("i"), Some("range(len(rows))")), LoopSize::Data);
+        assert_eq!(size(Some("s"), Some("segments ?? []")), LoopSize::Data);
+        assert_eq!(
+            size(Some("id"), Some("await repo.find({ where })")),
+            LoopSize::Unknown
+        );
+    }
+
+    #[test]
+    fn counting_loops_walk_the_array_of_their_bound() {
+        assert_eq!(counted("i < appScreens.length"), Some("appScreens"));
+        assert_eq!(counted("i <= rows.length - 1"), Some("rows"));
+        assert_eq!(counted("i < n"), None);
+    }
+
+    #[test]
+    fn head_nouns_and_plurals() {
+        assert_eq!(
+            words("ownedSharedWorkflows"),
+            ["owned", "shared", "workflows"]
+        );
+        assert_eq!(words("pk_set"), ["pk", "set"]);
+        assert_eq!(singular("entries"), "entry");
+        assert_eq!(singular("addresses"), "address");
+        assert_eq!(singular("statuses"), "status");
+        assert_eq!(singular("class"), "class");
+        assert_eq!(size_of_name("knowledgeBaseIds", LoopSize::Data), None);
+        assert_eq!(
+            size_of_name("unfinishedExecutionIds", LoopSize::Data),
+            Some(LoopSize::Data)
+        );
+        assert_eq!(
+            size_of_name("usersWithRole", LoopSize::Data),
+            Some(LoopSize::Data)
+        );
+        assert_eq!(size(Some("u"), Some("batch")), LoopSize::Data);
+        assert_eq!(
+            size(Some("chunk"), Some("chunks(rows, 500)")),
+            LoopSize::Small
+        );
+    }
+}
