@@ -42,7 +42,7 @@ def fmt(tp, n):
     if n == 0:
         return "n/a"
     lo, hi = wilson(tp, n)
-    return f"{100 * tp / n:.0f}% ({tp}/{n}; 95% CI {100 * lo:.0f}–{100 * hi:.0f}%)"
+    return f"{100 * tp / n:.0f}% ({tp}/{n}; 95% CI {max(0.0, 100 * lo):.0f}–{min(100.0, 100 * hi):.0f}%)"
 
 
 def scanner_where(f):
