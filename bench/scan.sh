@@ -12,6 +12,7 @@
 #   CORPORA=heldout2 bash bench/scan.sh # round 2's held-out corpora
 #   CORPORA=heldout3 bash bench/scan.sh # round 3's
 #   CORPORA=heldout4 bash bench/scan.sh # round 4's
+#   CORPORA=heldout5 bash bench/scan.sh # round 5's
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -58,6 +59,10 @@ elif [ "${CORPORA:-}" = heldout4 ]; then
   bash "$scan/corpus.sh" nautobot indico vendure flowise
   cd "$scan/.corpus"
   PATHS=(nautobot/nautobot indico/indico vendure/dist flowise/dist)
+elif [ "${CORPORA:-}" = heldout5 ]; then
+  bash "$scan/corpus.sh" ckan labelstudio medusa2 novu
+  cd "$scan/.corpus"
+  PATHS=(ckan/ckan ckan/ckanext labelstudio/label_studio medusa2/dist novu/build/main)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -73,6 +78,7 @@ case "${CORPORA:-}" in
   heldout2) bundles weblate/weblate/static superset/superset/static ;;
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
   heldout4) bundles nautobot/nautobot/project-static nautobot/nautobot/ui indico/indico/web/static ;;
+  heldout5) bundles ckan/ckan/public ;;
 esac
 
 if pgrep -x rustc >/dev/null; then

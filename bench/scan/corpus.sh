@@ -38,6 +38,10 @@ nautobot pypi-wheel nautobot 3.2.7 0742bcb18aaf08dc45891f2c410707d4c6467089944a0
 indico   pypi-wheel indico 3.2.9 194d2e31ccaabd2b9af7809e67d60d942faee35a6b4de36f0c2c280a32ed84c3
 vendure  npm   @vendure/core 3.7.3 44d7f5bdfc4757016a2ff2b14a8120be338d76effc240a5f7ce98ca99ac29b5a
 flowise  npm   flowise 3.1.2 5a539efabdffc6f7496bb664f33601d6bbfffd533919b279ef6ee9e01b12920b
+ckan     pypi-wheel ckan 2.12.0 3b41cb4860286813fbcd18c57341e96edba266e2e492aeea92c4e03ce9e2934e
+labelstudio pypi-wheel label-studio 1.23.2 c575b2552d0b271554224c5e56ab2ce9449c6e62a0b4851bc8c706d8fe651137
+medusa2  npm   @medusajs/medusa 2.21.2 7e8dafaadf833fb200044dc1b9f6ce2cb56f493c5a89391849e86b0022af749c
+novu     npm   @novu/application-generic 0.24.2 defdbe09a43e72ca3091fb0026531a216e8ca309124b2ecfcf87287afe58a339
 "
 
 want=" $* "

@@ -13,6 +13,7 @@
 #   bash bench/scan/precision.sh heldout3    # round 3 (misago, mlflow, payload, budibase)
 #   bash bench/scan/precision.sh heldout4    # round 4 (nautobot, indico, vendure, flowise),
 #                                            # with the hidden findings' sample (hidden.py)
+#   bash bench/scan/precision.sh heldout5    # round 5 (ckan, labelstudio, medusa2, novu), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -30,19 +31,23 @@ if [ -z "${PERFHIVE:-}" ]; then
 fi
 
 MODE="${1:-earlier}"
-if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || [ "$MODE" = heldout4 ] || [ "$MODE" = tuning ]; then
+if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || [ "$MODE" = heldout4 ] || [ "$MODE" = heldout5 ] || [ "$MODE" = tuning ]; then
   seed=heldout-2026-12-03; all=150
   case "$MODE" in
     heldout) set -- pretix unleash ;;
     heldout2) set -- weblate superset medusa n8n; seed=heldout-2026-12-04; all=80 ;;
     heldout3) set -- misago mlflow payload budibase; seed=heldout-2026-12-04-r3; all=80 ;;
     heldout4) set -- nautobot indico vendure flowise; seed=heldout-2026-12-04-r4; all=80 ;;
-    *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase ;;
+    heldout5) set -- ckan labelstudio medusa2 novu; seed=heldout-2026-12-04-r5; all=80 ;;
+    *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ;;
   esac
   bash "$here/corpus.sh" "$@"
   for name in "$@"; do
     case "$name" in
       pretix|wagtail|weblate|superset|misago|mlflow|nautobot|indico) paths="$name"; langs="--lang python" ;;
+      ckan) paths="ckan ckanext"; langs="--lang python" ;;
+      labelstudio) paths=label_studio; langs="--lang python" ;;
+      novu) paths=build/main; langs="--lang javascript --lang typescript" ;;
       budibase) paths=src; langs="--lang javascript --lang typescript" ;;
       *) paths=dist; langs="--lang javascript --lang typescript" ;;
     esac
@@ -54,14 +59,14 @@ if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || 
       python3 "$here/heldout.py" --name "$name" --seed "$seed" --all "$all" --scan "$out/scan-$name.json" \
         --labels "$here/labels/$name.tsv" --todo "$out/todo-$name.tsv" \
         --json "$out/heldout-$name.json"
-      if [ "$MODE" = heldout4 ]; then
+      if [ "$MODE" = heldout4 ] || [ "$MODE" = heldout5 ]; then
         # what the default listing leaves out, measured on a seeded sample (hidden.py)
         # shellcheck disable=SC2086
         (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --all-findings --format json \
           --out "$out/all-$name.json") || true
         python3 "$here/hidden.py" --name "$name" --default "$out/scan-$name.json" \
           --all "$out/all-$name.json" --labels "$here/labels/hidden/$name.tsv" \
-          --todo "$out/todo-hidden-$name.tsv"
+          --todo "$out/todo-hidden-$name.tsv" --seed "hidden-${seed#heldout-}"
       fi
     else
       python3 -c 'import json,sys,collections; r=json.load(open(sys.argv[1])); print(sys.argv[2], r["summary"]["files"], "files", collections.Counter(f["rule_id"] for f in r["findings"]))' \
