@@ -73,7 +73,8 @@ fi
 # The Python applications ship their browser bundles (28 MB of built JS in superset): not
 # application code, and left out for every tool alike (.ignore is read by perfhive's and
 # ast-grep's walkers, .semgrepignore by Semgrep).
-bundles() { for d in "$@"; do echo "$(basename "$d")/" > "$(dirname "$d")/.ignore"; echo "$d/" >> .semgrepignore; done; }
+BUNDLES=()
+bundles() { for d in "$@"; do echo "$(basename "$d")/" > "$(dirname "$d")/.ignore"; echo "$d/" >> .semgrepignore; BUNDLES+=("$d"); done; }
 case "${CORPORA:-}" in
   heldout2) bundles weblate/weblate/static superset/superset/static ;;
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
@@ -81,17 +82,29 @@ case "${CORPORA:-}" in
   heldout5) bundles ckan/ckan/public ;;
 esac
 
+# Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root
+# it finds — the enclosing git repository, this one — has no .semgrepignore, whatever the
+# working folder holds: the corpora are scanned from a copy outside the repository, where the
+# .semgrepignore above is the project's. Test files are scanned by every tool (perfhive with
+# --include-tests).
+copy="$(mktemp -d /tmp/perfhive-scan-bench.XXXXXX)"
+trap 'rm -rf "$copy"' EXIT
+for p in "${PATHS[@]}"; do mkdir -p "$copy/$(dirname "$p")"; cp -a "$p" "$copy/$p"; done
+for d in "${BUNDLES[@]}"; do cp -a "$(dirname "$d")/.ignore" "$copy/$(dirname "$d")/.ignore"; done
+cp .semgrepignore "$copy/"
+cd "$copy"
+
 if pgrep -x rustc >/dev/null; then
   echo "warning: rustc is running: timings will be disturbed" >&2
 fi
 
-run_perfhive() { taskset -c "$CPU" "$PERFHIVE" scan "${PATHS[@]}" --lang python --lang javascript --lang typescript --threads 1 --format json --out "$1"; }
+run_perfhive() { taskset -c "$CPU" "$PERFHIVE" scan "${PATHS[@]}" --lang python --lang javascript --lang typescript --include-tests --threads 1 --format json --out "$1"; }
 run_astgrep() { taskset -c "$CPU" "$ASTGREP" scan -c "$scan/sgconfig.yml" -j 1 --json=compact "${PATHS[@]}" > "$1"; }
 run_semgrep() { taskset -c "$CPU" "$SEMGREP" scan --metrics=off --disable-version-check --no-git-ignore -j 1 \
   --config "$scan/semgrep-rules.yml" --json -o "$1" "${PATHS[@]}" 2>/dev/null; }
 
 # Files scanned and findings, from one counting run per tool.
-"$PERFHIVE" scan "${PATHS[@]}" --lang python --lang javascript --lang typescript --format json --out "$out/speed-perfhive.json" >/dev/null 2>&1 || true
+"$PERFHIVE" scan "${PATHS[@]}" --lang python --lang javascript --lang typescript --include-tests --format json --out "$out/speed-perfhive.json" >/dev/null 2>&1 || true
 "$ASTGREP" scan -c "$scan/sgconfig.yml" --inspect summary --json=compact "${PATHS[@]}" > "$out/speed-astgrep.json" 2> "$out/speed-astgrep.inspect" || true
 run_semgrep "$out/speed-semgrep.json" || true
 

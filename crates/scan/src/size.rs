@@ -36,7 +36,7 @@ const DATA: &[&str] = &[
     "invoice", "payment", "transaction", "refund", "charge", "subscription", "ticket", "booking",
     "reservation", "shipment", "fulfillment", "submission", "answer", "vote", "review", "rating",
     "execution", "workflow", "credential", "dataset", "dashboard", "chart", "report",
-    "experiment", "trace", "span", "unit", "translation", "suggestion", "link", "feature",
+    "experiment", "trace", "span", "unit", "suggestion", "link", "feature", "tag",
     "segment", "app", "workspace", "screen", "contribution", "abstract",
 ];
 
@@ -53,7 +53,7 @@ const SMALL: &[&str] = &[
     "style", "filter", "sorter", "region", "zone", "host", "server", "worker", "queue", "shard",
     "partition", "replica", "warning", "error", "step", "policy", "method", "protocol",
     "constraint", "table", "relation", "association", "service", "status", "state", "mode",
-    "retry", "attempt", "loader", "parser", "serializer", "validator",
+    "attempt", "loader", "parser", "serializer", "validator",
 ];
 
 /// Slices of a collection: as the loop variable (`for chunk in chunks`) each iteration is the
@@ -74,7 +74,7 @@ const GENERIC: &[&str] = &[
 const PASS: &[&str] = &[
     "objects", "all", "filter", "exclude", "select_related", "prefetch_related", "order_by",
     "iterator", "values", "values_list", "items", "keys", "entries", "length", "distinct", "only",
-    "defer", "annotate", "using", "map", "slice", "concat", "toArray", "fetchall", "scalars",
+    "defer", "annotate", "using", "select_for_update", "map", "slice", "concat", "toArray", "fetchall", "scalars",
     "this", "self", "cls", "data", "props", "state", "body", "params", "query", "filter_by",
     "where", "sort", "sorted", "reverse", "flat", "flatMap", "unique", "execute", "find",
     "findAll", "findMany", "exec", "lean", "toJSON", "await",
@@ -125,17 +125,24 @@ pub(crate) fn classify(
     element: Option<&str>,
     collection: Option<&str>,
 ) -> (LoopSize, Option<String>) {
-    for name in element.into_iter().flat_map(identifiers) {
-        if let Some(size) = size_of_name(&name, LoopSize::Small) {
-            return (size, Some(name));
-        }
+    let from_element = element
+        .into_iter()
+        .flat_map(identifiers)
+        .find_map(|n| size_of_name(&n, LoopSize::Small).map(|s| (s, n)));
+    let from_collection = || {
+        collection
+            .and_then(collection_name)
+            .and_then(|n| size_of_name(&n, LoopSize::Data).map(|s| (s, n)))
+    };
+    let told = from_element.or_else(from_collection);
+    // a handful by name stands; data by name does not outweigh a collection that is part of
+    // one object
+    match told {
+        Some((LoopSize::Small, n)) => (LoopSize::Small, Some(n)),
+        _ if collection.map(unwrap).is_some_and(one_parents_part) => (LoopSize::Unknown, None),
+        Some((size, n)) => (size, Some(n)),
+        None => (LoopSize::Unknown, None),
     }
-    if let Some(name) = collection.and_then(collection_name) {
-        if let Some(size) = size_of_name(&name, LoopSize::Data) {
-            return (size, Some(name));
-        }
-    }
-    (LoopSize::Unknown, None)
 }
 
 /// `rows` of `i < rows.length` or `i <= rows.length - 1`.
@@ -157,6 +164,54 @@ fn identifiers(target: &str) -> Vec<String> {
 /// The name that stands for a collection expression: wrappers unwrapped, arguments and
 /// literals dropped, the last member of the chain that does not just pass it on.
 fn collection_name(expr: &str) -> Option<String> {
+    let flat = strip_groups(unwrap(expr));
+    flat.split(['.', '?', '!', ' ', '\n', '\t'])
+        .map(|m| m.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')))
+        .rfind(|m| !m.is_empty() && !PASS.contains(m))
+        .map(str::to_string)
+}
+
+/// A collection that is part of one object, whatever its items are called: an attribute of
+/// the object itself (`self.forms`, `this.destinations`: set up with the object, a handful
+/// as a rule) or the rows of a queryset filtered to one parent (`Ticket.objects.filter(
+/// order=order)`, every argument a plain field equal to a name).
+fn one_parents_part(e: &str) -> bool {
+    let is_name = |s: &str| {
+        !s.is_empty()
+            && s.split('.').all(|m| {
+                !m.is_empty()
+                    && m.chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '#')
+            })
+    };
+    if let Some(attr) = e.strip_prefix("self.").or_else(|| e.strip_prefix("this.")) {
+        return is_name(attr) && !attr.contains('.');
+    }
+    let Some(i) = e.find(".objects.filter(") else {
+        return false;
+    };
+    let args = first_argument(&e[i + ".objects.filter(".len()..]);
+    !args.is_empty()
+        && args
+            .split(',')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .all(|a| {
+                a.split_once('=').is_some_and(|(k, v)| {
+                    let (k, v) = (k.trim(), v.trim());
+                    is_name(k)
+                        && !k.contains("__")
+                        && !k.contains('.')
+                        && is_name(v)
+                        && !matches!(v, "True" | "False" | "None")
+                        && !v.starts_with(|c: char| c.is_ascii_digit())
+                })
+            })
+}
+
+/// The collection itself: `await`, fallbacks (`?? []`), wrappers (`enumerate(…)`,
+/// `Object.values(…)`) and comprehensions (`[x for x in rows if …]` → `rows`) taken off.
+fn unwrap(expr: &str) -> &str {
     let mut e = expr.trim();
     for prefix in ["await ", "yield "] {
         e = e.strip_prefix(prefix).unwrap_or(e).trim();
@@ -177,11 +232,17 @@ fn collection_name(expr: &str) -> Option<String> {
         let inner = &e0[w.len()..].trim_start()[1..];
         e = first_argument(inner);
     }
-    let flat = strip_groups(e);
-    flat.split(['.', '?', '!', ' ', '\n', '\t'])
-        .map(|m| m.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')))
-        .rfind(|m| !m.is_empty() && !PASS.contains(m))
-        .map(str::to_string)
+    // a comprehension or generator: the collection it walks
+    if e.starts_with(['[', '(']) {
+        if let Some((_, rest)) = e
+            .rsplit_once(" for ")
+            .and_then(|(_, r)| r.split_once(" in "))
+        {
+            let end = rest.find(" if ").unwrap_or(rest.len());
+            return rest[..end].trim().trim_end_matches([']', ')']).trim();
+        }
+    }
+    e
 }
 
 /// `rows, key=…)` → `rows`: the text up to the first comma or close at depth 0.
@@ -338,6 +399,45 @@ mod tests {
         assert_eq!(
             size(Some("id"), Some("await repo.find({ where })")),
             LoopSize::Unknown
+        );
+    }
+
+    #[test]
+    fn a_part_of_one_object_is_not_sized_by_its_items_names() {
+        assert_eq!(size(Some("form"), Some("self.forms")), LoopSize::Unknown);
+        assert_eq!(size(Some("user"), Some("this.users")), LoopSize::Unknown);
+        assert_eq!(
+            size(Some("row"), Some("self.rows_for(user)")),
+            LoopSize::Data
+        );
+        assert_eq!(
+            size(
+                Some("ticket"),
+                Some("Ticket.objects.filter(order=order, provider=self.provider)")
+            ),
+            LoopSize::Unknown
+        );
+        assert_eq!(
+            size(
+                Some("ticket"),
+                Some("Ticket.objects.filter(created__lte=cutoff)")
+            ),
+            LoopSize::Data
+        );
+        assert_eq!(
+            size(Some("o"), Some("Order.objects.filter(paid=True)")),
+            LoopSize::Data
+        );
+        assert_eq!(
+            size(
+                Some("item_id"),
+                Some("[x for x in self.personal_items if x in wanted]")
+            ),
+            LoopSize::Unknown
+        );
+        assert_eq!(
+            size(Some("u"), Some("[u for u in users if u.active]")),
+            LoopSize::Data
         );
     }
 
