@@ -13,6 +13,7 @@
 #   CORPORA=heldout3 bash bench/scan.sh # round 3's
 #   CORPORA=heldout4 bash bench/scan.sh # round 4's
 #   CORPORA=heldout5 bash bench/scan.sh # round 5's
+#   CORPORA=heldout6 bash bench/scan.sh # round 6's
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -63,6 +64,10 @@ elif [ "${CORPORA:-}" = heldout5 ]; then
   bash "$scan/corpus.sh" ckan labelstudio medusa2 novu
   cd "$scan/.corpus"
   PATHS=(ckan/ckan ckan/ckanext labelstudio/label_studio medusa2/dist novu/build/main)
+elif [ "${CORPORA:-}" = heldout6 ]; then
+  bash "$scan/corpus.sh" synapse prefect coreflows kuzzle
+  cd "$scan/.corpus"
+  PATHS=(synapse/synapse prefect/prefect coreflows/dist kuzzle/dist)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -80,6 +85,7 @@ case "${CORPORA:-}" in
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
   heldout4) bundles nautobot/nautobot/project-static nautobot/nautobot/ui indico/indico/web/static ;;
   heldout5) bundles ckan/ckan/public ;;
+  heldout6) bundles prefect/prefect/server/ui prefect/prefect/server/ui-v2 ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -42,6 +42,10 @@ ckan     pypi-wheel ckan 2.12.0 3b41cb4860286813fbcd18c57341e96edba266e2e492aeea
 labelstudio pypi-wheel label-studio 1.23.2 c575b2552d0b271554224c5e56ab2ce9449c6e62a0b4851bc8c706d8fe651137
 medusa2  npm   @medusajs/medusa 2.21.2 7e8dafaadf833fb200044dc1b9f6ce2cb56f493c5a89391849e86b0022af749c
 novu     npm   @novu/application-generic 0.24.2 defdbe09a43e72ca3091fb0026531a216e8ca309124b2ecfcf87287afe58a339
+synapse  pypi-wheel matrix-synapse 1.163.2 6cecae98b6e1b55dd68e689329cf1677cba103d4160c320f04b26bd081ff1558
+prefect  pypi-wheel prefect 3.9.1 0c662e26e971b617993eed1f3d02fb8bc3c2dd47bee521b495f6e4dfeb38ae74
+coreflows npm  @medusajs/core-flows 2.21.2 a4f8e280ecbf7dcd11a699b8de53a64ad8faa782a671464c581f802579671d33
+kuzzle   npm   kuzzle 2.56.0 1a126e904fae5a8da0fdc8a29c305ac8e3bbd74d03e7f35bc5dc6e3a7afb1c87
 "
 
 want=" $* "
