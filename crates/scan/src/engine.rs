@@ -106,6 +106,11 @@ impl<'r> Engine<'r> {
         extract: bool,
     ) -> FileResult {
         let lr = &self.langs[lang.index()];
+        // compiled TypeScript's `__awaiter` generators: matched as the async functions they
+        // were compiled from; findings show the file's own text (`shown`)
+        let desugared = crate::awaiter::desugar(lang, parser, text);
+        let shown = text;
+        let text = desugared.as_deref().unwrap_or(text);
         let mut ft = FileText::new(text);
         let active: Vec<bool> = lr
             .rules
@@ -197,7 +202,7 @@ impl<'r> Engine<'r> {
                                     ),
                                 });
                             }
-                            f.statements.push(statement(text, n));
+                            f.statements.push(statement(shown, n));
                             continue;
                         }
                         if let Some(g) = group_key {
@@ -209,7 +214,7 @@ impl<'r> Engine<'r> {
                             &m,
                             lang,
                             file,
-                            text,
+                            shown,
                             n,
                             &stack,
                             &lr.function_kinds,

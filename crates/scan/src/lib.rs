@@ -9,6 +9,7 @@
 //! the one tree; the [`ScanReport`] renders as terminal text, JSON (schema
 //! `schema/scan-report.schema.json`), SARIF 2.1.0 or Markdown.
 
+mod awaiter;
 mod engine;
 pub mod finding;
 mod guard;
