@@ -28,7 +28,7 @@ pub(crate) fn desugar(lang: Language, parser: &mut Parser, text: &str) -> Option
     }
     let tree = parser.parse(text, None)?;
     let mut at = Vec::new();
-    collect(tree.root_node(), text.as_bytes(), false, &mut at);
+    collect(tree.root_node(), text.as_bytes(), &mut at);
     if at.is_empty() {
         return None;
     }
@@ -39,30 +39,47 @@ pub(crate) fn desugar(lang: Language, parser: &mut Parser, text: &str) -> Option
     String::from_utf8(out).ok()
 }
 
-/// Start bytes of the `yield` keywords that belong to an `__awaiter` generator.
-fn collect(n: Node<'_>, src: &[u8], inside: bool, at: &mut Vec<usize>) {
-    let kind = n.kind();
-    let inside = if kind == "generator_function" || kind == "generator_function_declaration" {
-        is_awaiter_body(n, src)
-    } else if kind.contains("function") || kind == "method_definition" || kind == "class_body" {
-        // another function: its own `yield`s are not awaits (an arrow function cannot yield)
-        inside && kind == "arrow_function"
-    } else {
-        inside
-    };
-    if inside
-        && kind == "yield_expression"
-        && src.get(n.start_byte()..n.start_byte() + 5) == Some(b"yield")
-    {
-        // `yield* x` delegates to another generator: not an await
-        let rest = &src[n.start_byte() + 5..n.end_byte()];
-        if !rest.trim_ascii_start().starts_with(b"*") {
-            at.push(n.start_byte());
+/// Start bytes of the `yield` keywords that belong to an `__awaiter` generator. Iterative (a
+/// tree cursor and a stack of flags): generated code can nest deeper than the thread's stack.
+fn collect(root: Node<'_>, src: &[u8], at: &mut Vec<usize>) {
+    let mut cur = root.walk();
+    // whether each node on the path from the root is inside an `__awaiter` generator
+    let mut inside: Vec<bool> = Vec::new();
+    loop {
+        let n = cur.node();
+        let parent = inside.last().copied().unwrap_or(false);
+        let kind = n.kind();
+        let here = if kind == "generator_function" || kind == "generator_function_declaration" {
+            is_awaiter_body(n, src)
+        } else if kind.contains("function") || kind == "method_definition" || kind == "class_body" {
+            // another function: its own `yield`s are not awaits (an arrow function cannot yield)
+            parent && kind == "arrow_function"
+        } else {
+            parent
+        };
+        if here
+            && kind == "yield_expression"
+            && src.get(n.start_byte()..n.start_byte() + 5) == Some(b"yield")
+        {
+            // `yield* x` delegates to another generator: not an await
+            let rest = src.get(n.start_byte() + 5..n.end_byte()).unwrap_or(b"");
+            if !rest.trim_ascii_start().starts_with(b"*") {
+                at.push(n.start_byte());
+            }
         }
-    }
-    let mut c = n.walk();
-    for child in n.children(&mut c) {
-        collect(child, src, inside, at);
+        if cur.goto_first_child() {
+            inside.push(here);
+            continue;
+        }
+        loop {
+            if cur.goto_next_sibling() {
+                break;
+            }
+            if !cur.goto_parent() {
+                return;
+            }
+            inside.pop();
+        }
     }
 }
 
@@ -98,6 +115,23 @@ mod tests {
         // the code's own generator and a delegation keep their `yield`
         assert!(out.contains("function* () { yield 1; }"), "{out}");
         assert!(out.contains("yield* other()"), "{out}");
+    }
+
+    #[test]
+    fn deeply_nested_code_does_not_exhaust_the_stack() {
+        let mut src = String::from(
+            "function f() { return __awaiter(this, void 0, void 0, function* () { yield g(",
+        );
+        src.push_str(&"[".repeat(20_000));
+        src.push_str(&"]".repeat(20_000));
+        src.push_str("); }); }\n");
+        let out = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || run(&src).map(|s| s.len()))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(out.is_some());
     }
 
     #[test]

@@ -179,7 +179,8 @@ impl<'r> Engine<'r> {
                         // per-item work over a handful of things by nature is not reported
                         if rule.per_item
                             && m.context.is_some_and(|a| {
-                                crate::size::of_loop(a, src).0 == crate::size::LoopSize::Small
+                                crate::size::of_loops(a, &stack, &lr.function_kinds, src).0
+                                    == crate::size::LoopSize::Small
                             })
                         {
                             continue;
@@ -389,7 +390,7 @@ fn finding(
     let sized = m
         .context
         .filter(|_| rule.per_item)
-        .map(|a| crate::size::of_loop(a, src));
+        .map(|a| crate::size::of_loops(a, stack, function_kinds, src));
     let context = m.context.map(|a| Context {
         size: sized.as_ref().map(|s| s.0),
         size_name: sized.as_ref().and_then(|s| s.1.clone()),

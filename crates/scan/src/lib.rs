@@ -322,6 +322,12 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &walked.classes,
         &reach::Reach::new(&walked.facts),
     );
+    // code that serves requests: what slows a service is on its request path (decided on every
+    // finding, before any is held back)
+    let serves = !route_table.is_empty()
+        || findings
+            .iter()
+            .any(|f| f.run_context == RunContext::Request);
     let before = findings.len();
     if !opts.include_one_off {
         // test code is listed when asked for with `include_tests`
@@ -335,11 +341,6 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         findings.retain(|f| f.loop_size() != Some(LoopSize::Unknown));
     }
     let unsized_hidden = (before - findings.len()) as u64;
-    // code that serves requests: what slows a service is on its request path
-    let serves = !route_table.is_empty()
-        || findings
-            .iter()
-            .any(|f| f.run_context == RunContext::Request);
     let before = findings.len();
     if !opts.include_off_request && serves {
         findings.retain(|f| f.run_context == RunContext::Request || f.run_context.is_one_off());

@@ -47,7 +47,7 @@ const SMALL: &[&str] = &[
     "dir", "directory", "path", "rule", "format", "locale", "language", "lang", "setting",
     "config", "configuration", "option", "preference", "field", "column", "schema", "attribute",
     "attr", "property", "prop", "role", "permission", "perm", "scope", "type", "kind", "channel",
-    "currency", "view", "tab", "db", "database", "connection", "tool", "backend", "engine",
+    "currency", "view", "tab", "tool", "backend",
     "driver", "adapter", "handler", "hook", "listener", "middleware", "migration", "stage",
     "phase", "level", "size", "dimension", "flavor", "factor", "template", "layout", "theme",
     "style", "filter", "sorter", "region", "zone", "host", "server", "worker", "queue", "shard",
@@ -98,12 +98,34 @@ const CUT: &[&str] = &[
 pub(crate) fn of_loop(node: Node<'_>, src: &[u8]) -> (LoopSize, Option<String>) {
     let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
     let field = |n: Node<'_>, f: &str| n.child_by_field_name(f).map(text);
+    fn child<'t>(n: Node<'t>, kind: &str) -> Option<Node<'t>> {
+        let mut c = n.walk();
+        let found = n.named_children(&mut c).find(|x| x.kind() == kind);
+        found
+    }
     let (element, collection) = match node.kind() {
         "for_statement" if node.child_by_field_name("left").is_some() => {
             (field(node, "left"), field(node, "right"))
         }
         "for_in_statement" => (field(node, "left"), field(node, "right")),
-        // a counting loop: the array of `i < rows.length`
+        // Go: `for _, u := range users`, or a counting `for i := 0; i < len(users); i++`
+        "for_statement" if child(node, "range_clause").is_some() => {
+            let r = child(node, "range_clause");
+            (
+                r.and_then(|r| field(r, "left")),
+                r.and_then(|r| field(r, "right")),
+            )
+        }
+        "for_statement" if child(node, "for_clause").is_some() => (
+            None,
+            child(node, "for_clause")
+                .and_then(|c| field(c, "condition"))
+                .and_then(counted),
+        ),
+        // Java: `for (User u : users)`; Rust: `for u in users.iter()`
+        "enhanced_for_statement" => (field(node, "name"), field(node, "value")),
+        "for_expression" => (field(node, "pattern"), field(node, "value")),
+        // a counting loop: the array of `i < rows.length` (`rows.size()`, `len(rows)`)
         "for_statement" => (None, field(node, "condition").and_then(counted)),
         k if k.ends_with("comprehension") || k == "generator_expression" => {
             let mut c = node.walk();
@@ -120,6 +142,50 @@ pub(crate) fn of_loop(node: Node<'_>, src: &[u8]) -> (LoopSize, Option<String>) 
     classify(element, collection)
 }
 
+/// The size of the work around a per-item statement: its loop's (`context`), unless that loop
+/// is over a handful and a loop around it in the same function is not (`for user in users:
+/// for role in user.roles: …` runs per user). `stack` is the statement's ancestors.
+pub(crate) fn of_loops(
+    context: Node<'_>,
+    stack: &[Node<'_>],
+    function_kinds: &[u16],
+    src: &[u8],
+) -> (LoopSize, Option<String>) {
+    let inner = of_loop(context, src);
+    if inner.0 != LoopSize::Small {
+        return inner;
+    }
+    let at = stack
+        .iter()
+        .rposition(|a| a.id() == context.id())
+        .unwrap_or(0);
+    for a in stack[..at].iter().rev() {
+        if function_kinds.contains(&a.kind_id()) {
+            break;
+        }
+        if is_loop(a.kind()) {
+            let outer = of_loop(*a, src);
+            if outer.0 != LoopSize::Small {
+                return outer;
+            }
+        }
+    }
+    inner
+}
+
+fn is_loop(kind: &str) -> bool {
+    matches!(
+        kind,
+        "for_statement"
+            | "for_in_statement"
+            | "enhanced_for_statement"
+            | "for_expression"
+            | "while_statement"
+            | "do_statement"
+            | "generator_expression"
+    ) || kind.ends_with("comprehension")
+}
+
 /// Element first (`for env in workspace.children` is about environments), then collection.
 pub(crate) fn classify(
     element: Option<&str>,
@@ -134,7 +200,22 @@ pub(crate) fn classify(
             .and_then(collection_name)
             .and_then(|n| size_of_name(&n, LoopSize::Data).map(|s| (s, n)))
     };
-    let told = from_element.or_else(from_collection);
+    // a collection that names data outweighs a variable named for a part of each item
+    // (`for file_path in uploaded_files`)
+    let told = match from_element {
+        // a slice as the variable (`for chunk in chunks(rows, 500)`) is the batched form
+        Some((LoopSize::Small, ref n))
+            if size_of_name(n, LoopSize::Unknown) == Some(LoopSize::Unknown) =>
+        {
+            from_element
+        }
+        Some((LoopSize::Small, _)) => match from_collection() {
+            Some((LoopSize::Data, n)) => Some((LoopSize::Data, n)),
+            _ => from_element,
+        },
+        Some(_) => from_element,
+        None => from_collection(),
+    };
     // a handful by name stands; data by name does not outweigh a collection that is part of
     // one object
     match told {
@@ -145,11 +226,14 @@ pub(crate) fn classify(
     }
 }
 
-/// `rows` of `i < rows.length` or `i <= rows.length - 1`.
+/// `rows` of `i < rows.length`, `i <= rows.length - 1`, `i < rows.size()` or `i < len(rows)`.
 fn counted(condition: &str) -> Option<&str> {
-    let rhs = condition.split_once('<')?.1.trim_start_matches('=');
-    let arr = rhs.split(".length").next()?.trim();
-    (arr.len() < rhs.trim().len()).then_some(arr)
+    let rhs = condition.split_once('<')?.1.trim_start_matches('=').trim();
+    if let Some(inner) = rhs.strip_prefix("len(") {
+        return Some(first_argument(inner));
+    }
+    let arr = rhs.split(".length").next()?.split(".size()").next()?.trim();
+    (arr.len() < rhs.len()).then_some(arr)
 }
 
 /// The identifiers of a loop target (`order`, `(k, v)`, `{ workflowId, versionId }`).
@@ -190,11 +274,10 @@ fn one_parents_part(e: &str) -> bool {
     let Some(i) = e.find(".objects.filter(") else {
         return false;
     };
-    let args = first_argument(&e[i + ".objects.filter(".len()..]);
-    !args.is_empty()
-        && args
-            .split(',')
-            .map(str::trim)
+    let args = call_arguments(&e[i + ".objects.filter(".len()..]);
+    !args.trim().is_empty()
+        && split_top(args)
+            .into_iter()
             .filter(|a| !a.is_empty())
             .all(|a| {
                 a.split_once('=').is_some_and(|(k, v)| {
@@ -230,7 +313,16 @@ fn unwrap(expr: &str) -> &str {
             break;
         };
         let inner = &e0[w.len()..].trim_start()[1..];
-        e = first_argument(inner);
+        e = if *w == "range" {
+            // `range(0, len(users))`: the argument that measures a collection
+            let args = call_arguments(inner);
+            split_top(args)
+                .into_iter()
+                .find(|a| a.contains("len("))
+                .unwrap_or_else(|| first_argument(inner))
+        } else {
+            first_argument(inner)
+        };
     }
     // a comprehension or generator: the collection it walks
     if e.starts_with(['[', '(']) {
@@ -243,6 +335,38 @@ fn unwrap(expr: &str) -> &str {
         }
     }
     e
+}
+
+/// `a, f(b, c), d) …` → `a, f(b, c), d`: the text up to the close of the call at depth 0.
+fn call_arguments(s: &str) -> &str {
+    let mut depth = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' if depth == 0 => return &s[..i],
+            ')' | ']' | '}' => depth -= 1,
+            _ => {}
+        }
+    }
+    s
+}
+
+/// The arguments of a call's text, split at its top-level commas, trimmed.
+fn split_top(args: &str) -> Vec<&str> {
+    let (mut out, mut depth, mut start) = (Vec::new(), 0i32, 0);
+    for (i, c) in args.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(args[start..i].trim());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(args[start..].trim());
+    out
 }
 
 /// `rows, key=…)` → `rows`: the text up to the first comma or close at depth 0.
@@ -349,6 +473,7 @@ fn singular(w: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lang::Language;
 
     fn size(element: Option<&str>, collection: Option<&str>) -> LoopSize {
         classify(element, collection).0
@@ -438,6 +563,87 @@ mod tests {
         assert_eq!(
             size(Some("u"), Some("[u for u in users if u.active]")),
             LoopSize::Data
+        );
+    }
+
+    #[test]
+    fn review_cases() {
+        // a database handle is not the collection
+        assert_ne!(
+            size(Some("u"), Some("db.query(User).all()")),
+            LoopSize::Small
+        );
+        // every argument of a parent filter counts
+        assert_eq!(
+            size(
+                Some("o"),
+                Some("Order.objects.filter(event=event, paid=True)")
+            ),
+            LoopSize::Data
+        );
+        // a collection that names data outweighs a variable named for a part of each item
+        assert_eq!(
+            size(Some("file_path"), Some("uploaded_files")),
+            LoopSize::Data
+        );
+        assert_eq!(size(Some("env"), Some("environments")), LoopSize::Small);
+        // `range(0, len(users))`
+        assert_eq!(
+            size(Some("i"), Some("range(0, len(users))")),
+            LoopSize::Data
+        );
+        assert_eq!(counted("i < len(users)"), Some("users"));
+        assert_eq!(counted("i < users.size()"), Some("users"));
+    }
+
+    fn sized_in(lang: Language, src: &str) -> Vec<LoopSize> {
+        let mut p = tree_sitter::Parser::new();
+        p.set_language(&lang.grammar()).unwrap();
+        let tree = p.parse(src, None).unwrap();
+        let mut out = Vec::new();
+        let mut stack = vec![tree.root_node()];
+        while let Some(n) = stack.pop() {
+            if matches!(
+                n.kind(),
+                "for_statement" | "enhanced_for_statement" | "for_expression"
+            ) {
+                out.push(of_loop(n, src.as_bytes()).0);
+            }
+            let mut c = n.walk();
+            stack.extend(n.children(&mut c));
+        }
+        out
+    }
+
+    #[test]
+    fn go_java_and_rust_loops_are_sized() {
+        assert_eq!(
+            sized_in(
+                Language::Go,
+                "package m\nfunc f() { for _, u := range users { g(u) } }\n"
+            ),
+            [LoopSize::Data]
+        );
+        assert_eq!(
+            sized_in(
+                Language::Go,
+                "package m\nfunc f() { for i := 0; i < len(orders); i++ { g(i) } }\n"
+            ),
+            [LoopSize::Data]
+        );
+        assert_eq!(
+            sized_in(
+                Language::Java,
+                "class A { void f() { for (User u : users) { g(u); } } }"
+            ),
+            [LoopSize::Data]
+        );
+        assert_eq!(
+            sized_in(
+                Language::Rust,
+                "fn f() { for env in environments.iter() { g(env); } }"
+            ),
+            [LoopSize::Small]
         );
     }
 

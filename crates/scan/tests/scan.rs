@@ -469,3 +469,24 @@ fn findings_off_the_request_path_are_counted_when_the_code_serves_requests() {
     assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
     assert_eq!(r.summary.findings_off_request_hidden, 0);
 }
+
+/// A loop over a handful inside a loop over data runs per item of the data: listed.
+#[test]
+fn a_small_loop_inside_a_data_loop_is_sized_by_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "svc.py",
+        "def a(cursor, orders, styles):\n    for order in orders:\n        for style in styles:\n            cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (style,))\n",
+    );
+    let r = scan(&ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    assert_eq!(r.findings.len(), 1, "{:#?}", r.findings);
+    let ctx = r.findings[0].context.as_ref().unwrap();
+    assert_eq!(ctx.size, Some(perfhive_scan::LoopSize::Data));
+    assert_eq!(ctx.size_name.as_deref(), Some("order"));
+}
