@@ -534,38 +534,27 @@ impl ScanReport {
                 if s.files_test_skipped == 1 { "" } else { "s" }
             ));
         }
-        if s.findings_one_off_hidden > 0 {
-            line.push_str(&format!(
-                ", {} finding{} in one-off code not listed (--include-one-off)",
+        for (n, what, flag) in [
+            (
                 s.findings_one_off_hidden,
-                if s.findings_one_off_hidden == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            ));
-        }
-        if s.findings_unsized_hidden > 0 {
-            line.push_str(&format!(
-                ", {} finding{} in loops of unknown size not listed (--include-unsized)",
+                "in one-off code",
+                "--include-one-off",
+            ),
+            (
                 s.findings_unsized_hidden,
-                if s.findings_unsized_hidden == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            ));
-        }
-        if s.findings_off_request_hidden > 0 {
-            line.push_str(&format!(
-                ", {} finding{} off the request path not listed (--include-off-request)",
+                "in loops of unknown size",
+                "--include-unsized",
+            ),
+            (
                 s.findings_off_request_hidden,
-                if s.findings_off_request_hidden == 1 {
-                    ""
-                } else {
-                    "s"
-                }
-            ));
+                "off the request path",
+                "--include-off-request",
+            ),
+        ] {
+            if n > 0 {
+                let plural = if n == 1 { "" } else { "s" };
+                line.push_str(&format!(", {n} finding{plural} {what} not listed ({flag})"));
+            }
         }
         if s.files_with_syntax_errors > 0 {
             line.push_str(&format!(

@@ -371,17 +371,7 @@ fn split_top(args: &str) -> Vec<&str> {
 
 /// `rows, key=…)` → `rows`: the text up to the first comma or close at depth 0.
 fn first_argument(s: &str) -> &str {
-    let mut depth = 0i32;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' if depth == 0 => return s[..i].trim(),
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => return s[..i].trim(),
-            _ => {}
-        }
-    }
-    s.trim()
+    split_top(call_arguments(s))[0]
 }
 
 /// The expression without the contents of its calls, subscripts and string literals.
