@@ -14,6 +14,7 @@
 #   CORPORA=heldout4 bash bench/scan.sh # round 4's
 #   CORPORA=heldout5 bash bench/scan.sh # round 5's
 #   CORPORA=heldout6 bash bench/scan.sh # round 6's
+#   CORPORA=heldout7 bash bench/scan.sh # round 7's
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -68,6 +69,10 @@ elif [ "${CORPORA:-}" = heldout6 ]; then
   bash "$scan/corpus.sh" synapse prefect coreflows kuzzle
   cd "$scan/.corpus"
   PATHS=(synapse/synapse prefect/prefect coreflows/dist kuzzle/dist)
+elif [ "${CORPORA:-}" = heldout7 ]; then
+  bash "$scan/corpus.sh" mayan airflow oneuptime evershop
+  cd "$scan/.corpus"
+  PATHS=(mayan/mayan airflow/airflow oneuptime/Server oneuptime/Models evershop/src)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"

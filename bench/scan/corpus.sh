@@ -46,6 +46,10 @@ synapse  pypi-wheel matrix-synapse 1.163.2 6cecae98b6e1b55dd68e689329cf1677cba10
 prefect  pypi-wheel prefect 3.9.1 0c662e26e971b617993eed1f3d02fb8bc3c2dd47bee521b495f6e4dfeb38ae74
 coreflows npm  @medusajs/core-flows 2.21.2 a4f8e280ecbf7dcd11a699b8de53a64ad8faa782a671464c581f802579671d33
 kuzzle   npm   kuzzle 2.56.0 1a126e904fae5a8da0fdc8a29c305ac8e3bbd74d03e7f35bc5dc6e3a7afb1c87
+mayan    pypi-wheel mayan-edms 4.12.2 5eb0deccb29199a7add33a757161f3f461aa3b00451de13027049258dd412f67
+airflow  pypi-wheel apache-airflow-core 3.3.2 99258922bccec15be4700ff89f3c942b8acd93407e263c287ce863e671bb3c50
+oneuptime npm  @oneuptime/common 9.5.13 47a95ec87e1e899818810307fe5caf7d61ab37fbc92759203c9a69008ac84a7c
+evershop npm   @evershop/evershop 2.2.1 4e476f9ad7bd43b576c8d640b43f82788ff70afc1853b3eda953bb15d1507a9d
 "
 
 want=" $* "
