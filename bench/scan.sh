@@ -84,7 +84,10 @@ fi
 # application code, and left out for every tool alike (.ignore is read by perfhive's and
 # ast-grep's walkers, .semgrepignore by Semgrep).
 BUNDLES=()
-bundles() { for d in "$@"; do echo "$(basename "$d")/" > "$(dirname "$d")/.ignore"; echo "$d/" >> .semgrepignore; BUNDLES+=("$d"); done; }
+bundles() {
+  for d in "$@"; do rm -f "$(dirname "$d")/.ignore"; done
+  for d in "$@"; do echo "$(basename "$d")/" >> "$(dirname "$d")/.ignore"; echo "$d/" >> .semgrepignore; BUNDLES+=("$d"); done
+}
 case "${CORPORA:-}" in
   heldout2) bundles weblate/weblate/static superset/superset/static ;;
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;

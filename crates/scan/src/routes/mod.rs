@@ -148,7 +148,7 @@ pub(crate) struct Extracted {
 
 /// What a file may hold, by a look at its text before any tree is walked: routes (a route
 /// decorator, a router call with a literal path, a URL table) and SQL strings (a quote followed
-/// by a statement's first word). Each is a superset of what the extractors find, so a file
+/// by a statement's first word, and later by the clause that word needs). Each is a superset of what the extractors find, so a file
 /// that fails both is neither parsed for them nor walked again.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct Wanted {
@@ -189,9 +189,11 @@ pub(crate) fn wanted(lang: Language, text: &str) -> Wanted {
         }
         Language::Rust => false,
     };
+    // a quote, the statement's first word, and later the clause it needs (`SELECT … FROM`):
+    // the words `sql::is_sql` asks for, anywhere after (a statement may be concatenated)
     let sql = cell(
         &SQL,
-        r#"(?i)["'`](?:\s|\\[nrt])*(?:--|/\*|select\b|insert\b|update\b|delete\b|with\b)"#,
+        r#"(?i)["'`](?:\s|\\[nrt]|\\\r?\n)*(?:--|/\*|(?:select(?-u:\b)(?s:.)*?(?-u:\b)from|insert(?-u:\b)(?s:.)*?(?-u:\b)into|update(?-u:\b)(?s:.)*?(?-u:\b)set|delete(?-u:\b)(?s:.)*?(?-u:\b)from|with(?-u:\b)(?s:.)*?(?-u:\b)as)(?-u:\b))"#,
     )
     .is_match(text);
     Wanted { routes, sql }

@@ -46,6 +46,18 @@ fn strings(cx: &Cx<'_>, n: Node<'_>) -> Vec<String> {
 fn prefixes(cx: &Cx<'_>, root: Node<'_>) -> HashMap<String, String> {
     let mut own: HashMap<String, String> = HashMap::new();
     let mut registered: HashMap<String, String> = HashMap::new();
+    // no walk when no name below is in the text
+    if ![
+        "Blueprint",
+        "APIRouter",
+        "register_blueprint",
+        "include_router",
+    ]
+    .iter()
+    .any(|w| cx.text.contains(w))
+    {
+        return own;
+    }
     visit(root, &mut |n| {
         match n.kind() {
             "assignment" => {

@@ -7,9 +7,11 @@
 //! of every driver (`%s`, `%(name)s`, `:name`, `?`, `$1`) normalise as the driver's own
 //! statement does, so the fingerprints are equal.
 
-use super::{visit, Cx, LineRange, SqlString};
+use super::{Cx, LineRange, SqlString};
 use crate::lang::{function_name, Language};
 use perfhive_core::sql::{self, Kind, StatementKind};
+use regex::Regex;
+use std::sync::OnceLock;
 use tree_sitter::Node;
 
 /// Node kinds of string literals, per language.
@@ -182,42 +184,64 @@ pub(crate) fn is_sql(text: &str) -> bool {
     shape.kind != StatementKind::Other && !shape.tables.is_empty()
 }
 
-/// The SQL strings of a file, with their enclosing functions.
+/// The SQL strings of a file, with their enclosing functions. Not a walk of the whole tree:
+/// every quote followed by a statement's first word is looked up in the tree (a few nodes up
+/// from the leaf at that byte), so the cost follows the candidates, not the file's size.
 pub(super) fn strings(cx: &Cx<'_>, root: Node<'_>) -> Vec<SqlString> {
+    static START: OnceLock<Regex> = OnceLock::new();
+    let start = START.get_or_init(|| {
+        Regex::new(r#"(?i)["'`](?:\s|\\[nrt]|\\\r?\n)*(?:--|/\*|select\b|insert\b|update\b|delete\b|with\b)"#)
+            .expect("valid regex")
+    });
     let kinds = cx.lang.function_kinds();
     let mut out = Vec::new();
-    visit(root, &mut |n| {
-        if !is_string(cx.lang, n.kind()) {
-            return true;
-        }
-        if let Some(text) = literal(cx, n, Some("?")).filter(|t| is_sql(t)) {
-            let mut named = None;
-            let mut innermost = None;
-            let mut a = n.parent();
-            while let Some(p) = a {
-                if kinds.contains(&p.kind()) {
-                    innermost.get_or_insert(LineRange::of(p));
-                    if named.is_none() {
-                        named = function_name(p, cx.src);
-                    }
-                }
-                a = p.parent();
+    let mut last = None;
+    for m in start.find_iter(cx.text) {
+        // the outermost string literal around the quote (the parts of a concatenation are
+        // one string; a string inside an interpolation belongs to the one around it)
+        let Some(leaf) = root.descendant_for_byte_range(m.start(), m.start() + 1) else {
+            continue;
+        };
+        let mut n = None;
+        let mut a = Some(leaf);
+        while let Some(p) = a {
+            if is_string(cx.lang, p.kind()) {
+                n = Some(p);
             }
-            let norm = sql::normalize(&text);
-            let s = n.start_position();
-            let line_start = n.start_byte() - s.column;
-            out.push(SqlString {
-                file: cx.file.to_string(),
-                line: s.row as u32 + 1,
-                column: cx.text[line_start..n.start_byte()].chars().count() as u32 + 1,
-                function: named,
-                function_lines: innermost,
-                text: norm.text,
-                fingerprint: norm.fingerprint,
-            });
+            a = p.parent();
         }
-        // the parts of a concatenation are not read again
-        false
-    });
+        let Some(n) = n else { continue };
+        if last == Some(n.id()) {
+            continue;
+        }
+        last = Some(n.id());
+        let Some(text) = literal(cx, n, Some("?")).filter(|t| is_sql(t)) else {
+            continue;
+        };
+        let mut named = None;
+        let mut innermost = None;
+        let mut a = n.parent();
+        while let Some(p) = a {
+            if kinds.contains(&p.kind()) {
+                innermost.get_or_insert(LineRange::of(p));
+                if named.is_none() {
+                    named = function_name(p, cx.src);
+                }
+            }
+            a = p.parent();
+        }
+        let norm = sql::normalize(&text);
+        let s = n.start_position();
+        let line_start = n.start_byte() - s.column;
+        out.push(SqlString {
+            file: cx.file.to_string(),
+            line: s.row as u32 + 1,
+            column: cx.text[line_start..n.start_byte()].chars().count() as u32 + 1,
+            function: named,
+            function_lines: innermost,
+            text: norm.text,
+            fingerprint: norm.fingerprint,
+        });
+    }
     out
 }

@@ -592,3 +592,19 @@ fn the_sql_prefilter_lets_escaped_leading_whitespace_through() {
     assert!(!wanted(Language::Python, "x = 'hello'\n").sql);
     assert!(!wanted(Language::JavaScript, "const m = new Map(); m.get(k);\n").routes);
 }
+
+#[test]
+fn the_sql_prefilter_asks_for_the_clause_a_statement_needs() {
+    // a backslash-newline after the quote, then a statement: read
+    let py = "def up(s):\n    s.execute(f\"\"\"\\\nINSERT INTO t (a)\nSELECT a FROM u\"\"\")\n";
+    assert!(wanted(Language::Python, py).sql);
+    let e = extract_text(Language::Python, "m.py", py);
+    assert_eq!(e.sql.len(), 1, "{:?}", e.sql);
+    // words that start statements, in strings that are not statements: the file is not read
+    let prose = "ACTIONS = ['delete', 'update']\nLABEL = 'Select an option'\n";
+    assert!(!wanted(Language::Python, prose).sql);
+    // the clause may come in a later part of a concatenation, or after a comment
+    let js = "const q = 'SELECT a, b ' +\n  'FROM t';\nconst d = \"DELETE /* all */ FROM t\";\n";
+    assert!(wanted(Language::JavaScript, js).sql);
+    assert_eq!(extract_text(Language::JavaScript, "q.js", js).sql.len(), 1);
+}
