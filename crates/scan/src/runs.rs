@@ -302,7 +302,7 @@ pub(crate) fn of_function(lang: Language, ancestors: &[Node<'_>], src: &[u8]) ->
     for (i, &a) in ancestors.iter().enumerate().rev() {
         let parent = i.checked_sub(1).map(|p| ancestors[p]);
         let v = match lang {
-            Language::Python => python_scope(a, parent, text),
+            Language::Python => python_scope(a, parent, src, text),
             Language::JavaScript | Language::TypeScript | Language::Tsx => {
                 js_scope(a, parent, ancestors.get(i.wrapping_sub(2)).copied(), text)
             }
@@ -322,6 +322,7 @@ fn first_line(s: &str) -> &str {
 fn python_scope<'t>(
     a: Node<'t>,
     parent: Option<Node<'t>>,
+    src: &[u8],
     text: impl Fn(Node<'t>) -> &'t str,
 ) -> Option<Verdict> {
     static ROUTE: OnceLock<Regex> = OnceLock::new();
@@ -353,7 +354,7 @@ fn python_scope<'t>(
                 }
                 if re(
                     &TASK,
-                    r"^@[\w.]*\b(task|shared_task|periodic_task|job|cron|actor|scheduled_job)\b",
+                    r"^@[\w.]*\b(task|shared_task|periodic_task|job|cron|actor|scheduled_job|\w*background_process)\b",
                 )
                 .is_match(d)
                 {
@@ -375,6 +376,9 @@ fn python_scope<'t>(
                 }
             }
             let name = a.child_by_field_name("name").map(&text).unwrap_or("");
+            if let Some(by) = scheduled_by(src, name) {
+                return Some((RunContext::Background, format!("`{name}` is run by {by}()")));
+            }
             // `AppConfig.ready()` and startup handlers run once per process
             if name == "ready" || name == "on_startup" || name == "lifespan" {
                 return Some((RunContext::Startup, format!("in start-up hook `{name}`")));
@@ -427,6 +431,63 @@ fn python_scope<'t>(
     }
 }
 
+/// The scheduler a Python function is handed to by name in its file, if any: a repeating
+/// timer (`clock.looping_call(self.f, ms)`), a background process or update
+/// (`run_as_background_process("name", self.f)`, `register_background_update_handler(…)`), a
+/// job scheduler (`add_job(f, "interval")`, `every(10).minutes.do(f)`), a thread's target.
+/// The function is the argument itself, not a call of it (`self.f,` or `self.f)`).
+fn scheduled_by(src: &[u8], name: &str) -> Option<String> {
+    static SCHED: OnceLock<Regex> = OnceLock::new();
+    if name.is_empty() {
+        return None;
+    }
+    let text = std::str::from_utf8(src).ok()?;
+    // cheap: the name must be followed by `,` or `)` somewhere
+    if !text.contains(name) {
+        return None;
+    }
+    let sched = re(
+        &SCHED,
+        r"\b(looping_call(?:_now)?|call_later|run_as_background_process|register_background_\w*handler|add_job|add_periodic_task|\.do|Thread|Timer)\s*\(",
+    );
+    for m in sched.captures_iter(text) {
+        // the call's arguments, up to its closing parenthesis
+        let args = &text[m.get(0).map_or(0, |x| x.end())..];
+        let mut depth = 1usize;
+        let mut end = args.len();
+        for (i, ch) in args.char_indices() {
+            match ch {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        end = i;
+                        break;
+                    }
+                }
+                _ => {}
+            }
+            if i > 2000 {
+                break;
+            }
+        }
+        let args = &args[..end];
+        let named = args.match_indices(name).any(|(i, _)| {
+            let before = args[..i].chars().next_back();
+            let after = args[i + name.len()..].trim_start().chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
+                && matches!(after, None | Some(',') | Some(')'))
+                && (before != Some('.')
+                    || args[..i].ends_with("self.")
+                    || args[..i].ends_with("cls."))
+        });
+        if named {
+            return Some(m[1].trim_start_matches('.').to_string());
+        }
+    }
+    None
+}
+
 fn js_scope<'t>(
     a: Node<'t>,
     parent: Option<Node<'t>>,
@@ -435,6 +496,7 @@ fn js_scope<'t>(
 ) -> Option<Verdict> {
     static ROUTE_CALL: OnceLock<Regex> = OnceLock::new();
     static TEST_CALL: OnceLock<Regex> = OnceLock::new();
+    static BG_CALL: OnceLock<Regex> = OnceLock::new();
     static DECO: OnceLock<Regex> = OnceLock::new();
     static PARAMS: OnceLock<Regex> = OnceLock::new();
     static STARTUP: OnceLock<Regex> = OnceLock::new();
@@ -460,6 +522,14 @@ fn js_scope<'t>(
             .is_match(callee)
             {
                 return Some((RunContext::Request, format!("a handler given to {callee}()")));
+            }
+            if re(
+                &BG_CALL,
+                r"^(setInterval|[\w$.]*\.(schedule|scheduleJob|every|define)|[\w$.]*[qQ]ueue\.process|cron\.\w+)$",
+            )
+            .is_match(callee)
+            {
+                return Some((RunContext::Background, format!("a job given to {callee}()")));
             }
             if re(
                 &TEST_CALL,

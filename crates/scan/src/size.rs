@@ -191,6 +191,17 @@ pub(crate) fn classify(
     element: Option<&str>,
     collection: Option<&str>,
 ) -> (LoopSize, Option<String>) {
+    // the members of a class or an enum (`StreamKeyType.__members__.items()`, `for s in
+    // Status`): fixed by the code
+    if let Some(c) = collection.map(|c| strip_groups(unwrap(c))) {
+        let head = c.split('.').next().unwrap_or("");
+        let camel = head.starts_with(|ch: char| ch.is_ascii_uppercase())
+            && head.chars().any(|ch| ch.is_ascii_lowercase())
+            && head.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+        if camel && (c == head || c.split('.').nth(1) == Some("__members__")) {
+            return (LoopSize::Small, Some(head.to_string()));
+        }
+    }
     let from_element = element
         .into_iter()
         .flat_map(identifiers)
@@ -552,6 +563,20 @@ mod tests {
         );
         assert_eq!(
             size(Some("u"), Some("[u for u in users if u.active]")),
+            LoopSize::Data
+        );
+    }
+
+    #[test]
+    fn the_members_of_an_enum_are_a_handful() {
+        assert_eq!(
+            size(Some("_, key"), Some("StreamKeyType.__members__.items()")),
+            LoopSize::Small
+        );
+        assert_eq!(size(Some("user"), Some("UserRole")), LoopSize::Small);
+        // a method of a class, called: its rows
+        assert_eq!(
+            size(Some("user"), Some("User.objects.all()")),
             LoopSize::Data
         );
     }

@@ -184,6 +184,37 @@ fn start_up_hooks_are_one_off() {
 }
 
 #[test]
+fn functions_handed_to_a_scheduler_are_background_work() {
+    let py = "id: t\nlanguage: python\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "class ExpiryHandler:\n    def __init__(self, hs):\n        hs.clock.looping_call(self._send_mails, 30 * 60 * 1000)\n        hs.run_as_background_process(\"prune\", self._prune, 1)\n        threading.Thread(target=worker_loop).start()\n        self.later(lambda: self._serve(1))\n\n    async def _send_mails(self):\n        q()\n\n    async def _prune(self):\n        q()\n\n    async def _serve(self):\n        q()\n\n\ndef worker_loop():\n    q()\n\n\n@wrap_as_background_process(\"censor\")\nasync def censor():\n    q()\n";
+    let f = run(py, Language::Python, code);
+    let rc: Vec<_> = f
+        .iter()
+        .map(|f| (f.function.clone().unwrap_or_default(), f.run_context))
+        .collect();
+    let bg = RunContext::Background;
+    assert_eq!(
+        rc,
+        [
+            ("_send_mails".to_string(), bg),
+            ("_prune".to_string(), bg),
+            // called, not handed over: the class decides
+            ("_serve".to_string(), RunContext::Request),
+            ("worker_loop".to_string(), bg),
+            ("censor".to_string(), bg),
+        ],
+        "{f:?}"
+    );
+    let js = "id: t\nlanguage: javascript\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "setInterval(async () => { q(); }, 60000);\ncron.schedule('0 * * * *', async () => { q(); });\nrouter.get('/x', async (req, res) => { q(); });\n";
+    let rc: Vec<_> = run(js, Language::JavaScript, code)
+        .iter()
+        .map(|f| f.run_context)
+        .collect();
+    assert_eq!(rc, [bg, bg, RunContext::Request]);
+}
+
+#[test]
 fn rules_off_by_default_run_only_when_asked_for() {
     let ids = |all_rules: bool| -> Vec<String> {
         select_rules(&ScanOptions {
