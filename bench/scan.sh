@@ -15,6 +15,7 @@
 #   CORPORA=heldout5 bash bench/scan.sh # round 5's
 #   CORPORA=heldout6 bash bench/scan.sh # round 6's
 #   CORPORA=heldout7 bash bench/scan.sh # round 7's
+#   CORPORA=heldout8 bash bench/scan.sh # round 8's
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -73,6 +74,10 @@ elif [ "${CORPORA:-}" = heldout7 ]; then
   bash "$scan/corpus.sh" mayan airflow oneuptime evershop
   cd "$scan/.corpus"
   PATHS=(mayan/mayan airflow/airflow oneuptime/Server oneuptime/Models evershop/src)
+elif [ "${CORPORA:-}" = heldout8 ]; then
+  bash "$scan/corpus.sh" zenml geonode keystone4 apostrophe
+  cd "$scan/.corpus"
+  PATHS=(zenml/zenml geonode/geonode keystone4/lib keystone4/fields keystone4/admin keystone4/server apostrophe/modules apostrophe/lib)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"

@@ -50,6 +50,10 @@ mayan    pypi-wheel mayan-edms 4.12.2 5eb0deccb29199a7add33a757161f3f461aa3b0045
 airflow  pypi-wheel apache-airflow-core 3.3.2 99258922bccec15be4700ff89f3c942b8acd93407e263c287ce863e671bb3c50
 oneuptime npm  @oneuptime/common 9.5.13 47a95ec87e1e899818810307fe5caf7d61ab37fbc92759203c9a69008ac84a7c
 evershop npm   @evershop/evershop 2.2.1 4e476f9ad7bd43b576c8d640b43f82788ff70afc1853b3eda953bb15d1507a9d
+zenml    pypi-wheel zenml 0.98.0 801ffbe1821bd48dfc03c9fd5519f5a7d4387d86b3d48d08bd2057dfcde5ad30
+geonode  pypi-wheel geonode 5.1.1 00edf4cdfdbca7eaaef9a2f36e383a95eb87fef96060b8577977987b9ef52194
+keystone4 npm  keystone 4.2.1 f463205e79df3a0789d4fea1c3719b42722eb2954ad9a4aef7421aac4a5600a7
+apostrophe npm apostrophe 4.32.2 e2e2a124200ef8bd7731cea7a1b8796a865e08b59be4da1fdb6984dff526610c
 "
 
 want=" $* "
