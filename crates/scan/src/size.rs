@@ -69,6 +69,16 @@ const GENERIC: &[&str] = &[
     "queryset", "query", "result", "to", "index", "idx", "i", "j", "k", "n", "x", "by",
 ];
 
+/// Names of things that carry what was fetched or sent, not one thing of the domain.
+#[rustfmt::skip]
+const CARRIERS: &[&str] = &[
+    "res", "resp", "response", "result", "reply", "body", "payload", "json", "output", "ret",
+    "req", "request", "ctx", "context", "args", "options", "opts", "params", "props", "state",
+    "event", "evt", "msg", "message", "batch", "chunk", "page", "cursor", "snapshot", "store",
+    "cache", "db", "conn", "connection", "client", "session", "config", "settings", "env", "os",
+    "sys", "window",
+];
+
 /// Chain members that pass the collection on (`.objects`, `.filter(…)`, `.items()`, `.length`).
 #[rustfmt::skip]
 const PASS: &[&str] = &[
@@ -152,13 +162,24 @@ pub(crate) fn of_loops(
     src: &[u8],
 ) -> (LoopSize, Option<String>) {
     let inner = of_loop(context, src);
-    if inner.0 != LoopSize::Small {
-        return inner;
-    }
     let at = stack
         .iter()
         .rposition(|a| a.id() == context.id())
         .unwrap_or(0);
+    if inner.0 != LoopSize::Small {
+        // a hook of one write (`onBeforeDelete`, `afterUpdate`): its loops walk the rows of
+        // that write, one as a rule, whatever they are called
+        let hook = stack[..at]
+            .iter()
+            .rev()
+            .find(|a| function_kinds.contains(&a.kind_id()))
+            .and_then(|f| crate::lang::function_name(*f, src))
+            .filter(|name| is_write_hook(name));
+        return match hook {
+            Some(name) if inner.0 == LoopSize::Data => (LoopSize::Unknown, Some(name)),
+            _ => inner,
+        };
+    }
     for a in stack[..at].iter().rev() {
         if function_kinds.contains(&a.kind_id()) {
             break;
@@ -171,6 +192,30 @@ pub(crate) fn of_loops(
         }
     }
     inner
+}
+
+/// `onBeforeDelete`, `onUpdateSuccess`, `afterInsert`, `before_save`: a hook that runs for one
+/// create, update or delete (not a bulk one).
+fn is_write_hook(name: &str) -> bool {
+    let last = name.rsplit(['.', ':']).next().unwrap_or(name);
+    let w = words(last);
+    let w: Vec<&str> = w.iter().map(String::as_str).collect();
+    let w = w.strip_prefix(&["on"]).unwrap_or(&w);
+    let w = w
+        .strip_suffix(&["success"])
+        .or_else(|| w.strip_suffix(&["error"]))
+        .unwrap_or(w);
+    let write = |x: &str| {
+        matches!(
+            x,
+            "create" | "insert" | "update" | "save" | "delete" | "remove" | "destroy" | "upsert"
+        )
+    };
+    match w {
+        [when, what] => matches!(*when, "before" | "after" | "pre" | "post") && write(what),
+        [what] => write(what) && last.starts_with("on"),
+        _ => false,
+    }
 }
 
 fn is_loop(kind: &str) -> bool {
@@ -281,6 +326,35 @@ fn one_parents_part(e: &str) -> bool {
     };
     if let Some(attr) = e.strip_prefix("self.").or_else(|| e.strip_prefix("this.")) {
         return is_name(attr) && !attr.contains('.');
+    }
+    // `order.shipments`, `post.tags.all()`: the children of one thing named for what it is
+    // (not of a response or a result, which carry whatever was fetched)
+    let bare = [
+        "all()",
+        "items()",
+        "values()",
+        "keys()",
+        "entries()",
+        "iterator()",
+    ]
+    .iter()
+    .find_map(|t| e.strip_suffix(t).and_then(|r| r.strip_suffix('.')))
+    .unwrap_or(e);
+    if let Some((owner, attr)) = bare.split_once('.') {
+        let head = words(owner).pop().unwrap_or_default();
+        if is_name(attr)
+            && !attr.contains('.')
+            && is_name(owner)
+            && !owner.contains('.')
+            && owner.starts_with(|c: char| c.is_lowercase())
+            && !PASS.contains(&attr)
+            && head.len() > 2
+            && singular(&head) == head
+            && !GENERIC.contains(&head.as_str())
+            && !CARRIERS.contains(&head.as_str())
+        {
+            return true;
+        }
     }
     let Some(i) = e.find(".objects.filter(") else {
         return false;
@@ -565,6 +639,42 @@ mod tests {
             size(Some("u"), Some("[u for u in users if u.active]")),
             LoopSize::Data
         );
+        // the children of one thing named for what it is
+        assert_eq!(
+            size(Some("shipment"), Some("order.shipments")),
+            LoopSize::Unknown
+        );
+        assert_eq!(
+            size(Some("tag"), Some("post.tags.all()")),
+            LoopSize::Unknown
+        );
+        // what a response or a result carries, a plural owner: data
+        assert_eq!(size(Some("thread"), Some("res.threads")), LoopSize::Data);
+        assert_eq!(size(Some("row"), Some("result.rows")), LoopSize::Data);
+        assert_eq!(size(Some("user"), Some("teams.users")), LoopSize::Data);
+    }
+
+    #[test]
+    fn hooks_of_one_write_are_named() {
+        for hook in [
+            "onBeforeDelete",
+            "onUpdateSuccess",
+            "afterInsert",
+            "before_save",
+            "onDelete",
+        ] {
+            assert!(is_write_hook(hook), "{hook}");
+        }
+        for not in [
+            "delete",
+            "save",
+            "onBeforeBulkDestroy",
+            "afterAll",
+            "onMessage",
+            "updateAll",
+        ] {
+            assert!(!is_write_hook(not), "{not}");
+        }
     }
 
     #[test]

@@ -215,6 +215,26 @@ fn functions_handed_to_a_scheduler_are_background_work() {
 }
 
 #[test]
+fn loops_in_a_hook_of_one_write_are_not_sized_by_their_names() {
+    let js = "id: t\nlanguage: [javascript, typescript]\nmessage: m\nper-item: true\nrule:\n  pattern: q($X)\n  inside: { kind: for_in_statement, stopBy: end }\n";
+    let code = "class S {\n  async onBeforeDelete(deleteBy) {\n    const items = await this.findBy(deleteBy.query);\n    for (const item of items) { q(item); }\n  }\n  async purge(users) {\n    for (const user of users) { q(user); }\n  }\n}\n";
+    let f = run(js, Language::TypeScript, code);
+    let sizes: Vec<_> = f
+        .iter()
+        .map(|f| f.context.as_ref().and_then(|c| c.size))
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            Some(crate::size::LoopSize::Unknown),
+            Some(crate::size::LoopSize::Data)
+        ],
+        "{f:?}"
+    );
+    assert_eq!(f[0].confidence, Confidence::Low);
+}
+
+#[test]
 fn rules_off_by_default_run_only_when_asked_for() {
     let ids = |all_rules: bool| -> Vec<String> {
         select_rules(&ScanOptions {
