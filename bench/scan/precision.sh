@@ -27,6 +27,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 out="$repo/bench/out/scan"
 mkdir -p "$out"
+# shellcheck source=bench/scan/paths.sh
+source "$here/paths.sh"
 
 if [ -z "${PERFHIVE:-}" ]; then
   (cd "$repo" && CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build -q --release -p perfhive)
@@ -49,25 +51,7 @@ if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || 
   esac
   bash "$here/corpus.sh" "$@"
   for name in "$@"; do
-    case "$name" in
-      pretix|wagtail|weblate|superset|misago|mlflow|nautobot|indico) paths="$name"; langs="--lang python" ;;
-      ckan) paths="ckan ckanext"; langs="--lang python" ;;
-      labelstudio) paths=label_studio; langs="--lang python" ;;
-      novu) paths=build/main; langs="--lang javascript --lang typescript" ;;
-      synapse) paths=synapse; langs="--lang python" ;;
-      prefect) paths=prefect; langs="--lang python" ;;
-      kuzzle) paths=dist; langs="--lang javascript --lang typescript" ;;
-      mayan) paths=mayan; langs="--lang python" ;;
-      airflow) paths=airflow; langs="--lang python" ;;
-      oneuptime) paths="Server Models"; langs="--lang javascript --lang typescript --lang tsx" ;;
-      evershop) paths=src; langs="--lang javascript --lang typescript --lang tsx" ;;
-      zenml) paths=zenml; langs="--lang python" ;;
-      geonode) paths=geonode; langs="--lang python" ;;
-      keystone4) paths="lib fields admin server index.js"; langs="--lang javascript" ;;
-      apostrophe) paths="modules lib index.js"; langs="--lang javascript" ;;
-      budibase) paths=src; langs="--lang javascript --lang typescript" ;;
-      *) paths=dist; langs="--lang javascript --lang typescript" ;;
-    esac
+    paths_of "$name"
     # shellcheck disable=SC2086
     (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --format json \
       --out "$out/scan-$name.json") || true

@@ -442,48 +442,69 @@ fn scheduled_by(src: &[u8], name: &str) -> Option<String> {
         return None;
     }
     let text = std::str::from_utf8(src).ok()?;
-    // cheap: the name must be followed by `,` or `)` somewhere
-    if !text.contains(name) {
-        return None;
-    }
     let sched = re(
         &SCHED,
-        r"\b(looping_call(?:_now)?|call_later|run_as_background_process|register_background_\w*handler|add_job|add_periodic_task|\.do|Thread|Timer)\s*\(",
+        r"(?:\b(looping_call(?:_now)?|call_later|run_as_background_process|register_background_\w*handler|add_job|add_periodic_task|Thread|Timer)|(\.do))\s*\(",
     );
     for m in sched.captures_iter(text) {
-        // the call's arguments, up to its closing parenthesis
-        let args = &text[m.get(0).map_or(0, |x| x.end())..];
-        let mut depth = 1usize;
-        let mut end = args.len();
-        for (i, ch) in args.char_indices() {
-            match ch {
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => {
-                    depth -= 1;
-                    if depth == 0 {
-                        end = i;
-                        break;
-                    }
-                }
-                _ => {}
-            }
-            if i > 2000 {
-                break;
-            }
+        let (Some(all), Some(what)) = (m.get(0), m.get(1).or_else(|| m.get(2))) else {
+            continue;
+        };
+        // not in a comment, not a class or function of that name
+        let line = text[..all.start()].rsplit('\n').next().unwrap_or("");
+        let head = line.trim_start();
+        if line.contains('#') || head.starts_with("class ") || head.starts_with("def ") {
+            continue;
         }
-        let args = &args[..end];
+        let Some(args) = call_arguments(&text[all.end()..]) else {
+            continue;
+        };
         let named = args.match_indices(name).any(|(i, _)| {
-            let before = args[..i].chars().next_back();
+            let before = &args[..i];
+            let ident = |c: char| c.is_alphanumeric() || c == '_';
             let after = args[i + name.len()..].trim_start().chars().next();
-            !before.is_some_and(|c| c.is_alphanumeric() || c == '_')
-                && matches!(after, None | Some(',') | Some(')'))
-                && (before != Some('.')
-                    || args[..i].ends_with("self.")
-                    || args[..i].ends_with("cls."))
+            let owner_ok = match before.strip_suffix('.') {
+                None => !before.chars().next_back().is_some_and(ident),
+                Some(b) => ["self", "cls"].iter().any(|o| {
+                    b.strip_suffix(o)
+                        .is_some_and(|r| !r.chars().next_back().is_some_and(ident))
+                }),
+            };
+            owner_ok && matches!(after, None | Some(',') | Some(')'))
         });
         if named {
-            return Some(m[1].trim_start_matches('.').to_string());
+            return Some(what.as_str().trim_start_matches('.').to_string());
         }
+    }
+    None
+}
+
+/// The text of a call's arguments, `rest` starting after its `(`: up to the matching `)`,
+/// brackets nested and quoted strings skipped. `None` when it does not close within 2,000
+/// bytes.
+fn call_arguments(rest: &str) -> Option<&str> {
+    let b = rest.as_bytes();
+    let mut depth = 1usize;
+    let mut i = 0;
+    while i < b.len().min(2000) {
+        match b[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return rest.get(..i);
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q && b[i] != b'\n' {
+                    i += usize::from(b[i] == b'\\');
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
     }
     None
 }

@@ -1,7 +1,8 @@
 //! How many items a loop walks, as far as its names tell. A query or a request per item costs
-//! in proportion to the loop's length: per-row work over a user's orders, a folder's files or
-//! all the workflows grows with the data, while the same work over an instance's environments,
-//! a table's columns or the configured destinations stays at a handful by nature. Rules marked
+//! in proportion to the loop's length: per-row work over all the orders, the uploaded files or
+//! the workflows grows with the data, while the same work over an instance's environments,
+//! a table's columns or the configured destinations stays at a handful by nature (the children
+//! of one named thing, `user.orders`, are of unknown size: the names cannot tell). Rules marked
 //! `per-item: true` use this: a loop over a handful is not reported, a loop over data is, and
 //! a loop whose names say neither is listed only when asked for (`include_unsized`).
 //!
@@ -153,8 +154,9 @@ pub(crate) fn of_loop(node: Node<'_>, src: &[u8]) -> (LoopSize, Option<String>) 
 }
 
 /// The size of the work around a per-item statement: its loop's (`context`), unless that loop
-/// is over a handful and a loop around it in the same function is not (`for user in users:
-/// for role in user.roles: …` runs per user). `stack` is the statement's ancestors.
+/// is not over data and a loop around it in the same function is (`for user in users: for
+/// role in user.roles: …` runs per user); a loop over data in a hook of one write is of
+/// unknown size. `stack` is the statement's ancestors.
 pub(crate) fn of_loops(
     context: Node<'_>,
     stack: &[Node<'_>],
@@ -166,32 +168,43 @@ pub(crate) fn of_loops(
         .iter()
         .rposition(|a| a.id() == context.id())
         .unwrap_or(0);
-    if inner.0 != LoopSize::Small {
-        // a hook of one write (`onBeforeDelete`, `afterUpdate`): its loops walk the rows of
-        // that write, one as a rule, whatever they are called
+    let within: Vec<Node<'_>> = stack[..at]
+        .iter()
+        .rev()
+        .take_while(|a| !function_kinds.contains(&a.kind_id()))
+        .copied()
+        .collect();
+    // a loop over a handful or of unknown size inside a loop over data runs per item of the
+    // outer one (`for user in users: for order in user.orders.all(): …`); inside a loop of
+    // unknown size, a handful is of unknown size
+    let data_inside = inner.0 == LoopSize::Data;
+    let mut sized = inner;
+    if !data_inside {
+        for a in within.iter().filter(|a| is_loop(a.kind())) {
+            let outer = of_loop(*a, src);
+            if outer.0 == LoopSize::Data {
+                sized = outer;
+                break;
+            }
+            if sized.0 == LoopSize::Small && outer.0 == LoopSize::Unknown {
+                sized = outer;
+            }
+        }
+    }
+    // a hook of one write (`onBeforeDelete`, `afterUpdate`): its loops walk the rows of that
+    // write, one as a rule, whatever they are called
+    if sized.0 == LoopSize::Data {
         let hook = stack[..at]
             .iter()
             .rev()
             .find(|a| function_kinds.contains(&a.kind_id()))
             .and_then(|f| crate::lang::function_name(*f, src))
             .filter(|name| is_write_hook(name));
-        return match hook {
-            Some(name) if inner.0 == LoopSize::Data => (LoopSize::Unknown, Some(name)),
-            _ => inner,
-        };
-    }
-    for a in stack[..at].iter().rev() {
-        if function_kinds.contains(&a.kind_id()) {
-            break;
-        }
-        if is_loop(a.kind()) {
-            let outer = of_loop(*a, src);
-            if outer.0 != LoopSize::Small {
-                return outer;
-            }
+        if let Some(name) = hook {
+            return (LoopSize::Unknown, Some(name));
         }
     }
-    inner
+    sized
 }
 
 /// `onBeforeDelete`, `onUpdateSuccess`, `afterInsert`, `before_save`: a hook that runs for one
@@ -238,11 +251,12 @@ pub(crate) fn classify(
 ) -> (LoopSize, Option<String>) {
     // the members of a class or an enum (`StreamKeyType.__members__.items()`, `for s in
     // Status`): fixed by the code
-    if let Some(c) = collection.map(|c| strip_groups(unwrap(c))) {
+    if let Some(c) = collection.map(unwrap) {
         let head = c.split('.').next().unwrap_or("");
         let camel = head.starts_with(|ch: char| ch.is_ascii_uppercase())
             && head.chars().any(|ch| ch.is_ascii_lowercase())
             && head.chars().all(|ch| ch.is_alphanumeric() || ch == '_');
+        // a bare name (not a call: `DictReader(f)`, Go's `ListOrders(ctx)`) or its members
         if camel && (c == head || c.split('.').nth(1) == Some("__members__")) {
             return (LoopSize::Small, Some(head.to_string()));
         }

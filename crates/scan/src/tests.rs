@@ -205,6 +205,21 @@ fn functions_handed_to_a_scheduler_are_background_work() {
         ],
         "{f:?}"
     );
+    // a `(` in a string does not stretch a call's arguments over the rest of the file; the
+    // `schedule` library's chain; a class named Timer is not a call
+    let code = "threading.Thread(target=run, args=(\"(\",)).start()\n\ndef cleanup():\n    q()\n\natexit.register(cleanup)\nschedule.every().day.at(\"10:30\").do(job)\n\ndef job():\n    q()\n\nclass Timer(Base):\n    pass\n\ndef Base():\n    q()\n";
+    let rc: Vec<_> = run(py, Language::Python, code)
+        .iter()
+        .map(|f| (f.function.clone().unwrap_or_default(), f.run_context))
+        .collect();
+    assert_eq!(
+        rc,
+        [
+            ("cleanup".to_string(), RunContext::Unknown),
+            ("job".to_string(), bg),
+            ("Base".to_string(), RunContext::Unknown),
+        ]
+    );
     let js = "id: t\nlanguage: javascript\nmessage: m\nrule: { pattern: 'q()' }\n";
     let code = "setInterval(async () => { q(); }, 60000);\ncron.schedule('0 * * * *', async () => { q(); });\nrouter.get('/x', async (req, res) => { q(); });\n";
     let rc: Vec<_> = run(js, Language::JavaScript, code)
@@ -232,6 +247,30 @@ fn loops_in_a_hook_of_one_write_are_not_sized_by_their_names() {
         "{f:?}"
     );
     assert_eq!(f[0].confidence, Confidence::Low);
+    // the hook holds for a loop nested in its loop over data too
+    let code = "class S {\n  async onBeforeDelete(q2) {\n    for (const user of users) { for (const r of user.roles) { q(r); } }\n  }\n}\n";
+    let f = run(js, Language::TypeScript, code);
+    assert_eq!(
+        f[0].context.as_ref().and_then(|c| c.size),
+        Some(crate::size::LoopSize::Unknown)
+    );
+}
+
+#[test]
+fn a_loop_inside_a_loop_over_data_is_sized_by_it() {
+    let py = "id: t\nlanguage: python\nmessage: m\nper-item: true\nrule:\n  pattern: q($X)\n  inside: { kind: for_statement, stopBy: end }\n";
+    let code = "def f(users, f):\n    for user in users:\n        for order in user.orders.all():\n            q(order)\n    for row in DictReader(f):\n        q(row)\n";
+    let sizes: Vec<_> = run(py, Language::Python, code)
+        .iter()
+        .map(|f| f.context.as_ref().and_then(|c| c.size))
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            Some(crate::size::LoopSize::Data),
+            Some(crate::size::LoopSize::Data)
+        ]
+    );
 }
 
 #[test]

@@ -190,7 +190,7 @@ pub(crate) fn is_sql(text: &str) -> bool {
 pub(super) fn strings(cx: &Cx<'_>, root: Node<'_>) -> Vec<SqlString> {
     static START: OnceLock<Regex> = OnceLock::new();
     let start = START.get_or_init(|| {
-        Regex::new(r#"(?i)["'`](?:\s|\\[nrt]|\\\r?\n)*(?:--|/\*|select\b|insert\b|update\b|delete\b|with\b)"#)
+        Regex::new(r#"(?i)["'`](?:\s|\\[nrt]|\\\r?\n)*(?:--|/\*|(?:select|insert|update|delete|with)(?-u:\b))"#)
             .expect("valid regex")
     });
     let kinds = cx.lang.function_kinds();

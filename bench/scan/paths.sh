@@ -1,0 +1,30 @@
+# Sourced by bench/scan/precision.sh and bench/scan/recall.sh: the paths each corpus is scanned
+# at (its shipped application code, relative to bench/scan/.corpus/<name>) and its languages.
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # paths and langs are read by the caller
+
+paths_of() {
+  case "$1" in
+    pretix|wagtail|weblate|superset|misago|mlflow|nautobot|indico) paths="$1"; langs="--lang python" ;;
+    ckan) paths="ckan ckanext"; langs="--lang python" ;;
+    labelstudio) paths=label_studio; langs="--lang python" ;;
+    novu) paths=build/main; langs="--lang javascript --lang typescript" ;;
+    synapse) paths=synapse; langs="--lang python" ;;
+    prefect) paths=prefect; langs="--lang python" ;;
+    kuzzle) paths=dist; langs="--lang javascript --lang typescript" ;;
+    mayan) paths=mayan; langs="--lang python" ;;
+    airflow) paths=airflow; langs="--lang python" ;;
+    oneuptime) paths="Server Models"; langs="--lang javascript --lang typescript --lang tsx" ;;
+    evershop) paths=src; langs="--lang javascript --lang typescript --lang tsx" ;;
+    zenml) paths=zenml; langs="--lang python" ;;
+    geonode) paths=geonode; langs="--lang python" ;;
+    keystone4) paths="lib fields admin server index.js"; langs="--lang javascript" ;;
+    apostrophe) paths="modules lib index.js"; langs="--lang javascript" ;;
+    django) paths=django; langs="" ;;
+    scrapy) paths=scrapy; langs="" ;;
+    peewee) paths="peewee.py playhouse"; langs="" ;;
+    ghost) paths="core/server core/frontend core/shared"; langs="" ;;
+    budibase) paths=src; langs="--lang javascript --lang typescript" ;;
+    *) paths=dist; langs="--lang javascript --lang typescript" ;;
+  esac
+}
