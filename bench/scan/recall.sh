@@ -32,6 +32,9 @@ for name in "$@"; do
   (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --format json \
     --out "$out/recall-$name.json" >/dev/null 2>&1) || true
   [ -s "$out/recall-$name.json" ] || { echo "scan of $name failed" >&2; exit 1; }
+  # shellcheck disable=SC2086
+  (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --all-findings --all-rules \
+    --format json --out "$out/recall-all-$name.json" >/dev/null 2>&1) || true
   args+=("$name")
 done
 python3 - "$here/labels" "$out" "${args[@]}" <<'PY'
@@ -48,6 +51,18 @@ def tps(path):
         if p[3] == "TP":
             rows.append((p[0], p[1], int(p[2]), p[-1]))
     return rows
+OFF = {"py-regex-compile-in-loop", "js-regex-in-loop", "py-string-concat-in-loop",
+       "js-blocking-call-in-async", "py-file-io-in-async", "py-select-star", "js-select-star",
+       "py-unbounded-select", "js-unbounded-select", "py-cache-set-without-timeout"}
+ONE_OFF = {"migration", "command", "script", "test", "build", "startup"}
+def why_hidden(f):
+    if f["rule_id"] in OFF:
+        return f"hidden: {f['rule_id']} is off by default"
+    if f.get("run_context") in ONE_OFF:
+        return f"hidden: one-off code ({f['run_context']})"
+    if (f.get("context") or {}).get("size") == "unknown":
+        return "hidden: loop of unknown size"
+    return f"hidden: off the request path ({f.get('run_context', 'unknown')})"
 kept_all = known_all = 0
 lost = []
 for name in names:
@@ -57,12 +72,23 @@ for name in names:
         continue
     kept = [k for k in known if (k[1], k[2]) in listed]
     kept_all += len(kept); known_all += len(known)
-    lost += [(name,) + k for k in known if (k[1], k[2]) not in listed]
+    every = {}
+    for f in json.load(open(f"{out}/recall-all-{name}.json"))["findings"]:
+        every.setdefault((f["file"], f["line"]), f)
+    for k in known:
+        if (k[1], k[2]) in listed:
+            continue
+        f = every.get((k[1], k[2]))
+        why = "not found (no rule matches, or its loop is read as a handful)" if f is None else why_hidden(f)
+        lost.append((name,) + k[:3] + (why, k[3]))
     print(f"{name}: {len(kept)}/{len(known)} known true positives listed")
 print(f"all: {kept_all}/{known_all} ({100 * kept_all / max(known_all, 1):.0f}%)")
 with open(f"{out}/recall-lost.tsv", "w") as f:
-    f.write("corpus\trule_id\tpath\tline\treason\n")
+    f.write("corpus\trule_id\tpath\tline\twhy not listed\treviewer's reason\n")
     for r in lost:
         f.write("\t".join(map(str, r)) + "\n")
+import collections
+for why, n in collections.Counter(r[4].split(" (")[0] for r in lost).most_common():
+    print(f"  lost, {why}: {n}")
 print(f"lost: {out}/recall-lost.tsv")
 PY
