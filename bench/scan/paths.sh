@@ -1,7 +1,17 @@
-# Sourced by bench/scan/precision.sh and bench/scan/recall.sh: the paths each corpus is scanned
-# at (its shipped application code, relative to bench/scan/.corpus/<name>) and its languages.
+# Sourced by bench/scan/precision.sh and bench/scan/recall.sh (with `here` set to this folder):
+# sets `repo` and `out`, builds perfhive unless PERFHIVE names a binary, and defines
+# `paths_of NAME`: the paths each corpus is scanned at (its shipped application code, relative
+# to bench/scan/.corpus/<name>) and its languages.
 # shellcheck shell=bash
-# shellcheck disable=SC2034 # paths and langs are read by the caller
+# shellcheck disable=SC2034 # repo, out, paths and langs are read by the caller
+
+repo="$(cd "$here/../.." && pwd)"
+out="$repo/bench/out/scan"
+mkdir -p "$out"
+if [ -z "${PERFHIVE:-}" ]; then
+  (cd "$repo" && CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build -q --release -p perfhive)
+  PERFHIVE="$repo/target/release/perfhive"
+fi
 
 paths_of() {
   case "$1" in

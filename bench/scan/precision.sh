@@ -24,16 +24,8 @@
 # written to bench/out/scan/todo-<corpus>.tsv.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-out="$repo/bench/out/scan"
-mkdir -p "$out"
 # shellcheck source=bench/scan/paths.sh
 source "$here/paths.sh"
-
-if [ -z "${PERFHIVE:-}" ]; then
-  (cd "$repo" && CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build -q --release -p perfhive)
-  PERFHIVE="$repo/target/release/perfhive"
-fi
 
 MODE="${1:-earlier}"
 if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || [ "$MODE" = heldout4 ] || [ "$MODE" = heldout5 ] || [ "$MODE" = heldout6 ] || [ "$MODE" = heldout7 ] || [ "$MODE" = heldout8 ] || [ "$MODE" = tuning ]; then

@@ -10,16 +10,8 @@
 # Output: kept/known per corpus and overall; the lost ones in bench/out/scan/recall-lost.tsv.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-repo="$(cd "$here/../.." && pwd)"
-out="$repo/bench/out/scan"
-mkdir -p "$out"
 # shellcheck source=bench/scan/paths.sh
 source "$here/paths.sh"
-
-if [ -z "${PERFHIVE:-}" ]; then
-  (cd "$repo" && CARGO_BUILD_JOBS="${CARGO_BUILD_JOBS:-2}" cargo build -q --release -p perfhive)
-  PERFHIVE="$repo/target/release/perfhive"
-fi
 if [ $# -eq 0 ]; then
   # shellcheck disable=SC2046
   set -- $(for f in "$here"/labels/*.tsv; do basename "$f" .tsv; done)
