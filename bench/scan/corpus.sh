@@ -54,6 +54,10 @@ zenml    pypi-wheel zenml 0.98.0 801ffbe1821bd48dfc03c9fd5519f5a7d4387d86b3d48d0
 geonode  pypi-wheel geonode 5.1.1 00edf4cdfdbca7eaaef9a2f36e383a95eb87fef96060b8577977987b9ef52194
 keystone4 npm  keystone 4.2.1 f463205e79df3a0789d4fea1c3719b42722eb2954ad9a4aef7421aac4a5600a7
 apostrophe npm apostrophe 4.32.2 e2e2a124200ef8bd7731cea7a1b8796a865e08b59be4da1fdb6984dff526610c
+tendenci pypi-wheel tendenci 16.30 e53c25423c369dbeaa077a9ac0eedbc9aff7fa1c1476160ff219d04915d73ea7
+langflow pypi-wheel langflow-base 1.13.0 e15db23e16cf27d6d1ac8fcc5030cf25ad3a04356a9581862b4e97de739dd3a2
+unchained npm @unchainedshop/api 4.8.27 1c200b7eca42aa6f74856294fbd3e6e71175472940d4fe1267f660f15229d3ec
+strapiadmin npm @strapi/admin 5.54.0 b8ffe0b7078f8bc15dfc10cd2f135cb8477cccc086849838ca3f47137c3a3598
 "
 
 want=" $* "

@@ -30,6 +30,13 @@ paths_of() {
     geonode) paths=geonode; langs="--lang python" ;;
     keystone4) paths="lib fields admin server index.js"; langs="--lang javascript" ;;
     apostrophe) paths="modules lib index.js"; langs="--lang javascript" ;;
+    tendenci) paths=tendenci; langs="--lang python" ;;
+    langflow) paths=langflow; langs="--lang python" ;;
+    unchained) paths=lib; langs="--lang javascript" ;;
+    strapiadmin)
+      # every module ships twice, as .js and .mjs: the .js copy is scanned
+      echo '*.mjs' > "$here/.corpus/strapiadmin/dist/server/.ignore"
+      paths=dist/server; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
