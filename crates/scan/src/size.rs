@@ -342,7 +342,10 @@ fn one_parents_part(e: &str) -> bool {
         return is_name(attr) && !attr.contains('.');
     }
     // `order.shipments`, `post.tags.all()`: the children of one thing named for what it is
-    // (not of a response or a result, which carry whatever was fetched)
+    // (not of a response or a result, which carry whatever was fetched); a keyed part
+    // (`perm_spec["users"]`) is read as an attribute
+    let keyed = keyed_as_attribute(e);
+    let e = keyed.as_str();
     let bare = [
         "all()",
         "items()",
@@ -389,6 +392,38 @@ fn one_parents_part(e: &str) -> bool {
                         && !v.starts_with(|c: char| c.is_ascii_digit())
                 })
             })
+}
+
+/// `spec["users"].items()` → `spec.users.items()`: subscripts by a literal name as attributes.
+fn keyed_as_attribute(e: &str) -> String {
+    let mut out = String::with_capacity(e.len());
+    let mut rest = e;
+    while let Some(i) = rest.find('[') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let key = after.find(']').and_then(|j| {
+            let k = after[..j].trim();
+            let inner = k
+                .strip_prefix('"')
+                .and_then(|k| k.strip_suffix('"'))
+                .or_else(|| k.strip_prefix('\'').and_then(|k| k.strip_suffix('\'')))?;
+            (!inner.is_empty() && inner.chars().all(|c| c.is_alphanumeric() || c == '_'))
+                .then_some((inner, j))
+        });
+        match key {
+            Some((name, j)) => {
+                out.push('.');
+                out.push_str(name);
+                rest = &after[j + 1..];
+            }
+            None => {
+                out.push('[');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 /// The collection itself: `await`, fallbacks (`?? []`), wrappers (`enumerate(…)`,
@@ -666,6 +701,14 @@ mod tests {
         assert_eq!(size(Some("thread"), Some("res.threads")), LoopSize::Data);
         assert_eq!(size(Some("row"), Some("result.rows")), LoopSize::Data);
         assert_eq!(size(Some("user"), Some("teams.users")), LoopSize::Data);
+        // a keyed part of one thing, read as its attribute
+        assert_eq!(
+            size(Some("user, perms"), Some("perm_spec[\"users\"].items()")),
+            LoopSize::Unknown
+        );
+        assert_eq!(size(Some("user"), Some("data['users']")), LoopSize::Data);
+        assert_eq!(size(Some("user"), Some("users[i]")), LoopSize::Data);
+        assert_eq!(keyed_as_attribute("a[\"b\"]['c'][k].d"), "a.b.c[k].d");
     }
 
     #[test]
