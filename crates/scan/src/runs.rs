@@ -242,7 +242,9 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
     if request_file.is_match(name) {
         return Some((RunContext::Request, format!("request-handling file {name}")));
     }
-    if let Some(d) = dir(&[
+    // a helper module under a request folder (`api/utils/`) runs where its callers run: the
+    // calls decide (`reach`), not the folder
+    const REQUEST_DIRS: &[&str] = &[
         "views",
         "view",
         "api",
@@ -261,7 +263,19 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
         "serializers",
         "templatetags",
         "viewsets",
-    ]) {
+    ];
+    let helper_below = dirs
+        .iter()
+        .position(|d| REQUEST_DIRS.contains(&d.as_str()))
+        .is_some_and(|i| {
+            dirs[i + 1..].iter().any(|d| {
+                matches!(
+                    d.as_str(),
+                    "utils" | "util" | "helpers" | "helper" | "lib" | "common" | "shared"
+                )
+            })
+        });
+    if let Some(d) = dir(REQUEST_DIRS).filter(|_| !helper_below) {
         return Some((RunContext::Request, why_dir(d)));
     }
     static BG_FILE: OnceLock<Regex> = OnceLock::new();
@@ -625,6 +639,13 @@ mod tests {
             Some(RunContext::Command)
         );
         assert_eq!(c(py, "app/views.py", ""), Some(RunContext::Request));
+        // a helper module under a request folder: its callers decide
+        assert_eq!(c(py, "app/api/utils/backfill.py", ""), None);
+        assert_eq!(c(py, "app/api/v1/flows.py", ""), Some(RunContext::Request));
+        assert_eq!(
+            c(py, "app/api/utils/views.py", ""),
+            Some(RunContext::Request)
+        );
         assert_eq!(
             c(py, "app/admin/views/pages.py", ""),
             Some(RunContext::Request)

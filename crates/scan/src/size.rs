@@ -363,7 +363,9 @@ fn one_parents_part(e: &str) -> bool {
             && !attr.contains('.')
             && is_name(owner)
             && !owner.contains('.')
-            && owner.starts_with(|c: char| c.is_lowercase())
+            && owner
+                .trim_start_matches('_')
+                .starts_with(|c: char| c.is_lowercase())
             && !PASS.contains(&attr)
             && head.len() > 2
             && singular(&head) == head
@@ -707,6 +709,10 @@ mod tests {
             LoopSize::Unknown
         );
         assert_eq!(size(Some("user"), Some("data['users']")), LoopSize::Data);
+        assert_eq!(
+            size(Some("user, perms"), Some("_perm_spec[\"users\"].items()")),
+            LoopSize::Unknown
+        );
         assert_eq!(size(Some("user"), Some("users[i]")), LoopSize::Data);
         assert_eq!(keyed_as_attribute("a[\"b\"]['c'][k].d"), "a.b.c[k].d");
     }
