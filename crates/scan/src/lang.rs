@@ -183,6 +183,36 @@ pub(crate) fn function_name(node: tree_sitter::Node<'_>, src: &[u8]) -> Option<S
     }
 }
 
+/// The text of a call's arguments, `rest` starting after its `(`: up to the matching `)`,
+/// brackets nested and quoted strings skipped. `None` when it does not close within 2,000
+/// bytes.
+pub(crate) fn call_arguments(rest: &str) -> Option<&str> {
+    let b = rest.as_bytes();
+    let mut depth = 1usize;
+    let mut i = 0;
+    while i < b.len().min(2000) {
+        match b[i] {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                depth -= 1;
+                if depth == 0 {
+                    return rest.get(..i);
+                }
+            }
+            q @ (b'"' | b'\'') => {
+                i += 1;
+                while i < b.len() && b[i] != q && b[i] != b'\n' {
+                    i += usize::from(b[i] == b'\\');
+                    i += 1;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -470,7 +470,7 @@ fn scheduled_by(src: &[u8], name: &str) -> Option<String> {
         if line.contains('#') || head.starts_with("class ") || head.starts_with("def ") {
             continue;
         }
-        let Some(args) = call_arguments(&text[all.end()..]) else {
+        let Some(args) = crate::lang::call_arguments(&text[all.end()..]) else {
             continue;
         };
         let named = args.match_indices(name).any(|(i, _)| {
@@ -489,36 +489,6 @@ fn scheduled_by(src: &[u8], name: &str) -> Option<String> {
         if named {
             return Some(what.as_str().trim_start_matches('.').to_string());
         }
-    }
-    None
-}
-
-/// The text of a call's arguments, `rest` starting after its `(`: up to the matching `)`,
-/// brackets nested and quoted strings skipped. `None` when it does not close within 2,000
-/// bytes.
-fn call_arguments(rest: &str) -> Option<&str> {
-    let b = rest.as_bytes();
-    let mut depth = 1usize;
-    let mut i = 0;
-    while i < b.len().min(2000) {
-        match b[i] {
-            b'(' | b'[' | b'{' => depth += 1,
-            b')' | b']' | b'}' => {
-                depth -= 1;
-                if depth == 0 {
-                    return rest.get(..i);
-                }
-            }
-            q @ (b'"' | b'\'') => {
-                i += 1;
-                while i < b.len() && b[i] != q && b[i] != b'\n' {
-                    i += usize::from(b[i] == b'\\');
-                    i += 1;
-                }
-            }
-            _ => {}
-        }
-        i += 1;
     }
     None
 }

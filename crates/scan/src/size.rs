@@ -378,7 +378,8 @@ fn one_parents_part(e: &str) -> bool {
     let Some(i) = e.find(".objects.filter(") else {
         return false;
     };
-    let args = call_arguments(&e[i + ".objects.filter(".len()..]);
+    let rest = &e[i + ".objects.filter(".len()..];
+    let args = crate::lang::call_arguments(rest).unwrap_or(rest);
     !args.trim().is_empty()
         && split_top(args)
             .into_iter()
@@ -451,7 +452,7 @@ fn unwrap(expr: &str) -> &str {
         let inner = &e0[w.len()..].trim_start()[1..];
         e = if *w == "range" {
             // `range(0, len(users))`: the argument that measures a collection
-            let args = call_arguments(inner);
+            let args = crate::lang::call_arguments(inner).unwrap_or(inner);
             split_top(args)
                 .into_iter()
                 .find(|a| a.contains("len("))
@@ -471,20 +472,6 @@ fn unwrap(expr: &str) -> &str {
         }
     }
     e
-}
-
-/// `a, f(b, c), d) …` → `a, f(b, c), d`: the text up to the close of the call at depth 0.
-fn call_arguments(s: &str) -> &str {
-    let mut depth = 0i32;
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' if depth == 0 => return &s[..i],
-            ')' | ']' | '}' => depth -= 1,
-            _ => {}
-        }
-    }
-    s
 }
 
 /// The arguments of a call's text, split at its top-level commas, trimmed.
@@ -507,7 +494,7 @@ fn split_top(args: &str) -> Vec<&str> {
 
 /// `rows, key=…)` → `rows`: the text up to the first comma or close at depth 0.
 fn first_argument(s: &str) -> &str {
-    split_top(call_arguments(s))[0]
+    split_top(crate::lang::call_arguments(s).unwrap_or(s))[0]
 }
 
 /// The expression without the contents of its calls, subscripts and string literals.
