@@ -58,6 +58,10 @@ tendenci pypi-wheel tendenci 16.30 e53c25423c369dbeaa077a9ac0eedbc9aff7fa1c14761
 langflow pypi-wheel langflow-base 1.13.0 e15db23e16cf27d6d1ac8fcc5030cf25ad3a04356a9581862b4e97de739dd3a2
 unchained npm @unchainedshop/api 4.8.27 1c200b7eca42aa6f74856294fbd3e6e71175472940d4fe1267f660f15229d3ec
 strapiadmin npm @strapi/admin 5.54.0 b8ffe0b7078f8bc15dfc10cd2f135cb8477cccc086849838ca3f47137c3a3598
+shuup    pypi-wheel shuup 3.1.0 535b41374d3288261206cb3ffba2a4565a54bd8c30d88e0143e81388e03b78cb
+zou      pypi-wheel zou 1.0.97 54d235fbe30cf6d2ec251ea07887a827a91c157722bd7f48b1c1a878b1c7d131
+parseserver npm parse-server 9.10.0 0a2d78e30660fd18034a33ab90e3ba28c890e1d233da791c16d241f89dd1ead7
+strapicore npm @strapi/core 5.54.0 17e56c6bd32eb3866309da7165cd3cdc7b0f01ce753156a351cb5d4d79c925d1
 "
 
 want=" $* "

@@ -37,6 +37,13 @@ paths_of() {
       # every module ships twice, as .js and .mjs: the .js copy is scanned
       echo '*.mjs' > "$here/.corpus/strapiadmin/dist/server/.ignore"
       paths=dist/server; langs="--lang javascript" ;;
+    shuup) paths=shuup; langs="--lang python" ;;
+    zou) paths=zou; langs="--lang python" ;;
+    parseserver) paths=lib; langs="--lang javascript" ;;
+    strapicore)
+      # every module ships twice, as .js and .mjs: the .js copy is scanned
+      echo '*.mjs' > "$here/.corpus/strapicore/dist/.ignore"
+      paths=dist; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
