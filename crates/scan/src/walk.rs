@@ -99,14 +99,24 @@ fn context_path(roots: &[PathBuf], path: &Path) -> String {
     display(path)
 }
 
-/// Why `text` looks minified, if it does.
+/// Why `text` looks minified, if it does. A source map inlined as the last comment
+/// (`//# sourceMappingURL=data:…`, as Babel and TypeScript write it) is not code: compiled
+/// files that carry one are read by their other lines.
 fn minified(name: &str, text: &str) -> Option<String> {
     if name.contains(".min.") {
         return Some("minified (`.min.` in the name)".into());
     }
-    let mut lines = 0usize;
+    let is_map = |l: &str| {
+        let t = l.trim_start();
+        t.starts_with("//# sourceMappingURL=") || t.starts_with("//@ sourceMappingURL=")
+    };
+    let (mut lines, mut bytes) = (0usize, 0usize);
     for l in text.lines() {
+        if is_map(l) {
+            continue;
+        }
         lines += 1;
+        bytes += l.len() + 1;
         if l.len() > MINIFIED_LINE {
             return Some(format!(
                 "minified (line {lines} has {} characters)",
@@ -114,7 +124,7 @@ fn minified(name: &str, text: &str) -> Option<String> {
             ));
         }
     }
-    let avg = text.len() / lines.max(1);
+    let avg = bytes / lines.max(1);
     (avg > MINIFIED_AVERAGE).then(|| format!("minified (lines average {avg} characters)"))
 }
 
@@ -288,6 +298,14 @@ mod tests {
         let avg = format!("{}\n{}\n", "a".repeat(900), "b".repeat(900));
         assert!(minified("a.js", &avg).unwrap().contains("average"));
         assert!(minified("a.js", "const a = 1;\nfunction f() {}\n").is_none());
+        // compiled code with its source map inlined as the last comment is read as code
+        let mapped = format!(
+            "\"use strict\";\nconst a = 1;\n//# sourceMappingURL=data:application/json;base64,{}\n",
+            "A".repeat(60_000)
+        );
+        assert!(minified("a.js", &mapped).is_none());
+        let bundle = format!("{}\n//# sourceMappingURL=a.js.map\n", "x".repeat(6000));
+        assert!(minified("a.js", &bundle).is_some());
     }
 
     #[test]
