@@ -62,6 +62,10 @@ shuup    pypi-wheel shuup 3.1.0 535b41374d3288261206cb3ffba2a4565a54bd8c30d88e01
 zou      pypi-wheel zou 1.0.97 54d235fbe30cf6d2ec251ea07887a827a91c157722bd7f48b1c1a878b1c7d131
 parseserver npm parse-server 9.10.0 0a2d78e30660fd18034a33ab90e3ba28c890e1d233da791c16d241f89dd1ead7
 strapicore npm @strapi/core 5.54.0 17e56c6bd32eb3866309da7165cd3cdc7b0f01ce753156a351cb5d4d79c925d1
+arches   pypi-wheel arches 8.1.5 5818cca8656ea6e3f141709f2352c8b66f6b0ecb96ed55c3e063d872ebd8cdda
+superdesk pypi-wheel superdesk-core 2.5.3 cf7cae91b31bb174adc9eae0755c158287500ce40333c19bc5559635b360910f
+catalog  npm   @backstage/plugin-catalog-backend 4.0.5 6fd84e22cc82b42100a0191a80e2ab68f64f279ef196903bd9e1e61fc67d8635
+nocoflow npm   @nocobase/plugin-workflow 2.2.15 a9f0227da3fe2a0a95afb6d32c41a74842784723d54d9830d149220d9b8c555b
 "
 
 want=" $* "

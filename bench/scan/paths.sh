@@ -44,6 +44,10 @@ paths_of() {
       # every module ships twice, as .js and .mjs: the .js copy is scanned
       echo '*.mjs' > "$here/.corpus/strapicore/dist/.ignore"
       paths=dist; langs="--lang javascript" ;;
+    arches) paths=arches; langs="--lang python" ;;
+    superdesk) paths="superdesk apps content_api"; langs="--lang python" ;;
+    catalog) paths=dist; langs="--lang javascript" ;;
+    nocoflow) paths=dist/server; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
