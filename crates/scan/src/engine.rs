@@ -95,6 +95,14 @@ impl<'r> Engine<'r> {
         !self.langs[lang.index()].rules.is_empty()
     }
 
+    /// Whether a rule of this id runs on `lang` files.
+    pub(crate) fn has_rule(&self, lang: Language, id: &str) -> bool {
+        self.langs[lang.index()]
+            .rules
+            .iter()
+            .any(|(r, _)| r.id == id)
+    }
+
     /// Scans one file's text; `file_runs` is the run context its path and content give.
     pub(crate) fn scan(
         &self,
@@ -432,6 +440,8 @@ fn finding(
         statements: Vec::new(),
         routes: Vec::new(),
         sql_fingerprints: Vec::new(),
+        fingerprint: String::new(),
+        suppressed: None,
     };
     (f, class_name(stack, src))
 }

@@ -167,6 +167,15 @@ pub struct Finding {
     /// The fingerprints of the SQL strings in the finding's function.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sql_fingerprints: Vec<Fingerprint>,
+    /// What the finding is, independent of its line: 16 hex digits hashed from its rule,
+    /// file, function, statement and loop text (and which of identical ones it is); the key
+    /// a baseline matches on (since 1.4.0).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub fingerprint: String,
+    /// The `perfhive: ignore` comment that suppresses it; such findings are listed only when
+    /// asked for (since 1.4.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suppressed: Option<crate::suppress::Suppression>,
 }
 
 impl Finding {
@@ -194,6 +203,9 @@ pub enum NoteKind {
     Unparsable,
     /// The syntax tree has errors; the file was scanned anyway.
     ParseErrors,
+    /// A `perfhive: ignore` comment names no rule of the scan or suppresses nothing (since
+    /// 1.4.0).
+    Suppression,
 }
 
 /// A file the scan skipped or parsed with errors.

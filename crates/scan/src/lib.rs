@@ -7,7 +7,8 @@
 //!
 //! [`scan`] walks the paths, parses each file once and runs every rule of its language over
 //! the one tree; the [`ScanReport`] renders as terminal text, JSON (schema
-//! `schema/scan-report.schema.json`), SARIF 2.1.0 or Markdown.
+//! `schema/scan-report.schema.json`), SARIF 2.1.0 or Markdown. Findings the user has judged
+//! are left out: those a `perfhive: ignore` comment suppresses, and those of a baseline report.
 
 mod awaiter;
 mod engine;
@@ -23,6 +24,7 @@ pub mod routes;
 pub mod rule;
 mod runs;
 pub mod size;
+pub mod suppress;
 mod walk;
 
 pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity, Statement};
@@ -32,6 +34,7 @@ pub use routes::{Framework, LineRange, RouteEntry, SqlString};
 pub use rule::{Rule, RuleError};
 pub use runs::RunContext;
 pub use size::LoopSize;
+pub use suppress::{Baseline, Suppression};
 
 use rule::Source;
 use std::path::{Path, PathBuf};
@@ -78,6 +81,11 @@ pub struct ScanOptions {
     /// Run the rules that are off by default too (`enabled: false`: rules whose findings were
     /// rarely worth changing on code they were not tuned on).
     pub all_rules: bool,
+    /// List findings that a `perfhive: ignore` comment suppresses (marked; they never count
+    /// for a failing severity). By default they are counted but not listed.
+    pub include_suppressed: bool,
+    /// An earlier report: the findings it lists are not listed again, only counted.
+    pub baseline: Option<Baseline>,
 }
 
 impl Default for ScanOptions {
@@ -94,6 +102,8 @@ impl Default for ScanOptions {
             include_unsized: false,
             include_off_request: false,
             all_rules: false,
+            include_suppressed: false,
+            baseline: None,
         }
     }
 }
@@ -218,6 +228,8 @@ pub fn scan_text(
         file_runs.as_ref(),
         wanted.any(),
     );
+    // a note on a `perfhive: ignore` comment is not returned: the file's note is its parse
+    suppress::apply(file, text, &mut r.findings, &|id| engine.has_rule(lang, id));
     if let Some(tree) = r.tree.take() {
         // the routes and SQL strings of this file alone, as a scan attaches them
         let found = routes::extract(lang, file, text, &tree, wanted);
@@ -322,12 +334,18 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &walked.classes,
         &reach::Reach::new(&walked.facts),
     );
+    suppress::fingerprint(&mut findings);
     // code that serves requests: what slows a service is on its request path (decided on every
     // finding, before any is held back)
     let serves = !route_table.is_empty()
         || findings
             .iter()
             .any(|f| f.run_context == RunContext::Request);
+    let before = findings.len();
+    if !opts.include_suppressed {
+        findings.retain(|f| f.suppressed.is_none());
+    }
+    let suppressed_hidden = (before - findings.len()) as u64;
     let before = findings.len();
     if !opts.include_one_off {
         // test code is listed when asked for with `include_tests`
@@ -346,6 +364,7 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         findings.retain(|f| f.run_context == RunContext::Request || f.run_context.is_one_off());
     }
     let off_request_hidden = (before - findings.len()) as u64;
+    let baseline = opts.baseline.as_ref().map(|b| b.split(&mut findings));
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.rule_id).cmp(&(&b.file, b.line, b.column, &b.rule_id))
     });
@@ -371,6 +390,8 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
             one_off_hidden,
             unsized_hidden,
             off_request_hidden,
+            suppressed_hidden,
+            baseline,
             bytes: counts.bytes,
             elapsed: started.elapsed(),
         },

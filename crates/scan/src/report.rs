@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// Version of the JSON report; semver, evolved by adding optional fields.
-pub const SCHEMA_VERSION: &str = "1.3.0";
+pub const SCHEMA_VERSION: &str = "1.4.0";
 
 /// The result of a scan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -77,6 +77,13 @@ pub struct Summary {
     /// not asked to include them (since 1.3.0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub findings_off_request_hidden: u64,
+    /// Findings a `perfhive: ignore` comment suppresses, listed or not (since 1.4.0). They are
+    /// not in the severity counts and never fail `--fail-on`.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_suppressed: u64,
+    /// Against the baseline report, when one was given (since 1.4.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineCounts>,
     /// Files whose syntax tree has errors (scanned anyway).
     pub files_with_syntax_errors: u64,
     /// Bytes of source read.
@@ -88,6 +95,16 @@ pub struct Summary {
     pub run_contexts: RunContextCounts,
     /// Wall time of the scan, milliseconds.
     pub duration_ms: f64,
+}
+
+/// What a baseline report held of this scan's findings.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct BaselineCounts {
+    /// Findings the baseline lists too: not listed.
+    pub unchanged: u64,
+    /// Findings of the baseline this scan no longer lists (fixed, suppressed, or hidden by
+    /// other options).
+    pub absent: u64,
 }
 
 /// Findings per severity.
@@ -160,6 +177,9 @@ pub(crate) struct Counts {
     pub(crate) one_off_hidden: u64,
     pub(crate) unsized_hidden: u64,
     pub(crate) off_request_hidden: u64,
+    pub(crate) suppressed_hidden: u64,
+    /// (unchanged, absent) against a baseline.
+    pub(crate) baseline: Option<(u64, u64)>,
     pub(crate) bytes: u64,
     pub(crate) elapsed: Duration,
 }
@@ -176,7 +196,12 @@ impl ScanReport {
     ) -> Self {
         let mut sev = SeverityCounts::default();
         let mut runs = RunContextCounts::default();
+        let mut suppressed = c.suppressed_hidden;
         for f in &findings {
+            if f.suppressed.is_some() {
+                suppressed += 1;
+                continue;
+            }
             match f.run_context {
                 RunContext::Request => runs.request += 1,
                 RunContext::Background => runs.background += 1,
@@ -209,6 +234,10 @@ impl ScanReport {
                 findings_one_off_hidden: c.one_off_hidden,
                 findings_unsized_hidden: c.unsized_hidden,
                 findings_off_request_hidden: c.off_request_hidden,
+                findings_suppressed: suppressed,
+                baseline: c
+                    .baseline
+                    .map(|(unchanged, absent)| BaselineCounts { unchanged, absent }),
                 files_with_syntax_errors: syntax,
                 bytes: c.bytes,
                 findings: sev,
@@ -223,9 +252,12 @@ impl ScanReport {
         }
     }
 
-    /// Findings at `min` severity or above.
+    /// Findings at `min` severity or above, suppressed ones aside.
     pub fn count_at_least(&self, min: Severity) -> usize {
-        self.findings.iter().filter(|f| f.severity >= min).count()
+        self.findings
+            .iter()
+            .filter(|f| f.severity >= min && f.suppressed.is_none())
+            .count()
     }
 
     /// The report as pretty JSON.
@@ -302,7 +334,19 @@ impl ScanReport {
                     "message": { "text": f.message },
                     "locations": [loc],
                     "properties": props,
+                    "partialFingerprints": { "perfhiveFinding/v1": f.fingerprint },
                 });
+                if let Some(sup) = &f.suppressed {
+                    let mut s = json!({ "kind": "inSource", "status": "accepted" });
+                    if let Some(r) = &sup.reason {
+                        s["justification"] = json!(r);
+                    }
+                    res["suppressions"] = json!([s]);
+                }
+                if self.summary.baseline.is_some() {
+                    // what a baseline held is not listed: every listed result is new
+                    res["baselineState"] = json!("new");
+                }
                 if !f.statements.is_empty() {
                     let related: Vec<serde_json::Value> = f
                         .statements
@@ -369,6 +413,9 @@ impl ScanReport {
             writeln!(w, "|---|---|---|---|---|---|---|")?;
             for f in self.ranked() {
                 let mut what = f.message.clone();
+                if let Some(sup) = &f.suppressed {
+                    what = format!("(suppressed at line {}) {what}", sup.line);
+                }
                 if let Some(c) = &f.context {
                     what.push_str(&format!(" ({} at line {}: `{}`)", c.kind, c.line, c.text));
                 }
@@ -480,6 +527,20 @@ impl ScanReport {
             if let Some(fix) = &f.fix {
                 writeln!(w, "             {} {fix}", paint("32", "fix:"))?;
             }
+            if let Some(sup) = &f.suppressed {
+                let why = sup
+                    .reason
+                    .as_deref()
+                    .map_or(String::new(), |r| format!(": {r}"));
+                writeln!(
+                    w,
+                    "             {}",
+                    paint(
+                        "2",
+                        &format!("suppressed by `perfhive: ignore` at line {}{why}", sup.line)
+                    )
+                )?;
+            }
         }
         if !self.findings.is_empty() {
             writeln!(w)?;
@@ -555,6 +616,24 @@ impl ScanReport {
                 let plural = if n == 1 { "" } else { "s" };
                 line.push_str(&format!(", {n} finding{plural} {what} not listed ({flag})"));
             }
+        }
+        if s.findings_suppressed > 0 {
+            let listed = self.findings.iter().any(|f| f.suppressed.is_some());
+            line.push_str(&format!(
+                ", {} suppressed by `perfhive: ignore`{}",
+                s.findings_suppressed,
+                if listed {
+                    " (listed, never failing)"
+                } else {
+                    " not listed (--include-suppressed)"
+                }
+            ));
+        }
+        if let Some(b) = &s.baseline {
+            line.push_str(&format!(
+                ", {} in the baseline not listed, {} of the baseline no longer found",
+                b.unchanged, b.absent
+            ));
         }
         if s.files_with_syntax_errors > 0 {
             line.push_str(&format!(

@@ -11,6 +11,7 @@ use crate::lang::Language;
 use crate::reach;
 use crate::routes::{self, RouteEntry, SqlString};
 use crate::runs;
+use crate::suppress;
 use ignore::{WalkBuilder, WalkState};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -227,7 +228,13 @@ impl Worker<'_, '_> {
                 return self.note(&file, NoteKind::Unparsable, msg);
             }
         };
-        let (r, found) = r;
+        let (mut r, found) = r;
+        let engine = self.engine;
+        self.acc
+            .notes
+            .extend(suppress::apply(&file, &text, &mut r.findings, &|id| {
+                engine.has_rule(lang, id)
+            }));
         if let Some(found) = found {
             self.acc.routes.extend(found.routes);
             self.acc.sql.extend(found.sql);

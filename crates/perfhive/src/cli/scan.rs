@@ -1,6 +1,7 @@
 //! `perfhive scan`: static scan of source trees for performance anti-patterns with the
 //! tree-sitter rules of `perfhive-scan` (built-in, plus `--rules DIR`). Exit code 1 with
-//! `--fail-on SEVERITY` when findings at or above it exist.
+//! `--fail-on SEVERITY` when findings at or above it exist (suppressed ones and those of
+//! `--baseline` aside).
 
 use crate::exit::Code;
 use crate::output::Printer;
@@ -13,7 +14,11 @@ use std::path::PathBuf;
 #[command(
     after_help = "Rule format and built-in rules: docs/scan.md.\n\nExamples:\n  \
 perfhive scan src/\n  perfhive scan . --format sarif --out scan.sarif --fail-on high\n  \
-perfhive scan --rules team-rules/ --no-builtin services/"
+perfhive scan --rules team-rules/ --no-builtin services/\n  \
+perfhive scan . --format json --out scan-baseline.json\n  \
+perfhive scan . --baseline scan-baseline.json --fail-on medium\n\n\
+A comment `perfhive: ignore[RULE-ID] -- reason` on a finding's line, its loop's line or the\n\
+line above either suppresses it."
 )]
 pub struct ScanArgs {
     /// Files or folders to scan (.gitignore is respected).
@@ -61,9 +66,18 @@ pub struct ScanArgs {
     /// requests (a library or CLI with no request-handling code lists them).
     #[arg(long)]
     pub include_off_request: bool,
-    /// List every finding: `--include-one-off --include-unsized --include-off-request`.
+    /// List every finding: `--include-one-off --include-unsized --include-off-request`
+    /// (suppressed ones need `--include-suppressed`).
     #[arg(long)]
     pub all_findings: bool,
+    /// List the findings a `perfhive: ignore` comment suppresses, marked (they never count
+    /// for `--fail-on`); by default they are only counted.
+    #[arg(long)]
+    pub include_suppressed: bool,
+    /// A JSON report of an earlier scan (`--format json`): findings it lists are not listed
+    /// again (matched by fingerprint, not line), so `--fail-on` fails on new findings only.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
     /// Also run the built-in rules that are off by default (see `--list-rules --all-rules`).
     #[arg(long)]
     pub all_rules: bool,
@@ -114,6 +128,12 @@ fn parse_lang(s: &str) -> Result<Language, String> {
 
 /// Runs `perfhive scan`.
 pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
+    let baseline = match &a.baseline {
+        Some(p) => {
+            Some(perfhive_scan::Baseline::load(p).map_err(|e| anyhow::anyhow!("--baseline {e}"))?)
+        }
+        None => None,
+    };
     let opts = ScanOptions {
         paths: a.paths,
         rule_dirs: a.rules,
@@ -127,6 +147,8 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
         include_off_request: a.include_off_request || a.all_findings,
         // the listing shows every rule, marking those off by default
         all_rules: a.all_rules || a.list_rules,
+        include_suppressed: a.include_suppressed,
+        baseline,
     };
     let rules = perfhive_scan::select_rules(&opts)?;
     if a.list_rules {

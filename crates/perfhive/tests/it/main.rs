@@ -16,6 +16,7 @@ mod otel;
 mod otlp_grpc;
 mod protocols;
 mod scan;
+mod scan_baseline;
 mod scenarios;
 
 use perfhive_testbed::{RunningTarget, TargetOptions};
