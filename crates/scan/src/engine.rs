@@ -184,6 +184,11 @@ impl<'r> Engine<'r> {
                         if !seen.insert((i, line)) {
                             continue;
                         }
+                        // awaiting a function of this file that awaits nothing is no I/O
+                        if rule.per_item && crate::inert::awaits_nothing(n, &stack, root, src, lang)
+                        {
+                            continue;
+                        }
                         // per-item work over a handful of things by nature is not reported
                         if rule.per_item
                             && m.context.is_some_and(|a| {

@@ -14,6 +14,7 @@ mod awaiter;
 mod engine;
 pub mod finding;
 mod guard;
+mod inert;
 pub mod lang;
 mod matcher;
 mod pattern;

@@ -261,6 +261,11 @@ pub(crate) fn classify(
             return (LoopSize::Small, Some(head.to_string()));
         }
     }
+    // a list of slices of another (`lodash.chunk(refs, 1000)`, `chunked(rows, 500)`,
+    // `self.batches`): each item is the batched form, whatever the variable is called
+    if let Some(n) = collection.and_then(slices_of) {
+        return (LoopSize::Small, Some(n));
+    }
     let from_element = element
         .into_iter()
         .flat_map(identifiers)
@@ -294,6 +299,50 @@ pub(crate) fn classify(
         Some((size, n)) => (size, Some(n)),
         None => (LoopSize::Unknown, None),
     }
+}
+
+/// The name of a collection of slices: a call of a chunking function (`lodash.chunk(ids,
+/// 1000)`, `chunked(rows, 500)`, `itertools.batched(xs, 100)`, `splitIntoChunks(…)`,
+/// `chunkArray(…)`), or a plural name for slices (`chunks`, `self.batches`). A singular one
+/// (`for u in batch`) is one slice: its items; so is what a getter returns (`getChunk(id)`).
+fn slices_of(expr: &str) -> Option<String> {
+    let e = unwrap(expr);
+    let call = e.find('(');
+    let name = e[..call.unwrap_or(e.len())].trim();
+    let plain = |c: char| c.is_alphanumeric() || matches!(c, '_' | '$' | '.');
+    if name.is_empty() || !name.chars().all(plain) {
+        return None;
+    }
+    let last = name.rsplit('.').next()?;
+    let w = words(last);
+    let slices = |x: &str| matches!(x, "chunks" | "batches" | "slices");
+    let found = if call.is_some() {
+        let maker = |x: &str| {
+            slices(x) || matches!(x, "chunk" | "chunked" | "ichunked" | "batched" | "chunker")
+        };
+        let helper = |x: &str| {
+            matches!(
+                x,
+                "to" | "in"
+                    | "into"
+                    | "split"
+                    | "make"
+                    | "as"
+                    | "i"
+                    | "array"
+                    | "list"
+                    | "by"
+                    | "of"
+                    | "every"
+                    | "size"
+                    | "items"
+            )
+        };
+        w.iter().any(|x| maker(x)) && w.iter().all(|x| maker(x) || helper(x))
+    } else {
+        w.last().is_some_and(|x| slices(x))
+    };
+    found.then(|| last.to_string())
 }
 
 /// `rows` of `i < rows.length`, `i <= rows.length - 1`, `i < rows.size()` or `i < len(rows)`.
@@ -638,6 +687,28 @@ mod tests {
             size(Some("id"), Some("await repo.find({ where })")),
             LoopSize::Unknown
         );
+    }
+
+    #[test]
+    fn a_loop_over_slices_is_the_batched_form() {
+        for c in [
+            "lodash__default.default.chunk(entityRefs, 1e3)",
+            "_.chunk(ids, 500)",
+            "chunked(rows, 500)",
+            "more_itertools.chunked(users, 100)",
+            "itertools.batched(users, 100)",
+            "splitIntoChunks(userIds, 50)",
+            "chunkArray(orders, 10)",
+            "self.batches",
+            "enumerate(chunks)",
+        ] {
+            assert_eq!(size(Some("refs"), Some(c)), LoopSize::Small, "{c}");
+            assert_eq!(size(Some("users"), Some(c)), LoopSize::Small, "{c}");
+        }
+        // one slice, or what a getter of one returns, is its items
+        assert_eq!(size(Some("u"), Some("batch")), LoopSize::Data);
+        assert_eq!(size(Some("user"), Some("getChunk(id)")), LoopSize::Data);
+        assert_eq!(size(Some("user"), Some("load_batch(job)")), LoopSize::Data);
     }
 
     #[test]
