@@ -66,6 +66,10 @@ arches   pypi-wheel arches 8.1.5 5818cca8656ea6e3f141709f2352c8b66f6b0ecb96ed55c
 superdesk pypi-wheel superdesk-core 2.5.3 cf7cae91b31bb174adc9eae0755c158287500ce40333c19bc5559635b360910f
 catalog  npm   @backstage/plugin-catalog-backend 4.0.5 6fd84e22cc82b42100a0191a80e2ab68f64f279ef196903bd9e1e61fc67d8635
 nocoflow npm   @nocobase/plugin-workflow 2.2.15 a9f0227da3fe2a0a95afb6d32c41a74842784723d54d9830d149220d9b8c555b
+oscar    pypi-wheel django-oscar 4.2.1 adbb95ea0130859c204cc6fb221052d6d437ecbaa90800e8418a809f72645e9c
+mailman  pypi-wheel mailman 3.3.10 0f63ed38efa938357074e993d6a9b2d81bedaab92f5b3ecdd519890259893f37
+scaffolder npm @backstage/plugin-scaffolder-backend 4.3.0 3673f89b50a69d1e40e6fdc710737d27b139f729202d9ea8e03b068064a2ad3a
+strapicm npm   @strapi/content-manager 5.54.0 4d2fcbcc1392e2526c7f9f9b414c55e40fe9adfd5bd3cbe9ac4d5645c2262b19
 "
 
 want=" $* "

@@ -48,6 +48,13 @@ paths_of() {
     superdesk) paths="superdesk apps content_api"; langs="--lang python" ;;
     catalog) paths=dist; langs="--lang javascript" ;;
     nocoflow) paths=dist/server; langs="--lang javascript" ;;
+    oscar) paths=oscar; langs="--lang python" ;;
+    mailman) paths=mailman; langs="--lang python" ;;
+    scaffolder) paths=dist; langs="--lang javascript" ;;
+    strapicm)
+      # every module ships twice, as .js and .mjs: the .js copy is scanned
+      echo '*.mjs' > "$here/.corpus/strapicm/dist/server/.ignore"
+      paths=dist/server; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
