@@ -155,6 +155,7 @@ impl<'r> Engine<'r> {
         }
         {
             let mut seen: HashSet<(u32, usize)> = HashSet::new();
+            let mut inert_cache = crate::inert::Cache::new();
             // (rule, context node) -> index of the finding that stands for the group
             let mut groups: HashMap<(u32, usize), usize> = HashMap::new();
             let mut stack: Vec<Node<'_>> = Vec::new();
@@ -180,13 +181,22 @@ impl<'r> Engine<'r> {
                         if !m.rule(&c.root, n) {
                             continue;
                         }
-                        let line = n.start_position().row;
-                        if !seen.insert((i, line)) {
+                        // awaiting a function of this file that awaits nothing is no I/O (before
+                        // `seen`: another await on the same line may do I/O)
+                        if rule.per_item
+                            && crate::inert::awaits_nothing(
+                                n,
+                                &stack,
+                                root,
+                                src,
+                                lang,
+                                &mut inert_cache,
+                            )
+                        {
                             continue;
                         }
-                        // awaiting a function of this file that awaits nothing is no I/O
-                        if rule.per_item && crate::inert::awaits_nothing(n, &stack, root, src, lang)
-                        {
+                        let line = n.start_position().row;
+                        if !seen.insert((i, line)) {
                             continue;
                         }
                         // per-item work over a handful of things by nature is not reported

@@ -249,6 +249,8 @@ pub fn scan_text(
     let one_off = file_runs.as_ref().map(|v| v.0).filter(|c| c.is_one_off());
     let facts = reach::facts(lang, file, text, entry, one_off);
     resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
+    let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);
+    suppress::fingerprint(&mut r.findings, &[], &grouped);
     (r.findings, r.note)
 }
 
@@ -335,18 +337,24 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &walked.classes,
         &reach::Reach::new(&walked.facts),
     );
-    suppress::fingerprint(&mut findings);
+    let roots: Vec<String> = opts.paths.iter().map(|p| walk::display(p)).collect();
+    let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);
+    suppress::fingerprint(&mut findings, &roots, &grouped);
     // code that serves requests: what slows a service is on its request path (decided on every
     // finding, before any is held back)
     let serves = !route_table.is_empty()
         || findings
             .iter()
             .any(|f| f.run_context == RunContext::Request);
-    let before = findings.len();
-    if !opts.include_suppressed {
-        findings.retain(|f| f.suppressed.is_none());
-    }
-    let suppressed_hidden = (before - findings.len()) as u64;
+    // what the user suppressed is set aside first, and listed whole when asked for: the other
+    // filters apply to findings nobody has judged yet
+    let (suppressed, mut findings): (Vec<Finding>, Vec<Finding>) =
+        findings.into_iter().partition(|f| f.suppressed.is_some());
+    let suppressed_hidden = if opts.include_suppressed {
+        0
+    } else {
+        suppressed.len() as u64
+    };
     let before = findings.len();
     if !opts.include_one_off {
         // test code is listed when asked for with `include_tests`
@@ -366,6 +374,9 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     }
     let off_request_hidden = (before - findings.len()) as u64;
     let baseline = opts.baseline.as_ref().map(|b| b.split(&mut findings));
+    if opts.include_suppressed {
+        findings.extend(suppressed);
+    }
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, &a.rule_id).cmp(&(&b.file, b.line, b.column, &b.rule_id))
     });

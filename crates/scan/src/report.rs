@@ -334,8 +334,10 @@ impl ScanReport {
                     "message": { "text": f.message },
                     "locations": [loc],
                     "properties": props,
-                    "partialFingerprints": { "perfhiveFinding/v1": f.fingerprint },
                 });
+                if !f.fingerprint.is_empty() {
+                    res["partialFingerprints"] = json!({ "perfhiveFinding/v1": f.fingerprint });
+                }
                 if let Some(sup) = &f.suppressed {
                     let mut s = json!({ "kind": "inSource", "status": "accepted" });
                     if let Some(r) = &sup.reason {
@@ -560,7 +562,12 @@ impl ScanReport {
     pub fn summary_line(&self) -> String {
         let s = &self.summary;
         let files_with = {
-            let mut v: Vec<&str> = self.findings.iter().map(|f| f.file.as_str()).collect();
+            let mut v: Vec<&str> = self
+                .findings
+                .iter()
+                .filter(|f| f.suppressed.is_none())
+                .map(|f| f.file.as_str())
+                .collect();
             v.dedup();
             v.len()
         };

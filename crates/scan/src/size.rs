@@ -261,8 +261,8 @@ pub(crate) fn classify(
             return (LoopSize::Small, Some(head.to_string()));
         }
     }
-    // a list of slices of another (`lodash.chunk(refs, 1000)`, `chunked(rows, 500)`,
-    // `self.batches`): each item is the batched form, whatever the variable is called
+    // a list of slices of another (`lodash.chunk(refs, 1000)`, `chunked(rows, 500)`): each
+    // item is the batched form, whatever the variable is called
     if let Some(n) = collection.and_then(slices_of) {
         return (LoopSize::Small, Some(n));
     }
@@ -301,10 +301,10 @@ pub(crate) fn classify(
     }
 }
 
-/// The name of a collection of slices: a call of a chunking function (`lodash.chunk(ids,
-/// 1000)`, `chunked(rows, 500)`, `itertools.batched(xs, 100)`, `splitIntoChunks(…)`,
-/// `chunkArray(…)`), or a plural name for slices (`chunks`, `self.batches`). A singular one
-/// (`for u in batch`) is one slice: its items; so is what a getter returns (`getChunk(id)`).
+/// The name of a call of a chunking function (`lodash.chunk(ids, 1000)`, `chunked(rows, 500)`,
+/// `itertools.batched(xs, 100)`, `splitIntoChunks(…)`, `chunkArray(…)`): a collection of
+/// slices. A name is not enough: `chunks` may hold a text splitter's chunks of documents,
+/// data; and what a getter returns (`getChunk(id)`) is one slice's items.
 fn slices_of(expr: &str) -> Option<String> {
     let e = unwrap(expr);
     let call = e.find('(');
@@ -315,10 +315,12 @@ fn slices_of(expr: &str) -> Option<String> {
     }
     let last = name.rsplit('.').next()?;
     let w = words(last);
-    let slices = |x: &str| matches!(x, "chunks" | "batches" | "slices");
-    let found = if call.is_some() {
+    let found = call.is_some() && {
         let maker = |x: &str| {
-            slices(x) || matches!(x, "chunk" | "chunked" | "ichunked" | "batched" | "chunker")
+            matches!(
+                x,
+                "chunks" | "batches" | "chunk" | "chunked" | "ichunked" | "batched" | "chunker"
+            )
         };
         let helper = |x: &str| {
             matches!(
@@ -339,8 +341,6 @@ fn slices_of(expr: &str) -> Option<String> {
             )
         };
         w.iter().any(|x| maker(x)) && w.iter().all(|x| maker(x) || helper(x))
-    } else {
-        w.last().is_some_and(|x| slices(x))
     };
     found.then(|| last.to_string())
 }
@@ -699,8 +699,7 @@ mod tests {
             "itertools.batched(users, 100)",
             "splitIntoChunks(userIds, 50)",
             "chunkArray(orders, 10)",
-            "self.batches",
-            "enumerate(chunks)",
+            "enumerate(chunked(rows, 100))",
         ] {
             assert_eq!(size(Some("refs"), Some(c)), LoopSize::Small, "{c}");
             assert_eq!(size(Some("users"), Some(c)), LoopSize::Small, "{c}");
@@ -709,6 +708,8 @@ mod tests {
         assert_eq!(size(Some("u"), Some("batch")), LoopSize::Data);
         assert_eq!(size(Some("user"), Some("getChunk(id)")), LoopSize::Data);
         assert_eq!(size(Some("user"), Some("load_batch(job)")), LoopSize::Data);
+        // a text splitter's chunks of documents are data
+        assert_eq!(size(Some("doc"), Some("chunks")), LoopSize::Data);
     }
 
     #[test]

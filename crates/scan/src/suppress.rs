@@ -2,17 +2,21 @@
 //!
 //! A comment `perfhive: ignore` (every rule) or `perfhive: ignore[rule-a, rule-b]`, with an
 //! optional reason after it (`perfhive: ignore[py-n-plus-one-query] -- a shop has a handful
-//! of consent pages`), suppresses the findings it is next to: on a finding's line, on the line
-//! of one of its statements or of its loop, or on the line just above any of them. A
-//! suppressed finding is counted and not listed (listed and marked when asked for), and never
-//! fails `--fail-on`. A comment naming no rule of the scan, or suppressing nothing, is a note.
+//! of consent pages`), suppresses the findings it is next to: those on its line, on the line
+//! of one of their statements or of their loop; a comment alone on its line also those of the
+//! next line. A suppressed finding is counted and not listed (listed and marked when asked
+//! for), and never fails `--fail-on`. A comment naming no rule run on its file, one with an
+//! unclosed `[`, or one suppressing nothing, is a note. The marker counts only in a comment:
+//! after `#`, `//`, `/*`, `--` or `<!--` outside quotes, or on a line of a block comment.
 //!
-//! A fingerprint names a finding by what it is (rule, file, function, the statement's and the
-//! loop's text, and which of identical ones it is), not by its line, so edits above it do not
-//! change it. A baseline is an earlier JSON report: the findings it lists are not listed again,
-//! so a CI gate fails on new findings only.
+//! A fingerprint names a finding by what it is (rule, file relative to the scanned root,
+//! function, the code of its statement and of its loop without comments, and which of
+//! identical ones it is), not by its line, so edits elsewhere do not change it. A baseline is
+//! an earlier JSON report: the findings it lists are not listed again, so a CI gate fails on
+//! new findings only.
 
 use crate::finding::{Finding, Note, NoteKind};
+use crate::lang::Language;
 use crate::report::ScanReport;
 use crate::runs::re;
 use regex::Regex;
@@ -39,7 +43,42 @@ struct Marker {
     /// The rules it names (`None`: every rule).
     rules: Option<Vec<String>>,
     reason: Option<String>,
+    /// Alone on its line: it covers the next line too.
+    alone: bool,
+    /// A `[` with no `]`: it suppresses nothing, and is a note.
+    unclosed: bool,
     used: bool,
+}
+
+/// Where the comment that holds byte `at` of `line` starts, if `at` is in a comment: the first
+/// comment opener outside quotes before it, or the line's start inside a block comment (`* …`).
+fn comment_start(line: &str, at: usize) -> Option<usize> {
+    let prefix = &line[..at];
+    let trimmed = prefix.trim_start();
+    if trimmed.starts_with('*') {
+        return Some(prefix.len() - trimmed.len());
+    }
+    let mut quote = None::<char>;
+    let mut escaped = false;
+    for (i, c) in prefix.char_indices() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+            None => {
+                let rest = &prefix[i..];
+                if ["#", "//", "/*", "--", "<!--"]
+                    .iter()
+                    .any(|o| rest.starts_with(o))
+                {
+                    return Some(i);
+                }
+            }
+        }
+    }
+    None
 }
 
 /// The `perfhive: ignore` comments of `text`.
@@ -48,12 +87,20 @@ fn markers(text: &str) -> Vec<Marker> {
     if !text.contains("perfhive:") {
         return Vec::new();
     }
-    let mark = re(&MARK, r"perfhive:[ \t]*ignore\b(?:\[([^\]\n]*)\])?([^\n]*)");
+    let mark = re(
+        &MARK,
+        r"perfhive:[ \t]*ignore\b[ \t]*(?:\[([^\]\n]*)(\])?)?([^\n]*)",
+    );
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let Some(c) = mark.captures(line) else {
             continue;
         };
+        let at = c.get(0).map_or(0, |m| m.start());
+        let Some(start) = comment_start(line, at) else {
+            continue;
+        };
+        let unclosed = c.get(1).is_some() && c.get(2).is_none();
         let rules = c.get(1).map(|m| {
             m.as_str()
                 .split([',', ' ', '\t'])
@@ -61,18 +108,25 @@ fn markers(text: &str) -> Vec<Marker> {
                 .map(str::to_string)
                 .collect()
         });
-        let reason = c.get(2).map_or("", |m| m.as_str());
-        let reason = reason
+        let reason = c
+            .get(3)
+            .map_or("", |m| m.as_str())
             .trim()
+            .trim_end_matches('}')
+            .trim_end()
             .trim_end_matches("*/")
             .trim_end_matches("-->")
             .trim()
             .trim_start_matches(['-', '—', ':', ' ', '\t'])
             .trim();
+        let before = line[..start].trim();
         out.push(Marker {
             line: i as u32 + 1,
             rules,
-            reason: (!reason.is_empty()).then(|| reason.to_string()),
+            reason: (!reason.is_empty() && !unclosed).then(|| reason.to_string()),
+            // `{/* perfhive: ignore */}` in JSX is alone on its line too
+            alone: before.is_empty() || before == "{",
+            unclosed,
             used: false,
         });
     }
@@ -80,8 +134,8 @@ fn markers(text: &str) -> Vec<Marker> {
 }
 
 /// Marks the findings of one file (`text`) that a `perfhive: ignore` comment suppresses, and
-/// returns the notes on comments that name no rule of the scan (`known` tells) or suppress
-/// nothing.
+/// returns the notes on comments that name no rule run on the file (`known` tells), have an
+/// unclosed `[`, or suppress nothing.
 pub(crate) fn apply(
     file: &str,
     text: &str,
@@ -95,15 +149,30 @@ pub(crate) fn apply(
     for f in findings.iter_mut() {
         let mut lines = vec![f.line];
         lines.extend(f.statements.iter().map(|s| s.line));
-        lines.extend(f.context.as_ref().map(|c| c.line));
-        let near = |m: &Marker| lines.iter().any(|&l| m.line == l || m.line + 1 == l);
+        // the loop's line; not a function's (`context: async`), which would cover all of it
+        lines.extend(
+            f.context
+                .as_ref()
+                .filter(|c| c.kind == "loop")
+                .map(|c| c.line),
+        );
+        let near = |m: &Marker| {
+            lines
+                .iter()
+                .any(|&l| m.line == l || (m.alone && m.line + 1 == l))
+        };
         let names = |m: &Marker| m.rules.as_ref().is_none_or(|r| r.contains(&f.rule_id));
-        if let Some(m) = marks.iter_mut().find(|m| near(m) && names(m)) {
+        for m in marks.iter_mut() {
+            if m.unclosed || !near(m) || !names(m) {
+                continue;
+            }
             m.used = true;
-            f.suppressed = Some(Suppression {
-                line: m.line,
-                reason: m.reason.clone(),
-            });
+            if f.suppressed.is_none() {
+                f.suppressed = Some(Suppression {
+                    line: m.line,
+                    reason: m.reason.clone(),
+                });
+            }
         }
     }
     let mut notes = Vec::new();
@@ -115,16 +184,22 @@ pub(crate) fn apply(
             .map(String::as_str)
             .filter(|r| !known(r))
             .collect();
-        let message = if !unknown.is_empty() {
+        let message = if m.unclosed {
             format!(
-                "line {}: `perfhive: ignore` names no rule of this scan: {}",
+                "line {}: `perfhive: ignore[` has no closing `]`: it suppresses nothing",
+                m.line
+            )
+        } else if !unknown.is_empty() {
+            format!(
+                "line {}: `perfhive: ignore` names no rule run on this file: {} (misspelt, off by default without --all-rules, or of another language)",
                 m.line,
                 unknown.join(", ")
             )
         } else if !m.used {
             format!(
-                "line {}: `perfhive: ignore` suppresses nothing (no finding on this line, the next, or a loop there)",
-                m.line
+                "line {}: `perfhive: ignore` suppresses nothing (no finding, statement or loop on this line{})",
+                m.line,
+                if m.alone { " or the next" } else { "" }
             )
         } else {
             continue;
@@ -150,14 +225,56 @@ fn fnv1a(parts: &[&str]) -> u64 {
     h
 }
 
-fn squeeze(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
+/// `text` without its line comments (`#` in Python, `//` elsewhere, outside quotes), its
+/// whitespace squeezed.
+fn code_of(text: &str, lang: Language) -> String {
+    let opener = if lang == Language::Python { "#" } else { "//" };
+    let mut out = String::with_capacity(text.len());
+    for l in text.lines() {
+        let mut end = l.len();
+        let mut quote = None::<char>;
+        let mut escaped = false;
+        for (i, c) in l.char_indices() {
+            match quote {
+                Some(_) if escaped => escaped = false,
+                Some(_) if c == '\\' => escaped = true,
+                Some(q) if c == q => quote = None,
+                Some(_) => {}
+                None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+                None if l[i..].starts_with(opener) => {
+                    end = i;
+                    break;
+                }
+                None => {}
+            }
+        }
+        out.push_str(&l[..end]);
+        out.push(' ');
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-/// Sets every finding's fingerprint: its rule, file, function, statement and loop text with
-/// whitespace squeezed, and which of the findings with all of these equal it is (in line
-/// order), hashed.
-pub(crate) fn fingerprint(findings: &mut [Finding]) {
+/// `file` relative to the root it was found under (the longest of `roots` it starts with), so
+/// that `perfhive scan /ci/checkout/src` and `perfhive scan src` give the same fingerprints.
+fn relative<'a>(file: &'a str, roots: &[String]) -> &'a str {
+    roots
+        .iter()
+        .map(|r| r.trim_end_matches('/'))
+        .filter(|r| !r.is_empty() && *r != ".")
+        .filter_map(|r| file.strip_prefix(r).and_then(|rest| rest.strip_prefix('/')))
+        .min_by_key(|rest| rest.len())
+        .unwrap_or(file)
+}
+
+/// Sets every finding's fingerprint: its rule, its file relative to its root in `roots`, its
+/// function, the code of its statement (left out for the rules `grouped` names: one finding
+/// per loop, whatever its statements) and of its loop, and which of the findings with all of
+/// these equal it is (in line order), hashed.
+pub(crate) fn fingerprint(
+    findings: &mut [Finding],
+    roots: &[String],
+    grouped: &dyn Fn(&str) -> bool,
+) {
     let mut order: Vec<usize> = (0..findings.len()).collect();
     order.sort_by_key(|&i| (&findings[i].file, findings[i].line, findings[i].column));
     let mut seen: HashMap<u64, u32> = HashMap::new();
@@ -166,12 +283,17 @@ pub(crate) fn fingerprint(findings: &mut [Finding]) {
         let context = f
             .context
             .as_ref()
-            .map_or(String::new(), |c| squeeze(&c.text));
+            .map_or(String::new(), |c| code_of(&c.text, f.language));
+        let statement = if grouped(&f.rule_id) && f.context.is_some() {
+            String::new()
+        } else {
+            code_of(&f.snippet, f.language)
+        };
         let base = fnv1a(&[
             &f.rule_id,
-            &f.file,
+            relative(&f.file, roots),
             f.function.as_deref().unwrap_or(""),
-            &squeeze(&f.snippet),
+            &statement,
             &context,
         ]);
         let n = seen.entry(base).or_default();
@@ -181,8 +303,9 @@ pub(crate) fn fingerprint(findings: &mut [Finding]) {
     }
 }
 
-/// The findings of an earlier report, by fingerprint (a report written before fingerprints
-/// were, schema 1.3.0 and older, has them computed the same way).
+/// The findings of an earlier report, by fingerprint. A report written before fingerprints
+/// were (schema 1.3.0 and older) has them computed from what it lists: the same as a scan's,
+/// but for identical findings, whose ranks may differ.
 #[derive(Debug, Clone, Default)]
 pub struct Baseline {
     counts: HashMap<String, u32>,
@@ -201,7 +324,14 @@ impl Baseline {
             )
         })?;
         if report.findings.iter().any(|f| f.fingerprint.is_empty()) {
-            fingerprint(&mut report.findings);
+            // the built-in rules that group a loop's statements into one finding
+            let grouped = |id: &str| {
+                crate::builtin_rules()
+                    .iter()
+                    .any(|r| r.id == id && r.group_by_context)
+            };
+            let roots = report.roots.clone();
+            fingerprint(&mut report.findings, &roots, &grouped);
         }
         let mut counts: HashMap<String, u32> = HashMap::new();
         for f in report.findings {
@@ -210,8 +340,8 @@ impl Baseline {
         Ok(Baseline { counts })
     }
 
-    /// Splits `findings` into the new ones (kept) and those the baseline has, and returns how
-    /// many the baseline has and how many of its findings are no longer found.
+    /// Leaves out of `findings` those the baseline has, and returns how many it has and how
+    /// many of the baseline's findings are no longer among them.
     pub(crate) fn split(&self, findings: &mut Vec<Finding>) -> (u64, u64) {
         let mut left = self.counts.clone();
         let before = findings.len();
@@ -279,12 +409,15 @@ mod tests {
 
     #[test]
     fn a_marker_next_to_the_loop_or_a_statement_suppresses_the_finding() {
-        let text = "def view(request):\n    x = 1\n    for order in Order.objects.all():\n        a = 2\n        Customer.objects.get(pk=order.customer_id)\n        Item.objects.filter(order=order).count()\n";
-        let (f, _) = with_marker(text, 1, "nothing");
-        assert_eq!(f.len(), 1);
-        assert!(f[0].suppressed.is_none());
-        // the loop's line, the line above it, a statement's line, the line above a statement
-        for at in [3, 2, 5, 4, 6] {
+        let text = "def view(request):\n    x = 1\n    # slot\n    for order in Order.objects.all():\n        # slot\n        Customer.objects.get(pk=order.customer_id)\n        Item.objects.filter(order=order).count()\n";
+        for at in [1, 2] {
+            let (f, notes) = with_marker(text, at, "perfhive: ignore");
+            assert_eq!(f.len(), 1);
+            assert!(f[0].suppressed.is_none(), "line {at}");
+            assert_eq!(notes.len(), 1, "{notes:?}");
+        }
+        // alone above the loop or a statement, or at the end of the loop's or a statement's line
+        for at in [3, 4, 5, 6, 7] {
             let (f, notes) = with_marker(text, at, "perfhive: ignore -- a handful");
             let s = f[0]
                 .suppressed
@@ -297,12 +430,37 @@ mod tests {
             assert!(notes.is_empty(), "{notes:?}");
         }
         // another rule named: not suppressed, and the marker suppresses nothing
-        let (f, notes) = with_marker(text, 3, "perfhive: ignore[py-await-in-loop]");
+        let (f, notes) = with_marker(text, 4, "perfhive: ignore[py-await-in-loop]");
         assert!(f[0].suppressed.is_none());
         assert_eq!(notes.len(), 1);
         assert!(notes[0].message.contains("suppresses nothing"), "{notes:?}");
-        let (f, notes) = with_marker(text, 3, "perfhive: ignore[py-n-plus-one-query]");
-        assert!(f[0].suppressed.is_some() && notes.is_empty());
+        let (f, notes) = with_marker(text, 4, "perfhive: ignore [py-n-plus-one-query]");
+        assert!(f[0].suppressed.is_some() && notes.is_empty(), "{notes:?}");
+        // an unclosed bracket suppresses nothing and says so
+        let (f, notes) = with_marker(text, 4, "perfhive: ignore[py-n-plus-one-query -- oops");
+        assert!(f[0].suppressed.is_none());
+        assert!(notes[0].message.contains("no closing"), "{notes:?}");
+    }
+
+    #[test]
+    fn only_a_comment_holds_a_marker() {
+        let m = markers("msg = \"see perfhive: ignore docs\"\nx = 1  # a '#' and perfhive: ignore\n// it's perfhive: ignore\n * perfhive: ignore in a block\ns = '#' + \"perfhive: ignore\"\n");
+        let lines: Vec<u32> = m.iter().map(|m| m.line).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+        assert!(!m[0].alone && m[1].alone && m[2].alone);
+    }
+
+    #[test]
+    fn a_marker_on_a_function_line_does_not_cover_the_function() {
+        let rules = crate::builtin_rules();
+        let text = "import time\n\nasync def handler(request):  # perfhive: ignore\n    time.sleep(1)\n    return 1\n";
+        let (f, _) = crate::scan_text(&rules, crate::Language::Python, "app/views.py", text);
+        let blocking: Vec<&Finding> = f
+            .iter()
+            .filter(|f| f.rule_id == "py-blocking-call-in-async")
+            .collect();
+        assert_eq!(blocking.len(), 1, "{f:?}");
+        assert!(blocking[0].suppressed.is_none());
     }
 
     #[test]
@@ -311,7 +469,7 @@ mod tests {
         let body = "def view(request):\n    for order in Order.objects.all():\n        Customer.objects.get(pk=order.customer_id)\n    for order in Order.objects.all():\n        Customer.objects.get(pk=order.customer_id)\n";
         let prints = |text: &str| {
             let (mut f, _) = crate::scan_text(&rules, crate::Language::Python, "v.py", text);
-            fingerprint(&mut f);
+            fingerprint(&mut f, &[], &|_| false);
             f.into_iter().map(|f| f.fingerprint).collect::<Vec<_>>()
         };
         let a = prints(body);
@@ -319,6 +477,28 @@ mod tests {
         assert_ne!(a[0], a[1], "identical loops are two findings");
         assert_eq!(a, prints(&format!("# moved\n\n{body}")));
         assert_ne!(a, prints(&body.replace("view(", "other(")));
+        // a comment on the loop's line, or a suppression there, leaves it the same finding
+        let commented = body.replacen(
+            "Order.objects.all():\n",
+            "Order.objects.all():  # perfhive: ignore -- reviewed\n",
+            1,
+        );
+        assert_eq!(a, prints(&commented));
+    }
+
+    #[test]
+    fn fingerprints_are_relative_to_the_scanned_root() {
+        assert_eq!(
+            relative("/ci/checkout/src/a.py", &["/ci/checkout/src".into()]),
+            "a.py"
+        );
+        assert_eq!(relative("src/a.py", &["src/".into()]), "a.py");
+        assert_eq!(relative("src/a.py", &[".".into()]), "src/a.py");
+        assert_eq!(code_of("x = f('#')  # why", Language::Python), "x = f('#')");
+        assert_eq!(
+            code_of("this.#knex(a) // why", Language::JavaScript),
+            "this.#knex(a)"
+        );
     }
 
     #[test]

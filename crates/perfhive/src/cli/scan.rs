@@ -17,8 +17,8 @@ perfhive scan src/\n  perfhive scan . --format sarif --out scan.sarif --fail-on 
 perfhive scan --rules team-rules/ --no-builtin services/\n  \
 perfhive scan . --format json --out scan-baseline.json\n  \
 perfhive scan . --baseline scan-baseline.json --fail-on medium\n\n\
-A comment `perfhive: ignore[RULE-ID] -- reason` on a finding's line, its loop's line or the\n\
-line above either suppresses it."
+A comment `perfhive: ignore[RULE-ID] -- reason` on a finding's line, a statement's or its\n\
+loop's line, or alone on the line above one of them, suppresses it."
 )]
 pub struct ScanArgs {
     /// Files or folders to scan (.gitignore is respected).

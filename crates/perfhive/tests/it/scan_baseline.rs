@@ -171,6 +171,16 @@ fn a_baseline_lists_only_new_findings_whatever_moved() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo("crates/scan/tests/fixtures/sarif-2.1.0-rtm.5.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("SARIF schema compiles");
+    assert!(
+        validator.is_valid(&sarif),
+        "not valid SARIF 2.1.0: {sarif:#}"
+    );
     let results = sarif["runs"][0]["results"].as_array().unwrap();
     assert_eq!(results.len(), 1, "{sarif:#}");
     assert_eq!(results[0]["baselineState"], "new");
