@@ -74,10 +74,10 @@ pub struct ScanOptions {
     /// walk (`for c in candidates`). By default they are counted but not listed: most such
     /// loops are over a handful of things; loops over data (`for order in orders`) are listed.
     pub include_unsized: bool,
-    /// List findings in code not found on a request path (background jobs, code the scanner
-    /// could not place) when the scanned code serves requests. By default they are counted
-    /// but not listed; a scan that finds no request-handling code at all (a library, a CLI)
-    /// lists them.
+    /// List findings in background work (scheduled, queued, looping jobs) when the scanned
+    /// code serves requests. By default they are counted but not listed; a scan that finds no
+    /// request-handling code at all (a library, a CLI) lists them. Code the scanner could not
+    /// place is listed.
     pub include_off_request: bool,
     /// Run the rules that are off by default too (`enabled: false`: rules whose findings were
     /// rarely worth changing on code they were not tuned on).
@@ -370,7 +370,8 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     let unsized_hidden = (before - findings.len()) as u64;
     let before = findings.len();
     if !opts.include_off_request && serves {
-        findings.retain(|f| f.run_context == RunContext::Request || f.run_context.is_one_off());
+        // known background work; code the scanner could not place is listed
+        findings.retain(|f| f.run_context != RunContext::Background);
     }
     let off_request_hidden = (before - findings.len()) as u64;
     let baseline = opts.baseline.as_ref().map(|b| b.split(&mut findings));

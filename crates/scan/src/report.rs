@@ -72,9 +72,9 @@ pub struct Summary {
     /// not listed because the scan was not asked to include them (since 1.3.0).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub findings_unsized_hidden: u64,
-    /// Findings in code not found on a request path (background jobs, code of unknown
-    /// context) of a scan that found request-handling code, not listed because the scan was
-    /// not asked to include them (since 1.3.0).
+    /// Findings in background work (scheduled, queued, looping jobs) of a scan that found
+    /// request-handling code, not listed because the scan was not asked to include them
+    /// (since 1.3.0; until 1.4.0 code of unknown context was counted here too).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub findings_off_request_hidden: u64,
     /// Findings a `perfhive: ignore` comment suppresses, listed or not (since 1.4.0). They are
@@ -615,7 +615,7 @@ impl ScanReport {
             ),
             (
                 s.findings_off_request_hidden,
-                "off the request path",
+                "in background work",
                 "--include-off-request",
             ),
         ] {

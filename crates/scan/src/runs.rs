@@ -175,7 +175,12 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
     }
     let segs = segments(path);
     let (name, dirs) = segs.split_last()?;
-    let dir = |set: &[&str]| dirs.iter().find(|d| set.contains(&d.as_str())).cloned();
+    // `_migrations/` is a migrations folder too
+    let dir = |set: &[&str]| {
+        dirs.iter()
+            .find(|d| set.contains(&d.trim_start_matches('_')))
+            .cloned()
+    };
     let why_dir = |d: String| format!("under {d}/");
     if let Some(d) = dir(&[
         "migrations",
@@ -214,6 +219,12 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
             static MIG: OnceLock<Regex> = OnceLock::new();
             if re(&MIG, r"(?m)^class Migration\(\s*migrations\.Migration\s*\)").is_match(text) {
                 return Some((RunContext::Migration, "a Django migration".into()));
+            }
+            static ALEMBIC: OnceLock<Regex> = OnceLock::new();
+            if re(&ALEMBIC, r"(?m)^down_revision\b[^=\n]*=").is_match(text)
+                && text.contains("def upgrade(")
+            {
+                return Some((RunContext::Migration, "an Alembic migration".into()));
             }
             static CMD: OnceLock<Regex> = OnceLock::new();
             if re(&CMD, r"(?m)^class Command\(\s*[\w.]*BaseCommand\s*\)").is_match(text) {
@@ -607,6 +618,19 @@ mod tests {
         assert_eq!(
             c(py, "app/management/commands/sync.py", ""),
             Some(RunContext::Command)
+        );
+        assert_eq!(
+            c(
+                py,
+                "server/database/_migrations/versions/2022_07_06_x.py",
+                ""
+            ),
+            Some(RunContext::Migration)
+        );
+        let alembic = "revision = \"4cdc2ba709a4\"\ndown_revision: str = \"1c9390e2f9c6\"\n\ndef upgrade():\n    pass\n";
+        assert_eq!(
+            c(py, "app/db/versions/4cdc.py", alembic),
+            Some(RunContext::Migration)
         );
         assert_eq!(c(py, "app/views.py", ""), Some(RunContext::Request));
         // a helper module under a request folder: its callers decide

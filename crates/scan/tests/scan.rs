@@ -420,18 +420,20 @@ fn loops_are_sized_by_their_names() {
     assert_eq!(all.summary.findings_unsized_hidden, 0);
 }
 
-/// Code that serves requests: findings off its request path are counted, and listed when
-/// asked for; a scan of code that serves no request lists them.
+/// Code that serves requests: findings in its background jobs are counted, and listed when
+/// asked for; code the scanner could not place is listed; a scan of code that serves no
+/// request lists everything.
 #[test]
-fn findings_off_the_request_path_are_counted_when_the_code_serves_requests() {
+fn findings_in_background_work_are_counted_when_the_code_serves_requests() {
     let dir = tempfile::tempdir().unwrap();
     let query = "        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (order,))\n";
     write(
         dir.path(),
         "app.py",
         format!(
-            "from flask import Flask\napp = Flask(__name__)\n\n@app.route(\"/orders\")\ndef orders_view():\n    for order in load_orders():\n{query}\
-             \ndef nightly_export(cursor, orders):\n    for order in orders:\n{query}"
+            "from flask import Flask\nfrom celery import shared_task\napp = Flask(__name__)\n\n@app.route(\"/orders\")\ndef orders_view():\n    for order in load_orders():\n{query}\
+             \n@shared_task\ndef nightly_export(cursor, orders):\n    for order in orders:\n{query}\
+             \ndef reconcile(cursor, orders):\n    for order in orders:\n{query}"
         ),
     );
     let opts = ScanOptions {
@@ -443,9 +445,16 @@ fn findings_off_the_request_path_are_counted_when_the_code_serves_requests() {
     let functions: Vec<_> = r.findings.iter().map(|f| f.function.clone()).collect();
     assert_eq!(
         functions,
-        [Some("orders_view".to_string())],
+        [
+            Some("orders_view".to_string()),
+            Some("reconcile".to_string())
+        ],
         "{:#?}",
         r.findings
+    );
+    assert_eq!(
+        r.findings[1].run_context,
+        perfhive_scan::RunContext::Unknown
     );
     assert_eq!(r.summary.findings_off_request_hidden, 1);
     let all = scan(&ScanOptions {
@@ -453,7 +462,7 @@ fn findings_off_the_request_path_are_counted_when_the_code_serves_requests() {
         ..opts.clone()
     })
     .unwrap();
-    assert_eq!(all.findings.len(), 2, "{:#?}", all.findings);
+    assert_eq!(all.findings.len(), 3, "{:#?}", all.findings);
     // the same background function alone: no request-handling code, nothing held back
     let lib = tempfile::tempdir().unwrap();
     write(

@@ -61,9 +61,9 @@ pub struct ScanArgs {
     /// loops over a handful of things by nature (`for env in environments`) never.
     #[arg(long)]
     pub include_unsized: bool,
-    /// List findings in code not found on a request path (background jobs, code the scanner
-    /// could not place); by default they are only counted when the scanned code serves
-    /// requests (a library or CLI with no request-handling code lists them).
+    /// List findings in background work (scheduled, queued, looping jobs); by default they
+    /// are only counted when the scanned code serves requests (a library or CLI with no
+    /// request-handling code lists them). Code the scanner could not place is listed.
     #[arg(long)]
     pub include_off_request: bool,
     /// List every finding: `--include-one-off --include-unsized --include-off-request`
