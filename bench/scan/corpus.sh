@@ -70,6 +70,10 @@ oscar    pypi-wheel django-oscar 4.2.1 adbb95ea0130859c204cc6fb221052d6d437ecbaa
 mailman  pypi-wheel mailman 3.3.10 0f63ed38efa938357074e993d6a9b2d81bedaab92f5b3ecdd519890259893f37
 scaffolder npm @backstage/plugin-scaffolder-backend 4.3.0 3673f89b50a69d1e40e6fdc710737d27b139f729202d9ea8e03b068064a2ad3a
 strapicm npm   @strapi/content-manager 5.54.0 4d2fcbcc1392e2526c7f9f9b414c55e40fe9adfd5bd3cbe9ac4d5645c2262b19
+pulpcore pypi-wheel pulpcore 3.123.1 93652191c82e1543a3ed2f62ee9e58eec892a0e79138461bffb8ce8905b9cfea
+galaxy   pypi-wheel galaxy-ng 4.9.2 9ac17528beb2a52aa80e10cbf5779238768c7cfa6a69372cd8d2253a6198546e
+medusaorder npm @medusajs/order 2.21.2 0f2699306def7e7c3e81149d8b909e5dc71b312e107327ad7a202ec3adde6223
+backstagedefaults npm @backstage/backend-defaults 0.19.0 8714be25f7c5014078fd4e5046963b8711cca358a04767d08191be54b74f8a18
 "
 
 want=" $* "

@@ -55,6 +55,10 @@ paths_of() {
       # every module ships twice, as .js and .mjs: the .js copy is scanned
       echo '*.mjs' > "$here/.corpus/strapicm/dist/server/.ignore"
       paths=dist/server; langs="--lang javascript" ;;
+    pulpcore) paths="pulpcore pulp_file pulp_certguard"; langs="--lang python" ;;
+    galaxy) paths=galaxy_ng; langs="--lang python" ;;
+    medusaorder) paths=dist; langs="--lang javascript" ;;
+    backstagedefaults) paths=dist; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
