@@ -13,6 +13,12 @@ if [ -z "${PERFHIVE:-}" ]; then
   PERFHIVE="$repo/target/release/perfhive"
 fi
 
+# Strapi ships every module twice, as .js and .mjs: the .js copy of DIR is scanned.
+js_only() {
+  echo '*.mjs' > "$here/.corpus/$1/$2/.ignore"
+  paths=$2; langs="--lang javascript"
+}
+
 paths_of() {
   case "$1" in
     pretix|wagtail|weblate|superset|misago|mlflow|nautobot|indico) paths="$1"; langs="--lang python" ;;
@@ -33,17 +39,11 @@ paths_of() {
     tendenci) paths=tendenci; langs="--lang python" ;;
     langflow) paths=langflow; langs="--lang python" ;;
     unchained) paths=lib; langs="--lang javascript" ;;
-    strapiadmin)
-      # every module ships twice, as .js and .mjs: the .js copy is scanned
-      echo '*.mjs' > "$here/.corpus/strapiadmin/dist/server/.ignore"
-      paths=dist/server; langs="--lang javascript" ;;
+    strapiadmin) js_only strapiadmin dist/server ;;
     shuup) paths=shuup; langs="--lang python" ;;
     zou) paths=zou; langs="--lang python" ;;
     parseserver) paths=lib; langs="--lang javascript" ;;
-    strapicore)
-      # every module ships twice, as .js and .mjs: the .js copy is scanned
-      echo '*.mjs' > "$here/.corpus/strapicore/dist/.ignore"
-      paths=dist; langs="--lang javascript" ;;
+    strapicore) js_only strapicore dist ;;
     arches) paths=arches; langs="--lang python" ;;
     superdesk) paths="superdesk apps content_api"; langs="--lang python" ;;
     catalog) paths=dist; langs="--lang javascript" ;;
@@ -51,10 +51,7 @@ paths_of() {
     oscar) paths=oscar; langs="--lang python" ;;
     mailman) paths=mailman; langs="--lang python" ;;
     scaffolder) paths=dist; langs="--lang javascript" ;;
-    strapicm)
-      # every module ships twice, as .js and .mjs: the .js copy is scanned
-      echo '*.mjs' > "$here/.corpus/strapicm/dist/server/.ignore"
-      paths=dist/server; langs="--lang javascript" ;;
+    strapicm) js_only strapicm dist/server ;;
     pulpcore) paths="pulpcore pulp_file pulp_certguard"; langs="--lang python" ;;
     galaxy) paths=galaxy_ng; langs="--lang python" ;;
     medusaorder) paths=dist; langs="--lang javascript" ;;

@@ -50,6 +50,24 @@ struct Marker {
     used: bool,
 }
 
+/// The byte offset of the first of `openers` in `line` outside quoted strings.
+fn outside_quotes(line: &str, openers: &[&str]) -> Option<usize> {
+    let mut quote = None::<char>;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
+            None if openers.iter().any(|o| line[i..].starts_with(o)) => return Some(i),
+            None => {}
+        }
+    }
+    None
+}
+
 /// Where the comment that holds byte `at` of `line` starts, if `at` is in a comment: the first
 /// comment opener outside quotes before it, or the line's start inside a block comment (`* …`).
 fn comment_start(line: &str, at: usize) -> Option<usize> {
@@ -58,27 +76,7 @@ fn comment_start(line: &str, at: usize) -> Option<usize> {
     if trimmed.starts_with('*') {
         return Some(prefix.len() - trimmed.len());
     }
-    let mut quote = None::<char>;
-    let mut escaped = false;
-    for (i, c) in prefix.char_indices() {
-        match quote {
-            Some(_) if escaped => escaped = false,
-            Some(_) if c == '\\' => escaped = true,
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
-            None => {
-                let rest = &prefix[i..];
-                if ["#", "//", "/*", "--", "<!--"]
-                    .iter()
-                    .any(|o| rest.starts_with(o))
-                {
-                    return Some(i);
-                }
-            }
-        }
-    }
-    None
+    outside_quotes(prefix, &["#", "//", "/*", "--", "<!--"])
 }
 
 /// The `perfhive: ignore` comments of `text`.
@@ -231,24 +229,7 @@ fn code_of(text: &str, lang: Language) -> String {
     let opener = if lang == Language::Python { "#" } else { "//" };
     let mut out = String::with_capacity(text.len());
     for l in text.lines() {
-        let mut end = l.len();
-        let mut quote = None::<char>;
-        let mut escaped = false;
-        for (i, c) in l.char_indices() {
-            match quote {
-                Some(_) if escaped => escaped = false,
-                Some(_) if c == '\\' => escaped = true,
-                Some(q) if c == q => quote = None,
-                Some(_) => {}
-                None if matches!(c, '"' | '\'' | '`') => quote = Some(c),
-                None if l[i..].starts_with(opener) => {
-                    end = i;
-                    break;
-                }
-                None => {}
-            }
-        }
-        out.push_str(&l[..end]);
+        out.push_str(&l[..outside_quotes(l, &[opener]).unwrap_or(l.len())]);
         out.push(' ');
     }
     out.split_whitespace().collect::<Vec<_>>().join(" ")
