@@ -305,12 +305,13 @@ impl Baseline {
             )
         })?;
         if report.findings.iter().any(|f| f.fingerprint.is_empty()) {
-            // the built-in rules that group a loop's statements into one finding
-            let grouped = |id: &str| {
-                crate::builtin_rules()
-                    .iter()
-                    .any(|r| r.id == id && r.group_by_context)
-            };
+            // the built-in rules that group a loop's statements into one finding, read once
+            let grouped_ids: Vec<String> = crate::builtin_rules()
+                .into_iter()
+                .filter(|r| r.group_by_context)
+                .map(|r| r.id)
+                .collect();
+            let grouped = |id: &str| grouped_ids.iter().any(|g| g == id);
             let roots = report.roots.clone();
             fingerprint(&mut report.findings, &roots, &grouped);
         }
