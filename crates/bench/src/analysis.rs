@@ -35,7 +35,7 @@ fn summary(xs: &[f64]) -> SampleSummary {
 
 /// `1 run`, `3 runs`.
 fn plural(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+    perfhive_core::text::count(n, noun, &format!("{noun}s"))
 }
 
 /// `1 of 29 runs is an outlier`, `2 of 29 runs are outliers`.

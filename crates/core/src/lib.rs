@@ -13,7 +13,9 @@ pub mod investigation;
 pub mod measure;
 pub mod record;
 pub mod route;
+pub mod secret;
 pub mod sql;
+pub mod text;
 pub mod trace;
 
 pub use criteria::{Criterion, CriterionError, LatencyStat, Metric, MetricSource, Op, Trigger};

@@ -206,44 +206,7 @@ fn is_key_value(s: &str) -> bool {
 
 /// The DSN with a password (in the URI's userinfo or a `password=` pair) replaced by `***`.
 pub fn mask(dsn: &str) -> String {
-    let mut s = dsn.to_string();
-    if let Some(scheme_end) = s.find("://") {
-        let rest_start = scheme_end + 3;
-        let authority_end = s[rest_start..]
-            .find(['/', '?'])
-            .map(|i| rest_start + i)
-            .unwrap_or(s.len());
-        if let Some(at) = s[rest_start..authority_end].rfind('@') {
-            let userinfo = &s[rest_start..rest_start + at];
-            if let Some(colon) = userinfo.find(':') {
-                s.replace_range(rest_start + colon + 1..rest_start + at, "***");
-            }
-        }
-    }
-    mask_pairs(&s)
-}
-
-/// `password=…` pairs (key/value DSNs and URI query parameters) masked.
-fn mask_pairs(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("password=") {
-        let preceded_ok = i == 0 || matches!(rest.as_bytes()[i - 1], b' ' | b'?' | b'&' | b'\t');
-        out.push_str(&rest[..i + 9]);
-        rest = &rest[i + 9..];
-        if !preceded_ok {
-            continue;
-        }
-        let end = if let Some(q) = rest.strip_prefix('\'') {
-            q.find('\'').map(|j| j + 2).unwrap_or(rest.len())
-        } else {
-            rest.find([' ', '&', '\t']).unwrap_or(rest.len())
-        };
-        out.push_str("***");
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
+    perfhive_core::secret::mask_secrets(dsn)
 }
 
 fn complete_pg(mut config: postgres::Config, env: &Env) -> Result<PgTarget, String> {

@@ -53,3 +53,12 @@ impl From<Code> for std::process::ExitCode {
 pub fn code_for_error(_err: &anyhow::Error) -> Code {
     Code::INPUT
 }
+
+/// Whether `err` is a write to a reader that went away (a closed pipe): not an error of the
+/// user's, and nothing is printed for it.
+pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}

@@ -31,6 +31,10 @@ fn main() -> ExitCode {
     let mut out = output::Printer::new();
     match cli::exec(args, &mut out) {
         Ok(code) => code.into(),
+        Err(err) if exit::is_broken_pipe(&err) => {
+            // the reader went away (`perfhive history | head -1`): what it read was whole
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             out.error(&err);
             exit::code_for_error(&err).into()

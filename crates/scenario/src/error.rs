@@ -42,7 +42,8 @@ impl ScenarioError {
     ) -> Self {
         let (source_line, caret) = match source.lines().nth(line.saturating_sub(1)) {
             Some(l) => {
-                let (excerpt, caret) = excerpt(l, column);
+                let (l, column) = without_secrets(l, column);
+                let (excerpt, caret) = excerpt(&l, column);
                 (Some(excerpt), Some(caret))
             }
             None => (None, None),
@@ -68,6 +69,31 @@ impl ScenarioError {
             caret: None,
         }
     }
+}
+
+/// `line` with its passwords masked (a DSN or URL echoed from the file must not print one),
+/// and the 1-based character `column` moved with the text it points at.
+fn without_secrets(line: &str, column: usize) -> (String, usize) {
+    let ranges = perfhive_core::secret::secret_ranges(line);
+    if ranges.is_empty() {
+        return (line.to_string(), column);
+    }
+    let at = column.saturating_sub(1); // 0-based character index
+    let mut moved = at as isize;
+    for r in &ranges {
+        let from = line[..r.start].chars().count();
+        let to = line[..r.end].chars().count();
+        if at >= to {
+            moved += perfhive_core::secret::MASK.len() as isize - (to - from) as isize;
+        } else if at >= from {
+            // inside the password: point at its mask
+            moved -= (at - from) as isize;
+        }
+    }
+    (
+        perfhive_core::secret::mask_secrets(line),
+        moved.max(0) as usize + 1,
+    )
 }
 
 /// The part of `line` shown under an error at 1-based character `column`, and the caret's
@@ -163,5 +189,26 @@ mod tests {
         let (text, caret) = excerpt(&long, 1);
         assert_eq!(caret, 1);
         assert!(text.ends_with('…') && !text.starts_with('…'));
+    }
+
+    #[test]
+    fn passwords_in_the_echoed_line_are_masked_and_the_caret_follows_the_text() {
+        let line = r#"  database: { dsn: "postgresql://app:TOPSECRET@127.0.0.1:x/shop" }"#;
+        let col = line.find("127.0.0.1").unwrap() + 1;
+        let e = ScenarioError::at(Path::new("p.yaml"), line, 1, col, "bad port");
+        let shown = e.to_string();
+        assert!(!shown.contains("TOPSECRET"), "{shown}");
+        assert!(shown.contains("postgresql://app:***@127.0.0.1"), "{shown}");
+        let src = e.source_line.as_deref().unwrap();
+        assert_eq!(src.chars().nth(e.caret.unwrap() - 1), Some('1'));
+        // a column inside the password points at its mask
+        let inside = line.find("SECRET").unwrap() + 1;
+        let e = ScenarioError::at(Path::new("p.yaml"), line, 1, inside, "x");
+        let src = e.source_line.as_deref().unwrap();
+        assert_eq!(&src[e.caret.unwrap() - 1..][..3], "***");
+        // a password shorter than the mask moves what follows to the right
+        let e = ScenarioError::at(Path::new("p.yaml"), "u: http://a:b@h z", 1, 17, "x");
+        let src = e.source_line.as_deref().unwrap();
+        assert_eq!(src.chars().nth(e.caret.unwrap() - 1), Some('z'));
     }
 }

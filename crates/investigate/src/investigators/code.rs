@@ -15,6 +15,7 @@ use crate::model::{
 };
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_core::route::Route;
+use perfhive_core::text::count;
 use perfhive_scan::{Confidence, ScanOptions, ScanReport, Severity};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -98,9 +99,9 @@ impl Investigator for CodeInvestigator {
         let (findings, groups) = findings_of(&report, &self.base);
         let s = &report.summary;
         let summary = format!(
-            "{} findings in {} files ({} parsed, {} skipped), {} routes, {} SQL strings, in {:.0} ms{}",
-            report.findings.len(),
-            s.files,
+            "{} in {} ({} parsed, {} skipped), {} routes, {} SQL strings, in {:.0} ms{}",
+            count(report.findings.len(), "finding", "findings"),
+            count(s.files as usize, "file", "files"),
             s.files_parsed,
             s.files_skipped,
             report.routes.len(),
@@ -197,7 +198,7 @@ pub fn findings_of(report: &ScanReport, base: &Path) -> (Vec<Finding>, usize) {
             evidence: vec![Evidence {
                 label: format!("{file}:{}:{}", f.line, f.column),
                 value: idx.len() as f64,
-                unit: "matches".into(),
+                unit: if idx.len() == 1 { "match" } else { "matches" }.into(),
                 pointer: data_pointer(&format!("findings/{i}")),
             }],
             heuristic: true,

@@ -116,8 +116,13 @@ fn optimal_by_fit<'a>(levels: &'a [Level], fit: &perfhive_stats::UslFit) -> Opti
 fn cpu_at(l: &Level) -> String {
     l.cpu
         .as_ref()
-        .map(|c| format!("; at {} users: {}", l.label, c.headline()))
+        .map(|c| format!("; at {}: {}", users(&l.label), c.headline()))
         .unwrap_or_default()
+}
+
+/// A level's label as a number of users: `1 user`, `8 users`.
+fn users(label: &str) -> String {
+    format!("{label} user{}", if label == "1" { "" } else { "s" })
 }
 
 fn ev(label: impl Into<String>, value: f64, unit: &str, path: &str) -> Evidence {
@@ -203,7 +208,7 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                         if optimal.label == "1" {
                             "1 user is".to_string()
                         } else {
-                            format!("{} users are", optimal.label)
+                            format!("{} are", users(&optimal.label))
                         },
                         optimal.throughput,
                         optimal.p99_ms
@@ -216,7 +221,7 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                         fit.peak_n
                             .map(|n| format!(", predicted peak at N* = {n:.1}"))
                             .unwrap_or_default(),
-                        knee.map(|k| format!("; knee at {} users", levels[k].label))
+                        knee.map(|k| format!("; knee at {}", users(&levels[k].label)))
                             .unwrap_or_default(),
                         cpu_at(best),
                         short_note
@@ -293,8 +298,8 @@ pub fn analyse(levels: &[Level], params: &[Level], parameter: Option<&ParameterS
                 p.subject.clone(),
                 title,
                 format!(
-                    "at {} users: {} → {:.0} req/s (p99 {:.1} ms) vs {:.0} req/s (p99 {:.1} ms); best measured {}={} ({:.0} req/s)",
-                    p.concurrency, p.name, pick.throughput, pick.p99_ms, first.throughput, first.p99_ms, p.name, best.label, best.throughput
+                    "at {}: {} → {:.0} req/s (p99 {:.1} ms) vs {:.0} req/s (p99 {:.1} ms); best measured {}={} ({:.0} req/s)",
+                    users(&p.concurrency.to_string()), p.name, pick.throughput, pick.p99_ms, first.throughput, first.p99_ms, p.name, best.label, best.throughput
                 ),
             )
             .severity(0.9)
@@ -337,7 +342,7 @@ fn queueing(levels: &[Level]) -> Option<Finding> {
             SWEEP,
             "sweep.queueing",
             "queueing",
-            format!("requests queue in the server: time to first byte grows {ttfb_growth:.1}× from {} to {} users, throughput only {thr_growth:.2}×", first.label, last.label),
+            format!("requests queue in the server: time to first byte grows {ttfb_growth:.1}× from {} to {}, throughput only {thr_growth:.2}×", first.label, users(&last.label)),
             format!(
                 "median TTFB {:.2} ms → {:.2} ms while throughput {:.0} → {:.0} req/s: added concurrency waits for a serialised resource",
                 first.ttfb_p50_ms, last.ttfb_p50_ms, first.throughput, last.throughput

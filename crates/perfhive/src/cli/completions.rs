@@ -35,7 +35,10 @@ pub struct ManArgs {
 /// Prints the completion script.
 pub fn completions(a: CompletionsArgs, out: &mut Printer) -> anyhow::Result<Code> {
     let mut cmd = super::command();
-    clap_complete::generate(a.shell, &mut cmd, "perfhive", out.out());
+    // generated into memory first: clap_complete's writer panics on a write error (a closed pipe)
+    let mut script = Vec::new();
+    clap_complete::generate(a.shell, &mut cmd, "perfhive", &mut script);
+    out.out().write_all(&script)?;
     Ok(Code::OK)
 }
 
@@ -50,7 +53,11 @@ pub fn man(a: ManArgs, out: &mut Printer) -> anyhow::Result<Code> {
                 .with_context(|| format!("cannot write the pages to `{}`", dir.display()))?;
             writeln!(out.out(), "manual pages written to {}", dir.display())?;
         }
-        None => clap_mangen::Man::new(cmd).render(out.out())?,
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cmd).render(&mut page)?;
+            out.out().write_all(&page)?;
+        }
     }
     Ok(Code::OK)
 }
