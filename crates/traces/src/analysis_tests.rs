@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use super::*;
 use crate::deps::{BudgetVerdict, Dependencies};
 use crate::nplusone::detect_n_plus_one;
+use perfhive_core::trace::Access;
 
 const MS: u64 = 1_000_000;
 
@@ -171,13 +172,13 @@ fn n_plus_one_needs_same_statement_siblings() {
             "SELECT 1",
         ));
     }
-    // a second trace with db.system but no statement: keyed by name.
+    // a second trace with db.system but no statement, named by one: keyed by name.
     spans.push(span(2, 1, None, "load-cart", 0, 100));
     for i in 0..5u8 {
         spans.push(with(
-            span(2, 10 + i, Some(1), "redis GET", 10, 20),
+            span(2, 10 + i, Some(1), "SELECT customers", 10, 20),
             "db.system",
-            "redis",
+            "postgresql",
         ));
     }
     let found = detect_n_plus_one(&spans, 5);
@@ -189,8 +190,41 @@ fn n_plus_one_needs_same_statement_siblings() {
     );
     assert!(found
         .iter()
-        .any(|f| f.statement == "redis GET" && f.count == 5));
+        .any(|f| f.statement == "SELECT customers" && f.count == 5 && f.access == Access::Read));
     assert!(detect_n_plus_one(&spans, 7).is_empty());
+}
+
+/// SQLAlchemy's `connect` span (a pool checkout, with `db.system` and no statement) repeats
+/// once per commit; it is not a query, so it forms no N+1 pattern, while the INSERTs beside it
+/// do.
+#[test]
+fn database_spans_without_a_statement_form_no_n_plus_one() {
+    let mut spans = vec![span(1, 1, None, "POST /import", 0, 100)];
+    for i in 0..12u8 {
+        spans.push(with(
+            span(1, 10 + i, Some(1), "connect", 10, 11),
+            "db.system",
+            "sqlite",
+        ));
+        spans.push(with(
+            with(
+                span(1, 40 + i, Some(1), "INSERT INTO stock_lines", 11, 12),
+                "db.system",
+                "sqlite",
+            ),
+            "db.statement",
+            "INSERT INTO stock_lines (sku, quantity) VALUES (?, ?)",
+        ));
+        spans.push(with(
+            span(1, 70 + i, Some(1), "redis GET", 12, 13),
+            "db.system",
+            "redis",
+        ));
+    }
+    let found = detect_n_plus_one(&spans, 5);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].access, Access::Write);
+    assert!(found[0].statement.starts_with("INSERT INTO stock_lines"));
 }
 
 #[test]

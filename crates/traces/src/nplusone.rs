@@ -5,7 +5,9 @@
 //! (<https://opentelemetry.io/docs/specs/semconv/database/database-spans/>), both
 //! generations: the statement is `db.query.text` (formerly `db.statement`), normalised by
 //! [`perfhive_core::sql`] so `… WHERE id = 7` and `… WHERE id = 8` are one statement; a span
-//! with `db.system.name` (formerly `db.system`) but no statement is keyed by its name. Within
+//! with `db.system.name` (formerly `db.system`) but no statement is keyed by its name when that
+//! name is itself a statement (`SELECT customers`); other database spans (a connection's
+//! `connect`, `COMMIT`) never form a pattern. Within
 //! one trace, a parent with at least `threshold` children sharing a key is an N+1 occurrence;
 //! occurrences are aggregated over traces by (parent name, statement). Each pattern says
 //! whether it reads or writes (the fixes differ: one query that fetches everything, versus
@@ -21,7 +23,8 @@ pub use perfhive_core::trace::NPlusOne;
 use crate::analysis::{file_of, function_of, most_frequent, traces};
 use crate::db::trace_routes;
 use crate::model::Span;
-use crate::semconv::{framework_of, statement_of, Normalizer, SYSTEM_KEYS};
+use crate::semconv::{access_of, framework_of, statement_of, Normalizer, SYSTEM_KEYS};
+use perfhive_core::sql::shape;
 
 /// The default number of identical sibling database spans that makes an N+1.
 pub const DEFAULT_THRESHOLD: usize = 5;
@@ -50,8 +53,20 @@ struct Group<'a> {
     access: Access,
 }
 
+/// Whether a database span without a statement attribute is named by a statement
+/// (`SELECT customers`, `INSERT INTO orders …`), and then whether it reads or writes. A
+/// connection checkout (`connect`), a transaction's `BEGIN`/`COMMIT` or a driver's internal
+/// call is not a query an application repeats per item.
+fn name_statement(s: &Span) -> Option<Access> {
+    match access_of(shape(&s.name).kind) {
+        Access::Other => None,
+        a => Some(a),
+    }
+}
+
 /// Finds N+1 patterns: at least `threshold` (at least 2) sibling database spans with the same
-/// normalised statement under one parent in one trace. Most widespread first (traces
+/// normalised statement (or, without one, the same statement as their name) under one parent
+/// in one trace. Most widespread first (traces
 /// affected, then count).
 pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
     let threshold = threshold.max(2);
@@ -68,9 +83,10 @@ pub fn detect_n_plus_one(spans: &[Span], threshold: usize) -> Vec<NPlusOne> {
                 let s = t.spans[c];
                 let (key, fp, access) = match norm.of_text(statement_of(s)) {
                     Some((n, a)) => (n.text.clone(), Some(n.fingerprint), *a),
-                    None if s.attr_any(SYSTEM_KEYS).is_some() => {
-                        (s.name.clone(), None, Access::Other)
-                    }
+                    None if s.attr_any(SYSTEM_KEYS).is_some() => match name_statement(s) {
+                        Some(access) => (s.name.clone(), None, access),
+                        None => continue,
+                    },
                     None => continue,
                 };
                 let g = groups.entry(key).or_default();
