@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn extreme_quantiles_need_enough_observations() {
-        // the case: p99.9 of 200 requests has no interval
+        // p99.9 of 200 requests has no interval
         assert_eq!(min_observations(0.999, 0.95), 3_688);
         assert_eq!(ranks(200, 0.999, 0.95), None);
         assert_eq!(min_observations(0.99, 0.95), 368);

@@ -1,6 +1,6 @@
 //! Profiles of real services in their own language: a Python HTTP service and a pre-forked
 //! gunicorn tree through py-spy, a Python batch command, Node.js through perf and V8's perf map,
-//! a source-built Python that py-spy cannot read (perf takes over and the issue says why).
+//! a source-built Python that py-spy cannot read (perf takes over and a `ProfilerIssue` says why).
 //!
 //! Each test needs perf, py-spy or node; a check that cannot run here fails under CI (`CI` set)
 //! and otherwise prints one `perfhive-skip: <check>: <why>` line.

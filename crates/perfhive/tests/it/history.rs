@@ -139,7 +139,7 @@ fn change_points_over_the_history() {
         .as_i64()
         .unwrap();
     assert!(text.contains(&format!("run {seventh:>5}")), "{text}");
-    // the spelling
+    // `history --changes` prints what `history changes` does
     let o = ph(
         &db,
         &["history", "--changes", "step", "--metric", "work/wall_s"],
