@@ -4,7 +4,11 @@
 //! calls (an HTTP or RPC call to another service), at least two, none starting before the
 //! previous one ended, all on the critical path. The traces cannot show whether one call needs
 //! another's result, so they are candidates: if they are independent, running them
-//! concurrently saves at most `sum − max` of their durations per request.
+//! concurrently saves at most `sum − max` of their durations per request. Each call is named
+//! by what it requested: the route of the SERVER span it reached when the callee is traced too
+//! (`GET /internal/pricing/{}`), else its method and URL path with identifiers as `{}`, else
+//! its dependency (`peer.service`, the host). The calls belong to the route of the request they
+//! are made in: the nearest SERVER span with `http.route` above their parent.
 //!
 //! **Routes**: SERVER spans with `http.route` give the handler's time per route; a CLIENT span
 //! that is the SERVER span's parent (a traced caller) gives the caller's view of the same call.
@@ -14,11 +18,70 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use perfhive_core::trace::{RouteStat, SequentialCalls};
 use perfhive_core::LatencyHistogram;
 
-use crate::analysis::traces;
+use crate::analysis::{traces, TraceTree};
 use crate::db::trace_routes;
 use crate::deps::dependency_of;
 use crate::model::{Span, KIND_CLIENT};
-use crate::semconv::{is_database, route_of};
+use crate::semconv::{is_database, route_of, METHOD_KEYS};
+
+/// The URL path of an HTTP CLIENT span (new and old conventions).
+const PATH_KEYS: &[&str] = &["url.path", "http.target"];
+/// The full URL of an HTTP CLIENT span (new and old conventions).
+const URL_KEYS: &[&str] = &["url.full", "http.url"];
+
+/// The route of the request span `i` is part of: the nearest SERVER span with a route at or
+/// above it; else the trace's first route.
+pub(crate) fn request_route(t: &TraceTree<'_>, i: usize) -> Option<String> {
+    let mut at = Some(i);
+    let mut steps = 0;
+    while let Some(k) = at {
+        if let Some(r) = route_of(t.spans[k]) {
+            return Some(r.to_string());
+        }
+        steps += 1;
+        // a malformed trace can loop
+        if steps > t.spans.len() {
+            break;
+        }
+        at = t.parent[k];
+    }
+    trace_routes(t).into_iter().next()
+}
+
+/// A path segment that identifies one item (a number, a UUID, a long hex or mixed token)
+/// rather than naming a resource.
+fn is_identifier(segment: &str) -> bool {
+    let digits = segment.chars().filter(char::is_ascii_digit).count();
+    !segment.is_empty()
+        && (digits == segment.len()
+            || (segment.len() >= 8
+                && digits > 0
+                && segment.chars().all(|c| c.is_ascii_hexdigit() || c == '-')))
+}
+
+/// What a CLIENT call requested (see the module docs).
+fn call_name(t: &TraceTree<'_>, c: usize) -> String {
+    if let Some(r) = t.children[c].iter().find_map(|&k| route_of(t.spans[k])) {
+        return r.to_string();
+    }
+    let s = t.spans[c];
+    let path = s.attr_any(PATH_KEYS).map(str::to_owned).or_else(|| {
+        let url = s.attr_any(URL_KEYS)?;
+        let rest = &url[url.find("://")? + 3..];
+        Some(rest.find('/').map_or("/", |k| &rest[k..]).to_owned())
+    });
+    match (s.attr_any(METHOD_KEYS), path) {
+        (Some(method), Some(path)) => {
+            let path = path.split(['?', '#']).next().unwrap_or("/");
+            let path: Vec<&str> = path
+                .split('/')
+                .map(|seg| if is_identifier(seg) { "{}" } else { seg })
+                .collect();
+            format!("{} {}", method.to_ascii_uppercase(), path.join("/"))
+        }
+        _ => dependency_of(s).to_owned(),
+    }
+}
 
 #[derive(Default)]
 struct Acc {
@@ -40,7 +103,6 @@ pub fn sequential_calls(spans: &[Span]) -> Vec<SequentialCalls> {
             .flat_map(|&r| t.critical_path(r))
             .map(|(i, _)| i)
             .collect();
-        let mut routes: Option<Vec<String>> = None;
         for (p, kids) in t.children.iter().enumerate() {
             let mut calls: Vec<usize> = kids
                 .iter()
@@ -57,18 +119,15 @@ pub fn sequential_calls(spans: &[Span]) -> Vec<SequentialCalls> {
             if !sequential || !calls.iter().all(|c| on_path.contains(c)) {
                 continue;
             }
-            let names: Vec<String> = calls
-                .iter()
-                .map(|&c| dependency_of(t.spans[c]).to_owned())
-                .collect();
+            let names: Vec<String> = calls.iter().map(|&c| call_name(&t, c)).collect();
             let durations: Vec<u64> = calls.iter().map(|&c| t.spans[c].duration_ns()).collect();
-            let routes = routes.get_or_insert_with(|| trace_routes(&t));
+            let route = request_route(&t, p);
             let a = found.entry((t.spans[p].name.clone(), names)).or_default();
             a.traces.insert(t.spans[p].trace_id);
             a.sum_ns += durations.iter().sum::<u64>();
             a.max_ns += durations.iter().copied().max().unwrap_or(0);
             a.occurrences += 1;
-            a.routes.extend(routes.iter().cloned());
+            a.routes.extend(route);
         }
     }
     let mut out: Vec<SequentialCalls> = found
@@ -135,4 +194,110 @@ pub fn routes(spans: &[Span]) -> Vec<RouteStat> {
         .collect();
     out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.route.cmp(&b.route)));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::KIND_SERVER;
+    use std::collections::BTreeMap;
+
+    const MS: u64 = 1_000_000;
+
+    fn span(id: u8, parent: Option<u8>, kind: i32, ms: (u64, u64), attrs: &[(&str, &str)]) -> Span {
+        Span {
+            trace_id: [3; 16],
+            span_id: [id; 8],
+            parent: parent.map(|p| [p; 8]),
+            name: format!("span {id}"),
+            service: "catalog".into(),
+            kind,
+            start_ns: ms.0 * MS,
+            end_ns: ms.1 * MS,
+            attributes: attrs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    /// An Express page handler calls three internal routes of its own service one after
+    /// another; the callee's SERVER spans are in the same trace, and sort before the page's
+    /// route. The calls belong to the page's route and are named by what they requested.
+    #[test]
+    fn sequential_calls_carry_their_request_route_and_what_they_requested() {
+        let client = |id, parent, ms, path: &str| {
+            let url = format!("http://127.0.0.1:18483{path}?full=1");
+            span(
+                id,
+                Some(parent),
+                KIND_CLIENT,
+                ms,
+                &[
+                    ("http.method", "GET"),
+                    ("http.url", url.as_str()),
+                    ("net.peer.name", "127.0.0.1"),
+                ],
+            )
+        };
+        let server = |id, parent, ms, route: &str| {
+            span(
+                id,
+                Some(parent),
+                KIND_SERVER,
+                ms,
+                &[("http.method", "GET"), ("http.route", route)],
+            )
+        };
+        let spans = vec![
+            span(
+                1,
+                None,
+                KIND_SERVER,
+                (0, 100),
+                &[("http.method", "GET"), ("http.route", "/products/:id/page")],
+            ),
+            span(
+                2,
+                Some(1),
+                1,
+                (1, 99),
+                &[("http.route", "/products/:id/page")],
+            ),
+            client(3, 2, (10, 29), "/internal/inventory/7"),
+            server(4, 3, (11, 28), "/internal/inventory/:id"),
+            client(5, 2, (30, 59), "/internal/pricing/7"),
+            server(6, 5, (31, 58), "/internal/pricing/:id"),
+            // a callee that is not traced: named by its method and path
+            client(7, 2, (60, 90), "/internal/shipping/3f2a9c1e-77aa"),
+        ];
+        let found = sequential_calls(&spans);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let q = &found[0];
+        assert_eq!(
+            q.calls,
+            [
+                "GET /internal/inventory/{}",
+                "GET /internal/pricing/{}",
+                "GET /internal/shipping/{}"
+            ]
+        );
+        assert_eq!(q.routes, ["GET /products/{}/page"]);
+        assert!((q.sum_ms - 78.0).abs() < 1e-9 && (q.max_ms - 30.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn identifiers_in_paths() {
+        for id in [
+            "7",
+            "123456",
+            "3f2a9c1e-77aa",
+            "550e8400-e29b-41d4-a716-446655440000",
+        ] {
+            assert!(is_identifier(id), "{id}");
+        }
+        for name in ["internal", "pricing", "v2", "deadbeef", ""] {
+            assert!(!is_identifier(name), "{name}");
+        }
+    }
 }
