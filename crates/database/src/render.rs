@@ -57,6 +57,16 @@ fn num(v: f64) -> String {
     }
 }
 
+/// The share of a statement's shared-block reads served from shared_buffers, or `-` when it
+/// read none (activity sampling has no block counts).
+fn hit_percent(s: &StatementStats) -> String {
+    let total = s.shared_blks_hit + s.shared_blks_read;
+    if total == 0 {
+        return "-".into();
+    }
+    format!("{:.1}", s.shared_blks_hit as f64 * 100.0 / total as f64)
+}
+
 fn bytes(b: u64) -> String {
     let b = b as f64;
     if b >= 1073741824.0 {
@@ -203,8 +213,8 @@ pub fn terminal(r: &DatabaseReport, w: &mut dyn Write, color: bool) -> io::Resul
             writeln!(w, "{}", bold("Top statements"))?;
             writeln!(
                 w,
-                "  {:>6} {:>9} {:>10} {:>10}  statement",
-                "share", "calls", "mean ms", "total ms"
+                "  {:>6} {:>9} {:>10} {:>10} {:>9} {:>10} {:>6}  statement",
+                "share", "calls", "mean ms", "total ms", "rows/call", "blks read", "hit %"
             )?;
             for s in wl.statements.iter().take(10) {
                 let mut text = s.normalized.clone();
@@ -213,11 +223,14 @@ pub fn terminal(r: &DatabaseReport, w: &mut dyn Write, color: bool) -> io::Resul
                 }
                 writeln!(
                     w,
-                    "  {:>5.1}% {:>9} {:>10.2} {:>10.0}  {text}",
+                    "  {:>5.1}% {:>9} {:>10.2} {:>10.0} {:>9} {:>10} {:>6}  {text}",
                     s.share * 100.0,
                     num(s.calls as f64),
                     s.mean_ms,
-                    s.total_ms
+                    s.total_ms,
+                    num(s.rows as f64 / s.calls.max(1) as f64),
+                    num(s.shared_blks_read as f64),
+                    hit_percent(s)
                 )?;
             }
         }
@@ -331,10 +344,16 @@ pub fn markdown(r: &DatabaseReport, w: &mut dyn Write) -> io::Result<()> {
             if let Some(st) = &s.stats {
                 writeln!(
                     w,
-                    "{} calls, {:.2} ms each, {:.0}% of the database's time.",
+                    "{} calls, {:.2} ms each, {:.0}% of the database's time; {} rows ({} per call); \
+                     shared blocks {} hit, {} read ({}% from the cache).",
                     num(st.calls as f64),
                     st.mean_ms,
-                    st.share * 100.0
+                    st.share * 100.0,
+                    num(st.rows as f64),
+                    num(st.rows as f64 / st.calls.max(1) as f64),
+                    num(st.shared_blks_hit as f64),
+                    num(st.shared_blks_read as f64),
+                    hit_percent(st)
                 )?;
                 writeln!(w)?;
             }

@@ -196,6 +196,12 @@ fn window_finds_the_scan_and_verifies_the_index(c: &Cluster) {
         "the waiting UPDATE was sampled: {activity:?}"
     );
     assert!(activity.max_idle_in_transaction >= 1);
+    // rows and shared blocks of the window, per statement
+    assert_eq!(stats.rows, 80 * 60, "60 orders per customer");
+    assert!(
+        stats.shared_blks_hit + stats.shared_blks_read > 0,
+        "{stats:?}"
+    );
 
     // Idle in transaction for at least 6 s before the checks.
     std::thread::sleep(Duration::from_secs(6).saturating_sub(started.elapsed()));
@@ -208,6 +214,29 @@ fn window_finds_the_scan_and_verifies_the_index(c: &Cluster) {
         },
     }];
     let report = db.analyse(Some(&workload), &seen, &opts(VerifyMode::Auto, false));
+
+    // The terminal and Markdown reports show them too.
+    let (mut term, mut md) = (Vec::new(), Vec::new());
+    render::terminal(&report, &mut term, false).unwrap();
+    render::markdown(&report, &mut md).unwrap();
+    let (term, md) = (
+        String::from_utf8(term).unwrap(),
+        String::from_utf8(md).unwrap(),
+    );
+    assert!(
+        term.contains("rows/call") && term.contains("hit %"),
+        "{term}"
+    );
+    let row = term
+        .lines()
+        .skip_while(|l| !l.contains("rows/call"))
+        .find(|l| l.ends_with(stats.normalized.as_str()))
+        .unwrap_or_else(|| panic!("{term}"));
+    assert!(row.split_whitespace().nth(4) == Some("60"), "{row}");
+    assert!(
+        md.contains("4,800 rows (60 per call); shared blocks"),
+        "{md}"
+    );
 
     // The chain: route → statement → plan → verified index → gain.
     let s = report
@@ -336,6 +365,11 @@ fn window_finds_the_scan_and_verifies_the_index(c: &Cluster) {
         .evidence
         .iter()
         .any(|e| e.label == "lock-wait samples" && e.value > 0.0));
+    // log_lock_waits is off by default: the line to apply turns it on, to name the blockers
+    let lock_fix = locks.fix.as_ref().unwrap();
+    assert_eq!(lock_fix.sql, "ALTER SYSTEM SET log_lock_waits = on;");
+    assert_eq!(lock_fix.applies, Applies::Reload);
+    assert!(lock_fix.note.as_ref().unwrap().contains("lock_timeout"));
     let conns = finding(&report, Check::Connections);
     assert!(conns.title.contains("of 37 usable"), "{}", conns.title);
     let unused = report
@@ -422,6 +456,36 @@ fn scratch_copy_measures_before_and_after(c: &Cluster) {
         .as_ref()
         .unwrap()
         .contains("temporary copy"));
+    // A SELECT calling a volatile function is compared by cost on the copy, never run: the
+    // sequence's nextval would outlive the rollback.
+    c.psql("shop_b", "CREATE SEQUENCE probe_seq");
+    let seq_before = c.psql(
+        "shop_b",
+        "SELECT last_value || ' ' || is_called FROM probe_seq",
+    );
+    let volatile = [SeenStatement {
+        text: "SELECT id, nextval('probe_seq') FROM orders WHERE customer_id = 1234".into(),
+        source: SeenSource::User {
+            origin: "queries.sql:2".into(),
+        },
+    }];
+    let report = db.analyse(None, &volatile, &opts(VerifyMode::Copy, false));
+    let v = report.statements[0].indexes[0]
+        .verification
+        .as_ref()
+        .unwrap();
+    assert_eq!(
+        (v.method, v.unit.as_str()),
+        (VerifyMethod::ScratchCopy, "cost")
+    );
+    assert_eq!(
+        c.psql(
+            "shop_b",
+            "SELECT last_value || ' ' || is_called FROM probe_seq"
+        ),
+        seq_before
+    );
+    c.psql("shop_b", "DROP SEQUENCE probe_seq");
     drop(db);
     assert_eq!(
         catalog_state(c, "shop_b"),
@@ -462,6 +526,13 @@ fn temp_files_spills_and_checkpoints(c: &Cluster) {
         "shop_c",
         "SELECT count(*) FROM (SELECT * FROM orders ORDER BY total, created_at) s;\n",
         &["-c", "1", "-t", "3"],
+    );
+    // Full scans of a table larger than a quarter of shared_buffers (16MB) go through a small
+    // ring of buffers: nearly every block is read from outside the cache.
+    c.pgbench(
+        "shop_c",
+        "SELECT count(*) FROM orders;\n",
+        &["-c", "1", "-t", "5"],
     );
     // About 40 MB of WAL against max_wal_size = 32MB.
     c.psql("shop_c", "CREATE TABLE orders_copy AS SELECT * FROM orders");
@@ -509,6 +580,49 @@ fn temp_files_spills_and_checkpoints(c: &Cluster) {
         .sql
         .starts_with("ALTER SYSTEM SET max_wal_size = '"));
     assert_eq!(cp.fix.as_ref().unwrap().applies, Applies::Reload);
+    let hit = finding(&report, Check::CacheHitRatio);
+    let ratio = hit
+        .evidence
+        .iter()
+        .find(|e| e.label == "hit ratio")
+        .unwrap();
+    assert!(ratio.value < 99.0, "{hit:?}");
+    assert!(hit.title.contains("in the window"), "{}", hit.title);
+
+    // Half of a table deleted with its autovacuum off: dead rows, and a table never analysed.
+    c.psql(
+        "shop_c",
+        "CREATE TABLE churn WITH (autovacuum_enabled = false) AS \
+         SELECT g AS id FROM generate_series(1, 40000) g; \
+         DELETE FROM churn WHERE id % 2 = 0; \
+         CREATE TABLE fresh WITH (autovacuum_enabled = false) AS \
+         SELECT g AS id FROM generate_series(1, 5000) g",
+    );
+    let report = db.analyse(None, &[], &opts(VerifyMode::Auto, false));
+    let dead = report
+        .findings
+        .iter()
+        .find(|f| f.check == Check::DeadTuples && f.subject.as_deref() == Some("public.churn"))
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
+    let share = dead
+        .evidence
+        .iter()
+        .find(|e| e.label == "dead share")
+        .unwrap();
+    assert!((share.value - 50.0).abs() < 1.0, "{dead:?}");
+    assert_eq!(
+        dead.fix.as_ref().unwrap().sql,
+        "VACUUM (ANALYZE) public.churn;"
+    );
+    assert_eq!(dead.fix.as_ref().unwrap().applies, Applies::Online);
+    let stale = report
+        .findings
+        .iter()
+        .find(|f| {
+            f.check == Check::PlannerStatistics && f.subject.as_deref() == Some("public.fresh")
+        })
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
+    assert_eq!(stale.fix.as_ref().unwrap().sql, "ANALYZE public.fresh;");
 }
 
 fn sampling_without_statement_statistics(c: &Cluster) {

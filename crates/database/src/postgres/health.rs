@@ -616,6 +616,26 @@ fn lock_waits(
         ev("deadlocks", deadlocks as f64, "deadlocks"),
     ];
     f.statement = worst.map(|s| s.fingerprint);
+    // The blockers are the application's transactions: the server can name them in its log
+    // (each wait past deadlock_timeout, with the holder) and bound how long a statement queues.
+    let logged = setting(e, "log_lock_waits").is_some_and(|s| s.shown == "on");
+    let bound = "and bound the wait for the application's role: \
+                 ALTER ROLE <app role> SET lock_timeout = '5s'; (new sessions)";
+    f.fix = if logged {
+        fix(
+            "ALTER ROLE <app role> SET lock_timeout = '5s';".into(),
+            Applies::Online,
+            Some("applies to the role's new sessions; log_lock_waits is on: the server log names the blocking process of each wait".into()),
+        )
+    } else {
+        fix(
+            "ALTER SYSTEM SET log_lock_waits = on;".into(),
+            Applies::Reload,
+            Some(format!(
+                "then SELECT pg_reload_conf(); (no restart needed): the server log then names the blocking process of each wait longer than deadlock_timeout; {bound}"
+            )),
+        )
+    };
     h.findings.push(f);
     Ok(())
 }

@@ -1,5 +1,6 @@
-//! PGTune's formulas (le0pard/pgtune, `configurationSlice.js`), re-derived for a machine, a
-//! workload kind and the database's size against memory. Pure: no I/O.
+//! PGTune's formulas (le0pard/pgtune, `configurationSlice.js`), re-derived for a machine and
+//! a workload kind, plus two adjustments of perfhive's own for the database's size against
+//! memory (marked *own* below). Pure: no I/O.
 //!
 //! - shared_buffers = RAM / 4 (desktop: / 16);
 //! - effective_cache_size = RAM × 3/4 (desktop: / 4);
@@ -7,9 +8,10 @@
 //! - wal_buffers = 3% of shared_buffers, at most 16 MB (rounded up to 16 MB above 14 MB),
 //!   at least 32 kB;
 //! - work_mem = (RAM − shared_buffers) / ((max_connections + max_worker_processes) × 3),
-//!   halved for data warehouse and mixed, a sixth for desktop, +30% when the database fits
-//!   in memory, −10% when it is over three times larger, at least 4 MB;
-//! - random_page_cost 1.1 (4 on rotating disks, or for a data warehouse larger than memory);
+//!   halved for data warehouse and mixed, a sixth for desktop, at least 4 MB; *own*: +30%
+//!   when the database fits in memory, −10% when it is over three times larger;
+//! - random_page_cost 1.1 (4 on rotating disks; *own*: 4 for a data warehouse larger than
+//!   memory);
 //!   effective_io_concurrency 2 / 200 / 300 / 1000 for HDD / SSD / SAN / NVMe;
 //! - with 4 CPUs or more: max_worker_processes = max_parallel_workers = CPUs,
 //!   max_parallel_workers_per_gather = max_parallel_maintenance_workers = ⌈CPUs / 2⌉, at most

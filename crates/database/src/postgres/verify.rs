@@ -7,8 +7,10 @@
 //! - **a scratch copy**: inside a transaction that is rolled back, `CREATE TEMP TABLE` with
 //!   the table's rows (temporary tables are private to the session and shadow the real one,
 //!   `pg_temp` being first on the search path), ANALYZE, the statement run with EXPLAIN
-//!   ANALYZE (median of `runs`), `CREATE INDEX` on the copy, the same again. Write statements
-//!   and generic plans are compared by cost, never executed. The rollback drops the copy.
+//!   ANALYZE (median of `runs`), `CREATE INDEX` on the copy, the same again. Write statements,
+//!   generic plans and SELECTs calling a volatile function (`nextval`, one that writes: its
+//!   effects may outlive the rollback) are compared by cost, never executed. The rollback
+//!   drops the copy.
 
 use super::explain::{explain_json, facts_for, Prepared};
 use super::plan;
@@ -156,6 +158,41 @@ fn with_hypopg(
     })
 }
 
+/// The names a statement calls as functions (`name(`, `schema.name(`), lower-cased.
+pub fn called_functions(sql: &str) -> Vec<String> {
+    let toks = tokenize(sql);
+    let mut out: Vec<String> = toks
+        .windows(2)
+        .filter(|w| matches!(w[0].kind, Kind::Word | Kind::Quoted) && w[1].is("("))
+        .map(|w| match w[0].kind {
+            Kind::Quoted => w[0].text.clone(),
+            _ => w[0].text.to_ascii_lowercase(),
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// The functions `sql` calls that some overload of which is volatile in `pg_proc` (names that
+/// are SQL keywords, such as `IN (`, are in no catalog and drop out).
+fn volatile_calls(client: &mut postgres::Client, sql: &str) -> Result<Vec<String>, DbError> {
+    let names = called_functions(sql);
+    if names.is_empty() {
+        return Ok(names);
+    }
+    let rows = client
+        .query(
+            &format!(
+                "{MARK} SELECT DISTINCT proname::text FROM pg_proc \
+                 WHERE proname = ANY($1::text[]) AND provolatile = 'v'"
+            ),
+            &[&names],
+        )
+        .map_err(|e| DbError::query("reading which functions are volatile", pg_message(&e)))?;
+    Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
 /// `schema.table` references rewritten to `pg_temp.table`; unqualified ones already resolve
 /// to the temporary copy.
 pub fn retarget(sql: &str, schema: &str, table: &str) -> String {
@@ -217,8 +254,12 @@ fn with_copy(
     match &mut prepared {
         Prepared::Literal { sql, .. } | Prepared::Generic { sql, .. } => *sql = retargeted.clone(),
     }
+    // A SELECT is executed on the copy only when every function it calls is immutable or
+    // stable: a volatile one (nextval, a function that writes) may change what a rollback
+    // does not restore. Such statements are compared by cost.
     let measured = matches!(prepared, Prepared::Literal { .. })
-        && shape(&plan.statement).kind == StatementKind::Select;
+        && shape(&plan.statement).kind == StatementKind::Select
+        && volatile_calls(&mut engine.client, &plan.statement)?.is_empty();
     let runs = ctx.runs.max(1);
     let (wm, hm) = (engine.work_mem_kb, engine.hash_mem_multiplier);
     engine.prepared += 1;
@@ -284,6 +325,17 @@ fn with_copy(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn called_functions_are_the_names_before_a_parenthesis() {
+        assert_eq!(
+            called_functions(
+                "SELECT nextval('s'), lower(name), \"MyFn\"(1) FROM t WHERE id IN (1, 2) AND f = 'x('"
+            ),
+            vec!["MyFn", "in", "lower", "nextval"]
+        );
+        assert!(called_functions("SELECT * FROM orders WHERE customer_id = 7").is_empty());
+    }
 
     #[test]
     fn qualified_references_move_to_the_temporary_schema() {
