@@ -7,7 +7,7 @@
 
 use super::join::related;
 use super::Integration;
-use crate::model::{InvestigatorName, Verdict};
+use crate::model::{Finding, InvestigatorName, Verdict};
 use crate::report::{Consensus, Disagreement, RankedFinding};
 
 /// Below this measured share of time, a heuristic about the subject is overruled.
@@ -122,33 +122,78 @@ fn phase_of(id: &str) -> Option<&str> {
     id.split_once(".phase.").map(|(_, p)| p)
 }
 
-/// The share of time a finding's phase has once contradictions are reconciled: the share of
-/// the winning source's finding about the same phase, when it differs by more than the
-/// tolerance; else the finding's own.
-pub(super) fn reconciled_share(
-    f: &crate::model::Finding,
-    all: &[&crate::model::Finding],
-) -> Option<f64> {
+/// The finding whose share of the same phase supersedes `f`'s: one of a source that wins
+/// ([`SHARE_SOURCES`]) giving a share that differs by more than the tolerance.
+pub(super) fn superseded_by<'a>(f: &Finding, all: &[&'a Finding]) -> Option<&'a Finding> {
     let own = f.time_share?;
-    let Some(phase) = phase_of(&f.id) else {
-        return Some(own);
-    };
-    let rank_of = |n: InvestigatorName| SHARE_SOURCES.iter().position(|s| s.0 == n);
-    let mine = rank_of(f.investigator).unwrap_or(usize::MAX);
+    let phase = phase_of(&f.id)?;
+    let mine = source_rank(f.investigator).unwrap_or(usize::MAX);
     all.iter()
+        .copied()
         .filter(|g| g.investigator != f.investigator && phase_of(&g.id) == Some(phase))
-        .filter(|g| rank_of(g.investigator).unwrap_or(usize::MAX) < mine)
-        .filter_map(|g| g.time_share)
-        .find(|s| (s - own).abs() > SHARE_TOLERANCE)
-        .or(Some(own))
+        .filter(|g| source_rank(g.investigator).unwrap_or(usize::MAX) < mine)
+        .find(|g| {
+            g.time_share
+                .is_some_and(|s| (s - own).abs() > SHARE_TOLERANCE)
+        })
+}
+
+/// The share of time a finding's phase has once contradictions are reconciled: the share of
+/// the finding that supersedes it ([`superseded_by`]), else its own.
+pub(super) fn reconciled_share(f: &Finding, all: &[&Finding]) -> Option<f64> {
+    superseded_by(f, all)
+        .and_then(|w| w.time_share)
+        .or(f.time_share)
+}
+
+/// A finding superseded by `winner` restated with the reconciled share: its title names the
+/// winning share and the finding it comes from, its detail says why, its own share is kept
+/// only in its evidence.
+pub(super) fn restate_superseded(f: &mut Finding, winner: &Finding) {
+    let (Some(phase), Some(own), Some(share)) = (
+        phase_of(&f.id).map(str::to_owned),
+        f.time_share,
+        winner.time_share,
+    ) else {
+        return;
+    };
+    f.title = format!(
+        "{:.0}% of request time is in `{phase}` by {} (`{}`); {}'s {:.0}% is superseded",
+        share * 100.0,
+        winner.investigator,
+        winner.id,
+        f.investigator,
+        own * 100.0
+    );
+    f.detail = format!(
+        "{}; superseded by `{}`, from {}: {}",
+        f.detail,
+        winner.id,
+        winner.investigator,
+        why(winner.investigator)
+    );
+    f.time_share = Some(share);
+}
+
+/// Where a source's shares come from, as said in the consensus.
+fn why(n: InvestigatorName) -> &'static str {
+    SHARE_SOURCES
+        .iter()
+        .find(|s| s.0 == n)
+        .map_or("its own measurement", |s| s.1)
+}
+
+/// A source's place in [`SHARE_SOURCES`] (lower wins).
+fn source_rank(n: InvestigatorName) -> Option<usize> {
+    SHARE_SOURCES.iter().position(|s| s.0 == n)
 }
 
 /// Two findings giving different shares of time for the same phase: reconciled, saying which
 /// source wins and why.
 fn contradictions(ctx: &Integration<'_>) -> Vec<Disagreement> {
-    let rank_of = |n: InvestigatorName| SHARE_SOURCES.iter().position(|s| s.0 == n);
+    let rank_of = source_rank;
     let mut out = Vec::new();
-    let shares: Vec<(&str, &crate::model::Finding, f64)> = ctx
+    let shares: Vec<(&str, &Finding, f64)> = ctx
         .findings
         .iter()
         .filter_map(|f| Some((phase_of(&f.id)?, *f, f.time_share?)))
@@ -165,12 +210,6 @@ fn contradictions(ctx: &Integration<'_>) -> Vec<Disagreement> {
                 (Some(x), Some(y)) if y < x => ((b, sb), (a, sa)),
                 (_, Some(_)) if rank_of(a.investigator).is_none() => ((b, sb), (a, sa)),
                 _ => ((a, sa), (b, sb)),
-            };
-            let why = |n: InvestigatorName| {
-                SHARE_SOURCES
-                    .iter()
-                    .find(|s| s.0 == n)
-                    .map_or("its own measurement", |s| s.1)
             };
             out.push(Disagreement {
                 subject: format!("share of time in `{phase}`"),

@@ -8,7 +8,8 @@
 //!    statement or function, `join.rs` — never a shared subject alone) × (0.5 when heuristic);
 //!    a static code finding confirmed at runtime loses the heuristic discount and takes the
 //!    measured share it is joined to; a finding without a subject of its own takes the subject
-//!    of the evidence joined to it.
+//!    of the evidence joined to it; a finding whose share of a phase another source
+//!    supersedes is restated with the winning share and ranks below the winner.
 //! 3. **consensus** (`consensus.rs`) — agreements per subject and join key; contradicting
 //!    shares of one phase reconciled; heuristics overruled by measurements; investigators
 //!    whose view is missing.
@@ -148,3 +149,5 @@ fn round3(x: f64) -> f64 {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_reading;

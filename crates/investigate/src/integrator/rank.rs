@@ -7,8 +7,11 @@
 //! measured share of its subject, else 0.3; a static code finding takes its joined share,
 //! else [`STATIC_SHARE`]. A finding that names no subject of its own (a parameter sweep
 //! without `subject:`) takes the subject of the measured finding joined to it with the
-//! largest share.
+//! largest share. A finding whose share of a phase another source supersedes (Server-Timing
+//! against the traces' critical path) is restated with the winning share, ranks below the
+//! finding that supersedes it, and the two confirm nothing of each other.
 
+use super::consensus::{reconciled_share, restate_superseded, superseded_by};
 use super::join::{is_static, join_keys};
 use super::Integration;
 use crate::model::{Finding, InvestigatorName};
@@ -34,8 +37,11 @@ struct Confirmation {
 }
 
 /// What confirms `f` among `all`: each finding of another investigator about the same
-/// request, statement or function ([`join_keys`]).
+/// request, statement or function ([`join_keys`]). Two findings giving contradicting shares of
+/// one phase confirm nothing of each other: a superseded finding takes no confirmation from
+/// the investigator that superseded it, nor the winner from the finding it supersedes.
 fn confirmation(f: &Finding, all: &[&Finding]) -> Confirmation {
+    let winner = superseded_by(f, all).map(|w| w.investigator);
     let mut c = Confirmation {
         by: Vec::new(),
         joins: Vec::new(),
@@ -43,7 +49,13 @@ fn confirmation(f: &Finding, all: &[&Finding]) -> Confirmation {
         best: None,
     };
     let mut best_weight = f64::NEG_INFINITY;
-    for g in all.iter().filter(|g| g.investigator != f.investigator) {
+    let contradicts = |g: &Finding| {
+        winner == Some(g.investigator) || superseded_by(g, all).is_some_and(|w| same(w, f))
+    };
+    for g in all
+        .iter()
+        .filter(|g| g.investigator != f.investigator && !contradicts(g))
+    {
         let keys = join_keys(f, g);
         if keys.is_empty() {
             continue;
@@ -82,7 +94,7 @@ fn names_no_subject(f: &Finding) -> bool {
 /// One finding's score (see the module docs), rounded to three decimals.
 fn score(f: &Finding, c: &Confirmation, ctx: &Integration<'_>) -> f64 {
     let confirmed_at_runtime = !c.joins.is_empty();
-    let share = match super::consensus::reconciled_share(f, &ctx.findings) {
+    let share = match reconciled_share(f, &ctx.findings) {
         Some(s) => s,
         // the measured share of what it is joined to; else a small prior
         None if is_static(f) => c.joined_share.unwrap_or(STATIC_SHARE),
@@ -109,7 +121,9 @@ fn score(f: &Finding, c: &Confirmation, ctx: &Integration<'_>) -> f64 {
     (score * 1000.0).round() / 1000.0
 }
 
-/// Every finding, scored and ranked (1 = most important).
+/// Every finding, scored and ranked (1 = most important). A finding whose share of a phase
+/// is superseded by another source's is restated with the reconciled share
+/// ([`restate_superseded`]) and ranks below the finding that supersedes it.
 pub(super) fn rank(ctx: &Integration<'_>) -> Vec<RankedFinding> {
     let mut ranked: Vec<RankedFinding> = ctx
         .findings
@@ -123,6 +137,9 @@ pub(super) fn rank(ctx: &Integration<'_>) -> Vec<RankedFinding> {
                     finding.subject = subject.clone();
                     subject_from = Some(id.clone());
                 }
+            }
+            if let Some(winner) = superseded_by(f, &ctx.findings) {
+                restate_superseded(&mut finding, winner);
             }
             let joined_on = c
                 .joins
@@ -145,9 +162,53 @@ pub(super) fn rank(ctx: &Integration<'_>) -> Vec<RankedFinding> {
             }
         })
         .collect();
-    ranked.sort_by(|a, b| b.score.total_cmp(&a.score));
+    below_their_winners(&mut ranked, &ctx.findings);
+    ranked.sort_by(|a, b| {
+        b.score
+            .total_cmp(&a.score)
+            // on a tie, the superseded finding after the one that supersedes it
+            .then_with(|| superseded(a, ctx).cmp(&superseded(b, ctx)))
+    });
     for (i, r) in ranked.iter_mut().enumerate() {
         r.rank = i + 1;
     }
     ranked
+}
+
+/// Whether two findings are the same one (ids are unique per investigator).
+fn same(a: &Finding, b: &Finding) -> bool {
+    a.id == b.id && a.investigator == b.investigator
+}
+
+/// Whether the original of a ranked finding is superseded by another source's share.
+fn superseded(r: &RankedFinding, ctx: &Integration<'_>) -> bool {
+    ctx.findings
+        .iter()
+        .find(|f| same(f, &r.finding))
+        .is_some_and(|f| superseded_by(f, &ctx.findings).is_some())
+}
+
+/// Caps each superseded finding's score at the score of the finding that supersedes it,
+/// until no cap changes (a chain of sources settles in as many passes as it is long).
+fn below_their_winners(ranked: &mut [RankedFinding], all: &[&Finding]) {
+    let caps: Vec<(usize, usize)> = (0..ranked.len())
+        .filter_map(|i| {
+            let original = all.iter().find(|f| same(f, &ranked[i].finding))?;
+            let winner = superseded_by(original, all)?;
+            let j = ranked.iter().position(|r| same(&r.finding, winner))?;
+            Some((i, j))
+        })
+        .collect();
+    for _ in 0..=caps.len() {
+        let mut changed = false;
+        for &(i, j) in &caps {
+            if ranked[i].score > ranked[j].score {
+                ranked[i].score = ranked[j].score;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
 }

@@ -88,7 +88,7 @@ fn traces_data(traces: u64, phases: &[(&str, f64, f64)]) -> Option<InvestigatorD
     )
 }
 
-fn finding(
+pub(super) fn finding(
     inv: InvestigatorName,
     id: &str,
     subject: &str,
@@ -128,7 +128,7 @@ fn finding(
 }
 
 /// Minimal report inputs.
-fn inputs() -> Inputs<'static> {
+pub(super) fn inputs() -> Inputs<'static> {
     Inputs {
         name: "t",
         date: "d".into(),
@@ -140,7 +140,7 @@ fn inputs() -> Inputs<'static> {
     }
 }
 
-fn result(
+pub(super) fn result(
     name: InvestigatorName,
     findings: Vec<Finding>,
     data: Option<InvestigatorData>,
@@ -685,7 +685,7 @@ fn the_breakdown_prefers_traces_then_server_timing() {
 }
 
 /// A measured database finding of `inv` about `route`.
-fn db_on(inv: InvestigatorName, id: &str, route: &str, share: Option<f64>) -> Finding {
+pub(super) fn db_on(inv: InvestigatorName, id: &str, route: &str, share: Option<f64>) -> Finding {
     let mut f = finding(inv, id, "database", 0.9, share, false, None);
     f.routes = vec![Route::parse(route)];
     f
