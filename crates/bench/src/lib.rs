@@ -127,16 +127,68 @@ impl Default for BenchOptions {
 }
 
 /// Runs commands through the spawner when there is one, else in this process.
-struct Executor {
+struct Executor<'a> {
     spawner: Option<exec::Spawner>,
+    /// Ends every run but `--cleanup`'s.
+    stop: &'a AtomicBool,
 }
 
-impl Executor {
-    fn run(&mut self, line: &str, launcher: &Launcher, io: &Io) -> Result<Sample, ExecError> {
-        match &mut self.spawner {
-            Some(s) => s.run(line, launcher, io),
-            None => exec::run_once(line, launcher, io),
+/// Why a benchmark ended before its plan: a stop (the partial run discarded, what completed
+/// kept), or an error.
+enum Halt {
+    Stopped,
+    Error(BenchError),
+}
+
+impl<E: Into<BenchError>> From<E> for Halt {
+    fn from(e: E) -> Halt {
+        Halt::Error(e.into())
+    }
+}
+
+impl Executor<'_> {
+    /// One stoppable run; a stop, or a spawner that exited (killed from outside, which is a
+    /// stop too), is [`Halt::Stopped`].
+    fn run(&mut self, line: &str, launcher: &Launcher, io: &Io) -> Result<Sample, Halt> {
+        match self.exec(line, launcher, io, true) {
+            Err(ExecError::Stopped { .. } | ExecError::SpawnerExited { .. }) => Err(Halt::Stopped),
+            r => Ok(r?),
         }
+    }
+
+    /// A run no stop ends (`--cleanup`, after a stop); in this process once the spawner is
+    /// gone.
+    fn run_to_end(
+        &mut self,
+        line: &str,
+        launcher: &Launcher,
+        io: &Io,
+    ) -> Result<Sample, ExecError> {
+        match self.exec(line, launcher, io, false) {
+            Err(ExecError::SpawnerExited { .. }) => exec::run_once(line, launcher, io),
+            r => r,
+        }
+    }
+
+    fn exec(
+        &mut self,
+        line: &str,
+        launcher: &Launcher,
+        io: &Io,
+        stoppable: bool,
+    ) -> Result<Sample, ExecError> {
+        let stop = stoppable.then_some(self.stop);
+        let r = match &mut self.spawner {
+            Some(s) => s.run(line, launcher, io, stop),
+            None => match stop {
+                Some(stop) => exec::run_stoppable(line, launcher, io, stop),
+                None => exec::run_once(line, launcher, io),
+            },
+        };
+        if matches!(r, Err(ExecError::SpawnerExited { .. })) {
+            self.spawner = None;
+        }
+        r
     }
 }
 
@@ -263,21 +315,21 @@ fn check(sample: &Sample, line: &str, phase: &str, ignore: bool) -> Result<(), B
     Ok(())
 }
 
-fn aux(ex: &mut Executor, line: &str, opts: &BenchOptions, what: &str) -> Result<(), BenchError> {
-    let s = ex.run(
-        line,
-        &opts.launcher,
-        &Io {
-            input: None,
-            show_output: opts.io.show_output,
-        },
-    )?;
+fn aux(ex: &mut Executor, line: &str, opts: &BenchOptions, what: &str) -> Result<(), Halt> {
+    let s = ex.run(line, &opts.launcher, &aux_io(opts))?;
     // setup, prepare and cleanup must succeed whatever --ignore-failure says
-    check(&s, line, &format!(" (in {what})"), false)
+    Ok(check(&s, line, &format!(" (in {what})"), false)?)
+}
+
+fn aux_io(opts: &BenchOptions) -> Io {
+    Io {
+        input: None,
+        show_output: opts.io.show_output,
+    }
 }
 
 /// Measures the shell's own spawn cost: the mean of `sh -c ''` runs.
-fn shell_overhead(ex: &mut Executor, sh: &str) -> Result<Sample, BenchError> {
+fn shell_overhead(ex: &mut Executor, sh: &str) -> Result<Sample, Halt> {
     let launcher = Launcher::Shell(sh.to_string());
     let io = Io::default();
     for _ in 0..5 {
@@ -307,7 +359,11 @@ fn subtract(mut s: Sample, overhead: &Option<Sample>) -> Sample {
     s
 }
 
-/// Runs the benchmark. `stop` ends it after the run in progress.
+/// Runs the benchmark. Once `stop` is set, the run in progress (measured, warm-up, setup,
+/// `--prepare` or the shell's overhead) ends within a few milliseconds: its command's process
+/// group is killed and the run discarded. The completed runs come back with `interrupted` set,
+/// after `--cleanup` (which no stop ends). A spawner that exits (killed from outside) stops the
+/// benchmark the same way.
 pub fn run(
     opts: &BenchOptions,
     observer: &mut dyn Observer,
@@ -315,127 +371,182 @@ pub fn run(
 ) -> Result<Measured, BenchError> {
     let started = Instant::now();
     let commands = plan(opts)?;
-    let mut ex = Executor {
+    let ex = Executor {
         spawner: match &opts.spawner {
             Some((prog, args)) => exec::Spawner::start(prog, args).ok(),
             None => None,
         },
+        stop,
     };
     let rss_floor_kb = match &ex.spawner {
         Some(s) => Some(s.floor_kb),
         None => Some(exec::own_hwm_kb()),
     };
-    let overhead = match &opts.launcher {
-        Launcher::Shell(sh) => Some(shell_overhead(&mut ex, sh)?),
-        Launcher::Direct => None,
+    let mut b = Bench {
+        opts,
+        commands: &commands,
+        ex,
+        samples: vec![Vec::new(); commands.len()],
+        overhead: None,
+        set_up: 0,
     };
-    let n = commands.len();
-    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); n];
-    let measure = |ex: &mut Executor,
-                   i: usize,
-                   samples: &mut Vec<Vec<Sample>>,
-                   observer: &mut dyn Observer|
-     -> Result<(), BenchError> {
-        let c = &commands[i];
-        if let Some(p) = &c.prepare {
-            aux(ex, p, opts, "--prepare")?;
-        }
-        let s = subtract(ex.run(&c.line, &opts.launcher, &opts.io)?, &overhead);
-        check(&s, &c.line, "", opts.ignore_failure)?;
-        observer.sample(i, samples[i].len(), &s);
-        samples[i].push(s);
-        Ok(())
+    let interrupted = match b.all(observer) {
+        Ok(()) => false,
+        Err(Halt::Stopped) => true,
+        Err(Halt::Error(e)) => return Err(e),
     };
-    // Setup and warm-up of every command first, then the measured rounds.
-    for c in &commands {
-        if let Some(s) = &opts.setup {
-            aux(
-                &mut ex,
-                &params::substitute(s, &c.parameters),
-                opts,
-                "--setup",
-            )?;
+    b.cleanup()?;
+    let (samples, shell_overhead) = (b.samples, b.overhead);
+    Ok(Measured {
+        commands,
+        samples,
+        shell_overhead,
+        interrupted,
+        rss_floor_kb,
+        elapsed: started.elapsed(),
+    })
+}
+
+/// A benchmark under way.
+struct Bench<'a> {
+    opts: &'a BenchOptions,
+    commands: &'a [Planned],
+    ex: Executor<'a>,
+    samples: Vec<Vec<Sample>>,
+    overhead: Option<Sample>,
+    /// How many commands' setup ran (their cleanup runs, whatever happens next).
+    set_up: usize,
+}
+
+impl Bench<'_> {
+    fn stopped(&self) -> Result<(), Halt> {
+        match self.ex.stop.load(Ordering::SeqCst) {
+            true => Err(Halt::Stopped),
+            false => Ok(()),
         }
-        for _ in 0..opts.warmup {
-            if let Some(p) = &c.prepare {
-                aux(&mut ex, p, opts, "--prepare")?;
+    }
+
+    /// The shell's overhead, setup and warm-up of every command, then the measured rounds.
+    fn all(&mut self, observer: &mut dyn Observer) -> Result<(), Halt> {
+        let opts = self.opts;
+        if let Launcher::Shell(sh) = &opts.launcher {
+            self.overhead = Some(shell_overhead(&mut self.ex, sh)?);
+        }
+        for c in self.commands {
+            self.stopped()?;
+            if let Some(s) = &opts.setup {
+                self.set_up += 1;
+                aux(
+                    &mut self.ex,
+                    &params::substitute(s, &c.parameters),
+                    opts,
+                    "--setup",
+                )?;
             }
-            let s = ex.run(&c.line, &opts.launcher, &opts.io)?;
-            check(&s, &c.line, " during warm-up", opts.ignore_failure)?;
+            for _ in 0..opts.warmup {
+                self.stopped()?;
+                if let Some(p) = &c.prepare {
+                    aux(&mut self.ex, p, opts, "--prepare")?;
+                }
+                let s = self.ex.run(&c.line, &opts.launcher, &opts.io)?;
+                check(&s, &c.line, " during warm-up", opts.ignore_failure)?;
+            }
+        }
+        observer.start(self.commands);
+        match opts.interleave {
+            true => self.interleaved(observer),
+            false => self.sequential(observer),
         }
     }
-    let mut target = opts.runs.unwrap_or(opts.min_runs).max(1);
-    observer.start(&commands);
-    if opts.runs.is_some() {
-        observer.plan(&commands, target * n);
-    }
-    let mut interrupted = false;
-    if opts.interleave {
+
+    /// Rounds of A B A B …, sized from the first round when the count is adaptive.
+    fn interleaved(&mut self, observer: &mut dyn Observer) -> Result<(), Halt> {
+        let (opts, n) = (self.opts, self.commands.len());
+        let mut target = opts.runs.unwrap_or(opts.min_runs).max(1);
+        if opts.runs.is_some() {
+            observer.plan(self.commands, target * n);
+        }
         let mut round = 0;
         while round < target {
             for i in 0..n {
-                if stop.load(Ordering::SeqCst) {
-                    interrupted = true;
-                    break;
-                }
-                measure(&mut ex, i, &mut samples, observer)?;
-            }
-            if interrupted {
-                break;
+                self.measure(i, observer)?;
             }
             if round == 0 && opts.runs.is_none() {
-                // adaptive: size the rounds from the first one
-                let per_round: f64 = samples.iter().map(|s| s[0].wall_s).sum::<f64>().max(1e-6);
+                let per_round: f64 = self
+                    .samples
+                    .iter()
+                    .map(|s| s[0].wall_s)
+                    .sum::<f64>()
+                    .max(1e-6);
                 let budget = opts.max_time.as_secs_f64() * n as f64;
                 target = ((budget / per_round) as usize).clamp(opts.min_runs, opts.max_runs);
-                observer.plan(&commands, target * n);
+                observer.plan(self.commands, target * n);
             }
             round += 1;
         }
-    } else {
-        // each command is sized from its own first run: the total is known at the last one
+        Ok(())
+    }
+
+    /// All runs of A, then all of B: each command is sized from its own first run, so the
+    /// total is known at the last one.
+    fn sequential(&mut self, observer: &mut dyn Observer) -> Result<(), Halt> {
+        let (opts, n) = (self.opts, self.commands.len());
+        if opts.runs.is_some() {
+            observer.plan(self.commands, opts.runs.unwrap_or(1).max(1) * n);
+        }
         let mut total = 0;
         for i in 0..n {
             let mut want = opts.runs.unwrap_or(opts.min_runs).max(1);
             let mut k = 0;
             while k < want {
-                if stop.load(Ordering::SeqCst) {
-                    interrupted = true;
-                    break;
-                }
-                measure(&mut ex, i, &mut samples, observer)?;
+                self.measure(i, observer)?;
                 if k == 0 && opts.runs.is_none() {
-                    let first = samples[i][0].wall_s.max(1e-6);
+                    let first = self.samples[i][0].wall_s.max(1e-6);
                     want = ((opts.max_time.as_secs_f64() / first) as usize)
                         .clamp(opts.min_runs, opts.max_runs);
                     total += want;
                     if i + 1 == n {
-                        observer.plan(&commands, total);
+                        observer.plan(self.commands, total);
                     }
                 }
                 k += 1;
             }
-            if interrupted {
-                break;
-            }
         }
+        Ok(())
     }
-    for c in &commands {
-        if let Some(s) = &opts.cleanup {
-            aux(
-                &mut ex,
-                &params::substitute(s, &c.parameters),
-                opts,
-                "--cleanup",
-            )?;
+
+    /// One measured run of command `i` (after its `--prepare`).
+    fn measure(&mut self, i: usize, observer: &mut dyn Observer) -> Result<(), Halt> {
+        self.stopped()?;
+        let (opts, c) = (self.opts, &self.commands[i]);
+        if let Some(p) = &c.prepare {
+            aux(&mut self.ex, p, opts, "--prepare")?;
         }
+        let s = subtract(
+            self.ex.run(&c.line, &opts.launcher, &opts.io)?,
+            &self.overhead,
+        );
+        check(&s, &c.line, "", opts.ignore_failure)?;
+        observer.sample(i, self.samples[i].len(), &s);
+        self.samples[i].push(s);
+        Ok(())
     }
-    Ok(Measured {
-        commands,
-        samples,
-        shell_overhead: overhead,
-        interrupted,
-        rss_floor_kb,
-        elapsed: started.elapsed(),
-    })
+
+    /// `--cleanup` of every command whose setup ran (of all of them without `--setup`).
+    fn cleanup(&mut self) -> Result<(), BenchError> {
+        let Some(cleanup) = &self.opts.cleanup else {
+            return Ok(());
+        };
+        let done = match self.opts.setup {
+            Some(_) => self.set_up,
+            None => self.commands.len(),
+        };
+        let io = aux_io(self.opts);
+        for c in &self.commands[..done] {
+            let line = params::substitute(cleanup, &c.parameters);
+            let s = self.ex.run_to_end(&line, &self.opts.launcher, &io)?;
+            check(&s, &line, " (in --cleanup)", false)?;
+        }
+        Ok(())
+    }
 }

@@ -227,3 +227,110 @@ fn outliers_that_flip_a_comparison_are_warned_about() {
         "{w:?}"
     );
 }
+
+/// Sets `stop` after `ms` milliseconds, on a thread of its own.
+fn stop_after(ms: u64) -> std::sync::Arc<AtomicBool> {
+    let stop = std::sync::Arc::new(AtomicBool::new(false));
+    let s = stop.clone();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(ms));
+        s.store(true, std::sync::atomic::Ordering::SeqCst);
+    });
+    stop
+}
+
+#[test]
+fn a_stop_ends_the_run_in_progress_and_keeps_the_completed_ones() {
+    // 0.3 s runs, a stop after 1 s: three runs done, the fourth killed at once and discarded
+    let opts = BenchOptions {
+        commands: vec![spec("sleep 0.3")],
+        runs: Some(20),
+        ..BenchOptions::default()
+    };
+    let stop = stop_after(1000);
+    let t = std::time::Instant::now();
+    let mut log = Log::default();
+    let m = perfhive_bench::run(&opts, &mut log, &stop).unwrap();
+    let took = t.elapsed().as_secs_f64();
+    assert!(m.interrupted);
+    assert!(
+        took < 1.25,
+        "ended {took:.2} s after the start (stop at 1 s)"
+    );
+    let runs = &m.samples[0];
+    assert!((2..=3).contains(&runs.len()), "{} runs", runs.len());
+    assert!(
+        runs.iter().all(|s| s.exit_code == 0 && s.wall_s >= 0.29),
+        "only whole runs are kept: {runs:?}"
+    );
+    assert_eq!(log.samples, runs.len());
+}
+
+#[test]
+fn a_stop_during_warm_up_ends_it_and_cleanup_still_runs() {
+    let dir = std::env::temp_dir().join(format!("perfhive-warmup-stop-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cleaned = dir.join("cleaned");
+    let opts = BenchOptions {
+        commands: vec![spec("sleep 5")],
+        warmup: 3,
+        runs: Some(3),
+        cleanup: Some(format!("touch '{}'", cleaned.display())),
+        launcher: perfhive_bench::Launcher::Shell("sh".into()),
+        ..BenchOptions::default()
+    };
+    let stop = stop_after(800);
+    let t = std::time::Instant::now();
+    let m = perfhive_bench::run(&opts, &mut Log::default(), &stop).unwrap();
+    assert!(m.interrupted);
+    assert!(t.elapsed().as_secs_f64() < 2.0, "{:?}", t.elapsed());
+    assert!(m.samples[0].is_empty());
+    assert!(cleaned.exists(), "--cleanup runs after a stop");
+    // a record of nothing measured still builds
+    let record = build_record(
+        &m,
+        RecordInfo {
+            name: "t",
+            date: String::new(),
+            metric: Metric::Wall,
+            interleaved: true,
+            shell: Some("sh".into()),
+            notes: None,
+        },
+    );
+    assert!(record.commands[0].runs.is_empty());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn a_spawner_that_dies_keeps_the_completed_runs() {
+    // a stand-in spawner: greets, measures one run, then dies (as one killed from outside)
+    let dir = std::env::temp_dir().join(format!("perfhive-spawner-dies-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cleaned = dir.join("cleaned");
+    let script = r#"echo '{"Hello":{"floor_kb":1000}}'; read req; echo '{"Ok":{"wall_s":0.5,"user_s":0.1,"system_s":0.0,"max_rss_kb":2000,"voluntary_cs":1,"involuntary_cs":0,"exit_code":0}}'; read req; kill -KILL $$"#;
+    let opts = BenchOptions {
+        commands: vec![spec("true")],
+        runs: Some(5),
+        cleanup: Some(format!("touch '{}'", cleaned.display())),
+        launcher: perfhive_bench::Launcher::Shell("sh".into()),
+        spawner: Some(("sh".into(), vec!["-c".into(), script.into()])),
+        ..BenchOptions::default()
+    };
+    // the shell's overhead is measured first: the stand-in dies during it
+    let m = perfhive_bench::run(&opts, &mut Log::default(), &AtomicBool::new(false)).unwrap();
+    assert!(m.interrupted);
+    assert!(m.samples[0].is_empty());
+    // without a shell, its one run is kept
+    let direct = BenchOptions {
+        launcher: perfhive_bench::Launcher::Direct,
+        ..opts
+    };
+    let m = perfhive_bench::run(&direct, &mut Log::default(), &AtomicBool::new(false)).unwrap();
+    assert!(m.interrupted, "a spawner that died is a stop, not an error");
+    assert_eq!(m.samples[0].len(), 1);
+    assert_eq!(m.samples[0][0].wall_s, 0.5);
+    assert_eq!(m.rss_floor_kb, Some(1000));
+    assert!(cleaned.exists(), "--cleanup runs in this process instead");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

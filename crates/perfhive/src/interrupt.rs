@@ -1,8 +1,8 @@
 //! Interrupts, in one place for every command: SIGINT (Ctrl-C) and SIGTERM are caught on a
 //! thread of their own; each command registers what stopping means for it (a load run stops
-//! scheduling, a bench finishes the run in progress, an investigation stops its investigators
-//! and its started target), writes what it measured, and exits 130 or 143 as a shell expects
-//! (128 + the signal's number).
+//! scheduling, a bench kills the run in progress and keeps the completed ones, an investigation
+//! stops its investigators and its started target), writes what it measured, and exits 130 or
+//! 143 as a shell expects (128 + the signal's number).
 //!
 //! A second signal of either kind means "stop now": handlers get the count, so a load run can
 //! cancel its requests in flight on the second Ctrl-C.

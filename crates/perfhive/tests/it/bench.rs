@@ -150,3 +150,76 @@ fn exports_and_failures() {
     assert_eq!(code, 0);
     assert_eq!(r["commands"][0]["failures"], 2);
 }
+
+/// Benchmarks `sleep 0.3` 30 times in a process group of its own (as a shell, `timeout`,
+/// systemd or Kubernetes start it), sends `signal` to the whole group after 1.5 s, and returns
+/// the exit code, the seconds from the signal to the exit, the exported record and the
+/// history's row.
+fn stopped_by_group(signal: libc::c_int) -> (Option<i32>, f64, Value, Value, String) {
+    use std::os::unix::process::CommandExt as _;
+    let dir = tempdir();
+    let (export, history) = (dir.join("b.json"), dir.join("h.db"));
+    let child = perfhive()
+        .arg("--history")
+        .arg(&history)
+        .args(["bench", "sleep 0.3", "--runs", "30", "--warmup", "1", "-q"])
+        .arg("--export-json")
+        .arg(&export)
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::time::Instant::now();
+    // SAFETY: signalling the process group the child leads (its pid is not reaped yet).
+    assert_eq!(
+        unsafe { libc::kill(-(child.id() as libc::pid_t), signal) },
+        0
+    );
+    let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed().as_secs_f64();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    let record: Value = serde_json::from_slice(
+        &std::fs::read(&export).unwrap_or_else(|e| panic!("no export ({e}); stderr: {err}")),
+    )
+    .unwrap();
+    let rows = perfhive()
+        .arg("--history")
+        .arg(&history)
+        .args(["history", "--kind", "bench", "--json"])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&rows.stdout).unwrap();
+    (out.status.code(), took, record, rows[0].clone(), err)
+}
+
+fn assert_kept(record: &Value, row: &Value, err: &str) {
+    // 1.5 s: a warm-up run and about four measured ones, each a whole 0.3 s
+    let runs = record["commands"][0]["runs"].as_array().unwrap();
+    assert!((2..=5).contains(&runs.len()), "{} runs; {err}", runs.len());
+    for r in runs {
+        assert!(f(r, "/wall_s") >= 0.29, "a partial run was kept: {r}");
+        assert_eq!(r["exit_code"], 0, "{r}");
+    }
+    assert_eq!(row["status"], "interrupted", "{row:#}");
+}
+
+#[test]
+fn sigterm_to_the_process_group_keeps_the_runs_and_exits_143() {
+    let _serial = crate::exclusive();
+    let (code, took, record, row, err) = stopped_by_group(libc::SIGTERM);
+    assert_eq!(code, Some(143), "{err}");
+    // the run in progress is killed, not waited for (a sanity bound for a busy machine)
+    assert!(took < 5.0, "stopped {took:.1} s after SIGTERM");
+    assert_kept(&record, &row, &err);
+}
+
+#[test]
+fn sigint_to_the_process_group_keeps_the_runs_and_exits_130() {
+    let _serial = crate::exclusive();
+    let (code, took, record, row, err) = stopped_by_group(libc::SIGINT);
+    assert_eq!(code, Some(130), "{err}");
+    assert!(took < 5.0, "stopped {took:.1} s after SIGINT");
+    assert_kept(&record, &row, &err);
+}
