@@ -1,9 +1,10 @@
 //! The recommendation passes. First every top finding is given a recommendation derived from
 //! its evidence when its investigator wrote none ([`complete`]): it names the thing to change
 //! (the function, statement or request the finding is joined on), or says which evidence is
-//! missing and how to get it; generic "profile it" advice is replaced by the hottest function
-//! once a profile ran. Then P0 and P1 fix the two best-ranked problems (findings grouped by
-//! what they are about, [`super::problem`]) with the most specific advice each problem's
+//! missing and how to get it (only evidence that was not gathered); generic "profile it" advice
+//! is replaced by the hottest function once a profile ran, and advice to start with the
+//! profile's hottest functions names them. Then P0 and P1 fix the two best-ranked problems
+//! (findings grouped by what they are about, [`super::problem`]) with the most specific advice each problem's
 //! findings carry, and P2 is the cheapest of the rest (a quick win); a static finding no
 //! runtime evidence confirms is listed, never prioritised. Each gain is labelled for what it is ([`GainKind`]): measured by a
 //! sweep, or the Amdahl bound 1 / (1 − p) of removing the finding's share p. The roadmap,
@@ -14,7 +15,7 @@ use std::collections::BTreeSet;
 use super::join::is_static;
 use super::problem::{eligible, fix, problems};
 use super::round3;
-use crate::data::{InvestigatorData, ProfileData};
+use crate::data::{HotFunction, InvestigatorData, ProfileData};
 use crate::model::{Effort, Finding, InvestigatorName, InvestigatorResult, Recommendation};
 use crate::report::{Gain, GainKind, JoinKey, Prioritized, Priority, RankedFinding};
 
@@ -51,9 +52,27 @@ fn first_evidence(f: &Finding) -> Option<String> {
     })
 }
 
+/// Which of the investigators that name a request, statement or function ran.
+#[derive(Clone, Copy)]
+struct Ran {
+    traces: bool,
+    profile: bool,
+}
+
+/// Where to find what no investigator named: the evidence the plan lacks, or, when the
+/// traces and the profile both ran, where in their results to look.
+fn missing(ran: Ran) -> &'static str {
+    match (ran.traces, ran.profile) {
+        (false, true) => "add `traces:` to the plan (OpenTelemetry spans name the request, statement and function), then run again",
+        (false, false) => "add `traces:` (OpenTelemetry spans name the request, statement and function) and `profile:` (the hot functions) to the plan, then run again",
+        (true, false) => "add `profile:` to the plan (the hot functions, with file and line), then run again",
+        (true, true) => "the traces and the profile ran: read the slowest traces and the flame graph (flamegraph.svg) for the spans and stacks under it",
+    }
+}
+
 /// A recommendation derived from what a finding is joined on and its evidence: the function,
 /// the statement or the request to change; else what evidence is missing.
-fn derived(r: &RankedFinding, profile_ran: bool) -> Recommendation {
+fn derived(r: &RankedFinding, ran: Ran) -> Recommendation {
     let f = &r.finding;
     let measured = first_evidence(f).unwrap_or_else(|| f.title.clone());
     let function = f.functions.first().cloned().or_else(|| {
@@ -82,15 +101,11 @@ fn derived(r: &RankedFinding, profile_ran: bool) -> Recommendation {
     } else if let Some(route) = f.routes.first() {
         (format!("cut the time of `{route}`"), Effort::Medium)
     } else {
-        let how = if profile_ran {
-            "add `traces:` to the plan (OpenTelemetry spans name the request, statement and function)"
-        } else {
-            "add `traces:` (OpenTelemetry spans name the request, statement and function) and `profile:` (the hot functions) to the plan"
-        };
         return Recommendation {
             action: format!(
-                "find which request, statement or function the `{}` time is in (no investigator names one): {how}, then run again",
-                f.subject
+                "find which request, statement or function the `{}` time is in (no investigator names one): {}",
+                f.subject,
+                missing(ran)
             ),
             impact: format!("evidence so far: {measured}"),
             expected_speedup: None,
@@ -120,6 +135,43 @@ fn from_profile(rec: &mut Recommendation, p: &ProfileData) {
     }
 }
 
+/// The words of a whole-service CPU finding's advice that point at the profile.
+const HOTTEST: &str = "the profile's hottest application functions";
+
+/// Names the profile's hottest application functions (else its hottest functions by self
+/// time), with file:line, where advice points at them without naming them.
+fn name_hottest(rec: &mut Recommendation, p: &ProfileData) {
+    let app: Vec<&HotFunction> = p
+        .hot
+        .iter()
+        .filter(|f| f.kind.as_deref() == Some("application"))
+        .take(3)
+        .collect();
+    let named: Vec<&HotFunction> = if app.is_empty() {
+        p.top.iter().take(3).collect()
+    } else {
+        app
+    };
+    if named.is_empty() || !rec.action.contains(HOTTEST) {
+        return;
+    }
+    let list = named
+        .iter()
+        .map(|f| {
+            let pct = f.attributed_pct.unwrap_or(f.self_pct);
+            match (&f.file, f.line) {
+                (Some(file), Some(line)) => format!("`{}` ({file}:{line}, {pct:.0}%)", f.function),
+                (Some(file), None) => format!("`{}` ({file}, {pct:.0}%)", f.function),
+                _ => format!("`{}` ({pct:.0}%)", f.function),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    rec.action = rec
+        .action
+        .replacen(HOTTEST, &format!("{HOTTEST}: {list};"), 1);
+}
+
 /// Makes sure the best-ranked findings and the leads of the first problems carry a
 /// recommendation (see the module docs), and that none advises running the profiler once a
 /// profile ran. Returns the ids of the findings whose recommendation it derived.
@@ -128,9 +180,12 @@ pub(super) fn complete(
     results: &[InvestigatorResult],
 ) -> BTreeSet<String> {
     let profile = profile(results);
-    let profile_ran = results
-        .iter()
-        .any(|r| r.name == InvestigatorName::Profile && r.data.is_some());
+    let ran_with_data =
+        |name: InvestigatorName| results.iter().any(|r| r.name == name && r.data.is_some());
+    let ran = Ran {
+        traces: ran_with_data(InvestigatorName::Traces),
+        profile: ran_with_data(InvestigatorName::Profile),
+    };
     let leads: BTreeSet<usize> = problems(ranked)
         .iter()
         .take(COMPLETED)
@@ -142,10 +197,11 @@ pub(super) fn complete(
             if rec.action.contains("perfhive profile") {
                 from_profile(rec, p);
             }
+            name_hottest(rec, p);
         }
         let wanted = i < COMPLETED || leads.contains(&i);
         if wanted && r.finding.recommendation.is_none() && !is_static(&r.finding) {
-            r.finding.recommendation = Some(derived(r, profile_ran));
+            r.finding.recommendation = Some(derived(r, ran));
             derived_ids.insert(r.finding.id.clone());
         }
     }
@@ -315,4 +371,133 @@ pub(super) fn prioritize(ranked: &[RankedFinding], derived: &BTreeSet<String>) -
         out.extend(prioritized(Priority::P2QuickWin, r, rationale));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::integrate;
+    use super::super::tests::{finding, inputs, result};
+    use crate::data::{HotFunction, ProfileData, TracesData};
+    use crate::model::{Effort, InvestigatorName as N, Recommendation};
+
+    fn profile_data() -> ProfileData {
+        let hot = |function: &str, line: u32, pct: f64, kind: &str| HotFunction {
+            function: function.into(),
+            self_pct: pct,
+            inclusive_pct: pct,
+            samples: None,
+            file: Some("app.py".into()),
+            line: Some(line),
+            kind: Some(kind.into()),
+            attributed_pct: Some(pct),
+        };
+        ProfileData {
+            samples: 4000,
+            top: Vec::new(),
+            top_inclusive: Vec::new(),
+            flamegraph: "flamegraph.svg".into(),
+            offcpu: None,
+            hot: vec![
+                hot("loyalty_score", 81, 23.0, "application"),
+                hot("PyEval_EvalFrame", 0, 40.0, "runtime"),
+            ],
+            processes: Vec::new(),
+            issues: Vec::new(),
+        }
+    }
+
+    /// With traces and a profile, nothing advises adding `traces:`, and the CPU-bound advice
+    /// to start with the hottest functions names them with file:line.
+    #[test]
+    fn advice_names_the_hot_functions_and_asks_only_for_evidence_not_gathered() {
+        let mut cpu = finding(
+            N::Resources,
+            "resources.cpu-bound",
+            "cpu",
+            0.8,
+            Some(0.8),
+            false,
+            None,
+        );
+        cpu.recommendation = Some(Recommendation {
+            action: "the 2 cores are the limit: cut the CPU each request costs (start with the profile's hottest application functions) or run on more cores".into(),
+            impact: "i".into(),
+            expected_speedup: None,
+            effort: Effort::Medium,
+            risk: "r".into(),
+            mitigation: "m".into(),
+        });
+        let errors = finding(
+            N::Load,
+            "load.errors",
+            "errors",
+            0.7,
+            Some(0.5),
+            false,
+            None,
+        );
+        let traces = TracesData {
+            endpoint: "http://127.0.0.1:4318".into(),
+            summary: Default::default(),
+        };
+        let r = integrate(
+            vec![
+                result(N::Resources, vec![cpu], None),
+                result(N::Load, vec![errors], None),
+                result(N::Profile, Vec::new(), Some(profile_data().into())),
+                result(N::Traces, Vec::new(), Some(traces.into())),
+            ],
+            inputs(),
+        );
+        let action = |id: &str| {
+            r.findings
+                .iter()
+                .find(|f| f.finding.id == id)
+                .and_then(|f| f.finding.recommendation.as_ref())
+                .map(|x| x.action.clone())
+                .unwrap_or_else(|| panic!("no recommendation for {id}"))
+        };
+        let cpu = action("resources.cpu-bound");
+        assert!(cpu.contains("`loyalty_score` (app.py:81, 23%)"), "{cpu}");
+        assert!(!cpu.contains("PyEval_EvalFrame"), "{cpu}");
+        let errors = action("load.errors");
+        assert!(!errors.contains("add `traces:`"), "{errors}");
+        assert!(errors.contains("flame graph"), "{errors}");
+    }
+
+    /// Without traces, the advice asks for them; with traces but no profile, for the profile.
+    #[test]
+    fn missing_evidence_is_asked_for_by_what_did_not_run() {
+        let run = |with_traces: bool| {
+            let errors = finding(
+                N::Load,
+                "load.errors",
+                "errors",
+                0.7,
+                Some(0.5),
+                false,
+                None,
+            );
+            let mut results = vec![result(N::Load, vec![errors], None)];
+            if with_traces {
+                let traces = TracesData {
+                    endpoint: "e".into(),
+                    summary: Default::default(),
+                };
+                results.push(result(N::Traces, Vec::new(), Some(traces.into())));
+            }
+            let r = integrate(results, inputs());
+            r.findings[0].finding.recommendation.clone().unwrap().action
+        };
+        let without = run(false);
+        assert!(
+            without.contains("add `traces:`") && without.contains("`profile:`"),
+            "{without}"
+        );
+        let with = run(true);
+        assert!(
+            !with.contains("add `traces:`") && with.contains("add `profile:`"),
+            "{with}"
+        );
+    }
 }

@@ -9,7 +9,9 @@
 //! verdict says exactly what to install or change.
 
 use crate::data::{HotFunction, OffCpuShares, ProfileData, ProfiledProcess};
-use crate::model::{Evidence, Finding, InvestigatorName, InvestigatorResult};
+use crate::model::{
+    Effort, Evidence, Finding, InvestigatorName, InvestigatorResult, Recommendation,
+};
 use crate::runner::{Context, Investigator, InvestigatorError};
 use perfhive_core::route::Route;
 use perfhive_profile::{FrameKind, FunctionShare, ProfileError, ProfileOptions, Target};
@@ -169,6 +171,7 @@ pub fn findings(
                 .functions([f.function.clone()])
                 .files(f.file.clone())
                 .routes(routes.iter().cloned())
+                .recommend(hot_fix(f, base))
             })
             .collect()
     };
@@ -191,6 +194,40 @@ pub fn findings(
         );
     }
     out
+}
+
+/// Below this share of a hot function's samples in its own code, the time is in what it calls.
+const OWN_CODE_SHARE: f64 = 0.5;
+
+/// What to do about a hot application function, naming it with its file:line: its own code
+/// (a loop, a computation) or the library and runtime code it calls (an ORM's row building,
+/// serialisation), by where its samples are.
+fn hot_fix(f: &FunctionShare, base: &Path) -> Recommendation {
+    let at = located(f, base);
+    let own = f.attributed_pct > 0.0 && f.self_pct >= OWN_CODE_SHARE * f.attributed_pct;
+    let action = if own {
+        format!(
+            "cut the CPU time of {at}: its own code is {:.0}% of the samples; do less work per call (a better algorithm, fewer iterations), cache its result, or move the loop to native code; a CPU-bound call also holds its worker while it runs",
+            f.self_pct
+        )
+    } else {
+        format!(
+            "cut the CPU spent under {at}: {:.0}% of the samples are in the library and runtime code it calls (its own code {:.0}%); call it less often, fetch or build fewer objects, or use a cheaper call (the flame graph shows which)",
+            f.attributed_pct - f.self_pct,
+            f.self_pct
+        )
+    };
+    Recommendation {
+        action,
+        impact: format!(
+            "{:.0}% of the service's CPU samples have {at} as their innermost application frame",
+            f.attributed_pct
+        ),
+        expected_speedup: None,
+        effort: Effort::Medium,
+        risk: "a change to a hot path can change its results as well as its speed".into(),
+        mitigation: "compare before and after with `perfhive compare`; keep the tests green".into(),
+    }
 }
 
 /// When no profiler could attach: one finding per profiler that could not, naming it and the
@@ -357,5 +394,69 @@ impl Investigator for ProfileInvestigator {
             findings(&p, self.pid, self.hz, &self.routes, &self.base),
             Some(data(&p).into()),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn share(function: &str, line: u32, self_pct: f64, attributed_pct: f64) -> FunctionShare {
+        FunctionShare {
+            function: function.into(),
+            file: Some("/srv/shop/app.py".into()),
+            line: Some(line),
+            kind: Some(FrameKind::Application),
+            self_pct,
+            inclusive_pct: attributed_pct,
+            attributed_pct,
+            samples: 0,
+            inclusive_samples: 0,
+            attributed_samples: 0,
+        }
+    }
+
+    /// Every hot application function carries a recommendation naming it with its file:line,
+    /// about its own code when the samples are there, else about what it calls.
+    #[test]
+    fn hot_application_functions_carry_a_fix_naming_them_with_file_and_line() {
+        let p = perfhive_profile::Profile {
+            folded: String::new(),
+            hot: vec![
+                share("recent_orders.<locals>.<listcomp>", 50, 0.2, 25.0),
+                share("loyalty_score", 81, 23.0, 23.4),
+            ],
+            top: Vec::new(),
+            top_inclusive: Vec::new(),
+            processes: Vec::new(),
+            issues: Vec::new(),
+            flamegraph: PathBuf::new(),
+            folded_path: PathBuf::new(),
+            perf_data: None,
+            py_spy_raw: Vec::new(),
+            samples: 4000,
+            offcpu: None,
+        };
+        let found = findings(&p, 1, 49, &[], Path::new("/srv/shop"));
+        let fix = |name: &str| {
+            found
+                .iter()
+                .find(|f| f.functions.iter().any(|x| x == name))
+                .and_then(|f| f.recommendation.clone())
+                .unwrap_or_else(|| panic!("no recommendation for {name}: {found:#?}"))
+        };
+        let loyalty = fix("loyalty_score");
+        assert!(
+            loyalty.action.contains("`loyalty_score` (app.py:81)")
+                && loyalty.action.contains("its own code"),
+            "{}",
+            loyalty.action
+        );
+        let listcomp = fix("recent_orders.<locals>.<listcomp>");
+        assert!(
+            listcomp.action.contains("(app.py:50)") && listcomp.action.contains("calls"),
+            "{}",
+            listcomp.action
+        );
     }
 }
