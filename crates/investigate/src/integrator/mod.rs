@@ -17,13 +17,15 @@
 //!    their evidence; findings grouped into problems (`problem.rs`: the same statement or
 //!    function, or the same request for a finding about the request as a whole), each fixed
 //!    with the most specific advice its findings carry; P0/P1/P2 with labelled gains (measured by a sweep, or the Amdahl bound
-//!    1 / (1 − p)); then (`roadmap.rs`) the roadmap with target criteria, the risks, the
+//!    1 / (1 − p)); `priority.rs` puts the P0 and P1 in the order of their expected gains
+//!    (measured over bounds) and lists each problem once; then (`roadmap.rs`) the roadmap with target criteria, the risks, the
 //!    alternatives.
 //! 5. **summary** (`summary.rs`) — where the time goes, the headline, the P0 with its gain,
 //!    the criteria and status, the charts.
 
 mod consensus;
 mod join;
+mod priority;
 mod problem;
 mod rank;
 mod recommend;
@@ -103,7 +105,7 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
     let mut findings = rank::rank(&ctx);
     let derived = recommend::complete(&mut findings, &results);
     let consensus = consensus::consensus(&ctx, &findings);
-    let recommendations = recommend::prioritize(&findings, &derived);
+    let recommendations = priority::by_gain(recommend::prioritize(&findings, &derived), &findings);
     let roadmap = roadmap::roadmap(&recommendations, &findings);
     let risks = roadmap::risks(&recommendations);
     let alternatives = roadmap::alternatives(&recommendations, &findings);

@@ -3,6 +3,7 @@
 //! criteria that are targets derived from the measured evidence (a throughput to reach, a
 //! share to get under), not copies of the observation.
 
+use super::priority::expected;
 use crate::model::Effort;
 use crate::report::{GainKind, Level, Prioritized, Priority, RankedFinding, Risk, RoadmapPhase};
 
@@ -100,8 +101,8 @@ pub(super) fn risks(recs: &[Prioritized]) -> Vec<Risk> {
 }
 
 /// The alternatives to the P0 the findings offer, and why each comes later: the other
-/// recommendations with their gains, and scaling out when the concurrency sweep measured a
-/// peak.
+/// recommendations with their gains (after the P0 for its larger expected gain, else for its
+/// better-ranked finding), and scaling out when the concurrency sweep measured a peak.
 pub(super) fn alternatives(recs: &[Prioritized], ranked: &[RankedFinding]) -> Vec<String> {
     let Some(p0) = recs.first() else {
         return Vec::new();
@@ -110,6 +111,7 @@ pub(super) fn alternatives(recs: &[Prioritized], ranked: &[RankedFinding]) -> Ve
         .gain
         .as_ref()
         .map_or("no computed gain".to_string(), |g| g.describe());
+    let p0_expected = expected(p0, ranked);
     let mut out: Vec<String> = recs
         .iter()
         .skip(1)
@@ -118,8 +120,15 @@ pub(super) fn alternatives(recs: &[Prioritized], ranked: &[RankedFinding]) -> Ve
                 .gain
                 .as_ref()
                 .map_or("no computed gain".to_string(), |g| g.describe());
+            let why = match (p0_expected, expected(p, ranked)) {
+                (Some(a), Some(b)) if a.cmp(b).is_gt() => format!(
+                    "whose expected gain is larger ({})",
+                    super::priority::describe(p0)
+                ),
+                _ => format!("whose finding ranks higher ({p0_gain})"),
+            };
             format!(
-                "{} as the first step ({gain}): it comes after the P0, whose finding ranks higher ({p0_gain})",
+                "{} as the first step ({gain}): it comes after the P0, {why}",
                 p.recommendation.action
             )
         })

@@ -3,7 +3,7 @@
 
 use super::tests::{db_on, finding, inputs, result};
 use super::*;
-use crate::model::InvestigatorName;
+use crate::model::{Effort, Finding, InvestigatorName};
 use perfhive_core::route::Route;
 use InvestigatorName as N;
 
@@ -93,4 +93,159 @@ fn own_evidence_of(r: &Report, id: &str) -> Vec<crate::model::Evidence> {
         .find(|f| f.id == id)
         .map(|f| f.evidence.clone())
         .unwrap()
+}
+
+/// A ranked finding at `rank`, joined to runtime evidence when `joined` (so that a static
+/// finding may be prioritised).
+fn ranked(f: Finding, rank: usize, joined: bool) -> RankedFinding {
+    RankedFinding {
+        rank,
+        score: 1.0 / rank as f64,
+        confirmed_by: Vec::new(),
+        joined_on: Vec::new(),
+        joins: if joined {
+            vec![Join {
+                investigator: N::Traces,
+                finding: "traces.x".into(),
+                key: JoinKey::Route(Route::parse("GET /products/popular")),
+            }]
+        } else {
+            Vec::new()
+        },
+        subject_from: None,
+        finding: f,
+    }
+}
+
+/// The recommendations of `list` as the report orders them.
+fn priorities(list: &[RankedFinding]) -> Vec<Prioritized> {
+    priority::by_gain(recommend::prioritize(list, &Default::default()), list)
+}
+
+/// The field catalog: the best-ranked problem is an N+1 whose statements take 0.2% of the
+/// time (up to 1.002×), the next three calls made one after another on the slowest request
+/// (nearly all of its time); the sequential calls come first, and the N+1's code match, about
+/// the same problem, is not listed again as the quick win.
+#[test]
+fn the_p0_is_the_larger_expected_gain_and_no_problem_is_listed_twice() {
+    let popular = |mut f: Finding| {
+        f.routes = vec![Route::parse("GET /products/popular")];
+        f
+    };
+    let code = popular(finding(
+        N::Code,
+        "code.js-n-plus-one-query.0",
+        "database",
+        0.8,
+        None,
+        true,
+        Some((Effort::Low, None)),
+    ));
+    let mut n_plus_one = popular(finding(
+        N::Traces,
+        "traces.n-plus-one.0",
+        "database",
+        0.8,
+        Some(0.0023),
+        false,
+        Some((Effort::Medium, None)),
+    ));
+    n_plus_one.statements = vec![perfhive_core::sql::fingerprint(
+        "SELECT stars FROM reviews WHERE product_id = 1",
+    )];
+    let mut sequential = finding(
+        N::Traces,
+        "traces.sequential-calls.0",
+        "127.0.0.1",
+        0.6,
+        Some(1.0),
+        false,
+        Some((Effort::Medium, None)),
+    );
+    sequential.routes = vec![Route::parse("GET /products/{}/page")];
+    let list = vec![
+        ranked(code, 1, true),
+        ranked(sequential, 2, false),
+        ranked(n_plus_one, 3, false),
+    ];
+    // as chosen by rank: the N+1 first, its code match again as the quick win
+    let by_rank: Vec<(Priority, String)> = recommend::prioritize(&list, &Default::default())
+        .into_iter()
+        .map(|p| (p.priority, p.finding_id))
+        .collect();
+    assert_eq!(by_rank[0].1, "traces.n-plus-one.0");
+    let p = priorities(&list);
+    let ids: Vec<(Priority, &str)> = p
+        .iter()
+        .map(|p| (p.priority, p.finding_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (Priority::P0, "traces.sequential-calls.0"),
+            (Priority::P1, "traces.n-plus-one.0"),
+        ]
+    );
+    assert!(
+        p[0].rationale.contains("first for its expected gain")
+            && p[0]
+                .rationale
+                .contains("larger than that of `traces.n-plus-one.0`"),
+        "{}",
+        p[0].rationale
+    );
+    // one roadmap phase per problem; the alternative says why it comes later
+    assert_eq!(roadmap::roadmap(&p, &list).len(), 2);
+    let alternatives = roadmap::alternatives(&p, &list);
+    assert!(
+        alternatives[0].contains("whose expected gain is larger"),
+        "{alternatives:?}"
+    );
+}
+
+/// A measured gain outranks a larger Amdahl bound; a recommendation that only gathers evidence
+/// has no gain and keeps its place, whatever its finding's share.
+#[test]
+fn a_measured_gain_comes_before_a_bound_and_no_gain_keeps_the_rank_order() {
+    let a = finding(
+        N::Traces,
+        "traces.phase.db",
+        "database",
+        0.9,
+        Some(0.7),
+        false,
+        Some((Effort::Medium, None)),
+    );
+    let sweep = finding(
+        N::Sweep,
+        "sweep.parameter.pool",
+        "pool",
+        0.5,
+        None,
+        false,
+        Some((Effort::Low, Some(2.0))),
+    );
+    let p = priorities(&[ranked(a.clone(), 1, false), ranked(sweep, 2, false)]);
+    assert_eq!(p[0].finding_id, "sweep.parameter.pool");
+    assert_eq!(p[0].priority, Priority::P0);
+    assert_eq!(p[1].finding_id, "traces.phase.db");
+    assert_eq!(p[1].priority, Priority::P1);
+    // evidence to gather, about 97% of the time: no gain to compare
+    let mut gather = finding(
+        N::Load,
+        "load.phase.app",
+        "app",
+        0.9,
+        Some(0.97),
+        false,
+        Some((Effort::Low, None)),
+    );
+    gather.recommendation.as_mut().unwrap().risk = "none: this only measures".into();
+    let p = priorities(&[ranked(a, 1, false), ranked(gather, 2, false)]);
+    assert_eq!(p[0].finding_id, "traces.phase.db");
+    assert!(
+        !p[0].rationale.contains("expected gain"),
+        "{}",
+        p[0].rationale
+    );
 }
