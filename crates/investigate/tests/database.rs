@@ -309,3 +309,114 @@ fn sqlite_statement_in_the_code_is_planned() {
     let rec = scan_finding.recommendation.as_ref().expect("a fix");
     assert!(rec.action.contains("ON events (sku)"), "{}", rec.action);
 }
+
+/// The chain of one statement: the traces' phase of `GET /customers/{id}/orders`, the SQL
+/// string in its handler and the database's full scan with its verified index are one
+/// problem. The database finding is confirmed by both other investigators, ranks first, and
+/// the P0 is its `CREATE INDEX` with the gain measured on the copy.
+#[test]
+fn a_statement_the_traces_and_the_code_name_too_is_confirmed_and_ranked_first() {
+    use perfhive_investigate::integrator::{integrate, Inputs};
+    use perfhive_investigate::{InvestigatorName as N, InvestigatorResult};
+    let dir = tempfile::tempdir().unwrap();
+    let c = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
+    c.execute_batch(
+        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, total REAL NOT NULL);
+         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
+           INSERT INTO orders (customer_id, total) SELECT 1 + (i * 7919) % 5000, i % 100 FROM n;",
+    )
+    .unwrap();
+    drop(c);
+    // the handler, as the code investigator scans it
+    let src = dir.path().join("app");
+    std::fs::create_dir(&src).unwrap();
+    std::fs::write(
+        src.join("views.py"),
+        "from flask import Flask\napp = Flask(__name__)\n\n\
+         @app.get(\"/customers/<int:id>/orders\")\n\
+         def customer_orders(id):\n    return db.execute(\"SELECT * FROM orders WHERE customer_id = ?\", (id,)).fetchall()\n",
+    )
+    .unwrap();
+    let scan = perfhive_scan::scan(&perfhive_scan::ScanOptions {
+        paths: vec![src.clone()],
+        include_unsized: true,
+        include_off_request: true,
+        ..Default::default()
+    })
+    .unwrap();
+    let (code_findings, _) = perfhive_investigate::investigators::code::findings_of(&scan, &src);
+    // 40 of the request's 50 ms in the statement
+    let traces = perfhive_traces::summarize(&spans(40), &[], 0, 5);
+    let mut seen = seen_in_traces(&traces);
+    seen.extend(seen_in_code(&scan));
+    let db = run_window(dir.path(), "shop.db", || {}, seen, route_costs(&traces));
+    let scan_id = seq_scan_of(&db, fingerprint(BY_CUSTOMER)).id.clone();
+    let trace_findings = perfhive_investigate::investigators::traces::findings(
+        &traces,
+        &Default::default(),
+        &Default::default(),
+    );
+    assert!(!trace_findings.is_empty(), "{traces:?}");
+    let of = |name, findings| InvestigatorResult::from_findings(name, "", findings, None);
+    let report = integrate(
+        vec![
+            of(N::Traces, trace_findings),
+            of(N::Code, code_findings),
+            db,
+        ],
+        Inputs {
+            name: "shop",
+            date: "d".into(),
+            target: "http://127.0.0.1:9",
+            duration_s: 1.0,
+            validation: vec![],
+            data_files: vec![],
+            interruption: None,
+        },
+    );
+    let ids: Vec<&str> = report
+        .findings
+        .iter()
+        .map(|f| f.finding.id.as_str())
+        .collect();
+    let ranked = report
+        .findings
+        .iter()
+        .find(|f| f.finding.id == scan_id)
+        .unwrap_or_else(|| panic!("{ids:?}"));
+    assert!(
+        ranked.confirmed_by.contains(&N::Traces),
+        "{:?} {:?}",
+        ranked.confirmed_by,
+        ranked.joined_on
+    );
+    // the chain's two findings (the traces' phase of the statement, the database's scan of
+    // it) rank above everything else
+    assert!(ranked.rank <= 2, "{ids:?}");
+    let top: Vec<&str> = ids[..2].to_vec();
+    assert!(
+        top.contains(&scan_id.as_str())
+            && top
+                .iter()
+                .any(|id| id.starts_with("traces.phase.SELECT * FROM orders")),
+        "{ids:?}"
+    );
+    let p0 = &report.recommendations[0];
+    assert_eq!(p0.finding_id, scan_id, "{:?}", report.recommendations);
+    assert!(
+        p0.recommendation.action.contains("CREATE INDEX")
+            && p0.recommendation.action.contains("customer_id"),
+        "{}",
+        p0.recommendation.action
+    );
+    assert!(p0.recommendation.impact.starts_with("verified: "), "{p0:?}");
+    // the chain in one sentence, from the request to the verified fix
+    let d = &ranked.finding.detail;
+    assert!(
+        // the share: the span's 80%, or more when the statement timed on the copy takes longer
+        d.starts_with("`GET /customers/{}/orders` spends ")
+            && d.contains("% of its time in `SELECT * FROM orders WHERE customer_id = ?` → `CREATE INDEX orders_customer_id_idx ON orders (customer_id)`: "),
+        "{d}"
+    );
+    assert!(d.contains("on a copy of the database file"), "{d}");
+}
