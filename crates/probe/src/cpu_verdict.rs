@@ -19,8 +19,9 @@
 //! thread waits a little on a run queue, and fifty mostly-idle threads would add up to "cores"
 //! of demand that no thread actually wanted.
 //!
-//! The cause of a saturated thread, and so its fix, follows from the thread's runtime and the
-//! service's worker count ([`SaturationCause`]).
+//! The cause of a saturated thread, and so its fix, follows from the thread's runtime, its
+//! server (an ASGI server such as uvicorn runs an asyncio event loop) and the service's worker
+//! count ([`SaturationCause`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -46,6 +47,9 @@ pub enum SaturationCause {
     Gil,
     /// Node.js: JavaScript runs on one event-loop thread per process.
     EventLoop,
+    /// A CPython ASGI server (uvicorn, hypercorn, daphne, granian): every request's coroutine
+    /// runs on one asyncio event loop per process, so CPU work in a handler blocks them all.
+    AsyncioEventLoop,
     /// One worker process with one busy thread serves everything.
     SingleWorker,
     /// One thread of a multi-threaded (or multi-process) native service does the work.
@@ -53,11 +57,12 @@ pub enum SaturationCause {
 }
 
 impl SaturationCause {
-    /// `GIL`, `event loop`, `single worker`, `single thread`.
+    /// `GIL`, `event loop`, `asyncio event loop`, `single worker`, `single thread`.
     pub fn label(self) -> &'static str {
         match self {
             SaturationCause::Gil => "GIL",
             SaturationCause::EventLoop => "event loop",
+            SaturationCause::AsyncioEventLoop => "asyncio event loop",
             SaturationCause::SingleWorker => "single worker",
             SaturationCause::SingleThread => "single thread",
         }
@@ -163,6 +168,9 @@ impl CpuVerdict {
         let threads_of_process = window.process(hot.pid).map_or(1, |p| p.threads);
         let cause = match hot.runtime {
             Runtime::Node => SaturationCause::EventLoop,
+            Runtime::CPython { .. } if is_asgi_server(&hot.process) => {
+                SaturationCause::AsyncioEventLoop
+            }
             Runtime::CPython { .. } if threads_of_process > 1 || busy_threads_of_process > 1 => {
                 SaturationCause::Gil
             }
@@ -255,6 +263,15 @@ impl CpuVerdict {
     }
 }
 
+/// Process names of CPython ASGI servers, which serve requests on an asyncio event loop.
+const ASGI_SERVERS: &[&str] = &["uvicorn", "hypercorn", "daphne", "granian"];
+
+/// Whether a CPython process is an ASGI server (by its process name: the server's script).
+fn is_asgi_server(process: &str) -> bool {
+    let p = process.to_ascii_lowercase();
+    ASGI_SERVERS.iter().any(|s| p.starts_with(s))
+}
+
 fn saturation_fix(
     thread: &ThreadUsage,
     cause: SaturationCause,
@@ -275,6 +292,14 @@ fn saturation_fix(
              run one process per core (node:cluster, or PM2 -i {target}), move the CPU-heavy work \
              to worker_threads, or offload it from the request path",
             workers
+        ),
+        SaturationCause::AsyncioEventLoop => format!(
+            "{} (pid {}) runs every request on one asyncio event loop ({} process(es) now), and \
+             CPU work in an `async def` handler blocks the loop for all of them: offload it \
+             (`await loop.run_in_executor(pool, f, …)` with a ProcessPoolExecutor for \
+             pure-Python CPU work, or a plain `def` handler, which FastAPI runs in its thread \
+             pool) or run more worker processes (`uvicorn --workers {target}`)",
+            thread.process, thread.pid, workers
         ),
         SaturationCause::SingleWorker => match thread.runtime {
             Runtime::CPython { .. } => format!(
@@ -391,6 +416,37 @@ mod tests {
             v.fix()
         );
         assert!(v.is_cpu_limited());
+    }
+
+    /// One uvicorn process running a CPU-bound `async def` handler: its event loop, not the
+    /// GIL, is what caps it, and the fix is offloading or `uvicorn --workers`.
+    #[test]
+    fn one_saturated_uvicorn_thread_is_its_asyncio_event_loop() {
+        let mut hot = thread(30, 30, py(), 95.0, 96.0);
+        hot.process = "uvicorn".into();
+        let mut idle = thread(30, 31, py(), 1.0, 1.0);
+        idle.process = "uvicorn".into();
+        let w = window(
+            vec![process(30, py(), ProcessRole::Service, 4)],
+            vec![hot, idle],
+        );
+        let v = CpuVerdict::assess(&w, 2);
+        let CpuVerdict::SingleThreadSaturated { cause, .. } = &v else {
+            panic!("{v:?}");
+        };
+        assert_eq!(*cause, SaturationCause::AsyncioEventLoop);
+        let (headline, fix) = (v.headline(), v.fix().expect("fix"));
+        assert!(
+            headline.contains("event loop") && !headline.contains("GIL"),
+            "{headline}"
+        );
+        for word in ["event loop", "run_in_executor", "uvicorn --workers 2"] {
+            assert!(fix.contains(word), "{word}: {fix}");
+        }
+        for word in ["GIL", "gunicorn", "uWSGI"] {
+            assert!(!fix.contains(word), "{word}: {fix}");
+        }
+        assert!(is_asgi_server("hypercorn") && !is_asgi_server("gunicorn"));
     }
 
     #[test]
