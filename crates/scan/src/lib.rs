@@ -35,7 +35,7 @@ pub use routes::{Framework, LineRange, RouteEntry, SqlString};
 pub use rule::{Rule, RuleError};
 pub use runs::RunContext;
 pub use size::LoopSize;
-pub use suppress::{Baseline, Suppression};
+pub use suppress::{Baseline, Suppression, MAX_BASELINE_BYTES};
 
 use rule::Source;
 use std::path::{Path, PathBuf};

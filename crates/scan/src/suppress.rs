@@ -292,10 +292,16 @@ pub struct Baseline {
     counts: HashMap<String, u32>,
 }
 
+/// The largest baseline report read (a scan JSON report: about 1 KiB per finding).
+pub const MAX_BASELINE_BYTES: u64 = 256 << 20;
+
 impl Baseline {
-    /// Reads a JSON report written by `perfhive scan --format json`.
+    /// Reads a JSON report written by `perfhive scan --format json`: a regular file or a pipe
+    /// of at most [`MAX_BASELINE_BYTES`] (devices such as `/dev/zero` are refused, not read).
     pub fn load(path: &Path) -> Result<Baseline, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let text =
+            perfhive_scenario::read_text_unnamed(path, MAX_BASELINE_BYTES, "baseline report")
+                .map_err(|e| format!("{}: {e}", path.display()))?;
         let mut report: ScanReport = serde_json::from_str(&text).map_err(|e| {
             format!(
                 "{}:{}:{}: not a perfhive scan JSON report: {e}",
@@ -342,6 +348,23 @@ impl Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn endless_and_oversized_baselines_are_refused_unread() {
+        let e = Baseline::load(Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            e.contains("/dev/zero: the baseline report is a character device, not a file"),
+            "{e}"
+        );
+        let dir = std::env::temp_dir().join(format!("perfhive-baseline-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.json");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_BASELINE_BYTES + 1).unwrap();
+        let e = Baseline::load(&big).unwrap_err();
+        assert!(e.contains("larger than the 256 MiB limit"), "{e}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn markers_are_read_with_their_rules_and_reason() {

@@ -18,7 +18,7 @@ pub fn read_text_limited(path: &Path, limit: u64, what: &str) -> Result<String, 
 
 /// [`read_text_limited`] with messages that leave the path out, for errors that name the file
 /// already (`file: message`).
-pub(crate) fn read_text_unnamed(path: &Path, limit: u64, what: &str) -> Result<String, String> {
+pub fn read_text_unnamed(path: &Path, limit: u64, what: &str) -> Result<String, String> {
     text(path, read(path, limit, what, false)?, what)
 }
 

@@ -23,7 +23,7 @@ mod validate;
 mod yaml;
 
 pub use error::ScenarioError;
-pub use input::{read_limited, read_text_limited};
+pub use input::{read_limited, read_text_limited, read_text_unnamed};
 pub use model::{
     Dependency, HttpVersion, Observe, ObserveBy, RequestSpec, Scenario, Target, CAPTURABLE_METRICS,
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_TIMEOUT,

@@ -307,11 +307,15 @@ pub struct ParameterOpts {
     pub subject: Option<String>,
 }
 
+/// The largest plan file read: a scenario's limit (a plan is YAML of the same kind).
+pub const MAX_PLAN_BYTES: u64 = perfhive_scenario::limits::MAX_SCENARIO_BYTES;
+
 impl Plan {
-    /// Reads and checks a plan file.
+    /// Reads and checks a plan file: a regular file or a pipe of at most [`MAX_PLAN_BYTES`]
+    /// (devices such as `/dev/zero` are refused, not read).
     pub fn from_file(path: &Path) -> Result<Plan, ScenarioError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::whole(path, format!("cannot read the plan: {e}")))?;
+        let text = perfhive_scenario::read_text_unnamed(path, MAX_PLAN_BYTES, "plan")
+            .map_err(|e| ScenarioError::whole(path, e))?;
         Self::from_str_at(&text, path)
     }
 
@@ -360,5 +364,26 @@ mod tests {
         assert_eq!(e.line, Some(6), "{e}");
         let ok = Plan::from_str_at("name: x\ntarget: { url: \"http://127.0.0.1:1\" }\nload: { users: 2, requests: [{name: a, path: /}] }\ninvestigators: { load: {}, resources: { hz: 20 } }\n", p).unwrap();
         assert_eq!(ok.budget_seconds, 120.0);
+    }
+
+    #[test]
+    fn endless_and_oversized_plans_are_refused_unread() {
+        let e = Plan::from_file(Path::new("/dev/zero")).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("the plan is a character device, not a file"),
+            "{e}"
+        );
+        let dir = std::env::temp_dir().join(format!("perfhive-plan-size-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.yaml");
+        let f = std::fs::File::create(&big).unwrap();
+        f.set_len(MAX_PLAN_BYTES + 1).unwrap();
+        let e = Plan::from_file(&big).unwrap_err();
+        assert!(
+            e.to_string().contains("larger than the 16 MiB limit"),
+            "{e}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

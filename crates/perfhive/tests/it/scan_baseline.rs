@@ -223,4 +223,11 @@ fn a_baseline_that_is_not_a_report_is_an_input_error() {
     let (code, _, stderr) = scan(&d, &["--baseline", "missing.json"]);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("missing.json"), "{stderr}");
+    // an endless file is refused, not read until memory runs out
+    let (code, _, stderr) = scan(&d, &["--baseline", "/dev/zero"]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("/dev/zero: the baseline report is a character device, not a file"),
+        "{stderr}"
+    );
 }

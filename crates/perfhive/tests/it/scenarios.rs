@@ -343,3 +343,15 @@ fn deep_nesting_and_long_lines_give_short_errors_at_once() {
     );
     assert!(err.len() < 2000, "{} bytes of error", err.len());
 }
+
+#[test]
+fn an_investigation_plan_that_is_a_device_is_refused_unread() {
+    // `/dev/zero` is endless: read whole, it would exhaust memory
+    let out = run_raw(&["investigate", "/dev/zero"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("the plan is a character device, not a file"),
+        "{err}"
+    );
+}
