@@ -58,7 +58,7 @@ fn python_server_is_found_under_its_shell() {
     let port = support::free_port();
     let dir = fixture("python");
     // `; exit $?` keeps the shell from exec-ing the server: the tree perfhive starts.
-    let shell = Spawned::sh(&format!("{PYTHON} service.py {port}; exit $?"), &dir, &[]);
+    let shell = Spawned::sh_in(&format!("{PYTHON} service.py {port}; exit $?"), &dir, &[]);
     assert!(wait_http(port, "/", Duration::from_secs(20)), "service up");
     let tree = ProcessTree::of_roots(&[shell.pid()]);
     let roles: Vec<(&str, ProcessRole)> = tree
@@ -119,7 +119,7 @@ fn gunicorn_workers_are_observed_and_a_killed_one_is_replaced() {
     };
     let port = support::free_port();
     let gunicorn = env.bin("gunicorn");
-    let shell = Spawned::sh(
+    let shell = Spawned::sh_in(
         &format!(
             "{} -w 3 -b 127.0.0.1:{port} --timeout 60 wsgi_app:app; exit $?",
             gunicorn.display()
@@ -223,7 +223,7 @@ fn one_saturated_python_thread_is_the_gil_verdict() {
     if !std::path::Path::new(PYTHON).exists() {
         return skip("per-thread CPU verdict", &format!("{PYTHON} is missing"));
     }
-    let shell = Spawned::sh(
+    let shell = Spawned::sh_in(
         &format!("{PYTHON} spinner.py; exit $?"),
         &fixture("python"),
         &[],
@@ -317,7 +317,7 @@ impl Drop for Orphan {
 #[test]
 fn another_process_burning_cpu_is_host_noise() {
     let _serial = serial();
-    let target = Spawned::sh("sleep 30; exit $?", std::path::Path::new("/"), &[]);
+    let target = Spawned::sh_in("sleep 30; exit $?", std::path::Path::new("/"), &[]);
     let burner = Orphan::busy_loop();
     std::thread::sleep(Duration::from_millis(100));
     let stop = AtomicBool::new(false);
@@ -359,7 +359,7 @@ fn node_cluster_primary_and_workers() {
         return skip("node cluster tree", "/usr/bin/node is missing");
     }
     let port = support::free_port();
-    let shell = Spawned::sh(
+    let shell = Spawned::sh_in(
         &format!("node cluster.js {port}; exit $?"),
         &fixture("node"),
         &[],
@@ -390,7 +390,7 @@ fn a_saturated_node_event_loop_is_its_verdict() {
         return skip("node event-loop verdict", "/usr/bin/node is missing");
     }
     let port = support::free_port();
-    let shell = Spawned::sh(
+    let shell = Spawned::sh_in(
         &format!("node server.js {port}; exit $?"),
         &fixture("node"),
         &[],

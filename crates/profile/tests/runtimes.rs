@@ -80,7 +80,7 @@ fn python_service_hot_function_with_file_and_line_through_py_spy() {
         Err(why) => return skip("py-spy on a Python service", &why),
     };
     let port = support::free_port();
-    let shell = Spawned::sh(
+    let shell = Spawned::sh_in(
         &format!("{} service.py {port}; exit $?", env.python().display()),
         &fixture("python"),
         &[],
@@ -135,7 +135,7 @@ fn gunicorn_workers_are_all_profiled_with_py_spy() {
         Err(why) => return skip("py-spy on gunicorn workers", &why),
     };
     let port = support::free_port();
-    let shell = Spawned::sh(
+    let shell = Spawned::sh_in(
         &format!(
             "{} -w 3 -b 127.0.0.1:{port} --timeout 60 wsgi_app:app; exit $?",
             env.bin("gunicorn").display()
@@ -282,7 +282,7 @@ fn source_built_python() -> Option<(PathBuf, Runtime)> {
 fn profile_python_service(python: &Path, py_spy: PathBuf, check: &str) -> Option<Profile> {
     let dir = tempfile::tempdir().expect("tempdir");
     let port = support::free_port();
-    let shell = Spawned::sh(
+    let shell = Spawned::sh_in(
         &format!("{} service.py {port}; exit $?", python.display()),
         &fixture("python"),
         &[],
@@ -447,7 +447,7 @@ fn node_service_under_a_shell_is_profiled_and_a_missing_map_is_reported() {
             .as_deref()
             .map(|o| vec![("NODE_OPTIONS", o)])
             .unwrap_or_default();
-        let shell = Spawned::sh(
+        let shell = Spawned::sh_in(
             &format!("node server.js {port}; exit $?"),
             &fixture("node"),
             &envs,

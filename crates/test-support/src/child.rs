@@ -6,6 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -22,6 +23,18 @@ impl Spawned {
     /// `sh -c script`, with stdio to /dev/null.
     pub fn sh(script: &str) -> Self {
         Self::cmd("sh", &["-c", script])
+    }
+
+    /// `sh -c script` in `dir` with `envs` added to the environment, stdio to /dev/null.
+    pub fn sh_in(script: &str, dir: &Path, envs: &[(&str, &str)]) -> Self {
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", script])
+            .current_dir(dir)
+            .envs(envs.iter().copied())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        Self::spawn(cmd).unwrap_or_else(|e| panic!("cannot spawn sh in {}: {e}", dir.display()))
     }
 
     /// `program args…`, with stdio to /dev/null.
@@ -159,5 +172,18 @@ mod tests {
             .close_stdin_and_wait(Duration::from_secs(5))
             .expect("cat exits at end of input");
         assert!(status.success());
+    }
+
+    #[test]
+    fn a_shell_runs_in_its_folder_with_its_variables() {
+        let dir = crate::tempdir("child-sh-in");
+        let mut child = Spawned::sh_in(
+            "printf '%s' \"$GREETING\" > out",
+            &dir,
+            &[("GREETING", "hi")],
+        );
+        let status = child.wait_for(Duration::from_secs(5)).expect("sh exits");
+        assert!(status.success());
+        assert_eq!(std::fs::read_to_string(dir.join("out")).unwrap(), "hi");
     }
 }

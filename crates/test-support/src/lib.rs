@@ -1,7 +1,7 @@
 //! perfhive-test-support: what the test suites of the workspace share, in one dev-only crate
 //! (as cargo's `cargo-test-support` and rust-analyzer's `test-utils` do).
 //!
-//! - [`net`]: free loopback ports;
+//! - [`net`]: free loopback ports, a blocking `GET`'s status line and a wait for a server;
 //! - [`fs`]: fresh temporary directories and paths, files of the repository;
 //! - [`child`]: a spawned child process killed with its process group and reaped on drop;
 //! - [`serial`]: one lock per test binary for tests that must not run side by side;
@@ -32,7 +32,7 @@ use std::io::Write;
 
 pub use child::Spawned;
 pub use fs::{repo_path, tempdir, unique_path};
-pub use net::{free_addr, free_port};
+pub use net::{free_addr, free_port, http_status, wait_http};
 pub use serial::exclusive;
 
 /// The start of every skip line.

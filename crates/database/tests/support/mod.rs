@@ -8,6 +8,7 @@
 
 #![allow(dead_code)]
 
+use perfhive_test_support::free_port;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -68,13 +69,6 @@ pub fn unavailable(reason: &str) {
         "database::postgres (the PostgreSQL audit on a throwaway cluster)",
         &format!("{reason} (.ci/run installs postgresql-15 and postgresql-15-hypopg)"),
     );
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port on 127.0.0.1")
 }
 
 impl Cluster {

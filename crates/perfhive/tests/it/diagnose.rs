@@ -56,11 +56,7 @@ fn profile_puts_the_known_hot_function_on_top() {
 #[test]
 fn traces_receives_otlp_json_and_prints_the_breakdown() {
     let _serial = crate::exclusive();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = perfhive_test_support::free_port();
     let dir = tempdir();
     let out = dir.join("traces.json");
     let child = perfhive()

@@ -11,11 +11,7 @@ fn class(r: &serde_json::Value, name: &str) -> f64 {
 #[test]
 fn refused_connections_are_counted() {
     let _serial = crate::exclusive();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = perfhive_test_support::free_port();
     let url = format!("http://127.0.0.1:{port}/");
     let (code, r, err) = run_json(&[&url, "--rate", "50", "--duration", "1s"]);
     assert_eq!(code, 0, "{err}");

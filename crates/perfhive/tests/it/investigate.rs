@@ -387,11 +387,7 @@ fn render_in_chromium(html: &Path) {
 #[test]
 fn a_plan_file_starts_and_investigates_a_target() {
     let _serial = crate::exclusive();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = perfhive_test_support::free_port();
     let dir = tempdir();
     let plan = dir.join("plan.yaml");
     std::fs::write(
@@ -460,11 +456,7 @@ fn a_bad_plan_names_file_line_and_column() {
 #[test]
 fn an_environment_parameter_restarts_the_target_per_value() {
     let _serial = crate::exclusive();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = perfhive_test_support::free_port();
     let dir = tempdir();
     let plan = dir.join("plan.yaml");
     // the target reads its /slow delay from DELAY, set by the sweep for each value

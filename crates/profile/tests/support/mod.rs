@@ -5,21 +5,21 @@
 //!   gunicorn and py-spy from PyPI. `.ci/run` prepares it and names it in `PERFHIVE_TEST_PYENV`;
 //!   without that variable the first test that needs it builds it under
 //!   `target/perfhive-test-pyenv` (one builder at a time, behind a file lock).
-//! * [`Spawned`]: a child in its own process group, killed with the group when dropped.
+//! * [`Spawned`], [`free_port`], [`wait_http`]: perfhive-test-support's, re-exported (a child
+//!   killed with its process group when dropped, a free loopback port, a wait for a server).
 //! * [`skip`]: a check that cannot run here fails under CI (`CI` set) and otherwise prints one
 //!   `perfhive-skip: <check>: <why>` line, so it never passes silently.
 //! * [`Load`]: a few HTTP/1.1 clients on loopback keeping a server busy.
 
-#![allow(dead_code, clippy::print_stderr)]
+#![allow(dead_code, unused_imports, clippy::print_stderr)]
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+pub use perfhive_test_support::{free_port, http_status, wait_http, Spawned};
 
 /// The interpreter test environments are built from: Debian's, which py-spy can read.
 pub const PYTHON: &str = "/usr/bin/python3.11";
@@ -140,76 +140,6 @@ pub fn skip(check: &str, why: &str) {
     perfhive_test_support::skip(check, why);
 }
 
-/// A child in its own process group; the group is killed and the child reaped on drop.
-pub struct Spawned(pub Child);
-
-impl Spawned {
-    /// Starts `sh -c script` with `envs`, in `dir`, output discarded.
-    pub fn sh(script: &str, dir: &Path, envs: &[(&str, &str)]) -> Self {
-        let child = Command::new("sh")
-            .args(["-c", script])
-            .current_dir(dir)
-            .envs(envs.iter().copied())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("spawn sh");
-        Spawned(child)
-    }
-
-    /// The child's pid.
-    pub fn pid(&self) -> i32 {
-        i32::try_from(self.0.id()).expect("pid fits i32")
-    }
-}
-
-impl Drop for Spawned {
-    fn drop(&mut self) {
-        // SAFETY: kill(2) on the child's own process group (made by `process_group(0)`).
-        unsafe {
-            libc::kill(-self.pid(), libc::SIGKILL);
-        }
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A free loopback port (bound, then released for the server to take).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-/// Waits until `127.0.0.1:port` answers an HTTP GET of `path`, or `timeout` passes.
-pub fn wait_http(port: u16, path: &str, timeout: Duration) -> bool {
-    let deadline = Instant::now() + timeout;
-    while Instant::now() < deadline {
-        if get(port, path).is_ok() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    false
-}
-
-/// One `GET path` on a new connection; the status line.
-pub fn get(port: u16, path: &str) -> std::io::Result<String> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(30)))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut body = Vec::new();
-    s.read_to_end(&mut body)?;
-    let text = String::from_utf8_lossy(&body);
-    Ok(text.lines().next().unwrap_or_default().to_owned())
-}
-
 /// `clients` threads sending `GET path` back to back until dropped.
 pub struct Load {
     stop: Arc<AtomicBool>,
@@ -227,7 +157,7 @@ impl Load {
                 let (stop, ok, path) = (stop.clone(), ok.clone(), path.to_owned());
                 std::thread::spawn(move || {
                     while !stop.load(Ordering::Relaxed) {
-                        match get(port, &path) {
+                        match http_status(port, &path) {
                             Ok(status) if status.contains(" 200 ") => {
                                 ok.fetch_add(1, Ordering::Relaxed);
                             }

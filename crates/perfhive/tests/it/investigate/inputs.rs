@@ -2,15 +2,8 @@
 //! range, an unwritable report folder — and the status the history records.
 
 use crate::{perfhive, tempdir};
+use perfhive_test_support::free_port;
 use serde_json::Value;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 #[test]
 fn a_bare_plan_name_with_target_start_runs_and_its_failed_criteria_are_stored_as_failed() {

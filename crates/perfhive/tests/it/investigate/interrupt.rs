@@ -4,18 +4,11 @@
 //! free again. A baseline that runs out of its time stops itself only, not the sweep after it.
 
 use crate::{perfhive, tempdir};
+use perfhive_test_support::free_port;
 use serde_json::Value;
 use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// Investigates a started testbed with a long baseline and a sweep, sends `signal` once the
 /// baseline runs, and returns the exit code, the report on stdout, the seconds from the signal
