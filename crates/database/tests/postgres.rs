@@ -666,6 +666,12 @@ fn sampling_without_statement_statistics(c: &Cluster) {
     let fix = f.fix.as_ref().unwrap();
     assert_eq!(fix.sql, "CREATE EXTENSION pg_stat_statements;");
     assert_eq!(fix.applies, Applies::Online);
+    assert!(f.detail.contains("fell back to sampling"), "{}", f.detail);
+    // without a window nothing was sampled, and the finding does not say it was
+    let report = db.analyse(None, &[], &opts(VerifyMode::Off, false));
+    let f = finding(&report, Check::StatementStatistics);
+    assert!(!f.detail.contains("fell back"), "{}", f.detail);
+    assert!(f.detail.contains("--window"), "{}", f.detail);
 }
 
 fn errors_are_clear(c: &Cluster) {
@@ -697,4 +703,42 @@ fn errors_are_clear(c: &Cluster) {
         .err()
         .unwrap();
     assert!(matches!(err, DbError::InvalidDsn { .. }), "{err}");
+}
+
+/// A server without pg_stat_statements in shared_preload_libraries: the finding gives the
+/// line to apply, says it needs a restart, and a window falls back to activity sampling.
+#[test]
+fn statement_statistics_not_preloaded() {
+    let cluster = match support::start(&[("shared_preload_libraries", "''"), ("fsync", "off")]) {
+        Ok(c) => c,
+        Err(e) => return support::unavailable(&e),
+    };
+    let mut db = Database::connect(&cluster.dsn("postgres"), None).unwrap();
+    let window = db.begin_window(Duration::from_millis(20)).unwrap();
+    cluster.pgbench(
+        "postgres",
+        "SELECT pg_sleep(0.1);\n",
+        &["-c", "1", "-t", "3"],
+    );
+    let workload = db.end_window(window).unwrap();
+    assert!(
+        matches!(workload.source, WorkloadSource::ActivitySampling { .. }),
+        "{:?}",
+        workload.source
+    );
+    let report = db.analyse(Some(&workload), &[], &opts(VerifyMode::Off, false));
+    let f = finding(&report, Check::StatementStatistics);
+    assert!(
+        f.detail.contains("not in shared_preload_libraries"),
+        "{}",
+        f.detail
+    );
+    let fix = f.fix.as_ref().unwrap();
+    assert!(
+        fix.sql
+            .starts_with("ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements';"),
+        "{}",
+        fix.sql
+    );
+    assert_eq!(fix.applies, Applies::Restart);
 }

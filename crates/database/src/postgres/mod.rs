@@ -285,10 +285,17 @@ impl Engine for PgEngine {
     fn health(&mut self, ctx: &HealthContext<'_>) -> Result<Health, DbError> {
         let mut h = health::check(self, ctx)?;
         if let Some((sql, applies)) = self.statements.how_to_enable() {
+            let sampled = ctx.workload.is_some_and(|w| {
+                matches!(
+                    w.source,
+                    crate::model::WorkloadSource::ActivitySampling { .. }
+                )
+            });
             h.findings.push(stats::missing_statements_finding(
                 &self.statements,
                 sql,
                 applies,
+                sampled,
             ));
         }
         Ok(h)

@@ -57,10 +57,12 @@ pub fn statements_state(client: &mut postgres::Client) -> StatementsState {
 }
 
 /// The finding that says statement statistics are missing and how to enable them.
+/// `sampled`: whether this audit fell back to sampling pg_stat_activity over a window.
 pub fn missing_statements_finding(
     state: &StatementsState,
     sql: String,
     applies: Applies,
+    sampled: bool,
 ) -> Finding {
     let why = match state {
         StatementsState::NotLoaded => {
@@ -77,11 +79,21 @@ pub fn missing_statements_finding(
         check: Check::StatementStatistics,
         severity: Severity::Medium,
         title: "Statement statistics are not available".into(),
-        detail: format!(
-            "{why}: perfhive fell back to sampling pg_stat_activity, which misses statements \
-             shorter than the sampling interval and gives times as estimates. perfhive does not \
-             create extensions itself (it never changes the database)."
-        ),
+        detail: if sampled {
+            format!(
+                "{why}: perfhive fell back to sampling pg_stat_activity, which misses statements \
+                 shorter than the sampling interval and gives times as estimates. perfhive does not \
+                 create extensions itself (it never changes the database)."
+            )
+        } else {
+            format!(
+                "{why}: without it the audit has no statement times at all; over a window \
+                 (--window, or an investigation's baseline) perfhive samples pg_stat_activity \
+                 instead, which misses statements shorter than the sampling interval and gives \
+                 times as estimates. perfhive does not create extensions itself (it never \
+                 changes the database)."
+            )
+        },
         evidence: Vec::new(),
         statement: None,
         subject: Some("pg_stat_statements".into()),
