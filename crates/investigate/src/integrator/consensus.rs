@@ -1,14 +1,14 @@
 //! The consensus pass: where investigators agree (one short line per subject: the
-//! investigators whose findings are joined, and on which key), where they disagree and how it
+//! investigators whose findings are joined, and on which requests, statements, functions), where they disagree and how it
 //! was resolved — two shares of time for the same phase are reconciled (the source that wins,
 //! and why); a heuristic finding about a subject measured at under 10% of the time is
 //! overruled — and which investigators' views are missing (failed, timed out, interrupted,
 //! insufficient data).
 
-use super::join::related;
+use super::join::same_route;
 use super::Integration;
 use crate::model::{Finding, InvestigatorName, Verdict};
-use crate::report::{Consensus, Disagreement, RankedFinding};
+use crate::report::{Consensus, Disagreement, Join, JoinKey, RankedFinding};
 
 /// Below this measured share of time, a heuristic about the subject is overruled.
 const OVERRULED_BELOW: f64 = 0.1;
@@ -25,77 +25,135 @@ pub(super) fn consensus(ctx: &Integration<'_>, ranked: &[RankedFinding]) -> Cons
     }
 }
 
-/// One short line per subject (related subjects together) on which findings of different
-/// investigators are joined: who agrees, on which key.
+/// One short line per subject on which findings of different investigators are joined: who
+/// agrees, and on which requests, statements and functions. Each subject has its own line
+/// (`database` and `storage-io` are evidence of the same cause, but two lines read better than
+/// one that lists both).
 fn agreements(ranked: &[RankedFinding]) -> Vec<String> {
-    let mut groups: Vec<Vec<&str>> = Vec::new();
+    let mut subjects: Vec<&str> = Vec::new();
     for r in ranked {
-        let s = r.finding.subject.as_str();
-        match groups.iter_mut().find(|g| g.iter().any(|t| related(t, s))) {
-            Some(g) if !g.contains(&s) => g.push(s),
-            Some(_) => {}
-            None => groups.push(vec![s]),
+        if !subjects.contains(&r.finding.subject.as_str()) {
+            subjects.push(&r.finding.subject);
         }
     }
     let mut out = Vec::new();
-    for g in groups {
-        let members: Vec<&RankedFinding> = ranked
-            .iter()
-            .filter(|r| g.contains(&r.finding.subject.as_str()))
-            .collect();
-        // each pair of investigators joined, with the keys, once
-        let mut pairs: Vec<(String, String)> = Vec::new();
-        let in_group = |id: &str| {
-            ranked
-                .iter()
-                .any(|o| o.finding.id == id && g.contains(&o.finding.subject.as_str()))
+    for subject in subjects {
+        let about = |id: &str, n: InvestigatorName| {
+            ranked.iter().any(|o| {
+                o.finding.id == id && o.finding.investigator == n && o.finding.subject == subject
+            })
         };
-        for r in &members {
-            for j in r.joins.iter().filter(|j| in_group(&j.finding)) {
-                let (a, b) = if r.finding.investigator <= j.investigator {
-                    (r.finding.investigator, j.investigator)
-                } else {
-                    (j.investigator, r.finding.investigator)
-                };
-                let pair = (format!("{a} and {b}"), j.key.to_string());
-                if !pairs.contains(&pair) {
-                    pairs.push(pair);
-                }
+        let mut who: Vec<InvestigatorName> = Vec::new();
+        let mut keys: Vec<&JoinKey> = Vec::new();
+        let mut alone: Vec<InvestigatorName> = Vec::new();
+        for r in ranked.iter().filter(|r| r.finding.subject == subject) {
+            let joins: Vec<&Join> = r
+                .joins
+                .iter()
+                .filter(|j| about(&j.finding, j.investigator))
+                .collect();
+            if joins.is_empty() {
+                alone.push(r.finding.investigator);
+            }
+            for j in joins {
+                who.extend([r.finding.investigator, j.investigator]);
+                add_key(&mut keys, &j.key);
             }
         }
-        if pairs.is_empty() {
+        if keys.is_empty() {
             continue;
         }
-        let mut by_pair: Vec<(String, Vec<String>)> = Vec::new();
-        for (who, key) in pairs {
-            match by_pair.iter_mut().find(|p| p.0 == who) {
-                Some(p) => p.1.push(key),
-                None => by_pair.push((who, vec![key])),
-            }
-        }
-        let joined: Vec<String> = by_pair
-            .iter()
-            .map(|(who, keys)| format!("{who} ({})", keys.join(", ")))
-            .collect();
-        let mut unjoined: Vec<&str> = members
-            .iter()
-            .filter(|r| !r.joins.iter().any(|j| in_group(&j.finding)))
-            .map(|r| r.finding.investigator.as_str())
-            .filter(|n| !joined.iter().any(|j| j.contains(n)))
-            .collect();
-        unjoined.sort();
-        unjoined.dedup();
-        let subjects: Vec<String> = g.iter().map(|s| format!("`{s}`")).collect();
-        let mut line = format!("{}: {}", subjects.join(" / "), joined.join("; "));
-        if !unjoined.is_empty() {
-            line.push_str(&format!(
-                "; also reported by {}, joined to nothing",
-                unjoined.join(", ")
-            ));
+        who.sort();
+        who.dedup();
+        alone.retain(|n| !who.contains(n));
+        alone.sort();
+        alone.dedup();
+        let mut line = format!(
+            "`{subject}`: {} agree on the same {}",
+            and_list(&who.iter().map(|n| n.to_string()).collect::<Vec<_>>()),
+            on_keys(&keys)
+        );
+        if !alone.is_empty() {
+            let names: Vec<String> = alone.iter().map(|n| n.to_string()).collect();
+            line.push_str(&format!("; {} also, joined to nothing", and_list(&names)));
         }
         out.push(line);
     }
     out
+}
+
+/// Adds `key` to `keys` unless it is there already; one request named by a template and by a
+/// concrete path (`GET /items/{}`, `GET /items/42`) is named once, by its template.
+fn add_key<'a>(keys: &mut Vec<&'a JoinKey>, key: &'a JoinKey) {
+    let template = |k: &JoinKey| matches!(k, JoinKey::Route(r) if r.template.contains('{'));
+    let same = keys.iter().position(|k| match (k, key) {
+        (JoinKey::Route(a), JoinKey::Route(b)) => same_route(a, b),
+        _ => *k == key,
+    });
+    match same {
+        Some(i) if template(key) && !template(keys[i]) => keys[i] = key,
+        Some(_) => {}
+        None => keys.push(key),
+    }
+}
+
+/// At most this many requests, statements or functions are named in an agreement.
+const NAMED_KEYS: usize = 3;
+
+/// `requests `POST /ingest`, `GET /items` and function `f``: the keys by kind.
+fn on_keys(keys: &[&JoinKey]) -> String {
+    let kinds: [(&str, Vec<String>); 3] = [
+        (
+            "request",
+            keys.iter()
+                .filter_map(|k| match k {
+                    JoinKey::Route(r) => Some(format!("`{r}`")),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (
+            "statement",
+            keys.iter()
+                .filter_map(|k| match k {
+                    JoinKey::Statement(s) => Some(format!("`{s}`")),
+                    _ => None,
+                })
+                .collect(),
+        ),
+        (
+            "function",
+            keys.iter()
+                .filter_map(|k| match k {
+                    JoinKey::Function(f) => Some(format!("`{f}`")),
+                    _ => None,
+                })
+                .collect(),
+        ),
+    ];
+    let parts: Vec<String> = kinds
+        .into_iter()
+        .filter(|(_, named)| !named.is_empty())
+        .map(|(kind, mut named)| {
+            let plural = if named.len() > 1 { "s" } else { "" };
+            if named.len() > NAMED_KEYS {
+                let more = named.len() - NAMED_KEYS;
+                named.truncate(NAMED_KEYS);
+                named.push(format!("{more} more"));
+            }
+            format!("{kind}{plural} {}", named.join(", "))
+        })
+        .collect();
+    and_list(&parts)
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// Which investigator's share of time wins when two disagree, and why; the lower index wins.

@@ -4,8 +4,8 @@
 //! frame, a trace phase's `code.function.name` and a code-scan match naming the same function
 //! — and the same file when both name one) — never through a shared subject alone: two
 //! findings about `database` on different routes are two problems, not one confirmed twice.
-//! Subjects still group findings for the consensus (`database` and `storage-io` are evidence
-//! of the same cause).
+//! Related subjects (`database` and `storage-io` are evidence of the same cause) share a
+//! measured share of time and make two pieces of advice one problem.
 
 use crate::model::{Finding, InvestigatorName};
 use crate::report::JoinKey;

@@ -770,7 +770,11 @@ fn the_same_route_or_statement_confirms_and_ranks_higher() {
         "{:?}",
         r.consensus.agreements
     );
-    assert!(r.consensus.agreements[0].contains("same request `GET /items/{}`"));
+    assert!(
+        r.consensus.agreements[0].contains("same request `GET /items/{}`"),
+        "{:?}",
+        r.consensus.agreements
+    );
 }
 
 #[test]

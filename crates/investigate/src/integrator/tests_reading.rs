@@ -249,3 +249,100 @@ fn a_measured_gain_comes_before_a_bound_and_no_gain_keeps_the_rank_order() {
         p[0].rationale
     );
 }
+
+/// One short line per subject: who agrees and on which requests, statements and functions;
+/// `database` and `storage-io` each have their own.
+#[test]
+fn the_consensus_has_one_short_line_per_subject() {
+    let on = |inv, id: &str, subject: &str, routes: &[&str], functions: &[&str]| {
+        let mut f = finding(inv, id, subject, 0.8, Some(0.3), false, None);
+        f.routes = routes.iter().map(|r| Route::parse(r)).collect();
+        f.functions = functions.iter().map(|s| s.to_string()).collect();
+        f
+    };
+    let r = integrate(
+        vec![
+            result(
+                N::Load,
+                vec![on(
+                    N::Load,
+                    "load.phase.db",
+                    "database",
+                    &["POST /ingest", "GET /items"],
+                    &[],
+                )],
+                None,
+            ),
+            result(
+                N::Traces,
+                vec![
+                    on(
+                        N::Traces,
+                        "traces.n-plus-one.0",
+                        "database",
+                        &["POST /ingest"],
+                        &[],
+                    ),
+                    on(
+                        N::Traces,
+                        "traces.n-plus-one.1",
+                        "database",
+                        &["GET /items"],
+                        &["load_items"],
+                    ),
+                    on(
+                        N::Traces,
+                        "traces.phase.fsync",
+                        "storage-io",
+                        &[],
+                        &["fsync"],
+                    ),
+                ],
+                None,
+            ),
+            result(
+                N::Code,
+                vec![on(N::Code, "code.n1", "database", &[], &["load_items"])],
+                None,
+            ),
+            result(
+                N::Profile,
+                vec![on(
+                    N::Profile,
+                    "profile.hot.0",
+                    "storage-io",
+                    &[],
+                    &["fsync"],
+                )],
+                None,
+            ),
+            result(
+                N::Resources,
+                vec![on(
+                    N::Resources,
+                    "resources.io-wait",
+                    "storage-io",
+                    &[],
+                    &[],
+                )],
+                None,
+            ),
+        ],
+        inputs(),
+    );
+    let lines = &r.consensus.agreements;
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let database = lines.iter().find(|l| l.starts_with("`database`:")).unwrap();
+    assert!(
+        database.starts_with("`database`: code, load and traces agree on the same requests ")
+            && database.contains("`POST /ingest`")
+            && database.contains("`GET /items`")
+            && database.ends_with(" and function `load_items`"),
+        "{database}"
+    );
+    assert!(!database.contains("storage-io"), "{database}");
+    assert_eq!(
+        lines.iter().find(|l| l.starts_with("`storage-io`:")).unwrap(),
+        "`storage-io`: profile and traces agree on the same function `fsync`; resources also, joined to nothing"
+    );
+}
