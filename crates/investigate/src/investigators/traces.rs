@@ -272,14 +272,31 @@ pub fn findings(
     out
 }
 
-/// The route of a phase named by a SERVER span (`GET /orders/{id}`), when the traces know it.
+/// Name prefixes of web frameworks' handler spans, which name the route they handle: Express's
+/// `request handler - /orders/:id`, Koa's router `router - /orders/:id`.
+const HANDLER_PREFIXES: &[&str] = &["request handler - ", "router - "];
+
+/// The route of a phase named by a SERVER span (`GET /orders/{id}`), or by a framework's
+/// handler span (`request handler - /orders/:id`, whose method is that of the SERVER spans with
+/// the same route), when the traces know it.
 fn route_of_phase(t: &TraceSummary, name: &str) -> Vec<Route> {
+    let server_routes = || t.routes.iter().map(|r| Route::parse(&r.route));
     let phase = Route::parse(name);
-    t.routes
-        .iter()
-        .map(|r| Route::parse(&r.route))
+    let named: Vec<Route> = server_routes()
         .filter(|r| phase.method.is_some() && r.same_as(&phase))
-        .collect()
+        .collect();
+    if !named.is_empty() {
+        return named;
+    }
+    let Some(template) = HANDLER_PREFIXES
+        .iter()
+        .find_map(|p| name.strip_prefix(p))
+        .filter(|t| t.starts_with('/'))
+    else {
+        return named;
+    };
+    let handler = Route::new(None, template);
+    server_routes().filter(|r| r.same_as(&handler)).collect()
 }
 
 fn statement_spans_phase<'t>(

@@ -239,3 +239,53 @@ fn handler_time_between_one_statement_is_not_blamed_on_the_handler() {
     );
     assert_eq!(phase.routes, vec![Route::parse("GET /report")]);
 }
+
+/// Express's handler span (`request handler - /products/:id/page`, INTERNAL) takes most of
+/// the request: its phase carries the route of the SERVER spans with the same template, so it
+/// joins the load's and the other investigators' findings about that request.
+#[test]
+fn express_handler_phases_carry_the_route_they_handle() {
+    let mut spans = Vec::new();
+    for id in 1..=3u8 {
+        let mut t = Trace::new(id);
+        let server = t.span(
+            None,
+            "GET /products/:id/page",
+            KIND_SERVER,
+            0,
+            100,
+            &[("http.route", "/products/:id/page"), ("http.method", "GET")],
+        );
+        t.span(Some(server), "middleware - query", 1, 1, 1, &[]);
+        t.span(
+            Some(server),
+            "request handler - /products/:id/page",
+            1,
+            2,
+            97,
+            &[("http.route", "/products/:id/page")],
+        );
+        let other = t.span(
+            None,
+            "POST /products",
+            KIND_SERVER,
+            200,
+            10,
+            &[("http.route", "/products"), ("http.method", "POST")],
+        );
+        t.span(Some(other), "request handler - /products", 1, 201, 8, &[]);
+        spans.extend(t.spans);
+    }
+    let t = perfhive_traces::summarize(&spans, &[], 0, 5);
+    let f = findings(&t, &database_phases(&spans), &statement_spans(&spans));
+    let handler = f
+        .iter()
+        .find(|x| x.id == "traces.phase.request handler - /products/:id/page")
+        .unwrap_or_else(|| panic!("no phase finding for the handler: {f:#?}"));
+    assert_eq!(handler.routes, vec![Route::parse("GET /products/{}/page")]);
+    assert!(route_of_phase(&t, "middleware - query").is_empty());
+    assert_eq!(
+        route_of_phase(&t, "request handler - /products"),
+        vec![Route::parse("POST /products")]
+    );
+}
