@@ -35,6 +35,7 @@ mod summary;
 pub use join::{function_key, same_file};
 pub use rank::STATIC_SHARE;
 
+use crate::data::DataOf;
 use crate::model::{Finding, InvestigatorResult};
 use crate::report::*;
 use join::related;
@@ -106,7 +107,7 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
     let derived = recommend::complete(&mut findings, &results);
     let consensus = consensus::consensus(&ctx, &findings);
     let recommendations = priority::by_gain(recommend::prioritize(&findings, &derived), &findings);
-    let roadmap = roadmap::roadmap(&recommendations, &findings);
+    let roadmap = roadmap::roadmap(&recommendations, &findings, results.sweep_data());
     let risks = roadmap::risks(&recommendations);
     let alternatives = roadmap::alternatives(&recommendations, &findings);
     let executive_summary = summary::executive_summary(&results, &findings, &recommendations);

@@ -606,7 +606,7 @@ fn an_unconfirmed_static_finding_is_never_prioritised_and_p2_is_the_cheapest_res
     assert_eq!(risks[0].impact, Level::High);
     assert_eq!(risks[0].likelihood, Level::High);
     assert_eq!(risks[2].likelihood, Level::Low);
-    assert_eq!(roadmap::roadmap(&p, &list).len(), 3);
+    assert_eq!(roadmap::roadmap(&p, &list, None).len(), 3);
 }
 
 #[test]

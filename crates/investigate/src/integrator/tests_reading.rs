@@ -3,7 +3,7 @@
 
 use super::tests::{db_on, finding, inputs, result};
 use super::*;
-use crate::model::{Effort, Finding, InvestigatorName};
+use crate::model::{Effort, Evidence, Finding, InvestigatorName};
 use perfhive_core::route::Route;
 use InvestigatorName as N;
 
@@ -195,7 +195,7 @@ fn the_p0_is_the_larger_expected_gain_and_no_problem_is_listed_twice() {
         p[0].rationale
     );
     // one roadmap phase per problem; the alternative says why it comes later
-    assert_eq!(roadmap::roadmap(&p, &list).len(), 2);
+    assert_eq!(roadmap::roadmap(&p, &list, None).len(), 2);
     let alternatives = roadmap::alternatives(&p, &list);
     assert!(
         alternatives[0].contains("whose expected gain is larger"),
@@ -344,5 +344,97 @@ fn the_consensus_has_one_short_line_per_subject() {
     assert_eq!(
         lines.iter().find(|l| l.starts_with("`storage-io`:")).unwrap(),
         "`storage-io`: profile and traces agree on the same function `fsync`; resources also, joined to nothing"
+    );
+}
+
+/// A level of the concurrency sweep.
+fn level(users: u32, throughput: f64, p99_ms: f64, requests: u64) -> crate::data::Level {
+    crate::data::Level {
+        level: users as f64,
+        label: users.to_string(),
+        throughput,
+        p50_ms: p99_ms / 2.0,
+        p99_ms,
+        mean_ms: p99_ms / 2.0,
+        error_rate_pct: 0.0,
+        ttfb_p50_ms: 0.0,
+        rss_mb: None,
+        requests: Some(requests),
+        duration_s: None,
+        cpu: None,
+    }
+}
+
+/// The success criteria of the roadmap phase of a single recommendation `f`.
+fn criteria_of(f: Finding, sweep: Option<&crate::data::SweepData>) -> Vec<String> {
+    let list = vec![ranked(f, 1, false)];
+    let p = priorities(&list);
+    roadmap::roadmap(&p, &list, sweep)
+        .remove(0)
+        .success_criteria
+}
+
+/// The advice to run at the concurrency the sweep found is judged by the throughput (and the
+/// p99, when reliable) measured there, not by halving the USL's σ; a finding from which no
+/// target follows has only the no-regression criterion.
+#[test]
+fn roadmap_targets_follow_from_the_action_or_are_left_out() {
+    let mut scalability = finding(
+        N::Sweep,
+        "sweep.scalability",
+        "concurrency",
+        0.8,
+        None,
+        false,
+        Some((Effort::Low, None)),
+    );
+    scalability.evidence[0].label = "σ".into();
+    scalability.evidence[0].value = 0.84;
+    scalability.recommendation.as_mut().unwrap().action =
+        "run at about 2 concurrent requests (connection pool / worker count)".into();
+    let sweep = |requests| crate::data::SweepData {
+        levels: vec![
+            level(1, 26.0, 50.9, requests),
+            level(2, 26.5, 88.7, requests),
+            level(4, 28.0, 164.0, requests),
+        ],
+        usl: None,
+        knee: None,
+        littles_law_ratio: Vec::new(),
+        parameter: None,
+        insufficient: None,
+        noise: None,
+    };
+    let criteria = criteria_of(scalability.clone(), Some(&sweep(500)));
+    assert_eq!(
+        criteria[0],
+        "at 2 concurrent requests: throughput at least 21.2 req/s (80% of the 26.5 req/s the sweep measured there), p99 at most 88.7 ms"
+    );
+    assert!(!criteria.iter().any(|c| c.contains('σ')), "{criteria:?}");
+    // too few requests at that level for a p99
+    let criteria = criteria_of(scalability.clone(), Some(&sweep(50)));
+    assert!(criteria[0].ends_with("measured there)"), "{criteria:?}");
+    // no sweep data: nothing to aim at but no regression
+    let criteria = criteria_of(scalability, None);
+    assert_eq!(criteria.len(), 1, "{criteria:?}");
+    assert!(criteria[0].starts_with("no error-rate increase"));
+    // calls made one after another: together as long as about the longest
+    let mut sequential = finding(
+        N::Traces,
+        "traces.sequential-calls.0",
+        "127.0.0.1",
+        0.6,
+        Some(1.0),
+        false,
+        Some((Effort::Medium, None)),
+    );
+    sequential.evidence = vec![
+        Evidence::measured("calls' summed duration per request", 80.2, "ms", "a"),
+        Evidence::measured("longest call per request", 28.2, "ms", "b"),
+    ];
+    let criteria = criteria_of(sequential, None);
+    assert_eq!(
+        criteria[0],
+        "these calls at most 31.0 ms per request, about their longest call (now 80.2 ms one after another)"
     );
 }
