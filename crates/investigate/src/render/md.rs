@@ -352,7 +352,7 @@ fn appendices(r: &Report) -> String {
     s.push_str("\n### Alternatives considered and rejected\n\n");
     s.push_str(&bullets(&a.alternatives_rejected, "none"));
     s.push_str(
-        "\n### Data files\n\nThe full data, including every number above, is in `report.json`.\n\n",
+        "\n### Data files\n\nThe full data, including every number above, is in [report.json](report.json).\n\n",
     );
     let files: Vec<String> = a.data_files.iter().map(|f| link(f)).collect();
     s.push_str(&bullets(&files, "no raw data file"));
@@ -375,7 +375,7 @@ fn chart_data(c: &Charts) -> String {
     if !c.timeseries.is_empty() {
         let _ = writeln!(
             s,
-            "\n### Time series\n\n{} one-second points of throughput and p99 are in `report.json` at `/charts/timeseries`.",
+            "\n### Time series\n\n{} one-second points of throughput and p99 are in [report.json](report.json) at `/charts/timeseries`.",
             c.timeseries.len()
         );
     }

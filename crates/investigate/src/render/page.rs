@@ -400,7 +400,7 @@ fn appendices(r: &Report) -> String {
     s.push_str(&ul(&a.alternatives_rejected, "none"));
     s.push_str("<h3>Data files</h3>\n");
     s.push_str(
-        "<p>The full data, including every number above, is in <code>report.json</code>.</p>\n",
+        "<p>The full data, including every number above, is in <a href=\"report.json\">report.json</a>.</p>\n",
     );
     let names: Vec<&str> = a.data_files.iter().map(String::as_str).collect();
     s.push_str(&files(&names, "No raw data file."));

@@ -158,6 +158,18 @@ fn markdown_snapshot() {
     );
 }
 
+/// report.json is a link in the appendices, like every other data file, in both renderings.
+#[test]
+fn report_json_is_linked_like_the_other_artefacts() {
+    let md = render::markdown(&fixture::report());
+    let data = md.split("### Data files").nth(1).unwrap();
+    assert!(data.contains("is in [report.json](report.json)."), "{data}");
+    assert!(!md.contains("`report.json`"), "{md}");
+    let html = render::html(&fixture::report());
+    assert!(html.contains("is in <a href=\"report.json\">report.json</a>."));
+    assert!(!html.contains("<code>report.json</code>"));
+}
+
 /// The page with the user's texts (escaped) removed: what the renderer itself wrote.
 fn own_markup(html: &str) -> String {
     html.replace(&escape(fixture::USER_TEXT), "")
