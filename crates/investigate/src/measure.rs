@@ -1,8 +1,8 @@
 //! One load test inside an investigation (the baseline, a sweep level, the demo's "after"):
-//! the `perfhive run` engine on a current-thread runtime, stopped when the investigation's
-//! stop flag is set — no new requests at once, and the requests still in flight cancelled
-//! half a second later, so an interrupt ends the test within a second — and recorded as a
-//! `RunRecord` with what was measured until then.
+//! the `perfhive run` engine through its blocking entry point (`run_blocking`, a runtime of
+//! its own), stopped when the investigation's stop flag is set — no new requests at once, and
+//! the requests still in flight cancelled half a second later, so an interrupt ends the test
+//! within a second — and recorded as a `RunRecord` with what was measured until then.
 
 use perfhive_core::record::RunRecord;
 use perfhive_load::{LoadOptions, NoProgress, StopSignal};
@@ -55,15 +55,9 @@ pub fn load_test(
             }
         })
     };
-    let result = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| e.to_string())
-        .and_then(|rt| {
-            rt.block_on(perfhive_load::run(scenario, &opts, &mut NoProgress))
-                .map_err(|e| e.to_string())
-        });
+    let result = perfhive_load::run_blocking(scenario, &opts, &mut NoProgress);
     done.store(true, Ordering::SeqCst);
     let _ = watcher.join();
-    Ok(perfhive_load::build_record(scenario, &result?))
+    let result = result.map_err(|e| e.to_string())?;
+    Ok(perfhive_load::build_record(scenario, &result))
 }

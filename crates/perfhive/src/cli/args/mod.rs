@@ -5,3 +5,4 @@ pub mod audit;
 pub mod bench;
 pub mod history;
 pub mod run;
+pub mod scan;
