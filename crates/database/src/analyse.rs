@@ -40,6 +40,9 @@ pub struct AnalyseOptions {
     pub kind: WorkloadKind,
     /// Recommend an index when it makes the statement at least this many times cheaper.
     pub min_gain: f64,
+    /// The application's connection pool: the most connections it opens, over all its
+    /// processes. Connections are then judged against it as well as max_connections.
+    pub pool: Option<u32>,
 }
 
 impl Default for AnalyseOptions {
@@ -54,6 +57,7 @@ impl Default for AnalyseOptions {
             machine: None,
             kind: WorkloadKind::Web,
             min_gain: 1.5,
+            pool: None,
         }
     }
 }
@@ -98,6 +102,7 @@ pub fn analyse(
         machine: opts.machine.clone(),
         kind: opts.kind,
         plans: &plans,
+        pool: opts.pool,
     });
     let (settings, machine, tables) = match health {
         Ok(h) => {

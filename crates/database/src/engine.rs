@@ -57,6 +57,8 @@ pub struct HealthContext<'a> {
     pub kind: WorkloadKind,
     /// Plans made in this audit (a spilled sort supports a work_mem finding).
     pub plans: &'a [PlanReport],
+    /// The application's connection pool size, when given.
+    pub pool: Option<u32>,
 }
 
 /// What the health and configuration checks found.

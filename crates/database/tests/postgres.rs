@@ -92,7 +92,7 @@ fn postgres_scenarios() {
     };
     cluster.psql("postgres", "CREATE DATABASE shop_template");
     cluster.psql("shop_template", SETUP);
-    let scenarios: [Scenario; 5] = [
+    let scenarios: [Scenario; 6] = [
         (
             "a window of pgbench load: the seq scan, its verified index, sessions and settings",
             window_finds_the_scan_and_verifies_the_index,
@@ -112,6 +112,10 @@ fn postgres_scenarios() {
         (
             "bad DSNs and unreachable servers are clear errors",
             errors_are_clear,
+        ),
+        (
+            "the application's pool against the server and the window's sessions",
+            pool_against_sessions,
         ),
     ];
     let mut failed = Vec::new();
@@ -740,5 +744,55 @@ fn statement_statistics_not_preloaded() {
         "{}",
         fix.sql
     );
+    assert_eq!(fix.applies, Applies::Restart);
+}
+
+fn pool_against_sessions(c: &Cluster) {
+    fresh_db(c, "shop_p");
+    let mut db = Database::connect(&c.dsn("shop_p"), None).unwrap();
+    // four clients, each always inside a 200 ms statement: a pool of 4 is full and busy
+    let window = db.begin_window(Duration::from_millis(20)).unwrap();
+    c.pgbench(
+        "shop_p",
+        "SELECT pg_sleep(0.2);\n",
+        &["-c", "4", "-j", "2", "-t", "5"],
+    );
+    let workload = db.end_window(window).unwrap();
+    let pooled = |pool| AnalyseOptions {
+        pool: Some(pool),
+        ..opts(VerifyMode::Off, false)
+    };
+    let report = db.analyse(Some(&workload), &[], &pooled(4));
+    let full = report
+        .findings
+        .iter()
+        .find(|f| f.check == Check::Connections && f.subject.as_deref() == Some("pool"))
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
+    assert!(
+        full.title.contains("of 4 connections open"),
+        "{}",
+        full.title
+    );
+    assert!(
+        full.detail.contains("waited for a connection"),
+        "{}",
+        full.detail
+    );
+    // a pool of 20 had room
+    let report = db.analyse(Some(&workload), &[], &pooled(20));
+    assert!(!report
+        .findings
+        .iter()
+        .any(|f| f.subject.as_deref() == Some("pool")));
+    // a pool larger than the server's 37 usable connections
+    let report = db.analyse(None, &[], &pooled(100));
+    let over = report
+        .findings
+        .iter()
+        .find(|f| f.check == Check::Connections && f.title.contains("pool (100)"))
+        .unwrap_or_else(|| panic!("{:#?}", report.findings));
+    assert!(over.title.contains("accepts (37)"), "{}", over.title);
+    let fix = over.fix.as_ref().unwrap();
+    assert_eq!(fix.sql, "ALTER SYSTEM SET max_connections = '113';");
     assert_eq!(fix.applies, Applies::Restart);
 }

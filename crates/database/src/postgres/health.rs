@@ -494,7 +494,87 @@ fn sessions(
         );
         h.findings.push(f);
     }
+    if let Some(pool) = ctx.pool.filter(|p| *p > 0) {
+        pool_checks(e, f64::from(pool), usable, max_conn, reserved, &act, h);
+    }
     Ok(())
+}
+
+/// The application's pool against the server's limit and what the window's sessions did.
+fn pool_checks(
+    e: &mut PgEngine,
+    pool: f64,
+    usable: f64,
+    max_conn: i64,
+    reserved: i64,
+    act: &crate::model::ActivitySummary,
+    h: &mut Health,
+) {
+    if pool > usable {
+        let mut f = finding(
+            Check::Connections,
+            Severity::High,
+            "max_connections",
+            format!("The application's pool ({pool:.0}) can open more connections than the server accepts ({usable:.0})"),
+            format!(
+                "Once the pool grows past max_connections − superuser_reserved_connections ({max_conn} − \
+                 {reserved}), the server refuses its new connections: requests fail instead of waiting \
+                 for a pooled one. Either the pool shrinks to at most {usable:.0} (less what other \
+                 clients need), or max_connections grows."
+            ),
+        );
+        f.evidence = vec![
+            ev("pool", pool, "connections"),
+            ev("usable", usable, "connections"),
+        ];
+        let applies = e.applies("max_connections");
+        f.fix = fix(
+            format!(
+                "ALTER SYSTEM SET max_connections = '{}';",
+                pool as i64 + reserved + 10
+            ),
+            applies,
+            Some(
+                "needs a restart; or lower the application's pool below the server's limit".into(),
+            ),
+        );
+        h.findings.push(f);
+        return;
+    }
+    if act.samples == 0 || (act.max_sessions as f64) < pool {
+        return;
+    }
+    let busy = act.max_active as f64 >= 0.9 * pool;
+    let mut f = finding(
+        Check::Connections,
+        Severity::Medium,
+        "pool",
+        format!(
+            "The application's pool was full: {} of {pool:.0} connections open, {} running a statement at once",
+            act.max_sessions, act.max_active
+        ),
+        if busy {
+            format!(
+                "Every pooled connection was running a statement at the same moment: further \
+                 requests waited for a connection before their first statement. The server allows \
+                 {usable:.0}: a larger pool (up to about {:.0}) helps while the database has CPU and \
+                 I/O to spare; otherwise make the statements cheaper first.",
+                (pool * 2.0).min(usable)
+            )
+        } else {
+            "The pool's connections were all open but most sat idle between statements: requests \
+             hold a connection while they do other work (a transaction spanning application code, \
+             a connection checked out for the whole request). Release it between statements, or \
+             keep transactions to the statements themselves; a larger pool only hides this."
+                .into()
+        },
+    );
+    f.evidence = vec![
+        ev("pool", pool, "connections"),
+        ev("most sessions open", act.max_sessions as f64, "sessions"),
+        ev("most running at once", act.max_active as f64, "sessions"),
+    ];
+    h.findings.push(f);
 }
 
 fn dead_tuples(

@@ -74,6 +74,7 @@ pub fn after_window(
     let options = AnalyseOptions {
         top: opts.top.unwrap_or(10),
         analyze: opts.analyze.unwrap_or(false),
+        pool: opts.pool,
         ..AnalyseOptions::default()
     };
     match window {

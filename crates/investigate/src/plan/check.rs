@@ -85,6 +85,14 @@ pub(super) fn check(plan: &Plan, text: &str, path: &Path) -> Result<(), Scenario
                 format!("not a database this investigator can read: {e}"),
             ));
         }
+        if db.pool.is_some_and(|p| !(1..=100_000).contains(&p)) {
+            return Err(error_at(
+                text,
+                path,
+                &["investigators", "database", "pool"],
+                "expected a pool of 1..=100000 connections",
+            ));
+        }
         if db.top.is_some_and(|t| !(1..=100).contains(&t)) {
             return Err(error_at(
                 text,

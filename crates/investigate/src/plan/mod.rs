@@ -182,6 +182,10 @@ pub struct DatabaseOpts {
     /// false).
     #[serde(default)]
     pub analyze: Option<bool>,
+    /// The application's connection pool size (the most connections it opens, over all its
+    /// processes): connections are judged against it too.
+    #[serde(default)]
+    pub pool: Option<u32>,
 }
 
 /// Options of `code`.

@@ -32,6 +32,7 @@ fn exec_db(a: DbArgs, out: &mut Printer) -> anyhow::Result<Code> {
         machine,
         kind: a.workload.into(),
         min_gain: AnalyseOptions::default().min_gain,
+        pool: a.pool,
     };
     let mut db = Database::connect(&a.dsn, None)?;
     // Signals are caught only during a window (Ctrl-C ends it early, the audit goes on and

@@ -154,7 +154,7 @@ fn audit_db_input_errors_exit_2_with_a_clear_message() {
         .unwrap()
         .port();
     let pg = format!("postgresql://app:s3cret@127.0.0.1:{closed}/shop");
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (&["missing.db"], "invalid DSN `missing.db`"),
         (&["mysql://u@h/db"], "unknown scheme"),
         (&[text.to_str().unwrap()], "not an SQLite 3 database"),
@@ -164,6 +164,7 @@ fn audit_db_input_errors_exit_2_with_a_clear_message() {
             &[text.to_str().unwrap(), "--memory", "8GiB"],
             "--memory and --cpus go together",
         ),
+        (&[text.to_str().unwrap(), "--pool", "0"], "--pool"),
     ];
     for (args, expected) in cases {
         let out = audit(args);

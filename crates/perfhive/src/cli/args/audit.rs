@@ -85,6 +85,10 @@ pub struct DbArgs {
     /// The kind of workload, for PGTune's formulas.
     #[arg(long, value_enum, default_value_t = KindArg::Web)]
     pub workload: KindArg,
+    /// The application's connection pool size (the most connections it opens, over all its
+    /// processes): connections are judged against it and against max_connections.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub pool: Option<u32>,
 }
 
 /// Report formats.
