@@ -169,7 +169,7 @@ fn name_hottest(rec: &mut Recommendation, p: &ProfileData) {
         .join(", ");
     rec.action = rec
         .action
-        .replacen(HOTTEST, &format!("{HOTTEST}: {list};"), 1);
+        .replacen(HOTTEST, &format!("{HOTTEST}: {list}"), 1);
 }
 
 /// Makes sure the best-ranked findings and the leads of the first problems carry a
@@ -458,7 +458,10 @@ mod tests {
                 .unwrap_or_else(|| panic!("no recommendation for {id}"))
         };
         let cpu = action("resources.cpu-bound");
-        assert!(cpu.contains("`loyalty_score` (app.py:81, 23%)"), "{cpu}");
+        assert!(
+            cpu.contains("functions: `loyalty_score` (app.py:81, 23%)) or run"),
+            "{cpu}"
+        );
         assert!(!cpu.contains("PyEval_EvalFrame"), "{cpu}");
         let errors = action("load.errors");
         assert!(!errors.contains("add `traces:`"), "{errors}");
