@@ -355,3 +355,32 @@ fn an_investigation_plan_that_is_a_device_is_refused_unread() {
         "{err}"
     );
 }
+
+/// `builtin:testbed/…` names the built-in test server; `builtin:demo/…`, its former name, is
+/// still accepted and resolves to the same server and requests.
+#[test]
+fn builtin_demo_is_the_old_name_of_builtin_testbed() {
+    let _serial = crate::exclusive();
+    let mut resolved = Vec::new();
+    for url in ["builtin:testbed/fast", "builtin:demo/fast"] {
+        let (code, r, err) = run_json(&[url, "--rate", "20", "--duration", "1s"]);
+        assert_eq!(code, 0, "{url}: {err}");
+        assert_eq!(
+            f(&r, "/metrics/error_rate_pct"),
+            0.0,
+            "{url}: {}",
+            r["metrics"]
+        );
+        assert!(f(&r, "/metrics/requests") > 0.0, "{url}: {}", r["metrics"]);
+        // served on a port of its own each time: compare the URLs without it
+        let served = r["target"]["url"].as_str().unwrap();
+        let rest = served
+            .strip_prefix("http://127.0.0.1:")
+            .unwrap_or_else(|| panic!("{url} served on loopback, not {served}"));
+        let port_end = rest.find('/').unwrap_or(rest.len());
+        assert!(rest[..port_end].parse::<u16>().is_ok(), "{served}");
+        resolved.push(rest[port_end..].to_owned());
+    }
+    assert_eq!(resolved[0], "/fast");
+    assert_eq!(resolved[0], resolved[1]);
+}
