@@ -2,7 +2,9 @@
 //! (perfhive's own testbed on ephemeral ports). Every load is loopback-only and bounded
 //! in requests and time.
 
+mod architecture;
 mod audit;
+mod audit_pg;
 mod bench;
 mod cli;
 mod compare;
