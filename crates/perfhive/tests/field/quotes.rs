@@ -2,7 +2,8 @@
 //! runs a CPU-bound loop on the event loop, the one thread that serves every request.
 
 use crate::{
-    any_of, cites_line, def_lines, expect_finding, shared, summary, unsupported_confirmations, App,
+    any_of, cites_line, def_lines, expect_finding, ranked, recommended, shared, summary,
+    unsupported_confirmations, App,
 };
 
 /// The investigation ran to its end with spans from the FastAPI instrumentation and stacks from
@@ -74,6 +75,49 @@ fn quotes_single_saturated_thread_gets_a_workers_or_offload_fix() {
     );
 }
 
+/// The resources investigator names the one saturated thread as uvicorn's event loop (not the
+/// GIL) and fixes it with an offload or more uvicorn workers, not gunicorn or uWSGI.
+#[test]
+fn quotes_one_thread_finding_names_the_event_loop_with_an_asyncio_fix() {
+    let Some(i) = shared(App::Quotes, "field::quotes_one_thread_event_loop") else {
+        return;
+    };
+    let f = ranked(&i.report)
+        .into_iter()
+        .find(|f| {
+            f["finding"]["investigator"] == "resources"
+                && f["finding"]["id"]
+                    .as_str()
+                    .is_some_and(|id| id.contains("one-thread"))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no one-thread CPU finding from resources; the report's findings:\n{}",
+                summary(&i.report)
+            )
+        });
+    let (title, fix) = (
+        f["finding"]["title"].as_str().unwrap_or("").to_lowercase(),
+        recommended(f),
+    );
+    assert!(
+        title.contains("event loop") && !title.contains("gil"),
+        "{title}"
+    );
+    assert!(fix.contains("event loop"), "{fix}");
+    assert!(
+        any_of(
+            &fix,
+            &["run_in_executor", "process pool", "processpoolexecutor"]
+        ) && fix.contains("uvicorn --workers"),
+        "{fix}"
+    );
+    assert!(
+        !any_of(&fix, &["gunicorn", "uwsgi", "gil"]),
+        "a pre-fork or GIL fix for an asyncio service: {fix}"
+    );
+}
+
 /// `price_portfolio` is the CPU-heavy function: named with its file and line.
 #[test]
 fn quotes_cpu_heavy_function_is_named_with_file_and_line() {
@@ -86,7 +130,7 @@ fn quotes_cpu_heavy_function_is_named_with_file_and_line() {
         &i.report,
         "the CPU-heavy function price_portfolio",
         |t| t.contains("price_portfolio"),
-        |_| true,
+        |fix| fix.contains("price_portfolio"),
     );
     let text = format!("{}", f["finding"]);
     assert!(
@@ -95,6 +139,13 @@ fn quotes_cpu_heavy_function_is_named_with_file_and_line() {
         lines.0,
         lines.1,
         summary(&i.report)
+    );
+    let fix = recommended(&f);
+    assert!(
+        cites_line(&fix, "main.py", lines),
+        "the fix names price_portfolio but not main.py:{}-{}: {fix}",
+        lines.0,
+        lines.1
     );
 }
 

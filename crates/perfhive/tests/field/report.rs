@@ -313,3 +313,80 @@ pub fn expect_request_spans(report: &Value, routes: &[&str]) {
         "no spans of the requests to {missing:?} arrived; the trace phases are: {phases:?}"
     );
 }
+
+/// Whether a ranked finding is about the route `method template` (`POST`, `/import`).
+pub fn about_route(f: &Value, method: &str, template: &str) -> bool {
+    f["finding"]["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r["method"] == method && r["template"] == template)
+}
+
+/// Fixes for an N+1 read: fetch the related rows in one query.
+pub const READ_FIX: &[&str] = &[
+    "selectinload",
+    "joinedload",
+    "select_related",
+    "prefetch_related",
+    " in (",
+    "wherein",
+    "a join",
+];
+
+/// Fixes for row-by-row writes: one batched insert in one transaction.
+pub const WRITE_FIX: &[&str] = &[
+    "add_all",
+    "executemany",
+    "bulk",
+    "batched insert",
+    "insert(table)",
+    "in one batch",
+    "one transaction",
+];
+
+/// The findings for which `about` holds whose recommendation gives a fix of the `wrong` kind
+/// and none of the `right` kind (advice that covers both kinds of loop is not wrong), quoted.
+pub fn wrong_kind_of_fix(
+    report: &Value,
+    about: impl Fn(&Value) -> bool,
+    wrong: &[&str],
+    right: &[&str],
+) -> Vec<String> {
+    ranked(report)
+        .into_iter()
+        .filter(|f| about(f))
+        .filter(|f| {
+            let fix = recommended(f);
+            any_of(&fix, wrong) && !any_of(&fix, right)
+        })
+        .map(|f| {
+            format!(
+                "  {} \"{}\" — fix: \"{}\"",
+                f["finding"]["id"].as_str().unwrap_or(""),
+                f["finding"]["title"].as_str().unwrap_or(""),
+                f["finding"]["recommendation"]["action"]
+                    .as_str()
+                    .unwrap_or("")
+            )
+        })
+        .collect()
+}
+
+/// The processes of the profile that are the service's workers and were sampled.
+pub fn sampled_workers(report: &Value) -> Vec<String> {
+    report["investigators"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|i| i["name"] == "profile")
+        .flat_map(|i| {
+            i["data"]["processes"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .filter(|p| p["role"] == "worker" && p["samples"].as_u64().is_some_and(|n| n > 0))
+        .map(|p| p["pid"].to_string())
+        .collect()
+}

@@ -1,9 +1,13 @@
 //! field/shop: Flask + SQLAlchemy over SQLite under gunicorn -w 4, `opentelemetry-instrument`.
 
 use crate::{
-    any_of, cites_line, def_lines, expect_finding, field_env, investigate, p0_identity, shared,
-    summary, unsupported_confirmations, App,
+    about_route, any_of, cites_line, def_lines, expect_finding, field_env, investigate,
+    p0_identity, recommended, sampled_workers, shared, summary, unsupported_confirmations,
+    wrong_kind_of_fix, App, READ_FIX, WRITE_FIX,
 };
+
+/// The shop's gunicorn workers (`-w 4` in its plan).
+const WORKERS: usize = 4;
 
 /// The investigation ran to its end, the pre-forked workers' spans reached the receiver and
 /// py-spy sampled them: the ground the other checks stand on.
@@ -36,6 +40,19 @@ fn shop_investigation_gets_spans_and_stacks_from_the_workers() {
         ],
     );
     assert!(i.markdown.contains("field-shop"), "{}", i.markdown);
+    // py-spy sampled every pre-forked worker, not only the supervisor
+    let workers = sampled_workers(r);
+    assert!(
+        workers.len() >= WORKERS,
+        "the profile sampled {} of the {WORKERS} workers ({workers:?}): {}",
+        workers.len(),
+        r["investigators"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|i| i["name"] == "profile")
+            .map_or(String::new(), |p| p["data"]["processes"].to_string())
+    );
 }
 
 /// `GET /orders/recent` loads each order's customer lazily: one SELECT per order.
@@ -97,6 +114,44 @@ fn shop_n_plus_one_write_is_named_by_route_with_a_batch_fix() {
     );
 }
 
+/// No finding about the write route advises a read fix (an eager load, `IN (…)`), and none
+/// about a read route advises batching inserts: advice of the wrong kind for the route's
+/// statements.
+#[test]
+fn shop_reads_and_writes_get_fixes_of_their_own_kind() {
+    let Some(i) = shared(App::Shop, "field::shop_fix_kinds") else {
+        return;
+    };
+    let on_write = wrong_kind_of_fix(
+        &i.report,
+        |f| about_route(f, "POST", "/import"),
+        READ_FIX,
+        WRITE_FIX,
+    );
+    assert!(
+        on_write.is_empty(),
+        "read fixes for POST /import, which writes:\n{}\nall findings:\n{}",
+        on_write.join("\n"),
+        summary(&i.report)
+    );
+    let on_reads = wrong_kind_of_fix(
+        &i.report,
+        |f| {
+            ["/orders/recent", "/events/search", "/reports/loyalty"]
+                .iter()
+                .any(|t| about_route(f, "GET", t))
+        },
+        WRITE_FIX,
+        READ_FIX,
+    );
+    assert!(
+        on_reads.is_empty(),
+        "batched-insert fixes for read routes:\n{}\nall findings:\n{}",
+        on_reads.join("\n"),
+        summary(&i.report)
+    );
+}
+
 /// `GET /events/search` filters 200k rows on `events.sku`, which has no index.
 #[test]
 fn shop_slow_statement_gets_an_index_on_the_filtered_column() {
@@ -123,7 +178,7 @@ fn shop_cpu_heavy_function_is_named_with_file_and_line() {
         &i.report,
         "the CPU-heavy function loyalty_score",
         |t| t.contains("loyalty_score"),
-        |_| true,
+        |fix| fix.contains("loyalty_score"),
     );
     let text = format!("{}", f["finding"]);
     assert!(
@@ -132,6 +187,13 @@ fn shop_cpu_heavy_function_is_named_with_file_and_line() {
         lines.0,
         lines.1,
         summary(&i.report)
+    );
+    let fix = recommended(&f);
+    assert!(
+        cites_line(&fix, "app.py", lines),
+        "the fix names loyalty_score but not app.py:{}-{}: {fix}",
+        lines.0,
+        lines.1
     );
 }
 
