@@ -3,7 +3,6 @@
 //! Ctrl-C during a window ending it early with what it measured (exit 130).
 
 #[path = "../../../database/tests/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use crate::perfhive;
