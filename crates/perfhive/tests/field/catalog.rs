@@ -1,7 +1,9 @@
 //! field/catalog: Node.js express + knex over better-sqlite3,
 //! `@opentelemetry/auto-instrumentations-node`.
 
-use crate::{any_of, expect_finding, shared, unsupported_confirmations, App};
+use crate::{
+    any_of, expect_finding, ranked, recommended, shared, summary, unsupported_confirmations, App,
+};
 
 /// The investigation ran to its end with spans from the http, express and knex
 /// instrumentations and stacks from perf with V8's perf map.
@@ -64,7 +66,7 @@ fn catalog_sequential_downstream_calls_get_a_concurrency_fix() {
     let Some(i) = shared(App::Catalog, "field::catalog_sequential_calls") else {
         return;
     };
-    expect_finding(
+    let f = expect_finding(
         &i.report,
         "the sequential downstream calls of GET /products/:id/page",
         |t| {
@@ -99,6 +101,53 @@ fn catalog_sequential_downstream_calls_get_a_concurrency_fix() {
             )
         },
     );
+    // measured against the page's route, not the internal routes it calls in the same trace,
+    // and each call named by what it requested, not by the host they share
+    let routes: Vec<String> = f["finding"]["routes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|r| format!("{} {}", r["method"], r["template"]).replace('"', ""))
+        .collect();
+    assert_eq!(routes, ["GET /products/{}/page"], "{}", f["finding"]);
+    let fix = recommended(&f);
+    for call in [
+        "/internal/inventory/",
+        "/internal/pricing/",
+        "/internal/shipping/",
+    ] {
+        assert!(fix.contains(call), "{call} not named: {fix}");
+    }
+}
+
+/// Express's handler spans (`request handler - /x`) are phases about their route.
+#[test]
+fn catalog_handler_phases_carry_their_route() {
+    let Some(i) = shared(App::Catalog, "field::catalog_handler_routes") else {
+        return;
+    };
+    let handlers: Vec<&serde_json::Value> = ranked(&i.report)
+        .into_iter()
+        .filter(|f| {
+            f["finding"]["id"]
+                .as_str()
+                .is_some_and(|id| id.starts_with("traces.phase.request handler - /"))
+        })
+        .collect();
+    assert!(
+        !handlers.is_empty(),
+        "no phase finding for a request handler:\n{}",
+        summary(&i.report)
+    );
+    for f in handlers {
+        assert!(
+            f["finding"]["routes"]
+                .as_array()
+                .is_some_and(|r| !r.is_empty()),
+            "a handler phase without its route: {}",
+            f["finding"]
+        );
+    }
 }
 
 /// Confirmations only between findings about the same route, statement or function.
