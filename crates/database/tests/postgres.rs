@@ -576,6 +576,26 @@ fn temp_files_spills_and_checkpoints(c: &Cluster) {
         "{spill:?}"
     );
     assert!(!spill.title.contains("estimate"), "{}", spill.title);
+    // A hash join of two 300,000-row tables in 64 kB of work_mem runs in batches on disk.
+    let join = "SELECT count(*) FROM orders o JOIN orders_copy c ON c.id = o.id";
+    let seen = [SeenStatement {
+        text: join.into(),
+        source: SeenSource::User {
+            origin: "queries.sql:3".into(),
+        },
+    }];
+    let joined = db.analyse(None, &seen, &opts(VerifyMode::Off, true));
+    let hash = joined
+        .findings
+        .iter()
+        .find(|f| f.check == Check::HashSpill && f.statement == Some(fingerprint(join)))
+        .unwrap_or_else(|| panic!("{:#?}", joined.findings));
+    assert!(
+        hash.evidence
+            .iter()
+            .any(|e| e.label == "spilled" && e.value > 1000.0),
+        "{hash:?}"
+    );
     let cp = finding(&report, Check::Checkpoints);
     assert!(cp
         .fix
