@@ -23,7 +23,7 @@ if [ -s "$log" ]; then
   skipped="$(sort -u "$log")"
   echo "== $(printf '%s\n' "$skipped" | wc -l) environment-dependent check(s) did not run:"
   printf '%s\n' "$skipped" | sed 's/^perfhive-skip: /  - /'
-  echo "   (README.md, \"What the tests need\"; .ci/run installs it all; this list: $log)"
+  echo "   (README.md, \"What the test suite needs besides Rust\"; .ci/run installs it all; this list: $log)"
   if [ -n "${CI:-}" ] && [ "$status" -eq 0 ]; then
     status=1
   fi

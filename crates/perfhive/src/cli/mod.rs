@@ -50,7 +50,7 @@ enum Command {
     Investigate(Box<investigate::InvestigateArgs>),
     /// Import other tools' results (hyperfine, k6, go test -bench, criterion, pytest-benchmark).
     Import(import::ImportArgs),
-    /// Profile a command or process: perf samples, a flame graph, top functions.
+    /// Profile a command or process (py-spy for CPython, perf for native code and Node.js): a flame graph, top functions.
     Profile(profile::ProfileArgs),
     /// Receive OpenTelemetry traces (OTLP/HTTP and OTLP/gRPC) and show where the time goes.
     Traces(traces::TracesArgs),
