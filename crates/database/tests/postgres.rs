@@ -699,11 +699,7 @@ fn sampling_without_statement_statistics(c: &Cluster) {
 }
 
 fn errors_are_clear(c: &Cluster) {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = perfhive_test_support::free_port();
     let err = Database::connect(
         &format!("postgresql://app:s3cret@127.0.0.1:{closed}/shop"),
         None,

@@ -148,11 +148,7 @@ fn audit_db_input_errors_exit_2_with_a_clear_message() {
     let d = tempdir();
     let text = d.join("notes.txt");
     std::fs::write(&text, "definitely not a database file").unwrap();
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = perfhive_test_support::free_port();
     let pg = format!("postgresql://app:s3cret@127.0.0.1:{closed}/shop");
     let cases: [(&[&str], &str); 7] = [
         (&["missing.db"], "invalid DSN `missing.db`"),
