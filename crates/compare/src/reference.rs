@@ -3,8 +3,10 @@
 //! within a scope — a name, a kind, a branch — so that `compare latest~1 latest` compares the
 //! last two runs of one benchmark, not the last two runs of anything: without `--name`, the
 //! scope is the name and kind of the run the other side names (an id or a file), or of the
-//! newest run. When nothing matches, the error lists the runs that could be compared and how
-//! to name them.
+//! newest run. Two investigations of the history must be of one plan: ids of different plans
+//! are refused, saying how to name two of one (two load runs or benchmarks of different names
+//! compare: an A/B of two URLs is a comparison one means). When nothing matches,
+//! the error lists the runs that could be compared and how to name them.
 
 use crate::side::SideError;
 use crate::Side;
@@ -41,6 +43,9 @@ pub enum ReferenceError {
     /// Nothing matches.
     #[error("{0}")]
     NotFound(String),
+    /// Two investigations of the history of different plans.
+    #[error("{0}")]
+    DifferentPlans(String),
     /// The run has no record.
     #[error("run {id} has no record (it is {status}): it stopped before its end; `perfhive history show {id}` shows what it measured")]
     NoRecord {
@@ -160,7 +165,22 @@ pub fn resolve_pair(
         Some(side) => side,
         None => side_of(new, &rn, store, &scope)?,
     };
+    let plans = b.kind == RecordKind::Investigation && n.kind == RecordKind::Investigation;
+    if plans && rb.needs_history() && rn.needs_history() && b.name != n.name {
+        return Err(ReferenceError::DifferentPlans(different_plans(&b, &n)));
+    }
     Ok((b, n))
+}
+
+/// Two investigations of the history of different plans: which, and how to name two
+/// investigations of one.
+fn different_plans(b: &Side, n: &Side) -> String {
+    format!(
+        "{} and {} are investigations of different plans, `{}` and `{}`: a comparison judges a change to one plan. \
+Name two investigations of one plan: `perfhive compare latest~1 latest --name {}` (its last two), or two of its ids from `perfhive history --kind investigation --name {}`; \
+to compare different plans on purpose, compare their report.json files.",
+        b.label, n.label, b.name, n.name, n.name, n.name
+    )
 }
 
 fn row_of(store: &Store, id: i64) -> Result<RunRow> {
@@ -276,15 +296,20 @@ fn not_found(store: &Store, text: &str, scope: &Scope, branch: Option<&str>) -> 
             r.name
         );
     }
-    let ids: Vec<String> = recent
+    // the newest two complete runs of one name and kind
+    let complete: Vec<&RunRow> = recent
         .iter()
         .filter(|r| r.status.outcome().is_some())
-        .take(2)
-        .map(|r| r.id.to_string())
         .collect();
-    let _ = write!(msg, "\nName two runs by id");
-    if ids.len() == 2 {
-        let _ = write!(msg, " (`perfhive compare {} {}`)", ids[1], ids[0]);
+    let pair = complete.iter().enumerate().find_map(|(i, a)| {
+        complete[i + 1..]
+            .iter()
+            .find(|b| b.name == a.name && b.kind == a.kind)
+            .map(|b| (b.id, a.id))
+    });
+    let _ = write!(msg, "\nName two runs of one name by id");
+    if let Some((older, newer)) = pair {
+        let _ = write!(msg, " (`perfhive compare {older} {newer}`)");
     }
     msg.push_str(", or the runs of one name with `--name NAME`.");
     msg

@@ -147,8 +147,98 @@ fn a_lone_run_says_which_runs_could_be_compared() {
     assert!(matches!(err, ReferenceError::NotFound(_)));
     let msg = err.to_string();
     assert!(msg.contains("named `nap` of kind bench"), "{msg}");
-    assert!(msg.contains("perfhive compare 1 2"), "{msg}");
+    // no two runs of one name to suggest: ids of different benchmarks are not offered
+    assert!(!msg.contains("perfhive compare 1 2"), "{msg}");
+    assert!(msg.contains("Name two runs of one name by id, or"), "{msg}");
     assert!(msg.contains("--name NAME"), "{msg}");
+    // with a second run of `parse`, the suggestion names the two runs of `parse`
+    store_run(
+        &mut s,
+        RecordKind::Bench,
+        "parse",
+        "main",
+        &bench("parse", "p", &walls(1.0)),
+    );
+    let scope = Scope {
+        name: Some("nap".into()),
+        ..Default::default()
+    };
+    let msg = resolve_pair("latest~1", "latest", Some(&s), &scope)
+        .unwrap_err()
+        .to_string();
+    assert!(msg.contains("(`perfhive compare 1 3`)"), "{msg}");
+}
+
+/// Two ids of investigations of different plans are refused, with both plans named and how to
+/// name two investigations of one; two ids of one plan compare, and so do benchmarks of
+/// different names.
+#[test]
+fn investigations_of_different_plans_are_not_compared() {
+    let path = temp_db();
+    let mut s = Store::open(&path).unwrap();
+    for (name, wall) in [("shop", 0.1), ("catalog", 0.1), ("shop", 0.2)] {
+        store_run(
+            &mut s,
+            RecordKind::Investigation,
+            name,
+            "main",
+            &investigation(name, wall, true),
+        );
+    }
+    let err = resolve_pair("1", "2", Some(&s), &Scope::default()).unwrap_err();
+    assert!(matches!(err, ReferenceError::DifferentPlans(_)), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(
+            "run 1 and run 2 are investigations of different plans, `shop` and `catalog`"
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("`perfhive compare latest~1 latest --name catalog`")
+            && msg.contains("`perfhive history --kind investigation --name catalog`"),
+        "{msg}"
+    );
+    // `latest` on one side takes the other side's name: no mismatch
+    let (b, n) = resolve_pair("1", "latest", Some(&s), &Scope::default()).unwrap();
+    assert_eq!((b.label.as_str(), n.label.as_str()), ("run 1", "run 3"));
+    // `--name` with an id of another name
+    let scope = Scope {
+        name: Some("catalog".into()),
+        ..Default::default()
+    };
+    let err = resolve_pair("1", "latest", Some(&s), &scope).unwrap_err();
+    assert!(matches!(err, ReferenceError::DifferentPlans(_)), "{err}");
+    let (b, n) = resolve_pair("1", "3", Some(&s), &Scope::default()).unwrap();
+    assert_eq!((b.name.as_str(), n.name.as_str()), ("shop", "shop"));
+    // files are compared as given
+    let dir = path.with_file_name("files");
+    std::fs::create_dir_all(&dir).unwrap();
+    let files: Vec<String> = [("shop", 0.1), ("catalog", 0.1)]
+        .iter()
+        .map(|(name, wall)| {
+            let f = dir.join(format!("{name}.json"));
+            std::fs::write(&f, investigation(name, *wall, true).to_string()).unwrap();
+            f.display().to_string()
+        })
+        .collect();
+    assert!(resolve_pair(&files[0], &files[1], None, &Scope::default()).is_ok());
+    // two benchmarks of different names: an A/B one means
+    let a = store_run(
+        &mut s,
+        RecordKind::Bench,
+        "nap-a",
+        "main",
+        &bench("nap-a", "nap", &walls(0.1)),
+    );
+    let b = store_run(
+        &mut s,
+        RecordKind::Bench,
+        "nap-b",
+        "main",
+        &bench("nap-b", "nap", &walls(0.1)),
+    );
+    assert!(resolve_pair(&a.to_string(), &b.to_string(), Some(&s), &Scope::default()).is_ok());
 }
 
 /// An investigation's report.json as `investigate` stores it, with a bench baseline.

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 or a result another tool wrote (hyperfine, k6, go test -bench, criterion, pytest-benchmark).\n\n\
 `latest` references name runs of one name and kind: --name's, else those of the other side, else those of \
 the newest run; `compare latest~1 latest` compares the last two runs of whatever ran last. An investigation \
-is compared through the baseline it measured.\n\n\
+is compared through the baseline it measured; two investigations from the history must be of one plan.\n\n\
 Only measures with a valid test can regress: maxima, means without samples, extreme percentiles of too few \
 requests and the load generator's own CPU are shown as `not judged`.\n\nExamples:\n  perfhive compare latest~1 latest\n  \
 perfhive compare latest@main latest --name parse --fail-on-regression --format markdown\n  perfhive compare before.json after.json"

@@ -433,7 +433,99 @@ fn a_lone_run_says_what_could_be_compared() {
     assert!(
         err.contains("named `nap` of kind bench")
             && err.contains("Recent runs:")
-            && err.contains("perfhive compare 1 2"),
+            && err.contains(
+                "Name two runs of one name by id, or the runs of one name with `--name NAME`"
+            ),
+        "{err}"
+    );
+}
+
+/// An investigation of an HTTP target as `investigate` stores it: the recorded demo report,
+/// under `name`.
+fn store_investigation(db: &std::path::Path, name: &str) -> i64 {
+    let mut report: Value = serde_json::from_str(
+        &std::fs::read_to_string(crate::repo(
+            "crates/investigate/tests/fixtures/recorded/demo.report.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    report["name"] = name.into();
+    let mut s = perfhive_store::Store::open(db).unwrap();
+    let id = s
+        .begin_run(&perfhive_store::NewRun {
+            kind: perfhive_core::RecordKind::Investigation,
+            name: name.into(),
+            started_at: perfhive_store::now_rfc3339(),
+            git_commit: None,
+            git_branch: Some("main".into()),
+            host: "h".into(),
+            fingerprint: serde_json::json!({}),
+            tags: vec![],
+            notes: String::new(),
+        })
+        .unwrap();
+    s.finish_run(id, perfhive_core::RunStatus::Passed, &report, &[])
+        .unwrap();
+    id
+}
+
+/// `compare latest~1 latest` on two investigations of the demo compares their load
+/// baselines; two ids of investigations of different plans are refused (exit 2) with both
+/// plans named and how to name two runs of one.
+#[test]
+fn investigations_of_an_http_target_compare_and_different_plans_do_not() {
+    let dir = tempdir();
+    let db = dir.join("h.db");
+    store_investigation(&db, "shop");
+    store_investigation(&db, "demo");
+    store_investigation(&db, "demo");
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args([
+            "compare",
+            "latest~1",
+            "latest",
+            "--fail-on-regression",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let names: Vec<&str> = v["deltas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["name"].as_str())
+        .collect();
+    assert!(
+        names.iter().any(|n| n.contains("latency"))
+            && names.iter().any(|n| n.contains("throughput")),
+        "{names:?}"
+    );
+    assert!(
+        v.to_string().contains("run 2") && v.to_string().contains("run 3"),
+        "{v}"
+    );
+    let o = perfhive()
+        .arg("--history")
+        .arg(&db)
+        .args(["compare", "1", "3"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("run 1 and run 3 are investigations of different plans, `shop` and `demo`")
+            && err.contains("`perfhive compare latest~1 latest --name demo`"),
         "{err}"
     );
 }
