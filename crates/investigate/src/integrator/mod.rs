@@ -154,3 +154,5 @@ fn round3(x: f64) -> f64 {
 mod tests;
 #[cfg(test)]
 mod tests_reading;
+#[cfg(test)]
+mod tests_summary;

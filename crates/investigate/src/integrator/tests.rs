@@ -13,7 +13,7 @@ const RECORDED: &str = include_str!("../../tests/fixtures/recorded/unreachable.r
 
 /// A load investigator's data: a recorded baseline with this Server-Timing breakdown
 /// (phase, share %, mean ms).
-fn load_data(phases: &[(&str, f64, f64)]) -> Option<InvestigatorData> {
+pub(super) fn load_data(phases: &[(&str, f64, f64)]) -> Option<InvestigatorData> {
     let report: serde_json::Value = serde_json::from_str(RECORDED).unwrap();
     let record = serde_json::from_value(report["investigators"][0]["data"]["record"].clone());
     Some(
@@ -892,10 +892,15 @@ fn the_top_finding_always_carries_a_recommendation_from_its_evidence() {
         r.recommendations[0].gain.as_ref().unwrap().kind,
         GainKind::AmdahlBound
     );
-    // without a function, statement or route: what evidence is missing and how to get it
+    // without a function, statement or route: what evidence is missing (the traces ran, the
+    // profile did not) and how to get it
     let errors = &r.findings[1].finding;
     let rec = errors.recommendation.as_ref().unwrap();
-    assert!(rec.action.contains("add `traces:`"), "{}", rec.action);
+    assert!(
+        rec.action.contains("add `profile:`") && !rec.action.contains("add `traces:`"),
+        "{}",
+        rec.action
+    );
     // the roadmap's criteria are targets, not the observation; headings carry no "Phase"
     assert!(!r.roadmap[0].name.starts_with("Phase"));
     assert!(
