@@ -52,21 +52,24 @@ fn first_evidence(f: &Finding) -> Option<String> {
     })
 }
 
-/// Which of the investigators that name a request, statement or function ran.
+/// What the investigators that name a request, statement or function gathered.
 #[derive(Clone, Copy)]
 struct Ran {
-    traces: bool,
+    /// `None`: no traces investigator; `Some(false)`: it received no span.
+    traces: Option<bool>,
     profile: bool,
 }
 
-/// Where to find what no investigator named: the evidence the plan lacks, or, when the
-/// traces and the profile both ran, where in their results to look.
+/// Where to find what no investigator named: the evidence not gathered and how to get it, or,
+/// when the traces and the profile both measured, where in their results to look.
 fn missing(ran: Ran) -> &'static str {
     match (ran.traces, ran.profile) {
-        (false, true) => "add `traces:` to the plan (OpenTelemetry spans name the request, statement and function), then run again",
-        (false, false) => "add `traces:` (OpenTelemetry spans name the request, statement and function) and `profile:` (the hot functions) to the plan, then run again",
-        (true, false) => "add `profile:` to the plan (the hot functions, with file and line), then run again",
-        (true, true) => "the traces and the profile ran: read the slowest traces and the flame graph (flamegraph.svg) for the spans and stacks under it",
+        (None, true) => "add `traces:` to the plan (OpenTelemetry spans name the request, statement and function), then run again",
+        (None, false) => "add `traces:` (OpenTelemetry spans name the request, statement and function) and `profile:` (the hot functions) to the plan, then run again",
+        (Some(false), true) => "make the target send OpenTelemetry spans (none arrived: the traces investigator's verdict says how), then run again",
+        (Some(false), false) => "make the target send OpenTelemetry spans (none arrived: the traces investigator's verdict says how) and add `profile:` (the hot functions) to the plan, then run again",
+        (Some(true), false) => "add `profile:` to the plan (the hot functions, with file and line), then run again",
+        (Some(true), true) => "the traces and the profile ran: read the slowest traces and the flame graph (flamegraph.svg) for the spans and stacks under it",
     }
 }
 
@@ -180,11 +183,17 @@ pub(super) fn complete(
     results: &[InvestigatorResult],
 ) -> BTreeSet<String> {
     let profile = profile(results);
-    let ran_with_data =
-        |name: InvestigatorName| results.iter().any(|r| r.name == name && r.data.is_some());
     let ran = Ran {
-        traces: ran_with_data(InvestigatorName::Traces),
-        profile: ran_with_data(InvestigatorName::Profile),
+        traces: results
+            .iter()
+            .find(|r| r.name == InvestigatorName::Traces)
+            .map(|r| match &r.data {
+                Some(InvestigatorData::Traces(t)) => t.summary.spans > 0,
+                _ => !r.findings.is_empty(),
+            }),
+        profile: results
+            .iter()
+            .any(|r| r.name == InvestigatorName::Profile && r.data.is_some()),
     };
     let leads: BTreeSet<usize> = problems(ranked)
         .iter()
@@ -379,6 +388,7 @@ mod tests {
     use super::super::tests::{finding, inputs, result};
     use crate::data::{HotFunction, ProfileData, TracesData};
     use crate::model::{Effort, InvestigatorName as N, Recommendation};
+    use perfhive_core::trace::TraceSummary;
 
     fn profile_data() -> ProfileData {
         let hot = |function: &str, line: u32, pct: f64, kind: &str| HotFunction {
@@ -438,7 +448,10 @@ mod tests {
         );
         let traces = TracesData {
             endpoint: "http://127.0.0.1:4318".into(),
-            summary: Default::default(),
+            summary: TraceSummary {
+                spans: 120,
+                ..Default::default()
+            },
         };
         let r = integrate(
             vec![
@@ -468,10 +481,11 @@ mod tests {
         assert!(errors.contains("flame graph"), "{errors}");
     }
 
-    /// Without traces, the advice asks for them; with traces but no profile, for the profile.
+    /// Without traces, the advice asks for them; with a traces investigator that received no
+    /// span, for the spans; with spans but no profile, for the profile.
     #[test]
     fn missing_evidence_is_asked_for_by_what_did_not_run() {
-        let run = |with_traces: bool| {
+        let run = |spans: Option<u64>| {
             let errors = finding(
                 N::Load,
                 "load.errors",
@@ -482,24 +496,36 @@ mod tests {
                 None,
             );
             let mut results = vec![result(N::Load, vec![errors], None)];
-            if with_traces {
+            if let Some(spans) = spans {
                 let traces = TracesData {
                     endpoint: "e".into(),
-                    summary: Default::default(),
+                    summary: TraceSummary {
+                        spans,
+                        ..Default::default()
+                    },
                 };
                 results.push(result(N::Traces, Vec::new(), Some(traces.into())));
             }
             let r = integrate(results, inputs());
             r.findings[0].finding.recommendation.clone().unwrap().action
         };
-        let without = run(false);
+        let without = run(None);
         assert!(
             without.contains("add `traces:`") && without.contains("`profile:`"),
             "{without}"
         );
-        let with = run(true);
+        let no_spans = run(Some(0));
         assert!(
-            !with.contains("add `traces:`") && with.contains("add `profile:`"),
+            !no_spans.contains("add `traces:`")
+                && no_spans.contains("send OpenTelemetry spans")
+                && no_spans.contains("add `profile:`"),
+            "{no_spans}"
+        );
+        let with = run(Some(50));
+        assert!(
+            !with.contains("add `traces:`")
+                && !with.contains("send OpenTelemetry")
+                && with.contains("add `profile:`"),
             "{with}"
         );
     }
