@@ -176,7 +176,7 @@ const SHARE_SOURCES: &[(InvestigatorName, &str)] = &[
 const SHARE_TOLERANCE: f64 = 0.1;
 
 /// The phase a finding gives a share of (`load.phase.db`, `traces.phase.db` → `db`).
-fn phase_of(id: &str) -> Option<&str> {
+pub(super) fn phase_of(id: &str) -> Option<&str> {
     id.split_once(".phase.").map(|(_, p)| p)
 }
 

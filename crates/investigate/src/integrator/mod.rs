@@ -106,7 +106,7 @@ pub fn integrate(mut results: Vec<InvestigatorResult>, inputs: Inputs<'_>) -> Re
     let mut findings = rank::rank(&ctx);
     let derived = recommend::complete(&mut findings, &results);
     let consensus = consensus::consensus(&ctx, &findings);
-    let recommendations = priority::by_gain(recommend::prioritize(&findings, &derived), &findings);
+    let recommendations = priority::prioritized(&findings, &derived);
     let roadmap = roadmap::roadmap(&recommendations, &findings, results.sweep_data());
     let risks = roadmap::risks(&recommendations);
     let alternatives = roadmap::alternatives(&recommendations, &findings);

@@ -1,15 +1,20 @@
-//! The priorities put in the order of their expected gains, one per problem. The recommend
-//! pass chooses the fixes of the two best-ranked problems and a quick win; a finding's rank
-//! says how sure and how broad the evidence is, not how much its fix gains. So the P0 is the
-//! one of the two whose expected gain is the larger — a measured gain (a sweep, a
-//! before/after) over an Amdahl bound, a larger bound over a smaller one — and a quick win
-//! about a problem already prioritised (the same request, statement or function, and the same
-//! subject) is not listed again.
+//! The priorities one per problem, in the order of their expected gains. The recommend pass
+//! chooses the fixes of the two best-ranked problems and a quick win. Advice that repeats a
+//! problem already prioritised (the same request, statement or function and the same subject,
+//! or another investigator's share of the same phase) is left out, and a P1 that did is
+//! replaced by the fix of the next problem. A finding's rank says how sure and how broad the
+//! evidence is, not how much its fix gains: so the P0 is the one of the two whose expected gain
+//! is the larger — a measured gain (a sweep, a before/after) over an Amdahl bound, a larger
+//! bound over a smaller one.
 
 use std::cmp::Ordering;
+use std::collections::BTreeSet;
 
+use super::consensus::phase_of;
 use super::join::related;
-use super::problem::same_problem;
+use super::problem::{problems, same_problem};
+use super::recommend::prioritize;
+use crate::model::Finding;
 use crate::report::{GainKind, Prioritized, Priority, RankedFinding};
 
 /// From this share of time on, the Amdahl bound is too large to state (the recommend pass
@@ -68,15 +73,69 @@ pub(super) fn expected(p: &Prioritized, ranked: &[RankedFinding]) -> Option<Expe
     (share >= UNSTATED_AMDAHL_SHARE).then_some(Expected::Bound(f64::INFINITY))
 }
 
-/// The recommendations one per problem, the P0 and the P1 in the order of their expected
-/// gains (see the module docs); the quick win stays last.
-pub(super) fn by_gain(recs: Vec<Prioritized>, ranked: &[RankedFinding]) -> Vec<Prioritized> {
-    let mut out = one_per_problem(recs, ranked);
-    let prioritized = out
-        .iter()
+/// The recommendations of the recommend pass ([`prioritize`]) one per problem, a P1 of the
+/// next problem when the P1 repeated the P0's, and the P0 and the P1 in the order of their
+/// expected gains (see the module docs); the quick win stays last.
+pub(super) fn prioritized(
+    ranked: &[RankedFinding],
+    derived: &BTreeSet<String>,
+) -> Vec<Prioritized> {
+    let mut out = one_per_problem(prioritize(ranked, derived), ranked);
+    if fixes(&out) < 2 {
+        if let Some(next) = next_problem(&out, ranked, derived) {
+            let at = fixes(&out);
+            out.insert(at, next);
+            out = one_per_problem(out, ranked);
+        }
+    }
+    by_gain(out, ranked)
+}
+
+/// How many of `recs` fix a problem (P0, P1), not a quick win.
+fn fixes(recs: &[Prioritized]) -> usize {
+    recs.iter()
         .take_while(|p| p.priority != Priority::P2QuickWin)
-        .count();
-    if prioritized < 2 {
+        .count()
+}
+
+/// The fix of the best problem none of `recs` addresses: the recommend pass over the findings
+/// that are not about their problems, as the next priority.
+fn next_problem(
+    recs: &[Prioritized],
+    ranked: &[RankedFinding],
+    derived: &BTreeSet<String>,
+) -> Option<Prioritized> {
+    let groups = problems(ranked);
+    let covered = |r: &RankedFinding| {
+        recs.iter().any(|q| {
+            let group = groups
+                .iter()
+                .find(|g| g.iter().any(|&i| ranked[i].finding.id == q.finding_id));
+            group.is_some_and(|g| g.iter().any(|&i| ranked[i].finding.id == r.finding.id))
+                || repeats(q, &r.finding, ranked, &groups)
+        })
+    };
+    let rest: Vec<RankedFinding> = ranked.iter().filter(|r| !covered(r)).cloned().collect();
+    let mut next = prioritize(&rest, derived)
+        .into_iter()
+        .find(|p| p.priority != Priority::P2QuickWin)?;
+    next.priority = if fixes(recs) == 0 {
+        Priority::P0
+    } else {
+        Priority::P1
+    };
+    // ranks are the report's, out of all its findings
+    next.rationale = next.rationale.replacen(
+        &format!(" of {} (", rest.len()),
+        &format!(" of {} (", ranked.len()),
+        1,
+    );
+    Some(next)
+}
+
+/// The P0 and the P1 in the order of their expected gains.
+fn by_gain(mut out: Vec<Prioritized>, ranked: &[RankedFinding]) -> Vec<Prioritized> {
+    if fixes(&out) < 2 {
         return out;
     }
     let (Some(first), Some(second)) = (expected(&out[0], ranked), expected(&out[1], ranked)) else {
@@ -98,28 +157,50 @@ pub(super) fn by_gain(recs: Vec<Prioritized>, ranked: &[RankedFinding]) -> Vec<P
     out
 }
 
-/// The recommendations without one about a problem an earlier one addresses: about the same
-/// request, statement or function ([`same_problem`]) and the same subject (an N+1's code match
-/// after the N+1 seen in the traces). Advice about another subject of the same request (the
-/// concurrency to run it at, after fixing its statements) is another problem.
+/// The recommendations without one about a problem an earlier one addresses ([`repeats`]).
 fn one_per_problem(recs: Vec<Prioritized>, ranked: &[RankedFinding]) -> Vec<Prioritized> {
-    let finding = |id: &str| {
-        ranked
-            .iter()
-            .find(|r| r.finding.id == id)
-            .map(|r| &r.finding)
-    };
+    let groups = problems(ranked);
     let mut out: Vec<Prioritized> = Vec::new();
     for p in recs {
-        let repeats = out
-            .iter()
-            .any(|q| match (finding(&q.finding_id), finding(&p.finding_id)) {
-                (Some(a), Some(b)) => same_problem(a, b) && related(&a.subject, &b.subject),
-                _ => false,
-            });
-        if !repeats {
+        let finding = ranked.iter().find(|r| r.finding.id == p.finding_id);
+        let repeated =
+            finding.is_some_and(|f| out.iter().any(|q| repeats(q, &f.finding, ranked, &groups)));
+        if !repeated {
             out.push(p);
         }
     }
     out
+}
+
+/// Whether advice about `f` repeats the problem `q` fixes: it is `q`'s finding, or about the
+/// same request, statement or function ([`same_problem`]) and the same subject (an N+1's code
+/// match after the N+1 seen in the traces), or about a phase another investigator measured for
+/// `q`'s problem (Server-Timing's `db` after the traces' `db`). Advice about another subject
+/// of the same request (the concurrency to run it at, after fixing its statements) is another
+/// problem.
+fn repeats(q: &Prioritized, f: &Finding, ranked: &[RankedFinding], groups: &[Vec<usize>]) -> bool {
+    let Some(own) = ranked.iter().find(|r| r.finding.id == q.finding_id) else {
+        return false;
+    };
+    let own = &own.finding;
+    if own.id == f.id && own.investigator == f.investigator {
+        return true;
+    }
+    if same_problem(own, f) && related(&own.subject, &f.subject) {
+        return true;
+    }
+    let group = groups
+        .iter()
+        .find(|g| g.iter().any(|&i| ranked[i].finding.id == q.finding_id));
+    std::iter::once(own)
+        .chain(group.into_iter().flatten().map(|&i| &ranked[i].finding))
+        .any(|a| same_phase(a, f))
+}
+
+/// Whether two investigators' findings give a share of one phase (`traces.phase.db`,
+/// `load.phase.db`).
+fn same_phase(a: &Finding, b: &Finding) -> bool {
+    a.investigator != b.investigator
+        && phase_of(&a.id).is_some()
+        && phase_of(&a.id) == phase_of(&b.id)
 }

@@ -119,7 +119,7 @@ fn ranked(f: Finding, rank: usize, joined: bool) -> RankedFinding {
 
 /// The recommendations of `list` as the report orders them.
 fn priorities(list: &[RankedFinding]) -> Vec<Prioritized> {
-    priority::by_gain(recommend::prioritize(list, &Default::default()), list)
+    priority::prioritized(list, &Default::default())
 }
 
 /// The field catalog: the best-ranked problem is an N+1 whose statements take 0.2% of the
@@ -436,5 +436,77 @@ fn roadmap_targets_follow_from_the_action_or_are_left_out() {
     assert_eq!(
         criteria[0],
         "these calls at most 31.0 ms per request, about their longest call (now 80.2 ms one after another)"
+    );
+}
+
+/// Server-Timing's `db` after the traces' `db` is the same problem: it is not the P1, the next
+/// problem is.
+#[test]
+fn another_share_of_the_same_phase_is_not_a_second_problem() {
+    let mut traces = finding(
+        N::Traces,
+        "traces.phase.db",
+        "database",
+        0.9,
+        Some(0.72),
+        false,
+        Some((Effort::Medium, None)),
+    );
+    traces.functions = vec!["ingest".into()];
+    let load = finding(
+        N::Load,
+        "load.phase.db",
+        "database",
+        0.9,
+        Some(0.72),
+        false,
+        Some((Effort::Low, None)),
+    );
+    let cpu = finding(
+        N::Profile,
+        "profile.hot.0",
+        "cpu",
+        0.5,
+        Some(0.3),
+        false,
+        Some((Effort::High, None)),
+    );
+    let memory = finding(
+        N::Resources,
+        "resources.memory-growth",
+        "memory",
+        0.5,
+        None,
+        false,
+        Some((Effort::Low, None)),
+    );
+    let list = vec![
+        ranked(traces, 1, false),
+        ranked(load, 2, false),
+        ranked(cpu, 3, false),
+        ranked(memory, 4, false),
+    ];
+    // by rank alone, the load's share of `db` would be the P1
+    assert_eq!(
+        recommend::prioritize(&list, &Default::default())[1].finding_id,
+        "load.phase.db"
+    );
+    let ids: Vec<(Priority, String)> = priorities(&list)
+        .into_iter()
+        .map(|p| (p.priority, p.finding_id))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            (Priority::P0, "traces.phase.db".to_string()),
+            (Priority::P1, "profile.hot.0".to_string()),
+            (Priority::P2QuickWin, "resources.memory-growth".to_string()),
+        ]
+    );
+    let p = priorities(&list);
+    assert!(
+        p[1].rationale.starts_with("rank 3 of 4 (score"),
+        "{}",
+        p[1].rationale
     );
 }
