@@ -384,7 +384,7 @@ pub fn assess(record: &RunRecord, breakdown: &[PhaseTime], timing_samples: usize
                 &format!("phase.{}", p.phase),
                 &subject_of_phase(&p.phase),
                 format!(
-                    "{:.0}% of request time is in `{}` ({:.2} ms per request)",
+                    "{:.0}% of request time is in `{}` by Server-Timing ({:.2} ms per request)",
                     p.share_pct, p.phase, p.mean_ms
                 ),
                 format!("measured by the server's Server-Timing header over {timing_samples} sequential samples per request"),
@@ -566,6 +566,28 @@ mod tests {
                 .starts_with("`recent-orders` is the slowest request"),
             "{}",
             f.title
+        );
+    }
+
+    #[test]
+    fn a_phase_title_names_its_source() {
+        let r = record([
+            ("customer", "GET /customers/7", 8.7),
+            ("recent-orders", "GET /orders/recent", 92.7),
+            ("loyalty", "GET /reports/loyalty", 50.0),
+        ]);
+        let phases = [PhaseTime {
+            phase: "db".into(),
+            share_pct: 61.0,
+            mean_ms: 30.0,
+        }];
+        let f = assess(&r, &phases, 12)
+            .into_iter()
+            .find(|f| f.id == "load.phase.db")
+            .expect("a phase finding");
+        assert_eq!(
+            f.title,
+            "61% of request time is in `db` by Server-Timing (30.00 ms per request)"
         );
     }
 }
