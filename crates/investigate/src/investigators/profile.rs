@@ -118,27 +118,43 @@ pub fn findings(
             .take(5)
             .filter(|(_, f)| f.self_pct >= HOT_PCT)
             .map(|(i, f)| {
-                Finding::new(
+                // A kernel function is where the service's system calls spend their time, not
+                // code to change: it is reported as such, with no function to "cut".
+                let kernel = f.kind == Some(FrameKind::Kernel);
+                let finding = Finding::new(
                     PROFILE,
                     format!("profile.hot.{i}"),
                     subject_of_function(&f.function).unwrap_or("cpu"),
-                    format!(
-                        "{} is {:.0}% of the CPU samples (self), {:.0}% inclusive",
-                        located(f, base),
-                        f.self_pct,
-                        f.inclusive_pct
-                    ),
+                    if kernel {
+                        format!(
+                            "the kernel's `{}` is {:.0}% of the CPU samples (self): time in the \
+                             service's system calls, not in its own code",
+                            f.function, f.self_pct
+                        )
+                    } else {
+                        format!(
+                            "{} is {:.0}% of the CPU samples (self), {:.0}% inclusive",
+                            located(f, base),
+                            f.self_pct,
+                            f.inclusive_pct
+                        )
+                    },
                     source.clone(),
                 )
-                .severity((f.self_pct / 100.0).clamp(0.3, 0.9))
+                .severity((f.self_pct / 100.0).clamp(0.3, 0.9) * if kernel { 0.5 } else { 1.0 })
                 .evidence([Evidence::measured(
                     format!("{} self share", f.function),
                     (f.self_pct * 10.0).round() / 10.0,
                     "%",
                     &format!("top/{i}"),
-                )])
-                .functions([f.function.clone()])
-                .files(f.file.clone())
+                )]);
+                if kernel {
+                    finding
+                } else {
+                    finding
+                        .functions([f.function.clone()])
+                        .files(f.file.clone())
+                }
             })
             .collect()
     } else {
@@ -458,5 +474,50 @@ mod tests {
             "{}",
             listcomp.action
         );
+    }
+
+    /// Without a hot application function the hottest functions by self time are reported;
+    /// a kernel one says where the time is but names no function to cut.
+    #[test]
+    fn a_hot_kernel_function_is_reported_but_not_as_code_to_change() {
+        let kernel = FunctionShare {
+            kind: Some(FrameKind::Kernel),
+            file: None,
+            line: None,
+            ..share("iowrite16", 0, 30.0, 30.0)
+        };
+        let library = FunctionShare {
+            kind: Some(FrameKind::Library),
+            ..share("sqlite3VdbeExec", 0, 20.0, 20.0)
+        };
+        let p = perfhive_profile::Profile {
+            folded: String::new(),
+            hot: Vec::new(),
+            top: vec![kernel, library],
+            top_inclusive: Vec::new(),
+            processes: Vec::new(),
+            issues: Vec::new(),
+            flamegraph: PathBuf::new(),
+            folded_path: PathBuf::new(),
+            perf_data: None,
+            py_spy_raw: Vec::new(),
+            samples: 4000,
+            offcpu: None,
+        };
+        let found = findings(&p, 1, 49, &[], Path::new("/srv"));
+        let k = found
+            .iter()
+            .find(|f| f.title.contains("iowrite16"))
+            .unwrap();
+        assert!(
+            k.functions.is_empty() && k.title.starts_with("the kernel's"),
+            "{k:#?}"
+        );
+        let l = found
+            .iter()
+            .find(|f| f.title.contains("sqlite3VdbeExec"))
+            .unwrap();
+        assert_eq!(l.functions, ["sqlite3VdbeExec"]);
+        assert!(l.severity > k.severity, "{} vs {}", l.severity, k.severity);
     }
 }
