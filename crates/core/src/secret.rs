@@ -40,9 +40,10 @@ fn userinfo_passwords(text: &str) -> Vec<std::ops::Range<usize>> {
     while let Some(i) = text[from..].find("://") {
         let start = from + i + 3;
         from = start;
-        // the authority ends at a path, query, fragment, quote or white space
+        // the authority ends at a path, a query, a quote or white space (not at `#`: drivers
+        // take an unencoded `#` in a password)
         let end = text[start..]
-            .find(|c: char| matches!(c, '/' | '?' | '#' | '"' | '\'') || c.is_whitespace())
+            .find(|c: char| matches!(c, '/' | '?' | '"' | '\'') || c.is_whitespace())
             .map_or(text.len(), |j| start + j);
         let authority = &text[start..end];
         if let Some(at) = authority.rfind('@') {
@@ -68,7 +69,7 @@ fn password_pairs(text: &str) -> Vec<std::ops::Range<usize>> {
         let starts_word = key == 0
             || matches!(
                 text.as_bytes()[key - 1],
-                b' ' | b'\t' | b'?' | b'&' | b'"' | b'\'' | b'{' | b','
+                b' ' | b'\t' | b'\n' | b'\r' | b';' | b'?' | b'&' | b'"' | b'\'' | b'{' | b','
             );
         if !starts_word {
             continue;
@@ -76,7 +77,9 @@ fn password_pairs(text: &str) -> Vec<std::ops::Range<usize>> {
         let end = match text[start..].strip_prefix('\'') {
             Some(q) => q.find('\'').map_or(text.len(), |j| start + j + 2),
             None => text[start..]
-                .find(|c: char| matches!(c, '&' | '"' | '\'' | '}' | ',') || c.is_whitespace())
+                .find(|c: char| {
+                    matches!(c, '&' | '"' | '\'' | '}' | ',' | ';') || c.is_whitespace()
+                })
                 .map_or(text.len(), |j| start + j),
         };
         if end > start {
@@ -123,6 +126,16 @@ mod tests {
         assert_eq!(
             mask_secrets(r#"dsn: "host=h password=x""#),
             r#"dsn: "host=h password=***""#
+        );
+        // after a line break or a semicolon (connection strings of other drivers)
+        assert_eq!(
+            mask_secrets("host=h\npassword=x;user=u"),
+            "host=h\npassword=***;user=u"
+        );
+        // an unencoded # in a URL's password
+        assert_eq!(
+            mask_secrets("postgresql://app:a#b@h/db"),
+            "postgresql://app:***@h/db"
         );
         // a key that merely ends in "password" is not a password pair
         assert_eq!(mask_secrets("oldpassword=x"), "oldpassword=x");

@@ -54,8 +54,12 @@ pub fn code_for_error(_err: &anyhow::Error) -> Code {
     Code::INPUT
 }
 
+/// The exit status when stdout's reader went away: 128 + SIGPIPE, what a shell reports for a
+/// process the signal ended.
+pub const BROKEN_PIPE: u8 = 141;
+
 /// Whether `err` is a write to a reader that went away (a closed pipe): not an error of the
-/// user's, and nothing is printed for it.
+/// user's, and nothing is printed for it when it was stdout's.
 pub fn is_broken_pipe(err: &anyhow::Error) -> bool {
     err.chain().any(|e| {
         e.downcast_ref::<std::io::Error>()

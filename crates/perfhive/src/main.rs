@@ -31,9 +31,10 @@ fn main() -> ExitCode {
     let mut out = output::Printer::new();
     match cli::exec(args, &mut out) {
         Ok(code) => code.into(),
-        Err(err) if exit::is_broken_pipe(&err) => {
-            // the reader went away (`perfhive history | head -1`): what it read was whole
-            ExitCode::SUCCESS
+        Err(err) if out.stdout_closed() && exit::is_broken_pipe(&err) => {
+            // stdout's reader went away (`perfhive history | head -1`): nothing to report on a
+            // stream nobody reads; 141 as for a process a SIGPIPE ended, never a success
+            ExitCode::from(exit::BROKEN_PIPE)
         }
         Err(err) => {
             out.error(&err);

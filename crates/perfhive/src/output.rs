@@ -7,15 +7,53 @@ use std::path::Path;
 
 /// The process's output.
 pub struct Printer {
-    stdout: io::Stdout,
+    stdout: Stdout,
     stderr: io::Stderr,
+}
+
+/// Standard output that remembers whether its reader went away (a write failed with a broken
+/// pipe): main then ends quietly instead of reporting an error.
+struct Stdout {
+    inner: io::Stdout,
+    closed: bool,
+}
+
+impl Stdout {
+    fn note<T>(&mut self, r: io::Result<T>) -> io::Result<T> {
+        if let Err(e) = &r {
+            if e.kind() == io::ErrorKind::BrokenPipe {
+                self.closed = true;
+            }
+        }
+        r
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.note(r)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        let r = self.inner.write_all(buf);
+        self.note(r)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        let r = self.inner.flush();
+        self.note(r)
+    }
 }
 
 impl Printer {
     /// Wraps the standard streams.
     pub fn new() -> Self {
         Printer {
-            stdout: io::stdout(),
+            stdout: Stdout {
+                inner: io::stdout(),
+                closed: false,
+            },
             stderr: io::stderr(),
         }
     }
@@ -26,13 +64,18 @@ impl Printer {
             && if to_stderr {
                 self.stderr.is_terminal()
             } else {
-                self.stdout.is_terminal()
+                self.stdout.inner.is_terminal()
             }
     }
 
     /// Whether stderr is an interactive terminal (for live progress).
     pub fn interactive(&self) -> bool {
         self.stderr.is_terminal()
+    }
+
+    /// Whether a write to stdout failed because its reader went away (`| head -1`).
+    pub fn stdout_closed(&self) -> bool {
+        self.stdout.closed
     }
 
     /// Standard output.

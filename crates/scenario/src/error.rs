@@ -52,7 +52,7 @@ impl ScenarioError {
             file: file.to_path_buf(),
             line: Some(line),
             column: Some(column),
-            message: clip(message.into()),
+            message: clip(perfhive_core::secret::mask_secrets(&message.into())),
             source_line,
             caret,
         }
@@ -64,7 +64,7 @@ impl ScenarioError {
             file: file.to_path_buf(),
             line: None,
             column: None,
-            message: clip(message.into()),
+            message: clip(perfhive_core::secret::mask_secrets(&message.into())),
             source_line: None,
             caret: None,
         }
@@ -210,5 +210,22 @@ mod tests {
         let e = ScenarioError::at(Path::new("p.yaml"), "u: http://a:b@h z", 1, 17, "x");
         let src = e.source_line.as_deref().unwrap();
         assert_eq!(src.chars().nth(e.caret.unwrap() - 1), Some('z'));
+    }
+
+    #[test]
+    fn passwords_in_messages_are_masked_too() {
+        let url = "http://u:s3cret@h:70000/";
+        let text = format!("url: {url}\n");
+        let e = ScenarioError::at(
+            Path::new("s.yaml"),
+            &text,
+            1,
+            6,
+            format!("invalid URL `{url}`: bad port"),
+        );
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+        assert!(e.message.contains("http://u:***@h:70000/"), "{}", e.message);
+        let e = ScenarioError::whole(Path::new("s.yaml"), "dsn host=h password=x is wrong");
+        assert_eq!(e.message, "dsn host=h password=*** is wrong");
     }
 }
