@@ -185,11 +185,10 @@ pub(super) fn phase_of(id: &str) -> Option<&str> {
 pub(super) fn superseded_by<'a>(f: &Finding, all: &[&'a Finding]) -> Option<&'a Finding> {
     let own = f.time_share?;
     let phase = phase_of(&f.id)?;
-    let mine = source_rank(f.investigator).unwrap_or(usize::MAX);
     all.iter()
         .copied()
         .filter(|g| g.investigator != f.investigator && phase_of(&g.id) == Some(phase))
-        .filter(|g| source_rank(g.investigator).unwrap_or(usize::MAX) < mine)
+        .filter(|g| outranks(g, f))
         .find(|g| {
             g.time_share
                 .is_some_and(|s| (s - own).abs() > SHARE_TOLERANCE)
@@ -246,10 +245,16 @@ fn source_rank(n: InvestigatorName) -> Option<usize> {
     SHARE_SOURCES.iter().position(|s| s.0 == n)
 }
 
+/// Whether `g`'s share of time is the better measurement than `f`'s: its source ranks before
+/// (a ranked source before an unranked one).
+fn outranks(g: &Finding, f: &Finding) -> bool {
+    let rank = |x: &Finding| source_rank(x.investigator).unwrap_or(usize::MAX);
+    rank(g) < rank(f)
+}
+
 /// Two findings giving different shares of time for the same phase: reconciled, saying which
 /// source wins and why.
 fn contradictions(ctx: &Integration<'_>) -> Vec<Disagreement> {
-    let rank_of = source_rank;
     let mut out = Vec::new();
     let shares: Vec<(&str, &Finding, f64)> = ctx
         .findings
@@ -264,10 +269,10 @@ fn contradictions(ctx: &Integration<'_>) -> Vec<Disagreement> {
             {
                 continue;
             }
-            let (win, lose) = match (rank_of(a.investigator), rank_of(b.investigator)) {
-                (Some(x), Some(y)) if y < x => ((b, sb), (a, sa)),
-                (_, Some(_)) if rank_of(a.investigator).is_none() => ((b, sb), (a, sa)),
-                _ => ((a, sa), (b, sb)),
+            let (win, lose) = if outranks(b, a) {
+                ((b, sb), (a, sa))
+            } else {
+                ((a, sa), (b, sb))
             };
             out.push(Disagreement {
                 subject: format!("share of time in `{phase}`"),

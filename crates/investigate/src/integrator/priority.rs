@@ -13,16 +13,13 @@ use std::collections::BTreeSet;
 use super::consensus::phase_of;
 use super::join::related;
 use super::problem::{problems, same_problem};
-use super::recommend::prioritize;
+use super::recommend::{prioritize, MAX_AMDAHL_SHARE, MEASURES_ONLY};
 use crate::model::Finding;
 use crate::report::{GainKind, Prioritized, Priority, RankedFinding};
 
 /// From this share of time on, the Amdahl bound is too large to state (the recommend pass
 /// leaves such a gain out): it is larger than any bound it states.
-const UNSTATED_AMDAHL_SHARE: f64 = 0.95;
-
-/// The risk a recommendation that only gathers evidence carries: it has no gain.
-const MEASURES_ONLY: &str = "none: this only measures";
+const UNSTATED_AMDAHL_SHARE: f64 = MAX_AMDAHL_SHARE;
 
 /// What a recommendation is expected to gain, for ordering.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -24,10 +24,10 @@ use crate::report::{Gain, GainKind, JoinKey, Prioritized, Priority, RankedFindin
 const MAX_CREDIBLE_RATIO: f64 = 1000.0;
 
 /// The risk of a recommendation that only measures: such a recommendation has no gain.
-const MEASURES_ONLY: &str = "none: this only measures";
+pub(super) const MEASURES_ONLY: &str = "none: this only measures";
 
 /// From this share of time on, the Amdahl bound is too large to be informative.
-const MAX_AMDAHL_SHARE: f64 = 0.95;
+pub(super) const MAX_AMDAHL_SHARE: f64 = 0.95;
 
 /// How many of the best-ranked findings are made sure to carry a recommendation.
 const COMPLETED: usize = 3;
@@ -130,12 +130,17 @@ fn derived(r: &RankedFinding, ran: Ran) -> Recommendation {
 /// The hottest function the profile measured, as the thing to change, instead of advice to
 /// run a profiler that already ran.
 fn from_profile(rec: &mut Recommendation, p: &ProfileData) {
-    if let Some(hot) = p.top.first() {
+    if let Some(hot) = p.top.iter().find(|f| !is_kernel(f)) {
         rec.action = format!(
             "cut the CPU time of `{}` ({:.0}% of the CPU samples, self; {:.0}% inclusive), the hottest function the profile measured",
             hot.function, hot.self_pct, hot.inclusive_pct
         );
     }
+}
+
+/// A kernel function: where the service's system calls spend their time, never code to change.
+fn is_kernel(f: &HotFunction) -> bool {
+    f.kind.as_deref() == Some("kernel")
 }
 
 /// The words of a whole-service CPU finding's advice that point at the profile.
@@ -151,7 +156,7 @@ fn name_hottest(rec: &mut Recommendation, p: &ProfileData) {
         .take(3)
         .collect();
     let named: Vec<&HotFunction> = if app.is_empty() {
-        p.top.iter().take(3).collect()
+        p.top.iter().filter(|f| !is_kernel(f)).take(3).collect()
     } else {
         app
     };
@@ -479,6 +484,61 @@ mod tests {
         let errors = action("load.errors");
         assert!(!errors.contains("add `traces:`"), "{errors}");
         assert!(errors.contains("flame graph"), "{errors}");
+    }
+
+    /// Without hot application functions the advice names the hottest by self time, never a
+    /// kernel function.
+    #[test]
+    fn kernel_functions_are_never_named_as_code_to_change() {
+        let mut cpu = finding(
+            N::Resources,
+            "resources.cpu-bound",
+            "cpu",
+            0.8,
+            Some(0.8),
+            false,
+            None,
+        );
+        cpu.recommendation = Some(Recommendation {
+            action: "cut the CPU each request costs (start with the profile's hottest application functions)".into(),
+            impact: "i".into(),
+            expected_speedup: None,
+            effort: Effort::Medium,
+            risk: "r".into(),
+            mitigation: "m".into(),
+        });
+        let mut p = profile_data();
+        let top = |function: &str, pct: f64, kind: &str| HotFunction {
+            function: function.into(),
+            self_pct: pct,
+            inclusive_pct: pct,
+            samples: None,
+            file: None,
+            line: None,
+            kind: Some(kind.into()),
+            attributed_pct: None,
+        };
+        p.hot.clear();
+        p.top = vec![
+            top("iowrite16", 30.0, "kernel"),
+            top("sqlite3VdbeExec", 20.0, "library"),
+        ];
+        let r = integrate(
+            vec![
+                result(N::Resources, vec![cpu], None),
+                result(N::Profile, Vec::new(), Some(p.into())),
+            ],
+            inputs(),
+        );
+        let action = r
+            .findings
+            .iter()
+            .find(|f| f.finding.id == "resources.cpu-bound")
+            .and_then(|f| f.finding.recommendation.as_ref())
+            .map(|x| x.action.clone())
+            .unwrap();
+        assert!(action.contains("`sqlite3VdbeExec` (20%)"), "{action}");
+        assert!(!action.contains("iowrite16"), "{action}");
     }
 
     /// Without traces, the advice asks for them; with a traces investigator that received no
