@@ -20,11 +20,15 @@
 //! of demand that no thread actually wanted.
 //!
 //! The cause of a saturated thread, and so its fix, follows from the thread's runtime, its
-//! server (an ASGI server such as uvicorn runs an asyncio event loop) and the service's worker
-//! count ([`SaturationCause`]).
+//! server and the service's worker count ([`SaturationCause`]). A CPython ASGI server
+//! ([`crate::asgi`]) runs its asyncio event loop in each worker's main thread, so its loop is
+//! the cause only when the saturated thread is that main thread (tid = pid) and no other thread
+//! of the process is busy ([`LOOP_COMPANION_PCT`]); a saturated executor thread (a sync `def`
+//! handler in the thread pool), or a loop sharing the interpreter with busy threads, is the GIL.
 
 use serde::{Deserialize, Serialize};
 
+use crate::asgi::AsgiServer;
 use crate::runtime::Runtime;
 use crate::tree::ProcessRole;
 use crate::window::{ThreadUsage, TreeWindow};
@@ -35,6 +39,11 @@ pub const SATURATED_THREAD_PCT: f64 = 85.0;
 /// A tree whose CPU, or whose saturated threads, reach this share of the cores is CPU-bound
 /// overall.
 pub const CPU_BOUND_SHARE: f64 = 0.8;
+
+/// Another thread of an ASGI worker at this percentage of one core or more makes a saturated
+/// event loop a GIL verdict: the interpreter is shared by threads doing work. Below it are
+/// background threads such as a span exporter's, which take a few percent.
+pub const LOOP_COMPANION_PCT: f64 = 10.0;
 
 /// Shortest window a verdict is given for, seconds.
 pub const MIN_WINDOW_S: f64 = 0.5;
@@ -47,9 +56,10 @@ pub enum SaturationCause {
     Gil,
     /// Node.js: JavaScript runs on one event-loop thread per process.
     EventLoop,
-    /// A CPython ASGI server (uvicorn, hypercorn, daphne, granian): every request's coroutine
-    /// runs on one asyncio event loop per process, so CPU work in a handler blocks them all.
-    AsyncioEventLoop,
+    /// The main thread of a CPython ASGI server's worker, the one busy thread of its process:
+    /// every request's coroutine runs on this one asyncio event loop, so CPU work in an
+    /// `async def` handler blocks them all.
+    AsyncioEventLoop(AsgiServer),
     /// One worker process with one busy thread serves everything.
     SingleWorker,
     /// One thread of a multi-threaded (or multi-process) native service does the work.
@@ -62,7 +72,7 @@ impl SaturationCause {
         match self {
             SaturationCause::Gil => "GIL",
             SaturationCause::EventLoop => "event loop",
-            SaturationCause::AsyncioEventLoop => "asyncio event loop",
+            SaturationCause::AsyncioEventLoop(_) => "asyncio event loop",
             SaturationCause::SingleWorker => "single worker",
             SaturationCause::SingleThread => "single thread",
         }
@@ -165,13 +175,22 @@ impl CpuVerdict {
             .iter()
             .filter(|t| t.pid == hot.pid && t.cpu_pct >= 5.0)
             .count();
-        let threads_of_process = window.process(hot.pid).map_or(1, |p| p.threads);
-        let cause = match hot.runtime {
-            Runtime::Node => SaturationCause::EventLoop,
-            Runtime::CPython { .. } if is_asgi_server(&hot.process) => {
-                SaturationCause::AsyncioEventLoop
-            }
-            Runtime::CPython { .. } if threads_of_process > 1 || busy_threads_of_process > 1 => {
+        let hot_process = window.process(hot.pid);
+        let threads_of_process = hot_process.map_or(1, |p| p.threads);
+        let loop_alone = hot.tid == hot.pid
+            && !window
+                .threads
+                .iter()
+                .any(|t| t.pid == hot.pid && t.tid != hot.tid && t.cpu_pct >= LOOP_COMPANION_PCT);
+        let asgi = hot_process
+            .and_then(|p| p.asgi_server)
+            .filter(|_| loop_alone);
+        let cause = match (&hot.runtime, asgi) {
+            (Runtime::Node, _) => SaturationCause::EventLoop,
+            (Runtime::CPython { .. }, Some(server)) => SaturationCause::AsyncioEventLoop(server),
+            (Runtime::CPython { .. }, None)
+                if threads_of_process > 1 || busy_threads_of_process > 1 =>
+            {
                 SaturationCause::Gil
             }
             _ if workers == 1 && busy_threads_of_process <= 1 => SaturationCause::SingleWorker,
@@ -263,15 +282,6 @@ impl CpuVerdict {
     }
 }
 
-/// Process names of CPython ASGI servers, which serve requests on an asyncio event loop.
-const ASGI_SERVERS: &[&str] = &["uvicorn", "hypercorn", "daphne", "granian"];
-
-/// Whether a CPython process is an ASGI server (by its process name: the server's script).
-fn is_asgi_server(process: &str) -> bool {
-    let p = process.to_ascii_lowercase();
-    ASGI_SERVERS.iter().any(|s| p.starts_with(s))
-}
-
 fn saturation_fix(
     thread: &ThreadUsage,
     cause: SaturationCause,
@@ -293,14 +303,26 @@ fn saturation_fix(
              to worker_threads, or offload it from the request path",
             workers
         ),
-        SaturationCause::AsyncioEventLoop => format!(
-            "{} (pid {}) runs every request on one asyncio event loop ({} process(es) now), and \
-             CPU work in an `async def` handler blocks the loop for all of them: offload it \
-             (`await loop.run_in_executor(pool, f, …)` with a ProcessPoolExecutor for \
-             pure-Python CPU work, or a plain `def` handler, which FastAPI runs in its thread \
-             pool) or run more worker processes (`uvicorn --workers {target}`)",
-            thread.process, thread.pid, workers
-        ),
+        SaturationCause::AsyncioEventLoop(server) => {
+            let who = if thread.process == server.label() {
+                format!("{} (pid {})", thread.process, thread.pid)
+            } else {
+                format!(
+                    "{} (pid {}, {})",
+                    thread.process,
+                    thread.pid,
+                    server.label()
+                )
+            };
+            format!(
+                "{who} runs every request on one asyncio event loop ({workers} process(es) \
+                 now), and CPU work in an `async def` handler blocks the loop for all of them: \
+                 offload it (`await loop.run_in_executor(pool, f, …)` with a \
+                 ProcessPoolExecutor for pure-Python CPU work, or a plain `def` handler, which \
+                 FastAPI runs in its thread pool) or {}",
+                server.more_workers(target)
+            )
+        }
         SaturationCause::SingleWorker => match thread.runtime {
             Runtime::CPython { .. } => format!(
                 "one CPython worker process serves every request: run {target} worker processes \
@@ -325,241 +347,4 @@ fn saturation_fix(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::window::{ProcessUsage, TreeMemory};
-
-    fn thread(pid: i32, tid: i32, runtime: Runtime, cpu: f64, demand: f64) -> ThreadUsage {
-        ThreadUsage {
-            pid,
-            tid,
-            name: format!("t{tid}"),
-            process: "svc".into(),
-            runtime,
-            cpu_s: cpu / 100.0,
-            wait_s: (demand - cpu) / 100.0,
-            cpu_pct: cpu,
-            demand_pct: demand,
-            alive: true,
-        }
-    }
-
-    fn process(pid: i32, runtime: Runtime, role: ProcessRole, threads: usize) -> ProcessUsage {
-        ProcessUsage {
-            pid,
-            ppid: 1,
-            starttime: 1,
-            comm: "svc".into(),
-            role,
-            runtime,
-            cpu_s: 0.0,
-            cpu_pct: 0.0,
-            rss_bytes: 0,
-            pss_bytes: None,
-            uss_bytes: None,
-            threads,
-            fds: 0,
-            read_bytes: None,
-            write_bytes: None,
-            alive: true,
-            first_seen_s: 0.0,
-        }
-    }
-
-    fn window(processes: Vec<ProcessUsage>, threads: Vec<ThreadUsage>) -> TreeWindow {
-        TreeWindow {
-            duration_s: 1.0,
-            cpu_s: threads.iter().map(|t| t.cpu_s).sum(),
-            wait_s: threads.iter().map(|t| t.wait_s).sum(),
-            processes,
-            threads,
-            memory: TreeMemory {
-                rss_bytes: 0,
-                pss_bytes: None,
-                uss_bytes: None,
-            },
-            exited: 0,
-            started: 0,
-        }
-    }
-
-    fn py() -> Runtime {
-        Runtime::CPython {
-            version: Some("3.11".into()),
-            libpython: None,
-        }
-    }
-
-    #[test]
-    fn one_python_thread_on_a_half_idle_machine_is_the_gil() {
-        // 60% on CPU + 38% waiting for a CPU taken by other processes: saturated all the same.
-        let w = window(
-            vec![process(10, py(), ProcessRole::Service, 4)],
-            vec![
-                thread(10, 11, py(), 60.0, 98.0),
-                thread(10, 12, py(), 1.0, 1.0),
-            ],
-        );
-        let v = CpuVerdict::assess(&w, 2);
-        let CpuVerdict::SingleThreadSaturated { cause, workers, .. } = &v else {
-            panic!("{v:?}");
-        };
-        assert_eq!((*cause, *workers), (SaturationCause::Gil, 1));
-        assert!(
-            v.headline().starts_with("CPU-bound on one thread (GIL)"),
-            "{}",
-            v.headline()
-        );
-        assert!(
-            v.fix().expect("fix").contains("gunicorn -w 2"),
-            "{:?}",
-            v.fix()
-        );
-        assert!(v.is_cpu_limited());
-    }
-
-    /// One uvicorn process running a CPU-bound `async def` handler: its event loop, not the
-    /// GIL, is what caps it, and the fix is offloading or `uvicorn --workers`.
-    #[test]
-    fn one_saturated_uvicorn_thread_is_its_asyncio_event_loop() {
-        let mut hot = thread(30, 30, py(), 95.0, 96.0);
-        hot.process = "uvicorn".into();
-        let mut idle = thread(30, 31, py(), 1.0, 1.0);
-        idle.process = "uvicorn".into();
-        let w = window(
-            vec![process(30, py(), ProcessRole::Service, 4)],
-            vec![hot, idle],
-        );
-        let v = CpuVerdict::assess(&w, 2);
-        let CpuVerdict::SingleThreadSaturated { cause, .. } = &v else {
-            panic!("{v:?}");
-        };
-        assert_eq!(*cause, SaturationCause::AsyncioEventLoop);
-        let (headline, fix) = (v.headline(), v.fix().expect("fix"));
-        assert!(
-            headline.contains("event loop") && !headline.contains("GIL"),
-            "{headline}"
-        );
-        for word in ["event loop", "run_in_executor", "uvicorn --workers 2"] {
-            assert!(fix.contains(word), "{word}: {fix}");
-        }
-        for word in ["GIL", "gunicorn", "uWSGI"] {
-            assert!(!fix.contains(word), "{word}: {fix}");
-        }
-        assert!(is_asgi_server("hypercorn") && !is_asgi_server("gunicorn"));
-    }
-
-    #[test]
-    fn node_event_loop_and_single_native_worker() {
-        let w = window(
-            vec![process(20, Runtime::Node, ProcessRole::Service, 11)],
-            vec![thread(20, 20, Runtime::Node, 97.0, 99.0)],
-        );
-        let v = CpuVerdict::assess(&w, 4);
-        assert!(matches!(
-            v,
-            CpuVerdict::SingleThreadSaturated {
-                cause: SaturationCause::EventLoop,
-                ..
-            }
-        ));
-        assert!(v.fix().expect("fix").contains("worker_threads"));
-
-        let w = window(
-            vec![process(30, Runtime::Native, ProcessRole::Service, 1)],
-            vec![thread(30, 30, Runtime::Native, 99.0, 99.0)],
-        );
-        let v = CpuVerdict::assess(&w, 4);
-        assert!(matches!(
-            v,
-            CpuVerdict::SingleThreadSaturated {
-                cause: SaturationCause::SingleWorker,
-                ..
-            }
-        ));
-        let w = window(
-            vec![process(30, Runtime::Native, ProcessRole::Service, 8)],
-            vec![
-                thread(30, 30, Runtime::Native, 99.0, 99.0),
-                thread(30, 31, Runtime::Native, 20.0, 20.0),
-            ],
-        );
-        assert!(matches!(
-            CpuVerdict::assess(&w, 4),
-            CpuVerdict::SingleThreadSaturated {
-                cause: SaturationCause::SingleThread,
-                ..
-            }
-        ));
-    }
-
-    #[test]
-    fn all_cores_busy_is_cpu_bound_not_one_thread() {
-        let w = window(
-            vec![
-                process(1, py(), ProcessRole::Worker, 1),
-                process(2, py(), ProcessRole::Worker, 1),
-            ],
-            vec![
-                thread(1, 1, py(), 95.0, 99.0),
-                thread(2, 2, py(), 90.0, 99.0),
-            ],
-        );
-        let v = CpuVerdict::assess(&w, 2);
-        assert!(
-            matches!(
-                v,
-                CpuVerdict::CpuBound {
-                    saturated_threads: 2,
-                    ..
-                }
-            ),
-            "{v:?}"
-        );
-        assert!(v
-            .headline()
-            .starts_with("CPU-bound: the service uses 1.85 of 2 cores"));
-    }
-
-    #[test]
-    fn many_wakeful_idle_threads_on_a_busy_host_are_not_cpu_bound() {
-        // 40 threads, each 0.5% on CPU and 15% waiting for a core after its wake-ups.
-        let threads: Vec<ThreadUsage> = (0..40)
-            .map(|i| thread(1, 100 + i, Runtime::Jvm, 0.5, 15.0))
-            .collect();
-        let w = window(
-            vec![process(1, Runtime::Jvm, ProcessRole::Service, 40)],
-            threads,
-        );
-        assert!(w.demand_cores() > 5.0);
-        let v = CpuVerdict::assess(&w, 2);
-        assert!(matches!(v, CpuVerdict::NotCpuBound { .. }), "{v:?}");
-    }
-
-    #[test]
-    fn idle_and_short_windows() {
-        let w = window(
-            vec![process(1, py(), ProcessRole::Service, 2)],
-            vec![thread(1, 1, py(), 30.0, 35.0)],
-        );
-        let v = CpuVerdict::assess(&w, 2);
-        assert!(matches!(v, CpuVerdict::NotCpuBound { .. }), "{v:?}");
-        assert!(v.fix().is_none() && !v.is_cpu_limited());
-        assert!(
-            v.headline().contains("wants 35% of a core"),
-            "{}",
-            v.headline()
-        );
-        let mut short = w.clone();
-        short.duration_s = 0.1;
-        assert!(matches!(
-            CpuVerdict::assess(&short, 2),
-            CpuVerdict::InsufficientData { .. }
-        ));
-        let empty = window(Vec::new(), Vec::new());
-        assert!(matches!(
-            CpuVerdict::assess(&empty, 2),
-            CpuVerdict::InsufficientData { .. }
-        ));
-    }
-}
+mod tests;

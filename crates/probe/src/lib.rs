@@ -5,6 +5,8 @@
 //! * [`ProcessTree`] finds the processes behind a target — the named processes and all their
 //!   descendants — with each one's [`Runtime`] (CPython, Node.js, JVM, native) and
 //!   [`ProcessRole`] (launcher shell, pre-fork supervisor, worker, service).
+//! * [`AsgiServer`] tells which ASGI server (uvicorn, hypercorn, daphne, granian, gunicorn with
+//!   uvicorn workers) a CPython process runs, from its name and command line.
 //! * [`ProcessObserver`] samples a tree like `top(1)` does: CPU as the change in `utime + stime`
 //!   (`/proc/<pid>/stat`, in clock ticks, see `proc(5)`) divided by wall time, in percent of one
 //!   core; memory as resident and proportional set size. Processes that vanish between listing
@@ -19,6 +21,7 @@
 //!
 //! Linux only: everything reads procfs or Linux `getrusage` flavours (`RUSAGE_THREAD`).
 
+pub mod asgi;
 pub mod cpu_verdict;
 pub mod env;
 mod error;
@@ -34,6 +37,7 @@ pub mod use_sampler;
 mod use_summary;
 pub mod window;
 
+pub use asgi::AsgiServer;
 pub use cpu_verdict::{CpuVerdict, SaturationCause};
 pub use error::ProbeError;
 pub use host::{HostNoise, HostNoiseMeter, OtherProcess};

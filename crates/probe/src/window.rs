@@ -25,6 +25,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
+use crate::asgi::AsgiServer;
 use crate::procread::Rollup;
 use crate::runtime::Runtime;
 use crate::tree::{ProcessRole, ProcessTree};
@@ -75,6 +76,9 @@ pub struct ProcessUsage {
     pub role: ProcessRole,
     /// Language runtime.
     pub runtime: Runtime,
+    /// The ASGI server it runs (CPython processes serving on an asyncio event loop).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub asgi_server: Option<AsgiServer>,
     /// CPU seconds (user + system) in the window.
     pub cpu_s: f64,
     /// CPU in percent of one core over the window.
@@ -246,6 +250,7 @@ impl Accounts {
                     comm: String::from_utf8_lossy(r.comm).into_owned(),
                     role: ProcessRole::Service,
                     runtime: Runtime::Unknown,
+                    asgi_server: None,
                     cpu_s: 0.0,
                     cpu_pct: 0.0,
                     rss_bytes: 0,
@@ -306,12 +311,13 @@ impl Accounts {
         }
     }
 
-    /// Takes roles and runtimes from a fresh tree snapshot.
+    /// Takes roles, runtimes and ASGI servers from a fresh tree snapshot.
     pub fn describe(&mut self, tree: &ProcessTree) {
         for p in &tree.processes {
             if let Some(acc) = self.procs.get_mut(&(p.pid, p.starttime)) {
                 acc.usage.role = p.role;
                 acc.usage.runtime = p.runtime.clone();
+                acc.usage.asgi_server = crate::asgi::server_of(tree, p);
                 acc.usage.ppid = p.ppid;
             }
         }

@@ -1,0 +1,313 @@
+//! Which ASGI server a CPython process runs, from its name and command line.
+//!
+//! An ASGI server — uvicorn, hypercorn, daphne, granian, or gunicorn with uvicorn's worker
+//! class — runs every request of a worker process as a coroutine on one asyncio event loop, in
+//! the process's main thread. [`detect`] finds the server of one process from:
+//!
+//! * its name, the console script the kernel names it after (`uvicorn main:app`);
+//! * its command line: the script (`python /venv/bin/uvicorn main:app`), the module
+//!   (`python -m uvicorn main:app`), and for gunicorn the worker class
+//!   (`gunicorn -k uvicorn.workers.UvicornWorker main:app`; gunicorn's own workers are not
+//!   asyncio servers).
+//!
+//! [`server_of`] adds the workers a server starts with `multiprocessing`'s spawn method
+//! (`uvicorn --workers 4`, hypercorn, granian): their command line is
+//! `python -c "from multiprocessing.spawn import spawn_main; …" --multiprocessing-fork`, and
+//! their server is their parent's.
+
+use serde::{Deserialize, Serialize};
+
+use crate::tree::{ProcessTree, TreeProcess};
+
+/// A CPython ASGI server, whose workers serve requests on an asyncio event loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AsgiServer {
+    /// uvicorn.
+    Uvicorn,
+    /// hypercorn.
+    Hypercorn,
+    /// daphne (Django Channels).
+    Daphne,
+    /// granian.
+    Granian,
+    /// gunicorn running uvicorn's worker class.
+    GunicornUvicorn,
+}
+
+/// Servers recognised by script or module name.
+const BY_NAME: &[(&str, AsgiServer)] = &[
+    ("uvicorn", AsgiServer::Uvicorn),
+    ("hypercorn", AsgiServer::Hypercorn),
+    ("daphne", AsgiServer::Daphne),
+    ("granian", AsgiServer::Granian),
+];
+
+impl AsgiServer {
+    /// `uvicorn`, `hypercorn`, `daphne`, `granian`, `gunicorn with uvicorn workers`.
+    pub fn label(self) -> &'static str {
+        match self {
+            AsgiServer::Uvicorn => "uvicorn",
+            AsgiServer::Hypercorn => "hypercorn",
+            AsgiServer::Daphne => "daphne",
+            AsgiServer::Granian => "granian",
+            AsgiServer::GunicornUvicorn => "gunicorn with uvicorn workers",
+        }
+    }
+
+    /// How to run `n` worker processes with this server's own option.
+    pub fn more_workers(self, n: usize) -> String {
+        match self {
+            AsgiServer::Uvicorn => format!("run more worker processes (`uvicorn --workers {n}`)"),
+            AsgiServer::Hypercorn => {
+                format!("run more worker processes (`hypercorn --workers {n}`)")
+            }
+            AsgiServer::Granian => format!("run more worker processes (`granian --workers {n}`)"),
+            AsgiServer::GunicornUvicorn => format!(
+                "run more worker processes \
+                 (`gunicorn -k uvicorn.workers.UvicornWorker -w {n}`)"
+            ),
+            AsgiServer::Daphne => format!(
+                "run more processes: daphne serves from one process, so run {n} daphne \
+                 processes (each on its own port, or sharing a socket with `--fd`) behind a \
+                 load balancer"
+            ),
+        }
+    }
+}
+
+/// The ASGI server process `comm` with command line `argv` runs, if any.
+pub fn detect(comm: &str, argv: &[String]) -> Option<AsgiServer> {
+    // A process title set with setproctitle is one argument with spaces.
+    let split: Vec<String>;
+    let argv = match argv {
+        [title] if title.contains(' ') => {
+            split = title.split_whitespace().map(str::to_owned).collect();
+            &split[..]
+        }
+        _ => argv,
+    };
+    let program = program(argv);
+    let names = [Some(comm), program.as_deref()];
+    if names.iter().flatten().any(|n| *n == "gunicorn") {
+        return worker_class(argv)
+            .filter(|k| k.to_ascii_lowercase().contains("uvicorn"))
+            .map(|_| AsgiServer::GunicornUvicorn);
+    }
+    BY_NAME
+        .iter()
+        .find(|(name, _)| names.iter().flatten().any(|n| n == name))
+        .map(|&(_, server)| server)
+}
+
+/// The ASGI server of `p`, a process of `tree`: its own, or for a worker spawned with
+/// `multiprocessing`, its parent's.
+pub fn server_of(tree: &ProcessTree, p: &TreeProcess) -> Option<AsgiServer> {
+    detect(&p.comm, &p.argv).or_else(|| {
+        if !is_spawned_worker(&p.argv) {
+            return None;
+        }
+        let parent = tree.get(p.ppid)?;
+        detect(&parent.comm, &parent.argv)
+    })
+}
+
+/// Whether a command line is a `multiprocessing` spawn child's.
+fn is_spawned_worker(argv: &[String]) -> bool {
+    argv.iter().any(|a| a == "--multiprocessing-fork")
+}
+
+fn basename(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// The program a command line runs: `argv[0]`'s name, or for a Python interpreter, its
+/// `-m` module (top-level package) or script's name (without `.py`). `None` for `-c` code.
+fn program(argv: &[String]) -> Option<String> {
+    let first = basename(argv.first()?);
+    if !first.starts_with("python") {
+        return Some(first.to_owned());
+    }
+    let mut args = argv[1..].iter();
+    while let Some(a) = args.next() {
+        let module = match a.as_str() {
+            "-m" => args.next().map(String::as_str),
+            "-c" | "-" | "--" => return None,
+            // options with a separate argument
+            "-X" | "-W" | "--check-hash-based-pycs" => {
+                args.next();
+                continue;
+            }
+            m if m.starts_with("-m") => Some(&m[2..]),
+            o if o.starts_with('-') => continue,
+            script => return Some(basename(script).trim_end_matches(".py").to_owned()),
+        };
+        return module.map(|m| m.split('.').next().unwrap_or(m).to_owned());
+    }
+    None
+}
+
+/// gunicorn's worker class, from `-k CLASS`, `-kCLASS`, `--worker-class CLASS` or
+/// `--worker-class=CLASS`.
+fn worker_class(argv: &[String]) -> Option<&str> {
+    let mut args = argv.iter();
+    while let Some(a) = args.next() {
+        if a == "-k" || a == "--worker-class" {
+            return args.next().map(String::as_str);
+        }
+        if let Some(k) = a.strip_prefix("--worker-class=") {
+            return Some(k);
+        }
+        if let Some(k) = a.strip_prefix("-k").filter(|k| !k.is_empty()) {
+            return Some(k);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::Runtime;
+    use crate::tree::ProcessRole;
+
+    fn argv(line: &str) -> Vec<String> {
+        line.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn servers_by_name_script_and_module() {
+        let cases = [
+            (
+                "uvicorn",
+                "/venv/bin/python3 /venv/bin/uvicorn main:app",
+                Some(AsgiServer::Uvicorn),
+            ),
+            (
+                "python3",
+                "python3 -m uvicorn main:app --port 8000",
+                Some(AsgiServer::Uvicorn),
+            ),
+            (
+                "python",
+                "/usr/bin/python -X dev -u -muvicorn main:app",
+                Some(AsgiServer::Uvicorn),
+            ),
+            (
+                "python3",
+                "python3 /srv/venv/bin/hypercorn app:app",
+                Some(AsgiServer::Hypercorn),
+            ),
+            (
+                "python3.11",
+                "python3.11 -m hypercorn.__main__ app:app",
+                Some(AsgiServer::Hypercorn),
+            ),
+            (
+                "daphne",
+                "/venv/bin/python /venv/bin/daphne proj.asgi:app",
+                Some(AsgiServer::Daphne),
+            ),
+            (
+                "granian",
+                "granian --interface asgi main:app",
+                Some(AsgiServer::Granian),
+            ),
+            ("python3", "python3 main.py", None),
+            ("python3", "python3 -c import uvicorn", None),
+            ("node", "node uvicorn.js", None),
+            ("uvicorn-proxy", "uvicorn-proxy --port 1", None),
+        ];
+        for (comm, line, want) in cases {
+            assert_eq!(detect(comm, &argv(line)), want, "{comm}: {line}");
+        }
+    }
+
+    #[test]
+    fn gunicorn_is_an_asgi_server_only_with_uvicorn_workers() {
+        let cases = [
+            ("gunicorn -k uvicorn.workers.UvicornWorker main:app", true),
+            (
+                "gunicorn --worker-class=uvicorn.workers.UvicornWorker main:app",
+                true,
+            ),
+            (
+                "gunicorn -w 4 --worker-class uvicorn_worker.UvicornWorker main:app",
+                true,
+            ),
+            ("gunicorn -kuvicorn.workers.UvicornH11Worker main:app", true),
+            ("gunicorn -w 4 main:app", false),
+            ("gunicorn -k gthread --threads 8 main:app", false),
+        ];
+        for (line, asgi) in cases {
+            let mut full = argv("/venv/bin/python3 /venv/bin/gunicorn");
+            full.extend(argv(line).into_iter().skip(1));
+            let want = asgi.then_some(AsgiServer::GunicornUvicorn);
+            assert_eq!(detect("gunicorn", &full), want, "{line}");
+            let mut module = argv("python3 -m gunicorn");
+            module.extend(argv(line).into_iter().skip(1));
+            assert_eq!(detect("python3", &module), want, "-m: {line}");
+        }
+        // a process title: "gunicorn: worker [main:app]" names no worker class
+        assert_eq!(
+            detect("gunicorn", &["gunicorn: worker [main:app]".into()]),
+            None
+        );
+    }
+
+    #[test]
+    fn spawned_workers_are_their_parents_server() {
+        let proc = |pid: i32, ppid: i32, comm: &str, line: &str| TreeProcess {
+            pid,
+            ppid,
+            starttime: 1,
+            comm: comm.into(),
+            exe: None,
+            argv: argv(line),
+            runtime: Runtime::Unknown,
+            role: ProcessRole::Worker,
+            depth: 0,
+        };
+        let spawn = "/venv/bin/python3 -c from multiprocessing.spawn import spawn_main; \
+                     spawn_main(tracker_fd=5, pipe_handle=7) --multiprocessing-fork";
+        let tree = ProcessTree {
+            processes: vec![
+                proc(
+                    1,
+                    0,
+                    "uvicorn",
+                    "/venv/bin/python3 /venv/bin/uvicorn --workers 2 m:app",
+                ),
+                proc(2, 1, "python3", spawn),
+                proc(3, 2, "python3", "python3 job.py"),
+                proc(4, 0, "python3", "python3 pool.py"),
+                proc(5, 4, "python3", spawn),
+            ],
+        };
+        let server = |pid| server_of(&tree, tree.get(pid).unwrap());
+        assert_eq!(server(1), Some(AsgiServer::Uvicorn));
+        assert_eq!(server(2), Some(AsgiServer::Uvicorn));
+        assert_eq!(server(3), None, "a subprocess of a worker is not a server");
+        assert_eq!(server(5), None, "a spawned child of a non-server");
+    }
+
+    #[test]
+    fn each_server_scales_out_with_its_own_option() {
+        let fixes = [
+            (AsgiServer::Uvicorn, "uvicorn --workers 4"),
+            (AsgiServer::Hypercorn, "hypercorn --workers 4"),
+            (AsgiServer::Granian, "granian --workers 4"),
+            (AsgiServer::GunicornUvicorn, "-w 4"),
+            (AsgiServer::Daphne, "4 daphne processes"),
+        ];
+        for (server, option) in fixes {
+            let fix = server.more_workers(4);
+            assert!(fix.contains(option), "{server:?}: {fix}");
+            let other = fixes.iter().any(|&(s, o)| s != server && fix.contains(o));
+            assert!(!other, "{server:?}: {fix}");
+        }
+        assert!(AsgiServer::GunicornUvicorn
+            .more_workers(2)
+            .contains("uvicorn.workers.UvicornWorker"));
+    }
+}
