@@ -14,7 +14,7 @@ pub mod params;
 pub use exec::{Io, Launcher};
 pub use params::Param;
 
-use exec::ExecError;
+use exec::{EndOn, ExecError};
 use perfhive_core::bench::Sample;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -131,6 +131,8 @@ struct Executor<'a> {
     spawner: Option<exec::Spawner>,
     /// Ends every run but `--cleanup`'s.
     stop: &'a AtomicBool,
+    /// Ends `--cleanup` too (a second stop).
+    kill: &'a AtomicBool,
 }
 
 /// Why a benchmark ended before its plan: a stop (the partial run discarded, what completed
@@ -150,22 +152,24 @@ impl Executor<'_> {
     /// One stoppable run; a stop, or a spawner that exited (killed from outside, which is a
     /// stop too), is [`Halt::Stopped`].
     fn run(&mut self, line: &str, launcher: &Launcher, io: &Io) -> Result<Sample, Halt> {
-        match self.exec(line, launcher, io, true) {
+        match self.exec(line, launcher, io, EndOn::Stop(self.stop)) {
             Err(ExecError::Stopped { .. } | ExecError::SpawnerExited { .. }) => Err(Halt::Stopped),
             r => Ok(r?),
         }
     }
 
-    /// A run no stop ends (`--cleanup`, after a stop); in this process once the spawner is
-    /// gone.
+    /// A run no stop ends, only a kill (`--cleanup`, after a stop): a kill gives
+    /// [`ExecError::Stopped`]. In this process once the spawner is gone.
     fn run_to_end(
         &mut self,
         line: &str,
         launcher: &Launcher,
         io: &Io,
     ) -> Result<Sample, ExecError> {
-        match self.exec(line, launcher, io, false) {
-            Err(ExecError::SpawnerExited { .. }) => exec::run_once(line, launcher, io),
+        match self.exec(line, launcher, io, EndOn::Kill(self.kill)) {
+            Err(ExecError::SpawnerExited { .. }) => {
+                exec::run_stoppable(line, launcher, io, self.kill)
+            }
             r => r,
         }
     }
@@ -175,15 +179,11 @@ impl Executor<'_> {
         line: &str,
         launcher: &Launcher,
         io: &Io,
-        stoppable: bool,
+        end: EndOn<'_>,
     ) -> Result<Sample, ExecError> {
-        let stop = stoppable.then_some(self.stop);
         let r = match &mut self.spawner {
-            Some(s) => s.run(line, launcher, io, stop),
-            None => match stop {
-                Some(stop) => exec::run_stoppable(line, launcher, io, stop),
-                None => exec::run_once(line, launcher, io),
-            },
+            Some(s) => s.run(line, launcher, io, end),
+            None => exec::run_stoppable(line, launcher, io, end.flag()),
         };
         if matches!(r, Err(ExecError::SpawnerExited { .. })) {
             self.spawner = None;
@@ -369,6 +369,18 @@ pub fn run(
     observer: &mut dyn Observer,
     stop: &AtomicBool,
 ) -> Result<Measured, BenchError> {
+    run_killable(opts, observer, stop, &AtomicBool::new(false))
+}
+
+/// [`run`], with `kill` (a second stop: "stop now") that ends `--cleanup` too: its process
+/// group is killed within a few milliseconds, the cleanups not yet run are skipped, and what
+/// was measured comes back with `interrupted` set.
+pub fn run_killable(
+    opts: &BenchOptions,
+    observer: &mut dyn Observer,
+    stop: &AtomicBool,
+    kill: &AtomicBool,
+) -> Result<Measured, BenchError> {
     let started = Instant::now();
     let commands = plan(opts)?;
     let ex = Executor {
@@ -377,6 +389,7 @@ pub fn run(
             None => None,
         },
         stop,
+        kill,
     };
     let rss_floor_kb = match &ex.spawner {
         Some(s) => Some(s.floor_kb),
@@ -390,12 +403,12 @@ pub fn run(
         overhead: None,
         set_up: 0,
     };
-    let interrupted = match b.all(observer) {
+    let mut interrupted = match b.all(observer) {
         Ok(()) => false,
         Err(Halt::Stopped) => true,
         Err(Halt::Error(e)) => return Err(e),
     };
-    b.cleanup()?;
+    interrupted |= b.cleanup()? == Cleanup::Killed;
     let (samples, shell_overhead) = (b.samples, b.overhead);
     Ok(Measured {
         commands,
@@ -532,10 +545,11 @@ impl Bench<'_> {
         Ok(())
     }
 
-    /// `--cleanup` of every command whose setup ran (of all of them without `--setup`).
-    fn cleanup(&mut self) -> Result<(), BenchError> {
+    /// `--cleanup` of every command whose setup ran (of all of them without `--setup`), until
+    /// a kill.
+    fn cleanup(&mut self) -> Result<Cleanup, BenchError> {
         let Some(cleanup) = &self.opts.cleanup else {
-            return Ok(());
+            return Ok(Cleanup::Done);
         };
         let done = match self.opts.setup {
             Some(_) => self.set_up,
@@ -544,9 +558,21 @@ impl Bench<'_> {
         let io = aux_io(self.opts);
         for c in &self.commands[..done] {
             let line = params::substitute(cleanup, &c.parameters);
-            let s = self.ex.run_to_end(&line, &self.opts.launcher, &io)?;
+            let s = match self.ex.run_to_end(&line, &self.opts.launcher, &io) {
+                Err(ExecError::Stopped { .. }) => return Ok(Cleanup::Killed),
+                r => r?,
+            };
             check(&s, &line, " (in --cleanup)", false)?;
         }
-        Ok(())
+        Ok(Cleanup::Done)
     }
+}
+
+/// How `--cleanup` ended.
+#[derive(PartialEq)]
+enum Cleanup {
+    /// Every cleanup ran to its end.
+    Done,
+    /// A kill ended one; the rest did not run.
+    Killed,
 }

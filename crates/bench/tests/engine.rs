@@ -334,3 +334,56 @@ fn a_spawner_that_dies_keeps_the_completed_runs() {
     assert!(cleaned.exists(), "--cleanup runs in this process instead");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Whether process `pid` is alive (a zombie, or one already gone, is not).
+fn alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .map(|st| {
+            !st.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        })
+        .unwrap_or(false)
+}
+
+#[test]
+fn a_second_stop_kills_a_hung_cleanup_and_what_it_started() {
+    let dir = std::env::temp_dir().join(format!("perfhive-cleanup-kill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pidfile = dir.join("bg.pid");
+    let opts = BenchOptions {
+        commands: vec![spec("sleep 5")],
+        runs: Some(3),
+        // a cleanup that hangs on something it started
+        cleanup: Some(format!(
+            "sleep 30 & echo $! > '{}'; wait",
+            pidfile.display()
+        )),
+        launcher: perfhive_bench::Launcher::Shell("sh".into()),
+        ..BenchOptions::default()
+    };
+    // the first stop ends the measured run, the second (during the cleanup) kills the cleanup
+    let stop = stop_after(300);
+    let kill = stop_after(1200);
+    let t = std::time::Instant::now();
+    let m = perfhive_bench::run_killable(&opts, &mut Log::default(), &stop, &kill).unwrap();
+    assert!(m.interrupted);
+    assert!(t.elapsed().as_secs_f64() < 3.0, "{:?}", t.elapsed());
+    assert!(m.samples[0].is_empty());
+    let bg: i32 = std::fs::read_to_string(&pidfile)
+        .expect("the cleanup ran")
+        .trim()
+        .parse()
+        .unwrap();
+    let t = std::time::Instant::now();
+    while alive(bg) && t.elapsed().as_secs() < 2 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !alive(bg),
+        "the cleanup's background process {bg} outlived the kill"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

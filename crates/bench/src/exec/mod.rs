@@ -4,8 +4,10 @@
 //! mark of *all* children so far; wait4 gives each run its own.
 //!
 //! Each command runs in a process group of its own, so that a stop can end it with everything
-//! it started: a stoppable run watches its child through a pidfd and, when the stop flag is set,
-//! kills the child's group before reaping it (the pid cannot be reused until then).
+//! it started: a stoppable run watches its child through a pidfd and, when its flag is set,
+//! kills the child's group before reaping it (the pid cannot be reused until then). A run that
+//! nothing watches ([`run_once`], or any run without pidfds, Linux before 5.3) stays in the
+//! caller's process group, where a stop sent to the whole group (Ctrl-C) still reaches it.
 
 mod spawner;
 
@@ -72,6 +74,26 @@ pub enum ExecError {
     },
 }
 
+/// The flag that ends a run before its end.
+#[derive(Clone, Copy, Debug)]
+pub enum EndOn<'a> {
+    /// A stop: measured runs, warm-up, `--setup`, `--prepare`. In the spawner SIGINT and
+    /// SIGTERM end such a run too.
+    Stop(&'a AtomicBool),
+    /// Only a kill (a second stop): `--cleanup`, which runs after a stop. In the spawner only
+    /// SIGUSR1 ends such a run.
+    Kill(&'a AtomicBool),
+}
+
+impl<'a> EndOn<'a> {
+    /// The flag.
+    pub fn flag(self) -> &'a AtomicBool {
+        match self {
+            EndOn::Stop(f) | EndOn::Kill(f) => f,
+        }
+    }
+}
+
 /// Builds the process for `line`.
 pub fn command(line: &str, launcher: &Launcher) -> Result<Command, ExecError> {
     match launcher {
@@ -103,7 +125,8 @@ pub fn run_once(line: &str, launcher: &Launcher, io: &Io) -> Result<Sample, Exec
 
 /// [`run_once`], ended early when `stop` is set: the command's process group is killed within
 /// a few milliseconds and the result is [`ExecError::Stopped`]. (Without pidfds, Linux before
-/// 5.3, the run is waited for.)
+/// 5.3, the run is waited for; it shares the caller's process group, so a stop sent to the
+/// whole group ends it.)
 pub fn run_stoppable(
     line: &str,
     launcher: &Launcher,
@@ -124,8 +147,11 @@ fn run_with(
         return Err(ExecError::Stopped { line: line.into() });
     }
     let mut cmd = command(line, launcher)?;
-    // a group of its own: a stop kills what the command started too
-    cmd.process_group(0);
+    // a group of its own, when a stop can be watched for: it kills what the command started
+    // too. Otherwise the caller's group, which the terminal's Ctrl-C reaches.
+    if stop.is_some() && has_pidfds() {
+        cmd.process_group(0);
+    }
     let spawn_err = |source| ExecError::Spawn {
         line: line.into(),
         source,
@@ -225,6 +251,21 @@ fn watch(pid: libc::pid_t, stop: &AtomicBool) -> bool {
     // SAFETY: closing the pidfd opened above, once.
     unsafe { libc::close(fd) };
     killed
+}
+
+/// Whether this kernel has `pidfd_open(2)` (Linux 5.3 and later), asked once.
+fn has_pidfds() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        // SAFETY: pidfd_open on this process; the descriptor, if any, is closed at once.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, libc::getpid(), 0) };
+        if fd < 0 {
+            return false;
+        }
+        // SAFETY: closing the descriptor just opened, once.
+        unsafe { libc::close(fd as libc::c_int) };
+        true
+    })
 }
 
 /// How often a stoppable run looks at its stop flag, ms.

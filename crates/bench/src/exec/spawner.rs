@@ -4,10 +4,12 @@
 //! It shares its parent's process group, so a stop sent to the whole group (Ctrl-C, `timeout`,
 //! systemd, Kubernetes) reaches it too. It survives SIGINT and SIGTERM: either one only ends
 //! the stoppable run in progress (its process group killed, the reply [`Reply::Stopped`]); the
-//! spawner itself ends when its parent closes the pipe. A parent that sees its own stop flag
-//! forwards SIGTERM to the spawner, so a stop sent to the parent alone ends the run too.
+//! spawner itself ends when its parent closes the pipe. SIGUSR1 ends a run that no stop ends
+//! (`--cleanup`) the same way. A parent that sees its flag for the run in progress forwards the
+//! matching signal (SIGTERM or SIGUSR1) to the spawner, so a stop sent to the parent alone ends
+//! the run too.
 
-use super::{own_hwm_kb, run_once, run_with, ExecError, Io, Launcher};
+use super::{own_hwm_kb, run_with, EndOn, ExecError, Io, Launcher};
 use perfhive_core::bench::Sample;
 use std::io;
 use std::os::fd::AsRawFd as _;
@@ -34,7 +36,8 @@ struct Request {
     shell: Option<String>,
     input: Option<PathBuf>,
     show_output: bool,
-    /// Whether SIGINT/SIGTERM end this run (not for `--cleanup`, which runs after a stop).
+    /// Whether SIGINT/SIGTERM end this run (not for `--cleanup`, which runs after a stop and
+    /// only SIGUSR1 ends).
     stoppable: bool,
 }
 
@@ -96,19 +99,19 @@ impl Spawner {
         }
     }
 
-    /// Runs `line` once in the spawner and returns its measurement. With `stop`, the run is
-    /// stoppable: once the flag is set the spawner is told to end it
-    /// ([`ExecError::Stopped`]); without, it runs to its end whatever signal arrives. A
-    /// spawner that exited gives [`ExecError::SpawnerExited`].
+    /// Runs `line` once in the spawner and returns its measurement. Once `end`'s flag is set
+    /// the spawner is told to end the run ([`ExecError::Stopped`]): SIGTERM for a
+    /// [`EndOn::Stop`] run, SIGUSR1 for a [`EndOn::Kill`] one, which SIGINT and SIGTERM do not
+    /// end. A spawner that exited gives [`ExecError::SpawnerExited`].
     pub fn run(
         &mut self,
         line: &str,
         launcher: &Launcher,
         io: &Io,
-        stop: Option<&AtomicBool>,
+        end: EndOn<'_>,
     ) -> Result<Sample, ExecError> {
         use std::io::Write as _;
-        if stop.is_some_and(|s| s.load(Ordering::SeqCst)) {
+        if end.flag().load(Ordering::SeqCst) {
             return Err(ExecError::Stopped { line: line.into() });
         }
         let req = Request {
@@ -119,7 +122,7 @@ impl Spawner {
             },
             input: io.input.clone(),
             show_output: io.show_output,
-            stoppable: stop.is_some(),
+            stoppable: matches!(end, EndOn::Stop(_)),
         };
         let fail = |e: io::Error| {
             if gone(&e) {
@@ -135,9 +138,7 @@ impl Spawner {
         text.push('\n');
         self.stdin.write_all(text.as_bytes()).map_err(fail)?;
         self.stdin.flush().map_err(fail)?;
-        if let Some(stop) = stop {
-            self.await_reply(stop);
-        }
+        self.await_reply(end);
         match read_reply(&mut self.stdout).map_err(fail)? {
             Reply::Ok(s) => Ok(s),
             Reply::Stopped => Err(ExecError::Stopped { line: line.into() }),
@@ -150,14 +151,18 @@ impl Spawner {
         }
     }
 
-    /// Waits until a reply can be read (or the spawner hung up), forwarding SIGTERM to the
-    /// spawner once `stop` is set.
-    fn await_reply(&mut self, stop: &AtomicBool) {
+    /// Waits until a reply can be read (or the spawner hung up), signalling the spawner once
+    /// `end`'s flag is set.
+    fn await_reply(&mut self, end: EndOn<'_>) {
         let mut forwarded = false;
+        let sig = match end {
+            EndOn::Stop(_) => libc::SIGTERM,
+            EndOn::Kill(_) => libc::SIGUSR1,
+        };
         while self.stdout.buffer().is_empty() {
-            if !forwarded && stop.load(Ordering::SeqCst) {
+            if !forwarded && end.flag().load(Ordering::SeqCst) {
                 // SAFETY: signalling our own child, which is reaped only when dropped.
-                unsafe { libc::kill(self.child.id() as libc::pid_t, libc::SIGTERM) };
+                unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
                 forwarded = true;
             }
             let mut pfd = libc::pollfd {
@@ -185,12 +190,21 @@ impl Drop for Spawner {
 /// Set by SIGINT or SIGTERM in the spawner; cleared when a request arrives.
 static STOP: AtomicBool = AtomicBool::new(false);
 
+/// Set by SIGUSR1 in the spawner (a kill: it ends runs no stop ends); cleared when a request
+/// arrives.
+static KILL: AtomicBool = AtomicBool::new(false);
+
 extern "C" fn on_stop(_: libc::c_int) {
     STOP.store(true, Ordering::SeqCst);
 }
 
-/// SIGINT and SIGTERM set [`STOP`] instead of ending the spawner. A handled signal is reset
-/// to its default action by `exec`, so the measured commands keep the usual dispositions.
+extern "C" fn on_kill(_: libc::c_int) {
+    KILL.store(true, Ordering::SeqCst);
+}
+
+/// SIGINT and SIGTERM set [`STOP`], SIGUSR1 [`KILL`], instead of ending the spawner. A
+/// handled signal is reset to its default action by `exec`, so the measured commands keep the
+/// usual dispositions.
 fn survive_stops() {
     // SAFETY: the handler only stores to an atomic (async-signal-safe); SA_RESTART restarts
     // the pipe reads and writes it interrupts (the pidfd poll sees EINTR and looks at STOP).
@@ -201,13 +215,15 @@ fn survive_stops() {
         libc::sigemptyset(&mut sa.sa_mask);
         libc::sigaction(libc::SIGINT, &sa, std::ptr::null_mut());
         libc::sigaction(libc::SIGTERM, &sa, std::ptr::null_mut());
+        sa.sa_sigaction = on_kill as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut());
     }
 }
 
 /// The `__spawn` mode: read requests on stdin, run and measure each, reply on stdout. Child
 /// output, when shown, goes to stderr (stdout is the protocol). SIGINT and SIGTERM end the
-/// stoppable run in progress, not the spawner, which ends when stdin closes. Returns the exit
-/// code.
+/// stoppable run in progress, SIGUSR1 one that no stop ends (`--cleanup`); neither ends the
+/// spawner, which ends when stdin closes. Returns the exit code.
 pub fn serve_spawner() -> u8 {
     use std::io::{BufRead, Write};
     survive_stops();
@@ -227,6 +243,7 @@ pub fn serve_spawner() -> u8 {
         // a stop applies to the run in progress: one that arrived between runs was for the
         // run before (the parent forwards it while that run is in progress)
         STOP.store(false, Ordering::SeqCst);
+        KILL.store(false, Ordering::SeqCst);
         let reply = match serde_json::from_str::<Request>(&line) {
             Err(e) => Reply::Spawn(format!("bad request: {e}")),
             Ok(req) => {
@@ -238,8 +255,8 @@ pub fn serve_spawner() -> u8 {
                     input: req.input,
                     show_output: req.show_output,
                 };
-                let stop = req.stoppable.then_some(&STOP);
-                match run_once_to_stderr(&req.line, &launcher, &io, stop) {
+                let end = if req.stoppable { &STOP } else { &KILL };
+                match run_once_to_stderr(&req.line, &launcher, &io, end) {
                     Ok(s) => Reply::Ok(s),
                     Err(ExecError::Parse { message, .. }) => Reply::Parse(message),
                     Err(ExecError::Spawn { source, .. }) => Reply::Spawn(source.to_string()),
@@ -255,18 +272,16 @@ pub fn serve_spawner() -> u8 {
     0
 }
 
-/// Like [`run_once`], but shown output goes to stderr (the spawner's stdout is the protocol).
+/// Like [`super::run_stoppable`], but shown output goes to stderr (the spawner's stdout is
+/// the protocol).
 fn run_once_to_stderr(
     line: &str,
     launcher: &Launcher,
     io: &Io,
-    stop: Option<&AtomicBool>,
+    stop: &AtomicBool,
 ) -> Result<Sample, ExecError> {
     if !io.show_output {
-        return match stop {
-            Some(stop) => super::run_stoppable(line, launcher, io, stop),
-            None => run_once(line, launcher, io),
-        };
+        return super::run_stoppable(line, launcher, io, stop);
     }
     use std::os::fd::AsFd;
     let to_err = || {
@@ -279,5 +294,5 @@ fn run_once_to_stderr(
                 source,
             })
     };
-    run_with(line, launcher, io, Some((to_err()?, to_err()?)), stop)
+    run_with(line, launcher, io, Some((to_err()?, to_err()?)), Some(stop))
 }

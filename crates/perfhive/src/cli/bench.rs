@@ -90,13 +90,20 @@ pub fn exec(a: BenchArgs, history: &History, out: &mut Printer) -> anyhow::Resul
     let baseline = baseline.transpose()?;
     let mut recording = Recording::begin(history, &a.record, RecordKind::Bench, &name, &fp, out);
     let stop = Arc::new(AtomicBool::new(false));
-    let s = stop.clone();
+    // a second signal also kills a `--cleanup` that hangs
+    let kill = Arc::new(AtomicBool::new(false));
+    let (s, k) = (stop.clone(), kill.clone());
     let interrupts = crate::interrupt::Interrupts::install();
-    interrupts.on_signal(move |_, _| s.store(true, std::sync::atomic::Ordering::SeqCst));
+    interrupts.on_signal(move |_, n| {
+        s.store(true, std::sync::atomic::Ordering::SeqCst);
+        if n >= 2 {
+            k.store(true, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
     let date = perfhive_store::now_rfc3339();
     let measured = {
         let mut watch = BenchProgress::new(Mode::of(a.quiet, out), recording.as_mut());
-        perfhive_bench::run(&opts, &mut watch, &stop)?
+        perfhive_bench::run_killable(&opts, &mut watch, &stop, &kill)?
     };
     let mut record = perfhive_bench::analysis::build_record(
         &measured,

@@ -224,3 +224,78 @@ fn sigint_to_the_process_group_keeps_the_runs_and_exits_130() {
     assert!(took < 5.0, "stopped {took:.1} s after SIGINT");
     assert_kept(&record, &row, &err);
 }
+
+#[test]
+fn a_second_ctrl_c_kills_a_hung_cleanup() {
+    use std::os::unix::process::CommandExt as _;
+    use std::time::{Duration, Instant};
+    let _serial = crate::exclusive();
+    let dir = tempdir();
+    let pidfile = dir.join("bg.pid");
+    let cleanup = format!("sh -c 'sleep 30 & echo $! > {}; wait'", pidfile.display());
+    let child = perfhive()
+        .arg("--history")
+        .arg(dir.join("h.db"))
+        .args([
+            "bench",
+            "sleep 5",
+            "--runs",
+            "3",
+            "-q",
+            "--cleanup",
+            &cleanup,
+        ])
+        .process_group(0)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let group = -(child.id() as libc::pid_t);
+    // Ctrl-C reaches the whole group: perfhive and its spawner
+    let ctrl_c = || {
+        // SAFETY: signalling the process group the child leads (its pid is not reaped yet).
+        assert_eq!(unsafe { libc::kill(group, libc::SIGINT) }, 0);
+    };
+    std::thread::sleep(Duration::from_millis(1000));
+    ctrl_c();
+    let t = Instant::now();
+    let bg = loop {
+        let pid = std::fs::read_to_string(&pidfile).ok();
+        if let Some(pid) = pid.and_then(|p| p.trim().parse::<i32>().ok()) {
+            break pid;
+        }
+        assert!(t.elapsed().as_secs() < 10, "the cleanup did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let alive = |pid: i32| {
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|st| {
+                !st.rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            })
+            .unwrap_or(false)
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(alive(bg), "the first Ctrl-C does not end the cleanup");
+    ctrl_c();
+    let sent = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let took = sent.elapsed().as_secs_f64();
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        took < 5.0,
+        "ended {took:.1} s after the second Ctrl-C; {err}"
+    );
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let t = Instant::now();
+    while alive(bg) && t.elapsed().as_secs() < 2 {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        !alive(bg),
+        "the cleanup's background process {bg} outlived the kill"
+    );
+}
