@@ -363,7 +363,7 @@ fn subtract(mut s: Sample, overhead: &Option<Sample>) -> Sample {
 /// `--prepare` or the shell's overhead) ends within a few milliseconds: its command's process
 /// group is killed and the run discarded. The completed runs come back with `interrupted` set,
 /// after `--cleanup` (which no stop ends). A spawner that exits (killed from outside) stops the
-/// benchmark the same way.
+/// benchmark the same way. `--cleanup` runs after an error too; the error is returned after it.
 pub fn run(
     opts: &BenchOptions,
     observer: &mut dyn Observer,
@@ -403,12 +403,15 @@ pub fn run_killable(
         overhead: None,
         set_up: 0,
     };
-    let mut interrupted = match b.all(observer) {
+    let halted = b.all(observer);
+    // what --setup started is cleaned up whatever ended the runs; their error comes first
+    let cleaned = b.cleanup();
+    let mut interrupted = match halted {
         Ok(()) => false,
         Err(Halt::Stopped) => true,
         Err(Halt::Error(e)) => return Err(e),
     };
-    interrupted |= b.cleanup()? == Cleanup::Killed;
+    interrupted |= cleaned? == Cleanup::Killed;
     let (samples, shell_overhead) = (b.samples, b.overhead);
     Ok(Measured {
         commands,

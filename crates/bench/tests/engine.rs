@@ -387,3 +387,25 @@ fn a_second_stop_kills_a_hung_cleanup_and_what_it_started() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_failing_command_still_runs_cleanup_then_reports_the_failure() {
+    let dir = std::env::temp_dir().join(format!("perfhive-fail-cleanup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cleaned = dir.join("cleaned");
+    let opts = BenchOptions {
+        commands: vec![spec("false")],
+        runs: Some(3),
+        setup: Some("true".into()),
+        cleanup: Some(format!("touch '{}'", cleaned.display())),
+        launcher: perfhive_bench::Launcher::Shell("sh".into()),
+        ..BenchOptions::default()
+    };
+    let r = perfhive_bench::run(&opts, &mut Log::default(), &AtomicBool::new(false));
+    assert!(
+        matches!(r, Err(perfhive_bench::BenchError::Failed { code: 1, .. })),
+        "the command's failure is the result"
+    );
+    assert!(cleaned.exists(), "--cleanup runs after a failure");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
