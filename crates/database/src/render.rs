@@ -57,11 +57,21 @@ fn num(v: f64) -> String {
     }
 }
 
+/// A count pg_stat_statements gives, or `-` when the statement's numbers are estimated from
+/// activity samples (which count neither rows nor blocks).
+fn counted(s: &StatementStats, shown: String) -> String {
+    if s.estimated {
+        "-".into()
+    } else {
+        shown
+    }
+}
+
 /// The share of a statement's shared-block reads served from shared_buffers, or `-` when it
-/// read none (activity sampling has no block counts).
+/// read none or its numbers are estimated.
 fn hit_percent(s: &StatementStats) -> String {
     let total = s.shared_blks_hit + s.shared_blks_read;
-    if total == 0 {
+    if total == 0 || s.estimated {
         return "-".into();
     }
     format!("{:.1}", s.shared_blks_hit as f64 * 100.0 / total as f64)
@@ -228,8 +238,8 @@ pub fn terminal(r: &DatabaseReport, w: &mut dyn Write, color: bool) -> io::Resul
                     num(s.calls as f64),
                     s.mean_ms,
                     s.total_ms,
-                    num(s.rows as f64 / s.calls.max(1) as f64),
-                    num(s.shared_blks_read as f64),
+                    counted(s, num(s.rows as f64 / s.calls.max(1) as f64)),
+                    counted(s, num(s.shared_blks_read as f64)),
                     hit_percent(s)
                 )?;
             }
@@ -342,19 +352,26 @@ pub fn markdown(r: &DatabaseReport, w: &mut dyn Write) -> io::Result<()> {
             writeln!(w, "### `{}`", md_escape(&s.normalized))?;
             writeln!(w)?;
             if let Some(st) = &s.stats {
-                writeln!(
+                write!(
                     w,
-                    "{} calls, {:.2} ms each, {:.0}% of the database's time; {} rows ({} per call); \
-                     shared blocks {} hit, {} read ({}% from the cache).",
+                    "{} calls, {:.2} ms each, {:.0}% of the database's time",
                     num(st.calls as f64),
                     st.mean_ms,
-                    st.share * 100.0,
-                    num(st.rows as f64),
-                    num(st.rows as f64 / st.calls.max(1) as f64),
-                    num(st.shared_blks_hit as f64),
-                    num(st.shared_blks_read as f64),
-                    hit_percent(st)
+                    st.share * 100.0
                 )?;
+                if st.estimated {
+                    writeln!(w, " (estimated from activity samples).")?;
+                } else {
+                    writeln!(
+                        w,
+                        "; {} rows ({} per call); shared blocks {} hit, {} read ({}% from the cache).",
+                        num(st.rows as f64),
+                        num(st.rows as f64 / st.calls.max(1) as f64),
+                        num(st.shared_blks_hit as f64),
+                        num(st.shared_blks_read as f64),
+                        hit_percent(st)
+                    )?;
+                }
                 writeln!(w)?;
             }
             for src in &s.seen {

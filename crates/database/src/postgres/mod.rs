@@ -15,6 +15,7 @@ mod catalog;
 mod explain;
 mod health;
 pub mod plan;
+mod sessions;
 mod settings;
 mod stats;
 pub mod tune;
