@@ -409,3 +409,22 @@ fn a_failing_command_still_runs_cleanup_then_reports_the_failure() {
     assert!(cleaned.exists(), "--cleanup runs after a failure");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_stop_that_lands_before_the_spawner_takes_the_request_is_not_lost() {
+    // a stand-in spawner that ignores SIGTERM until it has taken the request (as the real one
+    // clears what arrived before), then ends its run on SIGTERM like the real one
+    let script = r#"trap '' TERM; echo '{"Hello":{"floor_kb":1000}}'; read req; sleep 0.6; trap 'kill $! 2>/dev/null; echo "\"Stopped\""; exit 0' TERM; sleep 5 & wait $!; echo '{"Ok":{"wall_s":5.0,"user_s":0.0,"system_s":0.0,"max_rss_kb":2000,"voluntary_cs":1,"involuntary_cs":0,"exit_code":0}}'; read req"#;
+    let opts = BenchOptions {
+        commands: vec![spec("true")],
+        runs: Some(1),
+        spawner: Some(("sh".into(), vec!["-c".into(), script.into()])),
+        ..BenchOptions::default()
+    };
+    let stop = stop_after(200);
+    let t = std::time::Instant::now();
+    let m = perfhive_bench::run(&opts, &mut Log::default(), &stop).unwrap();
+    assert!(m.interrupted, "the stop ended the run");
+    assert!(m.samples[0].is_empty());
+    assert!(t.elapsed().as_secs_f64() < 2.5, "{:?}", t.elapsed());
+}

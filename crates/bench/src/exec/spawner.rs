@@ -5,9 +5,10 @@
 //! systemd, Kubernetes) reaches it too. It survives SIGINT and SIGTERM: either one only ends
 //! the stoppable run in progress (its process group killed, the reply [`Reply::Stopped`]); the
 //! spawner itself ends when its parent closes the pipe. SIGUSR1 ends a run that no stop ends
-//! (`--cleanup`) the same way. A parent that sees its flag for the run in progress forwards the
-//! matching signal (SIGTERM or SIGUSR1) to the spawner, so a stop sent to the parent alone ends
-//! the run too.
+//! (`--cleanup`) the same way. A parent whose flag for the run in progress is set sends the
+//! matching signal (SIGTERM or SIGUSR1) on every poll until the reply arrives: a signal that
+//! lands before the spawner has taken the request (and cleared what the run before left) is
+//! sent again.
 
 use super::{own_hwm_kb, run_with, EndOn, ExecError, Io, Launcher};
 use perfhive_core::bench::Sample;
@@ -151,19 +152,18 @@ impl Spawner {
         }
     }
 
-    /// Waits until a reply can be read (or the spawner hung up), signalling the spawner once
-    /// `end`'s flag is set.
+    /// Waits until a reply can be read (or the spawner hung up), signalling the spawner on
+    /// every poll while `end`'s flag is set: once is not enough, as the spawner clears what
+    /// arrived before it took the request.
     fn await_reply(&mut self, end: EndOn<'_>) {
-        let mut forwarded = false;
         let sig = match end {
             EndOn::Stop(_) => libc::SIGTERM,
             EndOn::Kill(_) => libc::SIGUSR1,
         };
         while self.stdout.buffer().is_empty() {
-            if !forwarded && end.flag().load(Ordering::SeqCst) {
+            if end.flag().load(Ordering::SeqCst) {
                 // SAFETY: signalling our own child, which is reaped only when dropped.
                 unsafe { libc::kill(self.child.id() as libc::pid_t, sig) };
-                forwarded = true;
             }
             let mut pfd = libc::pollfd {
                 fd: self.stdout.get_ref().as_raw_fd(),
@@ -241,7 +241,7 @@ pub fn serve_spawner() -> u8 {
     for line in stdin.lock().lines() {
         let Ok(line) = line else { return 1 };
         // a stop applies to the run in progress: one that arrived between runs was for the
-        // run before (the parent forwards it while that run is in progress)
+        // run before (the parent signals again while this one is in progress)
         STOP.store(false, Ordering::SeqCst);
         KILL.store(false, Ordering::SeqCst);
         let reply = match serde_json::from_str::<Request>(&line) {
