@@ -321,6 +321,8 @@ fn a_spawner_that_dies_keeps_the_completed_runs() {
     let m = perfhive_bench::run(&opts, &mut Log::default(), &AtomicBool::new(false)).unwrap();
     assert!(m.interrupted);
     assert!(m.samples[0].is_empty());
+    assert!(cleaned.exists(), "--cleanup runs in this process instead");
+    std::fs::remove_file(&cleaned).unwrap();
     // without a shell, its one run is kept
     let direct = BenchOptions {
         launcher: perfhive_bench::Launcher::Direct,
