@@ -66,14 +66,18 @@ pub struct StatementsError {
     pub source: io::Error,
 }
 
+/// The largest statements file read.
+const MAX_STATEMENTS_BYTES: u64 = 16 << 20;
+
 /// The statements of SQL `files` (separated by `;`), each with its `file:line` as origin.
 pub fn read_statements(files: &[PathBuf]) -> Result<Vec<SeenStatement>, StatementsError> {
     let mut out = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(f).map_err(|source| StatementsError {
-            path: f.clone(),
-            source,
-        })?;
+        let text = perfhive_scenario::read_text_unnamed(f, MAX_STATEMENTS_BYTES, "statements file")
+            .map_err(|m| StatementsError {
+                path: f.clone(),
+                source: io::Error::other(m),
+            })?;
         for s in perfhive_core::sql::split_statements(&text) {
             out.push(SeenStatement {
                 text: s.text,
@@ -112,6 +116,31 @@ pub fn render(report: &DatabaseReport, format: Format, color: bool) -> io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statements_files_are_read_with_a_size_limit() {
+        let e = read_statements(&[PathBuf::from("/dev/zero")]).unwrap_err();
+        assert!(
+            std::error::Error::source(&e)
+                .unwrap()
+                .to_string()
+                .contains("is a character device, not a file"),
+            "{e:?}"
+        );
+        let dir = std::env::temp_dir().join(format!("perfhive-statements-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.sql");
+        std::fs::File::create(&big)
+            .unwrap()
+            .set_len(MAX_STATEMENTS_BYTES + 1)
+            .unwrap();
+        let e = read_statements(&[big]).unwrap_err();
+        assert!(
+            format!("{:?}", e.source).contains("larger than the 16 MiB limit"),
+            "{e:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn sizes() {

@@ -147,11 +147,10 @@ fn dir_sources(dir: &Path, out: &mut Vec<Source>) -> Result<(), ScanError> {
         path: dir.display().to_string(),
         source: e,
     };
-    if dir.is_file() {
-        let text = std::fs::read_to_string(dir).map_err(io)?;
+    if !dir.is_dir() {
         out.push(Source {
             path: dir.display().to_string(),
-            text,
+            text: read_rule_file(dir)?,
         });
         return Ok(());
     }
@@ -164,17 +163,26 @@ fn dir_sources(dir: &Path, out: &mut Vec<Source>) -> Result<(), ScanError> {
         if p.is_dir() {
             dir_sources(&p, out)?;
         } else if matches!(p.extension().and_then(|x| x.to_str()), Some("yaml" | "yml")) {
-            let text = std::fs::read_to_string(&p).map_err(|e| ScanError::Io {
-                path: p.display().to_string(),
-                source: e,
-            })?;
             out.push(Source {
                 path: p.display().to_string(),
-                text,
+                text: read_rule_file(&p)?,
             });
         }
     }
     Ok(())
+}
+
+/// The largest rule file read: far above any real rule set, far below what would exhaust memory.
+const MAX_RULE_FILE_BYTES: u64 = 16 << 20;
+
+/// A rule file's text, bounded in size (a device or an endless file is refused unread).
+fn read_rule_file(path: &Path) -> Result<String, ScanError> {
+    perfhive_scenario::read_text_unnamed(path, MAX_RULE_FILE_BYTES, "rule file").map_err(|m| {
+        ScanError::Io {
+            path: path.display().to_string(),
+            source: std::io::Error::other(m),
+        }
+    })
 }
 
 /// The built-in rules. They are validated by this crate's tests, so this cannot fail.

@@ -499,3 +499,25 @@ fn a_small_loop_inside_a_data_loop_is_sized_by_the_data() {
     assert_eq!(ctx.size, Some(perfhive_scan::LoopSize::Data));
     assert_eq!(ctx.size_name.as_deref(), Some("order"));
 }
+
+/// A rule path that is a device, or a rule file past the size limit, is an error, read no
+/// further than the limit.
+#[test]
+fn rule_files_are_read_with_a_size_limit() {
+    let e = perfhive_scan::load_rules(Path::new("/dev/zero")).unwrap_err();
+    assert!(
+        e.to_string().contains("is a character device, not a file"),
+        "{e}"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.yaml");
+    std::fs::File::create(&big)
+        .unwrap()
+        .set_len((16 << 20) + 1)
+        .unwrap();
+    let e = perfhive_scan::load_rules(dir.path()).unwrap_err();
+    assert!(
+        e.to_string().contains("larger than the 16 MiB limit"),
+        "{e}"
+    );
+}
