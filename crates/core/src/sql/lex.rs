@@ -294,9 +294,12 @@ fn pyformat_s(b: &[u8], i: usize) -> bool {
     b.get(i + 1) == Some(&b's') && !b.get(i + 2).is_some_and(|&n| ident_char(n))
 }
 
-/// `%(name)s`, psycopg's named parameters.
+/// `%(name)s`, psycopg's named parameters: the end of the one starting at `i`, if one does.
 fn named_pyformat(b: &[u8], i: usize) -> Option<usize> {
-    let close = b[i + 2..].iter().position(|&c| c == b')')? + i + 2;
+    if b.get(i + 1) != Some(&b'(') {
+        return None;
+    }
+    let close = b.get(i + 2..)?.iter().position(|&c| c == b')')? + i + 2;
     if b[i + 2..close].iter().all(|&c| ident_char(c)) && b.get(close + 1) == Some(&b's') {
         Some(close + 2)
     } else {

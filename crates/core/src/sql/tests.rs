@@ -440,3 +440,22 @@ fn every_placeholder_spelling_has_one_fingerprint() {
         assert_eq!(fingerprint(sql), want, "{sql}");
     }
 }
+
+/// A `%` that ends the text inside an operator run (found by fuzzing the scanner: it sliced
+/// past the end) is an operator character, not a parameter; the named and positional psycopg
+/// parameters after an operator are still parameters.
+#[test]
+fn a_percent_sign_at_the_very_end_is_an_operator() {
+    for sql in ["WHERE id =%", "a %", "%", "x <>%", "x =%("] {
+        let toks = tokenize(sql);
+        assert!(!toks.is_empty(), "{sql}");
+        assert!(toks.iter().all(|t| t.kind != Kind::Param), "{sql}: {toks:?}");
+    }
+    let toks = tokenize("id =%(id)s AND n =%s");
+    let params: Vec<&str> = toks
+        .iter()
+        .filter(|t| t.kind == Kind::Param)
+        .map(|t| t.text.as_str())
+        .collect();
+    assert_eq!(params, ["%(id)s", "%s"]);
+}
