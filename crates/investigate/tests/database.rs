@@ -236,11 +236,8 @@ fn sqlite_file_relative_to_the_plan() {
     assert!(e.to_string().contains("missing.db"), "{e}");
 }
 
-/// A driver whose span ends before the rows are fetched (a cursor steps the rest later): the
-/// statement's span is 1 ms of a 50 ms request, but timed to its last row on a copy it costs
-/// more, and the finding takes the share that cost has of the request, with the evidence.
-#[test]
-fn sqlite_statement_timed_on_a_copy_takes_its_share_of_the_request() {
+/// A folder with `shop.db`: 200,000 orders of 5,000 customers, no index on customer_id.
+fn orders_db() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let c = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
     c.execute_batch(
@@ -249,7 +246,15 @@ fn sqlite_statement_timed_on_a_copy_takes_its_share_of_the_request() {
            INSERT INTO orders (customer_id, total) SELECT 1 + (i * 7919) % 5000, i % 100 FROM n;",
     )
     .unwrap();
-    drop(c);
+    dir
+}
+
+/// A driver whose span ends before the rows are fetched (a cursor steps the rest later): the
+/// statement's span is 1 ms of a 50 ms request, but timed to its last row on a copy it costs
+/// more, and the finding takes the share that cost has of the request, with the evidence.
+#[test]
+fn sqlite_statement_timed_on_a_copy_takes_its_share_of_the_request() {
+    let dir = orders_db();
     let r = investigate(dir.path(), "shop.db", 1, || {});
     let scan = r
         .findings
@@ -318,15 +323,7 @@ fn sqlite_statement_in_the_code_is_planned() {
 fn a_statement_the_traces_and_the_code_name_too_is_confirmed_and_ranked_first() {
     use perfhive_investigate::integrator::{integrate, Inputs};
     use perfhive_investigate::{InvestigatorName as N, InvestigatorResult};
-    let dir = tempfile::tempdir().unwrap();
-    let c = rusqlite::Connection::open(dir.path().join("shop.db")).unwrap();
-    c.execute_batch(
-        "CREATE TABLE orders (id INTEGER PRIMARY KEY, customer_id INTEGER NOT NULL, total REAL NOT NULL);
-         WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)
-           INSERT INTO orders (customer_id, total) SELECT 1 + (i * 7919) % 5000, i % 100 FROM n;",
-    )
-    .unwrap();
-    drop(c);
+    let dir = orders_db();
     // the handler, as the code investigator scans it
     let src = dir.path().join("app");
     std::fs::create_dir(&src).unwrap();

@@ -421,10 +421,8 @@ mod tests {
         }
     }
 
-    /// With traces and a profile, nothing advises adding `traces:`, and the CPU-bound advice
-    /// to start with the hottest functions names them with file:line.
-    #[test]
-    fn advice_names_the_hot_functions_and_asks_only_for_evidence_not_gathered() {
+    /// The resources investigator's CPU-bound finding with advice `action`.
+    fn cpu_bound(action: &str) -> crate::model::Finding {
         let mut cpu = finding(
             N::Resources,
             "resources.cpu-bound",
@@ -435,13 +433,21 @@ mod tests {
             None,
         );
         cpu.recommendation = Some(Recommendation {
-            action: "the 2 cores are the limit: cut the CPU each request costs (start with the profile's hottest application functions) or run on more cores".into(),
+            action: action.into(),
             impact: "i".into(),
             expected_speedup: None,
             effort: Effort::Medium,
             risk: "r".into(),
             mitigation: "m".into(),
         });
+        cpu
+    }
+
+    /// With traces and a profile, nothing advises adding `traces:`, and the CPU-bound advice
+    /// to start with the hottest functions names them with file:line.
+    #[test]
+    fn advice_names_the_hot_functions_and_asks_only_for_evidence_not_gathered() {
+        let cpu = cpu_bound("the 2 cores are the limit: cut the CPU each request costs (start with the profile's hottest application functions) or run on more cores");
         let errors = finding(
             N::Load,
             "load.errors",
@@ -490,23 +496,7 @@ mod tests {
     /// kernel function.
     #[test]
     fn kernel_functions_are_never_named_as_code_to_change() {
-        let mut cpu = finding(
-            N::Resources,
-            "resources.cpu-bound",
-            "cpu",
-            0.8,
-            Some(0.8),
-            false,
-            None,
-        );
-        cpu.recommendation = Some(Recommendation {
-            action: "cut the CPU each request costs (start with the profile's hottest application functions)".into(),
-            impact: "i".into(),
-            expected_speedup: None,
-            effort: Effort::Medium,
-            risk: "r".into(),
-            mitigation: "m".into(),
-        });
+        let cpu = cpu_bound("cut the CPU each request costs (start with the profile's hottest application functions)");
         let mut p = profile_data();
         let top = |function: &str, pct: f64, kind: &str| HotFunction {
             function: function.into(),
