@@ -449,7 +449,10 @@ fn a_percent_sign_at_the_very_end_is_an_operator() {
     for sql in ["WHERE id =%", "a %", "%", "x <>%", "x =%("] {
         let toks = tokenize(sql);
         assert!(!toks.is_empty(), "{sql}");
-        assert!(toks.iter().all(|t| t.kind != Kind::Param), "{sql}: {toks:?}");
+        assert!(
+            toks.iter().all(|t| t.kind != Kind::Param),
+            "{sql}: {toks:?}"
+        );
     }
     let toks = tokenize("id =%(id)s AND n =%s");
     let params: Vec<&str> = toks
