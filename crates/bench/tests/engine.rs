@@ -337,19 +337,6 @@ fn a_spawner_that_dies_keeps_the_completed_runs() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Whether process `pid` is alive (a zombie, or one already gone, is not).
-fn alive(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|st| {
-            !st.rsplit(')')
-                .next()
-                .unwrap_or("")
-                .trim_start()
-                .starts_with('Z')
-        })
-        .unwrap_or(false)
-}
-
 #[test]
 fn a_second_stop_kills_a_hung_cleanup_and_what_it_started() {
     let dir = std::env::temp_dir().join(format!("perfhive-cleanup-kill-{}", std::process::id()));
@@ -380,11 +367,11 @@ fn a_second_stop_kills_a_hung_cleanup_and_what_it_started() {
         .parse()
         .unwrap();
     let t = std::time::Instant::now();
-    while alive(bg) && t.elapsed().as_secs() < 2 {
+    while perfhive_test_support::running(bg) && t.elapsed().as_secs() < 2 {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
-        !alive(bg),
+        !perfhive_test_support::running(bg),
         "the cleanup's background process {bg} outlived the kill"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -124,6 +124,18 @@ impl Drop for Spawned {
     }
 }
 
+/// Whether process `pid` is running: a zombie (killed, not yet reaped) or a process already
+/// gone is not.
+pub fn running(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|st| {
+        !st.rsplit(')')
+            .next()
+            .unwrap_or("")
+            .trim_start()
+            .starts_with('Z')
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,21 +157,13 @@ mod tests {
         drop(child);
         // the grandchild was killed with the group (it may linger as a zombie of init briefly)
         let deadline = Instant::now() + Duration::from_secs(5);
-        while alive(grandchild) && !is_zombie(grandchild) {
+        while running(grandchild) {
             assert!(
                 Instant::now() < deadline,
                 "grandchild {grandchild} survived"
             );
             std::thread::sleep(Duration::from_millis(10));
         }
-    }
-
-    fn is_zombie(pid: i32) -> bool {
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
-            s.rsplit(')')
-                .next()
-                .is_some_and(|r| r.trim_start().starts_with('Z'))
-        })
     }
 
     #[test]

@@ -30,7 +30,7 @@ pub mod serial;
 
 use std::io::Write;
 
-pub use child::Spawned;
+pub use child::{running, Spawned};
 pub use fs::{repo_path, tempdir, unique_path};
 pub use net::{free_addr, free_port, http_status, wait_http};
 pub use serial::exclusive;

@@ -331,22 +331,14 @@ mod tests {
             .unwrap();
         // the background sleep was in the run's process group: killed too (it may linger a
         // moment as a zombie of init, which /proc shows as state Z or not at all)
-        let alive = || {
-            std::fs::read_to_string(format!("/proc/{bg}/stat"))
-                .map(|st| {
-                    !st.rsplit(')')
-                        .next()
-                        .unwrap_or("")
-                        .trim_start()
-                        .starts_with('Z')
-                })
-                .unwrap_or(false)
-        };
         let t = Instant::now();
-        while alive() && t.elapsed().as_secs() < 2 {
+        while perfhive_test_support::running(bg) && t.elapsed().as_secs() < 2 {
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        assert!(!alive(), "the background process {bg} outlived the stop");
+        assert!(
+            !perfhive_test_support::running(bg),
+            "the background process {bg} outlived the stop"
+        );
         // a stop already set: nothing runs; an unset one changes nothing
         assert!(matches!(
             run_stoppable("true", &Launcher::Direct, &Io::default(), &stop),

@@ -432,17 +432,12 @@ mod tests {
         }
     }
 
-    /// Every hot application function carries a recommendation naming it with its file:line,
-    /// about its own code when the samples are there, else about what it calls.
-    #[test]
-    fn hot_application_functions_carry_a_fix_naming_them_with_file_and_line() {
-        let p = perfhive_profile::Profile {
+    /// A profile of 4,000 samples with these hot (application) and top (self time) functions.
+    fn profile(hot: Vec<FunctionShare>, top: Vec<FunctionShare>) -> perfhive_profile::Profile {
+        perfhive_profile::Profile {
             folded: String::new(),
-            hot: vec![
-                share("recent_orders.<locals>.<listcomp>", 50, 0.2, 25.0),
-                share("loyalty_score", 81, 23.0, 23.4),
-            ],
-            top: Vec::new(),
+            hot,
+            top,
             top_inclusive: Vec::new(),
             processes: Vec::new(),
             issues: Vec::new(),
@@ -452,7 +447,20 @@ mod tests {
             py_spy_raw: Vec::new(),
             samples: 4000,
             offcpu: None,
-        };
+        }
+    }
+
+    /// Every hot application function carries a recommendation naming it with its file:line,
+    /// about its own code when the samples are there, else about what it calls.
+    #[test]
+    fn hot_application_functions_carry_a_fix_naming_them_with_file_and_line() {
+        let p = profile(
+            vec![
+                share("recent_orders.<locals>.<listcomp>", 50, 0.2, 25.0),
+                share("loyalty_score", 81, 23.0, 23.4),
+            ],
+            Vec::new(),
+        );
         let found = findings(&p, 1, 49, &[], Path::new("/srv/shop"));
         let fix = |name: &str| {
             found
@@ -490,20 +498,7 @@ mod tests {
             kind: Some(FrameKind::Library),
             ..share("sqlite3VdbeExec", 0, 20.0, 20.0)
         };
-        let p = perfhive_profile::Profile {
-            folded: String::new(),
-            hot: Vec::new(),
-            top: vec![kernel, library],
-            top_inclusive: Vec::new(),
-            processes: Vec::new(),
-            issues: Vec::new(),
-            flamegraph: PathBuf::new(),
-            folded_path: PathBuf::new(),
-            perf_data: None,
-            py_spy_raw: Vec::new(),
-            samples: 4000,
-            offcpu: None,
-        };
+        let p = profile(Vec::new(), vec![kernel, library]);
         let found = findings(&p, 1, 49, &[], Path::new("/srv"));
         let k = found
             .iter()

@@ -267,19 +267,11 @@ fn a_second_ctrl_c_kills_a_hung_cleanup() {
         assert!(t.elapsed().as_secs() < 10, "the cleanup did not start");
         std::thread::sleep(Duration::from_millis(20));
     };
-    let alive = |pid: i32| {
-        std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .map(|st| {
-                !st.rsplit(')')
-                    .next()
-                    .unwrap_or("")
-                    .trim_start()
-                    .starts_with('Z')
-            })
-            .unwrap_or(false)
-    };
     std::thread::sleep(Duration::from_millis(300));
-    assert!(alive(bg), "the first Ctrl-C does not end the cleanup");
+    assert!(
+        perfhive_test_support::running(bg),
+        "the first Ctrl-C does not end the cleanup"
+    );
     ctrl_c();
     let sent = Instant::now();
     let out = child.wait_with_output().unwrap();
@@ -291,11 +283,11 @@ fn a_second_ctrl_c_kills_a_hung_cleanup() {
     );
     assert_eq!(out.status.code(), Some(130), "{err}");
     let t = Instant::now();
-    while alive(bg) && t.elapsed().as_secs() < 2 {
+    while perfhive_test_support::running(bg) && t.elapsed().as_secs() < 2 {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(
-        !alive(bg),
+        !perfhive_test_support::running(bg),
         "the cleanup's background process {bg} outlived the kill"
     );
 }
