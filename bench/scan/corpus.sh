@@ -74,6 +74,10 @@ pulpcore pypi-wheel pulpcore 3.123.1 93652191c82e1543a3ed2f62ee9e58eec892a0e7913
 galaxy   pypi-wheel galaxy-ng 4.9.2 9ac17528beb2a52aa80e10cbf5779238768c7cfa6a69372cd8d2253a6198546e
 medusaorder npm @medusajs/order 2.21.2 0f2699306def7e7c3e81149d8b909e5dc71b312e107327ad7a202ec3adde6223
 backstagedefaults npm @backstage/backend-defaults 0.19.0 8714be25f7c5014078fd4e5046963b8711cca358a04767d08191be54b74f8a18
+edxenterprise pypi-wheel edx-enterprise 8.18.0 4aaf7f1f7b37283850f778074a4d5dc13151713473ed76d7d777ca8df7695735
+kolibri  pypi-wheel kolibri 0.19.5 dc4c187d29a80037594c2dadd1cbc862cb4b8b76166bfd4084314f8ab2bc6221
+saltcorndata npm @saltcorn/data 1.6.2 e9f3bb8a2d9d260429bb4e690a75e54d3b77e12aed656c552d9b48ace320064c
+saltcornserver npm @saltcorn/server 1.6.2 35a127a68bf2cb8098048e44bab13227ffe6d8479a9a519d84f53896532c0f8e
 "
 
 want=" $* "

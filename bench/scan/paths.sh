@@ -56,6 +56,12 @@ paths_of() {
     galaxy) paths=galaxy_ng; langs="--lang python" ;;
     medusaorder) paths=dist; langs="--lang javascript" ;;
     backstagedefaults) paths=dist; langs="--lang javascript" ;;
+    edxenterprise) paths="consent enterprise enterprise_learner_portal integrated_channels"; langs="--lang python" ;;
+    # kolibri/dist holds the third-party libraries the wheel vendors: not the application
+    kolibri) paths="kolibri/core kolibri/plugins kolibri/utils kolibri/deployment"; langs="--lang python" ;;
+    saltcorndata) paths=dist; langs="--lang javascript" ;;
+    # public/ holds the browser bundles
+    saltcornserver) echo "public/" > "$here/.corpus/saltcornserver/.ignore"; paths=.; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -22,6 +22,7 @@
 #   bash bench/scan/precision.sh heldout11   # round 11 (arches, superdesk, catalog, nocoflow), the same
 #   bash bench/scan/precision.sh heldout12   # round 12 (oscar, mailman, scaffolder, strapicm), the same
 #   bash bench/scan/precision.sh heldout13   # round 13 (pulpcore, galaxy, medusaorder, backstagedefaults), the same
+#   bash bench/scan/precision.sh heldout14   # round 14 (edxenterprise, kolibri, saltcorndata, saltcornserver), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -33,7 +34,7 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/paths.sh"
 
 MODE="${1:-earlier}"
-if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || [ "$MODE" = heldout4 ] || [ "$MODE" = heldout5 ] || [ "$MODE" = heldout6 ] || [ "$MODE" = heldout7 ] || [ "$MODE" = heldout8 ] || [ "$MODE" = heldout9 ] || [ "$MODE" = heldout10 ] || [ "$MODE" = heldout11 ] || [ "$MODE" = heldout12 ] || [ "$MODE" = heldout13 ] || [ "$MODE" = tuning ]; then
+if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
   seed=heldout-2026-12-03; all=150
   case "$MODE" in
     heldout) set -- pretix unleash ;;
@@ -49,6 +50,7 @@ if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || 
     heldout11) set -- arches superdesk catalog nocoflow; seed=heldout-2026-12-05-r11; all=80 ;;
     heldout12) set -- oscar mailman scaffolder strapicm; seed=heldout-2026-12-05-r12; all=80 ;;
     heldout13) set -- pulpcore galaxy medusaorder backstagedefaults; seed=heldout-2026-12-05-r13; all=80 ;;
+    heldout14) set -- edxenterprise kolibri saltcorndata saltcornserver; seed=heldout-2026-12-05-r14; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
@@ -62,7 +64,7 @@ if [ "$MODE" = heldout ] || [ "$MODE" = heldout2 ] || [ "$MODE" = heldout3 ] || 
       python3 "$here/heldout.py" --name "$name" --seed "$seed" --all "$all" --scan "$out/scan-$name.json" \
         --labels "$here/labels/$name.tsv" --todo "$out/todo-$name.tsv" \
         --json "$out/heldout-$name.json"
-      if [ "$MODE" = heldout4 ] || [ "$MODE" = heldout5 ] || [ "$MODE" = heldout6 ] || [ "$MODE" = heldout7 ] || [ "$MODE" = heldout8 ] || [ "$MODE" = heldout9 ] || [ "$MODE" = heldout10 ] || [ "$MODE" = heldout11 ] || [ "$MODE" = heldout12 ] || [ "$MODE" = heldout13 ]; then
+      if [[ "$MODE" =~ ^heldout([4-9]|1[0-9])$ ]]; then
         # what the default listing leaves out, measured on a seeded sample (hidden.py)
         # shellcheck disable=SC2086
         (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --all-findings --format json \
