@@ -493,6 +493,37 @@ fn scratch_copy_measures_before_and_after(c: &Cluster) {
         ),
         seq_before
     );
+    // The same through a view: the statement's text calls nothing, its plan does.
+    c.psql(
+        "shop_b",
+        "CREATE VIEW numbered_orders AS SELECT o.*, nextval('probe_seq') AS n FROM orders o",
+    );
+    let through_view = [SeenStatement {
+        text: "SELECT id, n FROM numbered_orders WHERE customer_id = 1234".into(),
+        source: SeenSource::User {
+            origin: "queries.sql:3".into(),
+        },
+    }];
+    let report = db.analyse(None, &through_view, &opts(VerifyMode::Copy, false));
+    let units: Vec<&str> = report
+        .statements
+        .iter()
+        .flat_map(|s| &s.indexes)
+        .filter_map(|a| a.verification.as_ref())
+        .map(|v| v.unit.as_str())
+        .collect();
+    assert!(
+        !units.is_empty() && units.iter().all(|u| *u == "cost"),
+        "{units:?}"
+    );
+    assert_eq!(
+        c.psql(
+            "shop_b",
+            "SELECT last_value || ' ' || is_called FROM probe_seq"
+        ),
+        seq_before
+    );
+    c.psql("shop_b", "DROP VIEW numbered_orders");
     c.psql("shop_b", "DROP SEQUENCE probe_seq");
     drop(db);
     assert_eq!(

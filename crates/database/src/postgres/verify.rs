@@ -9,7 +9,8 @@
 //!   `pg_temp` being first on the search path), ANALYZE, the statement run with EXPLAIN
 //!   ANALYZE (median of `runs`), `CREATE INDEX` on the copy, the same again. Write statements,
 //!   generic plans and SELECTs calling a volatile function (`nextval`, one that writes: its
-//!   effects may outlive the rollback) are compared by cost, never executed. The rollback
+//!   effects may outlive the rollback), in their text or through a view, are compared by cost,
+//!   never executed. The rollback
 //!   drops the copy.
 
 use super::explain::{explain_json, facts_for, Prepared};
@@ -175,9 +176,20 @@ pub fn called_functions(sql: &str) -> Vec<String> {
 }
 
 /// The functions `sql` calls that some overload of which is volatile in `pg_proc` (names that
-/// are SQL keywords, such as `IN (`, are in no catalog and drop out).
+/// are SQL keywords, such as `IN (`, are in no catalog and drop out): those its text shows,
+/// and those its plan runs that the text does not (a view's, an inlined SQL function's), read
+/// from the expressions of `EXPLAIN (VERBOSE)`, which executes nothing.
 fn volatile_calls(client: &mut postgres::Client, sql: &str) -> Result<Vec<String>, DbError> {
-    let names = called_functions(sql);
+    let mut names = called_functions(sql);
+    let literal = Prepared::Literal {
+        sql: sql.to_string(),
+        note: None,
+    };
+    if let Ok(plan) = explain_json(client, &literal, false, 0) {
+        plan_calls(&plan, &mut names);
+    }
+    names.sort();
+    names.dedup();
     if names.is_empty() {
         return Ok(names);
     }
@@ -191,6 +203,19 @@ fn volatile_calls(client: &mut postgres::Client, sql: &str) -> Result<Vec<String
         )
         .map_err(|e| DbError::query("reading which functions are volatile", pg_message(&e)))?;
     Ok(rows.iter().map(|r| r.get(0)).collect())
+}
+
+/// The function names in a plan's expressions (every string of its JSON: output lists,
+/// filters, conditions, function scans), schema prefixes dropped.
+fn plan_calls(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) if s.contains('(') => {
+            out.extend(called_functions(s));
+        }
+        serde_json::Value::Array(a) => a.iter().for_each(|x| plan_calls(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| plan_calls(x, out)),
+        _ => {}
+    }
 }
 
 /// `schema.table` references rewritten to `pg_temp.table`; unqualified ones already resolve
