@@ -10,6 +10,12 @@
 //!   (`gunicorn -k uvicorn.workers.UvicornWorker main:app`; gunicorn's own workers are not
 //!   asyncio servers).
 //!
+//! gunicorn also takes its worker class from the environment (`GUNICORN_CMD_ARGS="-k …"`)
+//! and from its configuration file (`-c FILE`, else `gunicorn.conf.py` in its working
+//! directory: `worker_class = "uvicorn.workers.UvicornWorker"`); [`server_of`] reads both
+//! from `/proc` when the command line names no class, which is also the case of a process
+//! title set with setproctitle (`gunicorn: worker [main:app]`).
+//!
 //! [`server_of`] adds the workers a server starts with `multiprocessing`'s spawn method
 //! (`uvicorn --workers 4`, hypercorn, granian): their command line is
 //! `python -c "from multiprocessing.spawn import spawn_main; …" --multiprocessing-fork`, and
@@ -89,10 +95,8 @@ pub fn detect(comm: &str, argv: &[String]) -> Option<AsgiServer> {
     };
     let program = program(argv);
     let names = [Some(comm), program.as_deref()];
-    if names.iter().flatten().any(|n| *n == "gunicorn") {
-        return worker_class(argv)
-            .filter(|k| k.to_ascii_lowercase().contains("uvicorn"))
-            .map(|_| AsgiServer::GunicornUvicorn);
+    if is_gunicorn(comm, argv) {
+        return worker_class(argv).and_then(gunicorn_server);
     }
     BY_NAME
         .iter()
@@ -103,13 +107,100 @@ pub fn detect(comm: &str, argv: &[String]) -> Option<AsgiServer> {
 /// The ASGI server of `p`, a process of `tree`: its own, or for a worker spawned with
 /// `multiprocessing`, its parent's.
 pub fn server_of(tree: &ProcessTree, p: &TreeProcess) -> Option<AsgiServer> {
-    detect(&p.comm, &p.argv).or_else(|| {
-        if !is_spawned_worker(&p.argv) {
-            return None;
+    detect(&p.comm, &p.argv)
+        .or_else(|| gunicorn_elsewhere(p))
+        .or_else(|| {
+            if !is_spawned_worker(&p.argv) {
+                return None;
+            }
+            let parent = tree.get(p.ppid)?;
+            detect(&parent.comm, &parent.argv)
+        })
+}
+
+/// The server gunicorn runs with worker class `class`: uvicorn's workers only.
+fn gunicorn_server(class: &str) -> Option<AsgiServer> {
+    class
+        .to_ascii_lowercase()
+        .contains("uvicorn")
+        .then_some(AsgiServer::GunicornUvicorn)
+}
+
+/// Whether the process is gunicorn (a master or a forked worker), by its name, command line
+/// or setproctitle title (`gunicorn: master [main:app]`).
+fn is_gunicorn(comm: &str, argv: &[String]) -> bool {
+    let split: Vec<String>;
+    let argv = match argv {
+        [title] if title.contains(' ') => {
+            split = title.split_whitespace().map(str::to_owned).collect();
+            &split[..]
         }
-        let parent = tree.get(p.ppid)?;
-        detect(&parent.comm, &parent.argv)
-    })
+        _ => argv,
+    };
+    let program = program(argv);
+    let named = [Some(comm), program.as_deref()]
+        .into_iter()
+        .flatten()
+        .any(|n| n == "gunicorn" || n.starts_with("gunicorn:"));
+    named
+}
+
+/// For a gunicorn process whose command line names no worker class: the class from its
+/// environment (`GUNICORN_CMD_ARGS`), else from its configuration file, read from `/proc`.
+fn gunicorn_elsewhere(p: &TreeProcess) -> Option<AsgiServer> {
+    if !is_gunicorn(&p.comm, &p.argv) {
+        return None;
+    }
+    let proc = std::path::PathBuf::from(format!("/proc/{}", p.pid));
+    let environ = std::fs::read(proc.join("environ")).unwrap_or_default();
+    if let Some(args) = environ
+        .split(|&b| b == 0)
+        .find_map(|kv| kv.strip_prefix(b"GUNICORN_CMD_ARGS="))
+    {
+        let args: Vec<String> = String::from_utf8_lossy(args)
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        if let Some(class) = worker_class(&args) {
+            return gunicorn_server(class);
+        }
+    }
+    let file = config_file(&p.argv)?;
+    let path = proc.join("cwd").join(file);
+    let text = std::fs::read_to_string(path).ok()?;
+    config_worker_class(&text).and_then(gunicorn_server)
+}
+
+/// gunicorn's configuration file: `-c FILE`, `--config FILE`, `--config=FILE`, else
+/// `gunicorn.conf.py` (in the working directory). `None` for a `python:module` config.
+fn config_file(argv: &[String]) -> Option<String> {
+    let mut args = argv.iter();
+    let mut file = None;
+    while let Some(a) = args.next() {
+        if a == "-c" || a == "--config" {
+            file = args.next().cloned();
+        } else if let Some(f) = a.strip_prefix("--config=") {
+            file = Some(f.to_owned());
+        } else if let Some(f) = a.strip_prefix("-c").filter(|f| !f.is_empty()) {
+            file = Some(f.to_owned());
+        }
+    }
+    let file = file.unwrap_or_else(|| "gunicorn.conf.py".to_owned());
+    (!file.starts_with("python:")).then_some(file)
+}
+
+/// The `worker_class = "…"` a gunicorn configuration file sets (the last assignment at the
+/// start of a line, to a string literal).
+fn config_worker_class(text: &str) -> Option<&str> {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("worker_class")?.trim_start();
+            let value = rest.strip_prefix('=')?.trim();
+            let quote = value.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+            let inner = &value[1..];
+            Some(&inner[..inner.find(quote)?])
+        })
+        .next_back()
 }
 
 /// Whether a command line is a `multiprocessing` spawn child's.
@@ -253,6 +344,84 @@ mod tests {
             detect("gunicorn", &["gunicorn: worker [main:app]".into()]),
             None
         );
+    }
+
+    #[test]
+    fn gunicorn_config_files_and_their_worker_class() {
+        assert_eq!(
+            config_file(&argv("gunicorn -c conf/prod.py main:app")).as_deref(),
+            Some("conf/prod.py")
+        );
+        assert_eq!(
+            config_file(&argv("gunicorn --config=g.py main:app")).as_deref(),
+            Some("g.py")
+        );
+        assert_eq!(
+            config_file(&argv("gunicorn main:app")).as_deref(),
+            Some("gunicorn.conf.py")
+        );
+        assert_eq!(config_file(&argv("gunicorn -c python:conf.prod m:a")), None);
+        let conf = "bind = '127.0.0.1:8000'\n# worker_class = \"sync\"\nworkers = 4\nworker_class = \"uvicorn.workers.UvicornWorker\"\n";
+        assert_eq!(
+            config_worker_class(conf),
+            Some("uvicorn.workers.UvicornWorker")
+        );
+        assert_eq!(
+            config_worker_class("worker_class='gthread'"),
+            Some("gthread")
+        );
+        assert_eq!(config_worker_class("worker_class = pick()"), None);
+        assert_eq!(config_worker_class("workers = 2"), None);
+    }
+
+    /// A real process named gunicorn, its worker class set only in its environment or its
+    /// configuration file, read through /proc.
+    #[test]
+    fn gunicorn_worker_class_from_environment_and_config_file() {
+        let dir = std::env::temp_dir().join(format!("perfhive-asgi-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let run = |env: Option<&str>, title: &str| {
+            let mut cmd = std::process::Command::new("bash");
+            cmd.args(["-c", &format!("exec -a '{title}' sleep 30")])
+                .current_dir(&dir)
+                .env_remove("GUNICORN_CMD_ARGS");
+            if let Some(v) = env {
+                cmd.env("GUNICORN_CMD_ARGS", v);
+            }
+            let mut child = cmd.spawn().unwrap();
+            let pid = child.id() as i32;
+            // wait for the exec
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+            while std::fs::read_to_string(format!("/proc/{pid}/comm"))
+                .unwrap_or_default()
+                .trim()
+                != "sleep"
+                && std::time::Instant::now() < deadline
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            let tree = ProcessTree::of_roots(&[pid]);
+            let found = tree.get(pid).and_then(|p| server_of(&tree, p));
+            let _ = child.kill();
+            let _ = child.wait();
+            found
+        };
+        let uvicorn = Some(AsgiServer::GunicornUvicorn);
+        let env = "--workers 2 -k uvicorn.workers.UvicornWorker";
+        assert_eq!(run(Some(env), "gunicorn"), uvicorn);
+        assert_eq!(run(Some("-k gthread"), "gunicorn"), None);
+        assert_eq!(run(None, "gunicorn"), None);
+        std::fs::write(
+            dir.join("gunicorn.conf.py"),
+            "worker_class = 'uvicorn.workers.UvicornWorker'\n",
+        )
+        .unwrap();
+        assert_eq!(run(None, "gunicorn"), uvicorn);
+        // a setproctitle title: the same files
+        assert_eq!(run(None, "gunicorn: worker [main:app]"), uvicorn);
+        // not gunicorn: its files say nothing
+        assert_eq!(run(Some(env), "python3"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]
