@@ -153,6 +153,8 @@ fn round3(x: f64) -> f64 {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_problems;
+#[cfg(test)]
 mod tests_reading;
 #[cfg(test)]
 mod tests_summary;

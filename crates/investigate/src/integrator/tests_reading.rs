@@ -1,7 +1,8 @@
 //! Tests of how the report reads top-down: reconciled findings, priorities by gain, one
 //! consensus line per subject, roadmap targets that follow from the action.
 
-use super::tests::{db_on, finding, inputs, result};
+use super::tests::{finding, inputs, result};
+use super::tests_problems::db_on;
 use super::*;
 use crate::model::{Effort, Evidence, Finding, InvestigatorName};
 use perfhive_core::route::Route;
