@@ -1,0 +1,294 @@
+//! Tests of the loop-size reading: names, collections, slices and chained loops.
+use super::*;
+use crate::lang::Language;
+
+fn size(element: Option<&str>, collection: Option<&str>) -> LoopSize {
+    classify(element, collection).0
+}
+
+#[test]
+fn the_element_names_the_items() {
+    assert_eq!(size(Some("order"), Some("qs")), LoopSize::Data);
+    assert_eq!(size(Some("env"), Some("project.children")), LoopSize::Small);
+    assert_eq!(
+        size(Some("{ workflowId, versionId }"), Some("x")),
+        LoopSize::Data
+    );
+    assert_eq!(
+        size(Some("[index, workflowId]"), Some("x.entries()")),
+        LoopSize::Data
+    );
+    assert_eq!(
+        size(Some("i, p"), Some("enumerate(o.positions.all())")),
+        LoopSize::Unknown
+    );
+}
+
+#[test]
+fn the_collection_names_them_when_the_element_does_not() {
+    assert_eq!(
+        size(
+            Some("o"),
+            Some("Order.objects.select_related('event').exclude(fee=0)")
+        ),
+        LoopSize::Data
+    );
+    assert_eq!(
+        size(Some("d"), Some("Object.values(this.destinations)")),
+        LoopSize::Small
+    );
+    assert_eq!(size(Some("x"), Some("ownedCredentials")), LoopSize::Data);
+    assert_eq!(size(Some("t"), Some("tablesToRemove")), LoopSize::Small);
+    assert_eq!(size(Some("r"), Some("workflowLevelRules")), LoopSize::Small);
+    assert_eq!(
+        size(Some("k, v"), Some("self.attributes.items()")),
+        LoopSize::Small
+    );
+    assert_eq!(size(None, Some("appScreens")), LoopSize::Data);
+    assert_eq!(size(Some("c"), Some("candidates")), LoopSize::Unknown);
+    assert_eq!(size(Some("i"), Some("range(len(rows))")), LoopSize::Data);
+    assert_eq!(size(Some("s"), Some("segments ?? []")), LoopSize::Data);
+    assert_eq!(
+        size(Some("id"), Some("await repo.find({ where })")),
+        LoopSize::Unknown
+    );
+}
+
+#[test]
+fn a_loop_over_slices_is_the_batched_form() {
+    for c in [
+        "lodash__default.default.chunk(entityRefs, 1e3)",
+        "_.chunk(ids, 500)",
+        "chunked(rows, 500)",
+        "more_itertools.chunked(users, 100)",
+        "itertools.batched(users, 100)",
+        "splitIntoChunks(userIds, 50)",
+        "chunkArray(orders, 10)",
+        "enumerate(chunked(rows, 100))",
+    ] {
+        assert_eq!(size(Some("refs"), Some(c)), LoopSize::Small, "{c}");
+        assert_eq!(size(Some("users"), Some(c)), LoopSize::Small, "{c}");
+    }
+    // one slice, or what a getter of one returns, is its items
+    assert_eq!(size(Some("u"), Some("batch")), LoopSize::Data);
+    assert_eq!(size(Some("user"), Some("getChunk(id)")), LoopSize::Data);
+    assert_eq!(size(Some("user"), Some("load_batch(job)")), LoopSize::Data);
+    // a text splitter's chunks of documents are data
+    assert_eq!(size(Some("doc"), Some("chunks")), LoopSize::Data);
+}
+
+#[test]
+fn a_part_of_one_object_is_not_sized_by_its_items_names() {
+    assert_eq!(size(Some("form"), Some("self.forms")), LoopSize::Unknown);
+    assert_eq!(size(Some("user"), Some("this.users")), LoopSize::Unknown);
+    assert_eq!(
+        size(Some("row"), Some("self.rows_for(user)")),
+        LoopSize::Data
+    );
+    assert_eq!(
+        size(
+            Some("ticket"),
+            Some("Ticket.objects.filter(order=order, provider=self.provider)")
+        ),
+        LoopSize::Unknown
+    );
+    assert_eq!(
+        size(
+            Some("ticket"),
+            Some("Ticket.objects.filter(created__lte=cutoff)")
+        ),
+        LoopSize::Data
+    );
+    assert_eq!(
+        size(Some("o"), Some("Order.objects.filter(paid=True)")),
+        LoopSize::Data
+    );
+    assert_eq!(
+        size(
+            Some("item_id"),
+            Some("[x for x in self.personal_items if x in wanted]")
+        ),
+        LoopSize::Unknown
+    );
+    assert_eq!(
+        size(Some("u"), Some("[u for u in users if u.active]")),
+        LoopSize::Data
+    );
+    // the children of one thing named for what it is
+    assert_eq!(
+        size(Some("shipment"), Some("order.shipments")),
+        LoopSize::Unknown
+    );
+    assert_eq!(
+        size(Some("tag"), Some("post.tags.all()")),
+        LoopSize::Unknown
+    );
+    // what a response or a result carries, a plural owner: data
+    assert_eq!(size(Some("thread"), Some("res.threads")), LoopSize::Data);
+    assert_eq!(size(Some("row"), Some("result.rows")), LoopSize::Data);
+    assert_eq!(size(Some("user"), Some("teams.users")), LoopSize::Data);
+    // a keyed part of one thing, read as its attribute
+    assert_eq!(
+        size(Some("user, perms"), Some("perm_spec[\"users\"].items()")),
+        LoopSize::Unknown
+    );
+    assert_eq!(size(Some("user"), Some("data['users']")), LoopSize::Data);
+    assert_eq!(
+        size(Some("user, perms"), Some("_perm_spec[\"users\"].items()")),
+        LoopSize::Unknown
+    );
+    assert_eq!(size(Some("user"), Some("users[i]")), LoopSize::Data);
+    assert_eq!(keyed_as_attribute("a[\"b\"]['c'][k].d"), "a.b.c[k].d");
+}
+
+#[test]
+fn hooks_of_one_write_are_named() {
+    for hook in [
+        "onBeforeDelete",
+        "onUpdateSuccess",
+        "afterInsert",
+        "before_save",
+        "onDelete",
+    ] {
+        assert!(is_write_hook(hook), "{hook}");
+    }
+    for not in [
+        "delete",
+        "save",
+        "onBeforeBulkDestroy",
+        "afterAll",
+        "onMessage",
+        "updateAll",
+    ] {
+        assert!(!is_write_hook(not), "{not}");
+    }
+}
+
+#[test]
+fn the_members_of_an_enum_are_a_handful() {
+    assert_eq!(
+        size(Some("_, key"), Some("StreamKeyType.__members__.items()")),
+        LoopSize::Small
+    );
+    assert_eq!(size(Some("user"), Some("UserRole")), LoopSize::Small);
+    // a method of a class, called: its rows
+    assert_eq!(
+        size(Some("user"), Some("User.objects.all()")),
+        LoopSize::Data
+    );
+}
+
+#[test]
+fn review_cases() {
+    // a database handle is not the collection
+    assert_ne!(
+        size(Some("u"), Some("db.query(User).all()")),
+        LoopSize::Small
+    );
+    // every argument of a parent filter counts
+    assert_eq!(
+        size(
+            Some("o"),
+            Some("Order.objects.filter(event=event, paid=True)")
+        ),
+        LoopSize::Data
+    );
+    // a collection that names data outweighs a variable named for a part of each item
+    assert_eq!(
+        size(Some("file_path"), Some("uploaded_files")),
+        LoopSize::Data
+    );
+    assert_eq!(size(Some("env"), Some("environments")), LoopSize::Small);
+    // `range(0, len(users))`
+    assert_eq!(
+        size(Some("i"), Some("range(0, len(users))")),
+        LoopSize::Data
+    );
+    assert_eq!(counted("i < len(users)"), Some("users"));
+    assert_eq!(counted("i < users.size()"), Some("users"));
+}
+
+fn sized_in(lang: Language, src: &str) -> Vec<LoopSize> {
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&lang.grammar()).unwrap();
+    let tree = p.parse(src, None).unwrap();
+    let mut out = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        if matches!(
+            n.kind(),
+            "for_statement" | "enhanced_for_statement" | "for_expression"
+        ) {
+            out.push(of_loop(n, src.as_bytes()).0);
+        }
+        let mut c = n.walk();
+        stack.extend(n.children(&mut c));
+    }
+    out
+}
+
+#[test]
+fn go_java_and_rust_loops_are_sized() {
+    assert_eq!(
+        sized_in(
+            Language::Go,
+            "package m\nfunc f() { for _, u := range users { g(u) } }\n"
+        ),
+        [LoopSize::Data]
+    );
+    assert_eq!(
+        sized_in(
+            Language::Go,
+            "package m\nfunc f() { for i := 0; i < len(orders); i++ { g(i) } }\n"
+        ),
+        [LoopSize::Data]
+    );
+    assert_eq!(
+        sized_in(
+            Language::Java,
+            "class A { void f() { for (User u : users) { g(u); } } }"
+        ),
+        [LoopSize::Data]
+    );
+    assert_eq!(
+        sized_in(
+            Language::Rust,
+            "fn f() { for env in environments.iter() { g(env); } }"
+        ),
+        [LoopSize::Small]
+    );
+}
+
+#[test]
+fn counting_loops_walk_the_array_of_their_bound() {
+    assert_eq!(counted("i < appScreens.length"), Some("appScreens"));
+    assert_eq!(counted("i <= rows.length - 1"), Some("rows"));
+    assert_eq!(counted("i < n"), None);
+}
+
+#[test]
+fn head_nouns_and_plurals() {
+    assert_eq!(
+        words("ownedSharedWorkflows"),
+        ["owned", "shared", "workflows"]
+    );
+    assert_eq!(words("pk_set"), ["pk", "set"]);
+    assert_eq!(singular("entries"), "entry");
+    assert_eq!(singular("addresses"), "address");
+    assert_eq!(singular("statuses"), "status");
+    assert_eq!(singular("class"), "class");
+    assert_eq!(size_of_name("knowledgeBaseIds", LoopSize::Data), None);
+    assert_eq!(
+        size_of_name("unfinishedExecutionIds", LoopSize::Data),
+        Some(LoopSize::Data)
+    );
+    assert_eq!(
+        size_of_name("usersWithRole", LoopSize::Data),
+        Some(LoopSize::Data)
+    );
+    assert_eq!(size(Some("u"), Some("batch")), LoopSize::Data);
+    assert_eq!(
+        size(Some("chunk"), Some("chunks(rows, 500)")),
+        LoopSize::Small
+    );
+}
