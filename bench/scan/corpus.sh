@@ -78,6 +78,11 @@ edxenterprise pypi-wheel edx-enterprise 8.18.0 4aaf7f1f7b37283850f778074a4d5dc13
 kolibri  pypi-wheel kolibri 0.19.5 dc4c187d29a80037594c2dadd1cbc862cb4b8b76166bfd4084314f8ab2bc6221
 saltcorndata npm @saltcorn/data 1.6.2 e9f3bb8a2d9d260429bb4e690a75e54d3b77e12aed656c552d9b48ace320064c
 saltcornserver npm @saltcorn/server 1.6.2 35a127a68bf2cb8098048e44bab13227ffe6d8479a9a519d84f53896532c0f8e
+pretalx  pypi-wheel pretalx 2025.2.2 39e99ae2c8ad4a6a17d2ee022fc52369a0ac398762cac537de7833c664828440
+wger     pypi-wheel wger 2.1 eeb67b4184137b83cb6ee4c2dff2935c6de3d3633dc20279fe9b1d0c91160a32
+rcaccounts npm @reactioncommerce/api-plugin-accounts 2.0.4 52bd93b1778577ad615325392b80a4612121d49a1374e7defbce4f8586f2d067
+rcorders npm   @reactioncommerce/api-plugin-orders 1.4.5 68dc73bfdb5eb743912986d84d2b1d06d436fb716dcc276e2fdaba8ddf2963dc
+rccarts  npm   @reactioncommerce/api-plugin-carts 1.3.5 6f86e551d8ff94bec365fa90b0d03d55c57de424cc40a06086bd8d0859a14a08
 "
 
 want=" $* "

@@ -62,6 +62,9 @@ paths_of() {
     saltcorndata) paths=dist; langs="--lang javascript" ;;
     # public/ holds the browser bundles
     saltcornserver) echo "public/" > "$here/.corpus/saltcornserver/.ignore"; paths=.; langs="--lang javascript" ;;
+    pretalx) paths=pretalx; langs="--lang python" ;;
+    wger) paths=wger; langs="--lang python" ;;
+    rcaccounts|rcorders|rccarts) paths=src; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
