@@ -16,6 +16,7 @@
 #   CORPORA=heldout6 bash bench/scan.sh # round 6's
 #   CORPORA=heldout7 bash bench/scan.sh # round 7's
 #   CORPORA=heldout8 bash bench/scan.sh # round 8's
+#   CORPORA=heldout14 bash bench/scan.sh # round 14's (with py-query-per-serialized-row)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -78,6 +79,14 @@ elif [ "${CORPORA:-}" = heldout8 ]; then
   bash "$scan/corpus.sh" zenml geonode keystone4 apostrophe
   cd "$scan/.corpus"
   PATHS=(zenml/zenml geonode/geonode keystone4/lib keystone4/fields keystone4/admin keystone4/server apostrophe/modules apostrophe/lib)
+elif [ "${CORPORA:-}" = heldout14 ]; then
+  bash "$scan/corpus.sh" edxenterprise kolibri saltcorndata saltcornserver
+  cd "$scan/.corpus"
+  PATHS=(edxenterprise/consent edxenterprise/enterprise edxenterprise/enterprise_learner_portal
+    edxenterprise/integrated_channels kolibri/kolibri/core kolibri/kolibri/plugins
+    kolibri/kolibri/utils kolibri/kolibri/deployment saltcorndata/dist saltcornserver/routes
+    saltcornserver/auth saltcornserver/markup saltcornserver/tests saltcornserver/app.js
+    saltcornserver/serve.js saltcornserver/load_plugins.js saltcornserver/wrapper.js)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -99,6 +108,7 @@ case "${CORPORA:-}" in
   heldout4) bundles nautobot/nautobot/project-static nautobot/nautobot/ui indico/indico/web/static ;;
   heldout5) bundles ckan/ckan/public ;;
   heldout6) bundles prefect/prefect/server/ui prefect/prefect/server/ui-v2 ;;
+  heldout14) bundles kolibri/kolibri/core/static kolibri/kolibri/plugins/*/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -296,7 +296,13 @@ pub fn select_rules(opts: &ScanOptions) -> Result<Vec<Rule>, ScanError> {
     for d in &opts.rule_dirs {
         dir_sources(d, &mut sources)?;
     }
-    sources.extend(builtin_sources(opts.builtin));
+    // with --lang, the built-in rules of other languages are not compiled at all (their
+    // regexes and patterns are most of a short scan's start-up)
+    sources.extend(
+        builtin_sources(opts.builtin)
+            .into_iter()
+            .filter(|s| opts.languages.is_empty() || builtin_covers(&s.path, &opts.languages)),
+    );
     let mut rules = rule::load(&sources)?;
     if !opts.all_rules {
         rules.retain(|r| r.enabled);
@@ -305,6 +311,25 @@ pub fn select_rules(opts: &ScanOptions) -> Result<Vec<Rule>, ScanError> {
         rules.retain(|r| r.languages.iter().any(|l| opts.languages.contains(l)));
     }
     Ok(rules)
+}
+
+/// Whether built-in rule file `path` (`<builtin>/<folder>/…`) is for one of `langs`: each
+/// folder holds one language's rules, `javascript/` those of JavaScript and TypeScript.
+fn builtin_covers(path: &str, langs: &[Language]) -> bool {
+    let folder = path
+        .trim_start_matches("<builtin>/")
+        .split('/')
+        .next()
+        .unwrap_or("");
+    match folder {
+        "javascript" => langs.iter().any(|l| {
+            matches!(
+                l,
+                Language::JavaScript | Language::TypeScript | Language::Tsx
+            )
+        }),
+        f => Language::from_name(f).is_none_or(|l| langs.contains(&l)),
+    }
 }
 
 /// Scans `opts.paths` with the rules `opts` selects.

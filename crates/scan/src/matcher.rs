@@ -9,7 +9,7 @@
 
 use crate::pattern::{skipped, PNode, Pattern};
 use memchr::memmem;
-use regex::Regex;
+use regex::bytes::Regex;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tree_sitter::{Node, TreeCursor};
@@ -208,7 +208,7 @@ impl<'a, 't> Matcher<'a, 't> {
                         .contains(self.src, l, n.start_byte(), n.end_byte())
                 }) && self.node(&pat.root, n)
             }
-            Part::Regex(re) => n.utf8_text(self.src).is_ok_and(|t| re.is_match(t)),
+            Part::Regex(re) => re.is_match(&self.src[n.byte_range()]),
             Part::All(v) => v.iter().all(|r| self.rule(r, n)),
             Part::Any(v) => v.iter().any(|r| self.rule(r, n)),
             Part::Matches(r) => self.rule(r, n),

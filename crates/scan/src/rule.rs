@@ -385,7 +385,7 @@ pub(crate) fn load(sources: &[Source]) -> Result<Vec<Rule>, RuleError> {
 /// are used) and the same node-kind lookups (a linear search of the grammar's symbols).
 #[derive(Default)]
 struct Caches {
-    regexes: HashMap<String, regex::Regex>,
+    regexes: HashMap<String, regex::bytes::Regex>,
     kinds: HashMap<(Language, String), u16>,
 }
 
@@ -560,7 +560,12 @@ impl Compiler<'_> {
             let compiled = match self.caches.regexes.get(re) {
                 Some(c) => c.clone(),
                 None => {
-                    let c = regex::Regex::new(re)
+                    // ASCII classes (`\w`, `\d`, `(?i)`), as the prefilter reads them: source
+                    // code's identifiers are ASCII, and Unicode tables make every `\w` a large
+                    // automaton to compile at each start
+                    let c = regex::bytes::RegexBuilder::new(re)
+                        .unicode(false)
+                        .build()
                         .map_err(|e| self.err(re, format!("invalid regex: {e}")))?;
                     self.caches.regexes.insert(re.clone(), c.clone());
                     c

@@ -274,6 +274,47 @@ fn a_loop_inside_a_loop_over_data_is_sized_by_it() {
 }
 
 #[test]
+fn with_languages_named_only_their_built_in_rules_are_compiled_and_the_same_ones() {
+    let ids = |languages: Vec<Language>| -> Vec<String> {
+        let mut v: Vec<String> = select_rules(&ScanOptions {
+            languages,
+            ..ScanOptions::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+        v.sort();
+        v
+    };
+    let all = ids(Vec::new());
+    for langs in [
+        vec![Language::Python],
+        vec![Language::TypeScript],
+        vec![Language::Go, Language::Rust],
+    ] {
+        let want: Vec<String> = select_rules(&ScanOptions::default())
+            .unwrap()
+            .into_iter()
+            .filter(|r| r.languages.iter().any(|l| langs.contains(l)))
+            .map(|r| r.id)
+            .collect();
+        let mut want = want;
+        want.sort();
+        assert!(!want.is_empty() && want.len() < all.len());
+        assert_eq!(ids(langs.clone()), want, "{langs:?}");
+    }
+    assert!(builtin_covers(
+        "<builtin>/javascript/x.yaml",
+        &[Language::Tsx]
+    ));
+    assert!(!builtin_covers(
+        "<builtin>/python/x.yaml",
+        &[Language::JavaScript]
+    ));
+}
+
+#[test]
 fn rules_off_by_default_run_only_when_asked_for() {
     let ids = |all_rules: bool| -> Vec<String> {
         select_rules(&ScanOptions {
