@@ -465,64 +465,53 @@ fn scratch_copy_measures_before_and_after(c: &Cluster) {
         .unwrap()
         .contains("temporary copy"));
     // A SELECT calling a volatile function is compared by cost on the copy, never run: the
-    // sequence's nextval would outlive the rollback.
+    // sequence's nextval would outlive the rollback. In its text, and through a view (the
+    // statement's text then calls nothing; its plan does).
     c.psql("shop_b", "CREATE SEQUENCE probe_seq");
-    let seq_before = c.psql(
-        "shop_b",
-        "SELECT last_value || ' ' || is_called FROM probe_seq",
-    );
-    let volatile = [SeenStatement {
-        text: "SELECT id, nextval('probe_seq') FROM orders WHERE customer_id = 1234".into(),
-        source: SeenSource::User {
-            origin: "queries.sql:2".into(),
-        },
-    }];
-    let report = db.analyse(None, &volatile, &opts(VerifyMode::Copy, false));
-    let v = report.statements[0].indexes[0]
-        .verification
-        .as_ref()
-        .unwrap();
-    assert_eq!(
-        (v.method, v.unit.as_str()),
-        (VerifyMethod::ScratchCopy, "cost")
-    );
-    assert_eq!(
-        c.psql(
-            "shop_b",
-            "SELECT last_value || ' ' || is_called FROM probe_seq"
-        ),
-        seq_before
-    );
-    // The same through a view: the statement's text calls nothing, its plan does.
     c.psql(
         "shop_b",
         "CREATE VIEW numbered_orders AS SELECT o.*, nextval('probe_seq') AS n FROM orders o",
     );
-    let through_view = [SeenStatement {
-        text: "SELECT id, n FROM numbered_orders WHERE customer_id = 1234".into(),
-        source: SeenSource::User {
-            origin: "queries.sql:3".into(),
-        },
-    }];
-    let report = db.analyse(None, &through_view, &opts(VerifyMode::Copy, false));
-    let units: Vec<&str> = report
-        .statements
-        .iter()
-        .flat_map(|s| &s.indexes)
-        .filter_map(|a| a.verification.as_ref())
-        .map(|v| v.unit.as_str())
-        .collect();
-    assert!(
-        !units.is_empty() && units.iter().all(|u| *u == "cost"),
-        "{units:?}"
-    );
-    assert_eq!(
+    let sequence = || {
         c.psql(
             "shop_b",
-            "SELECT last_value || ' ' || is_called FROM probe_seq"
+            "SELECT last_value || ' ' || is_called FROM probe_seq",
+        )
+    };
+    let before_seq = sequence();
+    for (line, text) in [
+        (
+            2,
+            "SELECT id, nextval('probe_seq') FROM orders WHERE customer_id = 1234",
         ),
-        seq_before
-    );
+        (
+            3,
+            "SELECT id, n FROM numbered_orders WHERE customer_id = 1234",
+        ),
+    ] {
+        let seen = [SeenStatement {
+            text: text.into(),
+            source: SeenSource::User {
+                origin: format!("queries.sql:{line}"),
+            },
+        }];
+        let report = db.analyse(None, &seen, &opts(VerifyMode::Copy, false));
+        let how: Vec<(VerifyMethod, &str)> = report
+            .statements
+            .iter()
+            .flat_map(|s| &s.indexes)
+            .filter_map(|a| a.verification.as_ref())
+            .map(|v| (v.method, v.unit.as_str()))
+            .collect();
+        assert!(
+            !how.is_empty()
+                && how
+                    .iter()
+                    .all(|h| *h == (VerifyMethod::ScratchCopy, "cost")),
+            "{text}: {how:?}"
+        );
+        assert_eq!(sequence(), before_seq, "{text}");
+    }
     c.psql("shop_b", "DROP VIEW numbered_orders");
     c.psql("shop_b", "DROP SEQUENCE probe_seq");
     drop(db);

@@ -84,15 +84,7 @@ impl AsgiServer {
 
 /// The ASGI server process `comm` with command line `argv` runs, if any.
 pub fn detect(comm: &str, argv: &[String]) -> Option<AsgiServer> {
-    // A process title set with setproctitle is one argument with spaces.
-    let split: Vec<String>;
-    let argv = match argv {
-        [title] if title.contains(' ') => {
-            split = title.split_whitespace().map(str::to_owned).collect();
-            &split[..]
-        }
-        _ => argv,
-    };
+    let argv = &untitled(argv)[..];
     let program = program(argv);
     let names = [Some(comm), program.as_deref()];
     if is_gunicorn(comm, argv) {
@@ -118,6 +110,17 @@ pub fn server_of(tree: &ProcessTree, p: &TreeProcess) -> Option<AsgiServer> {
         })
 }
 
+/// The command line, with a process title set by setproctitle (one argument with spaces)
+/// split into its words.
+fn untitled(argv: &[String]) -> std::borrow::Cow<'_, [String]> {
+    match argv {
+        [title] if title.contains(' ') => {
+            std::borrow::Cow::Owned(title.split_whitespace().map(str::to_owned).collect())
+        }
+        _ => std::borrow::Cow::Borrowed(argv),
+    }
+}
+
 /// The server gunicorn runs with worker class `class`: uvicorn's workers only.
 fn gunicorn_server(class: &str) -> Option<AsgiServer> {
     class
@@ -129,15 +132,7 @@ fn gunicorn_server(class: &str) -> Option<AsgiServer> {
 /// Whether the process is gunicorn (a master or a forked worker), by its name, command line
 /// or setproctitle title (`gunicorn: master [main:app]`).
 fn is_gunicorn(comm: &str, argv: &[String]) -> bool {
-    let split: Vec<String>;
-    let argv = match argv {
-        [title] if title.contains(' ') => {
-            split = title.split_whitespace().map(str::to_owned).collect();
-            &split[..]
-        }
-        _ => argv,
-    };
-    let program = program(argv);
+    let program = program(&untitled(argv));
     let named = [Some(comm), program.as_deref()]
         .into_iter()
         .flatten()

@@ -274,6 +274,25 @@ fn a_loop_inside_a_loop_over_data_is_sized_by_it() {
 }
 
 #[test]
+fn rule_regexes_are_ascii_unless_asked_for_unicode() {
+    let rule = |re: &str| {
+        format!(
+            "id: t\nlanguage: python\nmessage: m\nrule: {{ kind: identifier, regex: '{re}' }}\n"
+        )
+    };
+    let code = "größe = 1\nsize = 2\n";
+    let lines = |re: &str| -> Vec<u32> {
+        run(&rule(re), Language::Python, code)
+            .iter()
+            .map(|f| f.line)
+            .collect()
+    };
+    assert_eq!(lines(r"^\w+$"), [2], "\\w is ASCII");
+    assert_eq!(lines(r"^(?u:\w)+$"), [1, 2], "(?u:\\w) is Unicode");
+    assert_eq!(lines("(?i)^SIZE$"), [2]);
+}
+
+#[test]
 fn with_languages_named_only_their_built_in_rules_are_compiled_and_the_same_ones() {
     let ids = |languages: Vec<Language>| -> Vec<String> {
         let mut v: Vec<String> = select_rules(&ScanOptions {

@@ -10,8 +10,7 @@
 //!   ANALYZE (median of `runs`), `CREATE INDEX` on the copy, the same again. Write statements,
 //!   generic plans and SELECTs calling a volatile function (`nextval`, one that writes: its
 //!   effects may outlive the rollback), in their text or through a view, are compared by cost,
-//!   never executed. The rollback
-//!   drops the copy.
+//!   never executed. The rollback drops the copy.
 
 use super::explain::{explain_json, facts_for, Prepared};
 use super::plan;
