@@ -7,6 +7,14 @@ use crate::model::{Effort, Finding, InvestigatorName};
 use perfhive_core::route::Route;
 use InvestigatorName as N;
 
+/// The report's recommendations: (priority, finding id), in order.
+fn priorities(r: &Report) -> Vec<(Priority, &str)> {
+    r.recommendations
+        .iter()
+        .map(|p| (p.priority, p.finding_id.as_str()))
+        .collect()
+}
+
 /// A static N+1 finding of the code investigator about `func` (in `file`, when given).
 fn code_finding(id: &str, func: &str, file: Option<&str>) -> Finding {
     let mut f = finding(N::Code, id, "database", 0.8, None, true, None);
@@ -398,11 +406,7 @@ fn one_problem_seen_by_several_investigators_gets_its_most_specific_fix_whicheve
             first == "sweep.queueing" || first.starts_with("traces.phase"),
             "{first}"
         );
-        let ids: Vec<(Priority, &str)> = r
-            .recommendations
-            .iter()
-            .map(|p| (p.priority, p.finding_id.as_str()))
-            .collect();
+        let ids = priorities(&r);
         assert_eq!(
             ids[..2],
             [
@@ -490,11 +494,7 @@ fn the_same_advice_for_two_problems_is_prioritised_once() {
         ],
         inputs(),
     );
-    let ids: Vec<(Priority, &str)> = r
-        .recommendations
-        .iter()
-        .map(|p| (p.priority, p.finding_id.as_str()))
-        .collect();
+    let ids = priorities(&r);
     assert_eq!(
         ids[..2],
         [
