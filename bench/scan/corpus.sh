@@ -83,6 +83,11 @@ wger     pypi-wheel wger 2.1 eeb67b4184137b83cb6ee4c2dff2935c6de3d3633dc20279fe9
 rcaccounts npm @reactioncommerce/api-plugin-accounts 2.0.4 52bd93b1778577ad615325392b80a4612121d49a1374e7defbce4f8586f2d067
 rcorders npm   @reactioncommerce/api-plugin-orders 1.4.5 68dc73bfdb5eb743912986d84d2b1d06d436fb716dcc276e2fdaba8ddf2963dc
 rccarts  npm   @reactioncommerce/api-plugin-carts 1.3.5 6f86e551d8ff94bec365fa90b0d03d55c57de424cc40a06086bd8d0859a14a08
+evennia  pypi-wheel evennia 5.0.1 471d5259f089d2f32e09cd9f383390c076093b9e2a6f661e0cd91eed59d67bcf
+djangocms pypi-wheel django-cms 5.1.3 acf31919aab389d2bea253efa97a901bf55e96046a252f23a7a742e495848a5e
+modoboa  pypi-wheel modoboa 2.12.0 f3ad5957a2069f3221814979f7144aeb2a541539009a03a534ec19b4f65306e0
+uptimekuma npm uptime-kuma 2.0.0-dev.0 71d517993d81d94b99279654991ddf1b5c127f021ca8705e2d7c8b7405d565c0
+nocobaseserver npm @nocobase/server 2.2.15 af52dfd80e07ad6fdb8c62f1ead0671e939d66853fef7a115693ded48fed22fb
 "
 
 want=" $* "

@@ -65,6 +65,12 @@ paths_of() {
     pretalx) paths=pretalx; langs="--lang python" ;;
     wger) paths=wger; langs="--lang python" ;;
     rcaccounts|rcorders|rccarts) paths=src; langs="--lang javascript" ;;
+    evennia) paths=evennia; langs="--lang python" ;;
+    djangocms) paths="cms menus"; langs="--lang python" ;;
+    modoboa) paths=modoboa; langs="--lang python" ;;
+    # server code only: dist/ and src/ are the browser application
+    uptimekuma) paths="server db extra"; langs="--lang javascript" ;;
+    nocobaseserver) paths=lib; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
