@@ -17,6 +17,7 @@
 #   CORPORA=heldout7 bash bench/scan.sh # round 7's
 #   CORPORA=heldout8 bash bench/scan.sh # round 8's
 #   CORPORA=heldout14 bash bench/scan.sh # round 14's (with py-query-per-serialized-row)
+#   CORPORA=heldout16 bash bench/scan.sh # round 16's (with py-query-per-admin-row)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -87,6 +88,11 @@ elif [ "${CORPORA:-}" = heldout14 ]; then
     kolibri/kolibri/utils kolibri/kolibri/deployment saltcorndata/dist saltcornserver/routes
     saltcornserver/auth saltcornserver/markup saltcornserver/tests saltcornserver/app.js
     saltcornserver/serve.js saltcornserver/load_plugins.js saltcornserver/wrapper.js)
+elif [ "${CORPORA:-}" = heldout16 ]; then
+  bash "$scan/corpus.sh" evennia djangocms modoboa uptimekuma nocobaseserver
+  cd "$scan/.corpus"
+  PATHS=(evennia/evennia djangocms/cms djangocms/menus modoboa/modoboa uptimekuma/server
+    uptimekuma/db uptimekuma/extra nocobaseserver/lib)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -109,6 +115,7 @@ case "${CORPORA:-}" in
   heldout5) bundles ckan/ckan/public ;;
   heldout6) bundles prefect/prefect/server/ui prefect/prefect/server/ui-v2 ;;
   heldout14) bundles kolibri/kolibri/core/static kolibri/kolibri/plugins/*/static ;;
+  heldout16) bundles modoboa/modoboa/frontend_dist djangocms/cms/static evennia/evennia/web/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root
@@ -165,7 +172,7 @@ s = json.load(open(f"{out}/speed-semgrep.json"))
 files["semgrep"] = len(s["paths"]["scanned"]); finds["semgrep"] = len(s["results"])
 ver = lambda cmd: subprocess.run(cmd, capture_output=True, text=True).stdout.strip().splitlines()[0]
 vers = {"perfhive": ver([ph, "--version"]), "astgrep": ver([ag, "--version"]), "semgrep": "semgrep " + ver([sg, "--version"])}
-rules = {"perfhive": len(p["rules"]), "astgrep": 15, "semgrep": 10}
+rules = {"perfhive": len(p["rules"]), "astgrep": 16, "semgrep": 11}
 print("\n| tool | version | rules | files scanned | findings | median wall (s) | files/s | peak RSS (MiB) |")
 print("|---|---|---:|---:|---:|---:|---:|---:|")
 med = {}
