@@ -4,13 +4,16 @@
 //! patterns, regexes and node kinds) are absent from the source are dropped before parsing,
 //! and a file no rule can match is not parsed.
 //! Within a file, a pattern is tried on a node only when its literal occurs in the node's
-//! byte range, and cursors and child lists are reused (`matcher::Scratch`).
+//! byte range, and cursors and child lists are reused (`matcher::Scratch`). The same walk
+//! collects the nodes the route extractors read (`routes::route_kinds`), so the routes and SQL
+//! strings of a file are read without another walk of its tree.
 
 use crate::finding::{Confidence, Context, Finding, Note, NoteKind, Statement};
 use crate::guard;
 use crate::lang::{function_name, Language};
 use crate::matcher::{Matcher, Scratch};
 use crate::prefilter::FileText;
+use crate::routes::{self, Extracted, Wanted};
 use crate::rule::{Compiled, Rule};
 use crate::runs::{self, RunContext, Verdict};
 use std::collections::{HashMap, HashSet};
@@ -21,6 +24,8 @@ struct LangRules<'r> {
     by_kind: Vec<Vec<u32>>,
     any_kind: Vec<u32>,
     function_kinds: Vec<u16>,
+    /// By kind id: whether the route extractors read nodes of this kind.
+    route_kinds: Vec<bool>,
 }
 
 /// The rules, compiled and indexed per language.
@@ -38,8 +43,8 @@ pub(crate) struct FileResult {
     pub(crate) parsed: bool,
     /// The file was not parsed because the grammar cannot take it (the note says why).
     pub(crate) skipped: bool,
-    /// The syntax tree, when the file was parsed.
-    pub(crate) tree: Option<tree_sitter::Tree>,
+    /// The routes and SQL strings the file declares (what `wanted` asked for).
+    pub(crate) extracted: Extracted,
 }
 
 impl<'r> Engine<'r> {
@@ -59,6 +64,7 @@ impl<'r> Engine<'r> {
                         .iter()
                         .map(|k| grammar.id_for_node_kind(k, true))
                         .collect(),
+                    route_kinds: routes::route_kind_ids(lang),
                 };
                 if !only.is_empty() && !only.contains(&lang) {
                     return lr;
@@ -103,7 +109,9 @@ impl<'r> Engine<'r> {
             .any(|(r, _)| r.id == id)
     }
 
-    /// Scans one file's text; `file_runs` is the run context its path and content give.
+    /// Scans one file's text; `file_runs` is the run context its path and content give, and
+    /// `wanted` what to extract of routes and SQL strings (the file is parsed for them even
+    /// when no rule can match in it).
     pub(crate) fn scan(
         &self,
         lang: Language,
@@ -111,7 +119,7 @@ impl<'r> Engine<'r> {
         file: &str,
         text: &str,
         file_runs: Option<&Verdict>,
-        extract: bool,
+        wanted: Wanted,
     ) -> FileResult {
         let lr = &self.langs[lang.index()];
         // compiled TypeScript's `__awaiter` generators: matched as the async functions they
@@ -127,7 +135,7 @@ impl<'r> Engine<'r> {
             .collect();
         let mut out = FileResult::default();
         let any_rule = active.contains(&true);
-        if !any_rule && !extract {
+        if !any_rule && !wanted.any() {
             return out;
         }
         if let Some(why) = guard::hazard(lang, text) {
@@ -160,13 +168,19 @@ impl<'r> Engine<'r> {
             let mut groups: HashMap<(u32, usize), usize> = HashMap::new();
             let mut stack: Vec<Node<'_>> = Vec::new();
             let mut scratch = Scratch::default();
+            // the nodes the route extractors read, in document order
+            let mut route_nodes: Vec<Node<'_>> = Vec::new();
+            let collect = wanted.routes && lr.route_kinds.contains(&true);
             let mut cur = tree.walk();
             'walk: loop {
-                if !any_rule {
+                if !any_rule && !collect {
                     break;
                 }
                 let n = cur.node();
-                if n.is_named() && !n.is_extra() {
+                if collect && lr.route_kinds.get(n.kind_id() as usize) == Some(&true) {
+                    route_nodes.push(n);
+                }
+                if any_rule && n.is_named() && !n.is_extra() {
                     let cands = lr
                         .by_kind
                         .get(n.kind_id() as usize)
@@ -262,8 +276,8 @@ impl<'r> Engine<'r> {
                     stack.pop();
                 }
             }
+            out.extracted = routes::extract_from(lang, file, shown, &tree, wanted, &route_nodes);
         }
-        out.tree = Some(tree);
         out
     }
 }

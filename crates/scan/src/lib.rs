@@ -229,24 +229,16 @@ pub fn scan_text(
         .expect("grammars are compatible with the tree-sitter runtime");
     let file_runs = runs::of_file(lang, file, text);
     let wanted = routes::wanted(lang, text);
-    let mut r = engine.scan(
-        lang,
-        &mut parser,
-        file,
-        text,
-        file_runs.as_ref(),
-        wanted.any(),
-    );
+    let mut r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref(), wanted);
     // a note on a `perfhive: ignore` comment is not returned: the file's note is its parse
     suppress::apply(file, text, &mut r.findings, &|id| engine.has_rule(lang, id));
-    if let Some(tree) = r.tree.take() {
+    if r.parsed {
         // the routes and SQL strings of this file alone, as a scan attaches them
-        let found = routes::extract(lang, file, text, &tree, wanted);
         routes::attach(
             &mut r.findings,
             &r.classes,
-            &found.routes,
-            &found.sql,
+            &r.extracted.routes,
+            &r.extracted.sql,
             &|_, _| true,
         );
     }

@@ -260,16 +260,21 @@ impl ScanReport {
             .count()
     }
 
-    /// The report as pretty JSON.
+    /// The report as pretty JSON (buffered: the serializer writes piece by piece, and `w` may
+    /// be an unbuffered file).
     pub fn render_json(&self, w: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, self)?;
-        writeln!(w)
+        let mut w = io::BufWriter::with_capacity(1 << 16, w);
+        serde_json::to_writer_pretty(&mut w, self)?;
+        writeln!(w)?;
+        w.flush()
     }
 
-    /// The report as a SARIF 2.1.0 log with one run.
+    /// The report as a SARIF 2.1.0 log with one run (buffered, as [`Self::render_json`]).
     pub fn render_sarif(&self, w: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *w, &self.sarif())?;
-        writeln!(w)
+        let mut w = io::BufWriter::with_capacity(1 << 16, w);
+        serde_json::to_writer_pretty(&mut w, &self.sarif())?;
+        writeln!(w)?;
+        w.flush()
     }
 
     /// The SARIF 2.1.0 log as a JSON value.

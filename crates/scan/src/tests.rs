@@ -20,7 +20,14 @@ fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(&lang.grammar()).unwrap();
     engine
-        .scan(lang, &mut parser, "snippet", code, None, false)
+        .scan(
+            lang,
+            &mut parser,
+            "snippet",
+            code,
+            None,
+            routes::Wanted::default(),
+        )
         .findings
 }
 
@@ -551,4 +558,38 @@ fn checked_in_schema_is_current() {
         on_disk == generated,
         "schema/scan-report.schema.json is out of date: run UPDATE_SCHEMA=1 cargo test -p perfhive-scan schema"
     );
+}
+
+/// The routes and SQL strings read from the nodes the engine's walk collects (where rules
+/// match, and where none can) are those a walk of their own reads.
+#[test]
+fn the_engine_walk_collects_what_the_route_extractors_read() {
+    let cases = [
+        (Language::Python, "bp = Blueprint('b', __name__, url_prefix='/api')\n@bp.route('/o/<id>')\ndef o(id):\n    for x in xs:\n        db.execute(\"SELECT * FROM t WHERE id = %s\", x)\n"),
+        (Language::JavaScript, "app.use('/api', r);\nr.get('/u/:id', async (req, res) => {\n  for (const u of us) { await db.query('SELECT * FROM u WHERE id = $1', [u]); }\n});\nconst A = class {};\n"),
+        (Language::TypeScript, "@Controller('o')\nexport class O {\n  @Get(':id')\n  find(id: string) { return this.repo.findOne(id); }\n}\n"),
+        (Language::Go, "package main\nfunc main() {\n\thttp.HandleFunc(\"GET /o/{id}\", getOrder)\n}\n"),
+        (Language::Java, "@RequestMapping(\"/api\")\nclass C {\n  @GetMapping(\"/x/{id}\")\n  String x() { return \"\"; }\n}\n"),
+    ];
+    let builtin = builtin_rules();
+    for (lang, code) in cases {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        let wanted = routes::wanted(lang, code);
+        let tree = parser.parse(code, None).unwrap();
+        let alone = routes::extract(lang, "f", code, &tree, wanted);
+        assert!(!alone.routes.is_empty(), "{code}");
+        for rules in [&builtin[..], &[]] {
+            let r = engine::Engine::new(rules, &[lang]).scan(
+                lang,
+                &mut parser,
+                "f",
+                code,
+                None,
+                wanted,
+            );
+            assert!(r.parsed && r.extracted.routes == alone.routes, "{code}");
+            assert_eq!(r.extracted.sql, alone.sql, "{code}");
+        }
+    }
 }

@@ -206,15 +206,9 @@ impl Worker<'_, '_> {
         let wanted = routes::wanted(lang, &text);
         // A panic on one file (a bug of the scanner's own) is that file's note, not the end
         // of the scan.
-        let r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let mut r =
-                self.engine
-                    .scan(lang, parser, &file, &text, file_runs.as_ref(), wanted.any());
-            let found = r
-                .tree
-                .take()
-                .map(|t| routes::extract(lang, &file, &text, &t, wanted));
-            (r, found)
+        let mut r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.engine
+                .scan(lang, parser, &file, &text, file_runs.as_ref(), wanted)
         })) {
             Ok(r) => r,
             Err(p) => {
@@ -228,17 +222,14 @@ impl Worker<'_, '_> {
                 return self.note(&file, NoteKind::Unparsable, msg);
             }
         };
-        let (mut r, found) = r;
         let engine = self.engine;
         self.acc
             .notes
             .extend(suppress::apply(&file, &text, &mut r.findings, &|id| {
                 engine.has_rule(lang, id)
             }));
-        if let Some(found) = found {
-            self.acc.routes.extend(found.routes);
-            self.acc.sql.extend(found.sql);
-        }
+        self.acc.routes.append(&mut r.extracted.routes);
+        self.acc.sql.append(&mut r.extracted.sql);
         if r.parsed {
             self.acc.counts.parsed += 1;
         }

@@ -1,7 +1,7 @@
 //! Routes of Spring controllers (Java) and Go servers (net/http, chi, gin, echo, gorilla/mux).
 
 use super::{
-    arguments, join_path, last_segment, string_value, visit, Cx, Framework, LineRange, RouteEntry,
+    arguments, join_path, last_segment, string_value, Cx, Framework, LineRange, RouteEntry,
 };
 use crate::lang::function_name;
 use tree_sitter::Node;
@@ -74,14 +74,13 @@ fn mapping(cx: &Cx<'_>, a: Node<'_>) -> Option<Mapping> {
 
 /// The routes of a Java file: methods mapped by Spring annotations under their class's
 /// `@RequestMapping`.
-pub(super) fn spring_routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
+pub(super) fn spring_routes(cx: &Cx<'_>, nodes: &[Node<'_>]) -> Vec<RouteEntry> {
     let mut out = Vec::new();
-    visit(root, &mut |n| {
+    for &n in nodes {
         if n.kind() == "class_declaration" {
             class(cx, n, &mut out);
         }
-        true
-    });
+    }
     out
 }
 
@@ -175,17 +174,17 @@ fn go_pattern(p: &str) -> Option<(Option<&str>, &str)> {
 }
 
 /// The routes of a Go file.
-pub(super) fn go_routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
+pub(super) fn go_routes(cx: &Cx<'_>, nodes: &[Node<'_>]) -> Vec<RouteEntry> {
     let mut out = Vec::new();
-    visit(root, &mut |n| {
+    for &n in nodes {
         if n.kind() != "call_expression" {
-            return true;
+            continue;
         }
         let Some(f) = n
             .child_by_field_name("function")
             .filter(|f| f.kind() == "selector_expression")
         else {
-            return true;
+            continue;
         };
         let field = f
             .child_by_field_name("field")
@@ -196,14 +195,14 @@ pub(super) fn go_routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
             args.first().and_then(|a| string_value(cx, *a)),
             args.last().filter(|_| args.len() >= 2),
         ) else {
-            return true;
+            continue;
         };
         let Some((name, lines)) = go_handler(cx, *h) else {
-            return true;
+            continue;
         };
         if matches!(field, "HandleFunc" | "Handle") {
             let Some((method, path)) = go_pattern(&pattern) else {
-                return true;
+                continue;
             };
             // gorilla/mux: `r.HandleFunc("/x", h).Methods("GET", "HEAD")`
             let (fw, methods) = match gorilla_methods(cx, n) {
@@ -216,8 +215,7 @@ pub(super) fn go_routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
         } else if GO_METHODS.contains(&field) && pattern.starts_with('/') {
             out.push(cx.route(Framework::GoRouter, Some(field), &pattern, name, lines, n));
         }
-        true
-    });
+    }
     out
 }
 

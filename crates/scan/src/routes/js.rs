@@ -1,7 +1,7 @@
 //! Routes of JavaScript and TypeScript servers: Express (and express-like routers) and Fastify.
 
 use super::{
-    arguments, join_path, last_segment, string_value, visit, Cx, Framework, LineRange, RouteEntry,
+    arguments, join_path, last_segment, string_value, Cx, Framework, LineRange, RouteEntry,
 };
 use crate::lang::function_name;
 use std::collections::HashMap;
@@ -80,9 +80,9 @@ fn handler(cx: &Cx<'_>, n: Node<'_>) -> Option<Handler> {
 }
 
 /// Prefixes routers are mounted under in the file: `app.use('/api', router)`.
-fn prefixes(cx: &Cx<'_>, root: Node<'_>) -> HashMap<String, String> {
+fn prefixes(cx: &Cx<'_>, nodes: &[Node<'_>]) -> HashMap<String, String> {
     let mut out = HashMap::new();
-    visit(root, &mut |n| {
+    for &n in nodes {
         if n.kind() == "call_expression" && member(cx, n).is_some_and(|(_, p)| p == "use") {
             let a = arguments(n);
             if let (Some(p), Some(r)) = (a.first().and_then(|p| string_value(cx, *p)), a.get(1)) {
@@ -91,24 +91,23 @@ fn prefixes(cx: &Cx<'_>, root: Node<'_>) -> HashMap<String, String> {
                 }
             }
         }
-        true
-    });
+    }
     out
 }
 
-/// The routes of a JavaScript or TypeScript file.
-pub(super) fn routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
-    let prefixes = prefixes(cx, root);
+/// The routes of a JavaScript or TypeScript file whose calls and classes are `nodes` (see
+/// [`super::route_kinds`]).
+pub(super) fn routes(cx: &Cx<'_>, nodes: &[Node<'_>]) -> Vec<RouteEntry> {
+    let prefixes = prefixes(cx, nodes);
     let fastify_file = cx.text.contains("fastify");
     let mut out = Vec::new();
-    visit(root, &mut |n| {
+    for &n in nodes {
         match n.kind() {
             "call_expression" => call(cx, n, &prefixes, fastify_file, &mut out),
             "class_declaration" | "class" => nest_controller(cx, n, &mut out),
             _ => {}
         }
-        true
-    });
+    }
     out
 }
 

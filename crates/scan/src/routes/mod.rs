@@ -199,13 +199,69 @@ pub(crate) fn wanted(lang: Language, text: &str) -> Wanted {
     Wanted { routes, sql }
 }
 
-/// Reads the routes and SQL strings of one parsed file.
+/// The node kinds the route extractors of `lang` read; every other node is passed over. The
+/// engine's walk of a file's tree collects them for [`extract_from`] (routes cost no walk of
+/// their own).
+pub(crate) fn route_kinds(lang: Language) -> &'static [&'static str] {
+    match lang {
+        Language::Python => &["assignment", "call", "decorated_definition"],
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            &["call_expression", "class_declaration", "class"]
+        }
+        Language::Go => &["call_expression"],
+        Language::Java => &["class_declaration"],
+        Language::Rust => &[],
+    }
+}
+
+/// For each node kind id of `lang`'s grammar, whether it is one of [`route_kinds`] (named or
+/// anonymous: a node's `kind_id` is the grammar's id for its kind's name).
+pub(crate) fn route_kind_ids(lang: Language) -> Vec<bool> {
+    let grammar = lang.grammar();
+    let mut out = vec![false; grammar.node_kind_count()];
+    for k in route_kinds(lang) {
+        for named in [true, false] {
+            let id = grammar.id_for_node_kind(k, named);
+            if let Some(b) = out.get_mut(id as usize).filter(|_| id != 0) {
+                *b = true;
+            }
+        }
+    }
+    out
+}
+
+/// Reads the routes and SQL strings of one parsed file (its nodes of [`route_kinds`] found by
+/// a walk of the tree).
+#[cfg(test)]
 pub(crate) fn extract(
     lang: Language,
     file: &str,
     text: &str,
     tree: &Tree,
     wanted: Wanted,
+) -> Extracted {
+    let kinds = route_kinds(lang);
+    let mut nodes = Vec::new();
+    if wanted.routes {
+        visit(tree.root_node(), &mut |n| {
+            if kinds.contains(&n.kind()) {
+                nodes.push(n);
+            }
+            true
+        });
+    }
+    extract_from(lang, file, text, tree, wanted, &nodes)
+}
+
+/// Reads the routes and SQL strings of one parsed file; `nodes` are its nodes of
+/// [`route_kinds`], in document order (read only when `wanted.routes`).
+pub(crate) fn extract_from(
+    lang: Language,
+    file: &str,
+    text: &str,
+    tree: &Tree,
+    wanted: Wanted,
+    nodes: &[Node<'_>],
 ) -> Extracted {
     let cx = Cx {
         lang,
@@ -217,10 +273,10 @@ pub(crate) fn extract(
     let mut out = Extracted::default();
     if wanted.routes {
         out.routes = match lang {
-            Language::Python => python::routes(&cx, root),
-            Language::JavaScript | Language::TypeScript | Language::Tsx => js::routes(&cx, root),
-            Language::Java => go_java::spring_routes(&cx, root),
-            Language::Go => go_java::go_routes(&cx, root),
+            Language::Python => python::routes(&cx, nodes),
+            Language::JavaScript | Language::TypeScript | Language::Tsx => js::routes(&cx, nodes),
+            Language::Java => go_java::spring_routes(&cx, nodes),
+            Language::Go => go_java::go_routes(&cx, nodes),
             Language::Rust => Vec::new(),
         };
     }

@@ -1,6 +1,6 @@
 //! Routes of Python web frameworks: Flask and FastAPI decorators, Django URLconfs.
 
-use super::{join_path, last_segment, string_value, visit, Cx, Framework, LineRange, RouteEntry};
+use super::{join_path, last_segment, string_value, Cx, Framework, LineRange, RouteEntry};
 use crate::lang::Language;
 use std::collections::HashMap;
 use tree_sitter::Node;
@@ -43,10 +43,10 @@ fn strings(cx: &Cx<'_>, n: Node<'_>) -> Vec<String> {
 
 /// `url_prefix`/`prefix` of blueprints and routers assigned to names in the file, with the
 /// prefix they are registered under (`register_blueprint`, `include_router`) joined.
-fn prefixes(cx: &Cx<'_>, root: Node<'_>) -> HashMap<String, String> {
+fn prefixes(cx: &Cx<'_>, nodes: &[Node<'_>]) -> HashMap<String, String> {
     let mut own: HashMap<String, String> = HashMap::new();
     let mut registered: HashMap<String, String> = HashMap::new();
-    // no walk when no name below is in the text
+    // nothing to read when no name below is in the text
     if ![
         "Blueprint",
         "APIRouter",
@@ -58,17 +58,17 @@ fn prefixes(cx: &Cx<'_>, root: Node<'_>) -> HashMap<String, String> {
     {
         return own;
     }
-    visit(root, &mut |n| {
+    for &n in nodes {
         match n.kind() {
             "assignment" => {
                 let (Some(l), Some(r)) = (
                     n.child_by_field_name("left"),
                     n.child_by_field_name("right"),
                 ) else {
-                    return true;
+                    continue;
                 };
                 if l.kind() != "identifier" || r.kind() != "call" {
-                    return true;
+                    continue;
                 }
                 let f = r
                     .child_by_field_name("function")
@@ -102,8 +102,7 @@ fn prefixes(cx: &Cx<'_>, root: Node<'_>) -> HashMap<String, String> {
             }
             _ => {}
         }
-        true
-    });
+    }
     for (var, p) in registered {
         let o = own.remove(&var).unwrap_or_default();
         own.insert(var, join_path(&p, &o));
@@ -111,14 +110,15 @@ fn prefixes(cx: &Cx<'_>, root: Node<'_>) -> HashMap<String, String> {
     own
 }
 
-/// The routes of a Python file.
-pub(super) fn routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
+/// The routes of a Python file whose assignments, calls and decorated definitions are `nodes`
+/// (see [`super::route_kinds`]).
+pub(super) fn routes(cx: &Cx<'_>, nodes: &[Node<'_>]) -> Vec<RouteEntry> {
     debug_assert_eq!(cx.lang, Language::Python);
-    let prefixes = prefixes(cx, root);
+    let prefixes = prefixes(cx, nodes);
     let fastapi = cx.text.contains("fastapi");
     let django = cx.text.contains("urlpatterns") || cx.text.contains("django.urls");
     let mut out = Vec::new();
-    visit(root, &mut |n| {
+    for &n in nodes {
         match n.kind() {
             "decorated_definition" => decorated(cx, n, &prefixes, fastapi, &mut out),
             "call" => {
@@ -129,8 +129,7 @@ pub(super) fn routes(cx: &Cx<'_>, root: Node<'_>) -> Vec<RouteEntry> {
             }
             _ => {}
         }
-        true
-    });
+    }
     out
 }
 
