@@ -13,7 +13,8 @@ dest="$here/.corpus"
 mkdir -p "$dest/dl"
 
 # name  registry  package  version  sha256
-# (`pypi-wheel`: the wheel, which holds the application's own source and needs no build step.)
+# (`pypi-wheel`: the wheel, which holds the application's own source and needs no build step;
+# `pypi-wheel-py312`: the same for a wheel that requires Python 3.12.)
 CORPORA="
 django   pypi  django    5.2.8   23254866a5bb9a2cfa6004e8b809ec6246eba4b58a7589bc2772f1bcc8456c7f
 scrapy   pypi  scrapy    2.13.3  bf17588c10e46a9d70c49a05380b749e3c7fba58204a367a5747ce6da2bd204d
@@ -88,6 +89,10 @@ djangocms pypi-wheel django-cms 5.1.3 acf31919aab389d2bea253efa97a901bf55e96046a
 modoboa  pypi-wheel modoboa 2.12.0 f3ad5957a2069f3221814979f7144aeb2a541539009a03a534ec19b4f65306e0
 uptimekuma npm uptime-kuma 2.0.0-dev.0 71d517993d81d94b99279654991ddf1b5c127f021ca8705e2d7c8b7405d565c0
 nocobaseserver npm @nocobase/server 2.2.15 af52dfd80e07ad6fdb8c62f1ead0671e939d66853fef7a115693ded48fed22fb
+netbox   pypi-wheel-py312 netbox 4.7.3 bd7828fe28ba7773bf8666560562c16d64297b15adfa37b4c3d7a7569496123d
+reviewboard pypi-wheel ReviewBoard 8.1 efbac759430425a99a09435f566d5dc61e30624b3a80ba2e04e578591d2a31f5
+openneuro npm  @openneuro/server 5.1.3 86afd69b101c76072c294553f916a7b24b1447ba53e8eb437b3d4a32deab2037
+strapigql npm  @strapi/plugin-graphql 5.54.0 e1df993cbedd5c681aa7a393ff7f9ed341c974cb41bc648f38feddd25fa8b020
 "
 
 want=" $* "
@@ -103,6 +108,9 @@ while read -r name reg pkg ver sha; do
     pypi) python3 -m pip download -q --no-deps --no-binary :all: \
             -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
     pypi-wheel) python3 -m pip download -q --no-deps --only-binary :all: \
+            -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
+    # a wheel that declares Python >= 3.12 (the source is read, never run)
+    pypi-wheel-py312) python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.12 \
             -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
     npm)  (cd "$tmp" && npm pack -q "$pkg@$ver" </dev/null >/dev/null 2>&1) ;;
     *) echo "unknown registry $reg" >&2; exit 2 ;;

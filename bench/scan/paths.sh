@@ -71,6 +71,10 @@ paths_of() {
     # server code only: dist/ and src/ are the browser application
     uptimekuma) paths="server db extra"; langs="--lang javascript" ;;
     nocobaseserver) paths=lib; langs="--lang javascript" ;;
+    netbox) paths="account circuits core dcim extras ipam netbox tenancy users utilities virtualization vpn wireless"; langs="--lang python" ;;
+    reviewboard) paths=reviewboard; langs="--lang python" ;;
+    openneuro) paths=src; langs="--lang typescript" ;;
+    strapigql) js_only strapigql dist/server ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
