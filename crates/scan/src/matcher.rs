@@ -31,6 +31,8 @@ pub(crate) enum Part {
     Matches(Arc<RuleObj>),
     Inside(Box<Relation>),
     Has(Box<Relation>),
+    /// A preceding sibling matches (the nearest one, or walking back until `stopBy` matches).
+    Follows(Box<Relation>),
     Not(Box<RuleObj>),
 }
 
@@ -220,6 +222,7 @@ impl<'a, 't> Matcher<'a, 't> {
             }
             Part::Inside(rel) => self.inside(rel, n),
             Part::Has(rel) => self.has(rel, n),
+            Part::Follows(rel) => self.follows(rel, n),
         }
     }
 
@@ -252,6 +255,22 @@ impl<'a, 't> Matcher<'a, 't> {
                 return false;
             }
             child = a;
+        }
+        false
+    }
+
+    fn follows(&mut self, rel: &Relation, n: Node<'t>) -> bool {
+        let mut cur = n.prev_named_sibling();
+        while let Some(s) = cur {
+            if !s.is_extra() {
+                if self.rule(&rel.rule, s) {
+                    return true;
+                }
+                if self.stops(&rel.stop, s) {
+                    return false;
+                }
+            }
+            cur = s.prev_named_sibling();
         }
         false
     }

@@ -200,7 +200,9 @@ fn part(lang: Language, grammar: &tree_sitter::Language, p: &Part) -> Option<Req
         Part::All(v) => all(v.iter().map(|r| requirement(lang, grammar, r)).collect()),
         Part::Any(v) => any(v.iter().map(|r| requirement(lang, grammar, r)).collect()),
         Part::Matches(r) => requirement(lang, grammar, r),
-        Part::Inside(rel) | Part::Has(rel) => requirement(lang, grammar, &rel.rule),
+        Part::Inside(rel) | Part::Has(rel) | Part::Follows(rel) => {
+            requirement(lang, grammar, &rel.rule)
+        }
         Part::Not(_) => None,
     }
 }

@@ -179,11 +179,12 @@ struct RawRule {
     regex: Option<String>,
     inside: Option<Box<RawRule>>,
     has: Option<Box<RawRule>>,
+    follows: Option<Box<RawRule>>,
     not: Option<Box<RawRule>>,
     all: Option<Vec<RawRule>>,
     any: Option<Vec<RawRule>>,
     matches: Option<String>,
-    // only in `inside` / `has`
+    // only in `inside` / `has` / `follows`
     stop_by: Option<RawStop>,
     field: Option<String>,
 }
@@ -538,7 +539,7 @@ impl Compiler<'_> {
                 } else {
                     "stopBy"
                 },
-                "`stopBy` and `field` belong inside `inside` or `has`".into(),
+                "`stopBy` and `field` belong inside `inside`, `has` or `follows`".into(),
             ));
         }
         let mut parts = Vec::new();
@@ -606,6 +607,12 @@ impl Compiler<'_> {
         }
         if let Some(i) = &r.inside {
             parts.push(Part::Inside(Box::new(self.relation(i)?)));
+        }
+        if let Some(f) = &r.follows {
+            if f.field.is_some() {
+                return Err(self.err("field:", "`follows` takes no `field`".into()));
+            }
+            parts.push(Part::Follows(Box::new(self.relation(f)?)));
         }
         if let Some(n) = &r.not {
             parts.push(Part::Not(Box::new(self.rule(n, false)?)));

@@ -377,6 +377,43 @@ fn load_err(yaml: &str) -> RuleError {
 }
 
 #[test]
+fn follows_walks_back_over_siblings_until_stop_by() {
+    // a TypeScript method whose decorators sit before it in the class body
+    let rule = r#"
+id: t
+language: typescript
+message: "field resolver"
+rule:
+  kind: method_definition
+  follows:
+    kind: decorator
+    regex: "^@ResolveField"
+    stopBy: { not: { kind: decorator } }
+"#;
+    let code = "class R {\n  @ResolveField()\n  @UseGuards(G)\n  a() {}\n  @Query()\n  b() {}\n  c() {}\n}\n";
+    let lines: Vec<u32> = run(rule, Language::TypeScript, code)
+        .iter()
+        .map(|f| f.line)
+        .collect();
+    assert_eq!(
+        lines,
+        vec![4],
+        "only `a` follows @ResolveField within its decorators"
+    );
+    // neighbor (the default): only the previous sibling is tested
+    let near = rule.replace("    stopBy: { not: { kind: decorator } }\n", "");
+    assert!(run(&near, Language::TypeScript, code).is_empty());
+    let field = rule.replace("    stopBy:", "    field: body\n    stopBy:");
+    let err = rule::load(&[Source {
+        path: "t.yaml".into(),
+        text: field,
+    }])
+    .expect_err("`field` in `follows` is an error")
+    .to_string();
+    assert!(err.contains("`follows` takes no `field`"), "{err}");
+}
+
+#[test]
 fn rule_errors_point_at_file_line_column() {
     let e = load_err("id: t\nlanguage: python\nmessage: m\nrule:\n  patern: foo()\n");
     assert_eq!((e.line, e.column), (Some(5), Some(3)), "{e}");
