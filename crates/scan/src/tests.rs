@@ -377,6 +377,22 @@ fn load_err(yaml: &str) -> RuleError {
 }
 
 #[test]
+fn a_graphql_resolver_with_several_queries_is_one_finding() {
+    let rules = builtin_rules();
+    let code = "export const Product = {\n  async media(product, _, { modules }) {\n    const a = await modules.products.media.findA({ id: product._id });\n    const b = await modules.products.media.findB({ id: product._id });\n    return [a, b];\n  },\n};\n";
+    let lines: Vec<u32> = findings_of(&rules, Language::JavaScript, code)
+        .into_iter()
+        .filter(|f| f.rule_id == "js-query-per-graphql-field")
+        .map(|f| f.line)
+        .collect();
+    assert_eq!(
+        lines,
+        vec![3],
+        "one finding for the resolver, at its first query"
+    );
+}
+
+#[test]
 fn follows_walks_back_over_siblings_until_stop_by() {
     // a TypeScript method whose decorators sit before it in the class body
     let rule = r#"
