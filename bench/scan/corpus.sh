@@ -93,6 +93,10 @@ netbox   pypi-wheel-py312 netbox 4.7.3 bd7828fe28ba7773bf8666560562c16d64297b15a
 reviewboard pypi-wheel ReviewBoard 8.1 efbac759430425a99a09435f566d5dc61e30624b3a80ba2e04e578591d2a31f5
 openneuro npm  @openneuro/server 5.1.3 86afd69b101c76072c294553f916a7b24b1447ba53e8eb437b3d4a32deab2037
 strapigql npm  @strapi/plugin-graphql 5.54.0 e1df993cbedd5c681aa7a393ff7f9ed341c974cb41bc648f38feddd25fa8b020
+cinder   pypi-wheel cinder 29.0.0 da8b1441740fb2dcfd76138607c6a96fc14d2548826741a6246bbd0d73f88860
+ironic   pypi-wheel ironic 39.0.0 99250b7ec5bc4736279984652acdf51e5af99a6e5ffd8f06d51820990639f4cb
+etherpad npm   ep_etherpad-lite 1.8.14 b380d8e25a5ef844522e6d62adbd433bcabcc9d12b88ca3c10d312e86c39aea9
+flowisecomp npm flowise-components 3.1.4 fe47e00385fc874bdb1ecfc49dbed589f3a480d47702f00bdc62b3fc7094cc0a
 "
 
 want=" $* "

@@ -75,6 +75,10 @@ paths_of() {
     reviewboard) paths=reviewboard; langs="--lang python" ;;
     openneuro) paths=src; langs="--lang typescript" ;;
     strapigql) js_only strapigql dist/server ;;
+    cinder) paths=cinder; langs="--lang python" ;;
+    ironic) paths=ironic; langs="--lang python" ;;
+    etherpad) paths=node; langs="--lang javascript" ;;
+    flowisecomp) paths=dist; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
