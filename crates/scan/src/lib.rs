@@ -11,6 +11,7 @@
 //! are left out: those a `perfhive: ignore` comment suppresses, and those of a baseline report.
 
 mod awaiter;
+mod cached;
 mod engine;
 pub mod finding;
 mod guard;
@@ -248,6 +249,7 @@ pub fn scan_text(
         .is_some_and(|v| v.0 == RunContext::Request);
     let one_off = file_runs.as_ref().map(|v| v.0).filter(|c| c.is_one_off());
     let facts = reach::facts(lang, file, text, entry, one_off);
+    cached::CachedCallees::new(&facts.manager_methods).drop_cached(&mut r.findings);
     resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
     let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);
     suppress::fingerprint(&mut r.findings, &[], &grouped);
@@ -349,6 +351,8 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         (&a.file, a.line, &a.method, &a.template).cmp(&(&b.file, b.line, &b.method, &b.template))
     });
     sql.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
+    cached::CachedCallees::new(walked.facts.iter().flat_map(|f| &f.manager_methods))
+        .drop_cached(&mut findings);
     let defined = reach::definition_counts(&walked.facts);
     routes::attach(
         &mut findings,

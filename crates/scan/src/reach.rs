@@ -27,6 +27,9 @@ pub(crate) struct FileFacts {
     /// Functions it connects to a migration signal (`post_migrate.connect(f)`,
     /// `@receiver(post_migrate)`): they run after migrations, once per deploy.
     pub(crate) migrate_hooks: Vec<String>,
+    /// The methods of its Django manager and queryset classes, each with whether it reads a
+    /// cache (Python).
+    pub(crate) manager_methods: Vec<(String, bool)>,
 }
 
 /// Names too common to say anything about who calls whom.
@@ -339,6 +342,11 @@ pub(crate) fn facts(
         calls,
         one_off,
         migrate_hooks,
+        manager_methods: if lang == Language::Python {
+            crate::cached::manager_methods(text)
+        } else {
+            Vec::new()
+        },
     }
 }
 
