@@ -97,6 +97,10 @@ cinder   pypi-wheel cinder 29.0.0 da8b1441740fb2dcfd76138607c6a96fc14d2548826741
 ironic   pypi-wheel ironic 39.0.0 99250b7ec5bc4736279984652acdf51e5af99a6e5ffd8f06d51820990639f4cb
 etherpad npm   ep_etherpad-lite 1.8.14 b380d8e25a5ef844522e6d62adbd433bcabcc9d12b88ca3c10d312e86c39aea9
 flowisecomp npm flowise-components 3.1.4 fe47e00385fc874bdb1ecfc49dbed589f3a480d47702f00bdc62b3fc7094cc0a
+dagster  pypi-wheel dagster 1.13.29 65f7bf2f52c0c1219cb1ca63a1f0f95a1af83d12e94ebec7598e47ee49889859
+mageai   pypi-wheel mage-ai 0.9.80 1be6e3d0969d9724ee0742d5167ba188273691cad76ddd04857f3a9fd0a8f437
+n8nnodes npm   n8n-nodes-base 2.41.2 d63bed213ca3595a018496d97913397c2f5c9ca55a2981435b19f80ddeaa98ca
+thelounge npm  thelounge 4.5.2 482fc732e71135211da876f1f5e819e6d24f8ea09286e939a847ca51b9d5e983
 "
 
 want=" $* "

@@ -79,6 +79,13 @@ paths_of() {
     ironic) paths=ironic; langs="--lang python" ;;
     etherpad) paths=node; langs="--lang javascript" ;;
     flowisecomp) paths=dist; langs="--lang javascript" ;;
+    dagster) paths=dagster; langs="--lang python" ;;
+    # mage_ai/server/frontend_dist holds the browser build: Python only
+    mageai) paths=mage_ai; langs="--lang python" ;;
+    # dist/node-definitions: generated type declarations of every node
+    n8nnodes) paths="dist/nodes dist/utils"; langs="--lang javascript" ;;
+    # dist/server only: public/ is the browser client
+    thelounge) paths=dist/server; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

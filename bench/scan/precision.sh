@@ -27,6 +27,7 @@
 #   bash bench/scan/precision.sh heldout16   # round 16 (evennia, djangocms, modoboa, uptimekuma, nocobaseserver), the same
 #   bash bench/scan/precision.sh heldout17   # round 17 (netbox, reviewboard, openneuro, strapigql), the same
 #   bash bench/scan/precision.sh heldout18   # round 18 (cinder, ironic, etherpad, flowisecomp), the same
+#   bash bench/scan/precision.sh heldout19   # round 19 (dagster, mageai, n8nnodes, thelounge), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -59,6 +60,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout16) set -- evennia djangocms modoboa uptimekuma nocobaseserver; seed=heldout-2026-12-05-r16; all=80 ;;
     heldout17) set -- netbox reviewboard openneuro strapigql; seed=heldout-2026-12-05-r17; all=80 ;;
     heldout18) set -- cinder ironic etherpad flowisecomp; seed=heldout-2026-12-05-r18; all=80 ;;
+    heldout19) set -- dagster mageai n8nnodes thelounge; seed=heldout-2026-12-05-r19; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
