@@ -43,7 +43,10 @@ pub(super) fn same_problem(a: &Finding, b: &Finding) -> bool {
 
 /// The ranked findings grouped into problems, best first: each problem is led by the
 /// best-ranked finding not in a better problem and holds the findings about the same problem
-/// as its lead (indices into `ranked`, in rank order).
+/// as its lead (indices into `ranked`, in rank order). A finding about several requests as a
+/// whole (the load's slowest requests, slowest first) stands for its first one: otherwise
+/// whether it or one request's finding ranks first would merge two requests' problems in one
+/// run and not in the next, and change which fix comes first.
 pub(super) fn problems(ranked: &[RankedFinding]) -> Vec<Vec<usize>> {
     let mut taken = vec![false; ranked.len()];
     let mut out = Vec::new();
@@ -53,8 +56,10 @@ pub(super) fn problems(ranked: &[RankedFinding]) -> Vec<Vec<usize>> {
         }
         taken[lead] = true;
         let mut members = vec![lead];
+        let lead_finding = first_request(&ranked[lead].finding);
         for other in lead + 1..ranked.len() {
-            if !taken[other] && same_problem(&ranked[lead].finding, &ranked[other].finding) {
+            if !taken[other] && same_problem(&lead_finding, &first_request(&ranked[other].finding))
+            {
                 taken[other] = true;
                 members.push(other);
             }
@@ -62,6 +67,18 @@ pub(super) fn problems(ranked: &[RankedFinding]) -> Vec<Vec<usize>> {
         out.push(members);
     }
     out
+}
+
+/// `f` as the lead of a problem: a finding about several requests as a whole stands for the
+/// first (its slowest); any other finding as it is.
+fn first_request(f: &Finding) -> std::borrow::Cow<'_, Finding> {
+    if whole_request(f) && f.routes.len() > 1 {
+        let mut one = f.clone();
+        one.routes.truncate(1);
+        std::borrow::Cow::Owned(one)
+    } else {
+        std::borrow::Cow::Borrowed(f)
+    }
 }
 
 /// Whether a finding's advice may be prioritised: it has some, and a static code finding

@@ -558,3 +558,65 @@ fn a_whole_service_finding_yields_p0_to_a_comparable_specific_problem() {
     // twice as strong: the saturation keeps P0
     assert_eq!(p0(0.30, 0.14), "resources.cpu-bound");
 }
+
+/// The load's slowest requests, slowest first, stand for the first: whether that finding or
+/// the slowest request's own ranks first, the P0 is the fix of the slowest request, not of
+/// another request the load finding also names.
+#[test]
+fn a_finding_about_several_requests_stands_for_its_first() {
+    let ranked = |f: &Finding, rank: usize| RankedFinding {
+        rank,
+        score: 1.0 / rank as f64,
+        confirmed_by: Vec::new(),
+        joined_on: Vec::new(),
+        joins: Vec::new(),
+        subject_from: None,
+        finding: f.clone(),
+    };
+    let mut slowest = finding(
+        N::Load,
+        "load.slowest",
+        "latency",
+        0.8,
+        None,
+        false,
+        Some((Effort::Medium, None)),
+    );
+    slowest.routes = vec![
+        Route::parse("GET /orders/recent"),
+        Route::parse("POST /import"),
+    ];
+    let n1 = |id: &str, route: &str, sql: &str| {
+        let mut f = finding(
+            N::Traces,
+            id,
+            "database",
+            0.8,
+            Some(0.3),
+            false,
+            Some((Effort::Low, None)),
+        );
+        f.routes = vec![Route::parse(route)];
+        f.statements = vec![perfhive_core::sql::fingerprint(sql)];
+        f
+    };
+    let reads = n1(
+        "traces.n-plus-one.reads",
+        "GET /orders/recent",
+        "SELECT * FROM items WHERE order_id = ?",
+    );
+    let writes = n1(
+        "traces.n-plus-one.writes",
+        "POST /import",
+        "INSERT INTO stock (sku, qty) VALUES (?, ?)",
+    );
+    let p0 = |list: Vec<RankedFinding>| {
+        recommend::prioritize(&list, &Default::default())[0]
+            .finding_id
+            .clone()
+    };
+    let load_first = vec![ranked(&slowest, 1), ranked(&writes, 2), ranked(&reads, 3)];
+    let request_first = vec![ranked(&reads, 1), ranked(&slowest, 2), ranked(&writes, 3)];
+    assert_eq!(p0(load_first), "traces.n-plus-one.reads");
+    assert_eq!(p0(request_first), "traces.n-plus-one.reads");
+}
