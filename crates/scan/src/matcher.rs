@@ -42,6 +42,27 @@ pub(crate) struct Relation {
     pub(crate) rule: RuleObj,
     pub(crate) stop: Stop,
     pub(crate) field: Option<u16>,
+    /// Its result at a node depends on the node alone (no metavariable, no `inside` whose
+    /// ancestor becomes the context): a `has` over descendants is then answered once per node
+    /// and file (every await of one loop asks the same question of the loop's body).
+    pub(crate) pure: bool,
+}
+
+impl Relation {
+    /// A relation whose result [`Relation::pure`] tells.
+    pub(crate) fn new(rule: RuleObj, stop: Stop, field: Option<u16>) -> Self {
+        let pure = rule.is_pure()
+            && match &stop {
+                Stop::Rule(r) => r.is_pure(),
+                Stop::Neighbor | Stop::End => true,
+            };
+        Relation {
+            rule,
+            stop,
+            field,
+            pure,
+        }
+    }
 }
 
 /// How far a relational rule searches.
@@ -56,6 +77,20 @@ pub(crate) enum Stop {
 }
 
 impl RuleObj {
+    /// Whether matching it binds no metavariable and records no context: its result at a
+    /// node depends on that node alone.
+    fn is_pure(&self) -> bool {
+        self.parts.iter().all(|p| match p {
+            Part::Kind(_) | Part::Regex(_) => true,
+            Part::Pattern(p) => !p.root.binds(),
+            Part::All(v) | Part::Any(v) => v.iter().all(RuleObj::is_pure),
+            Part::Matches(r) => r.is_pure(),
+            Part::Not(r) => r.is_pure(),
+            Part::Has(rel) | Part::Follows(rel) => rel.pure,
+            Part::Inside(_) => false,
+        })
+    }
+
     /// Kinds every match has (`None`: any kind), for indexing rules by node kind.
     pub(crate) fn root_kinds(&self) -> Option<Vec<u16>> {
         self.parts.iter().find_map(|p| match p {
@@ -92,6 +127,8 @@ pub(crate) struct Scratch<'t> {
     /// Byte offsets of each pattern literal in the file (keyed by the literal's address:
     /// rules outlive the scan), built on first use.
     occurrences: HashMap<usize, Vec<usize>>,
+    /// Results of pure `has` relations over descendants, by (relation's address, node id).
+    has_memo: HashMap<(usize, usize), bool>,
 }
 
 impl<'t> Scratch<'t> {
@@ -276,6 +313,19 @@ impl<'a, 't> Matcher<'a, 't> {
     }
 
     fn has(&mut self, rel: &Relation, n: Node<'t>) -> bool {
+        if !rel.pure || matches!(rel.stop, Stop::Neighbor) {
+            return self.has_uncached(rel, n);
+        }
+        let key = (rel as *const Relation as usize, n.id());
+        if let Some(&hit) = self.scratch.has_memo.get(&key) {
+            return hit;
+        }
+        let hit = self.has_uncached(rel, n);
+        self.scratch.has_memo.insert(key, hit);
+        hit
+    }
+
+    fn has_uncached(&mut self, rel: &Relation, n: Node<'t>) -> bool {
         if let Some(f) = rel.field {
             let Some(c) = n.child_by_field_id(f) else {
                 return false;
@@ -455,6 +505,45 @@ impl<'a, 't> Matcher<'a, 't> {
 #[cfg(test)]
 mod tests {
     use super::Scratch;
+    use crate::lang::Language;
+    use crate::rule::{self, Source};
+
+    /// Lines of the findings of the one rule `yaml` in JavaScript `code`.
+    fn lines(yaml: &str, code: &str) -> Vec<u32> {
+        let rules = rule::load(&[Source {
+            path: "t.yaml".into(),
+            text: yaml.into(),
+        }])
+        .unwrap_or_else(|e| panic!("{e}"));
+        let lang = Language::JavaScript;
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        crate::engine::Engine::new(&rules, &[lang])
+            .scan(lang, &mut parser, "t.js", code, None, Default::default())
+            .findings
+            .iter()
+            .map(|f| f.line)
+            .collect()
+    }
+
+    /// A `has` is answered once per node only when its answer depends on the node alone: one
+    /// that reads a metavariable of the candidate is asked again for every candidate.
+    #[test]
+    fn has_is_remembered_per_node_only_when_pure() {
+        let code = "for (const a of xs) {\n  await a.x();\n  await b.y();\n}\nfor (const c of ys) {\n  await c.z();\n  return;\n}\n";
+        let pure = "id: t\nlanguage: javascript\nmessage: m\nrule:\n  kind: await_expression\n  inside:\n    kind: for_in_statement\n    stopBy: end\n    not: { has: { stopBy: end, kind: return_statement } }\n";
+        assert_eq!(
+            lines(pure, code),
+            vec![2, 3],
+            "the loop with a return is left out"
+        );
+        let bound = "id: t\nlanguage: javascript\nmessage: m\nrule:\n  pattern: await $R.$M()\n  inside:\n    kind: for_in_statement\n    stopBy: end\n    has: { field: left, stopBy: end, pattern: $R }\n";
+        assert_eq!(
+            lines(bound, code),
+            vec![2, 6],
+            "only awaits on the loop variable: `b` is not `a`"
+        );
+    }
 
     #[test]
     fn literal_lookup_respects_the_node_range() {

@@ -36,6 +36,16 @@ pub(crate) struct Pattern {
     pub(crate) literal: Option<String>,
 }
 
+impl PNode {
+    /// Whether matching it binds a metavariable (`$X`, `$$$ARGS`; not `$_` or `$$$`).
+    pub(crate) fn binds(&self) -> bool {
+        match self {
+            PNode::Meta { var, .. } => var.is_some(),
+            PNode::Node { children, .. } => children.iter().any(PNode::binds),
+        }
+    }
+}
+
 impl Pattern {
     /// The node kind every match has, when the root is not a metavariable.
     pub(crate) fn root_kind(&self) -> Option<u16> {

@@ -647,7 +647,7 @@ impl Compiler<'_> {
         if rule.parts.is_empty() {
             return Err(self.err("inside", "a relational rule needs a rule to match".into()));
         }
-        Ok(Relation { rule, stop, field })
+        Ok(Relation::new(rule, stop, field))
     }
 
     fn util(&mut self, name: &str) -> Result<RuleObj, RuleError> {
