@@ -19,6 +19,8 @@
 #   CORPORA=heldout14 bash bench/scan.sh # round 14's (with py-query-per-serialized-row)
 #   CORPORA=heldout16 bash bench/scan.sh # round 16's (with py-query-per-admin-row)
 #   CORPORA=heldout17 bash bench/scan.sh # round 17's (with the GraphQL field-resolver rules)
+#   CORPORA=heldout18 bash bench/scan.sh # round 18's (OpenStack services, Etherpad, Flowise nodes)
+#   CORPORA=heldout19 bash bench/scan.sh # round 19's (dagster, mage-ai, n8n's nodes, The Lounge)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -100,6 +102,14 @@ elif [ "${CORPORA:-}" = heldout17 ]; then
   PATHS=(netbox/account netbox/circuits netbox/core netbox/dcim netbox/extras netbox/ipam
     netbox/netbox netbox/tenancy netbox/users netbox/utilities netbox/virtualization netbox/vpn
     netbox/wireless reviewboard/reviewboard openneuro/src strapigql/dist/server)
+elif [ "${CORPORA:-}" = heldout18 ]; then
+  bash "$scan/corpus.sh" cinder ironic etherpad flowisecomp
+  cd "$scan/.corpus"
+  PATHS=(cinder/cinder ironic/ironic etherpad/node flowisecomp/dist)
+elif [ "${CORPORA:-}" = heldout19 ]; then
+  bash "$scan/corpus.sh" dagster mageai n8nnodes thelounge
+  cd "$scan/.corpus"
+  PATHS=(dagster/dagster mageai/mage_ai n8nnodes/dist/nodes n8nnodes/dist/utils thelounge/dist/server)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -127,6 +137,7 @@ case "${CORPORA:-}" in
   # Semgrep's; Strapi ships every module twice, as .js and .mjs: the .js copy is scanned
   heldout17) bundles reviewboard/reviewboard/htdocs reviewboard/reviewboard/static netbox/extras/data
     echo '*.mjs' > strapigql/dist/server/.ignore; echo 'strapigql/**/*.mjs' >> .semgrepignore ;;
+  heldout19) bundles mageai/mage_ai/server/frontend_dist mageai/mage_ai/server/frontend_dist_base_path_template ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root
