@@ -193,6 +193,16 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
     ]) {
         return Some((RunContext::Migration, why_dir(d)));
     }
+    // a module of data migrations outside a migrations folder (`storage/migration.py`,
+    // `ipam/utils/migrations.py`), run by an upgrade command
+    let stem = name
+        .split('.')
+        .next()
+        .unwrap_or(name)
+        .trim_start_matches('_');
+    if ["migration", "migrations", "migrate"].contains(&stem) {
+        return Some((RunContext::Migration, format!("module {name}")));
+    }
     if dirs
         .windows(2)
         .any(|w| w[0] == "management" && w[1] == "commands")
@@ -632,6 +642,12 @@ mod tests {
             c(py, "app/db/versions/4cdc.py", alembic),
             Some(RunContext::Migration)
         );
+        assert_eq!(
+            c(py, "pkg/storage/event_log/migration.py", ""),
+            Some(RunContext::Migration)
+        );
+        assert_eq!(c(js, "lib/db/_migrate.js", ""), Some(RunContext::Migration));
+        assert_eq!(c(py, "app/utils/migration_helpers.py", ""), None);
         assert_eq!(c(py, "app/views.py", ""), Some(RunContext::Request));
         // a helper module under a request folder: its callers decide
         assert_eq!(c(py, "app/api/utils/backfill.py", ""), None);
