@@ -50,16 +50,15 @@ pub(super) fn same_problem(a: &Finding, b: &Finding) -> bool {
 pub(super) fn problems(ranked: &[RankedFinding]) -> Vec<Vec<usize>> {
     let mut taken = vec![false; ranked.len()];
     let mut out = Vec::new();
+    let about: Vec<_> = ranked.iter().map(|r| first_request(&r.finding)).collect();
     for lead in 0..ranked.len() {
         if taken[lead] {
             continue;
         }
         taken[lead] = true;
         let mut members = vec![lead];
-        let lead_finding = first_request(&ranked[lead].finding);
         for other in lead + 1..ranked.len() {
-            if !taken[other] && same_problem(&lead_finding, &first_request(&ranked[other].finding))
-            {
+            if !taken[other] && same_problem(&about[lead], &about[other]) {
                 taken[other] = true;
                 members.push(other);
             }
@@ -69,7 +68,7 @@ pub(super) fn problems(ranked: &[RankedFinding]) -> Vec<Vec<usize>> {
     out
 }
 
-/// `f` as the lead of a problem: a finding about several requests as a whole stands for the
+/// `f` as grouping sees it: a finding about several requests as a whole stands for the
 /// first (its slowest); any other finding as it is.
 fn first_request(f: &Finding) -> std::borrow::Cow<'_, Finding> {
     if whole_request(f) && f.routes.len() > 1 {
