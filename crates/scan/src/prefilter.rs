@@ -7,8 +7,10 @@
 //! literals come from a pattern's longest identifier, from the keyword a node kind always
 //! spells (`await_expression` needs `await`, a `for` loop needs `for`), and from the literal
 //! pieces of a regex that no match can skip (read from regex-syntax's HIR; `(?i)` regexes are
-//! matched ignoring ASCII case). A requirement is necessary, never sufficient: a file that passes is parsed and
-//! matched as before.
+//! matched ignoring ASCII case; adjacent pieces that match few strings are joined, so
+//! `\.(select|update)\(` asks for `.select(` or `.update(`, not for the bare words). A
+//! requirement is necessary, never sufficient: a file that passes is parsed and matched as
+//! before.
 
 use crate::lang::Language;
 use crate::matcher::{Part, RuleObj};
@@ -144,7 +146,121 @@ fn regex_req(pattern: &str) -> Option<Req> {
     hir_req(&hir, nocase)
 }
 
+/// Most strings a finite piece of a regex is expanded to (`\.(get|set)\(` is two).
+const MAX_SEQ: usize = 64;
+
+/// Largest character class expanded into its characters (`[._]`).
+const MAX_CLASS: usize = 4;
+
+/// Every string `h` can match, when they are few (a literal, a small class, an alternation or
+/// concatenation of such, an optional piece; an assertion such as `^` or `\b` matches the
+/// empty string); `None` when the set is large or unbounded.
+fn exact(h: &Hir, nocase: bool) -> Option<Vec<String>> {
+    let fold = |s: &str| {
+        if nocase {
+            s.to_ascii_lowercase()
+        } else {
+            s.to_string()
+        }
+    };
+    let set: Vec<String> = match h.kind() {
+        HirKind::Empty | HirKind::Look(_) => vec![String::new()],
+        HirKind::Literal(l) => vec![fold(std::str::from_utf8(&l.0).ok()?)],
+        HirKind::Class(regex_syntax::hir::Class::Bytes(c)) => {
+            let mut out = Vec::new();
+            for r in c.ranges() {
+                for b in r.start()..=r.end() {
+                    if !b.is_ascii() || out.len() == MAX_CLASS {
+                        return None;
+                    }
+                    out.push(fold(&(b as char).to_string()));
+                }
+            }
+            out
+        }
+        HirKind::Class(regex_syntax::hir::Class::Unicode(c)) => {
+            let mut out = Vec::new();
+            for r in c.ranges() {
+                for ch in r.start()..=r.end() {
+                    if !ch.is_ascii() || out.len() == MAX_CLASS {
+                        return None;
+                    }
+                    out.push(fold(&ch.to_string()));
+                }
+            }
+            out
+        }
+        HirKind::Capture(c) => exact(&c.sub, nocase)?,
+        HirKind::Alternation(v) => {
+            let mut out = Vec::new();
+            for x in v {
+                out.extend(exact(x, nocase)?);
+            }
+            out
+        }
+        HirKind::Concat(v) => {
+            let mut out = vec![String::new()];
+            for x in v {
+                out = product(&out, &exact(x, nocase)?)?;
+            }
+            out
+        }
+        HirKind::Repetition(r) if r.max == Some(1) => {
+            let mut out = exact(&r.sub, nocase)?;
+            if r.min == 0 {
+                out.push(String::new());
+            }
+            out
+        }
+        _ => return None,
+    };
+    let mut set = set;
+    set.sort();
+    set.dedup();
+    (set.len() <= MAX_SEQ).then_some(set)
+}
+
+/// Each of `a` followed by each of `b`, when there are few.
+fn product(a: &[String], b: &[String]) -> Option<Vec<String>> {
+    if a.len() * b.len() > MAX_SEQ {
+        return None;
+    }
+    Some(
+        a.iter()
+            .flat_map(|x| b.iter().map(move |y| format!("{x}{y}")))
+            .collect(),
+    )
+}
+
+/// One of `set` must occur; nothing is required when one of them is too short to search for.
+fn one_of(set: &[String], nocase: bool) -> Option<Req> {
+    if set.iter().any(|s| s.len() < MIN_LEN) {
+        return None;
+    }
+    // a string that contains another of the set adds nothing (`this.knex(` holds `knex(`)
+    let keep = |s: &&String| {
+        !set.iter()
+            .any(|o| o.len() < s.len() && s.contains(o.as_str()))
+    };
+    any(set
+        .iter()
+        .filter(keep)
+        .map(|s| {
+            Some(Req::Lit(Lit {
+                text: s.clone(),
+                nocase,
+                word: false,
+            }))
+        })
+        .collect())
+}
+
 fn hir_req(h: &Hir, nocase: bool) -> Option<Req> {
+    if let Some(set) = exact(h, nocase) {
+        if let Some(r) = one_of(&set, nocase) {
+            return Some(r);
+        }
+    }
     match h.kind() {
         HirKind::Literal(l) => {
             let text = std::str::from_utf8(&l.0).ok()?;
@@ -161,7 +277,46 @@ fn hir_req(h: &Hir, nocase: bool) -> Option<Req> {
             })
         }
         HirKind::Capture(c) => hir_req(&c.sub, nocase),
-        HirKind::Concat(v) => all(v.iter().map(|x| hir_req(x, nocase)).collect()),
+        HirKind::Concat(v) => {
+            // runs of finite pieces are joined (`\.` `(get|set)` `\(` is `.get(` or `.set(`);
+            // a run whose strings are too short, and every other piece, count on their own
+            let mut reqs = Vec::new();
+            let mut run: Option<Vec<String>> = None;
+            let mut run_parts: Vec<&Hir> = Vec::new();
+            let flush = |run: &mut Option<Vec<String>>,
+                         parts: &mut Vec<&Hir>,
+                         reqs: &mut Vec<Option<Req>>| {
+                match run.take().and_then(|set| one_of(&set, nocase)) {
+                    Some(r) => reqs.push(Some(r)),
+                    None => reqs.extend(parts.iter().map(|x| hir_req(x, nocase))),
+                }
+                parts.clear();
+            };
+            for x in v {
+                match exact(x, nocase) {
+                    Some(set) => {
+                        let joined = match &run {
+                            None => Some(set.clone()),
+                            Some(prev) => product(prev, &set),
+                        };
+                        match joined {
+                            Some(j) => run = Some(j),
+                            None => {
+                                flush(&mut run, &mut run_parts, &mut reqs);
+                                run = Some(set);
+                            }
+                        }
+                        run_parts.push(x);
+                    }
+                    None => {
+                        flush(&mut run, &mut run_parts, &mut reqs);
+                        reqs.push(hir_req(x, nocase));
+                    }
+                }
+            }
+            flush(&mut run, &mut run_parts, &mut reqs);
+            all(reqs)
+        }
         HirKind::Alternation(v) => any(v.iter().map(|x| hir_req(x, nocase)).collect()),
         HirKind::Repetition(r) if r.min >= 1 => hir_req(&r.sub, nocase),
         _ => None,
@@ -297,9 +452,46 @@ mod tests {
             ]))])
         );
         assert_eq!(regex_req("^(ab|cd)\\s*x$"), None, "nothing long enough");
+        assert_eq!(
+            regex_req("[A-Z]\\w*\\.(select|update)\\("),
+            Some(Req::Any(vec![
+                lit(".select(", false),
+                lit(".update(", false)
+            ])),
+            "adjacent literal pieces are joined"
+        );
+        assert_eq!(
+            regex_req("(?i)^(ab|cd)[._]x"),
+            Some(Req::Any(vec![
+                lit("ab.x", true),
+                lit("ab_x", true),
+                lit("cd.x", true),
+                lit("cd_x", true)
+            ])),
+            "a small class is expanded"
+        );
+        assert_eq!(
+            regex_req("(a|b|c|d|e|f|g|h|i)(a|b|c|d|e|f|g|h|i)(a|b|c|d|e|f|g|h|i)xyz"),
+            Some(lit("xyz", false)),
+            "too many strings: the pieces count on their own"
+        );
         let r = regex_req("(?i)(^|[._])(db|conn)\\.(query|execute)$").expect("an alternation");
+        assert_eq!(
+            r,
+            Req::Any(vec![
+                lit("conn.execute", true),
+                lit("conn.query", true),
+                lit("db.execute", true),
+                lit("db.query", true)
+            ]),
+            "a string holding another of the set adds nothing"
+        );
         assert!(FileText::new("x = CONN.execute(sql)").holds(&r));
         assert!(!FileText::new("x = pool.run(sql)").holds(&r));
+        assert!(
+            !FileText::new("execute(sql)").holds(&r),
+            "the dot is required"
+        );
     }
 
     #[test]
