@@ -147,7 +147,8 @@ pub(crate) struct Extracted {
 }
 
 /// What a file may hold, by a look at its text before any tree is walked: routes (a route
-/// decorator, a router call with a literal path, a URL table) and SQL strings (a quote followed
+/// decorator, a router call whose literal path starts with `/`, a fastify route object, a
+/// Django URL table, `add_url_rule`) and SQL strings (a quote followed
 /// by a statement's first word, and later by the clause that word needs). Each is a superset of what the extractors find, so a file
 /// that fails both is neither parsed for them nor walked again.
 #[derive(Clone, Copy, Debug, Default)]
@@ -166,20 +167,27 @@ impl Wanted {
 /// What `text` in `lang` may declare (see [`Wanted`]).
 pub(crate) fn wanted(lang: Language, text: &str) -> Wanted {
     static PY: OnceLock<Regex> = OnceLock::new();
+    static DJANGO: OnceLock<Regex> = OnceLock::new();
     static JS: OnceLock<Regex> = OnceLock::new();
     static SQL: OnceLock<Regex> = OnceLock::new();
     let cell = |c: &'static OnceLock<Regex>, p: &str| -> &'static Regex {
         c.get_or_init(|| Regex::new(p).expect("valid regex"))
     };
     let routes = match lang {
-        Language::Python => cell(
-            &PY,
-            r"route|urlpatterns|url_rule|Blueprint|APIRouter|(?m)^[ \t]*@[\w.]+\.(?:get|post|put|delete|patch|head|options|websocket)\s*\(",
-        )
-        .is_match(text),
+        // a Django URL table (`path(…)` where the file names `urlpatterns` or `django.urls`,
+        // as the extractor asks), `add_url_rule`, a route decorator
+        Language::Python => {
+            cell(
+                &PY,
+                r"add_url_rule|add_api_route|\.\s*(?:api_)?route\s*\(|(?m)^[ \t]*@[^\n]*\.\s*(?:get|post|put|delete|patch|head|options|websocket)\s*\(",
+            )
+            .is_match(text)
+                || (text.contains("urlpatterns") || text.contains("django.urls"))
+                    && cell(&DJANGO, r"\b(?:re_path|path|url)\s*\(").is_match(text)
+        }
         Language::JavaScript | Language::TypeScript | Language::Tsx => cell(
             &JS,
-            r#"\.(?:get|post|put|delete|patch|head|options|all|route|use)\s*\(\s*(?:['"`]|\{)|@(?:Controller|Get|Post|Put|Delete|Patch|All|Head|Options)\s*\("#,
+            r#"\.\s*(?:get|post|put|delete|patch|head|options|all|route)\s*\(\s*(?:['"`][/*\\]|\{)|@(?:Controller|Get|Post|Put|Delete|Patch|All|Head|Options)\s*\("#,
         )
         .is_match(text),
         Language::Go | Language::Java => {

@@ -608,3 +608,42 @@ fn the_sql_prefilter_asks_for_the_clause_a_statement_needs() {
     assert!(wanted(Language::JavaScript, js).sql);
     assert_eq!(extract_text(Language::JavaScript, "q.js", js).sql.len(), 1);
 }
+
+#[test]
+fn the_route_prefilter_lets_every_route_file_through_and_little_else() {
+    // a Django URL list not named urlpatterns (included from elsewhere): read
+    let py = "from django.urls import re_path\nfrom . import views\n\nevent_patterns = [\n    re_path(r'^auth/$', views.EventAuth.as_view()),\n]\n";
+    assert!(wanted(Language::Python, py).routes);
+    let e = extract_text(Language::Python, "urls.py", py);
+    assert_eq!(e.routes.len(), 1, "{:?}", e.routes);
+    // a module that only builds URLs, or names a router: nothing to read
+    let reverse =
+        "from django.urls import reverse\n\ndef link(o):\n    return reverse('x', args=[o.pk])\n";
+    assert!(!wanted(Language::Python, reverse).routes);
+    assert!(
+        !wanted(
+            Language::Python,
+            "from . import router\nrouter.register(x)\n"
+        )
+        .routes
+    );
+    // a decorator on a call's result, with spaces
+    let dec = "@ api().get('/items')\ndef items():\n    return []\n";
+    assert!(wanted(Language::Python, dec).routes);
+    // JavaScript: a route has a literal path starting with '/', or an options object
+    assert!(wanted(Language::JavaScript, "router.get(`/x/${id}`, h)\n").routes);
+    assert!(
+        wanted(
+            Language::JavaScript,
+            "fastify.route({ url: '/x', handler })\n"
+        )
+        .routes
+    );
+    assert!(
+        !wanted(
+            Language::JavaScript,
+            "headers.get('content-type'); app.use('/api', r)\n"
+        )
+        .routes
+    );
+}
