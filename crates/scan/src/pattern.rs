@@ -34,6 +34,10 @@ pub(crate) struct Pattern {
     /// The longest identifier-like leaf (the last of equally long ones: in `a.b.call()` the
     /// called name): a file without it cannot match.
     pub(crate) literal: Option<String>,
+    /// The run of concrete tokens around `literal` that every match spells in this order with
+    /// only whitespace and comments between (`.`, `set`, `(` in `$R.set($K, $V)`); empty when
+    /// the literal stands alone.
+    pub(crate) tokens: Vec<String>,
 }
 
 impl PNode {
@@ -139,7 +143,15 @@ pub(crate) fn compile(
     let root = build(target, source.as_bytes(), exp, vars);
     let mut literal: Option<String> = None;
     longest_leaf(&root, &mut literal);
-    Ok(Pattern { root, literal })
+    let tokens = literal
+        .as_deref()
+        .map(|l| tokens_around(&root, l))
+        .unwrap_or_default();
+    Ok(Pattern {
+        root,
+        literal,
+        tokens,
+    })
 }
 
 /// The first ERROR or MISSING node.
@@ -248,6 +260,51 @@ fn longest_leaf(p: &PNode, best: &mut Option<String>) {
     }
 }
 
+/// The leaves of `p` in source order; `None` for what is not a fixed token: a metavariable, and
+/// a `,` before a `$$$` (the matcher lets `f($A, $$$)` match `f(a)`, without the comma).
+fn leaves<'p>(p: &'p PNode, out: &mut Vec<Option<&'p str>>) {
+    if let PNode::Node { text, children, .. } = p {
+        if let Some(t) = text {
+            out.push(Some(t));
+        }
+        for (i, c) in children.iter().enumerate() {
+            let before_multi = matches!(children.get(i + 1), Some(PNode::Meta { multi: true, .. }));
+            match c {
+                PNode::Node { text: Some(t), .. } if &**t == "," && before_multi => out.push(None),
+                _ => leaves(c, out),
+            }
+        }
+    } else {
+        out.push(None);
+    }
+}
+
+/// The tokens adjacent to the leaf `literal` (the one [`longest_leaf`] chose: the last of its
+/// text), when there are two or more.
+fn tokens_around(root: &PNode, literal: &str) -> Vec<String> {
+    let mut all = Vec::new();
+    leaves(root, &mut all);
+    let Some(i) = all.iter().rposition(|l| *l == Some(literal)) else {
+        return Vec::new();
+    };
+    let start = all[..i]
+        .iter()
+        .rposition(Option::is_none)
+        .map_or(0, |j| j + 1);
+    let end = all[i..]
+        .iter()
+        .position(Option::is_none)
+        .map_or(all.len(), |j| i + j);
+    if end - start < 2 {
+        return Vec::new();
+    }
+    all[start..end]
+        .iter()
+        .flatten()
+        .map(|t| t.to_string())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -303,6 +360,30 @@ mod tests {
         assert_eq!(p.literal, None);
         let p = compile(Language::Python, "re.compile($P)", None, &mut vars).unwrap();
         assert_eq!(p.literal.as_deref(), Some("compile"));
+        assert_eq!(p.tokens, ["re", ".", "compile", "("]);
+    }
+
+    #[test]
+    fn tokens_around_the_literal_stop_at_what_a_match_may_change() {
+        let mut vars = Vec::new();
+        let tokens = |lang, src| compile(lang, src, None, &mut Vec::new()).unwrap().tokens;
+        assert_eq!(
+            tokens(Language::Python, "$R.set($K, $V)"),
+            [".", "set", "("]
+        );
+        // `f(x, $$$)` matches `f(x)`: the comma is not required
+        assert_eq!(
+            tokens(Language::JavaScript, "fetch(url, $$$)"),
+            ["fetch", "(", "url"]
+        );
+        assert!(tokens(Language::Python, "$X.objects").len() == 2);
+        assert!(
+            compile(Language::Python, "$F($A)", None, &mut vars)
+                .unwrap()
+                .tokens
+                .is_empty(),
+            "no literal"
+        );
     }
 
     #[test]

@@ -29,11 +29,43 @@ pub(crate) struct Lit {
     pub(crate) word: bool,
 }
 
+/// Tokens that occur in this order with only whitespace and comments between them.
+#[derive(Debug, Clone)]
+pub(crate) struct Seq(regex::Regex);
+
+impl PartialEq for Seq {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.as_str() == other.0.as_str()
+    }
+}
+
+impl Eq for Seq {}
+
+impl Seq {
+    /// `tokens` of `lang`, each separated from the next by whitespace, line continuations and
+    /// comments (`None` for Rust, whose nested block comments a regex cannot skip).
+    fn new(lang: Language, tokens: &[String]) -> Option<Seq> {
+        let trivia = match lang {
+            Language::Python => r"(?:\s|\x{FEFF}|\\\r?\n|#[^\n]*)*",
+            Language::JavaScript
+            | Language::TypeScript
+            | Language::Tsx
+            | Language::Go
+            | Language::Java => r"(?:\s|\x{FEFF}|//[^\n]*|/\*(?s:.*?)\*/)*",
+            Language::Rust => return None,
+        };
+        let parts: Vec<String> = tokens.iter().map(|t| regex::escape(t)).collect();
+        regex::Regex::new(&parts.join(trivia)).ok().map(Seq)
+    }
+}
+
 /// A requirement over a file's text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Req {
     /// The literal occurs.
     Lit(Lit),
+    /// The tokens occur in sequence (checked after the literal they hold).
+    Seq(Seq),
     /// Every requirement holds.
     All(Vec<Req>),
     /// At least one holds.
@@ -338,19 +370,27 @@ fn part(lang: Language, grammar: &tree_sitter::Language, p: &Part) -> Option<Req
             .node_kind_for_id(*k)
             .and_then(|name| kind_keyword(lang, name))
             .map(|w| Req::Lit(word(w))),
-        Part::Pattern(pat) => pat
-            .literal
-            .as_ref()
-            .filter(|l| l.len() >= MIN_LEN)
-            .map(|l| {
-                // an identifier token is a whole word in the source (maximal munch)
-                let word = l.bytes().all(ident_byte);
-                Req::Lit(Lit {
-                    text: l.clone(),
-                    nocase: false,
-                    word,
-                })
-            }),
+        Part::Pattern(pat) => {
+            let lit = pat
+                .literal
+                .as_ref()
+                .filter(|l| l.len() >= MIN_LEN)
+                .map(|l| {
+                    // an identifier token is a whole word in the source (maximal munch)
+                    let word = l.bytes().all(ident_byte);
+                    Req::Lit(Lit {
+                        text: l.clone(),
+                        nocase: false,
+                        word,
+                    })
+                });
+            // the literal first: the sequence's regex runs only where the word occurs
+            let seq = lit
+                .as_ref()
+                .and_then(|_| Seq::new(lang, &pat.tokens))
+                .map(Req::Seq);
+            all(vec![lit, seq])
+        }
         Part::Regex(re) => regex_req(re.as_str()),
         Part::All(v) => all(v.iter().map(|r| requirement(lang, grammar, r)).collect()),
         Part::Any(v) => any(v.iter().map(|r| requirement(lang, grammar, r)).collect()),
@@ -368,18 +408,22 @@ fn ident_byte(b: u8) -> bool {
 
 /// Evaluates requirements over one file's text, each literal searched once.
 pub(crate) struct FileText<'t> {
+    src: &'t str,
     text: &'t [u8],
     lower: Option<Vec<u8>>,
     seen: HashMap<Lit, bool>,
+    seqs: HashMap<String, bool>,
 }
 
 impl<'t> FileText<'t> {
     /// A file's text.
     pub(crate) fn new(text: &'t str) -> Self {
         FileText {
+            src: text,
             text: text.as_bytes(),
             lower: None,
             seen: HashMap::new(),
+            seqs: HashMap::new(),
         }
     }
 
@@ -413,6 +457,14 @@ impl<'t> FileText<'t> {
     pub(crate) fn holds(&mut self, req: &Req) -> bool {
         match req {
             Req::Lit(l) => self.has(l),
+            Req::Seq(q) => {
+                if let Some(&b) = self.seqs.get(q.0.as_str()) {
+                    return b;
+                }
+                let found = q.0.is_match(self.src);
+                self.seqs.insert(q.0.as_str().to_string(), found);
+                found
+            }
             Req::All(v) => v.iter().all(|r| self.holds(r)),
             Req::Any(v) => v.iter().any(|r| self.holds(r)),
         }
@@ -492,6 +544,30 @@ mod tests {
             !FileText::new("execute(sql)").holds(&r),
             "the dot is required"
         );
+    }
+
+    #[test]
+    fn a_pattern_asks_for_its_tokens_in_order() {
+        let req = |lang: Language, pattern: &str| {
+            let p = crate::pattern::compile(lang, pattern, None, &mut Vec::new()).unwrap();
+            part(lang, &lang.grammar(), &Part::Pattern(p)).expect("a requirement")
+        };
+        let py = req(Language::Python, "$R.set($K, $V)");
+        let holds = |r: &Req, text: &str| FileText::new(text).holds(r);
+        assert!(holds(&py, "r.set(k, v)\n"));
+        assert!(
+            holds(&py, "(redis\n  .set  (k, v))\n"),
+            "whitespace between"
+        );
+        assert!(
+            holds(&py, "(r.  # a comment\n set(k, v))\n"),
+            "a comment between"
+        );
+        assert!(holds(&py, "r. \\\n set(k, v)\n"), "a line continuation");
+        assert!(!holds(&py, "s = set()\nx.update(s)\n"), "the word alone");
+        let js = req(Language::JavaScript, "$R.set($K, $V)");
+        assert!(holds(&js, "client /* c */ . /* d */ set // e\n (k, v);\n"));
+        assert!(!holds(&js, "const s = new Set(); s.add(1);\n"));
     }
 
     #[test]
