@@ -101,6 +101,10 @@ dagster  pypi-wheel dagster 1.13.29 65f7bf2f52c0c1219cb1ca63a1f0f95a1af83d12e94e
 mageai   pypi-wheel mage-ai 0.9.80 1be6e3d0969d9724ee0742d5167ba188273691cad76ddd04857f3a9fd0a8f437
 n8nnodes npm   n8n-nodes-base 2.41.2 d63bed213ca3595a018496d97913397c2f5c9ca55a2981435b19f80ddeaa98ca
 thelounge npm  thelounge 4.5.2 482fc732e71135211da876f1f5e819e6d24f8ea09286e939a847ca51b9d5e983
+pgadmin  pypi-wheel pgadmin4 9.18 9ea084fc416265e4fc95c9fb6e6ae0f6668d34da8670c9b65c79cea054124356
+openwebui pypi-wheel open-webui 0.12.4 02e9caba96234db3fa17a92e56163b3f7f2b8ca8227fa886b85c178d696483f6
+signalk  npm   signalk-server 2.32.0 283184cba10d1df7fa9fc08206667b6d2b6a6b5a119ab09a43e28216dc77c58b
+samljackson npm @boxyhq/saml-jackson 26.2.0 3d446e8c5286a5eeafcb8d35c84c70e559e428bc71c61dbcb9f36ca542328854
 "
 
 want=" $* "

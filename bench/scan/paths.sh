@@ -86,6 +86,10 @@ paths_of() {
     n8nnodes) paths="dist/nodes dist/utils"; langs="--lang javascript" ;;
     # dist/server only: public/ is the browser client
     thelounge) paths=dist/server; langs="--lang javascript" ;;
+    pgadmin) paths=pgadmin4; langs="--lang python" ;;
+    openwebui) paths=open_webui; langs="--lang python" ;;
+    signalk) paths=dist; langs="--lang javascript" ;;
+    samljackson) paths=dist; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
