@@ -274,7 +274,7 @@ pub(crate) fn facts(
             ),
             re(
                 &JS_ENTRY,
-                r"\b(?:app|router|server|fastify)\.(?:get|post|put|patch|delete|use|route)\(|\(\s*req\s*,\s*res\b",
+                r"\b(?:app|router|server|fastify)\.(?:get|post|put|patch|delete|use|route)\(|\(\s*req\s*,\s*res\b|\bthis\.getInputData\(\)",
             ),
         ),
     };
@@ -315,7 +315,23 @@ pub(crate) fn facts(
         if lang != Language::Python && is_method_definition(text, start, open) {
             continue;
         }
-        if let Some(name) = text.get(start..end) {
+        let mut span = (start, end);
+        // `f.call(this, …)`, `f.apply(…)`: a call of `f` (JavaScript)
+        if lang != Language::Python
+            && matches!(&text[start..end], "call" | "apply")
+            && start > 1
+            && b[start - 1] == b'.'
+        {
+            let fend = start - 1;
+            let mut fstart = fend;
+            while fstart > 0 && ident_byte(b[fstart - 1]) {
+                fstart -= 1;
+            }
+            if fstart < fend && !b[fstart].is_ascii_digit() {
+                span = (fstart, fend);
+            }
+        }
+        if let Some(name) = text.get(span.0..span.1) {
             if !is_keyword(lang, name) {
                 calls.insert(name);
             }

@@ -172,3 +172,36 @@ fn code_called_only_from_one_off_files_or_migration_signals_is_one_off() {
         RunContext::Script
     );
 }
+
+#[test]
+fn a_workflow_nodes_helpers_called_through_call_are_on_the_request_path() {
+    let js = Language::JavaScript;
+    let files = vec![
+        facts(
+            js,
+            "nodes/Airtable/Airtable.node.js",
+            "class Airtable {\n  async execute() {\n    const items = this.getInputData();\n    const rows = await downloadRecordAttachments.call(this, items);\n    return rows;\n  }\n}\n",
+            false,
+            None,
+        ),
+        facts(
+            js,
+            "nodes/Airtable/GenericFunctions.js",
+            "async function downloadRecordAttachments(records) {\n  for (const r of records) { await this.helpers.request(r.url); }\n}\n",
+            false,
+            None,
+        ),
+    ];
+    assert!(
+        files[0].entry,
+        "a file reading a workflow's input items serves it"
+    );
+    assert!(files[0]
+        .calls
+        .contains(&"downloadRecordAttachments".to_string()));
+    let r = Reach::new(&files);
+    assert_eq!(
+        r.lookup(Some("downloadRecordAttachments"), None).unwrap().0,
+        RunContext::Request
+    );
+}

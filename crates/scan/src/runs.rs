@@ -526,6 +526,7 @@ fn js_scope<'t>(
     static DECO: OnceLock<Regex> = OnceLock::new();
     static PARAMS: OnceLock<Regex> = OnceLock::new();
     static STARTUP: OnceLock<Regex> = OnceLock::new();
+    static NODE_API: OnceLock<Regex> = OnceLock::new();
     if !matches!(
         a.kind(),
         "function_declaration"
@@ -581,6 +582,26 @@ fn js_scope<'t>(
                 RunContext::Background,
                 format!("decorated {}", first_line(t)),
             ));
+        }
+    }
+    // a workflow node's entry point (n8n's `INodeType`): `execute` runs for every execution
+    // of a workflow holding the node, `webhook` for every call of its webhook; told from other
+    // methods of that name by the node API they are given or call
+    if a.kind() == "method_definition" {
+        let name = a.child_by_field_name("name").map(&text).unwrap_or("");
+        if matches!(name, "execute" | "webhook" | "supplyData") {
+            let body = text(a);
+            if re(
+                &NODE_API,
+                r"\b(IExecuteFunctions|IWebhookFunctions|ISupplyDataFunctions)\b|\bthis\.(getInputData|getNodeParameter|getBodyData|getRequestObject)\(",
+            )
+            .is_match(body)
+            {
+                return Some((
+                    RunContext::Request,
+                    format!("workflow node method `{name}` (runs per workflow execution)"),
+                ));
+            }
         }
     }
     // a start-up hook: runs once per process
@@ -686,5 +707,42 @@ mod tests {
             Some(RunContext::Migration)
         );
         assert_eq!(c(js, "src/services/items.js", ""), None);
+    }
+
+    /// The run context of the function holding the first occurrence of `needle` in `code`.
+    fn context_at(lang: Language, code: &str, needle: &str) -> Option<RunContext> {
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        let tree = parser.parse(code, None).unwrap();
+        let at = code.find(needle).expect("needle in code");
+        let mut n = tree
+            .root_node()
+            .descendant_for_byte_range(at, at + needle.len())
+            .unwrap();
+        let mut stack = vec![n];
+        while let Some(p) = n.parent() {
+            stack.push(p);
+            n = p;
+        }
+        stack.reverse();
+        of_function(lang, &stack, code.as_bytes()).map(|v| v.0)
+    }
+
+    #[test]
+    fn a_workflow_nodes_execute_runs_per_workflow_execution() {
+        let js = Language::JavaScript;
+        let node = "class Airtable {\n  constructor() { this.description = { name: 'airtable' }; }\n  async execute() {\n    const items = this.getInputData();\n    for (const item of items) { await apiRequest.call(this, item); }\n  }\n}\n";
+        assert_eq!(
+            context_at(js, node, "apiRequest"),
+            Some(RunContext::Request)
+        );
+        let ts = "export class Slack implements INodeType {\n  async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {\n    return [await send(this)];\n  }\n}\n";
+        assert_eq!(
+            context_at(Language::TypeScript, ts, "send"),
+            Some(RunContext::Request)
+        );
+        // another class's execute(): its callers decide
+        let other = "class Migration {\n  async execute(db) {\n    await db.run('x');\n  }\n}\n";
+        assert_eq!(context_at(js, other, "db.run"), None);
     }
 }
