@@ -21,6 +21,7 @@
 #   CORPORA=heldout17 bash bench/scan.sh # round 17's (with the GraphQL field-resolver rules)
 #   CORPORA=heldout18 bash bench/scan.sh # round 18's (OpenStack services, Etherpad, Flowise nodes)
 #   CORPORA=heldout19 bash bench/scan.sh # round 19's (dagster, mage-ai, n8n's nodes, The Lounge)
+#   CORPORA=heldout20 bash bench/scan.sh # round 20's (pgAdmin, Open WebUI, Signal K, SAML Jackson)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -110,6 +111,10 @@ elif [ "${CORPORA:-}" = heldout19 ]; then
   bash "$scan/corpus.sh" dagster mageai n8nnodes thelounge
   cd "$scan/.corpus"
   PATHS=(dagster/dagster mageai/mage_ai n8nnodes/dist/nodes n8nnodes/dist/utils thelounge/dist/server)
+elif [ "${CORPORA:-}" = heldout20 ]; then
+  bash "$scan/corpus.sh" pgadmin openwebui signalk samljackson
+  cd "$scan/.corpus"
+  PATHS=(pgadmin/pgadmin4 openwebui/open_webui signalk/dist samljackson/dist)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -138,6 +143,7 @@ case "${CORPORA:-}" in
   heldout17) bundles reviewboard/reviewboard/htdocs reviewboard/reviewboard/static netbox/extras/data
     echo '*.mjs' > strapigql/dist/server/.ignore; echo 'strapigql/**/*.mjs' >> .semgrepignore ;;
   heldout19) bundles mageai/mage_ai/server/frontend_dist mageai/mage_ai/server/frontend_dist_base_path_template ;;
+  heldout20) bundles pgadmin/pgadmin4/pgadmin/static/js/generated openwebui/open_webui/frontend openwebui/open_webui/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root
