@@ -198,23 +198,24 @@ fn exact(h: &Hir, nocase: bool) -> Option<Vec<String>> {
     let set: Vec<String> = match h.kind() {
         HirKind::Empty | HirKind::Look(_) => vec![String::new()],
         HirKind::Literal(l) => vec![fold(std::str::from_utf8(&l.0).ok()?)],
-        HirKind::Class(regex_syntax::hir::Class::Bytes(c)) => {
+        HirKind::Class(class) => {
+            let ranges: Vec<(u32, u32)> = match class {
+                regex_syntax::hir::Class::Bytes(c) => c
+                    .ranges()
+                    .iter()
+                    .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                    .collect(),
+                regex_syntax::hir::Class::Unicode(c) => c
+                    .ranges()
+                    .iter()
+                    .map(|r| (u32::from(r.start()), u32::from(r.end())))
+                    .collect(),
+            };
             let mut out = Vec::new();
-            for r in c.ranges() {
-                for b in r.start()..=r.end() {
-                    if !b.is_ascii() || out.len() == MAX_CLASS {
-                        return None;
-                    }
-                    out.push(fold(&(b as char).to_string()));
-                }
-            }
-            out
-        }
-        HirKind::Class(regex_syntax::hir::Class::Unicode(c)) => {
-            let mut out = Vec::new();
-            for r in c.ranges() {
-                for ch in r.start()..=r.end() {
-                    if !ch.is_ascii() || out.len() == MAX_CLASS {
+            for (start, end) in ranges {
+                for code in start..=end {
+                    let ch = char::from_u32(code).filter(char::is_ascii)?;
+                    if out.len() == MAX_CLASS {
                         return None;
                     }
                     out.push(fold(&ch.to_string()));
