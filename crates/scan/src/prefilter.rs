@@ -294,21 +294,8 @@ fn hir_req(h: &Hir, nocase: bool) -> Option<Req> {
             return Some(r);
         }
     }
+    // a literal was answered above (`exact` spells it; too short, it requires nothing)
     match h.kind() {
-        HirKind::Literal(l) => {
-            let text = std::str::from_utf8(&l.0).ok()?;
-            (text.len() >= MIN_LEN).then(|| {
-                Req::Lit(Lit {
-                    text: if nocase {
-                        text.to_ascii_lowercase()
-                    } else {
-                        text.to_string()
-                    },
-                    nocase,
-                    word: false,
-                })
-            })
-        }
         HirKind::Capture(c) => hir_req(&c.sub, nocase),
         HirKind::Concat(v) => {
             // runs of finite pieces are joined (`\.` `(get|set)` `\(` is `.get(` or `.set(`);
