@@ -35,9 +35,20 @@ pub(crate) struct Pattern {
     /// called name): a file without it cannot match.
     pub(crate) literal: Option<String>,
     /// The run of concrete tokens around `literal` that every match spells in this order with
-    /// only whitespace and comments between (`.`, `set`, `(` in `$R.set($K, $V)`); empty when
-    /// the literal stands alone.
-    pub(crate) tokens: Vec<String>,
+    /// only whitespace and comments between (`.`, `set`, `(` in `$R.set($K, $V)`), with the
+    /// single-node metavariables inside it (`requests`, `.`, `$M`, `(` in
+    /// `requests.$M($$$)`: a constraint may tell what they spell); empty when the literal
+    /// stands alone.
+    pub(crate) tokens: Vec<Tok>,
+}
+
+/// One piece of [`Pattern::tokens`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Tok {
+    /// A fixed token.
+    Text(String),
+    /// The text of one node bound to this metavariable.
+    Var(u16),
 }
 
 impl PNode {
@@ -260,31 +271,43 @@ fn longest_leaf(p: &PNode, best: &mut Option<String>) {
     }
 }
 
-/// The leaves of `p` in source order; `None` for what is not a fixed token: a metavariable, and
-/// a `,` before a `$$$` (the matcher lets `f($A, $$$)` match `f(a)`, without the comma).
-fn leaves<'p>(p: &'p PNode, out: &mut Vec<Option<&'p str>>) {
-    if let PNode::Node { text, children, .. } = p {
-        if let Some(t) = text {
-            out.push(Some(t));
-        }
-        for (i, c) in children.iter().enumerate() {
-            let before_multi = matches!(children.get(i + 1), Some(PNode::Meta { multi: true, .. }));
-            match c {
-                PNode::Node { text: Some(t), .. } if &**t == "," && before_multi => out.push(None),
-                _ => leaves(c, out),
+/// The leaves of `p` in source order; `None` for what is neither a fixed token nor a named
+/// single-node metavariable: `$_`, a `$$$`, and a `,` before a `$$$` (the matcher lets
+/// `f($A, $$$)` match `f(a)`, without the comma).
+fn leaves(p: &PNode, out: &mut Vec<Option<Tok>>) {
+    match p {
+        PNode::Node { text, children, .. } => {
+            if let Some(t) = text {
+                out.push(Some(Tok::Text(t.to_string())));
+            }
+            for (i, c) in children.iter().enumerate() {
+                let before_multi =
+                    matches!(children.get(i + 1), Some(PNode::Meta { multi: true, .. }));
+                match c {
+                    PNode::Node { text: Some(t), .. } if &**t == "," && before_multi => {
+                        out.push(None)
+                    }
+                    _ => leaves(c, out),
+                }
             }
         }
-    } else {
-        out.push(None);
+        PNode::Meta {
+            var: Some(v),
+            multi: false,
+        } => out.push(Some(Tok::Var(*v))),
+        PNode::Meta { .. } => out.push(None),
     }
 }
 
 /// The tokens adjacent to the leaf `literal` (the one [`longest_leaf`] chose: the last of its
 /// text), when there are two or more.
-fn tokens_around(root: &PNode, literal: &str) -> Vec<String> {
+fn tokens_around(root: &PNode, literal: &str) -> Vec<Tok> {
     let mut all = Vec::new();
     leaves(root, &mut all);
-    let Some(i) = all.iter().rposition(|l| *l == Some(literal)) else {
+    let Some(i) = all
+        .iter()
+        .rposition(|l| matches!(l, Some(Tok::Text(t)) if t == literal))
+    else {
         return Vec::new();
     };
     let start = all[..i]
@@ -298,11 +321,7 @@ fn tokens_around(root: &PNode, literal: &str) -> Vec<String> {
     if end - start < 2 {
         return Vec::new();
     }
-    all[start..end]
-        .iter()
-        .flatten()
-        .map(|t| t.to_string())
-        .collect()
+    all[start..end].iter().flatten().cloned().collect()
 }
 
 #[cfg(test)]
@@ -360,23 +379,35 @@ mod tests {
         assert_eq!(p.literal, None);
         let p = compile(Language::Python, "re.compile($P)", None, &mut vars).unwrap();
         assert_eq!(p.literal.as_deref(), Some("compile"));
-        assert_eq!(p.tokens, ["re", ".", "compile", "("]);
+        let mut want = texts(&["re", ".", "compile", "("]);
+        want.extend([Tok::Var(2), Tok::Text(")".into())]);
+        assert_eq!(p.tokens, want);
+    }
+
+    fn texts(v: &[&str]) -> Vec<Tok> {
+        v.iter().map(|t| Tok::Text(t.to_string())).collect()
     }
 
     #[test]
     fn tokens_around_the_literal_stop_at_what_a_match_may_change() {
         let mut vars = Vec::new();
         let tokens = |lang, src| compile(lang, src, None, &mut Vec::new()).unwrap().tokens;
-        assert_eq!(
-            tokens(Language::Python, "$R.set($K, $V)"),
-            [".", "set", "("]
-        );
+        let mut want = vec![Tok::Var(0)];
+        want.extend(texts(&[".", "set", "("]));
+        want.extend([Tok::Var(1), Tok::Text(",".into()), Tok::Var(2)]);
+        want.extend(texts(&[")"]));
+        assert_eq!(tokens(Language::Python, "$R.set($K, $V)"), want);
         // `f(x, $$$)` matches `f(x)`: the comma is not required
         assert_eq!(
             tokens(Language::JavaScript, "fetch(url, $$$)"),
-            ["fetch", "(", "url"]
+            texts(&["fetch", "(", "url"])
         );
-        assert!(tokens(Language::Python, "$X.objects").len() == 2);
+        // `$_` and `$$$` may be anything
+        assert_eq!(
+            tokens(Language::Python, "$_.get($$$)"),
+            texts(&[".", "get", "("])
+        );
+        assert_eq!(tokens(Language::Python, "$X.objects").len(), 3);
         assert!(
             compile(Language::Python, "$F($A)", None, &mut vars)
                 .unwrap()

@@ -8,14 +8,19 @@
 //! spells (`await_expression` needs `await`, a `for` loop needs `for`), and from the literal
 //! pieces of a regex that no match can skip (read from regex-syntax's HIR; `(?i)` regexes are
 //! matched ignoring ASCII case; adjacent pieces that match few strings are joined, so
-//! `\.(select|update)\(` asks for `.select(` or `.update(`, not for the bare words). A
+//! `\.(select|update)\(` asks for `.select(` or `.update(`, not for the bare words). Once the
+//! literals are found, regexes narrow further: a pattern's run of fixed tokens around its
+//! literal, in order with only whitespace and comments between (a metavariable in the run
+//! spelled by its constraint when that is an anchored regex of few strings), and a rule's
+//! regex searched for in the whole file without its anchors and end repetitions. A
 //! requirement is necessary, never sufficient: a file that passes is parsed and matched as
 //! before.
 
 use crate::lang::Language;
 use crate::matcher::{Part, RuleObj};
+use crate::pattern::Tok;
 use memchr::memmem;
-use regex_syntax::hir::{Hir, HirKind};
+use regex_syntax::hir::{Hir, HirKind, Look};
 use std::collections::HashMap;
 
 /// A word a file must contain.
@@ -29,9 +34,10 @@ pub(crate) struct Lit {
     pub(crate) word: bool,
 }
 
-/// Tokens that occur in this order with only whitespace and comments between them.
+/// A regex the file's text must match: tokens that occur in this order with only whitespace
+/// and comments between them, or a rule's regex freed of its anchors.
 #[derive(Debug, Clone)]
-pub(crate) struct Seq(regex::Regex);
+pub(crate) struct Seq(regex::bytes::Regex);
 
 impl PartialEq for Seq {
     fn eq(&self, other: &Self) -> bool {
@@ -42,9 +48,53 @@ impl PartialEq for Seq {
 impl Eq for Seq {}
 
 impl Seq {
-    /// `tokens` of `lang`, each separated from the next by whitespace, line continuations and
-    /// comments (`None` for Rust, whose nested block comments a regex cannot skip).
-    fn new(lang: Language, tokens: &[String]) -> Option<Seq> {
+    /// The run of `tokens` around `literal` whose pieces are known: fixed tokens, and
+    /// metavariables whose constraint is an anchored regex of few strings (`^(get|post)$`);
+    /// `None` when fewer than two pieces are known.
+    fn around(
+        lang: Language,
+        tokens: &[Tok],
+        literal: &str,
+        constraints: &[Option<RuleObj>],
+    ) -> Option<Seq> {
+        let piece = |t: &Tok| match t {
+            Tok::Text(s) => Some(regex::escape(s)),
+            Tok::Var(v) => {
+                let c = constraints.get(*v as usize)?.as_ref()?;
+                let [Part::Regex(re)] = c.parts.as_slice() else {
+                    return None;
+                };
+                let (set, nocase) = anchored_set(re.as_str())?;
+                let alts: Vec<String> = set.iter().map(|s| regex::escape(s)).collect();
+                Some(format!(
+                    "(?{}:{})",
+                    if nocase { "i" } else { "" },
+                    alts.join("|")
+                ))
+            }
+        };
+        let at = tokens
+            .iter()
+            .rposition(|t| matches!(t, Tok::Text(s) if s == literal))?;
+        let pieces: Vec<Option<String>> = tokens.iter().map(piece).collect();
+        let start = pieces[..at]
+            .iter()
+            .rposition(Option::is_none)
+            .map_or(0, |j| j + 1);
+        let end = pieces[at..]
+            .iter()
+            .position(Option::is_none)
+            .map_or(pieces.len(), |j| at + j);
+        if end - start < 2 {
+            return None;
+        }
+        let parts: Vec<String> = pieces[start..end].iter().flatten().cloned().collect();
+        Seq::of_parts(lang, &parts)
+    }
+
+    /// `parts` (regexes) of `lang`, each separated from the next by whitespace, line
+    /// continuations and comments.
+    fn of_parts(lang: Language, parts: &[String]) -> Option<Seq> {
         let trivia = match lang {
             Language::Python => r"(?:\s|\x{FEFF}|\\\r?\n|#[^\n]*)*",
             Language::JavaScript
@@ -54,8 +104,94 @@ impl Seq {
             | Language::Java => r"(?:\s|\x{FEFF}|//[^\n]*|/\*(?s:.*?)\*/)*",
             Language::Rust => return None,
         };
-        let parts: Vec<String> = tokens.iter().map(|t| regex::escape(t)).collect();
-        regex::Regex::new(&parts.join(trivia)).ok().map(Seq)
+        regex::bytes::Regex::new(&parts.join(trivia)).ok().map(Seq)
+    }
+
+    /// What the text of a whole file matches when one of its nodes' text matches `pattern`
+    /// (a rule's `regex:`, read as the rule reads it): the same regex with its assertions
+    /// (`^`, `$`, `\b`) taken out, since a node's start, end or edge is none of the file's.
+    fn unanchored(pattern: &str) -> Option<Seq> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .ok()?;
+        let free = trim_edges(&without_looks(&hir));
+        regex::bytes::RegexBuilder::new(&free.to_string())
+            .unicode(false)
+            .build()
+            .ok()
+            .map(Seq)
+    }
+}
+
+/// The strings a regex anchored at both ends (`^(get|post)$`) matches, when they are few,
+/// and whether it ignores case.
+fn anchored_set(pattern: &str) -> Option<(Vec<String>, bool)> {
+    let (src, nocase) = leading_flags(pattern);
+    if src.contains("(?") {
+        return None;
+    }
+    let hir = regex_syntax::ParserBuilder::new()
+        .unicode(false)
+        .utf8(false)
+        .build()
+        .parse(src)
+        .ok()?;
+    let HirKind::Concat(v) = hir.kind() else {
+        return None;
+    };
+    let look = |h: Option<&Hir>, want: Look| matches!(h.map(Hir::kind), Some(HirKind::Look(l)) if *l == want);
+    if !look(v.first(), Look::Start) || !look(v.last(), Look::End) {
+        return None;
+    }
+    let set = exact(&hir, nocase)?;
+    (!set.iter().any(String::is_empty)).then_some((set, nocase))
+}
+
+/// A pattern's leading flags (`i`, `s`, `m`) taken off, and whether `i` is one of them.
+fn leading_flags(pattern: &str) -> (&str, bool) {
+    match pattern
+        .strip_prefix("(?")
+        .and_then(|r| r.split_once(')'))
+        .filter(|(flags, _)| !flags.is_empty() && flags.chars().all(|c| "ism".contains(c)))
+    {
+        Some((flags, rest)) => (rest, flags.contains('i')),
+        None => (pattern, false),
+    }
+}
+
+/// `h` searched for anywhere in a text, without the repetitions at its ends: what a match of
+/// `\w+\.\w+\.(all|count)` holds, `\.\w+\.(all|count)` matches too (a weaker test, and
+/// one the regex engine runs far faster: a leading `\w+` is tried at every word).
+fn trim_edges(h: &Hir) -> Hir {
+    match h.kind() {
+        HirKind::Capture(c) => trim_edges(&c.sub),
+        HirKind::Alternation(v) => Hir::alternation(v.iter().map(trim_edges).collect()),
+        HirKind::Concat(v) => {
+            let loose = |x: &Hir| matches!(x.kind(), HirKind::Repetition(_) | HirKind::Empty);
+            let start = v.iter().position(|x| !loose(x)).unwrap_or(v.len());
+            let end = v.iter().rposition(|x| !loose(x)).map_or(start, |j| j + 1);
+            Hir::concat(v[start..end.max(start)].to_vec())
+        }
+        HirKind::Repetition(_) => Hir::empty(),
+        _ => h.clone(),
+    }
+}
+
+/// `h` with every assertion replaced by the empty match (a superset of its matches).
+fn without_looks(h: &Hir) -> Hir {
+    match h.kind() {
+        HirKind::Look(_) => Hir::empty(),
+        HirKind::Capture(c) => without_looks(&c.sub),
+        HirKind::Repetition(r) => Hir::repetition(regex_syntax::hir::Repetition {
+            sub: Box::new(without_looks(&r.sub)),
+            ..r.clone()
+        }),
+        HirKind::Concat(v) => Hir::concat(v.iter().map(without_looks).collect()),
+        HirKind::Alternation(v) => Hir::alternation(v.iter().map(without_looks).collect()),
+        _ => h.clone(),
     }
 }
 
@@ -158,14 +294,7 @@ fn word(s: &str) -> Lit {
 fn regex_req(pattern: &str) -> Option<Req> {
     // leading flags: `i` is handled by searching lowercase text, `s` and `m` do not change
     // literals; anything else (or flags further in) is not handled
-    let (src, nocase) = match pattern
-        .strip_prefix("(?")
-        .and_then(|r| r.split_once(')'))
-        .filter(|(flags, _)| !flags.is_empty() && flags.chars().all(|c| "ism".contains(c)))
-    {
-        Some((flags, rest)) => (rest, flags.contains('i')),
-        None => (pattern, false),
-    };
+    let (src, nocase) = leading_flags(pattern);
     if src.contains("(?") {
         return None;
     }
@@ -344,15 +473,27 @@ fn hir_req(h: &Hir, nocase: bool) -> Option<Req> {
 }
 
 /// What a file must contain for `r` to match in it (`None`: nothing known).
+/// `constraints` are the rule's, by metavariable.
 pub(crate) fn requirement(
     lang: Language,
     grammar: &tree_sitter::Language,
     r: &RuleObj,
+    constraints: &[Option<RuleObj>],
 ) -> Option<Req> {
-    all(r.parts.iter().map(|p| part(lang, grammar, p)).collect())
+    all(r
+        .parts
+        .iter()
+        .map(|p| part(lang, grammar, p, constraints))
+        .collect())
 }
 
-fn part(lang: Language, grammar: &tree_sitter::Language, p: &Part) -> Option<Req> {
+fn part(
+    lang: Language,
+    grammar: &tree_sitter::Language,
+    p: &Part,
+    constraints: &[Option<RuleObj>],
+) -> Option<Req> {
+    let sub = |r: &RuleObj| requirement(lang, grammar, r, constraints);
     match p {
         Part::Kind(k) => grammar
             .node_kind_for_id(*k)
@@ -375,17 +516,24 @@ fn part(lang: Language, grammar: &tree_sitter::Language, p: &Part) -> Option<Req
             // the literal first: the sequence's regex runs only where the word occurs
             let seq = lit
                 .as_ref()
-                .and_then(|_| Seq::new(lang, &pat.tokens))
+                .zip(pat.literal.as_deref())
+                .and_then(|(_, l)| Seq::around(lang, &pat.tokens, l, constraints))
                 .map(Req::Seq);
             all(vec![lit, seq])
         }
-        Part::Regex(re) => regex_req(re.as_str()),
-        Part::All(v) => all(v.iter().map(|r| requirement(lang, grammar, r)).collect()),
-        Part::Any(v) => any(v.iter().map(|r| requirement(lang, grammar, r)).collect()),
-        Part::Matches(r) => requirement(lang, grammar, r),
-        Part::Inside(rel) | Part::Has(rel) | Part::Follows(rel) => {
-            requirement(lang, grammar, &rel.rule)
+        Part::Regex(re) => {
+            // the literals first; the regex runs only in files that hold them
+            let lits = regex_req(re.as_str());
+            let seq = lits
+                .as_ref()
+                .and_then(|_| Seq::unanchored(re.as_str()))
+                .map(Req::Seq);
+            all(vec![lits, seq])
         }
+        Part::All(v) => all(v.iter().map(sub).collect()),
+        Part::Any(v) => any(v.iter().map(sub).collect()),
+        Part::Matches(r) => sub(r),
+        Part::Inside(rel) | Part::Has(rel) | Part::Follows(rel) => sub(&rel.rule),
         Part::Not(_) => None,
     }
 }
@@ -396,7 +544,6 @@ fn ident_byte(b: u8) -> bool {
 
 /// Evaluates requirements over one file's text, each literal searched once.
 pub(crate) struct FileText<'t> {
-    src: &'t str,
     text: &'t [u8],
     lower: Option<Vec<u8>>,
     seen: HashMap<Lit, bool>,
@@ -407,7 +554,6 @@ impl<'t> FileText<'t> {
     /// A file's text.
     pub(crate) fn new(text: &'t str) -> Self {
         FileText {
-            src: text,
             text: text.as_bytes(),
             lower: None,
             seen: HashMap::new(),
@@ -449,7 +595,7 @@ impl<'t> FileText<'t> {
                 if let Some(&b) = self.seqs.get(q.0.as_str()) {
                     return b;
                 }
-                let found = q.0.is_match(self.src);
+                let found = q.0.is_match(self.text);
                 self.seqs.insert(q.0.as_str().to_string(), found);
                 found
             }
@@ -460,115 +606,5 @@ impl<'t> FileText<'t> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn lit(text: &str, nocase: bool) -> Req {
-        Req::Lit(Lit {
-            text: text.into(),
-            nocase,
-            word: false,
-        })
-    }
-
-    #[test]
-    fn regex_literals_become_requirements() {
-        assert_eq!(
-            regex_req("^(this\\.)?knex\\("),
-            Some(lit("knex(", false)),
-            "an optional group is not required"
-        );
-        assert_eq!(regex_req("(?i)\\bselect\\s+\\*"), Some(lit("select", true)));
-        assert_eq!(
-            regex_req("^[\\w.]*\\.objects"),
-            Some(lit(".objects", false))
-        );
-        assert_eq!(regex_req("^a"), None, "too short");
-        assert_eq!(
-            regex_req("(?is)^[\"']\\s*select\\s+\\w+\\s+from"),
-            any(vec![Some(Req::All(vec![
-                lit("select", true),
-                lit("from", true)
-            ]))])
-        );
-        assert_eq!(regex_req("^(ab|cd)\\s*x$"), None, "nothing long enough");
-        assert_eq!(
-            regex_req("[A-Z]\\w*\\.(select|update)\\("),
-            Some(Req::Any(vec![
-                lit(".select(", false),
-                lit(".update(", false)
-            ])),
-            "adjacent literal pieces are joined"
-        );
-        assert_eq!(
-            regex_req("(?i)^(ab|cd)[._]x"),
-            Some(Req::Any(vec![
-                lit("ab.x", true),
-                lit("ab_x", true),
-                lit("cd.x", true),
-                lit("cd_x", true)
-            ])),
-            "a small class is expanded"
-        );
-        assert_eq!(
-            regex_req("(a|b|c|d|e|f|g|h|i)(a|b|c|d|e|f|g|h|i)(a|b|c|d|e|f|g|h|i)xyz"),
-            Some(lit("xyz", false)),
-            "too many strings: the pieces count on their own"
-        );
-        let r = regex_req("(?i)(^|[._])(db|conn)\\.(query|execute)$").expect("an alternation");
-        assert_eq!(
-            r,
-            Req::Any(vec![
-                lit("conn.execute", true),
-                lit("conn.query", true),
-                lit("db.execute", true),
-                lit("db.query", true)
-            ]),
-            "a string holding another of the set adds nothing"
-        );
-        assert!(FileText::new("x = CONN.execute(sql)").holds(&r));
-        assert!(!FileText::new("x = pool.run(sql)").holds(&r));
-        assert!(
-            !FileText::new("execute(sql)").holds(&r),
-            "the dot is required"
-        );
-    }
-
-    #[test]
-    fn a_pattern_asks_for_its_tokens_in_order() {
-        let req = |lang: Language, pattern: &str| {
-            let p = crate::pattern::compile(lang, pattern, None, &mut Vec::new()).unwrap();
-            part(lang, &lang.grammar(), &Part::Pattern(p)).expect("a requirement")
-        };
-        let py = req(Language::Python, "$R.set($K, $V)");
-        let holds = |r: &Req, text: &str| FileText::new(text).holds(r);
-        assert!(holds(&py, "r.set(k, v)\n"));
-        assert!(
-            holds(&py, "(redis\n  .set  (k, v))\n"),
-            "whitespace between"
-        );
-        assert!(
-            holds(&py, "(r.  # a comment\n set(k, v))\n"),
-            "a comment between"
-        );
-        assert!(holds(&py, "r. \\\n set(k, v)\n"), "a line continuation");
-        assert!(!holds(&py, "s = set()\nx.update(s)\n"), "the word alone");
-        let js = req(Language::JavaScript, "$R.set($K, $V)");
-        assert!(holds(&js, "client /* c */ . /* d */ set // e\n (k, v);\n"));
-        assert!(!holds(&js, "const s = new Set(); s.add(1);\n"));
-    }
-
-    #[test]
-    fn requirements_are_checked_on_words() {
-        let mut f = FileText::new("x = information\nfor_each()\nSELECT 1");
-        assert!(!f.holds(&Req::Lit(word("for"))));
-        assert!(f.holds(&lit("select", true)));
-        assert!(f.holds(&Req::Any(vec![Req::Lit(word("for")), lit("info", false)])));
-        assert!(!f.holds(&Req::All(vec![Req::Lit(word("for")), lit("info", false)])));
-        let mut g = FileText::new("for (const x of xs) await f(x)");
-        assert!(g.holds(&Req::All(vec![
-            Req::Lit(word("for")),
-            Req::Lit(word("await"))
-        ])));
-    }
-}
+#[path = "prefilter_tests.rs"]
+mod tests;

@@ -452,7 +452,7 @@ fn build(
             constraints[var as usize] = Some(c);
         }
         let kinds = root.root_kinds();
-        let req = crate::prefilter::requirement(lang, &cx.grammar, &root);
+        let req = crate::prefilter::requirement(lang, &cx.grammar, &root, &constraints);
         compiled.push((
             lang,
             Compiled {

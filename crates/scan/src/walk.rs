@@ -203,10 +203,10 @@ impl Worker<'_, '_> {
                 .expect("grammars are compatible with the tree-sitter runtime");
             p
         });
-        let wanted = routes::wanted(lang, &text);
         // A panic on one file (a bug of the scanner's own) is that file's note, not the end
         // of the scan.
         let mut r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let wanted = routes::wanted(lang, &text);
             self.engine
                 .scan(lang, parser, &file, &text, file_runs.as_ref(), wanted)
         })) {

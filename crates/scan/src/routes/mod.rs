@@ -23,6 +23,8 @@ mod python;
 pub(crate) mod sql;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod wanted_tests;
 
 use crate::finding::Finding;
 use crate::lang::{function_name, Language};
@@ -169,17 +171,17 @@ pub(crate) fn wanted(lang: Language, text: &str) -> Wanted {
     static PY: OnceLock<Regex> = OnceLock::new();
     static DJANGO: OnceLock<Regex> = OnceLock::new();
     static JS: OnceLock<Regex> = OnceLock::new();
-    static SQL: OnceLock<Regex> = OnceLock::new();
     let cell = |c: &'static OnceLock<Regex>, p: &str| -> &'static Regex {
         c.get_or_init(|| Regex::new(p).expect("valid regex"))
     };
     let routes = match lang {
         // a Django URL table (`path(…)` where the file names `urlpatterns` or `django.urls`,
-        // as the extractor asks), `add_url_rule`, a route decorator
+        // as the extractor asks), `add_url_rule`, a route decorator given its path as a string
+        // that starts with `/` or is empty (not `@mock.patch("module.name")`)
         Language::Python => {
             cell(
                 &PY,
-                r"add_url_rule|add_api_route|\.\s*(?:api_)?route\s*\(|(?m)^[ \t]*@[^\n]*\.\s*(?:get|post|put|delete|patch|head|options|websocket)\s*\(",
+                r#"add_url_rule|add_api_route|\.\s*(?:api_)?route\s*\(|(?m)^[ \t]*@[^\n]*\.\s*(?:get|post|put|delete|patch|head|options|websocket)\s*\((?:\s|#[^\n]*)*(?:[rRuUbBfF]{0,2}(?:"[/"]|'[/'])|[^)]*\b(?:path|rule)\s*=)"#,
             )
             .is_match(text)
                 || (text.contains("urlpatterns") || text.contains("django.urls"))
@@ -197,13 +199,8 @@ pub(crate) fn wanted(lang: Language, text: &str) -> Wanted {
         }
         Language::Rust => false,
     };
-    // a quote, the statement's first word, and later the clause it needs (`SELECT … FROM`):
-    // the words `sql::is_sql` asks for, anywhere after (a statement may be concatenated)
-    let sql = cell(
-        &SQL,
-        r#"(?i)["'`](?:\s|\\[nrt]|\\\r?\n)*(?:--|/\*|(?:select(?-u:\b)(?s:.)*?(?-u:\b)from|insert(?-u:\b)(?s:.)*?(?-u:\b)into|update(?-u:\b)(?s:.)*?(?-u:\b)set|delete(?-u:\b)(?s:.)*?(?-u:\b)from|with(?-u:\b)(?s:.)*?(?-u:\b)as)(?-u:\b))"#,
-    )
-    .is_match(text);
+    // a string literal that may be a statement (`sql::is_sql` read from the text alone)
+    let sql = sql::may_hold_sql(lang, text);
     Wanted { routes, sql }
 }
 

@@ -3,7 +3,7 @@
 
 use super::*;
 
-fn extract_text(lang: Language, file: &str, text: &str) -> Extracted {
+pub(super) fn extract_text(lang: Language, file: &str, text: &str) -> Extracted {
     let mut p = tree_sitter::Parser::new();
     p.set_language(&lang.grammar()).unwrap();
     let tree = p.parse(text, None).unwrap();
@@ -580,70 +580,5 @@ class HealthController {
             "POST /orders -> create [20-22]",
             "GET /health -> check [30-32]",
         ]
-    );
-}
-
-#[test]
-fn the_sql_prefilter_lets_escaped_leading_whitespace_through() {
-    let js = "async function up(q) { await q.query(\"\\n      SELECT exists (SELECT FROM t WHERE a = $1)\", [1]); }\n";
-    assert!(wanted(Language::JavaScript, js).sql);
-    let e = extract_text(Language::JavaScript, "m.js", js);
-    assert_eq!(e.sql.len(), 1, "{:?}", e.sql);
-    assert!(!wanted(Language::Python, "x = 'hello'\n").sql);
-    assert!(!wanted(Language::JavaScript, "const m = new Map(); m.get(k);\n").routes);
-}
-
-#[test]
-fn the_sql_prefilter_asks_for_the_clause_a_statement_needs() {
-    // a backslash-newline after the quote, then a statement: read
-    let py = "def up(s):\n    s.execute(f\"\"\"\\\nINSERT INTO t (a)\nSELECT a FROM u\"\"\")\n";
-    assert!(wanted(Language::Python, py).sql);
-    let e = extract_text(Language::Python, "m.py", py);
-    assert_eq!(e.sql.len(), 1, "{:?}", e.sql);
-    // words that start statements, in strings that are not statements: the file is not read
-    let prose = "ACTIONS = ['delete', 'update']\nLABEL = 'Select an option'\n";
-    assert!(!wanted(Language::Python, prose).sql);
-    // the clause may come in a later part of a concatenation, or after a comment
-    let js = "const q = 'SELECT a, b ' +\n  'FROM t';\nconst d = \"DELETE /* all */ FROM t\";\n";
-    assert!(wanted(Language::JavaScript, js).sql);
-    assert_eq!(extract_text(Language::JavaScript, "q.js", js).sql.len(), 1);
-}
-
-#[test]
-fn the_route_prefilter_lets_every_route_file_through_and_little_else() {
-    // a Django URL list not named urlpatterns (included from elsewhere): read
-    let py = "from django.urls import re_path\nfrom . import views\n\nevent_patterns = [\n    re_path(r'^auth/$', views.EventAuth.as_view()),\n]\n";
-    assert!(wanted(Language::Python, py).routes);
-    let e = extract_text(Language::Python, "urls.py", py);
-    assert_eq!(e.routes.len(), 1, "{:?}", e.routes);
-    // a module that only builds URLs, or names a router: nothing to read
-    let reverse =
-        "from django.urls import reverse\n\ndef link(o):\n    return reverse('x', args=[o.pk])\n";
-    assert!(!wanted(Language::Python, reverse).routes);
-    assert!(
-        !wanted(
-            Language::Python,
-            "from . import router\nrouter.register(x)\n"
-        )
-        .routes
-    );
-    // a decorator on a call's result, with spaces
-    let dec = "@ api().get('/items')\ndef items():\n    return []\n";
-    assert!(wanted(Language::Python, dec).routes);
-    // JavaScript: a route has a literal path starting with '/', or an options object
-    assert!(wanted(Language::JavaScript, "router.get(`/x/${id}`, h)\n").routes);
-    assert!(
-        wanted(
-            Language::JavaScript,
-            "fastify.route({ url: '/x', handler })\n"
-        )
-        .routes
-    );
-    assert!(
-        !wanted(
-            Language::JavaScript,
-            "headers.get('content-type'); app.use('/api', r)\n"
-        )
-        .routes
     );
 }
