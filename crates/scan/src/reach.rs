@@ -243,6 +243,22 @@ fn is_method_definition(text: &str, start: usize, open: usize) -> bool {
     false
 }
 
+/// Where the line holding byte `at` starts.
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map_or(0, |i| i + 1)
+}
+
+/// Whether only blanks, and with `async_ok` an `async` keyword, stand between the start of
+/// the line and byte `at`.
+fn after_indent(text: &str, at: usize, async_ok: bool) -> bool {
+    let rest = text[line_start(text, at)..at].trim_start_matches([' ', '\t']);
+    rest.is_empty()
+        || async_ok
+            && rest.strip_prefix("async").is_some_and(|r| {
+                r.starts_with([' ', '\t']) && r.trim_matches([' ', '\t']).is_empty()
+            })
+}
+
 /// Reads the names a file defines and calls.
 pub(crate) fn facts(
     lang: Language,
@@ -258,13 +274,12 @@ pub(crate) fn facts(
     static JS_ENTRY: OnceLock<Regex> = OnceLock::new();
     let (def, entry_re) = match lang {
         Language::Python => (
-            re(
-                &PY_DEF,
-                r"(?m)^[ \t]*(?:async[ \t]+)?(?:def|class)[ \t]+([A-Za-z_]\w*)",
-            ),
+            // at the start of a line (checked on each match: a regex anchored at every line
+            // start is scanned several times slower)
+            re(&PY_DEF, r"(?:def|class)[ \t]+([A-Za-z_]\w*)"),
             re(
                 &PY_ENTRY,
-                r"(?m)^[ \t]*(?:async[ \t]+)?def[ \t]+\w+\((?:self,\s*)?request\b|^@[\w.]*\b(?:route|api_view)\b",
+                r"def[ \t]+\w+\((?:self,\s*)?request(?-u:\b)|@[\w.]*(?-u:\b)(?:route|api_view)(?-u:\b)",
             ),
         ),
         _ => (
@@ -278,8 +293,14 @@ pub(crate) fn facts(
             ),
         ),
     };
+    let py = lang == Language::Python;
     let mut defines: Vec<String> = def
         .captures_iter(text)
+        .filter(|c| {
+            !py || c
+                .get(0)
+                .is_some_and(|m| after_indent(text, m.start(), true))
+        })
         .filter_map(|c| c.iter().skip(1).flatten().next().map(|m| m.as_str()))
         .filter(|n| !is_keyword(lang, n))
         .map(str::to_string)
@@ -353,7 +374,16 @@ pub(crate) fn facts(
     FileFacts {
         file: file.to_string(),
         lang,
-        entry: one_off.is_none() && (entry || entry_re.is_match(text)),
+        entry: one_off.is_none()
+            && (entry
+                || entry_re.find_iter(text).any(|m| {
+                    // Python: `def` indented, a decorator in the first column
+                    !py || if m.as_str().starts_with('@') {
+                        line_start(text, m.start()) == m.start()
+                    } else {
+                        after_indent(text, m.start(), true)
+                    }
+                })),
         defines,
         calls,
         one_off,

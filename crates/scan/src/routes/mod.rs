@@ -169,6 +169,7 @@ impl Wanted {
 /// What `text` in `lang` may declare (see [`Wanted`]).
 pub(crate) fn wanted(lang: Language, text: &str) -> Wanted {
     static PY: OnceLock<Regex> = OnceLock::new();
+    static PY_ROUTE: OnceLock<Regex> = OnceLock::new();
     static DJANGO: OnceLock<Regex> = OnceLock::new();
     static JS: OnceLock<Regex> = OnceLock::new();
     let cell = |c: &'static OnceLock<Regex>, p: &str| -> &'static Regex {
@@ -179,13 +180,18 @@ pub(crate) fn wanted(lang: Language, text: &str) -> Wanted {
         // as the extractor asks), `add_url_rule`, a route decorator given its path as a string
         // that starts with `/` or is empty (not `@mock.patch("module.name")`)
         Language::Python => {
-            cell(
-                &PY,
-                r#"add_url_rule|add_api_route|\.\s*(?:api_)?route\s*\(|(?m)^[ \t]*@[^\n]*\.\s*(?:get|post|put|delete|patch|head|options|websocket)\s*\((?:\s|#[^\n]*)*(?:[rRuUbBfF]{0,2}(?:"[/"]|'[/'])|[^)]*\b(?:path|rule)\s*=)"#,
-            )
-            .is_match(text)
+            text.contains("add_url_rule")
+                || text.contains("add_api_route")
+                || text.contains("route") && cell(&PY_ROUTE, r"\.\s*(?:api_)?route\s*\(").is_match(text)
+                // (anywhere on a line: a regex anchored at every line start is scanned several
+                // times slower, and the extractor reads decorators only)
+                || cell(
+                    &PY,
+                    r#"@[^\n]*\.\s*(?:get|post|put|delete|patch|head|options|websocket)\s*\((?:\s|#[^\n]*)*(?:[rRuUbBfF]{0,2}(?:"[/"]|'[/'])|[^)]*(?-u:\b)(?:path|rule)\s*=)"#,
+                )
+                .is_match(text)
                 || (text.contains("urlpatterns") || text.contains("django.urls"))
-                    && cell(&DJANGO, r"\b(?:re_path|path|url)\s*\(").is_match(text)
+                    && cell(&DJANGO, r"(?-u:\b)(?:re_path|path|url)\s*\(").is_match(text)
         }
         Language::JavaScript | Language::TypeScript | Language::Tsx => cell(
             &JS,
