@@ -310,18 +310,25 @@ fn tokens_around(root: &PNode, literal: &str) -> Vec<Tok> {
     else {
         return Vec::new();
     };
-    let start = all[..i]
+    match run_around(&all, i) {
+        Some(run) if run.len() >= 2 => all[run].iter().flatten().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The run of known items (`Some`) around index `at`: from after the last `None` before it
+/// to the first `None` after it (`None` when `at` itself is not known).
+pub(crate) fn run_around<T>(items: &[Option<T>], at: usize) -> Option<std::ops::Range<usize>> {
+    items.get(at)?.as_ref()?;
+    let start = items[..at]
         .iter()
         .rposition(Option::is_none)
         .map_or(0, |j| j + 1);
-    let end = all[i..]
+    let end = items[at..]
         .iter()
         .position(Option::is_none)
-        .map_or(all.len(), |j| i + j);
-    if end - start < 2 {
-        return Vec::new();
-    }
-    all[start..end].iter().flatten().cloned().collect()
+        .map_or(items.len(), |j| at + j);
+    Some(start..end)
 }
 
 #[cfg(test)]

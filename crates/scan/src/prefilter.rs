@@ -77,18 +77,8 @@ impl Seq {
             .iter()
             .rposition(|t| matches!(t, Tok::Text(s) if s == literal))?;
         let pieces: Vec<Option<String>> = tokens.iter().map(piece).collect();
-        let start = pieces[..at]
-            .iter()
-            .rposition(Option::is_none)
-            .map_or(0, |j| j + 1);
-        let end = pieces[at..]
-            .iter()
-            .position(Option::is_none)
-            .map_or(pieces.len(), |j| at + j);
-        if end - start < 2 {
-            return None;
-        }
-        let parts: Vec<String> = pieces[start..end].iter().flatten().cloned().collect();
+        let run = crate::pattern::run_around(&pieces, at).filter(|r| r.len() >= 2)?;
+        let parts: Vec<String> = pieces[run].iter().flatten().cloned().collect();
         Seq::of_parts(lang, &parts)
     }
 
@@ -129,16 +119,7 @@ impl Seq {
 /// The strings a regex anchored at both ends (`^(get|post)$`) matches, when they are few,
 /// and whether it ignores case.
 fn anchored_set(pattern: &str) -> Option<(Vec<String>, bool)> {
-    let (src, nocase) = leading_flags(pattern);
-    if src.contains("(?") {
-        return None;
-    }
-    let hir = regex_syntax::ParserBuilder::new()
-        .unicode(false)
-        .utf8(false)
-        .build()
-        .parse(src)
-        .ok()?;
+    let (hir, nocase) = parse_plain(pattern)?;
     let HirKind::Concat(v) = hir.kind() else {
         return None;
     };
@@ -292,8 +273,14 @@ fn word(s: &str) -> Lit {
 /// The literals every match of `pattern` contains: its literal pieces that are not optional,
 /// through groups and alternations (an alternation needs one of its branches).
 fn regex_req(pattern: &str) -> Option<Req> {
-    // leading flags: `i` is handled by searching lowercase text, `s` and `m` do not change
-    // literals; anything else (or flags further in) is not handled
+    let (hir, nocase) = parse_plain(pattern)?;
+    hir_req(&hir, nocase)
+}
+
+/// `pattern` parsed as the rules' regexes are (ASCII classes), without its leading flags, and
+/// whether `i` was one of them: `i` is handled by searching lowercase text, `s` and `m` do
+/// not change literals; anything else (or flags further in) is not handled.
+fn parse_plain(pattern: &str) -> Option<(Hir, bool)> {
     let (src, nocase) = leading_flags(pattern);
     if src.contains("(?") {
         return None;
@@ -304,7 +291,7 @@ fn regex_req(pattern: &str) -> Option<Req> {
         .build()
         .parse(src)
         .ok()?;
-    hir_req(&hir, nocase)
+    Some((hir, nocase))
 }
 
 /// Most strings a finite piece of a regex is expanded to (`\.(get|set)\(` is two).

@@ -153,8 +153,18 @@ fn start_regex() -> &'static Regex {
 pub(crate) fn may_hold_sql(lang: Language, text: &str) -> bool {
     static CLAUSE: OnceLock<Regex> = OnceLock::new();
     let clause = CLAUSE.get_or_init(|| {
-        Regex::new(r"(?is)^(?:select(?-u:\b).*?(?-u:\b)from|insert(?-u:\b).*?(?-u:\b)into|update(?-u:\b).*?(?-u:\b)set|delete(?-u:\b).*?(?-u:\b)from|with(?-u:\b).*?(?-u:\b)as)(?-u:\b)")
-            .expect("valid regex")
+        // (the clause's word after a blank, or after `\n` spelled in the source)
+        let pair =
+            |verb: &str, clause: &str| format!(r"{verb}(?-u:\b).*?(?:(?-u:\b)|\\[nrt]){clause}");
+        Regex::new(&format!(
+            r"(?is)^(?:{}|{}|{}|{}|{})(?-u:\b)",
+            pair("select", "from"),
+            pair("insert", "into"),
+            pair("update", "set"),
+            pair("delete", "from"),
+            pair("with", "as"),
+        ))
+        .expect("valid regex")
     });
     let b = text.as_bytes();
     // Python: only quotes that open a literal (a docstring's closing quotes followed by a
@@ -199,8 +209,9 @@ pub(crate) fn may_hold_sql(lang: Language, text: &str) -> bool {
 
 /// The quotes that open Python string literals, in order (of a triple quote, its last
 /// one), read as Python's tokenizer reads a file: comments, then literals with their
-/// prefixes and escapes. `None` where a single-quoted literal runs into the end of its line
-/// or a literal into the end of the file (a file this reading does not follow).
+/// prefixes and escapes. `None` where a single-quoted literal runs into the end of its line,
+/// a literal into the end of the file, or a character no Python has outside a literal stands
+/// outside one (a file this reading does not follow).
 fn python_openers(b: &[u8]) -> Option<Vec<usize>> {
     let mut out = Vec::new();
     let mut i = 0;
@@ -229,6 +240,11 @@ fn python_openers(b: &[u8]) -> Option<Vec<usize>> {
                 };
                 continue;
             }
+            // not Python outside a literal: the file is not what this reading follows (the
+            // parser's recovery may still find literals after it)
+            b'`' | b'$' | b'?' => return None,
+            // a backslash outside a literal continues a line, or is not Python
+            b'\\' if !matches!(b.get(i + 1), Some(b'\n' | b'\r')) => return None,
             _ => {}
         }
         i += 1;
@@ -272,12 +288,12 @@ fn literal_end(lang: Language, b: &[u8], q: usize) -> usize {
             // `{…}` may hold quotes of its own
             return b.len();
         }
+        // (a newline does not end a one-line literal here: the parsers' recovery reads on)
         let mut i = q + 1;
         let mut end = loop {
             match b.get(i) {
                 None => return b.len(),
                 Some(b'\\') => i += 2,
-                Some(b'\n') if !triple => break i,
                 Some(&x) if x == c && (!triple || b[i..].starts_with(&[c, c, c])) => {
                     break i + if triple { 3 } else { 1 };
                 }

@@ -143,3 +143,85 @@ fn the_sql_prefilter_lets_every_statement_through_and_little_else() {
         assert!(extract_text(Language::Python, "n.py", no).sql.is_empty());
     }
 }
+
+#[test]
+fn the_sql_prefilter_never_turns_away_a_file_the_extractor_finds_a_statement_in() {
+    // texts built from the pieces that matter to both (quotes of every kind, escapes,
+    // comments, verbs, clauses, interpolations, prose): wherever the extractor finds a
+    // statement, the pre-check let the file through; and neither panics
+    const PIECES: &[&str] = &[
+        "\"",
+        "'",
+        "\"\"\"",
+        "'''",
+        "`",
+        "\\",
+        "\\n",
+        "\n",
+        " ",
+        "  ",
+        "#",
+        "-- c",
+        "/*",
+        "*/",
+        "SELECT",
+        "select",
+        "FROM",
+        "from",
+        "INSERT",
+        "INTO",
+        "UPDATE",
+        "SET",
+        "DELETE",
+        "WITH",
+        "AS",
+        "(",
+        ")",
+        "f",
+        "r",
+        "the",
+        "t",
+        "a",
+        "q = ",
+        "{x}",
+        "${x}",
+        "+",
+        ",",
+        "*",
+        "= ?",
+        "%s",
+        "x",
+        "e",
+        "Update the",
+        "(\n",
+        "\"SELECT a FROM t\"",
+        "\"DELETE FROM t\"",
+    ];
+    let mut seed: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut statements = 0;
+    for case in 0..20_000 {
+        let lang = [Language::Python, Language::JavaScript][case % 2];
+        let n = 3 + (next() % 18) as usize;
+        let text: String = (0..n)
+            .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+            .collect();
+        // the extractor asked for SQL whatever the pre-check says
+        let mut parser = tree_sitter::Parser::new();
+        parser.set_language(&lang.grammar()).unwrap();
+        let tree = parser.parse(&text, None).unwrap();
+        let all = Wanted {
+            routes: false,
+            sql: true,
+        };
+        let found = !extract(lang, "x.src", &text, &tree, all).sql.is_empty();
+        statements += usize::from(found);
+        assert!(!found || wanted(lang, &text).sql, "{lang:?}: {text:?}");
+    }
+    assert!(statements > 50, "the texts hold statements: {statements}");
+}
