@@ -185,14 +185,11 @@ pub(crate) fn may_hold_sql(lang: Language, text: &str) -> bool {
         let verbs = if text[..m.end()].ends_with("--") || text[..m.end()].ends_with("/*") {
             after_comment(b, m.end() - 2, end)
         } else {
-            let start = m.end() - verb_len(b, m.end());
+            let start = m.end() - letters_before(b, m.end());
             vec![start]
         };
         verbs.into_iter().any(|at| {
-            let len = b[at..]
-                .iter()
-                .take_while(|c| c.is_ascii_alphabetic())
-                .count();
+            let len = letters_after(b, at);
             let verb = text[at..at + len].to_ascii_lowercase();
             let words = plain_words(b, at + len, 3);
             let next = |w: &str| words.first().is_none_or(|x| x.eq_ignore_ascii_case(w));
@@ -275,11 +272,7 @@ fn literal_end(lang: Language, b: &[u8], q: usize) -> usize {
         // a triple quote ends at `q` (`"""SELECT` is matched at its third quote)
         let triple = py && q >= 2 && b[q - 2] == c && b[q - 1] == c;
         let opener = if triple { q - 2 } else { q };
-        let prefix = b[..opener]
-            .iter()
-            .rev()
-            .take_while(|x| x.is_ascii_alphabetic())
-            .count();
+        let prefix = letters_before(b, opener);
         if py
             && b[opener - prefix..opener]
                 .iter()
@@ -320,10 +313,7 @@ fn literal_end(lang: Language, b: &[u8], q: usize) -> usize {
                 }
             }
             let j = j.min(b.len());
-            let letters = b[j..]
-                .iter()
-                .take_while(|x| x.is_ascii_alphabetic())
-                .count();
+            let letters = letters_after(b, j);
             match b.get(j + letters) {
                 Some(&x) if letters <= 2 && (x == b'"' || x == b'\'') => {
                     let n = b[j + letters..].iter().take_while(|&&y| y == x).count();
@@ -340,11 +330,20 @@ fn literal_end(lang: Language, b: &[u8], q: usize) -> usize {
     }
 }
 
-/// The length of the statement verb that ends at `end` (the letters before it).
-fn verb_len(b: &[u8], end: usize) -> usize {
+/// How many ASCII letters end at `end` (a statement verb, a literal's prefix).
+fn letters_before(b: &[u8], end: usize) -> usize {
     b[..end]
         .iter()
         .rev()
+        .take_while(|c| c.is_ascii_alphabetic())
+        .count()
+}
+
+/// How many ASCII letters start at `at` (none past the end).
+fn letters_after(b: &[u8], at: usize) -> usize {
+    b.get(at..)
+        .unwrap_or_default()
+        .iter()
         .take_while(|c| c.is_ascii_alphabetic())
         .count()
 }
@@ -391,10 +390,7 @@ fn after_comment(b: &[u8], at: usize, end: usize) -> Vec<usize> {
             }
         }
         let i = i.min(b.len());
-        let len = b[i..]
-            .iter()
-            .take_while(|c| c.is_ascii_alphabetic())
-            .count();
+        let len = letters_after(b, i);
         let word = std::str::from_utf8(&b[i..i + len]).unwrap_or("");
         if ["select", "insert", "update", "delete", "with"]
             .iter()
