@@ -22,6 +22,7 @@
 #   CORPORA=heldout18 bash bench/scan.sh # round 18's (OpenStack services, Etherpad, Flowise nodes)
 #   CORPORA=heldout19 bash bench/scan.sh # round 19's (dagster, mage-ai, n8n's nodes, The Lounge)
 #   CORPORA=heldout20 bash bench/scan.sh # round 20's (pgAdmin, Open WebUI, Signal K, SAML Jackson)
+#   CORPORA=heldout21 bash bench/scan.sh # round 21's (buildbot, Lemur, Keystone 6, Payload e-commerce)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -115,6 +116,10 @@ elif [ "${CORPORA:-}" = heldout20 ]; then
   bash "$scan/corpus.sh" pgadmin openwebui signalk samljackson
   cd "$scan/.corpus"
   PATHS=(pgadmin/pgadmin4 openwebui/open_webui signalk/dist samljackson/dist)
+elif [ "${CORPORA:-}" = heldout21 ]; then
+  bash "$scan/corpus.sh" buildbot lemur keystone6 payloadecom
+  cd "$scan/.corpus"
+  PATHS=(buildbot/buildbot lemur/lemur keystone6/dist payloadecom/dist)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -144,6 +149,7 @@ case "${CORPORA:-}" in
     echo '*.mjs' > strapigql/dist/server/.ignore; echo 'strapigql/**/*.mjs' >> .semgrepignore ;;
   heldout19) bundles mageai/mage_ai/server/frontend_dist mageai/mage_ai/server/frontend_dist_base_path_template ;;
   heldout20) bundles pgadmin/pgadmin4/pgadmin/static/js/generated openwebui/open_webui/frontend openwebui/open_webui/static ;;
+  heldout21) bundles lemur/lemur/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -105,6 +105,10 @@ pgadmin  pypi-wheel pgadmin4 9.18 9ea084fc416265e4fc95c9fb6e6ae0f6668d34da8670c9
 openwebui pypi-wheel open-webui 0.12.4 02e9caba96234db3fa17a92e56163b3f7f2b8ca8227fa886b85c178d696483f6
 signalk  npm   signalk-server 2.32.0 283184cba10d1df7fa9fc08206667b6d2b6a6b5a119ab09a43e28216dc77c58b
 samljackson npm @boxyhq/saml-jackson 26.2.0 3d446e8c5286a5eeafcb8d35c84c70e559e428bc71c61dbcb9f36ca542328854
+buildbot pypi-wheel buildbot 4.3.0 5cd502825b1bbacda2ac0b24e6da5107dbbc2c54f80cd53100f85a5b2e30c400
+lemur    pypi-wheel lemur 1.9.3 22d5d8723b4b8617dd4d648a483fc352bbc34e90e7546b2d9ad8b40d753a8f7b
+keystone6 npm  @keystone-6/core 8.1.0 86bd2844c406417c906a70aec6699b76566b25154230f04d1192b7533c90a345
+payloadecom npm @payloadcms/plugin-ecommerce 3.90.2 fcb7aba233e5c1cc68221a8f3efc15e367c721310411b8f7191dbf46e5b17f3c
 "
 
 want=" $* "

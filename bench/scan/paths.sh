@@ -90,6 +90,10 @@ paths_of() {
     openwebui) paths=open_webui; langs="--lang python" ;;
     signalk) paths=dist; langs="--lang javascript" ;;
     samljackson) paths=dist; langs="--lang javascript" ;;
+    buildbot) paths=buildbot; langs="--lang python" ;;
+    lemur) paths=lemur; langs="--lang python" ;;
+    keystone6) paths=dist; langs="--lang javascript" ;;
+    payloadecom) paths=dist; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
