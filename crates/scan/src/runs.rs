@@ -147,31 +147,63 @@ pub(crate) fn test_path(path: &str) -> Option<Verdict> {
     if test_file.is_match(name) {
         return Some((RunContext::Test, format!("test file {name}")));
     }
-    let dir = |set: &[&str]| dirs.iter().find(|d| set.contains(&d.as_str())).cloned();
-    if let Some(d) = dir(&[
-        "test",
-        "tests",
-        "__tests__",
-        "__mocks__",
-        "testing",
-        "spec",
-        "specs",
-        "e2e",
-        "fixtures",
-        "test_utils",
-        "testutils",
-        "test-utils",
-        "benchmarks",
-    ]) {
-        return Some((RunContext::Test, format!("under {d}/")));
-    }
-    None
+    test_dir(dirs).map(|d| (RunContext::Test, format!("under {d}/")))
+}
+
+/// The first of `dirs` that is a folder of tests.
+fn test_dir(dirs: &[String]) -> Option<String> {
+    dirs.iter()
+        .find(|d| {
+            [
+                "test",
+                "tests",
+                "__tests__",
+                "__mocks__",
+                "testing",
+                "spec",
+                "specs",
+                "e2e",
+                "fixtures",
+                "test_utils",
+                "testutils",
+                "test-utils",
+                "benchmarks",
+            ]
+            .contains(&d.as_str())
+        })
+        .cloned()
+}
+
+/// Whether the test verdict `v` of the `lang` file at `path` rests on a Python module's name
+/// alone (`db/test_results.py`, `models/connection_test.py`, in no test folder), which its
+/// text can refute.
+pub(crate) fn named_like_a_python_test(lang: Language, path: &str, v: &Verdict) -> bool {
+    let segs = segments(path);
+    lang == Language::Python
+        && v.1.starts_with("test file ")
+        && segs
+            .split_last()
+            .is_some_and(|(_, dirs)| test_dir(dirs).is_none())
+}
+
+/// Whether a Python module holds tests: a test function, a test case, or a test framework
+/// named. A module named like a test without any (`db/test_results.py`, the data layer of a
+/// test-results feature; `commands/database/test_connection.py`) is application code.
+pub(crate) fn holds_python_tests(text: &str) -> bool {
+    static TESTS: OnceLock<Regex> = OnceLock::new();
+    re(
+        &TESTS,
+        r"(?m)^[ \t]*(async[ \t]+)?def[ \t]+test|\bTestCase\b|\b(pytest|unittest|nose)\b",
+    )
+    .is_match(text)
 }
 
 /// The run context a file's path and content give, if they give one.
 pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict> {
     if let Some(v) = test_path(path) {
-        return Some(v);
+        if !named_like_a_python_test(lang, path, &v) || holds_python_tests(text) {
+            return Some(v);
+        }
     }
     let segs = segments(path);
     let (name, dirs) = segs.split_last()?;
@@ -642,6 +674,23 @@ mod tests {
         let py = Language::Python;
         let js = Language::JavaScript;
         assert_eq!(c(py, "app/tests/test_views.py", ""), Some(RunContext::Test));
+        // a module named like a test is one when it holds a test
+        let case = "from django.test import TestCase\n\nclass T(TestCase):\n    pass\n";
+        assert_eq!(c(py, "app/test_views.py", case), Some(RunContext::Test));
+        let pytest = "def test_views(client):\n    assert client.get('/')\n";
+        assert_eq!(c(py, "app/views_test.py", pytest), Some(RunContext::Test));
+        assert_eq!(
+            c(py, "app/conftest.py", "import pytest\n"),
+            Some(RunContext::Test)
+        );
+        let feature = "class TestResultsConnectorComponent(base.DBConnectorComponent):\n    def getTestResults(self):\n        pass\n";
+        assert_eq!(c(py, "app/db/test_results.py", feature), None);
+        // a folder of tests and a JavaScript spec stay tests whatever they hold
+        assert_eq!(
+            c(py, "app/tests/helpers.py", feature),
+            Some(RunContext::Test)
+        );
+        assert_eq!(c(js, "src/users.spec.js", ""), Some(RunContext::Test));
         assert_eq!(
             c(py, "app/migrations/0001_initial.py", ""),
             Some(RunContext::Migration)

@@ -148,9 +148,18 @@ impl Worker<'_, '_> {
         }
         let file = display(path);
         let ctx_path = context_path(self.roots, path);
-        if !self.include_tests && runs::test_path(&ctx_path).is_some() {
-            self.acc.counts.tests += 1;
-            return;
+        if !self.include_tests {
+            if let Some(v) = runs::test_path(&ctx_path) {
+                // a Python module named like a test is one when it holds a test (an
+                // unreadable one stays a test)
+                let refuted = runs::named_like_a_python_test(lang, &ctx_path, &v)
+                    && std::fs::read(path)
+                        .is_ok_and(|b| !runs::holds_python_tests(&String::from_utf8_lossy(&b)));
+                if !refuted {
+                    self.acc.counts.tests += 1;
+                    return;
+                }
+            }
         }
         self.acc.counts.files += 1;
         if let Some(len) = len.filter(|l| *l > self.max_size) {

@@ -521,3 +521,24 @@ fn rule_files_are_read_with_a_size_limit() {
         "{e}"
     );
 }
+
+#[test]
+fn a_python_module_named_like_a_test_is_read_unless_it_holds_a_test() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    let n_plus_one = "def names(cursor, user_ids):\n    out = []\n    for uid in user_ids:\n        cursor.execute(\"SELECT name FROM users WHERE id = %s\", (uid,))\n        out.append(cursor.fetchone())\n    return out\n";
+    // the data layer of a test-results feature: application code
+    write(r, "app/db/test_results.py", n_plus_one);
+    // a test module, and a helper in a test folder
+    write(
+        r,
+        "app/test_users.py",
+        format!("{n_plus_one}\n\ndef test_names(cursor):\n    assert names(cursor, [1]) == []\n"),
+    );
+    write(r, "app/tests/helpers.py", n_plus_one);
+    let report = run(r);
+    let files: Vec<&str> = report.findings.iter().map(|f| f.file.as_str()).collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert!(files[0].ends_with("app/db/test_results.py"), "{files:?}");
+    assert_eq!(report.summary.files_test_skipped, 2);
+}
