@@ -148,14 +148,17 @@ impl Worker<'_, '_> {
         }
         let file = display(path);
         let ctx_path = context_path(self.roots, path);
+        // the text of a module read to tell whether it is a test, kept for the scan below
+        let mut read = None;
         if !self.include_tests {
             if let Some(v) = runs::test_path(&ctx_path) {
                 // a Python module named like a test is one when it holds a test (an
                 // unreadable one stays a test)
-                let refuted = runs::named_like_a_python_test(lang, &ctx_path, &v)
-                    && std::fs::read(path)
-                        .is_ok_and(|b| !runs::holds_python_tests(&String::from_utf8_lossy(&b)));
-                if !refuted {
+                read = runs::named_like_a_python_test(lang, &ctx_path, &v)
+                    .then(|| std::fs::read(path).ok())
+                    .flatten()
+                    .filter(|b| !runs::holds_python_tests(&String::from_utf8_lossy(b)));
+                if read.is_none() {
                     self.acc.counts.tests += 1;
                     return;
                 }
@@ -166,7 +169,7 @@ impl Worker<'_, '_> {
             let msg = format!("{len} bytes, over the {} byte limit", self.max_size);
             return self.note(&file, NoteKind::TooLarge, msg);
         }
-        let bytes = match std::fs::read(path) {
+        let bytes = match read.map_or_else(|| std::fs::read(path), Ok) {
             Ok(b) => b,
             Err(e) => return self.note(&file, NoteKind::Unreadable, e.to_string()),
         };
