@@ -79,6 +79,57 @@ impl Confidence {
             _ => return None,
         })
     }
+
+    /// The confidence a measured precision earns: `high` when at least 70% of the reviewed
+    /// findings were worth changing, `medium` from 40%, `low` below; `None` when fewer than
+    /// [`HeldOut::MIN_LABELLED`] were reviewed (too few to tell).
+    pub fn of_held_out(h: HeldOut) -> Option<Confidence> {
+        if h.labelled < HeldOut::MIN_LABELLED {
+            return None;
+        }
+        // integer comparisons: 70% and 40% exactly are in the upper class
+        let k = u64::from(h.worth_changing) * 10;
+        let n = u64::from(h.labelled);
+        Some(if k >= 7 * n {
+            Confidence::High
+        } else if k >= 4 * n {
+            Confidence::Medium
+        } else {
+            Confidence::Low
+        })
+    }
+}
+
+/// How a rule did on code it was never tuned to: of `labelled` findings it listed there,
+/// `worth_changing` were judged worth changing by an independent reviewer reading each in its
+/// file (the held-out rounds of the project's precision protocol, pooled).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct HeldOut {
+    /// Findings reviewed.
+    pub labelled: u32,
+    /// Of those, the ones worth changing (`worth-changing` in a rule file).
+    #[serde(alias = "worth-changing")]
+    pub worth_changing: u32,
+}
+
+impl HeldOut {
+    /// The fewest reviewed findings a confidence is derived from.
+    pub const MIN_LABELLED: u32 = 10;
+
+    /// `worth_changing / labelled` (0 when nothing was reviewed).
+    pub fn precision(self) -> f64 {
+        if self.labelled == 0 {
+            0.0
+        } else {
+            f64::from(self.worth_changing) / f64::from(self.labelled)
+        }
+    }
+
+    /// `33% of 216`.
+    pub fn phrase(self) -> String {
+        format!("{:.0}% of {}", 100.0 * self.precision(), self.labelled)
+    }
 }
 
 /// The enclosing construct that turned a match into a problem: the loop around a query, the

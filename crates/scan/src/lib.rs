@@ -29,7 +29,7 @@ pub mod size;
 pub mod suppress;
 mod walk;
 
-pub use finding::{Confidence, Context, Finding, Note, NoteKind, Severity, Statement};
+pub use finding::{Confidence, Context, Finding, HeldOut, Note, NoteKind, Severity, Statement};
 pub use lang::Language;
 pub use report::{ScanReport, SCHEMA_VERSION};
 pub use routes::{Framework, LineRange, RouteEntry, SqlString};

@@ -3,7 +3,7 @@
 //! read), Markdown (for PR comments) and terminal text grouped by file. Renderers write to any
 //! `&mut dyn Write` and never decide where output goes.
 
-use crate::finding::{Finding, Note, NoteKind, Severity};
+use crate::finding::{Finding, HeldOut, Note, NoteKind, Severity};
 use crate::lang::Language;
 use crate::routes::{RouteEntry, SqlString};
 use crate::rule::Rule;
@@ -16,7 +16,7 @@ use std::io::{self, Write};
 use std::time::Duration;
 
 /// Version of the JSON report; semver, evolved by adding optional fields.
-pub const SCHEMA_VERSION: &str = "1.4.0";
+pub const SCHEMA_VERSION: &str = "1.5.0";
 
 /// The result of a scan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -144,6 +144,9 @@ pub struct RuleInfo {
     pub severity: Severity,
     /// Confidence.
     pub confidence: Confidence,
+    /// How it did on code it was never tuned to, when measured (since 1.5.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_out: Option<HeldOut>,
     /// Message (may contain `$VAR` placeholders).
     pub message: String,
     /// Longer explanation.
@@ -161,6 +164,7 @@ impl From<&Rule> for RuleInfo {
             languages: r.languages.clone(),
             severity: r.severity,
             confidence: r.confidence,
+            held_out: r.held_out,
             message: r.message.clone(),
             note: r.note.clone(),
             fix: r.fix.clone(),
@@ -292,6 +296,12 @@ impl ScanReport {
                         "languages": r.languages.iter().map(|l| l.name()).collect::<Vec<_>>(),
                     },
                 });
+                if let Some(h) = r.held_out {
+                    v["properties"]["heldOut"] = json!({
+                        "labelled": h.labelled,
+                        "worthChanging": h.worth_changing,
+                    });
+                }
                 if let Some(n) = &r.note {
                     v["fullDescription"] = json!({ "text": n });
                 }
@@ -448,6 +458,9 @@ impl ScanReport {
                 )?;
             }
         }
+        if let Some(h) = self.held_out_line() {
+            writeln!(w, "\n{h}")?;
+        }
         if !self.notes.is_empty() {
             writeln!(w, "\n## Notes\n\n| File | Note |\n|---|---|")?;
             for n in &self.notes {
@@ -552,7 +565,28 @@ impl ScanReport {
         if !self.findings.is_empty() {
             writeln!(w)?;
         }
+        if let Some(h) = self.held_out_line() {
+            writeln!(w, "{}\n", paint("2", &h))?;
+        }
         writeln!(w, "{}", self.summary_line())
+    }
+
+    /// What the rules behind the listed findings did on code they were never tuned to, for
+    /// the rules that were measured: `None` when none was.
+    pub fn held_out_line(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        for r in &self.rules {
+            let Some(h) = r.held_out else { continue };
+            if self.findings.iter().any(|f| f.rule_id == r.id) {
+                parts.push(format!("{} {}", r.id, h.phrase()));
+            }
+        }
+        (!parts.is_empty()).then(|| {
+            format!(
+                "Worth changing, of the findings reviewed on code these rules were not tuned to: {}.",
+                parts.join(", ")
+            )
+        })
     }
 
     /// The findings in the order a reader should see them: code that runs on the request path

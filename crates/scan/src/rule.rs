@@ -7,7 +7,7 @@
 //! `language` and a `utils` map of named rule objects, usable by every rule of that language
 //! in the same set through `matches: NAME` (a rule's own `utils` come first).
 
-use crate::finding::{Confidence, Severity};
+use crate::finding::{Confidence, HeldOut, Severity};
 use crate::lang::Language;
 use crate::matcher::{Part, Relation, RuleObj, Stop};
 use crate::pattern;
@@ -113,6 +113,8 @@ pub struct Rule {
     pub severity: Severity,
     /// Confidence of its findings.
     pub confidence: Confidence,
+    /// How it did on code it was never tuned to (`held-out:` in its file), when measured.
+    pub held_out: Option<HeldOut>,
     /// The finding message (may use `$VAR`).
     pub message: String,
     /// A longer explanation.
@@ -158,6 +160,8 @@ struct RawFile {
     message: Option<String>,
     severity: Option<Severity>,
     confidence: Option<Confidence>,
+    #[serde(rename = "held-out")]
+    held_out: Option<HeldOut>,
     note: Option<String>,
     fix: Option<String>,
     context: Option<String>,
@@ -476,6 +480,7 @@ fn build(
             ))
         }
     };
+    let confidence = confidence_of(src, f.confidence, f.held_out)?;
     Ok(Rule {
         id,
         group_by_context,
@@ -483,7 +488,8 @@ fn build(
         per_item: f.per_item.unwrap_or(false),
         languages: langs,
         severity: f.severity.unwrap_or(Severity::Medium),
-        confidence: f.confidence.unwrap_or(Confidence::Medium),
+        confidence,
+        held_out: f.held_out,
         message,
         note: f.note,
         fix: f.fix,
@@ -491,6 +497,45 @@ fn build(
         source: src.path.clone(),
         compiled,
     })
+}
+
+/// A rule's confidence: as written, else what its held-out precision earns
+/// ([`Confidence::of_held_out`]), else medium. A written confidence that its own held-out
+/// figures contradict is an error: the figures are the evidence.
+fn confidence_of(
+    src: &Source,
+    written: Option<Confidence>,
+    held_out: Option<HeldOut>,
+) -> Result<Confidence, RuleError> {
+    let Some(h) = held_out else {
+        return Ok(written.unwrap_or(Confidence::Medium));
+    };
+    if h.labelled == 0 || h.worth_changing > h.labelled {
+        return Err(RuleError::near(
+            &src.path,
+            &src.text,
+            "held-out:",
+            format!(
+                "`held-out`: `worth-changing` ({}) must be at most `labelled` ({}), and `labelled` above 0",
+                h.worth_changing, h.labelled
+            ),
+        ));
+    }
+    match (written, Confidence::of_held_out(h)) {
+        (Some(w), Some(m)) if w != m => Err(RuleError::near(
+            &src.path,
+            &src.text,
+            "confidence:",
+            format!(
+                "`confidence: {}`, but `held-out` says {} were worth changing: that is `{}` (high from 70%, medium from 40%)",
+                w.name(),
+                h.phrase(),
+                m.name()
+            ),
+        )),
+        (Some(w), _) => Ok(w),
+        (None, m) => Ok(m.unwrap_or(Confidence::Medium)),
+    }
 }
 
 struct Compiler<'a> {
