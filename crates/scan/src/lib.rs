@@ -88,6 +88,9 @@ pub struct ScanOptions {
     pub include_suppressed: bool,
     /// An earlier report: the findings it lists are not listed again, only counted.
     pub baseline: Option<Baseline>,
+    /// List only findings of this confidence or higher; the others are counted. `Low` (the
+    /// default) lists all.
+    pub min_confidence: Confidence,
 }
 
 impl Default for ScanOptions {
@@ -106,6 +109,7 @@ impl Default for ScanOptions {
             all_rules: false,
             include_suppressed: false,
             baseline: None,
+            min_confidence: Confidence::Low,
         }
     }
 }
@@ -403,6 +407,9 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         findings.retain(|f| f.run_context != RunContext::Background);
     }
     let off_request_hidden = (before - findings.len()) as u64;
+    let before = findings.len();
+    findings.retain(|f| f.confidence >= opts.min_confidence);
+    let low_confidence_hidden = (before - findings.len()) as u64;
     let baseline = opts.baseline.as_ref().map(|b| b.split(&mut findings));
     if opts.include_suppressed {
         findings.extend(suppressed);
@@ -432,6 +439,7 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
             one_off_hidden,
             unsized_hidden,
             off_request_hidden,
+            low_confidence_hidden,
             suppressed_hidden,
             baseline,
             bytes: counts.bytes,

@@ -77,6 +77,10 @@ pub struct Summary {
     /// (since 1.3.0; until 1.4.0 code of unknown context was counted here too).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub findings_off_request_hidden: u64,
+    /// Findings below the confidence the scan was asked to list (`--min-confidence`), not
+    /// listed (since 1.5.0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub findings_low_confidence_hidden: u64,
     /// Findings a `perfhive: ignore` comment suppresses, listed or not (since 1.4.0). They are
     /// not in the severity counts and never fail `--fail-on`.
     #[serde(default, skip_serializing_if = "is_zero")]
@@ -181,6 +185,7 @@ pub(crate) struct Counts {
     pub(crate) one_off_hidden: u64,
     pub(crate) unsized_hidden: u64,
     pub(crate) off_request_hidden: u64,
+    pub(crate) low_confidence_hidden: u64,
     pub(crate) suppressed_hidden: u64,
     /// (unchanged, absent) against a baseline.
     pub(crate) baseline: Option<(u64, u64)>,
@@ -238,6 +243,7 @@ impl ScanReport {
                 findings_one_off_hidden: c.one_off_hidden,
                 findings_unsized_hidden: c.unsized_hidden,
                 findings_off_request_hidden: c.off_request_hidden,
+                findings_low_confidence_hidden: c.low_confidence_hidden,
                 findings_suppressed: suppressed,
                 baseline: c
                     .baseline
@@ -656,6 +662,11 @@ impl ScanReport {
                 s.findings_off_request_hidden,
                 "in background work",
                 "--include-off-request",
+            ),
+            (
+                s.findings_low_confidence_hidden,
+                "below the confidence asked for",
+                "--min-confidence",
             ),
         ] {
             if n > 0 {

@@ -1,7 +1,8 @@
 //! The built-in rules' `held-out` figures are the labels kept in `bench/scan/labels/`: every
 //! label file of a held-out round (its first line says so), pooled per rule. A new round's
 //! labels change the figures, and with them, through [`Confidence::of_held_out`], a rule's
-//! confidence; this test fails until the rule files say so.
+//! confidence; this test fails until the rule files say so. And `min_confidence` lists only
+//! the findings of rules that reach it.
 
 use perfhive_scan::{builtin_rules, Confidence, HeldOut};
 use std::collections::BTreeMap;
@@ -124,4 +125,44 @@ fn a_confidence_its_figures_contradict_is_an_error() {
     )
     .unwrap();
     assert_eq!(r[0].confidence, Confidence::Medium);
+}
+
+#[test]
+fn min_confidence_lists_only_what_reaches_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("svc.py"),
+        "def a(cursor, orders):\n    for order in orders:\n        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (order,))\n\
+         \nasync def b(client, urls):\n    for url in urls:\n        await client.get(url)\n",
+    )
+    .unwrap();
+    let rules = perfhive_scan::rules_from_str(
+        "r.yaml",
+        "id: sure\nlanguage: python\nconfidence: high\nmessage: m\nrule:\n  pattern: cursor.execute($$$)\n\
+         ---\nid: unsure\nlanguage: python\nconfidence: low\nmessage: m\nrule:\n  pattern: await client.get($$$)\n",
+    )
+    .unwrap();
+    let opts = perfhive_scan::ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..Default::default()
+    };
+    let all = perfhive_scan::scan_with(&rules, &opts).unwrap();
+    assert_eq!(all.findings.len(), 2, "{:#?}", all.findings);
+    assert_eq!(all.summary.findings_low_confidence_hidden, 0);
+    for (min, listed) in [(Confidence::Medium, 1), (Confidence::High, 1)] {
+        let r = perfhive_scan::scan_with(
+            &rules,
+            &perfhive_scan::ScanOptions {
+                min_confidence: min,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+        let ids: Vec<&str> = r.findings.iter().map(|f| f.rule_id.as_str()).collect();
+        assert_eq!(ids.len(), listed);
+        assert_eq!(ids, ["sure"]);
+        assert_eq!(r.summary.findings_low_confidence_hidden, 1);
+        assert!(r.summary_line().contains("(--min-confidence)"));
+    }
 }

@@ -31,6 +31,7 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
         all_rules: a.all_rules || a.list_rules,
         include_suppressed: a.include_suppressed,
         baseline,
+        min_confidence: a.min_confidence.into(),
     };
     let rules = perfhive_scan::select_rules(&opts)?;
     if a.list_rules {

@@ -157,6 +157,77 @@ fn sarif_to_a_file_is_valid_and_fail_on_sets_the_exit_code() {
     assert_eq!(scan(&[d.to_str().unwrap()]).status.code(), Some(0));
 }
 
+/// A rule's confidence is its measured precision on held-out code: the report carries the
+/// figures, and `--min-confidence` lists (and fails on) only what reaches the level asked for.
+#[test]
+fn min_confidence_lists_and_fails_on_what_reaches_it() {
+    let _serial = crate::exclusive();
+    let d = tree();
+    let app = d.join("app/orders.py");
+    let out = scan(&[app.to_str().unwrap(), "--format", "json"]);
+    let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+    let rule = v["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "py-n-plus-one-query")
+        .expect("the N+1 rule ran");
+    let (labelled, worth) = (
+        rule["held_out"]["labelled"].as_u64().unwrap(),
+        rule["held_out"]["worth_changing"].as_u64().unwrap(),
+    );
+    assert!(labelled >= 10 && worth <= labelled, "{rule}");
+    // the confidence the figures earn (high from 70%, medium from 40%)
+    let earned = match worth * 10 {
+        k if k >= 7 * labelled => "high",
+        k if k >= 4 * labelled => "medium",
+        _ => "low",
+    };
+    assert_eq!(rule["confidence"], earned);
+    assert_eq!(v["findings"][0]["confidence"], earned);
+    let text = String::from_utf8_lossy(&scan(&[app.to_str().unwrap()]).stdout).to_string();
+    let phrase = format!(
+        "py-n-plus-one-query {:.0}% of {labelled}",
+        100.0 * worth as f64 / labelled as f64
+    );
+    assert!(text.contains(&phrase), "{phrase} in {text}");
+
+    // the N+1 finding is high severity: it fails `--fail-on high` unless held back
+    let fail = |extra: &[&str]| {
+        let mut args = vec![
+            app.to_str().unwrap(),
+            "--fail-on",
+            "high",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let out = scan(&args);
+        let v: Value = serde_json::from_slice(&out.stdout).expect("stdout is JSON");
+        validate("schema/scan-report.schema.json", &v);
+        (out.status.code(), v)
+    };
+    let (code, v) = fail(&[]);
+    assert_eq!(code, Some(1));
+    assert!(v["summary"].get("findings_low_confidence_hidden").is_none());
+    let (code, v) = fail(&["--min-confidence", "high"]);
+    if earned == "high" {
+        assert_eq!(code, Some(1));
+    } else {
+        assert_eq!(code, Some(0), "{v}");
+        assert_eq!(v["findings"].as_array().unwrap().len(), 0);
+        assert_eq!(v["summary"]["findings_low_confidence_hidden"], 1);
+        let out = scan(&[app.to_str().unwrap(), "--min-confidence", "high"]);
+        let line = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            line.contains("1 finding below the confidence asked for not listed (--min-confidence)"),
+            "{line}"
+        );
+    }
+    let out = scan(&[app.to_str().unwrap(), "--min-confidence", "certain"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
 #[test]
 fn markdown_and_terminal_output() {
     let _serial = crate::exclusive();

@@ -2,7 +2,7 @@
 //! onto `perfhive-scan`'s types.
 
 use clap::{Args, ValueEnum};
-use perfhive_scan::{Language, Severity};
+use perfhive_scan::{Confidence, Language, Severity};
 use std::path::PathBuf;
 
 /// Arguments of `perfhive scan`.
@@ -38,6 +38,11 @@ pub struct ScanArgs {
     /// Exit with code 1 when there are findings of this severity or higher.
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+    /// List (and fail on) only findings of this confidence or higher; the others are counted.
+    /// A rule's confidence is its measured precision on code it was not tuned to, where
+    /// measured (docs/scan.md).
+    #[arg(long, value_enum, value_name = "CONFIDENCE", default_value_t = MinConfidence::Low)]
+    pub min_confidence: MinConfidence,
     /// Skip files larger than this many bytes.
     #[arg(long, value_name = "BYTES", default_value_t = perfhive_scan::DEFAULT_MAX_FILE_SIZE)]
     pub max_file_size: u64,
@@ -112,6 +117,27 @@ impl From<FailOn> for Severity {
             FailOn::Low => Severity::Low,
             FailOn::Medium => Severity::Medium,
             FailOn::High => Severity::High,
+        }
+    }
+}
+
+/// `--min-confidence` levels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum MinConfidence {
+    /// Every finding.
+    Low,
+    /// Medium or high: at least 40% of a measured rule's findings were worth changing.
+    Medium,
+    /// High only: at least 70%.
+    High,
+}
+
+impl From<MinConfidence> for Confidence {
+    fn from(m: MinConfidence) -> Confidence {
+        match m {
+            MinConfidence::Low => Confidence::Low,
+            MinConfidence::Medium => Confidence::Medium,
+            MinConfidence::High => Confidence::High,
         }
     }
 }
