@@ -23,6 +23,7 @@
 #   CORPORA=heldout19 bash bench/scan.sh # round 19's (dagster, mage-ai, n8n's nodes, The Lounge)
 #   CORPORA=heldout20 bash bench/scan.sh # round 20's (pgAdmin, Open WebUI, Signal K, SAML Jackson)
 #   CORPORA=heldout21 bash bench/scan.sh # round 21's (buildbot, Lemur, Keystone 6, Payload e-commerce)
+#   CORPORA=heldout22 bash bench/scan.sh # round 22's (RDMO, Horizon, Mojaloop central-ledger, Form.io)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -120,6 +121,13 @@ elif [ "${CORPORA:-}" = heldout21 ]; then
   bash "$scan/corpus.sh" buildbot lemur keystone6 payloadecom
   cd "$scan/.corpus"
   PATHS=(buildbot/buildbot lemur/lemur keystone6/dist payloadecom/dist)
+elif [ "${CORPORA:-}" = heldout22 ]; then
+  bash "$scan/corpus.sh" rdmo horizon centralledger formio
+  cd "$scan/.corpus"
+  PATHS=(rdmo/rdmo horizon/horizon horizon/openstack_auth horizon/openstack_dashboard
+    centralledger/src centralledger/migrations centralledger/seeds centralledger/scripts
+    centralledger/config formio/index.js formio/install.js formio/main.js formio/server.js
+    formio/src formio/test)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -150,6 +158,11 @@ case "${CORPORA:-}" in
   heldout19) bundles mageai/mage_ai/server/frontend_dist mageai/mage_ai/server/frontend_dist_base_path_template ;;
   heldout20) bundles pgadmin/pgadmin4/pgadmin/static/js/generated openwebui/open_webui/frontend openwebui/open_webui/static ;;
   heldout21) bundles lemur/lemur/static ;;
+  # the browser code both Python applications ship (RDMO's React sources and builds, Horizon's
+  # AngularJS panels)
+  heldout22) bundles rdmo/rdmo/*/assets rdmo/rdmo/*/static horizon/horizon/static \
+    horizon/openstack_dashboard/static horizon/openstack_dashboard/dashboards/*/static \
+    horizon/openstack_dashboard/contrib/*/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

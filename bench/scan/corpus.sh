@@ -109,6 +109,10 @@ buildbot pypi-wheel buildbot 4.3.0 5cd502825b1bbacda2ac0b24e6da5107dbbc2c54f80cd
 lemur    pypi-wheel lemur 1.9.3 22d5d8723b4b8617dd4d648a483fc352bbc34e90e7546b2d9ad8b40d753a8f7b
 keystone6 npm  @keystone-6/core 8.1.0 86bd2844c406417c906a70aec6699b76566b25154230f04d1192b7533c90a345
 payloadecom npm @payloadcms/plugin-ecommerce 3.90.2 fcb7aba233e5c1cc68221a8f3efc15e367c721310411b8f7191dbf46e5b17f3c
+rdmo     pypi-wheel rdmo 2.5.2 560d7972b219311d07ffb4f5fcb99334c2241cc2266bdc28b8b064299dbf9fb0
+horizon  pypi-wheel horizon 27.0.0 8a981dae4fb6626e71553aa185f6e429b0b1efb86b04b0a72c3b18ee04f1f990
+centralledger npm @mojaloop/central-ledger 19.5.5 f9ed73471fded7f5626a64df2531b7766704d2c10cf8af209236032e0ac3d157
+formio   npm   formio 4.6.7 e9c9bb4ec8eb23d2c3a6cdb9c5ea4c0a20d677037f8e4db4913ae6abfbaca089
 "
 
 want=" $* "

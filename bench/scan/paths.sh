@@ -94,6 +94,10 @@ paths_of() {
     lemur) paths=lemur; langs="--lang python" ;;
     keystone6) paths=dist; langs="--lang javascript" ;;
     payloadecom) paths=dist; langs="--lang javascript" ;;
+    rdmo) paths=rdmo; langs="--lang python" ;;
+    horizon) paths="horizon openstack_auth openstack_dashboard"; langs="--lang python" ;;
+    centralledger) paths="src migrations seeds scripts config"; langs="--lang javascript" ;;
+    formio) paths="index.js install.js main.js server.js src test"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
