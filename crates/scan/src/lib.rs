@@ -12,6 +12,7 @@
 
 mod awaiter;
 mod cached;
+mod consumer;
 mod engine;
 pub mod finding;
 mod guard;
@@ -252,7 +253,10 @@ pub fn scan_text(
         .as_ref()
         .is_some_and(|v| v.0 == RunContext::Request);
     let one_off = file_runs.as_ref().map(|v| v.0).filter(|c| c.is_one_off());
-    let facts = reach::facts(lang, file, text, entry, one_off);
+    let mut facts = reach::facts(lang, file, text, entry, one_off);
+    facts.background = file_runs
+        .as_ref()
+        .is_some_and(|v| v.0 == RunContext::Background);
     cached::CachedCallees::new(&facts.manager_methods).drop_cached(&mut r.findings);
     resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
     let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);

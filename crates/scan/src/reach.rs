@@ -24,6 +24,9 @@ pub(crate) struct FileFacts {
     pub(crate) calls: Vec<String>,
     /// The file is one-off code (a migration, command, script, test or build file).
     pub(crate) one_off: Option<RunContext>,
+    /// The file is background work as a whole (a task module, a message consumer's handlers):
+    /// set by the caller from the file's run context.
+    pub(crate) background: bool,
     /// Functions it connects to a migration signal (`post_migrate.connect(f)`,
     /// `@receiver(post_migrate)`): they run after migrations, once per deploy.
     pub(crate) migrate_hooks: Vec<String>,
@@ -387,6 +390,7 @@ pub(crate) fn facts(
         defines,
         calls,
         one_off,
+        background: false,
         migrate_hooks,
         manager_methods: if lang == Language::Python {
             crate::cached::manager_methods(text)
@@ -416,6 +420,8 @@ pub(crate) fn definition_counts(files: &[FileFacts]) -> HashMap<(Language, &str)
 #[derive(Debug, Default)]
 pub(crate) struct Reach {
     reached: HashMap<String, (u8, String)>,
+    /// Names reached the same way from background files (task modules, message consumers).
+    background: HashMap<String, (u8, String)>,
     /// Names called only from one-off files, with the kind and a calling file.
     one_off_only: HashMap<String, (RunContext, String)>,
     /// Names connected to a migration signal, with the file that connects them.
@@ -431,27 +437,10 @@ impl Reach {
         let mut sorted: Vec<&FileFacts> = files.iter().collect();
         sorted.sort_by(|a, b| a.file.cmp(&b.file));
         let files = sorted;
-        let mut reached: HashMap<String, (u8, String)> = HashMap::new();
-        for f in files.iter().filter(|f| f.entry) {
-            for c in f.calls.iter().filter(|c| useful(c)) {
-                reached.entry(c.clone()).or_insert((1, f.file.clone()));
-            }
-        }
-        // second hop: files that define a reached name reach what they call
-        let mut next: Vec<(String, String)> = Vec::new();
-        for f in files.iter().filter(|f| !f.entry && f.one_off.is_none()) {
-            if f.defines
-                .iter()
-                .any(|d| reached.get(d).is_some_and(|r| r.0 == 1))
-            {
-                for c in f.calls.iter().filter(|c| useful(c)) {
-                    next.push((c.clone(), f.file.clone()));
-                }
-            }
-        }
-        for (c, file) in next {
-            reached.entry(c).or_insert((2, file));
-        }
+        let reached = reach_from(&files, |f| f.entry, 2);
+        // one call only: background work hides its findings by default, so it is claimed
+        // only for what a background file calls itself
+        let background = reach_from(&files, |f| f.background, 1);
         // called from one-off files and from nowhere else
         let elsewhere: HashSet<&str> = files
             .iter()
@@ -477,6 +466,7 @@ impl Reach {
         }
         Reach {
             reached,
+            background,
             one_off_only,
             hooks,
         }
@@ -499,20 +489,69 @@ impl Reach {
         ))
     }
 
-    /// Whether a function `name` (in class `class`) is reached, and from which file.
+    /// Whether a function `name` (in class `class`) is reached from request-handling files,
+    /// else from background files only, and from which file.
     pub(crate) fn lookup(&self, name: Option<&str>, class: Option<&str>) -> Option<Verdict> {
-        for n in [name, class].into_iter().flatten() {
-            if let Some((hops, file)) = self.reached.get(n) {
-                let how = if *hops == 1 {
-                    "called"
-                } else {
-                    "called (through another file)"
-                };
-                return Some((RunContext::Request, format!("`{n}` is {how} from {file}")));
+        for (map, rc, whence) in [
+            (&self.reached, RunContext::Request, ""),
+            (
+                &self.background,
+                RunContext::Background,
+                "background work in ",
+            ),
+        ] {
+            for n in [name, class].into_iter().flatten() {
+                if let Some((hops, file)) = map.get(n) {
+                    let how = if *hops == 1 {
+                        "called"
+                    } else {
+                        "called (through another file)"
+                    };
+                    return Some((rc, format!("`{n}` is {how} from {whence}{file}")));
+                }
             }
         }
         None
     }
+}
+
+/// Names called from the files `seed` selects, in at most `hops` (1 or 2) calls: the first
+/// hop's names, then what the files defining one of them call (request-handling, background and one-off
+/// files aside: their calls are their own context's), each with its hop count and the file
+/// that calls it (the first in path order).
+fn reach_from(
+    files: &[&FileFacts],
+    seed: impl Fn(&FileFacts) -> bool,
+    hops: u8,
+) -> HashMap<String, (u8, String)> {
+    let useful = |n: &str| n.len() >= 4 && !GENERIC.contains(&n);
+    let mut reached: HashMap<String, (u8, String)> = HashMap::new();
+    for f in files.iter().filter(|f| seed(f)) {
+        for c in f.calls.iter().filter(|c| useful(c)) {
+            reached.entry(c.clone()).or_insert((1, f.file.clone()));
+        }
+    }
+    if hops < 2 {
+        return reached;
+    }
+    let mut next: Vec<(String, String)> = Vec::new();
+    for f in files
+        .iter()
+        .filter(|f| !f.entry && !f.background && f.one_off.is_none())
+    {
+        if f.defines
+            .iter()
+            .any(|d| reached.get(d).is_some_and(|r| r.0 == 1))
+        {
+            for c in f.calls.iter().filter(|c| useful(c)) {
+                next.push((c.clone(), f.file.clone()));
+            }
+        }
+    }
+    for (c, file) in next {
+        reached.entry(c).or_insert((2, file));
+    }
+    reached
 }
 
 #[cfg(test)]

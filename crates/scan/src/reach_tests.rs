@@ -205,3 +205,59 @@ fn a_workflow_nodes_helpers_called_through_call_are_on_the_request_path() {
         RunContext::Request
     );
 }
+
+#[test]
+fn what_background_files_call_runs_in_background_one_call_deep() {
+    let js = Language::JavaScript;
+    let bg = |file: &str, text: &str| {
+        let mut f = facts(js, file, text, false, None);
+        f.background = true;
+        f
+    };
+    let files = vec![
+        bg(
+            "src/handlers/transfers/handler.js",
+            "const fulfil = async (error, messages) => {\n  await processFulfilMessage(messages)\n  await sharedLookup(1)\n}\n",
+        ),
+        facts(
+            js,
+            "src/domain/fulfil.js",
+            "const processFulfilMessage = async (m) => {\n  await savePosition(m)\n}\n",
+            false,
+            None,
+        ),
+        facts(
+            js,
+            "src/api/routes.js",
+            "router.get('/x', async (req, res) => res.json(await sharedLookup(2)))\n",
+            true,
+            None,
+        ),
+        // a background file defining a name the request side calls does not carry the
+        // request path on to what it calls
+        bg(
+            "src/handlers/notify/handler.js",
+            "const sharedLookup = async (id) => {\n  await sendNotification(id)\n}\n",
+        ),
+    ];
+    let r = Reach::new(&files);
+    let v = r.lookup(Some("processFulfilMessage"), None).unwrap();
+    assert_eq!(v.0, RunContext::Background);
+    assert!(
+        v.1.contains("background work in src/handlers/transfers/handler.js"),
+        "{}",
+        v.1
+    );
+    // two calls away from background work: not claimed
+    assert!(r.lookup(Some("savePosition"), None).is_none());
+    // called from both: the request path wins
+    assert_eq!(
+        r.lookup(Some("sharedLookup"), None).unwrap().0,
+        RunContext::Request
+    );
+    // what that background file calls is its own background work
+    assert_eq!(
+        r.lookup(Some("sendNotification"), None).unwrap().0,
+        RunContext::Background
+    );
+}

@@ -286,6 +286,10 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
         }
         _ => {}
     }
+    // a message consumer's handlers run per message, wherever the file is
+    if let Some(why) = crate::consumer::registration(lang, text) {
+        return Some((RunContext::Background, why));
+    }
     // request or background by path
     static REQUEST_FILE: OnceLock<Regex> = OnceLock::new();
     let request_file = re(

@@ -205,8 +205,13 @@ impl Worker<'_, '_> {
             .is_some_and(|v| v.0 == runs::RunContext::Request);
         let one_off = file_runs.as_ref().map(|v| v.0).filter(|c| c.is_one_off());
         // a bug of the scanner's own in reading names costs this file's reachability only
-        if let Ok(f) = std::panic::catch_unwind(|| reach::facts(lang, &file, &text, entry, one_off))
+        let background = file_runs
+            .as_ref()
+            .is_some_and(|v| v.0 == runs::RunContext::Background);
+        if let Ok(mut f) =
+            std::panic::catch_unwind(|| reach::facts(lang, &file, &text, entry, one_off))
         {
+            f.background = background;
             self.acc.facts.push(f);
         }
         let parser = self.parsers[lang.index()].get_or_insert_with(|| {

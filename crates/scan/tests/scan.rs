@@ -552,3 +552,60 @@ fn a_python_module_named_like_a_test_is_read_unless_it_holds_a_test() {
     assert!(files[0].ends_with("app/db/test_results.py"), "{files:?}");
     assert_eq!(report.summary.files_test_skipped, 2);
 }
+
+/// A message consumer's handlers, and what they call, run per message in background work:
+/// listed only when asked for in code that serves requests, whatever their folder says.
+#[test]
+fn a_message_consumer_is_background_work_wherever_it_is() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "src/handlers/transfers/handler.js",
+        "const Consumer = require('./consumer')\n\
+         const { processTransfers } = require('../../domain/transfers')\n\
+         const onMessage = async (error, messages) => {\n  await processTransfers(messages)\n}\n\
+         const register = async () => {\n  await Consumer.createHandler('topic-transfer', {}, onMessage)\n}\n\
+         module.exports = { register }\n",
+    );
+    write(
+        dir.path(),
+        "src/domain/transfers.js",
+        "const processTransfers = async (orders) => {\n  for (const order of orders) {\n    await positionService.updatePosition(order.id)\n  }\n}\n\
+         module.exports = { processTransfers }\n",
+    );
+    write(
+        dir.path(),
+        "src/api/routes.js",
+        "router.get('/accounts', async (req, res) => {\n  for (const account of req.body.accounts) {\n    await accountService.getBalance(account.id)\n  }\n})\n",
+    );
+    let opts = ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        ..ScanOptions::default()
+    };
+    let r = scan(&opts).unwrap();
+    let listed: Vec<&str> = r.findings.iter().map(|f| f.file.as_str()).collect();
+    assert!(
+        listed.len() == 1 && listed[0].ends_with("src/api/routes.js"),
+        "{:#?}",
+        r.findings
+    );
+    assert_eq!(r.summary.findings_off_request_hidden, 1);
+    let all = scan(&ScanOptions {
+        include_off_request: true,
+        ..opts
+    })
+    .unwrap();
+    let f = all
+        .findings
+        .iter()
+        .find(|f| f.file.ends_with("domain/transfers.js"))
+        .expect("the consumer's per-transfer await");
+    assert_eq!(f.run_context, perfhive_scan::RunContext::Background);
+    assert!(
+        f.run_context_reason
+            .contains("`processTransfers` is called from background work in"),
+        "{}",
+        f.run_context_reason
+    );
+}
