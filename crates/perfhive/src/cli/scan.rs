@@ -38,12 +38,15 @@ pub fn exec(a: ScanArgs, out: &mut Printer) -> anyhow::Result<Code> {
         let w = out.out();
         for r in &rules {
             let langs: Vec<&str> = r.languages.iter().map(|l| l.name()).collect();
+            // what the rule did on code it was not tuned to: share worth changing, of how many
+            let held_out = r.held_out.map_or_else(|| "-".to_string(), |h| h.phrase());
             writeln!(
                 w,
-                "{:<32} {:<7} {:<11} {:<28} {}{}",
+                "{:<32} {:<7} {:<11} {:<11} {:<28} {}{}",
                 r.id,
                 r.severity.name(),
                 format!("conf:{}", r.confidence.name()),
+                held_out,
                 langs.join(","),
                 r.message,
                 if r.enabled { "" } else { " (off by default)" }

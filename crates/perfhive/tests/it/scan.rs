@@ -305,6 +305,17 @@ fn list_rules_names_every_builtin_rule() {
     assert!(text
         .lines()
         .any(|l| l.starts_with("py-n-plus-one-query") && !l.contains("off by default")));
+    // with what it did on held-out code, where measured
+    let n1 = text
+        .lines()
+        .find(|l| l.starts_with("py-n-plus-one-query"))
+        .unwrap();
+    assert!(n1.contains("% of "), "{n1}");
+    let go = text
+        .lines()
+        .find(|l| l.starts_with("go-n-plus-one-query"))
+        .unwrap();
+    assert!(!go.contains("% of "), "{go}");
 }
 
 /// Python nested ~510 levels deep around a string literal: tree-sitter-python's scanner asserts
