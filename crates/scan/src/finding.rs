@@ -46,17 +46,19 @@ impl Severity {
     }
 }
 
-/// How sure the rule is that a match is the anti-pattern (how precise its heuristic is).
+/// How often a finding of the rule is worth changing: for a rule measured on code it was not
+/// tuned to ([`HeldOut`], ten or more reviewed findings), its measured precision
+/// ([`Confidence::of_held_out`]); for others, its author's estimate.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Confidence {
-    /// A heuristic that is often wrong; read before acting.
+    /// Under 40% measured, or a heuristic that is often wrong: read before acting.
     Low,
-    /// Usually right; depends on names or types the scanner cannot see.
+    /// 40–70% measured, or it depends on names or types the scanner cannot see.
     Medium,
-    /// The code shape itself is the anti-pattern.
+    /// 70% or more measured, or the code shape itself is the anti-pattern.
     High,
 }
 
@@ -126,9 +128,13 @@ impl HeldOut {
         }
     }
 
-    /// `33% of 216`.
+    /// `33% of 216`: the share rounded down, so that a share shown as 70% or 40% is one
+    /// [`Confidence::of_held_out`] puts in the upper class.
     pub fn phrase(self) -> String {
-        format!("{:.0}% of {}", 100.0 * self.precision(), self.labelled)
+        let pct = (u64::from(self.worth_changing) * 100)
+            .checked_div(u64::from(self.labelled))
+            .unwrap_or(0);
+        format!("{pct}% of {}", self.labelled)
     }
 }
 

@@ -583,7 +583,11 @@ impl ScanReport {
         let mut parts = Vec::new();
         for r in &self.rules {
             let Some(h) = r.held_out else { continue };
-            if self.findings.iter().any(|f| f.rule_id == r.id) {
+            if self
+                .findings
+                .iter()
+                .any(|f| f.rule_id == r.id && f.suppressed.is_none())
+            {
                 parts.push(format!("{} {}", r.id, h.phrase()));
             }
         }

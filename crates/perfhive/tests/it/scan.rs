@@ -187,10 +187,14 @@ fn min_confidence_lists_and_fails_on_what_reaches_it() {
     assert_eq!(v["findings"][0]["confidence"], earned);
     let text = String::from_utf8_lossy(&scan(&[app.to_str().unwrap()]).stdout).to_string();
     let phrase = format!(
-        "py-n-plus-one-query {:.0}% of {labelled}",
-        100.0 * worth as f64 / labelled as f64
+        "py-n-plus-one-query {}% of {labelled}",
+        worth * 100 / labelled
     );
     assert!(text.contains(&phrase), "{phrase} in {text}");
+    let md =
+        String::from_utf8_lossy(&scan(&[app.to_str().unwrap(), "--format", "markdown"]).stdout)
+            .to_string();
+    assert!(md.contains(&phrase), "{phrase} in {md}");
 
     // the N+1 finding is high severity: it fails `--fail-on high` unless held back
     let fail = |extra: &[&str]| {
