@@ -24,6 +24,7 @@
 #   CORPORA=heldout20 bash bench/scan.sh # round 20's (pgAdmin, Open WebUI, Signal K, SAML Jackson)
 #   CORPORA=heldout21 bash bench/scan.sh # round 21's (buildbot, Lemur, Keystone 6, Payload e-commerce)
 #   CORPORA=heldout22 bash bench/scan.sh # round 22's (RDMO, Horizon, Mojaloop central-ledger, Form.io)
+#   CORPORA=heldout23 bash bench/scan.sh # round 23's (Nova, Askbot, Webiny page builder API, NodeBB)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -128,6 +129,11 @@ elif [ "${CORPORA:-}" = heldout22 ]; then
     centralledger/src centralledger/migrations centralledger/seeds centralledger/scripts
     centralledger/config formio/index.js formio/install.js formio/main.js formio/server.js
     formio/src formio/test)
+elif [ "${CORPORA:-}" = heldout23 ]; then
+  bash "$scan/corpus.sh" nova askbot webinypb nodebb
+  cd "$scan/.corpus"
+  PATHS=(nova/nova askbot/askbot webinypb nodebb/app.js nodebb/loader.js nodebb/bcrypt.js
+    nodebb/src nodebb/install nodebb/test)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -163,6 +169,8 @@ case "${CORPORA:-}" in
   heldout22) bundles rdmo/rdmo/*/assets rdmo/rdmo/*/static horizon/horizon/static \
     horizon/openstack_dashboard/static horizon/openstack_dashboard/dashboards/*/static \
     horizon/openstack_dashboard/contrib/*/static ;;
+  # Askbot's browser code and the JavaScript test harness it ships (its own node_modules)
+  heldout23) bundles askbot/askbot/media askbot/askbot/tests/js ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

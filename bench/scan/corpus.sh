@@ -113,6 +113,10 @@ rdmo     pypi-wheel rdmo 2.5.2 560d7972b219311d07ffb4f5fcb99334c2241cc2266bdc28b
 horizon  pypi-wheel horizon 27.0.0 8a981dae4fb6626e71553aa185f6e429b0b1efb86b04b0a72c3b18ee04f1f990
 centralledger npm @mojaloop/central-ledger 19.5.5 f9ed73471fded7f5626a64df2531b7766704d2c10cf8af209236032e0ac3d157
 formio   npm   formio 4.6.7 e9c9bb4ec8eb23d2c3a6cdb9c5ea4c0a20d677037f8e4db4913ae6abfbaca089
+nova     pypi-wheel nova 34.0.0 8b46997836961762608e6e46e6d4945325d8a1fb8004e79e552e55839061f10c
+askbot   pypi-wheel askbot 0.13.0 2e99699f05e750177fd56209aeca2421a2c766c090577e52f52952e83fcf2e59
+webinypb npm   @webiny/api-page-builder 5.44.0 d575a8aef466ebd2f15be267292b8d0846042f1a779796cbd3fd54e5c21f6cec
+nodebb   npm   nodebb 1.4.0 2680a7f89dbdb33a839352f2c8f106ba40e9eb23fb9cc0baa9676aede101b27b
 "
 
 want=" $* "

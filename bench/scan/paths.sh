@@ -98,6 +98,11 @@ paths_of() {
     horizon) paths="horizon openstack_auth openstack_dashboard"; langs="--lang python" ;;
     centralledger) paths="src migrations seeds scripts config"; langs="--lang javascript" ;;
     formio) paths="index.js install.js main.js server.js src test"; langs="--lang javascript" ;;
+    nova) paths=nova; langs="--lang python" ;;
+    askbot) paths=askbot; langs="--lang python" ;;
+    webinypb) paths=.; langs="--lang javascript" ;;
+    # the server: public/ is the browser application
+    nodebb) paths="app.js loader.js bcrypt.js src install test"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -31,6 +31,7 @@
 #   bash bench/scan/precision.sh heldout20   # round 20 (pgadmin, openwebui, signalk, samljackson), the same
 #   bash bench/scan/precision.sh heldout21   # round 21 (buildbot, lemur, keystone6, payloadecom), the same
 #   bash bench/scan/precision.sh heldout22   # round 22 (rdmo, horizon, centralledger, formio), the same
+#   bash bench/scan/precision.sh heldout23   # round 23 (nova, askbot, webinypb, nodebb), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -67,6 +68,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout20) set -- pgadmin openwebui signalk samljackson; seed=heldout-2026-12-06-r20; all=80 ;;
     heldout21) set -- buildbot lemur keystone6 payloadecom; seed=heldout-2026-12-06-r21; all=80 ;;
     heldout22) set -- rdmo horizon centralledger formio; seed=heldout-2026-12-06-r22; all=80 ;;
+    heldout23) set -- nova askbot webinypb nodebb; seed=heldout-2026-12-06-r23; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
@@ -80,7 +82,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
       python3 "$here/heldout.py" --name "$name" --seed "$seed" --all "$all" --scan "$out/scan-$name.json" \
         --labels "$here/labels/$name.tsv" --todo "$out/todo-$name.tsv" \
         --json "$out/heldout-$name.json"
-      if [[ "$MODE" =~ ^heldout([4-9]|1[0-9]|2[0-2])$ ]]; then
+      if [[ "$MODE" =~ ^heldout([4-9]|1[0-9]|2[0-3])$ ]]; then
         # what the default listing leaves out, measured on a seeded sample (hidden.py)
         # shellcheck disable=SC2086
         (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --all-findings --format json \
