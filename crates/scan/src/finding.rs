@@ -119,15 +119,6 @@ impl HeldOut {
     /// The fewest reviewed findings a confidence is derived from.
     pub const MIN_LABELLED: u32 = 10;
 
-    /// `worth_changing / labelled` (0 when nothing was reviewed).
-    pub fn precision(self) -> f64 {
-        if self.labelled == 0 {
-            0.0
-        } else {
-            f64::from(self.worth_changing) / f64::from(self.labelled)
-        }
-    }
-
     /// `33% of 216`: the share rounded down, so that a share shown as 70% or 40% is one
     /// [`Confidence::of_held_out`] puts in the upper class.
     pub fn phrase(self) -> String {

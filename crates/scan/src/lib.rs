@@ -249,14 +249,7 @@ pub fn scan_text(
         );
     }
     // reachability within this one file, as a scan of it alone computes it
-    let entry = file_runs
-        .as_ref()
-        .is_some_and(|v| v.0 == RunContext::Request);
-    let one_off = file_runs.as_ref().map(|v| v.0).filter(|c| c.is_one_off());
-    let mut facts = reach::facts(lang, file, text, entry, one_off);
-    facts.background = file_runs
-        .as_ref()
-        .is_some_and(|v| v.0 == RunContext::Background);
+    let facts = reach::facts_of_file(lang, file, text, file_runs.as_ref().map(|v| v.0));
     cached::CachedCallees::new(&facts.manager_methods).drop_cached(&mut r.findings);
     resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
     let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);

@@ -154,6 +154,11 @@ const GENERIC: &[&str] = &[
     "path",
 ];
 
+/// A name long and rare enough to say who calls whom.
+fn useful(n: &str) -> bool {
+    n.len() >= 4 && !GENERIC.contains(&n)
+}
+
 fn is_keyword(lang: Language, s: &str) -> bool {
     match lang {
         Language::Python => matches!(
@@ -260,6 +265,25 @@ fn after_indent(text: &str, at: usize, async_ok: bool) -> bool {
             && rest.strip_prefix("async").is_some_and(|r| {
                 r.starts_with([' ', '\t']) && r.trim_matches([' ', '\t']).is_empty()
             })
+}
+
+/// Reads the names a file defines and calls, with what its run context (by path or content,
+/// [`crate::runs::of_file`]) says of the whole file: request-handling, one-off or background.
+pub(crate) fn facts_of_file(
+    lang: Language,
+    file: &str,
+    text: &str,
+    runs: Option<RunContext>,
+) -> FileFacts {
+    let mut f = facts(
+        lang,
+        file,
+        text,
+        runs == Some(RunContext::Request),
+        runs.filter(|c| c.is_one_off()),
+    );
+    f.background = runs == Some(RunContext::Background);
+    f
 }
 
 /// Reads the names a file defines and calls.
@@ -431,7 +455,6 @@ pub(crate) struct Reach {
 impl Reach {
     /// Computes reachability over every file's facts.
     pub(crate) fn new(files: &[FileFacts]) -> Reach {
-        let useful = |n: &str| n.len() >= 4 && !GENERIC.contains(&n);
         // in path order, whatever order a parallel walk collected them in: the file a reason
         // names (the first caller) is the same from one scan to the next
         let mut sorted: Vec<&FileFacts> = files.iter().collect();
@@ -524,7 +547,6 @@ fn reach_from(
     seed: impl Fn(&FileFacts) -> bool,
     hops: u8,
 ) -> HashMap<String, (u8, String)> {
-    let useful = |n: &str| n.len() >= 4 && !GENERIC.contains(&n);
     let mut reached: HashMap<String, (u8, String)> = HashMap::new();
     for f in files.iter().filter(|f| seed(f)) {
         for c in f.calls.iter().filter(|c| useful(c)) {

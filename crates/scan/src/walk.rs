@@ -200,18 +200,9 @@ impl Worker<'_, '_> {
         }
         self.acc.counts.bytes += bytes.len() as u64;
         let file_runs = runs::of_file(lang, &ctx_path, &text);
-        let entry = file_runs
-            .as_ref()
-            .is_some_and(|v| v.0 == runs::RunContext::Request);
-        let one_off = file_runs.as_ref().map(|v| v.0).filter(|c| c.is_one_off());
+        let rc = file_runs.as_ref().map(|v| v.0);
         // a bug of the scanner's own in reading names costs this file's reachability only
-        let background = file_runs
-            .as_ref()
-            .is_some_and(|v| v.0 == runs::RunContext::Background);
-        if let Ok(mut f) =
-            std::panic::catch_unwind(|| reach::facts(lang, &file, &text, entry, one_off))
-        {
-            f.background = background;
+        if let Ok(f) = std::panic::catch_unwind(|| reach::facts_of_file(lang, &file, &text, rc)) {
             self.acc.facts.push(f);
         }
         let parser = self.parsers[lang.index()].get_or_insert_with(|| {
