@@ -14,8 +14,13 @@ use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// Django's own cached manager methods: `ContentType.objects.get_for_model(…)` and its kin
-/// read the content-type cache of the process.
-const DJANGO_CACHED: &[&str] = &["get_for_model", "get_for_models", "get_for_id"];
+/// read the content-type cache of the process, `Site.objects.get_current()` the site cache.
+const DJANGO_CACHED: &[(&str, &str)] = &[
+    ("ContentType", "get_for_model"),
+    ("ContentType", "get_for_models"),
+    ("ContentType", "get_for_id"),
+    ("Site", "get_current"),
+];
 
 /// Django's own manager and queryset API: a manager of the scanned code that overrides one of
 /// these with a cache says nothing of the other models' managers, which run Django's.
@@ -194,7 +199,7 @@ impl CachedCallees {
         };
         let (model, method) = (&c[1], &c[2]);
         let model = model.rsplit('.').next().unwrap_or(model);
-        (model == "ContentType" && DJANGO_CACHED.contains(&method)) || self.names.contains(method)
+        DJANGO_CACHED.contains(&(model, method)) || self.names.contains(method)
     }
 
     /// Drops the Python findings whose every statement calls a cached manager method.
@@ -274,6 +279,9 @@ class TagQuerySet(QuerySet):
         assert!(c.is_cached("ct = ContentType.objects.get_for_model(obj)"));
         assert!(!c.is_cached("Page.objects.by_slug(slug)"));
         assert!(!c.is_cached("ContentType.objects.get(pk=pk)"));
+        // Django's site cache answers the current site, not another model's `get_current`
+        assert!(c.is_cached("site = Site.objects.get_current()"));
+        assert!(!c.is_cached("Period.objects.get_current()"));
         assert!(!c.is_cached("Thing.objects.filter(model=m)"));
         // one manager's cached `get` is not every model's
         assert!(!c.is_cached("Collection.objects.get(id=cid)"));

@@ -22,8 +22,17 @@ use crate::lang::Language;
 use std::collections::HashMap;
 use tree_sitter::Node;
 
-/// Verdicts already reached in one file, by (scope node, name).
-pub(crate) type Cache = HashMap<(usize, String), bool>;
+/// Verdicts already reached in one file, by (scope node, name): `None` when the function may
+/// do I/O, else the parameters a call must pass for it to do none (module doc).
+pub(crate) type Cache = HashMap<(usize, String), Option<Vec<Guard>>>;
+
+/// A parameter whose value, when a call passes one, skips the function's I/O: its name and its
+/// position among the arguments a call writes (after `self`/`cls`).
+#[derive(Clone, Debug)]
+pub(crate) struct Guard {
+    name: String,
+    position: Option<usize>,
+}
 
 /// Whether the await `node` awaits a call of a function this file defines that does no I/O.
 /// `stack` holds `node`'s ancestors, `root` is the file's tree.
@@ -73,17 +82,47 @@ pub(crate) fn awaits_nothing(
         root.id(),
         format!("{}{name}", if method { "." } else { "" }),
     );
-    if let Some(&v) = cache.get(&key) {
-        return v;
-    }
-    let mut defs = Vec::new();
-    definitions(root, name, method, src, &mut defs);
-    let verdict = match defs.as_slice() {
-        [def] => inert(*def, src, py),
-        _ => false,
-    };
-    cache.insert(key, verdict);
+    let verdict = cache.entry(key).or_insert_with(|| {
+        let mut defs = Vec::new();
+        definitions(root, name, method, src, &mut defs);
+        match defs.as_slice() {
+            [def] => inert(*def, src, py),
+            _ => None,
+        }
+    });
     verdict
+        .as_ref()
+        .is_some_and(|guards| guards.iter().all(|g| passes(call, g, src)))
+}
+
+/// Whether `call` passes a value other than `None` for the parameter `guard`, by keyword or
+/// by position.
+fn passes(call: Node<'_>, guard: &Guard, src: &[u8]) -> bool {
+    let Some(args) = call.child_by_field_name("arguments") else {
+        return false;
+    };
+    let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
+    let mut cur = args.walk();
+    let mut positional = 0;
+    for a in args.named_children(&mut cur) {
+        match a.kind() {
+            "keyword_argument" => {
+                let named = a.child_by_field_name("name").map(text) == Some(&guard.name);
+                if named {
+                    return a.child_by_field_name("value").map(text) != Some("None");
+                }
+            }
+            // `*args`, `**kwargs`: what they hold is not known
+            "list_splat" | "dictionary_splat" | "comment" => {}
+            _ => {
+                if guard.position == Some(positional) {
+                    return text(a) != "None";
+                }
+                positional += 1;
+            }
+        }
+    }
+    false
 }
 
 fn is_class(kind: &str) -> bool {
@@ -162,6 +201,8 @@ const IN_MEMORY: &[&str] = &[
     "append", "extend", "pop", "popleft", "appendleft", "setdefault", "items", "keys", "values",
     "copy", "join", "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper",
     "startswith", "endswith", "replace", "format", "discard", "clear", "notify", "notify_all",
+    // pydantic models, built and dumped in memory
+    "model_validate", "model_dump", "model_dump_json", "model_copy", "model_construct",
     "push", "shift", "unshift", "slice", "includes", "indexOf", "startsWith", "endsWith",
     "trim", "toLowerCase", "toUpperCase", "toString", "concat", "has", "isArray", "stringify",
     "parse", "assign", "entries", "now", "floor", "ceil", "String", "Number", "Boolean",
@@ -169,50 +210,143 @@ const IN_MEMORY: &[&str] = &[
     "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
 ];
 
-/// Whether the function `def` is bookkeeping that runs to its end without I/O (module doc).
-fn inert(def: Node<'_>, src: &[u8], py: bool) -> bool {
+/// Whether the function `def` is bookkeeping that runs to its end without I/O (module doc):
+/// `None` when it is not, else the parameters whose values skip its I/O (none when it has
+/// none to skip).
+fn inert(def: Node<'_>, src: &[u8], py: bool) -> Option<Vec<Guard>> {
     let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
     if py && !text(def).trim_start().starts_with("async") {
-        return false;
+        return None;
     }
     if decorated(def, src) {
-        return false;
+        return None;
     }
-    let Some(body) = def.child_by_field_name("body") else {
-        return false;
-    };
+    let body = def.child_by_field_name("body")?;
     if stub(body, src, py) {
-        return false;
+        return None;
     }
+    let params = if py { parameters(def, src) } else { Vec::new() };
+    let mut guards: Vec<Guard> = Vec::new();
     let mut cur = body.walk();
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         let t = text(n);
         match n.kind() {
-            "await" | "await_expression" | "yield" | "yield_expression" => return false,
+            "await" | "await_expression" | "yield" | "yield_expression" => return None,
             // `async for`, `async with`, `[x async for x in …]`, `for await (…)`
             "for_statement" | "with_statement" | "for_in_clause"
                 if py && t.starts_with("async") =>
             {
-                return false
+                return None
             }
-            "for_in_statement" if !py && t.starts_with("for await") => return false,
+            "for_in_statement" if !py && t.starts_with("for await") => return None,
             "call" | "call_expression" => {
                 let callee = n.child_by_field_name("function").map_or("", text);
                 let last = callee.rsplit(['.', '?']).next().unwrap_or(callee).trim();
                 if !IN_MEMORY.contains(&last) {
-                    return false;
+                    return None;
                 }
             }
-            "new_expression" => return false,
+            "new_expression" => return None,
             k if is_function(k) || k == "lambda" || is_class(k) => continue,
+            // `x if p is not None else await load()`, `if p is None: p = await load()`:
+            // the branch taken when a call passes `p` is the only one walked
+            "conditional_expression" | "if_statement" if py => {
+                if let Some((guard, taken)) = guarded(n, &params, src) {
+                    if !guards.iter().any(|g| g.name == guard.name) {
+                        guards.push(guard);
+                    }
+                    stack.extend(taken);
+                    continue;
+                }
+            }
             _ => {}
         }
         for c in n.named_children(&mut cur) {
             stack.push(c);
         }
     }
-    true
+    Some(guards)
+}
+
+/// The parameter names of the Python function `def`, with their positions for a call
+/// through `self.`/`cls.` or by name (a method's first parameter is not written by the call;
+/// positions end at `*`).
+fn parameters(def: Node<'_>, src: &[u8]) -> Vec<Guard> {
+    let Some(ps) = def.child_by_field_name("parameters") else {
+        return Vec::new();
+    };
+    let (wrapper, parent) = match def.parent() {
+        Some(p) if p.kind() == "decorated_definition" => (Some(p), p.parent()),
+        p => (None, p),
+    };
+    let is_static = wrapper.is_some_and(|w| {
+        w.utf8_text(src)
+            .unwrap_or("")
+            .lines()
+            .any(|l| l.trim() == "@staticmethod")
+    });
+    let method = !is_static && parent.is_some_and(|p| p.kind() == "block");
+    let mut cur = ps.walk();
+    let mut out = Vec::new();
+    let mut positional = true;
+    let mut index = 0usize;
+    for (i, p) in ps.named_children(&mut cur).enumerate() {
+        let name = match p.kind() {
+            "identifier" => p.utf8_text(src).ok(),
+            "default_parameter" | "typed_default_parameter" => p
+                .child_by_field_name("name")
+                .and_then(|n| n.utf8_text(src).ok()),
+            "typed_parameter" => p.named_child(0).and_then(|n| n.utf8_text(src).ok()),
+            _ => {
+                positional = false;
+                None
+            }
+        };
+        if method && i == 0 {
+            continue;
+        }
+        if let Some(name) = name {
+            out.push(Guard {
+                name: name.to_string(),
+                position: positional.then_some(index),
+            });
+        }
+        index += 1;
+    }
+    out
+}
+
+/// For `a if p is not None else b` / `a if p is None else b`, and for an `if p is None:` with
+/// no other branch: the guard `p` (a parameter) and the children walked when a call passes it.
+fn guarded<'t>(n: Node<'t>, params: &[Guard], src: &[u8]) -> Option<(Guard, Vec<Node<'t>>)> {
+    let text = |n: Node<'t>| n.utf8_text(src).unwrap_or("");
+    let test = |cond: Node<'t>| -> Option<(Guard, bool)> {
+        if cond.kind() != "comparison_operator" {
+            return None;
+        }
+        let t = text(cond).split_whitespace().collect::<Vec<_>>();
+        let (name, is_none) = match t.as_slice() {
+            [p, "is", "None"] => (*p, true),
+            [p, "is", "not", "None"] => (*p, false),
+            _ => return None,
+        };
+        let g = params.iter().find(|g| g.name == name)?;
+        Some((g.clone(), is_none))
+    };
+    if n.kind() == "conditional_expression" {
+        let (then, cond, other) = (n.named_child(0)?, n.named_child(1)?, n.named_child(2)?);
+        let (g, is_none) = test(cond)?;
+        return Some((g, vec![cond, if is_none { other } else { then }]));
+    }
+    let cond = n.child_by_field_name("condition")?;
+    let (g, is_none) = test(cond)?;
+    let mut cur = n.walk();
+    let other_branches = n.children_by_field_name("alternative", &mut cur).count() > 0;
+    if !is_none || other_branches {
+        return None;
+    }
+    Some((g, vec![cond]))
 }
 
 /// Decorated with anything but `staticmethod`, `classmethod` or `override` (a wrapper may do
@@ -340,6 +474,47 @@ mod tests {
         assert!(reported(Language::Python, top).is_empty());
         let nested = "class Worker:\n    async def remember(self, x):\n        self.items.append(x)\n\n    async def run(self, orders):\n        for order in orders:\n            await self.remember(await self.fetch_order(order))\n";
         assert_eq!(reported(Language::Python, nested), vec![7]);
+    }
+
+    #[test]
+    fn io_a_passed_argument_skips_is_not_io_for_that_call() {
+        let to_model = "class Notes:\n    async def _to_model(self, note, grants=None, db=None):\n        m = NoteModel.model_validate(note)\n        m.grants = grants if grants is not None else await self._grants(m.id, db=db)\n        return m\n\n";
+        let listing = |call: &str| {
+            format!("{to_model}    async def listing(self, notes, grants_map):\n        out = []\n        for note in notes:\n            out.append(await self.{call})\n        return out\n")
+        };
+        // the grants are passed, by keyword or position: the await does no I/O
+        for call in [
+            "_to_model(note, grants=grants_map.get(note.id, []))",
+            "_to_model(note, grants_map[note.id])",
+        ] {
+            assert!(
+                reported(Language::Python, &listing(call)).is_empty(),
+                "{call}"
+            );
+        }
+        // not passed, passed as None, or passed through `**kwargs`: a query per note
+        for call in [
+            "_to_model(note, db=db)",
+            "_to_model(note, grants=None)",
+            "_to_model(note, **extra)",
+        ] {
+            assert_eq!(
+                reported(Language::Python, &listing(call)),
+                vec![10],
+                "{call}"
+            );
+        }
+        // the statement form: `if grants is None: grants = await …`
+        let stmt = "async def to_model(note, grants=None):\n    if grants is None:\n        grants = await load_grants(note.id)\n    return dict(note=note, grants=grants)\n\nasync def listing(notes, grants_map):\n    for note in notes:\n        await to_model(note, grants_map[note.id])\n";
+        assert!(reported(Language::Python, stmt).is_empty());
+        // an `else` branch, or a guard that is not a parameter, still does I/O
+        for body in [
+            "    if grants is None:\n        grants = []\n    else:\n        grants = await load_grants(note.id)\n",
+            "    if CACHE is None:\n        grants = await load_grants(note.id)\n",
+        ] {
+            let text = format!("async def to_model(note, grants=None):\n{body}    return grants\n\nasync def listing(notes, grants_map):\n    for note in notes:\n        await to_model(note, grants_map[note.id])\n");
+            assert_eq!(reported(Language::Python, &text).len(), 1, "{body}");
+        }
     }
 
     #[test]
