@@ -25,6 +25,7 @@
 #   CORPORA=heldout21 bash bench/scan.sh # round 21's (buildbot, Lemur, Keystone 6, Payload e-commerce)
 #   CORPORA=heldout22 bash bench/scan.sh # round 22's (RDMO, Horizon, Mojaloop central-ledger, Form.io)
 #   CORPORA=heldout23 bash bench/scan.sh # round 23's (Nova, Askbot, Webiny page builder API, NodeBB)
+#   CORPORA=heldout24 bash bench/scan.sh # round 24's (Manila, LNbits, LobeChat, Umami)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -134,6 +135,10 @@ elif [ "${CORPORA:-}" = heldout23 ]; then
   cd "$scan/.corpus"
   PATHS=(nova/nova askbot/askbot webinypb nodebb/app.js nodebb/loader.js nodebb/bcrypt.js
     nodebb/src nodebb/install nodebb/test)
+elif [ "${CORPORA:-}" = heldout24 ]; then
+  bash "$scan/corpus.sh" manila lnbits lobehub umami
+  cd "$scan/.corpus"
+  PATHS=(manila/manila lnbits/lnbits lobehub/src lobehub/packages umami/src)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -171,6 +176,10 @@ case "${CORPORA:-}" in
     horizon/openstack_dashboard/contrib/*/static ;;
   # Askbot's browser code and the JavaScript test harness it ships (its own node_modules)
   heldout23) bundles askbot/askbot/media askbot/askbot/tests/js ;;
+  # LNbits' browser code; the React views (.tsx) of LobeChat and Umami, which no ast-grep rule
+  # of bench/scan/astgrep-rules reads and perfhive's --lang typescript leaves out, out of
+  # Semgrep's scan too
+  heldout24) bundles lnbits/lnbits/static; echo '*.tsx' >> .semgrepignore ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

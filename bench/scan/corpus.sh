@@ -117,6 +117,10 @@ nova     pypi-wheel nova 34.0.0 8b46997836961762608e6e46e6d4945325d8a1fb8004e79e
 askbot   pypi-wheel askbot 0.13.0 2e99699f05e750177fd56209aeca2421a2c766c090577e52f52952e83fcf2e59
 webinypb npm   @webiny/api-page-builder 5.44.0 d575a8aef466ebd2f15be267292b8d0846042f1a779796cbd3fd54e5c21f6cec
 nodebb   npm   nodebb 1.4.0 2680a7f89dbdb33a839352f2c8f106ba40e9eb23fb9cc0baa9676aede101b27b
+manila   pypi-wheel manila 23.0.1 3237549ee1dc3fc0846190db6e657a9cc4e56f220c95baa9f48cbd1c550536c6
+lnbits   pypi-wheel lnbits 1.6.2 25649a8b40f58e30e19aa9bb3c391a92b26e47cf9f028818fcab10b38a849339
+lobehub  npm   @lobehub/chat 1.143.3 3d6a97b2371dc4530b8d70301e0b3e0f635c539503c72dcc937838aeb81b3f2e
+umami    npm   umami 2.10.0 1544b6862a5bf5e19dc58c8c382f8de3fd9f3f1c2b4110fbf7de9d7f4bd58850
 "
 
 want=" $* "

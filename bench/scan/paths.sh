@@ -103,6 +103,12 @@ paths_of() {
     webinypb) paths=.; langs="--lang javascript" ;;
     # the server: public/ is the browser application
     nodebb) paths="app.js loader.js bcrypt.js src install test"; langs="--lang javascript" ;;
+    manila) paths=manila; langs="--lang python" ;;
+    lnbits) paths=lnbits; langs="--lang python" ;;
+    # the application's .ts/.js, server and client; the .tsx React views are left out (the
+    # ast-grep rules of bench/scan.sh read no .tsx)
+    lobehub) paths="src packages"; langs="--lang javascript --lang typescript" ;;
+    umami) paths=src; langs="--lang javascript --lang typescript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

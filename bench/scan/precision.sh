@@ -32,6 +32,7 @@
 #   bash bench/scan/precision.sh heldout21   # round 21 (buildbot, lemur, keystone6, payloadecom), the same
 #   bash bench/scan/precision.sh heldout22   # round 22 (rdmo, horizon, centralledger, formio), the same
 #   bash bench/scan/precision.sh heldout23   # round 23 (nova, askbot, webinypb, nodebb), the same
+#   bash bench/scan/precision.sh heldout24   # round 24 (manila, lnbits, lobehub, umami), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -69,6 +70,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout21) set -- buildbot lemur keystone6 payloadecom; seed=heldout-2026-12-06-r21; all=80 ;;
     heldout22) set -- rdmo horizon centralledger formio; seed=heldout-2026-12-06-r22; all=80 ;;
     heldout23) set -- nova askbot webinypb nodebb; seed=heldout-2026-12-06-r23; all=80 ;;
+    heldout24) set -- manila lnbits lobehub umami; seed=heldout-2026-12-06-r24; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
