@@ -278,6 +278,7 @@ impl<'r> Engine<'r> {
             }
             out.extracted = routes::extract_from(lang, file, shown, &tree, wanted, &route_nodes);
         }
+        crate::restated::drop_restated_awaits(&mut out);
         out
     }
 }

@@ -23,6 +23,7 @@ mod pattern;
 mod prefilter;
 mod reach;
 pub mod report;
+mod restated;
 pub mod routes;
 pub mod rule;
 mod runs;
