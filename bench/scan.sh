@@ -26,6 +26,7 @@
 #   CORPORA=heldout22 bash bench/scan.sh # round 22's (RDMO, Horizon, Mojaloop central-ledger, Form.io)
 #   CORPORA=heldout23 bash bench/scan.sh # round 23's (Nova, Askbot, Webiny page builder API, NodeBB)
 #   CORPORA=heldout24 bash bench/scan.sh # round 24's (Manila, LNbits, LobeChat, Umami)
+#   CORPORA=heldout25 bash bench/scan.sh # round 25's (LiteLLM proxy, privacyIDEA, n8n's LangChain nodes, Actual's sync server)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -139,6 +140,11 @@ elif [ "${CORPORA:-}" = heldout24 ]; then
   bash "$scan/corpus.sh" manila lnbits lobehub umami
   cd "$scan/.corpus"
   PATHS=(manila/manila lnbits/lnbits lobehub/src lobehub/packages umami/src)
+elif [ "${CORPORA:-}" = heldout25 ]; then
+  bash "$scan/corpus.sh" litellm privacyidea n8nlangchain actualsync
+  cd "$scan/.corpus"
+  PATHS=(litellm/litellm/proxy privacyidea/privacyidea n8nlangchain/dist/nodes n8nlangchain/dist/utils
+    n8nlangchain/dist/credentials actualsync/build)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -180,6 +186,9 @@ case "${CORPORA:-}" in
   # of bench/scan/astgrep-rules reads and perfhive's --lang typescript leaves out, out of
   # Semgrep's scan too
   heldout24) bundles lnbits/lnbits/static; echo '*.tsx' >> .semgrepignore ;;
+  # the built admin UI of LiteLLM's proxy and privacyIDEA's browser code
+  heldout25) bundles litellm/litellm/proxy/_experimental/out privacyidea/privacyidea/static \
+    privacyidea/privacyidea/static_old ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

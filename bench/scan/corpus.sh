@@ -121,6 +121,10 @@ manila   pypi-wheel manila 23.0.1 3237549ee1dc3fc0846190db6e657a9cc4e56f220c95ba
 lnbits   pypi-wheel lnbits 1.6.2 25649a8b40f58e30e19aa9bb3c391a92b26e47cf9f028818fcab10b38a849339
 lobehub  npm   @lobehub/chat 1.143.3 3d6a97b2371dc4530b8d70301e0b3e0f635c539503c72dcc937838aeb81b3f2e
 umami    npm   umami 2.10.0 1544b6862a5bf5e19dc58c8c382f8de3fd9f3f1c2b4110fbf7de9d7f4bd58850
+litellm  pypi-wheel litellm 1.110.2 9d94d1c7d524b6fd10c14f9c8c6c4f0ac31705f9964ac59dcfd8337c046d8917
+privacyidea pypi-wheel privacyidea 3.14 86a24cbffa8a7316eab93eb220b4d8710ea68af2390990d0dddd58d7bd6947b1
+n8nlangchain npm @n8n/n8n-nodes-langchain 2.41.1 2d259b615b614307d0e851ef49c7334389211093839eb52554571ba387841bb1
+actualsync npm  @actual-app/sync-server 25.6.0 22d9eae6828b3b0e65a46afb342d5373e2ae0d49ba04be787f7e80a3966f8e8c
 "
 
 want=" $* "

@@ -109,6 +109,12 @@ paths_of() {
     # ast-grep rules of bench/scan.sh read no .tsx)
     lobehub) paths="src packages"; langs="--lang javascript --lang typescript" ;;
     umami) paths=src; langs="--lang javascript --lang typescript" ;;
+    # the proxy server (FastAPI, Prisma, Redis); the SDK's provider adapters are a library
+    litellm) paths=litellm/proxy; langs="--lang python" ;;
+    privacyidea) paths=privacyidea; langs="--lang python" ;;
+    # the nodes and their helpers; dist/node-definitions holds generated type declarations
+    n8nlangchain) paths="dist/nodes dist/utils dist/credentials"; langs="--lang javascript" ;;
+    actualsync) paths=build; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -33,6 +33,7 @@
 #   bash bench/scan/precision.sh heldout22   # round 22 (rdmo, horizon, centralledger, formio), the same
 #   bash bench/scan/precision.sh heldout23   # round 23 (nova, askbot, webinypb, nodebb), the same
 #   bash bench/scan/precision.sh heldout24   # round 24 (manila, lnbits, lobehub, umami), the same
+#   bash bench/scan/precision.sh heldout25   # round 25 (litellm, privacyidea, n8nlangchain, actualsync), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -71,6 +72,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout22) set -- rdmo horizon centralledger formio; seed=heldout-2026-12-06-r22; all=80 ;;
     heldout23) set -- nova askbot webinypb nodebb; seed=heldout-2026-12-06-r23; all=80 ;;
     heldout24) set -- manila lnbits lobehub umami; seed=heldout-2026-12-06-r24; all=80 ;;
+    heldout25) set -- litellm privacyidea n8nlangchain actualsync; seed=heldout-2026-12-06-r25; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
@@ -84,7 +86,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
       python3 "$here/heldout.py" --name "$name" --seed "$seed" --all "$all" --scan "$out/scan-$name.json" \
         --labels "$here/labels/$name.tsv" --todo "$out/todo-$name.tsv" \
         --json "$out/heldout-$name.json"
-      if [[ "$MODE" =~ ^heldout([4-9]|1[0-9]|2[0-4])$ ]]; then
+      if [[ "$MODE" =~ ^heldout([4-9]|1[0-9]|2[0-9])$ ]]; then
         # what the default listing leaves out, measured on a seeded sample (hidden.py)
         # shellcheck disable=SC2086
         (cd "$here/.corpus/$name" && "$PERFHIVE" scan $paths $langs --all-findings --format json \
