@@ -386,6 +386,23 @@ pub(crate) fn of_function(lang: Language, ancestors: &[Node<'_>], src: &[u8]) ->
     None
 }
 
+/// A function named as a data migration runs once per upgrade or maintenance action, wherever
+/// it is defined: `migrate_passwords`, `backfillUsers`, `_user_table_migration`,
+/// `rotate_credentials_master_key` (re-encrypting what is stored under a new key).
+fn data_migration(name: &str) -> Option<Verdict> {
+    static NAME: OnceLock<Regex> = OnceLock::new();
+    let migration = re(
+        &NAME,
+        r"^_*(?:(?:migrate|backfill|reencrypt|re_encrypt)(?:_|[A-Z]|$)|rotate\w*(?:_key|Key)s?$)|\w(?:_migration|Migration)$",
+    );
+    migration.is_match(name).then(|| {
+        (
+            RunContext::Migration,
+            format!("`{name}` is a data migration, by its name"),
+        )
+    })
+}
+
 fn first_line(s: &str) -> &str {
     s.lines().next().unwrap_or("").trim()
 }
@@ -449,6 +466,9 @@ fn python_scope<'t>(
             let name = a.child_by_field_name("name").map(&text).unwrap_or("");
             if let Some(by) = scheduled_by(src, name) {
                 return Some((RunContext::Background, format!("`{name}` is run by {by}()")));
+            }
+            if let Some(v) = data_migration(name) {
+                return Some(v);
             }
             // `AppConfig.ready()` and startup handlers run once per process
             if name == "ready" || name == "on_startup" || name == "lifespan" {
@@ -643,6 +663,9 @@ fn js_scope<'t>(
     // a start-up hook: runs once per process
     if matches!(a.kind(), "method_definition" | "function_declaration") {
         let name = a.child_by_field_name("name").map(&text).unwrap_or("");
+        if let Some(v) = data_migration(name) {
+            return Some(v);
+        }
         if re(
             &STARTUP,
             r"^(init|initialize|onModuleInit|onApplicationBootstrap|onBootstrap|bootstrap|startup|onStartup|onInit)$",

@@ -191,6 +191,22 @@ fn start_up_hooks_are_one_off() {
 }
 
 #[test]
+fn functions_named_as_data_migrations_are_one_off() {
+    let py = "id: t\nlanguage: python\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "async def migrate_passwords_to_scrypt():\n    q()\n\nasync def rotate_credentials_master_key(new_key):\n    q()\n\ndef _user_table_migration():\n    q()\n\nasync def migrated_count():\n    q()\n\nasync def rotate_logs():\n    q()\n";
+    let f = run(py, Language::Python, code);
+    let rc: Vec<_> = f.iter().map(|f| f.run_context).collect();
+    let m = RunContext::Migration;
+    let u = RunContext::Unknown;
+    assert_eq!(rc, [m, m, m, u, u], "{f:?}");
+    let js = "id: t\nlanguage: javascript\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "class Keys { async rotateEncryptionKey(k) { q(); }\n async backfillUsers() { q(); }\n async migrateUser(u) { q(); }\n async migrations() { q(); } }\n";
+    let f = run(js, Language::JavaScript, code);
+    let rc: Vec<_> = f.iter().map(|f| f.run_context).collect();
+    assert_eq!(rc, [m, m, m, u], "{f:?}");
+}
+
+#[test]
 fn functions_handed_to_a_scheduler_are_background_work() {
     let py = "id: t\nlanguage: python\nmessage: m\nrule: { pattern: 'q()' }\n";
     let code = "class ExpiryHandler:\n    def __init__(self, hs):\n        hs.clock.looping_call(self._send_mails, 30 * 60 * 1000)\n        hs.run_as_background_process(\"prune\", self._prune, 1)\n        threading.Thread(target=worker_loop).start()\n        self.later(lambda: self._serve(1))\n\n    async def _send_mails(self):\n        q()\n\n    async def _prune(self):\n        q()\n\n    async def _serve(self):\n        q()\n\n\ndef worker_loop():\n    q()\n\n\n@wrap_as_background_process(\"censor\")\nasync def censor():\n    q()\n";

@@ -24,7 +24,7 @@ fn tree() -> tempfile::TempDir {
     write(
         r,
         "web/load.js",
-        "async function load(orderIds) {\n  for (const id of orderIds) {\n    await fetch(`/api/${id}`);\n  }\n}\n",
+        "async function load(orderIds) {\n  for (const id of orderIds) {\n    await fetch(`/api/${id}`);\n    await sendReceipt(id);\n  }\n}\n",
     );
     write(
         r,
@@ -106,7 +106,7 @@ fn finds_anti_patterns_and_skips_what_it_should() {
     let expect = [
         ("app/users.py", "py-n-plus-one-query", 4),
         ("app/broken.py", "py-n-plus-one-query", 3),
-        ("web/load.js", "js-await-in-loop", 3),
+        ("web/load.js", "js-await-in-loop", 4),
         ("web/load.js", "js-http-call-in-loop", 3),
         ("svc/main.go", "go-regexp-in-loop", 5),
         ("java/A.java", "java-string-concat-in-loop", 4),

@@ -21,7 +21,7 @@ fn tree() -> std::path::PathBuf {
     write(
         &d,
         "web/sync.ts",
-        "export async function sync(userIds: string[]) {\n  for (const id of userIds) {\n    await fetch(`/api/${id}`);\n  }\n}\n",
+        "export async function sync(userIds: string[]) {\n  for (const id of userIds) {\n    await fetch(`/api/${id}`);\n    await sendReceipt(id);\n  }\n}\n",
     );
     write(
         &d,
