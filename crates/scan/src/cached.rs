@@ -202,19 +202,31 @@ impl CachedCallees {
         DJANGO_CACHED.contains(&(model, method)) || self.names.contains(method)
     }
 
-    /// Drops the Python findings whose every statement calls a cached manager method.
-    pub(crate) fn drop_cached(&self, findings: &mut Vec<Finding>) {
-        findings.retain(|f| {
-            if f.language != Language::Python {
-                return true;
-            }
-            let all_cached = if f.statements.is_empty() {
-                self.is_cached(&f.snippet)
-            } else {
-                f.statements.iter().all(|s| self.is_cached(&s.text))
-            };
-            !all_cached
-        });
+    /// Drops the Python findings whose every statement calls a cached manager method, and
+    /// their entries of `classes` (which runs parallel to `findings`).
+    pub(crate) fn drop_cached(
+        &self,
+        findings: &mut Vec<Finding>,
+        classes: &mut Vec<Option<String>>,
+    ) {
+        let keep: Vec<bool> = findings
+            .iter()
+            .map(|f| {
+                if f.language != Language::Python {
+                    return true;
+                }
+                let all_cached = if f.statements.is_empty() {
+                    self.is_cached(&f.snippet)
+                } else {
+                    f.statements.iter().all(|s| self.is_cached(&s.text))
+                };
+                !all_cached
+            })
+            .collect();
+        let mut k = keep.iter();
+        findings.retain(|_| *k.next().unwrap_or(&true));
+        let mut k = keep.iter();
+        classes.retain(|_| *k.next().unwrap_or(&true));
     }
 }
 

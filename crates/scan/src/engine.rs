@@ -278,7 +278,6 @@ impl<'r> Engine<'r> {
             }
             out.extracted = routes::extract_from(lang, file, shown, &tree, wanted, &route_nodes);
         }
-        crate::restated::drop_restated_awaits(&mut out);
         out
     }
 }

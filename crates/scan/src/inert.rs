@@ -15,6 +15,10 @@
 //!   `for await`, `yield`), and calls nothing but in-memory helpers: builtins, container and
 //!   string methods, logging.
 //!
+//! - in Python, I/O behind a parameter's `None` test (`p if p is not None else await load()`,
+//!   `if p is None: p = await load()` with no other branch) is skipped when the call passes
+//!   `p` (not `None`, not a `.get(key)` without a default) and the body does not rebind it.
+//!
 //! Anything else — a method of another object, an imported function, a body that calls out —
 //! is taken to do I/O.
 
@@ -102,23 +106,34 @@ fn passes(call: Node<'_>, guard: &Guard, src: &[u8]) -> bool {
         return false;
     };
     let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
+    // a value that may well be None: `None`, or a lookup without a default (`m.get(k)`)
+    let given = |v: Node<'_>| {
+        let t = text(v);
+        let lookup = v.kind() == "call"
+            && v.child_by_field_name("function")
+                .is_some_and(|f| text(f).ends_with(".get"))
+            && v.child_by_field_name("arguments")
+                .is_some_and(|a| a.named_child_count() < 2);
+        t != "None" && !lookup
+    };
     let mut cur = args.walk();
-    let mut positional = 0;
+    let mut positional = Some(0);
     for a in args.named_children(&mut cur) {
         match a.kind() {
             "keyword_argument" => {
                 let named = a.child_by_field_name("name").map(text) == Some(&guard.name);
                 if named {
-                    return a.child_by_field_name("value").map(text) != Some("None");
+                    return a.child_by_field_name("value").is_some_and(given);
                 }
             }
-            // `*args`, `**kwargs`: what they hold is not known
-            "list_splat" | "dictionary_splat" | "comment" => {}
+            // `*args`, `**kwargs`: what they hold is not known, nor where later arguments land
+            "list_splat" | "dictionary_splat" => positional = None,
+            "comment" => {}
             _ => {
-                if guard.position == Some(positional) {
-                    return text(a) != "None";
+                if positional.is_some() && positional == guard.position {
+                    return given(a);
                 }
-                positional += 1;
+                positional = positional.map(|p| p + 1);
             }
         }
     }
@@ -227,10 +242,20 @@ fn inert(def: Node<'_>, src: &[u8], py: bool) -> Option<Vec<Guard>> {
     }
     let params = if py { parameters(def, src) } else { Vec::new() };
     let mut guards: Vec<Guard> = Vec::new();
+    // names bound in the walked code: a guard rebound there no longer tells what was passed
+    let mut bound: Vec<&str> = Vec::new();
     let mut cur = body.walk();
     let mut stack = vec![body];
     while let Some(n) = stack.pop() {
         let t = text(n);
+        if py
+            && matches!(
+                n.kind(),
+                "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause"
+            )
+        {
+            bound.extend(n.child_by_field_name("left").map(text));
+        }
         match n.kind() {
             "await" | "await_expression" | "yield" | "yield_expression" => return None,
             // `async for`, `async with`, `[x async for x in …]`, `for await (…)`
@@ -266,7 +291,12 @@ fn inert(def: Node<'_>, src: &[u8], py: bool) -> Option<Vec<Guard>> {
             stack.push(c);
         }
     }
-    Some(guards)
+    let rebound = guards.iter().any(|g| {
+        bound
+            .iter()
+            .any(|b| b.split([',', ' ', '(', ')']).any(|x| x == g.name))
+    });
+    (!rebound).then_some(guards)
 }
 
 /// The parameter names of the Python function `def`, with their positions for a call
@@ -281,10 +311,14 @@ fn parameters(def: Node<'_>, src: &[u8]) -> Vec<Guard> {
         p => (None, p),
     };
     let is_static = wrapper.is_some_and(|w| {
-        w.utf8_text(src)
-            .unwrap_or("")
-            .lines()
-            .any(|l| l.trim() == "@staticmethod")
+        let mut c = w.walk();
+        let found = w.named_children(&mut c).any(|d| {
+            d.kind() == "decorator"
+                && d.named_child(0)
+                    .and_then(|e| e.utf8_text(src).ok())
+                    .is_some_and(|e| e.rsplit('.').next() == Some("staticmethod"))
+        });
+        found
     });
     let method = !is_static && parent.is_some_and(|p| p.kind() == "block");
     let mut cur = ps.walk();
@@ -297,7 +331,14 @@ fn parameters(def: Node<'_>, src: &[u8]) -> Vec<Guard> {
             "default_parameter" | "typed_default_parameter" => p
                 .child_by_field_name("name")
                 .and_then(|n| n.utf8_text(src).ok()),
-            "typed_parameter" => p.named_child(0).and_then(|n| n.utf8_text(src).ok()),
+            // `x: T`, but not `*args: T` / `**kw: T`, which end the positions
+            "typed_parameter" => match p.named_child(0) {
+                Some(n) if n.kind() == "identifier" => n.utf8_text(src).ok(),
+                _ => {
+                    positional = false;
+                    None
+                }
+            },
             _ => {
                 positional = false;
                 None
@@ -335,7 +376,11 @@ fn guarded<'t>(n: Node<'t>, params: &[Guard], src: &[u8]) -> Option<(Guard, Vec<
         Some((g.clone(), is_none))
     };
     if n.kind() == "conditional_expression" {
-        let (then, cond, other) = (n.named_child(0)?, n.named_child(1)?, n.named_child(2)?);
+        let mut c = n.walk();
+        let parts: Vec<Node<'t>> = n.named_children(&mut c).filter(|x| !x.is_extra()).collect();
+        let [then, cond, other] = parts[..] else {
+            return None;
+        };
         let (g, is_none) = test(cond)?;
         return Some((g, vec![cond, if is_none { other } else { then }]));
     }
@@ -492,11 +537,14 @@ mod tests {
                 "{call}"
             );
         }
-        // not passed, passed as None, or passed through `**kwargs`: a query per note
+        // not passed, passed as None or as a lookup that may miss, or passed through
+        // `**kwargs` or after `*args`: a query per note
         for call in [
             "_to_model(note, db=db)",
             "_to_model(note, grants=None)",
+            "_to_model(note, grants=grants_map.get(note.id))",
             "_to_model(note, **extra)",
+            "_to_model(*extra, grants_map[note.id])",
         ] {
             assert_eq!(
                 reported(Language::Python, &listing(call)),
@@ -507,8 +555,10 @@ mod tests {
         // the statement form: `if grants is None: grants = await …`
         let stmt = "async def to_model(note, grants=None):\n    if grants is None:\n        grants = await load_grants(note.id)\n    return dict(note=note, grants=grants)\n\nasync def listing(notes, grants_map):\n    for note in notes:\n        await to_model(note, grants_map[note.id])\n";
         assert!(reported(Language::Python, stmt).is_empty());
-        // an `else` branch, or a guard that is not a parameter, still does I/O
+        // an `else` branch, a guard that is not a parameter, or a guard rebound before it is
+        // tested, still does I/O
         for body in [
+            "    grants = grants or None\n    return grants if grants is not None else await load_grants(note.id)\n",
             "    if grants is None:\n        grants = []\n    else:\n        grants = await load_grants(note.id)\n",
             "    if CACHE is None:\n        grants = await load_grants(note.id)\n",
         ] {

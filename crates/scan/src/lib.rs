@@ -239,6 +239,7 @@ pub fn scan_text(
     let mut r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref(), wanted);
     // a note on a `perfhive: ignore` comment is not returned: the file's note is its parse
     suppress::apply(file, text, &mut r.findings, &|id| engine.has_rule(lang, id));
+    restated::drop_restated_awaits(&mut r.findings, &mut r.classes);
     if r.parsed {
         // the routes and SQL strings of this file alone, as a scan attaches them
         routes::attach(
@@ -251,7 +252,7 @@ pub fn scan_text(
     }
     // reachability within this one file, as a scan of it alone computes it
     let facts = reach::facts_of_file(lang, file, text, file_runs.as_ref().map(|v| v.0));
-    cached::CachedCallees::new(&facts.manager_methods).drop_cached(&mut r.findings);
+    cached::CachedCallees::new(&facts.manager_methods).drop_cached(&mut r.findings, &mut r.classes);
     resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
     let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);
     suppress::fingerprint(&mut r.findings, &[], &grouped);
@@ -348,26 +349,23 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     }
     let walked = walk::walk(&engine, opts);
     let (mut findings, mut notes, counts) = (walked.findings, walked.notes, walked.counts);
+    let mut classes = walked.classes;
     let (mut route_table, mut sql) = (walked.routes, walked.sql);
     route_table.sort_by(|a, b| {
         (&a.file, a.line, &a.method, &a.template).cmp(&(&b.file, b.line, &b.method, &b.template))
     });
     sql.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     cached::CachedCallees::new(walked.facts.iter().flat_map(|f| &f.manager_methods))
-        .drop_cached(&mut findings);
+        .drop_cached(&mut findings, &mut classes);
     let defined = reach::definition_counts(&walked.facts);
     routes::attach(
         &mut findings,
-        &walked.classes,
+        &classes,
         &route_table,
         &sql,
         &|lang: Language, name: &str| defined.get(&(lang, name)).is_none_or(|&n| n <= 1),
     );
-    resolve_run_contexts(
-        &mut findings,
-        &walked.classes,
-        &reach::Reach::new(&walked.facts),
-    );
+    resolve_run_contexts(&mut findings, &classes, &reach::Reach::new(&walked.facts));
     let roots: Vec<String> = opts.paths.iter().map(|p| walk::display(p)).collect();
     let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);
     suppress::fingerprint(&mut findings, &roots, &grouped);

@@ -2,15 +2,15 @@
 //! query per item, an HTTP request per item) is not reported again by the rule that only says
 //! it is awaited in the loop.
 
-use crate::engine::FileResult;
 use crate::finding::Finding;
 use std::collections::HashSet;
 
 /// A statement in a loop that a rule reports for what it does (a query per item, an HTTP
 /// request per item) is not reported again by the rule that only says it is awaited
 /// (`*-await-in-loop`): one loop, one statement, one finding. The await finding keeps its
-/// other statements (the first of them becomes its location), or goes.
-pub(crate) fn drop_restated_awaits(out: &mut FileResult) {
+/// other statements (the first of them becomes its location), or goes. Run after suppression:
+/// a suppressed finding does not take a statement from the await rule.
+pub(crate) fn drop_restated_awaits(findings: &mut Vec<Finding>, classes: &mut Vec<Option<String>>) {
     fn in_loop(f: &Finding) -> Option<u32> {
         f.context
             .as_ref()
@@ -25,18 +25,18 @@ pub(crate) fn drop_restated_awaits(out: &mut FileResult) {
         }
     }
     let awaits = |f: &Finding| f.rule_id.ends_with("-await-in-loop");
-    let told: HashSet<(u32, u32)> = out
-        .findings
+    // what a suppressed finding reports is not reported by it
+    let told: HashSet<(u32, u32)> = findings
         .iter()
-        .filter(|f| !awaits(f))
+        .filter(|f| !awaits(f) && f.suppressed.is_none())
         .filter_map(|f| in_loop(f).map(|l| lines(f).into_iter().map(move |s| (l, s))))
         .flatten()
         .collect();
     if told.is_empty() {
         return;
     }
-    let mut keep = Vec::with_capacity(out.findings.len());
-    for f in out.findings.iter_mut() {
+    let mut keep = Vec::with_capacity(findings.len());
+    for f in findings.iter_mut() {
         let Some(l) = in_loop(f).filter(|_| awaits(f)) else {
             keep.push(true);
             continue;
@@ -61,9 +61,9 @@ pub(crate) fn drop_restated_awaits(out: &mut FileResult) {
         keep.push(!f.statements.is_empty() || !told.contains(&(l, f.line)));
     }
     let mut k = keep.iter();
-    out.findings.retain(|_| *k.next().unwrap_or(&true));
+    findings.retain(|_| *k.next().unwrap_or(&true));
     let mut k = keep.iter();
-    out.classes.retain(|_| *k.next().unwrap_or(&true));
+    classes.retain(|_| *k.next().unwrap_or(&true));
 }
 
 #[cfg(test)]
@@ -90,6 +90,18 @@ mod tests {
         let ids: Vec<&str> = f.iter().map(|f| f.rule_id.as_str()).collect();
         assert_eq!(ids, vec!["js-http-call-in-loop"], "{f:#?}");
         assert_eq!(f[0].line, 4);
+    }
+
+    #[test]
+    fn a_suppressed_http_finding_leaves_the_statement_to_the_await_rule() {
+        let text = "export async function loadAll(files) {\n  for (const file of files) {\n    // perfhive: ignore[js-http-call-in-loop] -- one file per call by contract\n    await fetch(file.url);\n  }\n}\n";
+        let f = scan(Language::JavaScript, "svc.js", text);
+        let aw = f.iter().find(|f| f.rule_id == "js-await-in-loop");
+        assert_eq!(
+            aw.map(|f| (f.line, f.suppressed.is_none())),
+            Some((4, true)),
+            "{f:#?}"
+        );
     }
 
     #[test]

@@ -388,14 +388,22 @@ pub(crate) fn of_function(lang: Language, ancestors: &[Node<'_>], src: &[u8]) ->
 
 /// A function named as a data migration runs once per upgrade or maintenance action, wherever
 /// it is defined: `migrate_passwords`, `backfillUsers`, `_user_table_migration`,
-/// `rotate_credentials_master_key` (re-encrypting what is stored under a new key).
+/// `rotate_credentials_master_key` (re-encrypting what is stored under a new key). Names that
+/// read or test a migration (`get_migration`, `needs_migration`, `handleMigration`) and the
+/// rotation of a user's own keys (`rotate_api_key`) are not; neither is a function that takes
+/// the request (checked first).
 fn data_migration(name: &str) -> Option<Verdict> {
     static NAME: OnceLock<Regex> = OnceLock::new();
+    static ACCESSOR: OnceLock<Regex> = OnceLock::new();
     let migration = re(
         &NAME,
-        r"^_*(?:(?:migrate|backfill|reencrypt|re_encrypt)(?:_|[A-Z]|$)|rotate\w*(?:_key|Key)s?$)|\w(?:_migration|Migration)$",
+        r"^_*(?:(?:migrate|backfill|reencrypt|re_encrypt)(?:_|[A-Z]|$)|rotate\w*(?i:master|encryption|signing|secret)\w*(?:_key|Key)s?$)|\w(?:_migration|Migration)$",
     );
-    migration.is_match(name).then(|| {
+    let accessor = re(
+        &ACCESSOR,
+        r"^_*(?:get|list|fetch|find|load|read|check|is|has|needs?|should|can|validate|handle|use|on)(?:_|[A-Z]|$)",
+    );
+    (migration.is_match(name) && !accessor.is_match(name)).then(|| {
         (
             RunContext::Migration,
             format!("`{name}` is a data migration, by its name"),
@@ -467,9 +475,6 @@ fn python_scope<'t>(
             if let Some(by) = scheduled_by(src, name) {
                 return Some((RunContext::Background, format!("`{name}` is run by {by}()")));
             }
-            if let Some(v) = data_migration(name) {
-                return Some(v);
-            }
             // `AppConfig.ready()` and startup handlers run once per process
             if name == "ready" || name == "on_startup" || name == "lifespan" {
                 return Some((RunContext::Startup, format!("in start-up hook `{name}`")));
@@ -483,7 +488,7 @@ fn python_scope<'t>(
                 let name = a.child_by_field_name("name").map(&text).unwrap_or("");
                 return Some((RunContext::Request, format!("`{name}` takes the request")));
             }
-            None
+            data_migration(name)
         }
         "class_definition" => {
             let bases = a
@@ -663,9 +668,6 @@ fn js_scope<'t>(
     // a start-up hook: runs once per process
     if matches!(a.kind(), "method_definition" | "function_declaration") {
         let name = a.child_by_field_name("name").map(&text).unwrap_or("");
-        if let Some(v) = data_migration(name) {
-            return Some(v);
-        }
         if re(
             &STARTUP,
             r"^(init|initialize|onModuleInit|onApplicationBootstrap|onBootstrap|bootstrap|startup|onStartup|onInit)$",
@@ -687,6 +689,9 @@ fn js_scope<'t>(
     .is_match(params)
     {
         return Some((RunContext::Request, format!("a handler taking {}", first_line(params))));
+    }
+    if matches!(a.kind(), "method_definition" | "function_declaration") {
+        return data_migration(a.child_by_field_name("name").map(&text).unwrap_or(""));
     }
     None
 }

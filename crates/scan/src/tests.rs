@@ -200,10 +200,16 @@ fn functions_named_as_data_migrations_are_one_off() {
     let u = RunContext::Unknown;
     assert_eq!(rc, [m, m, m, u, u], "{f:?}");
     let js = "id: t\nlanguage: javascript\nmessage: m\nrule: { pattern: 'q()' }\n";
-    let code = "class Keys { async rotateEncryptionKey(k) { q(); }\n async backfillUsers() { q(); }\n async migrateUser(u) { q(); }\n async migrations() { q(); } }\n";
+    let code = "class Keys { async rotateEncryptionKey(k) { q(); }\n async backfillUsers() { q(); }\n async migrations() { q(); }\n async rotateApiKey(u) { q(); }\n async getMigration(id) { q(); }\n async migrateCart(req, res) { q(); } }\n";
     let f = run(js, Language::JavaScript, code);
     let rc: Vec<_> = f.iter().map(|f| f.run_context).collect();
-    assert_eq!(rc, [m, m, m, u], "{f:?}");
+    assert_eq!(rc, [m, m, u, u, u, RunContext::Request], "{f:?}");
+    let code = "def needs_migration(x):\n    q()\n\ndef migrate_cart(request):\n    q()\n";
+    let rc: Vec<_> = run(py, Language::Python, code)
+        .iter()
+        .map(|f| f.run_context)
+        .collect();
+    assert_eq!(rc, [u, RunContext::Request]);
 }
 
 #[test]

@@ -236,6 +236,7 @@ impl Worker<'_, '_> {
             .extend(suppress::apply(&file, &text, &mut r.findings, &|id| {
                 engine.has_rule(lang, id)
             }));
+        crate::restated::drop_restated_awaits(&mut r.findings, &mut r.classes);
         self.acc.routes.append(&mut r.extracted.routes);
         self.acc.sql.append(&mut r.extracted.sql);
         if r.parsed {
