@@ -223,10 +223,7 @@ impl CachedCallees {
                 !all_cached
             })
             .collect();
-        let mut k = keep.iter();
-        findings.retain(|_| *k.next().unwrap_or(&true));
-        let mut k = keep.iter();
-        classes.retain(|_| *k.next().unwrap_or(&true));
+        crate::engine::keep_paired(findings, classes, &keep);
     }
 }
 

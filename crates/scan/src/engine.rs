@@ -47,6 +47,19 @@ pub(crate) struct FileResult {
     pub(crate) extracted: Extracted,
 }
 
+/// Keeps the findings whose entry of `keep` is true, and their entries of the parallel
+/// `classes`.
+pub(crate) fn keep_paired(
+    findings: &mut Vec<Finding>,
+    classes: &mut Vec<Option<String>>,
+    keep: &[bool],
+) {
+    let mut k = keep.iter();
+    findings.retain(|_| *k.next().unwrap_or(&true));
+    let mut k = keep.iter();
+    classes.retain(|_| *k.next().unwrap_or(&true));
+}
+
 impl<'r> Engine<'r> {
     /// Indexes `rules`, keeping only `only` languages when it is not empty.
     pub(crate) fn new(rules: &'r [Rule], only: &[Language]) -> Self {

@@ -60,10 +60,7 @@ pub(crate) fn drop_restated_awaits(findings: &mut Vec<Finding>, classes: &mut Ve
         }
         keep.push(!f.statements.is_empty() || !told.contains(&(l, f.line)));
     }
-    let mut k = keep.iter();
-    findings.retain(|_| *k.next().unwrap_or(&true));
-    let mut k = keep.iter();
-    classes.retain(|_| *k.next().unwrap_or(&true));
+    crate::engine::keep_paired(findings, classes, &keep);
 }
 
 #[cfg(test)]
