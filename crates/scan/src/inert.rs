@@ -11,9 +11,13 @@
 //! - the definition is not decorated (but for `staticmethod`, `classmethod`, `override`) and
 //!   is not a stub (`pass`, `...`, a docstring, `raise NotImplementedError`, `throw`: a
 //!   subclass elsewhere gives the real body);
-//! - its body awaits nothing (no `await`, `async for`/`async with`, async comprehension,
-//!   `for await`, `yield`), and calls nothing but in-memory helpers: builtins, container and
-//!   string methods, logging.
+//! - its body awaits nothing but other such functions of the file (followed a few levels; a
+//!   function reached again while it is read is taken to do I/O), has no `async for`/`async
+//!   with`, async comprehension, `for await` or `yield`, and calls nothing but in-memory
+//!   helpers: builtins, container and string methods, logging;
+//! - a task it starts and does not wait for (`asyncio.create_task(send(x))`, in JavaScript
+//!   `send(x).catch(h)` or `void send(x)` as a statement) is not its I/O: only the arguments
+//!   built for it run, and are read as above.
 //!
 //! - in Python, I/O behind a parameter's `None` test (`p if p is not None else await load()`,
 //!   `if p is None: p = await load()` with no other branch) is skipped when the call passes
@@ -60,7 +64,25 @@ pub(crate) fn awaits_nothing(
     let Some(call) = node.named_child(0) else {
         return false;
     };
-    if call.kind() != if py { "call" } else { "call_expression" } {
+    let in_class = stack.iter().any(|a| is_class(a.kind()));
+    call_is_inert(call, in_class, root, src, py, cache, 0)
+}
+
+/// How deep awaits of inert functions are followed (`a` awaits `b`, which awaits `c`).
+const MAX_DEPTH: usize = 6;
+
+/// Whether `call` calls a function of this file that does no I/O for the arguments it passes
+/// (module doc). `in_class`: the call sits in a class, so `self.name` may be one of its methods.
+fn call_is_inert(
+    call: Node<'_>,
+    in_class: bool,
+    root: Node<'_>,
+    src: &[u8],
+    py: bool,
+    cache: &mut Cache,
+    depth: usize,
+) -> bool {
+    if call.kind() != if py { "call" } else { "call_expression" } || depth > MAX_DEPTH {
         return false;
     }
     let Some(callee) = call.child_by_field_name("function") else {
@@ -76,7 +98,7 @@ pub(crate) fn awaits_nothing(
             );
             let field = if py { "attribute" } else { "property" };
             match callee.child_by_field_name(field) {
-                Some(f) if own && stack.iter().any(|a| is_class(a.kind())) => (text(f), true),
+                Some(f) if own && in_class => (text(f), true),
                 _ => return false,
             }
         }
@@ -86,15 +108,18 @@ pub(crate) fn awaits_nothing(
         root.id(),
         format!("{}{name}", if method { "." } else { "" }),
     );
-    let verdict = cache.entry(key).or_insert_with(|| {
+    if !cache.contains_key(&key) {
+        // while its body is read, a call back into the function is taken to do I/O
+        cache.insert(key.clone(), None);
         let mut defs = Vec::new();
         definitions(root, name, method, src, &mut defs);
-        match defs.as_slice() {
-            [def] => inert(*def, src, py),
+        let verdict = match defs.as_slice() {
+            [def] => inert(*def, root, src, py, cache, depth),
             _ => None,
-        }
-    });
-    verdict
+        };
+        cache.insert(key.clone(), verdict);
+    }
+    cache[&key]
         .as_ref()
         .is_some_and(|guards| guards.iter().all(|g| passes(call, g, src)))
 }
@@ -228,7 +253,14 @@ const IN_MEMORY: &[&str] = &[
 /// Whether the function `def` is bookkeeping that runs to its end without I/O (module doc):
 /// `None` when it is not, else the parameters whose values skip its I/O (none when it has
 /// none to skip).
-fn inert(def: Node<'_>, src: &[u8], py: bool) -> Option<Vec<Guard>> {
+fn inert(
+    def: Node<'_>,
+    root: Node<'_>,
+    src: &[u8],
+    py: bool,
+    cache: &mut Cache,
+    depth: usize,
+) -> Option<Vec<Guard>> {
     let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
     if py && !text(def).trim_start().starts_with("async") {
         return None;
@@ -241,6 +273,7 @@ fn inert(def: Node<'_>, src: &[u8], py: bool) -> Option<Vec<Guard>> {
         return None;
     }
     let params = if py { parameters(def, src) } else { Vec::new() };
+    let in_class = std::iter::successors(def.parent(), |n| n.parent()).any(|n| is_class(n.kind()));
     let mut guards: Vec<Guard> = Vec::new();
     // names bound in the walked code: a guard rebound there no longer tells what was passed
     let mut bound: Vec<&str> = Vec::new();
@@ -256,8 +289,20 @@ fn inert(def: Node<'_>, src: &[u8], py: bool) -> Option<Vec<Guard>> {
         {
             bound.extend(n.child_by_field_name("left").map(text));
         }
+        if let Some(walked) = spawned(n, src, py) {
+            stack.extend(walked);
+            continue;
+        }
         match n.kind() {
-            "await" | "await_expression" | "yield" | "yield_expression" => return None,
+            // awaiting a function of the file that is inert too: only its arguments run here
+            "await" | "await_expression" => match n.named_child(0) {
+                Some(c) if call_is_inert(c, in_class, root, src, py, cache, depth + 1) => {
+                    stack.extend(c.child_by_field_name("arguments"));
+                    continue;
+                }
+                _ => return None,
+            },
+            "yield" | "yield_expression" => return None,
             // `async for`, `async with`, `[x async for x in …]`, `for await (…)`
             "for_statement" | "with_statement" | "for_in_clause"
                 if py && t.starts_with("async") =>
@@ -297,6 +342,73 @@ fn inert(def: Node<'_>, src: &[u8], py: bool) -> Option<Vec<Guard>> {
             .any(|b| b.split([',', ' ', '(', ')']).any(|x| x == g.name))
     });
     (!rebound).then_some(guards)
+}
+
+/// Calls that start a task and do not wait for it.
+const SPAWN: &[&str] = &["create_task", "ensure_future"];
+
+/// For a call that starts work without waiting for it — `asyncio.create_task(send(x))`,
+/// `send(x).catch(report)` or `void send(x)` as a statement — the nodes that run here: the
+/// arguments built for the started call (and the handlers, functions, which are not walked).
+/// `None` for anything else.
+fn spawned<'t>(n: Node<'t>, src: &[u8], py: bool) -> Option<Vec<Node<'t>>> {
+    let call_kind = if py { "call" } else { "call_expression" };
+    let text = |n: Node<'t>| n.utf8_text(src).unwrap_or("");
+    // the arguments of `c`, and of the call each of them makes
+    let started = |c: Node<'t>| -> Vec<Node<'t>> {
+        let Some(args) = c.child_by_field_name("arguments") else {
+            return Vec::new();
+        };
+        let mut cur = args.walk();
+        let out = args
+            .named_children(&mut cur)
+            .map(|a| match a.kind() {
+                "keyword_argument" => a.child_by_field_name("value").unwrap_or(a),
+                _ => a,
+            })
+            .flat_map(|a| {
+                if a.kind() == call_kind {
+                    a.child_by_field_name("arguments")
+                } else {
+                    Some(a)
+                }
+            })
+            .collect();
+        out
+    };
+    if n.kind() == call_kind {
+        let callee = n.child_by_field_name("function")?;
+        let field = if py { "attribute" } else { "property" };
+        let last = match callee.kind() {
+            "identifier" => text(callee),
+            "attribute" | "member_expression" => text(callee.child_by_field_name(field)?),
+            _ => return None,
+        };
+        if py {
+            return SPAWN.contains(&last).then(|| started(n));
+        }
+        // `send(x).catch(h)` as a whole statement: nobody waits for the promise
+        let chained = matches!(last, "catch" | "then" | "finally")
+            && n.parent()
+                .is_some_and(|p| p.kind() == "expression_statement");
+        let object = callee.child_by_field_name("object")?;
+        if chained && object.kind() == call_kind {
+            let walked = [object, n].into_iter();
+            return Some(
+                walked
+                    .filter_map(|c| c.child_by_field_name("arguments"))
+                    .collect(),
+            );
+        }
+        return None;
+    }
+    // `void send(x)`
+    if !py && n.kind() == "unary_expression" && text(n).starts_with("void") {
+        let arg = n.child_by_field_name("argument")?;
+        return (arg.kind() == call_kind)
+            .then(|| arg.child_by_field_name("arguments").into_iter().collect());
+    }
+    None
 }
 
 /// The parameter names of the Python function `def`, with their positions for a call
@@ -450,136 +562,5 @@ fn stub(body: Node<'_>, src: &[u8], py: bool) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use crate::Language;
-
-    /// The lines of the await-in-loop findings of `text`.
-    fn reported(lang: Language, text: &str) -> Vec<u32> {
-        let rules = crate::builtin_rules();
-        let file = if lang == Language::Python {
-            "svc.py"
-        } else {
-            "svc.js"
-        };
-        let (f, _) = crate::scan_text(&rules, lang, file, text);
-        let mut lines: Vec<u32> = f
-            .iter()
-            .filter(|f| f.rule_id.ends_with("await-in-loop"))
-            .flat_map(|f| {
-                let mut l = vec![f.line];
-                l.extend(f.statements.iter().map(|s| s.line));
-                l
-            })
-            .collect();
-        lines.sort();
-        lines.dedup();
-        lines
-    }
-
-    const PY_LOOP: &str = "\n    async def run(self, users):\n        for user in users:\n            await self.handle(user)\n";
-
-    fn py_class(handle: &str) -> String {
-        format!("class Worker:\n{handle}{PY_LOOP}")
-    }
-
-    #[test]
-    fn python_bookkeeping_is_inert_and_anything_else_is_not() {
-        let inert = "    async def handle(self, user):\n        self.seen.append(user.id)\n        log.debug(\"seen %s\", user.id)\n";
-        assert!(reported(Language::Python, &py_class(inert)).is_empty());
-        for body in [
-            // a stub a subclass elsewhere fills in
-            "    async def handle(self, user):\n        pass\n",
-            "    async def handle(self, user):\n        \"\"\"Handle one user.\"\"\"\n        raise NotImplementedError\n",
-            // calls out (a blocking commit), awaits, streams, comprehends asynchronously
-            "    async def handle(self, user):\n        self.session.add(user)\n        self.session.commit()\n",
-            "    async def handle(self, user):\n        await self.db.save(user)\n",
-            "    async def handle(self, user):\n        async with self.lock:\n            self.n += 1\n",
-            "    async def handle(self, user):\n        return [r async for r in self.db.stream(user)]\n",
-            // a wrapper may do I/O
-            "    @db_session\n    async def handle(self, user):\n        self.n += 1\n",
-            // not async: what it returns is awaited
-            "    def handle(self, user):\n        return self.db.save(user)\n",
-        ] {
-            assert_eq!(reported(Language::Python, &py_class(body)), vec![5 + body.lines().count() as u32], "{body}");
-        }
-        // overridden in another class of the file: which one runs is not known
-        let two = format!(
-            "{}\nclass Other(Worker):\n    async def handle(self, user):\n        await self.db.save(user)\n",
-            py_class(inert)
-        );
-        assert_eq!(reported(Language::Python, &two).len(), 1);
-    }
-
-    #[test]
-    fn a_bare_name_is_a_top_level_function_and_one_await_does_not_hide_another() {
-        // a method of the same name is not the imported function
-        let text = "from app.storage import save_order\n\nclass Draft:\n    async def save_order(self):\n        self.saved = True\n\nasync def publish(orders):\n    for order in orders:\n        await save_order(order)\n";
-        assert_eq!(reported(Language::Python, text), vec![9]);
-        let top = "async def mark(order):\n    order.marked = True\n\nasync def publish(orders):\n    for order in orders:\n        await mark(order)\n";
-        assert!(reported(Language::Python, top).is_empty());
-        let nested = "class Worker:\n    async def remember(self, x):\n        self.items.append(x)\n\n    async def run(self, orders):\n        for order in orders:\n            await self.remember(await self.fetch_order(order))\n";
-        assert_eq!(reported(Language::Python, nested), vec![7]);
-    }
-
-    #[test]
-    fn io_a_passed_argument_skips_is_not_io_for_that_call() {
-        let to_model = "class Notes:\n    async def _to_model(self, note, grants=None, db=None):\n        m = NoteModel.model_validate(note)\n        m.grants = grants if grants is not None else await self._grants(m.id, db=db)\n        return m\n\n";
-        let listing = |call: &str| {
-            format!("{to_model}    async def listing(self, notes, grants_map):\n        out = []\n        for note in notes:\n            out.append(await self.{call})\n        return out\n")
-        };
-        // the grants are passed, by keyword or position: the await does no I/O
-        for call in [
-            "_to_model(note, grants=grants_map.get(note.id, []))",
-            "_to_model(note, grants_map[note.id])",
-        ] {
-            assert!(
-                reported(Language::Python, &listing(call)).is_empty(),
-                "{call}"
-            );
-        }
-        // not passed, passed as None or as a lookup that may miss, or passed through
-        // `**kwargs` or after `*args`: a query per note
-        for call in [
-            "_to_model(note, db=db)",
-            "_to_model(note, grants=None)",
-            "_to_model(note, grants=grants_map.get(note.id))",
-            "_to_model(note, **extra)",
-            "_to_model(*extra, grants_map[note.id])",
-        ] {
-            assert_eq!(
-                reported(Language::Python, &listing(call)),
-                vec![10],
-                "{call}"
-            );
-        }
-        // the statement form: `if grants is None: grants = await …`
-        let stmt = "async def to_model(note, grants=None):\n    if grants is None:\n        grants = await load_grants(note.id)\n    return dict(note=note, grants=grants)\n\nasync def listing(notes, grants_map):\n    for note in notes:\n        await to_model(note, grants_map[note.id])\n";
-        assert!(reported(Language::Python, stmt).is_empty());
-        // an `else` branch, a guard that is not a parameter, or a guard rebound before it is
-        // tested, still does I/O
-        for body in [
-            "    grants = grants or None\n    return grants if grants is not None else await load_grants(note.id)\n",
-            "    if grants is None:\n        grants = []\n    else:\n        grants = await load_grants(note.id)\n",
-            "    if CACHE is None:\n        grants = await load_grants(note.id)\n",
-        ] {
-            let text = format!("async def to_model(note, grants=None):\n{body}    return grants\n\nasync def listing(notes, grants_map):\n    for note in notes:\n        await to_model(note, grants_map[note.id])\n");
-            assert_eq!(reported(Language::Python, &text).len(), 1, "{body}");
-        }
-    }
-
-    #[test]
-    fn javascript_bookkeeping_is_inert_and_promises_are_not() {
-        let class = |method: &str| {
-            format!("class Registry {{\n{method}\n  async resolveAll(users) {{\n    for (const user of users) {{\n      await this.getProvider(user.provider);\n    }}\n  }}\n}}\n")
-        };
-        assert!(reported(Language::JavaScript, &class("  async getProvider(name) {\n    this.hits.push(name);\n    return this.providers[name];\n  }")).is_empty());
-        for method in [
-            "  async getProvider(name) {\n    const p = this.db.findOne({ where: { name } });\n    return p;\n  }",
-            "  async getProvider(name) {\n    throw new Error('override me');\n  }",
-            "  async getProvider(name) {\n    const out = [];\n    for await (const l of this.open(name)) out.push(l);\n    return out;\n  }",
-            "  getProvider(name) {\n    return new Promise((r) => setTimeout(r, 10));\n  }",
-        ] {
-            assert_eq!(reported(Language::JavaScript, &class(method)).len(), 1, "{method}");
-        }
-    }
-}
+#[path = "inert_tests.rs"]
+mod tests;
