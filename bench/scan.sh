@@ -27,6 +27,7 @@
 #   CORPORA=heldout23 bash bench/scan.sh # round 23's (Nova, Askbot, Webiny page builder API, NodeBB)
 #   CORPORA=heldout24 bash bench/scan.sh # round 24's (Manila, LNbits, LobeChat, Umami)
 #   CORPORA=heldout25 bash bench/scan.sh # round 25's (LiteLLM proxy, privacyIDEA, n8n's LangChain nodes, Actual's sync server)
+#   CORPORA=heldout26 bash bench/scan.sh # round 26's (Feast, Neutron, Uppy Companion, SAP CAP runtime)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -145,6 +146,10 @@ elif [ "${CORPORA:-}" = heldout25 ]; then
   cd "$scan/.corpus"
   PATHS=(litellm/litellm/proxy privacyidea/privacyidea n8nlangchain/dist/nodes n8nlangchain/dist/utils
     n8nlangchain/dist/credentials actualsync/build)
+elif [ "${CORPORA:-}" = heldout26 ]; then
+  bash "$scan/corpus.sh" feast neutron companion sapcds
+  cd "$scan/.corpus"
+  PATHS=(feast/feast neutron/neutron companion/src sapcds/lib sapcds/libx sapcds/bin sapcds/server.js)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -189,6 +194,8 @@ case "${CORPORA:-}" in
   # the built admin UI of LiteLLM's proxy and privacyIDEA's browser code
   heldout25) bundles litellm/litellm/proxy/_experimental/out privacyidea/privacyidea/static \
     privacyidea/privacyidea/static_old ;;
+  # Feast's built web UI
+  heldout26) bundles feast/feast/ui/build ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

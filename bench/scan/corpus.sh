@@ -125,6 +125,10 @@ litellm  pypi-wheel litellm 1.110.2 9d94d1c7d524b6fd10c14f9c8c6c4f0ac31705f9964a
 privacyidea pypi-wheel privacyidea 3.14 86a24cbffa8a7316eab93eb220b4d8710ea68af2390990d0dddd58d7bd6947b1
 n8nlangchain npm @n8n/n8n-nodes-langchain 2.41.1 2d259b615b614307d0e851ef49c7334389211093839eb52554571ba387841bb1
 actualsync npm  @actual-app/sync-server 25.6.0 22d9eae6828b3b0e65a46afb342d5373e2ae0d49ba04be787f7e80a3966f8e8c
+feast    pypi-wheel feast 0.67.0 98667313ae7663f3312174590461e28081112f46d982710867d4b97e0b0f2c66
+neutron  pypi-wheel neutron 29.0.0 6e998e2e55d233ff757f3ae1d53dd8dfd2cb455a01868e494c22fd6b8b0aba36
+companion npm  @uppy/companion 6.2.2 1604354e76057fd543b087e6329953d0de1703771dbab0ca840ad343fa118277
+sapcds   npm   @sap/cds 9.9.3 00b81072ac5b65345651b046ebec100aab7076fa91f579dce36f7e4db03df4a3
 "
 
 want=" $* "

@@ -115,6 +115,13 @@ paths_of() {
     # the nodes and their helpers; dist/node-definitions holds generated type declarations
     n8nlangchain) paths="dist/nodes dist/utils dist/credentials"; langs="--lang javascript" ;;
     actualsync) paths=build; langs="--lang javascript" ;;
+    # the feature server, registry and offline stores; the built web UI is a bundle
+    feast) paths=feast; langs="--lang python" ;;
+    neutron) paths=neutron; langs="--lang python" ;;
+    # the server's own sources (lib/ is their compiled copy)
+    companion) paths=src; langs="--lang javascript" ;;
+    # the runtime: services, databases, protocol adapters
+    sapcds) paths="lib libx bin server.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
