@@ -28,6 +28,7 @@
 #   CORPORA=heldout24 bash bench/scan.sh # round 24's (Manila, LNbits, LobeChat, Umami)
 #   CORPORA=heldout25 bash bench/scan.sh # round 25's (LiteLLM proxy, privacyIDEA, n8n's LangChain nodes, Actual's sync server)
 #   CORPORA=heldout26 bash bench/scan.sh # round 26's (Feast, Neutron, Uppy Companion, SAP CAP runtime)
+#   CORPORA=heldout27 bash bench/scan.sh # round 27's (Letta, Argilla server, Khoj, Budibase backend-core, SuperTokens)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -150,6 +151,10 @@ elif [ "${CORPORA:-}" = heldout26 ]; then
   bash "$scan/corpus.sh" feast neutron companion sapcds
   cd "$scan/.corpus"
   PATHS=(feast/feast neutron/neutron companion/src sapcds/lib sapcds/libx sapcds/bin sapcds/server.js)
+elif [ "${CORPORA:-}" = heldout27 ]; then
+  bash "$scan/corpus.sh" letta argilla khoj bbcore supertokens
+  cd "$scan/.corpus"
+  PATHS=(letta/letta argilla/argilla_server khoj/khoj bbcore/dist/src supertokens/lib/build)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -196,6 +201,8 @@ case "${CORPORA:-}" in
     privacyidea/privacyidea/static_old ;;
   # Feast's built web UI
   heldout26) bundles feast/feast/ui/build ;;
+  # Khoj's built web UI
+  heldout27) bundles khoj/khoj/interface/compiled ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -129,6 +129,11 @@ feast    pypi-wheel feast 0.67.0 98667313ae7663f3312174590461e28081112f46d982710
 neutron  pypi-wheel neutron 29.0.0 6e998e2e55d233ff757f3ae1d53dd8dfd2cb455a01868e494c22fd6b8b0aba36
 companion npm  @uppy/companion 6.2.2 1604354e76057fd543b087e6329953d0de1703771dbab0ca840ad343fa118277
 sapcds   npm   @sap/cds 9.9.3 00b81072ac5b65345651b046ebec100aab7076fa91f579dce36f7e4db03df4a3
+letta    pypi-wheel letta 0.6.50 ded549b38d4b3d00d84e2c0111aac0df376b855d3de67f420aadf6891e1c4ebf
+argilla  pypi-wheel argilla-server 2.8.0 e21a5c979ef6536fca634dc957469daca8fb09440c39b2fbeefb223459cc61e0
+khoj     pypi-wheel khoj 1.42.10 03bb4ed6ce0189be5aa19453cd47ac4df27adc7508e6125b928b354d08d99b33
+bbcore   npm   @budibase/backend-core 3.46.0 5a1a072df02bdacd1d034e48ad5da794ef99b1ca2765616c8ea804dee2611789
+supertokens npm supertokens-node 24.0.3 fcf2a48f43513b016feb23ad58b85ab79c5cc33e7fc9144cd123fbd9a9212774
 "
 
 want=" $* "

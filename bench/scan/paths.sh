@@ -122,6 +122,13 @@ paths_of() {
     companion) paths=src; langs="--lang javascript" ;;
     # the runtime: services, databases, protocol adapters
     sapcds) paths="lib libx bin server.js"; langs="--lang javascript" ;;
+    letta) paths=letta; langs="--lang python" ;;
+    argilla) paths=argilla_server; langs="--lang python" ;;
+    # the Django models and adapters, the FastAPI routers and processors (the built web UI in
+    # khoj/interface is JavaScript, not read with --lang python)
+    khoj) paths=khoj; langs="--lang python" ;;
+    bbcore) paths=dist/src; langs="--lang javascript" ;;
+    supertokens) paths=lib/build; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

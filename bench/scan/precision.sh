@@ -35,6 +35,7 @@
 #   bash bench/scan/precision.sh heldout24   # round 24 (manila, lnbits, lobehub, umami), the same
 #   bash bench/scan/precision.sh heldout25   # round 25 (litellm, privacyidea, n8nlangchain, actualsync), the same
 #   bash bench/scan/precision.sh heldout26   # round 26 (feast, neutron, companion, sapcds), the same
+#   bash bench/scan/precision.sh heldout27   # round 27 (letta, argilla, khoj, bbcore, supertokens), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -75,6 +76,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout24) set -- manila lnbits lobehub umami; seed=heldout-2026-12-06-r24; all=80 ;;
     heldout25) set -- litellm privacyidea n8nlangchain actualsync; seed=heldout-2026-12-06-r25; all=80 ;;
     heldout26) set -- feast neutron companion sapcds; seed=heldout-2026-12-06-r26; all=80 ;;
+    heldout27) set -- letta argilla khoj bbcore supertokens; seed=heldout-2026-12-06-r27; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
