@@ -29,6 +29,7 @@
 #   CORPORA=heldout25 bash bench/scan.sh # round 25's (LiteLLM proxy, privacyIDEA, n8n's LangChain nodes, Actual's sync server)
 #   CORPORA=heldout26 bash bench/scan.sh # round 26's (Feast, Neutron, Uppy Companion, SAP CAP runtime)
 #   CORPORA=heldout27 bash bench/scan.sh # round 27's (Letta, Argilla server, Khoj, Budibase backend-core, SuperTokens)
+#   CORPORA=heldout28 bash bench/scan.sh # round 28's (Glance, Invenio RDM records, Kiwi TCMS, Trac)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -155,6 +156,10 @@ elif [ "${CORPORA:-}" = heldout27 ]; then
   bash "$scan/corpus.sh" letta argilla khoj bbcore supertokens
   cd "$scan/.corpus"
   PATHS=(letta/letta argilla/argilla_server khoj/khoj bbcore/dist/src supertokens/lib/build)
+elif [ "${CORPORA:-}" = heldout28 ]; then
+  bash "$scan/corpus.sh" glance invenio kiwitcms trac
+  cd "$scan/.corpus"
+  PATHS=(glance/glance invenio/invenio_rdm_records kiwitcms/tcms trac/trac)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -203,6 +208,10 @@ case "${CORPORA:-}" in
   heldout26) bundles feast/feast/ui/build ;;
   # Khoj's built web UI
   heldout27) bundles khoj/khoj/interface/compiled ;;
+  # the browser code the Python applications ship (Kiwi TCMS's node_modules and static files,
+  # Invenio's assets, Trac's htdocs)
+  heldout28) bundles kiwitcms/tcms/node_modules kiwitcms/tcms/static invenio/invenio_rdm_records/assets \
+    trac/trac/htdocs ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

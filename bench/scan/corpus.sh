@@ -134,6 +134,10 @@ argilla  pypi-wheel argilla-server 2.8.0 e21a5c979ef6536fca634dc957469daca8fb094
 khoj     pypi-wheel khoj 1.42.10 03bb4ed6ce0189be5aa19453cd47ac4df27adc7508e6125b928b354d08d99b33
 bbcore   npm   @budibase/backend-core 3.46.0 5a1a072df02bdacd1d034e48ad5da794ef99b1ca2765616c8ea804dee2611789
 supertokens npm supertokens-node 24.0.3 fcf2a48f43513b016feb23ad58b85ab79c5cc33e7fc9144cd123fbd9a9212774
+glance   pypi-wheel glance 33.0.0 680091845b2fb8e395926a6760f82b569facb6fd0521a0cfaa0fa2bc014d3701
+invenio  pypi-wheel invenio-rdm-records 36.0.0 f6679fd76f2a2e170cf04c3e097433b26abba8ed4ecaee0b1c886c989229b52b
+kiwitcms pypi-wheel kiwitcms 12.4 9d03837d1dcb27b4f22839e4f48d590243caf5666702e70f2b1c4ecdc85179fd
+trac     pypi-wheel Trac 1.6 5ff2f3394ebee7cc5b8ee465871cfdecb78ee492a74215b47b6d9ddbcc93b5f7
 "
 
 want=" $* "

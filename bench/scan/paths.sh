@@ -129,6 +129,11 @@ paths_of() {
     khoj) paths=khoj; langs="--lang python" ;;
     bbcore) paths=dist/src; langs="--lang javascript" ;;
     supertokens) paths=lib/build; langs="--lang javascript" ;;
+    glance) paths=glance; langs="--lang python" ;;
+    invenio) paths=invenio_rdm_records; langs="--lang python" ;;
+    # Kiwi TCMS ships its browser dependencies (tcms/node_modules): JavaScript, not read
+    kiwitcms) paths=tcms; langs="--lang python" ;;
+    trac) paths=trac; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -36,6 +36,7 @@
 #   bash bench/scan/precision.sh heldout25   # round 25 (litellm, privacyidea, n8nlangchain, actualsync), the same
 #   bash bench/scan/precision.sh heldout26   # round 26 (feast, neutron, companion, sapcds), the same
 #   bash bench/scan/precision.sh heldout27   # round 27 (letta, argilla, khoj, bbcore, supertokens), the same
+#   bash bench/scan/precision.sh heldout28   # round 28 (glance, invenio, kiwitcms, trac), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -77,6 +78,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout25) set -- litellm privacyidea n8nlangchain actualsync; seed=heldout-2026-12-06-r25; all=80 ;;
     heldout26) set -- feast neutron companion sapcds; seed=heldout-2026-12-06-r26; all=80 ;;
     heldout27) set -- letta argilla khoj bbcore supertokens; seed=heldout-2026-12-06-r27; all=80 ;;
+    heldout28) set -- glance invenio kiwitcms trac; seed=heldout-2026-12-06-r28; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
