@@ -214,11 +214,14 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
             .cloned()
     };
     let why_dir = |d: String| format!("under {d}/");
+    // `upgrades/`: schema upgrade steps run by an upgrade command (Trac's `upgrades/db45.py`,
+    // Plone's profile upgrades)
     if let Some(d) = dir(&[
         "migrations",
         "migration",
         "migrate",
         "alembic",
+        "upgrades",
         "seeds",
         "seeders",
         "seed",
@@ -749,6 +752,14 @@ mod tests {
             Some(RunContext::Migration)
         );
         assert_eq!(c(js, "lib/db/_migrate.js", ""), Some(RunContext::Migration));
+        assert_eq!(
+            c(
+                py,
+                "trac/upgrades/db45.py",
+                "def do_upgrade(env, version, cursor):\n"
+            ),
+            Some(RunContext::Migration)
+        );
         assert_eq!(c(py, "app/utils/migration_helpers.py", ""), None);
         assert_eq!(c(py, "app/views.py", ""), Some(RunContext::Request));
         // a helper module under a request folder: its callers decide
