@@ -208,10 +208,10 @@ impl<'r> Engine<'r> {
                         if !m.rule(&c.root, n) {
                             continue;
                         }
-                        // awaiting a function of this file that awaits nothing is no I/O (before
+                        // awaiting a function of this file that does no I/O is no I/O (before
                         // `seen`: another await on the same line may do I/O)
                         if rule.per_item
-                            && crate::inert::awaits_nothing(
+                            && crate::inert::awaits_no_io(
                                 n,
                                 &stack,
                                 root,

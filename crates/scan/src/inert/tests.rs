@@ -191,3 +191,112 @@ fn started_tasks_are_not_waited_for() {
         assert_eq!(reported(Language::JavaScript, &js(body)).len(), 1, "{body}");
     }
 }
+
+#[test]
+fn a_guard_passed_on_from_a_parameter_is_the_callers_to_pass() {
+    let text = |call: &str| {
+        format!("class Notes:\n    async def _to_model(self, note, grants=None):\n        return grants if grants is not None else await self._load(note.id)\n\n    async def to_model(self, note, grants=None):\n        return await self._to_model(note, grants=grants)\n\n    async def listing(self, notes, grants_map):\n        for note in notes:\n            await self.{call}\n")
+    };
+    // one load per note: the outer function passes on what it was given, which is nothing
+    assert_eq!(
+        reported(Language::Python, &text("to_model(note)")),
+        vec![10]
+    );
+    assert_eq!(
+        reported(Language::Python, &text("to_model(note, None)")),
+        vec![10]
+    );
+    assert!(reported(
+        Language::Python,
+        &text("to_model(note, grants_map[note.id])")
+    )
+    .is_empty());
+    assert!(reported(
+        Language::Python,
+        &text("to_model(note, grants=grants_map[note.id])")
+    )
+    .is_empty());
+}
+
+#[test]
+fn the_depth_limit_gives_one_verdict_whatever_the_order() {
+    // f0 awaits f1 … awaits f8, which only keeps books: f0 stands on eight levels, over the
+    // limit; f3 on five, within it
+    let mut chain = String::new();
+    for i in 0..8 {
+        chain += &format!("async def f{i}(x):\n    await f{}(x)\n\n", i + 1);
+    }
+    chain += "async def f8(x):\n    x.seen = True\n\n";
+    let lines = chain.lines().count() as u32;
+    let loop_over = |f: &str| {
+        format!("async def run_{f}(items):\n    for x in items:\n        await {f}(x)\n\n")
+    };
+    let deep_first = format!("{chain}{}{}", loop_over("f0"), loop_over("f3"));
+    assert_eq!(reported(Language::Python, &deep_first), vec![lines + 3]);
+    let shallow_first = format!("{chain}{}{}", loop_over("f3"), loop_over("f0"));
+    assert_eq!(reported(Language::Python, &shallow_first), vec![lines + 7]);
+}
+
+#[test]
+fn what_a_started_task_is_given_and_called_on_runs_here() {
+    let py = |body: &str| {
+        format!("class Q:\n    async def dispatch(self, row):\n{body}\n    async def run(self, rows):\n        for row in rows:\n            await self.dispatch(row)\n")
+    };
+    for body in [
+        "        asyncio.ensure_future(self.send(row))\n",
+        "        self._loop.create_task(self.send(row), name=str(row.id))\n",
+        "        asyncio.get_running_loop().create_task(self.send(row))\n",
+    ] {
+        assert!(reported(Language::Python, &py(body)).is_empty(), "{body}");
+    }
+    for body in [
+        // the client is fetched here, the handler looked up here
+        "        asyncio.create_task((await self.get_client(row.tenant)).send(row))\n",
+        "        asyncio.create_task(self.get_handler(row)(row))\n",
+        // a name allocated by a call that runs here
+        "        asyncio.create_task(self.send(row), name=self.registry.allocate(row))\n",
+        // a cloud task queue's client: a remote call
+        "        self.tasks_client.create_task(parent=self.queue, task={'name': row.name})\n",
+    ] {
+        assert_eq!(reported(Language::Python, &py(body)).len(), 1, "{body}");
+    }
+    let js = |body: &str| {
+        format!("async function sendEmail(to) {{\n{body}\n}}\n\nasync function notify(subscribers) {{\n  for (const s of subscribers) {{\n    await sendEmail(s.email);\n  }}\n}}\n")
+    };
+    for body in [
+        "  mailer.sendMail({ to }).then(log).catch(report);",
+        "  mailer.sendMail({ to }).finally(done);",
+    ] {
+        assert!(
+            reported(Language::JavaScript, &js(body)).is_empty(),
+            "{body}"
+        );
+    }
+    for body in [
+        "  mailer.sendMail(await render(to)).then(log).catch(report);",
+        "  mailer.sendMail(render(to)).then(log).catch(report);",
+        "  (await getMailer(to)).sendMail({ to }).catch(report);",
+        "  void (await getMailer(to)).sendMail({ to });",
+        // a promise made elsewhere: what `pending` is, is not known here
+        "  pending.catch(report);",
+    ] {
+        assert_eq!(reported(Language::JavaScript, &js(body)).len(), 1, "{body}");
+    }
+}
+
+#[test]
+fn javascript_inert_callees_are_followed_too() {
+    let class = |count: &str| {
+        // the rule reports awaits named for I/O (`notify`)
+        format!("class Relay {{\n  async count(m) {{\n{count}\n  }}\n  async notify(m) {{\n    await this.count(m);\n    this.seen.push(m);\n  }}\n  async run(messages) {{\n    for (const m of messages) {{\n      await this.notify(m);\n    }}\n  }}\n}}\n")
+    };
+    assert!(reported(Language::JavaScript, &class("    this.n += 1;")).is_empty());
+    assert_eq!(
+        reported(
+            Language::JavaScript,
+            &class("    await this.mailer.deliver(m);")
+        )
+        .len(),
+        1
+    );
+}
