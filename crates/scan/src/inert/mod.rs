@@ -74,85 +74,204 @@ pub(crate) fn awaits_no_io(
     };
     let in_class = stack.iter().any(|a| is_class(a.kind()));
     let mut truncated = false;
-    resolve(call, in_class, root, src, py, cache, 0, &mut truncated).is_some_and(|f| {
-        f.guards
-            .iter()
-            .all(|g| guards::argument(call, g, src).is_some_and(|v| guards::given(v, src)))
-    })
+    let mut file = File {
+        root,
+        src,
+        py,
+        cache,
+    };
+    file.resolve(call, in_class, 0, &mut truncated)
+        .is_some_and(|f| {
+            f.guards
+                .iter()
+                .all(|g| guards::argument(call, g, src).is_some_and(|v| guards::given(v, src)))
+        })
 }
 
 /// How deep awaits of inert functions are followed (`a` awaits `b`, which awaits `c`).
 const MAX_DEPTH: usize = 6;
 
-/// The function `call` calls, when it is a function of this file that does no I/O (module
-/// doc) and is reached at `depth` levels of awaits with the rest of its chain within
-/// [`MAX_DEPTH`]; `None` otherwise. `in_class`: the call sits in a class, so `self.name` may
-/// be one of its methods. Sets `truncated` when the answer was cut short by the depth limit
-/// (and so is not kept in `cache`).
-#[allow(clippy::too_many_arguments)]
-fn resolve(
-    call: Node<'_>,
-    in_class: bool,
-    root: Node<'_>,
-    src: &[u8],
+/// One file's tree and what is known of its functions.
+struct File<'t, 'c> {
+    root: Node<'t>,
+    src: &'t [u8],
     py: bool,
-    cache: &mut Cache,
-    depth: usize,
-    truncated: &mut bool,
-) -> Option<Inert> {
-    if call.kind() != if py { "call" } else { "call_expression" } {
-        return None;
+    cache: &'c mut Cache,
+}
+
+impl<'t> File<'t, '_> {
+    /// The function `call` calls, when it is a function of this file that does no I/O (module
+    /// doc) and is reached at `depth` levels of awaits with the rest of its chain within
+    /// [`MAX_DEPTH`]; `None` otherwise. `in_class`: the call sits in a class, so `self.name` may
+    /// be one of its methods. Sets `truncated` when the answer was cut short by the depth limit
+    /// (and so is not kept in `cache`).
+    fn resolve(
+        &mut self,
+        call: Node<'t>,
+        in_class: bool,
+        depth: usize,
+        truncated: &mut bool,
+    ) -> Option<Inert> {
+        let (root, src, py) = (self.root, self.src, self.py);
+        if call.kind() != if py { "call" } else { "call_expression" } {
+            return None;
+        }
+        let callee = call.child_by_field_name("function")?;
+        let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
+        let (name, method) = match callee.kind() {
+            "identifier" => (text(callee), false),
+            "attribute" | "member_expression" => {
+                let own = matches!(
+                    callee.child_by_field_name("object").map(text),
+                    Some("self" | "cls" | "this")
+                );
+                let field = if py { "attribute" } else { "property" };
+                match callee.child_by_field_name(field) {
+                    Some(f) if own && in_class => (text(f), true),
+                    _ => return None,
+                }
+            }
+            _ => return None,
+        };
+        let key = (
+            root.id(),
+            format!("{}{name}", if method { "." } else { "" }),
+        );
+        if let Some(verdict) = self.cache.get(&key) {
+            return match verdict {
+                Some(f) if depth + f.height > MAX_DEPTH => {
+                    *truncated = true;
+                    None
+                }
+                v => v.clone(),
+            };
+        }
+        if depth > MAX_DEPTH {
+            *truncated = true;
+            return None;
+        }
+        // while its body is read, a call back into the function is taken to do I/O
+        self.cache.insert(key.clone(), None);
+        let mut defs = Vec::new();
+        definitions(root, name, method, src, &mut defs);
+        let mut cut = false;
+        let verdict = match defs.as_slice() {
+            [def] => self.inert(*def, depth, &mut cut),
+            _ => None,
+        };
+        if cut {
+            self.cache.remove(&key);
+            *truncated = true;
+        } else {
+            self.cache.insert(key, verdict.clone());
+        }
+        verdict
     }
-    let callee = call.child_by_field_name("function")?;
-    let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
-    let (name, method) = match callee.kind() {
-        "identifier" => (text(callee), false),
-        "attribute" | "member_expression" => {
-            let own = matches!(
-                callee.child_by_field_name("object").map(text),
-                Some("self" | "cls" | "this")
-            );
-            let field = if py { "attribute" } else { "property" };
-            match callee.child_by_field_name(field) {
-                Some(f) if own && in_class => (text(f), true),
-                _ => return None,
+
+    /// Whether the function `def`, reached at `depth` levels of awaits, is bookkeeping that runs
+    /// to its end without I/O (module doc): `None` when it is not (or the depth limit cut the
+    /// answer short: `truncated`), else its guards and height.
+    fn inert(&mut self, def: Node<'t>, depth: usize, truncated: &mut bool) -> Option<Inert> {
+        let (src, py) = (self.src, self.py);
+        let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
+        if py && !text(def).trim_start().starts_with("async") {
+            return None;
+        }
+        if decorated(def, src) {
+            return None;
+        }
+        let body = def.child_by_field_name("body")?;
+        if stub(body, src, py) {
+            return None;
+        }
+        let params = if py {
+            guards::parameters(def, src)
+        } else {
+            Vec::new()
+        };
+        let in_class =
+            std::iter::successors(def.parent(), |n| n.parent()).any(|n| is_class(n.kind()));
+        let mut guards: Vec<Guard> = Vec::new();
+        let mut height = 0;
+        // names bound in the walked code: a guard rebound there no longer tells what was passed
+        let mut bound: Vec<&str> = Vec::new();
+        let mut cur = body.walk();
+        let mut stack = vec![body];
+        while let Some(n) = stack.pop() {
+            let t = text(n);
+            if py
+                && matches!(
+                    n.kind(),
+                    "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause"
+                )
+            {
+                bound.extend(n.child_by_field_name("left").map(text));
+            }
+            if let Some(walked) = spawn::spawned(n, src, py) {
+                stack.extend(walked);
+                continue;
+            }
+            match n.kind() {
+                // awaiting a function of the file that is inert too: only its arguments run here
+                "await" | "await_expression" => {
+                    let c = n.named_child(0)?;
+                    let inner = self.resolve(c, in_class, depth + 1, truncated)?;
+                    height = height.max(inner.height + 1);
+                    for g in &inner.guards {
+                        let v = guards::argument(c, g, src)?;
+                        // passed on from this function's own parameter: its caller decides
+                        if let Some(p) = guards::passed_on(v, &params, src) {
+                            if !guards.iter().any(|x| x.name == p.name) {
+                                guards.push(p.clone());
+                            }
+                        } else if !guards::given(v, src) {
+                            return None;
+                        }
+                    }
+                    stack.extend(c.child_by_field_name("arguments"));
+                    continue;
+                }
+                "yield" | "yield_expression" => return None,
+                // `async for`, `async with`, `[x async for x in …]`, `for await (…)`
+                "for_statement" | "with_statement" | "for_in_clause"
+                    if py && t.starts_with("async") =>
+                {
+                    return None
+                }
+                "for_in_statement" if !py && t.starts_with("for await") => return None,
+                "call" | "call_expression" => {
+                    let callee = n.child_by_field_name("function").map_or("", text);
+                    let last = callee.rsplit(['.', '?']).next().unwrap_or(callee).trim();
+                    if !IN_MEMORY.contains(&last) {
+                        return None;
+                    }
+                }
+                "new_expression" => return None,
+                k if is_function(k) || k == "lambda" || is_class(k) => continue,
+                // `x if p is not None else await load()`, `if p is None: p = await load()`:
+                // the branch taken when a call passes `p` is the only one walked
+                "conditional_expression" | "if_statement" if py => {
+                    if let Some((guard, taken)) = guards::guarded(n, &params, src) {
+                        if !guards.iter().any(|g| g.name == guard.name) {
+                            guards.push(guard);
+                        }
+                        stack.extend(taken);
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            for c in n.named_children(&mut cur) {
+                stack.push(c);
             }
         }
-        _ => return None,
-    };
-    let key = (
-        root.id(),
-        format!("{}{name}", if method { "." } else { "" }),
-    );
-    if let Some(verdict) = cache.get(&key) {
-        return match verdict {
-            Some(f) if depth + f.height > MAX_DEPTH => {
-                *truncated = true;
-                None
-            }
-            v => v.clone(),
-        };
+        let rebound = guards.iter().any(|g| {
+            bound
+                .iter()
+                .any(|b| b.split([',', ' ', '(', ')']).any(|x| x == g.name))
+        });
+        (!rebound).then_some(Inert { guards, height })
     }
-    if depth > MAX_DEPTH {
-        *truncated = true;
-        return None;
-    }
-    // while its body is read, a call back into the function is taken to do I/O
-    cache.insert(key.clone(), None);
-    let mut defs = Vec::new();
-    definitions(root, name, method, src, &mut defs);
-    let mut cut = false;
-    let verdict = match defs.as_slice() {
-        [def] => inert(*def, root, src, py, cache, depth, &mut cut),
-        _ => None,
-    };
-    if cut {
-        cache.remove(&key);
-        *truncated = true;
-    } else {
-        cache.insert(key, verdict.clone());
-    }
-    verdict
 }
 
 fn is_class(kind: &str) -> bool {
@@ -239,117 +358,6 @@ const IN_MEMORY: &[&str] = &[
     // logging
     "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
 ];
-
-/// Whether the function `def`, reached at `depth` levels of awaits, is bookkeeping that runs
-/// to its end without I/O (module doc): `None` when it is not (or the depth limit cut the
-/// answer short: `truncated`), else its guards and height.
-fn inert(
-    def: Node<'_>,
-    root: Node<'_>,
-    src: &[u8],
-    py: bool,
-    cache: &mut Cache,
-    depth: usize,
-    truncated: &mut bool,
-) -> Option<Inert> {
-    let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
-    if py && !text(def).trim_start().starts_with("async") {
-        return None;
-    }
-    if decorated(def, src) {
-        return None;
-    }
-    let body = def.child_by_field_name("body")?;
-    if stub(body, src, py) {
-        return None;
-    }
-    let params = if py {
-        guards::parameters(def, src)
-    } else {
-        Vec::new()
-    };
-    let in_class = std::iter::successors(def.parent(), |n| n.parent()).any(|n| is_class(n.kind()));
-    let mut guards: Vec<Guard> = Vec::new();
-    let mut height = 0;
-    // names bound in the walked code: a guard rebound there no longer tells what was passed
-    let mut bound: Vec<&str> = Vec::new();
-    let mut cur = body.walk();
-    let mut stack = vec![body];
-    while let Some(n) = stack.pop() {
-        let t = text(n);
-        if py
-            && matches!(
-                n.kind(),
-                "assignment" | "augmented_assignment" | "for_statement" | "for_in_clause"
-            )
-        {
-            bound.extend(n.child_by_field_name("left").map(text));
-        }
-        if let Some(walked) = spawn::spawned(n, src, py) {
-            stack.extend(walked);
-            continue;
-        }
-        match n.kind() {
-            // awaiting a function of the file that is inert too: only its arguments run here
-            "await" | "await_expression" => {
-                let c = n.named_child(0)?;
-                let inner = resolve(c, in_class, root, src, py, cache, depth + 1, truncated)?;
-                height = height.max(inner.height + 1);
-                for g in &inner.guards {
-                    let v = guards::argument(c, g, src)?;
-                    // passed on from this function's own parameter: its caller decides
-                    if let Some(p) = guards::passed_on(v, &params, src) {
-                        if !guards.iter().any(|x| x.name == p.name) {
-                            guards.push(p.clone());
-                        }
-                    } else if !guards::given(v, src) {
-                        return None;
-                    }
-                }
-                stack.extend(c.child_by_field_name("arguments"));
-                continue;
-            }
-            "yield" | "yield_expression" => return None,
-            // `async for`, `async with`, `[x async for x in …]`, `for await (…)`
-            "for_statement" | "with_statement" | "for_in_clause"
-                if py && t.starts_with("async") =>
-            {
-                return None
-            }
-            "for_in_statement" if !py && t.starts_with("for await") => return None,
-            "call" | "call_expression" => {
-                let callee = n.child_by_field_name("function").map_or("", text);
-                let last = callee.rsplit(['.', '?']).next().unwrap_or(callee).trim();
-                if !IN_MEMORY.contains(&last) {
-                    return None;
-                }
-            }
-            "new_expression" => return None,
-            k if is_function(k) || k == "lambda" || is_class(k) => continue,
-            // `x if p is not None else await load()`, `if p is None: p = await load()`:
-            // the branch taken when a call passes `p` is the only one walked
-            "conditional_expression" | "if_statement" if py => {
-                if let Some((guard, taken)) = guards::guarded(n, &params, src) {
-                    if !guards.iter().any(|g| g.name == guard.name) {
-                        guards.push(guard);
-                    }
-                    stack.extend(taken);
-                    continue;
-                }
-            }
-            _ => {}
-        }
-        for c in n.named_children(&mut cur) {
-            stack.push(c);
-        }
-    }
-    let rebound = guards.iter().any(|g| {
-        bound
-            .iter()
-            .any(|b| b.split([',', ' ', '(', ')']).any(|x| x == g.name))
-    });
-    (!rebound).then_some(Inert { guards, height })
-}
 
 /// Decorated with anything but `staticmethod`, `classmethod` or `override` (a wrapper may do
 /// I/O: a session, a rate limiter, a retry).
