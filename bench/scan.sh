@@ -30,6 +30,7 @@
 #   CORPORA=heldout26 bash bench/scan.sh # round 26's (Feast, Neutron, Uppy Companion, SAP CAP runtime)
 #   CORPORA=heldout27 bash bench/scan.sh # round 27's (Letta, Argilla server, Khoj, Budibase backend-core, SuperTokens)
 #   CORPORA=heldout28 bash bench/scan.sh # round 28's (Glance, Invenio RDM records, Kiwi TCMS, Trac)
+#   CORPORA=heldout29 bash bench/scan.sh # round 29's (Home Assistant)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -160,6 +161,10 @@ elif [ "${CORPORA:-}" = heldout28 ]; then
   bash "$scan/corpus.sh" glance invenio kiwitcms trac
   cd "$scan/.corpus"
   PATHS=(glance/glance invenio/invenio_rdm_records kiwitcms/tcms trac/trac)
+elif [ "${CORPORA:-}" = heldout29 ]; then
+  bash "$scan/corpus.sh" homeassistant
+  cd "$scan/.corpus"
+  PATHS=(homeassistant/homeassistant)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"

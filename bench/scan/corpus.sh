@@ -14,7 +14,7 @@ mkdir -p "$dest/dl"
 
 # name  registry  package  version  sha256
 # (`pypi-wheel`: the wheel, which holds the application's own source and needs no build step;
-# `pypi-wheel-py312`: the same for a wheel that requires Python 3.12.)
+# `pypi-wheel-py312`/`-py313`: the same for a wheel that requires Python 3.12/3.13.)
 CORPORA="
 django   pypi  django    5.2.8   23254866a5bb9a2cfa6004e8b809ec6246eba4b58a7589bc2772f1bcc8456c7f
 scrapy   pypi  scrapy    2.13.3  bf17588c10e46a9d70c49a05380b749e3c7fba58204a367a5747ce6da2bd204d
@@ -138,6 +138,7 @@ glance   pypi-wheel glance 33.0.0 680091845b2fb8e395926a6760f82b569facb6fd0521a0
 invenio  pypi-wheel invenio-rdm-records 36.0.0 f6679fd76f2a2e170cf04c3e097433b26abba8ed4ecaee0b1c886c989229b52b
 kiwitcms pypi-wheel kiwitcms 12.4 9d03837d1dcb27b4f22839e4f48d590243caf5666702e70f2b1c4ecdc85179fd
 trac     pypi-wheel Trac 1.6 5ff2f3394ebee7cc5b8ee465871cfdecb78ee492a74215b47b6d9ddbcc93b5f7
+homeassistant pypi-wheel-py313 homeassistant 2025.4.4 b7970fe3ce3a9d032a3a5dee3cbf71b227e7f23fad14a23855ee252542ef2631
 "
 
 want=" $* "
@@ -156,6 +157,8 @@ while read -r name reg pkg ver sha; do
             -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
     # a wheel that declares Python >= 3.12 (the source is read, never run)
     pypi-wheel-py312) python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.12 \
+            -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
+    pypi-wheel-py313) python3 -m pip download -q --no-deps --only-binary :all: --python-version 3.13 \
             -d "$tmp" "$pkg==$ver" </dev/null >/dev/null ;;
     npm)  (cd "$tmp" && npm pack -q "$pkg@$ver" </dev/null >/dev/null 2>&1) ;;
     *) echo "unknown registry $reg" >&2; exit 2 ;;

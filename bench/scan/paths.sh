@@ -134,6 +134,8 @@ paths_of() {
     # Kiwi TCMS ships its browser dependencies (tcms/node_modules): JavaScript, not read
     kiwitcms) paths=tcms; langs="--lang python" ;;
     trac) paths=trac; langs="--lang python" ;;
+    # the core and its integrations (homeassistant/components)
+    homeassistant) paths=homeassistant; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
