@@ -478,8 +478,22 @@ fn python_scope<'t>(
             if let Some(by) = scheduled_by(src, name) {
                 return Some((RunContext::Background, format!("`{name}` is run by {by}()")));
             }
-            // `AppConfig.ready()` and startup handlers run once per process
-            if name == "ready" || name == "on_startup" || name == "lifespan" {
+            // `AppConfig.ready()` and startup handlers run once per process, as do Home
+            // Assistant's set-up, migration and unload hooks of an integration
+            if matches!(
+                name,
+                "ready"
+                    | "on_startup"
+                    | "lifespan"
+                    | "async_setup_entry"
+                    | "async_setup_platform"
+                    | "setup_platform"
+                    | "async_setup_scanner"
+                    | "setup_scanner"
+                    | "async_migrate_entry"
+                    | "async_unload_entry"
+                    | "async_remove_entry"
+            ) {
                 return Some((RunContext::Startup, format!("in start-up hook `{name}`")));
             }
             let params = a.child_by_field_name("parameters").map(&text).unwrap_or("");

@@ -188,6 +188,16 @@ fn start_up_hooks_are_one_off() {
         "{f:?}"
     );
     assert_eq!(f.len(), 2);
+    // a Home Assistant integration's set-up and unload hooks; its service handlers are not
+    let ha = "async def async_setup_entry(hass, entry):\n    q()\n\nasync def async_unload_entry(hass, entry):\n    q()\n\nasync def async_handle_refresh(call):\n    q()\n";
+    let rc: Vec<_> = run(py, Language::Python, ha)
+        .iter()
+        .map(|f| f.run_context)
+        .collect();
+    assert_eq!(
+        rc,
+        [RunContext::Startup, RunContext::Startup, RunContext::Unknown]
+    );
 }
 
 #[test]
