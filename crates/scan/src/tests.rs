@@ -196,7 +196,11 @@ fn start_up_hooks_are_one_off() {
         .collect();
     assert_eq!(
         rc,
-        [RunContext::Startup, RunContext::Startup, RunContext::Unknown]
+        [
+            RunContext::Startup,
+            RunContext::Startup,
+            RunContext::Unknown
+        ]
     );
 }
 
