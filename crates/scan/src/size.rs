@@ -387,25 +387,52 @@ fn one_parents_part(e: &str) -> bool {
                         .all(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '#')
             })
     };
+    let bare_of = |e: &'_ str| -> String {
+        let e = [
+            "all()",
+            "items()",
+            "values()",
+            "keys()",
+            "entries()",
+            "iterator()",
+        ]
+        .iter()
+        .find_map(|t| e.strip_suffix(t).and_then(|r| r.strip_suffix('.')))
+        .unwrap_or(e);
+        e.to_string()
+    };
+    // the state the object itself holds, however deep and whichever way it is walked
+    // (`self.peers.items()`, `self.options.bundles`, `self._features[KEY_VOLUME]`), but for
+    // what a request or a response carries (`self.request.data`)
     if let Some(attr) = e.strip_prefix("self.").or_else(|| e.strip_prefix("this.")) {
-        return is_name(attr) && !attr.contains('.');
+        let path = bare_of(&keyed_by_constant(&bare_of(&keyed_as_attribute(attr))));
+        return is_name(&path)
+            && !path.split('.').any(|m| {
+                let m = m.trim_start_matches(['_', '#']).to_ascii_lowercase();
+                matches!(
+                    m.as_str(),
+                    "request"
+                        | "req"
+                        | "body"
+                        | "payload"
+                        | "response"
+                        | "res"
+                        | "resp"
+                        | "result"
+                        | "results"
+                        | "data"
+                        | "json"
+                        | "rows"
+                        | "records"
+                )
+            });
     }
     // `order.shipments`, `post.tags.all()`: the children of one thing named for what it is
     // (not of a response or a result, which carry whatever was fetched); a keyed part
     // (`perm_spec["users"]`) is read as an attribute
     let keyed = keyed_as_attribute(e);
-    let e = keyed.as_str();
-    let bare = [
-        "all()",
-        "items()",
-        "values()",
-        "keys()",
-        "entries()",
-        "iterator()",
-    ]
-    .iter()
-    .find_map(|t| e.strip_suffix(t).and_then(|r| r.strip_suffix('.')))
-    .unwrap_or(e);
+    let bare = bare_of(&keyed);
+    let bare = bare.as_str();
     if let Some((owner, attr)) = bare.split_once('.') {
         let head = words(owner).pop().unwrap_or_default();
         if is_name(attr)
@@ -444,6 +471,25 @@ fn one_parents_part(e: &str) -> bool {
                         && !v.starts_with(|c: char| c.is_ascii_digit())
                 })
             })
+}
+
+/// `features[KEY_VOLUME]` read as `features.KEY_VOLUME`: a part under a constant's key (an
+/// upper-case name) is one part, like an attribute; any other subscript is left as it is.
+fn keyed_by_constant(e: &str) -> String {
+    let Some(i) = e.rfind('[') else {
+        return e.to_string();
+    };
+    let key = e[i + 1..].strip_suffix(']').unwrap_or("");
+    let constant = !key.is_empty()
+        && key.starts_with(|c: char| c.is_ascii_uppercase())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_');
+    if constant {
+        format!("{}.{key}", &e[..i])
+    } else {
+        e.to_string()
+    }
 }
 
 /// `spec["users"].items()` → `spec.users.items()`: subscripts by a literal name as attributes.
@@ -491,7 +537,7 @@ fn unwrap(expr: &str) -> &str {
         }
     }
     loop {
-        let e0 = e.trim_start_matches('(').trim_end_matches(')').trim();
+        let e0 = strip_wrapping_parens(e);
         let Some(w) = WRAPPERS
             .iter()
             .find(|w| e0.starts_with(**w) && e0[w.len()..].trim_start().starts_with('('))
@@ -542,6 +588,28 @@ fn split_top(args: &str) -> Vec<&str> {
 }
 
 /// `rows, key=…)` → `rows`: the text up to the first comma or close at depth 0.
+/// `((rows))` → `rows`: the parentheses around the whole expression, not the call's own
+/// (`list(x.items())` keeps both of its closing ones).
+fn strip_wrapping_parens(e: &str) -> &str {
+    let mut e = e.trim();
+    while e.starts_with('(') && e.ends_with(')') {
+        let mut depth = 0i32;
+        let closes_at_end = e.char_indices().all(|(i, c)| {
+            match c {
+                '(' => depth += 1,
+                ')' => depth -= 1,
+                _ => {}
+            }
+            depth > 0 || i == e.len() - 1
+        });
+        if !closes_at_end {
+            break;
+        }
+        e = e[1..e.len() - 1].trim();
+    }
+    e
+}
+
 fn first_argument(s: &str) -> &str {
     split_top(crate::lang::call_arguments(s).unwrap_or(s))[0]
 }

@@ -81,6 +81,41 @@ fn a_loop_over_slices_is_the_batched_form() {
 fn a_part_of_one_object_is_not_sized_by_its_items_names() {
     assert_eq!(size(Some("form"), Some("self.forms")), LoopSize::Unknown);
     assert_eq!(size(Some("user"), Some("this.users")), LoopSize::Unknown);
+    // the object's own state, however deep and however walked
+    for held in [
+        "self.peers.items()",
+        "list(self.peers.items())",
+        "self.git_options.credentials",
+        "self._features[KEY_VOLUME]",
+        "this.options.bundles",
+    ] {
+        assert_eq!(
+            size(Some("app_id, peer"), Some(held)),
+            LoopSize::Unknown,
+            "{held}"
+        );
+    }
+    // but what a request or a response carries is not the object's
+    for carried in [
+        "self.request.data",
+        "self.response.json.items()",
+        "self._rows",
+    ] {
+        assert_eq!(
+            size(Some("user"), Some(carried)),
+            LoopSize::Data,
+            "{carried}"
+        );
+    }
+    // nor what a call returns, nor a part under a computed key
+    assert_eq!(
+        size(Some("user"), Some("self.members_of(team)")),
+        LoopSize::Data
+    );
+    assert_eq!(
+        size(Some("user"), Some("self.by_team[team_id]")),
+        LoopSize::Data
+    );
     assert_eq!(
         size(Some("row"), Some("self.rows_for(user)")),
         LoopSize::Data
