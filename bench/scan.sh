@@ -31,6 +31,7 @@
 #   CORPORA=heldout27 bash bench/scan.sh # round 27's (Letta, Argilla server, Khoj, Budibase backend-core, SuperTokens)
 #   CORPORA=heldout28 bash bench/scan.sh # round 28's (Glance, Invenio RDM records, Kiwi TCMS, Trac)
 #   CORPORA=heldout29 bash bench/scan.sh # round 29's (Home Assistant)
+#   CORPORA=heldout30 bash bench/scan.sh # round 30's (FitTrackee, HyperKitty, Tryton server, jsreport core, Forest Admin agent)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -165,6 +166,10 @@ elif [ "${CORPORA:-}" = heldout29 ]; then
   bash "$scan/corpus.sh" homeassistant
   cd "$scan/.corpus"
   PATHS=(homeassistant/homeassistant)
+elif [ "${CORPORA:-}" = heldout30 ]; then
+  bash "$scan/corpus.sh" fittrackee hyperkitty trytond jsreport forestagent
+  cd "$scan/.corpus"
+  PATHS=(fittrackee/fittrackee hyperkitty/hyperkitty trytond/trytond jsreport/lib forestagent/dist)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"

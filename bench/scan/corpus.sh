@@ -139,6 +139,11 @@ invenio  pypi-wheel invenio-rdm-records 36.0.0 f6679fd76f2a2e170cf04c3e097433b26
 kiwitcms pypi-wheel kiwitcms 12.4 9d03837d1dcb27b4f22839e4f48d590243caf5666702e70f2b1c4ecdc85179fd
 trac     pypi-wheel Trac 1.6 5ff2f3394ebee7cc5b8ee465871cfdecb78ee492a74215b47b6d9ddbcc93b5f7
 homeassistant pypi-wheel-py313 homeassistant 2025.4.4 b7970fe3ce3a9d032a3a5dee3cbf71b227e7f23fad14a23855ee252542ef2631
+fittrackee pypi-wheel-py312 fittrackee 1.3.6 6aefd582e04de2ab6abb80d7910fa2260107c9f96bd67f846e1595cc2b05c28e
+hyperkitty pypi-wheel hyperkitty 1.3.12 4205862e1d323e972bcb7447f1962da925709c7be43e663ffdc7bc7fa51e514d
+trytond  pypi-wheel trytond 8.2.1 49068fb353e3f361d75d492d14c896cf5d8a42448c2f0b87d6cdbeeae7badafc
+jsreport npm   @jsreport/jsreport-core 4.11.2 1b8e03d7edbbd258f29486bdcf7c8d9bc04decd3434241eab5b1154619a4e775
+forestagent npm @forestadmin/agent 1.78.11 4451fe5a1616cb47c31e2510e0374aa0c9b23ce6a334a4caf407318da942b1b7
 "
 
 want=" $* "

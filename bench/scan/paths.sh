@@ -136,6 +136,11 @@ paths_of() {
     trac) paths=trac; langs="--lang python" ;;
     # the core and its integrations (homeassistant/components)
     homeassistant) paths=homeassistant; langs="--lang python" ;;
+    fittrackee) paths=fittrackee; langs="--lang python" ;;
+    hyperkitty) paths=hyperkitty; langs="--lang python" ;;
+    trytond) paths=trytond; langs="--lang python" ;;
+    jsreport) paths=lib; langs="--lang javascript" ;;
+    forestagent) paths=dist; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
