@@ -302,8 +302,8 @@ pub(crate) fn classify(
 }
 
 /// The name of a call of a chunking function (`lodash.chunk(ids, 1000)`, `chunked(rows, 500)`,
-/// `itertools.batched(xs, 100)`, `splitIntoChunks(…)`, `chunkArray(…)`): a collection of
-/// slices. A name is not enough: `chunks` may hold a text splitter's chunks of documents,
+/// `itertools.batched(xs, 100)`, `splitIntoChunks(…)`, `chunkArray(…)`, Tryton's
+/// `grouped_slice(ids)`, `more_itertools.sliced(xs, 100)`): a collection of slices. A name is not enough: `chunks` may hold a text splitter's chunks of documents,
 /// data; and what a getter returns (`getChunk(id)`) is one slice's items.
 fn slices_of(expr: &str) -> Option<String> {
     let e = unwrap(expr);
@@ -315,33 +315,36 @@ fn slices_of(expr: &str) -> Option<String> {
     }
     let last = name.rsplit('.').next()?;
     let w = words(last);
-    let found = call.is_some() && {
-        let maker = |x: &str| {
-            matches!(
-                x,
-                "chunks" | "batches" | "chunk" | "chunked" | "ichunked" | "batched" | "chunker"
-            )
-        };
-        let helper = |x: &str| {
-            matches!(
-                x,
-                "to" | "in"
-                    | "into"
-                    | "split"
-                    | "make"
-                    | "as"
-                    | "i"
-                    | "array"
-                    | "list"
-                    | "by"
-                    | "of"
-                    | "every"
-                    | "size"
-                    | "items"
-            )
-        };
-        w.iter().any(|x| maker(x)) && w.iter().all(|x| maker(x) || helper(x))
-    };
+    // a slice by name only with what makes it several (`arr.slice(0, 10)` is one slice)
+    let sliced = matches!(last, "grouped_slice" | "sliced");
+    let found = call.is_some()
+        && (sliced || {
+            let maker = |x: &str| {
+                matches!(
+                    x,
+                    "chunks" | "batches" | "chunk" | "chunked" | "ichunked" | "batched" | "chunker"
+                )
+            };
+            let helper = |x: &str| {
+                matches!(
+                    x,
+                    "to" | "in"
+                        | "into"
+                        | "split"
+                        | "make"
+                        | "as"
+                        | "i"
+                        | "array"
+                        | "list"
+                        | "by"
+                        | "of"
+                        | "every"
+                        | "size"
+                        | "items"
+                )
+            };
+            w.iter().any(|x| maker(x)) && w.iter().all(|x| maker(x) || helper(x))
+        });
     found.then(|| last.to_string())
 }
 

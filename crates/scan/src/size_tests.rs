@@ -65,6 +65,9 @@ fn a_loop_over_slices_is_the_batched_form() {
         "splitIntoChunks(userIds, 50)",
         "chunkArray(orders, 10)",
         "enumerate(chunked(rows, 100))",
+        "grouped_slice(records)",
+        "grouped_slice(ids, in_max)",
+        "more_itertools.sliced(users, 100)",
     ] {
         assert_eq!(size(Some("refs"), Some(c)), LoopSize::Small, "{c}");
         assert_eq!(size(Some("users"), Some(c)), LoopSize::Small, "{c}");
@@ -72,6 +75,10 @@ fn a_loop_over_slices_is_the_batched_form() {
     // one slice, or what a getter of one returns, is its items
     assert_eq!(size(Some("u"), Some("batch")), LoopSize::Data);
     assert_eq!(size(Some("user"), Some("getChunk(id)")), LoopSize::Data);
+    assert_eq!(
+        size(Some("user"), Some("users.slice(0, 10)")),
+        LoopSize::Data
+    );
     assert_eq!(size(Some("user"), Some("load_batch(job)")), LoopSize::Data);
     // a text splitter's chunks of documents are data
     assert_eq!(size(Some("doc"), Some("chunks")), LoopSize::Data);
