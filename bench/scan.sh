@@ -32,6 +32,7 @@
 #   CORPORA=heldout28 bash bench/scan.sh # round 28's (Glance, Invenio RDM records, Kiwi TCMS, Trac)
 #   CORPORA=heldout29 bash bench/scan.sh # round 29's (Home Assistant)
 #   CORPORA=heldout30 bash bench/scan.sh # round 30's (FitTrackee, HyperKitty, Tryton server, jsreport core, Forest Admin agent)
+#   CORPORA=heldout31 bash bench/scan.sh # round 31's (Guillotina, Roundup, Calibre-Web, FlaskBB, Verdaccio, Cube's API gateway)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -170,6 +171,10 @@ elif [ "${CORPORA:-}" = heldout30 ]; then
   bash "$scan/corpus.sh" fittrackee hyperkitty trytond jsreport forestagent
   cd "$scan/.corpus"
   PATHS=(fittrackee/fittrackee hyperkitty/hyperkitty trytond/trytond jsreport/lib forestagent/dist)
+elif [ "${CORPORA:-}" = heldout31 ]; then
+  bash "$scan/corpus.sh" guillotina roundup calibreweb flaskbb verdaccio cubeapigw
+  cd "$scan/.corpus"
+  PATHS=(guillotina/guillotina roundup/roundup calibreweb/calibreweb flaskbb/flaskbb verdaccio/build cubeapigw/dist)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -222,6 +227,11 @@ case "${CORPORA:-}" in
   # Invenio's assets, Trac's htdocs)
   heldout28) bundles kiwitcms/tcms/node_modules kiwitcms/tcms/static invenio/invenio_rdm_records/assets \
     trac/trac/htdocs ;;
+  # the browser code FitTrackee and HyperKitty ship
+  heldout30) bundles fittrackee/fittrackee/dist hyperkitty/hyperkitty/static ;;
+  # the browser code Guillotina, Calibre-Web and FlaskBB ship
+  heldout31) bundles guillotina/guillotina/static guillotina/guillotina/contrib/swagger/static \
+    calibreweb/calibreweb/cps/static flaskbb/flaskbb/static flaskbb/flaskbb/themes/*/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -144,6 +144,12 @@ hyperkitty pypi-wheel hyperkitty 1.3.12 4205862e1d323e972bcb7447f1962da925709c7b
 trytond  pypi-wheel trytond 8.2.1 49068fb353e3f361d75d492d14c896cf5d8a42448c2f0b87d6cdbeeae7badafc
 jsreport npm   @jsreport/jsreport-core 4.11.2 1b8e03d7edbbd258f29486bdcf7c8d9bc04decd3434241eab5b1154619a4e775
 forestagent npm @forestadmin/agent 1.78.11 4451fe5a1616cb47c31e2510e0374aa0c9b23ce6a334a4caf407318da942b1b7
+guillotina pypi guillotina 7.1.5 60e90541935fe7b24c706059aa7fb68d8f639bb45a5f0e5afd3feb84d09d6e04
+roundup  pypi  roundup 2.6.0 12fd8fb806047415f22131f965c6ab4026a28dc63f7054e055c8f891950591d4
+calibreweb pypi-wheel calibreweb 0.6.27 c6d4173d31a4495e09c615857f30f0d03d9f7eabc7bb50558164f67083d4f72d
+flaskbb  pypi-wheel flaskbb 2.0.2 58a6490057efa31de28e2f44dc6a179743206fa4f601dde1558ef712697b9395
+verdaccio npm  verdaccio 6.10.4 3c49408853f92f879d33e6f9736f25470d1bb31529469de5e946dcf3d9a8ec82
+cubeapigw npm  @cubejs-backend/api-gateway 1.7.43 fbf18a700fdc8f822c4a51c4398d5d321be8a899d38c467631f60d91271041c8
 "
 
 want=" $* "

@@ -141,6 +141,13 @@ paths_of() {
     trytond) paths=trytond; langs="--lang python" ;;
     jsreport) paths=lib; langs="--lang javascript" ;;
     forestagent) paths=dist; langs="--lang javascript" ;;
+    guillotina) paths=guillotina; langs="--lang python" ;;
+    roundup) paths=roundup; langs="--lang python" ;;
+    # Calibre-Web ships its browser scripts (calibreweb/static): JavaScript, not read
+    calibreweb) paths=calibreweb; langs="--lang python" ;;
+    flaskbb) paths=flaskbb; langs="--lang python" ;;
+    verdaccio) paths=build; langs="--lang javascript" ;;
+    cubeapigw) paths=dist; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
