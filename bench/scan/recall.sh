@@ -14,7 +14,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$here/paths.sh"
 if [ $# -eq 0 ]; then
   # shellcheck disable=SC2046
-  set -- $(for f in "$here"/labels/*.tsv; do basename "$f" .tsv; done)
+  # every labelled corpus, also those whose default listing was empty (hidden sample only)
+  set -- $(for f in "$here"/labels/*.tsv "$here"/labels/hidden/*.tsv; do basename "$f" .tsv; done | sort -u)
 fi
 bash "$here/corpus.sh" "$@" >/dev/null
 args=()

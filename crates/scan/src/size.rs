@@ -107,6 +107,12 @@ const CUT: &[&str] = &[
 /// The size of the loop `node` (a `for`, a comprehension), by its names, and the name that
 /// told it.
 pub(crate) fn of_loop(node: Node<'_>, src: &[u8]) -> (LoopSize, Option<String>) {
+    let (element, collection) = loop_parts(node, src);
+    classify(element, collection)
+}
+
+/// The loop variable and the collection of the loop `node`, as text.
+fn loop_parts<'s>(node: Node<'_>, src: &'s [u8]) -> (Option<&'s str>, Option<&'s str>) {
     let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
     let field = |n: Node<'_>, f: &str| n.child_by_field_name(f).map(text);
     fn child<'t>(n: Node<'t>, kind: &str) -> Option<Node<'t>> {
@@ -150,7 +156,22 @@ pub(crate) fn of_loop(node: Node<'_>, src: &[u8]) -> (LoopSize, Option<String>) 
         }
         _ => (None, None),
     };
-    classify(element, collection)
+    (element, collection)
+}
+
+/// What the slices of a loop over slices are cut from (`records` of `for sub in
+/// grouped_slice(records)`), sized: a loop over one slice's items walks that collection.
+fn of_sliced(node: Node<'_>, src: &[u8]) -> Option<(LoopSize, Option<String>)> {
+    let collection = loop_parts(node, src).1?;
+    slices_of(collection)?;
+    let e = unwrap(collection);
+    let call = e.find('(')?;
+    let sliced = first_argument(&e[call + 1..]);
+    // `self.batches()`, `self.batches(minsize=200)`: what is cut is not in view
+    let keyword = sliced.split_once('=').is_some_and(|(k, _)| {
+        !k.is_empty() && k.trim().chars().all(|c| c.is_alphanumeric() || c == '_')
+    });
+    (!sliced.is_empty() && !keyword).then(|| classify(None, Some(sliced)))
 }
 
 /// The size of the work around a per-item statement: its loop's (`context`), unless that loop
@@ -181,7 +202,12 @@ pub(crate) fn of_loops(
     let mut sized = inner;
     if !data_inside {
         for a in within.iter().filter(|a| is_loop(a.kind())) {
-            let outer = of_loop(*a, src);
+            // a loop over one slice's items inside a loop over slices walks what they are
+            // cut from
+            let outer = match of_sliced(*a, src) {
+                Some(cut) => cut,
+                None => of_loop(*a, src),
+            };
             if outer.0 == LoopSize::Data {
                 sized = outer;
                 break;
@@ -316,7 +342,8 @@ fn slices_of(expr: &str) -> Option<String> {
     let last = name.rsplit('.').next()?;
     let w = words(last);
     // a slice by name only with what makes it several (`arr.slice(0, 10)` is one slice)
-    let sliced = matches!(last, "grouped_slice" | "sliced");
+    let sliced = last == "grouped_slice"
+        || (last == "sliced" && (name == "sliced" || name.ends_with("itertools.sliced")));
     let found = call.is_some()
         && (sliced || {
             let maker = |x: &str| {
@@ -405,9 +432,14 @@ fn one_parents_part(e: &str) -> bool {
         e.to_string()
     };
     // the state the object itself holds, however deep and whichever way it is walked
-    // (`self.peers.items()`, `self.options.bundles`, `self._features[KEY_VOLUME]`), but for
-    // what a request or a response carries (`self.request.data`)
+    // (`self.forms`, `self.peers.items()`, `self.options.bundles`, `self._features[KEY_VOLUME]`),
+    // but for what a request or a response carries (`self.request.data`), what a client
+    // submitted (`self.cleaned_data["users"]`, `this.props.rows`) and a table reached through
+    // an ORM (`self.model.objects.all()`)
     if let Some(attr) = e.strip_prefix("self.").or_else(|| e.strip_prefix("this.")) {
+        if is_name(attr) && !attr.contains('.') {
+            return true;
+        }
         let path = bare_of(&keyed_by_constant(&bare_of(&keyed_as_attribute(attr))));
         return is_name(&path)
             && !path.split('.').any(|m| {
@@ -427,6 +459,18 @@ fn one_parents_part(e: &str) -> bool {
                         | "json"
                         | "rows"
                         | "records"
+                        | "objects"
+                        | "query"
+                        | "queryset"
+                        | "default_manager"
+                        | "cleaned_data"
+                        | "validated_data"
+                        | "initial_data"
+                        | "kwargs"
+                        | "args"
+                        | "params"
+                        | "props"
+                        | "ctx"
                 )
             });
     }
@@ -590,17 +634,20 @@ fn split_top(args: &str) -> Vec<&str> {
     out
 }
 
-/// `rows, key=…)` → `rows`: the text up to the first comma or close at depth 0.
 /// `((rows))` → `rows`: the parentheses around the whole expression, not the call's own
-/// (`list(x.items())` keeps both of its closing ones).
+/// (`list(x.items())` keeps both of its closing ones); parentheses in string literals do not
+/// count.
 fn strip_wrapping_parens(e: &str) -> &str {
     let mut e = e.trim();
     while e.starts_with('(') && e.ends_with(')') {
-        let mut depth = 0i32;
+        let (mut depth, mut quote) = (0i32, None::<char>);
         let closes_at_end = e.char_indices().all(|(i, c)| {
-            match c {
-                '(' => depth += 1,
-                ')' => depth -= 1,
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"' | '`') => quote = Some(c),
+                (None, '(') => depth += 1,
+                (None, ')') => depth -= 1,
                 _ => {}
             }
             depth > 0 || i == e.len() - 1
@@ -613,6 +660,7 @@ fn strip_wrapping_parens(e: &str) -> &str {
     e
 }
 
+/// `rows, key=…)` → `rows`: the text up to the first comma or close at depth 0.
 fn first_argument(s: &str) -> &str {
     split_top(crate::lang::call_arguments(s).unwrap_or(s))[0]
 }

@@ -68,6 +68,7 @@ fn a_loop_over_slices_is_the_batched_form() {
         "grouped_slice(records)",
         "grouped_slice(ids, in_max)",
         "more_itertools.sliced(users, 100)",
+        "sliced(users, 100)",
     ] {
         assert_eq!(size(Some("refs"), Some(c)), LoopSize::Small, "{c}");
         assert_eq!(size(Some("users"), Some(c)), LoopSize::Small, "{c}");
@@ -77,6 +78,10 @@ fn a_loop_over_slices_is_the_batched_form() {
     assert_eq!(size(Some("user"), Some("getChunk(id)")), LoopSize::Data);
     assert_eq!(
         size(Some("user"), Some("users.slice(0, 10)")),
+        LoopSize::Data
+    );
+    assert_eq!(
+        size(Some("user"), Some("page.sliced(users)")),
         LoopSize::Data
     );
     assert_eq!(size(Some("user"), Some("load_batch(job)")), LoopSize::Data);
@@ -102,11 +107,19 @@ fn a_part_of_one_object_is_not_sized_by_its_items_names() {
             "{held}"
         );
     }
-    // but what a request or a response carries is not the object's
+    // a single attribute stays the object's, whatever it is called (as before)
+    assert_eq!(size(Some("user"), Some("self._rows")), LoopSize::Unknown);
+    // but what a request or a response carries, what a client submitted and a table reached
+    // through an ORM are not the object's
     for carried in [
         "self.request.data",
         "self.response.json.items()",
-        "self._rows",
+        "self.cleaned_data[\"users\"]",
+        "self.validated_data.users",
+        "self.kwargs.user_ids",
+        "this.props.users",
+        "self.model.objects.all()",
+        "self.queryset.all()",
     ] {
         assert_eq!(
             size(Some("user"), Some(carried)),
