@@ -38,7 +38,7 @@ const DATA: &[&str] = &[
     "reservation", "shipment", "fulfillment", "submission", "answer", "vote", "review", "rating",
     "execution", "workflow", "credential", "dataset", "dashboard", "chart", "report",
     "experiment", "trace", "span", "unit", "suggestion", "link", "feature", "tag",
-    "segment", "app", "workspace", "screen", "contribution", "abstract",
+    "segment", "app", "workspace", "screen", "contribution", "abstract", "book",
 ];
 
 /// Things a handful by nature: configuration, schema and code structure.
