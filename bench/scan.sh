@@ -33,6 +33,7 @@
 #   CORPORA=heldout29 bash bench/scan.sh # round 29's (Home Assistant)
 #   CORPORA=heldout30 bash bench/scan.sh # round 30's (FitTrackee, HyperKitty, Tryton server, jsreport core, Forest Admin agent)
 #   CORPORA=heldout31 bash bench/scan.sh # round 31's (Guillotina, Roundup, Calibre-Web, FlaskBB, Verdaccio, Cube's API gateway)
+#   CORPORA=heldout32 bash bench/scan.sh # round 32's (Kinto, Postorius, Sentry's plugins, Node-RED runtime, Ghost's members API)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -175,6 +176,10 @@ elif [ "${CORPORA:-}" = heldout31 ]; then
   bash "$scan/corpus.sh" guillotina roundup calibreweb flaskbb verdaccio cubeapigw
   cd "$scan/.corpus"
   PATHS=(guillotina/guillotina roundup/roundup calibreweb/calibreweb flaskbb/flaskbb verdaccio/build cubeapigw/dist)
+elif [ "${CORPORA:-}" = heldout32 ]; then
+  bash "$scan/corpus.sh" kinto postorius sentryplugins noderedrt membersapi
+  cd "$scan/.corpus"
+  PATHS=(kinto/kinto postorius/postorius sentryplugins/sentry_plugins noderedrt/lib membersapi/lib membersapi/index.js)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -232,6 +237,8 @@ case "${CORPORA:-}" in
   # the browser code Guillotina, Calibre-Web and FlaskBB ship
   heldout31) bundles guillotina/guillotina/static guillotina/guillotina/contrib/swagger/static \
     calibreweb/calibreweb/cps/static flaskbb/flaskbb/static flaskbb/flaskbb/themes/*/static ;;
+  # the browser code Postorius and Sentry's plugins ship
+  heldout32) bundles postorius/postorius/static sentryplugins/sentry_plugins/*/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -150,6 +150,11 @@ calibreweb pypi-wheel calibreweb 0.6.27 c6d4173d31a4495e09c615857f30f0d03d9f7eab
 flaskbb  pypi-wheel flaskbb 2.0.2 58a6490057efa31de28e2f44dc6a179743206fa4f601dde1558ef712697b9395
 verdaccio npm  verdaccio 6.10.4 3c49408853f92f879d33e6f9736f25470d1bb31529469de5e946dcf3d9a8ec82
 cubeapigw npm  @cubejs-backend/api-gateway 1.7.43 fbf18a700fdc8f822c4a51c4398d5d321be8a899d38c467631f60d91271041c8
+kinto    pypi-wheel kinto 26.5.0 886a877bc33a810324ca57a4c48bfebd74de440405d194b649c414e34fa614a1
+postorius pypi-wheel postorius 1.3.13 a13f3b6856cf8f0f454efbf7d642d06912867e8f0befb98a43cd604e04532ffe
+sentryplugins pypi-wheel sentry-plugins 9.1.2 7e096012e5d0d9de57e5341da93c694a072a9089cba84c0e2b1e9d7e954ba5eb
+noderedrt npm  @node-red/runtime 5.0.7 6feb6c579e8189b8490b9212178393a7bb1cd839bb17629b07edfb4a7cb8cd09
+membersapi npm @tryghost/members-api 8.3.0 daac9ca6b6a4205f69e681e0a1a93c2c58b0c70af15316b60389706c45053e1d
 "
 
 want=" $* "

@@ -148,6 +148,11 @@ paths_of() {
     flaskbb) paths=flaskbb; langs="--lang python" ;;
     verdaccio) paths=build; langs="--lang javascript" ;;
     cubeapigw) paths=dist; langs="--lang javascript" ;;
+    kinto) paths=kinto; langs="--lang python" ;;
+    postorius) paths=postorius; langs="--lang python" ;;
+    sentryplugins) paths=sentry_plugins; langs="--lang python" ;;
+    noderedrt) paths=lib; langs="--lang javascript" ;;
+    membersapi) paths="lib index.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
