@@ -143,7 +143,7 @@ paths_of() {
     forestagent) paths=dist; langs="--lang javascript" ;;
     guillotina) paths=guillotina; langs="--lang python" ;;
     roundup) paths=roundup; langs="--lang python" ;;
-    # Calibre-Web ships its browser scripts (calibreweb/static): JavaScript, not read
+    # Calibre-Web ships its browser scripts (calibreweb/cps/static): JavaScript, not read
     calibreweb) paths=calibreweb; langs="--lang python" ;;
     flaskbb) paths=flaskbb; langs="--lang python" ;;
     verdaccio) paths=build; langs="--lang javascript" ;;
