@@ -201,19 +201,17 @@ pub(crate) fn of_loops(
     let data_inside = inner.0 == LoopSize::Data;
     let mut sized = inner;
     if !data_inside {
+        let walked = loop_parts(context, src).1.map(unwrap);
         for a in within.iter().filter(|a| is_loop(a.kind())) {
             // a loop over one slice's items (`for r in sub`) inside a loop over slices (`for
             // sub in grouped_slice(records)`) walks what they are cut from; another loop in it
             // (`for field in fields`) does not
-            let walks_slice = {
-                let slice = loop_parts(*a, src).0.map(str::trim);
-                let walked = loop_parts(context, src).1.map(unwrap);
-                slice.is_some() && slice == walked
-            };
-            let outer = match of_sliced(*a, src).filter(|_| walks_slice) {
-                Some(cut) => cut,
-                None => of_loop(*a, src),
-            };
+            let slice = loop_parts(*a, src).0.map(str::trim);
+            let walks_slice = slice.is_some() && slice == walked;
+            let outer = walks_slice
+                .then(|| of_sliced(*a, src))
+                .flatten()
+                .unwrap_or_else(|| of_loop(*a, src));
             if outer.0 == LoopSize::Data {
                 sized = outer;
                 break;
