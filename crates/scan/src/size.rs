@@ -34,10 +34,10 @@ const DATA: &[&str] = &[
     "student", "row", "record", "item", "document", "doc", "file", "image", "photo", "asset",
     "upload", "blob", "post", "comment", "reply", "thread", "topic", "message", "email",
     "notification", "article", "page", "revision", "order", "product", "variant", "sku",
-    "invoice", "payment", "transaction", "refund", "charge", "subscription", "ticket", "booking",
+    "invoice", "payment", "transaction", "refund", "charge", "ticket", "booking",
     "reservation", "shipment", "fulfillment", "submission", "answer", "vote", "review", "rating",
     "execution", "workflow", "credential", "dataset", "dashboard", "chart", "report",
-    "experiment", "trace", "span", "unit", "suggestion", "link", "feature", "tag",
+    "experiment", "trace", "span", "unit", "suggestion", "link", "feature",
     "segment", "app", "workspace", "screen", "contribution", "abstract", "book",
 ];
 

@@ -25,6 +25,25 @@ fn the_element_names_the_items() {
 }
 
 #[test]
+fn tags_and_subscriptions_are_attached_to_one_owner() {
+    // labels a user picks and the subscriptions of one member: a handful per owner as a
+    // rule, so the names do not say the loop grows with the data
+    assert_eq!(size(Some("tag"), Some("tags")), LoopSize::Unknown);
+    assert_eq!(size(Some("tagId"), Some("data.tags")), LoopSize::Unknown);
+    assert_eq!(size(Some("tag_name"), Some("tag_names")), LoopSize::Unknown);
+    assert_eq!(
+        size(Some("subscription"), Some("subscriptions.models")),
+        LoopSize::Unknown
+    );
+    // a data noun beside them still names the items
+    assert_eq!(size(Some("tagged_item"), Some("items")), LoopSize::Data);
+    assert_eq!(
+        size(Some("subscriber"), Some("subscribers")),
+        LoopSize::Data
+    );
+}
+
+#[test]
 fn the_collection_names_them_when_the_element_does_not() {
     assert_eq!(
         size(
