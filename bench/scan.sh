@@ -34,6 +34,7 @@
 #   CORPORA=heldout30 bash bench/scan.sh # round 30's (FitTrackee, HyperKitty, Tryton server, jsreport core, Forest Admin agent)
 #   CORPORA=heldout31 bash bench/scan.sh # round 31's (Guillotina, Roundup, Calibre-Web, FlaskBB, Verdaccio, Cube's API gateway)
 #   CORPORA=heldout32 bash bench/scan.sh # round 32's (Kinto, Postorius, Sentry's plugins, Node-RED runtime, Ghost's members API)
+#   CORPORA=heldout33 bash bench/scan.sh # round 33's (Heat, Octavia, doccano, JupyterHub, Designate)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -180,6 +181,10 @@ elif [ "${CORPORA:-}" = heldout32 ]; then
   bash "$scan/corpus.sh" kinto postorius sentryplugins noderedrt membersapi
   cd "$scan/.corpus"
   PATHS=(kinto/kinto postorius/postorius sentryplugins/sentry_plugins noderedrt/lib membersapi/lib membersapi/index.js)
+elif [ "${CORPORA:-}" = heldout33 ]; then
+  bash "$scan/corpus.sh" heat octavia doccano jupyterhub designate
+  cd "$scan/.corpus"
+  PATHS=(heat/heat octavia/octavia doccano/backend jupyterhub/jupyterhub designate/designate)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -239,6 +244,8 @@ case "${CORPORA:-}" in
     calibreweb/calibreweb/cps/static flaskbb/flaskbb/static flaskbb/flaskbb/themes/*/static ;;
   # the browser code Postorius and Sentry's plugins ship
   heldout32) bundles postorius/postorius/static sentryplugins/sentry_plugins/*/static ;;
+  # the browser code doccano ships
+  heldout33) bundles doccano/backend/staticfiles doccano/backend/client ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -155,6 +155,11 @@ postorius pypi-wheel postorius 1.3.13 a13f3b6856cf8f0f454efbf7d642d06912867e8f0b
 sentryplugins pypi-wheel sentry-plugins 9.1.2 7e096012e5d0d9de57e5341da93c694a072a9089cba84c0e2b1e9d7e954ba5eb
 noderedrt npm  @node-red/runtime 5.0.7 6feb6c579e8189b8490b9212178393a7bb1cd839bb17629b07edfb4a7cb8cd09
 membersapi npm @tryghost/members-api 8.3.0 daac9ca6b6a4205f69e681e0a1a93c2c58b0c70af15316b60389706c45053e1d
+heat     pypi-wheel openstack-heat 27.0.1 6eb3e0e15da4e86a3f3c21543efcf65c5848412eb1864423ce4cff56c435897f
+octavia  pypi-wheel octavia 19.0.0 63e1396b940cab6d9e0fd8d3907bc74886a0e1cf77547cc4d8c7da5987fc961c
+doccano  pypi-wheel doccano 1.8.4 19b1ac9c0c78f0d02265cb0086c04a77d1f0c4a850d0d27a7014986d66eb1025
+jupyterhub pypi-wheel jupyterhub 6.1.1 ae20ed7b3d7cef1dd5d51e28723fd53853d69f732e7a9e84a73136acab454248
+designate pypi-wheel designate 23.0.0 5df2306b4104fcf1f957d6d2ba4f9d5f9e6c18222b39fef9118a020e86417765
 "
 
 want=" $* "

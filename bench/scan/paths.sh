@@ -153,6 +153,11 @@ paths_of() {
     sentryplugins) paths=sentry_plugins; langs="--lang python" ;;
     noderedrt) paths=lib; langs="--lang javascript" ;;
     membersapi) paths="lib index.js"; langs="--lang javascript" ;;
+    heat) paths=heat; langs="--lang python" ;;
+    octavia) paths=octavia; langs="--lang python" ;;
+    doccano) paths=backend; langs="--lang python" ;;
+    jupyterhub) paths=jupyterhub; langs="--lang python" ;;
+    designate) paths=designate; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
