@@ -1,4 +1,5 @@
 //! Tests of the loop-size reading: names, collections, slices and chained loops.
+use super::expr::keyed_as_attribute;
 use super::*;
 use crate::lang::Language;
 

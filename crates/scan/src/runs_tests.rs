@@ -1,0 +1,137 @@
+//! Tests of the run-context reading: files, functions and scopes.
+use super::*;
+
+#[test]
+fn files_are_classified_by_path_and_content() {
+    let c = |lang, p: &str, t: &str| of_file(lang, p, t).map(|v| v.0);
+    let py = Language::Python;
+    let js = Language::JavaScript;
+    assert_eq!(c(py, "app/tests/test_views.py", ""), Some(RunContext::Test));
+    // a module named like a test is one when it holds a test
+    let case = "from django.test import TestCase\n\nclass T(TestCase):\n    pass\n";
+    assert_eq!(c(py, "app/test_views.py", case), Some(RunContext::Test));
+    let pytest = "def test_views(client):\n    assert client.get('/')\n";
+    assert_eq!(c(py, "app/views_test.py", pytest), Some(RunContext::Test));
+    assert_eq!(
+        c(py, "app/conftest.py", "import pytest\n"),
+        Some(RunContext::Test)
+    );
+    let feature = "class TestResultsConnectorComponent(base.DBConnectorComponent):\n    def getTestResults(self):\n        pass\n";
+    assert_eq!(c(py, "app/db/test_results.py", feature), None);
+    // a folder of tests and a JavaScript spec stay tests whatever they hold
+    assert_eq!(
+        c(py, "app/tests/helpers.py", feature),
+        Some(RunContext::Test)
+    );
+    assert_eq!(c(js, "src/users.spec.js", ""), Some(RunContext::Test));
+    assert_eq!(
+        c(py, "app/migrations/0001_initial.py", ""),
+        Some(RunContext::Migration)
+    );
+    assert_eq!(
+        c(py, "app/management/commands/sync.py", ""),
+        Some(RunContext::Command)
+    );
+    assert_eq!(
+        c(
+            py,
+            "server/database/_migrations/versions/2022_07_06_x.py",
+            ""
+        ),
+        Some(RunContext::Migration)
+    );
+    let alembic = "revision = \"4cdc2ba709a4\"\ndown_revision: str = \"1c9390e2f9c6\"\n\ndef upgrade():\n    pass\n";
+    assert_eq!(
+        c(py, "app/db/versions/4cdc.py", alembic),
+        Some(RunContext::Migration)
+    );
+    assert_eq!(
+        c(py, "pkg/storage/event_log/migration.py", ""),
+        Some(RunContext::Migration)
+    );
+    assert_eq!(c(js, "lib/db/_migrate.js", ""), Some(RunContext::Migration));
+    assert_eq!(
+        c(
+            py,
+            "trac/upgrades/db45.py",
+            "def do_upgrade(env, version, cursor):\n"
+        ),
+        Some(RunContext::Migration)
+    );
+    assert_eq!(c(py, "app/utils/migration_helpers.py", ""), None);
+    assert_eq!(c(py, "app/views.py", ""), Some(RunContext::Request));
+    // a helper module under a request folder: its callers decide
+    assert_eq!(c(py, "app/api/utils/backfill.py", ""), None);
+    assert_eq!(c(py, "app/api/v1/flows.py", ""), Some(RunContext::Request));
+    assert_eq!(
+        c(py, "app/api/utils/views.py", ""),
+        Some(RunContext::Request)
+    );
+    assert_eq!(
+        c(py, "app/admin/views/pages.py", ""),
+        Some(RunContext::Request)
+    );
+    assert_eq!(c(py, "app/tasks.py", ""), Some(RunContext::Background));
+    assert_eq!(c(py, "setup.py", ""), Some(RunContext::Build));
+    assert_eq!(
+        c(
+            py,
+            "app/tool.py",
+            "def f():\n    pass\n\nif __name__ == '__main__':\n    f()\n"
+        ),
+        Some(RunContext::Script)
+    );
+    assert_eq!(c(py, "app/models.py", ""), None);
+    assert_eq!(c(js, "src/routes/users.js", ""), Some(RunContext::Request));
+    assert_eq!(
+        c(js, "src/users.controller.ts", ""),
+        Some(RunContext::Request)
+    );
+    assert_eq!(c(js, "src/users.test.ts", ""), Some(RunContext::Test));
+    assert_eq!(
+        c(
+            js,
+            "db/20240101-add.js",
+            "export async function up(knex) {}\n"
+        ),
+        Some(RunContext::Migration)
+    );
+    assert_eq!(c(js, "src/services/items.js", ""), None);
+}
+
+/// The run context of the function holding the first occurrence of `needle` in `code`.
+fn context_at(lang: Language, code: &str, needle: &str) -> Option<RunContext> {
+    let mut parser = tree_sitter::Parser::new();
+    parser.set_language(&lang.grammar()).unwrap();
+    let tree = parser.parse(code, None).unwrap();
+    let at = code.find(needle).expect("needle in code");
+    let mut n = tree
+        .root_node()
+        .descendant_for_byte_range(at, at + needle.len())
+        .unwrap();
+    let mut stack = vec![n];
+    while let Some(p) = n.parent() {
+        stack.push(p);
+        n = p;
+    }
+    stack.reverse();
+    of_function(lang, &stack, code.as_bytes()).map(|v| v.0)
+}
+
+#[test]
+fn a_workflow_nodes_execute_runs_per_workflow_execution() {
+    let js = Language::JavaScript;
+    let node = "class Airtable {\n  constructor() { this.description = { name: 'airtable' }; }\n  async execute() {\n    const items = this.getInputData();\n    for (const item of items) { await apiRequest.call(this, item); }\n  }\n}\n";
+    assert_eq!(
+        context_at(js, node, "apiRequest"),
+        Some(RunContext::Request)
+    );
+    let ts = "export class Slack implements INodeType {\n  async execute(this: IExecuteFunctions): Promise<INodeExecutionData[][]> {\n    return [await send(this)];\n  }\n}\n";
+    assert_eq!(
+        context_at(Language::TypeScript, ts, "send"),
+        Some(RunContext::Request)
+    );
+    // another class's execute(): its callers decide
+    let other = "class Migration {\n  async execute(db) {\n    await db.run('x');\n  }\n}\n";
+    assert_eq!(context_at(js, other, "db.run"), None);
+}
