@@ -35,6 +35,7 @@
 #   CORPORA=heldout31 bash bench/scan.sh # round 31's (Guillotina, Roundup, Calibre-Web, FlaskBB, Verdaccio, Cube's API gateway)
 #   CORPORA=heldout32 bash bench/scan.sh # round 32's (Kinto, Postorius, Sentry's plugins, Node-RED runtime, Ghost's members API)
 #   CORPORA=heldout33 bash bench/scan.sh # round 33's (Heat, Octavia, doccano, JupyterHub, Designate)
+#   CORPORA=heldout34 bash bench/scan.sh # round 34's (Strapi's upload and users-permissions plugins, Webiny's headless CMS, Backstage's auth backend, NocoBase's ACL plugin, Medusa's product module)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -185,6 +186,10 @@ elif [ "${CORPORA:-}" = heldout33 ]; then
   bash "$scan/corpus.sh" heat octavia doccano jupyterhub designate
   cd "$scan/.corpus"
   PATHS=(heat/heat octavia/octavia doccano/backend jupyterhub/jupyterhub designate/designate)
+elif [ "${CORPORA:-}" = heldout34 ]; then
+  bash "$scan/corpus.sh" strapiupload strapiup webinycms backstageauth nocobaseacl medusaproduct
+  cd "$scan/.corpus"
+  PATHS=(strapiupload/dist/server strapiup/dist/server webinycms backstageauth/dist nocobaseacl/dist/server medusaproduct/dist)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -246,6 +251,10 @@ case "${CORPORA:-}" in
   heldout32) bundles postorius/postorius/static sentryplugins/sentry_plugins/*/static ;;
   # the browser code doccano ships
   heldout33) bundles doccano/backend/staticfiles doccano/backend/client ;;
+  # Strapi ships every module twice, as .js and .mjs: the .js copy is scanned
+  heldout34) for d in strapiupload strapiup; do
+      echo '*.mjs' > $d/dist/server/.ignore; echo "$d/**/*.mjs" >> .semgrepignore
+    done ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -160,6 +160,12 @@ octavia  pypi-wheel octavia 19.0.0 63e1396b940cab6d9e0fd8d3907bc74886a0e1cf77547
 doccano  pypi-wheel doccano 1.8.4 19b1ac9c0c78f0d02265cb0086c04a77d1f0c4a850d0d27a7014986d66eb1025
 jupyterhub pypi-wheel jupyterhub 6.1.1 ae20ed7b3d7cef1dd5d51e28723fd53853d69f732e7a9e84a73136acab454248
 designate pypi-wheel designate 23.0.0 5df2306b4104fcf1f957d6d2ba4f9d5f9e6c18222b39fef9118a020e86417765
+strapiupload npm @strapi/upload 5.54.0 516ae4d97cdc3cbd502989cd84d1f69a0852c1a4b891f11921e60d9210c73e44
+strapiup npm   @strapi/plugin-users-permissions 5.54.0 425a0f617e0751cbd31c50656b3afc6972e74b5f7696fa7bfeac2f2968e3cbea
+webinycms npm  @webiny/api-headless-cms 4.14.0 8abe7793d9eb5f94afd2e0fb52814e4c67388f28613155b251027c66a1d25826
+backstageauth npm @backstage/plugin-auth-backend 0.31.0 5c3fc3e458700081e2cdcc9446eb7f324c8bbb9901da3c28a0aa25f40a41677d
+nocobaseacl npm @nocobase/plugin-acl 2.2.15 2331e5672cc74bbafb53984c3aadfe884edec9bb0dc0bcf00a92b0b4dfaaff43
+medusaproduct npm @medusajs/product 2.21.2 0d1e3fb47f968931f927c5f8c9c7789f628e6c2964d3edbabeef51f5531bd15d
 "
 
 want=" $* "

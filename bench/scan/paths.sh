@@ -158,6 +158,12 @@ paths_of() {
     doccano) paths=backend; langs="--lang python" ;;
     jupyterhub) paths=jupyterhub; langs="--lang python" ;;
     designate) paths=designate; langs="--lang python" ;;
+    strapiupload) js_only strapiupload dist/server ;;
+    strapiup) js_only strapiup dist/server ;;
+    webinycms) paths=.; langs="--lang javascript" ;;
+    backstageauth) paths=dist; langs="--lang javascript" ;;
+    nocobaseacl) paths=dist/server; langs="--lang javascript" ;;
+    medusaproduct) paths=dist; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
