@@ -13,6 +13,7 @@
 mod awaiter;
 mod cached;
 mod consumer;
+mod drf;
 mod engine;
 pub mod finding;
 mod guard;
@@ -253,6 +254,9 @@ pub fn scan_text(
     // reachability within this one file, as a scan of it alone computes it
     let facts = reach::facts_of_file(lang, file, text, file_runs.as_ref().map(|v| v.0));
     cached::CachedCallees::new(&facts.manager_methods).drop_cached(&mut r.findings, &mut r.classes);
+    drf::keep_unloaded(&mut r.findings, &mut r.classes, &facts.list_views, &|f| {
+        (f == file).then(|| text.to_string())
+    });
     resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
     let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);
     suppress::fingerprint(&mut r.findings, &[], &grouped);
@@ -357,6 +361,12 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
     sql.sort_by(|a, b| (&a.file, a.line, a.column).cmp(&(&b.file, b.line, b.column)));
     cached::CachedCallees::new(walked.facts.iter().flat_map(|f| &f.manager_methods))
         .drop_cached(&mut findings, &mut classes);
+    drf::keep_unloaded(
+        &mut findings,
+        &mut classes,
+        walked.facts.iter().flat_map(|f| &f.list_views),
+        &|f| std::fs::read_to_string(f).ok(),
+    );
     let defined = reach::definition_counts(&walked.facts);
     routes::attach(
         &mut findings,

@@ -33,6 +33,8 @@ pub(crate) struct FileFacts {
     /// The methods of its Django manager and queryset classes, each with whether it reads a
     /// cache (Python).
     pub(crate) manager_methods: Vec<(String, bool)>,
+    /// Its Django REST framework list views whose queryset the text shows (Python).
+    pub(crate) list_views: Vec<crate::drf::ListView>,
 }
 
 /// Names too common to say anything about who calls whom.
@@ -418,6 +420,11 @@ pub(crate) fn facts(
         migrate_hooks,
         manager_methods: if lang == Language::Python {
             crate::cached::manager_methods(text)
+        } else {
+            Vec::new()
+        },
+        list_views: if lang == Language::Python {
+            crate::drf::list_views(file, text)
         } else {
             Vec::new()
         },

@@ -19,16 +19,20 @@ fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
     let engine = engine::Engine::new(rules, &[lang]);
     let mut parser = tree_sitter::Parser::new();
     parser.set_language(&lang.grammar()).unwrap();
-    engine
-        .scan(
-            lang,
-            &mut parser,
-            "snippet",
-            code,
-            None,
-            routes::Wanted::default(),
-        )
-        .findings
+    let mut r = engine.scan(
+        lang,
+        &mut parser,
+        "snippet",
+        code,
+        None,
+        routes::Wanted::default(),
+    );
+    // the list views of the snippet decide its serializer findings, as in a scan
+    let views = crate::drf::list_views("snippet", code);
+    crate::drf::keep_unloaded(&mut r.findings, &mut r.classes, &views, &|_| {
+        Some(code.to_string())
+    });
+    r.findings
 }
 
 #[test]
