@@ -9,8 +9,9 @@
 //! `get_serializer_class`, or whose queryset names relations through variables, says nothing,
 //! and the finding goes unless another view makes the case.
 
-use crate::finding::{Finding, Statement};
+use crate::finding::{Confidence, Finding, Statement};
 use crate::runs::re;
+use crate::size::LoopSize;
 use regex::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
@@ -28,9 +29,20 @@ pub(crate) struct ListView {
     pub(crate) line: u32,
     /// The serializer class it renders (the last name of `serializer_class = a.B`).
     pub(crate) serializer: String,
+    /// Where the serializer class is defined, as the view's file imports it: the path of its
+    /// module without `.py` (`shop/api/serializers`), or the view's own file when it imports
+    /// no such name (the class is its own).
+    pub(crate) serializer_module: String,
     /// The relations its queryset loads with the rows: the first part of each name given to
     /// `select_related`, `prefetch_related` or `Prefetch` (`"customer__country"` → customer).
     pub(crate) loaded: Vec<String>,
+    /// How many rows it lists, by its queryset: a table's rows (`Order.objects.filter(…)`),
+    /// or, when every source is the children of one object (`order.refunds.all()`,
+    /// `Integration.objects.filter(project=self.project)`) or a call the text does not show
+    /// (a helper, a custom queryset method named for loading), not known.
+    pub(crate) size: LoopSize,
+    /// The model whose rows it lists, when the text names it.
+    pub(crate) model: Option<String>,
 }
 
 /// DRF's own classes a list view may stand on: a view made of these alone runs the queryset
@@ -54,6 +66,35 @@ fn stock_base(name: &str) -> bool {
             | "DestroyModelMixin"
             | "object"
     )
+}
+
+/// Whether `base` (`generics.ListAPIView`, `ListModelMixin`) is imported from DRF by the file
+/// `text`: an application may name its own classes as DRF does (`from app.api import generics`).
+fn from_drf(base: &str, text: &str) -> bool {
+    static FROM: OnceLock<Regex> = OnceLock::new();
+    let base = base.trim();
+    if base == "object" {
+        return true;
+    }
+    if base.starts_with("rest_framework.") {
+        return true;
+    }
+    let (module, name) = match base.rsplit_once('.') {
+        Some((m, n)) => (Some(m.rsplit('.').next().unwrap_or(m)), n),
+        None => (None, base),
+    };
+    let wanted = module.unwrap_or(name);
+    // `from rest_framework import generics, viewsets`, `from rest_framework.generics import (
+    // ListAPIView, …)`
+    let from = re(
+        &FROM,
+        r"(?m)^from[ \t]+rest_framework(?:\.\w+)*[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)",
+    );
+    from.captures_iter(text).any(|c| {
+        c[1].trim_matches(|ch: char| ch == '(' || ch == ')')
+            .split(',')
+            .any(|n| n.split_whitespace().next() == Some(wanted))
+    })
 }
 
 /// Whether the bases give the view a list action.
@@ -163,12 +204,13 @@ pub(crate) fn list_views(file: &str, text: &str) -> Vec<ListView> {
     if !text.contains("serializer_class") {
         return Vec::new();
     }
+    // statements of the class body itself (one level in), not of its methods
     let serializer = re(
         &SERIALIZER,
-        r"(?m)^[ \t]+serializer_class[ \t]*=[ \t]*([\w.]+)[ \t]*(?:#.*)?$",
+        r"(?m)^(?: {4}|\t)serializer_class[ \t]*=[ \t]*([\w.]+)[ \t]*(?:#.*)?$",
     );
-    let queryset = re(&QUERYSET, r"(?m)^[ \t]+queryset[ \t]*=");
-    let get_qs = re(&GET_QS, r"(?m)^[ \t]+def[ \t]+get_queryset[ \t]*\(");
+    let queryset = re(&QUERYSET, r"(?m)^(?: {4}|\t)queryset[ \t]*=");
+    let get_qs = re(&GET_QS, r"(?m)^(?: {4}|\t)def[ \t]+get_queryset[ \t]*\(");
     let mut out = Vec::new();
     for (name, bases, class_line, body) in classes(text) {
         if !lists(bases) || body.contains("def get_serializer_class") {
@@ -180,7 +222,11 @@ pub(crate) fn list_views(file: &str, text: &str) -> Vec<ListView> {
         let own_get = get_qs.find(body);
         // the queryset that runs: the view's own get_queryset, or (on DRF's classes alone)
         // the one it declares; a get_queryset that starts from super()'s reads both
-        let stock = bases.split(',').all(stock_base);
+        let stock = bases.split(',').all(|b| stock_base(b) && from_drf(b, text));
+        let declared = queryset
+            .find(body)
+            .map_or("", |q| statement_at(body, q.end()));
+        let mut method_text = None;
         let qs_text = match (own_get, queryset.find(body)) {
             (Some(g), q) => {
                 let method = &body[g.start()..];
@@ -189,6 +235,7 @@ pub(crate) fn list_views(file: &str, text: &str) -> Vec<ListView> {
                     .or_else(|| method[1..].find("\n    @"))
                     .map_or(method.len(), |i| i + 1);
                 let method = &method[..method_end];
+                method_text = Some(method);
                 if method.contains("super(") {
                     if !stock {
                         continue;
@@ -206,15 +253,225 @@ pub(crate) fn list_views(file: &str, text: &str) -> Vec<ListView> {
             continue;
         };
         let s_match = s.get(0).map_or(0, |m| m.start());
+        let (size, model) = rows_returned(declared, method_text);
+        let Some(serializer_module) = module_of(&s[1], file, text) else {
+            continue;
+        };
         out.push(ListView {
             name: name.to_string(),
             file: file.to_string(),
             line: class_line + body[..s_match].matches('\n').count() as u32,
             serializer: s[1].rsplit('.').next().unwrap_or("").to_string(),
+            serializer_module,
             loaded,
+            size,
+            model,
         });
     }
     out
+}
+
+/// Django's own queryset methods: a chain of these lists the rows its filters select and loads
+/// no relation the text does not show.
+const QUERYSET_API: &[&str] = &[
+    "all",
+    "filter",
+    "exclude",
+    "order_by",
+    "distinct",
+    "annotate",
+    "alias",
+    "only",
+    "defer",
+    "using",
+    "none",
+    "reverse",
+    "select_related",
+    "prefetch_related",
+    "extra",
+    "union",
+    "intersection",
+    "difference",
+    "select_for_update",
+];
+
+/// How many rows the queryset chain at the start of `expr` lists (`Order.objects.filter(…)`,
+/// `models.Order.objects.all()`), and its model; `None` when `expr` does not start with one.
+fn chain_rows(expr: &str) -> Option<(LoopSize, String)> {
+    static CHAIN: OnceLock<Regex> = OnceLock::new();
+    static METHOD: OnceLock<Regex> = OnceLock::new();
+    static ONE_PARENT: OnceLock<Regex> = OnceLock::new();
+    // `Order.objects` and the calls chained on it (arguments one bracket level deep)
+    let chain = re(
+        &CHAIN,
+        r"^\(?\s*(?:\w+\.)*?([A-Z]\w*)\.objects((?:\s*\.\s*\w+\s*\([^()]*(?:\([^()]*(?:\([^()]*\)[^()]*)*\)[^()]*)*\))*)",
+    );
+    let method = re(&METHOD, r"\.\s*(\w+)\s*\(");
+    // `.filter(project=self.project)`: every keyword a plain field (no `__`) given one object
+    let one_parent = re(
+        &ONE_PARENT,
+        r"^\.\s*filter\s*\(\s*[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*\s*=\s*(?:self|request)\.[\w.]*\s*(?:,\s*[A-Za-z0-9]+(?:_[A-Za-z0-9]+)*\s*=\s*(?:self|request)\.[\w.]*\s*)*,?\s*\)",
+    );
+    let m = chain.captures(expr.trim_start())?;
+    let model = m[1].to_string();
+    let calls = m.get(2).map_or("", |c| c.as_str());
+    // a custom method named for loading may join or prefetch what the text does not show
+    let loads = method.captures_iter(calls).any(|c| {
+        let name = &c[1];
+        !QUERYSET_API.contains(&name)
+            && (name.contains("prefetch")
+                || name.contains("select")
+                || name.starts_with("with_")
+                || name.contains("load"))
+    });
+    // `.none()` lists nothing: a placeholder for a `get_queryset` that builds the real one
+    let empty = method.captures_iter(calls).any(|c| &c[1] == "none");
+    Some(
+        if loads || empty || one_parent.is_match(calls.trim_start()) {
+            (LoopSize::Unknown, model)
+        } else {
+            (LoopSize::Data, model)
+        },
+    )
+}
+
+/// How many rows a list view lists (see [`ListView::size`]): what its own `get_queryset`
+/// returns (a chain on a model's manager, a variable assigned one, or `super()`'s, the declared
+/// `queryset`), else the declared `queryset`.
+fn rows_returned(declared: &str, method: Option<&str>) -> (LoopSize, Option<String>) {
+    static RETURN: OnceLock<Regex> = OnceLock::new();
+    let Some(method) = method else {
+        return chain_rows(declared).map_or((LoopSize::Unknown, None), |(s, m)| (s, Some(m)));
+    };
+    let ret = re(&RETURN, r"(?m)^[ \t]+return[ \t]+");
+    let mut model = None;
+    for r in ret.find_iter(method) {
+        let expr = statement_at(method, r.end());
+        if let Some((size, m)) = expr_rows(expr, method, declared, 0) {
+            if size == LoopSize::Data {
+                return (size, Some(m));
+            }
+            model.get_or_insert(m);
+        }
+    }
+    (LoopSize::Unknown, model)
+}
+
+/// The rows of a returned expression: a chain on a model's manager, `super()`'s queryset (the
+/// declared one), or a variable assigned one of those in the method (followed twice).
+fn expr_rows(expr: &str, method: &str, declared: &str, depth: u8) -> Option<(LoopSize, String)> {
+    let e = expr.trim_start().trim_start_matches('(').trim_start();
+    if e.starts_with("super()") || e.starts_with("self.queryset") {
+        return chain_rows(declared);
+    }
+    if let Some(r) = chain_rows(e) {
+        return Some(r);
+    }
+    let name: String = e
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    if name.is_empty() || depth >= 2 || name == "self" {
+        return None;
+    }
+    // `qs = Order.objects.filter(…)`, not the refinements `qs = qs.filter(…)`
+    let mut best = None;
+    let mut offset = 0;
+    for line in method.split_inclusive('\n') {
+        let line_start = offset;
+        offset += line.len();
+        let t = line.trim_start();
+        let Some(value) = t
+            .strip_prefix(name.as_str())
+            .and_then(|rest| rest.trim_start().strip_prefix('='))
+        else {
+            continue;
+        };
+        if value.starts_with('=') || value.trim_start().starts_with(name.as_str()) {
+            continue;
+        }
+        let at = line_start + line.len() - value.len();
+        if let Some(r) = expr_rows(statement_at(method, at), method, declared, depth + 1) {
+            if r.0 == LoopSize::Data {
+                return Some(r);
+            }
+            best.get_or_insert(r);
+        }
+    }
+    best
+}
+
+/// The module a view's file imports serializer `name` (`OrderSerializer`,
+/// `serializers.OrderSerializer`) from, as a path without `.py`; the view's own file when it
+/// imports no such name; `None` when a star import may bring it.
+fn module_of(name: &str, file: &str, text: &str) -> Option<String> {
+    static FROM: OnceLock<Regex> = OnceLock::new();
+    let (qualifier, class) = match name.rsplit_once('.') {
+        Some((q, c)) => (Some(q), c),
+        None => (None, name),
+    };
+    let wanted = qualifier.map_or(class, |q| q.rsplit('.').next().unwrap_or(q));
+    let from = re(
+        &FROM,
+        r"(?m)^from[ \t]+(\.*[\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)",
+    );
+    let own_dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+    let mut starred = false;
+    for c in from.captures_iter(text) {
+        let names = c[2].trim_matches(|ch: char| ch == '(' || ch == ')' || ch.is_whitespace());
+        if names == "*" {
+            starred = true;
+            continue;
+        }
+        let hit = names.split(',').find_map(|n| {
+            let mut w = n.split_whitespace();
+            let first = w.next()?;
+            let alias = match (w.next(), w.next()) {
+                (Some("as"), Some(a)) => a,
+                _ => first,
+            };
+            (alias == wanted).then_some(first)
+        });
+        let Some(imported) = hit else {
+            continue;
+        };
+        let module = &c[1];
+        let dots = module.len() - module.trim_start_matches('.').len();
+        let rest = module.trim_start_matches('.').replace('.', "/");
+        let base = if dots == 0 {
+            rest
+        } else {
+            // `from ..api import serializers`: up from the file's own folder
+            let mut dir: Vec<&str> = own_dir.split('/').filter(|p| !p.is_empty()).collect();
+            for _ in 1..dots {
+                dir.pop();
+            }
+            let mut path = dir.join("/");
+            if !rest.is_empty() {
+                if !path.is_empty() {
+                    path.push('/');
+                }
+                path.push_str(&rest);
+            }
+            path
+        };
+        // `from app.api import serializers` with `serializers.OrderSerializer`, and
+        // `from app.api.serializers import OrderSerializer`: both `app/api/serializers`
+        return Some(match qualifier {
+            Some(_) if base.is_empty() => imported.to_string(),
+            Some(_) => format!("{base}/{imported}"),
+            None => base,
+        });
+    }
+    (!starred).then(|| file.trim_end_matches(".py").to_string())
+}
+
+/// Whether the class of a finding in `file` is the one a view imports from `module` (a path
+/// without `.py`; an absolute import is matched as a suffix of the file's path).
+fn defined_in(file: &str, module: &str) -> bool {
+    let f = file.trim_end_matches(".py");
+    let f = f.strip_suffix("/__init__").unwrap_or(f);
+    f == module || f.ends_with(&format!("/{module}")) || module.ends_with(&format!("/{f}"))
 }
 
 /// The text of the statement that starts at byte `at` of `body`: to the end of its line, and
@@ -285,11 +542,15 @@ pub(crate) fn keep_unloaded<'v>(
             keep.push(true);
             continue;
         }
-        let rendered = class
+        let rendered: Vec<&ListView> = class
             .as_deref()
             .and_then(|c| by_serializer.get(c))
             .map(Vec::as_slice)
-            .unwrap_or(&[]);
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .filter(|v| defined_in(&f.file, &v.serializer_module))
+            .collect();
         let statements: Vec<Statement> = if f.statements.is_empty() {
             vec![Statement {
                 line: f.line,
@@ -311,8 +572,12 @@ pub(crate) fn keep_unloaded<'v>(
                 .and_then(relation_of)
         };
         // the first view (by file and line) that leaves a relation to the rows
-        let mut views: Vec<&ListView> = rendered.to_vec();
-        views.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
+        // views over a table's rows first, then by file and line
+        let mut views: Vec<&ListView> = rendered.clone();
+        views.sort_by(|a, b| {
+            let key = |v: &ListView| (v.size != LoopSize::Data, v.file.clone(), v.line);
+            key(a).cmp(&key(b))
+        });
         let found = views.iter().find_map(|v| {
             let unloaded: Vec<Statement> = statements
                 .iter()
@@ -350,6 +615,14 @@ pub(crate) fn keep_unloaded<'v>(
         } else {
             Vec::new()
         };
+        // the list is the loop: a page of a table's rows, or rows the names do not size
+        if let Some(c) = f.context.as_mut() {
+            c.size = Some(view.size);
+            c.size_name = view.model.clone();
+        }
+        if view.size == LoopSize::Unknown {
+            f.confidence = Confidence::Low;
+        }
         keep.push(true);
     }
     let mut k = keep.iter();
