@@ -36,6 +36,7 @@
 #   CORPORA=heldout32 bash bench/scan.sh # round 32's (Kinto, Postorius, Sentry's plugins, Node-RED runtime, Ghost's members API)
 #   CORPORA=heldout33 bash bench/scan.sh # round 33's (Heat, Octavia, doccano, JupyterHub, Designate)
 #   CORPORA=heldout34 bash bench/scan.sh # round 34's (Strapi's upload and users-permissions plugins, Webiny's headless CMS, Backstage's auth backend, NocoBase's ACL plugin, Medusa's product module)
+#   CORPORA=heldout35 bash bench/scan.sh # round 35's (Argus, django-oscar-api, OpenWISP controller and RADIUS, ScanCode.io, VulnerableCode)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -190,6 +191,12 @@ elif [ "${CORPORA:-}" = heldout34 ]; then
   bash "$scan/corpus.sh" strapiupload strapiup webinycms backstageauth nocobaseacl medusaproduct
   cd "$scan/.corpus"
   PATHS=(strapiupload/dist/server strapiup/dist/server webinycms backstageauth/dist nocobaseacl/dist/server medusaproduct/dist)
+elif [ "${CORPORA:-}" = heldout35 ]; then
+  bash "$scan/corpus.sh" argus oscarapi owcontroller owradius scancodeio vulnerablecode
+  cd "$scan/.corpus"
+  PATHS=(argus/argus oscarapi/oscarapi owcontroller/openwisp_controller owradius/openwisp_radius
+    scancodeio/scanpipe scancodeio/scancodeio vulnerablecode/vulnerabilities vulnerablecode/vulnerablecode
+    vulnerablecode/vulntotal)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -255,6 +262,11 @@ case "${CORPORA:-}" in
   heldout34) for d in strapiupload strapiup; do
       echo '*.mjs' > $d/dist/server/.ignore; echo "$d/**/*.mjs" >> .semgrepignore
     done ;;
+  # the browser code the Python applications ship
+  heldout35) bundles argus/argus/htmx/static owcontroller/openwisp_controller/config/static \
+    owcontroller/openwisp_controller/connection/static owradius/openwisp_radius/static \
+    owradius/openwisp_radius/integrations/monitoring/static scancodeio/scancodeio/static \
+    vulnerablecode/vulnerablecode/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -166,6 +166,12 @@ webinycms npm  @webiny/api-headless-cms 4.14.0 8abe7793d9eb5f94afd2e0fb52814e4c6
 backstageauth npm @backstage/plugin-auth-backend 0.31.0 5c3fc3e458700081e2cdcc9446eb7f324c8bbb9901da3c28a0aa25f40a41677d
 nocobaseacl npm @nocobase/plugin-acl 2.2.15 2331e5672cc74bbafb53984c3aadfe884edec9bb0dc0bcf00a92b0b4dfaaff43
 medusaproduct npm @medusajs/product 2.21.2 0d1e3fb47f968931f927c5f8c9c7789f628e6c2964d3edbabeef51f5531bd15d
+argus    pypi-wheel argus-server 2.10.2 8fa0d1e041b09376118561d974e3429a06264a37a4eee1010d34cb80a1263258
+oscarapi pypi-wheel django-oscar-api 3.3.0 4a92d7d984dd83ad17a4cc3e8d49c42fc85e85fbdb390a9f123f96f67334bf2e
+owcontroller pypi-wheel openwisp-controller 1.3.2 fdb25cdd6769e56bb23ad7ad3368dc0166c7657c886a2101e2f842cd8becddc8
+owradius pypi-wheel openwisp-radius 1.3.3 eae46bab12c7155b3b418736ac5bd11e44869f260e54d9cb4936d085da2b23a0
+scancodeio pypi-wheel scancodeio 36.1.0 0f8fec3f37b3594238d0a67c8e9fe145a6d330ac11794d7d338f27b304aad6cc
+vulnerablecode pypi-wheel vulnerablecode 36.1.3 3bfd51fb0da4b4d92ca11db63a299ca6a7fcb00a38e6068d1cab91e7cd6817e5
 "
 
 want=" $* "

@@ -164,6 +164,12 @@ paths_of() {
     backstageauth) paths=dist; langs="--lang javascript" ;;
     nocobaseacl) paths=dist/server; langs="--lang javascript" ;;
     medusaproduct) paths=dist; langs="--lang javascript" ;;
+    argus) paths=argus; langs="--lang python" ;;
+    oscarapi) paths=oscarapi; langs="--lang python" ;;
+    owcontroller) paths=openwisp_controller; langs="--lang python" ;;
+    owradius) paths=openwisp_radius; langs="--lang python" ;;
+    scancodeio) paths="scanpipe scancodeio"; langs="--lang python" ;;
+    vulnerablecode) paths="vulnerabilities vulnerablecode vulntotal"; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -43,6 +43,7 @@
 #   bash bench/scan/precision.sh heldout32   # round 32 (kinto, postorius, sentryplugins, noderedrt, membersapi), the same
 #   bash bench/scan/precision.sh heldout33   # round 33 (heat, octavia, doccano, jupyterhub, designate), the same
 #   bash bench/scan/precision.sh heldout34   # round 34 (strapiupload, strapiup, webinycms, backstageauth, nocobaseacl, medusaproduct), the same
+#   bash bench/scan/precision.sh heldout35   # round 35 (argus, oscarapi, owcontroller, owradius, scancodeio, vulnerablecode), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -91,6 +92,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout32) set -- kinto postorius sentryplugins noderedrt membersapi; seed=heldout-2026-12-06-r32; all=80 ;;
     heldout33) set -- heat octavia doccano jupyterhub designate; seed=heldout-2026-12-06-r33; all=80 ;;
     heldout34) set -- strapiupload strapiup webinycms backstageauth nocobaseacl medusaproduct; seed=heldout-2026-12-06-r34; all=80 ;;
+    heldout35) set -- argus oscarapi owcontroller owradius scancodeio vulnerablecode; seed=heldout-2026-12-06-r35; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
