@@ -90,16 +90,63 @@ fn from_drf(base: &str, text: &str) -> bool {
         &FROM,
         r"(?m)^from[ \t]+rest_framework(?:\.\w+)*[ \t]+import[ \t]+(\([^)]*\)|[^\n]*)",
     );
-    from.captures_iter(text).any(|c| {
-        c[1].trim_matches(|ch: char| ch == '(' || ch == ')')
-            .split(',')
-            .any(|n| n.split_whitespace().next() == Some(wanted))
-    })
+    from.captures_iter(text)
+        .any(|c| imported_names(&c[1]).any(|(n, _)| n == wanted))
+}
+
+/// The base classes of a class header's parenthesis: comments, keywords (`metaclass=…`) and
+/// a trailing comma left out.
+fn base_names(bases: &str) -> impl Iterator<Item = &str> {
+    bases
+        .lines()
+        .flat_map(|l| l.split('#').next().unwrap_or("").split(','))
+        .map(str::trim)
+        .filter(|b| !b.is_empty() && !b.contains('='))
+}
+
+/// The block that starts with the line holding byte `at` of `body` (a `def` and its body): up
+/// to the next line, not blank and not a comment, indented no deeper than its first.
+fn block(body: &str, at: usize) -> &str {
+    let start = body[..at].rfind('\n').map_or(0, |i| i + 1);
+    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
+    let first = &body[start..];
+    let own = indent(first);
+    let mut end = body.len();
+    let mut offset = start + first.find('\n').map_or(first.len(), |i| i + 1);
+    for line in body[offset..].split_inclusive('\n') {
+        let t = line.trim();
+        if !t.is_empty() && !t.starts_with('#') && indent(line) <= own {
+            // a line that continues an open bracket of the def's own line is not the end
+            end = offset;
+            break;
+        }
+        offset += line.len();
+    }
+    &body[start..end]
+}
+
+/// The names of an import's list (`a, b as c`, or a parenthesised list over several lines with
+/// comments and a trailing comma): (name it is bound to, imported name).
+fn imported_names(list: &str) -> impl Iterator<Item = (&str, &str)> {
+    list.lines()
+        .flat_map(|l| l.split('#').next().unwrap_or("").split(','))
+        .filter_map(|n| {
+            let n = n
+                .trim()
+                .trim_matches(|ch: char| ch == '(' || ch == ')')
+                .trim();
+            let mut w = n.split_whitespace();
+            let first = w.next()?;
+            Some(match (w.next(), w.next()) {
+                (Some("as"), Some(alias)) => (alias, first),
+                _ => (first, first),
+            })
+        })
 }
 
 /// Whether the bases give the view a list action.
 fn lists(bases: &str) -> bool {
-    bases.split(',').any(|b| {
+    base_names(bases).any(|b| {
         matches!(
             b.rsplit('.').next().unwrap_or(b).trim(),
             "ModelViewSet"
@@ -207,7 +254,7 @@ pub(crate) fn list_views(file: &str, text: &str) -> Vec<ListView> {
     // statements of the class body itself (one level in), not of its methods
     let serializer = re(
         &SERIALIZER,
-        r"(?m)^(?: {4}|\t)serializer_class[ \t]*=[ \t]*([\w.]+)[ \t]*(?:#.*)?$",
+        r"(?m)^(?: {4}|\t)serializer_class[ \t]*=[ \t]*([\w.]+)[ \t]*(?:#[^\n]*)?\r?$",
     );
     let queryset = re(&QUERYSET, r"(?m)^(?: {4}|\t)queryset[ \t]*=");
     let get_qs = re(&GET_QS, r"(?m)^(?: {4}|\t)def[ \t]+get_queryset[ \t]*\(");
@@ -219,35 +266,34 @@ pub(crate) fn list_views(file: &str, text: &str) -> Vec<ListView> {
         let Some(s) = serializer.captures(body) else {
             continue;
         };
-        let own_get = get_qs.find(body);
-        // the queryset that runs: the view's own get_queryset, or (on DRF's classes alone)
-        // the one it declares; a get_queryset that starts from super()'s reads both
-        let stock = bases.split(',').all(|b| stock_base(b) && from_drf(b, text));
+        // a view that lists in code of its own says nothing of its queryset's relations
+        if body.contains("def list(") || body.contains("setup_eager_loading") {
+            continue;
+        }
+        // DRF's own classes alone, unless the view's own get_queryset builds what is listed:
+        // an application's base class may load relations in code this view does not show
+        let stock = base_names(bases).all(|b| stock_base(b) && from_drf(b, text));
+        // the queryset that runs: the view's own get_queryset, or the one it declares; a
+        // get_queryset that starts from super()'s or self.queryset reads both
         let declared = queryset
             .find(body)
             .map_or("", |q| statement_at(body, q.end()));
         let mut method_text = None;
-        let qs_text = match (own_get, queryset.find(body)) {
-            (Some(g), q) => {
-                let method = &body[g.start()..];
-                let method_end = method[1..]
-                    .find("\n    def ")
-                    .or_else(|| method[1..].find("\n    @"))
-                    .map_or(method.len(), |i| i + 1);
-                let method = &method[..method_end];
+        let qs_text = match get_qs.find(body) {
+            Some(g) => {
+                let method = block(body, g.start());
                 method_text = Some(method);
-                if method.contains("super(") {
+                if method.contains("super(") || method.contains("self.queryset") {
                     if !stock {
                         continue;
                     }
-                    let declared = q.map_or("", |q| statement_at(body, q.end()));
                     format!("{declared}\n{method}")
                 } else {
                     method.to_string()
                 }
             }
-            (None, Some(q)) if stock => statement_at(body, q.end()).to_string(),
-            _ => continue,
+            None if stock && !declared.is_empty() => declared.to_string(),
+            None => continue,
         };
         let Some(loaded) = loaded(&qs_text) else {
             continue;
@@ -417,22 +463,17 @@ fn module_of(name: &str, file: &str, text: &str) -> Option<String> {
     );
     let own_dir = file.rsplit_once('/').map_or("", |(d, _)| d);
     let mut starred = false;
+    // the last import of the name binds it
+    let mut found = None;
     for c in from.captures_iter(text) {
-        let names = c[2].trim_matches(|ch: char| ch == '(' || ch == ')' || ch.is_whitespace());
-        if names == "*" {
+        if c[2].trim() == "*" {
             starred = true;
             continue;
         }
-        let hit = names.split(',').find_map(|n| {
-            let mut w = n.split_whitespace();
-            let first = w.next()?;
-            let alias = match (w.next(), w.next()) {
-                (Some("as"), Some(a)) => a,
-                _ => first,
-            };
-            (alias == wanted).then_some(first)
-        });
-        let Some(imported) = hit else {
+        let Some(imported) = imported_names(c.get(2).map_or("", |m| m.as_str()))
+            .find(|(bound, _)| *bound == wanted)
+            .map(|(_, name)| name)
+        else {
             continue;
         };
         let module = &c[1];
@@ -457,13 +498,16 @@ fn module_of(name: &str, file: &str, text: &str) -> Option<String> {
         };
         // `from app.api import serializers` with `serializers.OrderSerializer`, and
         // `from app.api.serializers import OrderSerializer`: both `app/api/serializers`
-        return Some(match qualifier {
+        found = Some(match qualifier {
             Some(_) if base.is_empty() => imported.to_string(),
             Some(_) => format!("{base}/{imported}"),
             None => base,
         });
     }
-    (!starred).then(|| file.trim_end_matches(".py").to_string())
+    match found {
+        Some(m) => Some(m),
+        None => (!starred).then(|| file.trim_end_matches(".py").to_string()),
+    }
 }
 
 /// Whether the class of a finding in `file` is the one a view imports from `module` (a path
@@ -478,8 +522,31 @@ fn defined_in(file: &str, module: &str) -> bool {
 /// on through the lines its open brackets carry over.
 fn statement_at(body: &str, at: usize) -> &str {
     let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut in_comment = false;
     for (i, ch) in body[at..].char_indices() {
+        if in_comment {
+            // a comment runs to the end of its line; its brackets and quotes are text
+            if ch != '\n' {
+                continue;
+            }
+            in_comment = false;
+        }
+        if let Some(q) = quote {
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                c if c == q => quote = None,
+                // a string left open at the end of its line (a triple-quoted one spans lines)
+                '\n' if depth <= 0 => return &body[at..at + i],
+                _ => {}
+            }
+            continue;
+        }
         match ch {
+            '"' | '\'' => quote = Some(ch),
+            '#' => in_comment = true,
             '(' | '[' | '{' => depth += 1,
             ')' | ']' | '}' => depth -= 1,
             '\n' if depth <= 0 && !body[at..at + i].trim_end().ends_with('\\') => {
@@ -513,7 +580,11 @@ fn statement_on_line(text: &str, line: u32) -> Option<&str> {
         text.match_indices('\n').nth(line as usize - 2)?.0 + 1
     };
     let s = statement_at(text, start);
-    Some(&s[..s.len().min(2000)])
+    let mut end = s.len().min(2000);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    Some(&s[..end])
 }
 
 /// Keeps the findings of [`RULE`] whose serializer a list view renders without loading one of
@@ -590,8 +661,12 @@ pub(crate) fn keep_unloaded<'v>(
             keep.push(false);
             continue;
         };
-        let mut names: Vec<String> = unloaded.iter().filter_map(&relation).collect();
-        names.dedup();
+        let mut names: Vec<String> = Vec::new();
+        for n in unloaded.iter().filter_map(&relation) {
+            if !names.contains(&n) {
+                names.push(n);
+            }
+        }
         let first = &unloaded[0];
         f.line = first.line;
         f.column = first.column;

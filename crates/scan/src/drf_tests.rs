@@ -255,3 +255,91 @@ fn a_placeholder_none_queryset_lists_nothing() {
         LoopSize::Unknown
     );
 }
+
+#[test]
+fn a_long_statement_is_cut_on_a_character_boundary() {
+    let text = format!("x = S(help_text=\"{}\")\n", "表".repeat(1000));
+    let s = statement_on_line(&text, 1).unwrap();
+    assert!(s.len() <= 2000 && s.starts_with("x = S("));
+}
+
+#[test]
+fn brackets_and_quotes_inside_strings_and_comments_are_text() {
+    let body = "a = S(help_text=\"(open\", source='b.c')  # (\nnext = 1\n";
+    assert_eq!(
+        statement_at(body, 0),
+        "a = S(help_text=\"(open\", source='b.c')  # ("
+    );
+    assert_eq!(relation_of(statement_at(body, 0)), Some("b".into()));
+}
+
+#[test]
+fn views_read_as_their_authors_write_them() {
+    // self.queryset refined in get_queryset keeps the declared select_related; a trailing comma
+    // and a comment in the bases; a tab-indented class; Windows line ends
+    let text = "from rest_framework import mixins, viewsets\r\n\r\n\r\nclass A(\r\n    mixins.ListModelMixin,  # list\r\n    viewsets.GenericViewSet,\r\n):\r\n    queryset = Order.objects.select_related(\"customer\")\r\n    serializer_class = OrderSerializer\r\n\r\n    def get_queryset(self):\r\n        return self.queryset.filter(shop=self.request.shop)\r\n\r\n\r\nclass B(viewsets.ReadOnlyModelViewSet):\r\n\tserializer_class = ItemSerializer\r\n\r\n\tdef get_queryset(self):\r\n\t\treturn Item.objects.all()\r\n\r\n\tdef other(self):\r\n\t\treturn Item.objects.select_related(\"shop\")\r\n";
+    let v = list_views("api.py", text);
+    let got: Vec<(&str, Vec<&str>)> = v
+        .iter()
+        .map(|v| {
+            (
+                v.name.as_str(),
+                v.loaded.iter().map(String::as_str).collect(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [("A", vec!["customer"]), ("B", vec![])]);
+    assert_eq!(v[0].size, LoopSize::Data);
+}
+
+#[test]
+fn views_on_an_application_s_own_bases_say_nothing() {
+    // the declared queryset, or super()'s: the base class may load relations of its own
+    let text = "from mayan.apps.rest_api import generics\n\n\nclass V(generics.ListAPIView):\n    serializer_class = S\n    queryset = Document.objects.all()\n\n\nclass W(generics.ListAPIView):\n    serializer_class = S\n    queryset = Document.objects.all()\n\n    def get_queryset(self):\n        return super().get_queryset().filter(a=1)\n";
+    assert!(list_views("api.py", text).is_empty());
+    // a get_queryset of the view's own builds what is listed, whatever its bases
+    let text = "from app.mixins import Throttle\nfrom rest_framework import viewsets\n\n\nclass V(Throttle, viewsets.ModelViewSet):\n    serializer_class = S\n\n    def get_queryset(self):\n        return Document.objects.all()\n";
+    assert_eq!(list_views("api.py", text).len(), 1);
+    // nor do views that list in code of their own
+    let text = "from rest_framework import viewsets\n\n\nclass V(viewsets.ModelViewSet):\n    queryset = D.objects.all()\n    serializer_class = S\n\n    def list(self, request):\n        return Response([])\n";
+    assert!(list_views("api.py", text).is_empty());
+}
+
+#[test]
+fn the_last_import_of_a_name_binds_it() {
+    let text = "from .old import S\nfrom .serializers import (\n    A,  # first\n    S,\n)\n";
+    assert_eq!(
+        module_of("S", "app/views.py", text).as_deref(),
+        Some("app/serializers")
+    );
+}
+
+#[test]
+fn a_kept_finding_names_the_view_and_only_the_relations_left_to_the_rows() {
+    let code = "from rest_framework import serializers, viewsets\n\n\nclass OrderSerializer(serializers.ModelSerializer):\n    customer = CustomerSerializer(read_only=True)\n    items = ItemSerializer(many=True)\n    country = serializers.CharField(\n        source=\"customer.country.name\",\n    )\n\n\nclass OrderViewSet(viewsets.ModelViewSet):\n    queryset = Order.objects.prefetch_related(\"items\")\n    serializer_class = OrderSerializer\n";
+    let rules: Vec<_> = crate::builtin_rules()
+        .into_iter()
+        .filter(|r| r.id == RULE)
+        .collect();
+    let (f, _) = crate::scan_text(&rules, crate::lang::Language::Python, "api.py", code);
+    assert_eq!(f.len(), 1, "{f:?}");
+    let f = &f[0];
+    // the first field left to the rows; `items` is prefetched
+    assert_eq!(f.line, 5);
+    assert!(
+        f.message.contains("`OrderViewSet` (api.py:14)"),
+        "{}",
+        f.message
+    );
+    assert!(f.message.contains("`customer`") && !f.message.contains("`items`"));
+    let lines: Vec<u32> = f.statements.iter().map(|s| s.line).collect();
+    assert_eq!(lines, [5, 7]);
+    assert_eq!(
+        f.context.as_ref().and_then(|c| c.size),
+        Some(LoopSize::Data)
+    );
+    assert_eq!(
+        f.context.as_ref().and_then(|c| c.size_name.as_deref()),
+        Some("Order")
+    );
+}
