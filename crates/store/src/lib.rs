@@ -71,6 +71,28 @@ pub struct Store {
     read_only: bool,
 }
 
+/// How long opening waits for other processes that hold the database, as SQLite's busy timeout.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// Switches the database to WAL mode. A new file's switch takes an exclusive lock from under a
+/// shared one, and SQLite answers `SQLITE_BUSY` at once rather than call the busy handler
+/// (waiting could deadlock), so concurrent first opens retry here until [`BUSY_WAIT`].
+fn wal_mode(conn: &Connection) -> rusqlite::Result<()> {
+    let start = std::time::Instant::now();
+    let mut pause = Duration::from_millis(1);
+    loop {
+        match conn.pragma_update(None, "journal_mode", "WAL") {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && start.elapsed() < BUSY_WAIT =>
+            {
+                std::thread::sleep(pause);
+                pause = (pause * 2).min(Duration::from_millis(50));
+            }
+            done => return done,
+        }
+    }
+}
+
 impl Store {
     /// The default location: `$PERFHIVE_HISTORY`, else `$XDG_DATA_HOME/perfhive/history.db`,
     /// else `~/.local/share/perfhive/history.db`.
@@ -97,9 +119,8 @@ impl Store {
         }
         let fail = |e| error::classify(path, e);
         let mut conn = Connection::open(path).map_err(fail)?;
-        conn.busy_timeout(Duration::from_secs(10)).map_err(fail)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(fail)?;
+        conn.busy_timeout(BUSY_WAIT).map_err(fail)?;
+        wal_mode(&conn).map_err(fail)?;
         conn.pragma_update(None, "synchronous", "NORMAL")
             .map_err(fail)?;
         conn.pragma_update(None, "foreign_keys", "ON")
@@ -138,7 +159,7 @@ impl Store {
         let uri = file_uri(path);
         let try_open = |query: &str| -> rusqlite::Result<(Connection, i64)> {
             let conn = Connection::open_with_flags(format!("{uri}?{query}"), flags)?;
-            conn.busy_timeout(Duration::from_secs(10))?;
+            conn.busy_timeout(BUSY_WAIT)?;
             let v = migrations::version(&conn)?;
             Ok((conn, v))
         };
