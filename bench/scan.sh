@@ -37,6 +37,7 @@
 #   CORPORA=heldout33 bash bench/scan.sh # round 33's (Heat, Octavia, doccano, JupyterHub, Designate)
 #   CORPORA=heldout34 bash bench/scan.sh # round 34's (Strapi's upload and users-permissions plugins, Webiny's headless CMS, Backstage's auth backend, NocoBase's ACL plugin, Medusa's product module)
 #   CORPORA=heldout35 bash bench/scan.sh # round 35's (Argus, django-oscar-api, OpenWISP controller and RADIUS, ScanCode.io, VulnerableCode)
+#   CORPORA=heldout36 bash bench/scan.sh # round 36's (Pulp's container plugin, OpenWISP users and network topology, Graphite-web, Medusa cart, NocoBase users)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -197,6 +198,11 @@ elif [ "${CORPORA:-}" = heldout35 ]; then
   PATHS=(argus/argus oscarapi/oscarapi owcontroller/openwisp_controller owradius/openwisp_radius
     scancodeio/scanpipe scancodeio/scancodeio vulnerablecode/vulnerabilities vulnerablecode/vulnerablecode
     vulnerablecode/vulntotal)
+elif [ "${CORPORA:-}" = heldout36 ]; then
+  bash "$scan/corpus.sh" pulpcontainer owusers owtopology graphite medusacart nocobaseusers
+  cd "$scan/.corpus"
+  PATHS=(pulpcontainer/pulp_container owusers/openwisp_users owtopology/openwisp_network_topology
+    graphite/webapp/graphite medusacart/dist nocobaseusers/dist/server)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -267,6 +273,8 @@ case "${CORPORA:-}" in
     owcontroller/openwisp_controller/connection/static owradius/openwisp_radius/static \
     owradius/openwisp_radius/integrations/monitoring/static scancodeio/scancodeio/static \
     vulnerablecode/vulnerablecode/static ;;
+  # the browser code the Python applications ship
+  heldout36) bundles owusers/openwisp_users/static owtopology/openwisp_network_topology/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

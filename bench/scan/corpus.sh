@@ -172,6 +172,12 @@ owcontroller pypi-wheel openwisp-controller 1.3.2 fdb25cdd6769e56bb23ad7ad3368dc
 owradius pypi-wheel openwisp-radius 1.3.3 eae46bab12c7155b3b418736ac5bd11e44869f260e54d9cb4936d085da2b23a0
 scancodeio pypi-wheel scancodeio 36.1.0 0f8fec3f37b3594238d0a67c8e9fe145a6d330ac11794d7d338f27b304aad6cc
 vulnerablecode pypi-wheel vulnerablecode 36.1.3 3bfd51fb0da4b4d92ca11db63a299ca6a7fcb00a38e6068d1cab91e7cd6817e5
+pulpcontainer pypi-wheel pulp-container 2.30.0 caa7daab00f696bc9984bfbe36045d21041cbb79d66a6972d73d5de3c1af0528
+owusers  pypi-wheel openwisp-users 1.3.2 45451873e3bba504a3ccbee0044123775aa67b9632775c015d1d61e8a750043f
+owtopology pypi-wheel openwisp-network-topology 1.3.1 f6c7ea63029e44987e6a8ba28b7523132642a39b87535ca585307c7617fd776e
+graphite pypi    graphite-web 1.1.10 3f1868d505a8da3259600309c7df7d6db10b0d532bed6a7bc2cb2c60f91cd35a
+medusacart npm  @medusajs/cart 2.21.2 ebf9014195ebaebfe13adad6e0f2a195c7d05260c71f18d5dcecd701d8959881
+nocobaseusers npm @nocobase/plugin-users 2.2.15 cee42b5ca8f5745364f53c88014e2ca3dd83df07de249dd54d3ed5b356e16b0c
 "
 
 want=" $* "

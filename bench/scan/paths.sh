@@ -170,6 +170,12 @@ paths_of() {
     owradius) paths=openwisp_radius; langs="--lang python" ;;
     scancodeio) paths="scanpipe scancodeio"; langs="--lang python" ;;
     vulnerablecode) paths="vulnerabilities vulnerablecode vulntotal"; langs="--lang python" ;;
+    pulpcontainer) paths=pulp_container; langs="--lang python" ;;
+    owusers) paths=openwisp_users; langs="--lang python" ;;
+    owtopology) paths=openwisp_network_topology; langs="--lang python" ;;
+    graphite) paths=webapp/graphite; langs="--lang python" ;;
+    medusacart) paths=dist; langs="--lang javascript" ;;
+    nocobaseusers) paths=dist/server; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
