@@ -22,6 +22,7 @@ use crate::pattern::Tok;
 use memchr::memmem;
 use regex_syntax::hir::{Hir, HirKind, Look};
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// A word a file must contain.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -35,19 +36,57 @@ pub(crate) struct Lit {
 }
 
 /// A regex the file's text must match: tokens that occur in this order with only whitespace
-/// and comments between them, or a rule's regex freed of its anchors.
+/// and comments between them, or a rule's regex freed of its anchors. Compiled on first use,
+/// once per process for a pattern that several rules share: most are never run in a scan
+/// (their literals are missing), and compiling them all was most of a scan's start-up time.
 #[derive(Debug, Clone)]
-pub(crate) struct Seq(regex::bytes::Regex);
+pub(crate) struct Seq {
+    pattern: Arc<str>,
+    /// Unicode classes (the token sequences) or ASCII ones (a rule's regex, as rules read it).
+    unicode: bool,
+    compiled: Arc<OnceLock<Option<regex::bytes::Regex>>>,
+}
 
 impl PartialEq for Seq {
     fn eq(&self, other: &Self) -> bool {
-        self.0.as_str() == other.0.as_str()
+        self.pattern == other.pattern && self.unicode == other.unicode
     }
 }
 
 impl Eq for Seq {}
 
 impl Seq {
+    fn new(pattern: String, unicode: bool) -> Seq {
+        Seq {
+            pattern: pattern.into(),
+            unicode,
+            compiled: Arc::new(OnceLock::new()),
+        }
+    }
+
+    /// Whether `text` matches; a pattern the regex engine refuses (too large) requires nothing.
+    fn is_match(&self, text: &[u8]) -> bool {
+        type Cache = Mutex<HashMap<(Arc<str>, bool), Option<regex::bytes::Regex>>>;
+        static SHARED: OnceLock<Cache> = OnceLock::new();
+        let re = self.compiled.get_or_init(|| {
+            let key = (self.pattern.clone(), self.unicode);
+            let mut shared = SHARED
+                .get_or_init(Default::default)
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            shared
+                .entry(key)
+                .or_insert_with(|| {
+                    regex::bytes::RegexBuilder::new(&self.pattern)
+                        .unicode(self.unicode)
+                        .build()
+                        .ok()
+                })
+                .clone()
+        });
+        re.as_ref().is_none_or(|re| re.is_match(text))
+    }
+
     /// The run of `tokens` around `literal` whose pieces are known: fixed tokens, and
     /// metavariables whose constraint is an anchored regex of few strings (`^(get|post)$`);
     /// `None` when fewer than two pieces are known.
@@ -94,7 +133,7 @@ impl Seq {
             | Language::Java => r"(?:\s|\x{FEFF}|//[^\n]*|/\*(?s:.*?)\*/)*",
             Language::Rust => return None,
         };
-        regex::bytes::Regex::new(&parts.join(trivia)).ok().map(Seq)
+        Some(Seq::new(parts.join(trivia), true))
     }
 
     /// What the text of a whole file matches when one of its nodes' text matches `pattern`
@@ -108,11 +147,7 @@ impl Seq {
             .parse(pattern)
             .ok()?;
         let free = trim_edges(&without_looks(&hir));
-        regex::bytes::RegexBuilder::new(&free.to_string())
-            .unicode(false)
-            .build()
-            .ok()
-            .map(Seq)
+        Some(Seq::new(free.to_string(), false))
     }
 }
 
@@ -534,7 +569,7 @@ pub(crate) struct FileText<'t> {
     text: &'t [u8],
     lower: Option<Vec<u8>>,
     seen: HashMap<Lit, bool>,
-    seqs: HashMap<String, bool>,
+    seqs: HashMap<(Arc<str>, bool), bool>,
 }
 
 impl<'t> FileText<'t> {
@@ -579,11 +614,12 @@ impl<'t> FileText<'t> {
         match req {
             Req::Lit(l) => self.has(l),
             Req::Seq(q) => {
-                if let Some(&b) = self.seqs.get(q.0.as_str()) {
+                let key = (q.pattern.clone(), q.unicode);
+                if let Some(&b) = self.seqs.get(&key) {
                     return b;
                 }
-                let found = q.0.is_match(self.text);
-                self.seqs.insert(q.0.as_str().to_string(), found);
+                let found = q.is_match(self.text);
+                self.seqs.insert(key, found);
                 found
             }
             Req::All(v) => v.iter().all(|r| self.holds(r)),
