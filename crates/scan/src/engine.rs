@@ -140,7 +140,7 @@ impl<'r> Engine<'r> {
         let desugared = crate::awaiter::desugar(lang, parser, text);
         let shown = text;
         let text = desugared.as_deref().unwrap_or(text);
-        let mut ft = FileText::new(text);
+        let mut ft = FileText::new(lang, text);
         let active: Vec<bool> = lr
             .rules
             .iter()

@@ -19,6 +19,7 @@ pub mod finding;
 mod guard;
 mod inert;
 pub mod lang;
+mod loop_text;
 mod matcher;
 mod pattern;
 mod prefilter;

@@ -12,15 +12,19 @@
 //! literals are found, regexes narrow further: a pattern's run of fixed tokens around its
 //! literal, in order with only whitespace and comments between (a metavariable in the run
 //! spelled by its constraint when that is an anchored regex of few strings), and a rule's
-//! regex searched for in the whole file without its anchors and end repetitions. A
-//! requirement is necessary, never sufficient: a file that passes is parsed and matched as
-//! before.
+//! regex searched for in the whole file without its anchors and end repetitions. In Python,
+//! the words of a node known to lie in a loop (a rule `inside` a `for`, `while` or
+//! comprehension, what it `has`, or such a loop itself) must occur in the text of the file's
+//! loops (`loop_text`, read from indentation and brackets), not just anywhere: most files of
+//! an application have loops and queries, far fewer a query in a loop. A requirement is
+//! necessary, never sufficient: a file that passes is parsed and matched as before.
 
 use crate::lang::Language;
 use crate::matcher::{Part, RuleObj};
 use crate::pattern::Tok;
 use memchr::memmem;
 use regex_syntax::hir::{Hir, HirKind, Look};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -222,6 +226,9 @@ pub(crate) enum Req {
     All(Vec<Req>),
     /// At least one holds.
     Any(Vec<Req>),
+    /// It holds in the text of the file's loops (Python: `loop_text`), where the node whose
+    /// words it asks for lies.
+    Region(Box<Req>),
 }
 
 /// Shortest literal worth checking (shorter ones are in nearly every file).
@@ -495,68 +502,127 @@ fn hir_req(h: &Hir, nocase: bool) -> Option<Req> {
 }
 
 /// What a file must contain for `r` to match in it (`None`: nothing known).
-/// `constraints` are the rule's, by metavariable.
+/// `constraints` are the rule's, by metavariable. In Python, the words of a node known to lie
+/// inside a loop (a node within a `for`/`while` statement or a comprehension, that node's
+/// descendants, or such a loop itself) must occur in the text of the file's loops.
 pub(crate) fn requirement(
     lang: Language,
     grammar: &tree_sitter::Language,
     r: &RuleObj,
     constraints: &[Option<RuleObj>],
 ) -> Option<Req> {
-    all(r
-        .parts
+    let loops = match lang {
+        Language::Python => [
+            "for_statement",
+            "while_statement",
+            "list_comprehension",
+            "set_comprehension",
+            "dictionary_comprehension",
+            "generator_expression",
+        ]
         .iter()
-        .map(|p| part(lang, grammar, p, constraints))
-        .collect())
+        .map(|k| grammar.id_for_node_kind(k, true))
+        .filter(|&id| id != 0)
+        .collect(),
+        _ => Vec::new(),
+    };
+    Deriver {
+        lang,
+        grammar,
+        constraints,
+        loops,
+    }
+    .req(r, false)
 }
 
-fn part(
+/// Derives requirements, knowing which kinds are loops.
+struct Deriver<'a> {
     lang: Language,
-    grammar: &tree_sitter::Language,
-    p: &Part,
-    constraints: &[Option<RuleObj>],
-) -> Option<Req> {
-    let sub = |r: &RuleObj| requirement(lang, grammar, r, constraints);
-    match p {
-        Part::Kind(k) => grammar
-            .node_kind_for_id(*k)
-            .and_then(|name| kind_keyword(lang, name))
-            .map(|w| Req::Lit(word(w))),
-        Part::Pattern(pat) => {
-            let lit = pat
-                .literal
-                .as_ref()
-                .filter(|l| l.len() >= MIN_LEN)
-                .map(|l| {
-                    // an identifier token is a whole word in the source (maximal munch)
-                    let word = l.bytes().all(ident_byte);
-                    Req::Lit(Lit {
-                        text: l.clone(),
-                        nocase: false,
-                        word,
-                    })
-                });
-            // the literal first: the sequence's regex runs only where the word occurs
-            let seq = lit
-                .as_ref()
-                .zip(pat.literal.as_deref())
-                .and_then(|(_, l)| Seq::around(lang, &pat.tokens, l, constraints))
-                .map(Req::Seq);
-            all(vec![lit, seq])
+    grammar: &'a tree_sitter::Language,
+    constraints: &'a [Option<RuleObj>],
+    /// The loop kinds of the language whose text `loop_text` reads (none: no regions).
+    loops: Vec<u16>,
+}
+
+impl Deriver<'_> {
+    /// The requirement of `r`; `in_loop`: the node it is tried on is known to lie in a loop.
+    fn req(&self, r: &RuleObj, in_loop: bool) -> Option<Req> {
+        let in_loop = in_loop || self.in_loop(r);
+        all(r.parts.iter().map(|p| self.part(p, in_loop)).collect())
+    }
+
+    /// Whether every node `r` matches is a loop.
+    fn is_loop(&self, r: &RuleObj) -> bool {
+        !self.loops.is_empty()
+            && r.root_kinds()
+                .is_some_and(|ks| !ks.is_empty() && ks.iter().all(|k| self.loops.contains(k)))
+    }
+
+    /// Whether every node `r` matches lies in a loop: it is one, or it is inside one.
+    fn in_loop(&self, r: &RuleObj) -> bool {
+        self.is_loop(r)
+            || r.parts.iter().any(|p| match p {
+                // within an ancestor that is, or lies in, a loop
+                Part::Inside(rel) => self.in_loop(&rel.rule),
+                Part::Matches(m) => self.in_loop(m),
+                Part::All(v) => v.iter().any(|x| self.in_loop(x)),
+                Part::Any(v) => !v.is_empty() && v.iter().all(|x| self.in_loop(x)),
+                _ => false,
+            })
+    }
+
+    fn part(&self, p: &Part, in_loop: bool) -> Option<Req> {
+        // the words of the node itself: in its loop's text when it lies in one
+        let own = |r: Option<Req>| match r {
+            Some(r) if in_loop => Some(Req::Region(Box::new(r))),
+            r => r,
+        };
+        match p {
+            Part::Kind(k) => own(self
+                .grammar
+                .node_kind_for_id(*k)
+                .and_then(|name| kind_keyword(self.lang, name))
+                .map(|w| Req::Lit(word(w)))),
+            Part::Pattern(pat) => {
+                let lit = pat
+                    .literal
+                    .as_ref()
+                    .filter(|l| l.len() >= MIN_LEN)
+                    .map(|l| {
+                        // an identifier token is a whole word in the source (maximal munch)
+                        let word = l.bytes().all(ident_byte);
+                        Req::Lit(Lit {
+                            text: l.clone(),
+                            nocase: false,
+                            word,
+                        })
+                    });
+                // the literal first: the sequence's regex runs only where the word occurs
+                let seq = lit
+                    .as_ref()
+                    .zip(pat.literal.as_deref())
+                    .and_then(|(_, l)| Seq::around(self.lang, &pat.tokens, l, self.constraints))
+                    .map(Req::Seq);
+                own(all(vec![lit, seq]))
+            }
+            Part::Regex(re) => {
+                // the literals first; the regex runs only in files that hold them
+                let lits = regex_req(re.as_str());
+                let seq = lits
+                    .as_ref()
+                    .and_then(|_| Seq::unanchored(re.as_str()))
+                    .map(Req::Seq);
+                own(all(vec![lits, seq]))
+            }
+            Part::All(v) => all(v.iter().map(|r| self.req(r, in_loop)).collect()),
+            Part::Any(v) => any(v.iter().map(|r| self.req(r, in_loop)).collect()),
+            Part::Matches(r) => self.req(r, in_loop),
+            // a descendant lies where its node does; an ancestor or a sibling only when it is
+            // itself a loop (or inside one)
+            Part::Has(rel) => self.req(&rel.rule, in_loop),
+            Part::Inside(rel) | Part::Follows(rel) => self.req(&rel.rule, false),
+            Part::Not(_) => None,
         }
-        Part::Regex(re) => {
-            // the literals first; the regex runs only in files that hold them
-            let lits = regex_req(re.as_str());
-            let seq = lits
-                .as_ref()
-                .and_then(|_| Seq::unanchored(re.as_str()))
-                .map(Req::Seq);
-            all(vec![lits, seq])
-        }
-        Part::All(v) => all(v.iter().map(sub).collect()),
-        Part::Any(v) => any(v.iter().map(sub).collect()),
-        Part::Matches(r) => sub(r),
-        Part::Inside(rel) | Part::Has(rel) | Part::Follows(rel) => sub(&rel.rule),
-        Part::Not(_) => None,
     }
 }
 
@@ -566,17 +632,59 @@ fn ident_byte(b: u8) -> bool {
 
 /// Evaluates requirements over one file's text, each literal searched once.
 pub(crate) struct FileText<'t> {
-    text: &'t [u8],
+    whole: Text<'t>,
+    lang: Language,
+    /// The text of the file's loops, read on first need.
+    loops: Option<Text<'static>>,
+}
+
+/// One text and what was found in it.
+struct Text<'t> {
+    text: Cow<'t, [u8]>,
     lower: Option<Vec<u8>>,
     seen: HashMap<Lit, bool>,
     seqs: HashMap<(Arc<str>, bool), bool>,
 }
 
 impl<'t> FileText<'t> {
-    /// A file's text.
-    pub(crate) fn new(text: &'t str) -> Self {
+    /// A file's text in `lang`.
+    pub(crate) fn new(lang: Language, text: &'t str) -> Self {
         FileText {
-            text: text.as_bytes(),
+            whole: Text::new(Cow::Borrowed(text.as_bytes())),
+            lang,
+            loops: None,
+        }
+    }
+
+    /// Whether `req` holds.
+    pub(crate) fn holds(&mut self, req: &Req) -> bool {
+        match req {
+            Req::Region(inner) => {
+                // what holds in the loops holds in the file: the file first (its answers are
+                // kept), so a file without the words never has its loops read
+                if !self.whole.holds(inner) {
+                    return false;
+                }
+                if self.loops.is_none() {
+                    let text = match self.lang {
+                        Language::Python => crate::loop_text::loop_text(&self.whole.text),
+                        _ => self.whole.text.to_vec(),
+                    };
+                    self.loops = Some(Text::new(Cow::Owned(text)));
+                }
+                self.loops.as_mut().is_some_and(|t| t.holds(inner))
+            }
+            Req::All(v) => v.iter().all(|r| self.holds(r)),
+            Req::Any(v) => v.iter().any(|r| self.holds(r)),
+            r => self.whole.holds(r),
+        }
+    }
+}
+
+impl<'t> Text<'t> {
+    fn new(text: Cow<'t, [u8]>) -> Self {
+        Text {
+            text,
             lower: None,
             seen: HashMap::new(),
             seqs: HashMap::new(),
@@ -588,12 +696,12 @@ impl<'t> FileText<'t> {
             return b;
         }
         let hay: &[u8] = if lit.nocase {
-            let text = self.text;
+            let text = &self.text;
             self.lower
                 .get_or_insert_with(|| text.to_ascii_lowercase())
                 .as_slice()
         } else {
-            self.text
+            &self.text
         };
         let needle = lit.text.as_bytes();
         let found = if lit.word {
@@ -609,8 +717,8 @@ impl<'t> FileText<'t> {
         found
     }
 
-    /// Whether `req` holds.
-    pub(crate) fn holds(&mut self, req: &Req) -> bool {
+    /// Whether `req` holds in this text (a region inside one is the same text).
+    fn holds(&mut self, req: &Req) -> bool {
         match req {
             Req::Lit(l) => self.has(l),
             Req::Seq(q) => {
@@ -618,12 +726,13 @@ impl<'t> FileText<'t> {
                 if let Some(&b) = self.seqs.get(&key) {
                     return b;
                 }
-                let found = q.is_match(self.text);
+                let found = q.is_match(&self.text);
                 self.seqs.insert(key, found);
                 found
             }
             Req::All(v) => v.iter().all(|r| self.holds(r)),
             Req::Any(v) => v.iter().any(|r| self.holds(r)),
+            Req::Region(r) => self.holds(r),
         }
     }
 }

@@ -65,10 +65,10 @@ fn regex_literals_become_requirements() {
         ]),
         "a string holding another of the set adds nothing"
     );
-    assert!(FileText::new("x = CONN.execute(sql)").holds(&r));
-    assert!(!FileText::new("x = pool.run(sql)").holds(&r));
+    assert!(FileText::new(Language::Python, "x = CONN.execute(sql)").holds(&r));
+    assert!(!FileText::new(Language::Python, "x = pool.run(sql)").holds(&r));
     assert!(
-        !FileText::new("execute(sql)").holds(&r),
+        !FileText::new(Language::Python, "execute(sql)").holds(&r),
         "the dot is required"
     );
 }
@@ -77,10 +77,13 @@ fn regex_literals_become_requirements() {
 fn a_pattern_asks_for_its_tokens_in_order() {
     let req = |lang: Language, pattern: &str| {
         let p = crate::pattern::compile(lang, pattern, None, &mut Vec::new()).unwrap();
-        part(lang, &lang.grammar(), &Part::Pattern(p), &[]).expect("a requirement")
+        let r = RuleObj {
+            parts: vec![Part::Pattern(p)],
+        };
+        requirement(lang, &lang.grammar(), &r, &[]).expect("a requirement")
     };
     let py = req(Language::Python, "$R.set($K, $V)");
-    let holds = |r: &Req, text: &str| FileText::new(text).holds(r);
+    let holds = |r: &Req, text: &str| FileText::new(Language::Python, text).holds(r);
     assert!(holds(&py, "r.set(k, v)\n"));
     assert!(
         holds(&py, "(redis\n  .set  (k, v))\n"),
@@ -109,7 +112,7 @@ fn a_constrained_metavariable_spells_one_of_its_words() {
     let req = rule_req(
         "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule: { pattern: requests.$M($$$) }\nconstraints:\n  M: { regex: \"^(get|post)$\" }\n",
     );
-    let holds = |text: &str| FileText::new(text).holds(&req);
+    let holds = |text: &str| FileText::new(Language::Python, text).holds(&req);
     assert!(holds("r = requests.get(url)\n"));
     assert!(holds("r = requests . post  (url)\n"));
     assert!(!holds("except requests.exceptions.HTTPError:\n    pass\n"));
@@ -117,7 +120,7 @@ fn a_constrained_metavariable_spells_one_of_its_words() {
     let loose = rule_req(
         "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule: { pattern: requests.$M($$$) }\nconstraints:\n  M: { regex: \"get\" }\n",
     );
-    assert!(FileText::new("requests.get_all(x)\n").holds(&loose));
+    assert!(FileText::new(Language::Python, "requests.get_all(x)\n").holds(&loose));
 }
 
 #[test]
@@ -125,7 +128,7 @@ fn a_regex_is_searched_for_without_its_anchors() {
     let req = rule_req(
         "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule: { kind: call, has: { field: function, regex: \"^\\\\w+\\\\.\\\\w+\\\\.(all|count)$\" } }\n",
     );
-    let holds = |text: &str| FileText::new(text).holds(&req);
+    let holds = |text: &str| FileText::new(Language::Python, text).holds(&req);
     assert!(holds("n = book.authors.count()\n"));
     assert!(holds("for x in (self.items.all()):\n    pass\n"));
     assert!(!holds("n = count(xs)\nys = all(zs)\n"), "the words alone");
@@ -134,14 +137,46 @@ fn a_regex_is_searched_for_without_its_anchors() {
 
 #[test]
 fn requirements_are_checked_on_words() {
-    let mut f = FileText::new("x = information\nfor_each()\nSELECT 1");
+    let mut f = FileText::new(Language::Python, "x = information\nfor_each()\nSELECT 1");
     assert!(!f.holds(&Req::Lit(word("for"))));
     assert!(f.holds(&lit("select", true)));
     assert!(f.holds(&Req::Any(vec![Req::Lit(word("for")), lit("info", false)])));
     assert!(!f.holds(&Req::All(vec![Req::Lit(word("for")), lit("info", false)])));
-    let mut g = FileText::new("for (const x of xs) await f(x)");
+    let mut g = FileText::new(Language::Python, "for (const x of xs) await f(x)");
     assert!(g.holds(&Req::All(vec![
         Req::Lit(word("for")),
         Req::Lit(word("await"))
     ])));
+}
+
+#[test]
+fn a_node_inside_a_loop_asks_for_its_words_in_the_loops() {
+    // the node lies in a loop: its own words must be in the loops' text
+    let req = rule_req(
+        "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule:\n  pattern: $X.save()\n  inside: { kind: for_statement, stopBy: end }\n",
+    );
+    let holds = |text: &str| FileText::new(Language::Python, text).holds(&req);
+    assert!(holds("for x in xs:\n    x.save()\n"));
+    assert!(holds("ys = [x.save() for x in xs]\n"));
+    assert!(
+        !holds("x.save()\nfor y in ys:\n    print(y)\n"),
+        "the call is outside the loop"
+    );
+    // an ancestor that is no loop: its words may be anywhere
+    let outer = rule_req(
+        "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule:\n  pattern: $X.save()\n  inside: { kind: for_statement, stopBy: end }\n  has: { regex: \"^xs$\", stopBy: end }\n  not: { inside: { kind: function_definition, regex: \"^def special\", stopBy: end } }\n",
+    );
+    assert!(FileText::new(Language::Python, "for xs in y:\n    xs.save()\n").holds(&outer));
+    // the loop itself and what it holds are in the loops' text, wherever the node is
+    let header = rule_req(
+        "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule:\n  pattern: $X.save()\n  inside:\n    kind: for_statement\n    stopBy: end\n    has: { field: right, regex: \"objects\" }\n",
+    );
+    let holds = |text: &str| FileText::new(Language::Python, text).holds(&header);
+    assert!(holds("for x in M.objects.all():\n    x.save()\n"));
+    assert!(!holds("q = M.objects.all()\nfor x in q:\n    x.save()\n"));
+    // other languages have no loop text: the whole file counts
+    let js = rule_req(
+        "id: t\nlanguage: javascript\nseverity: low\nmessage: m\nrule:\n  pattern: $X.save()\n  inside: { kind: for_statement, stopBy: end }\n",
+    );
+    assert!(FileText::new(Language::JavaScript, "x.save();\nfor (;;) {}\n").holds(&js));
 }

@@ -1,0 +1,240 @@
+//! The text of a Python file's loops, read before the file is parsed: every `for` and `while`
+//! statement (its header, body and `else` block, by indentation) and every comprehension or
+//! generator (the brackets around its `for`). A rule that reports a node inside a loop can
+//! only match where its words occur in this text, so a file whose loops lack them need not be
+//! parsed (the prefilter's `Req::Region`). The text is a superset of every loop node's text
+//! as tree-sitter parses it: when the reading is in doubt (a string or bracket left open at
+//! the end, a form feed in the indentation) it is the whole file.
+
+/// The byte ranges of `text`'s loops, merged and in order; `None` when the whole file must be
+/// taken.
+pub(crate) fn loop_ranges(text: &[u8]) -> Option<Vec<(usize, usize)>> {
+    let lex = lex(text)?;
+    let mut ranges = lex.bracketed;
+    for &at in &lex.statements {
+        ranges.push(statement_range(&lex.lines, at, text.len()));
+    }
+    ranges.sort_unstable();
+    let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
+    for (s, e) in ranges {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    Some(merged)
+}
+
+/// The text of [`loop_ranges`], each range on its own lines; the whole text when in doubt.
+pub(crate) fn loop_text(text: &[u8]) -> Vec<u8> {
+    let Some(ranges) = loop_ranges(text) else {
+        return text.to_vec();
+    };
+    let mut out = Vec::with_capacity(ranges.iter().map(|(s, e)| e - s + 1).sum());
+    for (s, e) in ranges {
+        out.extend_from_slice(&text[s..e]);
+        out.push(b'\n');
+    }
+    out
+}
+
+/// The start of a logical line: where it starts, its indentation, and what it holds.
+#[derive(Debug, Clone, Copy)]
+struct Line {
+    start: usize,
+    indent: usize,
+    /// Only whitespace or a comment: it neither ends nor continues a block.
+    blank: bool,
+    /// It starts with the keyword `else`.
+    is_else: bool,
+}
+
+#[derive(Debug, Default)]
+struct Lexed {
+    /// Logical line starts, in order.
+    lines: Vec<Line>,
+    /// `for`/`while` keywords outside brackets: loop statements.
+    statements: Vec<usize>,
+    /// Brackets holding a `for` (comprehensions, generators), and f-strings that spell one.
+    bracketed: Vec<(usize, usize)>,
+}
+
+fn ident(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+/// Whether `text[at..]` is the keyword `word` as a whole word.
+fn keyword(text: &[u8], at: usize, word: &[u8]) -> bool {
+    text[at..].starts_with(word)
+        && (at == 0 || !ident(text[at - 1]))
+        && text.get(at + word.len()).is_none_or(|&b| !ident(b))
+}
+
+/// Python's indentation width of the line starting at `start` (a tab advances to the next
+/// multiple of 8), where its first token is, or `None` at a form feed.
+fn indentation(text: &[u8], start: usize) -> Option<(usize, usize)> {
+    let mut width = 0;
+    let mut i = start;
+    while let Some(&b) = text.get(i) {
+        match b {
+            b' ' => width += 1,
+            b'\t' => width = (width / 8 + 1) * 8,
+            0x0c => return None,
+            _ => break,
+        }
+        i += 1;
+    }
+    Some((width, i))
+}
+
+/// The line that starts a logical line at `start`.
+fn line_at(text: &[u8], start: usize) -> Option<Line> {
+    let (indent, first) = indentation(text, start)?;
+    let blank = matches!(text.get(first), None | Some(b'\n' | b'\r' | b'#'));
+    Some(Line {
+        start,
+        indent,
+        blank,
+        is_else: keyword(text, first, b"else"),
+    })
+}
+
+/// Reads strings, comments, brackets and line structure.
+fn lex(text: &[u8]) -> Option<Lexed> {
+    let mut out = Lexed::default();
+    // open brackets: where, and whether a `for` stands directly inside
+    let mut open: Vec<(usize, bool)> = Vec::new();
+    out.lines.push(line_at(text, 0)?);
+    let mut i = 0;
+    while i < text.len() {
+        let b = text[i];
+        match b {
+            b'#' => {
+                while i < text.len() && text[i] != b'\n' {
+                    i += 1;
+                }
+                continue;
+            }
+            b'\\' if matches!(text.get(i + 1), Some(b'\n')) => {
+                // an explicit line join: the next line continues this one
+                i += 2;
+                continue;
+            }
+            b'\\' if text.get(i + 1) == Some(&b'\r') && text.get(i + 2) == Some(&b'\n') => {
+                i += 3;
+                continue;
+            }
+            b'\n' => {
+                i += 1;
+                if open.is_empty() && i < text.len() {
+                    out.lines.push(line_at(text, i)?);
+                }
+                continue;
+            }
+            b'(' | b'[' | b'{' => open.push((i, false)),
+            b')' | b']' | b'}' => {
+                if let Some((start, has_for)) = open.pop() {
+                    if has_for {
+                        out.bracketed.push((start, i + 1));
+                    }
+                }
+            }
+            b'"' | b'\'' => {
+                let prefix = string_prefix(text, i);
+                let end = string_end(text, i)?;
+                // f- and t-strings hold expressions, which may hold a comprehension
+                if prefix.iter().any(|c| b"fFtT".contains(c)) {
+                    let body = &text[i..end];
+                    if (0..body.len())
+                        .any(|k| keyword(body, k, b"for") || keyword(body, k, b"while"))
+                    {
+                        out.bracketed.push((i - prefix.len(), end));
+                    }
+                }
+                i = end;
+                continue;
+            }
+            _ if ident(b) && (i == 0 || !ident(text[i - 1])) => {
+                if keyword(text, i, b"for") || keyword(text, i, b"while") {
+                    match open.last_mut() {
+                        Some(top) => top.1 = true,
+                        None => out.statements.push(i),
+                    }
+                }
+                while i < text.len() && ident(text[i]) {
+                    i += 1;
+                }
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    // a bracket left open: the reading is in doubt
+    open.is_empty().then_some(out)
+}
+
+/// The prefix letters (`f`, `rb`, …) of the string whose quote is at `quote`.
+fn string_prefix(text: &[u8], quote: usize) -> &[u8] {
+    let mut s = quote;
+    while s > 0 && text[s - 1].is_ascii_alphabetic() {
+        s -= 1;
+    }
+    let p = &text[s..quote];
+    let letters = p.len() <= 3 && p.iter().all(|c| b"rRbBuUfFtT".contains(c));
+    if letters && (s == 0 || !ident(text[s - 1])) {
+        p
+    } else {
+        &[]
+    }
+}
+
+/// Where the string starting at `quote` ends (just past its closing quote). A backslash
+/// escapes the next byte in every string (a raw string cannot end on one either); a
+/// one-quote string ends at its line's end when unclosed, as Python reports it. `None`: a
+/// triple-quoted string left open.
+fn string_end(text: &[u8], quote: usize) -> Option<usize> {
+    let q = text[quote];
+    let triple = text.get(quote + 1) == Some(&q) && text.get(quote + 2) == Some(&q);
+    let mut i = quote + if triple { 3 } else { 1 };
+    while i < text.len() {
+        match text[i] {
+            b'\\' => i += 2,
+            b'\n' if !triple => return Some(i),
+            c if c == q => {
+                if !triple {
+                    return Some(i + 1);
+                }
+                if text.get(i + 1) == Some(&q) && text.get(i + 2) == Some(&q) {
+                    return Some(i + 3);
+                }
+                i += 1;
+            }
+            _ => i += 1,
+        }
+    }
+    (!triple).then_some(text.len())
+}
+
+/// The range of the loop statement whose keyword is at `at`: from its logical line to the
+/// first later logical line indented no deeper, past an `else` block at its own depth.
+fn statement_range(lines: &[Line], at: usize, len: usize) -> (usize, usize) {
+    let k = lines.partition_point(|l| l.start <= at).saturating_sub(1);
+    let own = lines[k];
+    let mut in_else = false;
+    for l in &lines[k + 1..] {
+        if l.blank || l.indent > own.indent {
+            continue;
+        }
+        if l.indent == own.indent && l.is_else && !in_else {
+            in_else = true;
+            continue;
+        }
+        return (own.start, l.start);
+    }
+    (own.start, len)
+}
+
+#[cfg(test)]
+#[path = "loop_text_tests.rs"]
+mod tests;
