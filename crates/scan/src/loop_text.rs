@@ -3,16 +3,25 @@
 //! generator (the brackets around its `for`). A rule that reports a node inside a loop can
 //! only match where its words occur in this text, so a file whose loops lack them need not be
 //! parsed (the prefilter's `Req::Region`). The text is a superset of every loop node's text
-//! as tree-sitter parses it: when the reading is in doubt (a string or bracket left open at
-//! the end, a form feed in the indentation) it is the whole file.
+//! as tree-sitter parses it (a seeded test checks it against tree-sitter's parse of random
+//! fragments): when the reading is in doubt it is the whole file — a bracket or string left
+//! open, an f-string expression holding the string's own quote (Python 3.12), a form feed or a
+//! tab after a space in the indentation (Python and tree-sitter measure those apart), a
+//! zero-width space or a backtick outside strings and comments.
 
 /// The byte ranges of `text`'s loops, merged and in order; `None` when the whole file must be
 /// taken.
 pub(crate) fn loop_ranges(text: &[u8]) -> Option<Vec<(usize, usize)>> {
-    let lex = lex(text)?;
+    // a byte-order mark opens the file as whitespace
+    let skip = if text.starts_with(BOM) { BOM.len() } else { 0 };
+    let body = &text[skip..];
+    let lex = lex(body)?;
     let mut ranges = lex.bracketed;
     for &at in &lex.statements {
-        ranges.push(statement_range(&lex.lines, at, text.len()));
+        ranges.push(statement_range(&lex.lines, at, body.len()));
+    }
+    for r in &mut ranges {
+        *r = (r.0 + skip, r.1 + skip);
     }
     ranges.sort_unstable();
     let mut merged: Vec<(usize, usize)> = Vec::with_capacity(ranges.len());
@@ -37,6 +46,11 @@ pub(crate) fn loop_text(text: &[u8]) -> Vec<u8> {
     }
     out
 }
+
+const BOM: &[u8] = "\u{FEFF}".as_bytes();
+
+/// Zero-width characters tree-sitter's Python grammar reads as whitespace.
+const ZERO_WIDTH: [&[u8]; 3] = [BOM, "\u{200B}".as_bytes(), "\u{2060}".as_bytes()];
 
 /// The start of a logical line: where it starts, its indentation, and what it holds.
 #[derive(Debug, Clone, Copy)]
@@ -75,11 +89,24 @@ fn keyword(text: &[u8], at: usize, word: &[u8]) -> bool {
 fn indentation(text: &[u8], start: usize) -> Option<(usize, usize)> {
     let mut width = 0;
     let mut i = start;
+    let mut space = false;
     while let Some(&b) = text.get(i) {
         match b {
-            b' ' => width += 1,
+            b' ' => {
+                width += 1;
+                space = true;
+            }
+            // Python's tab stops and tree-sitter's eight columns per tab agree unless a
+            // tab follows a space
+            b'\t' if space => return None,
             b'\t' => width = (width / 8 + 1) * 8,
             0x0c => return None,
+            // a line join inside the indentation: the indentation goes on (tree-sitter)
+            b'\\' => match (text.get(i + 1), text.get(i + 2)) {
+                (Some(b'\n'), _) => i += 1,
+                (Some(b'\r'), Some(b'\n')) => i += 2,
+                _ => break,
+            },
             _ => break,
         }
         i += 1;
@@ -131,6 +158,10 @@ fn lex(text: &[u8]) -> Option<Lexed> {
                 }
                 continue;
             }
+            // outside strings and comments, a backtick (Python 2's repr) or a character
+            // tree-sitter takes for whitespace and Python does not leaves the reading in doubt
+            b'`' => return None,
+            0xE2 | 0xEF if ZERO_WIDTH.iter().any(|z| text[i..].starts_with(z)) => return None,
             b'(' | b'[' | b'{' => open.push((i, false)),
             b')' | b']' | b'}' => {
                 if let Some((start, has_for)) = open.pop() {
@@ -141,9 +172,10 @@ fn lex(text: &[u8]) -> Option<Lexed> {
             }
             b'"' | b'\'' => {
                 let prefix = string_prefix(text, i);
-                let end = string_end(text, i)?;
                 // f- and t-strings hold expressions, which may hold a comprehension
-                if prefix.iter().any(|c| b"fFtT".contains(c)) {
+                let fmt = prefix.iter().any(|c| b"fFtT".contains(c));
+                let end = string_end(text, i, fmt)?;
+                if fmt {
                     let body = &text[i..end];
                     if (0..body.len())
                         .any(|k| keyword(body, k, b"for") || keyword(body, k, b"while"))
@@ -155,14 +187,26 @@ fn lex(text: &[u8]) -> Option<Lexed> {
                 continue;
             }
             _ if ident(b) && (i == 0 || !ident(text[i - 1])) => {
-                if keyword(text, i, b"for") || keyword(text, i, b"while") {
-                    match open.last_mut() {
-                        Some(top) => top.1 = true,
-                        None => out.statements.push(i),
-                    }
-                }
+                let start = i;
                 while i < text.len() && ident(text[i]) {
                     i += 1;
+                }
+                let run = &text[start..i];
+                if ZERO_WIDTH
+                    .iter()
+                    .any(|z| memchr::memmem::find(run, z).is_some())
+                {
+                    return None;
+                }
+                // a number may run into a keyword (`[x*1for x in y]`)
+                let glued = b.is_ascii_digit()
+                    && (memchr::memmem::find(run, b"for").is_some()
+                        || memchr::memmem::find(run, b"while").is_some());
+                if glued || keyword(text, start, b"for") || keyword(text, start, b"while") {
+                    match open.last_mut() {
+                        Some(top) => top.1 = true,
+                        None => out.statements.push(start),
+                    }
                 }
                 continue;
             }
@@ -190,17 +234,35 @@ fn string_prefix(text: &[u8], quote: usize) -> &[u8] {
 }
 
 /// Where the string starting at `quote` ends (just past its closing quote). A backslash
-/// escapes the next byte in every string (a raw string cannot end on one either); a
-/// one-quote string ends at its line's end when unclosed, as Python reports it. `None`: a
-/// triple-quoted string left open.
-fn string_end(text: &[u8], quote: usize) -> Option<usize> {
+/// escapes the next byte in every string (a raw string cannot end on one either). In an f- or
+/// t-string (`fmt`), braces are counted. `None` when the reading is in doubt: a string left
+/// open, or an f-string expression that holds the string's own quote.
+fn string_end(text: &[u8], quote: usize, fmt: bool) -> Option<usize> {
     let q = text[quote];
     let triple = text.get(quote + 1) == Some(&q) && text.get(quote + 2) == Some(&q);
     let mut i = quote + if triple { 3 } else { 1 };
+    // open `{` of an f- or t-string's expressions (`{{` is a brace of the text)
+    let mut braces = 0usize;
     while i < text.len() {
         match text[i] {
+            b'\\' if text.get(i + 1) == Some(&b'\r') && text.get(i + 2) == Some(&b'\n') => i += 3,
             b'\\' => i += 2,
-            b'\n' if !triple => return Some(i),
+            b'{' if fmt && text.get(i + 1) == Some(&b'{') && braces == 0 => i += 2,
+            b'}' if fmt && text.get(i + 1) == Some(&b'}') && braces == 0 => i += 2,
+            b'{' if fmt => {
+                braces += 1;
+                i += 1;
+            }
+            b'}' if fmt => {
+                braces = braces.saturating_sub(1);
+                i += 1;
+            }
+            // a one-quote string left open at its line's end, or an expression that goes
+            // on past it: tree-sitter may read the rest as code
+            b'\n' if !triple => return None,
+            // the quote inside an expression: a nested string (Python 3.12), which this
+            // reading does not follow
+            c if c == q && braces > 0 => return None,
             c if c == q => {
                 if !triple {
                     return Some(i + 1);
@@ -213,7 +275,7 @@ fn string_end(text: &[u8], quote: usize) -> Option<usize> {
             _ => i += 1,
         }
     }
-    (!triple).then_some(text.len())
+    None
 }
 
 /// The range of the loop statement whose keyword is at `at`: from its logical line to the
@@ -221,13 +283,23 @@ fn string_end(text: &[u8], quote: usize) -> Option<usize> {
 fn statement_range(lines: &[Line], at: usize, len: usize) -> (usize, usize) {
     let k = lines.partition_point(|l| l.start <= at).saturating_sub(1);
     let own = lines[k];
+    let mut rest = lines[k + 1..].iter().filter(|l| !l.blank);
+    let Some(first) = rest.clone().next() else {
+        return (own.start, len);
+    };
+    // tree-sitter opens a body one level above the indentation it has pushed, which is the
+    // header's own unless that indentation was unexpected (a fragment indented as a whole):
+    // a body ends below its first line's indentation, and never deeper than the header's
+    let mut below = first.indent.min(own.indent + 1);
     let mut in_else = false;
-    for l in &lines[k + 1..] {
-        if l.blank || l.indent > own.indent {
+    for l in rest.by_ref() {
+        if l.indent >= below {
             continue;
         }
-        if l.indent == own.indent && l.is_else && !in_else {
+        if l.is_else && !in_else && l.indent <= own.indent {
+            // the loop's `else` (or an enclosing statement's: more text is no harm)
             in_else = true;
+            below = l.indent + 1;
             continue;
         }
         return (own.start, l.start);

@@ -21,12 +21,31 @@ fn a_for_statement_is_its_header_body_and_else() {
 
 #[test]
 fn while_nested_and_one_line_loops() {
-    let src = "while True: poll()\nx = 1\nif a:\n    for i in r:\n        for j in s:\n            deep(j)\n    out()\n";
+    let src = "x = 1\nwhile x:\n    x = poll()\nif a:\n    for i in r:\n        for j in s:\n            deep(j)\n    out()\n";
     let t = text_of(src);
     assert!(t.contains("poll()"));
     assert!(t.contains("deep(j)"));
-    assert!(!t.contains("x = 1"), "{t}");
+    assert!(!t.contains("x = 1\n"), "{t}");
     assert!(!t.contains("out()"), "{t}");
+    // a body on the header's line: the text goes on to the end of the enclosing block
+    let t = text_of("def f():\n    while True: poll()\n    x = 1\ny = 2\n");
+    assert!(t.contains("poll()") && t.contains("x = 1"), "{t}");
+    assert!(!t.contains("y = 2"), "{t}");
+}
+
+#[test]
+fn a_body_at_the_headers_unexpected_indentation_is_in_the_loop() {
+    // a fragment indented as a whole: tree-sitter reads the second line as the body
+    let t = text_of("    for i in ids:\n    Tag.objects.get(pk=i)\n");
+    assert!(t.contains("Tag.objects"), "{t}");
+    // a line holding only a line join continues the indentation that follows it
+    let t = text_of("for x in xs:\n    a = 1\n\\\n    db.query(x)\nafter()\n");
+    assert!(t.contains("db.query(x)"), "{t}");
+    // a number glued to the keyword
+    assert!(text_of("y = [x*1for x in z]\n").contains("x*1for"));
+    // a line join inside a string of a CRLF file
+    let t = text_of("for i in ids:\r\n    m = \"a \\\r\ntag\"\r\n    Tag.objects.get(pk=i)\r\n");
+    assert!(t.contains("Tag.objects"), "{t}");
 }
 
 #[test]
@@ -75,9 +94,26 @@ fn doubt_gives_the_whole_file() {
         "x = [1, 2\nfor y in z:\n    pass\n", // a bracket left open
         "s = \"\"\"never closed\nfor y in z: pass\n", // a string left open
         "for y in z:\n\x0c    pass\nafter()\n", // a form feed in the indentation
+        "x = f\"{\", \".join(a for a in b)}\"\n", // a nested string of the same quote
+        "x = 'open\nfor y in z: pass\n",      // a one-quote string left open
+        "if a:\n        for x in y:\n  \tq(x)\n", // a tab after spaces
+        "x = `y`\nfor a in b:\n    pass\n",   // Python 2's backticks
+        "x = 1\u{200B}\nfor a in b:\n    pass\n", // a zero-width space
     ] {
         assert_eq!(loop_text(src.as_bytes()), src.as_bytes(), "{src:?}");
     }
+}
+
+#[test]
+fn backticks_in_strings_and_comments_are_text() {
+    let t = text_of("\"\"\"Run `x`.\"\"\"\n# see `y`\nfor a in b:\n    q(a)\nafter()\n");
+    assert!(t.contains("q(a)") && !t.contains("after()"), "{t}");
+}
+
+#[test]
+fn a_byte_order_mark_is_whitespace() {
+    let t = text_of("\u{FEFF}for i in ids:\n    q(i)\n");
+    assert!(t.contains("q(i)"), "{t}");
 }
 
 #[test]
@@ -85,4 +121,123 @@ fn no_loop_no_text() {
     assert!(loop_text(b"import os\nx = Model.objects.get()\n").is_empty());
     assert!(loop_text(b"").is_empty());
     assert!(loop_text(b"format(x)\nwhile_ = 1\nfor_each(y)\n").is_empty());
+}
+
+/// Loop nodes of tree-sitter's parse outside the loop ranges of `src`.
+fn outside(src: &str, p: &mut tree_sitter::Parser) -> Vec<String> {
+    const LOOPS: [&str; 6] = [
+        "for_statement",
+        "while_statement",
+        "list_comprehension",
+        "set_comprehension",
+        "dictionary_comprehension",
+        "generator_expression",
+    ];
+    let tree = p.parse(src, None).unwrap();
+    let ranges = loop_ranges(src.as_bytes());
+    let mut bad = Vec::new();
+    let mut stack = vec![tree.root_node()];
+    while let Some(n) = stack.pop() {
+        let inside = |r: &[(usize, usize)]| {
+            r.iter()
+                .any(|&(s, e)| s <= n.start_byte() && n.end_byte() <= e)
+        };
+        if LOOPS.contains(&n.kind()) && !ranges.as_deref().is_none_or(inside) {
+            bad.push(format!("{} {:?}", n.kind(), &src[n.byte_range()]));
+        }
+        let mut c = n.walk();
+        stack.extend(n.children(&mut c));
+    }
+    bad
+}
+
+/// Random lines of Python fragments that tree-sitter parses without an error: every loop
+/// node it finds lies inside the loop ranges (seeded, so a failure repeats).
+#[test]
+fn every_loop_tree_sitter_parses_is_in_the_loop_text() {
+    let frags: &[&str] = &[
+        "for x in y:",
+        "while a:",
+        "else:",
+        "elif b:",
+        "if c:",
+        "try:",
+        "except E:",
+        "def f():",
+        "class C:",
+        "async for z in w:",
+        "db.query(x)",
+        "pass",
+        "a = [",
+        "b for b in c",
+        "]",
+        "(",
+        ")",
+        "{",
+        "}",
+        "x = (q for q in r)",
+        "'s'",
+        "\"t\"",
+        "'''",
+        "\"\"\"",
+        "f'{",
+        "f\"{",
+        "}'",
+        "}\"",
+        "# c",
+        "#'",
+        "\\",
+        "r'\\'",
+        "'\\\\'",
+        "[i for i in j]",
+        "lambda: 0",
+        "match m:",
+        "case 1:",
+        "@dec",
+        "x: int = 1",
+        "y := 2",
+        "return",
+        "with o as p:",
+        "a;",
+        "for",
+        "in",
+        ":",
+        "=",
+        ",",
+        "1for",
+        "\t",
+        "\r",
+    ];
+    let indents: &[&str] = &["", "", "    ", "    ", "        ", "  ", "\t"];
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut rnd = move |n: usize| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    };
+    let mut p = tree_sitter::Parser::new();
+    p.set_language(&crate::lang::Language::Python.grammar())
+        .unwrap();
+    let mut parsed = 0;
+    for _ in 0..30_000 {
+        let mut s = String::new();
+        for _ in 0..1 + rnd(6) {
+            s.push_str(indents[rnd(indents.len())]);
+            for k in 0..1 + rnd(3) {
+                if k > 0 {
+                    s.push(' ');
+                }
+                s.push_str(frags[rnd(frags.len())]);
+            }
+            s.push('\n');
+        }
+        if p.parse(&s, None).unwrap().root_node().has_error() {
+            continue;
+        }
+        parsed += 1;
+        let bad = outside(&s, &mut p);
+        assert!(bad.is_empty(), "{s:?}: {bad:?}");
+    }
+    assert!(parsed > 1_000, "only {parsed} inputs parsed without errors");
 }
