@@ -9,6 +9,16 @@
 //! tab after a space in the indentation (Python and tree-sitter measure those apart), a
 //! zero-width space or a backtick outside strings and comments.
 
+/// The node kinds of tree-sitter-python whose text the loop text holds.
+pub(crate) const LOOP_KINDS: [&str; 6] = [
+    "for_statement",
+    "while_statement",
+    "list_comprehension",
+    "set_comprehension",
+    "dictionary_comprehension",
+    "generator_expression",
+];
+
 /// The byte ranges of `text`'s loops, merged and in order; `None` when the whole file must be
 /// taken.
 pub(crate) fn loop_ranges(text: &[u8]) -> Option<Vec<(usize, usize)>> {

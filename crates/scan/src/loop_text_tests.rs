@@ -125,14 +125,6 @@ fn no_loop_no_text() {
 
 /// Loop nodes of tree-sitter's parse outside the loop ranges of `src`.
 fn outside(src: &str, p: &mut tree_sitter::Parser) -> Vec<String> {
-    const LOOPS: [&str; 6] = [
-        "for_statement",
-        "while_statement",
-        "list_comprehension",
-        "set_comprehension",
-        "dictionary_comprehension",
-        "generator_expression",
-    ];
     let tree = p.parse(src, None).unwrap();
     let ranges = loop_ranges(src.as_bytes());
     let mut bad = Vec::new();
@@ -142,7 +134,7 @@ fn outside(src: &str, p: &mut tree_sitter::Parser) -> Vec<String> {
             r.iter()
                 .any(|&(s, e)| s <= n.start_byte() && n.end_byte() <= e)
         };
-        if LOOPS.contains(&n.kind()) && !ranges.as_deref().is_none_or(inside) {
+        if LOOP_KINDS.contains(&n.kind()) && !ranges.as_deref().is_none_or(inside) {
             bad.push(format!("{} {:?}", n.kind(), &src[n.byte_range()]));
         }
         let mut c = n.walk();

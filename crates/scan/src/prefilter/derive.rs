@@ -16,18 +16,11 @@ pub(crate) fn requirement(
     constraints: &[Option<RuleObj>],
 ) -> Option<Req> {
     let loops = match lang {
-        Language::Python => [
-            "for_statement",
-            "while_statement",
-            "list_comprehension",
-            "set_comprehension",
-            "dictionary_comprehension",
-            "generator_expression",
-        ]
-        .iter()
-        .map(|k| grammar.id_for_node_kind(k, true))
-        .filter(|&id| id != 0)
-        .collect(),
+        Language::Python => crate::loop_text::LOOP_KINDS
+            .iter()
+            .map(|k| grammar.id_for_node_kind(k, true))
+            .filter(|&id| id != 0)
+            .collect(),
         _ => Vec::new(),
     };
     Deriver {
