@@ -38,6 +38,7 @@
 #   CORPORA=heldout34 bash bench/scan.sh # round 34's (Strapi's upload and users-permissions plugins, Webiny's headless CMS, Backstage's auth backend, NocoBase's ACL plugin, Medusa's product module)
 #   CORPORA=heldout35 bash bench/scan.sh # round 35's (Argus, django-oscar-api, OpenWISP controller and RADIUS, ScanCode.io, VulnerableCode)
 #   CORPORA=heldout36 bash bench/scan.sh # round 36's (Pulp's container plugin, OpenWISP users and network topology, Graphite-web, Medusa cart, NocoBase users)
+#   CORPORA=heldout37 bash bench/scan.sh # round 37's (Fides, OpenStack Keystone, n8n's database layer, Strapi review workflows, NocoBase data sources)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -203,6 +204,10 @@ elif [ "${CORPORA:-}" = heldout36 ]; then
   cd "$scan/.corpus"
   PATHS=(pulpcontainer/pulp_container owusers/openwisp_users owtopology/openwisp_network_topology
     graphite/webapp/graphite medusacart/dist nocobaseusers/dist/server)
+elif [ "${CORPORA:-}" = heldout37 ]; then
+  bash "$scan/corpus.sh" fides oskeystone n8ndb strapirw nocobaseds
+  cd "$scan/.corpus"
+  PATHS=(fides/fides oskeystone/keystone n8ndb/dist strapirw/dist/server nocobaseds/dist/server)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -275,6 +280,9 @@ case "${CORPORA:-}" in
     vulnerablecode/vulnerablecode/static ;;
   # the browser code the Python applications ship
   heldout36) bundles owusers/openwisp_users/static owtopology/openwisp_network_topology/static ;;
+  # Fides' admin interface build; Strapi's .mjs copies (the .js copy is scanned)
+  heldout37) bundles fides/fides/ui-build
+    echo '*.mjs' > strapirw/dist/server/.ignore; echo "strapirw/**/*.mjs" >> .semgrepignore ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -178,6 +178,11 @@ owtopology pypi-wheel openwisp-network-topology 1.3.1 f6c7ea63029e44987e6a8ba28b
 graphite pypi    graphite-web 1.1.10 3f1868d505a8da3259600309c7df7d6db10b0d532bed6a7bc2cb2c60f91cd35a
 medusacart npm  @medusajs/cart 2.21.2 ebf9014195ebaebfe13adad6e0f2a195c7d05260c71f18d5dcecd701d8959881
 nocobaseusers npm @nocobase/plugin-users 2.2.15 cee42b5ca8f5745364f53c88014e2ca3dd83df07de249dd54d3ed5b356e16b0c
+fides    pypi-wheel ethyca-fides 2.78.2 702e5d6bb753ab6abe0d9ead99470012976b0f5552bee7b2a0a1b4a415728ca1
+oskeystone pypi-wheel keystone 30.0.0 d0fa097278b1c1eda5b2c727766322a6a8afac0ed848d3104253855d4d483515
+n8ndb    npm   @n8n/db 1.41.2 aedc44982296d7b0d72d2b406ba7e96bca423732427091c0c7c23215d4ce1afb
+strapirw npm   @strapi/review-workflows 5.54.0 4291ec88bdc342ae1978a538ef52702246b99a1b12cd07c4ec79f699efdc6aca
+nocobaseds npm @nocobase/plugin-data-source-manager 2.2.15 a66bd367beb12b009ba404563ad890521e6be69a7add03c1985a737781e8f925
 "
 
 want=" $* "

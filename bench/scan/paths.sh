@@ -176,6 +176,11 @@ paths_of() {
     graphite) paths=webapp/graphite; langs="--lang python" ;;
     medusacart) paths=dist; langs="--lang javascript" ;;
     nocobaseusers) paths=dist/server; langs="--lang javascript" ;;
+    fides) paths=fides; langs="--lang python" ;;
+    oskeystone) paths=keystone; langs="--lang python" ;;
+    n8ndb) paths=dist; langs="--lang javascript" ;;
+    strapirw) js_only strapirw dist/server ;;
+    nocobaseds) paths=dist/server; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
