@@ -39,6 +39,7 @@
 #   CORPORA=heldout35 bash bench/scan.sh # round 35's (Argus, django-oscar-api, OpenWISP controller and RADIUS, ScanCode.io, VulnerableCode)
 #   CORPORA=heldout36 bash bench/scan.sh # round 36's (Pulp's container plugin, OpenWISP users and network topology, Graphite-web, Medusa cart, NocoBase users)
 #   CORPORA=heldout37 bash bench/scan.sh # round 37's (Fides, OpenStack Keystone, n8n's database layer, Strapi review workflows, NocoBase data sources)
+#   CORPORA=heldout38 bash bench/scan.sh # round 38's (Pulp's RPM and Ansible plugins, OpenWISP monitoring, django-machina, django-wiki)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -208,6 +209,10 @@ elif [ "${CORPORA:-}" = heldout37 ]; then
   bash "$scan/corpus.sh" fides oskeystone n8ndb strapirw nocobaseds
   cd "$scan/.corpus"
   PATHS=(fides/fides oskeystone/keystone n8ndb/dist strapirw/dist/server nocobaseds/dist/server)
+elif [ "${CORPORA:-}" = heldout38 ]; then
+  bash "$scan/corpus.sh" pulprpm pulpansible owmonitoring machina djwiki
+  cd "$scan/.corpus"
+  PATHS=(pulprpm/pulp_rpm pulpansible/pulp_ansible owmonitoring/openwisp_monitoring machina/machina djwiki/wiki)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -283,6 +288,10 @@ case "${CORPORA:-}" in
   # Fides' admin interface build; Strapi's .mjs copies (the .js copy is scanned)
   heldout37) bundles fides/fides/ui-build
     echo '*.mjs' > strapirw/dist/server/.ignore; echo "strapirw/**/*.mjs" >> .semgrepignore ;;
+  # the browser code the Django applications ship
+  heldout38) bundles owmonitoring/openwisp_monitoring/device/static \
+    owmonitoring/openwisp_monitoring/monitoring/static machina/machina/static djwiki/wiki/static \
+    djwiki/wiki/plugins/images/static djwiki/wiki/plugins/notifications/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -183,6 +183,11 @@ oskeystone pypi-wheel keystone 30.0.0 d0fa097278b1c1eda5b2c727766322a6a8afac0ed8
 n8ndb    npm   @n8n/db 1.41.2 aedc44982296d7b0d72d2b406ba7e96bca423732427091c0c7c23215d4ce1afb
 strapirw npm   @strapi/review-workflows 5.54.0 4291ec88bdc342ae1978a538ef52702246b99a1b12cd07c4ec79f699efdc6aca
 nocobaseds npm @nocobase/plugin-data-source-manager 2.2.15 a66bd367beb12b009ba404563ad890521e6be69a7add03c1985a737781e8f925
+pulprpm  pypi-wheel pulp-rpm 3.39.4 bdef45f5f1247bd8bbd731e6aeb13f7f953d2edbb0cf06140be78027de597c3c
+pulpansible pypi-wheel pulp-ansible 0.30.3 a7992fe40d89bf369841c267f080a5e3eafa6708e3793e08c2edb6b04f7e58ac
+owmonitoring pypi-wheel openwisp-monitoring 1.3 26efb10af893578d4d5f1a9834610607bebb62f665dc90d0695a6c6324c48fbd
+machina  pypi-wheel django-machina 1.3.1 df1779b49480269e3fdcc888ac26a501ab4428fe4e62b0e40d63c7a91bb2a6e5
+djwiki   pypi-wheel wiki 0.13.0 5075e640ef89283876a65a8088a17dd43038b64d5bee3a65c0af2424fe13ede9
 "
 
 want=" $* "

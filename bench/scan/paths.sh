@@ -181,6 +181,11 @@ paths_of() {
     n8ndb) paths=dist; langs="--lang javascript" ;;
     strapirw) js_only strapirw dist/server ;;
     nocobaseds) paths=dist/server; langs="--lang javascript" ;;
+    pulprpm) paths=pulp_rpm; langs="--lang python" ;;
+    pulpansible) paths=pulp_ansible; langs="--lang python" ;;
+    owmonitoring) paths=openwisp_monitoring; langs="--lang python" ;;
+    machina) paths=machina; langs="--lang python" ;;
+    djwiki) paths=wiki; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
