@@ -622,15 +622,7 @@ pub(crate) fn keep_unloaded<'v>(
             .copied()
             .filter(|v| defined_in(&f.file, &v.serializer_module))
             .collect();
-        let statements: Vec<Statement> = if f.statements.is_empty() {
-            vec![Statement {
-                line: f.line,
-                column: f.column,
-                text: f.snippet.lines().next().unwrap_or("").trim().to_string(),
-            }]
-        } else {
-            f.statements.clone()
-        };
+        let statements = f.statements_or_self();
         // each field's relation, read from its whole statement (unknown: not judged)
         let text = if rendered.is_empty() {
             None

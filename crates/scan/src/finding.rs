@@ -227,6 +227,19 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// Its statements: those it lists, or itself when it stands alone.
+    pub(crate) fn statements_or_self(&self) -> Vec<Statement> {
+        if self.statements.is_empty() {
+            vec![Statement {
+                line: self.line,
+                column: self.column,
+                text: self.snippet.lines().next().unwrap_or("").trim().to_string(),
+            }]
+        } else {
+            self.statements.clone()
+        }
+    }
+
     /// How many items the finding's loop walks, by its names, for a per-item rule.
     pub fn loop_size(&self) -> Option<crate::size::LoopSize> {
         self.context.as_ref().and_then(|c| c.size)

@@ -24,6 +24,7 @@ mod matcher;
 mod pattern;
 mod prefilter;
 mod reach;
+mod relations;
 pub mod report;
 mod restated;
 pub mod routes;
@@ -258,6 +259,9 @@ pub fn scan_text(
     drf::keep_unloaded(&mut r.findings, &mut r.classes, &facts.list_views, &|f| {
         (f == file).then(|| text.to_string())
     });
+    relations::keep_unloaded(&mut r.findings, &mut r.classes, [&facts.models], &|f| {
+        (f == file).then(|| text.to_string())
+    });
     resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
     let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);
     suppress::fingerprint(&mut r.findings, &[], &grouped);
@@ -366,6 +370,12 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &mut findings,
         &mut classes,
         walked.facts.iter().flat_map(|f| &f.list_views),
+        &|f| std::fs::read_to_string(f).ok(),
+    );
+    relations::keep_unloaded(
+        &mut findings,
+        &mut classes,
+        walked.facts.iter().map(|f| &f.models),
         &|f| std::fs::read_to_string(f).ok(),
     );
     let defined = reach::definition_counts(&walked.facts);

@@ -35,6 +35,8 @@ pub(crate) struct FileFacts {
     pub(crate) manager_methods: Vec<(String, bool)>,
     /// Its Django REST framework list views whose queryset the text shows (Python).
     pub(crate) list_views: Vec<crate::drf::ListView>,
+    /// Its Django models' relations and its managers that load relations (Python).
+    pub(crate) models: crate::relations::Declared,
 }
 
 /// Names too common to say anything about who calls whom.
@@ -427,6 +429,11 @@ pub(crate) fn facts(
             crate::drf::list_views(file, text)
         } else {
             Vec::new()
+        },
+        models: if lang == Language::Python {
+            crate::relations::declared(text)
+        } else {
+            crate::relations::Declared::default()
         },
     }
 }

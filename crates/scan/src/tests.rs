@@ -32,6 +32,11 @@ fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
     crate::drf::keep_unloaded(&mut r.findings, &mut r.classes, &views, &|_| {
         Some(code.to_string())
     });
+    // and its models the relations its loops read
+    let models = crate::relations::declared(code);
+    crate::relations::keep_unloaded(&mut r.findings, &mut r.classes, [&models], &|_| {
+        Some(code.to_string())
+    });
     r.findings
 }
 

@@ -609,3 +609,43 @@ fn a_message_consumer_is_background_work_wherever_it_is() {
         f.run_context_reason
     );
 }
+
+/// A relation read per row is judged by the models of the whole scanned tree: the model's
+/// file declares the ForeignKey (on a base class), the view's file only reads it. Scanned
+/// alone, the view's file does not show the relation, and nothing is reported.
+#[test]
+fn relations_read_per_row_are_judged_by_the_models_of_the_tree() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Owned(models.Model):\n    customer = models.ForeignKey(\"Customer\", on_delete=models.CASCADE)\n\n    class Meta:\n        abstract = True\n\n\nclass Order(Owned):\n    paid = models.BooleanField()\n",
+    );
+    write(
+        r,
+        "shop/views.py",
+        "from .models import Order\n\n\ndef paid_orders(request):\n    orders = Order.objects.filter(paid=True)\n    rows = []\n    for order in orders:\n        rows.append((order.pk, order.customer.name, order.customer.email))\n    for order in orders.select_related(\"customer\"):\n        rows.append(order.customer.name)\n    return rows\n",
+    );
+    let report = run(r);
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "py-relation-per-row")
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", report.findings);
+    let f = found[0];
+    assert!(f.file.ends_with("shop/views.py"), "{}", f.file);
+    assert_eq!((f.line, f.snippet.as_str()), (8, "order.customer"));
+    assert_eq!(f.context.as_ref().map(|c| c.line), Some(7));
+
+    let alone = run(&r.join("shop/views.py"));
+    assert!(
+        alone
+            .findings
+            .iter()
+            .all(|f| f.rule_id != "py-relation-per-row"),
+        "{:#?}",
+        alone.findings
+    );
+}
