@@ -8,29 +8,32 @@
 //!   relations include those of the classes it names as bases, found by name);
 //! - the queryset the loop walks: the loop's own expression (`Order.objects.filter(…)`), or the
 //!   name's assignments before the loop in the same function (`orders = Order.objects.all()`,
-//!   then `orders = orders.filter(…)`), read back to a `Model.objects` chain;
-//! - what it loads: a relation any of those expressions names in `select_related`,
+//!   then `orders = orders.filter(…)`), read back to a `Model.objects` chain made of Django's
+//!   own queryset methods (`read.rs`);
+//! - what it loads: a relation any of those calls names in `select_related`,
 //!   `prefetch_related` or `Prefetch` is loaded, as is every relation after `select_related()`
-//!   with no argument; arguments the text does not spell (`select_related(*fields)`) or a
-//!   default manager whose own `get_queryset` loads relations leave the read unjudged, and it
-//!   is dropped.
+//!   with no argument; arguments the text does not spell (`select_related(*fields)`), a
+//!   method of the project's own, or a default manager whose `get_queryset` loads relations
+//!   leave the read unjudged, and it is dropped;
+//! - the read itself, in the line's code (strings and comments blanked): not an assignment
+//!   target, not after a `return` or `raise`, not of a relation the loop's body set before.
 //!
 //! A read is reported only when all of that is known: the model, its relation, and a
 //! queryset that does not load it.
 
 use crate::finding::{Finding, Statement};
-use crate::runs::re;
-use regex::Regex;
 use std::collections::{HashMap, HashSet};
-use std::sync::OnceLock;
 
 /// A regex compiled once per process.
 macro_rules! rx {
     ($p:expr $(,)?) => {{
-        static CELL: OnceLock<Regex> = OnceLock::new();
-        re(&CELL, $p)
+        static CELL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        crate::runs::re(&CELL, $p)
     }};
 }
+
+mod read;
+use read::{assignment_at, code_of, loop_over, queryset};
 
 /// The id of the rule whose findings this module keeps or drops.
 pub(crate) const RULE: &str = "py-relation-per-row";
@@ -60,6 +63,7 @@ pub(crate) struct Declared {
 /// The models and loading managers of the file `text` (Python).
 pub(crate) fn declared(text: &str) -> Declared {
     let mut out = Declared::default();
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     if !text.contains("class ")
         || !(text.contains("odel") || text.contains("Key") || text.contains("get_queryset"))
     {
@@ -112,14 +116,18 @@ fn classes(text: &str) -> Vec<(String, Vec<String>, &str)> {
         let rest = &text[body_start..];
         let mut end = rest.len();
         let mut at = 0;
+        // inside a triple-quoted string, a line in the first column is text
+        let mut in_string = false;
         for line in rest.split_inclusive('\n') {
-            if at > 0 {
+            if at > 0 && !in_string {
                 let first = line.chars().next().unwrap_or(' ');
                 if !first.is_whitespace() && first != '#' && first != ')' {
                     end = at;
                     break;
                 }
             }
+            let quotes = line.matches("\"\"\"").count() + line.matches("\'\'\'").count();
+            in_string ^= quotes % 2 == 1;
             at += line.len();
         }
         let bases = c
@@ -158,30 +166,63 @@ impl<'d> Index<'d> {
     }
 
     /// Whether `field` is a forward relation of the model `name` (or of a base, five levels
-    /// up); `None` when a class of that name loads relations in its default manager, or no
-    /// class of the name is known.
+    /// up); `None` when no class of that name is known, when classes of that name disagree,
+    /// or when the model's default manager loads relations in its own `get_queryset` (or
+    /// inherits one that does).
     fn relation(&self, name: &str, field: &str) -> Option<bool> {
+        let mut verdicts = self
+            .models
+            .get(name)?
+            .iter()
+            .map(|m| self.declares(m, field));
+        let first = verdicts.next()?;
+        verdicts.all(|v| v == first).then_some(first)?
+    }
+
+    /// Whether the class `m` (or one of its bases) declares the relation `field`; `None` when
+    /// the manager of a class on the way loads relations.
+    fn declares(&self, m: &Model, field: &str) -> Option<bool> {
+        let mut seen = HashSet::new();
+        let mut todo = vec![(m, 0)];
+        let mut found = false;
+        while let Some((m, depth)) = todo.pop() {
+            if depth > 5 || !seen.insert(m as *const Model) {
+                continue;
+            }
+            if m.manager.as_deref().is_some_and(|g| self.loading(g)) {
+                return None;
+            }
+            found |= m.relations.iter().any(|r| r == field);
+            for b in &m.bases {
+                todo.extend(
+                    self.models
+                        .get(b.as_str())
+                        .into_iter()
+                        .flatten()
+                        .map(|b| (*b, depth + 1)),
+                );
+            }
+        }
+        Some(found)
+    }
+
+    /// Whether the manager class `name`, or a class it inherits from, loads relations in its
+    /// own `get_queryset`.
+    fn loading(&self, name: &str) -> bool {
         let mut seen = HashSet::new();
         let mut todo = vec![(name, 0)];
-        let mut known = false;
-        let mut found = false;
         while let Some((n, depth)) = todo.pop() {
             if depth > 5 || !seen.insert(n) {
                 continue;
             }
+            if self.loading.contains(n) {
+                return true;
+            }
             for m in self.models.get(n).into_iter().flatten() {
-                known = true;
-                if m.manager
-                    .as_deref()
-                    .is_some_and(|g| self.loading.contains(g))
-                {
-                    return None;
-                }
-                found |= m.relations.iter().any(|r| r == field);
                 todo.extend(m.bases.iter().map(|b| (b.as_str(), depth + 1)));
             }
         }
-        known.then_some(found)
+        false
     }
 }
 
@@ -197,13 +238,17 @@ pub(crate) fn keep_unloaded<'d>(
         return;
     }
     let index = Index::new(declared);
+    let mut texts: HashMap<String, Option<String>> = HashMap::new();
     let mut keep = Vec::with_capacity(findings.len());
     for f in findings.iter_mut() {
         if f.rule_id != RULE {
             keep.push(true);
             continue;
         }
-        let Some(text) = text_of(&f.file) else {
+        let text = texts
+            .entry(f.file.clone())
+            .or_insert_with(|| text_of(&f.file));
+        let Some(text) = text.as_deref() else {
             keep.push(false);
             continue;
         };
@@ -239,24 +284,54 @@ pub(crate) fn keep_unloaded<'d>(
 
 /// The first read of the loop variable of `s` (`order.customer`) on its line that loads a
 /// relation its loop's queryset left to the rows (module doc), as the statement to show. A
-/// rule matches once per line: the other reads of the line are judged here.
+/// rule matches once per line: the other reads of the line are judged here, in its code
+/// (strings and comments blanked), leaving out assignment targets, reads after a `return`
+/// or `raise`, a line that binds the name again in a comprehension, and reads of a relation
+/// the loop's body sets (or of a name it rebinds) before the line.
 fn first_unloaded(index: &Index<'_>, lines: &[&str], s: &Statement) -> Option<Statement> {
     let (var, _) = s.text.split_once('.')?;
     let row = (s.line as usize).checked_sub(1)?;
     let line = *lines.get(row)?;
-    let (loop_row, walked) = loop_over(lines, row, var)?;
-    let (model, chain) = queryset(lines, loop_row, &walked)?;
+    let code = code_of(line);
+    let rebinds = rx!(r"\bfor\s+(.*?)\s+in\b");
+    if rebinds.captures_iter(&code).any(|c| has_word(&c[1], var)) {
+        return None;
+    }
+    let (loop_row, walked, def_row) = loop_over(lines, row, var)?;
+    let (model, chain) = queryset(lines, def_row, loop_row, &walked)?;
+    // a line inside a bracketed expression begun above holds keyword arguments, not targets
+    let continues = open_above(lines, loop_row, row);
+    let from = if continues {
+        0
+    } else {
+        assignment_at(&code).map_or(0, |eq| eq + 1)
+    };
+    let until = rx!(r"\b(?:return|raise)\b")
+        .find(&code)
+        .map_or(code.len(), |m| m.start());
     let read = rx!(r"[A-Za-z_]\w*\.[A-Za-z_]\w*");
-    read.find_iter(line).find_map(|m| {
-        let before = line[..m.start()].chars().next_back();
-        let after = line[m.end()..].trim_start();
+    read.find_iter(&code).find_map(|m| {
+        let before = code[..m.start()].chars().next_back();
+        let after = code[m.end()..].trim_start();
         let (v, field) = m.as_str().split_once('.')?;
         let unloaded = v == var
+            && (from..until).contains(&m.start())
             && !before.is_some_and(|c| c == '.' || c.is_alphanumeric() || c == '_')
             && !after.starts_with('(')
-            && (!after.starts_with('=') || after.starts_with("=="))
             && index.relation(&model, field) == Some(true)
-            && !chain.iter().any(|c| loads(c, field).is_none_or(|l| l));
+            && !chain.iter().any(|c| loads(c, field).is_none_or(|l| l))
+            && !set_in_body(
+                lines,
+                loop_row,
+                row,
+                // an assignment ending on the read's line stores after its value is read,
+                // so only statements before a `;` count
+                (!continues)
+                    .then(|| code[..m.start()].rsplit_once(';').map(|(h, _)| h))
+                    .flatten(),
+                var,
+                field,
+            );
         unloaded.then(|| Statement {
             line: s.line,
             column: line[..m.start()].chars().count() as u32 + 1,
@@ -265,136 +340,98 @@ fn first_unloaded(index: &Index<'_>, lines: &[&str], s: &Statement) -> Option<St
     })
 }
 
-/// The `for var in …` loop around line `row` (0-based): its line and its iterable's text.
-fn loop_over(lines: &[&str], row: usize, var: &str) -> Option<(usize, String)> {
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let at = *lines.get(row)?;
-    let mut limit = indent(at);
-    let head = rx!(r"^\s*for\s+([A-Za-z_]\w*)\s+in\s+(.*)$");
-    for r in (0..row).rev() {
-        let l = lines[r];
-        if l.trim().is_empty() || indent(l) >= limit {
-            continue;
-        }
-        limit = indent(l);
-        if l.trim_start().starts_with("def ") || l.trim_start().starts_with("async def ") {
-            return None;
-        }
-        if let Some(c) = head.captures(l) {
-            if &c[1] == var {
-                let expr = continued(lines, r, &c[2]);
-                let expr = expr.trim_end_matches(':').trim().to_string();
-                return Some((r, expr));
-            }
-        }
-    }
-    None
+/// Whether the loop's body, from the line after the header `loop_row` to the read (`head`:
+/// its line up to it), rebinds `var` or sets its relation `field` (`order.customer = …`,
+/// `setattr(order, …)`): the read then finds what the body put there.
+fn set_in_body(
+    lines: &[&str],
+    loop_row: usize,
+    row: usize,
+    head: Option<&str>,
+    var: &str,
+    field: &str,
+) -> bool {
+    let target = format!("{var}.{field}");
+    let sets = |code: &str| {
+        let setattr = code.contains("setattr(") && has_word(code, var);
+        setattr
+            || assignment_at(code).is_some_and(|eq| {
+                let left = &code[..eq];
+                has_word(left, &target)
+                    || left.match_indices(var).any(|(i, _)| {
+                        // the name itself as a target, not `order.x` nor `order_dict`
+                        let rest = &left[i + var.len()..];
+                        let before = left[..i].chars().next_back();
+                        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                            && !rest
+                                .chars()
+                                .next()
+                                .is_some_and(|c| c.is_alphanumeric() || c == '_')
+                            && !rest.trim_start().starts_with('.')
+                    })
+            })
+    };
+    (loop_row + 1..row).any(|r| !open_above(lines, loop_row, r) && sets(&code_of(lines[r])))
+        || head.is_some_and(sets)
 }
 
-/// `start`, the text of line `row` from some point, with the lines after it that close its
-/// open brackets (at most twenty), trimmed.
-fn continued(lines: &[&str], row: usize, start: &str) -> String {
-    let mut s = start.to_string();
-    let mut next = row + 1;
-    while depth(&s) > 0 && next < lines.len() && next < row + 20 {
-        s.push(' ');
-        s.push_str(lines[next].trim());
-        next += 1;
+/// Whether line `row` continues an expression begun on a line after the loop's header
+/// `loop_row`: a bracket left open, or a line join.
+fn open_above(lines: &[&str], loop_row: usize, row: usize) -> bool {
+    let mut open = 0i32;
+    let mut joined = false;
+    for l in &lines[loop_row + 1..row] {
+        let code = code_of(l);
+        open += read::depth(&code);
+        joined = code.trim_end().ends_with('\\');
     }
-    s.trim().to_string()
+    open > 0 || joined
 }
 
-/// Open brackets in `s` (strings not told apart: the expressions read are queryset chains).
-fn depth(s: &str) -> i32 {
-    s.chars().fold(0, |d, c| match c {
-        '(' | '[' | '{' => d + 1,
-        ')' | ']' | '}' => d - 1,
-        _ => d,
+/// Whether `w` occurs in `s` as a whole name (`order` in `order.customer`, not in
+/// `orders` or `x.order`).
+fn has_word(s: &str, w: &str) -> bool {
+    s.match_indices(w).any(|(i, _)| {
+        let before = s[..i].chars().next_back();
+        let after = s[i + w.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
     })
 }
 
-/// The model of the queryset `expr` walks, read back through the assignments before line
-/// `row` in its function, with every expression read on the way.
-fn queryset(lines: &[&str], row: usize, expr: &str) -> Option<(String, Vec<String>)> {
-    let model = rx!(r"^([A-Z]\w*)\s*\.\s*(?:objects|_default_manager|_base_manager)\b");
-    let name = rx!(r"^([a-z_]\w*)\b");
-    let wrap = rx!(r"^(?:list|tuple|sorted|reversed)\s*\(");
-    let mut chain = vec![expr.to_string()];
-    let mut cur = expr.trim().to_string();
-    let mut before = row;
-    for _ in 0..8 {
-        while let Some(m) = wrap.find(&cur) {
-            cur = cur[m.end()..].trim().to_string();
-        }
-        if let Some(c) = model.captures(&cur) {
-            return Some((c[1].to_string(), chain));
-        }
-        let n = name.captures(&cur)?[1].to_string();
-        if n == "self" || n == "cls" {
-            return None;
-        }
-        let (at, rhs) = assignment(lines, before, &n)?;
-        chain.push(rhs.clone());
-        cur = rhs;
-        before = at;
-    }
-    None
-}
-
-/// The nearest assignment `name = …` above line `row` in the same function: its line and
-/// right-hand side (continued over open brackets).
-fn assignment(lines: &[&str], row: usize, name: &str) -> Option<(usize, String)> {
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let at = lines.get(row)?;
-    let assign = rx!(r"^\s*([A-Za-z_]\w*)\s*(?::[^=]*)?=\s*([^=].*)$");
-    let floor = indent(at);
-    for r in (0..row).rev() {
-        let l = lines[r];
-        let t = l.trim_start();
-        if (t.starts_with("def ") || t.starts_with("async def ")) && indent(l) < floor {
-            return None;
-        }
-        if let Some(c) = assign.captures(l) {
-            if &c[1] == name {
-                return Some((r, continued(lines, r, &c[2])));
-            }
-        }
-    }
-    None
-}
-
-/// Whether the queryset expression `expr` loads the relation `field`: `Some(true)` when it
-/// names it (or follows every relation), `Some(false)` when it does not, `None` when its
-/// arguments are not spelled out.
-fn loads(expr: &str, field: &str) -> Option<bool> {
-    if rx!(r"\bselect_related\s*\(\s*\)").is_match(expr) {
-        return Some(true);
-    }
-    let call = rx!(r"\b(?:select_related|prefetch_related|Prefetch)\s*\(");
+/// Whether the queryset method call `call` (`select_related("customer__country")`, as
+/// [`read::queryset`] gives them) loads the relation `field`: `Some(true)` when it names it
+/// (or, `select_related()`, follows every relation), `Some(false)` when it does not, `None`
+/// when its arguments are not spelled out. A `Prefetch` with a `to_attr` loads another name.
+fn loads(call: &str, field: &str) -> Option<bool> {
     let literal = rx!(r#"^[rbuRBU]*("([^"\\]*)"|'([^'\\]*)')$"#);
-    let mut loaded = false;
-    for m in call.find_iter(expr) {
-        let args = arguments(&expr[m.end()..]);
-        let is_prefetch = m.as_str().starts_with("Prefetch");
-        for (i, a) in args.iter().enumerate() {
+    let named = |a: &str| -> Option<bool> {
+        let c = literal.captures(a.trim())?;
+        let name = c.get(2).or_else(|| c.get(3)).map_or("", |m| m.as_str());
+        Some(name.split("__").next() == Some(field))
+    };
+    let (method, rest) = call.split_once('(')?;
+    let args: Vec<String> = arguments(rest)
+        .into_iter()
+        .filter(|a| !a.trim().is_empty())
+        .collect();
+    match method.trim() {
+        "select_related" if args.is_empty() => Some(true),
+        "select_related" => args.iter().try_fold(false, |l, a| Some(l | named(a)?)),
+        "prefetch_related" => args.iter().try_fold(false, |l, a| {
             let a = a.trim();
-            if a.is_empty() || (is_prefetch && i > 0) {
-                continue;
+            let Some(inner) = a.strip_prefix("Prefetch") else {
+                return Some(l | named(a)?);
+            };
+            let inner = inner.trim_start().strip_prefix('(')?;
+            let parts = arguments(inner);
+            if parts.iter().any(|p| p.trim_start().starts_with("to_attr")) {
+                return Some(l);
             }
-            if a.contains('=') && is_prefetch {
-                continue;
-            }
-            if a.starts_with("Prefetch") {
-                // judged by its own match
-                continue;
-            }
-            let c = literal.captures(a)?;
-            let name = c.get(2).or_else(|| c.get(3)).map_or("", |m| m.as_str());
-            let first = name.split("__").next().unwrap_or("");
-            loaded |= first == field;
-        }
+            Some(l | named(parts.first()?)?)
+        }),
+        _ => Some(false),
     }
-    Some(loaded)
 }
 
 /// The top-level arguments of a call whose text starts after its `(`.
@@ -434,5 +471,4 @@ fn arguments(s: &str) -> Vec<String> {
 }
 
 #[cfg(test)]
-#[path = "relations_tests.rs"]
 mod tests;
