@@ -319,7 +319,7 @@ pub(crate) fn list_views(file: &str, text: &str) -> Vec<ListView> {
 
 /// Django's own queryset methods: a chain of these lists the rows its filters select and loads
 /// no relation the text does not show.
-const QUERYSET_API: &[&str] = &[
+pub(crate) const QUERYSET_API: &[&str] = &[
     "all",
     "filter",
     "exclude",

@@ -51,7 +51,7 @@ struct Marker {
 }
 
 /// The byte offset of the first of `openers` in `line` outside quoted strings.
-fn outside_quotes(line: &str, openers: &[&str]) -> Option<usize> {
+pub(crate) fn outside_quotes(line: &str, openers: &[&str]) -> Option<usize> {
     let mut quote = None::<char>;
     let mut escaped = false;
     for (i, c) in line.char_indices() {

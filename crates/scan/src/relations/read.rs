@@ -2,26 +2,14 @@
 //! function binds before it, and the queryset chain a name stands for. Only Django's own
 //! queryset methods are followed; anything else leaves the chain unknown.
 
-/// The queryset methods that return a queryset of the same rows (with the same relations to
-/// load): a chain made of these alone says what it loads.
-const SAME_ROWS: &[&str] = &[
-    "all",
-    "filter",
-    "exclude",
-    "order_by",
-    "distinct",
-    "annotate",
-    "alias",
-    "only",
-    "defer",
-    "using",
-    "select_for_update",
-    "reverse",
-    "none",
-    "iterator",
-    "select_related",
-    "prefetch_related",
-];
+/// Whether the queryset method `m` returns a queryset of the same rows, with the same
+/// relations to load (Django's own, and `iterator`): a chain made of these alone says what
+/// it loads. A union's rows come from other querysets too.
+fn same_rows(m: &str) -> bool {
+    m == "iterator"
+        || (crate::drf::QUERYSET_API.contains(&m)
+            && !matches!(m, "union" | "intersection" | "difference"))
+}
 
 /// The line's code with its strings and its comment blanked out (same byte offsets): what
 /// is read from a line is never inside a string, but for the `{…}` fields of an f-string,
@@ -167,20 +155,7 @@ pub(super) fn continued(lines: &[&str], row: usize, start: &str) -> String {
 
 /// The line without its comment.
 fn uncommented(line: &str) -> &str {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        match quote {
-            Some(_) if escaped => escaped = false,
-            Some(_) if c == '\\' => escaped = true,
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '#' => return &line[..i],
-            None if c == '"' || c == '\'' => quote = Some(c),
-            None => {}
-        }
-    }
-    line
+    crate::suppress::outside_quotes(line, &["#"]).map_or(line, |i| &line[..i])
 }
 
 /// Open brackets in code from [`code_of`].
@@ -342,7 +317,7 @@ enum Head {
 }
 
 /// A queryset chain's head and its method calls (`select_related("customer")`), when it is
-/// a `Model.objects` or a name followed only by [`SAME_ROWS`] calls and subscripts, maybe
+/// a `Model.objects` or a name followed only by [`same_rows`] calls and subscripts, maybe
 /// in `list(…)`, `sorted(…)` or parentheses.
 fn chain(expr: &str) -> Option<(Head, Vec<String>)> {
     let mut e = expr.trim();
@@ -391,7 +366,7 @@ fn chain(expr: &str) -> Option<(Head, Vec<String>)> {
         let c = ident.captures(rest)?;
         let method = c.get(1)?.as_str();
         let open = at + c.get(0)?.end();
-        if e.as_bytes().get(open) != Some(&b'(') || !SAME_ROWS.contains(&method) {
+        if e.as_bytes().get(open) != Some(&b'(') || !same_rows(method) {
             return None;
         }
         let close = closing(e, open)?;
