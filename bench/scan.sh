@@ -40,6 +40,7 @@
 #   CORPORA=heldout36 bash bench/scan.sh # round 36's (Pulp's container plugin, OpenWISP users and network topology, Graphite-web, Medusa cart, NocoBase users)
 #   CORPORA=heldout37 bash bench/scan.sh # round 37's (Fides, OpenStack Keystone, n8n's database layer, Strapi review workflows, NocoBase data sources)
 #   CORPORA=heldout38 bash bench/scan.sh # round 38's (Pulp's RPM and Ansible plugins, OpenWISP monitoring, django-machina, django-wiki)
+#   CORPORA=heldout39 bash bench/scan.sh # round 39's (ColdFront, django-ledger, Mezzanine, Nautobot Golden Config, ORA2)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -213,6 +214,11 @@ elif [ "${CORPORA:-}" = heldout38 ]; then
   bash "$scan/corpus.sh" pulprpm pulpansible owmonitoring machina djwiki
   cd "$scan/.corpus"
   PATHS=(pulprpm/pulp_rpm pulpansible/pulp_ansible owmonitoring/openwisp_monitoring machina/machina djwiki/wiki)
+elif [ "${CORPORA:-}" = heldout39 ]; then
+  bash "$scan/corpus.sh" coldfront djledger mezzanine goldenconfig ora2
+  cd "$scan/.corpus"
+  PATHS=(coldfront/coldfront djledger/django_ledger mezzanine/mezzanine goldenconfig/nautobot_golden_config
+    ora2/openassessment)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -292,6 +298,11 @@ case "${CORPORA:-}" in
   heldout38) bundles owmonitoring/openwisp_monitoring/device/static \
     owmonitoring/openwisp_monitoring/monitoring/static machina/machina/static djwiki/wiki/static \
     djwiki/wiki/plugins/images/static djwiki/wiki/plugins/notifications/static ;;
+  # the browser code the Django applications ship
+  heldout39) bundles coldfront/coldfront/static djledger/django_ledger/static \
+    mezzanine/mezzanine/conf/static mezzanine/mezzanine/core/static mezzanine/mezzanine/forms/static \
+    mezzanine/mezzanine/galleries/static mezzanine/mezzanine/pages/static \
+    goldenconfig/nautobot_golden_config/static ora2/openassessment/xblock/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

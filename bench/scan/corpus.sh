@@ -188,6 +188,11 @@ pulpansible pypi-wheel pulp-ansible 0.30.3 a7992fe40d89bf369841c267f080a5e3eafa6
 owmonitoring pypi-wheel openwisp-monitoring 1.3 26efb10af893578d4d5f1a9834610607bebb62f665dc90d0695a6c6324c48fbd
 machina  pypi-wheel django-machina 1.3.1 df1779b49480269e3fdcc888ac26a501ab4428fe4e62b0e40d63c7a91bb2a6e5
 djwiki   pypi-wheel wiki 0.13.0 5075e640ef89283876a65a8088a17dd43038b64d5bee3a65c0af2424fe13ede9
+coldfront pypi-wheel coldfront 1.1.10 a6912f49b5832398d4dec1c88e80a2308583390f829d8d435ba0eafa029f5cd2
+djledger pypi-wheel django-ledger 0.8.5 2625a23a63ac3e78b4a24125b9332f6854b7acae6e9c189db45433a3773e3ea3
+mezzanine pypi-wheel mezzanine 6.1.1 abb8a3d7ee91b724d8aa89fa971bad1cf8e368c21055da4913e20e1418a96d1b
+goldenconfig pypi-wheel nautobot-golden-config 3.0.8 3ed764defc992c59909e0794695c7b6126c4e7b9c09f08345eec411181cf9157
+ora2     pypi-wheel ora2 7.1.1 31926f628c4a3df3619cd4ff431c88dc31d3f719825c73c12c313cda531b3af7
 "
 
 want=" $* "

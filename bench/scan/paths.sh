@@ -186,6 +186,11 @@ paths_of() {
     owmonitoring) paths=openwisp_monitoring; langs="--lang python" ;;
     machina) paths=machina; langs="--lang python" ;;
     djwiki) paths=wiki; langs="--lang python" ;;
+    coldfront) paths=coldfront; langs="--lang python" ;;
+    djledger) paths=django_ledger; langs="--lang python" ;;
+    mezzanine) paths=mezzanine; langs="--lang python" ;;
+    goldenconfig) paths=nautobot_golden_config; langs="--lang python" ;;
+    ora2) paths=openassessment; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
