@@ -33,7 +33,7 @@ macro_rules! rx {
 }
 
 mod read;
-use read::{assignment_at, code_of, loop_over, queryset};
+use read::{assignment_at, code_of, has_word, loop_over, queryset, word_at};
 
 /// The id of the rule whose findings this module keeps or drops.
 pub(crate) const RULE: &str = "py-relation-per-row";
@@ -299,8 +299,9 @@ fn first_unloaded(index: &Index<'_>, lines: &[&str], s: &Statement) -> Option<St
     }
     let (loop_row, walked, def_row) = loop_over(lines, row, var)?;
     let (model, chain) = queryset(lines, def_row, loop_row, &walked)?;
-    // a line inside a bracketed expression begun above holds keyword arguments, not targets
-    let continues = open_above(lines, loop_row, row);
+    // the statements of the loop's body before the read's line; a line inside a bracketed
+    // expression begun above holds keyword arguments, not targets
+    let (body, continues) = statements_before(lines, loop_row, row);
     let from = if continues {
         0
     } else {
@@ -321,9 +322,7 @@ fn first_unloaded(index: &Index<'_>, lines: &[&str], s: &Statement) -> Option<St
             && index.relation(&model, field) == Some(true)
             && !chain.iter().any(|c| loads(c, field).is_none_or(|l| l))
             && !set_in_body(
-                lines,
-                loop_row,
-                row,
+                &body,
                 // an assignment ending on the read's line stores after its value is read,
                 // so only statements before a `;` count
                 (!continues)
@@ -340,63 +339,44 @@ fn first_unloaded(index: &Index<'_>, lines: &[&str], s: &Statement) -> Option<St
     })
 }
 
-/// Whether the loop's body, from the line after the header `loop_row` to the read (`head`:
-/// its line up to it), rebinds `var` or sets its relation `field` (`order.customer = …`,
-/// `setattr(order, …)`): the read then finds what the body put there.
-fn set_in_body(
-    lines: &[&str],
-    loop_row: usize,
-    row: usize,
-    head: Option<&str>,
-    var: &str,
-    field: &str,
-) -> bool {
+/// Whether the loop's body (`body`: the code of its statements before the read's line, and
+/// `head`: the read's line up to it) rebinds `var` or sets its relation `field`
+/// (`order.customer = …`, `setattr(order, …)`): the read then finds what the body put there.
+fn set_in_body(body: &[String], head: Option<&str>, var: &str, field: &str) -> bool {
     let target = format!("{var}.{field}");
     let sets = |code: &str| {
         let setattr = code.contains("setattr(") && has_word(code, var);
         setattr
             || assignment_at(code).is_some_and(|eq| {
                 let left = &code[..eq];
+                // the relation, or the name itself as a target (not `order.x = …`)
                 has_word(left, &target)
                     || left.match_indices(var).any(|(i, _)| {
-                        // the name itself as a target, not `order.x` nor `order_dict`
-                        let rest = &left[i + var.len()..];
-                        let before = left[..i].chars().next_back();
-                        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
-                            && !rest
-                                .chars()
-                                .next()
-                                .is_some_and(|c| c.is_alphanumeric() || c == '_')
-                            && !rest.trim_start().starts_with('.')
+                        word_at(left, i, var)
+                            && !left[i + var.len()..].trim_start().starts_with('.')
                     })
             })
     };
-    (loop_row + 1..row).any(|r| !open_above(lines, loop_row, r) && sets(&code_of(lines[r])))
-        || head.is_some_and(sets)
+    body.iter().any(|code| sets(code)) || head.is_some_and(sets)
 }
 
-/// Whether line `row` continues an expression begun on a line after the loop's header
-/// `loop_row`: a bracket left open, or a line join.
-fn open_above(lines: &[&str], loop_row: usize, row: usize) -> bool {
+/// The code of the lines after the loop's header `loop_row` and before line `row` that
+/// start a statement, and whether line `row` continues an expression begun above it (a
+/// bracket left open, or a line join).
+fn statements_before(lines: &[&str], loop_row: usize, row: usize) -> (Vec<String>, bool) {
+    let mut out = Vec::new();
     let mut open = 0i32;
     let mut joined = false;
     for l in &lines[loop_row + 1..row] {
         let code = code_of(l);
+        let inside = open > 0 || joined;
         open += read::depth(&code);
         joined = code.trim_end().ends_with('\\');
+        if !inside {
+            out.push(code);
+        }
     }
-    open > 0 || joined
-}
-
-/// Whether `w` occurs in `s` as a whole name (`order` in `order.customer`, not in
-/// `orders` or `x.order`).
-fn has_word(s: &str, w: &str) -> bool {
-    s.match_indices(w).any(|(i, _)| {
-        let before = s[..i].chars().next_back();
-        let after = s[i + w.len()..].chars().next();
-        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
-            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-    })
+    (out, open > 0 || joined)
 }
 
 /// Whether the queryset method call `call` (`select_related("customer__country")`, as

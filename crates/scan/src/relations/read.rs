@@ -158,6 +158,20 @@ fn uncommented(line: &str) -> &str {
     crate::suppress::outside_quotes(line, &["#"]).map_or(line, |i| &line[..i])
 }
 
+/// Whether `w` occurs in `s` as a whole name (`order` in `order.customer`, not in
+/// `orders` or `x.order`).
+pub(super) fn has_word(s: &str, w: &str) -> bool {
+    s.match_indices(w).any(|(i, _)| word_at(s, i, w))
+}
+
+/// Whether the `w` at byte `i` of `s` is a whole name.
+pub(super) fn word_at(s: &str, i: usize, w: &str) -> bool {
+    let before = s[..i].chars().next_back();
+    let after = s[i + w.len()..].chars().next();
+    !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+        && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
+}
+
 /// Open brackets in code from [`code_of`].
 pub(super) fn depth(code: &str) -> i32 {
     code.chars().fold(0, |d, c| match c {
@@ -182,14 +196,6 @@ enum Bound {
 /// bracketed expression or after a line join are not bindings of its own.
 fn bindings(lines: &[&str], def_row: usize, row: usize, name: &str) -> Vec<(usize, Bound)> {
     let indent = |l: &str| l.len() - l.trim_start().len();
-    let word = |code: &str, w: &str| {
-        code.match_indices(w).any(|(i, _)| {
-            let before = code[..i].chars().next_back();
-            let after = code[i + w.len()..].chars().next();
-            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
-                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_')
-        })
-    };
     let mut out = Vec::new();
     let mut open = 0i32;
     let mut joined = false;
@@ -213,7 +219,7 @@ fn bindings(lines: &[&str], def_row: usize, row: usize, name: &str) -> Vec<(usiz
             nested = Some(indent(line));
             continue;
         }
-        if !word(&code, name) {
+        if !has_word(&code, name) {
             continue;
         }
         let simple = rx!(r"^\s*([A-Za-z_]\w*)\s*(?::[^=]*)?$");
@@ -221,18 +227,18 @@ fn bindings(lines: &[&str], def_row: usize, row: usize, name: &str) -> Vec<(usiz
             Some(eq) if simple.captures(&code[..eq]).is_some_and(|c| &c[1] == name) => {
                 Some(Bound::To(continued(lines, r, &line[eq + 1..])))
             }
-            Some(eq) if word(&code[..eq], name) => Some(Bound::Other),
+            Some(eq) if has_word(&code[..eq], name) => Some(Bound::Other),
             _ => {
                 let other = rx!(r"^\s*(?:async\s+)?for\s+(.*?)\s+in\b");
                 let targets = other.captures(&code).map(|c| c[1].to_string());
                 let as_name = rx!(r"\bas\s+([A-Za-z_]\w*)");
-                if targets.is_some_and(|t| word(&t, name))
+                if targets.is_some_and(|t| has_word(&t, name))
                     || as_name.captures_iter(&code).any(|c| &c[1] == name)
                     || code.contains(&format!("{name} :="))
                     || code.contains(&format!("{name}:="))
                     || rx!(r"^\s*[A-Za-z_]\w*\s*[-+*/%&|^@]=")
                         .find(&code)
-                        .is_some_and(|m| word(m.as_str(), name))
+                        .is_some_and(|m| has_word(m.as_str(), name))
                     || code.contains("prefetch_related_objects")
                 {
                     Some(Bound::Other)
