@@ -21,7 +21,7 @@
 //! A read is reported only when all of that is known: the model, its relation, and a
 //! queryset that does not load it.
 
-use crate::finding::{Finding, Statement};
+use crate::finding::{Context, Finding, Statement};
 use std::collections::{HashMap, HashSet};
 
 /// A regex compiled once per process.
@@ -33,7 +33,7 @@ macro_rules! rx {
 }
 
 mod read;
-use read::{assignment_at, code_of, has_word, loop_over, queryset, word_at};
+use read::{assignment_at, code_of, comprehension_over, has_word, loop_over, queryset, word_at};
 
 /// The id of the rule whose findings this module keeps or drops.
 pub(crate) const RULE: &str = "py-relation-per-row";
@@ -254,11 +254,12 @@ pub(crate) fn keep_unloaded<'d>(
         };
         let lines: Vec<&str> = text.lines().collect();
         let statements = f.statements_or_self();
+        let context = f.context.clone();
         // a row's relation is loaded once and then kept on the row: one statement per relation
         let mut shown = HashSet::new();
         let kept: Vec<Statement> = statements
             .iter()
-            .filter_map(|s| first_unloaded(&index, &lines, s))
+            .filter_map(|s| first_unloaded(&index, &lines, s, context.as_ref()))
             .filter(|s| shown.insert(s.text.clone()))
             .collect();
         if kept.is_empty() {
@@ -287,29 +288,72 @@ pub(crate) fn keep_unloaded<'d>(
 /// rule matches once per line: the other reads of the line are judged here, in its code
 /// (strings and comments blanked), leaving out assignment targets, reads after a `return`
 /// or `raise`, a line that binds the name again in a comprehension, and reads of a relation
-/// the loop's body sets (or of a name it rebinds) before the line.
-fn first_unloaded(index: &Index<'_>, lines: &[&str], s: &Statement) -> Option<Statement> {
+/// the loop's body sets (or of a name it rebinds) before the line. `context` is the loop's
+/// (a `for` statement, or a comprehension that starts on that line).
+fn first_unloaded(
+    index: &Index<'_>,
+    lines: &[&str],
+    s: &Statement,
+    context: Option<&Context>,
+) -> Option<Statement> {
     let (var, _) = s.text.split_once('.')?;
     let row = (s.line as usize).checked_sub(1)?;
     let line = *lines.get(row)?;
     let code = code_of(line);
-    let rebinds = rx!(r"\bfor\s+(.*?)\s+in\b");
-    if rebinds.captures_iter(&code).any(|c| has_word(&c[1], var)) {
-        return None;
-    }
-    let (loop_row, walked, def_row) = loop_over(lines, row, var)?;
-    let (model, chain) = queryset(lines, def_row, loop_row, &walked)?;
-    // the statements of the loop's body before the read's line; a line inside a bracketed
-    // expression begun above holds keyword arguments, not targets
-    let (body, continues) = statements_before(lines, loop_row, row);
-    let from = if continues {
-        0
-    } else {
-        assignment_at(&code).map_or(0, |eq| eq + 1)
+    let comprehension = context.filter(|c| {
+        let t = c.text.trim_start();
+        !(t.starts_with("for ") || t.starts_with("async for "))
+    });
+    let at = line
+        .char_indices()
+        .nth((s.column as usize).saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    // the loop; the reads of the line that run per row (`from..until`); the statements of
+    // the loop's body before the line
+    let (def_row, loop_row, walked, from, until, body, continues) = match comprehension {
+        Some(c) => {
+            let first = (c.line as usize).checked_sub(1)?;
+            let (walked, def_row, span) = comprehension_over(lines, first, row, at, var)?;
+            (
+                def_row,
+                first,
+                walked,
+                span.start,
+                span.end,
+                Vec::new(),
+                true,
+            )
+        }
+        None => {
+            let l = loop_over(lines, row, var)?;
+            let head = l.body_at.unwrap_or(0);
+            if rx!(r"\bfor\s+(.*?)\s+in\b")
+                .captures_iter(&code[head..])
+                .any(|c| has_word(&c[1], var))
+            {
+                return None;
+            }
+            let (body, continues) = statements_before(lines, l.row, row);
+            let from = if continues {
+                0
+            } else {
+                assignment_at(&code[head..]).map_or(0, |eq| eq + 1)
+            };
+            let until = rx!(r"\b(?:return|raise)\b")
+                .find(&code[head..])
+                .map_or(code.len(), |m| head + m.start());
+            (
+                l.def_row,
+                l.row,
+                l.walked,
+                head + from,
+                until,
+                body,
+                continues,
+            )
+        }
     };
-    let until = rx!(r"\b(?:return|raise)\b")
-        .find(&code)
-        .map_or(code.len(), |m| m.start());
+    let (model, chain) = queryset(lines, def_row, loop_row, &walked)?;
     let read = rx!(r"[A-Za-z_]\w*\.[A-Za-z_]\w*");
     read.find_iter(&code).find_map(|m| {
         let before = code[..m.start()].chars().next_back();
@@ -367,7 +411,7 @@ fn statements_before(lines: &[&str], loop_row: usize, row: usize) -> (Vec<String
     let mut out = Vec::new();
     let mut open = 0i32;
     let mut joined = false;
-    for l in &lines[loop_row + 1..row] {
+    for l in lines.get(loop_row + 1..row).unwrap_or_default() {
         let code = code_of(l);
         let inside = open > 0 || joined;
         open += read::depth(&code);

@@ -93,14 +93,26 @@ pub(super) fn assignment_at(code: &str) -> Option<usize> {
     None
 }
 
-/// The `for var in …` loop around line `row` (0-based), within its function: the loop's
-/// line, its iterable's text, and the line of the function's `def`.
-pub(super) fn loop_over(lines: &[&str], row: usize, var: &str) -> Option<(usize, String, usize)> {
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let head = rx!(r"^\s*for\s+([A-Za-z_]\w*)\s+in\s+(.*)$");
+/// A loop over rows around a read: the line of its header, its iterable's text, the line
+/// of the function's `def`, and, for a loop whose body follows its header on the same
+/// line, where that body starts (the reads of the line before it are the header's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Loop {
+    pub(super) row: usize,
+    pub(super) walked: String,
+    pub(super) def_row: usize,
+    pub(super) body_at: Option<usize>,
+}
+
+/// The `for var in …` (or `for i, var in enumerate(…)`) loop around line `row` (0-based),
+/// within its function; the line itself when it is a loop whose body follows on it.
+pub(super) fn loop_over(lines: &[&str], row: usize, var: &str) -> Option<Loop> {
     let at = *lines.get(row)?;
+    let mut found = header(at, var).and_then(|(walked, colon)| {
+        let body = colon + 1;
+        (!code_of(at)[body..].trim().is_empty()).then_some((row, walked, Some(body)))
+    });
     let mut limit = indent(at);
-    let mut found: Option<(usize, String)> = None;
     for r in (0..row).rev() {
         let l = lines[r];
         let t = l.trim_start();
@@ -117,19 +129,173 @@ pub(super) fn loop_over(lines: &[&str], row: usize, var: &str) -> Option<(usize,
             return None;
         }
         if t.starts_with("def ") || t.starts_with("async def ") {
-            return found.map(|(lr, e)| (lr, e, r));
+            return found.map(|(row, walked, body_at)| Loop {
+                row,
+                walked,
+                def_row: r,
+                body_at,
+            });
         }
-        if found.is_none() {
-            if let Some(c) = head.captures(l) {
-                if &c[1] == var {
-                    let expr = continued(lines, r, &c[2]);
-                    let expr = expr.trim_end_matches(':').trim().to_string();
-                    found = Some((r, expr));
-                }
-            }
+        if found.is_none() && rx!(r"^\s*for\s").is_match(l) {
+            found = header(&continued(lines, r, l), var).map(|(walked, _)| (r, walked, None));
         }
     }
     None
+}
+
+/// The iterable of the loop header `line` (`for var in …:`, maybe continued on the lines
+/// after) when it walks rows named `var`, with the offset of the header's colon in `line`.
+/// A pair of names (`for i, var in …`) walks rows only in `enumerate(…)`.
+fn header(line: &str, var: &str) -> Option<(String, usize)> {
+    let head = rx!(r"^\s*for\s+(?:([A-Za-z_]\w*)\s*,\s*)?([A-Za-z_]\w*)\s+in\s+");
+    let c = head.captures(line)?;
+    if &c[2] != var {
+        return None;
+    }
+    let from = c.get(0)?.end();
+    let code = code_of(line);
+    let mut d = 0i32;
+    let colon = code[from..].char_indices().find_map(|(i, ch)| {
+        match ch {
+            '(' | '[' | '{' => d += 1,
+            ')' | ']' | '}' => d -= 1,
+            ':' if d == 0 => return Some(from + i),
+            _ => {}
+        }
+        None
+    })?;
+    let walked = line[from..colon].trim().to_string();
+    if c.get(1).is_some() && !rx!(r"^enumerate\s*\(").is_match(&walked) {
+        return None;
+    }
+    Some((walked, colon))
+}
+
+/// The comprehension around the read at byte `at` of line `row` whose own `for` walks rows
+/// named `var` (`[o.customer for o in orders]`, over lines too), looking no further back
+/// than line `first` (where the comprehension starts): the iterable's text, the line of the
+/// function's `def`, and the comprehension's span on line `row` (bytes).
+pub(super) fn comprehension_over(
+    lines: &[&str],
+    first: usize,
+    row: usize,
+    at: usize,
+    var: &str,
+) -> Option<(String, usize, std::ops::Range<usize>)> {
+    if first > row || row >= lines.len() {
+        return None;
+    }
+    // the code of lines `first..` up to twenty past the read's, as one text
+    let last = (row + 20).min(lines.len() - 1);
+    let mut text = String::new();
+    let mut starts = Vec::new();
+    for l in &lines[first..=last] {
+        starts.push(text.len());
+        text.push_str(&code_of(l));
+        text.push('\n');
+    }
+    let read = starts[row - first] + at;
+    let bytes = text.as_bytes();
+    // the brackets open at the read, innermost first
+    let mut open = Vec::new();
+    let mut d = 0i32;
+    for i in (0..read).rev() {
+        match bytes[i] {
+            b')' | b']' | b'}' => d += 1,
+            b'(' | b'[' | b'{' if d > 0 => d -= 1,
+            b'(' | b'[' | b'{' => open.push(i),
+            _ => {}
+        }
+    }
+    let clause = rx!(r"\bfor\s+(?:([A-Za-z_]\w*)\s*,\s*)?([A-Za-z_]\w*)\s+in\s");
+    for o in open {
+        let close = closing(&text, o)?;
+        // the clauses at the comprehension's own depth
+        let inner = &text[o + 1..close];
+        let top: Vec<usize> = top_level(inner);
+        let Some(c) = clause
+            .captures_iter(inner)
+            .find(|c| top.contains(&c.get(0).map_or(0, |m| m.start())))
+        else {
+            continue;
+        };
+        if &c[2] != var {
+            return None;
+        }
+        let from = c.get(0)?.end();
+        let end = rx!(r"\s(?:if|for|async\s+for)\s")
+            .find_iter(&inner[from..])
+            .map(|m| from + m.start())
+            .find(|i| top.contains(&(i + 1)))
+            .unwrap_or(inner.len());
+        let walked = inner[from..end]
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        if c.get(1).is_some() && !rx!(r"^enumerate\s*\(").is_match(&walked) {
+            return None;
+        }
+        // the original text of the iterable: strings are blanked in `text`
+        let original: String = lines[first..=last].join("\n");
+        let walked = if original.len() + 1 == text.len() {
+            original[o + 1 + from..o + 1 + end]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        } else {
+            walked
+        };
+        let line_start = starts[row - first];
+        let line_end = line_start + lines[row].len();
+        let span = o.max(line_start) - line_start..close.min(line_end) - line_start;
+        let def_row = def_above(lines, first)?;
+        return Some((walked, def_row, span));
+    }
+    None
+}
+
+/// The byte offsets of `s` at bracket depth 0 (where a comprehension's clauses start).
+fn top_level(s: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut d = 0i32;
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' => d += 1,
+            ')' | ']' | '}' => d -= 1,
+            _ if d == 0 => out.push(i),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The line of the `def` of the function around line `row`; `None` in a class body or at
+/// module level.
+fn def_above(lines: &[&str], row: usize) -> Option<usize> {
+    let mut limit = indent(lines.get(row)?);
+    for r in (0..row).rev() {
+        let l = lines[r];
+        let t = l.trim_start();
+        if t.is_empty() || t.starts_with('#') || t.starts_with([')', ']', '}']) {
+            continue;
+        }
+        if indent(l) >= limit {
+            continue;
+        }
+        limit = indent(l);
+        if t.starts_with("class ") {
+            return None;
+        }
+        if t.starts_with("def ") || t.starts_with("async def ") {
+            return Some(r);
+        }
+    }
+    None
+}
+
+/// A line's indentation, in bytes.
+fn indent(l: &str) -> usize {
+    l.len() - l.trim_start().len()
 }
 
 /// `start`, the text of line `row` from some point, with the lines after it that close its
@@ -332,7 +498,7 @@ fn chain(expr: &str) -> Option<(Head, Vec<String>)> {
             e = e[1..e.len() - 1].trim();
             continue;
         }
-        let wrap = rx!(r"^(?:list|tuple|sorted|reversed)\s*\(");
+        let wrap = rx!(r"^(?:list|tuple|sorted|reversed|enumerate)\s*\(");
         if let Some(m) = wrap.find(e) {
             let open = m.end() - 1;
             if closing(e, open) != Some(e.len() - 1) {

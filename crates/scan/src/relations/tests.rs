@@ -99,8 +99,8 @@ fn what_a_queryset_method_call_loads() {
 /// `(loop row, iterable, def row)` and then `(model, calls)` for the read on line `row`.
 fn walk(code: &str, row: usize, var: &str) -> Option<(String, Vec<String>)> {
     let lines: Vec<&str> = code.lines().collect();
-    let (lr, walked, def_row) = loop_over(&lines, row, var)?;
-    queryset(&lines, def_row, lr, &walked)
+    let l = loop_over(&lines, row, var)?;
+    queryset(&lines, l.def_row, l.row, &l.walked)
 }
 
 #[test]
@@ -199,4 +199,55 @@ fn strings_and_comments_are_blanked_in_place() {
     assert_eq!(assignment_at("a, b = c == d"), Some(5));
     assert_eq!(assignment_at("f(a=1) == b"), None);
     assert_eq!(assignment_at("a += 1"), None);
+}
+
+#[test]
+fn loops_on_one_line_and_over_enumerate_are_read() {
+    let code = "\
+def f(request, pairs):
+    for order in Order.objects.all(): print(order.customer)
+    for i, order in enumerate(Order.objects.filter(paid=True), start=1):
+        print(order.customer)
+    for i, order in pairs:
+        print(order.customer)
+";
+    let lines: Vec<&str> = code.lines().collect();
+    let one = loop_over(&lines, 1, "order").unwrap();
+    assert_eq!((one.row, one.walked.as_str()), (1, "Order.objects.all()"));
+    assert_eq!(one.body_at, Some(lines[1].find(':').unwrap() + 1));
+    assert_eq!(
+        walk(code, 3, "order"),
+        Some(("Order".into(), vec!["filter(paid=True)".into()]))
+    );
+    // a pair of names walks rows only in enumerate(…)
+    assert_eq!(loop_over(&lines, 5, "order"), None);
+}
+
+#[test]
+fn a_comprehension_is_read_from_its_own_for() {
+    let code = "\
+def f(request):
+    orders = Order.objects.filter(paid=True)
+    names = {
+        o.pk: o.customer.name
+        for o in orders.order_by('-id')
+        if o.paid
+    }
+    x = o.customer, [o.pk for o in Order.objects.filter(note='a # b')]
+";
+    let lines: Vec<&str> = code.lines().collect();
+    let at = lines[3].find("o.customer").unwrap();
+    let (walked, def_row, span) = comprehension_over(&lines, 2, 3, at, "o").unwrap();
+    assert_eq!((walked.as_str(), def_row), ("orders.order_by('-id')", 0));
+    assert_eq!(span, 0..lines[3].len());
+    // a read before the comprehension's bracket is not one of its rows
+    let at = lines[7].find("o.customer").unwrap();
+    assert_eq!(comprehension_over(&lines, 7, 7, at, "o"), None);
+    let at = lines[7].find("o.pk").unwrap();
+    let (walked, _, span) = comprehension_over(&lines, 7, 7, at, "o").unwrap();
+    assert_eq!(walked, "Order.objects.filter(note='a # b')");
+    assert_eq!(
+        &lines[7][span.start..=span.end],
+        &lines[7][lines[7].find('[').unwrap()..]
+    );
 }
