@@ -41,6 +41,7 @@
 #   CORPORA=heldout37 bash bench/scan.sh # round 37's (Fides, OpenStack Keystone, n8n's database layer, Strapi review workflows, NocoBase data sources)
 #   CORPORA=heldout38 bash bench/scan.sh # round 38's (Pulp's RPM and Ansible plugins, OpenWISP monitoring, django-machina, django-wiki)
 #   CORPORA=heldout39 bash bench/scan.sh # round 39's (ColdFront, django-ledger, Mezzanine, Nautobot Golden Config, ORA2)
+#   CORPORA=heldout40 bash bench/scan.sh # round 40's (Nautobot SSoT, django-filer, Nautobot Device Lifecycle Management, Pulp's Debian plugin, OpenWISP firmware upgrader, edx-proctoring)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -219,6 +220,11 @@ elif [ "${CORPORA:-}" = heldout39 ]; then
   cd "$scan/.corpus"
   PATHS=(coldfront/coldfront djledger/django_ledger mezzanine/mezzanine goldenconfig/nautobot_golden_config
     ora2/openassessment)
+elif [ "${CORPORA:-}" = heldout40 ]; then
+  bash "$scan/corpus.sh" ssot filer dlm pulpdeb owfirmware proctoring
+  cd "$scan/.corpus"
+  PATHS=(ssot/nautobot_ssot filer/filer dlm/nautobot_device_lifecycle_mgmt pulpdeb/pulp_deb
+    owfirmware/openwisp_firmware_upgrader proctoring/edx_proctoring)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -303,6 +309,9 @@ case "${CORPORA:-}" in
     mezzanine/mezzanine/conf/static mezzanine/mezzanine/core/static mezzanine/mezzanine/forms/static \
     mezzanine/mezzanine/galleries/static mezzanine/mezzanine/pages/static \
     goldenconfig/nautobot_golden_config/static ora2/openassessment/xblock/static ;;
+  # the browser code the Django applications ship (SSoT's and Device Lifecycle's are their documentation sites')
+  heldout40) bundles ssot/nautobot_ssot/static filer/filer/static dlm/nautobot_device_lifecycle_mgmt/static \
+    owfirmware/openwisp_firmware_upgrader/static proctoring/edx_proctoring/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

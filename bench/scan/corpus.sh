@@ -193,6 +193,12 @@ djledger pypi-wheel django-ledger 0.8.5 2625a23a63ac3e78b4a24125b9332f6854b7acae
 mezzanine pypi-wheel mezzanine 6.1.1 abb8a3d7ee91b724d8aa89fa971bad1cf8e368c21055da4913e20e1418a96d1b
 goldenconfig pypi-wheel nautobot-golden-config 3.0.8 3ed764defc992c59909e0794695c7b6126c4e7b9c09f08345eec411181cf9157
 ora2     pypi-wheel ora2 7.1.1 31926f628c4a3df3619cd4ff431c88dc31d3f719825c73c12c313cda531b3af7
+ssot     pypi-wheel nautobot-ssot 4.7.0 f0e666fceb2b1d914092d4738882c754b9d2a8f17e1fd0e30998d0ba684f47d8
+filer    pypi-wheel django-filer 3.6.0 b441e081f0f5688d234815bd0421a1bafa10217eac31bdfe7c3ef3b092430bb3
+dlm      pypi-wheel nautobot-device-lifecycle-mgmt 4.2.1 0363e785a5ed9fb9923e28a051efd70ddab494b5bffe4069a4a9a35c12e68362
+pulpdeb  pypi-wheel pulp-deb 3.11.1 db86ccff48f80baebcd4d9bf0b974469ad13631cc5a9a9b1e40f4e1b23e6239f
+owfirmware pypi-wheel openwisp-firmware-upgrader 1.3.1 dcc64fa67de355d36ba33fc8008390d7251ffa9f292f96f0b7a1b1ae8ff4fbda
+proctoring pypi-wheel edx-proctoring 6.1.4 745a43623ed417c97fc0fa6f01c43367494e6efb0c89a6224bfec7cca3c1b749
 "
 
 want=" $* "

@@ -191,6 +191,12 @@ paths_of() {
     mezzanine) paths=mezzanine; langs="--lang python" ;;
     goldenconfig) paths=nautobot_golden_config; langs="--lang python" ;;
     ora2) paths=openassessment; langs="--lang python" ;;
+    ssot) paths=nautobot_ssot; langs="--lang python" ;;
+    filer) paths=filer; langs="--lang python" ;;
+    dlm) paths=nautobot_device_lifecycle_mgmt; langs="--lang python" ;;
+    pulpdeb) paths=pulp_deb; langs="--lang python" ;;
+    owfirmware) paths=openwisp_firmware_upgrader; langs="--lang python" ;;
+    proctoring) paths=edx_proctoring; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -48,6 +48,7 @@
 #   bash bench/scan/precision.sh heldout37   # round 37 (fides, oskeystone, n8ndb, strapirw, nocobaseds), the same
 #   bash bench/scan/precision.sh heldout38   # round 38 (pulprpm, pulpansible, owmonitoring, machina, djwiki), the same
 #   bash bench/scan/precision.sh heldout39   # round 39 (coldfront, djledger, mezzanine, goldenconfig, ora2), the same
+#   bash bench/scan/precision.sh heldout40   # round 40 (ssot, filer, dlm, pulpdeb, owfirmware, proctoring), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -101,6 +102,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout37) set -- fides oskeystone n8ndb strapirw nocobaseds; seed=heldout-2026-12-06-r37; all=80 ;;
     heldout38) set -- pulprpm pulpansible owmonitoring machina djwiki; seed=heldout-2026-12-06-r38; all=80 ;;
     heldout39) set -- coldfront djledger mezzanine goldenconfig ora2; seed=heldout-2026-12-06-r39; all=80 ;;
+    heldout40) set -- ssot filer dlm pulpdeb owfirmware proctoring; seed=heldout-2026-12-06-r40; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
