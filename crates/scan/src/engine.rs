@@ -177,6 +177,8 @@ impl<'r> Engine<'r> {
         {
             let mut seen: HashSet<(u32, usize)> = HashSet::new();
             let mut inert_cache = crate::inert::Cache::new();
+            // loop node -> whether its comments say it goes one item at a time on purpose
+            let mut said: HashMap<usize, bool> = HashMap::new();
             // (rule, context node) -> index of the finding that stands for the group
             let mut groups: HashMap<(u32, usize), usize> = HashMap::new();
             let mut stack: Vec<Node<'_>> = Vec::new();
@@ -226,11 +228,15 @@ impl<'r> Engine<'r> {
                         if !seen.insert((i, line)) {
                             continue;
                         }
-                        // per-item work over a handful of things by nature is not reported
+                        // per-item work over a handful of things by nature is not reported,
+                        // nor in a loop whose comments say it goes one item at a time on purpose
                         if rule.per_item
                             && m.context.is_some_and(|a| {
                                 crate::size::of_loops(a, &stack, &lr.function_kinds, src).0
                                     == crate::size::LoopSize::Small
+                                    || *said
+                                        .entry(a.id())
+                                        .or_insert_with(|| crate::size::one_at_a_time(a, src))
                             })
                         {
                             continue;

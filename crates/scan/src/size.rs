@@ -15,9 +15,11 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
 mod expr;
+mod said;
 use expr::{
     collection_name, counted, first_argument, identifiers, one_parents_part, slices_of, unwrap,
 };
+pub(crate) use said::one_at_a_time;
 
 /// What the names of a loop say about its length.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
