@@ -213,6 +213,16 @@ fn a_part_of_one_object_is_not_sized_by_its_items_names() {
         LoopSize::Unknown
     );
     assert_eq!(size(Some("user"), Some("users[i]")), LoopSize::Data);
+    // the attributes of one object (DiffSync's `create(cls, adapter, ids, attrs)`)
+    assert_eq!(
+        size(Some("_inv_item"), Some("attrs[\"inventory_items\"]")),
+        LoopSize::Unknown
+    );
+    assert_eq!(
+        size(Some("_, item"), Some("attrs[\"vlans\"].items()")),
+        LoopSize::Unknown
+    );
+    assert_eq!(size(Some("item"), Some("items_attrs")), LoopSize::Data);
     assert_eq!(keyed_as_attribute("a[\"b\"]['c'][k].d"), "a.b.c[k].d");
 }
 

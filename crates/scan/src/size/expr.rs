@@ -151,8 +151,8 @@ pub(super) fn one_parents_part(e: &str) -> bool {
             });
     }
     // `order.shipments`, `post.tags.all()`: the children of one thing named for what it is
-    // (not of a response or a result, which carry whatever was fetched); a keyed part
-    // (`perm_spec["users"]`) is read as an attribute
+    // (not of a response or a result, which carry whatever was fetched), or its attributes'
+    // (`attrs["vlans"]`); a keyed part (`perm_spec["users"]`) is read as an attribute
     let keyed = keyed_as_attribute(e);
     let bare = bare_of(&keyed);
     let bare = bare.as_str();
@@ -167,7 +167,9 @@ pub(super) fn one_parents_part(e: &str) -> bool {
                 .starts_with(|c: char| c.is_lowercase())
             && !PASS.contains(&attr)
             && head.len() > 2
-            && singular(&head) == head
+            // one thing, or the attributes of one (`attrs["vlans"]`: DiffSync's create and
+            // update, DRF's validate)
+            && (singular(&head) == head || matches!(head.as_str(), "attrs" | "attributes"))
             && !GENERIC.contains(&head.as_str())
             && !CARRIERS.contains(&head.as_str())
         {
