@@ -42,6 +42,7 @@
 #   CORPORA=heldout38 bash bench/scan.sh # round 38's (Pulp's RPM and Ansible plugins, OpenWISP monitoring, django-machina, django-wiki)
 #   CORPORA=heldout39 bash bench/scan.sh # round 39's (ColdFront, django-ledger, Mezzanine, Nautobot Golden Config, ORA2)
 #   CORPORA=heldout40 bash bench/scan.sh # round 40's (Nautobot SSoT, django-filer, Nautobot Device Lifecycle Management, Pulp's Debian plugin, OpenWISP firmware upgrader, edx-proctoring)
+#   CORPORA=heldout41 bash bench/scan.sh # round 41's (Medusa's fulfillment, promotion and pricing modules, Strapi's content releases and i18n, Vendure's payments plugin, Pulp's Python plugin, OpenWISP IPAM)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -225,6 +226,11 @@ elif [ "${CORPORA:-}" = heldout40 ]; then
   cd "$scan/.corpus"
   PATHS=(ssot/nautobot_ssot filer/filer dlm/nautobot_device_lifecycle_mgmt pulpdeb/pulp_deb
     owfirmware/openwisp_firmware_upgrader proctoring/edx_proctoring)
+elif [ "${CORPORA:-}" = heldout41 ]; then
+  bash "$scan/corpus.sh" medusaful medusapromo medusaprice strapicr strapii18n vendurepay pulppy owipam
+  cd "$scan/.corpus"
+  PATHS=(medusaful/dist medusapromo/dist medusaprice/dist strapicr/dist/server strapii18n/dist/server
+    vendurepay/package pulppy/pulp_python owipam/openwisp_ipam)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -312,6 +318,12 @@ case "${CORPORA:-}" in
   # the browser code the Django applications ship (SSoT's and Device Lifecycle's are their documentation sites')
   heldout40) bundles ssot/nautobot_ssot/static filer/filer/static dlm/nautobot_device_lifecycle_mgmt/static \
     owfirmware/openwisp_firmware_upgrader/static proctoring/edx_proctoring/static ;;
+  # Strapi's packages ship each server file twice (CommonJS and ES modules); OpenWISP IPAM's
+  # browser code
+  heldout41) bundles owipam/openwisp_ipam/static
+    for c in strapicr strapii18n; do
+      echo '*.mjs' > $c/dist/server/.ignore; echo "$c/**/*.mjs" >> .semgrepignore
+    done ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -199,6 +199,14 @@ dlm      pypi-wheel nautobot-device-lifecycle-mgmt 4.2.1 0363e785a5ed9fb9923e28a
 pulpdeb  pypi-wheel pulp-deb 3.11.1 db86ccff48f80baebcd4d9bf0b974469ad13631cc5a9a9b1e40f4e1b23e6239f
 owfirmware pypi-wheel openwisp-firmware-upgrader 1.3.1 dcc64fa67de355d36ba33fc8008390d7251ffa9f292f96f0b7a1b1ae8ff4fbda
 proctoring pypi-wheel edx-proctoring 6.1.4 745a43623ed417c97fc0fa6f01c43367494e6efb0c89a6224bfec7cca3c1b749
+medusaful npm  @medusajs/fulfillment 2.21.2 e3433e24f2566a4b645bdc7267933292748e0843b9eac341141058c72a82b77e
+medusapromo npm @medusajs/promotion 2.21.2 c85589308810a6a782aff165a429f228b5070a3dbf326a233a0eb51901418c09
+medusaprice npm @medusajs/pricing 2.21.2 fc2873f5de7092beee5c84bdfd006ac74455328325add3d6619227626f2eb2ba
+strapicr npm   @strapi/content-releases 5.54.0 76612277feab3ba0cfe52e8999c84b37fb0555007cad1948660efec1767e987a
+strapii18n npm @strapi/i18n 5.54.0 cb0be8816c619bc0027831dc89c0d8b525b9f2ef2a38a2c3e5498eec8df8b6c1
+vendurepay npm @vendure/payments-plugin 3.5.6 488fb7735c24594ed9ff3baa9237c165ddf57b77289b35d1f88ba265813935c0
+pulppy   pypi-wheel pulp-python 3.36.4 2b2314c890108be6a7c554fcaeb034df411982c67ad628a14fcbc485be36be15
+owipam   pypi-wheel openwisp-ipam 1.3.1 d787f5089c71d23948c799095bf61d84153770f71df71564e093164510fe9905
 "
 
 want=" $* "

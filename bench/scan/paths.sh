@@ -197,6 +197,12 @@ paths_of() {
     pulpdeb) paths=pulp_deb; langs="--lang python" ;;
     owfirmware) paths=openwisp_firmware_upgrader; langs="--lang python" ;;
     proctoring) paths=edx_proctoring; langs="--lang python" ;;
+    medusaful|medusapromo|medusaprice) paths=dist; langs="--lang javascript" ;;
+    strapicr) js_only strapicr dist/server ;;
+    strapii18n) js_only strapii18n dist/server ;;
+    vendurepay) paths=package; langs="--lang javascript" ;;
+    pulppy) paths=pulp_python; langs="--lang python" ;;
+    owipam) paths=openwisp_ipam; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
