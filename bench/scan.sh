@@ -43,6 +43,7 @@
 #   CORPORA=heldout39 bash bench/scan.sh # round 39's (ColdFront, django-ledger, Mezzanine, Nautobot Golden Config, ORA2)
 #   CORPORA=heldout40 bash bench/scan.sh # round 40's (Nautobot SSoT, django-filer, Nautobot Device Lifecycle Management, Pulp's Debian plugin, OpenWISP firmware upgrader, edx-proctoring)
 #   CORPORA=heldout41 bash bench/scan.sh # round 41's (Medusa's fulfillment, promotion and pricing modules, Strapi's content releases and i18n, Vendure's payments plugin, Pulp's Python plugin, OpenWISP IPAM)
+#   CORPORA=heldout42 bash bench/scan.sh # round 42's (Arize Phoenix, Fief, Datasette, Jupyter Server, Chainlit)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -231,6 +232,10 @@ elif [ "${CORPORA:-}" = heldout41 ]; then
   cd "$scan/.corpus"
   PATHS=(medusaful/dist medusapromo/dist medusaprice/dist strapicr/dist/server strapii18n/dist/server
     vendurepay/package pulppy/pulp_python owipam/openwisp_ipam)
+elif [ "${CORPORA:-}" = heldout42 ]; then
+  bash "$scan/corpus.sh" phoenix fief datasette jpserver chainlit
+  cd "$scan/.corpus"
+  PATHS=(phoenix/phoenix fief/fief datasette/datasette jpserver/jupyter_server chainlit/chainlit)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -324,6 +329,9 @@ case "${CORPORA:-}" in
     for c in strapicr strapii18n; do
       echo '*.mjs' > $c/dist/server/.ignore; echo "$c/**/*.mjs" >> .semgrepignore
     done ;;
+  # the browser code the applications ship
+  heldout42) bundles phoenix/phoenix/server/static fief/fief/static datasette/datasette/static \
+    chainlit/chainlit/frontend chainlit/chainlit/copilot ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -207,6 +207,11 @@ strapii18n npm @strapi/i18n 5.54.0 cb0be8816c619bc0027831dc89c0d8b525b9f2ef2a38a
 vendurepay npm @vendure/payments-plugin 3.5.6 488fb7735c24594ed9ff3baa9237c165ddf57b77289b35d1f88ba265813935c0
 pulppy   pypi-wheel pulp-python 3.36.4 2b2314c890108be6a7c554fcaeb034df411982c67ad628a14fcbc485be36be15
 owipam   pypi-wheel openwisp-ipam 1.3.1 d787f5089c71d23948c799095bf61d84153770f71df71564e093164510fe9905
+phoenix  pypi-wheel arize-phoenix 20.26.1 dd318844cba1d7021d8accaa995b7f3716d559eab4afb549dfb1017dd51bab56
+fief     pypi-wheel fief-server 0.27.0 e5361f33b37e31d928eae3f744b2dceddea72627c077ff3b2275faa55ec2e032
+datasette pypi-wheel datasette 0.65.5 ca5faf528d4c1acc22e78b0274257435683ae6c75cf275939f2b92a10e498dbb
+jpserver pypi-wheel jupyter-server 2.21.1 2a6467606af7dbae2e7e31640030025969e15db6a649eae334af90415dc71dca
+chainlit pypi-wheel chainlit 2.12.0 17cbd2c408f775a123892984bf9170674b5c81a01f7a8af278912e2786253ffc
 "
 
 want=" $* "

@@ -203,6 +203,11 @@ paths_of() {
     vendurepay) paths=package; langs="--lang javascript" ;;
     pulppy) paths=pulp_python; langs="--lang python" ;;
     owipam) paths=openwisp_ipam; langs="--lang python" ;;
+    phoenix) paths=phoenix; langs="--lang python" ;;
+    fief) paths=fief; langs="--lang python" ;;
+    datasette) paths=datasette; langs="--lang python" ;;
+    jpserver) paths=jupyter_server; langs="--lang python" ;;
+    chainlit) paths=chainlit; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
