@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use tree_sitter::Node;
 
 mod expr;
+mod groups;
 mod said;
 use expr::{
     collection_name, counted, first_argument, identifiers, one_parents_part, slices_of, unwrap,
@@ -191,11 +192,29 @@ pub(crate) fn of_loops(
     function_kinds: &[u16],
     src: &[u8],
 ) -> (LoopSize, Option<String>) {
-    let inner = of_loop(context, src);
+    let mut inner = of_loop(context, src);
     let at = stack
         .iter()
         .rposition(|a| a.id() == context.id())
         .unwrap_or(0);
+    // a loop over the groups the function sorted its items into: once per group, the
+    // batched form
+    if inner.0 != LoopSize::Small {
+        let function = stack[..at]
+            .iter()
+            .rev()
+            .find(|a| function_kinds.contains(&a.kind_id()));
+        let walked = loop_parts(context, src).1;
+        if let (Some(f), Some(walked)) = (function, walked) {
+            let before = src
+                .get(f.start_byte()..context.start_byte())
+                .and_then(|b| std::str::from_utf8(b).ok())
+                .unwrap_or("");
+            if let Some(name) = groups::walked_groups(walked, before) {
+                inner = (LoopSize::Small, Some(name));
+            }
+        }
+    }
     let within: Vec<Node<'_>> = stack[..at]
         .iter()
         .rev()

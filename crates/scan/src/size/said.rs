@@ -1,6 +1,7 @@
 //! What the loop's own comments say: a per-item loop whose author wrote that its items are
 //! handled one at a time on purpose (`# one by one`, `// sequentially`, `individually`,
-//! `order matters`) is not a loop to batch or to run concurrently, whatever it walks.
+//! `order matters`), in a comment or in the log line right before it, is not a loop to batch
+//! or to run concurrently, whatever it walks.
 
 use tree_sitter::Node;
 
@@ -13,7 +14,9 @@ macro_rules! rx {
 }
 
 /// Whether a comment of the loop `lp` says its items are handled one at a time on purpose:
-/// the block of comment lines right above the loop, or a comment inside it.
+/// the block of comment lines right above the loop, the log call right before it (a fallback
+/// that says what it does: `logger.warning("… inserting them individually")`), or a comment
+/// inside it.
 pub(crate) fn one_at_a_time(lp: Node<'_>, src: &[u8]) -> bool {
     let said = rx!(
         r"(?i)\b(one by one|one at a time|one after (another|the other)|sequentially|serially|individually|in sequence|order matters|in (the )?(right|correct) order|must (be )?(run|done|processed|applied|executed|handled|resolved) in order|(deliberately|intentionally) (sequential|serial|not (run )?(in parallel|concurrently|batched|in bulk)))\b"
@@ -30,6 +33,18 @@ pub(crate) fn one_at_a_time(lp: Node<'_>, src: &[u8]) -> bool {
         if said.is_match(l) {
             return true;
         }
+    }
+    // the log line right before the loop (`logger.warning("… saving %s costs one at a time")`)
+    let mut prev = lp.prev_named_sibling();
+    while prev.is_some_and(|p| p.kind().contains("comment")) {
+        prev = prev.and_then(|p| p.prev_named_sibling());
+    }
+    let logger = rx!(r"^(?:self\.|this\.)?_?(?:log|logger|logging|LOG|LOGGER|console)\.\w+\s*\(");
+    if prev
+        .and_then(|p| p.utf8_text(src).ok())
+        .is_some_and(|t| logger.is_match(t.trim_start()) && said.is_match(t))
+    {
+        return true;
     }
     // comments inside the loop
     let mut cur = lp.walk();
@@ -85,6 +100,14 @@ mod tests {
         // a comment above a blank line is not the loop's
         assert!(!first_loop(
             "def f(qs):\n    # one by one\n    x = 1\n    for f in qs:\n        f.delete()\n",
+            py()
+        ));
+        assert!(first_loop(
+            "def f(rows):\n    if failed:\n        logger.warning(\n            \"Batch failed; saving %s rows one at a time\", len(rows)\n        )\n        for r in rows:\n            save(r)\n",
+            py()
+        ));
+        assert!(!first_loop(
+            "def f(rows):\n    notify(\"one at a time\")\n    for r in rows:\n        save(r)\n",
             py()
         ));
         let js = || tree_sitter_javascript::LANGUAGE.into();

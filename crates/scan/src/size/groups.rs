@@ -1,0 +1,120 @@
+//! Loops over groups: a function that sorts its items into groups (`by_owner[k].append(x)`
+//! into a `defaultdict(list)`, `setdefault(k, []).append(x)`, lodash's `groupBy`, `(g[k] ??=
+//! []).push(x)`) and then walks the groups does its per-item work once per group, with the
+//! whole group at a time: the batched form (a GraphQL data loader's query per segment of its
+//! keys, one `IN (…)` query per owner).
+
+use super::expr::collection_name;
+
+/// A regex compiled once per process.
+macro_rules! rx {
+    ($p:expr $(,)?) => {{
+        static CELL: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+        crate::runs::re(&CELL, $p)
+    }};
+}
+
+/// The name of the groups the loop walks (`walked`: its collection's text), when `before` —
+/// the text of its function up to the loop — builds them by grouping, or the loop groups
+/// itself (`for key, rows in groupby(…)`).
+pub(super) fn walked_groups(walked: &str, before: &str) -> Option<String> {
+    let direct = rx!(r"^\s*(?:[\w.]+\.)?(?:groupby|groupBy|group_by)\s*\(");
+    if direct.is_match(walked) {
+        return Some("groupby".to_string());
+    }
+    let name = collection_name(walked)?;
+    if name.is_empty()
+        || !name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '$')
+    {
+        return None;
+    }
+    let n = regex::escape(&name);
+    // what puts an item into a group: `g[k].append(x)`, `g[k][p].append(x)`,
+    // `g.setdefault(k, []).append(x)`, `g[k].push(x)`, `(g[k] ??= []).push(x)`,
+    // `g.get(k).push(x)` (a Map), `g[k] = g[k] || []`
+    let add = [
+        format!(r"\b{n}(?:\[[^\]\n]+\]){{1,2}}\.(?:append|add|extend|push)\s*\("),
+        format!(r"\b{n}\.setdefault\([^\n]*\)\.(?:append|add|extend)\s*\("),
+        format!(r"\(\s*{n}\[[^\]\n]+\]\s*(?:\?\?|\|\|)=\s*\[\s*\]\s*\)\s*\.push\s*\("),
+        format!(r"\b{n}\.get\([^\n]*\)\??\.push\s*\("),
+    ];
+    // what makes the name a grouping to start with (with `g[k].append`, a dict of lists)
+    let made = [
+        // (an annotation may span lines: `arguments: defaultdict[\n Segment, …\n] = …`)
+        format!(r"\b{n}\s*(?::[^=]{{0,300}}?)?=\s*(?:collections\.)?defaultdict\s*\("),
+        format!(r"\b{n}\s*(?::[^=]{{0,300}}?)?=\s*(?:[\w.]+\.)?(?:groupby|groupBy|group_by)\s*\("),
+    ];
+    let found = |pats: &[String]| {
+        pats.iter()
+            .any(|p| regex::Regex::new(p).is_ok_and(|r| r.is_match(before)))
+    };
+    let grouped = found(&made[1..]) || (found(&add[..1]) && found(&made[..1])) || found(&add[1..]);
+    grouped.then_some(name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_built_in_the_function_are_the_batched_form() {
+        let loader = "
+    async def _load_fn(self, keys):
+        arguments: defaultdict[
+            Segment,
+            defaultdict[Param, list[ResultPosition]],
+        ] = defaultdict(lambda: defaultdict(list))
+        for position, key in enumerate(keys):
+            segment, param = _cache_key_fn(key)
+            arguments[segment][param].append(position)
+";
+        assert_eq!(
+            walked_groups("arguments.items()", loader).as_deref(),
+            Some("arguments")
+        );
+        let owners = "
+def sync(flows):
+    by_owner = {}
+    for f in flows:
+        by_owner.setdefault(f.owner_id, []).append(f.id)
+";
+        assert_eq!(
+            walked_groups("by_owner.items()", owners).as_deref(),
+            Some("by_owner")
+        );
+        let js = "
+async function sync(rows) {
+  const byShop = {};
+  for (const r of rows) (byShop[r.shopId] ??= []).push(r);
+";
+        assert_eq!(
+            walked_groups("Object.entries(byShop)", js).as_deref(),
+            Some("byShop")
+        );
+        assert_eq!(
+            walked_groups("groupby(rows, key=itemgetter(0))", "").as_deref(),
+            Some("groupby")
+        );
+        let grouped = "const grouped = _.groupBy(orders, 'customerId');";
+        assert_eq!(
+            walked_groups("Object.keys(grouped)", grouped).as_deref(),
+            Some("grouped")
+        );
+        // a dict of values, not of groups; a list appended to; another name grouped
+        let plain = "
+def f(users):
+    totals = {}
+    names = []
+    other = defaultdict(list)
+    for u in users:
+        totals[u.id] = u.total
+        names.append(u.name)
+        other[u.team].append(u)
+";
+        assert_eq!(walked_groups("totals.items()", plain), None);
+        assert_eq!(walked_groups("names", plain), None);
+        assert_eq!(walked_groups("users", plain), None);
+    }
+}
