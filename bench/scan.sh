@@ -44,6 +44,7 @@
 #   CORPORA=heldout40 bash bench/scan.sh # round 40's (Nautobot SSoT, django-filer, Nautobot Device Lifecycle Management, Pulp's Debian plugin, OpenWISP firmware upgrader, edx-proctoring)
 #   CORPORA=heldout41 bash bench/scan.sh # round 41's (Medusa's fulfillment, promotion and pricing modules, Strapi's content releases and i18n, Vendure's payments plugin, Pulp's Python plugin, OpenWISP IPAM)
 #   CORPORA=heldout42 bash bench/scan.sh # round 42's (Arize Phoenix, Fief, Datasette, Jupyter Server, Chainlit)
+#   CORPORA=heldout43 bash bench/scan.sh # round 43's (dstack, LightRAG, OPAL server, Flower)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -236,6 +237,10 @@ elif [ "${CORPORA:-}" = heldout42 ]; then
   bash "$scan/corpus.sh" phoenix fief datasette jpserver chainlit
   cd "$scan/.corpus"
   PATHS=(phoenix/phoenix fief/fief datasette/datasette jpserver/jupyter_server chainlit/chainlit)
+elif [ "${CORPORA:-}" = heldout43 ]; then
+  bash "$scan/corpus.sh" dstack lightrag opal flower
+  cd "$scan/.corpus"
+  PATHS=(dstack/dstack lightrag/lightrag opal/opal_server flower/flower)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -332,6 +337,8 @@ case "${CORPORA:-}" in
   # the browser code the applications ship
   heldout42) bundles phoenix/phoenix/server/static fief/fief/static datasette/datasette/static \
     chainlit/chainlit/frontend chainlit/chainlit/copilot ;;
+  heldout43) bundles dstack/dstack/_internal/server/statics lightrag/lightrag/api/webui \
+    flower/flower/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

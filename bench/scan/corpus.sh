@@ -212,6 +212,10 @@ fief     pypi-wheel fief-server 0.27.0 e5361f33b37e31d928eae3f744b2dceddea72627c
 datasette pypi-wheel datasette 0.65.5 ca5faf528d4c1acc22e78b0274257435683ae6c75cf275939f2b92a10e498dbb
 jpserver pypi-wheel jupyter-server 2.21.1 2a6467606af7dbae2e7e31640030025969e15db6a649eae334af90415dc71dca
 chainlit pypi-wheel chainlit 2.12.0 17cbd2c408f775a123892984bf9170674b5c81a01f7a8af278912e2786253ffc
+dstack   pypi-wheel dstack 0.22.5 e83cd6b7161f379ed173c012cd4d4149d1c395af6abf1dae61a9143f78e3cd04
+lightrag pypi-wheel lightrag-hku 1.5.7 895b81d94ca447afc6290c0e049d339f6caed46fbf29e4324f6db987046c6fcb
+opal     pypi-wheel opal-server 0.9.9 9f9307cc5432fd5a1992177a57a7eeb337e96eb554d6888a2322bb51bf1e8ff8
+flower   pypi-wheel flower 2.2.0 374cbdd92282576ffab66b0da3c3038a2ba1ec34b343b8197dca2e85ce4209f1
 "
 
 want=" $* "

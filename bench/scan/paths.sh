@@ -208,6 +208,10 @@ paths_of() {
     datasette) paths=datasette; langs="--lang python" ;;
     jpserver) paths=jupyter_server; langs="--lang python" ;;
     chainlit) paths=chainlit; langs="--lang python" ;;
+    dstack) paths=dstack; langs="--lang python" ;;
+    lightrag) paths=lightrag; langs="--lang python" ;;
+    opal) paths=opal_server; langs="--lang python" ;;
+    flower) paths=flower; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -51,6 +51,7 @@
 #   bash bench/scan/precision.sh heldout40   # round 40 (ssot, filer, dlm, pulpdeb, owfirmware, proctoring), the same
 #   bash bench/scan/precision.sh heldout41   # round 41 (medusaful, medusapromo, medusaprice, strapicr, strapii18n, vendurepay, pulppy, owipam), the same
 #   bash bench/scan/precision.sh heldout42   # round 42 (phoenix, fief, datasette, jpserver, chainlit), the same
+#   bash bench/scan/precision.sh heldout43   # round 43 (dstack, lightrag, opal, flower), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -107,6 +108,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout40) set -- ssot filer dlm pulpdeb owfirmware proctoring; seed=heldout-2026-12-06-r40; all=80 ;;
     heldout41) set -- medusaful medusapromo medusaprice strapicr strapii18n vendurepay pulppy owipam; seed=heldout-2026-12-07-r41; all=80 ;;
     heldout42) set -- phoenix fief datasette jpserver chainlit; seed=heldout-2026-12-07-r42; all=80 ;;
+    heldout43) set -- dstack lightrag opal flower; seed=heldout-2026-12-07-r43; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
