@@ -54,11 +54,13 @@ pub(crate) fn registration(lang: Language, text: &str) -> Option<String> {
         let reg = re(
             &PY,
             // pika, kafka-python / aiokafka, FastStream and Faust subscribers
-            r"\.basic_consume\s*\(|\b(?:AIO)?KafkaConsumer\s*\(|(?m)^[ \t]*@[\w.]*\.(?:subscriber|agent)\s*\(",
+            // (ASCII classes and word boundaries throughout: Unicode ones send files with
+            // non-ASCII text to the slow engine)
+            r"\.basic_consume[ \t]*\(|(?-u:\b)(?:AIO)?KafkaConsumer[ \t]*\(|(?m)^[ \t]*@[A-Za-z0-9_.]*\.(?:subscriber|agent)[ \t]*\(",
         );
         let http = re(
             &PY_HTTP,
-            r"def[ \t]+\w+\((?:self,\s*)?request\b|@[\w.]*\b(?:route|api_view|get|post|put|patch|delete)\s*\(",
+            r"def[ \t]+[A-Za-z0-9_]+\((?:self,[ \t\n]*)?request(?-u:\b)|@[A-Za-z0-9_.]*(?-u:\b)(?:route|api_view|get|post|put|patch|delete)[ \t]*\(",
         );
         (reg.find(text)?, http)
     };

@@ -30,27 +30,43 @@ pub(super) fn walked_groups(walked: &str, before: &str) -> Option<String> {
     {
         return None;
     }
-    let n = regex::escape(&name);
-    // what puts an item into a group: `g[k].append(x)`, `g[k][p].append(x)`,
-    // `g.setdefault(k, []).append(x)`, `g[k].push(x)`, `(g[k] ??= []).push(x)`,
-    // `g.get(k).push(x)` (a Map), `g[k] = g[k] || []`
-    let add = [
-        format!(r"\b{n}(?:\[[^\]\n]+\]){{1,2}}\.(?:append|add|extend|push)\s*\("),
-        format!(r"\b{n}\.setdefault\([^\n]*\)\.(?:append|add|extend)\s*\("),
-        format!(r"\(\s*{n}\[[^\]\n]+\]\s*(?:\?\?|\|\|)=\s*\[\s*\]\s*\)\s*\.push\s*\("),
-        format!(r"\b{n}\.get\([^\n]*\)\??\.push\s*\("),
-    ];
-    // what makes the name a grouping to start with (with `g[k].append`, a dict of lists)
-    let made = [
-        // (an annotation may span lines: `arguments: defaultdict[\n Segment, …\n] = …`)
-        format!(r"\b{n}\s*(?::[^=]{{0,300}}?)?=\s*(?:collections\.)?defaultdict\s*\("),
-        format!(r"\b{n}\s*(?::[^=]{{0,300}}?)?=\s*(?:[\w.]+\.)?(?:groupby|groupBy|group_by)\s*\("),
-    ];
-    let found = |pats: &[String]| {
-        pats.iter()
-            .any(|p| regex::Regex::new(p).is_ok_and(|r| r.is_match(before)))
+    // what follows each whole-word use of the name in the function's text
+    let uses: Vec<(Option<char>, &str)> = before
+        .match_indices(name.as_str())
+        .filter(|(i, _)| {
+            let prev = before[..*i].chars().next_back();
+            let next = before[i + name.len()..].chars().next();
+            !prev.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$')
+                && !next.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$')
+        })
+        .map(|(i, _)| {
+            let prev = before[..i]
+                .trim_end_matches([' ', '\t'])
+                .chars()
+                .next_back();
+            (prev, &before[i + name.len()..])
+        })
+        .collect();
+    let any = |re: &regex::Regex, after_paren: bool| {
+        uses.iter()
+            .any(|(prev, rest)| (!after_paren || *prev == Some('(')) && re.is_match(rest))
     };
-    let grouped = found(&made[1..]) || (found(&add[..1]) && found(&made[..1])) || found(&add[1..]);
+    // what puts an item into a group: `g[k].append(x)`, `g[k][p].append(x)`, `g[k].push(x)`;
+    // `g.setdefault(k, []).append(x)`; `(g[k] ??= []).push(x)`; `g.get(k).push(x)` (a Map)
+    let keyed = rx!(r"^(?:\[[^\]\n]+\]){1,2}\.(?:append|add|extend|push)\s*\(");
+    let setdefault = rx!(r"^\.setdefault\([^\n]*\)\.(?:append|add|extend)\s*\(");
+    let or_new = rx!(r"^\[[^\]\n]+\]\s*(?:\?\?|\|\|)=\s*\[\s*\]\s*\)\s*\.push\s*\(");
+    let map_get = rx!(r"^\.get\([^\n]*\)\??\.push\s*\(");
+    // what makes the name a grouping to start with (with `g[k].append`, a dict of lists); an
+    // annotation may span lines (`arguments: defaultdict[\n Segment, …\n] = …`)
+    let dict_of_lists = rx!(r"^\s*(?::[^=]{0,300}?)?=\s*(?:collections\.)?defaultdict\s*\(");
+    let grouped_by =
+        rx!(r"^\s*(?::[^=]{0,300}?)?=\s*(?:[\w.]+\.)?(?:groupby|groupBy|group_by)\s*\(");
+    let grouped = any(grouped_by, false)
+        || (any(keyed, false) && any(dict_of_lists, false))
+        || any(setdefault, false)
+        || any(or_new, true)
+        || any(map_get, false);
     grouped.then_some(name)
 }
 
