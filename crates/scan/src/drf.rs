@@ -106,7 +106,7 @@ fn base_names(bases: &str) -> impl Iterator<Item = &str> {
 
 /// The block that starts with the line holding byte `at` of `body` (a `def` and its body): up
 /// to the next line, not blank and not a comment, indented no deeper than its first.
-fn block(body: &str, at: usize) -> &str {
+pub(crate) fn block(body: &str, at: usize) -> &str {
     let start = body[..at].rfind('\n').map_or(0, |i| i + 1);
     let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
     let first = &body[start..];
@@ -450,7 +450,7 @@ fn expr_rows(expr: &str, method: &str, declared: &str, depth: u8) -> Option<(Loo
 /// The module a view's file imports serializer `name` (`OrderSerializer`,
 /// `serializers.OrderSerializer`) from, as a path without `.py`; the view's own file when it
 /// imports no such name; `None` when a star import may bring it.
-fn module_of(name: &str, file: &str, text: &str) -> Option<String> {
+pub(crate) fn module_of(name: &str, file: &str, text: &str) -> Option<String> {
     static FROM: OnceLock<Regex> = OnceLock::new();
     let (qualifier, class) = match name.rsplit_once('.') {
         Some((q, c)) => (Some(q), c),
@@ -512,7 +512,7 @@ fn module_of(name: &str, file: &str, text: &str) -> Option<String> {
 
 /// Whether the class of a finding in `file` is the one a view imports from `module` (a path
 /// without `.py`; an absolute import is matched as a suffix of the file's path).
-fn defined_in(file: &str, module: &str) -> bool {
+pub(crate) fn defined_in(file: &str, module: &str) -> bool {
     let f = file.trim_end_matches(".py");
     let f = f.strip_suffix("/__init__").unwrap_or(f);
     f == module || f.ends_with(&format!("/{module}")) || module.ends_with(&format!("/{f}"))

@@ -31,6 +31,7 @@ pub mod routes;
 pub mod rule;
 mod runs;
 pub mod size;
+mod sleepers;
 pub mod suppress;
 mod walk;
 
@@ -376,6 +377,15 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &mut findings,
         &mut classes,
         walked.facts.iter().map(|f| &f.models),
+        &|f| std::fs::read_to_string(f).ok(),
+    );
+    sleepers::drop_sleeps(
+        &mut findings,
+        &mut classes,
+        walked
+            .facts
+            .iter()
+            .map(|f| (f.file.as_str(), f.sleepers.as_slice())),
         &|f| std::fs::read_to_string(f).ok(),
     );
     let defined = reach::definition_counts(&walked.facts);

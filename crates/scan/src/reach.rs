@@ -37,6 +37,8 @@ pub(crate) struct FileFacts {
     pub(crate) list_views: Vec<crate::drf::ListView>,
     /// Its Django models' relations and its managers that load relations (Python).
     pub(crate) models: crate::relations::Declared,
+    /// Its top-level `async def`s that await nothing but a sleep (Python).
+    pub(crate) sleepers: Vec<String>,
 }
 
 /// Names too common to say anything about who calls whom.
@@ -441,6 +443,11 @@ pub(crate) fn facts(
             crate::relations::declared(text)
         } else {
             crate::relations::Declared::default()
+        },
+        sleepers: if lang == Language::Python {
+            crate::sleepers::sleepers(text)
+        } else {
+            Vec::new()
         },
     }
 }

@@ -649,3 +649,34 @@ fn relations_read_per_row_are_judged_by_the_models_of_the_tree() {
         alone.findings
     );
 }
+
+/// Awaiting a helper of another module that only sleeps (a cooperative yield) is a sleep:
+/// the loop's await of it is not reported, while its await of a helper doing I/O is, and a
+/// loop awaiting both keeps only the I/O.
+#[test]
+fn awaits_of_an_imported_helper_that_only_sleeps_are_sleeps() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "app/utils.py",
+        "import asyncio\n\n\nasync def cooperative_yield(i, every=64):\n    if i % every == 0:\n        await asyncio.sleep(0)\n\n\nasync def push_document(client, doc):\n    await asyncio.sleep(0)\n    return await client.post(\"/docs\", json=doc)\n",
+    );
+    write(
+        r,
+        "app/api/routes.py",
+        "from ..utils import cooperative_yield, push_document\n\n\nasync def index_documents(request, documents, client):\n    for i, document in enumerate(documents):\n        await cooperative_yield(i)\n    for document in documents:\n        await cooperative_yield(0)\n        await push_document(client, document)\n",
+    );
+    let report = run(r);
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.rule_id == "py-await-in-loop")
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", report.findings);
+    assert_eq!(
+        (found[0].line, found[0].snippet.as_str()),
+        (9, "await push_document(client, document)")
+    );
+    assert!(found[0].statements.is_empty(), "{:#?}", found[0].statements);
+}

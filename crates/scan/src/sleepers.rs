@@ -1,0 +1,165 @@
+//! Awaits of a helper that only sleeps, imported from another module of the project
+//! (`await _cooperative_yield(i)`, whose body is `if i % 64 == 0: await asyncio.sleep(0)`):
+//! like `await asyncio.sleep(…)` itself, which the `await` rules leave alone, it gives other
+//! tasks a turn and does no I/O. The facts pass reads each Python module's top-level `async
+//! def`s whose only awaits are sleeps ([`sleepers`]); after the walk, [`drop_sleeps`] takes
+//! such awaits out of the per-item `await` findings, and drops a finding with none left. A
+//! helper the same file defines is judged during the walk (`inert.rs`).
+
+use crate::finding::Finding;
+use regex::Regex;
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+/// The rule whose findings list awaits of sleepers.
+const RULE: &str = "py-await-in-loop";
+
+/// The top-level `async def`s of a Python file whose bodies await nothing but a sleep
+/// (`asyncio.sleep`, `anyio.sleep`, `trio.sleep`, `sleep`) at least once, with no `async
+/// for` or `async with`.
+pub(crate) fn sleepers(text: &str) -> Vec<String> {
+    static DEF: OnceLock<Regex> = OnceLock::new();
+    static SLEEP: OnceLock<Regex> = OnceLock::new();
+    if !text.contains("sleep(") || !text.contains("async def") {
+        return Vec::new();
+    }
+    let def = crate::runs::re(
+        &DEF,
+        r"(?m)^async[ \t]+def[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(",
+    );
+    let sleep = crate::runs::re(
+        &SLEEP,
+        r"^await[ \t]+(?:(?:asyncio|anyio|trio)[ \t]*\.[ \t]*)?sleep[ \t]*\(",
+    );
+    def.captures_iter(text)
+        .filter_map(|c| {
+            let at = c.get(0)?.start();
+            let body = crate::drf::block(text, at);
+            // the body after the header's line: every `await` a sleep, at least one
+            let mut awaits = body.match_indices("await").filter(|(i, _)| {
+                let before = body[..*i].chars().next_back();
+                let after = body[i + 5..].chars().next();
+                !before.is_some_and(|ch| ch.is_alphanumeric() || ch == '_')
+                    && after.is_some_and(|ch| ch == ' ' || ch == '\t')
+            });
+            let mut any = false;
+            let only_sleeps = awaits.all(|(i, _)| {
+                any = true;
+                sleep.is_match(&body[i..])
+            });
+            let nested = body.contains("async for") || body.contains("async with");
+            (any && only_sleeps && !nested).then(|| c[1].to_string())
+        })
+        .collect()
+}
+
+/// Takes the awaits of an imported sleeper out of the `py-await-in-loop` findings, and drops
+/// a finding with none left. `sleeping` gives each file's sleepers; `text_of` a file's text.
+pub(crate) fn drop_sleeps<'f>(
+    findings: &mut Vec<Finding>,
+    classes: &mut Vec<Option<String>>,
+    sleeping: impl IntoIterator<Item = (&'f str, &'f [String])>,
+    text_of: &dyn Fn(&str) -> Option<String>,
+) {
+    if !findings.iter().any(|f| f.rule_id == RULE) {
+        return;
+    }
+    let sleeping: Vec<(&str, &[String])> = sleeping
+        .into_iter()
+        .filter(|(_, s)| !s.is_empty())
+        .collect();
+    if sleeping.is_empty() {
+        return;
+    }
+    static CALL: OnceLock<Regex> = OnceLock::new();
+    let call = crate::runs::re(&CALL, r"^await[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(");
+    let mut texts: HashMap<String, Option<String>> = HashMap::new();
+    let mut keep = Vec::with_capacity(findings.len());
+    for f in findings.iter_mut() {
+        if f.rule_id != RULE {
+            keep.push(true);
+            continue;
+        }
+        let text = texts
+            .entry(f.file.clone())
+            .or_insert_with(|| text_of(&f.file))
+            .clone();
+        let Some(text) = text else {
+            keep.push(true);
+            continue;
+        };
+        let sleeps = |s: &str| {
+            let Some(name) = call.captures(s.trim_start()).map(|c| c[1].to_string()) else {
+                return false;
+            };
+            // a name the file defines itself is judged during the walk; a star import may
+            // bring anything
+            let Some(module) = crate::drf::module_of(&name, &f.file, &text) else {
+                return false;
+            };
+            if crate::drf::defined_in(&f.file, &module) {
+                return false;
+            }
+            sleeping
+                .iter()
+                .any(|(file, names)| names.contains(&name) && crate::drf::defined_in(file, &module))
+        };
+        let statements = f.statements_or_self();
+        let kept: Vec<_> = statements
+            .iter()
+            .filter(|s| !sleeps(&s.text))
+            .cloned()
+            .collect();
+        if kept.is_empty() {
+            keep.push(false);
+            continue;
+        }
+        if kept.len() < statements.len() {
+            let first = &kept[0];
+            f.line = first.line;
+            f.column = first.column;
+            f.end_line = first.line;
+            f.end_column = first.column + first.text.chars().count() as u32;
+            f.snippet = first.text.clone();
+            f.statements = if kept.len() > 1 { kept } else { Vec::new() };
+        }
+        keep.push(true);
+    }
+    let mut it = keep.iter();
+    findings.retain(|_| *it.next().expect("one flag per finding"));
+    let mut it = keep.iter();
+    classes.retain(|_| *it.next().expect("one flag per finding"));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn helpers_that_only_sleep_are_read_from_their_module() {
+        let utils = "\
+import asyncio
+
+
+async def _cooperative_yield(i: int, every: int = 64) -> None:
+    \"\"\"Give other tasks a turn.\"\"\"
+    if i % every == 0:
+        await asyncio.sleep(0)
+
+
+async def fetch(client, url):
+    await asyncio.sleep(0.1)
+    return await client.get(url)
+
+
+async def stream(rows):
+    async for r in rows:
+        await asyncio.sleep(0)
+
+
+async def nothing():
+    return 1
+";
+        assert_eq!(sleepers(utils), ["_cooperative_yield"]);
+    }
+}
