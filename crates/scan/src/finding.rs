@@ -240,6 +240,22 @@ impl Finding {
         }
     }
 
+    /// Keeps only `kept` of its statements (at least one, in order): the first becomes its
+    /// location and snippet, and it lists them when there are several.
+    pub(crate) fn keep_statements(&mut self, kept: Vec<Statement>) {
+        let Some(first) = kept.first() else {
+            return;
+        };
+        if (first.line, first.column) != (self.line, self.column) {
+            self.line = first.line;
+            self.column = first.column;
+            self.end_line = first.line;
+            self.end_column = first.column + first.text.chars().count() as u32;
+            self.snippet = first.text.clone();
+        }
+        self.statements = if kept.len() > 1 { kept } else { Vec::new() };
+    }
+
     /// How many items the finding's loop walks, by its names, for a per-item rule.
     pub fn loop_size(&self) -> Option<crate::size::LoopSize> {
         self.context.as_ref().and_then(|c| c.size)
@@ -278,4 +294,40 @@ pub struct Note {
     pub kind: NoteKind,
     /// Details (the size, the first error's line).
     pub message: String,
+}
+
+/// Judges the statements of each finding of `rule` after the walk, with its file's text
+/// (`text_of`, read once per file): `judge` gives the statements to keep, and a finding with
+/// none left is dropped, with its class (`classes`, one per finding). A finding whose file
+/// cannot be read is kept when `keep_unread`.
+pub(crate) fn judge_statements(
+    findings: &mut Vec<Finding>,
+    classes: &mut Vec<Option<String>>,
+    rule: &str,
+    text_of: &dyn Fn(&str) -> Option<String>,
+    keep_unread: bool,
+    mut judge: impl FnMut(&Finding, &str) -> Vec<Statement>,
+) {
+    let mut texts: std::collections::HashMap<String, Option<String>> = Default::default();
+    let mut keep = Vec::with_capacity(findings.len());
+    for f in findings.iter_mut() {
+        if f.rule_id != rule {
+            keep.push(true);
+            continue;
+        }
+        let text = texts
+            .entry(f.file.clone())
+            .or_insert_with(|| text_of(&f.file));
+        let Some(text) = text.as_deref() else {
+            keep.push(keep_unread);
+            continue;
+        };
+        let kept = judge(f, text);
+        keep.push(!kept.is_empty());
+        f.keep_statements(kept);
+    }
+    let mut it = keep.iter();
+    findings.retain(|_| *it.next().expect("one flag per finding"));
+    let mut it = keep.iter();
+    classes.retain(|_| *it.next().expect("one flag per finding"));
 }

@@ -8,7 +8,6 @@
 
 use crate::finding::Finding;
 use regex::Regex;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The rule whose findings list awaits of sleepers.
@@ -73,28 +72,14 @@ pub(crate) fn drop_sleeps<'f>(
     }
     static CALL: OnceLock<Regex> = OnceLock::new();
     let call = crate::runs::re(&CALL, r"^await[ \t]+([A-Za-z_][A-Za-z0-9_]*)[ \t]*\(");
-    let mut texts: HashMap<String, Option<String>> = HashMap::new();
-    let mut keep = Vec::with_capacity(findings.len());
-    for f in findings.iter_mut() {
-        if f.rule_id != RULE {
-            keep.push(true);
-            continue;
-        }
-        let text = texts
-            .entry(f.file.clone())
-            .or_insert_with(|| text_of(&f.file))
-            .clone();
-        let Some(text) = text else {
-            keep.push(true);
-            continue;
-        };
+    crate::finding::judge_statements(findings, classes, RULE, text_of, true, |f, text| {
         let sleeps = |s: &str| {
             let Some(name) = call.captures(s.trim_start()).map(|c| c[1].to_string()) else {
                 return false;
             };
             // a name the file defines itself is judged during the walk; a star import may
             // bring anything
-            let Some(module) = crate::drf::module_of(&name, &f.file, &text) else {
+            let Some(module) = crate::drf::module_of(&name, &f.file, text) else {
                 return false;
             };
             if crate::drf::defined_in(&f.file, &module) {
@@ -104,31 +89,11 @@ pub(crate) fn drop_sleeps<'f>(
                 .iter()
                 .any(|(file, names)| names.contains(&name) && crate::drf::defined_in(file, &module))
         };
-        let statements = f.statements_or_self();
-        let kept: Vec<_> = statements
-            .iter()
+        f.statements_or_self()
+            .into_iter()
             .filter(|s| !sleeps(&s.text))
-            .cloned()
-            .collect();
-        if kept.is_empty() {
-            keep.push(false);
-            continue;
-        }
-        if kept.len() < statements.len() {
-            let first = &kept[0];
-            f.line = first.line;
-            f.column = first.column;
-            f.end_line = first.line;
-            f.end_column = first.column + first.text.chars().count() as u32;
-            f.snippet = first.text.clone();
-            f.statements = if kept.len() > 1 { kept } else { Vec::new() };
-        }
-        keep.push(true);
-    }
-    let mut it = keep.iter();
-    findings.retain(|_| *it.next().expect("one flag per finding"));
-    let mut it = keep.iter();
-    classes.retain(|_| *it.next().expect("one flag per finding"));
+            .collect()
+    });
 }
 
 #[cfg(test)]

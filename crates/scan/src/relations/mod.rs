@@ -238,49 +238,16 @@ pub(crate) fn keep_unloaded<'d>(
         return;
     }
     let index = Index::new(declared);
-    let mut texts: HashMap<String, Option<String>> = HashMap::new();
-    let mut keep = Vec::with_capacity(findings.len());
-    for f in findings.iter_mut() {
-        if f.rule_id != RULE {
-            keep.push(true);
-            continue;
-        }
-        let text = texts
-            .entry(f.file.clone())
-            .or_insert_with(|| text_of(&f.file));
-        let Some(text) = text.as_deref() else {
-            keep.push(false);
-            continue;
-        };
+    crate::finding::judge_statements(findings, classes, RULE, text_of, false, |f, text| {
         let lines: Vec<&str> = text.lines().collect();
-        let statements = f.statements_or_self();
-        let context = f.context.clone();
         // a row's relation is loaded once and then kept on the row: one statement per relation
         let mut shown = HashSet::new();
-        let kept: Vec<Statement> = statements
+        f.statements_or_self()
             .iter()
-            .filter_map(|s| first_unloaded(&index, &lines, s, context.as_ref()))
+            .filter_map(|s| first_unloaded(&index, &lines, s, f.context.as_ref()))
             .filter(|s| shown.insert(s.text.clone()))
-            .collect();
-        if kept.is_empty() {
-            keep.push(false);
-            continue;
-        }
-        let first = &kept[0];
-        if (first.line, first.column) != (f.line, f.column) {
-            f.line = first.line;
-            f.column = first.column;
-            f.end_line = first.line;
-            f.end_column = first.column + first.text.chars().count() as u32;
-            f.snippet = first.text.clone();
-        }
-        f.statements = if kept.len() > 1 { kept } else { Vec::new() };
-        keep.push(true);
-    }
-    let mut it = keep.iter();
-    findings.retain(|_| *it.next().expect("one flag per finding"));
-    let mut it = keep.iter();
-    classes.retain(|_| *it.next().expect("one flag per finding"));
+            .collect()
+    });
 }
 
 /// The first read of the loop variable of `s` (`order.customer`) on its line that loads a

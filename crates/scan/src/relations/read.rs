@@ -112,19 +112,9 @@ pub(super) fn loop_over(lines: &[&str], row: usize, var: &str) -> Option<Loop> {
         let body = colon + 1;
         (!code_of(at)[body..].trim().is_empty()).then_some((row, walked, Some(body)))
     });
-    let mut limit = indent(at);
-    for r in (0..row).rev() {
+    for r in blocks_around(lines, row) {
         let l = lines[r];
         let t = l.trim_start();
-        // blank lines, comments and the closing lines of bracketed expressions say nothing
-        // of the blocks around the read
-        if t.is_empty() || t.starts_with('#') || t.starts_with([')', ']', '}']) {
-            continue;
-        }
-        if indent(l) >= limit {
-            continue;
-        }
-        limit = indent(l);
         if t.starts_with("class ") {
             return None;
         }
@@ -141,6 +131,25 @@ pub(super) fn loop_over(lines: &[&str], row: usize, var: &str) -> Option<Loop> {
         }
     }
     None
+}
+
+/// The lines that open the blocks around line `row`, innermost first: each line above it
+/// indented less than every line before it. Blank lines, comments and the closing lines of
+/// bracketed expressions say nothing of the blocks around a line.
+fn blocks_around<'l>(lines: &'l [&str], row: usize) -> impl Iterator<Item = usize> + 'l {
+    let mut limit = lines.get(row).map_or(0, |l| indent(l));
+    (0..row.min(lines.len())).rev().filter(move |&r| {
+        let l = lines[r];
+        let t = l.trim_start();
+        if t.is_empty() || t.starts_with('#') || t.starts_with([')', ']', '}']) {
+            return false;
+        }
+        if indent(l) >= limit {
+            return false;
+        }
+        limit = indent(l);
+        true
+    })
 }
 
 /// The iterable of the loop header `line` (`for var in …:`, maybe continued on the lines
@@ -272,25 +281,14 @@ fn top_level(s: &str) -> Vec<usize> {
 /// The line of the `def` of the function around line `row`; `None` in a class body or at
 /// module level.
 fn def_above(lines: &[&str], row: usize) -> Option<usize> {
-    let mut limit = indent(lines.get(row)?);
-    for r in (0..row).rev() {
-        let l = lines[r];
-        let t = l.trim_start();
-        if t.is_empty() || t.starts_with('#') || t.starts_with([')', ']', '}']) {
-            continue;
-        }
-        if indent(l) >= limit {
-            continue;
-        }
-        limit = indent(l);
-        if t.starts_with("class ") {
-            return None;
-        }
-        if t.starts_with("def ") || t.starts_with("async def ") {
-            return Some(r);
-        }
-    }
-    None
+    lines.get(row)?;
+    blocks_around(lines, row)
+        .map(|r| (r, lines[r].trim_start()))
+        .find(|(_, t)| {
+            t.starts_with("class ") || t.starts_with("def ") || t.starts_with("async def ")
+        })
+        .filter(|(_, t)| !t.starts_with("class "))
+        .map(|(r, _)| r)
 }
 
 /// A line's indentation, in bytes.
