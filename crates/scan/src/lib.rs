@@ -385,6 +385,7 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         walked
             .facts
             .iter()
+            .filter(|f| f.lang == Language::Python)
             .map(|f| (f.file.as_str(), f.sleepers.as_slice())),
         &|f| std::fs::read_to_string(f).ok(),
     );

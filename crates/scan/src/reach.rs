@@ -311,7 +311,10 @@ pub(crate) fn facts(
             // start is scanned several times slower)
             // (ASCII classes: a Unicode `\w` sends files with non-ASCII text, comments in
             // Chinese, to the slow engine)
-            re(&PY_DEF, r"(?:def|class)[ \t]+[A-Za-z_][A-Za-z0-9_]*"),
+            re(
+                &PY_DEF,
+                r"(?:def|class)[ \t]+[A-Za-z_\x{80}-\x{10FFFF}][A-Za-z0-9_\x{80}-\x{10FFFF}]*",
+            ),
             re(
                 &PY_ENTRY,
                 r"def[ \t]+[A-Za-z0-9_]+\((?:self,[ \t\r\n]*)?request(?-u:\b)|@[A-Za-z0-9_.]*(?-u:\b)(?:route|api_view)(?-u:\b)",

@@ -287,7 +287,7 @@ fn is_write_hook(name: &str) -> bool {
     }
 }
 
-fn is_loop(kind: &str) -> bool {
+pub(crate) fn is_loop(kind: &str) -> bool {
     matches!(
         kind,
         "for_statement"

@@ -46,7 +46,11 @@ pub(crate) fn sleepers(text: &str) -> Vec<String> {
                 any = true;
                 sleep.is_match(&body[i..])
             });
-            let nested = body.contains("async for") || body.contains("async with");
+            // a triple-quoted string left open cuts the body short where it reaches the first
+            // column: the rest of the body is not seen
+            let open_string =
+                (body.matches("\"\"\"").count() + body.matches("\'\'\'").count()) % 2 == 1;
+            let nested = body.contains("async for") || body.contains("async with") || open_string;
             (any && only_sleeps && !nested).then(|| c[1].to_string())
         })
         .collect()
@@ -63,11 +67,10 @@ pub(crate) fn drop_sleeps<'f>(
     if !findings.iter().any(|f| f.rule_id == RULE) {
         return;
     }
-    let sleeping: Vec<(&str, &[String])> = sleeping
-        .into_iter()
-        .filter(|(_, s)| !s.is_empty())
-        .collect();
-    if sleeping.is_empty() {
+    // every Python file of the scan, with its sleepers: a module is resolved only when one
+    // file of the scan is it (`from utils import x` may name several `utils.py`)
+    let files: Vec<(&str, &[String])> = sleeping.into_iter().collect();
+    if files.iter().all(|(_, s)| s.is_empty()) {
         return;
     }
     static CALL: OnceLock<Regex> = OnceLock::new();
@@ -77,6 +80,14 @@ pub(crate) fn drop_sleeps<'f>(
             let Some(name) = call.captures(s.trim_start()).map(|c| c[1].to_string()) else {
                 return false;
             };
+            // bound under another name (`import upload as tick`), or defined again by the
+            // file itself: the name the module defines is not the one awaited
+            let own = regex::escape(&name);
+            let shadowed =
+                format!(r"(?m)\bas[ \t]+{own}\b|^[ \t]*(?:async[ \t]+)?def[ \t]+{own}[ \t]*\(");
+            if regex::Regex::new(&shadowed).is_ok_and(|r| r.is_match(text)) {
+                return false;
+            }
             // a name the file defines itself is judged during the walk; a star import may
             // bring anything
             let Some(module) = crate::drf::module_of(&name, &f.file, text) else {
@@ -85,9 +96,13 @@ pub(crate) fn drop_sleeps<'f>(
             if crate::drf::defined_in(&f.file, &module) {
                 return false;
             }
-            sleeping
+            let mut modules = files
                 .iter()
-                .any(|(file, names)| names.contains(&name) && crate::drf::defined_in(file, &module))
+                .filter(|(file, _)| crate::drf::defined_in(file, &module));
+            match (modules.next(), modules.next()) {
+                (Some((_, names)), None) => names.contains(&name),
+                _ => false,
+            }
         };
         f.statements_or_self()
             .into_iter()

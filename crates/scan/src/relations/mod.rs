@@ -277,7 +277,7 @@ fn first_unloaded(
         .map_or(0, |(i, _)| i);
     // the loop; the reads of the line that run per row (`from..until`); the statements of
     // the loop's body before the line
-    let (def_row, loop_row, walked, from, until, body, continues) = match comprehension {
+    let (def_row, loop_row, walked, head, from, until, body, continues) = match comprehension {
         Some(c) => {
             let first = (c.line as usize).checked_sub(1)?;
             let (walked, def_row, span) = comprehension_over(lines, first, row, at, var)?;
@@ -285,6 +285,7 @@ fn first_unloaded(
                 def_row,
                 first,
                 walked,
+                span.start,
                 span.start,
                 span.end,
                 Vec::new(),
@@ -313,6 +314,7 @@ fn first_unloaded(
                 l.def_row,
                 l.row,
                 l.walked,
+                head,
                 head + from,
                 until,
                 body,
@@ -337,7 +339,7 @@ fn first_unloaded(
                 // an assignment ending on the read's line stores after its value is read,
                 // so only statements before a `;` count
                 (!continues)
-                    .then(|| code[..m.start()].rsplit_once(';').map(|(h, _)| h))
+                    .then(|| code[head..m.start()].rsplit_once(';').map(|(h, _)| h))
                     .flatten(),
                 var,
                 field,

@@ -231,6 +231,10 @@ pub(super) fn comprehension_over(
         if &c[2] != var {
             return None;
         }
+        // `next(o.customer for o in …)` reads one row
+        if bytes[o] == b'(' && text[..o].trim_end().ends_with("next") {
+            return None;
+        }
         let from = c.get(0)?.end();
         let end = rx!(r"\s(?:if|for|async\s+for)\s")
             .find_iter(&inner[from..])
@@ -248,7 +252,9 @@ pub(super) fn comprehension_over(
         let original: String = lines[first..=last].join("\n");
         let walked = if original.len() + 1 == text.len() {
             original[o + 1 + from..o + 1 + end]
-                .split_whitespace()
+                .lines()
+                .map(uncommented)
+                .flat_map(str::split_whitespace)
                 .collect::<Vec<_>>()
                 .join(" ")
         } else {

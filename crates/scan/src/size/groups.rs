@@ -30,6 +30,45 @@ pub(super) fn walked_groups(walked: &str, before: &str) -> Option<String> {
     {
         return None;
     }
+    // the loop walks the groups themselves (`g`, `g.items()`, `Object.entries(g)`), not the
+    // items of one group (`g[team]`)
+    let w: String = walked.chars().filter(|c| !c.is_whitespace()).collect();
+    let w = w
+        .strip_prefix("self.")
+        .or_else(|| w.strip_prefix("this."))
+        .unwrap_or(&w);
+    let whole = w == name
+        || [".items()", ".values()", ".keys()", ".entries()"]
+            .iter()
+            .any(|t| w.strip_suffix(t) == Some(name.as_str()))
+        || ["Object.entries(", "Object.keys(", "Object.values("]
+            .iter()
+            .any(|t| w.strip_prefix(t).and_then(|r| r.strip_suffix(')')) == Some(name.as_str()));
+    if !whole {
+        return None;
+    }
+    // only what the function did with the name since it last bound it counts
+    let bound_at = before
+        .match_indices(name.as_str())
+        .filter(|(i, _)| {
+            let prev = before[..*i].chars().next_back();
+            !prev.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$' || c == '.')
+        })
+        .filter(|(i, _)| {
+            let rest = before[i + name.len()..].trim_start_matches([' ', '\t']);
+            let rest = match rest.strip_prefix(':') {
+                // an annotation, up to its `=`
+                Some(r) => r
+                    .get(..r.len().min(300))
+                    .and_then(|r| r.find('=').map(|e| &r[e..])),
+                None => Some(rest),
+            };
+            rest.is_some_and(|r| r.starts_with('=') && !r.starts_with("=="))
+        })
+        .map(|(i, _)| i)
+        .last()
+        .unwrap_or(0);
+    let before = &before[bound_at..];
     // what follows each whole-word use of the name in the function's text
     let uses: Vec<(Option<char>, &str)> = before
         .match_indices(name.as_str())
@@ -118,6 +157,16 @@ async function sync(rows) {
             walked_groups("Object.keys(grouped)", grouped).as_deref(),
             Some("grouped")
         );
+        // the items of one group; a name bound again to something else
+        let teams = "
+def f(users):
+    by_team = defaultdict(list)
+    for u in users:
+        by_team[u.team].append(u)
+";
+        assert_eq!(walked_groups("by_team[team]", teams), None);
+        let rebound = format!("{teams}    by_team = list(users)\n");
+        assert_eq!(walked_groups("by_team", &rebound), None);
         // a dict of values, not of groups; a list appended to; another name grouped
         let plain = "
 def f(users):

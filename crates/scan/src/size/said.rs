@@ -21,6 +21,11 @@ pub(crate) fn one_at_a_time(lp: Node<'_>, src: &[u8]) -> bool {
     let said = rx!(
         r"(?i)\b(one by one|one at a time|one after (another|the other)|sequentially|serially|individually|in sequence|order matters|in (the )?(right|correct) order|must (be )?(run|done|processed|applied|executed|handled|resolved) in order|(deliberately|intentionally) (sequential|serial|not (run )?(in parallel|concurrently|batched|in bulk)))\b"
     );
+    // a comment that asks for the change, or speaks of batches or concurrency, is no reason
+    // to keep the loop as it is (`# TODO: this hits the DB one at a time, batch it`); a log
+    // line says what the code does (`"Batch failed; saving %s rows one at a time"`)
+    let asks = rx!(r"(?i)\b(todo|fixme|xxx|hack|batch|bulk|parallel|concurren|gather|slow|n\+1)");
+    let says = |t: &str| said.is_match(t) && !asks.is_match(t);
     let text = std::str::from_utf8(src).unwrap_or("");
     // the comment lines right above the loop's first line
     let start = lp.start_byte().min(text.len());
@@ -30,7 +35,7 @@ pub(crate) fn one_at_a_time(lp: Node<'_>, src: &[u8]) -> bool {
         t.starts_with('#') || t.starts_with("//") || t.starts_with("/*") || t.starts_with('*')
     });
     for l in above {
-        if said.is_match(l) {
+        if says(l) {
             return true;
         }
     }
@@ -46,14 +51,17 @@ pub(crate) fn one_at_a_time(lp: Node<'_>, src: &[u8]) -> bool {
     {
         return true;
     }
-    // comments inside the loop
+    // comments inside the loop, not inside a loop nested in it (which speaks of its own)
     let mut cur = lp.walk();
     let mut stack = vec![lp];
     while let Some(n) = stack.pop() {
         if n.kind().contains("comment") {
-            if n.utf8_text(src).is_ok_and(|t| said.is_match(t)) {
+            if n.utf8_text(src).is_ok_and(says) {
                 return true;
             }
+            continue;
+        }
+        if n.id() != lp.id() && super::is_loop(n.kind()) {
             continue;
         }
         stack.extend(n.children(&mut cur));
@@ -108,6 +116,15 @@ mod tests {
         ));
         assert!(!first_loop(
             "def f(rows):\n    notify(\"one at a time\")\n    for r in rows:\n        save(r)\n",
+            py()
+        ));
+        // a comment that asks for the change; one of a nested loop
+        assert!(!first_loop(
+            "def f(users):\n    # TODO: this hits the DB one at a time, batch it\n    for u in users:\n        get(u)\n",
+            py()
+        ));
+        assert!(!first_loop(
+            "def f(users):\n    for u in users:\n        for s in steps:\n            # steps must be applied in order\n            s(u)\n        get(u)\n",
             py()
         ));
         let js = || tree_sitter_javascript::LANGUAGE.into();
