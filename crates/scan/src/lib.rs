@@ -12,6 +12,7 @@
 
 mod awaiter;
 mod cached;
+mod callees;
 mod consumer;
 mod drf;
 mod engine;
@@ -379,15 +380,19 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         walked.facts.iter().map(|f| &f.models),
         &|f| std::fs::read_to_string(f).ok(),
     );
+    let python = || walked.facts.iter().filter(|f| f.lang == Language::Python);
+    let read = |f: &str| std::fs::read_to_string(f).ok();
     sleepers::drop_sleeps(
         &mut findings,
         &mut classes,
-        walked
-            .facts
-            .iter()
-            .filter(|f| f.lang == Language::Python)
-            .map(|f| (f.file.as_str(), f.sleepers.as_slice())),
-        &|f| std::fs::read_to_string(f).ok(),
+        python().map(|f| (f.file.as_str(), f.sleepers.as_slice())),
+        &read,
+    );
+    callees::drop_inert_callees(
+        &mut findings,
+        &mut classes,
+        python().map(|f| (f.file.as_str(), f.defines.as_slice())),
+        &read,
     );
     let defined = reach::definition_counts(&walked.facts);
     routes::attach(

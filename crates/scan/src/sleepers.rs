@@ -80,29 +80,12 @@ pub(crate) fn drop_sleeps<'f>(
             let Some(name) = call.captures(s.trim_start()).map(|c| c[1].to_string()) else {
                 return false;
             };
-            // bound under another name (`import upload as tick`), or defined again by the
-            // file itself: the name the module defines is not the one awaited
-            let own = regex::escape(&name);
-            let shadowed =
-                format!(r"(?m)\bas[ \t]+{own}\b|^[ \t]*(?:async[ \t]+)?def[ \t]+{own}[ \t]*\(");
-            if regex::Regex::new(&shadowed).is_ok_and(|r| r.is_match(text)) {
-                return false;
-            }
-            // a name the file defines itself is judged during the walk; a star import may
-            // bring anything
-            let Some(module) = crate::drf::module_of(&name, &f.file, text) else {
-                return false;
-            };
-            if crate::drf::defined_in(&f.file, &module) {
-                return false;
-            }
-            let mut modules = files
-                .iter()
-                .filter(|(file, _)| crate::drf::defined_in(file, &module));
-            match (modules.next(), modules.next()) {
-                (Some((_, names)), None) => names.contains(&name),
-                _ => false,
-            }
+            // bound under another name (`import upload as tick`), defined again by the file
+            // itself (judged during the walk), star-imported, or a module several files of the
+            // scan may be: the name the module defines is not known to be the one awaited
+            crate::callees::imported_file(&name, &f.file, text, &files)
+                .and_then(|m| files.iter().find(|(file, _)| *file == m))
+                .is_some_and(|(_, names)| names.contains(&name))
         };
         f.statements_or_self()
             .into_iter()

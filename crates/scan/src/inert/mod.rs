@@ -25,9 +25,15 @@
 //!   function that passes its own parameter on to such a call (`await self._load(x, p=p)`)
 //!   has that guard too (`guards`).
 //!
+//! - `async with` on a lock of the process (`self._lock = asyncio.Lock()`, `locks`) is
+//!   waiting for another task, not I/O: the body under it is read as above; any method of
+//!   a name the file binds only to a container (`self._items = {}`) stays in memory (`bound`).
+//!
 //! Anything else — a method of another object, an imported function, a body that calls out —
-//! is taken to do I/O.
+//! is taken to do I/O during the walk; after it, `callees` resolves Python methods of typed
+//! receivers and imported functions to their own file and reads them with [`defined_inert`].
 
+mod bound;
 mod guards;
 mod spawn;
 
@@ -86,6 +92,46 @@ pub(crate) fn awaits_no_io(
                 .iter()
                 .all(|g| guards::argument(call, g, src).is_some_and(|v| guards::given(v, src)))
         })
+}
+
+/// Whether the function `name` of a Python file (tree `root`, text `src`) does no I/O
+/// whatever it is passed (module doc): the method `name` of its top-level class `class`, or
+/// with `class` `None` its top-level function `name`. Read for a call from another file
+/// (`callees`), which cannot tell which guards it passes: a function with guards is not inert
+/// here.
+pub(crate) fn defined_inert(root: Node<'_>, src: &[u8], class: Option<&str>, name: &str) -> bool {
+    let mut defs = Vec::new();
+    definitions(root, name, class.is_some(), src, &mut defs);
+    let [def] = defs.as_slice() else {
+        return false;
+    };
+    // the one method of that name in the file is the class's own
+    if let Some(class) = class {
+        let owner =
+            std::iter::successors(def.parent(), |n| n.parent()).find(|n| is_class(n.kind()));
+        let named = owner
+            .and_then(|c| c.child_by_field_name("name"))
+            .and_then(|n| n.utf8_text(src).ok());
+        if named != Some(class)
+            || !owner.and_then(|c| c.parent()).is_some_and(|p| {
+                p.kind() == "module"
+                    || (p.kind() == "decorated_definition"
+                        && p.parent().is_some_and(|m| m.kind() == "module"))
+            })
+        {
+            return false;
+        }
+    }
+    let mut cache = Cache::new();
+    let mut file = File {
+        root,
+        src,
+        py: true,
+        cache: &mut cache,
+    };
+    let mut truncated = false;
+    let verdict = file.inert(*def, 1, &mut truncated);
+    !truncated && verdict.is_some_and(|f| f.guards.is_empty())
 }
 
 /// How deep awaits of inert functions are followed (`a` awaits `b`, which awaits `c`).
@@ -232,6 +278,12 @@ impl<'t> File<'t, '_> {
                     continue;
                 }
                 "yield" | "yield_expression" => return None,
+                // `async with self._lock:` on an `asyncio.Lock()` of the file: waiting for
+                // another task of the process, not for I/O; its body is read as any other
+                "with_statement" if py && t.starts_with("async") && bound::only_locks(n, src) => {
+                    stack.extend(n.child_by_field_name("body"));
+                    continue;
+                }
                 // `async for`, `async with`, `[x async for x in …]`, `for await (…)`
                 "for_statement" | "with_statement" | "for_in_clause"
                     if py && t.starts_with("async") =>
@@ -242,7 +294,12 @@ impl<'t> File<'t, '_> {
                 "call" | "call_expression" => {
                     let callee = n.child_by_field_name("function").map_or("", text);
                     let last = callee.rsplit(['.', '?']).next().unwrap_or(callee).trim();
-                    if !IN_MEMORY.contains(&last) {
+                    let container = || {
+                        py && n
+                            .child_by_field_name("function")
+                            .is_some_and(|c| bound::container_method(c, src))
+                    };
+                    if !IN_MEMORY.contains(&last) && !container() {
                         return None;
                     }
                 }

@@ -50,6 +50,24 @@ fn python_bookkeeping_is_inert_and_anything_else_is_not() {
     ] {
         assert_eq!(reported(Language::Python, &py_class(body)), vec![5 + body.lines().count() as u32], "{body}");
     }
+    // a lock of the process is waited for, not I/O; a lock bound to anything else may be
+    // (and a method of a container the file builds is in memory whatever its name)
+    let locked = "    async def handle(self, user):\n        async with self.lock:\n            if self.items.get(user.id) is not None:\n                self.items.update({user.id: user})\n";
+    let with_lock = format!("import asyncio\n\n\nclass Worker:\n    def __init__(self):\n        self.lock = asyncio.Lock()\n        self.items: dict[int, object] = {{}}\n\n{locked}{PY_LOOP}");
+    assert!(
+        reported(Language::Python, &with_lock).is_empty(),
+        "{with_lock}"
+    );
+    let shared = with_lock.replace(
+        "self.lock = asyncio.Lock()",
+        "self.lock = redis.lock(\"users\")",
+    );
+    assert_eq!(reported(Language::Python, &shared).len(), 1, "{shared}");
+    let cache = with_lock.replace(
+        "self.items: dict[int, object] = {}",
+        "self.items = cache_client()",
+    );
+    assert_eq!(reported(Language::Python, &cache).len(), 1, "{cache}");
     // overridden in another class of the file: which one runs is not known
     let two = format!(
         "{}\nclass Other(Worker):\n    async def handle(self, user):\n        await self.db.save(user)\n",
