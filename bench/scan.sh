@@ -45,6 +45,7 @@
 #   CORPORA=heldout41 bash bench/scan.sh # round 41's (Medusa's fulfillment, promotion and pricing modules, Strapi's content releases and i18n, Vendure's payments plugin, Pulp's Python plugin, OpenWISP IPAM)
 #   CORPORA=heldout42 bash bench/scan.sh # round 42's (Arize Phoenix, Fief, Datasette, Jupyter Server, Chainlit)
 #   CORPORA=heldout43 bash bench/scan.sh # round 43's (dstack, LightRAG, OPAL server, Flower)
+#   CORPORA=heldout44 bash bench/scan.sh # round 44's (OpenHands, R2R, mautrix-telegram, maubot)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -241,6 +242,10 @@ elif [ "${CORPORA:-}" = heldout43 ]; then
   bash "$scan/corpus.sh" dstack lightrag opal flower
   cd "$scan/.corpus"
   PATHS=(dstack/dstack lightrag/lightrag opal/opal_server flower/flower)
+elif [ "${CORPORA:-}" = heldout44 ]; then
+  bash "$scan/corpus.sh" openhands r2r mautrixtg maubot
+  cd "$scan/.corpus"
+  PATHS=(openhands/openhands r2r/core mautrixtg/mautrix_telegram maubot/maubot)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -339,6 +344,7 @@ case "${CORPORA:-}" in
     chainlit/chainlit/frontend chainlit/chainlit/copilot ;;
   heldout43) bundles dstack/dstack/_internal/server/statics lightrag/lightrag/api/webui \
     flower/flower/static ;;
+  heldout44) bundles mautrixtg/mautrix_telegram/web/public maubot/maubot/management/frontend ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

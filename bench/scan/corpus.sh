@@ -216,6 +216,10 @@ dstack   pypi-wheel dstack 0.22.5 e83cd6b7161f379ed173c012cd4d4149d1c395af6abf1d
 lightrag pypi-wheel lightrag-hku 1.5.7 895b81d94ca447afc6290c0e049d339f6caed46fbf29e4324f6db987046c6fcb
 opal     pypi-wheel opal-server 0.9.9 9f9307cc5432fd5a1992177a57a7eeb337e96eb554d6888a2322bb51bf1e8ff8
 flower   pypi-wheel flower 2.2.0 374cbdd92282576ffab66b0da3c3038a2ba1ec34b343b8197dca2e85ce4209f1
+openhands pypi-wheel-py312 openhands-ai 1.11.0 833de097150d498ffc7e175869df4723aec4a6b3c0be27545ca37089e6452c8f
+r2r      pypi-wheel r2r 3.6.6 48c9326db0ff23c41affdb846df0c9014827b1316a14bcc87bb43c810b0410f9
+mautrixtg pypi-wheel mautrix-telegram 0.15.3 6a5ac719efde99365f7fef37a7068cb764008a69d4d5de796ac22592981d1c77
+maubot   pypi-wheel maubot 0.6.0 11516d53b7e799cc845d481e940507476d9b7734497d76d601714a61fa523a0f
 "
 
 want=" $* "

@@ -212,6 +212,10 @@ paths_of() {
     lightrag) paths=lightrag; langs="--lang python" ;;
     opal) paths=opal_server; langs="--lang python" ;;
     flower) paths=flower; langs="--lang python" ;;
+    openhands) paths=openhands; langs="--lang python" ;;
+    r2r) paths=core; langs="--lang python" ;;
+    mautrixtg) paths=mautrix_telegram; langs="--lang python" ;;
+    maubot) paths=maubot; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
