@@ -8,10 +8,12 @@
 //! When it does no I/O whatever it is passed, the await is taken out of its
 //! `py-await-in-loop` finding, and a finding with none left is dropped.
 //!
-//! A method is resolved only when one file of the project defines a function of that name (no
-//! subclass elsewhere overrides it) and the class is that file's; a name bound to anything
-//! else in the class or function, a star import, an import under another name, or a module
-//! that several files of the scan may be leaves the await as it is.
+//! A method is resolved only when the file that defines the class (followed through
+//! re-exports such as a package's `__init__`) defines it, and no class of another file that
+//! names the class among its bases defines it again (a subclass of a subclass is not looked
+//! for); a name bound to anything else in the class or function, a star import, an import
+//! under another name, or a module that several files of the scan may be leaves the await as
+//! it is.
 
 use crate::finding::Finding;
 use std::collections::HashMap;
@@ -40,11 +42,17 @@ pub(crate) fn drop_inert_callees<'f>(
     }
     let files: Vec<Defines<'f>> = files.into_iter().collect();
     let mut verdicts: HashMap<Target, bool> = HashMap::new();
+    let mut overridden: HashMap<(String, String), bool> = HashMap::new();
     crate::finding::judge_statements(findings, classes, RULE, text_of, true, |f, text| {
         f.statements_or_self()
             .into_iter()
             .filter(|s| {
-                let Some(target) = resolve(&s.text, s.line as usize, &f.file, text, &files) else {
+                let mut scan = Scan {
+                    files: &files,
+                    text_of,
+                    overridden: &mut overridden,
+                };
+                let Some(target) = scan.resolve(&s.text, s.line as usize, &f.file, text) else {
                     return true;
                 };
                 let inert = *verdicts
@@ -54,6 +62,15 @@ pub(crate) fn drop_inert_callees<'f>(
             })
             .collect()
     });
+}
+
+/// The Python files of the scan, and what is known of them.
+struct Scan<'a, 'f> {
+    files: &'a [Defines<'f>],
+    text_of: &'a dyn Fn(&str) -> Option<String>,
+    /// (class, method) -> whether a class of another file that names the class among its
+    /// bases defines the method too
+    overridden: &'a mut HashMap<(String, String), bool>,
 }
 
 /// Whether the function `target` names does no I/O, read in its file's parse.
@@ -74,43 +91,95 @@ fn judge((file, class, name): &Target, text_of: &dyn Fn(&str) -> Option<String>)
     crate::inert::defined_inert(tree.root_node(), text.as_bytes(), class.as_deref(), name)
 }
 
-/// The function the first await of `statement` (on line `line` of `file`, whose text is
-/// `text`) calls, when it is one of another class or module of the project (module doc).
-fn resolve(
-    statement: &str,
-    line: usize,
-    file: &str,
-    text: &str,
-    files: &[Defines<'_>],
-) -> Option<Target> {
-    let parts = awaited(statement)?;
-    let defines = |name: &str| {
-        files
-            .iter()
-            .filter(|(_, d)| d.binary_search_by(|x| x.as_str().cmp(name)).is_ok())
-            .count()
-    };
-    match parts.as_slice() {
-        // `await to_model(row)`, imported from a module of the project
-        [name] => {
-            let module_file = imported_file(name, file, text, files)?;
-            Some((module_file.to_string(), None, name.to_string()))
-        }
-        [owner, name] if !matches!(*owner, "self" | "cls") => {
-            // `await crud.to_model(row)` with `from app import crud`
-            if let Some(m) = imported_file(&format!("{owner}.{name}"), file, text, files) {
-                return Some((m.to_string(), None, name.to_string()));
+impl Scan<'_, '_> {
+    /// The function the first await of `statement` (on line `line` of `file`, whose text is
+    /// `text`) calls, when it is one of another class or module of the project (module doc).
+    fn resolve(&mut self, statement: &str, line: usize, file: &str, text: &str) -> Option<Target> {
+        let parts = awaited(statement)?;
+        match parts.as_slice() {
+            // `await to_model(row)`, imported from a module of the project
+            [name] => {
+                let module_file = imported_file(name, file, text, self.files)?;
+                Some((module_file.to_string(), None, name.to_string()))
             }
-            // `await tracker.track(item)`, `tracker` annotated or built in its function
-            let class = local_class(owner, line, text)?;
-            method_of(&class, name, file, text, files, defines(name))
+            [owner, name] if !matches!(*owner, "self" | "cls") => {
+                // `await crud.to_model(row)` with `from app import crud`
+                if let Some(m) = imported_file(&format!("{owner}.{name}"), file, text, self.files) {
+                    return Some((m.to_string(), None, name.to_string()));
+                }
+                // `await tracker.track(item)`, `tracker` annotated or built in its function
+                let class = local_class(owner, line, text)?;
+                self.method_of(&class, name, file, text)
+            }
+            ["self" | "cls", attribute, name] => {
+                let class = attribute_class(attribute, text)?;
+                self.method_of(&class, name, file, text)
+            }
+            _ => None,
         }
-        ["self" | "cls", attribute, name] => {
-            let class = attribute_class(attribute, text)?;
-            method_of(&class, name, file, text, files, defines(name))
-        }
-        _ => None,
     }
+
+    /// The method `name` of class `class` (as the file `file`, whose text is `text`, names
+    /// it): the file that defines the class — this one, or the module it imports it from,
+    /// followed through re-exports (`from .agent import Conversation` in a package's
+    /// `__init__`) — when that file defines a function `name` and no class of another file
+    /// that names the class among its bases does.
+    fn method_of(&mut self, class: &str, name: &str, file: &str, text: &str) -> Option<Target> {
+        let short = class.rsplit('.').next().unwrap_or(class);
+        let mut home = file.to_string();
+        let mut home_text = text.to_string();
+        let mut wanted = class.to_string();
+        let mut hops = 0;
+        while wanted.contains('.') || !defines_class(&home_text, short) {
+            hops += 1;
+            if hops > 4 {
+                return None;
+            }
+            let next = imported_file(&wanted, &home, &home_text, self.files)?.to_string();
+            home_text = (self.text_of)(&next)?;
+            home = next;
+            wanted = short.to_string();
+        }
+        let defines = |d: &[String]| d.binary_search_by(|x| x.as_str().cmp(name)).is_ok();
+        if !self
+            .files
+            .iter()
+            .any(|(f, d)| *f == home.as_str() && defines(d))
+        {
+            return None;
+        }
+        let key = (short.to_string(), name.to_string());
+        if !self.overridden.contains_key(&key) {
+            let (files, text_of) = (self.files, self.text_of);
+            let over = files
+                .iter()
+                .filter(|(f, d)| *f != home.as_str() && defines(d))
+                .any(|(f, _)| text_of(f).is_none_or(|t| subclasses(&t, short)));
+            self.overridden.insert(key.clone(), over);
+        }
+        (!self.overridden[&key]).then(|| (home, Some(short.to_string()), name.to_string()))
+    }
+}
+
+/// The file defines a top-level class `name`.
+fn defines_class(text: &str, name: &str) -> bool {
+    word_at(text, name)
+        .any(|i| text[..i].ends_with("\nclass ") || i == 6 && text.starts_with("class "))
+}
+
+/// A class of the file names `base` among its bases (`class Remote(Heartbeater):`).
+fn subclasses(text: &str, base: &str) -> bool {
+    text.match_indices("class ").any(|(i, _)| {
+        let line_start = text[..i].rfind('\n').map_or(0, |s| s + 1);
+        if !text[line_start..i].trim().is_empty() {
+            return false;
+        }
+        let head = &text[i..];
+        let end = head.find(':').unwrap_or(head.len()).min(2000);
+        head[..end]
+            .split_once('(')
+            .is_some_and(|(_, bases)| word_at(bases, base).next().is_some())
+    })
 }
 
 /// The dotted callee of the first `await` of `statement` (`["self", "_h", "track"]`), when a
@@ -183,35 +252,6 @@ fn word_at<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a
         let word = |c: Option<char>| c.is_some_and(|c| c == '_' || c.is_alphanumeric());
         !word(before) && !word(after)
     })
-}
-
-/// The method `name` of class `class` (as the file `file` names it): its file, when that is
-/// the only file of the scan that defines a function `name` (`defined`, the count).
-fn method_of(
-    class: &str,
-    name: &str,
-    file: &str,
-    text: &str,
-    files: &[Defines<'_>],
-    defined: usize,
-) -> Option<Target> {
-    if defined != 1 {
-        return None;
-    }
-    let short = class.rsplit('.').next().unwrap_or(class);
-    let own_class = !class.contains('.')
-        && word_at(text, short)
-            .any(|i| text[..i].ends_with("\nclass ") || i == 6 && text.starts_with("class "));
-    let home = if own_class {
-        files.iter().find(|(f, _)| *f == file).map(|(f, _)| *f)?
-    } else {
-        imported_file(class, file, text, files)?
-    };
-    let (_, names) = files.iter().find(|(f, _)| *f == home)?;
-    names
-        .binary_search_by(|x| x.as_str().cmp(name))
-        .is_ok()
-        .then(|| (home.to_string(), Some(short.to_string()), name.to_string()))
 }
 
 /// The class an annotation names: `Heartbeater`, `"Heartbeater[ItemT]"`,

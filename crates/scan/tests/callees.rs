@@ -122,19 +122,30 @@ fn imported_functions_are_read_in_their_module() {
 }
 
 #[test]
-fn a_method_another_file_defines_again_is_not_resolved() {
+fn a_method_a_subclass_elsewhere_overrides_is_not_resolved() {
     let dir = tempfile::tempdir().unwrap();
     let r = dir.path();
-    write(r, "app/tracking.py", TRACKING);
+    // the class lives in a package and is imported through its `__init__`
+    write(r, "app/tracking/heartbeat.py", TRACKING);
+    write(
+        r,
+        "app/tracking/__init__.py",
+        "from .heartbeat import Heartbeater\n",
+    );
+    // an unrelated class with a method of the same name does not matter
+    write(
+        r,
+        "app/metrics.py",
+        "class Metrics:\n    async def track(self, item):\n        await self.client.post(\"/track\", json=item)\n",
+    );
+    let api = "from app.tracking import Heartbeater\n\n\nasync def handle(request, items, heartbeater: Heartbeater):\n    for item in items:\n        await heartbeater.track(item)\n";
+    write(r, "app/api.py", api);
+    assert_eq!(awaits(r), []);
+    // a subclass in another file overrides it: which one runs is not known
     write(
         r,
         "app/remote.py",
-        "class RemoteHeartbeater:\n    async def track(self, item):\n        await self.client.post(\"/track\", json=item)\n",
-    );
-    write(
-        r,
-        "app/api.py",
-        "from app.tracking import Heartbeater\n\n\nasync def handle(request, items, heartbeater: Heartbeater):\n    for item in items:\n        await heartbeater.track(item)\n",
+        "from app.tracking import Heartbeater\n\n\nclass RemoteHeartbeater(Heartbeater):\n    async def track(self, item):\n        await self.client.post(\"/track\", json=item)\n",
     );
     assert_eq!(
         awaits(r),
