@@ -6,7 +6,9 @@
 //! `from app import crud`. The walk judges only the file's own functions (`inert`); after it,
 //! the function such an await resolves to is parsed in its own file and read the same way.
 //! When it does no I/O whatever it is passed, the await is taken out of its
-//! `py-await-in-loop` finding, and a finding with none left is dropped.
+//! `py-await-in-loop` finding, and a finding with none left is dropped. So is an await of
+//! SQLAlchemy's `AsyncSession.delete(row)` on a receiver typed so: it marks the row for the
+//! next flush.
 //!
 //! A method is resolved only when the file that defines the class (followed through
 //! re-exports such as a package's `__init__`) defines it, and no class of another file that
@@ -52,8 +54,10 @@ pub(crate) fn drop_inert_callees<'f>(
                     text_of,
                     overridden: &mut overridden,
                 };
-                let Some(target) = scan.resolve(&s.text, s.line as usize, &f.file, text) else {
-                    return true;
+                let target = match scan.resolve(&s.text, s.line as usize, &f.file, text) {
+                    Some(Callee::Project(target)) => target,
+                    Some(Callee::MarksForDeletion) => return false,
+                    None => return true,
                 };
                 let inert = *verdicts
                     .entry(target.clone())
@@ -62,6 +66,16 @@ pub(crate) fn drop_inert_callees<'f>(
             })
             .collect()
     });
+}
+
+/// What an awaited call resolves to.
+enum Callee {
+    /// A function of the project.
+    Project(Target),
+    /// SQLAlchemy's `AsyncSession.delete(obj)`: it marks the row for the DELETE of the next
+    /// flush, which sends the marked rows together; it is awaitable only to load relations a
+    /// cascade may need.
+    MarksForDeletion,
 }
 
 /// The Python files of the scan, and what is known of them.
@@ -94,29 +108,32 @@ fn judge((file, class, name): &Target, text_of: &dyn Fn(&str) -> Option<String>)
 impl Scan<'_, '_> {
     /// The function the first await of `statement` (on line `line` of `file`, whose text is
     /// `text`) calls, when it is one of another class or module of the project (module doc).
-    fn resolve(&mut self, statement: &str, line: usize, file: &str, text: &str) -> Option<Target> {
+    fn resolve(&mut self, statement: &str, line: usize, file: &str, text: &str) -> Option<Callee> {
         let parts = awaited(statement)?;
-        match parts.as_slice() {
+        let (class, name) = match parts.as_slice() {
             // `await to_model(row)`, imported from a module of the project
             [name] => {
                 let module_file = imported_file(name, file, text, self.files)?;
-                Some((module_file.to_string(), None, name.to_string()))
+                let target = (module_file.to_string(), None, name.to_string());
+                return Some(Callee::Project(target));
             }
             [owner, name] if !matches!(*owner, "self" | "cls") => {
                 // `await crud.to_model(row)` with `from app import crud`
-                if let Some(m) = imported_file(&format!("{owner}.{name}"), file, text, self.files) {
-                    return Some((m.to_string(), None, name.to_string()));
+                let qualified = format!("{owner}.{name}");
+                if let Some(m) = imported_file(&qualified, file, text, self.files) {
+                    return Some(Callee::Project((m.to_string(), None, name.to_string())));
                 }
                 // `await tracker.track(item)`, `tracker` annotated or built in its function
-                let class = local_class(owner, line, text)?;
-                self.method_of(&class, name, file, text)
+                (local_class(owner, line, text)?, *name)
             }
-            ["self" | "cls", attribute, name] => {
-                let class = attribute_class(attribute, text)?;
-                self.method_of(&class, name, file, text)
-            }
-            _ => None,
+            ["self" | "cls", attribute, name] => (attribute_class(attribute, text)?, *name),
+            _ => return None,
+        };
+        if name == "delete" && async_session(&class, text) {
+            return Some(Callee::MarksForDeletion);
         }
+        self.method_of(&class, name, file, text)
+            .map(Callee::Project)
     }
 
     /// The method `name` of class `class` (as the file `file`, whose text is `text`, names
@@ -159,6 +176,24 @@ impl Scan<'_, '_> {
         }
         (!self.overridden[&key]).then(|| (home, Some(short.to_string()), name.to_string()))
     }
+}
+
+/// `class` is SQLAlchemy's (or SQLModel's) `AsyncSession`: every line of the file that imports
+/// the name (at the top or under `if TYPE_CHECKING:`) imports it from one of them, and the file
+/// defines no class of that name.
+fn async_session(class: &str, text: &str) -> bool {
+    if class != "AsyncSession" || defines_class(text, class) {
+        return false;
+    }
+    let mut imports = text
+        .lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with("from ") && word_at(l, class).next().is_some());
+    let mut any = false;
+    imports.all(|l| {
+        any = true;
+        l.starts_with("from sqlalchemy") || l.starts_with("from sqlmodel")
+    }) && any
 }
 
 /// The file defines a top-level class `name`.
@@ -344,6 +379,15 @@ fn attribute_class(attribute: &str, text: &str) -> Option<String> {
                 let class = constructed(rhs)
                     .or_else(|| is_name(rhs).then(|| parameter_class(rhs, text)).flatten());
                 agree(&mut found, class)?;
+            }
+        } else if before
+            .rsplit('\n')
+            .next()
+            .is_some_and(|l| l.trim().is_empty())
+        {
+            // a field the class body annotates (`db_session: AsyncSession`, a dataclass's)
+            if let (Some(a), _) = binding_at(text, i, attribute) {
+                agree(&mut found, class_name(a))?;
             }
         } else if before.trim_end_matches([' ', '\t']).ends_with("def") {
             // a property (or any method of that name): what it returns

@@ -152,3 +152,33 @@ fn a_method_a_subclass_elsewhere_overrides_is_not_resolved() {
         [(6, "await heartbeater.track(item)".to_string())]
     );
 }
+
+/// SQLAlchemy's `AsyncSession.delete` marks a row for the next flush: awaiting it per item is
+/// not a round trip per item. A class of the same name the project defines is read as any other.
+#[test]
+fn an_async_session_delete_marks_rows_for_the_flush() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "app/members.py",
+        "from dataclasses import dataclass\n\nfrom sqlalchemy.ext.asyncio import AsyncSession\n\n\nasync def remove(request, session: AsyncSession, members):\n    for m in members:\n        await session.delete(m)\n    for m in members:\n        await session.refresh(m)\n    await session.commit()\n\n\n@dataclass\nclass Pending:\n    db_session: AsyncSession\n\n    async def clear(self, messages):\n        for msg in messages:\n            await self.db_session.delete(msg)\n",
+    );
+    write(
+        r,
+        "app/remote.py",
+        "from app.store import AsyncSession\n\n\nasync def remove(request, session: AsyncSession, members):\n    for m in members:\n        await session.delete(m)\n",
+    );
+    write(
+        r,
+        "app/store.py",
+        "class AsyncSession:\n    async def delete(self, row):\n        await self.client.delete(f\"/rows/{row.id}\")\n",
+    );
+    assert_eq!(
+        awaits(r),
+        [
+            (6, "await session.delete(m)".to_string()),
+            (10, "await session.refresh(m)".to_string()),
+        ]
+    );
+}

@@ -59,6 +59,24 @@ fn an_attribute_is_typed_by_every_binding_of_the_file() {
     let two = format!("{text}\n    def reset(self):\n        self._heartbeater = Other()\n");
     assert_eq!(attribute_class("_heartbeater", &two), None);
     assert_eq!(attribute_class("_queue", text), None);
+    // a field the class body annotates (a dataclass's)
+    let field = "@dataclass\nclass Service:\n    db_session: AsyncSession\n\n    async def clear(self, rows):\n        for r in rows:\n            await self.db_session.delete(r)\n";
+    assert_eq!(
+        attribute_class("db_session", field).as_deref(),
+        Some("AsyncSession")
+    );
+    assert!(async_session(
+        "AsyncSession",
+        "if TYPE_CHECKING:\n    from sqlmodel.ext.asyncio.session import AsyncSession\n"
+    ));
+    assert!(!async_session(
+        "AsyncSession",
+        "from app.db import AsyncSession\nfrom sqlalchemy.ext.asyncio import AsyncSession\n"
+    ));
+    assert!(!async_session(
+        "AsyncSession",
+        "class AsyncSession:\n    pass\n"
+    ));
 }
 
 #[test]
