@@ -11,14 +11,17 @@
 //! next flush.
 //!
 //! A method is resolved only when the file that defines the class (followed through
-//! re-exports such as a package's `__init__`) defines it, and no class of another file that
-//! names the class among its bases defines it again (a subclass of a subclass is not looked
-//! for); a name bound to anything else in the class or function, a star import, an import
-//! under another name, or a module that several files of the scan may be leaves the await as
-//! it is.
+//! re-exports such as a package's `__init__`) defines it, and no class of the scan names the
+//! class among its bases (a subclass may run another method); a name bound to anything else
+//! in the class or function (`bind`), a star import, an import under another name, a module
+//! that several files of the scan may be, or a statement with a second `await` leaves the
+//! await as it is.
+
+pub(crate) mod bind;
 
 use crate::finding::Finding;
-use std::collections::HashMap;
+use bind::{at_line_start, is_name, word_at};
+use std::collections::{HashMap, HashSet};
 
 /// The rule whose findings list the awaits judged here.
 const RULE: &str = "py-await-in-loop";
@@ -44,17 +47,23 @@ pub(crate) fn drop_inert_callees<'f>(
     }
     let files: Vec<Defines<'f>> = files.into_iter().collect();
     let mut verdicts: HashMap<Target, bool> = HashMap::new();
-    let mut overridden: HashMap<(String, String), bool> = HashMap::new();
+    let mut bases: Option<HashSet<String>> = None;
     crate::finding::judge_statements(findings, classes, RULE, text_of, true, |f, text| {
+        let starts = bind::line_starts(text);
         f.statements_or_self()
             .into_iter()
             .filter(|s| {
+                // a statement with another await (`f(await a(), await b())`) keeps them all
+                if !single_await(text, &starts, s.line as usize) {
+                    return true;
+                }
                 let mut scan = Scan {
                     files: &files,
                     text_of,
-                    overridden: &mut overridden,
+                    bases: &mut bases,
                 };
-                let target = match scan.resolve(&s.text, s.line as usize, &f.file, text) {
+                let at = (s.line as usize, &starts[..]);
+                let target = match scan.resolve(&s.text, at, &f.file, text) {
                     Some(Callee::Project(target)) => target,
                     Some(Callee::MarksForDeletion) => return false,
                     None => return true,
@@ -82,9 +91,9 @@ enum Callee {
 struct Scan<'a, 'f> {
     files: &'a [Defines<'f>],
     text_of: &'a dyn Fn(&str) -> Option<String>,
-    /// (class, method) -> whether a class of another file that names the class among its
-    /// bases defines the method too
-    overridden: &'a mut HashMap<(String, String), bool>,
+    /// Every name a class of the scan names among its bases (and the names those are
+    /// imported under), read once when first needed.
+    bases: &'a mut Option<HashSet<String>>,
 }
 
 /// Whether the function `target` names does no I/O, read in its file's parse.
@@ -102,31 +111,93 @@ fn judge((file, class, name): &Target, text_of: &dyn Fn(&str) -> Option<String>)
     let Some(tree) = parser.parse(&text, None) else {
         return false;
     };
+    // a module that binds the function's name again (`to_model = via_api(to_model)`)
+    if class.is_none() && rebound_at_top(&text, name) {
+        return false;
+    }
     crate::inert::defined_inert(tree.root_node(), text.as_bytes(), class.as_deref(), name)
 }
 
+/// Whether the module binds `name` at its top level other than by its `def`: an assignment,
+/// an import, a loop or `with` target.
+fn rebound_at_top(text: &str, name: &str) -> bool {
+    word_at(text, name).any(|i| {
+        let line_start = text[..i].rfind('\n').map_or(0, |s| s + 1);
+        let line = &text[line_start..];
+        if line.starts_with([' ', '\t']) {
+            return false;
+        }
+        let next = text[i + name.len()..].trim_start_matches([' ', '\t']);
+        line.starts_with("import ")
+            || line.starts_with("from ")
+            || line.starts_with("for ")
+            || line.starts_with("with ")
+            || (i == line_start
+                && (next.starts_with('=') && !next.starts_with("==")
+                    || next.starts_with(':')
+                    || next.starts_with(',')))
+    })
+}
+
+/// Whether the statement that starts on 1-based `line` (over the lines its brackets carry it)
+/// holds one `await`.
+fn single_await(text: &str, starts: &[usize], line: usize) -> bool {
+    let Some(&from) = line.checked_sub(1).and_then(|l| starts.get(l)) else {
+        return false;
+    };
+    let mut depth = 0i32;
+    let mut end = text.len();
+    for (i, c) in text[from..].char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            '\n' if depth <= 0 => {
+                end = from + i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    word_at(&text[from..end], "await").count() == 1
+}
+
 impl Scan<'_, '_> {
-    /// The function the first await of `statement` (on line `line` of `file`, whose text is
-    /// `text`) calls, when it is one of another class or module of the project (module doc).
-    fn resolve(&mut self, statement: &str, line: usize, file: &str, text: &str) -> Option<Callee> {
+    /// The function the first await of `statement` (at `line` of `file`, whose text is `text`
+    /// and whose lines start at `starts`) calls, when it is one of another class or module of
+    /// the project (module doc).
+    fn resolve(
+        &mut self,
+        statement: &str,
+        (line, starts): (usize, &[usize]),
+        file: &str,
+        text: &str,
+    ) -> Option<Callee> {
         let parts = awaited(statement)?;
         let (class, name) = match parts.as_slice() {
-            // `await to_model(row)`, imported from a module of the project
+            // `await to_model(row)`, imported from a module of the project (and not bound again
+            // by the function)
             [name] => {
+                if bind::binds_locally(text, starts, line, name) {
+                    return None;
+                }
                 let module_file = imported_file(name, file, text, self.files)?;
                 let target = (module_file.to_string(), None, name.to_string());
                 return Some(Callee::Project(target));
             }
             [owner, name] if !matches!(*owner, "self" | "cls") => {
-                // `await crud.to_model(row)` with `from app import crud`
-                let qualified = format!("{owner}.{name}");
-                if let Some(m) = imported_file(&qualified, file, text, self.files) {
+                if bind::binds_locally(text, starts, line, owner) {
+                    // `await tracker.track(item)`, `tracker` annotated or built in its function
+                    (bind::local_class(owner, line, text, starts)?, *name)
+                } else {
+                    // `await crud.to_model(row)` with `from app import crud`
+                    let qualified = format!("{owner}.{name}");
+                    let m = imported_file(&qualified, file, text, self.files)?;
                     return Some(Callee::Project((m.to_string(), None, name.to_string())));
                 }
-                // `await tracker.track(item)`, `tracker` annotated or built in its function
-                (local_class(owner, line, text)?, *name)
             }
-            ["self" | "cls", attribute, name] => (attribute_class(attribute, text)?, *name),
+            ["self" | "cls", attribute, name] => {
+                (bind::attribute_class(attribute, line, text, starts)?, *name)
+            }
             _ => return None,
         };
         if name == "delete" && async_session(&class, text) {
@@ -139,8 +210,9 @@ impl Scan<'_, '_> {
     /// The method `name` of class `class` (as the file `file`, whose text is `text`, names
     /// it): the file that defines the class — this one, or the module it imports it from,
     /// followed through re-exports (`from .agent import Conversation` in a package's
-    /// `__init__`) — when that file defines a function `name` and no class of another file
-    /// that names the class among its bases does.
+    /// `__init__`) — when that file defines a function `name` and no class of the scan names
+    /// the class among its bases (a subclass, wherever it is, may override the method or what
+    /// the method calls on `self`).
     fn method_of(&mut self, class: &str, name: &str, file: &str, text: &str) -> Option<Target> {
         let short = class.rsplit('.').next().unwrap_or(class);
         let mut home = file.to_string();
@@ -165,17 +237,78 @@ impl Scan<'_, '_> {
         {
             return None;
         }
-        let key = (short.to_string(), name.to_string());
-        if !self.overridden.contains_key(&key) {
-            let (files, text_of) = (self.files, self.text_of);
-            let over = files
-                .iter()
-                .filter(|(f, d)| *f != home.as_str() && defines(d))
-                .any(|(f, _)| text_of(f).is_none_or(|t| subclasses(&t, short)));
-            self.overridden.insert(key.clone(), over);
-        }
-        (!self.overridden[&key]).then(|| (home, Some(short.to_string()), name.to_string()))
+        let (files, text_of) = (self.files, self.text_of);
+        let bases = self.bases.get_or_insert_with(|| all_bases(files, text_of));
+        (!bases.contains(short)).then(|| (home, Some(short.to_string()), name.to_string()))
     }
+}
+
+/// Every name the classes of the scan's Python files name among their bases (the last part of
+/// a dotted name, without its subscript), with the names such a base is imported as
+/// (`from app.tracking import Heartbeater as Base` adds `Heartbeater` for a base `Base`).
+fn all_bases(files: &[Defines<'_>], text_of: &dyn Fn(&str) -> Option<String>) -> HashSet<String> {
+    let mut out = HashSet::new();
+    for (file, _) in files {
+        let Some(text) = text_of(file) else {
+            continue;
+        };
+        for (i, _) in text.match_indices("class ") {
+            if !at_line_start(&text, i) {
+                continue;
+            }
+            let head = &text[i + 6..];
+            let Some(open) = head
+                .find(['(', ':', '\n'])
+                .filter(|&o| head[o..].starts_with('('))
+            else {
+                continue;
+            };
+            let mut depth = 0i32;
+            let mut list = String::new();
+            let mut comment = false;
+            for c in head[open..].chars().take(4000) {
+                match c {
+                    '\n' => comment = false,
+                    _ if comment => continue,
+                    '#' => comment = true,
+                    '(' | '[' => depth += 1,
+                    ')' | ']' => depth -= 1,
+                    _ => {}
+                }
+                if comment {
+                    continue;
+                }
+                if depth == 0 {
+                    break;
+                }
+                // the bases' own subscripts (`Generic[T]`) and keyword arguments are left out
+                if depth == 1 && c != '(' {
+                    list.push(c);
+                } else if depth > 1 {
+                    list.push(' ');
+                }
+            }
+            for base in list.split(',') {
+                let base = base.split('=').next().unwrap_or("").trim();
+                let last = base.rsplit('.').next().unwrap_or(base).trim();
+                if !is_name(last) {
+                    continue;
+                }
+                out.insert(last.to_string());
+                // `from app.tracking import Heartbeater as Base`
+                for j in word_at(&text, last) {
+                    let before = text[..j].trim_end_matches([' ', '\t']);
+                    if let Some(b) = before.strip_suffix(" as") {
+                        let original = b.trim_end().rsplit([' ', ',', '(', '\t', '\n']).next();
+                        if let Some(o) = original.filter(|o| is_name(o)) {
+                            out.insert(o.to_string());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
 }
 
 /// `class` is SQLAlchemy's (or SQLModel's) `AsyncSession`: every line of the file that imports
@@ -202,31 +335,11 @@ fn defines_class(text: &str, name: &str) -> bool {
         .any(|i| text[..i].ends_with("\nclass ") || i == 6 && text.starts_with("class "))
 }
 
-/// A class of the file names `base` among its bases (`class Remote(Heartbeater):`).
-fn subclasses(text: &str, base: &str) -> bool {
-    text.match_indices("class ").any(|(i, _)| {
-        let line_start = text[..i].rfind('\n').map_or(0, |s| s + 1);
-        if !text[line_start..i].trim().is_empty() {
-            return false;
-        }
-        let head = &text[i..];
-        let end = head.find(':').unwrap_or(head.len()).min(2000);
-        head[..end]
-            .split_once('(')
-            .is_some_and(|(_, bases)| word_at(bases, base).next().is_some())
-    })
-}
-
 /// The dotted callee of the first `await` of `statement` (`["self", "_h", "track"]`), when a
 /// call follows it.
 fn awaited(statement: &str) -> Option<Vec<&str>> {
-    let at = statement.match_indices("await").find(|(i, _)| {
-        let before = statement[..*i].chars().next_back();
-        let after = statement[i + 5..].chars().next();
-        !before.is_some_and(|c| c == '_' || c.is_alphanumeric())
-            && after.is_some_and(|c| c == ' ' || c == '\t')
-    })?;
-    let rest = statement[at.0 + 5..].trim_start();
+    let at = word_at(statement, "await").next()?;
+    let rest = statement[at + 5..].trim_start();
     let end = rest
         .find(|c: char| !(c == '_' || c == '.' || c.is_alphanumeric()))
         .unwrap_or(rest.len());
@@ -237,15 +350,10 @@ fn awaited(statement: &str) -> Option<Vec<&str>> {
     parts.iter().all(|p| is_name(p)).then_some(parts)
 }
 
-fn is_name(s: &str) -> bool {
-    let mut c = s.chars();
-    c.next().is_some_and(|f| f == '_' || f.is_alphabetic())
-        && c.all(|ch| ch == '_' || ch.is_alphanumeric())
-}
-
 /// The one file of the scan that is the module `name` is imported from (`name` may be
 /// `module.function`), when the file imports it under its own name and defines no function
-/// of that name itself.
+/// of that name itself. A relative import names one path of the scan; an absolute one may
+/// name the end of one (the scan's root may sit below the package's).
 pub(crate) fn imported_file<'f>(
     name: &str,
     file: &str,
@@ -257,16 +365,47 @@ pub(crate) fn imported_file<'f>(
         return None;
     }
     let module = crate::drf::module_of(name, file, text)?;
-    if crate::drf::defined_in(file, &module) {
+    // a module read off a relative import has no leading `/` (`from ..x` under an absolute
+    // root): paths are compared without it
+    let module = module.trim_start_matches('/').to_string();
+    let path = |f: &str| {
+        let f = f.trim_end_matches(".py").trim_start_matches('/');
+        f.strip_suffix("/__init__").unwrap_or(f).to_string()
+    };
+    if path(file) == module {
         return None;
     }
-    let mut modules = files
-        .iter()
-        .filter(|(f, _)| crate::drf::defined_in(f, &module));
-    match (modules.next(), modules.next()) {
-        (Some((f, _)), None) => Some(f),
+    let one = |m: &mut dyn Iterator<Item = &'f str>| match (m.next(), m.next()) {
+        (Some(f), None) => Some(f),
         _ => None,
+    };
+    let exact = one(&mut files.iter().map(|(f, _)| *f).filter(|f| path(f) == module));
+    if exact.is_some() || relative(text, bound) {
+        return exact;
     }
+    let suffix = format!("/{module}");
+    one(&mut files
+        .iter()
+        .map(|(f, _)| *f)
+        .filter(|f| path(f).ends_with(&suffix)))
+}
+
+/// The file imports `name` with a relative import (`from .utils import name`, in a list over
+/// several lines too).
+fn relative(text: &str, name: &str) -> bool {
+    text.match_indices("from .").any(|(i, _)| {
+        if !at_line_start(text, i) {
+            return false;
+        }
+        let stmt = &text[i..];
+        let end = match stmt.find('(') {
+            Some(o) if stmt[..o].find('\n').is_none() => {
+                stmt[o..].find(')').map_or(stmt.len(), |c| o + c)
+            }
+            _ => stmt.find('\n').unwrap_or(stmt.len()),
+        };
+        word_at(&stmt[..end], name).next().is_some()
+    })
 }
 
 /// The file binds `name` with `as` (`import x as name`, `with … as name`).
@@ -277,213 +416,6 @@ fn bound_as(text: &str, name: &str) -> bool {
 /// The file defines a function (or method) `name`.
 fn defines_function(text: &str, name: &str) -> bool {
     word_at(text, name).any(|i| text[..i].trim_end_matches([' ', '\t']).ends_with("def"))
-}
-
-/// The byte offsets where `name` stands as a whole word.
-fn word_at<'a>(text: &'a str, name: &'a str) -> impl Iterator<Item = usize> + 'a {
-    text.match_indices(name).map(|(i, _)| i).filter(move |&i| {
-        let before = text[..i].chars().next_back();
-        let after = text[i + name.len()..].chars().next();
-        let word = |c: Option<char>| c.is_some_and(|c| c == '_' || c.is_alphanumeric());
-        !word(before) && !word(after)
-    })
-}
-
-/// The class an annotation names: `Heartbeater`, `"Heartbeater[ItemT]"`,
-/// `Optional[Heartbeater]`, `Heartbeater | None`, `mod.Heartbeater`; `None` for anything else
-/// (a union of classes, a container, a name in lower case).
-fn class_name(annotation: &str) -> Option<&str> {
-    let mut t = annotation.trim().trim_matches(['"', '\'']).trim();
-    if let Some(inner) = t
-        .strip_prefix("Optional[")
-        .or_else(|| t.strip_prefix("typing.Optional["))
-    {
-        t = inner.strip_suffix(']')?.trim().trim_matches(['"', '\'']);
-    }
-    let mut parts = t.split('|').map(str::trim).filter(|p| *p != "None");
-    let one = parts.next()?;
-    if parts.next().is_some() {
-        return None;
-    }
-    let one = one.trim_matches(['"', '\'']);
-    let name = one.split('[').next()?.trim();
-    let last = name.rsplit('.').next()?;
-    (name.split('.').all(is_name)
-        && last.chars().next()?.is_uppercase()
-        && !matches!(last, "Any" | "Optional" | "Union"))
-    .then_some(name)
-}
-
-/// The class a binding's right-hand side builds (`Heartbeater(…)`, `Heartbeater[T](…)`).
-fn constructed(rhs: &str) -> Option<&str> {
-    let rhs = rhs.trim();
-    let end = rhs
-        .find(|c: char| !(c == '_' || c == '.' || c.is_alphanumeric()))
-        .unwrap_or(rhs.len());
-    let rest = rhs[end..].trim_start();
-    let rest = match rest.strip_prefix('[') {
-        Some(r) => &r[r.find(']')? + 1..],
-        None => rest,
-    };
-    if !rest.trim_start().starts_with('(') {
-        return None;
-    }
-    class_name(&rhs[..end])
-}
-
-/// What follows `name` at byte `i` of `text` on its line: an annotation (`: T`, up to `=`, `,`
-/// or `)` outside brackets) and the right-hand side of a binding (`= …`, to the end of the
-/// line), or neither.
-fn binding_at<'t>(text: &'t str, i: usize, name: &str) -> (Option<&'t str>, Option<&'t str>) {
-    let line_end = text[i..].find('\n').map_or(text.len(), |e| i + e);
-    let rest = text[i + name.len()..line_end].trim_start();
-    let (annotation, rest) = match rest.strip_prefix(':') {
-        // a slice or a lambda's parameter reads the same: the caller checks what precedes
-        Some(r) if !r.starts_with('=') => {
-            let mut depth = 0i32;
-            let end = r
-                .char_indices()
-                .find(|&(_, c)| {
-                    match c {
-                        '[' | '(' => depth += 1,
-                        ']' | ')' if depth > 0 => depth -= 1,
-                        _ => {}
-                    }
-                    depth == 0 && matches!(c, '=' | ',' | ')')
-                })
-                .map_or(r.len(), |(e, _)| e);
-            (Some(r[..end].trim()), &r[end..])
-        }
-        _ => (None, rest),
-    };
-    let rhs = rest
-        .trim_start()
-        .strip_prefix('=')
-        .filter(|r| !r.starts_with('='))
-        .map(|r| r.split(" #").next().unwrap_or(r).trim());
-    (annotation, rhs)
-}
-
-/// The one class the file binds `self.attribute` to: by constructor, by annotation, by a
-/// parameter annotated with it, or by a property returning it; `None` when any binding says
-/// something else or none says anything.
-fn attribute_class(attribute: &str, text: &str) -> Option<String> {
-    let mut found: Option<&str> = None;
-    for i in word_at(text, attribute) {
-        let before = &text[..i];
-        if before.ends_with("self.") || before.ends_with("cls.") {
-            let (annotation, rhs) = binding_at(text, i, attribute);
-            if let Some(a) = annotation {
-                agree(&mut found, class_name(a))?;
-            } else if let Some(rhs) = rhs {
-                let class = constructed(rhs)
-                    .or_else(|| is_name(rhs).then(|| parameter_class(rhs, text)).flatten());
-                agree(&mut found, class)?;
-            }
-        } else if before
-            .rsplit('\n')
-            .next()
-            .is_some_and(|l| l.trim().is_empty())
-        {
-            // a field the class body annotates (`db_session: AsyncSession`, a dataclass's)
-            if let (Some(a), _) = binding_at(text, i, attribute) {
-                agree(&mut found, class_name(a))?;
-            }
-        } else if before.trim_end_matches([' ', '\t']).ends_with("def") {
-            // a property (or any method of that name): what it returns
-            let line_end = text[i..].find('\n').map_or(text.len(), |e| i + e);
-            let header = &text[i..line_end];
-            let ret = header
-                .split_once("->")
-                .map(|(_, r)| r.trim_end_matches(':').trim());
-            agree(&mut found, ret.and_then(class_name))?;
-        }
-    }
-    found.map(str::to_string)
-}
-
-/// Keeps `c` as the one class found so far: `None` when there is none, or another was found.
-fn agree<'t>(found: &mut Option<&'t str>, c: Option<&'t str>) -> Option<()> {
-    let c = c?;
-    if found.is_some_and(|f| f != c) {
-        return None;
-    }
-    *found = Some(c);
-    Some(())
-}
-
-/// The one class the file annotates the parameter (or variable) `name` with, where it stands
-/// after `(`, `,` or at the start of its line.
-fn parameter_class<'t>(name: &str, text: &'t str) -> Option<&'t str> {
-    let mut found = None;
-    for i in word_at(text, name) {
-        let before = text[..i].trim_end_matches([' ', '\t']);
-        if !(before.ends_with('(') || before.ends_with(',') || before.ends_with('\n')) {
-            continue;
-        }
-        let (Some(annotation), _) = binding_at(text, i, name) else {
-            continue;
-        };
-        let c = class_name(annotation)?;
-        if found.is_some_and(|f| f != c) {
-            return None;
-        }
-        found = Some(c);
-    }
-    found
-}
-
-/// The class the function around line `line` binds the name `name` to: a parameter annotated
-/// with it, or a variable built by its constructor; `None` when the function binds the name
-/// to anything else (a loop, `as`, an unpacking, another value).
-fn local_class(name: &str, line: usize, text: &str) -> Option<String> {
-    let lines: Vec<&str> = text.split_inclusive('\n').collect();
-    let at = line.checked_sub(1).filter(|&l| l < lines.len())?;
-    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
-    let own = indent(lines[at]);
-    let def = (0..at).rev().find(|&l| {
-        let t = lines[l].trim_start();
-        indent(lines[l]) < own && (t.starts_with("def ") || t.starts_with("async def "))
-    })?;
-    let start: usize = lines[..def].iter().map(|l| l.len()).sum();
-    let body = crate::drf::block(text, start);
-    let mut found: Option<&str> = None;
-    for i in word_at(body, name) {
-        let line_start = body[..i].rfind('\n').map_or(0, |s| s + 1);
-        let head = &body[line_start..i];
-        let before = head.trim_end_matches([' ', '\t']);
-        let after = body[i + name.len()..].trim_start_matches([' ', '\t']);
-        let first = before.trim_start().is_empty();
-        let lead = head.trim_start();
-        // `for x in`, `for a, x in`, `with … as x`, `(x := …)`, `x, a = …`, `a, x = …`
-        let unpacked = !head.contains('(')
-            && (after.starts_with(',') || before.ends_with(','))
-            && body[i..].lines().next().is_some_and(|l| l.contains(" = "));
-        if ((lead.starts_with("for ") || lead.starts_with("async for ")) && !head.contains(" in "))
-            || before.ends_with(" as")
-            || after.starts_with(":=")
-            || unpacked
-        {
-            return None;
-        }
-        if before.ends_with('.') {
-            continue;
-        }
-        let (annotation, rhs) = binding_at(body, i, name);
-        let class = match (annotation, rhs) {
-            (Some(a), _) if first || before.ends_with('(') || before.ends_with(',') => {
-                class_name(a)
-            }
-            (None, Some(rhs)) if first => constructed(rhs),
-            _ => continue,
-        };
-        let class = class?;
-        if found.is_some_and(|f| f != class) {
-            return None;
-        }
-        found = Some(class);
-    }
-    found.map(str::to_string)
 }
 
 #[cfg(test)]

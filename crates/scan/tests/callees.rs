@@ -182,3 +182,106 @@ fn an_async_session_delete_marks_rows_for_the_flush() {
         ]
     );
 }
+
+/// What an independent review found resolved wrongly: each of these awaits may do I/O and
+/// stays reported, while the plain bookkeeping one goes.
+#[test]
+fn awaits_whose_callee_the_code_does_not_pin_down_stay() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(r, "app/tracking.py", TRACKING);
+    write(
+        r,
+        "app/store.py",
+        "from redis.asyncio.lock import Lock\n\n\nclass Store:\n    def __init__(self, redis, testing):\n        self._cache = {} if testing else redis\n        self._lock = Lock(redis, \"k\")\n\n    async def remember(self, key, value):\n        self._cache.set(key, value)\n\n    async def guarded(self, key):\n        async with self._lock:\n            pass\n\n\nclass Recorder:\n    def __init__(self):\n        self.cache = {}\n\n    async def record(self, cache, key, value):\n        cache.set(key, value)\n",
+    );
+    write(
+        r,
+        "app/convert.py",
+        "async def to_model(row):\n    return {\"id\": row.id}\n\n\nto_model = via_api(to_model)\n\n\nasync def plain(row):\n    return {\"id\": row.id}\n",
+    );
+    write(
+        r,
+        "app/api.py",
+        "from app.tracking import Heartbeater
+from app.store import Store, Recorder
+from app.convert import to_model, plain
+
+
+async def clean(request, items, heartbeater: Heartbeater):
+    for item in items:
+        await heartbeater.track(item)
+
+
+async def two(request, items, heartbeater: Heartbeater, client):
+    for item in items:
+        x = (await heartbeater.track(item), await client.upload(item))
+
+
+async def either(request, items, remote):
+    tracker = Heartbeater(None) if not remote else RemoteHeartbeater()
+    for item in items:
+        await tracker.track(item)
+
+
+async def kwarg(request, items, tracker):
+    report = Report(
+        tracker=Heartbeater(None),
+    )
+    for item in items:
+        await tracker.track(item)
+
+
+async def unpacked(request, items, url):
+    tracker = Heartbeater(None)
+    if url:
+        (tracker, conn) = await connect_remote(url)
+    for item in items:
+        await tracker.track(item)
+
+
+async def rebound(request, rows, kind):
+    plain = registry.loader_for(kind)
+    for row in rows:
+        await plain(row)
+
+
+async def wrapped(request, rows):
+    for row in rows:
+        await to_model(row)
+
+
+async def stores(request, items, store: Store, recorder: Recorder, redis_client):
+    for item in items:
+        await store.remember(item.key, item)
+    for item in items:
+        await store.guarded(item.key)
+    for item in items:
+        await recorder.record(redis_client, item.key, item)
+",
+    );
+    let lines: Vec<u32> = awaits(r).into_iter().map(|(l, _)| l).collect();
+    assert_eq!(lines, [13, 19, 27, 35, 41, 46, 51, 53, 55]);
+}
+
+/// A class some class of the scan extends — with a comment in its bases, under another name,
+/// or beside a mixin — may run another method: its awaits stay.
+#[test]
+fn a_class_with_a_subclass_anywhere_is_not_resolved() {
+    for sub in [
+        "from app.tracking import Heartbeater\n\n\nclass Remote(  # pylint: disable=too-few-public-methods\n    Heartbeater,\n):\n    pass\n",
+        "from app.tracking import Heartbeater as Base\n\n\nclass Remote(Base):\n    pass\n",
+        "from app.tracking import Heartbeater\n\n\nclass Remote(PostMixin, Heartbeater):\n    pass\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let r = dir.path();
+        write(r, "app/tracking.py", TRACKING);
+        write(r, "app/remote.py", sub);
+        write(
+            r,
+            "app/api.py",
+            "from app.tracking import Heartbeater\n\n\nasync def handle(request, items, heartbeater: Heartbeater):\n    for item in items:\n        await heartbeater.track(item)\n",
+        );
+        assert_eq!(awaits(r).len(), 1, "{sub}");
+    }
+}

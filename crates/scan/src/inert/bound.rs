@@ -14,9 +14,16 @@ pub(super) fn only_locks(with: Node<'_>, src: &[u8]) -> bool {
     static LOCK: OnceLock<Regex> = OnceLock::new();
     let lock = crate::runs::re(
         &LOCK,
-        r"^(?:(?:asyncio|anyio|trio)[ \t]*\.[ \t]*)?(?:Lock|Semaphore|BoundedSemaphore|Condition)[ \t]*\(",
+        r"^(?:((?:asyncio|anyio|trio)[ \t]*\.[ \t]*))?(Lock|Semaphore|BoundedSemaphore|Condition)[ \t]*\(",
     );
     let text = std::str::from_utf8(src).unwrap_or("");
+    let is_lock = |rhs: &str| {
+        lock.captures(rhs).is_some_and(|c| {
+            // a bare `Lock(…)` only when the file imports it from asyncio, anyio or trio
+            (c.get(1).is_some() || imported_from_asyncio(text, &c[2]))
+                && crate::callees::bind::whole(rhs)
+        })
+    };
     let mut names = Vec::new();
     let mut stack = vec![with];
     let mut cur = with.walk();
@@ -36,7 +43,7 @@ pub(super) fn only_locks(with: Node<'_>, src: &[u8]) -> bool {
     !names.is_empty()
         && names
             .iter()
-            .all(|n| bound_only(text, n, |rhs| lock.is_match(rhs)))
+            .all(|&(name, attr)| bound_only(text, name, attr, with, src, &is_lock))
 }
 
 /// Whether the call's callee is a method of a name (`self._items.get`, `seen.add`) that the
@@ -52,45 +59,84 @@ pub(super) fn container_method(callee: Node<'_>, src: &[u8]) -> bool {
     if callee.kind() != "attribute" {
         return false;
     }
-    let Some(name) = callee
+    let Some((name, attr)) = callee
         .child_by_field_name("object")
         .and_then(|o| own_name(o, src))
     else {
         return false;
     };
     let text = std::str::from_utf8(src).unwrap_or("");
-    bound_only(text, name, |rhs| container.is_match(rhs))
+    let is_container = |rhs: &str| container.is_match(rhs) && crate::callees::bind::whole(rhs);
+    bound_only(text, name, attr, callee, src, &is_container)
 }
 
-/// The name an expression stands for when it is `name`, `self.name` or `cls.name`.
-fn own_name<'s>(n: Node<'_>, src: &'s [u8]) -> Option<&'s str> {
+/// Whether the file imports `name` from asyncio, anyio or trio (`from asyncio import Lock`).
+fn imported_from_asyncio(text: &str, name: &str) -> bool {
+    text.lines().map(str::trim_start).any(|l| {
+        (l.starts_with("from asyncio ")
+            || l.starts_with("from anyio ")
+            || l.starts_with("from trio "))
+            && l.split_whitespace()
+                .any(|w| w.trim_matches([',', '(', ')']) == name)
+    })
+}
+
+/// The name an expression stands for when it is `name` (false) or `self.name`, `cls.name`
+/// (true).
+fn own_name<'s>(n: Node<'_>, src: &'s [u8]) -> Option<(&'s str, bool)> {
     let t = n.utf8_text(src).ok()?;
-    let name = t
-        .strip_prefix("self.")
-        .or_else(|| t.strip_prefix("cls."))
-        .unwrap_or(t);
+    let (name, attr) = match t.strip_prefix("self.").or_else(|| t.strip_prefix("cls.")) {
+        Some(a) => (a, true),
+        None => (t, false),
+    };
     let mut c = name.chars();
     (c.next().is_some_and(|f| f == '_' || f.is_alphabetic())
         && c.all(|ch| ch == '_' || ch.is_alphanumeric()))
-    .then_some(name)
+    .then_some((name, attr))
 }
 
-/// Whether the file binds `name` (`name = …`, `self.name: T = …`, a keyword `name=…`) at
-/// least once, and every right-hand side passes `wanted`.
-fn bound_only(text: &str, name: &str, wanted: impl Fn(&str) -> bool) -> bool {
+/// Whether the file binds `name` at least once, and every right-hand side passes `wanted`: with
+/// `attr`, as `self.name`/`cls.name` (`self.name = …`, `self.name: T = …`); otherwise as a
+/// module-level name, which the function around `at` does not bind itself.
+fn bound_only(
+    text: &str,
+    name: &str,
+    attr: bool,
+    at: Node<'_>,
+    src: &[u8],
+    wanted: &dyn Fn(&str) -> bool,
+) -> bool {
+    if !attr {
+        let function = std::iter::successors(Some(at), |n| n.parent())
+            .find(|n| n.kind() == "function_definition")
+            .and_then(|f| f.utf8_text(src).ok());
+        if function.is_some_and(|f| binds(f, name)) {
+            return false;
+        }
+    }
     let mut any = false;
     for (i, _) in text.match_indices(name) {
-        let before = text[..i].chars().next_back();
+        let before = &text[..i];
         let word = |c: Option<char>| c.is_some_and(|c| c == '_' || c.is_alphanumeric());
         let rest = &text[i + name.len()..];
-        if word(before) || word(rest.chars().next()) {
+        if word(before.chars().next_back()) || word(rest.chars().next()) {
             continue;
         }
-        let line = rest.split('\n').next().unwrap_or("");
-        let mut r = line.trim_start_matches([' ', '\t']);
+        // only a binding is followed by `=` or `:` (looked at first: a long line is not read
+        // for every name on it)
+        let mut r = rest.trim_start_matches([' ', '\t']);
+        if !(r.starts_with('=') || r.starts_with(':')) {
+            continue;
+        }
+        let owned = before.ends_with("self.") || before.ends_with("cls.");
+        let module_level = before.is_empty() || before.ends_with('\n');
+        if (attr && !owned) || (!attr && !module_level) {
+            continue;
+        }
         // an annotation up to the `=` of its value, if any
         if let Some(a) = r.strip_prefix(':').filter(|a| !a.starts_with('=')) {
-            match a.find('=') {
+            let line = a.split('\n').next().unwrap_or("");
+            match line.find('=') {
                 Some(e) => r = &a[e..],
                 None => continue,
             }
@@ -98,7 +144,8 @@ fn bound_only(text: &str, name: &str, wanted: impl Fn(&str) -> bool) -> bool {
         let Some(rhs) = r.strip_prefix('=').filter(|v| !v.starts_with('=')) else {
             continue;
         };
-        if !wanted(rhs.trim_start()) {
+        let rhs = rhs.split('\n').next().unwrap_or("").trim_start();
+        if !wanted(rhs) {
             return false;
         }
         any = true;
@@ -106,26 +153,56 @@ fn bound_only(text: &str, name: &str, wanted: impl Fn(&str) -> bool) -> bool {
     any
 }
 
+/// Whether the function's text binds `name` (a parameter, an assignment, a loop or `as`
+/// target, an unpacking).
+fn binds(function: &str, name: &str) -> bool {
+    function.match_indices(name).any(|(i, _)| {
+        let before = &function[..i];
+        let word = |c: Option<char>| c.is_some_and(|c| c == '_' || c.is_alphanumeric());
+        let rest = function[i + name.len()..].trim_start_matches([' ', '\t']);
+        if word(before.chars().next_back())
+            || word(function[i + name.len()..].chars().next())
+            || before.ends_with('.')
+        {
+            return false;
+        }
+        let prev = before.trim_end_matches([' ', '\t']);
+        (rest.starts_with('=') && !rest.starts_with("=="))
+            || rest.starts_with(':')
+            || rest.starts_with(',')
+            || rest.starts_with(')')
+            || prev.ends_with("for")
+            || prev.ends_with(" as")
+            || prev.ends_with(',')
+    })
+}
+
 #[cfg(test)]
 mod tests {
-    use super::bound_only;
-
-    fn lock(text: &str, name: &str) -> bool {
-        bound_only(text, name, |r| {
-            r.starts_with("asyncio.Lock(") || r.starts_with("asyncio.Semaphore(")
-        })
-    }
+    use super::{binds, imported_from_asyncio};
 
     #[test]
-    fn a_name_counts_only_when_every_binding_agrees() {
-        let text = "class H:\n    def __init__(self):\n        self._lock = asyncio.Lock()\n        self._sem: asyncio.Semaphore = asyncio.Semaphore(4)\n        self._other = asyncio.Lock()\n        if self._lock == x:\n            pass\n\n    def reset(self):\n        self._other = redis.lock('k')\n";
-        assert!(lock(text, "_lock"));
-        assert!(lock(text, "_sem"));
-        // bound to something else too
-        assert!(!lock(text, "_other"));
-        // never bound
-        assert!(!lock(text, "_missing"));
-        // an annotation without a value binds nothing
-        assert!(!lock("    _lock: asyncio.Lock\n", "_lock"));
+    fn a_function_that_binds_the_name_itself_shadows_the_module() {
+        assert!(binds(
+            "async def record(self, cache, key):\n    cache.set(key, 1)\n",
+            "cache"
+        ));
+        assert!(binds("def f():\n    cache = make()\n", "cache"));
+        assert!(binds(
+            "def f(xs):\n    for cache in xs:\n        pass\n",
+            "cache"
+        ));
+        assert!(!binds(
+            "def f(key):\n    cache.set(key, 1)\n    self.cache = 2\n",
+            "cache"
+        ));
+        assert!(imported_from_asyncio(
+            "from asyncio import Event, Lock\n",
+            "Lock"
+        ));
+        assert!(!imported_from_asyncio(
+            "from redis.asyncio.lock import Lock\n",
+            "Lock"
+        ));
     }
 }

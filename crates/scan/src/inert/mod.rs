@@ -112,7 +112,26 @@ pub(crate) fn defined_inert(root: Node<'_>, src: &[u8], class: Option<&str>, nam
         let named = owner
             .and_then(|c| c.child_by_field_name("name"))
             .and_then(|n| n.utf8_text(src).ok());
-        if named != Some(class)
+        // bases of another file may define what `self.x()` calls in the body: only the
+        // standard roots and classes of this file are read
+        let foreign = owner
+            .and_then(|c| c.child_by_field_name("superclasses"))
+            .is_some_and(|list| {
+                let mut cur = list.walk();
+                let bases: Vec<Node<'_>> = list.named_children(&mut cur).collect();
+                bases.into_iter().any(|b| {
+                    if b.kind() == "keyword_argument" {
+                        return false;
+                    }
+                    let t = b.utf8_text(src).unwrap_or("");
+                    let t = t.split('[').next().unwrap_or(t).trim();
+                    let last = t.rsplit('.').next().unwrap_or(t);
+                    !matches!(last, "object" | "ABC" | "Generic" | "Protocol")
+                        && !top_level_class(root, last, src)
+                })
+            });
+        if foreign
+            || named != Some(class)
             || !owner.and_then(|c| c.parent()).is_some_and(|p| {
                 p.kind() == "module"
                     || (p.kind() == "decorated_definition"
@@ -132,6 +151,23 @@ pub(crate) fn defined_inert(root: Node<'_>, src: &[u8], class: Option<&str>, nam
     let mut truncated = false;
     let verdict = file.inert(*def, 1, &mut truncated);
     !truncated && verdict.is_some_and(|f| f.guards.is_empty())
+}
+
+/// Whether the module `root` defines a class `name` at its top level.
+fn top_level_class(root: Node<'_>, name: &str, src: &[u8]) -> bool {
+    let mut cur = root.walk();
+    let found = root.named_children(&mut cur).any(|n| {
+        let n = if n.kind() == "decorated_definition" {
+            n.child_by_field_name("definition").unwrap_or(n)
+        } else {
+            n
+        };
+        n.kind() == "class_definition"
+            && n.child_by_field_name("name")
+                .and_then(|c| c.utf8_text(src).ok())
+                == Some(name)
+    });
+    found
 }
 
 /// How deep awaits of inert functions are followed (`a` awaits `b`, which awaits `c`).
@@ -292,14 +328,18 @@ impl<'t> File<'t, '_> {
                 }
                 "for_in_statement" if !py && t.starts_with("for await") => return None,
                 "call" | "call_expression" => {
-                    let callee = n.child_by_field_name("function").map_or("", text);
+                    let function = n.child_by_field_name("function");
+                    let callee = function.map_or("", text);
                     let last = callee.rsplit(['.', '?']).next().unwrap_or(callee).trim();
-                    let container = || {
-                        py && n
-                            .child_by_field_name("function")
-                            .is_some_and(|c| bound::container_method(c, src))
+                    let bare = function.is_some_and(|f| f.kind() == "identifier");
+                    let known = if bare {
+                        BUILTINS.contains(&last)
+                    } else {
+                        IN_MEMORY.contains(&last)
                     };
-                    if !IN_MEMORY.contains(&last) && !container() {
+                    let container =
+                        || py && function.is_some_and(|c| bound::container_method(c, src));
+                    if !known && !container() {
                         return None;
                     }
                 }
@@ -395,14 +435,22 @@ fn top_level(def: Node<'_>) -> bool {
     false
 }
 
-/// Calls that stay in memory: builtins, container and string methods, logging.
+/// Functions called by their bare name that stay in memory: Python's builtins, JavaScript's
+/// conversions (as methods, `cache.set(k, v)` or `client.files.list()`, the same names may do
+/// I/O).
 #[rustfmt::skip]
-const IN_MEMORY: &[&str] = &[
-    // Python builtins
+const BUILTINS: &[&str] = &[
     "len", "isinstance", "issubclass", "str", "int", "float", "bool", "dict", "list", "set",
     "tuple", "frozenset", "min", "max", "sum", "any", "all", "sorted", "reversed", "getattr",
     "setattr", "hasattr", "enumerate", "range", "zip", "iter", "next", "repr", "id", "type",
-    "super", "abs", "round", "map", "filter",
+    "super", "abs", "round", "map", "filter", "String", "Number", "Boolean",
+];
+
+/// Methods that stay in memory: container and string methods, logging.
+#[rustfmt::skip]
+const IN_MEMORY: &[&str] = &[
+    // array methods of JavaScript
+    "map", "filter",
     // container and string methods (not `get`/`set`/`update`/`insert`: also cache and ORM calls)
     "append", "extend", "pop", "popleft", "appendleft", "setdefault", "items", "keys", "values",
     "copy", "join", "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper",
@@ -411,7 +459,7 @@ const IN_MEMORY: &[&str] = &[
     "model_validate", "model_dump", "model_dump_json", "model_copy", "model_construct",
     "push", "shift", "unshift", "slice", "includes", "indexOf", "startsWith", "endsWith",
     "trim", "toLowerCase", "toUpperCase", "toString", "concat", "has", "isArray", "stringify",
-    "parse", "assign", "entries", "now", "floor", "ceil", "String", "Number", "Boolean",
+    "parse", "assign", "entries", "now", "floor", "ceil",
     // logging
     "debug", "info", "warning", "warn", "error", "exception", "critical", "log",
 ];
