@@ -46,6 +46,7 @@
 #   CORPORA=heldout42 bash bench/scan.sh # round 42's (Arize Phoenix, Fief, Datasette, Jupyter Server, Chainlit)
 #   CORPORA=heldout43 bash bench/scan.sh # round 43's (dstack, LightRAG, OPAL server, Flower)
 #   CORPORA=heldout44 bash bench/scan.sh # round 44's (OpenHands, R2R, mautrix-telegram, maubot)
+#   CORPORA=heldout45 bash bench/scan.sh # round 45's (LangBot, SkyPilot, Red-DiscordBot, Moonraker)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -246,6 +247,10 @@ elif [ "${CORPORA:-}" = heldout44 ]; then
   bash "$scan/corpus.sh" openhands r2r mautrixtg maubot
   cd "$scan/.corpus"
   PATHS=(openhands/openhands r2r/core mautrixtg/mautrix_telegram maubot/maubot)
+elif [ "${CORPORA:-}" = heldout45 ]; then
+  bash "$scan/corpus.sh" langbot skypilot redbot moonraker
+  cd "$scan/.corpus"
+  PATHS=(langbot/langbot skypilot/sky redbot/redbot moonraker/moonraker)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -345,6 +350,8 @@ case "${CORPORA:-}" in
   heldout43) bundles dstack/dstack/_internal/server/statics lightrag/lightrag/api/webui \
     flower/flower/static ;;
   heldout44) bundles mautrixtg/mautrix_telegram/web/public maubot/maubot/management/frontend ;;
+  heldout45) bundles langbot/langbot/web skypilot/sky/dashboard skypilot/sky/server/html \
+    moonraker/moonraker/assets ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -220,6 +220,10 @@ openhands pypi-wheel-py312 openhands-ai 1.11.0 833de097150d498ffc7e175869df4723a
 r2r      pypi-wheel r2r 3.6.6 48c9326db0ff23c41affdb846df0c9014827b1316a14bcc87bb43c810b0410f9
 mautrixtg pypi-wheel mautrix-telegram 0.15.3 6a5ac719efde99365f7fef37a7068cb764008a69d4d5de796ac22592981d1c77
 maubot   pypi-wheel maubot 0.6.0 11516d53b7e799cc845d481e940507476d9b7734497d76d601714a61fa523a0f
+langbot  pypi-wheel langbot 4.11.2 b9ed45b5fca7594431fcb5ef78bf5fccde3ef8570fb49d043b3744381fefe0a9
+skypilot pypi-wheel skypilot 0.14.1 8201f566a051677713e288231c7a994e9ebb5ea79bea9bc36eeeffb654543d02
+redbot   pypi-wheel red-discordbot 3.5.24 3cbdbdd8bb0b6dbab1f5f909151f12dcd40798b06df8beb791fd22b9e1b2c8bd
+moonraker pypi-wheel moonraker 0.11.0 889034880a0891c7ee7916925d56e0280eb83095e70c3ee19a24de2a40b502db
 "
 
 want=" $* "

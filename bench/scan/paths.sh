@@ -216,6 +216,10 @@ paths_of() {
     r2r) paths=core; langs="--lang python" ;;
     mautrixtg) paths=mautrix_telegram; langs="--lang python" ;;
     maubot) paths=maubot; langs="--lang python" ;;
+    langbot) paths=langbot; langs="--lang python" ;;
+    skypilot) paths=sky; langs="--lang python" ;;
+    redbot) paths=redbot; langs="--lang python" ;;
+    moonraker) paths=moonraker; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -53,6 +53,7 @@
 #   bash bench/scan/precision.sh heldout42   # round 42 (phoenix, fief, datasette, jpserver, chainlit), the same
 #   bash bench/scan/precision.sh heldout43   # round 43 (dstack, lightrag, opal, flower), the same
 #   bash bench/scan/precision.sh heldout44   # round 44 (openhands, r2r, mautrixtg, maubot), the same
+#   bash bench/scan/precision.sh heldout45   # round 45 (langbot, skypilot, redbot, moonraker), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -111,6 +112,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout42) set -- phoenix fief datasette jpserver chainlit; seed=heldout-2026-12-07-r42; all=80 ;;
     heldout43) set -- dstack lightrag opal flower; seed=heldout-2026-12-07-r43; all=80 ;;
     heldout44) set -- openhands r2r mautrixtg maubot; seed=heldout-2026-12-07-r44; all=80 ;;
+    heldout45) set -- langbot skypilot redbot moonraker; seed=heldout-2026-12-07-r45; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
