@@ -330,6 +330,9 @@ pub(crate) fn classify(
         collection
             .and_then(collection_name)
             .and_then(|n| size_of_name(&n, LoopSize::Data).map(|s| (s, n)))
+            // one thing of the domain by its name (`for part in message`, `for c in
+            // msg.attachment`): the loop walks its parts, not the domain's data
+            .filter(|(s, n)| *s != LoopSize::Data || !names_one(n))
     };
     // a collection that names data outweighs a variable named for a part of each item
     // (`for file_path in uploaded_files`)
@@ -379,6 +382,30 @@ fn size_of_name(name: &str, slice: LoopSize) -> Option<LoopSize> {
     } else {
         None
     }
+}
+
+/// Whether a name's head noun is singular as written (`message`, `reply_message`, not
+/// `messages`, `message_ids`, `message_list`, nor a class such as `Order`): it names one
+/// thing. `page` and `item` are left out: a page is a slice of the data, and a list is often
+/// called `item`.
+fn names_one(name: &str) -> bool {
+    // a class (`Order.objects.filter(…)`, `db.query(User)`) stands for its table
+    if name.starts_with(|c: char| c.is_uppercase()) {
+        return false;
+    }
+    let words = words(name);
+    let end = words
+        .iter()
+        .skip(1)
+        .position(|w| CUT.contains(&w.as_str()))
+        .map_or(words.len(), |p| p + 1);
+    // a generic word at the end (`ids`, `list`, `set`) makes it a collection
+    words[..end].last().is_some_and(|w| {
+        !GENERIC.contains(&w.as_str())
+            && singular(w) == *w
+            && DATA.contains(&w.as_str())
+            && !matches!(w.as_str(), "people" | "data" | "page" | "item")
+    })
 }
 
 /// `ownedSharedWorkflows` → owned, shared, workflows; `pk_set` → pk, set.

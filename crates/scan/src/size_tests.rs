@@ -45,6 +45,36 @@ fn tags_and_subscriptions_are_attached_to_one_owner() {
 }
 
 #[test]
+fn a_collection_named_for_one_thing_walks_its_parts() {
+    // the parts of one message, not the application's messages
+    for (element, collection) in [
+        ("part", "message"),
+        ("component", "message"),
+        ("c", "event.reply_message"),
+    ] {
+        assert_eq!(
+            size(Some(element), Some(collection)),
+            LoopSize::Unknown,
+            "{collection}"
+        );
+    }
+    for collection in [
+        "messages",
+        "message_ids",
+        "message_list",
+        "Message.objects.all()",
+    ] {
+        assert_eq!(
+            size(Some("m"), Some(collection)),
+            LoopSize::Data,
+            "{collection}"
+        );
+    }
+    // the element still names the data
+    assert_eq!(size(Some("user"), Some("team")), LoopSize::Data);
+}
+
+#[test]
 fn the_collection_names_them_when_the_element_does_not() {
     assert_eq!(
         size(
