@@ -47,6 +47,7 @@
 #   CORPORA=heldout43 bash bench/scan.sh # round 43's (dstack, LightRAG, OPAL server, Flower)
 #   CORPORA=heldout44 bash bench/scan.sh # round 44's (OpenHands, R2R, mautrix-telegram, maubot)
 #   CORPORA=heldout45 bash bench/scan.sh # round 45's (LangBot, SkyPilot, Red-DiscordBot, Moonraker)
+#   CORPORA=heldout46 bash bench/scan.sh # round 46's (AstrBot, AutoGen Studio, Ralph, mautrix-instagram)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -251,6 +252,10 @@ elif [ "${CORPORA:-}" = heldout45 ]; then
   bash "$scan/corpus.sh" langbot skypilot redbot moonraker
   cd "$scan/.corpus"
   PATHS=(langbot/langbot skypilot/sky redbot/redbot moonraker/moonraker)
+elif [ "${CORPORA:-}" = heldout46 ]; then
+  bash "$scan/corpus.sh" astrbot autogen ralph mautinsta
+  cd "$scan/.corpus"
+  PATHS=(astrbot/astrbot autogen/autogenstudio ralph/ralph mautinsta/mautrix_instagram mautinsta/mauigpapi)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -352,6 +357,7 @@ case "${CORPORA:-}" in
   heldout44) bundles mautrixtg/mautrix_telegram/web/public maubot/maubot/management/frontend ;;
   heldout45) bundles langbot/langbot/web skypilot/sky/dashboard skypilot/sky/server/html \
     moonraker/moonraker/assets ;;
+  heldout46) bundles astrbot/astrbot/dashboard/dist autogen/autogenstudio/web/ui ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

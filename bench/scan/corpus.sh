@@ -224,6 +224,10 @@ langbot  pypi-wheel langbot 4.11.2 b9ed45b5fca7594431fcb5ef78bf5fccde3ef8570fb49
 skypilot pypi-wheel skypilot 0.14.1 8201f566a051677713e288231c7a994e9ebb5ea79bea9bc36eeeffb654543d02
 redbot   pypi-wheel red-discordbot 3.5.24 3cbdbdd8bb0b6dbab1f5f909151f12dcd40798b06df8beb791fd22b9e1b2c8bd
 moonraker pypi-wheel moonraker 0.11.0 889034880a0891c7ee7916925d56e0280eb83095e70c3ee19a24de2a40b502db
+astrbot  pypi-wheel-py312 astrbot 4.29.3 b78d8ab2d6f153c18be7162799b8589c9f5284233d557c93364c22193fe6be8e
+autogen  pypi-wheel autogenstudio 0.4.2.2 2d8393a2afac5a54107160a6186447f68ff0a2b9af26b94ed7efe18940574cdf
+ralph    pypi-wheel ralph-malph 5.1.0 8ee17bb3fabb507b22557d2ba15b85e90202fb1985f2edd16eefa870c35384f0
+mautinsta pypi-wheel mautrix-instagram 0.3.1 dfa33863d8d8a0cec62d0425e7abea926a4b9fc3f5737055611ad1d6c284a1c8
 "
 
 want=" $* "

@@ -220,6 +220,10 @@ paths_of() {
     skypilot) paths=sky; langs="--lang python" ;;
     redbot) paths=redbot; langs="--lang python" ;;
     moonraker) paths=moonraker; langs="--lang python" ;;
+    astrbot) paths=astrbot; langs="--lang python" ;;
+    autogen) paths=autogenstudio; langs="--lang python" ;;
+    ralph) paths=ralph; langs="--lang python" ;;
+    mautinsta) paths="mautrix_instagram mauigpapi"; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

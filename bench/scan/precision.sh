@@ -54,6 +54,7 @@
 #   bash bench/scan/precision.sh heldout43   # round 43 (dstack, lightrag, opal, flower), the same
 #   bash bench/scan/precision.sh heldout44   # round 44 (openhands, r2r, mautrixtg, maubot), the same
 #   bash bench/scan/precision.sh heldout45   # round 45 (langbot, skypilot, redbot, moonraker), the same
+#   bash bench/scan/precision.sh heldout46   # round 46 (astrbot, autogen, ralph, mautinsta), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -113,6 +114,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout43) set -- dstack lightrag opal flower; seed=heldout-2026-12-07-r43; all=80 ;;
     heldout44) set -- openhands r2r mautrixtg maubot; seed=heldout-2026-12-07-r44; all=80 ;;
     heldout45) set -- langbot skypilot redbot moonraker; seed=heldout-2026-12-07-r45; all=80 ;;
+    heldout46) set -- astrbot autogen ralph mautinsta; seed=heldout-2026-12-07-r46; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
