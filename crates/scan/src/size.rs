@@ -362,13 +362,7 @@ pub(crate) fn classify(
 
 /// The size a name tells, by its head noun; `slice` is the size a slice's name tells.
 fn size_of_name(name: &str, slice: LoopSize) -> Option<LoopSize> {
-    let words = words(name);
-    let end = words
-        .iter()
-        .skip(1)
-        .position(|w| CUT.contains(&w.as_str()))
-        .map_or(words.len(), |p| p + 1);
-    let head = words[..end]
+    let head = head_words(name)
         .iter()
         .rev()
         .map(|w| singular(w))
@@ -393,19 +387,25 @@ fn names_one(name: &str) -> bool {
     if name.starts_with(|c: char| c.is_uppercase()) {
         return false;
     }
-    let words = words(name);
-    let end = words
-        .iter()
-        .skip(1)
-        .position(|w| CUT.contains(&w.as_str()))
-        .map_or(words.len(), |p| p + 1);
     // a generic word at the end (`ids`, `list`, `set`) makes it a collection
-    words[..end].last().is_some_and(|w| {
+    head_words(name).last().is_some_and(|w| {
         !GENERIC.contains(&w.as_str())
             && singular(w) == *w
             && DATA.contains(&w.as_str())
             && !matches!(w.as_str(), "people" | "data" | "page" | "item")
     })
+}
+
+/// The words of a name up to the preposition that ends its head (`tablesToRemove` → tables).
+fn head_words(name: &str) -> Vec<String> {
+    let mut words = words(name);
+    let end = words
+        .iter()
+        .skip(1)
+        .position(|w| CUT.contains(&w.as_str()))
+        .map_or(words.len(), |p| p + 1);
+    words.truncate(end);
+    words
 }
 
 /// `ownedSharedWorkflows` → owned, shared, workflows; `pk_set` → pk, set.
