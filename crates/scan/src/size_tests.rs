@@ -105,6 +105,36 @@ fn the_collection_names_them_when_the_element_does_not() {
 }
 
 #[test]
+fn the_parts_of_one_message_are_not_sized_by_their_names() {
+    for parts in [
+        "msg.item_list",
+        "event.get_messages()",
+        "enumerate(component.chain)",
+        "event.get('event', {}).get('files', [])",
+        "update.messages",
+        "event_message.data.items",
+        "incoming_message.attachments",
+    ] {
+        assert_eq!(
+            size(Some("item"), Some(parts)),
+            LoopSize::Unknown,
+            "{parts}"
+        );
+    }
+    // many messages or events, or a message's name alone, are not one message's parts
+    for many in [
+        "messages",
+        "events.items()",
+        "message_rows",
+        "get_messages(user)",
+    ] {
+        assert_eq!(size(Some("item"), Some(many)), LoopSize::Data, "{many}");
+    }
+    // a handful by name stays a handful
+    assert_eq!(size(Some("field"), Some("event.fields")), LoopSize::Small);
+}
+
+#[test]
 fn a_loop_over_slices_is_the_batched_form() {
     for c in [
         "lodash__default.default.chunk(entityRefs, 1e3)",

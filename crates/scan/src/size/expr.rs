@@ -150,6 +150,9 @@ pub(super) fn one_parents_part(e: &str) -> bool {
                 )
             });
     }
+    if parts_of_one_message(e) {
+        return true;
+    }
     // `order.shipments`, `post.tags.all()`: the children of one thing named for what it is
     // (not of a response or a result, which carry whatever was fetched), or its attributes'
     // (`attrs["vlans"]`); a keyed part (`perm_spec["users"]`) is read as an attribute
@@ -196,6 +199,35 @@ pub(super) fn one_parents_part(e: &str) -> bool {
                         && !v.starts_with(|c: char| c.is_ascii_digit())
                 })
             })
+}
+
+/// The last word of a name for one message or event as it arrives or leaves (`msg`,
+/// `incoming_message`, `qq_official_event`, `update`, `reply_comp`).
+const ONE_MESSAGE: &[&str] = &[
+    "msg",
+    "message",
+    "event",
+    "evt",
+    "update",
+    "component",
+    "comp",
+    "reply",
+];
+
+/// What one message or event carries, however it is reached (`msg.item_list`,
+/// `event.get_messages()`, `component.chain`, `event.get("event", {}).get("files", [])`,
+/// `update.messages`): its parts, attachments or entries, a handful by nature whatever they
+/// are called. A loop over such parts inside a loop over many messages is still sized by the
+/// outer loop.
+fn parts_of_one_message(e: &str) -> bool {
+    let end = e.find(['.', '[']).unwrap_or(e.len());
+    let (root, rest) = e.split_at(end);
+    !rest.is_empty()
+        && root.starts_with(|c: char| c.is_lowercase() || c == '_')
+        && root.chars().all(|c| c.is_alphanumeric() || c == '_')
+        && words(root)
+            .last()
+            .is_some_and(|w| ONE_MESSAGE.contains(&w.as_str()))
 }
 
 /// `features[KEY_VOLUME]` read as `features.KEY_VOLUME`: a part under a constant's key (an
