@@ -48,6 +48,7 @@
 #   CORPORA=heldout44 bash bench/scan.sh # round 44's (OpenHands, R2R, mautrix-telegram, maubot)
 #   CORPORA=heldout45 bash bench/scan.sh # round 45's (LangBot, SkyPilot, Red-DiscordBot, Moonraker)
 #   CORPORA=heldout46 bash bench/scan.sh # round 46's (AstrBot, AutoGen Studio, Ralph, mautrix-instagram)
+#   CORPORA=heldout47 bash bench/scan.sh # round 47's (Tribler, Jesse, opsdroid, Strapi's data transfer)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -256,6 +257,10 @@ elif [ "${CORPORA:-}" = heldout46 ]; then
   bash "$scan/corpus.sh" astrbot autogen ralph mautinsta
   cd "$scan/.corpus"
   PATHS=(astrbot/astrbot autogen/autogenstudio ralph/ralph mautinsta/mautrix_instagram mautinsta/mauigpapi)
+elif [ "${CORPORA:-}" = heldout47 ]; then
+  bash "$scan/corpus.sh" tribler jesse opsdroid strapidt
+  cd "$scan/.corpus"
+  PATHS=(tribler/tribler jesse/jesse opsdroid/opsdroid strapidt/dist)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -358,6 +363,9 @@ case "${CORPORA:-}" in
   heldout45) bundles langbot/langbot/web skypilot/sky/dashboard skypilot/sky/server/html \
     moonraker/moonraker/assets ;;
   heldout46) bundles astrbot/astrbot/dashboard/dist autogen/autogenstudio/web/ui ;;
+  # Jesse's dashboard build; Strapi's .mjs copies (the .js copy is scanned)
+  heldout47) bundles jesse/jesse/static
+    echo '*.mjs' > strapidt/dist/.ignore; echo "strapidt/**/*.mjs" >> .semgrepignore ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -228,6 +228,10 @@ astrbot  pypi-wheel-py312 astrbot 4.29.3 b78d8ab2d6f153c18be7162799b8589c9f52842
 autogen  pypi-wheel autogenstudio 0.4.2.2 2d8393a2afac5a54107160a6186447f68ff0a2b9af26b94ed7efe18940574cdf
 ralph    pypi-wheel ralph-malph 5.1.0 8ee17bb3fabb507b22557d2ba15b85e90202fb1985f2edd16eefa870c35384f0
 mautinsta pypi-wheel mautrix-instagram 0.3.1 dfa33863d8d8a0cec62d0425e7abea926a4b9fc3f5737055611ad1d6c284a1c8
+tribler  pypi-wheel tribler 7.13.1 43c69912532607193a40a1eeea2625675698a1a4e0273929a73c3570638993f9
+jesse    pypi-wheel jesse 3.5.3 ad4eee6b01d334d28a52c70f5061f7bc5ea3df593b5021d31f6d0df7620d060b
+opsdroid pypi  opsdroid 0.31.0 3c293103e272e5bc12d5a563dac7e0c366c283e2258e471213224eae8ab9fa04
+strapidt npm   @strapi/data-transfer 5.54.0 95332be67c89e409ae23ce13518d9057fb0eb1ee6fb104e3bba91a89c67cc3a0
 "
 
 want=" $* "

@@ -224,6 +224,10 @@ paths_of() {
     autogen) paths=autogenstudio; langs="--lang python" ;;
     ralph) paths=ralph; langs="--lang python" ;;
     mautinsta) paths="mautrix_instagram mauigpapi"; langs="--lang python" ;;
+    tribler) paths=tribler; langs="--lang python" ;;
+    jesse) paths=jesse; langs="--lang python" ;;
+    opsdroid) paths=opsdroid; langs="--lang python" ;;
+    strapidt) js_only strapidt dist ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
