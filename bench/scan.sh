@@ -49,6 +49,7 @@
 #   CORPORA=heldout45 bash bench/scan.sh # round 45's (LangBot, SkyPilot, Red-DiscordBot, Moonraker)
 #   CORPORA=heldout46 bash bench/scan.sh # round 46's (AstrBot, AutoGen Studio, Ralph, mautrix-instagram)
 #   CORPORA=heldout47 bash bench/scan.sh # round 47's (Tribler, Jesse, opsdroid, Strapi's data transfer)
+#   CORPORA=heldout48 bash bench/scan.sh # round 48's (cognee, Graphiti, marimo, ArchiveBox)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -261,6 +262,10 @@ elif [ "${CORPORA:-}" = heldout47 ]; then
   bash "$scan/corpus.sh" tribler jesse opsdroid strapidt
   cd "$scan/.corpus"
   PATHS=(tribler/tribler jesse/jesse opsdroid/opsdroid strapidt/dist)
+elif [ "${CORPORA:-}" = heldout48 ]; then
+  bash "$scan/corpus.sh" cognee graphiti marimo archivebox
+  cd "$scan/.corpus"
+  PATHS=(cognee/cognee graphiti/graphiti_core marimo/marimo archivebox/archivebox)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -366,6 +371,9 @@ case "${CORPORA:-}" in
   # Jesse's dashboard build; Strapi's .mjs copies (the .js copy is scanned)
   heldout47) bundles jesse/jesse/static
     echo '*.mjs' > strapidt/dist/.ignore; echo "strapidt/**/*.mjs" >> .semgrepignore ;;
+  # the browser code marimo, cognee and ArchiveBox ship, and marimo's bundled language server
+  heldout48) bundles marimo/marimo/_static marimo/marimo/_lsp cognee/cognee/modules/visualization/views \
+    archivebox/archivebox/templates/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -232,6 +232,10 @@ tribler  pypi-wheel tribler 7.13.1 43c69912532607193a40a1eeea2625675698a1a4e0273
 jesse    pypi-wheel jesse 3.5.3 ad4eee6b01d334d28a52c70f5061f7bc5ea3df593b5021d31f6d0df7620d060b
 opsdroid pypi  opsdroid 0.31.0 3c293103e272e5bc12d5a563dac7e0c366c283e2258e471213224eae8ab9fa04
 strapidt npm   @strapi/data-transfer 5.54.0 95332be67c89e409ae23ce13518d9057fb0eb1ee6fb104e3bba91a89c67cc3a0
+cognee   pypi-wheel cognee 1.6.5 aaef9fdc02f542b1d125cde21759dde2fac56355d8928e39c734e7b5c6705eca
+graphiti pypi-wheel graphiti-core 0.31.2 b26e1f350482266aec24beb1cd4c58d5e32ede1a897af8fa25b10800a16bbb8d
+marimo   pypi-wheel marimo 0.25.2 7acb7a433755c6d965c03e07725477ab63804f6667ba9e37e4da582f358018c7
+archivebox pypi-wheel archivebox 0.7.1 72470d58ea4fa1bed01c3b57af016a8f19af264bf8e2b95b058e36f577aa15db
 "
 
 want=" $* "

@@ -228,6 +228,10 @@ paths_of() {
     jesse) paths=jesse; langs="--lang python" ;;
     opsdroid) paths=opsdroid; langs="--lang python" ;;
     strapidt) js_only strapidt dist ;;
+    cognee) paths=cognee; langs="--lang python" ;;
+    graphiti) paths=graphiti_core; langs="--lang python" ;;
+    marimo) paths=marimo; langs="--lang python" ;;
+    archivebox) paths=archivebox; langs="--lang python" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;

@@ -56,6 +56,7 @@
 #   bash bench/scan/precision.sh heldout45   # round 45 (langbot, skypilot, redbot, moonraker), the same
 #   bash bench/scan/precision.sh heldout46   # round 46 (astrbot, autogen, ralph, mautinsta), the same
 #   bash bench/scan/precision.sh heldout47   # round 47 (tribler, jesse, opsdroid, strapidt), the same
+#   bash bench/scan/precision.sh heldout48   # round 48 (cognee, graphiti, marimo, archivebox), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -117,6 +118,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout45) set -- langbot skypilot redbot moonraker; seed=heldout-2026-12-07-r45; all=80 ;;
     heldout46) set -- astrbot autogen ralph mautinsta; seed=heldout-2026-12-07-r46; all=80 ;;
     heldout47) set -- tribler jesse opsdroid strapidt; seed=heldout-2026-12-07-r47; all=80 ;;
+    heldout48) set -- cognee graphiti marimo archivebox; seed=heldout-2026-12-07-r48; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
