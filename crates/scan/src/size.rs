@@ -47,6 +47,8 @@ const DATA: &[&str] = &[
     "execution", "workflow", "credential", "dataset", "dashboard", "chart", "report",
     "experiment", "trace", "span", "unit", "suggestion", "link", "feature",
     "segment", "app", "workspace", "screen", "contribution", "abstract", "book",
+    // a knowledge graph's contents
+    "node", "edge", "vertex", "episode", "triplet",
 ];
 
 /// Things a handful by nature: configuration, schema and code structure.

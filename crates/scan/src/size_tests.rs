@@ -135,6 +135,22 @@ fn the_parts_of_one_message_are_not_sized_by_their_names() {
 }
 
 #[test]
+fn a_knowledge_graphs_contents_are_data() {
+    assert_eq!(size(Some("node"), Some("nodes")), LoopSize::Data);
+    assert_eq!(size(Some("edge"), Some("edges_to_update")), LoopSize::Data);
+    assert_eq!(
+        size(Some("episode"), Some("sorted_episodes")),
+        LoopSize::Data
+    );
+    assert_eq!(size(Some("t"), Some("triplets")), LoopSize::Data);
+    // the nodes of one message stay its parts
+    assert_eq!(
+        size(Some("node"), Some("component.node_list")),
+        LoopSize::Unknown
+    );
+}
+
+#[test]
 fn a_loop_over_slices_is_the_batched_form() {
     for c in [
         "lodash__default.default.chunk(entityRefs, 1e3)",
