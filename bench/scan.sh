@@ -50,6 +50,7 @@
 #   CORPORA=heldout46 bash bench/scan.sh # round 46's (AstrBot, AutoGen Studio, Ralph, mautrix-instagram)
 #   CORPORA=heldout47 bash bench/scan.sh # round 47's (Tribler, Jesse, opsdroid, Strapi's data transfer)
 #   CORPORA=heldout48 bash bench/scan.sh # round 48's (cognee, Graphiti, marimo, ArchiveBox)
+#   CORPORA=heldout49 bash bench/scan.sh # round 49's (Freqtrade, FlexGet, OpenREM, NocoBase's file manager)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -266,6 +267,10 @@ elif [ "${CORPORA:-}" = heldout48 ]; then
   bash "$scan/corpus.sh" cognee graphiti marimo archivebox
   cd "$scan/.corpus"
   PATHS=(cognee/cognee graphiti/graphiti_core marimo/marimo archivebox/archivebox)
+elif [ "${CORPORA:-}" = heldout49 ]; then
+  bash "$scan/corpus.sh" freqtrade flexget openrem nocofm
+  cd "$scan/.corpus"
+  PATHS=(freqtrade/freqtrade flexget/flexget openrem/openrem nocofm/dist/server)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -374,6 +379,8 @@ case "${CORPORA:-}" in
   # the browser code marimo, cognee and ArchiveBox ship, and marimo's bundled language server
   heldout48) bundles marimo/marimo/_static marimo/marimo/_lsp cognee/cognee/modules/visualization/views \
     archivebox/archivebox/templates/static ;;
+  # the browser code FlexGet and OpenREM ship
+  heldout49) bundles flexget/flexget/ui/v1 flexget/flexget/ui/v2 openrem/openrem/remapp/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

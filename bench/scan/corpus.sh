@@ -236,6 +236,10 @@ cognee   pypi-wheel cognee 1.6.5 aaef9fdc02f542b1d125cde21759dde2fac56355d8928e3
 graphiti pypi-wheel graphiti-core 0.31.2 b26e1f350482266aec24beb1cd4c58d5e32ede1a897af8fa25b10800a16bbb8d
 marimo   pypi-wheel marimo 0.25.2 7acb7a433755c6d965c03e07725477ab63804f6667ba9e37e4da582f358018c7
 archivebox pypi-wheel archivebox 0.7.1 72470d58ea4fa1bed01c3b57af016a8f19af264bf8e2b95b058e36f577aa15db
+freqtrade pypi-wheel freqtrade 2026.9 3cc4432381b83ec35000bff6b76f494fa3ec7d1681c7a45c04667dc063789fac
+flexget  pypi-wheel flexget 3.22.8 5be40186da89805b828abf84ad9c30b93d2d44cbe447b79b535604efa224d753
+openrem  pypi-wheel openrem 1.0.0b3 0e788172f6882dff0b914ce2390c91e7615bdaa632abae1667c7c15b14d99fee
+nocofm   npm   @nocobase/plugin-file-manager 2.2.15 bd1b04fc7ed1acc601f3a455b8aa6c05c48d49572dd704bda269d0a43e743b94
 "
 
 want=" $* "

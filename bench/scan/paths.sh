@@ -232,6 +232,10 @@ paths_of() {
     graphiti) paths=graphiti_core; langs="--lang python" ;;
     marimo) paths=marimo; langs="--lang python" ;;
     archivebox) paths=archivebox; langs="--lang python" ;;
+    freqtrade) paths=freqtrade; langs="--lang python" ;;
+    flexget) paths=flexget; langs="--lang python" ;;
+    openrem) paths=openrem; langs="--lang python" ;;
+    nocofm) paths=dist/server; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
