@@ -135,3 +135,21 @@ fn a_workflow_nodes_execute_runs_per_workflow_execution() {
     let other = "class Migration {\n  async execute(db) {\n    await db.run('x');\n  }\n}\n";
     assert_eq!(context_at(js, other, "db.run"), None);
 }
+
+#[test]
+fn a_schema_upgrade_registered_by_a_decorator_is_a_migration() {
+    let py = Language::Python;
+    let flexget = "@db_schema.upgrade('backlog')\ndef upgrade(ver, session):\n    for row in session.execute(q):\n        session.execute(u(row))\n";
+    assert_eq!(
+        context_at(py, flexget, "session.execute(u"),
+        Some(RunContext::Migration)
+    );
+    let bare = "@migration(2)\ndef to_v2(db):\n    for r in db.rows():\n        db.save(r)\n";
+    assert_eq!(context_at(py, bare, "db.save"), Some(RunContext::Migration));
+    // a route or a plain function that mentions upgrades is not
+    let view =
+        "@app.post('/upgrade')\ndef upgrade_plan(request):\n    billing.charge(request.user)\n";
+    assert_eq!(context_at(py, view, "billing"), Some(RunContext::Request));
+    let helper = "@cached\ndef upgrades_available(ver):\n    return fetch(ver)\n";
+    assert_ne!(context_at(py, helper, "fetch"), Some(RunContext::Migration));
+}

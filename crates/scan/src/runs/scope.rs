@@ -20,6 +20,7 @@ pub(super) fn python_scope<'t>(
     static STARTUP_DECO: OnceLock<Regex> = OnceLock::new();
     static VIEW_BASE: OnceLock<Regex> = OnceLock::new();
     static TASK_BASE: OnceLock<Regex> = OnceLock::new();
+    static MIGRATION_DECO: OnceLock<Regex> = OnceLock::new();
     let decorators = |p: Option<Node<'t>>| -> Vec<&'t str> {
         let Some(p) = p.filter(|p| p.kind() == "decorated_definition") else {
             return Vec::new();
@@ -59,6 +60,19 @@ pub(super) fn python_scope<'t>(
                 .is_match(d)
                 {
                     return Some((RunContext::Startup, format!("decorated {}", first_line(d))));
+                }
+                // a schema upgrade registered with the store (FlexGet's
+                // `@db_schema.upgrade('backlog')`, `@migration(…)`): once per upgrade
+                if re(
+                    &MIGRATION_DECO,
+                    r"^@[\w.]*\b(upgrade|downgrade|migration|migrate|schema_upgrade)\b",
+                )
+                .is_match(d)
+                {
+                    return Some((
+                        RunContext::Migration,
+                        format!("decorated {}", first_line(d)),
+                    ));
                 }
                 if re(&CLI, r"^@[\w.]*\b(command|group|cli)\b").is_match(d) {
                     return Some((RunContext::Script, format!("decorated {}", first_line(d))));
