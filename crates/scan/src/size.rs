@@ -437,6 +437,17 @@ fn words(name: &str) -> Vec<String> {
 
 /// A plural's singular, by the regular English endings.
 fn singular(w: &str) -> String {
+    // `vertices`, `indices`, `matrices`: the Latin plural
+    if let Some(stem) = w
+        .strip_suffix("ices")
+        .filter(|s| ["vert", "ind", "matr", "append"].contains(s))
+    {
+        return if stem == "matr" {
+            "matrix".into()
+        } else {
+            format!("{stem}ex")
+        };
+    }
     if w.len() > 4 && w.ends_with("ies") {
         format!("{}y", &w[..w.len() - 3])
     } else if (w.len() > 4

@@ -121,12 +121,21 @@ fn the_parts_of_one_message_are_not_sized_by_their_names() {
             "{parts}"
         );
     }
-    // many messages or events, or a message's name alone, are not one message's parts
+    // many messages or events, or a message's name alone, are not one message's parts; nor
+    // the records of a batch an event delivers, the rows a model named so relates, a
+    // response named `reply`, or what is `to_update`
     for many in [
         "messages",
         "events.items()",
         "message_rows",
         "get_messages(user)",
+        "event[\"Records\"]",
+        "event.get(\"Records\", [])",
+        "message.records",
+        "event.attendees.all()",
+        "message.recipients.all()",
+        "reply.json()[\"users\"]",
+        "to_update.values()",
     ] {
         assert_eq!(size(Some("item"), Some(many)), LoopSize::Data, "{many}");
     }
@@ -143,6 +152,7 @@ fn a_knowledge_graphs_contents_are_data() {
         LoopSize::Data
     );
     assert_eq!(size(Some("t"), Some("triplets")), LoopSize::Data);
+    assert_eq!(size(Some("v"), Some("vertices")), LoopSize::Data);
     // the nodes of one message stay its parts
     assert_eq!(
         size(Some("node"), Some("component.node_list")),

@@ -202,32 +202,35 @@ pub(super) fn one_parents_part(e: &str) -> bool {
 }
 
 /// The last word of a name for one message or event as it arrives or leaves (`msg`,
-/// `incoming_message`, `qq_official_event`, `update`, `reply_comp`).
-const ONE_MESSAGE: &[&str] = &[
-    "msg",
-    "message",
-    "event",
-    "evt",
-    "update",
-    "component",
-    "comp",
-    "reply",
-];
+/// `incoming_message`, `qq_official_event`, `reply_comp`; `update` alone, as Telegram names
+/// one, not `to_update`).
+const ONE_MESSAGE: &[&str] = &["msg", "message", "event", "evt", "component", "comp"];
 
 /// What one message or event carries, however it is reached (`msg.item_list`,
 /// `event.get_messages()`, `component.chain`, `event.get("event", {}).get("files", [])`,
 /// `update.messages`): its parts, attachments or entries, a handful by nature whatever they
-/// are called. A loop over such parts inside a loop over many messages is still sized by the
-/// outer loop.
+/// are called. Not the records of a batch an event delivers (`event["Records"]`,
+/// `message.records`: a queue's or a stream's batch), nor the rows a model named so relates
+/// (`event.attendees.all()`). A loop over such parts inside a loop over many messages is still
+/// sized by the outer loop.
 fn parts_of_one_message(e: &str) -> bool {
     let end = e.find(['.', '[']).unwrap_or(e.len());
     let (root, rest) = e.split_at(end);
+    let named = root == "update"
+        || words(root)
+            .last()
+            .is_some_and(|w| ONE_MESSAGE.contains(&w.as_str()));
+    let rest_lower = rest.to_ascii_lowercase();
+    let batch_or_rows = rest_lower.contains("records")
+        || [".all()", ".filter(", ".exclude(", ".objects", "_set."]
+            .iter()
+            .any(|m| rest_lower.contains(m))
+        || rest_lower.ends_with("_set");
     !rest.is_empty()
         && root.starts_with(|c: char| c.is_lowercase() || c == '_')
         && root.chars().all(|c| c.is_alphanumeric() || c == '_')
-        && words(root)
-            .last()
-            .is_some_and(|w| ONE_MESSAGE.contains(&w.as_str()))
+        && named
+        && !batch_or_rows
 }
 
 /// `features[KEY_VOLUME]` read as `features.KEY_VOLUME`: a part under a constant's key (an
