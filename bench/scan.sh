@@ -51,6 +51,7 @@
 #   CORPORA=heldout47 bash bench/scan.sh # round 47's (Tribler, Jesse, opsdroid, Strapi's data transfer)
 #   CORPORA=heldout48 bash bench/scan.sh # round 48's (cognee, Graphiti, marimo, ArchiveBox)
 #   CORPORA=heldout49 bash bench/scan.sh # round 49's (Freqtrade, FlexGet, OpenREM, NocoBase's file manager)
+#   CORPORA=heldout50 bash bench/scan.sh # round 50's (Flask-AppBuilder, Pulp's Maven plugin, CKAN's harvester, Mem0, NocoBase's auth plugin)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -271,6 +272,10 @@ elif [ "${CORPORA:-}" = heldout49 ]; then
   bash "$scan/corpus.sh" freqtrade flexget openrem nocofm
   cd "$scan/.corpus"
   PATHS=(freqtrade/freqtrade flexget/flexget openrem/openrem nocofm/dist/server)
+elif [ "${CORPORA:-}" = heldout50 ]; then
+  bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
+  cd "$scan/.corpus"
+  PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -381,6 +386,8 @@ case "${CORPORA:-}" in
     archivebox/archivebox/templates/static ;;
   # the browser code FlexGet and OpenREM ship
   heldout49) bundles flexget/flexget/ui/v1 flexget/flexget/ui/v2 openrem/openrem/remapp/static ;;
+  # the browser code Flask-AppBuilder and CKAN's harvester ship
+  heldout50) bundles fab/flask_appbuilder/static harvest/ckanext/harvest/public harvest/ckanext/harvest/assets ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -240,6 +240,11 @@ freqtrade pypi-wheel freqtrade 2026.9 3cc4432381b83ec35000bff6b76f494fa3ec7d1681
 flexget  pypi-wheel flexget 3.22.8 5be40186da89805b828abf84ad9c30b93d2d44cbe447b79b535604efa224d753
 openrem  pypi-wheel openrem 1.0.0b3 0e788172f6882dff0b914ce2390c91e7615bdaa632abae1667c7c15b14d99fee
 nocofm   npm   @nocobase/plugin-file-manager 2.2.15 bd1b04fc7ed1acc601f3a455b8aa6c05c48d49572dd704bda269d0a43e743b94
+fab      pypi-wheel flask-appbuilder 5.3.0 85d7c9520402848d864ac91672e19c921ca518ddc9b840d631ed6c04306b89ed
+pulpmaven pypi-wheel pulp-maven 0.36.0 0e8713faa0873ba983a72574878c69a7bba775fbb533577a21a53b94ddc11535
+harvest  pypi-wheel ckanext-harvest 1.6.3 8b0846bacc39f8543a2a0d565784f0a10eb0f7f92101616114ca6ff85033527a
+mem0     pypi-wheel mem0ai 2.2.1 fe91bb91ac8926231993a4aa58df00a60c6c74c709e6a338fe399500776eef4d
+nocoauth npm   @nocobase/plugin-auth 2.2.15 a05450c13a16b3fc377fa4bf1d5ba437743ea20c51a457a9c7f769317eeaa9d1
 "
 
 want=" $* "

@@ -236,6 +236,11 @@ paths_of() {
     flexget) paths=flexget; langs="--lang python" ;;
     openrem) paths=openrem; langs="--lang python" ;;
     nocofm) paths=dist/server; langs="--lang javascript" ;;
+    fab) paths=flask_appbuilder; langs="--lang python" ;;
+    pulpmaven) paths=pulp_maven; langs="--lang python" ;;
+    harvest) paths=ckanext/harvest; langs="--lang python" ;;
+    mem0) paths=mem0; langs="--lang python" ;;
+    nocoauth) paths=dist/server; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
