@@ -33,49 +33,38 @@ pub(super) fn python_scope<'t>(
     };
     match a.kind() {
         "function_definition" => {
-            for d in decorators(parent) {
-                if re(
+            // what a decorator says of its function, the first that matches; a schema upgrade
+            // registered with the store (FlexGet's `@db_schema.upgrade('backlog')`,
+            // `@migration(…)`) runs once per upgrade
+            let by_decorator: [(&OnceLock<Regex>, &str, RunContext); 5] = [
+                (
                     &ROUTE,
                     r"^@[\w.]*\b(route|get|post|put|patch|delete|api_view|action|websocket|require_(GET|POST|safe|http_methods)|login_required|permission_required|csrf_exempt|never_cache|cache_page|vary_on_\w+|user_passes_test|staff_member_required|xframe_options_\w+|require_admin_access|simple_tag|inclusion_tag|filter)\b",
-                )
-                .is_match(d)
-                {
-                    return Some((RunContext::Request, format!("decorated {}", first_line(d))));
-                }
-                if re(
+                    RunContext::Request,
+                ),
+                (
                     &TASK,
                     r"^@[\w.]*\b(task|shared_task|periodic_task|job|cron|actor|scheduled_job|\w*background_process)\b",
-                )
-                .is_match(d)
-                {
-                    return Some((
-                        RunContext::Background,
-                        format!("decorated {}", first_line(d)),
-                    ));
-                }
-                if re(
+                    RunContext::Background,
+                ),
+                (
                     &STARTUP_DECO,
                     r#"^@[\w.]*\b(on_event\(\s*["']startup|before_first_request|before_serving|on_startup)\b"#,
-                )
-                .is_match(d)
-                {
-                    return Some((RunContext::Startup, format!("decorated {}", first_line(d))));
-                }
-                // a schema upgrade registered with the store (FlexGet's
-                // `@db_schema.upgrade('backlog')`, `@migration(…)`): once per upgrade
-                if re(
+                    RunContext::Startup,
+                ),
+                (
                     &MIGRATION_DECO,
                     r"^@[\w.]*\b(upgrade|downgrade|migration|migrate|schema_upgrade)\b",
-                )
-                .is_match(d)
+                    RunContext::Migration,
+                ),
+                (&CLI, r"^@[\w.]*\b(command|group|cli)\b", RunContext::Script),
+            ];
+            for d in decorators(parent) {
+                if let Some((_, _, context)) = by_decorator
+                    .iter()
+                    .find(|(cell, pattern, _)| re(cell, pattern).is_match(d))
                 {
-                    return Some((
-                        RunContext::Migration,
-                        format!("decorated {}", first_line(d)),
-                    ));
-                }
-                if re(&CLI, r"^@[\w.]*\b(command|group|cli)\b").is_match(d) {
-                    return Some((RunContext::Script, format!("decorated {}", first_line(d))));
+                    return Some((*context, format!("decorated {}", first_line(d))));
                 }
             }
             let name = a.child_by_field_name("name").map(&text).unwrap_or("");
