@@ -551,10 +551,11 @@ fn a_command_target_gets_its_source_scanned() {
     let _serial = crate::exclusive();
     let dir = tempdir();
     std::fs::create_dir_all(dir.join("src")).unwrap();
-    // a batch job with a query per item in a loop
+    // a batch job with a query per item in a loop (SQLite in memory stands in for a networked
+    // database: opened through a DB-API alias, which the scan does not take for an embedded one)
     std::fs::write(
         dir.join("src/job.py"),
-        r#"import sqlite3
+        r#"import sqlite3 as dbapi
 
 def export(conn, ids):
     rows = []
@@ -563,7 +564,7 @@ def export(conn, ids):
     return rows
 
 if __name__ == "__main__":
-    conn = sqlite3.connect(":memory:")
+    conn = dbapi.connect(":memory:")
     conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT)")
     export(conn, range(100))
 "#,
