@@ -16,6 +16,7 @@ use tree_sitter::Node;
 
 mod expr;
 mod groups;
+mod origin;
 mod said;
 use expr::{
     collection_name, counted, first_argument, identifiers, one_parents_part, slices_of, unwrap,
@@ -228,6 +229,7 @@ pub(crate) fn of_loops(
     // unknown size, a handful is of unknown size
     let data_inside = inner.0 == LoopSize::Data;
     let mut sized = inner;
+    let mut sized_by = context;
     if !data_inside {
         let walked = loop_parts(context, src).1.map(unwrap);
         for a in within.iter().filter(|a| is_loop(a.kind())) {
@@ -242,6 +244,7 @@ pub(crate) fn of_loops(
                 .unwrap_or_else(|| of_loop(*a, src));
             if outer.0 == LoopSize::Data {
                 sized = outer;
+                sized_by = *a;
                 break;
             }
             if sized.0 == LoopSize::Small && outer.0 == LoopSize::Unknown {
@@ -250,16 +253,24 @@ pub(crate) fn of_loops(
         }
     }
     // a hook of one write (`onBeforeDelete`, `afterUpdate`): its loops walk the rows of that
-    // write, one as a rule, whatever they are called
+    // write, one as a rule, whatever they are called; a handler of one event walks what it
+    // was handed, and async code what a call it does not await holds (`origin`)
     if sized.0 == LoopSize::Data {
-        let hook = stack[..at]
+        let function = stack[..at]
             .iter()
             .rev()
-            .find(|a| function_kinds.contains(&a.kind_id()))
+            .find(|a| function_kinds.contains(&a.kind_id()));
+        let hook = function
             .and_then(|f| crate::lang::function_name(*f, src))
             .filter(|name| is_write_hook(name));
         if let Some(name) = hook {
             return (LoopSize::Unknown, Some(name));
+        }
+        let held = function
+            .zip(loop_parts(sized_by, src).1)
+            .and_then(|(f, c)| origin::held_by_one_call(*f, c, src));
+        if let Some(why) = held {
+            return (LoopSize::Unknown, Some(why));
         }
     }
     sized
