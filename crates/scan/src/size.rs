@@ -268,7 +268,7 @@ pub(crate) fn of_loops(
         }
         let held = function
             .zip(loop_parts(sized_by, src).1)
-            .and_then(|(f, c)| origin::held_by_one_call(*f, c, src));
+            .and_then(|(f, c)| origin::held_by_one_call(sized_by, *f, c, src));
         if let Some(why) = held {
             return (LoopSize::Unknown, Some(why));
         }

@@ -11,19 +11,32 @@
 //!   `cursor.fetchall()`, `result.mappings().all()`) is not such a call. JavaScript is left
 //!   out: a browser store's selectors hand over whole conversations.
 //!
+//! - a loop in the `except` (`catch`) branch of a `try` whose body handed the same collection
+//!   whole to one call (`self.db.batch_add_history(records)`, a query built from `[… for node
+//!   in nodes]`) or called a batched form by name (`bulk_create`, `executemany`): the per-item
+//!   fallback of a batched call, run only when that call failed.
+//!
 //! Either way the loop is of unknown size: what the names of its items say does not tell.
 
 use super::expr::{strip_groups, unwrap};
 use super::{words, PASS};
 use tree_sitter::Node;
 
-/// Why a loop inside the function `function` walks what one call holds (module doc), or
+/// Why the loop `lp` inside the function `function` walks what one call holds (module doc), or
 /// `None`. `collection` is the loop's collection as written.
-pub(super) fn held_by_one_call(function: Node<'_>, collection: &str, src: &[u8]) -> Option<String> {
+pub(super) fn held_by_one_call(
+    lp: Node<'_>,
+    function: Node<'_>,
+    collection: &str,
+    src: &[u8],
+) -> Option<String> {
     let name = crate::lang::function_name(function, src).unwrap_or_default();
     let root = root_name(unwrap(collection));
     if is_event_handler(&name) && root.is_some_and(|r| parameters(function, src).contains(&r)) {
         return Some(name);
+    }
+    if let Some(call) = root.and_then(|r| fallback_of_batch(lp, function, r, src)) {
+        return Some(format!("fallback of {call}"));
     }
     let python = function.kind() == "function_definition";
     (python
@@ -31,6 +44,80 @@ pub(super) fn held_by_one_call(function: Node<'_>, collection: &str, src: &[u8])
         && !collection.contains("await")
         && unawaited_call(unwrap(collection)))
     .then(|| format!("{} (not awaited)", call_name(unwrap(collection))))
+}
+
+/// The call the `try` around `lp` (in `function`) handed the collection `root` to whole,
+/// when `lp` is in that `try`'s `except`/`catch` branch: a call with `root` as an argument (not
+/// a conversion such as `float(v)`, nor logging), a call named for a batch (`bulk_create`,
+/// `insertMany`), or a comprehension over `root`.
+fn fallback_of_batch(lp: Node<'_>, function: Node<'_>, root: &str, src: &[u8]) -> Option<String> {
+    let mut n = lp;
+    let handler = loop {
+        let p = n.parent()?;
+        if p.id() == function.id() {
+            return None;
+        }
+        if matches!(p.kind(), "except_clause" | "catch_clause") {
+            break p;
+        }
+        n = p;
+    };
+    let body = handler.parent()?.child_by_field_name("body")?;
+    let text = |n: Node<'_>| n.utf8_text(src).unwrap_or("");
+    let is_root = |n: Node<'_>| n.kind() == "identifier" && text(n) == root;
+    let mut stack = vec![body];
+    while let Some(n) = stack.pop() {
+        match n.kind() {
+            "call" | "call_expression" => {
+                let callee = n.child_by_field_name("function").map(text).unwrap_or("");
+                let last = callee.rsplit('.').next().unwrap_or(callee);
+                let conversion = matches!(
+                    last,
+                    "float"
+                        | "int"
+                        | "str"
+                        | "bool"
+                        | "len"
+                        | "Decimal"
+                        | "isinstance"
+                        | "hasattr"
+                        | "getattr"
+                        | "repr"
+                        | "print"
+                        | "type"
+                        | "Number"
+                        | "String"
+                ) || callee.contains("log")
+                    || matches!(
+                        last,
+                        "debug" | "info" | "warning" | "warn" | "error" | "exception"
+                    );
+                let handed = n.child_by_field_name("arguments").is_some_and(|args| {
+                    let mut c = args.walk();
+                    let found = args.named_children(&mut c).any(|a| {
+                        is_root(a)
+                            || a.child_by_field_name("value").is_some_and(is_root)
+                            || (a.kind().contains("splat") || a.kind() == "spread_element")
+                                && a.named_child(0).is_some_and(is_root)
+                    });
+                    found
+                });
+                // or a call that names itself the batched form (`bulk_create`, `executemany`)
+                let lower = last.to_ascii_lowercase();
+                let batched = ["bulk", "batch", "many"].iter().any(|w| lower.contains(w));
+                if (handed && !conversion) || batched {
+                    return Some(callee.to_string());
+                }
+            }
+            "for_in_clause" if n.child_by_field_name("right").is_some_and(is_root) => {
+                return Some(format!("a comprehension over {root}"));
+            }
+            _ => {}
+        }
+        let mut c = n.walk();
+        stack.extend(n.named_children(&mut c));
+    }
+    None
 }
 
 /// `handle_typing`, `_handle_presence`, `on_rdata`, `onMessage`, `handleWebhook`: a function

@@ -123,3 +123,32 @@ fn awaited_calls_queries_and_sync_code_keep_their_size() {
         LoopSize::Data
     );
 }
+
+#[test]
+fn the_per_item_fallback_of_a_batched_call_is_not_sized() {
+    for src in [
+        "async def add(self, records):\n    try:\n        await asyncio.to_thread(self.db.batch_add_history, records)\n    except Exception:\n        for record in records:\n            await self.db.add_history(record)\n",
+        "async def add_nodes(self, nodes):\n    try:\n        params = {'nodes': [n.id for n in nodes]}\n        await self.query(Q, params)\n    except Exception:\n        for node in nodes:\n            await self.add_node(node)\n",
+        "def save(rows):\n    try:\n        Row.objects.bulk_create(rows)\n    except IntegrityError:\n        for row in rows:\n            row.save()\n",
+        "def save(pages):\n    try:\n        Page.objects.bulk_create(parent_rows, batch_size=500)\n    except IntegrityError:\n        for page in pages:\n            page.save()\n",
+    ] {
+        assert_eq!(py(src), LoopSize::Unknown, "{src}");
+    }
+    assert_eq!(
+        js("async function f(users) { try { await db.insertMany(users); } catch (e) { for (const user of users) { await db.insert(user); } } }"),
+        LoopSize::Unknown
+    );
+}
+
+#[test]
+fn an_except_branch_that_dispatches_on_type_keeps_its_size() {
+    // the try stored the value or converted it; the except walks a list of values
+    for src in [
+        "def _exposure(source, users):\n    try:\n        e = Exposure.objects.create(source=source)\n        e.value = users\n        e.save()\n    except TypeError:\n        for user in users:\n            Exposure.objects.create(value=user)\n",
+        "def f(users):\n    try:\n        v = float(users)\n    except TypeError:\n        for user in users:\n            User.objects.create(value=user)\n",
+        // the loop is in the try, not its except
+        "async def f(self, users):\n    try:\n        await self.db.insert_many(users)\n        for user in users:\n            await self.notify(user)\n    except Exception:\n        pass\n",
+    ] {
+        assert_eq!(py(src), LoopSize::Data, "{src}");
+    }
+}
