@@ -52,6 +52,7 @@
 #   CORPORA=heldout48 bash bench/scan.sh # round 48's (cognee, Graphiti, marimo, ArchiveBox)
 #   CORPORA=heldout49 bash bench/scan.sh # round 49's (Freqtrade, FlexGet, OpenREM, NocoBase's file manager)
 #   CORPORA=heldout50 bash bench/scan.sh # round 50's (Flask-AppBuilder, Pulp's Maven plugin, CKAN's harvester, Mem0, NocoBase's auth plugin)
+#   CORPORA=heldout51 bash bench/scan.sh # round 51's (ephios, Tacker, FlowFuse, WildDuck)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -276,6 +277,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout51 ]; then
+  bash "$scan/corpus.sh" ephios tacker flowfuse wildduck
+  cd "$scan/.corpus"
+  PATHS=(ephios/ephios tacker/tacker flowfuse/forge wildduck/lib wildduck/imap-core/lib wildduck/imap-core/index.js wildduck/plugins wildduck/migrations wildduck/api.js wildduck/imap.js wildduck/lmtp.js wildduck/pop3.js wildduck/server.js wildduck/tasks.js wildduck/webhooks.js wildduck/worker.js wildduck/indexer.js wildduck/acme.js wildduck/mcp.js wildduck/prometheus.js)
 else
   bash "$scan/corpus.sh" django scrapy peewee mongoose knex express ghost
   cd "$scan/.corpus"
@@ -388,6 +393,8 @@ case "${CORPORA:-}" in
   heldout49) bundles flexget/flexget/ui/v1 flexget/flexget/ui/v2 openrem/openrem/remapp/static ;;
   # the browser code Flask-AppBuilder and CKAN's harvester ship
   heldout50) bundles fab/flask_appbuilder/static harvest/ckanext/harvest/public harvest/ckanext/harvest/assets ;;
+  # the browser code ephios ships (its own and vendored: Vue, Select2)
+  heldout51) bundles ephios/ephios/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -245,6 +245,10 @@ pulpmaven pypi-wheel pulp-maven 0.36.0 0e8713faa0873ba983a72574878c69a7bba775fbb
 harvest  pypi-wheel ckanext-harvest 1.6.3 8b0846bacc39f8543a2a0d565784f0a10eb0f7f92101616114ca6ff85033527a
 mem0     pypi-wheel mem0ai 2.2.1 fe91bb91ac8926231993a4aa58df00a60c6c74c709e6a338fe399500776eef4d
 nocoauth npm   @nocobase/plugin-auth 2.2.15 a05450c13a16b3fc377fa4bf1d5ba437743ea20c51a457a9c7f769317eeaa9d1
+ephios   pypi-wheel ephios 0.27.1 5d58e3d0bff7f4fbd47b8f2672560c473e5c9ca1d3f7eced524ff194f3d38304
+tacker   pypi-wheel tacker 16.0.0 6550cd094e9b8e0a722e9c88c1ba6c6160c2bd09b2b76ce8acfaaa5d942f89dd
+flowfuse npm   @flowfuse/flowfuse 2.4.0 6478892b71dedfb1febd626e534d28cad7618be67d1f24b4b8ffac2826165268
+wildduck npm   @zone-eu/wildduck 1.51.1 0abc846bdd9787fc9cf491454e64c46a3ab4449ebecb7de7e7b3eeff36f727cd
 "
 
 want=" $* "

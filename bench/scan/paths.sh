@@ -241,6 +241,10 @@ paths_of() {
     harvest) paths=ckanext/harvest; langs="--lang python" ;;
     mem0) paths=mem0; langs="--lang python" ;;
     nocoauth) paths=dist/server; langs="--lang javascript" ;;
+    ephios) paths=ephios; langs="--lang python" ;;
+    tacker) paths=tacker; langs="--lang python" ;;
+    flowfuse) paths=forge; langs="--lang javascript" ;;
+    wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
     peewee) paths="peewee.py playhouse"; langs="" ;;
