@@ -210,6 +210,12 @@ impl<'r> Engine<'r> {
                         if !m.rule(&c.root, n) {
                             continue;
                         }
+                        // a query a loop walks runs once per run of that loop, not per item
+                        if rule.per_item {
+                            m.context = m.context.map(|a| {
+                                crate::size::per_item_loop(a, n, &stack, &lr.function_kinds)
+                            });
+                        }
                         // awaiting a function of this file that does no I/O is no I/O (before
                         // `seen`: another await on the same line may do I/O)
                         if rule.per_item

@@ -276,6 +276,69 @@ pub(crate) fn of_loops(
     sized
 }
 
+/// The loop that runs the statement `n` once per item: `context` (the loop a rule recorded),
+/// unless `n` is in what `context` walks — its iterable (`for n in Notification.objects.filter(
+/// …)`, the first clause of a comprehension), evaluated once per run of the loop — then the
+/// nearest loop around it, in the same function, that runs it per item; `context` when there
+/// is none. `stack` holds `n`'s ancestors.
+pub(crate) fn per_item_loop<'t>(
+    context: Node<'t>,
+    n: Node<'t>,
+    stack: &[Node<'t>],
+    function_kinds: &[u16],
+) -> Node<'t> {
+    let within =
+        |outer: Node<'_>| outer.start_byte() <= n.start_byte() && n.end_byte() <= outer.end_byte();
+    // the part of a loop evaluated once per run of it, `None` when `a` is no loop
+    let walked = |a: Node<'t>| -> Option<Option<Node<'t>>> {
+        match a.kind() {
+            "for_in_clause" => {
+                // a comprehension's first clause is walked once; a later one once per item of
+                // the clauses before it
+                let first = a.parent().and_then(|c| {
+                    let mut w = c.walk();
+                    let f = c
+                        .named_children(&mut w)
+                        .find(|x| x.kind() == "for_in_clause");
+                    f
+                });
+                Some(if first.map(|f| f.id()) == Some(a.id()) {
+                    a.child_by_field_name("right")
+                } else {
+                    None
+                })
+            }
+            k if is_loop(k) && !k.ends_with("comprehension") && k != "generator_expression" => {
+                Some(
+                    a.child_by_field_name("right")
+                        .or_else(|| a.child_by_field_name("value"))
+                        .or_else(|| a.child_by_field_name("range_clause")),
+                )
+            }
+            _ => None,
+        }
+    };
+    let in_walked = |a: Node<'t>| walked(a).flatten().is_some_and(within);
+    if !in_walked(context) {
+        return context;
+    }
+    let Some(at) = stack.iter().rposition(|a| a.id() == context.id()) else {
+        return context;
+    };
+    for a in stack[..at].iter().rev() {
+        if function_kinds.contains(&a.kind_id()) {
+            break;
+        }
+        match walked(*a) {
+            // a comprehension stands for its clauses, read above
+            _ if a.kind().ends_with("comprehension") || a.kind() == "generator_expression" => {}
+            Some(_) if !in_walked(*a) => return *a,
+            _ => {}
+        }
+    }
+    context
+}
+
 /// `onBeforeDelete`, `onUpdateSuccess`, `afterInsert`, `before_save`: a hook that runs for one
 /// create, update or delete (not a bulk one).
 fn is_write_hook(name: &str) -> bool {

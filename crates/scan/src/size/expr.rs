@@ -216,9 +216,13 @@ const ONE_MESSAGE: &[&str] = &["msg", "message", "event", "evt", "component", "c
 fn parts_of_one_message(e: &str) -> bool {
     let end = e.find(['.', '[']).unwrap_or(e.len());
     let (root, rest) = e.split_at(end);
+    // named for one message, a generic word after it or not (`msg`, `reply_message`,
+    // `messageData`, `msg_info`)
     let named = root == "update"
         || words(root)
-            .last()
+            .iter()
+            .rev()
+            .find(|w| !GENERIC.contains(&w.as_str()))
             .is_some_and(|w| ONE_MESSAGE.contains(&w.as_str()));
     let rest_lower = rest.to_ascii_lowercase();
     let batch_or_rows = rest_lower.contains("records")
