@@ -53,6 +53,7 @@
 #   CORPORA=heldout49 bash bench/scan.sh # round 49's (Freqtrade, FlexGet, OpenREM, NocoBase's file manager)
 #   CORPORA=heldout50 bash bench/scan.sh # round 50's (Flask-AppBuilder, Pulp's Maven plugin, CKAN's harvester, Mem0, NocoBase's auth plugin)
 #   CORPORA=heldout51 bash bench/scan.sh # round 51's (ephios, Tacker, FlowFuse, WildDuck)
+#   CORPORA=heldout52 bash bench/scan.sh # round 52's (Mistral, Galaxy's web apps, two SourceLoop services)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -277,6 +278,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout52 ]; then
+  bash "$scan/corpus.sh" mistral galaxyweb slauth sltenant
+  cd "$scan/.corpus"
+  PATHS=(mistral/mistral galaxyweb/galaxy/webapps slauth/src sltenant/src)
 elif [ "${CORPORA:-}" = heldout51 ]; then
   bash "$scan/corpus.sh" ephios tacker flowfuse wildduck
   cd "$scan/.corpus"
@@ -395,6 +400,8 @@ case "${CORPORA:-}" in
   heldout50) bundles fab/flask_appbuilder/static harvest/ckanext/harvest/public harvest/ckanext/harvest/assets ;;
   # the browser code ephios ships (its own and vendored: Vue, Select2)
   heldout51) bundles ephios/ephios/static ;;
+  # the browser code Galaxy's web apps ship (the Tool Shed's scripts)
+  heldout52) bundles galaxyweb/galaxy/webapps/base/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -249,6 +249,10 @@ ephios   pypi-wheel ephios 0.27.1 5d58e3d0bff7f4fbd47b8f2672560c473e5c9ca1d3f7ec
 tacker   pypi-wheel tacker 16.0.0 6550cd094e9b8e0a722e9c88c1ba6c6160c2bd09b2b76ce8acfaaa5d942f89dd
 flowfuse npm   @flowfuse/flowfuse 2.4.0 6478892b71dedfb1febd626e534d28cad7618be67d1f24b4b8ffac2826165268
 wildduck npm   @zone-eu/wildduck 1.51.1 0abc846bdd9787fc9cf491454e64c46a3ab4449ebecb7de7e7b3eeff36f727cd
+mistral  pypi-wheel mistral 23.0.0 6cd92af6e0b5850a794db65784fa340ce174fdba9227f67707fa8b8c36c35f1c
+galaxyweb pypi-wheel galaxy-web-apps 26.1.2 72d8390e1fec21ce2b25badc30b93bc3983538d8fb5b506a7e25352e8ada66eb
+slauth   npm   @sourceloop/authentication-service 19.2.2 53dbd3eec8881d63eab5abbae8a08d0ca6c1c37b9fff03d048ecc58e889ca448
+sltenant npm   @sourceloop/user-tenant-service 8.1.1 4bd2f98ace1cace9b01b265022b3418c6c2da98697dcc5810ccc5cbee8b64bdb
 "
 
 want=" $* "

@@ -242,6 +242,9 @@ paths_of() {
     mem0) paths=mem0; langs="--lang python" ;;
     nocoauth) paths=dist/server; langs="--lang javascript" ;;
     ephios) paths=ephios; langs="--lang python" ;;
+    mistral) paths=mistral; langs="--lang python" ;;
+    galaxyweb) paths=galaxy/webapps; langs="--lang python" ;;
+    slauth|sltenant) paths=src; langs="--lang typescript" ;;
     tacker) paths=tacker; langs="--lang python" ;;
     flowfuse) paths=forge; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;

@@ -60,6 +60,7 @@
 #   bash bench/scan/precision.sh heldout49   # round 49 (freqtrade, flexget, openrem, nocofm), the same
 #   bash bench/scan/precision.sh heldout50   # round 50 (fab, pulpmaven, harvest, mem0, nocoauth), the same
 #   bash bench/scan/precision.sh heldout51   # round 51 (ephios, tacker, flowfuse, wildduck), the same
+#   bash bench/scan/precision.sh heldout52   # round 52 (mistral, galaxyweb, slauth, sltenant), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -125,6 +126,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout49) set -- freqtrade flexget openrem nocofm; seed=heldout-2026-12-07-r49; all=80 ;;
     heldout50) set -- fab pulpmaven harvest mem0 nocoauth; seed=heldout-2026-12-07-r50; all=80 ;;
     heldout51) set -- ephios tacker flowfuse wildduck; seed=heldout-2026-12-07-r51; all=80 ;;
+    heldout52) set -- mistral galaxyweb slauth sltenant; seed=heldout-2026-12-07-r52; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
