@@ -312,7 +312,14 @@ pub(crate) fn per_item_loop<'t>(
                 Some(
                     a.child_by_field_name("right")
                         .or_else(|| a.child_by_field_name("value"))
-                        .or_else(|| a.child_by_field_name("range_clause")),
+                        // Go: `for _, u := range users`
+                        .or_else(|| {
+                            let mut c = a.walk();
+                            let r = a
+                                .named_children(&mut c)
+                                .find(|x| x.kind() == "range_clause");
+                            r.and_then(|r| r.child_by_field_name("right"))
+                        }),
                 )
             }
             _ => None,

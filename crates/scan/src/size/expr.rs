@@ -216,13 +216,19 @@ const ONE_MESSAGE: &[&str] = &["msg", "message", "event", "evt", "component", "c
 fn parts_of_one_message(e: &str) -> bool {
     let end = e.find(['.', '[']).unwrap_or(e.len());
     let (root, rest) = e.split_at(end);
-    // named for one message, a generic word after it or not (`msg`, `reply_message`,
-    // `messageData`, `msg_info`)
+    // named for one message, with a word for what it carries after it or not (`msg`,
+    // `reply_message`, `messageData`, `msg_info`; not `message_map`, `message_list`)
+    let carries = |w: &str| {
+        matches!(
+            w,
+            "data" | "info" | "obj" | "object" | "meta" | "payload" | "body" | "content" | "raw"
+        )
+    };
     let named = root == "update"
         || words(root)
             .iter()
             .rev()
-            .find(|w| !GENERIC.contains(&w.as_str()))
+            .find(|w| !carries(w))
             .is_some_and(|w| ONE_MESSAGE.contains(&w.as_str()));
     let rest_lower = rest.to_ascii_lowercase();
     let batch_or_rows = rest_lower.contains("records")

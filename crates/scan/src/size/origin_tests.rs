@@ -152,3 +152,51 @@ fn an_except_branch_that_dispatches_on_type_keeps_its_size() {
         assert_eq!(py(src), LoopSize::Data, "{src}");
     }
 }
+
+#[test]
+fn a_handler_that_queries_rebinds_or_takes_a_bulk_is_sized_by_its_names() {
+    for src in [
+        // a query or a call on what it was handed fetches something else
+        "def handle_orders(self, orders_qs):\n    for order in orders_qs.filter(paid=True):\n        Row.objects.create(order=order)\n",
+        // the parameter rebound before the loop
+        "def on_message(self, message, users=None):\n    users = users or User.objects.filter(active=True)\n    for user in users:\n        Row.objects.create(user=user)\n",
+        // many at once by its name
+        "def handle_bulk_upload(self, records):\n    for record in records:\n        Row.objects.create(record=record)\n",
+        "def on_orders_synced(self, orders):\n    for order in orders:\n        Row.objects.create(order=order)\n",
+        // a route handler's request
+        "async def handle_form(request):\n    for user in request.users:\n        await save(user)\n",
+    ] {
+        assert_eq!(py(src), LoopSize::Data, "{src}");
+    }
+    for src in [
+        "class A { async handleTenantRemoved(tenantId, repo) { for (const user of await repo.findUsersByTenant(tenantId)) { await db.users.update(user); } } }",
+        "class A { async handleCsvRows(req, res) { for (const row of req.body.rows) { await db.users.update(row); } } }",
+    ] {
+        assert_eq!(js(src), LoopSize::Data, "{src}");
+    }
+}
+
+#[test]
+fn async_code_that_calls_out_unawaited_keeps_its_size() {
+    for src in [
+        // a synchronous session handed to the call
+        "async def list_users(db):\n    for user in get_active_users(db):\n        db.execute(q, user)\n",
+        // a blocking client
+        "async def f(self):\n    for user in requests.get(URL).json():\n        await self.push(user)\n",
+    ] {
+        assert_eq!(py(src), LoopSize::Data, "{src}");
+    }
+}
+
+#[test]
+fn an_except_branch_after_no_batched_store_call_keeps_its_size() {
+    for src in [
+        // named for many, but not a batched write
+        "def f(users, template):\n    try:\n        tpl = render_many_templates(template)\n    except TemplateError:\n        for user in users:\n            User.objects.filter(pk=user.pk).update(x=1)\n",
+        // a conversion and a check are handed the collection, not a store
+        "def f(users):\n    try:\n        payload = json.dumps(users)\n    except TypeError:\n        for user in users:\n            User.objects.filter(pk=user.pk).update(x=1)\n",
+        "def f(orders):\n    try:\n        check_stock(orders)\n    except OutOfStock:\n        for order in orders:\n            Order.objects.filter(pk=order.pk).update(held=True)\n",
+    ] {
+        assert_eq!(py(src), LoopSize::Data, "{src}");
+    }
+}
