@@ -54,6 +54,7 @@
 #   CORPORA=heldout50 bash bench/scan.sh # round 50's (Flask-AppBuilder, Pulp's Maven plugin, CKAN's harvester, Mem0, NocoBase's auth plugin)
 #   CORPORA=heldout51 bash bench/scan.sh # round 51's (ephios, Tacker, FlowFuse, WildDuck)
 #   CORPORA=heldout52 bash bench/scan.sh # round 52's (Mistral, Galaxy's web apps, two SourceLoop services)
+#   CORPORA=heldout53 bash bench/scan.sh # round 53's (Faraday, INGInious, OWOX Data Marts' backend, Bluesky's PDS)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -278,6 +279,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout53 ]; then
+  bash "$scan/corpus.sh" faraday inginious owox atprotopds
+  cd "$scan/.corpus"
+  PATHS=(faraday/faraday inginious/inginious owox/dist atprotopds/dist)
 elif [ "${CORPORA:-}" = heldout52 ]; then
   bash "$scan/corpus.sh" mistral galaxyweb slauth sltenant
   cd "$scan/.corpus"
@@ -402,6 +407,8 @@ case "${CORPORA:-}" in
   heldout51) bundles ephios/ephios/static ;;
   # the browser code Galaxy's web apps ship (the Tool Shed's scripts)
   heldout52) bundles galaxyweb/galaxy/webapps/base/static ;;
+  # the browser code Faraday and INGInious ship, and the PDS's generated schema modules
+  heldout53) bundles faraday/faraday/server/www inginious/inginious/frontend/static atprotopds/dist/lexicons ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

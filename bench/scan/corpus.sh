@@ -253,6 +253,10 @@ mistral  pypi-wheel mistral 23.0.0 6cd92af6e0b5850a794db65784fa340ce174fdba9227f
 galaxyweb pypi-wheel galaxy-web-apps 26.1.2 72d8390e1fec21ce2b25badc30b93bc3983538d8fb5b506a7e25352e8ada66eb
 slauth   npm   @sourceloop/authentication-service 19.2.2 53dbd3eec8881d63eab5abbae8a08d0ca6c1c37b9fff03d048ecc58e889ca448
 sltenant npm   @sourceloop/user-tenant-service 8.1.1 4bd2f98ace1cace9b01b265022b3418c6c2da98697dcc5810ccc5cbee8b64bdb
+faraday  pypi-wheel faradaysec 5.25.2 e1ea7da64a03ddef3f8ce7774a0e825948d44055ac9b04269c8529856eae098a
+inginious pypi-wheel INGInious 0.9.1 5d8c76df22936e52918ce1f6b0cedd9a48d3bc7ab4af80e92c6dbdf09fa76e07
+owox     npm   @owox/backend 0.35.0 65cc525a3b5c7bf3dc70b9675bf206200fc385b8470275d810041b98309aff17
+atprotopds npm @atproto/pds 0.5.35 4e4003d347733fd8fe982de698d2dba761a020951e602b58090d60470a82b169
 "
 
 want=" $* "

@@ -245,6 +245,11 @@ paths_of() {
     mistral) paths=mistral; langs="--lang python" ;;
     galaxyweb) paths=galaxy/webapps; langs="--lang python" ;;
     slauth|sltenant) paths=src; langs="--lang typescript" ;;
+    faraday) paths=faraday; langs="--lang python" ;;
+    inginious) paths=inginious; langs="--lang python" ;;
+    owox) paths=dist; langs="--lang javascript" ;;
+    # the generated schema modules (lexicons) are left out
+    atprotopds) echo 'lexicons/' > "$here/.corpus/atprotopds/dist/.ignore"; paths=dist; langs="--lang javascript" ;;
     tacker) paths=tacker; langs="--lang python" ;;
     flowfuse) paths=forge; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
