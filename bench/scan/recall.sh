@@ -2,7 +2,8 @@
 # Recall of the known true positives: every finding a reviewer judged worth changing in
 # bench/scan/labels (the default listings and the hidden samples of every round, tuning and
 # held-out alike), and whether today's build lists it by default. A true positive counts as
-# kept when a listed finding is on its line (whichever rule reports it). Never run by CI.
+# kept when a listed finding is on its line or lists a statement there (whichever rule
+# reports it: a finding's line moves with the statements it names). Never run by CI.
 #
 #   bash bench/scan/recall.sh                  # every labelled corpus
 #   bash bench/scan/recall.sh ghost django     # only these
@@ -56,10 +57,13 @@ def why_hidden(f):
     if (f.get("context") or {}).get("size") == "unknown":
         return "hidden: loop of unknown size"
     return f"hidden: off the request path ({f.get('run_context', 'unknown')})"
+def lines(f):
+    """Where a finding stands: its own line and those of the statements it lists."""
+    return [(f["file"], f["line"])] + [(f["file"], s["line"]) for s in f.get("statements") or []]
 kept_all = known_all = 0
 lost = []
 for name in names:
-    listed = {(f["file"], f["line"]) for f in json.load(open(f"{out}/recall-{name}.json"))["findings"]}
+    listed = {at for f in json.load(open(f"{out}/recall-{name}.json"))["findings"] for at in lines(f)}
     known = sorted(set(tps(f"{labels}/{name}.tsv") + tps(f"{labels}/hidden/{name}.tsv")))
     if not known:
         continue
@@ -67,7 +71,8 @@ for name in names:
     kept_all += len(kept); known_all += len(known)
     every = {}
     for f in json.load(open(f"{out}/recall-all-{name}.json"))["findings"]:
-        every.setdefault((f["file"], f["line"]), f)
+        for at in lines(f):
+            every.setdefault(at, f)
     for k in known:
         if (k[1], k[2]) in listed:
             continue

@@ -559,12 +559,14 @@ fn statement_at(body: &str, at: usize) -> &str {
 }
 
 /// The relation a serializer field statement reads: the first part of its `source="a.b"`, or
-/// else the field's own name (`customer = CustomerSerializer()`).
+/// else the field's own name (`customer = CustomerSerializer()`). None for a source that names
+/// a method of the row (`source="get_signup_stats"`): what it reads, and whether the view's
+/// queryset loaded that, the text does not show.
 fn relation_of(statement: &str) -> Option<String> {
     static SOURCE: OnceLock<Regex> = OnceLock::new();
     let source = re(&SOURCE, r#"\bsource\s*=\s*["']([A-Za-z_]\w*)"#);
     if let Some(c) = source.captures(statement) {
-        return Some(c[1].to_string());
+        return (!c[1].starts_with("get_")).then(|| c[1].to_string());
     }
     let name = statement.split('=').next()?.trim();
     (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))

@@ -116,6 +116,11 @@ fn the_relation_a_field_reads() {
         relation_of(r#"videos = VideoSerializer(source='exercisevideo_set', many=True)"#),
         Some("exercisevideo_set".into())
     );
+    // a method of the row: what it reads is not the field's to say
+    assert_eq!(
+        relation_of(r#"stats = StatsSerializer(source="get_signup_stats")"#),
+        None
+    );
 }
 
 #[test]
