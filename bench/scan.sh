@@ -55,6 +55,7 @@
 #   CORPORA=heldout51 bash bench/scan.sh # round 51's (ephios, Tacker, FlowFuse, WildDuck)
 #   CORPORA=heldout52 bash bench/scan.sh # round 52's (Mistral, Galaxy's web apps, two SourceLoop services)
 #   CORPORA=heldout53 bash bench/scan.sh # round 53's (Faraday, INGInious, OWOX Data Marts' backend, Bluesky's PDS)
+#   CORPORA=heldout54 bash bench/scan.sh # round 54's (Bugsink, Kallithea, Tiledesk's server, FDM Monster's server)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -279,6 +280,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout54 ]; then
+  bash "$scan/corpus.sh" bugsink kallithea tiledesk fdmmonster
+  cd "$scan/.corpus"
+  PATHS=(bugsink/alerts bugsink/bsmain bugsink/bugsink bugsink/compat bugsink/ee bugsink/events bugsink/files bugsink/ingest bugsink/issues bugsink/performance bugsink/phonehome bugsink/projects bugsink/releases bugsink/snappea bugsink/tags bugsink/teams bugsink/theme bugsink/users bugsink/sentry_sdk_extensions kallithea/kallithea tiledesk/app.js tiledesk/errorCodes.js tiledesk/jobs.js tiledesk/jobsManager.js tiledesk/channels tiledesk/config tiledesk/event tiledesk/lib tiledesk/middleware tiledesk/migrations tiledesk/models tiledesk/pubmodules tiledesk/routes tiledesk/services tiledesk/utils tiledesk/websocket fdmmonster/dist)
 elif [ "${CORPORA:-}" = heldout53 ]; then
   bash "$scan/corpus.sh" faraday inginious owox atprotopds
   cd "$scan/.corpus"
@@ -409,6 +414,8 @@ case "${CORPORA:-}" in
   heldout52) bundles galaxyweb/galaxy/webapps/base/static ;;
   # the browser code Faraday and INGInious ship, and the PDS's generated schema modules
   heldout53) bundles faraday/faraday/server/www inginious/inginious/frontend/static atprotopds/dist/lexicons ;;
+  # the browser code Kallithea ships
+  heldout54) bundles kallithea/kallithea/public kallithea/kallithea/front-end ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -257,6 +257,10 @@ faraday  pypi-wheel faradaysec 5.25.2 e1ea7da64a03ddef3f8ce7774a0e825948d44055ac
 inginious pypi-wheel INGInious 0.9.1 5d8c76df22936e52918ce1f6b0cedd9a48d3bc7ab4af80e92c6dbdf09fa76e07
 owox     npm   @owox/backend 0.35.0 65cc525a3b5c7bf3dc70b9675bf206200fc385b8470275d810041b98309aff17
 atprotopds npm @atproto/pds 0.5.35 4e4003d347733fd8fe982de698d2dba761a020951e602b58090d60470a82b169
+bugsink  pypi-wheel bugsink 2.6.2 752ce5712f8f8be98d5c33bce9a79cb8b9998361ef90077ed7a926cf59092e7c
+kallithea pypi  kallithea 0.7.0 3df498f25aee9c66ded7fca949a4a118a6ba28b7cbd1edd6034f2871d1c576c7
+tiledesk npm   @tiledesk/tiledesk-server 2.19.16 2606d6b7f2b8fe7f6c2ea4cbd219c24c69a0068635106ba6740e276645a1b4f8
+fdmmonster npm @fdm-monster/server 2.1.1 27982f19c8979311074ead0b09fc3495195b9d26bc8899a91497a0f8b5c0e97e
 "
 
 want=" $* "

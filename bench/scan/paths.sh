@@ -252,6 +252,10 @@ paths_of() {
     atprotopds) echo 'lexicons/' > "$here/.corpus/atprotopds/dist/.ignore"; paths=dist; langs="--lang javascript" ;;
     tacker) paths=tacker; langs="--lang python" ;;
     flowfuse) paths=forge; langs="--lang javascript" ;;
+    bugsink) paths="alerts bsmain bugsink compat ee events files ingest issues performance phonehome projects releases snappea tags teams theme users sentry_sdk_extensions"; langs="--lang python" ;;
+    kallithea) paths=kallithea; langs="--lang python" ;;
+    tiledesk) paths="app.js errorCodes.js jobs.js jobsManager.js channels config event lib middleware migrations models pubmodules routes services utils websocket"; langs="--lang javascript" ;;
+    fdmmonster) paths=dist; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
