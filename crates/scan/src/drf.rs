@@ -9,11 +9,9 @@
 //! `get_serializer_class`, or whose queryset names relations through variables, says nothing,
 //! and the finding goes unless another view makes the case.
 
-use crate::finding::{Confidence, Finding, Statement};
 use crate::runs::re;
 use crate::size::LoopSize;
 use regex::Regex;
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 /// The id of the rule whose findings this module keeps or drops.
@@ -518,187 +516,11 @@ pub(crate) fn defined_in(file: &str, module: &str) -> bool {
     f == module || f.ends_with(&format!("/{module}")) || module.ends_with(&format!("/{f}"))
 }
 
-/// The text of the statement that starts at byte `at` of `body`: to the end of its line, and
-/// on through the lines its open brackets carry over.
-fn statement_at(body: &str, at: usize) -> &str {
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut in_comment = false;
-    for (i, ch) in body[at..].char_indices() {
-        if in_comment {
-            // a comment runs to the end of its line; its brackets and quotes are text
-            if ch != '\n' {
-                continue;
-            }
-            in_comment = false;
-        }
-        if let Some(q) = quote {
-            match ch {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                c if c == q => quote = None,
-                // a string left open at the end of its line (a triple-quoted one spans lines)
-                '\n' if depth <= 0 => return &body[at..at + i],
-                _ => {}
-            }
-            continue;
-        }
-        match ch {
-            '"' | '\'' => quote = Some(ch),
-            '#' => in_comment = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            '\n' if depth <= 0 && !body[at..at + i].trim_end().ends_with('\\') => {
-                return &body[at..at + i];
-            }
-            _ => {}
-        }
-    }
-    &body[at..]
-}
-
-/// The relation a serializer field statement reads: the first part of its `source="a.b"`, or
-/// else the field's own name (`customer = CustomerSerializer()`). None for a source that names
-/// a method of the row (`source="get_signup_stats"`): what it reads, and whether the view's
-/// queryset loaded that, the text does not show.
-fn relation_of(statement: &str) -> Option<String> {
-    static SOURCE: OnceLock<Regex> = OnceLock::new();
-    let source = re(&SOURCE, r#"\bsource\s*=\s*["']([A-Za-z_]\w*)"#);
-    if let Some(c) = source.captures(statement) {
-        return (!c[1].starts_with("get_")).then(|| c[1].to_string());
-    }
-    let name = statement.split('=').next()?.trim();
-    (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
-        .then(|| name.to_string())
-}
-
-/// The whole statement that starts on 1-based `line` of `text`: on through the lines its open
-/// brackets carry over (`x = S(\n    source="a",\n)`).
-fn statement_on_line(text: &str, line: u32) -> Option<&str> {
-    let start = if line <= 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(line as usize - 2)?.0 + 1
-    };
-    let s = statement_at(text, start);
-    let mut end = s.len().min(2000);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    Some(&s[..end])
-}
-
-/// Keeps the findings of [`RULE`] whose serializer a list view renders without loading one of
-/// its relations, each down to the fields of those relations and naming the view; drops the
-/// others. `classes[i]` is the class of `findings[i]` (the serializer); `text_of` gives a
-/// file's text, to read each field's whole statement (its `source=` may be on a later line).
-pub(crate) fn keep_unloaded<'v>(
-    findings: &mut Vec<Finding>,
-    classes: &mut Vec<Option<String>>,
-    views: impl IntoIterator<Item = &'v ListView>,
-    text_of: &dyn Fn(&str) -> Option<String>,
-) {
-    if !findings.iter().any(|f| f.rule_id == RULE) {
-        return;
-    }
-    let mut by_serializer: HashMap<&str, Vec<&ListView>> = HashMap::new();
-    for v in views {
-        by_serializer
-            .entry(v.serializer.as_str())
-            .or_default()
-            .push(v);
-    }
-    let mut keep = Vec::with_capacity(findings.len());
-    for (f, class) in findings.iter_mut().zip(classes.iter()) {
-        if f.rule_id != RULE {
-            keep.push(true);
-            continue;
-        }
-        let rendered: Vec<&ListView> = class
-            .as_deref()
-            .and_then(|c| by_serializer.get(c))
-            .map(Vec::as_slice)
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .filter(|v| defined_in(&f.file, &v.serializer_module))
-            .collect();
-        let statements = f.statements_or_self();
-        // each field's relation, read from its whole statement (unknown: not judged)
-        let text = if rendered.is_empty() {
-            None
-        } else {
-            text_of(&f.file)
-        };
-        let relation = |s: &Statement| {
-            text.as_deref()
-                .and_then(|t| statement_on_line(t, s.line))
-                .and_then(relation_of)
-        };
-        // the first view (by file and line) that leaves a relation to the rows
-        // views over a table's rows first, then by file and line
-        let mut views: Vec<&ListView> = rendered.clone();
-        views.sort_by(|a, b| {
-            let key = |v: &ListView| (v.size != LoopSize::Data, v.file.clone(), v.line);
-            key(a).cmp(&key(b))
-        });
-        let found = views.iter().find_map(|v| {
-            let unloaded: Vec<Statement> = statements
-                .iter()
-                .filter(|s| relation(s).is_some_and(|r| !v.loaded.contains(&r)))
-                .cloned()
-                .collect();
-            (!unloaded.is_empty()).then_some((*v, unloaded))
-        });
-        let Some((view, unloaded)) = found else {
-            keep.push(false);
-            continue;
-        };
-        let mut names: Vec<String> = Vec::new();
-        for n in unloaded.iter().filter_map(&relation) {
-            if !names.contains(&n) {
-                names.push(n);
-            }
-        }
-        let first = &unloaded[0];
-        f.line = first.line;
-        f.column = first.column;
-        f.snippet = first.text.clone();
-        let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
-        f.message = match quoted.as_slice() {
-            [one] => format!(
-                "`{}` ({}:{}) lists rows with this serializer, and its queryset does not load {one} with them: a page of N rows runs N more queries",
-                view.name, view.file, view.line
-            ),
-            many => format!(
-                "`{}` ({}:{}) lists rows with this serializer, and its queryset loads none of {} with them: a page of N rows runs N more queries for each",
-                view.name,
-                view.file,
-                view.line,
-                many.join(", ")
-            ),
-        };
-        f.statements = if unloaded.len() > 1 {
-            unloaded
-        } else {
-            Vec::new()
-        };
-        // the list is the loop: a page of a table's rows, or rows the names do not size
-        if let Some(c) = f.context.as_mut() {
-            c.size = Some(view.size);
-            c.size_name = view.model.clone();
-        }
-        if view.size == LoopSize::Unknown {
-            f.confidence = Confidence::Low;
-        }
-        keep.push(true);
-    }
-    let mut k = keep.iter();
-    findings.retain(|_| *k.next().unwrap_or(&true));
-    let mut k = keep.iter();
-    classes.retain(|_| *k.next().unwrap_or(&true));
-}
+mod keep;
+pub(crate) use keep::keep_unloaded;
+use keep::statement_at;
+#[cfg(test)]
+use keep::{relation_of, statement_on_line};
 
 #[cfg(test)]
 #[path = "drf_tests.rs"]
