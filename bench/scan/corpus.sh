@@ -261,6 +261,10 @@ bugsink  pypi-wheel bugsink 2.6.2 752ce5712f8f8be98d5c33bce9a79cb8b9998361ef9007
 kallithea pypi  kallithea 0.7.0 3df498f25aee9c66ded7fca949a4a118a6ba28b7cbd1edd6034f2871d1c576c7
 tiledesk npm   @tiledesk/tiledesk-server 2.19.16 2606d6b7f2b8fe7f6c2ea4cbd219c24c69a0068635106ba6740e276645a1b4f8
 fdmmonster npm @fdm-monster/server 2.1.1 27982f19c8979311074ead0b09fc3495195b9d26bc8899a91497a0f8b5c0e97e
+spirit   pypi  django-spirit 0.14.3 2792f92583f8f4d77c77dc656da8893ef90c03b425418fbbe0e9c98311dd6d19
+byro     pypi-wheel-py312 byro 2026.4.0 cf1e132e72a69167e869dcf114dbe30e093569257d88f2b13e3297c628b69f7b
+intlayer npm   @intlayer/backend 9.5.6 4f4307e371291570965091a0cc0a909c8b217f9802432d6b43eeda2eab354ccd
+automatisch npm @automatisch/backend 0.10.0 cd343417d9aa65c02b799926b02bc5b02bc8e2fe10a934577f004d70c87cfbc2
 "
 
 want=" $* "

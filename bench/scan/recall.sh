@@ -70,7 +70,11 @@ for name in names:
     kept = [k for k in known if (k[1], k[2]) in listed]
     kept_all += len(kept); known_all += len(known)
     every = {}
-    for f in json.load(open(f"{out}/recall-all-{name}.json"))["findings"]:
+    found = json.load(open(f"{out}/recall-all-{name}.json"))["findings"]
+    # a finding's own line first, then the lines of the statements findings list
+    for f in found:
+        every.setdefault((f["file"], f["line"]), f)
+    for f in found:
         for at in lines(f):
             every.setdefault(at, f)
     for k in known:

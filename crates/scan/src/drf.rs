@@ -516,9 +516,48 @@ pub(crate) fn defined_in(file: &str, module: &str) -> bool {
     f == module || f.ends_with(&format!("/{module}")) || module.ends_with(&format!("/{f}"))
 }
 
+/// The text of the statement that starts at byte `at` of `body`: to the end of its line, and
+/// on through the lines its open brackets carry over.
+fn statement_at(body: &str, at: usize) -> &str {
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    let mut in_comment = false;
+    for (i, ch) in body[at..].char_indices() {
+        if in_comment {
+            // a comment runs to the end of its line; its brackets and quotes are text
+            if ch != '\n' {
+                continue;
+            }
+            in_comment = false;
+        }
+        if let Some(q) = quote {
+            match ch {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                c if c == q => quote = None,
+                // a string left open at the end of its line (a triple-quoted one spans lines)
+                '\n' if depth <= 0 => return &body[at..at + i],
+                _ => {}
+            }
+            continue;
+        }
+        match ch {
+            '"' | '\'' => quote = Some(ch),
+            '#' => in_comment = true,
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            '\n' if depth <= 0 && !body[at..at + i].trim_end().ends_with('\\') => {
+                return &body[at..at + i];
+            }
+            _ => {}
+        }
+    }
+    &body[at..]
+}
+
 mod keep;
 pub(crate) use keep::keep_unloaded;
-use keep::statement_at;
 #[cfg(test)]
 use keep::{relation_of, statement_on_line};
 

@@ -116,11 +116,44 @@ fn the_relation_a_field_reads() {
         relation_of(r#"videos = VideoSerializer(source='exercisevideo_set', many=True)"#),
         Some("exercisevideo_set".into())
     );
-    // a method of the row: what it reads is not the field's to say
+    // a method of the row: what it reads is not the field's to say, named by its source or by
+    // the field itself
     assert_eq!(
         relation_of(r#"stats = StatsSerializer(source="get_signup_stats")"#),
         None
     );
+    assert_eq!(relation_of("get_stats = StatsSerializer()"), None);
+    assert_eq!(
+        relation_of(r#"name = serializers.CharField(source="owner.get_full_name")"#),
+        Some("owner".into())
+    );
+}
+
+#[test]
+fn a_finding_moved_to_a_later_field_starts_and_ends_there() {
+    let code = r#"from rest_framework import serializers, viewsets
+
+
+class ShiftSerializer(serializers.ModelSerializer):
+    signup_stats = SignupStatsSerializer(source="get_signup_stats")
+    event_title = serializers.CharField(source="event.title")
+
+
+class ShiftViewSet(viewsets.ModelViewSet):
+    queryset = Shift.objects.all()
+    serializer_class = ShiftSerializer
+"#;
+    let found: Vec<_> = crate::tests::builtin_findings(crate::lang::Language::Python, code)
+        .into_iter()
+        .filter(|f| f.rule_id == RULE)
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let f = &found[0];
+    assert_eq!((f.line, f.end_line), (6, 6), "{f:?}");
+    assert!(f.end_column > f.column, "{f:?}");
+    assert!(f.snippet.starts_with("event_title"), "{f:?}");
+    assert!(f.message.contains("`event`"), "{}", f.message);
+    assert!(f.statements.is_empty(), "{f:?}");
 }
 
 #[test]

@@ -15,6 +15,11 @@ fn run(rules_yaml: &str, lang: Language, code: &str) -> Vec<Finding> {
     findings_of(&rules, lang, code)
 }
 
+/// Findings of the built-in rules on `code` in `lang`, read as a scan of one file reads them.
+pub(crate) fn builtin_findings(lang: Language, code: &str) -> Vec<Finding> {
+    findings_of(&builtin_rules(), lang, code)
+}
+
 fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
     let engine = engine::Engine::new(rules, &[lang]);
     let mut parser = tree_sitter::Parser::new();

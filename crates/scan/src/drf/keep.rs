@@ -1,7 +1,7 @@
 //! Keeping the findings of [`RULE`] that a list view makes: each serializer field's relation,
 //! read from its whole statement, against what the view's queryset loads.
 
-use super::{defined_in, ListView, RULE};
+use super::{defined_in, statement_at, ListView, RULE};
 use crate::finding::{Confidence, Finding, Statement};
 use crate::runs::re;
 use crate::size::LoopSize;
@@ -9,59 +9,24 @@ use regex::Regex;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-/// The text of the statement that starts at byte `at` of `body`: to the end of its line, and
-/// on through the lines its open brackets carry over.
-pub(super) fn statement_at(body: &str, at: usize) -> &str {
-    let mut depth = 0i32;
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut in_comment = false;
-    for (i, ch) in body[at..].char_indices() {
-        if in_comment {
-            // a comment runs to the end of its line; its brackets and quotes are text
-            if ch != '\n' {
-                continue;
-            }
-            in_comment = false;
-        }
-        if let Some(q) = quote {
-            match ch {
-                _ if escaped => escaped = false,
-                '\\' => escaped = true,
-                c if c == q => quote = None,
-                // a string left open at the end of its line (a triple-quoted one spans lines)
-                '\n' if depth <= 0 => return &body[at..at + i],
-                _ => {}
-            }
-            continue;
-        }
-        match ch {
-            '"' | '\'' => quote = Some(ch),
-            '#' => in_comment = true,
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            '\n' if depth <= 0 && !body[at..at + i].trim_end().ends_with('\\') => {
-                return &body[at..at + i];
-            }
-            _ => {}
-        }
-    }
-    &body[at..]
-}
-
 /// The relation a serializer field statement reads: the first part of its `source="a.b"`, or
-/// else the field's own name (`customer = CustomerSerializer()`). None for a source that names
-/// a method of the row (`source="get_signup_stats"`): what it reads, and whether the view's
-/// queryset loaded that, the text does not show.
+/// else the field's own name (`customer = CustomerSerializer()`). None for a method of the row
+/// (`source="get_signup_stats"`, or a field named so without a source, which DRF calls too):
+/// what it reads, and whether the view's queryset loaded that, the text does not show.
 pub(super) fn relation_of(statement: &str) -> Option<String> {
     static SOURCE: OnceLock<Regex> = OnceLock::new();
     let source = re(&SOURCE, r#"\bsource\s*=\s*["']([A-Za-z_]\w*)"#);
-    if let Some(c) = source.captures(statement) {
-        return (!c[1].starts_with("get_")).then(|| c[1].to_string());
-    }
-    let name = statement.split('=').next()?.trim();
-    (!name.is_empty() && name.chars().all(|c| c.is_alphanumeric() || c == '_'))
-        .then(|| name.to_string())
+    let read = match source.captures(statement) {
+        Some(c) => c[1].to_string(),
+        None => {
+            let name = statement.split('=').next()?.trim();
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') {
+                return None;
+            }
+            name.to_string()
+        }
+    };
+    (!read.starts_with("get_")).then_some(read)
 }
 
 /// The whole statement that starts on 1-based `line` of `text`: on through the lines its open
@@ -127,8 +92,8 @@ pub(crate) fn keep_unloaded<'v>(
                 .and_then(|t| statement_on_line(t, s.line))
                 .and_then(relation_of)
         };
-        // the first view (by file and line) that leaves a relation to the rows
-        // views over a table's rows first, then by file and line
+        // the first view that leaves a relation to the rows: views over a table's rows
+        // first, then by file and line
         let mut views: Vec<&ListView> = rendered.clone();
         views.sort_by(|a, b| {
             let key = |v: &ListView| (v.size != LoopSize::Data, v.file.clone(), v.line);
@@ -152,10 +117,7 @@ pub(crate) fn keep_unloaded<'v>(
                 names.push(n);
             }
         }
-        let first = &unloaded[0];
-        f.line = first.line;
-        f.column = first.column;
-        f.snippet = first.text.clone();
+        let snippet = unloaded[0].text.clone();
         let quoted: Vec<String> = names.iter().map(|n| format!("`{n}`")).collect();
         f.message = match quoted.as_slice() {
             [one] => format!(
@@ -170,11 +132,9 @@ pub(crate) fn keep_unloaded<'v>(
                 many.join(", ")
             ),
         };
-        f.statements = if unloaded.len() > 1 {
-            unloaded
-        } else {
-            Vec::new()
-        };
+        // the first unloaded field is the finding's location (its end too), the others listed
+        f.keep_statements(unloaded);
+        f.snippet = snippet;
         // the list is the loop: a page of a table's rows, or rows the names do not size
         if let Some(c) = f.context.as_mut() {
             c.size = Some(view.size);
