@@ -56,6 +56,7 @@
 #   CORPORA=heldout52 bash bench/scan.sh # round 52's (Mistral, Galaxy's web apps, two SourceLoop services)
 #   CORPORA=heldout53 bash bench/scan.sh # round 53's (Faraday, INGInious, OWOX Data Marts' backend, Bluesky's PDS)
 #   CORPORA=heldout54 bash bench/scan.sh # round 54's (Bugsink, Kallithea, Tiledesk's server, FDM Monster's server)
+#   CORPORA=heldout55 bash bench/scan.sh # round 55's (Spirit, byro, Intlayer's backend, Automatisch's backend)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -280,6 +281,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout55 ]; then
+  bash "$scan/corpus.sh" spirit byro intlayer automatisch
+  cd "$scan/.corpus"
+  PATHS=(spirit/spirit byro/byro intlayer/dist/esm automatisch/src)
 elif [ "${CORPORA:-}" = heldout54 ]; then
   bash "$scan/corpus.sh" bugsink kallithea tiledesk fdmmonster
   cd "$scan/.corpus"
@@ -416,6 +421,8 @@ case "${CORPORA:-}" in
   heldout53) bundles faraday/faraday/server/www inginious/inginious/frontend/static atprotopds/dist/lexicons ;;
   # the browser code Kallithea ships
   heldout54) bundles kallithea/kallithea/public kallithea/kallithea/front-end ;;
+  # the browser code Spirit and byro ship
+  heldout55) bundles spirit/spirit/core/static byro/byro/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

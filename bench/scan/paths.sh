@@ -256,6 +256,10 @@ paths_of() {
     kallithea) paths=kallithea; langs="--lang python" ;;
     tiledesk) paths="app.js errorCodes.js jobs.js jobsManager.js channels config event lib middleware migrations models pubmodules routes services utils websocket"; langs="--lang javascript" ;;
     fdmmonster) paths=dist; langs="--lang javascript" ;;
+    spirit) paths=spirit; langs="--lang python" ;;
+    byro) paths=byro; langs="--lang python" ;;
+    intlayer) paths=dist/esm; langs="--lang javascript" ;;
+    automatisch) paths=src; langs="--lang typescript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
