@@ -340,15 +340,18 @@ pub(crate) const QUERYSET_API: &[&str] = &[
 ];
 
 /// How many rows the queryset chain at the start of `expr` lists (`Order.objects.filter(…)`,
-/// `models.Order.objects.all()`), and its model; `None` when `expr` does not start with one.
+/// `models.Order.objects.all()`, or through another manager of the model when the chain goes
+/// on with Django's own methods: `Member.all_objects.all()`), and its model; `None` when
+/// `expr` does not start with one.
 fn chain_rows(expr: &str) -> Option<(LoopSize, String)> {
     static CHAIN: OnceLock<Regex> = OnceLock::new();
     static METHOD: OnceLock<Regex> = OnceLock::new();
     static ONE_PARENT: OnceLock<Regex> = OnceLock::new();
-    // `Order.objects` and the calls chained on it (arguments one bracket level deep)
+    // `Order.objects` (or another manager) and the calls chained on it (arguments one bracket
+    // level deep)
     let chain = re(
         &CHAIN,
-        r"^\(?\s*(?:\w+\.)*?([A-Z]\w*)\.objects((?:\s*\.\s*\w+\s*\([^()]*(?:\([^()]*(?:\([^()]*\)[^()]*)*\)[^()]*)*\))*)",
+        r"^\(?\s*(?:\w+\.)*?([A-Z]\w*)\.([a-z_]\w*)((?:\s*\.\s*\w+\s*\([^()]*(?:\([^()]*(?:\([^()]*\)[^()]*)*\)[^()]*)*\))*)",
     );
     let method = re(&METHOD, r"\.\s*(\w+)\s*\(");
     // `.filter(project=self.project)`: every keyword a plain field (no `__`) given one object
@@ -358,7 +361,15 @@ fn chain_rows(expr: &str) -> Option<(LoopSize, String)> {
     );
     let m = chain.captures(expr.trim_start())?;
     let model = m[1].to_string();
-    let calls = m.get(2).map_or("", |c| c.as_str());
+    let calls = m.get(3).map_or("", |c| c.as_str());
+    // a name other than `objects` is a manager only when Django's own methods follow it
+    if &m[2] != "objects"
+        && !method
+            .captures(calls)
+            .is_some_and(|c| QUERYSET_API.contains(&&c[1]) && &c[1] != "none")
+    {
+        return None;
+    }
     // a custom method named for loading may join or prefetch what the text does not show
     let loads = method.captures_iter(calls).any(|c| {
         let name = &c[1];

@@ -173,6 +173,16 @@ fn how_many_rows_a_list_view_lists() {
     let declared = |qs: &str| rows_returned(qs, None).0;
     let returned = |declared: &str, m: &str| rows_returned(declared, Some(m)).0;
     assert_eq!(declared("Order.objects.all()"), LoopSize::Data);
+    // another manager of the model, when Django's own methods follow it
+    assert_eq!(
+        rows_returned("Member.all_objects.all()", None),
+        (LoopSize::Data, Some("Member".into()))
+    );
+    assert_eq!(declared("Order.active.filter(paid=True)"), LoopSize::Data);
+    // a class's own method, or an attribute with no queryset method after it
+    assert_eq!(declared("Order.for_shop(shop)"), LoopSize::Unknown);
+    assert_eq!(declared("Order.registry.build(shop)"), LoopSize::Unknown);
+    assert_eq!(declared("Order.registry.none()"), LoopSize::Unknown);
     assert_eq!(
         rows_returned("models.Order.objects.all()", None)
             .1
