@@ -57,6 +57,7 @@
 #   CORPORA=heldout53 bash bench/scan.sh # round 53's (Faraday, INGInious, OWOX Data Marts' backend, Bluesky's PDS)
 #   CORPORA=heldout54 bash bench/scan.sh # round 54's (Bugsink, Kallithea, Tiledesk's server, FDM Monster's server)
 #   CORPORA=heldout55 bash bench/scan.sh # round 55's (Spirit, byro, Intlayer's backend, Automatisch's backend)
+#   CORPORA=heldout56 bash bench/scan.sh # round 56's (Rucio, NEMO-CE, Things Factory's sales module, Nodeeweb's server)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -281,6 +282,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout56 ]; then
+  bash "$scan/corpus.sh" rucio nemoce tfsales nodeeweb
+  cd "$scan/.corpus"
+  PATHS=(rucio/rucio nemoce/NEMO tfsales/server nodeeweb/src/app nodeeweb/src/controllers nodeeweb/src/models nodeeweb/src/routes nodeeweb/src/variables nodeeweb/src/bin nodeeweb/src/global.mjs nodeeweb/src/request.mjs nodeeweb/src/seo.mjs nodeeweb/src/index.js)
 elif [ "${CORPORA:-}" = heldout55 ]; then
   bash "$scan/corpus.sh" spirit byro intlayer automatisch
   cd "$scan/.corpus"
@@ -423,6 +428,8 @@ case "${CORPORA:-}" in
   heldout54) bundles kallithea/kallithea/public kallithea/kallithea/front-end ;;
   # the browser code Spirit and byro ship
   heldout55) bundles spirit/spirit/core/static byro/byro/static ;;
+  # the browser code NEMO-CE ships
+  heldout56) bundles nemoce/NEMO/static nemoce/NEMO/apps/kiosk/static nemoce/NEMO/apps/area_access/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

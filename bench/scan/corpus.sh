@@ -265,6 +265,10 @@ spirit   pypi  django-spirit 0.14.3 2792f92583f8f4d77c77dc656da8893ef90c03b42541
 byro     pypi-wheel-py312 byro 2026.4.0 cf1e132e72a69167e869dcf114dbe30e093569257d88f2b13e3297c628b69f7b
 intlayer npm   @intlayer/backend 9.5.6 4f4307e371291570965091a0cc0a909c8b217f9802432d6b43eeda2eab354ccd
 automatisch npm @automatisch/backend 0.10.0 cd343417d9aa65c02b799926b02bc5b02bc8e2fe10a934577f004d70c87cfbc2
+rucio    pypi-wheel rucio 41.5.1 7699144ab19f65602a02a8b2adb87fccd2bb19ba235950d211dd59319f81e9e7
+nemoce   pypi-wheel nemo-ce 8.1.5 301576a0456033e1524e1b9d9a784a6ebaac6c3c3e8e304759a1eea16f0e16fe
+tfsales  npm   @things-factory/sales-base 2.7.37 355261e47bc912a15a25eebf6a076cf52732525ce9ddf0992360f8dd5ddd4ce6
+nodeeweb npm   @nodeeweb/server 0.0.9882 f78bc429a5c2ab4134c1eedd1370e61cf90711a9ff8f989430ac385112505dc3
 "
 
 want=" $* "

@@ -260,6 +260,10 @@ paths_of() {
     byro) paths=byro; langs="--lang python" ;;
     intlayer) paths=dist/esm; langs="--lang javascript" ;;
     automatisch) paths=src; langs="--lang typescript" ;;
+    rucio) paths=rucio; langs="--lang python" ;;
+    nemoce) paths=NEMO; langs="--lang python" ;;
+    tfsales) paths=server; langs="--lang typescript" ;;
+    nodeeweb) paths="src/app src/controllers src/models src/routes src/variables src/bin src/global.mjs src/request.mjs src/seo.mjs src/index.js"; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
