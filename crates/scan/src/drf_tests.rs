@@ -143,10 +143,7 @@ class ShiftViewSet(viewsets.ModelViewSet):
     queryset = Shift.objects.all()
     serializer_class = ShiftSerializer
 "#;
-    let found: Vec<_> = crate::tests::builtin_findings(crate::lang::Language::Python, code)
-        .into_iter()
-        .filter(|f| f.rule_id == RULE)
-        .collect();
+    let found = crate::tests::builtin_findings(RULE, crate::lang::Language::Python, code);
     assert_eq!(found.len(), 1, "{found:?}");
     let f = &found[0];
     assert_eq!((f.line, f.end_line), (6, 6), "{f:?}");

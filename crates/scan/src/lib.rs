@@ -264,6 +264,9 @@ pub fn scan_text(
     relations::keep_unloaded(&mut r.findings, &mut r.classes, [&facts.models], &|f| {
         (f == file).then(|| text.to_string())
     });
+    relations::admin::keep_unloaded(&mut r.findings, &mut r.classes, [&facts.models], &|f| {
+        (f == file).then(|| text.to_string())
+    });
     resolve_run_contexts(&mut r.findings, &r.classes, &reach::Reach::new(&[facts]));
     let grouped = |id: &str| rules.iter().any(|r| r.id == id && r.group_by_context);
     suppress::fingerprint(&mut r.findings, &[], &grouped);
@@ -375,6 +378,12 @@ pub fn scan_with(rules: &[Rule], opts: &ScanOptions) -> Result<ScanReport, ScanE
         &|f| std::fs::read_to_string(f).ok(),
     );
     relations::keep_unloaded(
+        &mut findings,
+        &mut classes,
+        walked.facts.iter().map(|f| &f.models),
+        &|f| std::fs::read_to_string(f).ok(),
+    );
+    relations::admin::keep_unloaded(
         &mut findings,
         &mut classes,
         walked.facts.iter().map(|f| &f.models),

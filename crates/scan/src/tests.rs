@@ -15,9 +15,13 @@ fn run(rules_yaml: &str, lang: Language, code: &str) -> Vec<Finding> {
     findings_of(&rules, lang, code)
 }
 
-/// Findings of the built-in rules on `code` in `lang`, read as a scan of one file reads them.
-pub(crate) fn builtin_findings(lang: Language, code: &str) -> Vec<Finding> {
+/// Findings of the built-in rule `rule` on `code` in `lang`, read as a scan of one file reads
+/// them with every built-in rule.
+pub(crate) fn builtin_findings(rule: &str, lang: Language, code: &str) -> Vec<Finding> {
     findings_of(&builtin_rules(), lang, code)
+        .into_iter()
+        .filter(|f| f.rule_id == rule)
+        .collect()
 }
 
 fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
@@ -40,6 +44,9 @@ fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
     // and its models the relations its loops read
     let models = crate::relations::declared(code);
     crate::relations::keep_unloaded(&mut r.findings, &mut r.classes, [&models], &|_| {
+        Some(code.to_string())
+    });
+    crate::relations::admin::keep_unloaded(&mut r.findings, &mut r.classes, [&models], &|_| {
         Some(code.to_string())
     });
     r.findings

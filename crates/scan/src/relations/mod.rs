@@ -32,6 +32,7 @@ macro_rules! rx {
     }};
 }
 
+pub(crate) mod admin;
 mod read;
 use read::{assignment_at, code_of, comprehension_over, has_word, loop_over, queryset, word_at};
 

@@ -552,7 +552,7 @@ fn chain(expr: &str) -> Option<(Head, Vec<String>)> {
 }
 
 /// The offset of the bracket that closes the one at `open` in `s` (strings skipped).
-fn closing(s: &str, open: usize) -> Option<usize> {
+pub(super) fn closing(s: &str, open: usize) -> Option<usize> {
     let code = code_of(&s[open..]);
     let mut d = 0i32;
     for (i, c) in code.char_indices() {
