@@ -58,6 +58,7 @@
 #   CORPORA=heldout54 bash bench/scan.sh # round 54's (Bugsink, Kallithea, Tiledesk's server, FDM Monster's server)
 #   CORPORA=heldout55 bash bench/scan.sh # round 55's (Spirit, byro, Intlayer's backend, Automatisch's backend)
 #   CORPORA=heldout56 bash bench/scan.sh # round 56's (Rucio, NEMO-CE, Things Factory's sales module, Nodeeweb's server)
+#   CORPORA=heldout57 bash bench/scan.sh # round 57's (BottleCRM, Django-CRM, Alliance Auth, lenne.Tech's Nest server)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -282,6 +283,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout57 ]; then
+  bash "$scan/corpus.sh" bottlecrm djangocrm allianceauth lennenest
+  cd "$scan/.corpus"
+  PATHS=(bottlecrm/accounts bottlecrm/automation bottlecrm/business_hours bottlecrm/cases bottlecrm/common bottlecrm/contacts bottlecrm/crm bottlecrm/interactions bottlecrm/invoices bottlecrm/leads bottlecrm/macros bottlecrm/opportunity bottlecrm/orders bottlecrm/projects bottlecrm/tasks bottlecrm/webforms bottlecrm/webhooks djangocrm/analytics djangocrm/chat djangocrm/common djangocrm/crm djangocrm/help djangocrm/massmail djangocrm/quality djangocrm/settings djangocrm/tasks djangocrm/voip djangocrm/webcrm allianceauth/allianceauth lennenest/src)
 elif [ "${CORPORA:-}" = heldout56 ]; then
   bash "$scan/corpus.sh" rucio nemoce tfsales nodeeweb
   cd "$scan/.corpus"
@@ -430,6 +435,12 @@ case "${CORPORA:-}" in
   heldout55) bundles spirit/spirit/core/static byro/byro/static ;;
   # the browser code NEMO-CE ships
   heldout56) bundles nemoce/NEMO/static nemoce/NEMO/apps/kiosk/static nemoce/NEMO/apps/area_access/static ;;
+  # the browser code Django-CRM and Alliance Auth ship
+  heldout57) bundles djangocrm/common/static djangocrm/crm/static djangocrm/quality/static \
+    allianceauth/allianceauth/static allianceauth/allianceauth/services/static \
+    allianceauth/allianceauth/timerboard/static allianceauth/allianceauth/framework/static \
+    allianceauth/allianceauth/authentication/static \
+    allianceauth/allianceauth/project_template/project_name/static ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

@@ -269,6 +269,10 @@ rucio    pypi-wheel rucio 41.5.1 7699144ab19f65602a02a8b2adb87fccd2bb19ba235950d
 nemoce   pypi-wheel nemo-ce 8.1.5 301576a0456033e1524e1b9d9a784a6ebaac6c3c3e8e304759a1eea16f0e16fe
 tfsales  npm   @things-factory/sales-base 2.7.37 355261e47bc912a15a25eebf6a076cf52732525ce9ddf0992360f8dd5ddd4ce6
 nodeeweb npm   @nodeeweb/server 0.0.9882 f78bc429a5c2ab4134c1eedd1370e61cf90711a9ff8f989430ac385112505dc3
+bottlecrm pypi-wheel-py312 django-crm 1.35.0 953a29af830c34b25accd4d05ae532be01531178b97bab3b470439c85ba9a678
+djangocrm pypi-wheel django-crm-admin 3.1.0 fcd2d82d6a2d86af3cd4e2927e0ea481132675715baf43a66f1b01819172846f
+allianceauth pypi-wheel allianceauth 5.5.0 f53aba8e0708de13d37f160be796f9acf28d50160c6491212449daeb47bc00fa
+lennenest npm   @lenne.tech/nest-server 11.24.1 2d383a3ff12640bc6d87617ec86196bf9965df6f97b9967ff140f70255b2f98c
 "
 
 want=" $* "

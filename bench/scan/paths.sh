@@ -264,6 +264,10 @@ paths_of() {
     nemoce) paths=NEMO; langs="--lang python" ;;
     tfsales) paths=server; langs="--lang typescript" ;;
     nodeeweb) paths="src/app src/controllers src/models src/routes src/variables src/bin src/global.mjs src/request.mjs src/seo.mjs src/index.js"; langs="--lang javascript" ;;
+    bottlecrm) paths="accounts automation business_hours cases common contacts crm interactions invoices leads macros opportunity orders projects tasks webforms webhooks"; langs="--lang python" ;;
+    djangocrm) paths="analytics chat common crm help massmail quality settings tasks voip webcrm"; langs="--lang python" ;;
+    allianceauth) paths=allianceauth; langs="--lang python" ;;
+    lennenest) paths=src; langs="--lang typescript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
