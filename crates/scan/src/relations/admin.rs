@@ -18,7 +18,7 @@
 //!   literals) leaves the admin unjudged, and its findings are dropped.
 
 use super::read::{code_of, word_at};
-use super::{classes, Declared, Index};
+use super::{Declared, Index};
 use crate::finding::{Finding, Statement};
 use std::collections::{HashMap, HashSet};
 
@@ -44,20 +44,47 @@ const STOCK: &[&str] = &[
     "object",
 ];
 
-/// An admin class whose change list the text shows: its name, its model and the relations
-/// the change list loads.
+/// Calls a `get_queryset` may make and still say all it loads (besides Django's own queryset
+/// methods): the base's `get_queryset`, the query expressions their arguments are made of,
+/// and keywords a parenthesis may follow.
+const QUERYSET_CALLS: &[&str] = &[
+    "super", "if", "elif", "while", "return", "and", "or", "not", "in", "is", "Prefetch", "Q", "F",
+    "Count", "Sum", "Max", "Min", "Avg", "Exists", "OuterRef", "Subquery", "Value", "Case", "When",
+    "Coalesce", "Concat", "Cast",
+];
+
+/// An admin class whose change list the text shows.
 struct Admin {
+    /// The admin class.
     name: String,
+    /// The model it is registered for.
     model: String,
-    loaded: HashSet<String>,
+    /// What the change list's queryset is made with: `list_select_related` as the
+    /// `select_related(…)` call Django makes of it, and the `select_related(…)` and
+    /// `prefetch_related(…)` calls of the admin's `get_queryset`.
+    loads: Vec<String>,
 }
+
+impl Admin {
+    /// Whether the change list loads the relation `field` with its rows; `None` when the text
+    /// does not say.
+    fn loads(&self, field: &str) -> Option<bool> {
+        self.loads
+            .iter()
+            .try_fold(false, |l, call| Some(l | super::loads(call, field)?))
+    }
+}
+
+/// A top-level class of a file: its name, the last names of its bases, and where its body is
+/// (byte range).
+type Class = (String, Vec<String>, std::ops::Range<usize>);
 
 /// Keeps the reads of `RULE` findings that load a relation the change list leaves to the
 /// rows, names them and the admin in the message, and drops the others (module doc).
 /// `declared` gives the project's models; `text_of` a file's text.
 pub(crate) fn keep_unloaded<'d>(
     findings: &mut Vec<Finding>,
-    classes: &mut Vec<Option<String>>,
+    of_findings: &mut Vec<Option<String>>,
     declared: impl IntoIterator<Item = &'d Declared>,
     text_of: &dyn Fn(&str) -> Option<String>,
 ) {
@@ -70,7 +97,9 @@ pub(crate) fn keep_unloaded<'d>(
     // a relation is loaded once per row and kept on it: the first read of it stands for every
     // read of the admin's columns (file, admin, relation)
     let mut seen: HashSet<(String, String, String)> = HashSet::new();
-    crate::finding::judge_statements(findings, classes, RULE, text_of, false, |f, text| {
+    // each file's classes, read once
+    let mut by_file: HashMap<String, Vec<Class>> = HashMap::new();
+    crate::finding::judge_statements(findings, of_findings, RULE, text_of, false, |f, text| {
         let statements = f.statements_or_self();
         let Some(first) = statements.first() else {
             return Vec::new();
@@ -79,14 +108,28 @@ pub(crate) fn keep_unloaded<'d>(
         let Some((def_row, _, _)) = column_above(&lines, first.line as usize) else {
             return Vec::new();
         };
-        let Some(admin) = admin_around(text, &lines, def_row, &index) else {
+        let file_classes = by_file.entry(f.file.clone()).or_insert_with(|| {
+            super::classes(text)
+                .into_iter()
+                .map(|(name, bases, body)| {
+                    let at = body.as_ptr() as usize - text.as_ptr() as usize;
+                    (name, bases, at..at + body.len())
+                })
+                .collect()
+        });
+        let def_at = lines[def_row].as_ptr() as usize - text.as_ptr() as usize;
+        let Some(class) = file_classes.iter().find(|(_, _, r)| r.contains(&def_at)) else {
+            return Vec::new();
+        };
+        let Some(admin) = admin_of(text, class, &index) else {
             return Vec::new();
         };
         let kept: Vec<Statement> = statements
             .iter()
-            .filter_map(|s| {
-                let (_, _, row) = column_above(&lines, s.line as usize)?;
-                unloaded_read(&index, &admin, &lines, s, &row)
+            .flat_map(|s| {
+                column_above(&lines, s.line as usize)
+                    .map(|(_, _, row)| unloaded_reads(&index, &admin, &lines, s, &row))
+                    .unwrap_or_default()
             })
             .filter(|s| {
                 let relation = s.text.split_once('.').map_or("", |(_, r)| r);
@@ -130,72 +173,87 @@ pub(crate) fn keep_unloaded<'d>(
 fn column_above(lines: &[&str], line: usize) -> Option<(usize, String, String)> {
     let def = rx!(r"^(\s*)def\s+(\w+)\s*\(\s*self\s*,\s*([A-Za-z_]\w*)\s*\)");
     let at = line.checked_sub(1)?;
-    let indent = |l: &str| l.len() - l.trim_start().len();
-    let own = indent(lines.get(at)?);
+    let own = super::read::indent(lines.get(at)?);
     (0..=at).rev().find_map(|r| {
         let c = def.captures(lines[r])?;
         (c[1].len() < own || r == at).then(|| (r, c[2].to_string(), c[3].to_string()))
     })
 }
 
-/// The admin class around the method defined on row `def_row` of `text`, when its change
-/// list can be read (module doc).
-fn admin_around(text: &str, lines: &[&str], def_row: usize, index: &Index<'_>) -> Option<Admin> {
-    let def_at: usize = lines[..def_row].iter().map(|l| l.len() + 1).sum();
-    let (name, bases, body) = classes(text).into_iter().find(|(_, _, body)| {
-        let start = body.as_ptr() as usize - text.as_ptr() as usize;
-        start <= def_at && def_at < start + body.len()
-    })?;
-    if !bases.iter().all(|b| STOCK.contains(&b.as_str())) || bases.is_empty() {
+/// The admin `class` of `text`, when its change list can be read (module doc).
+fn admin_of(text: &str, (name, bases, body): &Class, index: &Index<'_>) -> Option<Admin> {
+    if bases.is_empty() || !bases.iter().all(|b| STOCK.contains(&b.as_str())) {
         return None;
     }
-    let head = text[..body.as_ptr() as usize - text.as_ptr() as usize]
-        .rfind("class ")
-        .unwrap_or(0);
-    let model = model_of(text, &text[..head], &name)?;
-    let mut loaded = HashSet::new();
-    // `list_display` naming a relation of the model: Django joins every non-null foreign key
-    if has_member(body, "get_list_display") || has_member(body, "get_list_select_related") {
-        return None;
-    }
-    let shown = names_assigned(body, "list_display")??;
-    if shown
+    let head = text[..body.start].rfind("class ").unwrap_or(0);
+    let model = model_of(text, &text[..head], name)?;
+    let body = &text[body.clone()];
+    // what is set or chosen at run time
+    if [
+        "get_list_display",
+        "get_list_select_related",
+        "get_changelist",
+        "get_changelist_instance",
+    ]
+    .iter()
+    .any(|m| has_member(body, m))
+        || [
+            "list_display +=",
+            "self.list_display",
+            "self.list_select_related",
+            "list_select_related +=",
+        ]
         .iter()
-        .any(|n| n.contains("__") || index.relation(&model, n) == Some(true))
+        .any(|t| body.contains(t))
     {
         return None;
     }
-    match assigned(body, "list_select_related") {
+    // `list_select_related`: True joins every non-null foreign key; names (a tuple or a
+    // list, an empty one joins nothing) are joined as `select_related(*names)`; False (the
+    // default) leaves it to `list_display`
+    let (set, select_related) = match assigned(body, "list_select_related") {
         Some(v) if v.trim() == "True" => return None,
-        Some(v) if v.trim() == "False" => {}
-        Some(_) => loaded.extend(names_assigned(body, "list_select_related")??),
-        None => {}
+        Some(v) if v.trim() == "False" => (false, None),
+        Some(v) => {
+            let names = bracketed(&v)?;
+            let call = (!names.trim().is_empty()).then(|| format!("select_related({names})"));
+            (true, call)
+        }
+        None => (false, None),
+    };
+    // `list_display` naming a relation of the model, when `list_select_related` is False:
+    // Django joins every non-null foreign key
+    let shown = literal_names(&assigned(body, "list_display")?)?;
+    if !set
+        && shown
+            .iter()
+            .any(|n| n.contains("__") || index.relation(&model, n) == Some(true))
+    {
+        return None;
     }
+    let mut loads: Vec<String> = select_related.into_iter().collect();
     if let Some(q) = method_body(body, "get_queryset") {
-        loaded.extend(loaded_by(&q)?);
+        loads.extend(queryset_calls(&q)?);
     }
     Some(Admin {
-        name,
+        name: name.clone(),
         model,
-        loaded: loaded
-            .into_iter()
-            .map(|n| n.split("__").next().unwrap_or("").to_string())
-            .collect(),
+        loads,
     })
 }
 
 /// The model the admin `name` is registered for: `@admin.register(Order)` in the decorators
 /// just above its class (`before` is the text up to the class line), else the file's one
-/// `register(Order, OrderAdmin)`. None when it is registered for several models, or not
-/// found.
+/// `register(Order, OrderAdmin)` in code (not in a comment or a string). None when it is
+/// registered for several models, or not found.
 fn model_of(text: &str, before: &str, name: &str) -> Option<String> {
-    let decorated = rx!(r"@(?:[\w.]*\.)?register\(\s*([\w.]+)\s*(?:,\s*site\s*=[^)]*)?\)\s*$");
-    for l in before
-        .lines()
-        .rev()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-    {
+    let decorated = rx!(r"^@(?:[\w.]*\.)?register\(\s*([\w.]+)\s*(?:,\s*site\s*=[^)]*)?\)$");
+    for l in before.lines().rev() {
+        let l = code_of(l);
+        let l = l.trim();
+        if l.is_empty() {
+            continue;
+        }
         if !l.starts_with('@') {
             break;
         }
@@ -207,10 +265,16 @@ fn model_of(text: &str, before: &str, name: &str) -> Option<String> {
         }
     }
     let called = rx!(r"\bregister\(\s*([\w.]+)\s*,\s*(?:[\w.]*\.)?([A-Za-z_]\w*)\s*[,)]");
-    let models: HashSet<String> = called
-        .captures_iter(text)
-        .filter(|c| &c[2] == name)
-        .map(|c| c[1].rsplit('.').next().unwrap_or("").to_string())
+    let models: HashSet<String> = text
+        .lines()
+        .map(code_of)
+        .flat_map(|l| {
+            called
+                .captures_iter(&l)
+                .filter(|c| &c[2] == name)
+                .map(|c| c[1].rsplit('.').next().unwrap_or("").to_string())
+                .collect::<Vec<_>>()
+        })
         .collect();
     (models.len() == 1).then(|| models.into_iter().next())?
 }
@@ -227,16 +291,20 @@ fn has_member(body: &str, name: &str) -> bool {
     })
 }
 
-/// The text assigned to the attribute `name` of the class body, through the lines its
-/// brackets carry over.
+/// The text assigned to the attribute `name` at the class body's own level (not in a method
+/// or a nested class), through the lines its brackets carry over.
 fn assigned(body: &str, name: &str) -> Option<String> {
     let lines: Vec<&str> = body.lines().collect();
-    let head = rx!(r"^\s+([A-Za-z_]\w*)\s*(?::[^=]*)?=\s*(.*)$");
+    let level = lines
+        .iter()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .map(|l| super::read::indent(l))?;
+    let head = rx!(r"^(\s+)([A-Za-z_]\w*)\s*(?::[^=]*)?=\s*(.*)$");
     let r = lines.iter().rposition(|l| {
         head.captures(l)
-            .is_some_and(|c| &c[1] == name && !c[2].starts_with('='))
+            .is_some_and(|c| c[1].len() == level && &c[2] == name && !c[3].starts_with('='))
     })?;
-    let mut value = head.captures(lines[r])?[2].to_string();
+    let mut value = head.captures(lines[r])?[3].to_string();
     let mut depth = super::read::depth(&code_of(&value));
     for l in &lines[r + 1..] {
         if depth <= 0 {
@@ -249,28 +317,32 @@ fn assigned(body: &str, name: &str) -> Option<String> {
     Some(value)
 }
 
-/// The string literals assigned to `name` in the class body; `Some(None)` when the value
-/// holds anything else (a name, a concatenation), `None` when it is not assigned.
-fn names_assigned(body: &str, name: &str) -> Option<Option<Vec<String>>> {
-    Some(literal_names(&assigned(body, name)?))
-}
-
-/// The string literals of a tuple or list (or one string); `None` when it holds anything else.
-fn literal_names(value: &str) -> Option<Vec<String>> {
-    let string = rx!(r#"^\s*[rbu]?("([^"\\]*)"|'([^'\\]*)')\s*$"#);
-    // each line without its comment (names hold no `#`)
-    let code: String = value
+/// The inside of a tuple or list value (`("a", "b")` → `"a", "b"`), its comments dropped;
+/// `None` when the value is not one.
+fn bracketed(value: &str) -> Option<String> {
+    let code: Vec<&str> = value
         .lines()
         .map(|l| l.split('#').next().unwrap_or(""))
-        .collect::<Vec<_>>()
-        .join("\n");
-    let inner = code
-        .trim()
-        .trim_start_matches(['(', '['])
-        .trim_end_matches([')', ']', ','])
-        .trim();
+        .collect();
+    let v = code.join("\n");
+    let v = v.trim();
+    let inner = v
+        .strip_prefix('(')
+        .and_then(|x| x.strip_suffix(')'))
+        .or_else(|| v.strip_prefix('[').and_then(|x| x.strip_suffix(']')))?;
+    Some(inner.to_string())
+}
+
+/// The string literals of a tuple or list; `None` when it holds anything else.
+fn literal_names(value: &str) -> Option<Vec<String>> {
+    let string = rx!(r#"^[rbuRBU]*("([^"\\]*)"|'([^'\\]*)')$"#);
+    let inner = bracketed(value)?;
     let mut out = Vec::new();
-    for item in inner.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    for item in super::arguments(&inner) {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
         let c = string.captures(item)?;
         out.push(c.get(2).or_else(|| c.get(3))?.as_str().to_string());
     }
@@ -297,62 +369,70 @@ fn method_body(body: &str, name: &str) -> Option<String> {
     Some(out)
 }
 
-/// The relations a queryset's code loads by name: the string arguments of its
-/// `select_related`, `prefetch_related` and `Prefetch` calls; `None` when one loads what the
-/// text does not spell (no argument to `select_related`, or arguments that are not string
-/// literals).
-fn loaded_by(code: &str) -> Option<Vec<String>> {
-    let call = rx!(r"\b(select_related|prefetch_related)\s*\(");
-    let prefetch = rx!(r#"\bPrefetch\s*\(\s*(?:lookup\s*=\s*)?[rbu]?["']([^"']+)["']"#);
+/// The `select_related(…)` and `prefetch_related(…)` calls of a `get_queryset` body, for
+/// [`super::loads`]; `None` when it calls anything else than Django's own queryset methods
+/// and query expressions (a method or helper of the project's own may load relations).
+fn queryset_calls(body: &str) -> Option<Vec<String>> {
+    let code: String = body.lines().map(code_of).collect::<Vec<_>>().join("\n");
+    let call = rx!(r"(\.\s*)?\b([A-Za-z_]\w*)\s*\(");
     let mut out = Vec::new();
-    for c in call.captures_iter(code) {
-        let open = c.get(0)?.end() - 1;
-        let close = open + super::read::closing(&code[open..], 0)?;
-        let args = code[open + 1..close].trim();
-        if args.is_empty() {
+    for c in call.captures_iter(&code) {
+        let name = &c[2];
+        let method = c.get(1).is_some();
+        let known = if method {
+            crate::drf::QUERYSET_API.contains(&name) || name == "get_queryset"
+        } else {
+            QUERYSET_CALLS.contains(&name)
+        };
+        if !known {
             return None;
         }
-        if c[1] == *"prefetch_related" && args.contains("Prefetch(") {
-            out.extend(prefetch.captures_iter(args).map(|p| p[1].to_string()));
-            continue;
+        if method && matches!(name, "select_related" | "prefetch_related") {
+            let open = c.get(0)?.end() - 1;
+            let close = super::read::closing(&body[open..], 0)? + open;
+            out.push(format!("{name}({})", &body[open + 1..close]));
         }
-        out.extend(literal_names(args)?);
     }
     Some(out)
 }
 
-/// The first read on the line of `s` of the row parameter `row` (`obj.customer`) that loads
-/// a relation of the admin's model the change list does not (module doc), as the statement to
+/// The reads on the line of `s` of the row parameter `row` (`obj.customer`) that load a
+/// relation of the admin's model the change list does not (module doc), as statements to
 /// show; in the line's code (strings and comments blanked), not a call of a method
-/// (`obj.save()`), not an assignment target, not a key (`customer_id`) or a generic foreign key.
-fn unloaded_read(
+/// (`obj.save()`), not an assignment target, not a key (`customer_id`) or a generic foreign
+/// key (no join loads it).
+fn unloaded_reads(
     index: &Index<'_>,
     admin: &Admin,
     lines: &[&str],
     s: &Statement,
     row: &str,
-) -> Option<Statement> {
-    let line = *lines.get((s.line as usize).checked_sub(1)?)?;
+) -> Vec<Statement> {
+    let Some(line) = (s.line as usize).checked_sub(1).and_then(|r| lines.get(r)) else {
+        return Vec::new();
+    };
     let code = code_of(line);
     let read = rx!(r"\b([A-Za-z_]\w*)\s*\.\s*([A-Za-z_]\w*)");
-    read.captures_iter(&code).find_map(|c| {
-        let whole = c.get(0)?;
-        let rest = code[whole.end()..].trim_start();
-        let attr = &c[2];
-        let relation = &c[1] == row
-            && word_at(&code, whole.start(), row)
-            && !code[..whole.start()].trim_end().ends_with('.')
-            && !rest.starts_with('(')
-            && (!rest.starts_with('=') || rest.starts_with("=="))
-            && attr != "content_object"
-            && !admin.loaded.contains(attr)
-            && index.relation(&admin.model, attr) == Some(true);
-        relation.then(|| Statement {
-            line: s.line,
-            column: line[..whole.start()].chars().count() as u32 + 1,
-            text: format!("{row}.{attr}"),
+    read.captures_iter(&code)
+        .filter_map(|c| {
+            let whole = c.get(0)?;
+            let rest = code[whole.end()..].trim_start();
+            let attr = &c[2];
+            let relation = &c[1] == row
+                && word_at(&code, whole.start(), row)
+                && !code[..whole.start()].trim_end().ends_with('.')
+                && !rest.starts_with('(')
+                && (!rest.starts_with('=') || rest.starts_with("=="))
+                && index.relation(&admin.model, attr) == Some(true)
+                && !index.generic(&admin.model, attr)
+                && admin.loads(attr) == Some(false);
+            relation.then(|| Statement {
+                line: s.line,
+                column: line[..whole.start()].chars().count() as u32 + 1,
+                text: format!("{row}.{attr}"),
+            })
         })
-    })
+        .collect()
 }
 
 #[cfg(test)]

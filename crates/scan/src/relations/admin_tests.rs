@@ -17,18 +17,40 @@ fn string_literals_of_a_tuple_or_list() {
 
 #[test]
 fn what_a_get_queryset_loads() {
+    let admin = |body: &str| Admin {
+        name: "A".into(),
+        model: "Order".into(),
+        loads: queryset_calls(body).expect("readable"),
+    };
+    let a = admin("return super().get_queryset(request).select_related(\"customer\", \"shop\")\n");
+    assert_eq!(a.loads("customer"), Some(true));
+    assert_eq!(a.loads("lines"), Some(false));
+    // strings beside a Prefetch; a Prefetch to another attribute loads nothing of the row's
+    let a =
+        admin("qs.prefetch_related(\"customer\", Prefetch(\"lines\", queryset=L.objects.all()))\n");
     assert_eq!(
-        loaded_by("return super().get_queryset(request).select_related(\"customer\", \"shop\")"),
-        Some(vec!["customer".to_string(), "shop".to_string()])
+        (a.loads("customer"), a.loads("lines")),
+        (Some(true), Some(true))
     );
+    let a = admin("qs.prefetch_related(Prefetch(\"customer\", to_attr=\"cached\"))\n");
+    assert_eq!(a.loads("customer"), Some(false));
     assert_eq!(
-        loaded_by("qs.prefetch_related(Prefetch(\"items\", queryset=I.objects.all()))"),
-        Some(vec!["items".to_string()])
+        admin("qs = super().get_queryset(request)\nreturn qs.annotate(n=Count(\"items\"))\n")
+            .loads("customer"),
+        Some(false)
     );
-    assert_eq!(loaded_by("qs.annotate(n=Count(\"items\"))"), Some(vec![]));
     // everything, or what the text does not spell
-    assert_eq!(loaded_by("qs.select_related()"), None);
-    assert_eq!(loaded_by("qs.select_related(*self.joined)"), None);
+    assert_eq!(
+        admin("return qs.select_related()\n").loads("customer"),
+        Some(true)
+    );
+    assert_eq!(
+        admin("return qs.select_related(*self.joined)\n").loads("customer"),
+        None
+    );
+    // a method or helper of the project's own may load relations
+    assert!(queryset_calls("return super().get_queryset(request).with_people()\n").is_none());
+    assert!(queryset_calls("return optimise(super().get_queryset(request))\n").is_none());
 }
 
 #[test]
@@ -145,4 +167,64 @@ class MembershipAdmin(admin.ModelAdmin):
         "{}",
         f.message
     );
+}
+
+/// The findings of the rule on one admin file.
+fn of(code: &str) -> Vec<Finding> {
+    crate::tests::builtin_findings(RULE, crate::lang::Language::Python, code)
+}
+
+const MODELS: &str = "from django.contrib import admin\nfrom django.contrib.contenttypes.fields import GenericForeignKey\nfrom django.db import models\n\n\nclass Order(models.Model):\n    customer = models.ForeignKey(\"Customer\", on_delete=models.CASCADE)\n    shipper = models.ForeignKey(\"Shipper\", on_delete=models.CASCADE)\n    target = GenericForeignKey(\"content_type\", \"object_id\")\n\n\n";
+
+#[test]
+fn what_the_text_sets_at_run_time_or_elsewhere_leaves_the_admin_unjudged() {
+    let admin = |body: &str| {
+        format!("{MODELS}@admin.register(Order)\nclass OrderAdmin(admin.ModelAdmin):\n{body}\n    def email(self, obj):\n        return obj.customer.email\n")
+    };
+    // the baseline is reported
+    assert_eq!(
+        of(&admin("    list_display = (\"id\", \"email\")\n")).len(),
+        1
+    );
+    // a list_display a method assigns locally is not the admin's
+    let local = "    list_display = (\"id\", \"shipper\", \"email\")\n\n    def export(self):\n        list_display = (\"id\",)\n        return list_display\n";
+    assert!(of(&admin(local)).is_empty());
+    for body in [
+        "    list_display = [\"id\", \"email\"]\n    list_display += [\"shipper\"]\n",
+        "    list_display = (\"id\", \"email\")\n\n    def __init__(self, *a):\n        super().__init__(*a)\n        self.list_select_related = (\"customer\",)\n",
+        "    list_display = (\"id\", \"email\")\n\n    def get_queryset(self, request):\n        return super().get_queryset(request).with_people()\n",
+    ] {
+        assert!(of(&admin(body)).is_empty(), "{body}");
+    }
+    // an empty list_select_related joins nothing, whatever list_display names
+    let empty =
+        "    list_display = (\"id\", \"shipper\", \"email\")\n    list_select_related = ()\n";
+    assert_eq!(of(&admin(empty)).len(), 1);
+}
+
+#[test]
+fn generic_keys_commented_registrations_and_crlf_files() {
+    // a generic foreign key: no join loads it
+    let gfk = format!("{MODELS}@admin.register(Order)\nclass OrderAdmin(admin.ModelAdmin):\n    list_display = (\"id\", \"what\")\n\n    def what(self, obj):\n        return str(obj.target)\n");
+    assert!(of(&gfk).is_empty());
+    // registered only in a comment: its columns never run
+    let commented = format!("{MODELS}class OrderAdmin(admin.ModelAdmin):\n    list_display = (\"id\", \"email\")\n\n    def email(self, obj):\n        return obj.customer.email\n\n\n# admin.site.register(Order, OrderAdmin)\n");
+    assert!(of(&commented).is_empty());
+    // with CRLF line ends, each column is judged under its own admin
+    let two = format!("{MODELS}@admin.register(Order)\nclass OrderAdmin(admin.ModelAdmin):\n    list_display = (\"id\",)\n{}\n\nclass OpsAdmin(admin.ModelAdmin):\n    list_display = (\"id\", \"email\")\n    list_select_related = (\"customer\",)\n\n    def email(self, obj):\n        return obj.customer.email\n\n\nadmin.site.register(Order, OpsAdmin)\n", "    # padding\n".repeat(50));
+    assert!(of(&two).is_empty());
+    assert!(of(&two.replace('\n', "\r\n")).is_empty());
+}
+
+#[test]
+fn every_relation_read_on_a_line_is_reported() {
+    let code = format!("{MODELS}@admin.register(Order)\nclass OrderAdmin(admin.ModelAdmin):\n    list_display = (\"id\", \"route\")\n\n    def route(self, obj):\n        return obj.customer.city + \" via \" + obj.shipper.name\n");
+    let found = of(&code);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let texts: Vec<&str> = found[0]
+        .statements
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect();
+    assert_eq!(texts, vec!["obj.customer", "obj.shipper"]);
 }

@@ -48,6 +48,8 @@ pub(crate) struct Model {
     pub(crate) bases: Vec<String>,
     /// Its forward relations: ForeignKey, OneToOneField, GenericForeignKey fields.
     pub(crate) relations: Vec<String>,
+    /// Those of them that are generic foreign keys (no join can load them).
+    pub(crate) generic: Vec<String>,
     /// The class its `objects` manager is made from (`objects = OrderManager()`,
     /// `OrderQuerySet.as_manager()`), when the body names one.
     pub(crate) manager: Option<String>,
@@ -71,7 +73,7 @@ pub(crate) fn declared(text: &str) -> Declared {
         return out;
     }
     let relation = rx!(
-        r"^\s+([A-Za-z_]\w*)\s*(?::[^=\n]*)?=\s*(?:[\w.]*\.)?(?:ForeignKey|OneToOneField|TreeForeignKey|ParentalKey|GenericForeignKey)\s*\(",
+        r"^\s+([A-Za-z_]\w*)\s*(?::[^=\n]*)?=\s*(?:[\w.]*\.)?(ForeignKey|OneToOneField|TreeForeignKey|ParentalKey|GenericForeignKey)\s*\(",
     );
     // `OrderQuerySet.as_manager()`, `OrderManager.from_queryset(QS)()`, then `OrderManager()`
     let made = rx!(
@@ -79,9 +81,18 @@ pub(crate) fn declared(text: &str) -> Declared {
     );
     let called = rx!(r"^\s+objects\s*(?::[^=\n]*)?=\s*(?:[\w.]*\.)?([A-Za-z_]\w*)\s*\(");
     for (name, bases, body) in classes(text) {
-        let relations: Vec<String> = body
+        let fields: Vec<(String, bool)> = body
             .lines()
-            .filter_map(|l| relation.captures(l).map(|c| c[1].to_string()))
+            .filter_map(|l| {
+                relation
+                    .captures(l)
+                    .map(|c| (c[1].to_string(), &c[2] == "GenericForeignKey"))
+            })
+            .collect();
+        let relations: Vec<String> = fields.iter().map(|(n, _)| n.clone()).collect();
+        let generic: Vec<String> = fields
+            .into_iter()
+            .filter_map(|(n, g)| g.then_some(n))
             .collect();
         let manager = body.lines().find_map(|l| {
             made.captures(l)
@@ -98,6 +109,7 @@ pub(crate) fn declared(text: &str) -> Declared {
                 name,
                 bases,
                 relations,
+                generic,
                 manager,
             });
         }
@@ -164,6 +176,24 @@ impl<'d> Index<'d> {
             loading.extend(d.loading.iter().map(String::as_str));
         }
         Index { models, loading }
+    }
+
+    /// Whether `field` is a generic foreign key of the model `name` or of a class it stands on.
+    fn generic(&self, name: &str, field: &str) -> bool {
+        let mut todo = vec![name];
+        let mut seen = HashSet::new();
+        while let Some(n) = todo.pop() {
+            if seen.len() > 20 || !seen.insert(n) {
+                continue;
+            }
+            for m in self.models.get(n).into_iter().flatten() {
+                if m.generic.iter().any(|g| g == field) {
+                    return true;
+                }
+                todo.extend(m.bases.iter().map(String::as_str));
+            }
+        }
+        false
     }
 
     /// Whether `field` is a forward relation of the model `name` (or of a base, five levels

@@ -298,7 +298,7 @@ fn def_above(lines: &[&str], row: usize) -> Option<usize> {
 }
 
 /// A line's indentation, in bytes.
-fn indent(l: &str) -> usize {
+pub(super) fn indent(l: &str) -> usize {
     l.len() - l.trim_start().len()
 }
 
