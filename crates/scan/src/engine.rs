@@ -10,6 +10,7 @@
 
 use crate::finding::{Confidence, Context, Finding, Note, NoteKind, Statement};
 use crate::guard;
+use crate::known::{Known, Need};
 use crate::lang::{function_name, Language};
 use crate::matcher::{Matcher, Scratch};
 use crate::prefilter::FileText;
@@ -26,6 +27,20 @@ struct LangRules<'r> {
     function_kinds: Vec<u16>,
     /// By kind id: whether the route extractors read nodes of this kind.
     route_kinds: Vec<bool>,
+    /// The rules whose findings stand only on what other files declare, with what they need.
+    deferrable: Vec<(usize, Need)>,
+}
+
+/// What the scan of one file knows of the rest of the project.
+#[derive(Clone, Copy)]
+pub(crate) enum Project<'a> {
+    /// Nothing: every rule whose words the file holds runs (a file scanned alone).
+    Unknown,
+    /// The walk is under way: a file that only rules needing the other files' declarations
+    /// may match is deferred (`FileResult::deferred`) until every file is read.
+    Walking,
+    /// The walk is done: those rules run only where the file may hold what they report.
+    Walked(&'a Known),
 }
 
 /// The rules, compiled and indexed per language.
@@ -45,6 +60,9 @@ pub(crate) struct FileResult {
     pub(crate) skipped: bool,
     /// The routes and SQL strings the file declares (what `wanted` asked for).
     pub(crate) extracted: Extracted,
+    /// The file was not parsed yet: only rules needing the other files' declarations may
+    /// match in it (`Project::Walking`); scan it again once every file is read.
+    pub(crate) deferred: bool,
 }
 
 /// Keeps the findings whose entry of `keep` is true, and their entries of the parallel
@@ -78,6 +96,7 @@ impl<'r> Engine<'r> {
                         .map(|k| grammar.id_for_node_kind(k, true))
                         .collect(),
                     route_kinds: routes::route_kind_ids(lang),
+                    deferrable: Vec::new(),
                 };
                 if !only.is_empty() && !only.contains(&lang) {
                     return lr;
@@ -88,6 +107,9 @@ impl<'r> Engine<'r> {
                             continue;
                         }
                         let i = lr.rules.len() as u32;
+                        if let Some(need) = Need::of(&rule.id) {
+                            lr.deferrable.push((i as usize, need));
+                        }
                         lr.rules.push((rule, c));
                         match &c.kinds {
                             Some(ks) => {
@@ -124,7 +146,8 @@ impl<'r> Engine<'r> {
 
     /// Scans one file's text; `file_runs` is the run context its path and content give, and
     /// `wanted` what to extract of routes and SQL strings (the file is parsed for them even
-    /// when no rule can match in it).
+    /// when no rule can match in it), `project` what is known of the other files.
+    #[allow(clippy::too_many_arguments)] // the file, as the walk read it, and what is asked of it
     pub(crate) fn scan(
         &self,
         lang: Language,
@@ -133,6 +156,7 @@ impl<'r> Engine<'r> {
         text: &str,
         file_runs: Option<&Verdict>,
         wanted: Wanted,
+        project: Project<'_>,
     ) -> FileResult {
         let lr = &self.langs[lang.index()];
         // compiled TypeScript's `__awaiter` generators: matched as the async functions they
@@ -141,12 +165,32 @@ impl<'r> Engine<'r> {
         let shown = text;
         let text = desugared.as_deref().unwrap_or(text);
         let mut ft = FileText::new(lang, text);
-        let active: Vec<bool> = lr
+        let mut active: Vec<bool> = lr
             .rules
             .iter()
             .map(|(_, c)| c.req.as_ref().is_none_or(|r| ft.holds(r)))
             .collect();
         let mut out = FileResult::default();
+        match project {
+            Project::Unknown => {}
+            Project::Walking => {
+                let waits = |i: usize| lr.deferrable.iter().any(|(d, _)| *d == i);
+                let mut on = active
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, a)| **a)
+                    .map(|(i, _)| i);
+                if !wanted.any() && on.all(waits) && active.contains(&true) {
+                    out.deferred = true;
+                    return out;
+                }
+            }
+            Project::Walked(known) => {
+                for &(i, need) in &lr.deferrable {
+                    active[i] = active[i] && known.may_report(need, file, text);
+                }
+            }
+        }
         let any_rule = active.contains(&true);
         if !any_rule && !wanted.any() {
             return out;

@@ -19,6 +19,7 @@ mod engine;
 pub mod finding;
 mod guard;
 mod inert;
+mod known;
 pub mod lang;
 mod loop_text;
 mod matcher;
@@ -241,7 +242,15 @@ pub fn scan_text(
         .expect("grammars are compatible with the tree-sitter runtime");
     let file_runs = runs::of_file(lang, file, text);
     let wanted = routes::wanted(lang, text);
-    let mut r = engine.scan(lang, &mut parser, file, text, file_runs.as_ref(), wanted);
+    let mut r = engine.scan(
+        lang,
+        &mut parser,
+        file,
+        text,
+        file_runs.as_ref(),
+        wanted,
+        engine::Project::Unknown,
+    );
     // a note on a `perfhive: ignore` comment is not returned: the file's note is its parse
     suppress::apply(file, text, &mut r.findings, &|id| engine.has_rule(lang, id));
     restated::drop_restated_awaits(&mut r.findings, &mut r.classes);

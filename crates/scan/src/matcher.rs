@@ -519,7 +519,15 @@ mod tests {
         let mut parser = tree_sitter::Parser::new();
         parser.set_language(&lang.grammar()).unwrap();
         crate::engine::Engine::new(&rules, &[lang])
-            .scan(lang, &mut parser, "t.js", code, None, Default::default())
+            .scan(
+                lang,
+                &mut parser,
+                "t.js",
+                code,
+                None,
+                Default::default(),
+                crate::engine::Project::Unknown,
+            )
             .findings
             .iter()
             .map(|f| f.line)

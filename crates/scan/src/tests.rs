@@ -35,6 +35,7 @@ fn findings_of(rules: &[Rule], lang: Language, code: &str) -> Vec<Finding> {
         code,
         None,
         routes::Wanted::default(),
+        engine::Project::Unknown,
     );
     // the list views of the snippet decide its serializer findings, as in a scan
     let views = crate::drf::list_views("snippet", code);
@@ -697,6 +698,7 @@ fn the_engine_walk_collects_what_the_route_extractors_read() {
                 code,
                 None,
                 wanted,
+                engine::Project::Unknown,
             );
             assert!(r.parsed && r.extracted.routes == alone.routes, "{code}");
             assert_eq!(r.extracted.sql, alone.sql, "{code}");

@@ -5,7 +5,7 @@
 //! than the size limit, or that a grammar cannot parse safely (`guard`) are skipped with a
 //! note; a panic while scanning one file is caught and noted, so no file ends a scan.
 
-use crate::engine::Engine;
+use crate::engine::{Engine, Project};
 use crate::finding::{Finding, Note, NoteKind};
 use crate::lang::Language;
 use crate::reach;
@@ -46,6 +46,16 @@ pub(crate) struct Acc {
     pub(crate) routes: Vec<RouteEntry>,
     /// The SQL strings in the files.
     pub(crate) sql: Vec<SqlString>,
+    /// Files read whose parse waits for every file's models (`Project::Walking`).
+    deferred: Vec<Deferred>,
+}
+
+/// A file read and placed whose scan waits for the project's models.
+struct Deferred {
+    lang: Language,
+    file: String,
+    text: String,
+    runs: Option<runs::Verdict>,
 }
 
 struct Worker<'e, 'r> {
@@ -67,6 +77,7 @@ impl Drop for Worker<'_, '_> {
         s.routes.append(&mut self.acc.routes);
         s.sql.append(&mut self.acc.sql);
         s.notes.append(&mut self.acc.notes);
+        s.deferred.append(&mut self.acc.deferred);
         s.counts.files += self.acc.counts.files;
         s.counts.parsed += self.acc.counts.parsed;
         s.counts.skipped += self.acc.counts.skipped;
@@ -205,6 +216,19 @@ impl Worker<'_, '_> {
         if let Ok(f) = std::panic::catch_unwind(|| reach::facts_of_file(lang, &file, &text, rc)) {
             self.acc.facts.push(f);
         }
+        self.scan(lang, file, &text, file_runs, Project::Walking);
+    }
+
+    /// Scans a file read and placed; one whose parse must wait for the project's models is
+    /// kept in `acc.deferred`.
+    fn scan(
+        &mut self,
+        lang: Language,
+        file: String,
+        text: &str,
+        file_runs: Option<runs::Verdict>,
+        project: Project<'_>,
+    ) {
         let parser = self.parsers[lang.index()].get_or_insert_with(|| {
             let mut p = tree_sitter::Parser::new();
             p.set_language(&lang.grammar())
@@ -214,9 +238,16 @@ impl Worker<'_, '_> {
         // A panic on one file (a bug of the scanner's own) is that file's note, not the end
         // of the scan.
         let mut r = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let wanted = routes::wanted(lang, &text);
-            self.engine
-                .scan(lang, parser, &file, &text, file_runs.as_ref(), wanted)
+            let wanted = routes::wanted(lang, text);
+            self.engine.scan(
+                lang,
+                parser,
+                &file,
+                text,
+                file_runs.as_ref(),
+                wanted,
+                project,
+            )
         })) {
             Ok(r) => r,
             Err(p) => {
@@ -230,10 +261,19 @@ impl Worker<'_, '_> {
                 return self.note(&file, NoteKind::Unparsable, msg);
             }
         };
+        if r.deferred {
+            self.acc.deferred.push(Deferred {
+                lang,
+                file,
+                text: text.to_string(),
+                runs: file_runs,
+            });
+            return;
+        }
         let engine = self.engine;
         self.acc
             .notes
-            .extend(suppress::apply(&file, &text, &mut r.findings, &|id| {
+            .extend(suppress::apply(&file, text, &mut r.findings, &|id| {
                 engine.has_rule(lang, id)
             }));
         crate::restated::drop_restated_awaits(&mut r.findings, &mut r.classes);
@@ -252,10 +292,20 @@ impl Worker<'_, '_> {
 }
 
 /// Walks `opts.paths` with `opts.threads` threads (0: one per core) and scans every file
-/// (test code only with `opts.include_tests`).
+/// (test code only with `opts.include_tests`); the files whose scan waits for the project's
+/// models are scanned last.
 pub(crate) fn walk(engine: &Engine<'_>, opts: &crate::ScanOptions) -> Acc {
     let (roots, max_size, threads) = (&opts.paths[..], opts.max_file_size, opts.threads);
     let shared = Mutex::new(Acc::default());
+    let worker = || Worker {
+        engine,
+        roots,
+        max_size,
+        include_tests: opts.include_tests,
+        parsers: (0..Language::ALL.len()).map(|_| None).collect(),
+        acc: Acc::default(),
+        shared: &shared,
+    };
     if let Some((first, rest)) = roots.split_first() {
         let mut b = WalkBuilder::new(first);
         for r in rest {
@@ -263,15 +313,7 @@ pub(crate) fn walk(engine: &Engine<'_>, opts: &crate::ScanOptions) -> Acc {
         }
         b.require_git(false).threads(threads);
         b.build_parallel().run(|| {
-            let mut w = Worker {
-                engine,
-                roots,
-                max_size,
-                include_tests: opts.include_tests,
-                parsers: (0..Language::ALL.len()).map(|_| None).collect(),
-                acc: Acc::default(),
-                shared: &shared,
-            };
+            let mut w = worker();
             Box::new(move |entry| {
                 match entry {
                     Ok(e) if e.file_type().is_some_and(|t| t.is_file()) => {
@@ -289,6 +331,30 @@ pub(crate) fn walk(engine: &Engine<'_>, opts: &crate::ScanOptions) -> Acc {
                 }
                 WalkState::Continue
             })
+        });
+    }
+    let deferred = std::mem::take(&mut shared.lock().unwrap_or_else(|e| e.into_inner()).deferred);
+    if !deferred.is_empty() {
+        let known = {
+            let acc = shared.lock().unwrap_or_else(|e| e.into_inner());
+            crate::known::Known::new(&acc.facts)
+        };
+        let n = match threads {
+            0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            n => n,
+        };
+        let queue = Mutex::new(deferred.into_iter());
+        std::thread::scope(|s| {
+            for _ in 0..n {
+                s.spawn(|| {
+                    let mut w = worker();
+                    loop {
+                        let next = queue.lock().unwrap_or_else(|e| e.into_inner()).next();
+                        let Some(d) = next else { break };
+                        w.scan(d.lang, d.file, &d.text, d.runs, Project::Walked(&known));
+                    }
+                });
+            }
         });
     }
     shared.into_inner().unwrap_or_else(|e| e.into_inner())

@@ -650,6 +650,83 @@ fn relations_read_per_row_are_judged_by_the_models_of_the_tree() {
     );
 }
 
+/// A file that only the rules judged by other files' declarations may match (a relation read
+/// per row, a field of a rendered serializer) is parsed after the walk, when every model and
+/// list view is known, and only where its text could hold what they report: the findings are
+/// those of a scan that parses every such file.
+#[test]
+fn files_waiting_for_the_projects_declarations_are_scanned_after_the_walk() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = dir.path();
+    write(
+        r,
+        "shop/tests/test_orders.py",
+        "from shop.models import Order\n\n\ndef test_customers():\n    for order in Order.objects.all():\n        assert order.customer.name\n",
+    );
+    write(
+        r,
+        "shop/tests/test_paid.py",
+        "from shop.models import Order\n\n\ndef test_paid():\n    orders = Order.objects.filter(paid=True)\n    for order in orders:\n        assert order.paid\n",
+    );
+    write(
+        r,
+        "shop/tests/test_fake.py",
+        "from rest_framework import serializers\n\n\nclass FakeSerializer(serializers.ModelSerializer):\n    customer = CustomerSerializer(read_only=True)\n",
+    );
+    write(
+        r,
+        "shop/serializers.py",
+        "from rest_framework import serializers\n\n\nclass OrderSerializer(serializers.ModelSerializer):\n    customer = CustomerSerializer(read_only=True)\n",
+    );
+    write(
+        r,
+        "shop/api.py",
+        "from rest_framework import viewsets\nfrom .serializers import OrderSerializer\n\n\nclass OrderViewSet(viewsets.ModelViewSet):\n    queryset = Order.objects.all()\n    serializer_class = OrderSerializer\n",
+    );
+    write(
+        r,
+        "shop/models.py",
+        "from django.db import models\n\n\nclass Order(models.Model):\n    customer = models.ForeignKey(\"Customer\", on_delete=models.CASCADE)\n    paid = models.BooleanField()\n",
+    );
+    let report = scan(&ScanOptions {
+        paths: vec![r.to_path_buf()],
+        threads: 2,
+        include_tests: true,
+        ..ScanOptions::default()
+    })
+    .expect("scan runs");
+    let mut found: Vec<(String, &str, u32)> = report
+        .findings
+        .iter()
+        .map(|f| {
+            let file = f
+                .file
+                .rsplit("shop/")
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            (file, f.rule_id.as_str(), f.line)
+        })
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            (
+                "serializers.py".to_string(),
+                "py-relation-per-serialized-row",
+                5
+            ),
+            ("tests/test_orders.py".to_string(), "py-relation-per-row", 6),
+        ],
+        "{:#?}",
+        report.findings
+    );
+    // the two files that can hold neither finding are read but not parsed
+    assert_eq!(report.summary.files, 6);
+    assert_eq!(report.summary.files_parsed, 2, "{:#?}", report.summary);
+}
+
 /// Awaiting a helper of another module that only sleeps (a cooperative yield) is a sleep:
 /// the loop's await of it is not reported, while its await of a helper doing I/O is, and a
 /// loop awaiting both keeps only the I/O.

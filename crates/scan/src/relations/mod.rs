@@ -159,6 +159,64 @@ fn classes(text: &str) -> Vec<(String, Vec<String>, &str)> {
     out
 }
 
+/// The relations the project's models declare, as a test of a file's text before it is
+/// parsed: a finding of [`RULE`] is a read `row.relation` (a relation some model declares) on
+/// a line of a loop, in a function that names `Model.objects`, so a file whose loops read
+/// none of them cannot hold one. Necessary, never sufficient; built once the walk has read
+/// every file's models.
+pub(crate) struct Reads {
+    /// `\w.relation\b` for every relation name; `None` when no model declares one.
+    read: Option<regex::Regex>,
+}
+
+impl Reads {
+    /// The reads of every relation `declared` names.
+    pub(crate) fn new<'d>(declared: impl IntoIterator<Item = &'d Declared>) -> Reads {
+        let mut names: Vec<&str> = declared
+            .into_iter()
+            .flat_map(|d| &d.models)
+            .flat_map(|m| &m.relations)
+            .map(String::as_str)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        let read = (!names.is_empty()).then(|| {
+            let alt: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
+            regex::Regex::new(&format!(r"\w\.(?:{})\b", alt.join("|")))
+                .expect("escaped names make a valid regex")
+        });
+        Reads { read }
+    }
+
+    /// Whether `text` (a Python file) may hold a finding of [`RULE`]: it names `objects`, and
+    /// the lines of its loops (`loop_text`; the whole file when their reading is in doubt)
+    /// read a relation.
+    pub(crate) fn may_report(&self, text: &str) -> bool {
+        let Some(read) = &self.read else {
+            return false;
+        };
+        if !text.contains("objects") {
+            return false;
+        }
+        let Some(ranges) = crate::loop_text::loop_ranges(text.as_bytes()) else {
+            return read.is_match(text);
+        };
+        let b = text.as_bytes();
+        // each loop widened to whole lines: the read reported may be another one of the line
+        ranges.into_iter().any(|(s, e)| {
+            let s = b[..s]
+                .iter()
+                .rposition(|&c| c == b'\n')
+                .map_or(0, |i| i + 1);
+            let e = b[e..]
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(b.len(), |i| e + i);
+            read.is_match(&text[s..e])
+        })
+    }
+}
+
 /// The project's models by name, with the loading managers.
 struct Index<'d> {
     models: HashMap<&'d str, Vec<&'d Model>>,
