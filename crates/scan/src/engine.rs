@@ -187,7 +187,7 @@ impl<'r> Engine<'r> {
             }
             Project::Walked(known) => {
                 for &(i, need) in &lr.deferrable {
-                    active[i] = active[i] && known.may_report(need, file, text);
+                    active[i] = active[i] && known.may_report(need, file, &mut ft);
                 }
             }
         }

@@ -8,6 +8,7 @@
 //! before, and the findings are the same.
 
 use crate::drf::{self, ListView};
+use crate::prefilter::FileText;
 use crate::reach::FileFacts;
 use crate::relations::{self, Reads};
 
@@ -54,10 +55,12 @@ impl Known {
         }
     }
 
-    /// Whether the file `file` with text `text` may hold a finding of a rule that needs `need`.
-    pub(crate) fn may_report(&self, need: Need, file: &str, text: &str) -> bool {
+    /// Whether the file `file` (its text in `ft`) may hold a finding of a rule that needs
+    /// `need`.
+    pub(crate) fn may_report(&self, need: Need, file: &str, ft: &mut FileText<'_>) -> bool {
+        let text = ft.text();
         match need {
-            Need::Relations => self.relations.may_report(text),
+            Need::Relations => self.relations.may_report(text, ft.loop_ranges()),
             // a finding is kept only in a serializer class a list view renders, defined in
             // the module the view imports it from (`drf::keep_unloaded`)
             Need::Serializers => self

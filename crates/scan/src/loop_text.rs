@@ -45,12 +45,19 @@ pub(crate) fn loop_ranges(text: &[u8]) -> Option<Vec<(usize, usize)>> {
 }
 
 /// The text of [`loop_ranges`], each range on its own lines; the whole text when in doubt.
+#[cfg(test)]
 pub(crate) fn loop_text(text: &[u8]) -> Vec<u8> {
-    let Some(ranges) = loop_ranges(text) else {
+    text_of(text, loop_ranges(text).as_deref())
+}
+
+/// The text of `ranges` of `text` (its [`loop_ranges`]), each range on its own lines; the
+/// whole text when they are `None`.
+pub(crate) fn text_of(text: &[u8], ranges: Option<&[(usize, usize)]>) -> Vec<u8> {
+    let Some(ranges) = ranges else {
         return text.to_vec();
     };
     let mut out = Vec::with_capacity(ranges.iter().map(|(s, e)| e - s + 1).sum());
-    for (s, e) in ranges {
+    for &(s, e) in ranges {
         out.extend_from_slice(&text[s..e]);
         out.push(b'\n');
     }

@@ -9,10 +9,14 @@ use std::sync::Arc;
 
 /// Evaluates requirements over one file's text, each literal searched once.
 pub(crate) struct FileText<'t> {
+    source: &'t str,
     whole: Text<'t>,
     lang: Language,
     /// The text of the file's loops, read on first need.
     loops: Option<Text<'static>>,
+    /// The byte ranges of the file's loops (Python), read on first need: `None` inside when
+    /// the whole file must be taken.
+    ranges: Option<Option<Vec<(usize, usize)>>>,
 }
 
 /// One text and what was found in it.
@@ -27,9 +31,11 @@ impl<'t> FileText<'t> {
     /// A file's text in `lang`.
     pub(crate) fn new(lang: Language, text: &'t str) -> Self {
         FileText {
+            source: text,
             whole: Text::new(Cow::Borrowed(text.as_bytes())),
             lang,
             loops: None,
+            ranges: None,
         }
     }
 
@@ -44,7 +50,10 @@ impl<'t> FileText<'t> {
                 }
                 if self.loops.is_none() {
                     let text = match self.lang {
-                        Language::Python => crate::loop_text::loop_text(&self.whole.text),
+                        Language::Python => {
+                            let ranges = self.loop_ranges().map(<[_]>::to_vec);
+                            crate::loop_text::text_of(&self.whole.text, ranges.as_deref())
+                        }
                         _ => self.whole.text.to_vec(),
                     };
                     self.loops = Some(Text::new(Cow::Owned(text)));
@@ -55,6 +64,22 @@ impl<'t> FileText<'t> {
             Req::Any(v) => v.iter().any(|r| self.holds(r)),
             r => self.whole.holds(r),
         }
+    }
+}
+
+impl<'t> FileText<'t> {
+    /// The text itself.
+    pub(crate) fn text(&self) -> &'t str {
+        self.source
+    }
+
+    /// The byte ranges of the file's loops (`loop_text::loop_ranges`, Python); `None` when
+    /// the whole file must be taken.
+    pub(crate) fn loop_ranges(&mut self) -> Option<&[(usize, usize)]> {
+        let text = &self.whole.text;
+        self.ranges
+            .get_or_insert_with(|| crate::loop_text::loop_ranges(text))
+            .as_deref()
     }
 }
 

@@ -81,8 +81,10 @@ pub(crate) fn declared(text: &str) -> Declared {
     );
     let called = rx!(r"^\s+objects\s*(?::[^=\n]*)?=\s*(?:[\w.]*\.)?([A-Za-z_]\w*)\s*\(");
     for (name, bases, body) in classes(text) {
+        // (the regexes only on lines that can match them: most of a test module's lines)
         let fields: Vec<(String, bool)> = body
             .lines()
+            .filter(|l| l.contains("Key") || l.contains("OneToOneField"))
             .filter_map(|l| {
                 relation
                     .captures(l)
@@ -95,6 +97,9 @@ pub(crate) fn declared(text: &str) -> Declared {
             .filter_map(|(n, g)| g.then_some(n))
             .collect();
         let manager = body.lines().find_map(|l| {
+            if !l.trim_start().starts_with("objects") {
+                return None;
+            }
             made.captures(l)
                 .or_else(|| called.captures(l))
                 .map(|c| c[1].to_string())
@@ -189,21 +194,21 @@ impl Reads {
     }
 
     /// Whether `text` (a Python file) may hold a finding of [`RULE`]: it names `objects`, and
-    /// the lines of its loops (`loop_text`; the whole file when their reading is in doubt)
-    /// read a relation.
-    pub(crate) fn may_report(&self, text: &str) -> bool {
+    /// the lines of its loops (`loops`: their byte ranges, `loop_text::loop_ranges`; the
+    /// whole file when `None`) read a relation.
+    pub(crate) fn may_report(&self, text: &str, loops: Option<&[(usize, usize)]>) -> bool {
         let Some(read) = &self.read else {
             return false;
         };
         if !text.contains("objects") {
             return false;
         }
-        let Some(ranges) = crate::loop_text::loop_ranges(text.as_bytes()) else {
+        let Some(ranges) = loops else {
             return read.is_match(text);
         };
         let b = text.as_bytes();
         // each loop widened to whole lines: the read reported may be another one of the line
-        ranges.into_iter().any(|(s, e)| {
+        ranges.iter().any(|&(s, e)| {
             let s = b[..s]
                 .iter()
                 .rposition(|&c| c == b'\n')
