@@ -59,6 +59,7 @@
 #   CORPORA=heldout55 bash bench/scan.sh # round 55's (Spirit, byro, Intlayer's backend, Automatisch's backend)
 #   CORPORA=heldout56 bash bench/scan.sh # round 56's (Rucio, NEMO-CE, Things Factory's sales module, Nodeeweb's server)
 #   CORPORA=heldout57 bash bench/scan.sh # round 57's (BottleCRM, Django-CRM, Alliance Auth, lenne.Tech's Nest server)
+#   CORPORA=heldout58 bash bench/scan.sh # round 58's (Devilry, Skyvern, Blocklet Server's services, Stamhoofd's backend)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -283,6 +284,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout58 ]; then
+  bash "$scan/corpus.sh" devilry skyvern blockletsvc stamhoofd
+  cd "$scan/.corpus"
+  PATHS=(devilry/devilry skyvern/skyvern blockletsvc/api stamhoofd/src)
 elif [ "${CORPORA:-}" = heldout57 ]; then
   bash "$scan/corpus.sh" bottlecrm djangocrm allianceauth lennenest
   cd "$scan/.corpus"
@@ -441,6 +446,10 @@ case "${CORPORA:-}" in
     allianceauth/allianceauth/timerboard/static allianceauth/allianceauth/framework/static \
     allianceauth/allianceauth/authentication/static \
     allianceauth/allianceauth/project_template/project_name/static ;;
+  # the browser code Devilry and Skyvern ship, and Skyvern's generated API client
+  heldout58) bundles devilry/devilry/devilry_theme3/static devilry/devilry/devilry_statistics/static \
+    devilry/devilry/devilry_statistics/staticsources skyvern/skyvern/client skyvern/skyvern/browser_extension \
+    skyvern/skyvern/forge/sdk/routes/streaming/channels/js ;;
 esac
 
 # Semgrep applies its built-in ignore list (dist/, build/, tests/ …) whenever the project root

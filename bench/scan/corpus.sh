@@ -273,6 +273,10 @@ bottlecrm pypi-wheel-py312 django-crm 1.35.0 953a29af830c34b25accd4d05ae532be015
 djangocrm pypi-wheel django-crm-admin 3.1.0 fcd2d82d6a2d86af3cd4e2927e0ea481132675715baf43a66f1b01819172846f
 allianceauth pypi-wheel allianceauth 5.5.0 f53aba8e0708de13d37f160be796f9acf28d50160c6491212449daeb47bc00fa
 lennenest npm   @lenne.tech/nest-server 11.24.1 2d383a3ff12640bc6d87617ec86196bf9965df6f97b9967ff140f70255b2f98c
+devilry  pypi  devilry 6.7.1 54131d75ec67e430c6af42df989d71621776a5ed5adfb26adba397d88a42cddc
+skyvern  pypi-wheel skyvern 1.0.56 821e7bee0dc642a0a609eac45b656a0a96690592a240058bd3153177c1c77d40
+blockletsvc npm @abtnode/blocklet-services 1.17.12 add91755d0f1b7b0ddcf890aedb0625bd9b47329841b2180502172e6f053a7ba
+stamhoofd npm  @stamhoofd/backend 2.152.0 ec5cf78447e2d44fb543fd9f10b735c9469c0eb816b878bf0d9222a9a1e62ea8
 "
 
 want=" $* "

@@ -268,6 +268,11 @@ paths_of() {
     djangocrm) paths="analytics chat common crm help massmail quality settings tasks voip webcrm"; langs="--lang python" ;;
     allianceauth) paths=allianceauth; langs="--lang python" ;;
     lennenest) paths=src; langs="--lang typescript" ;;
+    devilry) paths=devilry; langs="--lang python" ;;
+    # skyvern/client is an SDK generated from the API's schema
+    skyvern) echo 'client/' > "$here/.corpus/skyvern/skyvern/.ignore"; paths=skyvern; langs="--lang python" ;;
+    blockletsvc) paths=api; langs="--lang javascript" ;;
+    stamhoofd) paths=src; langs="--lang typescript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
