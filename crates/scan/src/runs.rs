@@ -167,6 +167,9 @@ fn test_dir(dirs: &[String]) -> Option<String> {
                 "test_utils",
                 "testutils",
                 "test-utils",
+                "testhelpers",
+                "test_helpers",
+                "test-helpers",
                 "benchmarks",
             ]
             .contains(&d.as_str())

@@ -7,6 +7,11 @@ fn files_are_classified_by_path_and_content() {
     let py = Language::Python;
     let js = Language::JavaScript;
     assert_eq!(c(py, "app/tests/test_views.py", ""), Some(RunContext::Test));
+    // builders of test data, in a folder of their own
+    assert_eq!(
+        c(py, "project/develop/testhelpers/corebuilder.py", ""),
+        Some(RunContext::Test)
+    );
     // a module named like a test is one when it holds a test
     let case = "from django.test import TestCase\n\nclass T(TestCase):\n    pass\n";
     assert_eq!(c(py, "app/test_views.py", case), Some(RunContext::Test));
