@@ -47,6 +47,10 @@ pub(crate) fn drop_inert_callees<'f>(
     }
     let files: Vec<Defines<'f>> = files.into_iter().collect();
     let mut verdicts: HashMap<Target, bool> = HashMap::new();
+    // each file's text and parse, read once however many of its functions are awaited (and
+    // kept while they hold no more than PARSED_BYTES of text)
+    let mut parsed: HashMap<String, Option<(String, tree_sitter::Tree)>> = HashMap::new();
+    let mut parsed_bytes = 0usize;
     let mut bases: Option<HashSet<String>> = None;
     crate::finding::judge_statements(findings, classes, RULE, text_of, true, |f, text| {
         let starts = bind::line_starts(text);
@@ -68,14 +72,30 @@ pub(crate) fn drop_inert_callees<'f>(
                     Some(Callee::MarksForDeletion) => return false,
                     None => return true,
                 };
-                let inert = *verdicts
-                    .entry(target.clone())
-                    .or_insert_with(|| judge(&target, text_of));
+                let inert = *verdicts.entry(target.clone()).or_insert_with(|| {
+                    if !parsed.contains_key(&target.0) {
+                        let file = parse(&target.0, text_of);
+                        let len = file.as_ref().map_or(0, |(t, _)| t.len());
+                        if parsed_bytes + len > PARSED_BYTES {
+                            parsed.clear();
+                            parsed_bytes = 0;
+                        }
+                        parsed_bytes += len;
+                        parsed.insert(target.0.clone(), file);
+                    }
+                    let file = &parsed[&target.0];
+                    file.as_ref()
+                        .is_some_and(|(text, tree)| judge(&target, text, tree))
+                });
                 !inert
             })
             .collect()
     });
 }
+
+/// How much text the parses kept for judging awaited functions may hold: a tree takes many
+/// times its text's size.
+const PARSED_BYTES: usize = 4 << 20;
 
 /// What an awaited call resolves to.
 enum Callee {
@@ -96,23 +116,24 @@ struct Scan<'a, 'f> {
     bases: &'a mut Option<HashSet<String>>,
 }
 
-/// Whether the function `target` names does no I/O, read in its file's parse.
-fn judge((file, class, name): &Target, text_of: &dyn Fn(&str) -> Option<String>) -> bool {
-    let Some(text) = text_of(file) else {
-        return false;
-    };
+/// The text of the Python file `file` and its parse.
+fn parse(
+    file: &str,
+    text_of: &dyn Fn(&str) -> Option<String>,
+) -> Option<(String, tree_sitter::Tree)> {
+    let text = text_of(file)?;
     let mut parser = tree_sitter::Parser::new();
-    if parser
+    parser
         .set_language(&crate::lang::Language::Python.grammar())
-        .is_err()
-    {
-        return false;
-    }
-    let Some(tree) = parser.parse(&text, None) else {
-        return false;
-    };
+        .ok()?;
+    let tree = parser.parse(&text, None)?;
+    Some((text, tree))
+}
+
+/// Whether the function `target` names does no I/O, read in its file's `text` and `tree`.
+fn judge((_, class, name): &Target, text: &str, tree: &tree_sitter::Tree) -> bool {
     // a module that binds the function's name again (`to_model = via_api(to_model)`)
-    if class.is_none() && rebound_at_top(&text, name) {
+    if class.is_none() && rebound_at_top(text, name) {
         return false;
     }
     crate::inert::defined_inert(tree.root_node(), text.as_bytes(), class.as_deref(), name)
@@ -216,7 +237,7 @@ impl Scan<'_, '_> {
     fn method_of(&mut self, class: &str, name: &str, file: &str, text: &str) -> Option<Target> {
         let short = class.rsplit('.').next().unwrap_or(class);
         let mut home = file.to_string();
-        let mut home_text = text.to_string();
+        let mut home_text = std::borrow::Cow::Borrowed(text);
         let mut wanted = class.to_string();
         let mut hops = 0;
         while wanted.contains('.') || !defines_class(&home_text, short) {
@@ -225,7 +246,7 @@ impl Scan<'_, '_> {
                 return None;
             }
             let next = imported_file(&wanted, &home, &home_text, self.files)?.to_string();
-            home_text = (self.text_of)(&next)?;
+            home_text = std::borrow::Cow::Owned((self.text_of)(&next)?);
             home = next;
             wanted = short.to_string();
         }
