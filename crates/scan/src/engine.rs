@@ -180,7 +180,10 @@ impl<'r> Engine<'r> {
                     .enumerate()
                     .filter(|(_, a)| **a)
                     .map(|(i, _)| i);
-                if !wanted.any() && on.all(waits) && active.contains(&true) {
+                // (a `perfhive: ignore` comment is judged by the rules' own matches: such a
+                // file is scanned as before, so that its comments count as they did)
+                let commented = text.contains("perfhive:");
+                if !wanted.any() && !commented && on.all(waits) && active.contains(&true) {
                     out.deferred = true;
                     return out;
                 }

@@ -215,6 +215,15 @@ fn lex(text: &[u8]) -> Option<Lexed> {
                 {
                     return None;
                 }
+                // a character that is no letter or digit glued to a word (`for\u{3000}o`,
+                // a no-break space): tree-sitter may read it as a gap, Python does not
+                if run.iter().any(|&c| c >= 0x80)
+                    && std::str::from_utf8(run).map_or(true, |w| {
+                        w.chars().any(|c| !c.is_alphanumeric() && c != '_')
+                    })
+                {
+                    return None;
+                }
                 // a number may run into a keyword (`[x*1for x in y]`)
                 let glued = b.is_ascii_digit()
                     && (memchr::memmem::find(run, b"for").is_some()

@@ -99,9 +99,17 @@ fn doubt_gives_the_whole_file() {
         "if a:\n        for x in y:\n  \tq(x)\n", // a tab after spaces
         "x = `y`\nfor a in b:\n    pass\n",   // Python 2's backticks
         "x = 1\u{200B}\nfor a in b:\n    pass\n", // a zero-width space
+        "x = [o.c for\u{3000}o in q]\n",      // an ideographic space glued to a keyword
+        "x = [o.c\u{A0}for o in q]\n",        // a no-break space
     ] {
         assert_eq!(loop_text(src.as_bytes()), src.as_bytes(), "{src:?}");
     }
+}
+
+#[test]
+fn words_in_other_scripts_are_words() {
+    let t = text_of("café = 1\nfor naïve in b:\n    q(naïve)\nafter()\n");
+    assert!(t.contains("q(naïve)") && !t.contains("after()"), "{t}");
 }
 
 #[test]

@@ -172,6 +172,8 @@ fn classes(text: &str) -> Vec<(String, Vec<String>, &str)> {
 pub(crate) struct Reads {
     /// `\w.relation\b` for every relation name; `None` when no model declares one.
     read: Option<regex::Regex>,
+    /// The names are too many for one regex: every file may report.
+    any: bool,
 }
 
 impl Reads {
@@ -185,12 +187,19 @@ impl Reads {
             .collect();
         names.sort_unstable();
         names.dedup();
-        let read = (!names.is_empty()).then(|| {
-            let alt: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
-            regex::Regex::new(&format!(r"\w\.(?:{})\b", alt.join("|")))
-                .expect("escaped names make a valid regex")
-        });
-        Reads { read }
+        let alt: Vec<String> = names.iter().map(|n| regex::escape(n)).collect();
+        let read = (!names.is_empty())
+            .then(|| regex::Regex::new(&format!(r"\w\.(?:{})\b", alt.join("|"))));
+        match read {
+            Some(Err(_)) => Reads {
+                read: None,
+                any: true,
+            },
+            read => Reads {
+                read: read.and_then(Result::ok),
+                any: false,
+            },
+        }
     }
 
     /// Whether `text` (a Python file) may hold a finding of [`RULE`]: it names `objects`, and
@@ -198,7 +207,7 @@ impl Reads {
     /// whole file when `None`) read a relation.
     pub(crate) fn may_report(&self, text: &str, loops: Option<&[(usize, usize)]>) -> bool {
         let Some(read) = &self.read else {
-            return false;
+            return self.any;
         };
         if !text.contains("objects") {
             return false;
