@@ -249,6 +249,8 @@ pub(crate) fn list_views(file: &str, text: &str) -> Vec<ListView> {
     if !text.contains("serializer_class") {
         return Vec::new();
     }
+    // a byte-order mark would hide a first line's import from the line-anchored regexes
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     // statements of the class body itself (one level in), not of its methods
     let serializer = re(
         &SERIALIZER,

@@ -388,3 +388,18 @@ fn a_kept_finding_names_the_view_and_only_the_relations_left_to_the_rows() {
         Some("Order")
     );
 }
+
+#[test]
+fn a_byte_order_mark_does_not_hide_the_first_import() {
+    let code = "\u{feff}from rest_framework import viewsets\nfrom .serializers import OrderSerializer\n\n\nclass OrderViewSet(viewsets.ModelViewSet):\n    queryset = Order.objects.all()\n    serializer_class = OrderSerializer\n";
+    let v = list_views("shop/api.py", code);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(
+        (
+            v[0].serializer.as_str(),
+            v[0].serializer_module.as_str(),
+            v[0].line
+        ),
+        ("OrderSerializer", "shop/serializers", 7)
+    );
+}
