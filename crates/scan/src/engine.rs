@@ -181,9 +181,13 @@ impl<'r> Engine<'r> {
                     .filter(|(_, a)| **a)
                     .map(|(i, _)| i);
                 // (a `perfhive: ignore` comment is judged by the rules' own matches: such a
-                // file is scanned as before, so that its comments count as they did)
-                let commented = text.contains("perfhive:");
-                if !wanted.any() && !commented && on.all(waits) && active.contains(&true) {
+                // file is scanned as before, so that its comments count as they did; looked
+                // for last, in the few files that would wait)
+                if !wanted.any()
+                    && active.contains(&true)
+                    && on.all(waits)
+                    && !text.contains("perfhive:")
+                {
                     out.deferred = true;
                     return out;
                 }
