@@ -8,7 +8,8 @@
 //! into application, library, runtime or kernel ([`classify`], [`stack`]) so that
 //! [`Profile::hot`] ranks the application's own functions first — not
 //! `_PyEval_EvalFrameDefault`, not the kernel — with file and line (native ones from their
-//! debug information, [`srcline`]). Stacks are folded (Brendan Gregg's format),
+//! debug information, [`srcline`], which also tells a native executable's linked dependencies
+//! from its own code). Stacks are folded (Brendan Gregg's format),
 //! rendered as an SVG flame graph with inferno's port of `flamegraph.pl` ([`flame`]), and
 //! thread states and wait channels are sampled from `/proc` meanwhile for a light off-CPU view
 //! ([`offcpu`]).
@@ -158,11 +159,14 @@ pub fn profile_with(
         path: out_dir.to_path_buf(),
         source,
     })?;
-    let collected = service::collect(target, out_dir, options)?;
+    let mut collected = service::collect(target, out_dir, options)?;
     let samples = stack::total(&collected.stacks);
     if samples == 0 {
         return Err(no_samples(collected.issues, collected.perf_error));
     }
+    // a dependency linked into a native executable is not the application's code
+    let locations = srcline::locate(&collected.stacks);
+    srcline::mark_dependencies(&mut collected.stacks, &locations);
     let folded = stack::fold(&collected.stacks);
     let folded_path = out_dir.join("out.folded");
     write(&folded_path, &folded)?;
@@ -176,7 +180,7 @@ pub fn profile_with(
     write(&flamegraph, &svg)?;
 
     let mut hot = stack::hot_functions(&collected.stacks, TOP_N);
-    srcline::resolve(&mut hot, &collected.stacks);
+    srcline::resolve(&mut hot, &collected.stacks, &locations);
     let mut top = stack::shares(&collected.stacks);
     top.truncate(TOP_N);
     let mut top_inclusive = stack::top_inclusive(&collected.stacks, TOP_N);

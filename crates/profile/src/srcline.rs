@@ -1,21 +1,131 @@
-//! Source file and line of native application functions, from their object's debug information.
+//! Source file and line of native functions, from their object's debug information, and the
+//! native frames that are a dependency's code.
 //!
 //! perf names native functions but not their source; asking it for every frame's `srcline` makes
-//! `perf script` run addr2line on each sample, far too slow for a live profile. Only the ranked
-//! application functions need a location, so after ranking each is looked up once: the symbol's
-//! address with `nm --defined-only` (one run per object), then its file and line with `addr2line`
-//! (one run per object for all its functions) — GNU binutils, which perf's own `srcline` uses
-//! too. The line is where the function starts. Objects without debug information, or a machine
-//! without binutils, leave the location unknown; nothing fails.
+//! `perf script` run addr2line on each sample, far too slow for a live profile. So each function
+//! is looked up once ([`locate`]): the symbol's address with `nm --defined-only` (one run per
+//! object), then its file and line with `addr2line` (one run per object for all its functions)
+//! — GNU binutils, which perf's own `srcline` uses too. The line is where the function starts.
+//! Objects without debug information, or a machine without binutils, leave the location
+//! unknown; nothing fails.
+//!
+//! A native executable holds its dependencies too: a Rust service links its crates and their C
+//! code (SQLite's amalgamation), a Go service its modules and the runtime. Their frames are
+//! not the application's ([`mark_dependencies`]), so that the hot application function is the
+//! service's own code that called them (`Db::ingest`, not SQLite's `unixSync` under it):
+//!
+//! | the function's source | kind |
+//! |---|---|
+//! | a Cargo registry or git checkout (`…/.cargo/registry/src/…`, `…/cargo/git/checkouts/…`), Rust's standard library (`/rustc/<commit>/library/…`, `…/rustlib/src/rust/library/…`), Go's module cache (`…/pkg/mod/…`) or standard library (`/usr/local/go/src/…`, `/usr/lib/go-1.x/src/…`), a `vendor/` folder, a system header (`/usr/include/…`) | library |
+//! | none, in an object that gives a source for some of its functions (a release build with line tables for its own crates only) | library |
+//! | any other file, or none in an object without line tables | application |
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::process::{Command, Stdio};
 
 use crate::collapse::FunctionShare;
 use crate::stack::{FrameKind, Stack};
 
-/// Fills `file` and `line` of native application functions in `shares` that have none.
-pub fn resolve(shares: &mut [FunctionShare], stacks: &[Stack]) {
+/// Where native application functions are, by object and function name.
+#[derive(Debug, Default, Clone)]
+pub struct Locations {
+    /// (object, function) → (file, first line).
+    found: HashMap<(String, String), (String, u32)>,
+    /// Objects for which some function has a source.
+    with_lines: HashSet<String>,
+}
+
+impl Locations {
+    /// The file and first line of `function` in `object`.
+    pub fn get(&self, object: &str, function: &str) -> Option<&(String, u32)> {
+        self.found.get(&(object.to_owned(), function.to_owned()))
+    }
+
+    /// Whether `object` gave a source for any of its functions.
+    pub fn has_lines(&self, object: &str) -> bool {
+        self.with_lines.contains(object)
+    }
+}
+
+/// Looks up the source of every native application function of `stacks` that has none (a
+/// frame with an object but no file).
+pub fn locate(stacks: &[Stack]) -> Locations {
+    let mut wanted: HashMap<&str, HashSet<&str>> = HashMap::new();
+    for s in stacks {
+        for f in &s.frames {
+            if let (FrameKind::Application, None, Some(module)) = (f.kind, &f.file, &f.module) {
+                wanted
+                    .entry(module)
+                    .or_default()
+                    .insert(f.function.as_str());
+            }
+        }
+    }
+    let mut out = Locations::default();
+    for (object, functions) in wanted {
+        let Some(addresses) = symbol_addresses(object) else {
+            continue;
+        };
+        let lookups: Vec<(&str, u64)> = functions
+            .into_iter()
+            .filter_map(|f| addresses.get(f).map(|a| (f, *a)))
+            .collect();
+        let Some(lines) = addr2line(object, lookups.iter().map(|(_, a)| *a)) else {
+            continue;
+        };
+        for ((function, _), location) in lookups.into_iter().zip(lines) {
+            if let Some(location) = location {
+                out.with_lines.insert(object.to_owned());
+                out.found
+                    .insert((object.to_owned(), function.to_owned()), location);
+            }
+        }
+    }
+    out
+}
+
+/// Whether `file` is a dependency's source, not the application's (see the module docs).
+pub fn is_dependency_source(file: &str) -> bool {
+    let f = file.replace('\\', "/");
+    let rust_std = f.starts_with("/rustc/") || f.contains("/rustlib/src/rust/library/");
+    let cargo = [
+        "/.cargo/registry/",
+        "/.cargo/git/",
+        "/cargo/registry/",
+        "/cargo/git/",
+    ]
+    .iter()
+    .any(|d| f.contains(d));
+    let go = f.contains("/pkg/mod/")
+        || f.starts_with("/usr/local/go/src/")
+        || (f.starts_with("/usr/lib/go") && f.contains("/src/"));
+    let vendored = f.contains("/vendor/") || f.starts_with("vendor/");
+    rust_std || cargo || go || vendored || f.starts_with("/usr/include/")
+}
+
+/// Marks native frames of dependencies as [`FrameKind::Library`]: a function whose source is a
+/// dependency's ([`is_dependency_source`]), or that has none in an object that gives one for
+/// some of its functions.
+pub fn mark_dependencies(stacks: &mut [Stack], locations: &Locations) {
+    for s in stacks {
+        for f in &mut s.frames {
+            let (FrameKind::Application, None, Some(module)) = (f.kind, &f.file, &f.module) else {
+                continue;
+            };
+            let dependency = match locations.get(module, &f.function) {
+                Some((file, _)) => is_dependency_source(file),
+                None => locations.has_lines(module),
+            };
+            if dependency {
+                f.kind = FrameKind::Library;
+            }
+        }
+    }
+}
+
+/// Fills `file` and `line` of native application functions in `shares` that have none, from
+/// `locations` ([`locate`]).
+pub fn resolve(shares: &mut [FunctionShare], stacks: &[Stack], locations: &Locations) {
     // function -> object, from the frames.
     let mut object_of: HashMap<&str, &str> = HashMap::new();
     for s in stacks {
@@ -27,31 +137,16 @@ pub fn resolve(shares: &mut [FunctionShare], stacks: &[Stack]) {
             }
         }
     }
-    let mut wanted: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (i, share) in shares.iter().enumerate() {
+    for share in shares.iter_mut() {
         if share.file.is_some() || share.kind != Some(FrameKind::Application) {
             continue;
         }
-        if let Some(object) = object_of.get(share.function.as_str()) {
-            wanted.entry(object).or_default().push(i);
-        }
-    }
-    for (object, indices) in wanted {
-        let Some(addresses) = symbol_addresses(object) else {
+        let Some(object) = object_of.get(share.function.as_str()) else {
             continue;
         };
-        let lookups: Vec<(usize, u64)> = indices
-            .into_iter()
-            .filter_map(|i| addresses.get(&shares[i].function).map(|a| (i, *a)))
-            .collect();
-        let Some(lines) = addr2line(object, lookups.iter().map(|(_, a)| *a)) else {
-            continue;
-        };
-        for ((i, _), location) in lookups.into_iter().zip(lines) {
-            if let Some((file, line)) = location {
-                shares[i].file = Some(file);
-                shares[i].line = Some(line);
-            }
+        if let Some((file, line)) = locations.get(object, &share.function) {
+            share.file = Some(file.clone());
+            share.line = Some(*line);
         }
     }
 }
@@ -117,6 +212,91 @@ fn parse_location(line: &str) -> Option<(String, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dependency_sources() {
+        for dep in [
+            "/root/.cargo/registry/src/index.crates.io-1949cf8c6b5b557f/libsqlite3-sys-0.39.1/sqlite3/sqlite3.c",
+            "/usr/local/cargo/registry/src/index.crates.io-6f17d22bba15001f/tokio-1.48.0/src/runtime/park.rs",
+            "/home/dev/.cargo/git/checkouts/hyper-4a1b2c/0a1b2c3/src/proto/h1/io.rs",
+            "/rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/alloc/src/string.rs",
+            "/home/dev/.rustup/toolchains/stable-x86_64-unknown-linux-gnu/lib/rustlib/src/rust/library/core/src/fmt/mod.rs",
+            "/home/dev/go/pkg/mod/github.com/jackc/pgx/v5@v5.7.1/conn.go",
+            "/usr/local/go/src/runtime/proc.go",
+            "/usr/lib/go-1.22/src/net/http/server.go",
+            "/srv/app/vendor/zlib/deflate.c",
+            "/usr/include/c++/12/bits/stl_vector.h",
+        ] {
+            assert!(is_dependency_source(dep), "{dep}");
+        }
+        for own in [
+            "/work/main/crates/demo/src/db.rs",
+            "/home/dev/go/src/github.com/acme/shop/cart.go",
+            "/srv/app/src/ingest.c",
+            "crates/demo/src/db.rs",
+        ] {
+            assert!(!is_dependency_source(own), "{own}");
+        }
+    }
+
+    #[test]
+    fn frames_of_dependencies_become_library() {
+        use crate::stack::{Frame, ProfilerKind};
+        let frame = |function: &str, module: &str| Frame {
+            function: function.into(),
+            file: None,
+            line: None,
+            module: Some(module.into()),
+            kind: FrameKind::Application,
+        };
+        let mut stacks = vec![Stack {
+            pid: 1,
+            process: "svc".into(),
+            frames: vec![
+                frame("main", "/srv/svc"),
+                frame("svc::db::ingest", "/srv/svc"),
+                frame("rusqlite::Connection::execute", "/srv/svc"),
+                frame("unixSync", "/srv/svc"),
+                frame("hot_loop", "/opt/stripped"),
+            ],
+            count: 10,
+            profiler: ProfilerKind::Perf,
+        }];
+        let mut locations = Locations::default();
+        let mut at = |function: &str, file: &str| {
+            locations
+                .found
+                .insert(("/srv/svc".into(), function.into()), (file.into(), 1));
+            locations.with_lines.insert("/srv/svc".into());
+        };
+        at("main", "/build/svc/src/main.rs");
+        at("svc::db::ingest", "/build/svc/src/db.rs");
+        at(
+            "rusqlite::Connection::execute",
+            "/root/.cargo/registry/src/index.crates.io-x/rusqlite-0.41.0/src/lib.rs",
+        );
+        // unixSync: no line tables (a dependency built without them) in an object with some
+        mark_dependencies(&mut stacks, &locations);
+        let kinds: Vec<FrameKind> = stacks[0].frames.iter().map(|f| f.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                FrameKind::Application,
+                FrameKind::Application,
+                FrameKind::Library,
+                FrameKind::Library,
+                // an object without line tables tells nothing: still the application's
+                FrameKind::Application,
+            ]
+        );
+        let mut all = crate::stack::shares(&stacks);
+        resolve(&mut all, &stacks, &locations);
+        let ingest = all
+            .iter()
+            .find(|h| h.function == "svc::db::ingest")
+            .unwrap();
+        assert_eq!(ingest.file.as_deref(), Some("/build/svc/src/db.rs"));
+    }
 
     #[test]
     fn locations() {

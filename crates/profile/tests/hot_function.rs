@@ -13,12 +13,17 @@ use std::process::Command;
 use perfhive_profile::{flame, profile, ProfileError, Target};
 
 fn compile(dir: &Path) -> Option<std::path::PathBuf> {
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/hot.c");
-    let bin = dir.join("hot");
+    compile_sources(dir, "hot", &["hot.c"])
+}
+
+/// Builds `sources` (under `tests/fixtures`) into `dir/name` with gcc, with debug information.
+fn compile_sources(dir: &Path, name: &str, sources: &[&str]) -> Option<std::path::PathBuf> {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let bin = dir.join(name);
     let status = Command::new("gcc")
         .args(["-O1", "-g", "-fno-omit-frame-pointer", "-o"])
         .arg(&bin)
-        .arg(&src)
+        .args(sources.iter().map(|s| fixtures.join(s)))
         .status();
     match status {
         Ok(s) if s.success() => Some(bin),
@@ -104,6 +109,59 @@ fn hot_spin_comes_out_on_top() {
     );
     assert!(off.rounds > 10, "{off:?}");
     assert!(off.running_pct > 50.0, "{off:?}");
+}
+
+#[test]
+fn a_linked_dependency_is_not_the_hot_application_function() {
+    let dir = tempfile::tempdir().unwrap();
+    let Some(bin) = compile_sources(
+        dir.path(),
+        "ingest",
+        &["ingest.c", "vendor/checksum/checksum.c"],
+    ) else {
+        return;
+    };
+    let target = Target::Command(vec![bin.to_string_lossy().into_owned()]);
+    let profile = match profile(&target, &dir.path().join("profile"), 997) {
+        Ok(p) => p,
+        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
+            return support::skip(
+                "profile::hot_function::a_linked_dependency_is_not_the_hot_application_function",
+                &format!("perf unusable here: {e}"),
+            );
+        }
+        Err(e) => panic!("profile failed: {e}"),
+    };
+    // the time is the dependency's, attributed to the application's function that called it
+    let hot = &profile.hot[0];
+    assert_eq!(hot.function, "ingest_rows", "{:#?}", profile.hot);
+    assert_eq!(hot.kind, Some(perfhive_profile::FrameKind::Application));
+    assert!(hot.attributed_pct > 80.0, "{hot:?}");
+    assert!(
+        hot.file
+            .as_deref()
+            .is_some_and(|f| f.ends_with("fixtures/ingest.c")),
+        "{hot:?}"
+    );
+    // (a leaf without a frame pointer hides its caller: the leaf is `mix_block` or
+    // `checksum_update`, both the dependency's)
+    let dependency = &profile.top[0];
+    assert!(
+        ["mix_block", "checksum_update"].contains(&dependency.function.as_str()),
+        "{:#?}",
+        profile.top
+    );
+    assert_eq!(
+        dependency.kind,
+        Some(perfhive_profile::FrameKind::Library),
+        "{dependency:?}"
+    );
+    assert!(dependency.self_pct > 50.0, "{dependency:?}");
+    assert!(profile
+        .hot
+        .iter()
+        .filter(|s| s.kind == Some(perfhive_profile::FrameKind::Application))
+        .all(|s| ["main", "ingest_rows"].contains(&s.function.as_str()) || s.attributed_pct < 5.0));
 }
 
 #[test]
