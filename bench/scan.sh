@@ -60,6 +60,7 @@
 #   CORPORA=heldout56 bash bench/scan.sh # round 56's (Rucio, NEMO-CE, Things Factory's sales module, Nodeeweb's server)
 #   CORPORA=heldout57 bash bench/scan.sh # round 57's (BottleCRM, Django-CRM, Alliance Auth, lenne.Tech's Nest server)
 #   CORPORA=heldout58 bash bench/scan.sh # round 58's (Devilry, Skyvern, Blocklet Server's services, Stamhoofd's backend)
+#   CORPORA=heldout59 bash bench/scan.sh # round 59's (GPUStack, OpenSlides, MAGE's service, LearnCard's network service)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -284,6 +285,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout59 ]; then
+  bash "$scan/corpus.sh" gpustack openslides mage learncard
+  cd "$scan/.corpus"
+  PATHS=(gpustack/gpustack openslides/openslides mage/lib learncard/src)
 elif [ "${CORPORA:-}" = heldout58 ]; then
   bash "$scan/corpus.sh" devilry skyvern blockletsvc stamhoofd
   cd "$scan/.corpus"
@@ -446,6 +451,10 @@ case "${CORPORA:-}" in
     allianceauth/allianceauth/timerboard/static allianceauth/allianceauth/framework/static \
     allianceauth/allianceauth/authentication/static \
     allianceauth/allianceauth/project_template/project_name/static ;;
+  # the browser code GPUStack and OpenSlides ship, and GPUStack's generated API client
+  heldout59) bundles gpustack/gpustack/ui openslides/openslides/static
+    echo 'generated_*.py' > gpustack/gpustack/client/.ignore
+    echo 'gpustack/gpustack/client/generated_*.py' >> .semgrepignore ;;
   # the browser code Devilry and Skyvern ship, and Skyvern's generated API client
   heldout58) bundles devilry/devilry/devilry_theme3/static devilry/devilry/devilry_statistics/static \
     devilry/devilry/devilry_statistics/staticsources skyvern/skyvern/client skyvern/skyvern/browser_extension \

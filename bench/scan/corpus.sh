@@ -277,6 +277,10 @@ devilry  pypi  devilry 6.7.1 54131d75ec67e430c6af42df989d71621776a5ed5adfb26adba
 skyvern  pypi-wheel skyvern 1.0.56 821e7bee0dc642a0a609eac45b656a0a96690592a240058bd3153177c1c77d40
 blockletsvc npm @abtnode/blocklet-services 1.17.12 add91755d0f1b7b0ddcf890aedb0625bd9b47329841b2180502172e6f053a7ba
 stamhoofd npm  @stamhoofd/backend 2.152.0 ec5cf78447e2d44fb543fd9f10b735c9469c0eb816b878bf0d9222a9a1e62ea8
+gpustack pypi-wheel gpustack 2.3.0 9d23fc07129dd318fdaea9128bc19ecd2bf8919f4cc930d131dbd8e1e23855ac
+openslides pypi openslides 3.3 49ab9b6be65551a879271a1125fa8e6e5b8de19cb4d77cac8526abd5ea175f2d
+mage     npm   @ngageoint/mage.service 6.5.8 32cb2c69fa9b48a879b638e1a72bc74d243fcc9aa1d72409bc0af5475eeb9e6d
+learncard npm  @learncard/network-brain-service 3.16.14 861c38967c59713590fd26f4b343790a1d2511efe058f9ea55217fbadf3348c0
 "
 
 want=" $* "

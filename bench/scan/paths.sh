@@ -273,6 +273,12 @@ paths_of() {
     skyvern) echo 'client/' > "$here/.corpus/skyvern/skyvern/.ignore"; paths=skyvern; langs="--lang python" ;;
     blockletsvc) paths=api; langs="--lang javascript" ;;
     stamhoofd) paths=src; langs="--lang typescript" ;;
+    # gpustack/client/generated_*.py: an API client generated from the server's schema
+    gpustack) echo 'generated_*.py' > "$here/.corpus/gpustack/gpustack/client/.ignore"; paths=gpustack; langs="--lang python" ;;
+    openslides) paths=openslides; langs="--lang python" ;;
+    # compiled TypeScript: the .js is scanned, not the .d.ts declarations beside it
+    mage) paths=lib; langs="--lang javascript" ;;
+    learncard) paths=src; langs="--lang typescript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
