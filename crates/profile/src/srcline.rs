@@ -17,7 +17,7 @@
 //! | the function's source | kind |
 //! |---|---|
 //! | a Cargo registry or git checkout (`…/.cargo/registry/src/…`, `…/cargo/git/checkouts/…`), Rust's standard library (`/rustc/<commit>/library/…`, `…/rustlib/src/rust/library/…`), Go's module cache (`…/pkg/mod/…`) or standard library (`/usr/local/go/src/…`, `/usr/lib/go-1.x/src/…`), a `vendor/` folder, a system header (`/usr/include/…`) | library |
-//! | none, in an object that gives a source for some of its functions (a release build with line tables for its own crates only) | library |
+//! | none, in an object that gives a source outside the dependencies for some of its functions (a release build with line tables for its own crates only) | library |
 //! | any other file, or none in an object without line tables | application |
 
 use std::collections::{HashMap, HashSet};
@@ -31,7 +31,8 @@ use crate::stack::{FrameKind, Stack};
 pub struct Locations {
     /// (object, function) → (file, first line).
     found: HashMap<(String, String), (String, u32)>,
-    /// Objects for which some function has a source.
+    /// Objects for which some function has a source that is not a dependency's: their own
+    /// code has line tables.
     with_lines: HashSet<String>,
 }
 
@@ -41,7 +42,9 @@ impl Locations {
         self.found.get(&(object.to_owned(), function.to_owned()))
     }
 
-    /// Whether `object` gave a source for any of its functions.
+    /// Whether `object` gave a source outside the dependencies for any of its functions (an
+    /// executable whose only line tables are the standard library's tells nothing of its own
+    /// functions).
     pub fn has_lines(&self, object: &str) -> bool {
         self.with_lines.contains(object)
     }
@@ -75,7 +78,9 @@ pub fn locate(stacks: &[Stack]) -> Locations {
         };
         for ((function, _), location) in lookups.into_iter().zip(lines) {
             if let Some(location) = location {
-                out.with_lines.insert(object.to_owned());
+                if !is_dependency_source(&location.0) {
+                    out.with_lines.insert(object.to_owned());
+                }
                 out.found
                     .insert((object.to_owned(), function.to_owned()), location);
             }
@@ -104,8 +109,8 @@ pub fn is_dependency_source(file: &str) -> bool {
 }
 
 /// Marks native frames of dependencies as [`FrameKind::Library`]: a function whose source is a
-/// dependency's ([`is_dependency_source`]), or that has none in an object that gives one for
-/// some of its functions.
+/// dependency's ([`is_dependency_source`]), or that has none in an object whose own code has
+/// line tables ([`Locations::has_lines`]).
 pub fn mark_dependencies(stacks: &mut [Stack], locations: &Locations) {
     for s in stacks {
         for f in &mut s.frames {
@@ -263,17 +268,26 @@ mod tests {
             profiler: ProfilerKind::Perf,
         }];
         let mut locations = Locations::default();
-        let mut at = |function: &str, file: &str| {
+        let mut at = |object: &str, function: &str, file: &str| {
             locations
                 .found
-                .insert(("/srv/svc".into(), function.into()), (file.into(), 1));
-            locations.with_lines.insert("/srv/svc".into());
+                .insert((object.into(), function.into()), (file.into(), 1));
+            if !is_dependency_source(file) {
+                locations.with_lines.insert(object.into());
+            }
         };
-        at("main", "/build/svc/src/main.rs");
-        at("svc::db::ingest", "/build/svc/src/db.rs");
+        at("/srv/svc", "main", "/build/svc/src/main.rs");
+        at("/srv/svc", "svc::db::ingest", "/build/svc/src/db.rs");
         at(
+            "/srv/svc",
             "rusqlite::Connection::execute",
             "/root/.cargo/registry/src/index.crates.io-x/rusqlite-0.41.0/src/lib.rs",
+        );
+        // an executable whose only line tables are the standard library's
+        at(
+            "/opt/stripped",
+            "alloc::raw_vec::finish_grow",
+            "/rustc/59807616e1fa2540724bfbac14d7976d7e4a3860/library/alloc/src/raw_vec.rs",
         );
         // unixSync: no line tables (a dependency built without them) in an object with some
         mark_dependencies(&mut stacks, &locations);
@@ -285,7 +299,8 @@ mod tests {
                 FrameKind::Application,
                 FrameKind::Library,
                 FrameKind::Library,
-                // an object without line tables tells nothing: still the application's
+                // an object without line tables of its own code tells nothing: still the
+                // application's
                 FrameKind::Application,
             ]
         );
