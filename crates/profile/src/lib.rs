@@ -165,8 +165,7 @@ pub fn profile_with(
         return Err(no_samples(collected.issues, collected.perf_error));
     }
     // a dependency linked into a native executable is not the application's code
-    let locations = srcline::locate(&collected.stacks);
-    srcline::mark_dependencies(&mut collected.stacks, &locations);
+    let mut locations = srcline::classify(&mut collected.stacks);
     let folded = stack::fold(&collected.stacks);
     let folded_path = out_dir.join("out.folded");
     write(&folded_path, &folded)?;
@@ -180,7 +179,7 @@ pub fn profile_with(
     write(&flamegraph, &svg)?;
 
     let mut hot = stack::hot_functions(&collected.stacks, TOP_N);
-    srcline::resolve(&mut hot, &collected.stacks, &locations);
+    srcline::resolve(&mut hot, &collected.stacks, &mut locations);
     let mut top = stack::shares(&collected.stacks);
     top.truncate(TOP_N);
     let mut top_inclusive = stack::top_inclusive(&collected.stacks, TOP_N);

@@ -165,6 +165,47 @@ fn a_linked_dependency_is_not_the_hot_application_function() {
 }
 
 #[test]
+fn an_optimised_cpp_function_is_the_applications_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/score.cpp");
+    let bin = dir.path().join("score");
+    let built = Command::new("g++")
+        .args(["-O2", "-g", "-fno-omit-frame-pointer", "-o"])
+        .arg(&bin)
+        .arg(&src)
+        .status();
+    if !matches!(built, Ok(s) if s.success()) {
+        return support::skip(
+            "profile::hot_function::an_optimised_cpp_function_is_the_applications_own",
+            &format!("g++ unavailable or failed: {built:?}; apt install g++ (.ci/run does)"),
+        );
+    }
+    let target = Target::Command(vec![bin.to_string_lossy().into_owned()]);
+    let profile = match profile(&target, &dir.path().join("profile"), 997) {
+        Ok(p) => p,
+        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
+            return support::skip(
+                "profile::hot_function::an_optimised_cpp_function_is_the_applications_own",
+                &format!("perf unusable here: {e}"),
+            );
+        }
+        Err(e) => panic!("profile failed: {e}"),
+    };
+    // perf's `score` is nm's `score(std::vector<…> const&)`, and its first instruction is the
+    // vector's inlined code from /usr/include: still the application's function, in its file
+    let hot = &profile.hot[0];
+    assert_eq!(hot.function, "score", "{:#?}", profile.hot);
+    assert_eq!(hot.kind, Some(perfhive_profile::FrameKind::Application));
+    assert!(hot.attributed_pct > 50.0, "{hot:?}");
+    assert!(
+        hot.file
+            .as_deref()
+            .is_some_and(|f| f.ends_with("fixtures/score.cpp")),
+        "{hot:?}"
+    );
+}
+
+#[test]
 fn pid_target_profiles_a_running_process() {
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new("sh")
