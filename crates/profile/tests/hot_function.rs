@@ -16,12 +16,24 @@ fn compile(dir: &Path) -> Option<std::path::PathBuf> {
     compile_sources(dir, "hot", &["hot.c"])
 }
 
-/// Builds `sources` (under `tests/fixtures`) into `dir/name` with gcc, with debug information.
+/// Builds C `sources` (under `tests/fixtures`) into `dir/name` with gcc at `-O1`, with debug
+/// information.
 fn compile_sources(dir: &Path, name: &str, sources: &[&str]) -> Option<std::path::PathBuf> {
+    build(dir, name, ("gcc", "-O1"), sources)
+}
+
+/// Builds `sources` (under `tests/fixtures`) into `dir/name` with `compiler` at `opt`, with
+/// debug information and frame pointers; `None` (after a skip line) when it cannot.
+fn build(
+    dir: &Path,
+    name: &str,
+    (compiler, opt): (&str, &str),
+    sources: &[&str],
+) -> Option<std::path::PathBuf> {
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let bin = dir.join(name);
-    let status = Command::new("gcc")
-        .args(["-O1", "-g", "-fno-omit-frame-pointer", "-o"])
+    let status = Command::new(compiler)
+        .args([opt, "-g", "-fno-omit-frame-pointer", "-o"])
         .arg(&bin)
         .args(sources.iter().map(|s| fixtures.join(s)))
         .status();
@@ -29,11 +41,32 @@ fn compile_sources(dir: &Path, name: &str, sources: &[&str]) -> Option<std::path
         Ok(s) if s.success() => Some(bin),
         other => {
             support::skip(
-                "profile::hot_function (a C fixture built by gcc)",
-                &format!("gcc unavailable or failed: {other:?}; apt install gcc (.ci/run does)"),
+                &format!("profile::hot_function (a fixture built by {compiler})"),
+                &format!(
+                    "{compiler} unavailable or failed: {other:?}; apt install {compiler} (.ci/run does)"
+                ),
             );
             None
         }
+    }
+}
+
+/// The profile of `target`, or `None` (after a skip line naming `check`) when perf is missing
+/// or not permitted here.
+fn profiled(
+    check: &str,
+    result: Result<perfhive_profile::Profile, ProfileError>,
+) -> Option<perfhive_profile::Profile> {
+    match result {
+        Ok(p) => Some(p),
+        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
+            support::skip(
+                &format!("profile::hot_function::{check}"),
+                &format!("perf unusable here: {e}"),
+            );
+            None
+        }
+        Err(e) => panic!("profile failed: {e}"),
     }
 }
 
@@ -45,15 +78,8 @@ fn hot_spin_comes_out_on_top() {
     };
     let out = dir.path().join("profile");
     let target = Target::Command(vec![bin.to_string_lossy().into_owned()]);
-    let profile = match profile(&target, &out, 997) {
-        Ok(p) => p,
-        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            return support::skip(
-                "profile::hot_function::hot_spin_comes_out_on_top",
-                &format!("perf unusable here: {e}"),
-            );
-        }
-        Err(e) => panic!("profile failed: {e}"),
+    let Some(profile) = profiled("hot_spin_comes_out_on_top", profile(&target, &out, 997)) else {
+        return;
     };
 
     // The application's function first, with its file and line from the debug information.
@@ -122,15 +148,11 @@ fn a_linked_dependency_is_not_the_hot_application_function() {
         return;
     };
     let target = Target::Command(vec![bin.to_string_lossy().into_owned()]);
-    let profile = match profile(&target, &dir.path().join("profile"), 997) {
-        Ok(p) => p,
-        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            return support::skip(
-                "profile::hot_function::a_linked_dependency_is_not_the_hot_application_function",
-                &format!("perf unusable here: {e}"),
-            );
-        }
-        Err(e) => panic!("profile failed: {e}"),
+    let Some(profile) = profiled(
+        "a_linked_dependency_is_not_the_hot_application_function",
+        profile(&target, &dir.path().join("profile"), 997),
+    ) else {
+        return;
     };
     // the time is the dependency's, attributed to the application's function that called it
     let hot = &profile.hot[0];
@@ -167,29 +189,15 @@ fn a_linked_dependency_is_not_the_hot_application_function() {
 #[test]
 fn an_optimised_cpp_function_is_the_applications_own() {
     let dir = tempfile::tempdir().unwrap();
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/score.cpp");
-    let bin = dir.path().join("score");
-    let built = Command::new("g++")
-        .args(["-O2", "-g", "-fno-omit-frame-pointer", "-o"])
-        .arg(&bin)
-        .arg(&src)
-        .status();
-    if !matches!(built, Ok(s) if s.success()) {
-        return support::skip(
-            "profile::hot_function::an_optimised_cpp_function_is_the_applications_own",
-            &format!("g++ unavailable or failed: {built:?}; apt install g++ (.ci/run does)"),
-        );
-    }
+    let Some(bin) = build(dir.path(), "score", ("g++", "-O2"), &["score.cpp"]) else {
+        return;
+    };
     let target = Target::Command(vec![bin.to_string_lossy().into_owned()]);
-    let profile = match profile(&target, &dir.path().join("profile"), 997) {
-        Ok(p) => p,
-        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            return support::skip(
-                "profile::hot_function::an_optimised_cpp_function_is_the_applications_own",
-                &format!("perf unusable here: {e}"),
-            );
-        }
-        Err(e) => panic!("profile failed: {e}"),
+    let Some(profile) = profiled(
+        "an_optimised_cpp_function_is_the_applications_own",
+        profile(&target, &dir.path().join("profile"), 997),
+    ) else {
+        return;
     };
     // perf's `score` is nm's `score(std::vector<…> const&)`, and its first instruction is the
     // vector's inlined code from /usr/include: still the application's function, in its file
@@ -219,15 +227,8 @@ fn pid_target_profiles_a_running_process() {
     let result = profile(&target, dir.path(), 199);
     let _ = child.kill();
     let _ = child.wait();
-    let profile = match result {
-        Ok(p) => p,
-        Err(e @ (ProfileError::PerfMissing { .. } | ProfileError::NotPermitted { .. })) => {
-            return support::skip(
-                "profile::hot_function::pid_target_profiles_a_running_process",
-                &format!("perf unusable here: {e}"),
-            );
-        }
-        Err(e) => panic!("profile failed: {e}"),
+    let Some(profile) = profiled("pid_target_profiles_a_running_process", result) else {
+        return;
     };
     assert!(profile.samples > 20, "{}", profile.samples);
     assert!(profile.flamegraph.exists());
