@@ -269,10 +269,13 @@ impl Scan<'_, '_> {
 /// (`from app.tracking import Heartbeater as Base` adds `Heartbeater` for a base `Base`).
 fn all_bases(files: &[Defines<'_>], text_of: &dyn Fn(&str) -> Option<String>) -> HashSet<String> {
     let mut out = HashSet::new();
+    // the bases one file names, each looked up once however many of its classes name it
+    let mut seen: HashSet<String> = HashSet::new();
     for (file, _) in files {
         let Some(text) = text_of(file) else {
             continue;
         };
+        seen.clear();
         for (i, _) in text.match_indices("class ") {
             if !at_line_start(&text, i) {
                 continue;
@@ -312,7 +315,7 @@ fn all_bases(files: &[Defines<'_>], text_of: &dyn Fn(&str) -> Option<String>) ->
             for base in list.split(',') {
                 let base = base.split('=').next().unwrap_or("").trim();
                 let last = base.rsplit('.').next().unwrap_or(base).trim();
-                if !is_name(last) {
+                if !is_name(last) || !seen.insert(last.to_string()) {
                     continue;
                 }
                 out.insert(last.to_string());
@@ -389,10 +392,10 @@ pub(crate) fn imported_file<'f>(
     // a module read off a relative import has no leading `/` (`from ..x` under an absolute
     // root): paths are compared without it
     let module = module.trim_start_matches('/').to_string();
-    let path = |f: &str| {
+    fn path(f: &str) -> &str {
         let f = f.trim_end_matches(".py").trim_start_matches('/');
-        f.strip_suffix("/__init__").unwrap_or(f).to_string()
-    };
+        f.strip_suffix("/__init__").unwrap_or(f)
+    }
     if path(file) == module {
         return None;
     }
