@@ -61,6 +61,7 @@
 #   CORPORA=heldout57 bash bench/scan.sh # round 57's (BottleCRM, Django-CRM, Alliance Auth, lenne.Tech's Nest server)
 #   CORPORA=heldout58 bash bench/scan.sh # round 58's (Devilry, Skyvern, Blocklet Server's services, Stamhoofd's backend)
 #   CORPORA=heldout59 bash bench/scan.sh # round 59's (GPUStack, OpenSlides, MAGE's service, LearnCard's network service)
+#   CORPORA=heldout60 bash bench/scan.sh # round 60's (Haupt, SickChill, Energy Web Origin's backend, OpenIoT's API)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -285,6 +286,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout60 ]; then
+  bash "$scan/corpus.sh" haupt sickchill ewbackend openiot
+  cd "$scan/.corpus"
+  PATHS=(haupt/haupt sickchill/sickchill sickchill/frontend sickchill/SickChill.py ewbackend/dist/js openiot/src)
 elif [ "${CORPORA:-}" = heldout59 ]; then
   bash "$scan/corpus.sh" gpustack openslides mage learncard
   cd "$scan/.corpus"
@@ -451,6 +456,9 @@ case "${CORPORA:-}" in
     allianceauth/allianceauth/timerboard/static allianceauth/allianceauth/framework/static \
     allianceauth/allianceauth/authentication/static \
     allianceauth/allianceauth/project_template/project_name/static ;;
+  # the browser code Haupt and SickChill ship, and the AniDB client library SickChill bundles
+  heldout60) bundles haupt/haupt/static sickchill/sickchill/gui sickchill/sickchill/adba \
+    sickchill/frontend/*/src sickchill/frontend/*/static ;;
   # the browser code GPUStack and OpenSlides ship, and GPUStack's generated API client
   heldout59) bundles gpustack/gpustack/ui openslides/openslides/static
     echo 'generated_*.py' > gpustack/gpustack/client/.ignore

@@ -281,6 +281,10 @@ gpustack pypi-wheel gpustack 2.3.0 9d23fc07129dd318fdaea9128bc19ecd2bf8919f4cc93
 openslides pypi openslides 3.3 49ab9b6be65551a879271a1125fa8e6e5b8de19cb4d77cac8526abd5ea175f2d
 mage     npm   @ngageoint/mage.service 6.5.8 32cb2c69fa9b48a879b638e1a72bc74d243fcc9aa1d72409bc0af5475eeb9e6d
 learncard npm  @learncard/network-brain-service 3.16.14 861c38967c59713590fd26f4b343790a1d2511efe058f9ea55217fbadf3348c0
+haupt    pypi-wheel haupt 2.18.0 fff4ba324fc43489e2b14b1a68fb5c71fc39fc9ec3325c5680a614f88c0a477a
+sickchill pypi-wheel sickchill 2024.3.1 219509d90ee6a2791b988a3ebef9295869f21d639a0a35d615197dce3598fc56
+ewbackend npm  @energyweb/origin-backend 11.2.3 1963c7d8596187255c740aebf569878c27da3c73ff1ecd2037929889d55c7f45
+openiot  npm   @internetderdinge/api 1.229.25 b3568a887541964b76741300a9cb23e00b57520482baf11e557c13aac5419d53
 "
 
 want=" $* "

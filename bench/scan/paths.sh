@@ -279,6 +279,13 @@ paths_of() {
     # compiled TypeScript: the .js is scanned, not the .d.ts declarations beside it
     mage) paths=lib; langs="--lang javascript" ;;
     learncard) paths=src; langs="--lang typescript" ;;
+    haupt) paths=haupt; langs="--lang python" ;;
+    # sickchill/adba: an AniDB client library the package bundles, not the application
+    sickchill) echo 'adba/' > "$here/.corpus/sickchill/sickchill/.ignore"; paths="sickchill frontend SickChill.py"; langs="--lang python" ;;
+    # compiled TypeScript: the .js is scanned, not the .d.ts declarations beside it
+    ewbackend) paths=dist/js; langs="--lang javascript" ;;
+    # the TypeScript sources (dist/src is their compiled copy)
+    openiot) paths=src; langs="--lang typescript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
