@@ -237,6 +237,15 @@ impl<'r> Engine<'r> {
             // the nodes the route extractors read, in document order
             let mut route_nodes: Vec<Node<'_>> = Vec::new();
             let collect = wanted.routes && lr.route_kinds.contains(&true);
+            // when every rule left lies in loops (Python's `loop_text`), a subtree outside the
+            // file's loop ranges holds nothing they may match: the walk passes over it
+            let in_loops: Option<Vec<(usize, usize)>> = (!collect
+                && active
+                    .iter()
+                    .zip(&lr.rules)
+                    .all(|(a, (_, c))| !a || c.in_loop))
+            .then(|| ft.loop_ranges().map(<[_]>::to_vec))
+            .flatten();
             let mut cur = tree.walk();
             'walk: loop {
                 if !any_rule && !collect {
@@ -246,7 +255,10 @@ impl<'r> Engine<'r> {
                 if collect && lr.route_kinds.get(n.kind_id() as usize) == Some(&true) {
                     route_nodes.push(n);
                 }
-                if any_rule && n.is_named() && !n.is_extra() {
+                let outside = in_loops
+                    .as_deref()
+                    .is_some_and(|r| !crate::loop_text::meets(r, n.start_byte(), n.end_byte()));
+                if any_rule && !outside && n.is_named() && !n.is_extra() {
                     let cands = lr
                         .by_kind
                         .get(n.kind_id() as usize)
@@ -338,7 +350,7 @@ impl<'r> Engine<'r> {
                         out.classes.push(class);
                     }
                 }
-                if cur.goto_first_child() {
+                if !outside && cur.goto_first_child() {
                     stack.push(n);
                     continue;
                 }

@@ -44,6 +44,14 @@ pub(crate) fn loop_ranges(text: &[u8]) -> Option<Vec<(usize, usize)>> {
     Some(merged)
 }
 
+/// Whether the bytes `start..end` meet one of `ranges` (a file's [`loop_ranges`]: sorted and
+/// disjoint); a range that only touches an edge counts, so that nothing of a loop is missed.
+pub(crate) fn meets(ranges: &[(usize, usize)], start: usize, end: usize) -> bool {
+    // the first range that does not end before `start`
+    let i = ranges.partition_point(|&(_, e)| e < start);
+    ranges.get(i).is_some_and(|&(s, _)| s <= end)
+}
+
 /// The text of [`loop_ranges`], each range on its own lines; the whole text when in doubt.
 #[cfg(test)]
 pub(crate) fn loop_text(text: &[u8]) -> Vec<u8> {

@@ -241,3 +241,17 @@ fn every_loop_tree_sitter_parses_is_in_the_loop_text() {
     }
     assert!(parsed > 1_000, "only {parsed} inputs parsed without errors");
 }
+
+#[test]
+fn a_node_meets_the_ranges_it_overlaps_or_touches() {
+    let ranges = [(10, 20), (30, 40)];
+    assert!(!meets(&ranges, 0, 9));
+    assert!(meets(&ranges, 0, 10), "touches the first range's start");
+    assert!(meets(&ranges, 12, 15));
+    assert!(meets(&ranges, 20, 25), "touches its end");
+    assert!(!meets(&ranges, 21, 29), "between the two");
+    assert!(meets(&ranges, 25, 35));
+    assert!(meets(&ranges, 0, 100), "holds both");
+    assert!(!meets(&ranges, 41, 50));
+    assert!(!meets(&[], 0, 100));
+}

@@ -149,6 +149,9 @@ pub(crate) struct Compiled {
     pub(crate) kinds: Option<Vec<u16>>,
     /// What a file must contain for the rule to match there.
     pub(crate) req: Option<crate::prefilter::Req>,
+    /// Every node the rule matches lies in a loop of the file's loop ranges
+    /// (`prefilter::lies_in_loop`).
+    pub(crate) in_loop: bool,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -460,6 +463,7 @@ fn build(
         }
         let kinds = root.root_kinds();
         let req = crate::prefilter::requirement(lang, &cx.grammar, &root, &constraints);
+        let in_loop = crate::prefilter::lies_in_loop(lang, &cx.grammar, &root);
         compiled.push((
             lang,
             Compiled {
@@ -468,6 +472,7 @@ fn build(
                 constraints,
                 kinds,
                 req,
+                in_loop,
             },
         ));
     }

@@ -16,11 +16,7 @@ pub(crate) fn requirement(
     constraints: &[Option<RuleObj>],
 ) -> Option<Req> {
     let loops = match lang {
-        Language::Python => crate::loop_text::LOOP_KINDS
-            .iter()
-            .map(|k| grammar.id_for_node_kind(k, true))
-            .filter(|&id| id != 0)
-            .collect(),
+        Language::Python => loop_kinds(grammar),
         _ => Vec::new(),
     };
     Deriver {
@@ -30,6 +26,32 @@ pub(crate) fn requirement(
         loops,
     }
     .req(r, false)
+}
+
+/// Whether every node `r` matches lies in a loop whose text `loop_text` reads (Python: a
+/// `for`/`while` statement or a comprehension, or a node inside one), so that a walk of a
+/// file may pass over what lies outside the file's loop ranges.
+pub(crate) fn lies_in_loop(lang: Language, grammar: &tree_sitter::Language, r: &RuleObj) -> bool {
+    let loops = match lang {
+        Language::Python => loop_kinds(grammar),
+        _ => return false,
+    };
+    Deriver {
+        lang,
+        grammar,
+        constraints: &[],
+        loops,
+    }
+    .in_loop(r)
+}
+
+/// The kind ids of the Python loops whose text `loop_text` reads.
+fn loop_kinds(grammar: &tree_sitter::Language) -> Vec<u16> {
+    crate::loop_text::LOOP_KINDS
+        .iter()
+        .map(|k| grammar.id_for_node_kind(k, true))
+        .filter(|&id| id != 0)
+        .collect()
 }
 
 /// Derives requirements, knowing which kinds are loops.

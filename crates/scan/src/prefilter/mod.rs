@@ -506,7 +506,7 @@ fn ident_byte(b: u8) -> bool {
 mod derive;
 mod text;
 
-pub(crate) use derive::requirement;
+pub(crate) use derive::{lies_in_loop, requirement};
 pub(crate) use text::FileText;
 
 #[cfg(test)]

@@ -180,3 +180,36 @@ fn a_node_inside_a_loop_asks_for_its_words_in_the_loops() {
     );
     assert!(FileText::new(Language::JavaScript, "x.save();\nfor (;;) {}\n").holds(&js));
 }
+
+#[test]
+fn a_rule_whose_nodes_lie_in_loops_lets_the_walk_pass_over_the_rest() {
+    let in_loop = |yaml: &str| {
+        let rules = crate::rules_from_str("t.yaml", yaml).unwrap();
+        rules[0].compiled[0].1.in_loop
+    };
+    let head = "id: t\nlanguage: python\nseverity: low\nmessage: m\nrule:\n  pattern: $X.save()\n";
+    assert!(in_loop(&format!(
+        "{head}  inside: {{ kind: for_statement, stopBy: end }}\n"
+    )));
+    assert!(in_loop(&format!(
+        "{head}  inside:\n    any:\n      - {{ kind: for_statement }}\n      - {{ kind: list_comprehension }}\n    stopBy: end\n"
+    )));
+    // a loop among other ancestors, or none: the node may lie anywhere
+    assert!(!in_loop(&format!(
+        "{head}  inside:\n    any:\n      - {{ kind: for_statement }}\n      - {{ kind: function_definition }}\n    stopBy: end\n"
+    )));
+    assert!(!in_loop(head));
+    // other languages have no loop ranges
+    assert!(!in_loop(
+        "id: t\nlanguage: javascript\nseverity: low\nmessage: m\nrule:\n  pattern: $X.save()\n  inside: { kind: for_statement, stopBy: end }\n"
+    ));
+    // the built-in loop rules of Python are such rules, its other rules are not
+    let builtin = crate::builtin_rules();
+    let of = |id: &str| {
+        let r = builtin.iter().find(|r| r.id == id).expect(id);
+        r.compiled[0].1.in_loop
+    };
+    assert!(of("py-await-in-loop"));
+    assert!(of("py-n-plus-one-query"));
+    assert!(!of("py-blocking-call-in-async"));
+}
