@@ -62,6 +62,7 @@
 #   CORPORA=heldout58 bash bench/scan.sh # round 58's (Devilry, Skyvern, Blocklet Server's services, Stamhoofd's backend)
 #   CORPORA=heldout59 bash bench/scan.sh # round 59's (GPUStack, OpenSlides, MAGE's service, LearnCard's network service)
 #   CORPORA=heldout60 bash bench/scan.sh # round 60's (Haupt, SickChill, Energy Web Origin's backend, OpenIoT's API)
+#   CORPORA=heldout61 bash bench/scan.sh # round 61's (EvaP, SQUAD, cnpmjs.org, MeshCentral)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -286,6 +287,12 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout61 ]; then
+  bash "$scan/corpus.sh" evap squad cnpm meshcentral
+  cd "$scan/.corpus"
+  PATHS=(evap/evap squad/squad cnpm/bin cnpm/common cnpm/config cnpm/controllers cnpm/lib cnpm/middleware
+    cnpm/models cnpm/routes cnpm/servers cnpm/services cnpm/sync cnpm/tools cnpm/dispatch.js cnpm/index.js
+    cnpm/worker.js meshcentral/*.js)
 elif [ "${CORPORA:-}" = heldout60 ]; then
   bash "$scan/corpus.sh" haupt sickchill ewbackend openiot
   cd "$scan/.corpus"
@@ -456,6 +463,8 @@ case "${CORPORA:-}" in
     allianceauth/allianceauth/timerboard/static allianceauth/allianceauth/framework/static \
     allianceauth/allianceauth/authentication/static \
     allianceauth/allianceauth/project_template/project_name/static ;;
+  # the browser code EvaP and SQUAD ship
+  heldout61) bundles evap/evap/static squad/squad/frontend/static ;;
   # the browser code Haupt and SickChill ship, and the AniDB client library SickChill bundles
   heldout60) bundles haupt/haupt/static sickchill/sickchill/gui sickchill/sickchill/adba \
     sickchill/frontend/*/src sickchill/frontend/*/static ;;

@@ -285,6 +285,10 @@ haupt    pypi-wheel haupt 2.18.0 fff4ba324fc43489e2b14b1a68fb5c71fc39fc9ec3325c5
 sickchill pypi-wheel sickchill 2024.3.1 219509d90ee6a2791b988a3ebef9295869f21d639a0a35d615197dce3598fc56
 ewbackend npm  @energyweb/origin-backend 11.2.3 1963c7d8596187255c740aebf569878c27da3c73ff1ecd2037929889d55c7f45
 openiot  npm   @internetderdinge/api 1.229.25 b3568a887541964b76741300a9cb23e00b57520482baf11e557c13aac5419d53
+evap     pypi-wheel-py313 evap 2026.10.0 8652d4277bcaf585a9cfe2940c24cd5322289667badf1f3f78bd1060227d1c1e
+squad    pypi-wheel squad 1.98 9fa2a92ca54964251e1fab48f979734c7ccd4413ee13f96019fceb108ca9f9a9
+cnpm     npm   cnpmjs.org 2.1.0 e536d4bfa1d34e085e558079db2c850f927c625a09e2006c6bf38925b5023f49
+meshcentral npm meshcentral 1.1.55 cb84c8e5b6108ae8798d39f68785b6ea7ee3a39be80f9a9130a8e9875159a89d
 "
 
 want=" $* "

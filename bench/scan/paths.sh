@@ -286,6 +286,13 @@ paths_of() {
     ewbackend) paths=dist/js; langs="--lang javascript" ;;
     # the TypeScript sources (dist/src is their compiled copy)
     openiot) paths=src; langs="--lang typescript" ;;
+    evap) paths=evap; langs="--lang python" ;;
+    squad) paths=squad; langs="--lang python" ;;
+    # the server's code, without the browser scripts of public/
+    cnpm) paths="bin common config controllers lib middleware models routes servers services sync tools dispatch.js index.js worker.js"; langs="--lang javascript" ;;
+    # the server is the package's top-level modules; public/, agents/ and rdp/ are browser and
+    # agent code
+    meshcentral) paths="$(cd "$here/.corpus/meshcentral" && echo *.js)"; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
