@@ -238,13 +238,18 @@ impl<'r> Engine<'r> {
             let mut route_nodes: Vec<Node<'_>> = Vec::new();
             let collect = wanted.routes && lr.route_kinds.contains(&true);
             // when every rule left lies in loops (Python's `loop_text`), a subtree outside the
-            // file's loop ranges holds nothing they may match: the walk passes over it
-            let in_loops: Option<Vec<(usize, usize)>> = (!collect
+            // file's loop ranges holds nothing they may match: the walk passes over it. Not in
+            // a tree with syntax errors: tree-sitter's recovery may stretch a loop past what
+            // the text's brackets and indentation delimit.
+            let in_loops: Option<&[(usize, usize)]> = (lang == Language::Python
+                && any_rule
+                && !collect
+                && !root.has_error()
                 && active
                     .iter()
                     .zip(&lr.rules)
                     .all(|(a, (_, c))| !a || c.in_loop))
-            .then(|| ft.loop_ranges().map(<[_]>::to_vec))
+            .then(|| ft.loop_ranges())
             .flatten();
             let mut cur = tree.walk();
             'walk: loop {
@@ -256,7 +261,6 @@ impl<'r> Engine<'r> {
                     route_nodes.push(n);
                 }
                 let outside = in_loops
-                    .as_deref()
                     .is_some_and(|r| !crate::loop_text::meets(r, n.start_byte(), n.end_byte()));
                 if any_rule && !outside && n.is_named() && !n.is_extra() {
                     let cands = lr

@@ -3,11 +3,13 @@
 //! generator (the brackets around its `for`). A rule that reports a node inside a loop can
 //! only match where its words occur in this text, so a file whose loops lack them need not be
 //! parsed (the prefilter's `Req::Region`). The text is a superset of every loop node's text
-//! as tree-sitter parses it (a seeded test checks it against tree-sitter's parse of random
-//! fragments): when the reading is in doubt it is the whole file — a bracket or string left
+//! as tree-sitter parses a file without syntax errors (a seeded test checks it against
+//! tree-sitter's parse of random fragments; its error recovery may stretch a loop further,
+//! so a file with errors is walked whole): when the reading is in doubt it is the whole file — a bracket or string left
 //! open, an f-string expression holding the string's own quote (Python 3.12), a form feed or a
 //! tab after a space in the indentation (Python and tree-sitter measure those apart), a
-//! zero-width space or a backtick outside strings and comments.
+//! carriage return not followed by a line feed, a zero-width space or a backtick outside
+//! strings and comments.
 
 /// The node kinds of tree-sitter-python whose text the loop text holds.
 pub(crate) const LOOP_KINDS: [&str; 6] = [
@@ -25,6 +27,11 @@ pub(crate) fn loop_ranges(text: &[u8]) -> Option<Vec<(usize, usize)>> {
     // a byte-order mark opens the file as whitespace
     let skip = if text.starts_with(BOM) { BOM.len() } else { 0 };
     let body = &text[skip..];
+    // a carriage return alone ends a line for Python and starts tree-sitter's indentation
+    // count again, where the lines read here would take it for a blank
+    if memchr::memchr_iter(b'\r', body).any(|i| body.get(i + 1) != Some(&b'\n')) {
+        return None;
+    }
     let lex = lex(body)?;
     let mut ranges = lex.bracketed;
     for &at in &lex.statements {

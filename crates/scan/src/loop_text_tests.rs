@@ -2,6 +2,7 @@
 //! gives the whole file.
 
 use super::*;
+use crate::lang::Language;
 
 fn text_of(src: &str) -> String {
     String::from_utf8(loop_text(src.as_bytes())).unwrap()
@@ -254,4 +255,39 @@ fn a_node_meets_the_ranges_it_overlaps_or_touches() {
     assert!(meets(&ranges, 0, 100), "holds both");
     assert!(!meets(&ranges, 41, 50));
     assert!(!meets(&[], 0, 100));
+}
+
+#[test]
+fn a_lone_carriage_return_takes_the_whole_file() {
+    // tree-sitter counts `pass` as the body at indent 1, and the deeper lines stay in it
+    assert_eq!(
+        loop_ranges(b"    for x in xs:\n    \r pass\n  y = 1\n"),
+        None
+    );
+    // Windows line ends are line ends
+    let crlf = b"for x in xs:\r\n    f(x)\r\ny = 1\r\n";
+    assert_eq!(loop_ranges(crlf), Some(vec![(0, 24)]));
+}
+
+/// Findings of `py-n-plus-one-query` in `code`, by line.
+fn n_plus_one_lines(code: &str) -> Vec<u32> {
+    let found = crate::tests::builtin_findings("py-n-plus-one-query", Language::Python, code);
+    let mut lines: Vec<u32> = found
+        .iter()
+        .flat_map(|f| f.statements_or_self())
+        .map(|s| s.line)
+        .collect();
+    lines.sort_unstable();
+    lines
+}
+
+#[test]
+fn the_walk_reads_every_loop_tree_sitter_sees() {
+    // the walk passes over what lies outside the loop ranges only in a file without syntax
+    // errors: tree-sitter's recovery takes line 5 into the broken comprehension's `for`
+    let broken = "def f(ids):\n    for i in ids:\n        Tag.objects.get(pk=i)\n    a = [ for x in ids: ]\n      Tag.objects.get(pk=x)\n";
+    assert_eq!(n_plus_one_lines(broken), vec![3, 5]);
+    // a lone carriage return: the loop's body is what tree-sitter's indentation says
+    let cr = "    for x in xs:\n    \r pass\n        y = 1\n  Tag.objects.get(pk=x)\nfor i in ids:\n    Tag.objects.get(pk=i)\n";
+    assert_eq!(n_plus_one_lines(cr), vec![4, 6]);
 }
