@@ -400,6 +400,10 @@ pub(crate) fn classify(
             return (LoopSize::Small, Some(head.to_string()));
         }
     }
+    // the repeats of one attempt (`for _ in range(max_retries)`): a handful by design
+    if let Some(n) = collection.and_then(repeats) {
+        return (LoopSize::Small, Some(n));
+    }
     // a list of slices of another (`lodash.chunk(refs, 1000)`, `chunked(rows, 500)`): each
     // item is the batched form, whatever the variable is called
     if let Some(n) = collection.and_then(slices_of) {
@@ -459,6 +463,23 @@ fn size_of_name(name: &str, slice: LoopSize) -> Option<LoopSize> {
     } else {
         None
     }
+}
+
+/// The name that counts the tries of a `range(…)` (`range(tries)`, `range(1, max_attempts +
+/// 1)`, `range(self.retries)`), when there is one.
+fn repeats(collection: &str) -> Option<String> {
+    let inner = collection
+        .trim()
+        .strip_prefix("range(")?
+        .strip_suffix(')')?;
+    identifiers(inner).into_iter().find(|n| {
+        head_words(n)
+            .iter()
+            .rev()
+            .map(|w| singular(w))
+            .find(|w| !GENERIC.contains(&w.as_str()))
+            .is_some_and(|w| matches!(w.as_str(), "try" | "retry" | "attempt"))
+    })
 }
 
 /// Whether a name's head noun is singular as written (`message`, `reply_message`, not

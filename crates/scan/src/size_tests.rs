@@ -469,3 +469,29 @@ fn head_nouns_and_plurals() {
         LoopSize::Small
     );
 }
+
+#[test]
+fn retries_are_a_handful() {
+    assert_eq!(size(Some("i"), Some("range(tries)")), LoopSize::Small);
+    assert_eq!(
+        size(Some("_"), Some("range(self.max_retries)")),
+        LoopSize::Small
+    );
+    assert_eq!(size(Some("attempt"), Some("range(5 * n)")), LoopSize::Small);
+    assert_eq!(
+        size(Some("n"), Some("range(1, max_attempts + 1)")),
+        LoopSize::Small
+    );
+    assert_eq!(
+        size(Some("entry"), Some("registry.entries")),
+        LoopSize::Unknown
+    );
+    // rows of a table of retries are data, not repeats
+    assert_eq!(
+        size(
+            Some("whcr"),
+            Some("WebHookCallRetry.objects.filter(retry_not_before__lt=now())")
+        ),
+        LoopSize::Unknown
+    );
+}
