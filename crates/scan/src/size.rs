@@ -65,7 +65,7 @@ const SMALL: &[&str] = &[
     "style", "filter", "sorter", "region", "zone", "host", "server", "worker", "queue", "shard",
     "partition", "replica", "warning", "error", "step", "policy", "method", "protocol",
     "constraint", "table", "relation", "association", "service", "status", "state", "mode",
-    "attempt", "loader", "parser", "serializer", "validator",
+    "attempt", "loader", "parser", "serializer", "validator", "subclass",
 ];
 
 /// Slices of a collection: as the loop variable (`for chunk in chunks`) each iteration is the

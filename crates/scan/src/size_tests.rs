@@ -495,3 +495,15 @@ fn retries_are_a_handful() {
         LoopSize::Unknown
     );
 }
+
+#[test]
+fn a_class_s_subclasses_are_code() {
+    assert_eq!(
+        size(Some("cls"), Some("ImageModel.__subclasses__()")),
+        LoopSize::Small
+    );
+    assert_eq!(
+        size(Some("subclass"), Some("get_all(Base)")),
+        LoopSize::Small
+    );
+}
