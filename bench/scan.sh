@@ -63,6 +63,7 @@
 #   CORPORA=heldout59 bash bench/scan.sh # round 59's (GPUStack, OpenSlides, MAGE's service, LearnCard's network service)
 #   CORPORA=heldout60 bash bench/scan.sh # round 60's (Haupt, SickChill, Energy Web Origin's backend, OpenIoT's API)
 #   CORPORA=heldout61 bash bench/scan.sh # round 61's (EvaP, SQUAD, cnpmjs.org, MeshCentral)
+#   CORPORA=heldout62 bash bench/scan.sh # round 62's (Creme CRM, udata, Contember's tenant API, Hydro)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -287,6 +288,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout62 ]; then
+  bash "$scan/corpus.sh" creme udata contember hydro
+  cd "$scan/.corpus"
+  PATHS=(creme/creme udata/udata udata/udata_search_service contember/src hydro/src)
 elif [ "${CORPORA:-}" = heldout61 ]; then
   bash "$scan/corpus.sh" evap squad cnpm meshcentral
   cd "$scan/.corpus"
@@ -463,6 +468,9 @@ case "${CORPORA:-}" in
     allianceauth/allianceauth/timerboard/static allianceauth/allianceauth/framework/static \
     allianceauth/allianceauth/authentication/static \
     allianceauth/allianceauth/project_template/project_name/static ;;
+  # the browser code Creme CRM ships (its scripts and a copy of TinyMCE), and the copy of
+  # flask-mongoengine udata vendors
+  heldout62) bundles creme/creme/media/tiny_mce creme/creme/*/static udata/udata/flask_mongoengine ;;
   # the browser code EvaP and SQUAD ship
   heldout61) bundles evap/evap/static squad/squad/frontend/static ;;
   # the browser code Haupt and SickChill ship, and the AniDB client library SickChill bundles

@@ -289,6 +289,10 @@ evap     pypi-wheel-py313 evap 2026.10.0 8652d4277bcaf585a9cfe2940c24cd532228966
 squad    pypi-wheel squad 1.98 9fa2a92ca54964251e1fab48f979734c7ccd4413ee13f96019fceb108ca9f9a9
 cnpm     npm   cnpmjs.org 2.1.0 e536d4bfa1d34e085e558079db2c850f927c625a09e2006c6bf38925b5023f49
 meshcentral npm meshcentral 1.1.55 cb84c8e5b6108ae8798d39f68785b6ea7ee3a39be80f9a9130a8e9875159a89d
+creme    pypi-wheel creme-crm 2.8.6 d93172edce5565b3907d83687350f1ee3f7aad4b6acb0bd02f3605b3027171d3
+udata    pypi-wheel udata 17.18.0 dc359b6d1ee4ad5849ba731ffe3fa3703cc39c59368d91adffafdedb4136302f
+contember npm  @contember/engine-tenant-api 2.0.8 723543f51d92ee9e730992c6420ec7f7009aa01c454c71381b84f7fca5cc2dac
+hydro    npm   hydrooj 4.19.1 7e3e00e9bf4417b5080f5dd88539662c047260847141fd5a535aa12786b74e38
 "
 
 want=" $* "

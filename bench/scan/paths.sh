@@ -293,6 +293,15 @@ paths_of() {
     # the server is the package's top-level modules; public/, agents/ and rdp/ are browser and
     # agent code
     meshcentral) paths="$(cd "$here/.corpus/meshcentral" && echo *.js)"; langs="--lang javascript" ;;
+    # the CRM's Django apps (its browser scripts and bundled TinyMCE are not Python); the wheel's
+    # top-level mediagenerator is a vendored copy of django-mediagenerator
+    creme) paths=creme; langs="--lang python" ;;
+    # udata/flask_mongoengine is a vendored copy of flask-mongoengine
+    udata) echo 'flask_mongoengine/' > "$here/.corpus/udata/udata/.ignore"; paths="udata udata_search_service"; langs="--lang python" ;;
+    # the TypeScript sources (dist holds their compiled copies)
+    contember) paths=src; langs="--lang typescript" ;;
+    # the TypeScript sources (bin/hydrooj.js only launches them)
+    hydro) paths=src; langs="--lang typescript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
