@@ -127,11 +127,16 @@ impl Deriver<'_> {
             Part::Regex(re) => {
                 // the literals first; the regex runs only in files that hold them
                 let lits = regex_req(re.as_str());
+                let tail = lits
+                    .as_ref()
+                    .and_then(|_| Seq::tail(re.as_str()))
+                    .map(Req::Seq);
                 let seq = lits
                     .as_ref()
                     .and_then(|_| Seq::unanchored(re.as_str()))
                     .map(Req::Seq);
-                own(all(vec![lits, seq]))
+                // the literals, then the regex's cheap tail, then the whole regex
+                own(all(vec![lits, tail, seq]))
             }
             Part::All(v) => all(v.iter().map(|r| self.req(r, in_loop)).collect()),
             Part::Any(v) => any(v.iter().map(|r| self.req(r, in_loop)).collect()),

@@ -151,6 +151,56 @@ impl Seq {
         let free = trim_edges(&without_looks(&hir));
         Some(Seq::new(free.to_string(), false))
     }
+
+    /// What follows the last unbounded run of a broad class in `pattern` (`[^,]*`, `.*`),
+    /// when that is at least three bytes long: a part every match of the whole holds, which
+    /// the regex engine finds far faster than the whole. From each of a file's many `(`,
+    /// `\(\s*\w+\s*(:[^,]*)?,\s*info` reads on to the next comma; `,\s*info` is a few bytes.
+    fn tail(pattern: &str) -> Option<Seq> {
+        let hir = regex_syntax::ParserBuilder::new()
+            .unicode(false)
+            .utf8(false)
+            .build()
+            .parse(pattern)
+            .ok()?;
+        let free = without_looks(&hir);
+        let HirKind::Concat(v) = free.kind() else {
+            return None;
+        };
+        let last = v.iter().rposition(holds_broad_run)?;
+        let tail = Hir::concat(v[last + 1..].to_vec());
+        (tail.properties().minimum_len()? >= 3).then(|| Seq::new(tail.to_string(), false))
+    }
+}
+
+/// Whether `h` holds an unbounded repetition of a class that matches most bytes (`[^,]*`,
+/// `.+`): a run the regex engine may read to far in the text from every place it starts.
+fn holds_broad_run(h: &Hir) -> bool {
+    match h.kind() {
+        HirKind::Repetition(r) => {
+            let broad = match r.sub.kind() {
+                HirKind::Class(regex_syntax::hir::Class::Bytes(c)) => {
+                    c.ranges()
+                        .iter()
+                        .map(|r| usize::from(r.end() - r.start()) + 1)
+                        .sum::<usize>()
+                        >= 128
+                }
+                HirKind::Class(regex_syntax::hir::Class::Unicode(c)) => {
+                    c.ranges()
+                        .iter()
+                        .map(|r| u32::from(r.end()) - u32::from(r.start()) + 1)
+                        .sum::<u32>()
+                        >= 128
+                }
+                _ => false,
+            };
+            (r.max.is_none() && broad) || holds_broad_run(&r.sub)
+        }
+        HirKind::Capture(c) => holds_broad_run(&c.sub),
+        HirKind::Concat(v) | HirKind::Alternation(v) => v.iter().any(holds_broad_run),
+        _ => false,
+    }
 }
 
 /// The strings a regex anchored at both ends (`^(get|post)$`) matches, when they are few,
