@@ -232,13 +232,14 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
         return Some((RunContext::Migration, why_dir(d)));
     }
     // a module of data migrations outside a migrations folder (`storage/migration.py`,
-    // `ipam/utils/migrations.py`), run by an upgrade command
+    // `ipam/utils/migrations.py`), or of the steps from one version to the next
+    // (`src/upgrade.ts`, `core/auth/upgrade.py`), run by an upgrade command
     let stem = name
         .split('.')
         .next()
         .unwrap_or(name)
         .trim_start_matches('_');
-    if ["migration", "migrations", "migrate"].contains(&stem) {
+    if ["migration", "migrations", "migrate", "upgrade", "upgrades"].contains(&stem) {
         return Some((RunContext::Migration, format!("module {name}")));
     }
     if dirs
@@ -277,6 +278,12 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
             static CMD: OnceLock<Regex> = OnceLock::new();
             if re(&CMD, r"(?m)^class Command\(\s*[\w.]*BaseCommand\s*\)").is_match(text) {
                 return Some((RunContext::Command, "a management command".into()));
+            }
+            if command_line_module(text) {
+                return Some((
+                    RunContext::Script,
+                    "a module of command-line commands".into(),
+                ));
             }
         }
         Language::JavaScript | Language::TypeScript | Language::Tsx => {
@@ -353,6 +360,7 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
             format!("background-work file {name}"),
         ));
     }
+    // `background/`, and a folder of an application's jobs named for it (`creme_jobs/`)
     if let Some(d) = dir(&[
         "tasks",
         "jobs",
@@ -361,7 +369,13 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
         "cron",
         "scheduler",
         "queues",
-    ]) {
+        "background",
+    ])
+    .or_else(|| {
+        dirs.iter()
+            .find(|d| d.len() > 5 && d.ends_with("_jobs"))
+            .cloned()
+    }) {
         return Some((RunContext::Background, why_dir(d)));
     }
     if lang == Language::Python {
@@ -371,6 +385,27 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
         }
     }
     None
+}
+
+/// Whether a Python module is a command-line interface: it imports click or Typer and declares
+/// commands with their decorators (`@cli.command()`, `@grp.group()`, `@app.command()`), and
+/// declares no route (a Flask application's module may hold both).
+fn command_line_module(text: &str) -> bool {
+    static IMPORT: OnceLock<Regex> = OnceLock::new();
+    static COMMAND: OnceLock<Regex> = OnceLock::new();
+    static ROUTE: OnceLock<Regex> = OnceLock::new();
+    (text.contains("click") || text.contains("typer"))
+        && re(
+            &IMPORT,
+            r"(?m)^[ \t]*(import|from)[ \t]+(click|typer)(?-u:\b)",
+        )
+        .is_match(text)
+        && re(&COMMAND, r"(?m)^[ \t]*@[\w.]+\.(command|group)\(").is_match(text)
+        && !re(
+            &ROUTE,
+            r"(?m)^[ \t]*@[\w.]+\.(route|get|post|put|patch|delete|websocket|api_route)\(",
+        )
+        .is_match(text)
 }
 
 /// The run context the functions and classes around a match give, innermost first.

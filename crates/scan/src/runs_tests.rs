@@ -104,6 +104,42 @@ fn files_are_classified_by_path_and_content() {
     assert_eq!(c(js, "src/services/items.js", ""), None);
 }
 
+#[test]
+fn upgrade_steps_jobs_and_command_lines_are_told_by_path_and_content() {
+    let c = |lang, p: &str, t: &str| of_file(lang, p, t).map(|v| v.0);
+    let py = Language::Python;
+    let ts = Language::TypeScript;
+    // the steps from one version to the next
+    assert_eq!(c(ts, "src/upgrade.ts", ""), Some(RunContext::Migration));
+    assert_eq!(
+        c(py, "app/core/auth/upgrade.py", ""),
+        Some(RunContext::Migration)
+    );
+    assert_eq!(c(py, "app/core/upgrade_plan.py", ""), None);
+    // background work by folder
+    assert_eq!(
+        c(py, "crm/core/crm_jobs/temp_files_cleaner.py", ""),
+        Some(RunContext::Background)
+    );
+    assert_eq!(
+        c(py, "server/background/scheduled/gateways.py", ""),
+        Some(RunContext::Background)
+    );
+    assert_eq!(c(py, "app/jobs_board/listing.py", ""), None);
+    // a module of click or Typer commands, unless it also declares routes
+    let click = "import click\n\n@click.group()\ndef cli():\n    pass\n\n@cli.command()\n@click.argument(\"path\")\ndef attach(path):\n    pass\n";
+    assert_eq!(
+        c(py, "app/harvest/commands.py", click),
+        Some(RunContext::Script)
+    );
+    let typer = "import typer\napp = typer.Typer()\n\n@app.command()\ndef sync():\n    pass\n";
+    assert_eq!(c(py, "app/manage.py", typer), Some(RunContext::Script));
+    let flask = format!("{click}\n@app.route(\"/items\")\ndef items():\n    pass\n");
+    assert_eq!(c(py, "app/app.py", &flask), None);
+    let imported_only = "import click\n\ndef echo(msg):\n    click.echo(msg)\n";
+    assert_eq!(c(py, "app/output.py", imported_only), None);
+}
+
 /// The run context of the function holding the first occurrence of `needle` in `code`.
 fn context_at(lang: Language, code: &str, needle: &str) -> Option<RunContext> {
     let mut parser = tree_sitter::Parser::new();
