@@ -142,12 +142,7 @@ impl Seq {
     /// (a rule's `regex:`, read as the rule reads it): the same regex with its assertions
     /// (`^`, `$`, `\b`) taken out, since a node's start, end or edge is none of the file's.
     fn unanchored(pattern: &str) -> Option<Seq> {
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .ok()?;
+        let hir = parse_bytes(pattern)?;
         let free = trim_edges(&without_looks(&hir));
         Some(Seq::new(free.to_string(), false))
     }
@@ -157,12 +152,7 @@ impl Seq {
     /// the regex engine finds far faster than the whole. From each of a file's many `(`,
     /// `\(\s*\w+\s*(:[^,]*)?,\s*info` reads on to the next comma; `,\s*info` is a few bytes.
     fn tail(pattern: &str) -> Option<Seq> {
-        let hir = regex_syntax::ParserBuilder::new()
-            .unicode(false)
-            .utf8(false)
-            .build()
-            .parse(pattern)
-            .ok()?;
+        let hir = parse_bytes(pattern)?;
         let free = without_looks(&hir);
         let HirKind::Concat(v) = free.kind() else {
             return None;
@@ -375,13 +365,17 @@ fn parse_plain(pattern: &str) -> Option<(Hir, bool)> {
     if src.contains("(?") {
         return None;
     }
-    let hir = regex_syntax::ParserBuilder::new()
+    Some((parse_bytes(src)?, nocase))
+}
+
+/// `pattern` parsed as the rules' regexes are: ASCII classes, matching bytes.
+fn parse_bytes(pattern: &str) -> Option<Hir> {
+    regex_syntax::ParserBuilder::new()
         .unicode(false)
         .utf8(false)
         .build()
-        .parse(src)
-        .ok()?;
-    Some((hir, nocase))
+        .parse(pattern)
+        .ok()
 }
 
 /// Most strings a finite piece of a regex is expanded to (`\.(get|set)\(` is two).

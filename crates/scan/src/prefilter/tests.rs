@@ -213,3 +213,25 @@ fn a_rule_whose_nodes_lie_in_loops_lets_the_walk_pass_over_the_rest() {
     assert!(of("py-n-plus-one-query"));
     assert!(!of("py-blocking-call-in-async"));
 }
+
+#[test]
+fn a_regex_tail_after_its_broad_run_is_required() {
+    let re = r"\(\s*\w+\s*(:[^,]*)?,\s*info";
+    let tail = Seq::tail(re).expect("a tail after `[^,]*`");
+    let whole = Seq::unanchored(re).unwrap();
+    // every text the whole regex matches holds the tail
+    for text in [
+        "def f(root, info)",
+        "def f(self: X, info: Info)",
+        "g( a : int,info",
+    ] {
+        assert!(whole.is_match(text.as_bytes()), "{text}");
+        assert!(tail.is_match(text.as_bytes()), "{text}");
+    }
+    // the tail rules out most files alone
+    assert!(!tail.is_match(b"def f(a, b):\n    return (a, b)\n"));
+    // no broad unbounded run, or too short a part after it: nothing to add
+    assert_eq!(Seq::tail(r"\.objects\.\w+\("), None);
+    assert_eq!(Seq::tail(r"select\s+.*\)"), None);
+    assert_eq!(Seq::tail(r"x{2,}ab"), None);
+}
