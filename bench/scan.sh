@@ -64,6 +64,7 @@
 #   CORPORA=heldout60 bash bench/scan.sh # round 60's (Haupt, SickChill, Energy Web Origin's backend, OpenIoT's API)
 #   CORPORA=heldout61 bash bench/scan.sh # round 61's (EvaP, SQUAD, cnpmjs.org, MeshCentral)
 #   CORPORA=heldout62 bash bench/scan.sh # round 62's (Creme CRM, udata, Contember's tenant API, Hydro)
+#   CORPORA=heldout63 bash bench/scan.sh # round 63's (MindsDB, DIRAC, Botpress 10, DADI API)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -288,6 +289,11 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout63 ]; then
+  bash "$scan/corpus.sh" mindsdb dirac botpress dadi
+  cd "$scan/.corpus"
+  PATHS=(mindsdb/mindsdb dirac/DIRAC botpress/lib botpress/migrations dadi/dadi dadi/utils
+    dadi/config.js dadi/index.js dadi/main.js dadi/start.js)
 elif [ "${CORPORA:-}" = heldout62 ]; then
   bash "$scan/corpus.sh" creme udata contember hydro
   cd "$scan/.corpus"
@@ -468,6 +474,8 @@ case "${CORPORA:-}" in
     allianceauth/allianceauth/timerboard/static allianceauth/allianceauth/framework/static \
     allianceauth/allianceauth/authentication/static \
     allianceauth/allianceauth/project_template/project_name/static ;;
+  # Botpress's browser bundles and the starter bots its command line copies
+  heldout63) bundles botpress/lib/web botpress/lib/cli/templates ;;
   # the browser code Creme CRM ships (its scripts and a copy of TinyMCE), and the copy of
   # flask-mongoengine udata vendors
   heldout62) bundles creme/creme/media/tiny_mce creme/creme/*/static udata/udata/flask_mongoengine ;;

@@ -293,6 +293,10 @@ creme    pypi-wheel creme-crm 2.8.6 d93172edce5565b3907d83687350f1ee3f7aad4b6acb
 udata    pypi-wheel udata 17.18.0 dc359b6d1ee4ad5849ba731ffe3fa3703cc39c59368d91adffafdedb4136302f
 contember npm  @contember/engine-tenant-api 2.0.8 723543f51d92ee9e730992c6420ec7f7009aa01c454c71381b84f7fca5cc2dac
 hydro    npm   hydrooj 4.19.1 7e3e00e9bf4417b5080f5dd88539662c047260847141fd5a535aa12786b74e38
+mindsdb  pypi-wheel mindsdb 26.1.0 f770ac7933b3dac0291b077ce16eee807c56079868a385a022154050a3b4509f
+dirac    pypi-wheel dirac 9.1.22 436e054bab6f896d9bb94556db56e9fe434636506e7bbcca0f3ff2a3603f3c1f
+botpress npm   botpress 10.51.10 411bc10ed2090cb16f4206ab61faa3af0bfeef416c90019eb0c531402eb12703
+dadi     npm   @dadi/api 6.1.0 f20517aceb40386cf7ae106b030cfb620f255b30d2d479c6b656153fdf25b3d3
 "
 
 want=" $* "

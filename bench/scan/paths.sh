@@ -302,6 +302,14 @@ paths_of() {
     contember) paths=src; langs="--lang typescript" ;;
     # the TypeScript sources (bin/hydrooj.js only launches them)
     hydro) paths=src; langs="--lang typescript" ;;
+    mindsdb) paths=mindsdb; langs="--lang python" ;;
+    dirac) paths=DIRAC; langs="--lang python" ;;
+    # the server's compiled modules and its knex migrations; lib/web holds the browser bundles
+    # and lib/cli/templates the starter bots the command line copies
+    botpress) printf 'web/\ncli/templates/\n' > "$here/.corpus/botpress/lib/.ignore"
+      paths="lib migrations"; langs="--lang javascript" ;;
+    # the server (scripts/ holds development scripts)
+    dadi) paths="dadi utils config.js index.js main.js start.js"; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
