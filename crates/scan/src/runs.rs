@@ -232,14 +232,13 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
         return Some((RunContext::Migration, why_dir(d)));
     }
     // a module of data migrations outside a migrations folder (`storage/migration.py`,
-    // `ipam/utils/migrations.py`), or of the steps from one version to the next
-    // (`src/upgrade.ts`, `core/auth/upgrade.py`), run by an upgrade command
+    // `ipam/utils/migrations.py`), run by an upgrade command
     let stem = name
         .split('.')
         .next()
         .unwrap_or(name)
         .trim_start_matches('_');
-    if ["migration", "migrations", "migrate", "upgrade", "upgrades"].contains(&stem) {
+    if ["migration", "migrations", "migrate"].contains(&stem) {
         return Some((RunContext::Migration, format!("module {name}")));
     }
     if dirs
@@ -279,7 +278,7 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
             if re(&CMD, r"(?m)^class Command\(\s*[\w.]*BaseCommand\s*\)").is_match(text) {
                 return Some((RunContext::Command, "a management command".into()));
             }
-            if command_line_module(text) {
+            if command_line_module(text) && !web_module(text) {
                 return Some((
                     RunContext::Script,
                     "a module of command-line commands".into(),
@@ -348,6 +347,19 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
     if let Some(d) = dir(REQUEST_DIRS).filter(|_| !helper_below) {
         return Some((RunContext::Request, why_dir(d)));
     }
+    // a module of the steps from one version to the next (`src/upgrade.ts`,
+    // `core/auth/upgrade.py`), run by an upgrade command; not a page, a component or a route
+    // of a plan upgrade (those are told above by their folder, or here by their content)
+    if ["upgrade", "upgrades"].contains(&stem)
+        && !name.ends_with(".tsx")
+        && !name.ends_with(".jsx")
+        && !declares_routes(lang, text)
+        && !dirs
+            .iter()
+            .any(|d| ["components", "pages"].contains(&d.as_str()))
+    {
+        return Some((RunContext::Migration, format!("module {name}")));
+    }
     static BG_FILE: OnceLock<Regex> = OnceLock::new();
     if re(
         &BG_FILE,
@@ -360,7 +372,6 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
             format!("background-work file {name}"),
         ));
     }
-    // `background/`, and a folder of an application's jobs named for it (`creme_jobs/`)
     if let Some(d) = dir(&[
         "tasks",
         "jobs",
@@ -369,14 +380,27 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
         "cron",
         "scheduler",
         "queues",
-        "background",
-    ])
-    .or_else(|| {
-        dirs.iter()
-            .find(|d| d.len() > 5 && d.ends_with("_jobs"))
-            .cloned()
-    }) {
+    ]) {
         return Some((RunContext::Background, why_dir(d)));
+    }
+    if lang == Language::Python {
+        // a package's `background/` (a front end's `components/background/` is no Python)
+        if let Some(d) = dir(&["background"]) {
+            return Some((RunContext::Background, why_dir(d)));
+        }
+        // a folder of an application's jobs named for it (`creme_jobs/`), in a module that
+        // declares a job class: not a job board's `saved_jobs/services.py`
+        static JOB_CLASS: OnceLock<Regex> = OnceLock::new();
+        if let Some(d) = dirs.iter().find(|d| d.len() > 5 && d.ends_with("_jobs")) {
+            if re(
+                &JOB_CLASS,
+                r"(?m)^class[ \t]+\w+\([ \t]*[\w.]*(Job|JobType|Task|Worker)[ \t]*\)",
+            )
+            .is_match(text)
+            {
+                return Some((RunContext::Background, why_dir(d.clone())));
+            }
+        }
     }
     if lang == Language::Python {
         static MAIN: OnceLock<Regex> = OnceLock::new();
@@ -387,13 +411,46 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
     None
 }
 
+/// Whether a file declares HTTP routes: a Python route decorator (`@app.route(…)`,
+/// `@router.get(…)`), `add_url_rule`, `include_router`, or a JavaScript router's
+/// `app.get(…)`, `router.post(…)`.
+fn declares_routes(lang: Language, text: &str) -> bool {
+    static PY: OnceLock<Regex> = OnceLock::new();
+    static JS: OnceLock<Regex> = OnceLock::new();
+    match lang {
+        Language::Python => re(
+            &PY,
+            r"(?m)^[ \t]*@[\w.]+\.(route|get|post|put|patch|delete|websocket|api_route)\(|\.(add_url_rule|include_router)\(",
+        )
+        .is_match(text),
+        Language::JavaScript | Language::TypeScript | Language::Tsx => re(
+            &JS,
+            r"\b(app|router|server|fastify)\.(get|post|put|patch|delete|use|route)\(",
+        )
+        .is_match(text),
+        _ => false,
+    }
+}
+
+/// Whether a Python module takes part in serving requests: it imports a web framework, or
+/// hooks into the request cycle (`@app.before_request`, an error handler, a middleware, a
+/// login manager's user loader), or declares routes.
+fn web_module(text: &str) -> bool {
+    static WEB: OnceLock<Regex> = OnceLock::new();
+    re(
+        &WEB,
+        r"(?m)^[ \t]*(import|from)[ \t]+(flask|fastapi|starlette|quart|sanic|aiohttp|tornado|django|werkzeug|bottle|falcon|pyramid|litestar)(?-u:\b)|^[ \t]*@[\w.]+\.(before_request|after_request|before_app_request|teardown_request|teardown_appcontext|errorhandler|middleware|user_loader|exception_handler)(?-u:\b)",
+    )
+    .is_match(text)
+        || declares_routes(Language::Python, text)
+}
+
 /// Whether a Python module is a command-line interface: it imports click or Typer and declares
-/// commands with their decorators (`@cli.command()`, `@grp.group()`, `@app.command()`), and
-/// declares no route (a Flask application's module may hold both).
+/// commands with their decorators (`@cli.command()`, `@grp.group()`, `@app.command()`); a
+/// module that also serves requests is not one ([`web_module`]).
 fn command_line_module(text: &str) -> bool {
     static IMPORT: OnceLock<Regex> = OnceLock::new();
     static COMMAND: OnceLock<Regex> = OnceLock::new();
-    static ROUTE: OnceLock<Regex> = OnceLock::new();
     (text.contains("click") || text.contains("typer"))
         && re(
             &IMPORT,
@@ -401,11 +458,6 @@ fn command_line_module(text: &str) -> bool {
         )
         .is_match(text)
         && re(&COMMAND, r"(?m)^[ \t]*@[\w.]+\.(command|group)\(").is_match(text)
-        && !re(
-            &ROUTE,
-            r"(?m)^[ \t]*@[\w.]+\.(route|get|post|put|patch|delete|websocket|api_route)\(",
-        )
-        .is_match(text)
 }
 
 /// The run context the functions and classes around a match give, innermost first.

@@ -117,9 +117,19 @@ fn upgrade_steps_jobs_and_command_lines_are_told_by_path_and_content() {
     );
     assert_eq!(c(py, "app/core/upgrade_plan.py", ""), None);
     // background work by folder
+    let job = "class _TempFilesCleanerType(JobType):\n    def _execute(self, job):\n        pass\n";
     assert_eq!(
-        c(py, "crm/core/crm_jobs/temp_files_cleaner.py", ""),
+        c(py, "crm/core/crm_jobs/temp_files_cleaner.py", job),
         Some(RunContext::Background)
+    );
+    // a job board's `saved_jobs/` declares no job class
+    assert_eq!(
+        c(
+            py,
+            "board/saved_jobs/services.py",
+            "def saved(user):\n    pass\n"
+        ),
+        None
     );
     assert_eq!(
         c(py, "server/background/scheduled/gateways.py", ""),
@@ -138,6 +148,47 @@ fn upgrade_steps_jobs_and_command_lines_are_told_by_path_and_content() {
     assert_eq!(c(py, "app/app.py", &flask), None);
     let imported_only = "import click\n\ndef echo(msg):\n    click.echo(msg)\n";
     assert_eq!(c(py, "app/output.py", imported_only), None);
+    // a module that serves requests as well: Flask's per-request database helpers beside an
+    // `init-db` command, an application factory with a command and request hooks, a FastAPI
+    // application with a middleware
+    let flaskr = "import click\nfrom flask import current_app, g\n\ndef get_db():\n    return g.db\n\n@click.command(\"init-db\")\ndef init_db_command():\n    pass\n";
+    assert_eq!(c(py, "flaskr/db.py", flaskr), None);
+    let factory = "import click\n\ndef create_app(app):\n    @app.cli.command()\n    def seed():\n        pass\n\n    @app.before_request\n    def load_user():\n        pass\n";
+    assert_eq!(c(py, "app/__init__.py", factory), None);
+    let fastapi = "import typer\ncli = typer.Typer()\n\n@cli.command()\ndef serve():\n    pass\n\n@app.middleware(\"http\")\nasync def timing(request, call_next):\n    pass\n";
+    assert_eq!(c(py, "svc/main.py", fastapi), None);
+    let clickhouse = "import clickhouse_driver\n\n@cli.command()\ndef load():\n    pass\n";
+    assert_eq!(c(py, "svc/load.py", clickhouse), None);
+}
+
+#[test]
+fn a_plan_upgrade_page_or_route_is_no_migration() {
+    let c = |lang, p: &str, t: &str| of_file(lang, p, t).map(|v| v.0);
+    let py = Language::Python;
+    let js = Language::JavaScript;
+    let routes = "@router.post(\"/upgrade\")\ndef upgrade(plan):\n    pass\n";
+    assert_eq!(
+        c(py, "billing/api/upgrade.py", routes),
+        Some(RunContext::Request)
+    );
+    assert_eq!(c(py, "billing/upgrade.py", routes), None);
+    assert_eq!(
+        c(js, "src/routes/upgrade.js", ""),
+        Some(RunContext::Request)
+    );
+    let express = "router.post('/upgrade', async (req, res) => {});\n";
+    assert_eq!(c(js, "src/upgrade.js", express), None);
+    assert_eq!(c(Language::Tsx, "src/components/Upgrade.tsx", ""), None);
+    assert_eq!(c(Language::TypeScript, "src/pages/upgrade.ts", ""), None);
+    // a front end's `components/background/` is no background work
+    assert_eq!(
+        c(
+            Language::TypeScript,
+            "src/components/background/index.ts",
+            ""
+        ),
+        None
+    );
 }
 
 /// The run context of the function holding the first occurrence of `needle` in `code`.

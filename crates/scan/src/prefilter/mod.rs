@@ -148,7 +148,7 @@ impl Seq {
     }
 
     /// What follows the last unbounded run of a broad class in `pattern` (`[^,]*`, `.*`),
-    /// when that is at least three bytes long: a part every match of the whole holds, which
+    /// when that is at least three bytes long and holds a literal: a part every match of the whole holds, which
     /// the regex engine finds far faster than the whole. From each of a file's many `(`,
     /// `\(\s*\w+\s*(:[^,]*)?,\s*info` reads on to the next comma; `,\s*info` is a few bytes.
     fn tail(pattern: &str) -> Option<Seq> {
@@ -159,7 +159,9 @@ impl Seq {
         };
         let last = v.iter().rposition(holds_broad_run)?;
         let tail = Hir::concat(v[last + 1..].to_vec());
-        (tail.properties().minimum_len()? >= 3).then(|| Seq::new(tail.to_string(), false))
+        // a tail without a literal (`,\s*\w+\s*\)`) is found in most files: no help
+        (tail.properties().minimum_len()? >= 3 && hir_req(&tail, false).is_some())
+            .then(|| Seq::new(tail.to_string(), false))
     }
 }
 

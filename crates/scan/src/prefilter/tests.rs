@@ -234,4 +234,9 @@ fn a_regex_tail_after_its_broad_run_is_required() {
     assert_eq!(Seq::tail(r"\.objects\.\w+\("), None);
     assert_eq!(Seq::tail(r"select\s+.*\)"), None);
     assert_eq!(Seq::tail(r"x{2,}ab"), None);
+    assert_eq!(
+        Seq::tail(r"range\([^)]*,\s*\w+\s*\)"),
+        None,
+        "a tail without a literal"
+    );
 }
