@@ -65,6 +65,7 @@
 #   CORPORA=heldout61 bash bench/scan.sh # round 61's (EvaP, SQUAD, cnpmjs.org, MeshCentral)
 #   CORPORA=heldout62 bash bench/scan.sh # round 62's (Creme CRM, udata, Contember's tenant API, Hydro)
 #   CORPORA=heldout63 bash bench/scan.sh # round 63's (MindsDB, DIRAC, Botpress 10, DADI API)
+#   CORPORA=heldout64 bash bench/scan.sh # round 64's (Waldur MasterMind, Resolwe, Gladys 3, Coko server)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -289,6 +290,13 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout64 ]; then
+  bash "$scan/corpus.sh" waldur resolwe gladys coko
+  cd "$scan/.corpus"
+  PATHS=()
+  for d in waldur/waldur_*; do [[ "$d" == *.dist-info ]] || PATHS+=("$d"); done
+  PATHS+=(resolwe/resolwe gladys/api gladys/config gladys/test gladys/app.js gladys/index.js
+    gladys/init.js gladys/dev.js coko/src coko/authorization.js)
 elif [ "${CORPORA:-}" = heldout63 ]; then
   bash "$scan/corpus.sh" mindsdb dirac botpress dadi
   cd "$scan/.corpus"

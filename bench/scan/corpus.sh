@@ -297,6 +297,10 @@ mindsdb  pypi-wheel mindsdb 26.1.0 f770ac7933b3dac0291b077ce16eee807c56079868a38
 dirac    pypi-wheel dirac 9.1.22 436e054bab6f896d9bb94556db56e9fe434636506e7bbcca0f3ff2a3603f3c1f
 botpress npm   botpress 10.51.10 411bc10ed2090cb16f4206ab61faa3af0bfeef416c90019eb0c531402eb12703
 dadi     npm   @dadi/api 6.1.0 f20517aceb40386cf7ae106b030cfb620f255b30d2d479c6b656153fdf25b3d3
+waldur   pypi-wheel waldur-mastermind 4.5.1 39422b511ebd04edcfe43afcc305914c994a7d7b7f93a0dfc6d8502c5ad72abc
+resolwe  pypi-wheel-py312 resolwe 45.2.0 24e2d32b402b8e76d92762893cd4d70ede07c3aefb72d43d667c66209be2f6e7
+gladys   npm   gladys 3.6.0 a82a33953377c0b8b1c1f7b13f7443bff6016951992d6840dbce0af8b08e06af
+coko     npm   @coko/server 4.22.0 f50b07a8a3253b082e19bead9c118be31efdbb495baa770d34916367d008024a
 "
 
 want=" $* "

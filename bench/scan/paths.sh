@@ -310,6 +310,14 @@ paths_of() {
       paths="lib migrations"; langs="--lang javascript" ;;
     # the server (scripts/ holds development scripts)
     dadi) paths="dadi utils config.js index.js main.js start.js"; langs="--lang javascript" ;;
+    # every package of the wheel: the core, the marketplace and each provider's plugin
+    waldur) paths="$(cd "$here/.corpus/waldur" && ls -d waldur_* | grep -v '\.dist-info$' | tr '\n' ' ')"
+      langs="--lang python" ;;
+    resolwe) paths=resolwe; langs="--lang python" ;;
+    # the Sails server (assets/ and www/ hold the browser code and its builds, apidoc/ a
+    # generated site, tasks/ the Grunt build)
+    gladys) paths="api config test app.js index.js init.js dev.js"; langs="--lang javascript" ;;
+    coko) paths="src authorization.js"; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
