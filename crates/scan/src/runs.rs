@@ -401,8 +401,6 @@ pub(crate) fn of_file(lang: Language, path: &str, text: &str) -> Option<Verdict>
                 return Some((RunContext::Background, why_dir(d.clone())));
             }
         }
-    }
-    if lang == Language::Python {
         static MAIN: OnceLock<Regex> = OnceLock::new();
         if re(&MAIN, r#"(?m)^if\s+__name__\s*==\s*['"]__main__['"]\s*:"#).is_match(text) {
             return Some((RunContext::Script, "runs as a script (`__main__`)".into()));
