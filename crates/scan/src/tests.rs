@@ -249,6 +249,29 @@ fn functions_named_as_data_migrations_are_one_off() {
 }
 
 #[test]
+fn functions_named_as_synchronisations_are_background_work() {
+    let py = "id: t\nlanguage: python\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "class Backend:\n    def pull_images(self):\n        q()\n\n    def _sync_users(self):\n        q()\n\n    def resync(self):\n        q()\n\n    def pullout(self):\n        q()\n\n    def sync_contacts(self, request):\n        q()\n\n\nclass OrgView(View):\n    def _sync_permissions(self):\n        q()\n\n\n@router.post('/pull')\nasync def pull():\n    q()\n";
+    let rc: Vec<_> = run(py, Language::Python, code)
+        .iter()
+        .map(|f| f.run_context)
+        .collect();
+    let (bg, u, r) = (
+        RunContext::Background,
+        RunContext::Unknown,
+        RunContext::Request,
+    );
+    assert_eq!(rc, [bg, bg, bg, u, r, r, r]);
+    let js = "id: t\nlanguage: javascript\nmessage: m\nrule: { pattern: 'q()' }\n";
+    let code = "class Sync { async syncConnectedPayouts() { q(); }\n async reconcileLeases() { q(); }\n async pollJobs() { q(); }\n async pullRequestMerged(pr) { q(); }\n async syncHandler(req, res) { q(); }\n async synchronized() { q(); } }\n";
+    let rc: Vec<_> = run(js, Language::JavaScript, code)
+        .iter()
+        .map(|f| f.run_context)
+        .collect();
+    assert_eq!(rc, [bg, bg, bg, u, r, u]);
+}
+
+#[test]
 fn functions_handed_to_a_scheduler_are_background_work() {
     let py = "id: t\nlanguage: python\nmessage: m\nrule: { pattern: 'q()' }\n";
     let code = "class ExpiryHandler:\n    def __init__(self, hs):\n        hs.clock.looping_call(self._send_mails, 30 * 60 * 1000)\n        hs.run_as_background_process(\"prune\", self._prune, 1)\n        threading.Thread(target=worker_loop).start()\n        self.later(lambda: self._serve(1))\n\n    async def _send_mails(self):\n        q()\n\n    async def _prune(self):\n        q()\n\n    async def _serve(self):\n        q()\n\n\ndef worker_loop():\n    q()\n\n\n@wrap_as_background_process(\"censor\")\nasync def censor():\n    q()\n";

@@ -443,7 +443,7 @@ fn findings_in_background_work_are_counted_when_the_code_serves_requests() {
         format!(
             "from flask import Flask\nfrom celery import shared_task\napp = Flask(__name__)\n\n@app.route(\"/orders\")\ndef orders_view():\n    for order in load_orders():\n{query}\
              \n@shared_task\ndef nightly_export(cursor, orders):\n    for order in orders:\n{query}\
-             \ndef reconcile(cursor, orders):\n    for order in orders:\n{query}"
+             \ndef tally(cursor, orders):\n    for order in orders:\n{query}"
         ),
     );
     let opts = ScanOptions {
@@ -457,7 +457,7 @@ fn findings_in_background_work_are_counted_when_the_code_serves_requests() {
         functions,
         [
             Some("orders_view".to_string()),
-            Some("reconcile".to_string())
+            Some("tally".to_string())
         ],
         "{:#?}",
         r.findings
