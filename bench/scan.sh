@@ -66,6 +66,7 @@
 #   CORPORA=heldout62 bash bench/scan.sh # round 62's (Creme CRM, udata, Contember's tenant API, Hydro)
 #   CORPORA=heldout63 bash bench/scan.sh # round 63's (MindsDB, DIRAC, Botpress 10, DADI API)
 #   CORPORA=heldout64 bash bench/scan.sh # round 64's (Waldur MasterMind, Resolwe, Gladys 3, Coko server)
+#   CORPORA=heldout65 bash bench/scan.sh # round 65's (Allegro's Ralph 2, LFS, Azurite, Kresus)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -290,6 +291,11 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout65 ]; then
+  bash "$scan/corpus.sh" allegroralph djangolfs azurite kresus
+  cd "$scan/.corpus"
+  PATHS=(allegroralph/src/ralph djangolfs/lfs azurite/dist/src kresus/build/server
+    kresus/build/shared kresus/bin/kresus.js)
 elif [ "${CORPORA:-}" = heldout64 ]; then
   bash "$scan/corpus.sh" waldur resolwe gladys coko
   cd "$scan/.corpus"
@@ -369,6 +375,7 @@ bundles() {
 }
 case "${CORPORA:-}" in
   heldout2) bundles weblate/weblate/static superset/superset/static ;;
+  heldout65) bundles allegroralph/src/ralph/ui/static allegroralph/src/ralph/media djangolfs/lfs/manage/static ;;
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
   heldout4) bundles nautobot/nautobot/project-static nautobot/nautobot/ui indico/indico/web/static ;;
   heldout5) bundles ckan/ckan/public ;;

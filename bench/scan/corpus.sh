@@ -301,6 +301,10 @@ waldur   pypi-wheel waldur-mastermind 4.5.1 39422b511ebd04edcfe43afcc305914c994a
 resolwe  pypi-wheel-py312 resolwe 45.2.0 24e2d32b402b8e76d92762893cd4d70ede07c3aefb72d43d667c66209be2f6e7
 gladys   npm   gladys 3.6.0 a82a33953377c0b8b1c1f7b13f7443bff6016951992d6840dbce0af8b08e06af
 coko     npm   @coko/server 4.22.0 f50b07a8a3253b082e19bead9c118be31efdbb495baa770d34916367d008024a
+allegroralph pypi ralph 2.3.1 b7b99b6edfe2dd676854f7b8745f16c60b479221c78556178f024a16160aacad
+djangolfs pypi django-lfs 0.11 d2cb0e24a8397b560f111369443231de36a6d8bda571cddee3a9dc16ba80846c
+azurite  npm   azurite 3.37.0 991f93cbfd9006d61f8708a7ff78f4f76ce90ff8ee1dfb76ba47de2323170065
+kresus   npm   kresus 0.26.0 156d6925c215e1cc7b9ffadba0d747dcbaa34fdd468bf22f9aae0eb937ce3849
 "
 
 want=" $* "

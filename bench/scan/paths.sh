@@ -318,6 +318,14 @@ paths_of() {
     # generated site, tasks/ the Grunt build)
     gladys) paths="api config test app.js index.js init.js dev.js"; langs="--lang javascript" ;;
     coko) paths="src authorization.js"; langs="--lang javascript" ;;
+    # Allegro's Ralph 2 (the sdist's src/ holds the application)
+    allegroralph) paths=src/ralph; langs="--lang python" ;;
+    djangolfs) paths=lfs; langs="--lang python" ;;
+    # the emulator's compiled server (no browser code in the package)
+    azurite) paths=dist/src; langs="--lang javascript" ;;
+    # the compiled server and the code it shares with the client (build/client holds the
+    # browser bundles)
+    kresus) paths="build/server build/shared bin/kresus.js"; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;

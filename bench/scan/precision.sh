@@ -73,6 +73,7 @@
 #   bash bench/scan/precision.sh heldout62   # round 62 (creme, udata, contember, hydro), the same
 #   bash bench/scan/precision.sh heldout63   # round 63 (mindsdb, dirac, botpress, dadi), the same
 #   bash bench/scan/precision.sh heldout64   # round 64 (waldur, resolwe, gladys, coko), the same
+#   bash bench/scan/precision.sh heldout65   # round 65 (allegroralph, djangolfs, azurite, kresus), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -151,6 +152,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout62) set -- creme udata contember hydro; seed=heldout-2026-12-07-r62; all=80 ;;
     heldout63) set -- mindsdb dirac botpress dadi; seed=heldout-2026-12-07-r63; all=80 ;;
     heldout64) set -- waldur resolwe gladys coko; seed=heldout-2026-12-07-r64; all=80 ;;
+    heldout65) set -- allegroralph djangolfs azurite kresus; seed=heldout-2026-12-07-r65; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
