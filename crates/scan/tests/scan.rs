@@ -455,10 +455,7 @@ fn findings_in_background_work_are_counted_when_the_code_serves_requests() {
     let functions: Vec<_> = r.findings.iter().map(|f| f.function.clone()).collect();
     assert_eq!(
         functions,
-        [
-            Some("orders_view".to_string()),
-            Some("tally".to_string())
-        ],
+        [Some("orders_view".to_string()), Some("tally".to_string())],
         "{:#?}",
         r.findings
     );
