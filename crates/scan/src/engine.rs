@@ -478,7 +478,8 @@ fn class_name(stack: &[Node<'_>], src: &[u8]) -> Option<String> {
 }
 
 /// The run context of a match: one-off files first (a test that defines a view is a test),
-/// then the enclosing functions and classes, then the rest of the file's verdict.
+/// then the enclosing functions and classes, then the rest of the file's verdict, then the
+/// names of the enclosing functions (a synchronisation is background work).
 fn run_context(
     lang: Language,
     stack: &[Node<'_>],
@@ -490,6 +491,7 @@ fn run_context(
     }
     runs::of_function(lang, stack, src)
         .or_else(|| file_runs.cloned())
+        .or_else(|| runs::synchronisation(lang, stack, src))
         .unwrap_or((RunContext::Unknown, String::new()))
 }
 

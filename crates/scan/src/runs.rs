@@ -470,21 +470,56 @@ pub(crate) fn of_function(lang: Language, ancestors: &[Node<'_>], src: &[u8]) ->
             }
             _ => None,
         };
-        match v {
-            // a synchronisation by name inside a view or a handler class runs in its requests
-            Some(v) if v.0 == RunContext::Background && v.1.ends_with(SYNC_BY_NAME) => {
-                let outer = of_function(lang, &ancestors[..i], src);
-                return Some(outer.filter(|o| o.0 == RunContext::Request).unwrap_or(v));
-            }
-            Some(v) => return Some(v),
-            None => {}
+        if v.is_some() {
+            return v;
         }
     }
     None
 }
 
-/// The end of the reason [`by_name`] gives a synchronisation.
-const SYNC_BY_NAME: &str = "synchronises with another system, by its name";
+/// Background work by the name of an enclosing function, innermost first: a synchronisation
+/// with another system, which a scheduler runs, not a request (`pull_images`, `_sync_users`,
+/// `syncConnectedPayouts`, `reconcile_leases`, `poll_jobs`, `resync`). The weakest evidence of
+/// all, asked only when neither the enclosing functions and classes ([`of_function`]) nor the
+/// file place the code. Not a pull request (`pullRequest`, `pull_request_merged`), nor `sync`
+/// in the sense of synchronous (`sync_wrapper`, `sync_to_async`, `syncCall`).
+pub(crate) fn synchronisation(
+    lang: Language,
+    ancestors: &[Node<'_>],
+    src: &[u8],
+) -> Option<Verdict> {
+    static SYNC: OnceLock<Regex> = OnceLock::new();
+    static NOT: OnceLock<Regex> = OnceLock::new();
+    let sync = re(
+        &SYNC,
+        r"^_*(?:pull|sync|resync|reconcile|poll)(?:_|[A-Z]|$)",
+    );
+    let not = re(
+        &NOT,
+        r"^_*(?:pull_?[Rr]equest|sync_?(?i:wrap|to_?async|call|func|fn))",
+    );
+    let function = match lang {
+        Language::Python => &["function_definition"][..],
+        Language::JavaScript | Language::TypeScript | Language::Tsx => {
+            &["method_definition", "function_declaration"][..]
+        }
+        _ => return None,
+    };
+    ancestors.iter().rev().find_map(|a| {
+        let name = function
+            .contains(&a.kind())
+            .then(|| a.child_by_field_name("name"))
+            .flatten()?
+            .utf8_text(src)
+            .ok()?;
+        (sync.is_match(name) && !not.is_match(name)).then(|| {
+            (
+                RunContext::Background,
+                format!("`{name}` synchronises with another system, by its name"),
+            )
+        })
+    })
+}
 
 /// A function named as a data migration runs once per upgrade or maintenance action, wherever
 /// it is defined: `migrate_passwords`, `backfillUsers`, `_user_table_migration`,
@@ -509,26 +544,6 @@ fn data_migration(name: &str) -> Option<Verdict> {
             format!("`{name}` is a data migration, by its name"),
         )
     })
-}
-
-/// What a function's name alone says of where it runs: a data migration ([`data_migration`]),
-/// or a synchronisation with another system, which a scheduler runs, not a request: `pull_images`,
-/// `_sync_users`, `syncConnectedPayouts`, `reconcile_leases`, `poll_jobs`, `resync`. A pull
-/// request (`pullRequest`, `pull_request_merged`) is not one; neither is a function that takes the
-/// request, nor one a route or a request handler's parameters place (both checked first).
-fn by_name(name: &str) -> Option<Verdict> {
-    static SYNC: OnceLock<Regex> = OnceLock::new();
-    static PULL_REQUEST: OnceLock<Regex> = OnceLock::new();
-    if let Some(v) = data_migration(name) {
-        return Some(v);
-    }
-    let sync = re(
-        &SYNC,
-        r"^_*(?:pull|sync|resync|reconcile|poll)(?:_|[A-Z]|$)",
-    );
-    let pull_request = re(&PULL_REQUEST, r"^_*pull_?[Rr]equest");
-    (sync.is_match(name) && !pull_request.is_match(name))
-        .then(|| (RunContext::Background, format!("`{name}` {SYNC_BY_NAME}")))
 }
 
 fn first_line(s: &str) -> &str {

@@ -251,24 +251,26 @@ fn functions_named_as_data_migrations_are_one_off() {
 #[test]
 fn functions_named_as_synchronisations_are_background_work() {
     let py = "id: t\nlanguage: python\nmessage: m\nrule: { pattern: 'q()' }\n";
-    let code = "class Backend:\n    def pull_images(self):\n        q()\n\n    def _sync_users(self):\n        q()\n\n    def resync(self):\n        q()\n\n    def pullout(self):\n        q()\n\n    def sync_contacts(self, request):\n        q()\n\n\nclass OrgView(View):\n    def _sync_permissions(self):\n        q()\n\n\n@router.post('/pull')\nasync def pull():\n    q()\n";
-    let rc: Vec<_> = run(py, Language::Python, code)
-        .iter()
-        .map(|f| f.run_context)
-        .collect();
+    let code = "class Backend:\n    def pull_images(self):\n        q()\n\n    def _sync_users(self):\n        def save(row):\n            q()\n\n    def resync(self):\n        q()\n\n    def pullout(self):\n        q()\n\n    def sync_contacts(self, request):\n        q()\n\n    def pull_request_merged(self):\n        q()\n\n    def sync_wrapper(self):\n        q()\n\n\nclass OrgView(View):\n    def _sync_permissions(self):\n        q()\n\n\nclass TestSync(TestCase):\n    def sync_fixtures(self):\n        q()\n\n\n@router.post('/pull')\nasync def pull():\n    q()\n";
+    let f = run(py, Language::Python, code);
+    let rc: Vec<_> = f.iter().map(|f| f.run_context).collect();
     let (bg, u, r) = (
         RunContext::Background,
         RunContext::Unknown,
         RunContext::Request,
     );
-    assert_eq!(rc, [bg, bg, bg, u, r, r, r]);
+    assert_eq!(rc, [bg, bg, bg, u, r, u, u, r, RunContext::Test, r]);
+    assert_eq!(
+        f[1].run_context_reason,
+        "`_sync_users` synchronises with another system, by its name"
+    );
     let js = "id: t\nlanguage: javascript\nmessage: m\nrule: { pattern: 'q()' }\n";
-    let code = "class Sync { async syncConnectedPayouts() { q(); }\n async reconcileLeases() { q(); }\n async pollJobs() { q(); }\n async pullRequestMerged(pr) { q(); }\n async syncHandler(req, res) { q(); }\n async synchronized() { q(); } }\n";
+    let code = "class Sync { async syncConnectedPayouts() { q(); }\n async reconcileLeases() { q(); }\n async pollJobs() { q(); }\n async pullRequestMerged(pr) { q(); }\n async syncHandler(req, res) { q(); }\n async synchronized() { q(); }\n syncWrapper(f) { q(); } }\n";
     let rc: Vec<_> = run(js, Language::JavaScript, code)
         .iter()
         .map(|f| f.run_context)
         .collect();
-    assert_eq!(rc, [bg, bg, bg, u, r, u]);
+    assert_eq!(rc, [bg, bg, bg, u, r, u, u]);
 }
 
 #[test]

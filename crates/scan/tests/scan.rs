@@ -430,6 +430,47 @@ fn loops_are_sized_by_their_names() {
     assert_eq!(all.summary.findings_unsized_hidden, 0);
 }
 
+/// A function named as a synchronisation is background work only where nothing stronger
+/// places it: in a request-handling file it serves requests.
+#[test]
+fn synchronisations_by_name_yield_to_the_file_that_serves_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let query = "        cursor.execute(\"SELECT 1 FROM t WHERE id = %s\", (order,))\n";
+    let sync = format!("def sync_orders(cursor, orders):\n    for order in orders:\n{query}");
+    write(dir.path(), "shop/views.py", &sync);
+    write(dir.path(), "shop/backend.py", &sync);
+    let r = scan(&ScanOptions {
+        paths: vec![dir.path().to_path_buf()],
+        threads: 1,
+        include_off_request: true,
+        ..ScanOptions::default()
+    })
+    .unwrap();
+    let mut contexts: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| {
+            (
+                f.file.rsplit('/').next().unwrap().to_string(),
+                f.run_context,
+            )
+        })
+        .collect();
+    contexts.sort();
+    assert_eq!(
+        contexts,
+        [
+            (
+                "backend.py".to_string(),
+                perfhive_scan::RunContext::Background
+            ),
+            ("views.py".to_string(), perfhive_scan::RunContext::Request)
+        ],
+        "{:#?}",
+        r.findings
+    );
+}
+
 /// Code that serves requests: findings in its background jobs are counted, and listed when
 /// asked for; code the scanner could not place is listed; a scan of code that serves no
 /// request lists everything.

@@ -2,7 +2,7 @@
 //! TypeScript: route and task decorators, start-up hooks, request parameters, view, command and
 //! consumer base classes, schedulers that name the function.
 
-use super::{by_name, first_line, re, RunContext, Verdict};
+use super::{data_migration, first_line, re, RunContext, Verdict};
 use regex::Regex;
 use std::sync::OnceLock;
 use tree_sitter::Node;
@@ -98,7 +98,7 @@ pub(super) fn python_scope<'t>(
                 let name = a.child_by_field_name("name").map(&text).unwrap_or("");
                 return Some((RunContext::Request, format!("`{name}` takes the request")));
             }
-            by_name(name)
+            data_migration(name)
         }
         "class_definition" => {
             let bases = a
@@ -302,7 +302,7 @@ pub(super) fn js_scope<'t>(
         return Some((RunContext::Request, format!("a handler taking {}", first_line(params))));
     }
     if matches!(a.kind(), "method_definition" | "function_declaration") {
-        return by_name(a.child_by_field_name("name").map(&text).unwrap_or(""));
+        return data_migration(a.child_by_field_name("name").map(&text).unwrap_or(""));
     }
     None
 }
