@@ -404,6 +404,14 @@ pub(crate) fn classify(
     if let Some(n) = collection.and_then(repeats) {
         return (LoopSize::Small, Some(n));
     }
+    // the page numbers of a paged fetch (`for page in range(1, max_pages + 1)`): one round
+    // trip per page is the batched form
+    if let Some(n) = element
+        .zip(collection)
+        .and_then(|(e, c)| page_numbers(e, c))
+    {
+        return (LoopSize::Small, Some(n));
+    }
     // a list of slices of another (`lodash.chunk(refs, 1000)`, `chunked(rows, 500)`): each
     // item is the batched form, whatever the variable is called
     if let Some(n) = collection.and_then(slices_of) {
@@ -480,6 +488,22 @@ fn repeats(collection: &str) -> Option<String> {
             .find(|w| !GENERIC.contains(&w.as_str()))
             .is_some_and(|w| matches!(w.as_str(), "try" | "retry" | "attempt"))
     })
+}
+
+/// The loop variable `element` when it numbers the pages of a paged fetch: a `page` (`page`,
+/// `page_num`, `pageNumber`) walking a `range(…)`.
+fn page_numbers(element: &str, collection: &str) -> Option<String> {
+    collection.trim().strip_prefix("range(")?;
+    let name = element.trim();
+    let w = words(name);
+    let numbered = match w.as_slice() {
+        [page] => page == "page",
+        [page, n] => {
+            page == "page" && matches!(n.as_str(), "num" | "no" | "number" | "idx" | "index")
+        }
+        _ => false,
+    };
+    numbered.then(|| name.to_string())
 }
 
 /// Whether a name's head noun is singular as written (`message`, `reply_message`, not

@@ -497,6 +497,34 @@ fn retries_are_a_handful() {
 }
 
 #[test]
+fn the_pages_of_a_paged_fetch_are_the_batched_form() {
+    assert_eq!(
+        size(Some("page"), Some("range(1, max_pages + 1)")),
+        LoopSize::Small
+    );
+    assert_eq!(size(Some("page_num"), Some("range(n)")), LoopSize::Small);
+    // pages of a site are its content; a range's items named otherwise say nothing
+    assert_eq!(size(Some("page"), Some("site_pages")), LoopSize::Data);
+    assert_eq!(size(Some("i"), Some("range(n)")), LoopSize::Unknown);
+}
+
+#[test]
+fn a_request_s_fields_are_not_posts() {
+    // `request.POST` holds the fields of one submitted form: its name is a method
+    assert_eq!(
+        size(Some("key, value"), Some("request.POST.items()")),
+        LoopSize::Unknown
+    );
+    assert_eq!(size(Some("k"), Some("request.GET")), LoopSize::Unknown);
+    // the items' own names still tell
+    assert_eq!(
+        size(Some("product_id"), Some("request.POST.keys()")),
+        LoopSize::Data
+    );
+    assert_eq!(size(Some("p"), Some("posts")), LoopSize::Data);
+}
+
+#[test]
 fn a_class_s_subclasses_are_code() {
     assert_eq!(
         size(Some("cls"), Some("ImageModel.__subclasses__()")),

@@ -76,9 +76,13 @@ pub(super) fn collection_name(expr: &str) -> Option<String> {
     let flat = strip_groups(unwrap(expr));
     flat.split(['.', '?', '!', ' ', '\n', '\t'])
         .map(|m| m.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')))
-        .rfind(|m| !m.is_empty() && !PASS.contains(m))
+        .rfind(|m| !m.is_empty() && !PASS.contains(m) && !HTTP_METHODS.contains(m))
         .map(str::to_string)
 }
+
+/// A request's fields by the method that sent them (Django's `request.POST`, `request.GET`):
+/// they pass the collection on; the capitals are a method, not blog posts.
+const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// A collection that is part of one object, whatever its items are called: an attribute of
 /// the object itself (`self.forms`, `this.destinations`: set up with the object, a handful
