@@ -67,6 +67,7 @@
 #   CORPORA=heldout63 bash bench/scan.sh # round 63's (MindsDB, DIRAC, Botpress 10, DADI API)
 #   CORPORA=heldout64 bash bench/scan.sh # round 64's (Waldur MasterMind, Resolwe, Gladys 3, Coko server)
 #   CORPORA=heldout65 bash bench/scan.sh # round 65's (Allegro's Ralph 2, LFS, Azurite, Kresus)
+#   CORPORA=heldout66 bash bench/scan.sh # round 66's (Sentry 23.7, Lino XL, Screwdriver API, NASA Cumulus API)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -291,6 +292,12 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout66 ]; then
+  bash "$scan/corpus.sh" sentry linoxl screwdriver cumulus
+  cd "$scan/.corpus"
+  PATHS=(sentry/sentry linoxl/lino_xl screwdriver/plugins screwdriver/lib screwdriver/index.js
+    cumulus/app cumulus/bin cumulus/endpoints cumulus/lambdas cumulus/lib cumulus/models cumulus/src
+    cumulus/index.js cumulus/ecs/async-operation/index.js)
 elif [ "${CORPORA:-}" = heldout65 ]; then
   bash "$scan/corpus.sh" allegroralph djangolfs azurite kresus
   cd "$scan/.corpus"
@@ -376,6 +383,7 @@ bundles() {
 case "${CORPORA:-}" in
   heldout2) bundles weblate/weblate/static superset/superset/static ;;
   heldout65) bundles allegroralph/src/ralph/ui/static allegroralph/src/ralph/media djangolfs/lfs/manage/static ;;
+  heldout66) bundles sentry/sentry/static linoxl/lino_xl/lib/extensible/static ;;
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
   heldout4) bundles nautobot/nautobot/project-static nautobot/nautobot/ui indico/indico/web/static ;;
   heldout5) bundles ckan/ckan/public ;;

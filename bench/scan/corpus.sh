@@ -305,6 +305,10 @@ allegroralph pypi ralph 2.3.1 b7b99b6edfe2dd676854f7b8745f16c60b479221c78556178f
 djangolfs pypi django-lfs 0.11 d2cb0e24a8397b560f111369443231de36a6d8bda571cddee3a9dc16ba80846c
 azurite  npm   azurite 3.37.0 991f93cbfd9006d61f8708a7ff78f4f76ce90ff8ee1dfb76ba47de2323170065
 kresus   npm   kresus 0.26.0 156d6925c215e1cc7b9ffadba0d747dcbaa34fdd468bf22f9aae0eb937ce3849
+sentry   pypi-wheel sentry 23.7.1 fc3c91702b7c203d06a36f8506f85f4ff67685115fe050e4baf000d785ac0a00
+linoxl   pypi-wheel lino-xl 26.10.5 570d4785d37ec8641e94697cdf3ede5341add8d225761807d8b77b7d4c9f4376
+screwdriver npm screwdriver-api 8.0.143 835215eb012f812d5adf033d4189c07eac96a0419bd0200ffbb7306e927ad337
+cumulus  npm   @cumulus/api 21.0.0 75afbf62d2cfa3291e0c7844c9d8c2a85658a9bb9f465fe4e5f06cd0e6b0efce
 "
 
 want=" $* "

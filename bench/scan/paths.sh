@@ -326,6 +326,17 @@ paths_of() {
     # the compiled server and the code it shares with the client (build/client holds the
     # browser bundles)
     kresus) paths="build/server build/shared bin/kresus.js"; langs="--lang javascript" ;;
+    # the Django application only: sentry/static holds the browser bundles; the wheel's other
+    # packages are vendored libraries (social_auth, sudo, bitfield, django_picklefield) and
+    # sentry_plugins, the code of the sentryplugins corpus
+    sentry) paths=sentry; langs="--lang python" ;;
+    # lino_xl/lib/extensible/static holds a bundled Ext JS calendar (JavaScript, not read)
+    linoxl) paths=lino_xl; langs="--lang python" ;;
+    # the hapi server and its route plugins (bin/server, the start script, has no .js suffix)
+    screwdriver) paths="plugins lib index.js"; langs="--lang javascript" ;;
+    # the Express API, its lambdas and helpers; dist/ holds their webpack bundles and the
+    # lambdas' zip files
+    cumulus) paths="app bin endpoints lambdas lib models src index.js ecs/async-operation/index.js"; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
