@@ -305,8 +305,14 @@ impl<'r> Engine<'r> {
                         // nor in a loop whose comments say it goes one item at a time on purpose
                         if rule.per_item
                             && m.context.is_some_and(|a| {
-                                crate::size::of_loops(a, &stack, &lr.function_kinds, src).0
-                                    == crate::size::LoopSize::Small
+                                crate::size::of_loops(
+                                    a,
+                                    &stack,
+                                    &lr.function_kinds,
+                                    src,
+                                    rule.walks_rows,
+                                )
+                                .0 == crate::size::LoopSize::Small
                                     || *said
                                         .entry(a.id())
                                         .or_insert_with(|| crate::size::one_at_a_time(a, src))
@@ -521,7 +527,7 @@ fn finding(
     let sized = m
         .context
         .filter(|_| rule.per_item)
-        .map(|a| crate::size::of_loops(a, stack, function_kinds, src));
+        .map(|a| crate::size::of_loops(a, stack, function_kinds, src, rule.walks_rows));
     let context = m.context.map(|a| Context {
         size: sized.as_ref().map(|s| s.0),
         size_name: sized.as_ref().and_then(|s| s.1.clone()),

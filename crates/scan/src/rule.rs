@@ -135,6 +135,10 @@ pub struct Rule {
     /// in a loop over a handful of things by nature, hidden by default in a loop whose names
     /// do not tell its size ([`crate::size`]).
     pub per_item: bool,
+    /// The loops the rule reports in walk a query's rows (`walks-rows: true`, with
+    /// `per-item`): a loop whose names do not tell its size walks a table, data, unless its
+    /// queryset is part of one parent (`crate::size`).
+    pub walks_rows: bool,
     /// Where the rule was read from.
     pub source: String,
     pub(crate) compiled: Vec<(Language, Compiled)>,
@@ -175,6 +179,8 @@ struct RawFile {
     enabled: Option<bool>,
     #[serde(rename = "per-item")]
     per_item: Option<bool>,
+    #[serde(rename = "walks-rows")]
+    walks_rows: Option<bool>,
     #[serde(default)]
     constraints: BTreeMap<String, RawRule>,
     #[serde(default)]
@@ -476,6 +482,14 @@ fn build(
             },
         ));
     }
+    if f.walks_rows == Some(true) && f.per_item != Some(true) {
+        return Err(RuleError::near(
+            &src.path,
+            &src.text,
+            "walks-rows:",
+            "`walks-rows: true` sizes a per-item rule's loops: it needs `per-item: true`".into(),
+        ));
+    }
     let group_by_context = match f.group.as_deref() {
         None => false,
         Some("context") => true,
@@ -494,6 +508,7 @@ fn build(
         group_by_context,
         enabled: f.enabled.unwrap_or(true),
         per_item: f.per_item.unwrap_or(false),
+        walks_rows: f.walks_rows.unwrap_or(false),
         languages: langs,
         severity: f.severity.unwrap_or(Severity::Medium),
         confidence,

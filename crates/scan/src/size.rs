@@ -188,12 +188,14 @@ fn of_sliced(node: Node<'_>, src: &[u8]) -> Option<(LoopSize, Option<String>)> {
 /// The size of the work around a per-item statement: its loop's (`context`), unless that loop
 /// is not over data and a loop around it in the same function is (`for user in users: for
 /// role in user.roles: …` runs per user); a loop over data in a hook of one write is of
-/// unknown size. `stack` is the statement's ancestors.
+/// unknown size. `stack` is the statement's ancestors. With `rows` (a rule whose loops walk a
+/// query's rows), a loop the names leave unsized walks a table ([`rows_of_table`]).
 pub(crate) fn of_loops(
     context: Node<'_>,
     stack: &[Node<'_>],
     function_kinds: &[u16],
     src: &[u8],
+    rows: bool,
 ) -> (LoopSize, Option<String>) {
     let mut inner = of_loop(context, src);
     let at = stack
@@ -252,6 +254,12 @@ pub(crate) fn of_loops(
             }
         }
     }
+    if rows && sized == (LoopSize::Unknown, None) {
+        if let Some(name) = rows_of_table(context, src) {
+            sized = (LoopSize::Data, Some(name));
+            sized_by = context;
+        }
+    }
     // a hook of one write (`onBeforeDelete`, `afterUpdate`): its loops walk the rows of that
     // write, one as a rule, whatever they are called; a handler of one event walks what it
     // was handed, and async code what a call it does not await holds (`origin`)
@@ -274,6 +282,19 @@ pub(crate) fn of_loops(
         }
     }
     sized
+}
+
+/// For a loop a rule knows to walk a query's rows (`walks-rows`) whose names tell no size: the
+/// name of what it walks (`Project` of `Project.objects.filter(active=True)`, `qs`), the rows
+/// of a table, which grow with the data; `None` when the collection is part of one parent
+/// (`Demand.objects.filter(demander=self)`, `self.rows`), or not in view.
+fn rows_of_table(node: Node<'_>, src: &[u8]) -> Option<String> {
+    let collection = loop_parts(node, src).1?;
+    let walked = unwrap(collection);
+    if one_parents_part(walked) {
+        return None;
+    }
+    collection_name(walked)
 }
 
 /// The loop that runs the statement `n` once per item: `context` (the loop a rule recorded),

@@ -364,6 +364,46 @@ fn a_loop_inside_a_loop_over_data_is_sized_by_it() {
 }
 
 #[test]
+fn a_loop_over_a_query_s_rows_is_data_unless_part_of_one_parent() {
+    let rule = |rows: &str| {
+        format!("id: t\nlanguage: python\nmessage: m\nper-item: true\n{rows}rule:\n  pattern: q($X)\n  inside: {{ kind: for_statement, stopBy: end }}\n")
+    };
+    let code = "def f(org, n):\n    qs = Project.objects.filter(active=True)\n    for p in qs:\n        q(p)\n    for d in Demand.objects.filter(demander=org):\n        q(d)\n    for c in candidates:\n        q(c)\n    for env in Env.objects.all():\n        q(env)\n";
+    let sized = |rows: &str| -> Vec<_> {
+        run(&rule(rows), Language::Python, code)
+            .iter()
+            .map(|f| f.context.as_ref().map(|c| (c.size, c.size_name.clone())))
+            .collect()
+    };
+    use crate::size::LoopSize::{Data, Unknown};
+    assert_eq!(
+        sized("walks-rows: true\n"),
+        [
+            Some((Some(Data), Some("qs".to_string()))),
+            // the rows of one parent: of unknown size
+            Some((Some(Unknown), None)),
+            // the rule vouches that its loops walk rows, whatever they are called
+            Some((Some(Data), Some("candidates".to_string()))),
+        ]
+    );
+    // without it, names alone tell (and environments are a handful either way)
+    assert_eq!(
+        sized(""),
+        [
+            Some((Some(Unknown), None)),
+            Some((Some(Unknown), None)),
+            Some((Some(Unknown), None)),
+        ]
+    );
+    // a hook of one write walks the rows of that write, whatever the rule says
+    let hook = "def after_update(self, qs):\n    for p in qs:\n        q(p)\n";
+    let f = run(&rule("walks-rows: true\n"), Language::Python, hook);
+    assert_eq!(f[0].context.as_ref().and_then(|c| c.size), Some(Unknown));
+    let e = load_err(&rule("walks-rows: true\n").replace("per-item: true\n", ""));
+    assert!(e.to_string().contains("needs `per-item: true`"), "{e}");
+}
+
+#[test]
 fn rule_regexes_are_ascii_unless_asked_for_unicode() {
     let rule = |re: &str| {
         format!(

@@ -34,7 +34,7 @@ fn sized(lang: Language, src: &str) -> (LoopSize, Option<String>) {
         .rposition(|n| crate::size::is_loop(n.kind()))
         .unwrap();
     let lp = path[at];
-    of_loops(lp, &path[..=at], &kinds, src.as_bytes())
+    of_loops(lp, &path[..=at], &kinds, src.as_bytes(), false)
 }
 
 fn py(src: &str) -> LoopSize {
