@@ -68,6 +68,7 @@
 #   CORPORA=heldout64 bash bench/scan.sh # round 64's (Waldur MasterMind, Resolwe, Gladys 3, Coko server)
 #   CORPORA=heldout65 bash bench/scan.sh # round 65's (Allegro's Ralph 2, LFS, Azurite, Kresus)
 #   CORPORA=heldout66 bash bench/scan.sh # round 66's (Sentry 23.7, Lino XL, Screwdriver API, NASA Cumulus API)
+#   CORPORA=heldout67 bash bench/scan.sh # round 67's (TOM Toolkit, OpenStack Watcher, OpenHIM core, Comet CMS API)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -292,6 +293,12 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout67 ]; then
+  bash "$scan/corpus.sh" tom watcher openhim comet
+  cd "$scan/.corpus"
+  PATHS=(tom/tom_alerts tom/tom_base tom/tom_calendar tom/tom_catalogs tom/tom_common
+    tom/tom_dataproducts tom/tom_dataservices tom/tom_observations tom/tom_setup tom/tom_targets
+    watcher/watcher openhim/src comet/lib)
 elif [ "${CORPORA:-}" = heldout66 ]; then
   bash "$scan/corpus.sh" sentry linoxl screwdriver cumulus
   cd "$scan/.corpus"
@@ -384,6 +391,7 @@ case "${CORPORA:-}" in
   heldout2) bundles weblate/weblate/static superset/superset/static ;;
   heldout65) bundles allegroralph/src/ralph/ui/static allegroralph/src/ralph/media djangolfs/lfs/manage/static ;;
   heldout66) bundles sentry/sentry/static linoxl/lino_xl/lib/extensible/static ;;
+  heldout67) bundles tom/tom_common/static tom/tom_targets/static comet/lib/generator ;;
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
   heldout4) bundles nautobot/nautobot/project-static nautobot/nautobot/ui indico/indico/web/static ;;
   heldout5) bundles ckan/ckan/public ;;

@@ -309,6 +309,10 @@ sentry   pypi-wheel sentry 23.7.1 fc3c91702b7c203d06a36f8506f85f4ff67685115fe050
 linoxl   pypi-wheel lino-xl 26.10.5 570d4785d37ec8641e94697cdf3ede5341add8d225761807d8b77b7d4c9f4376
 screwdriver npm screwdriver-api 8.0.143 835215eb012f812d5adf033d4189c07eac96a0419bd0200ffbb7306e927ad337
 cumulus  npm   @cumulus/api 21.0.0 75afbf62d2cfa3291e0c7844c9d8c2a85658a9bb9f465fe4e5f06cd0e6b0efce
+tom      pypi-wheel tomtoolkit 3.1.0 4d6deac3d7e3aa2a50a99cb0154e19c72cb3f682c29e8ec6ed2b0aca617acf42
+watcher  pypi-wheel python-watcher 17.0.0 60c5e9ec218687f8642690f189b0abc65ca9604e22b0555ce651331f7a93686b
+openhim  npm   openhim-core 4.0.5 e941bd2ff0dfa7fc89e86abe2e327a8d1f8816130e8db6e5cb75b06d3a9835bf
+comet    npm   @comet/cms-api 7.25.14 4cec39f8b77baac2f15468fabdede6955e00574048b3171a351b7f3b4d3b4dde
 "
 
 want=" $* "

@@ -337,6 +337,14 @@ paths_of() {
     # the Express API, its lambdas and helpers; dist/ holds their webpack bundles and the
     # lambdas' zip files
     cumulus) paths="app bin endpoints lambdas lib models src index.js ecs/async-operation/index.js"; langs="--lang javascript" ;;
+    # the TOM Toolkit's Django apps; their static/ folders hold browser scripts (htmx, Aladin)
+    tom) paths="tom_alerts tom_base tom_calendar tom_catalogs tom_common tom_dataproducts tom_dataservices tom_observations tom_setup tom_targets"; langs="--lang python" ;;
+    # OpenStack Watcher: its pecan API, decision engine, applier, SQLAlchemy layer and tests
+    watcher) paths=watcher; langs="--lang python" ;;
+    # the Koa server's sources (lib/ is their Babel build, performance/ holds load-test scripts)
+    openhim) paths=src; langs="--lang javascript" ;;
+    # the compiled NestJS modules (lib/generator is the CLI's CRUD code generator, not server code)
+    comet) echo 'generator/' > "$here/.corpus/comet/lib/.ignore"; paths=lib; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;
