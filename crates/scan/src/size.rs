@@ -19,7 +19,8 @@ mod groups;
 mod origin;
 mod said;
 use expr::{
-    collection_name, counted, first_argument, identifiers, one_parents_part, slices_of, unwrap,
+    collection_name, counted, first_argument, identifiers, one_parents_part, slices_of,
+    strip_groups, unwrap,
 };
 pub(crate) use said::one_at_a_time;
 
@@ -230,6 +231,7 @@ pub(crate) fn of_loops(
     // outer one (`for user in users: for order in user.orders.all(): …`); inside a loop of
     // unknown size, a handful is of unknown size
     let data_inside = inner.0 == LoopSize::Data;
+    let own_unknown = inner == (LoopSize::Unknown, None);
     let mut sized = inner;
     let mut sized_by = context;
     if !data_inside {
@@ -254,8 +256,17 @@ pub(crate) fn of_loops(
             }
         }
     }
-    if rows && sized == (LoopSize::Unknown, None) {
-        if let Some(name) = rows_of_table(context, src) {
+    // the loop's own names and the loops around it tell nothing: a rule whose loops walk a
+    // query's rows walks a table
+    if rows && own_unknown && sized == (LoopSize::Unknown, None) {
+        let before = stack[..at]
+            .iter()
+            .rev()
+            .find(|a| function_kinds.contains(&a.kind_id()))
+            .and_then(|f| src.get(f.start_byte()..context.start_byte()))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("");
+        if let Some(name) = rows_of_table(context, before, src) {
             sized = (LoopSize::Data, Some(name));
             sized_by = context;
         }
@@ -285,16 +296,28 @@ pub(crate) fn of_loops(
 }
 
 /// For a loop a rule knows to walk a query's rows (`walks-rows`) whose names tell no size: the
-/// name of what it walks (`Project` of `Project.objects.filter(active=True)`, `qs`), the rows
-/// of a table, which grow with the data; `None` when the collection is part of one parent
-/// (`Demand.objects.filter(demander=self)`, `self.rows`), or not in view.
-fn rows_of_table(node: Node<'_>, src: &[u8]) -> Option<String> {
+/// name of what it walks, its chain's root (`Project` of `Project.objects.filter(active=True)`,
+/// `qs` of `qs.iterator()`), the rows of a table, which grow with the data. `None` when the
+/// collection is part of one parent (`Demand.objects.filter(demander=self)`, `self.rows`), as
+/// written in the loop or as last assigned to its name in `before`, the function's text up
+/// to the loop (`qs = Ticket.objects.filter(order=order)`), or when no collection is in view.
+fn rows_of_table(node: Node<'_>, before: &str, src: &[u8]) -> Option<String> {
     let collection = loop_parts(node, src).1?;
     let walked = unwrap(collection);
-    if one_parents_part(walked) {
+    let flat = strip_groups(walked);
+    let root = flat
+        .split(['.', '?', '!', '[', ' '])
+        .map(|m| m.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')))
+        .find(|m| !m.is_empty() && !matches!(*m, "self" | "this" | "cls" | "await"))?;
+    let assigned = before.lines().rev().find_map(|l| {
+        let (lhs, rhs) = l.split_once('=')?;
+        (lhs.trim() == root && !rhs.starts_with('=')).then(|| rhs.trim())
+    });
+    let parents = |e: &str| one_parents_part(unwrap(e));
+    if parents(walked) || assigned.is_some_and(parents) {
         return None;
     }
-    collection_name(walked)
+    Some(root.to_string())
 }
 
 /// The loop that runs the statement `n` once per item: `context` (the loop a rule recorded),
@@ -512,9 +535,13 @@ fn repeats(collection: &str) -> Option<String> {
 }
 
 /// The loop variable `element` when it numbers the pages of a paged fetch: a `page` (`page`,
-/// `page_num`, `pageNumber`) walking a `range(…)`.
+/// `page_num`, `pageNumber`) walking a `range(…)` of a count, not of a collection's length.
 fn page_numbers(element: &str, collection: &str) -> Option<String> {
-    collection.trim().strip_prefix("range(")?;
+    // not `range(len(pages))`: that walks a collection, sized by it
+    let args = collection.trim().strip_prefix("range(")?;
+    if args.contains("len(") {
+        return None;
+    }
     let name = element.trim();
     let w = words(name);
     let numbered = match w.as_slice() {

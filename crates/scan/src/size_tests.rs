@@ -506,6 +506,11 @@ fn the_pages_of_a_paged_fetch_are_the_batched_form() {
     // pages of a site are its content; a range's items named otherwise say nothing
     assert_eq!(size(Some("page"), Some("site_pages")), LoopSize::Data);
     assert_eq!(size(Some("i"), Some("range(n)")), LoopSize::Unknown);
+    // a range over a collection's length walks that collection
+    assert_eq!(
+        size(Some("page"), Some("range(len(pages))")),
+        LoopSize::Data
+    );
 }
 
 #[test]
@@ -516,6 +521,12 @@ fn a_request_s_fields_are_not_posts() {
         LoopSize::Unknown
     );
     assert_eq!(size(Some("k"), Some("request.GET")), LoopSize::Unknown);
+    // its other parts in capitals too: `FILES` is not the application's files
+    assert_eq!(
+        size(Some("f"), Some("request.FILES.values()")),
+        LoopSize::Unknown
+    );
+    assert_eq!(size(Some("f"), Some("uploaded_files")), LoopSize::Data);
     // the items' own names still tell
     assert_eq!(
         size(Some("product_id"), Some("request.POST.keys()")),

@@ -395,6 +395,22 @@ fn a_loop_over_a_query_s_rows_is_data_unless_part_of_one_parent() {
             Some((Some(Unknown), None)),
         ]
     );
+    // the rows of one parent as last assigned to the name, and a handful by name inside a loop
+    // of unknown size, stay of unknown size; a table's rows by its class
+    let more = "def g(order, projects_qs):\n    qs = Ticket.objects.filter(order=order)\n    for t in qs:\n        q(t)\n    for p in projects_qs:\n        for t in TaskType.objects.all():\n            q(t)\n    for x in Project.objects.filter(active=True).iterator():\n        q(x)\n";
+    let f = run(&rule("walks-rows: true\n"), Language::Python, more);
+    let got: Vec<_> = f
+        .iter()
+        .map(|f| f.context.as_ref().map(|c| (c.size, c.size_name.clone())))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            Some((Some(Unknown), None)),
+            Some((Some(Unknown), None)),
+            Some((Some(Data), Some("Project".to_string()))),
+        ]
+    );
     // a hook of one write walks the rows of that write, whatever the rule says
     let hook = "def after_update(self, qs):\n    for p in qs:\n        q(p)\n";
     let f = run(&rule("walks-rows: true\n"), Language::Python, hook);

@@ -74,15 +74,22 @@ pub(super) fn identifiers(target: &str) -> Vec<String> {
 /// literals dropped, the last member of the chain that does not just pass it on.
 pub(super) fn collection_name(expr: &str) -> Option<String> {
     let flat = strip_groups(unwrap(expr));
-    flat.split(['.', '?', '!', ' ', '\n', '\t'])
+    let members: Vec<&str> = flat
+        .split(['.', '?', '!', ' ', '\n', '\t'])
         .map(|m| m.trim_matches(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$')))
-        .rfind(|m| !m.is_empty() && !PASS.contains(m) && !HTTP_METHODS.contains(m))
-        .map(str::to_string)
+        .collect();
+    // a request's parts in capitals (Django's `request.POST`, `request.GET`, `request.FILES`,
+    // `request.META`) pass the collection on: the fields of one request, not blog posts
+    let of_request = |i: usize| {
+        i > 0
+            && matches!(members[i - 1], "request" | "req")
+            && members[i].chars().all(|c| c.is_ascii_uppercase())
+    };
+    (0..members.len())
+        .rev()
+        .find(|&i| !members[i].is_empty() && !PASS.contains(&members[i]) && !of_request(i))
+        .map(|i| members[i].to_string())
 }
-
-/// A request's fields by the method that sent them (Django's `request.POST`, `request.GET`):
-/// they pass the collection on; the capitals are a method, not blog posts.
-const HTTP_METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// A collection that is part of one object, whatever its items are called: an attribute of
 /// the object itself (`self.forms`, `this.destinations`: set up with the object, a handful
