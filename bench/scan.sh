@@ -69,6 +69,7 @@
 #   CORPORA=heldout65 bash bench/scan.sh # round 65's (Allegro's Ralph 2, LFS, Azurite, Kresus)
 #   CORPORA=heldout66 bash bench/scan.sh # round 66's (Sentry 23.7, Lino XL, Screwdriver API, NASA Cumulus API)
 #   CORPORA=heldout67 bash bench/scan.sh # round 67's (TOM Toolkit, OpenStack Watcher, OpenHIM core, Comet CMS API)
+#   CORPORA=heldout68 bash bench/scan.sh # round 68's (Fidus Writer, wafer, Lighthouse CI server, Kottster server)
 # PERFHIVE may also be the scanner alone (`cargo build --release -p perfhive-scan --example
 # scan_json`: target/release/examples/scan_json takes the same arguments).
 #
@@ -293,6 +294,10 @@ elif [ "${CORPORA:-}" = heldout50 ]; then
   bash "$scan/corpus.sh" fab pulpmaven harvest mem0 nocoauth
   cd "$scan/.corpus"
   PATHS=(fab/flask_appbuilder pulpmaven/pulp_maven harvest/ckanext/harvest mem0/mem0 nocoauth/dist/server)
+elif [ "${CORPORA:-}" = heldout68 ]; then
+  bash "$scan/corpus.sh" fiduswriter wafer lhci kottster
+  cd "$scan/.corpus"
+  PATHS=(fiduswriter/fiduswriter wafer/wafer lhci/src/server.js lhci/src/api lhci/src/cron kottster/dist)
 elif [ "${CORPORA:-}" = heldout67 ]; then
   bash "$scan/corpus.sh" tom watcher openhim comet
   cd "$scan/.corpus"
@@ -392,6 +397,7 @@ case "${CORPORA:-}" in
   heldout65) bundles allegroralph/src/ralph/ui/static allegroralph/src/ralph/media djangolfs/lfs/manage/static ;;
   heldout66) bundles sentry/sentry/static linoxl/lino_xl/lib/extensible/static ;;
   heldout67) bundles tom/tom_common/static tom/tom_targets/static comet/lib/generator ;;
+  heldout68) bundles fiduswriter/fiduswriter/base/static fiduswriter/fiduswriter/bibliography/static fiduswriter/fiduswriter/document/static fiduswriter/fiduswriter/feedback/static fiduswriter/fiduswriter/menu/static fiduswriter/fiduswriter/user/static fiduswriter/fiduswriter/user_template_manager/static fiduswriter/fiduswriter/usermedia/static wafer/wafer/static wafer/wafer/talks/static ;;
   heldout3) bundles misago/misago/static mlflow/mlflow/server/js ;;
   heldout4) bundles nautobot/nautobot/project-static nautobot/nautobot/ui indico/indico/web/static ;;
   heldout5) bundles ckan/ckan/public ;;

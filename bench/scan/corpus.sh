@@ -313,6 +313,10 @@ tom      pypi-wheel tomtoolkit 3.1.0 4d6deac3d7e3aa2a50a99cb0154e19c72cb3f682c29
 watcher  pypi-wheel python-watcher 17.0.0 60c5e9ec218687f8642690f189b0abc65ca9604e22b0555ce651331f7a93686b
 openhim  npm   openhim-core 4.0.5 e941bd2ff0dfa7fc89e86abe2e327a8d1f8816130e8db6e5cb75b06d3a9835bf
 comet    npm   @comet/cms-api 7.25.14 4cec39f8b77baac2f15468fabdede6955e00574048b3171a351b7f3b4d3b4dde
+fiduswriter pypi-wheel-py313 fiduswriter 4.1.23 c25be9698535ec47f8a5859ac929eff6a1042bf7ae645fd6888a45d5f40f371c
+wafer    pypi-wheel wafer 0.17.0 895406d4c17d6f2b6da8a0124446ba8027bd10aaa34a13b464a51ee0fa2d2495
+lhci     npm   @lhci/server 0.15.1 20049b919a1bd8a25a2d1cc69e73a5cea2f2d0fe8014206d3c51de47f8f62e76
+kottster npm   @kottster/server 3.5.1 336f43b18040e936c5069e4273495c8adbeddf46299b3d57bf6f2724385ad4bb
 "
 
 want=" $* "

@@ -345,6 +345,16 @@ paths_of() {
     openhim) paths=src; langs="--lang javascript" ;;
     # the compiled NestJS modules (lib/generator is the CLI's CRUD code generator, not server code)
     comet) echo 'generator/' > "$here/.corpus/comet/lib/.ignore"; paths=lib; langs="--lang javascript" ;;
+    # Fidus Writer's Django apps and Channels consumers; their static/ folders hold the browser
+    # editor (JavaScript, not read)
+    fiduswriter) paths=fiduswriter; langs="--lang python" ;;
+    # the wafer conference app's Django apps (static/ holds two browser scripts, not read)
+    wafer) paths=wafer; langs="--lang python" ;;
+    # the Lighthouse CI server: Express routes, Sequelize storage and cron jobs (src/ui and dist/
+    # are the browser UI, storybook-static its Storybook)
+    lhci) paths="src/server.js src/api src/cron"; langs="--lang javascript" ;;
+    # Kottster's compiled Express/knex admin-panel server (its React UI ships in another package)
+    kottster) paths=dist; langs="--lang javascript" ;;
     wildduck) paths="lib imap-core/lib imap-core/index.js plugins migrations api.js imap.js lmtp.js pop3.js server.js tasks.js webhooks.js worker.js indexer.js acme.js mcp.js prometheus.js"; langs="--lang javascript" ;;
     django) paths=django; langs="" ;;
     scrapy) paths=scrapy; langs="" ;;

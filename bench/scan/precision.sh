@@ -76,6 +76,7 @@
 #   bash bench/scan/precision.sh heldout65   # round 65 (allegroralph, djangolfs, azurite, kresus), the same
 #   bash bench/scan/precision.sh heldout66   # round 66 (sentry, linoxl, screwdriver, cumulus), the same
 #   bash bench/scan/precision.sh heldout67   # round 67 (tom, watcher, openhim, comet), the same
+#   bash bench/scan/precision.sh heldout68   # round 68 (fiduswriter, wafer, lhci, kottster), the same
 #   bash bench/scan/precision.sh tuning      # the tuning corpora (rounds 1-3's): findings
 #                                            # only, never a precision figure
 #
@@ -157,6 +158,7 @@ if [[ "$MODE" =~ ^(heldout[0-9]*|tuning)$ ]]; then
     heldout65) set -- allegroralph djangolfs azurite kresus; seed=heldout-2026-12-07-r65; all=80 ;;
     heldout66) set -- sentry linoxl screwdriver cumulus; seed=heldout-2026-12-08-r66; all=80 ;;
     heldout67) set -- tom watcher openhim comet; seed=heldout-2026-12-08-r67; all=80 ;;
+    heldout68) set -- fiduswriter wafer lhci kottster; seed=heldout-2026-12-08-r68; all=80 ;;
     *) set -- wagtail directus pretix unleash weblate superset medusa n8n misago mlflow payload budibase nautobot indico vendure flowise ckan labelstudio medusa2 novu ;;
   esac
   bash "$here/corpus.sh" "$@"
