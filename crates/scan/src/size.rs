@@ -203,22 +203,23 @@ pub(crate) fn of_loops(
         .iter()
         .rposition(|a| a.id() == context.id())
         .unwrap_or(0);
+    let function = stack[..at]
+        .iter()
+        .rev()
+        .find(|a| function_kinds.contains(&a.kind_id()));
+    // the function's text up to the loop
+    let before = || {
+        function
+            .and_then(|f| src.get(f.start_byte()..context.start_byte()))
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .unwrap_or("")
+    };
     // a loop over the groups the function sorted its items into: once per group, the
     // batched form
-    if inner.0 != LoopSize::Small {
-        let function = stack[..at]
-            .iter()
-            .rev()
-            .find(|a| function_kinds.contains(&a.kind_id()));
+    if inner.0 != LoopSize::Small && function.is_some() {
         let walked = loop_parts(context, src).1;
-        if let (Some(f), Some(walked)) = (function, walked) {
-            let before = src
-                .get(f.start_byte()..context.start_byte())
-                .and_then(|b| std::str::from_utf8(b).ok())
-                .unwrap_or("");
-            if let Some(name) = groups::walked_groups(walked, before) {
-                inner = (LoopSize::Small, Some(name));
-            }
+        if let Some(name) = walked.and_then(|w| groups::walked_groups(w, before())) {
+            inner = (LoopSize::Small, Some(name));
         }
     }
     let within: Vec<Node<'_>> = stack[..at]
@@ -259,14 +260,7 @@ pub(crate) fn of_loops(
     // the loop's own names and the loops around it tell nothing: a rule whose loops walk a
     // query's rows walks a table
     if rows && own_unknown && sized == (LoopSize::Unknown, None) {
-        let before = stack[..at]
-            .iter()
-            .rev()
-            .find(|a| function_kinds.contains(&a.kind_id()))
-            .and_then(|f| src.get(f.start_byte()..context.start_byte()))
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("");
-        if let Some(name) = rows_of_table(context, before, src) {
+        if let Some(name) = rows_of_table(context, before(), src) {
             sized = (LoopSize::Data, Some(name));
             sized_by = context;
         }
@@ -275,10 +269,6 @@ pub(crate) fn of_loops(
     // write, one as a rule, whatever they are called; a handler of one event walks what it
     // was handed, and async code what a call it does not await holds (`origin`)
     if sized.0 == LoopSize::Data {
-        let function = stack[..at]
-            .iter()
-            .rev()
-            .find(|a| function_kinds.contains(&a.kind_id()));
         let hook = function
             .and_then(|f| crate::lang::function_name(*f, src))
             .filter(|name| is_write_hook(name));
